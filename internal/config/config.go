@@ -1,0 +1,262 @@
+// Package config reads the server's settings from the environment and checks
+// them all at once, so a misconfigured start-up reports every problem together.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Guest ids Proxmox accepts (pve-vmid).
+const (
+	MinVMID = 100
+	MaxVMID = 999999999
+)
+
+// Config is the validated configuration of one server process.
+type Config struct {
+	Host           *url.URL // base URL, e.g. https://pve.example:8006, without /api2/json
+	TokenID        string
+	TokenSecret    string
+	InsecureTLS    bool
+	ReadOnly       bool
+	NodeAllowlist  []string // empty: every node
+	VMIDAllowlist  []int    // empty: every guest
+	RequestTimeout time.Duration
+	TaskTimeout    time.Duration
+	LogLevel       slog.Level
+}
+
+// Getenv looks a variable up; os.LookupEnv fits.
+type Getenv func(key string) (string, bool)
+
+var (
+	tokenIDRe  = regexp.MustCompile(`^[^\s@!:=]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]+$`)
+	nodeNameRe = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?$`)
+)
+
+// Load reads and validates the configuration. The error lists every problem,
+// one per line, each naming the variable and what would be accepted.
+func Load(getenv Getenv) (*Config, error) {
+	p := &parser{getenv: getenv}
+	c := &Config{
+		ReadOnly:       p.boolean("PVE_READONLY", true),
+		InsecureTLS:    p.boolean("PROXMOX_INSECURE_TLS", false),
+		RequestTimeout: p.millis("PROXMOX_REQUEST_TIMEOUT_MS", 30000),
+		TaskTimeout:    p.millis("PVE_TASK_TIMEOUT_MS", 600000),
+		LogLevel:       p.level("LOG_LEVEL"),
+		NodeAllowlist:  p.nodes("PVE_NODE_ALLOWLIST"),
+		VMIDAllowlist:  p.vmids("PVE_VMID_ALLOWLIST"),
+	}
+	c.Host = p.host("PROXMOX_HOST")
+	c.TokenID = p.tokenID("PROXMOX_TOKEN_ID")
+	c.TokenSecret = p.secret("PROXMOX_TOKEN_SECRET")
+	if len(p.problems) > 0 {
+		return nil, &Error{Problems: p.problems}
+	}
+	return c, nil
+}
+
+// Error lists every configuration problem found.
+type Error struct{ Problems []string }
+
+func (e *Error) Error() string {
+	return "invalid configuration:\n  " + strings.Join(e.Problems, "\n  ")
+}
+
+// IsConfigError reports whether err came from Load.
+func IsConfigError(err error) bool {
+	var ce *Error
+	return errors.As(err, &ce)
+}
+
+type parser struct {
+	getenv   Getenv
+	problems []string
+}
+
+func (p *parser) get(key string) (string, bool) {
+	v, ok := p.getenv(key)
+	v = strings.TrimSpace(v)
+	return v, ok && v != ""
+}
+
+func (p *parser) fail(format string, args ...any) {
+	p.problems = append(p.problems, fmt.Sprintf(format, args...))
+}
+
+func (p *parser) boolean(key string, def bool) bool {
+	v, ok := p.get(key)
+	if !ok {
+		return def
+	}
+	switch strings.ToLower(v) {
+	case "1", "true", "yes", "on":
+		return true
+	case "0", "false", "no", "off":
+		return false
+	}
+	p.fail("%s: %q is not a boolean (true or false)", key, v)
+	return def
+}
+
+func (p *parser) millis(key string, def int) time.Duration {
+	v, ok := p.get(key)
+	if !ok {
+		return time.Duration(def) * time.Millisecond
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 24*3600*1000 {
+		p.fail("%s: %q is not a duration in milliseconds (1-86400000)", key, v)
+		return time.Duration(def) * time.Millisecond
+	}
+	return time.Duration(n) * time.Millisecond
+}
+
+func (p *parser) level(key string) slog.Level {
+	v, ok := p.get(key)
+	if !ok {
+		return slog.LevelInfo
+	}
+	switch strings.ToLower(v) {
+	case "debug":
+		return slog.LevelDebug
+	case "info":
+		return slog.LevelInfo
+	case "warn", "warning":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	p.fail("%s: %q is not a log level (debug, info, warn or error)", key, v)
+	return slog.LevelInfo
+}
+
+func (p *parser) nodes(key string) []string {
+	v, ok := p.get(key)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, n := range splitList(v) {
+		if len(n) > 63 || !nodeNameRe.MatchString(n) {
+			p.fail("%s: %q is not a node name (letters, digits and inner hyphens, at most 63)", key, n)
+			continue
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 && len(p.problems) == 0 {
+		p.fail("%s: no node names in %q (a comma-separated list, e.g. pve1,pve2)", key, v)
+	}
+	return out
+}
+
+func (p *parser) vmids(key string) []int {
+	v, ok := p.get(key)
+	if !ok {
+		return nil
+	}
+	var out []int
+	for _, s := range splitList(v) {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < MinVMID || n > MaxVMID {
+			p.fail("%s: %q is not a guest id (%d-%d)", key, s, MinVMID, MaxVMID)
+			continue
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 && len(p.problems) == 0 {
+		p.fail("%s: no guest ids in %q (a comma-separated list, e.g. 100,101)", key, v)
+	}
+	return out
+}
+
+func (p *parser) host(key string) *url.URL {
+	v, ok := p.get(key)
+	if !ok {
+		p.fail("%s: required (the base URL of a Proxmox node, e.g. https://pve.example:8006)", key)
+		return nil
+	}
+	u, err := url.Parse(strings.TrimRight(v, "/"))
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		p.fail("%s: %q is not a URL like https://pve.example:8006", key, v)
+		return nil
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		p.fail("%s: %q must not carry credentials, a query or a fragment", key, redactURL(u))
+		return nil
+	}
+	u.Path = strings.TrimSuffix(strings.TrimRight(u.Path, "/"), "/api2/json")
+	if u.Path != "" {
+		p.fail("%s: %q has a path; give only scheme, host and port (the server adds /api2/json)", key, v)
+		return nil
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		p.fail("%s: %q uses plain http; only https is accepted except for a loopback host", key, v)
+		return nil
+	}
+	return u
+}
+
+func (p *parser) tokenID(key string) string {
+	v, ok := p.get(key)
+	if !ok {
+		p.fail("%s: required (an API token id USER@REALM!TOKENID, e.g. mcp@pve!mcp)", key)
+		return ""
+	}
+	if !tokenIDRe.MatchString(v) {
+		p.fail("%s: %q is not an API token id (USER@REALM!TOKENID, e.g. mcp@pve!mcp)", key, v)
+	}
+	return v
+}
+
+func (p *parser) secret(key string) string {
+	v, ok := p.get(key)
+	if !ok {
+		p.fail("%s: required (the token's secret, a UUID shown once when the token was created)", key)
+		return ""
+	}
+	// The value itself is never echoed back.
+	if strings.ContainsAny(v, " \t\r\n;,") {
+		p.fail("%s: contains whitespace or separators; paste the secret exactly as Proxmox showed it", key)
+	}
+	return v
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func redactURL(u *url.URL) string {
+	c := *u
+	c.User = nil
+	c.RawQuery = ""
+	c.Fragment = ""
+	return c.String()
+}

@@ -1,0 +1,126 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) Getenv {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func base() map[string]string {
+	return map[string]string{
+		"PROXMOX_HOST":         "https://pve.example:8006",
+		"PROXMOX_TOKEN_ID":     "mcp@pve!mcp",
+		"PROXMOX_TOKEN_SECRET": "0f4b7f9e-1111-2222-3333-444455556666",
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(env(base()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.ReadOnly || c.InsecureTLS || c.RequestTimeout != 30*time.Second || c.TaskTimeout != 10*time.Minute {
+		t.Fatalf("defaults wrong: %+v", c)
+	}
+	if c.Host.String() != "https://pve.example:8006" || c.NodeAllowlist != nil || c.VMIDAllowlist != nil {
+		t.Fatalf("got %+v", c)
+	}
+}
+
+func TestAllValues(t *testing.T) {
+	m := base()
+	m["PROXMOX_HOST"] = "http://127.0.0.1:18006/api2/json/"
+	m["PVE_READONLY"] = "false"
+	m["PROXMOX_INSECURE_TLS"] = "TRUE"
+	m["PVE_NODE_ALLOWLIST"] = "pve1, pve2,pve1"
+	m["PVE_VMID_ALLOWLIST"] = "100,101"
+	m["PROXMOX_REQUEST_TIMEOUT_MS"] = "5000"
+	m["PVE_TASK_TIMEOUT_MS"] = "1000"
+	m["LOG_LEVEL"] = "debug"
+	c, err := Load(env(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ReadOnly || !c.InsecureTLS || c.Host.String() != "http://127.0.0.1:18006" {
+		t.Fatalf("got %+v", c)
+	}
+	if strings.Join(c.NodeAllowlist, ",") != "pve1,pve2" || len(c.VMIDAllowlist) != 2 || c.TaskTimeout != time.Second {
+		t.Fatalf("got %+v", c)
+	}
+}
+
+func TestEveryProblemReported(t *testing.T) {
+	m := map[string]string{
+		"PROXMOX_HOST":               "http://pve.example:8006",
+		"PROXMOX_TOKEN_ID":           "root",
+		"PROXMOX_TOKEN_SECRET":       "super secret value",
+		"PVE_READONLY":               "maybe",
+		"PVE_VMID_ALLOWLIST":         "abc,5",
+		"PVE_NODE_ALLOWLIST":         "pve/../x",
+		"PROXMOX_REQUEST_TIMEOUT_MS": "-1",
+		"LOG_LEVEL":                  "loud",
+	}
+	_, err := Load(env(m))
+	if err == nil {
+		t.Fatal("expected error")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		`PROXMOX_HOST: "http://pve.example:8006" uses plain http`,
+		`PROXMOX_TOKEN_ID: "root" is not an API token id`,
+		`PVE_READONLY: "maybe" is not a boolean`,
+		`PVE_VMID_ALLOWLIST: "abc" is not a guest id (100-999999999)`,
+		`PVE_VMID_ALLOWLIST: "5" is not a guest id`,
+		`PVE_NODE_ALLOWLIST: "pve/../x" is not a node name`,
+		`PROXMOX_REQUEST_TIMEOUT_MS: "-1"`,
+		`LOG_LEVEL: "loud"`,
+		`PROXMOX_TOKEN_SECRET: contains whitespace`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("missing %q in:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "super secret value") {
+		t.Error("secret leaked into the error")
+	}
+}
+
+func TestRequired(t *testing.T) {
+	_, err := Load(env(map[string]string{}))
+	if err == nil || !IsConfigError(err) {
+		t.Fatal("expected config error")
+	}
+	for _, k := range []string{"PROXMOX_HOST", "PROXMOX_TOKEN_ID", "PROXMOX_TOKEN_SECRET"} {
+		if !strings.Contains(err.Error(), k+": required") {
+			t.Errorf("missing %s in %v", k, err)
+		}
+	}
+}
+
+func TestHostForms(t *testing.T) {
+	for in, ok := range map[string]bool{
+		"https://pve:8006":            true,
+		"https://10.0.0.5:8006/":      true,
+		"http://localhost:8006":       true,
+		"http://[::1]:8006":           true,
+		"ftp://pve":                   false,
+		"pve.example:8006":            false,
+		"https://user:pw@pve:8006":    false,
+		"https://pve:8006/some/where": false,
+		"https://pve:8006/?x=1":       false,
+	} {
+		m := base()
+		m["PROXMOX_HOST"] = in
+		_, err := Load(env(m))
+		if (err == nil) != ok {
+			t.Errorf("%s: ok=%v err=%v", in, ok, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "pw@") {
+			t.Errorf("credentials echoed: %v", err)
+		}
+	}
+}
