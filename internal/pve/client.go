@@ -1,0 +1,290 @@
+// Package pve is a small client for the Proxmox VE REST API (/api2/json):
+// token authentication, typed errors, careful retries, and a task waiter.
+package pve
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configures a Client.
+type Options struct {
+	BaseURL        string // "https://host:8006" (no /api2/json; the client appends it)
+	TokenID        string // USER@REALM!TOKENID
+	TokenSecret    string
+	InsecureTLS    bool
+	RequestTimeout time.Duration // per HTTP request; 0 -> 30s
+	Logger         *slog.Logger  // may be nil; never log secrets
+	HTTPClient     *http.Client  // optional (tests)
+	RetryBase      time.Duration // GET retry backoff base; 0 -> 250ms
+	MaxRetries     int           // GET retries after the first attempt; 0 -> 3; negative -> none
+}
+
+const (
+	defaultTimeout   = 30 * time.Second
+	defaultRetryBase = 250 * time.Millisecond
+	defaultRetries   = 3
+	maxRetryDelay    = 5 * time.Second
+	// Proxmox closes idle keep-alive connections after 5 s; reusing one just
+	// as it closes fails the request, so drop ours first.
+	idleConnTimeout = 4 * time.Second
+	maxBodyBytes    = 64 << 20
+	apiPrefix       = "/api2/json"
+)
+
+// tokenIDRe is pve-userid followed by "!" and the token name.
+var tokenIDRe = regexp.MustCompile(`^[^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]+$`)
+
+// Client talks to one Proxmox VE API endpoint. It is safe for concurrent use.
+type Client struct {
+	base       string // scheme://host[:port][/prefix]/api2/json
+	auth       string
+	secret     string
+	hc         *http.Client
+	timeout    time.Duration
+	retryBase  time.Duration
+	maxRetries int
+	log        *slog.Logger
+
+	mu      sync.Mutex
+	version *Version // cached GET /version
+}
+
+// New checks the options and builds a client. It does not contact Proxmox.
+func New(o Options) (*Client, error) {
+	u, err := url.Parse(o.BaseURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, errors.New("proxmox: base URL must look like https://host:8006")
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, errors.New("proxmox: base URL must not contain credentials, a query or a fragment")
+	}
+	// Error texts below never echo the token fields: a secret pasted into the
+	// wrong variable must not end up in a log.
+	if !tokenIDRe.MatchString(o.TokenID) {
+		return nil, errors.New("proxmox: API token ID must look like USER@REALM!TOKENNAME")
+	}
+	if o.TokenSecret == "" || strings.ContainsFunc(o.TokenSecret, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return nil, errors.New("proxmox: API token secret must be non-empty, without spaces or control characters")
+	}
+	c := &Client{
+		base:       strings.TrimSuffix(strings.TrimSuffix(u.String(), "/"), apiPrefix) + apiPrefix,
+		auth:       "PVEAPIToken=" + o.TokenID + "=" + o.TokenSecret,
+		secret:     o.TokenSecret,
+		hc:         o.HTTPClient,
+		timeout:    o.RequestTimeout,
+		retryBase:  o.RetryBase,
+		maxRetries: o.MaxRetries,
+		log:        o.Logger,
+	}
+	if c.timeout <= 0 {
+		c.timeout = defaultTimeout
+	}
+	if c.retryBase <= 0 {
+		c.retryBase = defaultRetryBase
+	}
+	switch {
+	case c.maxRetries == 0:
+		c.maxRetries = defaultRetries
+	case c.maxRetries < 0:
+		c.maxRetries = 0
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.hc == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: o.InsecureTLS, MinVersion: tls.VersionTLS12} //nolint:gosec // opt-in
+		t.IdleConnTimeout = idleConnTimeout
+		t.MaxIdleConnsPerHost = 8
+		c.hc = &http.Client{Transport: t}
+	}
+	return c, nil
+}
+
+// CloseIdleConnections closes idle keep-alive connections (tests, shutdown).
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
+// Get reads path with q as the query string; out receives the unwrapped data.
+func (c *Client) Get(ctx context.Context, path string, q url.Values, out any) error {
+	_, err := c.do(ctx, http.MethodGet, path, q, out)
+	return err
+}
+
+// GetPage is Get for lists that carry a "total" next to the data.
+func (c *Client) GetPage(ctx context.Context, path string, q url.Values, out any) (total int, err error) {
+	return c.do(ctx, http.MethodGet, path, q, out)
+}
+
+// Post sends form as an urlencoded body. Never retried.
+func (c *Client) Post(ctx context.Context, path string, form url.Values, out any) error {
+	_, err := c.do(ctx, http.MethodPost, path, form, out)
+	return err
+}
+
+// Put sends form as an urlencoded body. Never retried.
+func (c *Client) Put(ctx context.Context, path string, form url.Values, out any) error {
+	_, err := c.do(ctx, http.MethodPut, path, form, out)
+	return err
+}
+
+// Delete sends q as the query string (Proxmox rejects a body). Never retried.
+func (c *Client) Delete(ctx context.Context, path string, q url.Values, out any) error {
+	_, err := c.do(ctx, http.MethodDelete, path, q, out)
+	return err
+}
+
+func (c *Client) do(ctx context.Context, method, path string, params url.Values, out any) (int, error) {
+	if err := checkPath(path); err != nil {
+		return 0, fmt.Errorf("proxmox: %s: %w", method, err)
+	}
+	attempts := 1
+	if method == http.MethodGet {
+		attempts += c.maxRetries // only reads are safe to repeat
+	}
+	for n := 0; ; n++ {
+		total, err, retry := c.once(ctx, method, path, params, out)
+		if err == nil || !retry || n+1 >= attempts {
+			return total, err
+		}
+		delay := min(c.retryBase<<n, maxRetryDelay)
+		c.log.DebugContext(ctx, "proxmox request failed, retrying",
+			"method", method, "path", path, "attempt", n+1, "delay", delay, "err", err)
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return 0, fmt.Errorf("%w; gave up retrying: %w", err, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// once performs one HTTP exchange. retry reports whether a failure is
+// transient (network error, gateway or cluster-proxy status).
+func (c *Client) once(parent context.Context, method, path string, params url.Values, out any) (total int, err error, retry bool) {
+	ctx, cancel := context.WithTimeout(parent, c.timeout)
+	defer cancel()
+
+	target := c.base + path
+	var body io.Reader
+	form := method == http.MethodPost || method == http.MethodPut
+	if form {
+		// A strings.Reader gives a known Content-Length: Proxmox refuses chunked bodies.
+		body = strings.NewReader(params.Encode())
+	} else if len(params) > 0 {
+		target += "?" + params.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	if err != nil {
+		return 0, fmt.Errorf("proxmox: %s %s: build request: %w", method, path, c.scrub(err)), false
+	}
+	req.Header.Set("Authorization", c.auth)
+	req.Header.Set("Accept", "application/json")
+	if form {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+
+	start := time.Now()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, c.transportError(parent, ctx, method, path, err), ctx.Err() == nil
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+	if err != nil {
+		return 0, c.transportError(parent, ctx, method, path, err), ctx.Err() == nil
+	}
+	c.log.DebugContext(ctx, "proxmox request", "method", method, "path", path,
+		"status", resp.StatusCode, "duration", time.Since(start))
+	if len(raw) > maxBodyBytes {
+		return 0, fmt.Errorf("proxmox: %s %s: response larger than %d bytes", method, path, maxBodyBytes), false
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		e := newAPIError(method, path, resp, raw, c.scrubString)
+		switch resp.StatusCode {
+		case 502, 503, 504, 595, 596:
+			return 0, e, true
+		}
+		return 0, e, false
+	}
+	total, err = decodeEnvelope(raw, out)
+	if err != nil {
+		return 0, fmt.Errorf("proxmox: %s %s: %d response (%s): %w", method, path,
+			resp.StatusCode, resp.Header.Get("Content-Type"), c.scrub(err)), false
+	}
+	return total, nil, false
+}
+
+// decodeEnvelope unwraps {"data": ..., "total": n} into out.
+func decodeEnvelope(raw []byte, out any) (int, error) {
+	var env struct {
+		Data  json.RawMessage `json:"data"`
+		Total json.RawMessage `json:"total"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return 0, fmt.Errorf("body is not a JSON object: %q", snippet(raw))
+	}
+	total := 0
+	if t := bytes.Trim(env.Total, `"`); len(t) > 0 && string(t) != "null" {
+		n, err := strconv.Atoi(string(t))
+		if err != nil {
+			return 0, fmt.Errorf("bad total %q", snippet(env.Total))
+		}
+		total = n
+	}
+	if out == nil || len(env.Data) == 0 {
+		return total, nil
+	}
+	if err := json.Unmarshal(env.Data, out); err != nil {
+		return total, fmt.Errorf("decode data: %w", err)
+	}
+	return total, nil
+}
+
+func snippet(b []byte) string {
+	const max = 120
+	if len(b) > max {
+		return string(b[:max]) + "..."
+	}
+	return string(b)
+}
+
+// transportError reports a network failure without the URL (url.Error would
+// repeat it) and says when the per-request timeout, not the caller, ended it.
+func (c *Client) transportError(parent, ctx context.Context, method, path string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	if parent.Err() == nil && ctx.Err() != nil {
+		return fmt.Errorf("proxmox: %s %s: no answer within %v: %w", method, path, c.timeout, c.scrub(err))
+	}
+	return fmt.Errorf("proxmox: %s %s: %w", method, path, c.scrub(err))
+}
+
+// scrub guarantees the token secret never appears in an error text, however
+// a lower layer formats it.
+func (c *Client) scrub(err error) error {
+	if err == nil || !strings.Contains(err.Error(), c.secret) {
+		return err
+	}
+	return errors.New(c.scrubString(err.Error()))
+}
+
+func (c *Client) scrubString(s string) string {
+	return strings.ReplaceAll(s, c.secret, "[redacted]")
+}

@@ -1,0 +1,72 @@
+package pve
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Version is GET /version.
+type Version struct {
+	Version string `json:"version"` // "9.1.3", older "7.1-10"
+	Release string `json:"release"` // "9.1"
+	RepoID  string `json:"repoid"`
+	Console string `json:"console,omitempty"`
+}
+
+// Version returns the server version, fetched once and cached. Failures are
+// not cached, so a later call tries again.
+func (c *Client) Version(ctx context.Context) (Version, error) {
+	c.mu.Lock()
+	v := c.version
+	c.mu.Unlock()
+	if v != nil {
+		return *v, nil
+	}
+	var got Version
+	if err := c.Get(ctx, "/version", nil, &got); err != nil {
+		return Version{}, fmt.Errorf("read Proxmox version: %w", err)
+	}
+	c.mu.Lock()
+	c.version = &got
+	c.mu.Unlock()
+	return got, nil
+}
+
+// MajorMinor parses the leading "major.minor" of Version (or Release).
+func (v Version) MajorMinor() (major, minor int, ok bool) {
+	for _, s := range []string{v.Version, v.Release} {
+		if major, minor, ok = parseMajorMinor(s); ok {
+			return major, minor, true
+		}
+	}
+	return 0, 0, false
+}
+
+func parseMajorMinor(s string) (int, int, bool) {
+	maj, rest, found := strings.Cut(strings.TrimSpace(s), ".")
+	if !found {
+		return 0, 0, false
+	}
+	end := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
+	if end < 0 {
+		end = len(rest)
+	}
+	major, err1 := strconv.Atoi(maj)
+	minor, err2 := strconv.Atoi(rest[:end])
+	if err1 != nil || err2 != nil || major < 0 || minor < 0 {
+		return 0, 0, false
+	}
+	return major, minor, true
+}
+
+// AtLeast reports whether the version is major.minor or newer; false when it
+// cannot be parsed.
+func (v Version) AtLeast(major, minor int) bool {
+	ma, mi, ok := v.MajorMinor()
+	if !ok {
+		return false
+	}
+	return ma > major || (ma == major && mi >= minor)
+}
