@@ -1,10 +1,75 @@
-// Command proxmox-mcp-server serves the Model Context Protocol for a Proxmox VE cluster.
+// Command proxmox-mcp-server serves the Model Context Protocol for a Proxmox VE
+// cluster over stdio; `sim` runs the Proxmox simulator and `demo` serves MCP
+// against an in-process simulator.
 package main
 
 import (
-	_ "github.com/google/go-cmp/cmp"
-	_ "github.com/modelcontextprotocol/go-sdk/mcp"
-	_ "go.uber.org/goleak"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/server"
 )
 
-func main() {}
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !config.IsConfigError(err) {
+			err = fmt.Errorf("proxmox-mcp-server: %w", err)
+		}
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "version", "--version", "-v":
+			fmt.Fprintln(stdout, "proxmox-mcp-server", server.Version)
+			return nil
+		case "help", "--help", "-h":
+			fmt.Fprint(stdout, usage)
+			return nil
+		}
+		return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+	}
+	cfg, err := config.Load(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	return serveStdio(ctx, cfg, stderr)
+}
+
+const usage = `usage: proxmox-mcp-server [command]
+
+  (no command)  serve MCP over stdio against PROXMOX_HOST
+  version       print the version
+`
+
+func serveStdio(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if cfg.InsecureTLS {
+		logger.Warn("PROXMOX_INSECURE_TLS=true: the Proxmox certificate is not verified; anyone on the path can read and change this traffic")
+	}
+	client, err := server.NewClient(cfg, logger)
+	if err != nil {
+		return err
+	}
+	s := server.New(cfg, client, logger)
+	err = s.Run(ctx, &mcp.StdioTransport{})
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}

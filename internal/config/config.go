@@ -33,6 +33,8 @@ type Config struct {
 	RequestTimeout time.Duration
 	TaskTimeout    time.Duration
 	LogLevel       slog.Level
+	// AllowPrivateDownloads lets pve_download_iso fetch from internal addresses.
+	AllowPrivateDownloads bool
 }
 
 // Getenv looks a variable up; os.LookupEnv fits.
@@ -48,13 +50,14 @@ var (
 func Load(getenv Getenv) (*Config, error) {
 	p := &parser{getenv: getenv}
 	c := &Config{
-		ReadOnly:       p.boolean("PVE_READONLY", true),
-		InsecureTLS:    p.boolean("PROXMOX_INSECURE_TLS", false),
-		RequestTimeout: p.millis("PROXMOX_REQUEST_TIMEOUT_MS", 30000),
-		TaskTimeout:    p.millis("PVE_TASK_TIMEOUT_MS", 600000),
-		LogLevel:       p.level("LOG_LEVEL"),
-		NodeAllowlist:  p.nodes("PVE_NODE_ALLOWLIST"),
-		VMIDAllowlist:  p.vmids("PVE_VMID_ALLOWLIST"),
+		ReadOnly:              p.boolean("PVE_READONLY", true),
+		InsecureTLS:           p.boolean("PROXMOX_INSECURE_TLS", false),
+		RequestTimeout:        p.millis("PROXMOX_REQUEST_TIMEOUT_MS", 30000),
+		TaskTimeout:           p.millis("PVE_TASK_TIMEOUT_MS", 600000),
+		LogLevel:              p.level("LOG_LEVEL"),
+		NodeAllowlist:         p.nodes("PVE_NODE_ALLOWLIST"),
+		VMIDAllowlist:         p.vmids("PVE_VMID_ALLOWLIST"),
+		AllowPrivateDownloads: p.boolean("PVE_ALLOW_PRIVATE_DOWNLOADS", false),
 	}
 	c.Host = p.host("PROXMOX_HOST")
 	c.TokenID = p.tokenID("PROXMOX_TOKEN_ID")

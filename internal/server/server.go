@@ -1,0 +1,52 @@
+// Package server assembles the MCP server from the configuration and the tools.
+package server
+
+import (
+	"log/slog"
+	"net"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/tools"
+)
+
+// Version is the server's version, reported in initialize.
+const Version = "0.1.0"
+
+const instructions = `Proxmox VE cluster tools. Guest ids (vmid) are unique across the whole cluster; ` +
+	`find a guest's node with pve_cluster_resources or pve_list_vms. Writes wait for the Proxmox task ` +
+	`and report its UPID and exit status; a UPID can be looked up with pve_list_tasks. ` +
+	`Read-only mode (the default) lists no write tools. Destructive tools need confirm: true, and deleting ` +
+	`needs the id repeated.`
+
+// New builds an MCP server exposing the tools the configuration enables.
+func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) *mcp.Server {
+	deps := &tools.Deps{
+		PVE:                   client,
+		Guard:                 tools.NewGuard(cfg.NodeAllowlist, cfg.VMIDAllowlist),
+		TaskTimeout:           cfg.TaskTimeout,
+		Logger:                logger,
+		AllowPrivateDownloads: cfg.AllowPrivateDownloads,
+		Resolver:              net.DefaultResolver,
+	}
+	s := mcp.NewServer(&mcp.Implementation{Name: "proxmox-mcp-server", Title: "Proxmox VE", Version: Version},
+		&mcp.ServerOptions{Instructions: instructions, Logger: logger})
+	for _, t := range tools.Select(tools.Inventory(deps), cfg.ReadOnly) {
+		t.Register(s)
+	}
+	return s
+}
+
+// NewClient builds the Proxmox client from the configuration.
+func NewClient(cfg *config.Config, logger *slog.Logger) (*pve.Client, error) {
+	return pve.New(pve.Options{
+		BaseURL:        cfg.Host.String(),
+		TokenID:        cfg.TokenID,
+		TokenSecret:    cfg.TokenSecret,
+		InsecureTLS:    cfg.InsecureTLS,
+		RequestTimeout: cfg.RequestTimeout,
+		Logger:         logger,
+	})
+}

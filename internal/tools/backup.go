@@ -1,0 +1,149 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+)
+
+type backupNowArgs struct {
+	Node     NodeName `json:"node" jsonschema:"node the guest is on"`
+	VMID     VMID     `json:"vmid" jsonschema:"guest id"`
+	Storage  string   `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"backup storage, e.g. local"`
+	Mode     string   `json:"mode,omitempty" enum:"snapshot,suspend,stop" default:"snapshot" jsonschema:"backup mode"`
+	Compress string   `json:"compress,omitempty" enum:"0,gzip,lzo,zstd" default:"zstd" jsonschema:"compression"`
+	Notes    string   `json:"notes,omitempty" pattern:"^[^\\r\\n]*$" maxLength:"1024" jsonschema:"notes template, e.g. {{guestname}}"`
+}
+
+type restoreArgs struct {
+	Node        NodeName `json:"node" jsonschema:"node to restore on"`
+	VMID        VMID     `json:"vmid" jsonschema:"guest id to restore to"`
+	Type        string   `json:"type" enum:"qemu,lxc" jsonschema:"qemu for a VM backup, lxc for a container backup"`
+	Archive     string   `json:"archive" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]:[^\\s,]+$" jsonschema:"backup volume id, e.g. local:backup/vzdump-qemu-100-....vma.zst"`
+	Storage     string   `json:"storage,omitempty" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage for the restored disks"`
+	Force       bool     `json:"force,omitempty" default:"true" jsonschema:"overwrite an existing guest with this id"`
+	Confirm     bool     `json:"confirm,omitempty" jsonschema:"must be true"`
+	ConfirmVMID VMID     `json:"confirmVmid" jsonschema:"repeat vmid"`
+}
+
+type scheduleArgs struct {
+	Schedule string `json:"schedule" pattern:"^[^\\r\\n]+$" maxLength:"128" jsonschema:"calendar event, e.g. sun 01:00 or daily"`
+	Storage  string `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"backup storage"`
+	Mode     string `json:"mode,omitempty" enum:"snapshot,suspend,stop" default:"snapshot" jsonschema:"backup mode"`
+	Compress string `json:"compress,omitempty" enum:"0,gzip,lzo,zstd" default:"zstd" jsonschema:"compression"`
+	Enabled  bool   `json:"enabled,omitempty" default:"true" jsonschema:"job enabled"`
+	All      bool   `json:"all,omitempty" jsonschema:"back up every guest"`
+	VMIDs    []VMID `json:"vmids,omitempty" jsonschema:"guest ids to back up"`
+	Notes    string `json:"notes,omitempty" pattern:"^[^\\r\\n]*$" maxLength:"1024" jsonschema:"notes template"`
+}
+
+type scheduleOut struct {
+	Action   string          `json:"action"`
+	Schedule string          `json:"schedule"`
+	Result   json.RawMessage `json:"result"`
+}
+
+func backupTools(d *Deps) []Tool {
+	return []Tool{
+		define(d, spec{name: "pve_list_backups", title: "List backups", toolset: "backup",
+			desc: "Backup archives on a storage, with guest id, size, time and notes.", output: listSchema("GET .../content?content=backup entries")},
+			func(ctx context.Context, c *call, in storageArgs) (listOut, error) {
+				if err := c.Guard.Node("node", in.Node); err != nil {
+					return listOut{}, err
+				}
+				return c.list(ctx, fmt.Sprintf("list backups on %s of %s", in.Storage, in.Node),
+					pve.Path("nodes", string(in.Node), "storage", in.Storage, "content"), url.Values{"content": {"backup"}}, c.allowedVolume)
+			}),
+		define(d, spec{name: "pve_backup_now", title: "Back up now", toolset: "backup", effect: Mutating,
+			desc: "Back up one VM or container to a storage now (vzdump) and wait for the task."},
+			func(ctx context.Context, c *call, in backupNowArgs) (taskOut, error) {
+				if err := c.guest(in.Node, in.VMID); err != nil {
+					return taskOut{}, err
+				}
+				form := url.Values{"vmid": {strconv.Itoa(int(in.VMID))}, "storage": {in.Storage}, "mode": {in.Mode}, "compress": {in.Compress}}
+				if in.Notes != "" {
+					form.Set("notes-template", in.Notes)
+				}
+				out := taskOut{Action: "backup_now", Node: string(in.Node), VMID: int(in.VMID), Storage: in.Storage}
+				what := fmt.Sprintf("back up guest %d on %s to %s", in.VMID, in.Node, in.Storage)
+				var raw json.RawMessage
+				if err := c.PVE.Post(ctx, pve.Path("nodes", string(in.Node), "vzdump"), form, &raw); err != nil {
+					return out, fmt.Errorf("%s: %w", what, err)
+				}
+				upid, ok := upidOf(raw)
+				if !ok {
+					// vzdump answers "OK" without a task when the guest is not on this node.
+					return out, fmt.Errorf("%s: Proxmox started no backup (answer %s): guest %d is not on node %s", what, raw, in.VMID, in.Node)
+				}
+				return out, c.wait(ctx, what, upid, &out)
+			}),
+		define(d, spec{name: "pve_restore", title: "Restore backup", toolset: "backup", effect: Destructive,
+			desc: "Restore a VM or container from a backup archive, replacing any guest with that id. Needs confirm: true and confirmVmid equal to vmid."},
+			func(ctx context.Context, c *call, in restoreArgs) (taskOut, error) {
+				if err := c.guest(in.Node, in.VMID); err != nil {
+					return taskOut{}, err
+				}
+				k := kindOf(in.Type)
+				if err := confirm(in.Confirm, fmt.Sprintf("restore %s into %s %d on %s, replacing that guest and its disks if it exists", in.Archive, k.noun, in.VMID, in.Node)); err != nil {
+					return taskOut{}, err
+				}
+				if err := echoVMID(in.VMID, in.ConfirmVMID); err != nil {
+					return taskOut{}, err
+				}
+				form := url.Values{"vmid": {strconv.Itoa(int(in.VMID))}, "force": {pve.Bool(in.Force)}}
+				if k.api == "lxc" {
+					form.Set("ostemplate", in.Archive)
+					form.Set("restore", "1")
+				} else {
+					form.Set("archive", in.Archive)
+				}
+				if in.Storage != "" {
+					form.Set("storage", in.Storage)
+				}
+				out := taskOut{Action: "restore", Node: string(in.Node), VMID: int(in.VMID)}
+				what := fmt.Sprintf("restore %s %d on %s from %s", k.noun, in.VMID, in.Node, in.Archive)
+				var upid string
+				if err := c.PVE.Post(ctx, pve.Path("nodes", string(in.Node), k.api), form, &upid); err != nil {
+					return out, fmt.Errorf("%s: %w", what, err)
+				}
+				return out, c.wait(ctx, what, upid, &out)
+			}),
+		define(d, spec{name: "pve_schedule_backup", title: "Schedule backup", toolset: "backup", effect: Mutating,
+			desc: "Create a cluster backup job on a schedule for the given guests (vmids) or all guests."},
+			func(ctx context.Context, c *call, in scheduleArgs) (scheduleOut, error) {
+				if in.All == (len(in.VMIDs) > 0) {
+					return scheduleOut{}, fmt.Errorf("invalid arguments: give either all: true or a non-empty vmids list, not both or neither")
+				}
+				if in.All && (c.Guard.HasVMIDList() || c.Guard.HasNodeList()) {
+					return scheduleOut{}, fmt.Errorf("%w: all: true would back up guests outside PVE_VMID_ALLOWLIST or PVE_NODE_ALLOWLIST; list the guests in vmids instead", errRefused)
+				}
+				ids := make([]string, 0, len(in.VMIDs))
+				for _, id := range in.VMIDs {
+					if err := c.Guard.VMID("vmids", id); err != nil {
+						return scheduleOut{}, err
+					}
+					ids = append(ids, strconv.Itoa(int(id)))
+				}
+				form := url.Values{"schedule": {in.Schedule}, "storage": {in.Storage}, "mode": {in.Mode},
+					"compress": {in.Compress}, "enabled": {pve.Bool(in.Enabled)}}
+				if in.All {
+					form.Set("all", "1")
+				} else {
+					form.Set("vmid", strings.Join(ids, ","))
+				}
+				if in.Notes != "" {
+					form.Set("notes-template", in.Notes)
+				}
+				var raw json.RawMessage
+				if err := c.PVE.Post(ctx, "/cluster/backup", form, &raw); err != nil {
+					return scheduleOut{}, fmt.Errorf("create backup job %q: %w", in.Schedule, err)
+				}
+				return scheduleOut{Action: "schedule_backup", Schedule: in.Schedule, Result: okResult(raw)}, nil
+			}),
+	}
+}

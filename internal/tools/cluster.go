@@ -1,0 +1,144 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+)
+
+type noArgs struct{}
+
+type nodeArgs struct {
+	Node NodeName `json:"node" jsonschema:"node name"`
+}
+
+type resourcesArgs struct {
+	Type string `json:"type,omitempty" enum:"vm,storage,node,sdn" jsonschema:"only this kind of resource"`
+}
+
+type tasksArgs struct {
+	Node    NodeName `json:"node" jsonschema:"node name"`
+	Limit   int      `json:"limit,omitempty" minimum:"1" maximum:"500" default:"50" jsonschema:"most tasks to return"`
+	Running bool     `json:"running,omitempty" jsonschema:"only tasks still running"`
+}
+
+type versionOut struct {
+	Version string `json:"version"`
+	Release string `json:"release"`
+	RepoID  string `json:"repoid"`
+	Major   int    `json:"major"`
+	Minor   int    `json:"minor"`
+	Patch   int    `json:"patch"`
+}
+
+func clusterTools(d *Deps) []Tool {
+	return []Tool{
+		define(d, spec{name: "pve_version", title: "Proxmox version", toolset: "cluster",
+			desc: "Proxmox VE version of the cluster: version, release, repoid, major, minor, patch."},
+			func(ctx context.Context, c *call, _ noArgs) (versionOut, error) {
+				v, err := c.PVE.Version(ctx)
+				if err != nil {
+					return versionOut{}, fmt.Errorf("get version: %w", err)
+				}
+				out := versionOut{Version: v.Version, Release: v.Release, RepoID: v.RepoID}
+				out.Major, out.Minor, out.Patch = splitVersion(v.Version)
+				return out, nil
+			}),
+		define(d, spec{name: "pve_list_nodes", title: "List nodes", toolset: "nodes",
+			desc: "Nodes of the cluster with status, CPU, memory and uptime.", output: listSchema("nodes as GET /nodes returns them")},
+			func(ctx context.Context, c *call, _ noArgs) (listOut, error) {
+				return c.list(ctx, "list nodes", "/nodes", nil, func(e entry) bool { return c.Guard.NodeAllowed(e.Node) })
+			}),
+		define(d, spec{name: "pve_node_status", title: "Node status", toolset: "nodes",
+			desc: "Status of one node: CPU, memory, root disk, load, uptime, kernel and PVE version.", output: objectSchema("GET /nodes/{node}/status")},
+			func(ctx context.Context, c *call, in nodeArgs) (objectOut, error) {
+				if err := c.Guard.Node("node", in.Node); err != nil {
+					return nil, err
+				}
+				return c.object(ctx, "node status of "+string(in.Node), pve.Path("nodes", string(in.Node), "status"))
+			}),
+		define(d, spec{name: "pve_cluster_resources", title: "Cluster resources", toolset: "cluster",
+			desc: "VMs, containers, storage and nodes of the whole cluster in one list; type narrows it.", output: listSchema("GET /cluster/resources entries")},
+			func(ctx context.Context, c *call, in resourcesArgs) (listOut, error) {
+				q := url.Values{}
+				if in.Type != "" {
+					q.Set("type", in.Type)
+				}
+				return c.list(ctx, "list cluster resources", "/cluster/resources", q, c.allowedResource)
+			}),
+		define(d, spec{name: "pve_list_tasks", title: "List tasks", toolset: "tasks",
+			desc: "Recent tasks on a node, newest first, with UPID and exit status; running: true lists only tasks still running.", output: listSchema("GET /nodes/{node}/tasks entries")},
+			func(ctx context.Context, c *call, in tasksArgs) (listOut, error) {
+				if err := c.Guard.Node("node", in.Node); err != nil {
+					return listOut{}, err
+				}
+				q := url.Values{"limit": {strconv.Itoa(in.Limit)}, "source": {"all"}}
+				if in.Running {
+					q.Set("source", "active") // PVE has no "running" parameter
+				}
+				return c.list(ctx, "list tasks on "+string(in.Node), pve.Path("nodes", string(in.Node), "tasks"), q, c.allowedTask)
+			}),
+	}
+}
+
+// list fetches a Proxmox list and keeps what the allowlists permit.
+func (c *call) list(ctx context.Context, what, path string, q url.Values, keep func(entry) bool) (listOut, error) {
+	var items []json.RawMessage
+	if err := c.PVE.Get(ctx, path, q, &items); err != nil {
+		return listOut{}, fmt.Errorf("%s: %w", what, err)
+	}
+	kept, err := filter(items, keep)
+	if err != nil {
+		return listOut{}, fmt.Errorf("%s: %w", what, err)
+	}
+	return listOut{Items: kept}, nil
+}
+
+func (c *call) object(ctx context.Context, what, path string) (objectOut, error) {
+	var raw json.RawMessage
+	if err := c.PVE.Get(ctx, path, nil, &raw); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return compact(raw), nil
+}
+
+// allowedResource hides cluster entries outside the allowlists; pools span
+// guests and nodes, so they are hidden while any allowlist is set.
+func (c *call) allowedResource(e entry) bool {
+	if e.Node == "" {
+		return !c.Guard.HasNodeList() && !c.Guard.HasVMIDList()
+	}
+	if !c.Guard.NodeAllowed(e.Node) {
+		return false
+	}
+	if e.Type == "qemu" || e.Type == "lxc" || e.VMID != 0 {
+		return c.Guard.VMIDAllowed(int(e.VMID))
+	}
+	return true
+}
+
+// allowedTask hides tasks on other guests while a guest-id allowlist is set;
+// tasks that name no guest are hidden too, as they may span several.
+func (c *call) allowedTask(e entry) bool {
+	if !c.Guard.HasVMIDList() {
+		return true
+	}
+	id, err := strconv.Atoi(e.ID)
+	return err == nil && c.Guard.VMIDAllowed(id)
+}
+
+// splitVersion reads "9.1.3" or "7.1-10" as major, minor, patch.
+func splitVersion(v string) (major, minor, patch int) {
+	f := strings.FieldsFunc(v, func(r rune) bool { return r == '.' || r == '-' || r == '~' })
+	nums := make([]int, 3)
+	for i := 0; i < len(f) && i < 3; i++ {
+		n, _ := strconv.Atoi(f[i])
+		nums[i] = n
+	}
+	return nums[0], nums[1], nums[2]
+}

@@ -1,0 +1,168 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+)
+
+// fakePVE is a small Proxmox stand-in: canned answers per "METHOD path", a
+// request log, and tasks that finish at once with a chosen exit status.
+type fakePVE struct {
+	mu       sync.Mutex
+	routes   map[string]string // "GET /nodes" -> JSON data
+	requests []string          // "METHOD path?params"
+	exit     string            // exit status of every task
+}
+
+const testUPID = "UPID:pve1:0000ABCD:00112233:65A0B0C0:qmstart:100:root@pam!mcp:"
+
+func (f *fakePVE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	path := strings.TrimPrefix(r.URL.EscapedPath(), "/api2/json")
+	f.mu.Lock()
+	f.requests = append(f.requests, r.Method+" "+path+"?"+r.Form.Encode())
+	data, ok := f.routes[r.Method+" "+path]
+	exit := f.exit
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	switch {
+	case ok:
+	case strings.HasSuffix(path, "/status") && strings.Contains(path, "/tasks/"):
+		data = fmt.Sprintf(`{"status":"stopped","exitstatus":%q,"upid":%q}`, exit, testUPID)
+	case strings.HasSuffix(path, "/log") && strings.Contains(path, "/tasks/"):
+		data = `[{"n":1,"t":"starting"},{"n":2,"t":"WARN: something odd"},{"n":3,"t":"TASK ` + exit + `"}]`
+	case r.Method == http.MethodPut && strings.HasSuffix(path, "/config"),
+		r.Method == http.MethodPost && (strings.HasSuffix(path, "/network") || path == "/cluster/backup"):
+		data = "null"
+	case r.Method != http.MethodGet:
+		data = `"` + testUPID + `"`
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(501)
+		fmt.Fprintf(w, `{"data":null,"message":"Method '%s %s' not implemented"}`, r.Method, path)
+		return
+	}
+	fmt.Fprintf(w, `{"data":%s}`, data)
+}
+
+func (f *fakePVE) log() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.requests...)
+}
+
+func (f *fakePVE) writes() []string {
+	var out []string
+	for _, r := range f.log() {
+		if !strings.HasPrefix(r, "GET ") {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+type env struct {
+	fake    *fakePVE
+	session *mcp.ClientSession
+}
+
+type envOpts struct {
+	readOnly bool
+	nodes    []string
+	vmids    []int
+}
+
+func newEnv(t *testing.T, o envOpts) *env {
+	t.Helper()
+	fake := &fakePVE{routes: map[string]string{}, exit: "OK"}
+	hs := httptest.NewServer(fake)
+	t.Cleanup(hs.Close)
+	client, err := pve.New(pve.Options{BaseURL: hs.URL, TokenID: "root@pam!mcp", TokenSecret: "s3cr3t-token", RequestTimeout: 5 * time.Second, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps := &Deps{PVE: client, Guard: NewGuard(o.nodes, o.vmids), TaskTimeout: 10 * time.Second}
+	srv := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "0"}, nil)
+	for _, tl := range Select(Inventory(deps), o.readOnly) {
+		tl.Register(srv)
+	}
+	ctx := context.Background()
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := srv.Connect(ctx, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "0"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close(); ss.Wait(); client.CloseIdleConnections() })
+	return &env{fake: fake, session: cs}
+}
+
+func (e *env) call(t *testing.T, name string, args map[string]any) (*mcp.CallToolResult, string) {
+	t.Helper()
+	res, err := e.session.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: protocol error: %v", name, err)
+	}
+	var text strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			text.WriteString(tc.Text)
+		}
+	}
+	return res, text.String()
+}
+
+func (e *env) ok(t *testing.T, name string, args map[string]any) string {
+	t.Helper()
+	res, text := e.call(t, name, args)
+	if res.IsError {
+		t.Fatalf("%s(%v) failed: %s", name, args, text)
+	}
+	return text
+}
+
+func (e *env) refused(t *testing.T, name string, args map[string]any, want ...string) {
+	t.Helper()
+	before := len(e.fake.log())
+	res, text := e.call(t, name, args)
+	if !res.IsError {
+		t.Fatalf("%s(%v) succeeded, want refusal: %s", name, args, text)
+	}
+	t.Logf("%s refused: %s", name, text)
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s: error %q lacks %q", name, text, w)
+		}
+	}
+	if after := e.fake.log(); len(after) != before {
+		t.Errorf("%s: refused call still sent requests: %v", name, after[before:])
+	}
+}
+
+func form(s string) url.Values {
+	_, q, _ := strings.Cut(s, "?")
+	v, _ := url.ParseQuery(q)
+	return v
+}
+
+func decode(t *testing.T, s string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		t.Fatalf("decode %q: %v", s, err)
+	}
+}

@@ -1,0 +1,165 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+)
+
+const (
+	volumePattern = `^[a-zA-Z][a-zA-Z0-9\-_.]*[a-zA-Z0-9]:[^\s,]+$`
+	ipv4Pattern   = `^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$`
+	ctIPPattern   = `^(dhcp|manual|(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}/([0-9]|[12][0-9]|3[0-2]))$`
+	ifacePattern  = `^[a-zA-Z][a-zA-Z0-9_.\-]{0,15}$`
+)
+
+type rootfsArgs struct {
+	Storage string `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage for the root disk, e.g. local-lvm"`
+	SizeGb  int    `json:"sizeGb" minimum:"1" maximum:"131072" jsonschema:"size in GiB"`
+}
+
+type ctNetArgs struct {
+	Bridge  string `json:"bridge,omitempty" default:"vmbr0" pattern:"^[a-zA-Z][a-zA-Z0-9_.\\-]{0,14}$" jsonschema:"bridge to attach to"`
+	Name    string `json:"name,omitempty" default:"eth0" pattern:"^[a-zA-Z][a-zA-Z0-9_.\\-]{0,15}$" jsonschema:"interface name inside the container"`
+	IP      string `json:"ip,omitempty" default:"dhcp" pattern:"^(dhcp|manual|(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}/([0-9]|[12][0-9]|3[0-2]))$" jsonschema:"dhcp, manual or an IPv4 address with prefix, e.g. 10.0.0.5/24"`
+	Gateway string `json:"gateway,omitempty" pattern:"^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$" jsonschema:"IPv4 gateway"`
+}
+
+type lxcCreateArgs struct {
+	Node          NodeName       `json:"node" jsonschema:"node to create the container on"`
+	VMID          VMID           `json:"vmid" jsonschema:"new guest id"`
+	Ostemplate    string         `json:"ostemplate" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]:[^\\s,]+$" jsonschema:"template volume, e.g. local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"`
+	Hostname      string         `json:"hostname,omitempty" pattern:"^[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?)*$" jsonschema:"host name"`
+	Cores         int            `json:"cores,omitempty" default:"1" minimum:"1" maximum:"8192" jsonschema:"CPU cores"`
+	Memory        int            `json:"memory,omitempty" default:"512" minimum:"16" jsonschema:"memory in MiB"`
+	Swap          int            `json:"swap,omitempty" default:"512" minimum:"0" jsonschema:"swap in MiB"`
+	Rootfs        rootfsArgs     `json:"rootfs" jsonschema:"root disk"`
+	Net           *ctNetArgs     `json:"net,omitempty" jsonschema:"a network interface (net0)"`
+	Password      string         `json:"password,omitempty" maxLength:"64" jsonschema:"root password (at least 5 characters)"`
+	SSHPublicKeys string         `json:"sshPublicKeys,omitempty" jsonschema:"SSH public keys for root, one per line"`
+	Unprivileged  bool           `json:"unprivileged,omitempty" default:"true" jsonschema:"run as an unprivileged container"`
+	Start         bool           `json:"start,omitempty" jsonschema:"start after creation"`
+	Extra         map[string]any `json:"extra,omitempty" jsonschema:"more Proxmox create parameters, merged last"`
+}
+
+type lxcCloneArgs struct {
+	Node     NodeName `json:"node" jsonschema:"node of the source container"`
+	VMID     VMID     `json:"vmid" jsonschema:"source guest id"`
+	NewID    VMID     `json:"newid" jsonschema:"guest id of the clone"`
+	Hostname string   `json:"hostname,omitempty" pattern:"^[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?)*$" jsonschema:"host name of the clone"`
+	Full     *bool    `json:"full,omitempty" jsonschema:"full copy; omitted: linked for a template, full otherwise"`
+	Storage  string   `json:"storage,omitempty" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage for a full clone"`
+	Target   NodeName `json:"target,omitempty" jsonschema:"node to put the clone on"`
+}
+
+func lxcTools(d *Deps) []Tool {
+	k := lxcKind
+	return []Tool{
+		listGuests(d, k, "pve_list_containers", "List containers", "LXC containers of one node, or of the whole cluster when node is omitted (VMs are not included)."),
+		readGuest(d, k, "pve_lxc_status", "Container status", "status/current", "Current status of a container: status, CPU, memory, disk, uptime, lock."),
+		readGuest(d, k, "pve_lxc_config", "Container config", "config", "Configuration of a container: cores, memory, rootfs, network, digest."),
+		power(d, k, "start", "Start container", "Start a container and wait for the task.", false, ""),
+		power(d, k, "shutdown", "Shut down container", "Shut a container down cleanly and wait for the task.", false, ""),
+		power(d, k, "reboot", "Reboot container", "Reboot a running container and wait for the task.", false, ""),
+		power(d, k, "stop", "Stop container", "Stop a container at once, without a clean shutdown. Needs confirm: true.", true,
+			"stop %s %d on %s at once, without a clean shutdown (unsaved data in the container is lost)"),
+		lxcCreate(d), lxcClone(d),
+		deleteGuest(d, k, "pve_lxc_delete", "Delete container",
+			"Delete a container and its volumes. Needs confirm: true and confirmVmid equal to vmid."),
+	}
+}
+
+func lxcCreate(d *Deps) Tool {
+	return define(d, spec{name: "pve_lxc_create", title: "Create container", toolset: "lxc", effect: Mutating,
+		desc: "Create an LXC container from a template with a root disk and optional network, and wait for the task."},
+		func(ctx context.Context, c *call, in lxcCreateArgs) (taskOut, error) {
+			if err := c.guest(in.Node, in.VMID); err != nil {
+				return taskOut{}, err
+			}
+			form := url.Values{
+				"vmid": {strconv.Itoa(int(in.VMID))}, "ostemplate": {in.Ostemplate},
+				"cores": {strconv.Itoa(in.Cores)}, "memory": {strconv.Itoa(in.Memory)}, "swap": {strconv.Itoa(in.Swap)},
+				"unprivileged": {pve.Bool(in.Unprivileged)}, "start": {pve.Bool(in.Start)},
+				"rootfs": {fmt.Sprintf("%s:%d", in.Rootfs.Storage, in.Rootfs.SizeGb)},
+			}
+			if in.Hostname != "" {
+				form.Set("hostname", in.Hostname)
+			}
+			if in.Password != "" {
+				form.Set("password", in.Password)
+			}
+			if in.SSHPublicKeys != "" {
+				form.Set("ssh-public-keys", in.SSHPublicKeys)
+			}
+			if in.Net != nil {
+				form.Set("net0", ctNet(*in.Net))
+			}
+			if err := mergeExtra(form, in.Extra, "node", "vmid", "password"); err != nil {
+				return taskOut{}, err
+			}
+			out := taskOut{Action: "lxc_create", Node: string(in.Node), VMID: int(in.VMID)}
+			what := fmt.Sprintf("create CT %d on %s", in.VMID, in.Node)
+			var upid string
+			if err := c.PVE.Post(ctx, pve.Path("nodes", string(in.Node), "lxc"), form, &upid); err != nil {
+				return out, fmt.Errorf("%s: %w", what, err)
+			}
+			return out, c.wait(ctx, what, upid, &out)
+		})
+}
+
+func ctNet(n ctNetArgs) string {
+	name, bridge, ip := n.Name, n.Bridge, n.IP
+	if name == "" {
+		name = "eth0"
+	}
+	if bridge == "" {
+		bridge = "vmbr0"
+	}
+	if ip == "" {
+		ip = "dhcp"
+	}
+	s := "name=" + name + ",bridge=" + bridge + ",ip=" + ip
+	if n.Gateway != "" {
+		s += ",gw=" + n.Gateway
+	}
+	return s
+}
+
+func lxcClone(d *Deps) Tool {
+	return define(d, spec{name: "pve_lxc_clone", title: "Clone container", toolset: "lxc", effect: Mutating,
+		desc: "Clone a container or template to a new guest id, optionally onto another node or storage, and wait for the task."},
+		func(ctx context.Context, c *call, in lxcCloneArgs) (taskOut, error) {
+			if err := c.guest(in.Node, in.VMID); err != nil {
+				return taskOut{}, err
+			}
+			if err := c.Guard.VMID("newid", in.NewID); err != nil {
+				return taskOut{}, err
+			}
+			form := url.Values{"newid": {strconv.Itoa(int(in.NewID))}}
+			if in.Target != "" {
+				if err := c.Guard.Node("target", in.Target); err != nil {
+					return taskOut{}, err
+				}
+				form.Set("target", string(in.Target))
+			}
+			if in.Hostname != "" {
+				form.Set("hostname", in.Hostname)
+			}
+			if in.Full != nil {
+				form.Set("full", pve.Bool(*in.Full))
+			}
+			if in.Storage != "" {
+				form.Set("storage", in.Storage)
+			}
+			out := taskOut{Action: "lxc_clone", Node: string(in.Node), From: int(in.VMID), To: int(in.NewID), Target: string(in.Target)}
+			what := fmt.Sprintf("clone CT %d on %s to %d", in.VMID, in.Node, in.NewID)
+			var upid string
+			if err := c.PVE.Post(ctx, lxcKind.path(in.Node, in.VMID, "clone"), form, &upid); err != nil {
+				return out, fmt.Errorf("%s: %w", what, err)
+			}
+			return out, c.wait(ctx, what, upid, &out)
+		})
+}

@@ -1,0 +1,91 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+)
+
+type networkListArgs struct {
+	Node NodeName `json:"node" jsonschema:"node name"`
+	Type string   `json:"type,omitempty" enum:"bridge,bond,eth,vlan,alias,any_bridge" jsonschema:"only this interface type"`
+}
+
+type bridgeArgs struct {
+	Node        NodeName `json:"node" jsonschema:"node name"`
+	Iface       string   `json:"iface" pattern:"^vmbr[0-9]{1,4}$" jsonschema:"bridge name: vmbr and digits"`
+	Autostart   bool     `json:"autostart,omitempty" default:"true" jsonschema:"bring up at boot"`
+	BridgePorts string   `json:"bridgePorts,omitempty" pattern:"^[a-zA-Z0-9_.\\-]{1,20}( [a-zA-Z0-9_.\\-]{1,20})*$" jsonschema:"ports, space-separated, e.g. eno1"`
+	CIDR        string   `json:"cidr,omitempty" pattern:"^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}/([0-9]|[12][0-9]|3[0-2])$" jsonschema:"IPv4 address with prefix"`
+	Gateway     string   `json:"gateway,omitempty" pattern:"^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$" jsonschema:"IPv4 gateway"`
+	VLANAware   bool     `json:"vlanAware,omitempty" jsonschema:"VLAN-aware bridge"`
+	Comments    string   `json:"comments,omitempty" pattern:"^[^\\r\\n]*$" maxLength:"4096" jsonschema:"comment"`
+}
+
+type applyArgs struct {
+	Node    NodeName `json:"node" jsonschema:"node name"`
+	Confirm bool     `json:"confirm,omitempty" jsonschema:"must be true"`
+}
+
+type ifaceOut struct {
+	Action string          `json:"action"`
+	Node   string          `json:"node"`
+	Iface  string          `json:"iface"`
+	Result json.RawMessage `json:"result"`
+}
+
+func networkTools(d *Deps) []Tool {
+	return []Tool{
+		define(d, spec{name: "pve_list_network", title: "List network", toolset: "network",
+			desc: "Network interfaces of a node (bridges, bonds, NICs, VLANs) including pending changes.", output: listSchema("GET /nodes/{node}/network entries")},
+			func(ctx context.Context, c *call, in networkListArgs) (listOut, error) {
+				if err := c.Guard.Node("node", in.Node); err != nil {
+					return listOut{}, err
+				}
+				q := url.Values{}
+				if in.Type != "" {
+					q.Set("type", in.Type)
+				}
+				return c.list(ctx, "list network of "+string(in.Node), pve.Path("nodes", string(in.Node), "network"), q, func(entry) bool { return true })
+			}),
+		define(d, spec{name: "pve_create_bridge", title: "Create bridge", toolset: "network", effect: Mutating,
+			desc: "Stage a new Linux bridge on a node; it takes effect after pve_apply_network."},
+			func(ctx context.Context, c *call, in bridgeArgs) (ifaceOut, error) {
+				if err := c.Guard.Node("node", in.Node); err != nil {
+					return ifaceOut{}, err
+				}
+				form := url.Values{"type": {"bridge"}, "iface": {in.Iface}, "autostart": {pve.Bool(in.Autostart)},
+					"bridge_vlan_aware": {pve.Bool(in.VLANAware)}}
+				for k, v := range map[string]string{"bridge_ports": in.BridgePorts, "cidr": in.CIDR, "gateway": in.Gateway, "comments": in.Comments} {
+					if v != "" {
+						form.Set(k, v)
+					}
+				}
+				var raw json.RawMessage
+				if err := c.PVE.Post(ctx, pve.Path("nodes", string(in.Node), "network"), form, &raw); err != nil {
+					return ifaceOut{}, fmt.Errorf("create bridge %s on %s: %w", in.Iface, in.Node, err)
+				}
+				return ifaceOut{Action: "create_bridge", Node: string(in.Node), Iface: in.Iface, Result: okResult(raw)}, nil
+			}),
+		define(d, spec{name: "pve_apply_network", title: "Apply network changes", toolset: "network", effect: Destructive,
+			desc: "Apply a node's pending network changes (ifreload); a mistake can cut the node off. Needs confirm: true."},
+			func(ctx context.Context, c *call, in applyArgs) (taskOut, error) {
+				if err := c.Guard.Node("node", in.Node); err != nil {
+					return taskOut{}, err
+				}
+				if err := confirm(in.Confirm, "reload the network of node "+string(in.Node)+" with its pending changes (a mistake can cut the node off)"); err != nil {
+					return taskOut{}, err
+				}
+				out := taskOut{Action: "apply_network", Node: string(in.Node)}
+				what := "apply network changes on " + string(in.Node)
+				var upid string
+				if err := c.PVE.Put(ctx, pve.Path("nodes", string(in.Node), "network"), nil, &upid); err != nil {
+					return out, fmt.Errorf("%s: %w", what, err)
+				}
+				return out, c.wait(ctx, what, upid, &out)
+			}),
+	}
+}

@@ -1,0 +1,176 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+)
+
+type guestArgs struct {
+	Node NodeName `json:"node" jsonschema:"node the guest is on"`
+	VMID VMID     `json:"vmid" jsonschema:"guest id"`
+}
+
+type confirmArgs struct {
+	Node    NodeName `json:"node" jsonschema:"node the guest is on"`
+	VMID    VMID     `json:"vmid" jsonschema:"guest id"`
+	Confirm bool     `json:"confirm,omitempty" jsonschema:"must be true"`
+}
+
+type listGuestsArgs struct {
+	Node NodeName `json:"node,omitempty" jsonschema:"only this node; all nodes when omitted"`
+}
+
+type deleteArgs struct {
+	Node        NodeName `json:"node" jsonschema:"node the guest is on"`
+	VMID        VMID     `json:"vmid" jsonschema:"guest id"`
+	Confirm     bool     `json:"confirm,omitempty" jsonschema:"must be true"`
+	ConfirmVMID VMID     `json:"confirmVmid" jsonschema:"repeat vmid"`
+	Purge       bool     `json:"purge,omitempty" default:"true" jsonschema:"also remove from backup jobs, replication and HA"`
+}
+
+// guestKind is what differs between QEMU and LXC for the shared handlers.
+type guestKind struct {
+	api   string // "qemu" or "lxc"
+	noun  string // "VM" or "CT"
+	tool  string // "vm" or "lxc"
+	set   string // toolset
+	label string // "VM" or "container", for descriptions
+}
+
+var (
+	qemuKind = guestKind{api: "qemu", noun: "VM", tool: "vm", set: "qemu", label: "VM"}
+	lxcKind  = guestKind{api: "lxc", noun: "CT", tool: "lxc", set: "lxc", label: "container"}
+)
+
+func (k guestKind) path(node NodeName, vmid VMID, rest ...string) string {
+	return pve.Path(append([]string{"nodes", string(node), k.api, strconv.Itoa(int(vmid))}, rest...)...)
+}
+
+func qemuTools(d *Deps) []Tool {
+	k := qemuKind
+	tools := []Tool{
+		listGuests(d, k, "pve_list_vms", "List VMs", "QEMU VMs of one node, or of the whole cluster when node is omitted (containers are not included)."),
+		readGuest(d, k, "pve_vm_status", "VM status", "status/current", "Current status of a VM: status, qmpstatus, CPU, memory, uptime, lock."),
+		readGuest(d, k, "pve_vm_config", "VM config", "config", "Configuration of a VM: CPU, memory, disks, network, boot order, digest."),
+		power(d, k, "start", "Start VM", "Start a VM and wait until Proxmox reports it started.", false, ""),
+		power(d, k, "shutdown", "Shut down VM", "Ask a VM to shut down cleanly (ACPI) and wait for the task.", false, ""),
+		power(d, k, "reboot", "Reboot VM", "Reboot a running VM cleanly (ACPI) and wait for the task.", false, ""),
+		power(d, k, "stop", "Stop VM", "Stop a VM at once, like pulling the plug. Needs confirm: true.", true,
+			"stop %s %d on %s at once, without a clean shutdown (unsaved data in the guest is lost)"),
+		power(d, k, "reset", "Reset VM", "Hard-reset a running VM. Needs confirm: true.", true,
+			"hard-reset %s %d on %s (unsaved data in the guest is lost)"),
+		vmCreate(d), vmClone(d), vmMigrate(d), vmSetConfig(d),
+		deleteGuest(d, k, "pve_vm_delete", "Delete VM",
+			"Delete a VM and its disks. Needs confirm: true and confirmVmid equal to vmid."),
+	}
+	return tools
+}
+
+func listGuests(d *Deps, k guestKind, name, title, desc string) Tool {
+	return define(d, spec{name: name, title: title, desc: desc, toolset: k.set,
+		output: listSchema("guests as GET /nodes/{node}/" + k.api + " or /cluster/resources return them")},
+		func(ctx context.Context, c *call, in listGuestsArgs) (listOut, error) {
+			if in.Node != "" {
+				if err := c.Guard.Node("node", in.Node); err != nil {
+					return listOut{}, err
+				}
+				return c.list(ctx, "list "+k.label+"s on "+string(in.Node), pve.Path("nodes", string(in.Node), k.api), nil,
+					func(e entry) bool { return c.Guard.VMIDAllowed(int(e.VMID)) })
+			}
+			// The cluster index holds both kinds: keep only this one.
+			return c.list(ctx, "list "+k.label+"s", "/cluster/resources", url.Values{"type": {"vm"}},
+				func(e entry) bool { return e.Type == k.api && c.allowedResource(e) })
+		})
+}
+
+func readGuest(d *Deps, k guestKind, name, title, sub, desc string) Tool {
+	return define(d, spec{name: name, title: title, desc: desc, toolset: k.set, output: objectSchema("GET /nodes/{node}/" + k.api + "/{vmid}/" + sub)},
+		func(ctx context.Context, c *call, in guestArgs) (objectOut, error) {
+			if err := c.guest(in.Node, in.VMID); err != nil {
+				return nil, err
+			}
+			return c.object(ctx, fmt.Sprintf("%s of %s %d on %s", sub, k.noun, in.VMID, in.Node), k.path(in.Node, in.VMID, splitPath(sub)...))
+		})
+}
+
+// power runs one of the status/{op} actions. Destructive ones need confirm.
+func power(d *Deps, k guestKind, op, title, desc string, destructive bool, warn string) Tool {
+	sp := spec{name: "pve_" + k.tool + "_" + op, title: title, desc: desc, toolset: k.set, effect: Mutating}
+	run := func(ctx context.Context, c *call, node NodeName, vmid VMID) (taskOut, error) {
+		out := taskOut{Action: k.tool + "_" + op, Node: string(node), VMID: int(vmid)}
+		what := fmt.Sprintf("%s %s %d on %s", op, k.noun, vmid, node)
+		var upid string
+		if err := c.PVE.Post(ctx, k.path(node, vmid, "status", op), nil, &upid); err != nil {
+			return out, fmt.Errorf("%s: %w", what, err)
+		}
+		return out, c.wait(ctx, what, upid, &out)
+	}
+	if !destructive {
+		return define(d, sp, func(ctx context.Context, c *call, in guestArgs) (taskOut, error) {
+			if err := c.guest(in.Node, in.VMID); err != nil {
+				return taskOut{}, err
+			}
+			return run(ctx, c, in.Node, in.VMID)
+		})
+	}
+	sp.effect = Destructive
+	return define(d, sp, func(ctx context.Context, c *call, in confirmArgs) (taskOut, error) {
+		if err := c.guest(in.Node, in.VMID); err != nil {
+			return taskOut{}, err
+		}
+		if err := confirm(in.Confirm, fmt.Sprintf(warn, k.noun, in.VMID, in.Node)); err != nil {
+			return taskOut{}, err
+		}
+		return run(ctx, c, in.Node, in.VMID)
+	})
+}
+
+func deleteGuest(d *Deps, k guestKind, name, title, desc string) Tool {
+	return define(d, spec{name: name, title: title, desc: desc, toolset: k.set, effect: Destructive},
+		func(ctx context.Context, c *call, in deleteArgs) (taskOut, error) {
+			if err := c.guest(in.Node, in.VMID); err != nil {
+				return taskOut{}, err
+			}
+			if err := confirm(in.Confirm, fmt.Sprintf("delete %s %d on %s and all its disks", k.noun, in.VMID, in.Node)); err != nil {
+				return taskOut{}, err
+			}
+			if err := echoVMID(in.VMID, in.ConfirmVMID); err != nil {
+				return taskOut{}, err
+			}
+			q := url.Values{"purge": {pve.Bool(in.Purge)}}
+			if k.api == "qemu" {
+				q.Set("destroy-unreferenced-disks", "1")
+			}
+			out := taskOut{Action: k.tool + "_delete", Node: string(in.Node), VMID: int(in.VMID)}
+			what := fmt.Sprintf("delete %s %d on %s", k.noun, in.VMID, in.Node)
+			var upid string
+			if err := c.PVE.Delete(ctx, k.path(in.Node, in.VMID), q, &upid); err != nil {
+				return out, fmt.Errorf("%s: %w", what, err)
+			}
+			return out, c.wait(ctx, what, upid, &out)
+		})
+}
+
+// guest checks a node and guest id pair against formats and allowlists.
+func (c *call) guest(node NodeName, vmid VMID) error {
+	if err := c.Guard.Node("node", node); err != nil {
+		return err
+	}
+	return c.Guard.VMID("vmid", vmid)
+}
+
+func splitPath(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '/' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}

@@ -1,0 +1,235 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+)
+
+// Formats of the values that end up inside paths or property strings.
+const (
+	storagePattern = `^[a-zA-Z][a-zA-Z0-9\-_.]*[a-zA-Z0-9]$`
+	bridgePattern  = `^[a-zA-Z][a-zA-Z0-9_.\-]{0,14}$`
+	isoPattern     = `^[A-Za-z0-9][A-Za-z0-9_.+~\-]*\.(iso|img|ISO|IMG)$`
+	dnsPattern     = `^[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)*$`
+)
+
+type diskArgs struct {
+	Storage string `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage for the disk, e.g. local-lvm"`
+	SizeGb  int    `json:"sizeGb" minimum:"1" maximum:"131072" jsonschema:"size in GiB"`
+	Bus     string `json:"bus,omitempty" enum:"scsi,virtio,sata,ide" default:"scsi" jsonschema:"disk bus"`
+}
+
+type vmNetArgs struct {
+	Bridge string `json:"bridge,omitempty" default:"vmbr0" pattern:"^[a-zA-Z][a-zA-Z0-9_.\\-]{0,14}$" jsonschema:"bridge to attach to"`
+	Model  string `json:"model,omitempty" enum:"virtio,e1000,rtl8139,vmxnet3" default:"virtio" jsonschema:"NIC model"`
+	VLAN   int    `json:"vlan,omitempty" minimum:"1" maximum:"4094" jsonschema:"VLAN tag"`
+}
+
+type isoArgs struct {
+	Storage string `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage holding the ISO, e.g. local"`
+	File    string `json:"file" pattern:"^[A-Za-z0-9][A-Za-z0-9_.+~\\-]*\\.(iso|img|ISO|IMG)$" jsonschema:"ISO file name, e.g. debian-12.iso"`
+}
+
+type vmCreateArgs struct {
+	Node    NodeName       `json:"node" jsonschema:"node to create the VM on"`
+	VMID    VMID           `json:"vmid" jsonschema:"new guest id"`
+	Name    string         `json:"name,omitempty" pattern:"^[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?)*$" jsonschema:"VM name (a DNS name)"`
+	Cores   int            `json:"cores,omitempty" default:"1" minimum:"1" maximum:"1024" jsonschema:"cores per socket"`
+	Sockets int            `json:"sockets,omitempty" default:"1" minimum:"1" maximum:"16" jsonschema:"CPU sockets"`
+	Memory  int            `json:"memory,omitempty" default:"512" minimum:"16" jsonschema:"memory in MiB"`
+	Ostype  string         `json:"ostype,omitempty" default:"l26" enum:"l26,l24,win11,win10,win8,win7,wvista,w2k8,w2k3,w2k,wxp,solaris,other" jsonschema:"guest OS type"`
+	Scsihw  string         `json:"scsihw,omitempty" default:"virtio-scsi-single" enum:"virtio-scsi-single,virtio-scsi-pci,lsi,lsi53c810,megasas,pvscsi" jsonschema:"SCSI controller"`
+	Disk    *diskArgs      `json:"disk,omitempty" jsonschema:"a new disk"`
+	Net     *vmNetArgs     `json:"net,omitempty" jsonschema:"a network card (net0)"`
+	ISO     *isoArgs       `json:"iso,omitempty" jsonschema:"an ISO in the CD drive (ide2)"`
+	Start   bool           `json:"start,omitempty" jsonschema:"start after creation"`
+	Extra   map[string]any `json:"extra,omitempty" jsonschema:"more Proxmox create parameters, merged last"`
+}
+
+type vmCloneArgs struct {
+	Node    NodeName `json:"node" jsonschema:"node of the source VM"`
+	VMID    VMID     `json:"vmid" jsonschema:"source guest id"`
+	NewID   VMID     `json:"newid" jsonschema:"guest id of the clone"`
+	Name    string   `json:"name,omitempty" pattern:"^[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?)*$" jsonschema:"name of the clone"`
+	Full    *bool    `json:"full,omitempty" jsonschema:"full copy; omitted: linked for a template, full otherwise"`
+	Target  NodeName `json:"target,omitempty" jsonschema:"node to put the clone on"`
+	Storage string   `json:"storage,omitempty" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage for a full clone's disks"`
+}
+
+type migrateArgs struct {
+	Node           NodeName `json:"node" jsonschema:"node the VM is on"`
+	VMID           VMID     `json:"vmid" jsonschema:"guest id"`
+	Target         NodeName `json:"target" jsonschema:"node to move it to"`
+	Online         bool     `json:"online,omitempty" jsonschema:"live-migrate a running VM"`
+	WithLocalDisks bool     `json:"withLocalDisks,omitempty" jsonschema:"also move local disks"`
+}
+
+type vmSetConfigArgs struct {
+	Node        NodeName       `json:"node" jsonschema:"node the VM is on"`
+	VMID        VMID           `json:"vmid" jsonschema:"guest id"`
+	Cores       int            `json:"cores,omitempty" minimum:"1" maximum:"1024" jsonschema:"cores per socket"`
+	Sockets     int            `json:"sockets,omitempty" minimum:"1" maximum:"16" jsonschema:"CPU sockets"`
+	Memory      int            `json:"memory,omitempty" minimum:"16" jsonschema:"memory in MiB"`
+	Name        string         `json:"name,omitempty" pattern:"^[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?)*$" jsonschema:"VM name"`
+	Description string         `json:"description,omitempty" maxLength:"8192" jsonschema:"notes shown in the web UI"`
+	Extra       map[string]any `json:"extra,omitempty" jsonschema:"more Proxmox config parameters, merged last"`
+}
+
+func vmCreate(d *Deps) Tool {
+	return define(d, spec{name: "pve_vm_create", title: "Create VM", toolset: "qemu", effect: Mutating,
+		desc: "Create a QEMU VM, optionally with a disk, a NIC and an ISO, and wait for the task."},
+		func(ctx context.Context, c *call, in vmCreateArgs) (taskOut, error) {
+			if err := c.guest(in.Node, in.VMID); err != nil {
+				return taskOut{}, err
+			}
+			form := url.Values{
+				"vmid": {strconv.Itoa(int(in.VMID))}, "cores": {strconv.Itoa(in.Cores)},
+				"sockets": {strconv.Itoa(in.Sockets)}, "memory": {strconv.Itoa(in.Memory)},
+				"ostype": {in.Ostype}, "scsihw": {in.Scsihw}, "start": {pve.Bool(in.Start)},
+			}
+			if in.Name != "" {
+				form.Set("name", in.Name)
+			}
+			if in.Disk != nil {
+				bus := in.Disk.Bus
+				if bus == "" {
+					bus = "scsi"
+				}
+				form.Set(bus+"0", fmt.Sprintf("%s:%d", in.Disk.Storage, in.Disk.SizeGb))
+			}
+			if in.Net != nil {
+				form.Set("net0", vmNet(*in.Net))
+			}
+			if in.ISO != nil {
+				form.Set("ide2", fmt.Sprintf("%s:iso/%s,media=cdrom", in.ISO.Storage, in.ISO.File))
+			}
+			if err := mergeExtra(form, in.Extra, "node", "vmid"); err != nil {
+				return taskOut{}, err
+			}
+			out := taskOut{Action: "vm_create", Node: string(in.Node), VMID: int(in.VMID)}
+			what := fmt.Sprintf("create VM %d on %s", in.VMID, in.Node)
+			var upid string
+			if err := c.PVE.Post(ctx, pve.Path("nodes", string(in.Node), "qemu"), form, &upid); err != nil {
+				return out, fmt.Errorf("%s: %w", what, err)
+			}
+			return out, c.wait(ctx, what, upid, &out)
+		})
+}
+
+func vmNet(n vmNetArgs) string {
+	model, bridge := n.Model, n.Bridge
+	if model == "" {
+		model = "virtio"
+	}
+	if bridge == "" {
+		bridge = "vmbr0"
+	}
+	s := model + ",bridge=" + bridge
+	if n.VLAN > 0 {
+		s += ",tag=" + strconv.Itoa(n.VLAN)
+	}
+	return s
+}
+
+func vmClone(d *Deps) Tool {
+	return define(d, spec{name: "pve_vm_clone", title: "Clone VM", toolset: "qemu", effect: Mutating,
+		desc: "Clone a VM or template to a new guest id, optionally onto another node or storage, and wait for the task."},
+		func(ctx context.Context, c *call, in vmCloneArgs) (taskOut, error) {
+			if err := c.guest(in.Node, in.VMID); err != nil {
+				return taskOut{}, err
+			}
+			if err := c.Guard.VMID("newid", in.NewID); err != nil {
+				return taskOut{}, err
+			}
+			form := url.Values{"newid": {strconv.Itoa(int(in.NewID))}}
+			if in.Target != "" {
+				if err := c.Guard.Node("target", in.Target); err != nil {
+					return taskOut{}, err
+				}
+				form.Set("target", string(in.Target))
+			}
+			if in.Name != "" {
+				form.Set("name", in.Name)
+			}
+			if in.Full != nil {
+				form.Set("full", pve.Bool(*in.Full))
+			}
+			if in.Storage != "" {
+				form.Set("storage", in.Storage)
+			}
+			out := taskOut{Action: "vm_clone", Node: string(in.Node), From: int(in.VMID), To: int(in.NewID), Target: string(in.Target)}
+			what := fmt.Sprintf("clone VM %d on %s to %d", in.VMID, in.Node, in.NewID)
+			var upid string
+			if err := c.PVE.Post(ctx, qemuKind.path(in.Node, in.VMID, "clone"), form, &upid); err != nil {
+				return out, fmt.Errorf("%s: %w", what, err)
+			}
+			return out, c.wait(ctx, what, upid, &out)
+		})
+}
+
+func vmMigrate(d *Deps) Tool {
+	return define(d, spec{name: "pve_vm_migrate", title: "Migrate VM", toolset: "qemu", effect: Mutating,
+		desc: "Move a VM to another node of the cluster (online for a running VM) and wait for the task."},
+		func(ctx context.Context, c *call, in migrateArgs) (taskOut, error) {
+			if err := c.guest(in.Node, in.VMID); err != nil {
+				return taskOut{}, err
+			}
+			if err := c.Guard.Node("target", in.Target); err != nil {
+				return taskOut{}, err
+			}
+			if in.Target == in.Node {
+				return taskOut{}, fmt.Errorf("invalid argument \"target\": VM %d is already on %s; name another node", in.VMID, in.Node)
+			}
+			form := url.Values{"target": {string(in.Target)}, "online": {pve.Bool(in.Online)}, "with-local-disks": {pve.Bool(in.WithLocalDisks)}}
+			out := taskOut{Action: "vm_migrate", Node: string(in.Node), VMID: int(in.VMID), Target: string(in.Target)}
+			what := fmt.Sprintf("migrate VM %d from %s to %s", in.VMID, in.Node, in.Target)
+			var upid string
+			if err := c.PVE.Post(ctx, qemuKind.path(in.Node, in.VMID, "migrate"), form, &upid); err != nil {
+				return out, fmt.Errorf("%s: %w", what, err)
+			}
+			return out, c.wait(ctx, what, upid, &out)
+		})
+}
+
+func vmSetConfig(d *Deps) Tool {
+	return define(d, spec{name: "pve_vm_set_config", title: "Change VM config", toolset: "qemu", effect: Mutating, idempotent: true,
+		desc: "Change a VM's cores, sockets, memory, name, description or other config keys (extra). Changes Proxmox cannot apply live stay pending until the next restart."},
+		func(ctx context.Context, c *call, in vmSetConfigArgs) (syncOut, error) {
+			if err := c.guest(in.Node, in.VMID); err != nil {
+				return syncOut{}, err
+			}
+			form := url.Values{}
+			setInt(form, "cores", in.Cores)
+			setInt(form, "sockets", in.Sockets)
+			setInt(form, "memory", in.Memory)
+			if in.Name != "" {
+				form.Set("name", in.Name)
+			}
+			if in.Description != "" {
+				form.Set("description", in.Description)
+			}
+			if err := mergeExtra(form, in.Extra, "node", "vmid"); err != nil {
+				return syncOut{}, err
+			}
+			if len(form) == 0 {
+				return syncOut{}, fmt.Errorf("nothing to change: give at least one of cores, sockets, memory, name, description or extra")
+			}
+			var raw json.RawMessage
+			what := fmt.Sprintf("set config of VM %d on %s", in.VMID, in.Node)
+			if err := c.PVE.Put(ctx, qemuKind.path(in.Node, in.VMID, "config"), form, &raw); err != nil {
+				return syncOut{}, fmt.Errorf("%s: %w", what, err)
+			}
+			return syncOut{Action: "vm_set_config", Node: string(in.Node), VMID: int(in.VMID), Result: okResult(raw)}, nil
+		})
+}
+
+func setInt(form url.Values, key string, v int) {
+	if v != 0 {
+		form.Set(key, strconv.Itoa(v))
+	}
+}

@@ -1,0 +1,286 @@
+package tools
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/google/jsonschema-go/jsonschema"
+)
+
+// VMID is a Proxmox guest id. Its bounds reach every tool through the schema.
+type VMID int
+
+// NodeName is a Proxmox node name (PVE's pve-node format).
+type NodeName string
+
+const nodePattern = `^[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?$`
+
+func ptr[T any](v T) *T { return &v }
+
+// typeSchemas are the schemas of the named argument types.
+func typeSchemas() map[reflect.Type]*jsonschema.Schema {
+	return map[reflect.Type]*jsonschema.Schema{
+		reflect.TypeFor[VMID]():     {Type: "integer", Minimum: ptr(100.0), Maximum: ptr(999999999.0)},
+		reflect.TypeFor[NodeName](): {Type: "string", Pattern: nodePattern, MaxLength: ptr(63)},
+	}
+}
+
+// hints say in words what a pattern accepts, for error messages.
+var hints = map[string]string{
+	nodePattern:    "a node name: letters, digits and inner hyphens, at most 63 characters",
+	storagePattern: "a storage id such as local-lvm: a letter, then letters, digits, '-', '_' or '.'",
+	bridgePattern:  "a bridge name such as vmbr0, at most 15 characters",
+	isoPattern:     "a file name ending in .iso or .img, without '/' or ','",
+	dnsPattern:     "a DNS name: letters, digits, hyphens and dots",
+}
+
+// inputSchema infers the schema of In and applies the per-field tags
+// `enum:"a,b"`, `default:"x"`, `minimum:"1"`, `maximum:"9"`, `pattern:"re"`, `hint:"words"`.
+func inputSchema[In any]() *jsonschema.Schema {
+	s, err := jsonschema.For[In](&jsonschema.ForOptions{TypeSchemas: typeSchemas()})
+	if err != nil {
+		panic(fmt.Sprintf("input schema for %T: %v", *new(In), err))
+	}
+	applyTags(s, reflect.TypeFor[In]())
+	return s
+}
+
+func outputSchema[Out any]() *jsonschema.Schema {
+	s, err := jsonschema.For[Out](&jsonschema.ForOptions{TypeSchemas: typeSchemas()})
+	if err != nil {
+		panic(fmt.Sprintf("output schema for %T: %v", *new(Out), err))
+	}
+	applyTags(s, reflect.TypeFor[Out]())
+	return s
+}
+
+func applyTags(s *jsonschema.Schema, t reflect.Type) {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	// Optional pointers infer as ["null", X]; clients handle a single type better.
+	if len(s.Types) == 2 && s.Types[0] == "null" {
+		s.Type, s.Types = s.Types[1], nil
+	}
+	if s.Items != nil {
+		applyTags(s.Items, t)
+	}
+	if t.Kind() != reflect.Struct {
+		return
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		p := s.Properties[name]
+		if name == "" || name == "-" || p == nil {
+			continue
+		}
+		if v, ok := f.Tag.Lookup("enum"); ok {
+			p.Enum = nil
+			for _, e := range strings.Split(v, ",") {
+				p.Enum = append(p.Enum, e)
+			}
+		}
+		if v, ok := f.Tag.Lookup("default"); ok {
+			p.Default = defaultJSON(p, v)
+		}
+		if v, ok := f.Tag.Lookup("minimum"); ok {
+			p.Minimum = ptr(mustFloat(v))
+		}
+		if v, ok := f.Tag.Lookup("maximum"); ok {
+			p.Maximum = ptr(mustFloat(v))
+		}
+		if v, ok := f.Tag.Lookup("pattern"); ok {
+			p.Pattern = v
+		}
+		if v, ok := f.Tag.Lookup("maxLength"); ok {
+			n := int(mustFloat(v))
+			p.MaxLength = &n
+		}
+		applyTags(p, f.Type)
+	}
+}
+
+func defaultJSON(p *jsonschema.Schema, v string) json.RawMessage {
+	switch p.Type {
+	case "string":
+		b, _ := json.Marshal(v)
+		return b
+	default:
+		if !json.Valid([]byte(v)) {
+			panic("bad default " + v)
+		}
+		return json.RawMessage(v)
+	}
+}
+
+func mustFloat(v string) float64 {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		panic(err)
+	}
+	return f
+}
+
+// decodeInput applies defaults, validates and decodes the arguments into In.
+func decodeInput[In any](s *jsonschema.Schema, rs *jsonschema.Resolved, raw json.RawMessage) (In, error) {
+	var in In
+	args := map[string]any{}
+	if len(bytes.TrimSpace(raw)) > 0 && string(bytes.TrimSpace(raw)) != "null" {
+		if err := json.Unmarshal(raw, &args); err != nil {
+			return in, fmt.Errorf("invalid arguments: expected a JSON object: %v", err)
+		}
+	}
+	applyDefaults(s, args)
+	if err := rs.Validate(args); err != nil {
+		return in, explain(s, args, err)
+	}
+	b, err := json.Marshal(args)
+	if err != nil {
+		return in, fmt.Errorf("invalid arguments: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return in, fmt.Errorf("invalid arguments: %v", err)
+	}
+	return in, nil
+}
+
+// applyDefaults fills absent properties that have a default, descending only
+// into objects the caller gave (an absent optional object stays absent).
+func applyDefaults(s *jsonschema.Schema, args map[string]any) {
+	for name, p := range s.Properties {
+		v, ok := args[name]
+		if !ok && p.Default != nil {
+			var d any
+			if json.Unmarshal(p.Default, &d) == nil {
+				args[name] = d
+			}
+			continue
+		}
+		if m, isObj := v.(map[string]any); isObj && len(p.Properties) > 0 {
+			applyDefaults(p, m)
+		}
+	}
+}
+
+var (
+	pointerRe    = regexp.MustCompile(`validating (/[^:\s]*)`)
+	missingRe    = regexp.MustCompile(`missing properties: \[([^\]]*)\]`)
+	additionalRe = regexp.MustCompile(`unexpected additional properties \[([^\]]*)\]`)
+)
+
+// explain turns a schema validation error into one that names the argument,
+// what was given and what would be accepted.
+func explain(s *jsonschema.Schema, args map[string]any, err error) error {
+	msg := err.Error()
+	var path []string
+	if ms := pointerRe.FindAllStringSubmatch(msg, -1); len(ms) > 0 {
+		for _, seg := range strings.Split(ms[len(ms)-1][1], "/properties/") {
+			if seg != "" {
+				path = append(path, seg)
+			}
+		}
+	}
+	prefix := strings.Join(path, ".")
+	if prefix != "" {
+		prefix += "."
+	}
+	sub, val := s, any(args)
+	for _, p := range path {
+		if sub == nil || sub.Properties[p] == nil {
+			sub = nil
+			break
+		}
+		sub = sub.Properties[p]
+		if m, ok := val.(map[string]any); ok {
+			val = m[p]
+		} else {
+			val = nil
+		}
+	}
+	if m := missingRe.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("missing required argument %s", quoteList(prefix, m[1]))
+	}
+	if m := additionalRe.FindStringSubmatch(msg); m != nil {
+		accepted := ""
+		if sub != nil {
+			accepted = "; accepted: " + strings.Join(slices.Sorted(maps.Keys(sub.Properties)), ", ")
+		}
+		return fmt.Errorf("unknown argument %s%s", quoteList(prefix, m[1]), accepted)
+	}
+	if sub == nil || len(path) == 0 {
+		return fmt.Errorf("invalid arguments: %s", strings.TrimPrefix(msg, "validating root: "))
+	}
+	got, _ := json.Marshal(val)
+	return fmt.Errorf("invalid argument %q: got %s; expected %s", strings.Join(path, "."), got, describe(sub))
+}
+
+func quoteList(prefix, list string) string {
+	var out []string
+	for _, n := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if n = strings.Trim(n, `"`); n != "" {
+			out = append(out, strconv.Quote(prefix+n))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// describe says in words what a schema accepts.
+func describe(s *jsonschema.Schema) string {
+	var parts []string
+	kind := s.Type
+	switch kind {
+	case "integer":
+		kind = "an integer"
+	case "number":
+		kind = "a number"
+	case "boolean":
+		kind = "true or false"
+	case "object":
+		kind = "an object"
+	case "array":
+		kind = "an array"
+	case "string":
+		kind = "a string"
+	}
+	if len(s.Enum) > 0 {
+		var vals []string
+		for _, e := range s.Enum {
+			vals = append(vals, fmt.Sprint(e))
+		}
+		return "one of: " + strings.Join(vals, ", ")
+	}
+	if h, ok := hints[s.Pattern]; ok {
+		return h
+	}
+	parts = append(parts, kind)
+	if s.Minimum != nil && s.Maximum != nil {
+		parts = append(parts, "from "+num(*s.Minimum)+" to "+num(*s.Maximum))
+	} else if s.Minimum != nil {
+		parts = append(parts, "of at least "+num(*s.Minimum))
+	} else if s.Maximum != nil {
+		parts = append(parts, "of at most "+num(*s.Maximum))
+	}
+	if s.Pattern != "" {
+		if h, ok := hints[s.Pattern]; ok {
+			parts = append(parts, "("+h+")")
+		} else {
+			parts = append(parts, "matching "+s.Pattern)
+		}
+	}
+	if s.MaxLength != nil && hints[s.Pattern] == "" {
+		parts = append(parts, fmt.Sprintf("of at most %d characters", *s.MaxLength))
+	}
+	return strings.Join(parts, " ")
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

@@ -1,0 +1,133 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+)
+
+const snapPattern = `^[a-zA-Z][a-zA-Z0-9_\-]{0,39}$`
+
+type snapListArgs struct {
+	Node NodeName `json:"node" jsonschema:"node the guest is on"`
+	VMID VMID     `json:"vmid" jsonschema:"guest id"`
+	Type string   `json:"type" enum:"qemu,lxc" jsonschema:"qemu for a VM, lxc for a container"`
+}
+
+type snapCreateArgs struct {
+	Node        NodeName `json:"node" jsonschema:"node the guest is on"`
+	VMID        VMID     `json:"vmid" jsonschema:"guest id"`
+	Type        string   `json:"type" enum:"qemu,lxc" jsonschema:"qemu for a VM, lxc for a container"`
+	Snapname    string   `json:"snapname" pattern:"^[a-zA-Z][a-zA-Z0-9_\\-]{0,39}$" jsonschema:"snapshot name: a letter, then letters, digits, _ or -"`
+	Description string   `json:"description,omitempty" maxLength:"8192" jsonschema:"what the snapshot is for"`
+	VMState     bool     `json:"vmstate,omitempty" jsonschema:"also save the RAM of a running VM (qemu only)"`
+}
+
+type snapActArgs struct {
+	Node        NodeName `json:"node" jsonschema:"node the guest is on"`
+	VMID        VMID     `json:"vmid" jsonschema:"guest id"`
+	Type        string   `json:"type" enum:"qemu,lxc" jsonschema:"qemu for a VM, lxc for a container"`
+	Snapname    string   `json:"snapname" pattern:"^[a-zA-Z][a-zA-Z0-9_\\-]{0,39}$" jsonschema:"snapshot name"`
+	Confirm     bool     `json:"confirm,omitempty" jsonschema:"must be true"`
+	ConfirmName string   `json:"confirmName" jsonschema:"repeat snapname"`
+}
+
+func kindOf(t string) guestKind {
+	if t == "lxc" {
+		return lxcKind
+	}
+	return qemuKind
+}
+
+func snapshotTools(d *Deps) []Tool {
+	return []Tool{
+		define(d, spec{name: "pve_list_snapshots", title: "List snapshots", toolset: "snapshots",
+			desc: "Snapshots of a VM or container, with the \"current\" entry marking where the guest is now.", output: listSchema("GET .../snapshot entries")},
+			func(ctx context.Context, c *call, in snapListArgs) (listOut, error) {
+				if err := c.guest(in.Node, in.VMID); err != nil {
+					return listOut{}, err
+				}
+				k := kindOf(in.Type)
+				return c.list(ctx, fmt.Sprintf("list snapshots of %s %d", k.noun, in.VMID), k.path(in.Node, in.VMID, "snapshot"), nil,
+					func(entry) bool { return true })
+			}),
+		define(d, spec{name: "pve_snapshot_create", title: "Create snapshot", toolset: "snapshots", effect: Mutating,
+			desc: "Take a snapshot of a VM or container and wait for the task."},
+			func(ctx context.Context, c *call, in snapCreateArgs) (taskOut, error) {
+				if err := c.guest(in.Node, in.VMID); err != nil {
+					return taskOut{}, err
+				}
+				if strings.EqualFold(in.Snapname, "current") {
+					return taskOut{}, fmt.Errorf("invalid argument \"snapname\": \"current\" is reserved by Proxmox; choose another name")
+				}
+				if in.VMState && in.Type == "lxc" {
+					return taskOut{}, fmt.Errorf("invalid argument \"vmstate\": containers have no RAM state to save; leave it false for type lxc")
+				}
+				k := kindOf(in.Type)
+				form := url.Values{"snapname": {in.Snapname}}
+				if in.Description != "" {
+					form.Set("description", in.Description)
+				}
+				if in.VMState {
+					form.Set("vmstate", "1")
+				}
+				out := taskOut{Action: "snapshot_create", Node: string(in.Node), VMID: int(in.VMID), Snapname: in.Snapname}
+				what := fmt.Sprintf("snapshot %s %d as %q", k.noun, in.VMID, in.Snapname)
+				var upid string
+				if err := c.PVE.Post(ctx, k.path(in.Node, in.VMID, "snapshot"), form, &upid); err != nil {
+					return out, fmt.Errorf("%s: %w", what, err)
+				}
+				return out, c.wait(ctx, what, upid, &out)
+			}),
+		snapAct(d, "rollback", "Roll back to snapshot",
+			"Roll a VM or container back to a snapshot, losing every change since. Needs confirm: true and confirmName equal to snapname.",
+			"roll %s %d back to snapshot %q, losing every change made since"),
+		snapAct(d, "delete", "Delete snapshot",
+			"Delete a snapshot of a VM or container. Needs confirm: true and confirmName equal to snapname.",
+			"delete snapshot %[3]q of %[1]s %[2]d"),
+	}
+}
+
+func snapAct(d *Deps, op, title, desc, warn string) Tool {
+	return define(d, spec{name: "pve_snapshot_" + op, title: title, desc: desc, toolset: "snapshots", effect: Destructive},
+		func(ctx context.Context, c *call, in snapActArgs) (taskOut, error) {
+			if err := c.guest(in.Node, in.VMID); err != nil {
+				return taskOut{}, err
+			}
+			k := kindOf(in.Type)
+			if err := confirm(in.Confirm, fmt.Sprintf(warn, k.noun, in.VMID, in.Snapname)); err != nil {
+				return taskOut{}, err
+			}
+			if in.ConfirmName != in.Snapname {
+				return taskOut{}, fmt.Errorf("%w: confirmName %q does not match snapname %q; repeat the snapshot's name in confirmName", errRefused, in.ConfirmName, in.Snapname)
+			}
+			out := taskOut{Action: "snapshot_" + op, Node: string(in.Node), VMID: int(in.VMID), Snapname: in.Snapname}
+			what := fmt.Sprintf("%s snapshot %q of %s %d", op, in.Snapname, k.noun, in.VMID)
+			var upid string
+			var err error
+			if op == "rollback" {
+				err = c.PVE.Post(ctx, k.path(in.Node, in.VMID, "snapshot", in.Snapname, "rollback"), nil, &upid)
+			} else {
+				err = c.PVE.Delete(ctx, k.path(in.Node, in.VMID, "snapshot", in.Snapname), nil, &upid)
+			}
+			if err != nil {
+				return out, fmt.Errorf("%s: %w", what, err)
+			}
+			return out, c.wait(ctx, what, upid, &out)
+		})
+}
+
+// upidOf reads a write's answer that should be a UPID; anything else means
+// Proxmox started no task.
+func upidOf(raw json.RawMessage) (string, bool) {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	_, err := pve.ParseUPID(s)
+	return s, err == nil
+}

@@ -1,0 +1,93 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+)
+
+type storageArgs struct {
+	Node    NodeName `json:"node" jsonschema:"node name"`
+	Storage string   `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage id, e.g. local"`
+}
+
+type contentArgs struct {
+	Node    NodeName `json:"node" jsonschema:"node name"`
+	Storage string   `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage id, e.g. local"`
+	Content string   `json:"content,omitempty" enum:"iso,vztmpl,images,backup,rootdir,snippets" jsonschema:"only this content type"`
+}
+
+type downloadArgs struct {
+	Node              NodeName `json:"node" jsonschema:"node that downloads"`
+	Storage           string   `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage to save to, e.g. local"`
+	URL               string   `json:"url" maxLength:"2048" jsonschema:"http or https URL to fetch"`
+	Filename          string   `json:"filename" pattern:"^[A-Za-z0-9][A-Za-z0-9_.+~\\-]*$" maxLength:"255" jsonschema:"file name to save as, e.g. debian-12.iso"`
+	Content           string   `json:"content,omitempty" enum:"iso,vztmpl" default:"iso" jsonschema:"iso image or container template"`
+	Checksum          string   `json:"checksum,omitempty" pattern:"^[0-9a-fA-F]{32,128}$" jsonschema:"expected checksum (hex)"`
+	ChecksumAlgorithm string   `json:"checksumAlgorithm,omitempty" enum:"md5,sha1,sha224,sha256,sha384,sha512" jsonschema:"algorithm of checksum"`
+}
+
+func storageTools(d *Deps) []Tool {
+	return []Tool{
+		define(d, spec{name: "pve_list_storage", title: "List storage", toolset: "storage",
+			desc: "Storages available on a node with type, content types, and used and total space.", output: listSchema("GET /nodes/{node}/storage entries")},
+			func(ctx context.Context, c *call, in nodeArgs) (listOut, error) {
+				if err := c.Guard.Node("node", in.Node); err != nil {
+					return listOut{}, err
+				}
+				return c.list(ctx, "list storage on "+string(in.Node), pve.Path("nodes", string(in.Node), "storage"), nil, func(entry) bool { return true })
+			}),
+		define(d, spec{name: "pve_storage_content", title: "Storage content", toolset: "storage",
+			desc: "Volumes on a storage: ISO images, templates, disks, backups; content narrows it.", output: listSchema("GET .../storage/{storage}/content entries")},
+			func(ctx context.Context, c *call, in contentArgs) (listOut, error) {
+				if err := c.Guard.Node("node", in.Node); err != nil {
+					return listOut{}, err
+				}
+				q := url.Values{}
+				if in.Content != "" {
+					q.Set("content", in.Content)
+				}
+				return c.list(ctx, fmt.Sprintf("list content of %s on %s", in.Storage, in.Node),
+					pve.Path("nodes", string(in.Node), "storage", in.Storage, "content"), q, c.allowedVolume)
+			}),
+		define(d, spec{name: "pve_download_iso", title: "Download ISO or template", toolset: "storage", effect: Mutating,
+			desc: "Have a node download an ISO image or container template from an http(s) URL into a storage (PVE 7.2+), and wait for the task."},
+			func(ctx context.Context, c *call, in downloadArgs) (taskOut, error) {
+				if err := c.Guard.Node("node", in.Node); err != nil {
+					return taskOut{}, err
+				}
+				if err := checkDownloadURL(ctx, in.URL, c.AllowPrivateDownloads, c.Resolver); err != nil {
+					return taskOut{}, err
+				}
+				if in.Checksum != "" && in.ChecksumAlgorithm == "" || in.Checksum == "" && in.ChecksumAlgorithm != "" {
+					return taskOut{}, fmt.Errorf("invalid arguments: checksum and checksumAlgorithm go together; give both or neither")
+				}
+				v, err := c.PVE.Version(ctx)
+				if err != nil {
+					return taskOut{}, fmt.Errorf("check Proxmox version: %w", err)
+				}
+				if !v.AtLeast(7, 2) {
+					return taskOut{}, fmt.Errorf("download needs Proxmox VE 7.2 or later (its download-url API); this cluster runs %s", v.Version)
+				}
+				form := url.Values{"content": {in.Content}, "url": {in.URL}, "filename": {in.Filename}}
+				if in.Checksum != "" {
+					form.Set("checksum", in.Checksum)
+					form.Set("checksum-algorithm", in.ChecksumAlgorithm)
+				}
+				out := taskOut{Action: "download_iso", Node: string(in.Node), Storage: in.Storage, Filename: in.Filename}
+				what := fmt.Sprintf("download %s to %s on %s", in.Filename, in.Storage, in.Node)
+				var upid string
+				if err := c.PVE.Post(ctx, pve.Path("nodes", string(in.Node), "storage", in.Storage, "download-url"), form, &upid); err != nil {
+					return out, fmt.Errorf("%s: %w", what, err)
+				}
+				return out, c.wait(ctx, what, upid, &out)
+			}),
+	}
+}
+
+// allowedVolume hides volumes of guests outside PVE_VMID_ALLOWLIST.
+func (c *call) allowedVolume(e entry) bool {
+	return e.VMID == 0 || c.Guard.VMIDAllowed(int(e.VMID))
+}

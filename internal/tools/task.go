@@ -1,0 +1,55 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+)
+
+// wait follows a Proxmox task to its end and fills the outcome; it reports
+// progress to the client when the request asked for it.
+func (c *call) wait(ctx context.Context, what, upid string, out *taskOut) error {
+	out.UPID = upid
+	opts := pve.WaitOptions{Timeout: c.TaskTimeout, OnProgress: c.progressFunc(ctx)}
+	res, err := c.PVE.WaitTask(ctx, upid, opts)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	out.ExitStatus = res.ExitStatus
+	out.Warnings = res.Warnings
+	return nil
+}
+
+// progressFunc returns a callback that sends notifications/progress, or nil
+// when the client gave no progress token.
+func (c *call) progressFunc(ctx context.Context) func(pve.Progress) {
+	if c.req == nil || c.req.Params == nil || c.req.Session == nil {
+		return nil
+	}
+	token := c.req.Params.GetProgressToken()
+	if token == nil {
+		return nil
+	}
+	last := -1.0
+	return func(p pve.Progress) {
+		params := &mcp.ProgressNotificationParams{ProgressToken: token, Message: strings.TrimSpace(p.Line)}
+		if p.Percent >= 0 {
+			params.Progress, params.Total = p.Percent, 100
+		} else {
+			params.Progress = math.Round(p.Elapsed.Seconds()*10) / 10
+		}
+		// Progress must increase with every notification.
+		if params.Progress <= last {
+			params.Progress = last + 0.01
+		}
+		last = params.Progress
+		if err := c.req.Session.NotifyProgress(ctx, params); err != nil && c.Logger != nil {
+			c.Logger.Debug("progress notification failed", "err", err)
+		}
+	}
+}

@@ -1,0 +1,144 @@
+// Package tools defines the MCP tools: each one translates a typed MCP call into
+// Proxmox API calls through internal/pve, after validating and guarding it.
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+)
+
+// Effect is what a tool does to the cluster; annotations and the read-only and
+// destructive gates are all derived from it.
+type Effect int
+
+const (
+	ReadOnly    Effect = iota // reads only
+	Mutating                  // changes state, recoverably
+	Destructive               // may lose data or interrupt work: needs confirm
+)
+
+// Deps is what tool handlers need at run time.
+type Deps struct {
+	PVE         *pve.Client
+	Guard       *Guard
+	TaskTimeout time.Duration
+	Logger      *slog.Logger
+	// AllowPrivateDownloads lets pve_download_iso fetch from internal hosts.
+	AllowPrivateDownloads bool
+	Resolver              Resolver // nil: URLs are checked by their literal host only
+}
+
+// Tool is one MCP tool: its definition as clients see it, its toolset and its effect.
+type Tool struct {
+	Def     *mcp.Tool
+	Toolset string
+	Effect  Effect
+	handler mcp.ToolHandler
+}
+
+// Register adds the tool to an MCP server.
+func (t Tool) Register(s *mcp.Server) { s.AddTool(t.Def, t.handler) }
+
+// Handle runs the tool directly (tests, benchmarks).
+func (t Tool) Handle(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	return t.handler(ctx, req)
+}
+
+// spec is the hand-written part of a tool definition.
+type spec struct {
+	name, title, desc, toolset string
+	effect                     Effect
+	idempotent                 bool
+	output                     *jsonschema.Schema // nil: inferred from the Out type
+}
+
+// call is what a handler gets besides its input.
+type call struct {
+	*Deps
+	req *mcp.CallToolRequest
+}
+
+// texter lets an output choose its JSON text; lists render as a bare array,
+// as the reference design's clients expect.
+type texter interface{ text() any }
+
+// define builds a Tool from a typed handler. Input is decoded strictly and
+// validated against the tool's schema with errors that name the argument.
+func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, in In) (Out, error)) Tool {
+	in := inputSchema[In]()
+	resolvedIn, err := in.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true})
+	if err != nil {
+		panic(fmt.Sprintf("tool %s: input schema: %v", sp.name, err))
+	}
+	out := sp.output
+	if out == nil {
+		out = outputSchema[Out]()
+	}
+	def := &mcp.Tool{
+		Name:         sp.name,
+		Title:        sp.title,
+		Description:  sp.desc,
+		InputSchema:  in,
+		OutputSchema: out,
+		Annotations:  annotations(sp),
+	}
+	handler := func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		input, err := decodeInput[In](in, resolvedIn, req.Params.Arguments)
+		if err != nil {
+			return errorResult(err), nil
+		}
+		res, err := h(ctx, &call{Deps: d, req: req}, input)
+		if err != nil {
+			return errorResult(err), nil
+		}
+		return resultOf(res)
+	}
+	return Tool{Def: def, Toolset: sp.toolset, Effect: sp.effect, handler: handler}
+}
+
+func annotations(sp spec) *mcp.ToolAnnotations {
+	destructive := sp.effect == Destructive
+	openWorld := true // every tool talks to a Proxmox cluster outside this process
+	return &mcp.ToolAnnotations{
+		Title:           sp.title,
+		ReadOnlyHint:    sp.effect == ReadOnly,
+		DestructiveHint: &destructive,
+		IdempotentHint:  sp.effect == ReadOnly || sp.idempotent,
+		OpenWorldHint:   &openWorld,
+	}
+}
+
+func resultOf(out any) (*mcp.CallToolResult, error) {
+	structured, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("encode result: %w", err)
+	}
+	text := structured
+	if t, ok := out.(texter); ok {
+		if text, err = json.Marshal(t.text()); err != nil {
+			return nil, fmt.Errorf("encode result text: %w", err)
+		}
+	}
+	return &mcp.CallToolResult{
+		Content:           []mcp.Content{&mcp.TextContent{Text: string(text)}},
+		StructuredContent: json.RawMessage(structured),
+	}, nil
+}
+
+func errorResult(err error) *mcp.CallToolResult {
+	var r mcp.CallToolResult
+	r.SetError(err)
+	return &r
+}
+
+// errRefused marks guard refusals, so tests and logs can tell them from API errors.
+var errRefused = errors.New("refused")
