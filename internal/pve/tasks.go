@@ -129,17 +129,7 @@ func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (Task
 	if _, err := ParseUPID(upid); err != nil {
 		return TaskResult{}, err
 	}
-	interval, maxInterval := o.MinInterval, o.MaxInterval
-	if interval <= 0 {
-		interval = 100 * time.Millisecond
-	}
-	if maxInterval <= 0 {
-		maxInterval = 2 * time.Second
-	}
-	if o.OnProgress != nil {
-		maxInterval = min(maxInterval, progressInterval)
-	}
-	maxInterval = max(maxInterval, interval)
+	interval, maxInterval := o.intervals()
 
 	pollCtx := ctx
 	if o.Timeout > 0 {
@@ -195,6 +185,23 @@ func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (Task
 		}
 		interval = min(interval*2, maxInterval)
 	}
+}
+
+// intervals applies the defaults; with OnProgress the interval stays at or
+// below 2s so progress is reported at least that often.
+func (o WaitOptions) intervals() (first, limit time.Duration) {
+	first, limit = o.MinInterval, o.MaxInterval
+	if first <= 0 {
+		first = 100 * time.Millisecond
+	}
+	if limit <= 0 {
+		limit = 2 * time.Second
+	}
+	if o.OnProgress != nil {
+		limit = min(limit, progressInterval)
+		first = min(first, limit)
+	}
+	return first, max(limit, first)
 }
 
 // transientTaskError: right after a task starts, or while the cluster proxy
