@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -156,11 +157,11 @@ func (c *Client) do(ctx context.Context, method, path string, params url.Values,
 		attempts += c.maxRetries // only reads are safe to repeat
 	}
 	for n := 0; ; n++ {
-		total, err, retry := c.once(ctx, method, path, params, out)
+		total, retry, err := c.once(ctx, method, path, params, out)
 		if err == nil || !retry || n+1 >= attempts {
 			return total, err
 		}
-		delay := min(c.retryBase<<n, maxRetryDelay)
+		delay := backoff(c.retryBase, n)
 		c.log.DebugContext(ctx, "proxmox request failed, retrying",
 			"method", method, "path", path, "attempt", n+1, "delay", delay, "err", err)
 		t := time.NewTimer(delay)
@@ -175,7 +176,7 @@ func (c *Client) do(ctx context.Context, method, path string, params url.Values,
 
 // once performs one HTTP exchange. retry reports whether a failure is
 // transient (network error, gateway or cluster-proxy status).
-func (c *Client) once(parent context.Context, method, path string, params url.Values, out any) (total int, err error, retry bool) {
+func (c *Client) once(parent context.Context, method, path string, params url.Values, out any) (total int, retry bool, err error) {
 	ctx, cancel := context.WithTimeout(parent, c.timeout)
 	defer cancel()
 
@@ -190,7 +191,7 @@ func (c *Client) once(parent context.Context, method, path string, params url.Va
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
-		return 0, fmt.Errorf("proxmox: %s %s: build request: %w", method, path, c.scrub(err)), false
+		return 0, false, fmt.Errorf("proxmox: %s %s: build request: %w", method, path, c.scrub(err))
 	}
 	req.Header.Set("Authorization", c.auth)
 	req.Header.Set("Accept", "application/json")
@@ -201,32 +202,50 @@ func (c *Client) once(parent context.Context, method, path string, params url.Va
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return 0, c.transportError(parent, ctx, method, path, err), ctx.Err() == nil
+		return 0, ctx.Err() == nil && !permanentTransportError(err), c.transportError(parent, ctx, method, path, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 	if err != nil {
-		return 0, c.transportError(parent, ctx, method, path, err), ctx.Err() == nil
+		return 0, ctx.Err() == nil, c.transportError(parent, ctx, method, path, err)
 	}
 	c.log.DebugContext(ctx, "proxmox request", "method", method, "path", path,
 		"status", resp.StatusCode, "duration", time.Since(start))
 	if len(raw) > maxBodyBytes {
-		return 0, fmt.Errorf("proxmox: %s %s: response larger than %d bytes", method, path, maxBodyBytes), false
+		return 0, false, fmt.Errorf("proxmox: %s %s: response larger than %d bytes", method, path, maxBodyBytes)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := newAPIError(method, path, resp, raw, c.scrubString)
 		switch resp.StatusCode {
 		case 502, 503, 504, 595, 596:
-			return 0, e, true
+			return 0, true, e
 		}
-		return 0, e, false
+		return 0, false, e
 	}
 	total, err = decodeEnvelope(raw, out)
 	if err != nil {
-		return 0, fmt.Errorf("proxmox: %s %s: %d response (%s): %w", method, path,
-			resp.StatusCode, resp.Header.Get("Content-Type"), c.scrub(err)), false
+		return 0, false, fmt.Errorf("proxmox: %s %s: %d response (%s): %w", method, path,
+			resp.StatusCode, resp.Header.Get("Content-Type"), c.scrub(err))
 	}
-	return total, nil, false
+	return total, false, nil
+}
+
+// backoff is base*2^n, capped.
+func backoff(base time.Duration, n int) time.Duration {
+	if n >= 16 || base<<n > maxRetryDelay {
+		return maxRetryDelay
+	}
+	return base << n
+}
+
+// permanentTransportError: a certificate the client refuses or a host name
+// that does not resolve will not fix itself within a few retries.
+func permanentTransportError(err error) bool {
+	var (
+		verr *tls.CertificateVerificationError
+		dns  *net.DNSError
+	)
+	return errors.As(err, &verr) || (errors.As(err, &dns) && dns.IsNotFound)
 }
 
 // decodeEnvelope unwraps {"data": ..., "total": n} into out.

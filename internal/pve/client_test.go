@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -494,5 +495,43 @@ func TestDefaults(t *testing.T) {
 	got := []any{c.timeout, c.retryBase, c.maxRetries}
 	if diff := cmp.Diff([]any{30 * time.Second, 250 * time.Millisecond, 3}, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	base := 250 * time.Millisecond
+	want := []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second}
+	for n, w := range want {
+		if got := backoff(base, n); got != w {
+			t.Errorf("backoff(%d) = %v, want %v", n, got, w)
+		}
+	}
+	for _, n := range []int{40, 63, 64, 1000} {
+		if got := backoff(time.Hour, n); got != 5*time.Second {
+			t.Errorf("backoff(1h, %d) = %v", n, got)
+		}
+	}
+}
+
+func TestCertificateErrorNotRetried(t *testing.T) {
+	var n atomic.Int32
+	srv := httptestTLS(t)
+	// Count handshakes through a client that verifies (and so fails every time).
+	c, err := New(Options{BaseURL: srv, TokenID: testTokenID, TokenSecret: testSecret, RetryBase: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	tr := c.hc.Transport.(*http.Transport)
+	dial := tr.DialContext
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		n.Add(1)
+		return dial(ctx, network, addr)
+	}
+	if err := c.Get(context.Background(), "/version", nil, nil); err == nil {
+		t.Fatal("no error")
+	}
+	if n.Load() != 1 {
+		t.Errorf("%d connections, want 1 (no retry on a certificate error)", n.Load())
 	}
 }

@@ -34,7 +34,7 @@ func (e *APIError) Error() string {
 		b.WriteString(": check the API token ID and secret")
 	case e.Status == http.StatusForbidden:
 		b.WriteString(text)
-		b.WriteString(" (the token lacks this privilege; with privilege separation a token needs its own ACL entry as well as its user)")
+		b.WriteString(" (missing privilege; a token with privilege separation needs its own ACL entry, not only its user's)")
 	default:
 		b.WriteString(text)
 	}

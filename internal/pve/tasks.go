@@ -166,8 +166,10 @@ func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (Task
 				return TaskResult{}, fmt.Errorf("wait for task %s: %w", upid, err)
 			}
 			c.log.DebugContext(ctx, "task status failed, will retry", "upid", upid, "err", err)
+		case st.Status == "stopped":
+			return c.finish(ctx, upid, strings.TrimSpace(st.ExitStatus), time.Since(begin))
 		case st.Status != "running":
-			return c.finish(ctx, upid, st.ExitStatus, time.Since(begin))
+			return TaskResult{}, fmt.Errorf("wait for task %s: unexpected task status %q", upid, st.Status)
 		default:
 			fails = 0
 			if tracker != nil {

@@ -411,3 +411,13 @@ func TestWaitTaskBadUPID(t *testing.T) {
 		t.Error("no error")
 	}
 }
+
+func TestWaitTaskUnexpectedStatus(t *testing.T) {
+	c := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, `{"data":{"upid":"`+testUPID+`","status":"weird"}}`)
+	})
+	_, err := c.WaitTask(context.Background(), testUPID, fast)
+	if err == nil || !strings.Contains(err.Error(), `unexpected task status "weird"`) {
+		t.Errorf("err = %v", err)
+	}
+}
