@@ -1,0 +1,162 @@
+package pveschema
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// PropertyError is a failed property-string parse. Error returns the text
+// PVE dies with, e.g. "format error\nbridge: value does not match the regex
+// pattern\n" or "invalid key in comma-separated list property: foo\n".
+type PropertyError struct {
+	Msg    string            // first line, with its trailing newline
+	Errors map[string]string // per-key errors ("net0.bridge" style keys), may be nil
+}
+
+func (e *PropertyError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Msg)
+	keys := make([]string, 0, len(e.Errors))
+	for k := range e.Errors {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteString(": ")
+		b.WriteString(e.Errors[k])
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func dief(format string, args ...any) *PropertyError {
+	return &PropertyError{Msg: fmt.Sprintf(format, args...) + "\n"}
+}
+
+// ParsePropertyString parses and validates a property string such as
+// "virtio=BC:24:11:2C:69:EC,bridge=vmbr0" against p's format (p.Props, or a
+// named property-string format such as "pve-qm-boot"), like PVE's
+// parse_property_string. The result maps canonical key names to values;
+// booleans are normalised to "1"/"0", aliases resolved, and a keyAlias key
+// ("virtio=MAC") yields both the model and the macaddr. Errors are
+// *PropertyError with PVE's wording; keys are not prefixed with a path.
+func ParsePropertyString(p *Param, value string) (map[string]string, error) {
+	if p == nil {
+		return nil, fmt.Errorf("pveschema: nil parameter")
+	}
+	props := p.Props
+	if props == nil && p.Format != "" {
+		props = namedPropertyFormat(p.Format)
+		if props == nil {
+			return nil, dief("unknown format: %s", p.Format)
+		}
+	}
+	if props == nil {
+		return nil, fmt.Errorf("pveschema: parameter %s has no property-string format", p.Name)
+	}
+	res, err := parsePropertyString(props, "", value)
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+var rePropKV = regexp.MustCompile(`^([^=]+)=(.+)$`)
+
+// parseBoolean mirrors JSONSchema.pm parse_boolean.
+func parseBoolean(s string) (string, bool) {
+	switch strings.ToLower(strings.TrimSuffix(s, "\n")) {
+	case "1", "on", "yes", "true":
+		return "1", true
+	case "0", "off", "no", "false":
+		return "0", true
+	}
+	return s, false
+}
+
+func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
+
+// perlTruthy is Perl's truth of a defined string.
+func perlTruthy(s string) bool { return s != "" && s != "0" }
+
+func parsePropertyString(props map[string]*Param, path, data string) (map[string]string, error) {
+	res := map[string]string{}
+	defaultKey := ""
+	for _, part := range strings.Split(data, ",") {
+		if isBlank(part) {
+			continue
+		}
+		m := rePropKV.FindStringSubmatch(part)
+		if m == nil {
+			if t, ok := strings.CutSuffix(part, "\n"); ok {
+				m = rePropKV.FindStringSubmatch(t)
+			}
+		}
+		switch {
+		case m != nil:
+			k, v := m[1], m[2]
+			if _, dup := res[k]; dup {
+				return nil, dief("duplicate key in comma-separated list property: %s", k)
+			}
+			schema := props[k]
+			if schema != nil && schema.Alias != "" {
+				if schema.KeyAlias != "" {
+					if _, dup := res[schema.KeyAlias]; dup {
+						return nil, dief("key alias '%s' is already defined", schema.KeyAlias)
+					}
+					res[schema.KeyAlias] = k
+				}
+				k = schema.Alias
+				schema = props[k]
+				if _, dup := res[k]; dup {
+					return nil, dief("key '%s' is already defined (via alias)", k)
+				}
+			}
+			if schema == nil {
+				return nil, dief("invalid key in comma-separated list property: %s", k)
+			}
+			if schema.Type == "boolean" {
+				v, _ = parseBoolean(v)
+			}
+			res[k] = v
+		case !strings.Contains(part, "="):
+			if defaultKey != "" {
+				return nil, dief("duplicate key in comma-separated list property: %s", defaultKey)
+			}
+			dk := findDefaultKey(props)
+			if dk == nil {
+				return nil, dief("value without key, but schema does not define a default key")
+			}
+			defaultKey = dk.Name
+			if perlTruthy(res[defaultKey]) {
+				return nil, dief("duplicate key in comma-separated list property: %s", defaultKey)
+			}
+			if dk.Type == "boolean" {
+				part, _ = parseBoolean(part)
+			}
+			res[defaultKey] = part
+		default:
+			return nil, dief("missing key in comma-separated list property")
+		}
+	}
+
+	es := errorSet{}
+	checkObject(path, &objectSchema{props: props}, res, false, es)
+	if len(es) > 0 {
+		return nil, &PropertyError{Msg: "format error\n", Errors: es}
+	}
+	return res, nil
+}
+
+func findDefaultKey(props map[string]*Param) *Param {
+	var found *Param
+	for _, p := range props {
+		if p.DefaultKey && (found == nil || p.Name < found.Name) {
+			found = p
+		}
+	}
+	return found
+}
