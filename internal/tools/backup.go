@@ -89,10 +89,8 @@ func backupTools(d *Deps) []Tool {
 					return taskOut{}, err
 				}
 				k := kindOf(in.Type)
-				if err := confirm(in.Confirm, fmt.Sprintf("restore %s into %s %d on %s, replacing that guest and its disks if it exists", in.Archive, k.noun, in.VMID, in.Node)); err != nil {
-					return taskOut{}, err
-				}
-				if err := echoVMID(in.VMID, in.ConfirmVMID); err != nil {
+				if err := c.confirm(in.Confirm, fmt.Sprintf("restore %s into %s %d on %s, replacing that guest and its disks if it exists", in.Archive, k.noun, in.VMID, in.Node),
+					echoVMID(in.VMID, in.ConfirmVMID)); err != nil {
 					return taskOut{}, err
 				}
 				form := url.Values{"vmid": {strconv.Itoa(int(in.VMID))}, "force": {pve.Bool(in.Force)}}

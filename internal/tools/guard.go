@@ -57,13 +57,19 @@ func (g *Guard) VMIDAllowed(id int) bool {
 // HasVMIDList reports whether a guest-id allowlist is set.
 func (g *Guard) HasVMIDList() bool { return len(g.vmids) > 0 }
 
-// confirm refuses a destructive call without confirm: true. what says, in
+// confirm refuses a destructive call without confirm: true or with a failed
+// echo check (more), then asks the user where the client can. what says, in
 // plain words, what the call would do.
-func confirm(ok bool, what string) error {
+func (c *call) confirm(ok bool, what string, more ...error) error {
 	if !ok {
 		return fmt.Errorf("%w: this would %s; set confirm: true to proceed", errRefused, what)
 	}
-	return nil
+	for _, err := range more {
+		if err != nil {
+			return err
+		}
+	}
+	return c.ask(what)
 }
 
 // echoVMID refuses when confirmVmid differs from the target.

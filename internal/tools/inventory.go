@@ -4,6 +4,7 @@ package tools
 func Inventory(d *Deps) []Tool {
 	var all []Tool
 	all = append(all, clusterTools(d)...)
+	all = append(all, taskTools(d)...)
 	all = append(all, qemuTools(d)...)
 	all = append(all, lxcTools(d)...)
 	all = append(all, snapshotTools(d)...)

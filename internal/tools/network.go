@@ -76,7 +76,7 @@ func networkTools(d *Deps) []Tool {
 				if err := c.Guard.Node("node", in.Node); err != nil {
 					return taskOut{}, err
 				}
-				if err := confirm(in.Confirm, "reload the network of node "+string(in.Node)+" with its pending changes (a mistake can cut the node off)"); err != nil {
+				if err := c.confirm(in.Confirm, "reload the network of node "+string(in.Node)+" with its pending changes (a mistake can cut the node off)"); err != nil {
 					return taskOut{}, err
 				}
 				out := taskOut{Action: "apply_network", Node: string(in.Node)}

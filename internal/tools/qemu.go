@@ -122,7 +122,7 @@ func power(d *Deps, k guestKind, op, title, desc string, destructive bool, warn 
 		if err := c.guest(in.Node, in.VMID); err != nil {
 			return taskOut{}, err
 		}
-		if err := confirm(in.Confirm, fmt.Sprintf(warn, k.noun, in.VMID, in.Node)); err != nil {
+		if err := c.confirm(in.Confirm, fmt.Sprintf(warn, k.noun, in.VMID, in.Node)); err != nil {
 			return taskOut{}, err
 		}
 		return run(ctx, c, in.Node, in.VMID)
@@ -135,10 +135,8 @@ func deleteGuest(d *Deps, k guestKind, name, title, desc string) Tool {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return taskOut{}, err
 			}
-			if err := confirm(in.Confirm, fmt.Sprintf("delete %s %d on %s and all its disks", k.noun, in.VMID, in.Node)); err != nil {
-				return taskOut{}, err
-			}
-			if err := echoVMID(in.VMID, in.ConfirmVMID); err != nil {
+			if err := c.confirm(in.Confirm, fmt.Sprintf("delete %s %d on %s and all its disks", k.noun, in.VMID, in.Node),
+				echoVMID(in.VMID, in.ConfirmVMID)); err != nil {
 				return taskOut{}, err
 			}
 			q := url.Values{"purge": {pve.Bool(in.Purge)}}

@@ -33,6 +33,7 @@ type taskOut struct {
 	Filename   string   `json:"filename,omitempty"`
 	Iface      string   `json:"iface,omitempty"`
 	UPID       string   `json:"upid"`
+	Status     string   `json:"status,omitempty"` // "running" when async
 	ExitStatus string   `json:"exitStatus"`
 	Warnings   []string `json:"warnings,omitempty"`
 }

@@ -39,6 +39,7 @@ var hints = map[string]string{
 	bridgePattern:  "a bridge name such as vmbr0, at most 15 characters",
 	isoPattern:     "a file name ending in .iso or .img, without '/' or ','",
 	dnsPattern:     "a DNS name: letters, digits, hyphens and dots",
+	upidPattern:    "a task id like UPID:pve1:000A1B2C:0012D687:6650F00D:qmstart:100:root@pam:",
 }
 
 // inputSchema infers the schema of In and applies the per-field tags
@@ -130,28 +131,36 @@ func mustFloat(v string) float64 {
 }
 
 // decodeInput applies defaults, validates and decodes the arguments into In.
-func decodeInput[In any](s *jsonschema.Schema, rs *jsonschema.Resolved, raw json.RawMessage) (In, error) {
+// Arguments named in extras are taken out after validation and returned apart.
+func decodeInput[In any](s *jsonschema.Schema, rs *jsonschema.Resolved, raw json.RawMessage, extras ...string) (In, map[string]any, error) {
 	var in In
+	taken := map[string]any{}
 	args := map[string]any{}
 	if len(bytes.TrimSpace(raw)) > 0 && string(bytes.TrimSpace(raw)) != "null" {
 		if err := json.Unmarshal(raw, &args); err != nil {
-			return in, fmt.Errorf("invalid arguments: expected a JSON object: %v", err)
+			return in, nil, fmt.Errorf("invalid arguments: expected a JSON object: %v", err)
 		}
 	}
 	applyDefaults(s, args)
 	if err := rs.Validate(args); err != nil {
-		return in, explain(s, args, err)
+		return in, nil, explain(s, args, err)
+	}
+	for _, k := range extras {
+		if v, ok := args[k]; ok {
+			taken[k] = v
+			delete(args, k)
+		}
 	}
 	b, err := json.Marshal(args)
 	if err != nil {
-		return in, fmt.Errorf("invalid arguments: %v", err)
+		return in, nil, fmt.Errorf("invalid arguments: %v", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
-		return in, fmt.Errorf("invalid arguments: %v", err)
+		return in, nil, fmt.Errorf("invalid arguments: %v", err)
 	}
-	return in, nil
+	return in, taken, nil
 }
 
 // applyDefaults fills absent properties that have a default, descending only

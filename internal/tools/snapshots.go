@@ -99,11 +99,12 @@ func snapAct(d *Deps, op, title, desc, warn string) Tool {
 				return taskOut{}, err
 			}
 			k := kindOf(in.Type)
-			if err := confirm(in.Confirm, fmt.Sprintf(warn, k.noun, in.VMID, in.Snapname)); err != nil {
-				return taskOut{}, err
-			}
+			var echo error
 			if in.ConfirmName != in.Snapname {
-				return taskOut{}, fmt.Errorf("%w: confirmName %q does not match snapname %q; repeat the snapshot's name in confirmName", errRefused, in.ConfirmName, in.Snapname)
+				echo = fmt.Errorf("%w: confirmName %q does not match snapname %q; repeat the snapshot's name in confirmName", errRefused, in.ConfirmName, in.Snapname)
+			}
+			if err := c.confirm(in.Confirm, fmt.Sprintf(warn, k.noun, in.VMID, in.Snapname), echo); err != nil {
+				return taskOut{}, err
 			}
 			out := taskOut{Action: "snapshot_" + op, Node: string(in.Node), VMID: int(in.VMID), Snapname: in.Snapname}
 			what := fmt.Sprintf("%s snapshot %q of %s %d", op, in.Snapname, k.noun, in.VMID)

@@ -15,6 +15,10 @@ import (
 // progress to the client when the request asked for it.
 func (c *call) wait(ctx context.Context, what, upid string, out *taskOut) error {
 	out.UPID = upid
+	if c.async {
+		out.Status = "running"
+		return nil
+	}
 	opts := pve.WaitOptions{Timeout: c.TaskTimeout, OnProgress: c.progressFunc(ctx)}
 	res, err := c.PVE.WaitTask(ctx, upid, opts)
 	if err != nil {

@@ -58,13 +58,15 @@ type spec struct {
 	name, title, desc, toolset string
 	effect                     Effect
 	idempotent                 bool
+	task                       bool               // starts a Proxmox task: takes async
 	output                     *jsonschema.Schema // nil: inferred from the Out type
 }
 
 // call is what a handler gets besides its input.
 type call struct {
 	*Deps
-	req *mcp.CallToolRequest
+	req   *mcp.CallToolRequest
+	async bool // return the UPID at once instead of waiting
 }
 
 // texter lets an output choose its JSON text; lists render as a bare array,
@@ -75,6 +77,14 @@ type texter interface{ text() any }
 // validated against the tool's schema with errors that name the argument.
 func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, in In) (Out, error)) Tool {
 	in := inputSchema[In]()
+	if _, ok := any(*new(Out)).(taskOut); ok {
+		sp.task = true
+	}
+	if sp.task {
+		in.Properties["async"] = &jsonschema.Schema{Type: "boolean", Default: json.RawMessage("false"),
+			Description: "return the UPID at once instead of waiting; follow it with pve_task_wait"}
+		in.PropertyOrder = append(in.PropertyOrder, "async")
+	}
 	resolvedIn, err := in.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true})
 	if err != nil {
 		panic(fmt.Sprintf("tool %s: input schema: %v", sp.name, err))
@@ -92,11 +102,16 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 		Annotations:  annotations(sp),
 	}
 	handler := func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		input, err := decodeInput[In](in, resolvedIn, req.Params.Arguments)
+		input, extras, err := decodeInput[In](in, resolvedIn, req.Params.Arguments, "async")
 		if err != nil {
 			return errorResult(err), nil
 		}
-		res, err := h(ctx, &call{Deps: d, req: req}, input)
+		async, _ := extras["async"].(bool)
+		res, err := h(ctx, &call{Deps: d, req: req, async: async}, input)
+		var ask *inputRequired
+		if errors.As(err, &ask) {
+			return &mcp.CallToolResult{InputRequests: ask.requests}, nil
+		}
 		if err != nil {
 			return errorResult(err), nil
 		}

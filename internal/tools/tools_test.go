@@ -12,6 +12,7 @@ var readTools = []string{
 	"pve_list_vms", "pve_vm_status", "pve_vm_config",
 	"pve_list_containers", "pve_lxc_status", "pve_lxc_config", "pve_list_snapshots",
 	"pve_list_storage", "pve_storage_content", "pve_list_network", "pve_list_backups",
+	"pve_task_status", "pve_task_log", "pve_task_wait",
 }
 
 var writeTools = []string{
@@ -21,6 +22,7 @@ var writeTools = []string{
 	"pve_snapshot_create", "pve_snapshot_rollback", "pve_snapshot_delete",
 	"pve_download_iso", "pve_create_bridge", "pve_apply_network",
 	"pve_backup_now", "pve_restore", "pve_schedule_backup",
+	"pve_task_stop",
 }
 
 func listed(t *testing.T, e *env) []string {

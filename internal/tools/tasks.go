@@ -1,0 +1,162 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+)
+
+const upidPattern = `^UPID:[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\s/]+:[^:\s/]*:[^:\s/]+:$`
+
+type upidArgs struct {
+	UPID string `json:"upid" pattern:"^UPID:[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\\s/]+:[^:\\s/]*:[^:\\s/]+:$" jsonschema:"task id (UPID) as a write tool or pve_list_tasks returned it"`
+}
+
+type taskLogArgs struct {
+	UPID  string `json:"upid" pattern:"^UPID:[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\\s/]+:[^:\\s/]*:[^:\\s/]+:$" jsonschema:"task id (UPID)"`
+	Start int    `json:"start,omitempty" minimum:"0" jsonschema:"first line, 0-based"`
+	Limit int    `json:"limit,omitempty" minimum:"1" maximum:"5000" default:"50" jsonschema:"most lines to return"`
+}
+
+type taskWaitArgs struct {
+	UPID           string `json:"upid" pattern:"^UPID:[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\\s/]+:[^:\\s/]*:[^:\\s/]+:$" jsonschema:"task id (UPID)"`
+	TimeoutSeconds int    `json:"timeoutSeconds,omitempty" minimum:"1" maximum:"3600" default:"60" jsonschema:"stop waiting after this long; the task keeps running"`
+}
+
+type taskStopArgs struct {
+	UPID    string `json:"upid" pattern:"^UPID:[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\\s/]+:[^:\\s/]*:[^:\\s/]+:$" jsonschema:"task id (UPID)"`
+	Confirm bool   `json:"confirm,omitempty" jsonschema:"must be true"`
+}
+
+type taskStatusOut struct {
+	UPID       string   `json:"upid"`
+	Node       string   `json:"node"`
+	Type       string   `json:"type"`
+	ID         string   `json:"id"`
+	User       string   `json:"user"`
+	StartTime  int64    `json:"starttime"`
+	Status     string   `json:"status" jsonschema:"running or stopped"`
+	ExitStatus string   `json:"exitstatus,omitempty" jsonschema:"OK, WARNINGS: n, or the error; only when stopped"`
+	Log        []string `json:"log" jsonschema:"last log lines"`
+}
+
+type taskLogOut struct {
+	UPID  string        `json:"upid"`
+	Total int           `json:"total"`
+	Lines []pve.LogLine `json:"lines"`
+}
+
+type taskWaitOut struct {
+	UPID       string   `json:"upid"`
+	Status     string   `json:"status" jsonschema:"stopped, or running when the wait timed out"`
+	ExitStatus string   `json:"exitStatus,omitempty"`
+	Warnings   []string `json:"warnings,omitempty"`
+}
+
+type taskStopOut struct {
+	Action string          `json:"action"`
+	UPID   string          `json:"upid"`
+	Result json.RawMessage `json:"result"`
+}
+
+func taskTools(d *Deps) []Tool {
+	return []Tool{
+		define(d, spec{name: "pve_task_status", title: "Task status", toolset: "tasks",
+			desc: "State of a Proxmox task by UPID: running or stopped, exit status, last log lines."},
+			func(ctx context.Context, c *call, in upidArgs) (taskStatusOut, error) {
+				if _, err := c.task(in.UPID); err != nil {
+					return taskStatusOut{}, err
+				}
+				st, err := c.PVE.TaskStatus(ctx, in.UPID)
+				if err != nil {
+					return taskStatusOut{}, fmt.Errorf("task status: %w", err)
+				}
+				out := taskStatusOut{UPID: in.UPID, Node: st.Node, Type: st.Type, ID: st.ID, User: st.User,
+					StartTime: st.StartTime, Status: st.Status, ExitStatus: st.ExitStatus, Log: []string{}}
+				lines, total, err := c.PVE.TaskLog(ctx, in.UPID, 0, 0)
+				if err != nil {
+					return taskStatusOut{}, fmt.Errorf("task log: %w", err)
+				}
+				_ = total
+				for i := max(0, len(lines)-10); i < len(lines); i++ {
+					out.Log = append(out.Log, lines[i].T)
+				}
+				return out, nil
+			}),
+		define(d, spec{name: "pve_task_log", title: "Task log", toolset: "tasks",
+			desc: "Log lines of a Proxmox task by UPID, a page at a time (start, limit); total gives the line count."},
+			func(ctx context.Context, c *call, in taskLogArgs) (taskLogOut, error) {
+				if _, err := c.task(in.UPID); err != nil {
+					return taskLogOut{}, err
+				}
+				lines, total, err := c.PVE.TaskLog(ctx, in.UPID, in.Start, in.Limit)
+				if err != nil {
+					return taskLogOut{}, fmt.Errorf("task log: %w", err)
+				}
+				if lines == nil {
+					lines = []pve.LogLine{}
+				}
+				return taskLogOut{UPID: in.UPID, Total: total, Lines: lines}, nil
+			}),
+		define(d, spec{name: "pve_task_wait", title: "Wait for task", toolset: "tasks",
+			desc: "Wait for a Proxmox task by UPID, with progress, up to timeoutSeconds; reports its exit status, or running if it is not done yet."},
+			func(ctx context.Context, c *call, in taskWaitArgs) (taskWaitOut, error) {
+				if _, err := c.task(in.UPID); err != nil {
+					return taskWaitOut{}, err
+				}
+				res, err := c.PVE.WaitTask(ctx, in.UPID, pve.WaitOptions{
+					Timeout: time.Duration(in.TimeoutSeconds) * time.Second, OnProgress: c.progressFunc(ctx)})
+				var timeout *pve.TaskTimeoutError
+				if errors.As(err, &timeout) {
+					return taskWaitOut{UPID: in.UPID, Status: "running"}, nil
+				}
+				if err != nil {
+					return taskWaitOut{}, fmt.Errorf("wait for task: %w", err)
+				}
+				return taskWaitOut{UPID: in.UPID, Status: "stopped", ExitStatus: res.ExitStatus, Warnings: res.Warnings}, nil
+			}),
+		define(d, spec{name: "pve_task_stop", title: "Stop task", toolset: "tasks", effect: Destructive,
+			desc: "Stop a running Proxmox task by UPID; its work is left half done. Needs confirm: true."},
+			func(ctx context.Context, c *call, in taskStopArgs) (taskStopOut, error) {
+				u, err := c.task(in.UPID)
+				if err != nil {
+					return taskStopOut{}, err
+				}
+				if err := c.confirm(in.Confirm, fmt.Sprintf("stop the %s task on %s (%s), leaving its work half done", u.Type, u.Node, in.UPID)); err != nil {
+					return taskStopOut{}, err
+				}
+				var raw json.RawMessage
+				if err := c.PVE.Delete(ctx, pve.Path("nodes", u.Node, "tasks", in.UPID), url.Values{}, &raw); err != nil {
+					return taskStopOut{}, fmt.Errorf("stop task: %w", err)
+				}
+				return taskStopOut{Action: "task_stop", UPID: in.UPID, Result: okResult(raw)}, nil
+			}),
+	}
+}
+
+// task parses a UPID argument and checks its node and guest against the allowlists.
+func (c *call) task(upid string) (pve.UPID, error) {
+	u, err := pve.ParseUPID(upid)
+	if err != nil {
+		return u, fmt.Errorf("invalid argument \"upid\": %v", err)
+	}
+	if err := c.Guard.Node("upid's node", NodeName(u.Node)); err != nil {
+		return u, err
+	}
+	if c.Guard.HasVMIDList() {
+		id, err := strconv.Atoi(u.ID)
+		if err != nil {
+			return u, fmt.Errorf("%w: task %s names no guest, and PVE_VMID_ALLOWLIST is set", errRefused, u.Type)
+		}
+		if err := c.Guard.VMID("upid's guest", VMID(id)); err != nil {
+			return u, err
+		}
+	}
+	return u, nil
+}
