@@ -66,7 +66,10 @@ func serveStdio(ctx context.Context, cfg *config.Config, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	s := server.New(cfg, client, logger)
+	s, err := server.New(cfg, client, logger)
+	if err != nil {
+		return err
+	}
 	err = s.Run(ctx, &mcp.StdioTransport{})
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
 		return err

@@ -35,6 +35,11 @@ type Config struct {
 	LogLevel       slog.Level
 	// AllowPrivateDownloads lets pve_download_iso fetch from internal addresses.
 	AllowPrivateDownloads bool
+	// Tool selection; names are checked against the inventory by the server.
+	Toolsets           []string // empty: all
+	Tools              []string // enable these by name
+	ExcludeTools       []string // never register these
+	DisableDestructive bool
 }
 
 // Getenv looks a variable up; os.LookupEnv fits.
@@ -58,6 +63,10 @@ func Load(getenv Getenv) (*Config, error) {
 		NodeAllowlist:         p.nodes("PVE_NODE_ALLOWLIST"),
 		VMIDAllowlist:         p.vmids("PVE_VMID_ALLOWLIST"),
 		AllowPrivateDownloads: p.boolean("PVE_ALLOW_PRIVATE_DOWNLOADS", false),
+		Toolsets:              p.names("PVE_TOOLSETS"),
+		Tools:                 p.names("PVE_TOOLS"),
+		ExcludeTools:          p.names("PVE_EXCLUDE_TOOLS"),
+		DisableDestructive:    p.boolean("PVE_DISABLE_DESTRUCTIVE", false),
 	}
 	c.Host = p.host("PROXMOX_HOST")
 	c.TokenID = p.tokenID("PROXMOX_TOKEN_ID")
@@ -182,6 +191,27 @@ func (p *parser) vmids(key string) []int {
 	}
 	if len(out) == 0 && len(p.problems) == 0 {
 		p.fail("%s: no guest ids in %q (a comma-separated list, e.g. 100,101)", key, v)
+	}
+	return out
+}
+
+var nameRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// names reads a comma-separated list of tool or toolset names.
+func (p *parser) names(key string) []string {
+	v, ok := p.get(key)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, n := range splitList(v) {
+		if !nameRe.MatchString(n) {
+			p.fail("%s: %q is not a tool or toolset name (lower-case letters, digits, '_')", key, n)
+			continue
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
 	}
 	return out
 }

@@ -22,7 +22,7 @@ const instructions = `Proxmox VE cluster tools. Guest ids (vmid) are unique acro
 	`needs the id repeated.`
 
 // New builds an MCP server exposing the tools the configuration enables.
-func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) *mcp.Server {
+func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Server, error) {
 	deps := &tools.Deps{
 		PVE:                   client,
 		Guard:                 tools.NewGuard(cfg.NodeAllowlist, cfg.VMIDAllowlist),
@@ -33,10 +33,20 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) *mcp.Serve
 	}
 	s := mcp.NewServer(&mcp.Implementation{Name: "proxmox-mcp-server", Title: "Proxmox VE", Version: Version},
 		&mcp.ServerOptions{Instructions: instructions, Logger: logger})
-	for _, t := range tools.Select(tools.Inventory(deps), cfg.ReadOnly) {
+	selected, err := tools.Select(tools.Inventory(deps), Selection(cfg))
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range selected {
 		t.Register(s)
 	}
-	return s
+	return s, nil
+}
+
+// Selection turns the configuration's tool choices into a tools.Selection.
+func Selection(cfg *config.Config) tools.Selection {
+	return tools.Selection{ReadOnly: cfg.ReadOnly, DisableDestructive: cfg.DisableDestructive,
+		Toolsets: cfg.Toolsets, Tools: cfg.Tools, Exclude: cfg.ExcludeTools}
 }
 
 // NewClient builds the Proxmox client from the configuration.

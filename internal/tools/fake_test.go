@@ -95,7 +95,11 @@ func newEnv(t *testing.T, o envOpts) *env {
 	}
 	deps := &Deps{PVE: client, Guard: NewGuard(o.nodes, o.vmids), TaskTimeout: 10 * time.Second}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "0"}, nil)
-	for _, tl := range Select(Inventory(deps), o.readOnly) {
+	selected, err := Select(Inventory(deps), Selection{ReadOnly: o.readOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tl := range selected {
 		tl.Register(srv)
 	}
 	ctx := context.Background()

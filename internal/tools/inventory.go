@@ -1,5 +1,11 @@
 package tools
 
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
 // Inventory is the full list of tools, in the order clients see them.
 func Inventory(d *Deps) []Tool {
 	var all []Tool
@@ -14,15 +20,52 @@ func Inventory(d *Deps) []Tool {
 	return all
 }
 
-// Select keeps the tools a configuration enables: read-only mode registers no
-// write tool at all.
-func Select(all []Tool, readOnly bool) []Tool {
+// Selection says which tools to register.
+type Selection struct {
+	ReadOnly           bool     // no write tool at all
+	DisableDestructive bool     // no destructive tool
+	Toolsets           []string // empty: every toolset (unless Tools is set)
+	Tools              []string // by name, added to the toolsets
+	Exclude            []string // by name, removed last
+}
+
+// Select keeps the tools a selection enables. Read-only mode registers no
+// write tool at all, whatever else is asked. Unknown names are an error.
+func Select(all []Tool, s Selection) ([]Tool, error) {
+	known := map[string]bool{}
+	for _, t := range all {
+		known[t.Def.Name] = true
+	}
+	var bad []string
+	for _, ts := range s.Toolsets {
+		if ts != "all" && !slices.Contains(toolsetOrder, ts) {
+			bad = append(bad, fmt.Sprintf("PVE_TOOLSETS: unknown toolset %q (known: all, %s)", ts, strings.Join(toolsetOrder, ", ")))
+		}
+	}
+	for _, list := range []struct {
+		key   string
+		names []string
+	}{{"PVE_TOOLS", s.Tools}, {"PVE_EXCLUDE_TOOLS", s.Exclude}} {
+		for _, n := range list.names {
+			if !known[n] {
+				bad = append(bad, fmt.Sprintf("%s: unknown tool %q", list.key, n))
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("tool selection:\n  %s", strings.Join(bad, "\n  "))
+	}
+	allSets := (len(s.Toolsets) == 0 && len(s.Tools) == 0) || slices.Contains(s.Toolsets, "all")
 	var out []Tool
 	for _, t := range all {
-		if readOnly && t.Effect != ReadOnly {
-			continue
+		on := allSets || slices.Contains(s.Toolsets, t.Toolset) || slices.Contains(s.Tools, t.Def.Name)
+		switch {
+		case !on, slices.Contains(s.Exclude, t.Def.Name):
+		case s.ReadOnly && t.Effect != ReadOnly:
+		case s.DisableDestructive && t.Effect == Destructive:
+		default:
+			out = append(out, t)
 		}
-		out = append(out, t)
 	}
-	return out
+	return out, nil
 }
