@@ -1,0 +1,134 @@
+package pvesim
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// authenticate resolves the caller from an API token header or a ticket
+// cookie (PVEAuthCookie), in pve-http-server's precedence: cookie, then
+// PVEAuthCookie in the Authorization header, then the token.
+func (s *Sim) authenticate(c *call, r *http.Request) error {
+	if c.method == "POST" && c.rel == "/access/ticket" {
+		return nil // world-accessible: the login itself
+	}
+	ticket := ""
+	if ck, err := r.Cookie("PVEAuthCookie"); err == nil {
+		ticket, _ = url.QueryUnescape(ck.Value)
+	}
+	auth := r.Header.Get("Authorization")
+	if ticket == "" && strings.HasPrefix(auth, "PVEAuthCookie=") {
+		ticket, _ = url.QueryUnescape(strings.TrimPrefix(auth, "PVEAuthCookie="))
+	}
+	if ticket != "" {
+		user, ok := s.acl.verifyTicket(ticket, s.now())
+		if !ok {
+			return &apiError{status: 401, msg: "Authentication failed!", empty: true}
+		}
+		c.authid, c.ticket = user, true
+		return nil
+	}
+	if i := strings.Index(auth, "PVEAPIToken"); i >= 0 {
+		v := auth[i+len("PVEAPIToken"):]
+		if v == "" || (v[0] != '=' && v[0] != ' ') {
+			return &apiError{status: 401, msg: "Authentication failed!", empty: true}
+		}
+		v, _, _ = strings.Cut(v[1:], ";")
+		v, _ = url.PathUnescape(strings.TrimSpace(v))
+		j := strings.LastIndex(v, "=")
+		if j < 0 {
+			return &apiError{status: 401, msg: "Authentication failed!", empty: true}
+		}
+		id, secret := v[:j], v[j+1:]
+		if !s.acl.checkToken(id, secret, s.now()) {
+			return &apiError{status: 401, msg: "Authentication failed!", empty: true}
+		}
+		c.authid = id
+		return nil
+	}
+	return &apiError{status: 401, msg: "No ticket", empty: true}
+}
+
+func (s *Sim) verifyCSRF(c *call, r *http.Request) bool {
+	return s.acl.verifyCSRF(c.authid, r.Header.Get("CSRFPreventionToken"), s.now())
+}
+
+// has tells whether authid holds every privilege on path.
+func (s *Sim) has(authid, path string, privs ...string) bool {
+	for _, p := range privs {
+		if !s.acl.has(authid, path, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkPriv fails with the 403 of the first missing privilege.
+func (c *call) checkPriv(path string, privs ...string) error {
+	for _, p := range privs {
+		if !c.s.acl.has(c.authid, path, p) {
+			return permError(path, p)
+		}
+	}
+	return nil
+}
+
+// checkAny fails unless authid holds at least one of privs on path.
+func (c *call) checkAny(path string, privs ...string) error {
+	for _, p := range privs {
+		if c.s.acl.has(c.authid, path, p) {
+			return nil
+		}
+	}
+	return permError(path, privs...)
+}
+
+// checkPermission applies the endpoint's schema permission rule.
+func (s *Sim) checkPermission(c *call, ep *endpoint) error {
+	return s.acl.checkRule(c.authid, ep.permissions, c.params)
+}
+
+func (s *Sim) createTicket(c *call) (any, error) {
+	user := c.params["username"]
+	if realm := c.params["realm"]; realm != "" && !strings.Contains(user, "@") {
+		user += "@" + realm
+	}
+	pass := c.params["password"]
+	// renewing: a valid ticket as password
+	if strings.HasPrefix(pass, "PVE:") {
+		if u, ok := s.acl.verifyTicket(pass, c.now); ok && u == user {
+			return s.ticketAnswer(u, c)
+		}
+	}
+	if !s.acl.checkPassword(user, pass) {
+		return nil, &apiError{status: 401, msg: "authentication failure\n"}
+	}
+	return s.ticketAnswer(user, c)
+}
+
+func (s *Sim) ticketAnswer(user string, c *call) (any, error) {
+	ticket, csrf := s.acl.issueTicket(user, c.now)
+	out := map[string]any{
+		"username":            user,
+		"ticket":              ticket,
+		"CSRFPreventionToken": csrf,
+		"cap":                 s.acl.capabilities(user),
+	}
+	if s.has(user, "/", "Sys.Audit") {
+		out["clustername"] = c.st.clusterName
+	}
+	return out, nil
+}
+
+func (s *Sim) getPermissions(c *call) (any, error) {
+	target := c.authid
+	if u := c.params["userid"]; u != "" && u != c.authid {
+		owner, _ := splitUser(u)
+		if !(isToken(u) && owner == c.authid) && !s.has(c.authid, "/access", "Sys.Audit") {
+			return nil, permError("/access", "Sys.Audit")
+		}
+		target = u
+	}
+	return s.acl.permissions(target, c.params["path"]), nil
+}

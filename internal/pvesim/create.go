@@ -1,0 +1,372 @@
+package pvesim
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Parameters of POST /nodes/{node}/qemu and /lxc that are not config keys.
+var createOnlyParams = map[string]bool{
+	"node": true, "vmid": true, "start": true, "storage": true, "archive": true, "force": true, "unique": true,
+	"pool": true, "bwlimit": true, "live-restore": true, "import-working-storage": true, "ha-managed": true,
+	"ostemplate": true, "restore": true, "password": true, "ssh-public-keys": true, "ignore-unpack-errors": true,
+	"unprivileged": true,
+}
+
+// checkCreatePerm: VM.Allocate on /vms/{vmid} or /pool/{pool}, or VM.Backup
+// when restoring over an existing guest with force; else a bare 403.
+func (c *call) checkCreatePerm(restore bool, exists bool) error {
+	vmid := c.params["vmid"]
+	if c.s.has(c.authid, "/vms/"+vmid, "VM.Allocate") {
+		return nil
+	}
+	if p := c.params["pool"]; p != "" && c.s.has(c.authid, "/pool/"+p, "VM.Allocate") {
+		return nil
+	}
+	if restore && c.boolParam("force", false) && exists && c.s.has(c.authid, "/vms/"+vmid, "VM.Backup") {
+		return nil
+	}
+	return permErrorText("Permission check failed")
+}
+
+// vmidInUse is check_vmid_unused's text.
+func (st *state) vmidInUse(vmid int) error {
+	if g := st.guests[vmid]; g != nil {
+		return fmt.Errorf("%s %d already exists on node '%s'", g.typeName(), vmid, g.node)
+	}
+	return nil
+}
+
+func (s *Sim) createGuest(c *call, kind string) (any, error) {
+	if kind == "lxc" {
+		return s.createLXC(c)
+	}
+	return s.createQemu(c)
+}
+
+func (s *Sim) createQemu(c *call) (any, error) {
+	nodeName, vmid := c.params["node"], c.vmid()
+	archive := c.params["archive"]
+	restore := archive != ""
+	if p := c.params["pool"]; p != "" && c.st.pools[p] == nil {
+		return nil, failf("pool '%s' does not exist", p)
+	}
+	if sid := c.params["storage"]; sid != "" {
+		if err := c.checkPriv("/storage/"+sid, "Datastore.AllocateSpace"); err != nil {
+			return nil, err
+		}
+	}
+	if c.boolParam("start", false) {
+		if err := c.checkPriv("/vms/"+c.params["vmid"], "VM.PowerMgmt"); err != nil {
+			return nil, err
+		}
+	}
+	existing := c.st.guests[vmid]
+	if err := c.checkCreatePerm(restore, existing != nil); err != nil {
+		return nil, err
+	}
+	if restore {
+		for k := range c.params {
+			if isDiskKey("qemu", k) && !isIndexed(k, "unused") {
+				return nil, paramErr(k, "option conflicts with option 'archive'")
+			}
+		}
+		return s.restoreGuest(c, "qemu", archive)
+	}
+	conf := map[string]string{}
+	for k, v := range c.params {
+		if !createOnlyParams[k] {
+			conf[k] = v
+		}
+	}
+	if v, ok := conf["cdrom"]; ok {
+		delete(conf, "cdrom")
+		conf["ide2"] = v
+		if !strings.Contains(v, "media=") {
+			conf["ide2"] = v + ",media=cdrom"
+		}
+	}
+	plans, err := c.planDisks("qemu", conf, c.params["storage"])
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range conf {
+		if isIndexed(k, "net") {
+			conf[k] = canonicalQemuNet(v, c.st.macAddr)
+		}
+	}
+	if existing != nil {
+		return nil, failf("unable to create VM %d - %s", vmid, c.st.vmidInUse(vmid))
+	}
+	g := &guest{vmid: vmid, kind: "qemu", node: nodeName, conf: map[string]string{"lock": "create"}, load: guestLoad(vmid)}
+	c.st.guests[vmid] = g
+	lines, drives, vols, aerr := c.st.allocate(nodeName, vmid, "qemu", plans, c.now)
+	start := c.boolParam("start", false)
+	user := c.authid
+	pool := c.params["pool"]
+	failMsg := ""
+	if aerr != nil {
+		failMsg = fmt.Sprintf("unable to create VM %d - %s", vmid, aerr)
+	}
+	for k, v := range drives {
+		conf[k] = v
+	}
+	for _, pl := range plans {
+		if pl.cdrom && pl.volid != "none" && pl.volid != "cdrom" && c.st.findVolume(nodeName, pl.volid) == nil && failMsg == "" {
+			failMsg = fmt.Sprintf("unable to create VM %d - volume '%s' does not exist", vmid, pl.volid)
+		}
+	}
+	if _, ok := conf["boot"]; !ok {
+		conf["boot"] = defaultBoot(conf)
+	}
+	if _, ok := conf["smbios1"]; !ok {
+		conf["smbios1"] = "uuid=" + c.st.uuid()
+	}
+	if v, ok := conf["vmgenid"]; !ok || v == "1" {
+		conf["vmgenid"] = c.st.uuid()
+	}
+	if t, ok := conf["tags"]; ok {
+		conf["tags"] = normalizeTags(t)
+	}
+	conf["meta"] = fmt.Sprintf("creation-qemu=%s,ctime=%d", s.qemuVersion(), c.now.Unix())
+	var tl []taskLine
+	for i, l := range lines {
+		tl = append(tl, taskLine{at: 0.2 + 0.6*float64(i)/float64(len(lines)+1), text: l})
+	}
+	if start {
+		tl = append(tl, taskLine{at: 1, text: "Execute autostart"})
+	}
+	t := s.startTask(taskSpec{node: nodeName, typ: "qmcreate", id: strconv.Itoa(vmid), user: user, vmid: vmid,
+		dur: 2*time.Second + time.Duration(len(vols))*500*time.Millisecond, lines: tl, failMsg: failMsg, failAt: 0.5,
+		onOK: func(end time.Time) error {
+			g.conf = conf
+			if pool != "" {
+				s.addToPool(pool, g)
+			}
+			if start {
+				s.startQemu(g, nodeName, vmid, user, false)
+			}
+			return nil
+		},
+		onFail: func() {
+			for _, v := range vols {
+				s.st.removeVolume(nodeName, v)
+			}
+			if s.st.guests[vmid] == g {
+				delete(s.st.guests, vmid)
+			}
+		}})
+	return t.upid, nil
+}
+
+func (s *Sim) qemuVersion() string {
+	switch s.major() {
+	case 8:
+		return "9.2.0"
+	case 7:
+		return "7.2.0"
+	}
+	return "10.1.2"
+}
+
+func guestLoad(vmid int) float64 { return 0.01 + float64(vmid*7919%97)/1000 }
+
+func (s *Sim) addToPool(pool string, g *guest) {
+	if p := s.st.pools[pool]; p != nil {
+		p.members[g.kind+"/"+strconv.Itoa(g.vmid)] = true
+		g.pool = pool
+	}
+}
+
+// defaultBoot is get_default_bootdevices: first disk, CD-ROMs, first NIC.
+func defaultBoot(conf map[string]string) string {
+	var devs []string
+	var cds []string
+	disk := ""
+	for _, bus := range []string{"ide", "sata", "scsi", "virtio"} {
+		for i := 0; i < 31; i++ {
+			k := bus + strconv.Itoa(i)
+			v, ok := conf[k]
+			if !ok {
+				continue
+			}
+			if parsePropString(v, "file").get("media") == "cdrom" {
+				cds = append(cds, k)
+			} else if disk == "" {
+				disk = k
+			}
+		}
+	}
+	if disk != "" {
+		devs = append(devs, disk)
+	}
+	devs = append(devs, cds...)
+	if _, ok := conf["net0"]; ok {
+		devs = append(devs, "net0")
+	}
+	if len(devs) == 0 {
+		return " "
+	}
+	return "order=" + strings.Join(devs, ";")
+}
+
+func (s *Sim) createLXC(c *call) (any, error) {
+	nodeName, vmid := c.params["node"], c.vmid()
+	restore := c.boolParam("restore", false)
+	existing := c.st.guests[vmid]
+	unpriv := c.boolParam("unprivileged", true)
+	if !restore && !unpriv {
+		if err := c.checkPriv("/", "Sys.Modify"); err != nil {
+			return nil, err
+		}
+	}
+	force := c.boolParam("force", false)
+	sameExists := existing != nil && existing.kind == "lxc" && existing.node == nodeName
+	if !(sameExists && restore && force) {
+		if existing != nil {
+			return nil, failf("%s", c.st.vmidInUse(vmid))
+		}
+	} else if existing.running {
+		return nil, failf("can't overwrite running container")
+	}
+	if p := c.params["pool"]; p != "" && c.st.pools[p] == nil {
+		return nil, failf("pool '%s' does not exist", p)
+	}
+	if err := c.checkCreatePerm(restore, sameExists); err != nil {
+		return nil, err
+	}
+	ostemplate := c.params["ostemplate"]
+	if restore {
+		return s.restoreGuest(c, "lxc", ostemplate)
+	}
+	storage := c.params["storage"]
+	if storage == "" {
+		storage = "local"
+	}
+	conf := map[string]string{}
+	for k, v := range c.params {
+		if !createOnlyParams[k] {
+			conf[k] = v
+		}
+	}
+	if _, ok := conf["rootfs"]; !ok {
+		conf["rootfs"] = storage + ":4"
+	}
+	plans, err := c.planDisks("lxc", conf, storage)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range conf {
+		if isIndexed(k, "net") {
+			conf[k] = canonicalLxcNet(v, c.st.macAddr)
+		}
+	}
+	if unpriv {
+		conf["unprivileged"] = "1"
+	}
+	if _, ok := conf["arch"]; !ok {
+		conf["arch"] = "amd64"
+	}
+	if _, ok := conf["ostype"]; !ok {
+		conf["ostype"] = ostypeOf(ostemplate)
+	}
+	if t, ok := conf["tags"]; ok {
+		conf["tags"] = normalizeTags(t)
+	}
+	for k, def := range map[string]string{"memory": "512", "swap": "512"} {
+		if _, ok := conf[k]; !ok {
+			_ = def
+		}
+	}
+	g := &guest{vmid: vmid, kind: "lxc", node: nodeName, conf: map[string]string{"lock": "create"}, load: guestLoad(vmid)}
+	c.st.guests[vmid] = g
+	lines, drives, vols, aerr := c.st.allocate(nodeName, vmid, "lxc", plans, c.now)
+	for k, v := range drives {
+		conf[k] = v
+	}
+	failMsg := ""
+	if aerr != nil {
+		failMsg = fmt.Sprintf("unable to create CT %d - %s", vmid, aerr)
+	}
+	tmpl := c.st.findVolume(nodeName, ostemplate)
+	if tmpl == nil && failMsg == "" {
+		failMsg = fmt.Sprintf("unable to create CT %d - volume '%s' does not exist", vmid, ostemplate)
+	}
+	path := ostemplate
+	if tmpl != nil {
+		path = volumePath(c.st.storageOn(nodeName, strings.SplitN(ostemplate, ":", 2)[0]).def, tmpl)
+	}
+	host := conf["hostname"]
+	if host == "" {
+		host = "CT" + strconv.Itoa(vmid)
+	}
+	rootSize := sizeBytes(parsePropString(conf["rootfs"], "volume").get("size"))
+	lines = append(lines,
+		fmt.Sprintf("Creating filesystem with %d 4k blocks and %d inodes", rootSize/4096, rootSize/16384),
+		"Filesystem UUID: "+c.st.uuid(),
+		"Superblock backups stored on blocks: ",
+		"\t32768, 98304, 163840, 229376, 294912, 819200, 884736, 1605632",
+		"extracting archive '"+path+"'")
+	var tl []taskLine
+	for i, l := range lines {
+		tl = append(tl, taskLine{at: 0.4 * float64(i) / float64(len(lines)), text: l})
+	}
+	var tsize int64 = 500 << 20
+	if tmpl != nil {
+		tsize = tmpl.size * 4
+	}
+	tl = append(tl, at(0.8,
+		fmt.Sprintf("Total bytes read: %d (%dMiB, 91MiB/s)", tsize, tsize>>20),
+		"Detected container architecture: "+conf["arch"],
+		"Creating SSH host key 'ssh_host_rsa_key' - this may take some time ...",
+		"done: SHA256:"+strings.ReplaceAll(c.st.uuid(), "-", "")+" root@"+host,
+		"Creating SSH host key 'ssh_host_ed25519_key' - this may take some time ...",
+		"done: SHA256:"+strings.ReplaceAll(c.st.uuid(), "-", "")+" root@"+host)...)
+	start := c.boolParam("start", false)
+	pool := c.params["pool"]
+	user := c.authid
+	t := s.startTask(taskSpec{node: nodeName, typ: "vzcreate", id: strconv.Itoa(vmid), user: user, vmid: vmid,
+		dur: 6 * time.Second, lines: tl, failMsg: failMsg, failAt: 0.45,
+		onOK: func(end time.Time) error {
+			g.conf = conf
+			if pool != "" {
+				s.addToPool(pool, g)
+			}
+			if start {
+				s.startTask(taskSpec{node: nodeName, typ: "vzstart", id: strconv.Itoa(vmid), user: user, vmid: vmid,
+					dur: 1500 * time.Millisecond, onOK: func(end time.Time) error {
+						g.running, g.startedAt = true, end
+						return nil
+					}})
+			}
+			return nil
+		},
+		onFail: func() {
+			for _, v := range vols {
+				s.st.removeVolume(nodeName, v)
+			}
+			if s.st.guests[vmid] == g {
+				delete(s.st.guests, vmid)
+			}
+		}})
+	return t.upid, nil
+}
+
+// ostypeOf guesses the LXC ostype from a template name like pct does.
+func ostypeOf(tmpl string) string {
+	name := tmpl
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		name = name[i+1:]
+	}
+	for _, os := range []string{"debian", "ubuntu", "alpine", "centos", "fedora", "archlinux", "opensuse", "gentoo", "devuan", "nixos"} {
+		if strings.HasPrefix(name, os) {
+			return os
+		}
+	}
+	if strings.HasPrefix(name, "rockylinux") || strings.HasPrefix(name, "almalinux") {
+		return "centos"
+	}
+	return "unmanaged"
+}

@@ -1,0 +1,289 @@
+package pvesim
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func (s *Sim) destroyGuest(c *call, kind string) (any, error) {
+	nodeName, vmid := c.params["node"], c.vmid()
+	if err := c.rootOnly("skiplock"); err != nil {
+		return nil, err
+	}
+	g, err := c.guestOnNode(kind)
+	if err != nil {
+		return nil, err
+	}
+	if g.conf["protection"] == "1" {
+		return nil, failf("can't remove %s %d - protection mode enabled", g.typeName(), vmid)
+	}
+	if g.ha && !c.boolParam("purge", false) {
+		return nil, failf("unable to remove %s %d - used in HA resources and purge parameter not set.", g.typeName(), vmid)
+	}
+	if g.running {
+		if kind == "lxc" {
+			return nil, failf("CT %d is running - destroy failed", vmid)
+		}
+		return nil, failf("VM %d is running - destroy failed", vmid)
+	}
+	skiplock := c.boolParam("skiplock", false)
+	if kind == "lxc" && !skiplock {
+		if err := lockError(g); err != nil {
+			return nil, err
+		}
+	}
+	purge := c.boolParam("purge", false)
+	unreferenced := c.boolParam("destroy-unreferenced-disks", kind == "lxc")
+	vols := volumesOf(g)
+	for _, sn := range g.snaps {
+		for k, v := range sn.conf {
+			if isDiskKey(kind, k) {
+				f := parsePropString(v, diskDefaultKey(kind, k)).get(diskDefaultKey(kind, k))
+				if strings.Contains(f, ":") && !contains(vols, f) && parsePropString(v, "file").get("media") != "cdrom" {
+					vols = append(vols, f)
+				}
+			}
+		}
+	}
+	if unreferenced {
+		for _, ns := range c.st.node(nodeName).store {
+			for _, v := range ns.vols {
+				if v.vmid == vmid && (v.content == "images" || v.content == "rootdir") && !contains(vols, v.volid) {
+					vols = append(vols, v.volid)
+				}
+			}
+		}
+	}
+	var lines []taskLine
+	failMsg := ""
+	if kind == "qemu" && !skiplock && g.lock() != "" {
+		failMsg = fmt.Sprintf("VM is locked (%s)", g.lock())
+	}
+	for _, v := range vols {
+		if user := c.st.linkedUser(nodeName, v); user != 0 && failMsg == "" {
+			_, name, _ := strings.Cut(v, ":")
+			lines = append(lines, taskLine{at: 0.3, text: fmt.Sprintf("WARN: Could not remove disk '%s', check manually: base volume '%s' is still in use by linked cloned", v, name)})
+			continue
+		}
+		lines = append(lines, taskLine{at: 0.3, text: freeLines(v)})
+	}
+	if purge {
+		lines = append(lines, taskLine{at: 0.8, text: fmt.Sprintf("purging %s %d from related configurations..", g.typeName(), vmid)})
+		if g.ha {
+			lines = append(lines, taskLine{at: 0.9, text: fmt.Sprintf("NOTE: removed %s %d from HA resource configuration.", g.typeName(), vmid)})
+		}
+	}
+	typ := "qmdestroy"
+	if kind == "lxc" {
+		typ = "vzdestroy"
+	}
+	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid,
+		dur: 2*time.Second + time.Duration(len(vols))*300*time.Millisecond, lines: lines, failMsg: failMsg,
+		onOK: func(end time.Time) error {
+			cur := s.st.guests[vmid]
+			if cur != g {
+				return noConfig(kind, nodeName, vmid)
+			}
+			if g.running {
+				return fmt.Errorf("%s %d is running - destroy failed", g.typeName(), vmid)
+			}
+			for _, v := range vols {
+				if s.st.linkedUser(nodeName, v) == 0 {
+					s.st.removeVolume(nodeName, v)
+				}
+			}
+			delete(s.st.guests, vmid)
+			s.acl.removePathACLs("/vms/" + strconv.Itoa(vmid))
+			for _, p := range s.st.pools {
+				delete(p.members, kind+"/"+strconv.Itoa(vmid))
+			}
+			if purge {
+				s.st.removeFromJobs(vmid)
+			}
+			return nil
+		}})
+	return t.upid, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// linkedUser returns the vmid of a linked clone built on a base volume.
+func (st *state) linkedUser(nodeName, base string) int {
+	_, name, _ := strings.Cut(base, ":")
+	if !strings.HasPrefix(name, "base-") {
+		return 0
+	}
+	sid, _, _ := strings.Cut(base, ":")
+	ns := st.storageOn(nodeName, sid)
+	if ns == nil {
+		return 0
+	}
+	for _, v := range ns.vols {
+		if v.parent == name {
+			return v.vmid
+		}
+	}
+	return 0
+}
+
+// removeFromJobs drops a vmid from backup jobs (remove_vmid_from_backup_jobs).
+func (st *state) removeFromJobs(vmid int) {
+	id := strconv.Itoa(vmid)
+	for _, j := range st.jobs {
+		if j.opts["vmid"] == "" {
+			continue
+		}
+		var keep []string
+		for _, v := range splitList(j.opts["vmid"]) {
+			if v != id {
+				keep = append(keep, v)
+			}
+		}
+		j.opts["vmid"] = strings.Join(keep, ",")
+	}
+	out := st.jobs[:0]
+	for _, j := range st.jobs {
+		if j.opts["vmid"] == "" && j.opts["all"] != "1" && j.opts["pool"] == "" {
+			continue
+		}
+		out = append(out, j)
+	}
+	st.jobs = out
+}
+
+// templateGuest converts a guest to a template: disks become base volumes.
+func (s *Sim) templateGuest(c *call, kind string) (any, error) {
+	nodeName, vmid := c.params["node"], c.vmid()
+	g, err := c.guestOnNode(kind)
+	if err != nil {
+		return nil, err
+	}
+	if err := lockError(g); err != nil {
+		return nil, err
+	}
+	if g.isTemplate() {
+		return nil, failf("you can't convert a template to a template")
+	}
+	if g.running {
+		if kind == "lxc" {
+			return nil, failf("you can't convert a CT to template if the CT is running")
+		}
+		return nil, failf("you can't convert a VM to template if VM is running")
+	}
+	if len(g.snaps) > 0 {
+		return nil, failf("unable to create template, because %s contains snapshots", g.typeName())
+	}
+	var lines []taskLine
+	renames := map[string]string{}
+	for _, k := range sortedKeys(g.conf) {
+		if !isDiskKey(kind, k) || isIndexed(k, "unused") {
+			continue
+		}
+		p := parsePropString(g.conf[k], diskDefaultKey(kind, k))
+		if p.get("media") == "cdrom" {
+			continue
+		}
+		file := p.get(diskDefaultKey(kind, k))
+		if strings.Contains(file, ":vm-") {
+			nv := strings.Replace(file, ":vm-", ":base-", 1)
+			renames[k] = nv
+			_, oldName, _ := strings.Cut(file, ":")
+			_, newName, _ := strings.Cut(nv, ":")
+			lines = append(lines, taskLine{at: 0.5, text: fmt.Sprintf("  Renamed \"%s\" to \"%s\" in volume group \"pve\"", oldName, newName)},
+				taskLine{at: 0.5, text: fmt.Sprintf("  Logical volume pve/%s changed.", newName)})
+		}
+	}
+	apply := func(time.Time) error {
+		for k, nv := range renames {
+			p := parsePropString(g.conf[k], diskDefaultKey(kind, k))
+			old := p.get(diskDefaultKey(kind, k))
+			if v := s.st.findVolume(g.node, old); v != nil {
+				s.st.removeVolume(g.node, old)
+				v.volid = nv
+				s.st.addVolume(g.node, v)
+			}
+			p.set(diskDefaultKey(kind, k), nv)
+			g.conf[k] = p.String()
+		}
+		g.conf["template"] = "1"
+		return nil
+	}
+	typ := "qmtemplate"
+	if kind == "lxc" {
+		typ = "vztemplate"
+	}
+	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid,
+		dur: time.Second, lines: lines, onOK: apply})
+	if kind == "lxc" {
+		return nil, nil // pve-container discards the worker's UPID
+	}
+	return t.upid, nil
+}
+
+// resizeGuest grows a disk (PUT .../resize, a "resize" task).
+func (s *Sim) resizeGuest(c *call, kind string) (any, error) {
+	nodeName, vmid := c.params["node"], c.vmid()
+	if err := c.rootOnly("skiplock"); err != nil {
+		return nil, err
+	}
+	g, err := c.guestOnNode(kind)
+	if err != nil {
+		return nil, err
+	}
+	if d := c.params["digest"]; d != "" && d != g.digest() {
+		return nil, failf("detected modified configuration - file changed by other user? Try again.")
+	}
+	if err := lockError(g); err != nil {
+		return nil, err
+	}
+	key := c.params["disk"]
+	val, ok := g.conf[key]
+	if !ok {
+		return nil, failf("disk '%s' does not exist", key)
+	}
+	defKey := diskDefaultKey(kind, key)
+	p := parsePropString(val, defKey)
+	if p.get("media") == "cdrom" {
+		return nil, failf("you can't resize a cdrom")
+	}
+	cur := sizeBytes(p.get("size"))
+	req := c.params["size"]
+	var newSize int64
+	if strings.HasPrefix(req, "+") {
+		newSize = cur + sizeBytes(strings.TrimPrefix(req, "+"))
+	} else {
+		newSize = sizeBytes(req)
+	}
+	if newSize < cur {
+		return nil, failf("shrinking disks is not supported")
+	}
+	if newSize == cur {
+		return nil, failf("disk is already at specified size")
+	}
+	file := p.get(defKey)
+	_, name, _ := strings.Cut(file, ":")
+	lines := at(0.5, fmt.Sprintf("  Size of logical volume pve/%s changed from %s (%d extents) to %s (%d extents).", name,
+		renderBytes(float64(cur), 2), cur/(4<<20), renderBytes(float64(newSize), 2), newSize/(4<<20)),
+		fmt.Sprintf("  Logical volume pve/%s successfully resized.", name))
+	t := s.startTask(taskSpec{node: nodeName, typ: "resize", id: strconv.Itoa(vmid), user: c.authid, vmid: vmid,
+		dur: time.Second, lines: lines,
+		onOK: func(time.Time) error {
+			p := parsePropString(g.conf[key], defKey)
+			p.set("size", formatSize(newSize))
+			g.conf[key] = p.String()
+			if v := s.st.findVolume(g.node, file); v != nil {
+				v.size = newSize
+			}
+			return nil
+		}})
+	return t.upid, nil
+}

@@ -1,0 +1,163 @@
+package pvesim
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// newDiskRe is qemu-server's NEW_DISK_RE: "[storage:]size" in GiB.
+var newDiskRe = regexp.MustCompile(`^(([^/:\s]+):)?(\d+(\.\d+)?)$`)
+
+// diskPlan is a disk parameter resolved before the worker runs.
+type diskPlan struct {
+	key     string
+	prop    *propString
+	newSize int64  // >0: allocate a new volume of this size
+	storage string // for new volumes
+	cdrom   bool
+	volid   string // existing or allocated volume
+}
+
+// planDisks checks the disk parameters of a create or config update the way
+// check_storage_access does (synchronously): storages exist on the node,
+// support the content and the caller may allocate space there.
+func (c *call) planDisks(kind string, params map[string]string, defStorage string) ([]*diskPlan, error) {
+	var plans []*diskPlan
+	for _, k := range sortedKeys(params) {
+		if !isDiskKey(kind, k) || isIndexed(k, "unused") {
+			continue
+		}
+		defKey := diskDefaultKey(kind, k)
+		p := parsePropString(params[k], defKey)
+		file := p.get(defKey)
+		pl := &diskPlan{key: k, prop: p}
+		if kind == "lxc" {
+			if m := regexp.MustCompile(`^\d+(\.\d+)?$`).FindString(file); m != "" {
+				file = defStorage + ":" + file
+			}
+		}
+		if kind == "qemu" && p.get("media") == "cdrom" {
+			pl.cdrom = true
+			pl.volid = file
+			plans = append(plans, pl)
+			continue
+		}
+		if m := newDiskRe.FindStringSubmatch(file); m != nil {
+			sid := m[2]
+			if sid == "" {
+				sid = defStorage
+			}
+			if sid == "" {
+				return nil, failf("no storage ID specified (and no default storage)")
+			}
+			if err := c.checkPriv("/storage/"+sid, "Datastore.AllocateSpace"); err != nil {
+				return nil, err
+			}
+			ns := c.st.storageOn(c.params["node"], sid)
+			if ns == nil {
+				return nil, failf("storage '%s' does not exist", sid)
+			}
+			if kind == "lxc" && !hasContent(ns.def, "rootdir") {
+				return nil, paramErr("storage", fmt.Sprintf("storage '%s' does not support container directories", sid))
+			}
+			if kind == "qemu" && !hasContent(ns.def, "images") {
+				return nil, failf("storage '%s' does not support vm images", sid)
+			}
+			gib, _ := strconv.ParseFloat(m[3], 64)
+			size := int64(gib * (1 << 30))
+			if strings.HasPrefix(k, "efidisk") || strings.HasPrefix(k, "tpmstate") {
+				size = 4 << 20
+			}
+			if size == 0 && kind == "lxc" {
+				size = 4 << 30
+			}
+			pl.newSize, pl.storage = size, sid
+		} else {
+			pl.volid = file
+			sid, _, ok := strings.Cut(file, ":")
+			if ok {
+				if err := c.checkPriv("/storage/"+sid, "Datastore.AllocateSpace"); err != nil {
+					return nil, err
+				}
+			}
+		}
+		plans = append(plans, pl)
+	}
+	return plans, nil
+}
+
+// allocate creates the planned volumes and returns the log lines a real
+// worker prints, the new drive strings and the allocated volids.
+func (st *state) allocate(nodeName string, vmid int, kind string, plans []*diskPlan, now time.Time) (lines []string, drives map[string]string, vols []string, err error) {
+	drives = map[string]string{}
+	defKey := "file"
+	if kind == "lxc" {
+		defKey = "volume"
+	}
+	for _, pl := range plans {
+		if pl.cdrom {
+			drives[pl.key] = pl.prop.String()
+			continue
+		}
+		if pl.newSize == 0 {
+			if v := st.findVolume(nodeName, pl.volid); v != nil && !pl.prop.has("size") {
+				pl.prop.set("size", formatSize(v.size))
+			}
+			drives[pl.key] = pl.prop.String()
+			continue
+		}
+		content := "images"
+		if kind == "lxc" {
+			content = "rootdir"
+		}
+		volid, aerr := st.allocDisk(nodeName, pl.storage, vmid, pl.newSize, content, false, now)
+		if aerr != nil {
+			return lines, drives, vols, aerr
+		}
+		vols = append(vols, volid)
+		lines = append(lines, allocLines(st, nodeName, volid, pl.newSize)...)
+		pl.prop.set(defKey, volid)
+		pl.prop.set("size", formatSize(pl.newSize))
+		pl.volid = volid
+		drives[pl.key] = pl.prop.String()
+		if kind == "qemu" {
+			lines = append(lines, fmt.Sprintf("%s: successfully created disk '%s'", pl.key, drives[pl.key]))
+		}
+	}
+	return lines, drives, vols, nil
+}
+
+// allocLines is what the storage tools print when a volume is created.
+func allocLines(st *state, nodeName, volid string, size int64) []string {
+	sid, name, _ := strings.Cut(volid, ":")
+	ns := st.storageOn(nodeName, sid)
+	if ns != nil && ns.def.typ == "dir" {
+		return []string{fmt.Sprintf("Formatting '%s/images/%s', fmt=raw size=%d preallocation=off", ns.def.path, name, size)}
+	}
+	return []string{fmt.Sprintf("  Logical volume \"%s\" created.", name)}
+}
+
+func freeLines(volid string) string {
+	_, name, _ := strings.Cut(volid, ":")
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		name = name[i+1:]
+	}
+	return fmt.Sprintf("  Logical volume \"%s\" successfully removed.", name)
+}
+
+// normalizeTags is get_unique_tags: split, drop duplicates, sort, join with ';'.
+func normalizeTags(s string) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range splitList(s) {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	sortStrings(out)
+	return strings.Join(out, ";")
+}

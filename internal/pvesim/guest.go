@@ -1,0 +1,419 @@
+package pvesim
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config keys whose schema type is integer or boolean: the real node emits
+// them as JSON numbers; everything else (strings, and schema "number"s such
+// as cpulimit) as strings.
+var qemuNumericKeys = map[string]bool{
+	"cores": true, "sockets": true, "balloon": true, "vcpus": true, "cpuunits": true, "shares": true,
+	"migrate_speed": true, "smp": true, "snaptime": true,
+	"acpi": true, "autostart": true, "kvm": true, "localtime": true, "numa": true, "onboot": true,
+	"protection": true, "reboot": true, "tablet": true, "tdf": true, "template": true, "freeze": true,
+	"keephugepages": true, "allow-ksm": true, "ciupgrade": true,
+}
+
+var lxcNumericKeys = map[string]bool{
+	"cores": true, "cpuunits": true, "memory": true, "swap": true, "tty": true, "snaptime": true,
+	"console": true, "onboot": true, "protection": true, "template": true, "unprivileged": true, "debug": true,
+}
+
+// configJSON converts stored config strings to the JSON types a real node emits.
+func configJSON(kind string, conf map[string]string) map[string]any {
+	numeric := qemuNumericKeys
+	if kind == "lxc" {
+		numeric = lxcNumericKeys
+	}
+	out := make(map[string]any, len(conf)+1)
+	for k, v := range conf {
+		if numeric[k] {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				out[k] = n
+				continue
+			}
+		}
+		if k == "cipassword" {
+			v = "**********"
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// guestOnNode loads a guest as the node in the path sees it: a guest of the
+// other kind, or on another node, does not exist here.
+func (c *call) guestOnNode(kind string) (*guest, error) {
+	vmid := c.vmid()
+	g := c.st.guests[vmid]
+	if g == nil || g.kind != kind || g.node != c.params["node"] {
+		return nil, noConfig(kind, c.params["node"], vmid)
+	}
+	return g, nil
+}
+
+// lockError is check_lock's text: "VM is locked (backup)".
+func lockError(g *guest) error {
+	if l := g.lock(); l != "" {
+		return failf("%s is locked (%s)", g.typeName(), l)
+	}
+	return nil
+}
+
+func (c *call) rootOnly(names ...string) error {
+	if c.authid == "root@pam" {
+		return nil
+	}
+	for _, n := range names {
+		if c.boolish(n) {
+			return paramErr(n, "Only root may use this option.")
+		}
+	}
+	return nil
+}
+
+// boolish is true when a parameter is present and not a false boolean.
+func (c *call) boolish(k string) bool {
+	v, ok := c.params[k]
+	return ok && v != "" && v != "0"
+}
+
+func (s *Sim) major() int {
+	m, _ := strconv.Atoi(strings.SplitN(s.schema.version, ".", 2)[0])
+	return m
+}
+
+// uptime of a running guest in whole seconds.
+func (g *guest) uptime(now time.Time) int64 {
+	if !g.running {
+		return 0
+	}
+	u := int64(now.Sub(g.startedAt).Seconds())
+	if u < 0 {
+		u = 0
+	}
+	return u
+}
+
+// stats returns the status fields shared by lists, status/current and
+// /cluster/resources. Values are derived from the guest and its uptime so
+// they are stable and plausible.
+func (s *Sim) guestStats(g *guest, now time.Time, full bool) map[string]any {
+	up := g.uptime(now)
+	m := map[string]any{
+		"vmid":    g.vmid,
+		"name":    g.name(),
+		"status":  "stopped",
+		"uptime":  up,
+		"cpu":     0,
+		"cpus":    g.cpus(),
+		"mem":     0,
+		"maxmem":  g.maxMem(),
+		"disk":    0,
+		"maxdisk": g.maxDisk(),
+		"netin":   0,
+		"netout":  0,
+	}
+	if g.kind == "lxc" {
+		m["type"] = "lxc"
+		m["swap"] = 0
+		m["maxswap"] = atoi64Default(g.conf["swap"], 512) << 20
+		m["diskread"] = 0
+		m["diskwrite"] = 0
+	} else if s.major() >= 9 {
+		m["memhost"] = 0
+	}
+	if full && g.kind == "qemu" {
+		m["diskread"] = 0
+		m["diskwrite"] = 0
+	}
+	if g.running {
+		m["status"] = "running"
+		m["pid"] = 1000 + g.vmid*7%90000
+		load := g.load * (0.8 + 0.4*math.Abs(math.Sin(float64(now.Unix())/60)))
+		m["cpu"] = load
+		mem := int64(float64(g.maxMem()) * (0.35 + g.load))
+		m["mem"] = mem
+		rate := int64(2000 + g.vmid%5000)
+		m["netin"] = up * rate
+		m["netout"] = up * rate / 3
+		if g.kind == "lxc" {
+			m["disk"] = g.maxDisk() / 4
+			m["diskread"] = up * 900
+			m["diskwrite"] = up * 400
+			for _, p := range []string{"cpusome", "cpufull", "iosome", "iofull", "memorysome", "memoryfull"} {
+				if s.major() >= 9 {
+					m["pressure"+p] = "0.00"
+				}
+			}
+		} else {
+			if s.major() >= 9 {
+				m["memhost"] = mem + 64<<20
+				for _, p := range []string{"cpusome", "cpufull", "iosome", "iofull", "memorysome", "memoryfull"} {
+					m["pressure"+p] = 0
+				}
+			}
+			if full {
+				m["diskread"] = up * 900
+				m["diskwrite"] = up * 400
+			}
+		}
+	}
+	if g.isTemplate() {
+		m["template"] = 1
+	}
+	if l := g.lock(); l != "" {
+		m["lock"] = l
+	}
+	if t := g.conf["tags"]; t != "" {
+		m["tags"] = t
+	}
+	if g.kind == "qemu" {
+		if _, ok := g.conf["serial0"]; ok {
+			m["serial"] = 1
+		}
+	}
+	return m
+}
+
+func (s *Sim) listGuests(c *call, kind string) (any, error) {
+	nodeName := c.params["node"]
+	full := c.boolParam("full", false)
+	out := []map[string]any{}
+	for _, g := range c.st.sortedGuests() {
+		if g.kind != kind || g.node != nodeName {
+			continue
+		}
+		if !s.has(c.authid, "/vms/"+strconv.Itoa(g.vmid), "VM.Audit") {
+			continue
+		}
+		m := s.guestStats(g, c.now, full)
+		if full && kind == "qemu" {
+			m["qmpstatus"] = g.qmpStatus()
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func (g *guest) qmpStatus() string {
+	switch {
+	case !g.running:
+		return "stopped"
+	case g.paused:
+		return "paused"
+	}
+	return "running"
+}
+
+func (st *state) sortedGuests() []*guest {
+	out := make([]*guest, 0, len(st.guests))
+	for _, g := range st.guests {
+		out = append(out, g)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].vmid < out[j].vmid })
+	return out
+}
+
+func (s *Sim) guestStatus(c *call, kind string) (any, error) {
+	g, err := c.guestOnNode(kind)
+	if err != nil {
+		return nil, err
+	}
+	m := s.guestStats(g, c.now, true)
+	ha := map[string]any{"managed": 0}
+	if g.ha {
+		state := "stopped"
+		if g.running {
+			state = "started"
+		}
+		ha = map[string]any{"managed": 1, "state": state}
+	}
+	m["ha"] = ha
+	if kind == "qemu" {
+		m["qmpstatus"] = g.qmpStatus()
+		if parsePropString(g.conf["agent"], "enabled").get("enabled") == "1" {
+			m["agent"] = 1
+		}
+		if g.running {
+			m["running-machine"] = "pc-i440fx-10.1+pve0"
+			m["running-qemu"] = "10.1.2"
+			if strings.Contains(g.conf["machine"], "q35") {
+				m["running-machine"] = "pc-q35-10.1+pve0"
+			}
+			if s.major() < 9 {
+				m["running-machine"] = "pc-i440fx-8.1+pve0"
+				m["running-qemu"] = "8.1.5"
+			}
+		}
+	}
+	return m, nil
+}
+
+func (s *Sim) guestIndex(c *call, kind string) (any, error) {
+	if _, err := c.guestOnNode(kind); err != nil {
+		return nil, err
+	}
+	names := []string{"config", "pending", "status", "snapshot", "clone", "migrate", "template", "resize", "firewall", "rrd", "rrddata"}
+	if kind == "qemu" {
+		names = append(names, "agent", "vncproxy", "monitor", "unlink", "move_disk", "sendkey")
+	} else {
+		names = append(names, "interfaces", "move_volume", "vncproxy", "feature")
+	}
+	out := make([]map[string]string, 0, len(names))
+	for _, n := range names {
+		out = append(out, map[string]string{"subdir": n})
+	}
+	return out, nil
+}
+
+func (s *Sim) guestStatusIndex(c *call, kind string) (any, error) {
+	if _, err := c.guestOnNode(kind); err != nil {
+		return nil, err
+	}
+	cmds := []string{"current", "start", "stop", "reboot", "shutdown", "suspend", "resume"}
+	if kind == "qemu" {
+		cmds = append(cmds, "reset")
+	}
+	out := []map[string]string{}
+	for _, n := range cmds {
+		out = append(out, map[string]string{"subdir": n})
+	}
+	return out, nil
+}
+
+func (s *Sim) getGuestConfig(c *call, kind string) (any, error) {
+	g, err := c.guestOnNode(kind)
+	if err != nil {
+		return nil, err
+	}
+	if sn := c.params["snapshot"]; sn != "" {
+		snap := g.snapshot(sn)
+		if snap == nil {
+			return nil, failf("snapshot '%s' does not exist", sn)
+		}
+		out := configJSON(kind, snap.conf)
+		out["digest"] = g.digest()
+		return out, nil
+	}
+	conf := copyConf(g.conf)
+	if !c.boolParam("current", false) {
+		for k, v := range g.pending {
+			conf[k] = v
+		}
+		for _, k := range g.pendDel {
+			delete(conf, k)
+		}
+	}
+	out := configJSON(kind, conf)
+	out["digest"] = g.digest()
+	return out, nil
+}
+
+func (s *Sim) guestPending(c *call, kind string) (any, error) {
+	g, err := c.guestOnNode(kind)
+	if err != nil {
+		return nil, err
+	}
+	keys := map[string]bool{}
+	for k := range g.conf {
+		keys[k] = true
+	}
+	for k := range g.pending {
+		keys[k] = true
+	}
+	out := []map[string]any{}
+	for _, k := range sortedKeys(keys) {
+		if k == "lock" || k == "parent" {
+			continue
+		}
+		e := map[string]any{"key": k}
+		typed := configJSON(kind, map[string]string{k: g.conf[k]})
+		if v, ok := g.conf[k]; ok {
+			_ = v
+			e["value"] = typed[k]
+		}
+		if v, ok := g.pending[k]; ok {
+			e["pending"] = configJSON(kind, map[string]string{k: v})[k]
+		}
+		for _, d := range g.pendDel {
+			if d == k {
+				e["delete"] = 1
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func (g *guest) snapshot(name string) *snapshot {
+	for _, sn := range g.snaps {
+		if sn.name == name {
+			return sn
+		}
+	}
+	return nil
+}
+
+// agentInterfaces answers the guest agent's network-get-interfaces.
+func (s *Sim) agentInterfaces(c *call, kind string) (any, error) {
+	g, err := c.guestOnNode(kind)
+	if err != nil {
+		return nil, err
+	}
+	if parsePropString(g.conf["agent"], "enabled").get("enabled") != "1" {
+		return nil, failf("No QEMU guest agent configured")
+	}
+	if !g.running {
+		return nil, failf("VM %d is not running", g.vmid)
+	}
+	mac := strings.ToLower(macOf(g.conf["net0"]))
+	ip := "10.10." + strconv.Itoa(g.vmid/250%250) + "." + strconv.Itoa(g.vmid%250+2)
+	return map[string]any{"result": []map[string]any{
+		{"name": "lo", "hardware-address": "00:00:00:00:00:00", "ip-addresses": []map[string]any{
+			{"ip-address-type": "ipv4", "ip-address": "127.0.0.1", "prefix": 8},
+			{"ip-address-type": "ipv6", "ip-address": "::1", "prefix": 128}}},
+		{"name": "eth0", "hardware-address": mac, "ip-addresses": []map[string]any{
+			{"ip-address-type": "ipv4", "ip-address": ip, "prefix": 24}}},
+	}}, nil
+}
+
+func (s *Sim) lxcInterfaces(c *call, kind string) (any, error) {
+	g, err := c.guestOnNode(kind)
+	if err != nil {
+		return nil, err
+	}
+	if !g.running {
+		return nil, failf("CT %d not running", g.vmid)
+	}
+	out := []map[string]any{{"name": "lo", "hwaddr": "00:00:00:00:00:00", "inet": "127.0.0.1/8", "inet6": "::1/128"}}
+	for _, k := range sortedKeys(g.conf) {
+		if !isIndexed(k, "net") {
+			continue
+		}
+		p := parsePropString(g.conf[k], "")
+		e := map[string]any{"name": p.get("name"), "hwaddr": strings.ToLower(p.get("hwaddr"))}
+		if ip := p.get("ip"); ip != "" && ip != "dhcp" && ip != "manual" {
+			e["inet"] = ip
+		} else {
+			e["inet"] = "10.20." + strconv.Itoa(g.vmid/250%250) + "." + strconv.Itoa(g.vmid%250+2) + "/24"
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func macOf(net string) string {
+	p := parsePropString(net, "model")
+	for _, k := range p.keys {
+		if netModels[k] && k != "model" {
+			return p.get(k)
+		}
+	}
+	return p.get("macaddr")
+}

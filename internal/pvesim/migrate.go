@@ -1,0 +1,268 @@
+package pvesim
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func (s *Sim) migrateGuest(c *call, kind string) (any, error) {
+	nodeName, vmid := c.params["node"], c.vmid()
+	target := c.params["target"]
+	if target == nodeName {
+		return nil, paramErr("target", "target is local node.")
+	}
+	tn := c.st.node(target)
+	if tn == nil {
+		return nil, failf("no such cluster node '%s'", target)
+	}
+	if kind == "qemu" {
+		if err := c.rootOnly("force", "migration_type", "migration_network"); err != nil {
+			return nil, err
+		}
+	}
+	g, err := c.guestOnNode(kind)
+	if err != nil {
+		return nil, err
+	}
+	if err := lockError(g); err != nil {
+		return nil, err
+	}
+	online := c.boolParam("online", false)
+	restart := c.boolParam("restart", false)
+	if g.running {
+		if kind == "qemu" && !online {
+			return nil, failf("can't migrate running VM without --online")
+		}
+		if kind == "lxc" && !online && !restart {
+			return nil, failf("can't migrate running container without --online or --restart")
+		}
+		if kind == "lxc" && online {
+			return nil, failf("lxc live migration is currently not implemented")
+		}
+	} else {
+		online = false
+	}
+	if g.ha {
+		g.node = target
+		return s.haTask(c, "hamigrate", fmt.Sprintf("Requesting HA migration for VM %d to node %s", vmid, target))
+	}
+	withLocal := c.boolParam("with-local-disks", false)
+	typ := "qmigrate"
+	if kind == "lxc" {
+		typ = "vzmigrate"
+	}
+	g.conf["lock"] = "migrate"
+	lines, dur, failMsg := s.migrationPlan(g, tn, online, withLocal, restart, c.now)
+	running := g.running
+	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid,
+		dur: dur, lines: lines, failMsg: failMsg, failAt: 0.1, interruptMsg: "migration aborted",
+		onOK: func(end time.Time) error {
+			if tn.offline {
+				delete(g.conf, "lock")
+				return fmt.Errorf("migration aborted")
+			}
+			for _, v := range volumesOf(g) {
+				if vol := s.st.findVolume(g.node, v); vol != nil {
+					s.st.removeVolume(g.node, v)
+					s.st.addVolume(target, vol)
+				}
+			}
+			g.node = target
+			delete(g.conf, "lock")
+			if kind == "lxc" && restart && running {
+				g.running, g.startedAt = true, end
+			}
+			return nil
+		},
+		onFail: func() { delete(g.conf, "lock") }})
+	if kind == "lxc" && restart && running {
+		g.running = false
+	}
+	return t.upid, nil
+}
+
+// migrationPlan builds the log of a migration (timestamped like
+// AbstractMigrate's log), its duration and, if it must fail, the error.
+func (s *Sim) migrationPlan(g *guest, tn *node, online, withLocal, restart bool, start time.Time) ([]taskLine, time.Duration, string) {
+	var disks []string
+	var cdroms []string
+	for _, k := range sortedKeys(g.conf) {
+		if !isDiskKey(g.kind, k) {
+			continue
+		}
+		p := parsePropString(g.conf[k], diskDefaultKey(g.kind, k))
+		file := p.get(diskDefaultKey(g.kind, k))
+		if g.kind == "qemu" && p.get("media") == "cdrom" {
+			if file != "none" && file != "cdrom" && strings.Contains(file, ":") && !s.sharedVolume(file) {
+				cdroms = append(cdroms, file)
+			}
+			continue
+		}
+		if strings.Contains(file, ":") && !s.sharedVolume(file) {
+			disks = append(disks, file)
+		}
+	}
+	var size int64
+	for _, d := range disks {
+		if v := s.st.findVolume(g.node, d); v != nil {
+			size += v.size
+		}
+	}
+	copySecs := float64(size) / float64(1<<30) / 2
+	memSecs := float64(g.maxMem()) / float64(1<<30) * 2
+	dur := 2 * time.Second
+	if online {
+		dur += time.Duration(memSecs * float64(time.Second))
+		if withLocal {
+			dur += time.Duration(copySecs * float64(time.Second))
+		}
+	} else {
+		dur += time.Duration(copySecs * float64(time.Second))
+	}
+	var lines []taskLine
+	stamp := func(frac float64, text string) taskLine {
+		t := start.Add(time.Duration(frac * float64(dur)))
+		return taskLine{at: frac, text: t.Format("2006-01-02 15:04:05") + " " + text}
+	}
+	plain := func(frac float64, text string) taskLine { return taskLine{at: frac, text: text} }
+	if g.kind == "lxc" {
+		if restart && g.running {
+			lines = append(lines, stamp(0, fmt.Sprintf("shutdown CT %d", g.vmid)))
+		}
+		lines = append(lines, stamp(0, fmt.Sprintf("starting migration of CT %d to node '%s' (%s)", g.vmid, tn.name, tn.ip)))
+		for _, d := range disks {
+			lines = append(lines, stamp(0.02, fmt.Sprintf("found local volume '%s' (in current VM config)", d)))
+		}
+		for i, d := range disks {
+			f := 0.1 + 0.8*float64(i+1)/float64(len(disks)+1)
+			lines = append(lines, stamp(f, fmt.Sprintf("volume '%s' is '%s' on the target", d, d)))
+		}
+		lines = append(lines, stamp(0.95, "start final cleanup"))
+		if restart && g.running {
+			lines = append(lines, stamp(0.97, "start container on target node"))
+		}
+		lines = append(lines, stamp(1, "migration finished successfully (duration "+hms(dur)+")"))
+		return lines, dur, ""
+	}
+	lines = append(lines, stamp(0, fmt.Sprintf("starting migration of VM %d to node '%s' (%s)", g.vmid, tn.name, tn.ip)))
+	for _, d := range disks {
+		lines = append(lines, stamp(0.01, fmt.Sprintf("found local disk '%s' (attached)", d)))
+	}
+	failMsg := ""
+	for _, cd := range cdroms {
+		lines = append(lines, stamp(0.02, fmt.Sprintf("can't migrate local disk '%s': local cdrom image", cd)))
+	}
+	if online && len(disks) > 0 && !withLocal {
+		lines = append(lines, stamp(0.02, fmt.Sprintf("ERROR: can't live migrate attached local disks without with-local-disks option")))
+		failMsg = "migration aborted"
+	}
+	if len(cdroms) > 0 {
+		failMsg = "migration aborted"
+	}
+	if failMsg != "" {
+		lines = append(lines, stamp(0.05, "ERROR: Problem found while scanning volumes - can't migrate VM - check log"),
+			stamp(0.05, "aborting phase 1 - cleanup resources"),
+			stamp(0.06, "ERROR: migration aborted (duration 00:00:00): Problem found while scanning volumes - can't migrate VM - check log"))
+		return lines, 500 * time.Millisecond, failMsg
+	}
+	if !online {
+		if len(disks) > 0 {
+			lines = append(lines, stamp(0.02, "copying local disk images"))
+		}
+		for i, d := range disks {
+			f0 := 0.05 + 0.9*float64(i)/float64(len(disks))
+			f1 := 0.05 + 0.9*float64(i+1)/float64(len(disks))
+			vs := int64(0)
+			if v := s.st.findVolume(g.node, d); v != nil {
+				vs = v.size
+			}
+			_, name, _ := strings.Cut(d, ":")
+			lines = append(lines, stamp(f0, fmt.Sprintf("  Logical volume \"%s\" created.", name)))
+			lines = append(lines, progressLines(f0+0.01, f1-0.02, 5, func(j int, f float64) string {
+				b := int64(float64(vs) * f)
+				return fmt.Sprintf("%s %d bytes (%.1f GB, %.1f GiB) copied, %.0f s, %.0f MB/s", start.Add(time.Duration((f0+(f1-f0)*f)*float64(dur))).Format("2006-01-02 15:04:05"),
+					b, float64(b)/1e9, float64(b)/float64(1<<30), (f1-f0)*f*dur.Seconds(), 1073.7)
+			})...)
+			lines = append(lines, stamp(f1-0.01, fmt.Sprintf("successfully imported '%s'", d)),
+				stamp(f1, fmt.Sprintf("volume '%s' is '%s' on the target", d, d)))
+		}
+		lines = append(lines, stamp(1, "migration finished successfully (duration "+hms(dur)+")"))
+		return lines, dur, ""
+	}
+	lines = append(lines, stamp(0.02, fmt.Sprintf("starting VM %d on remote node '%s'", g.vmid, tn.name)),
+		stamp(0.04, "start remote tunnel"), stamp(0.04, "ssh tunnel ver 1"))
+	memFrom := 0.08
+	if withLocal && len(disks) > 0 {
+		lines = append(lines, stamp(0.05, "starting storage migration"))
+		share := copySecs / (copySecs + memSecs)
+		for i, d := range disks {
+			key := diskKeyOf(g, d)
+			f0 := 0.06 + share*0.8*float64(i)/float64(len(disks))
+			f1 := 0.06 + share*0.8*float64(i+1)/float64(len(disks))
+			vs := int64(0)
+			if v := s.st.findVolume(g.node, d); v != nil {
+				vs = v.size
+			}
+			lines = append(lines, stamp(f0, fmt.Sprintf("%s: start migration to nbd:unix:/run/qemu-server/%d_nbd.migrate:exportname=drive-%s", key, g.vmid, key)),
+				plain(f0, "drive mirror is starting for drive-"+key))
+			lines = append(lines, copyProgress(s, g, &cloneDisk{key: key, size: vs}, f0+0.01, f1)[1:]...)
+			memFrom = f1 + 0.01
+		}
+		lines = lines[:len(lines)-4] // keep "all 'mirror' jobs are ready", drop clone's suspend/resume
+		lines = append(lines, stamp(memFrom, "switching mirror jobs to actively synced mode"))
+	}
+	mem := g.maxMem()
+	lines = append(lines, stamp(memFrom, fmt.Sprintf("starting online/live migration on unix:/run/qemu-server/%d.migrate", g.vmid)),
+		stamp(memFrom, "set migration capabilities"), stamp(memFrom, "migration downtime limit: 100 ms"),
+		stamp(memFrom, "migration cachesize: "+renderBytes(float64(mem/8), 1)), stamp(memFrom, "set migration parameters"),
+		stamp(memFrom, fmt.Sprintf("start migrate command to unix:/run/qemu-server/%d.migrate", g.vmid)))
+	steps := 8
+	for i := 1; i <= steps; i++ {
+		f := float64(i) / float64(steps+1)
+		lines = append(lines, stamp(memFrom+(0.95-memFrom)*f, fmt.Sprintf("migration active, transferred %s of %s VM-state, 512.0 MiB/s",
+			renderBytes(float64(mem)*f*0.6, 1), renderBytes(float64(mem), 1))))
+	}
+	lines = append(lines, stamp(0.96, "average migration speed: 512.0 MiB/s - downtime 73 ms"),
+		stamp(0.96, fmt.Sprintf("migration completed, transferred %s VM-state", renderBytes(float64(mem)*0.6, 1))),
+		stamp(0.96, "migration status: completed"))
+	if withLocal && len(disks) > 0 {
+		for _, d := range disks {
+			key := diskKeyOf(g, d)
+			job := "mirror-" + key
+			if s.major() < 9 {
+				job = "drive-" + key
+			}
+			lines = append(lines, plain(0.97, job+": Completing block job..."), plain(0.97, job+": Completed successfully."),
+				plain(0.97, job+": mirror-job finished"))
+		}
+		lines = append(lines, stamp(0.98, "stopping NBD storage migration server on target."))
+	}
+	lines = append(lines, stamp(1, "migration finished successfully (duration "+hms(dur)+")"))
+	return lines, dur, ""
+}
+
+func diskKeyOf(g *guest, volid string) string {
+	for _, k := range sortedKeys(g.conf) {
+		if isDiskKey(g.kind, k) && parsePropString(g.conf[k], diskDefaultKey(g.kind, k)).get(diskDefaultKey(g.kind, k)) == volid {
+			return k
+		}
+	}
+	return "scsi0"
+}
+
+func (s *Sim) sharedVolume(volid string) bool {
+	sid, _, _ := strings.Cut(volid, ":")
+	for _, d := range s.st.storages {
+		if d.id == sid {
+			return d.shared
+		}
+	}
+	return false
+}
+
+func hms(d time.Duration) string {
+	secs := int(d.Seconds())
+	return fmt.Sprintf("%02d:%02d:%02d", secs/3600, secs/60%60, secs%60)
+}

@@ -1,0 +1,381 @@
+package pvesim
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const (
+	apiPrefix   = "/api2/json"
+	maxPostSize = 512 * 1024
+)
+
+// Handler serves /api2/json/... and the admin API under /_sim/.
+func (s *Sim) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/_sim/") || r.URL.Path == "/_sim":
+		s.serveAdmin(w, r)
+	case r.URL.Path == apiPrefix || strings.HasPrefix(r.URL.Path, apiPrefix+"/"):
+		s.serveAPI(w, r)
+	default:
+		writeRaw(w, r, 404, "Not Found", "text/plain", nil)
+	}
+}
+
+// call is one API request on its way through the checks to its handler.
+type call struct {
+	s       *Sim
+	st      *state
+	method  string
+	rel     string // path below /api2/json as sent (unescaped)
+	rawRel  string // the same, still escaped (volids carry '/' as %2F)
+	tmpl    string // route template
+	params  map[string]string
+	query   url.Values // what the client sent, for the request log
+	authid  string     // user or full token id
+	ticket  bool
+	now     time.Time
+	total   int    // emitted as "total" when > 0
+	changes string // emitted as "changes" when non-empty
+	ep      *endpoint
+}
+
+func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request) {
+	rel := strings.TrimPrefix(r.URL.Path, apiPrefix)
+	if rel == "" {
+		rel = "/"
+	}
+	c := &call{s: s, method: r.Method, rel: rel, rawRel: strings.TrimPrefix(r.URL.EscapedPath(), apiPrefix)}
+	logged := func(status int) {
+		s.logRequest(Request{Time: s.now(), Method: r.Method, Path: rel, Params: c.query, Status: status, AuthID: c.authid})
+	}
+	// Transport rules of pveproxy (AnyEvent.pm), checked before anything else.
+	if err := checkTransport(r); err != nil {
+		logged(err.status)
+		writeError(w, r, err)
+		return
+	}
+	if f := s.transportFault(r.Method, rel); f != nil {
+		if f.Kind != FaultLatency {
+			logged(s.applyTransportFault(w, r, f))
+			return
+		}
+		select {
+		case <-time.After(f.Delay):
+		case <-r.Context().Done():
+			logged(0)
+			return
+		case <-s.closed:
+			logged(0)
+			return
+		}
+	}
+	data, err := s.dispatch(c, r)
+	if err != nil {
+		var ae *apiError
+		if !errors.As(err, &ae) {
+			ae = &apiError{status: 500, msg: err.Error() + "\n"}
+		}
+		if ae.status == 401 && s.opts.AuthDelay > 0 {
+			select {
+			case <-time.After(s.opts.AuthDelay):
+			case <-r.Context().Done():
+			case <-s.closed:
+			}
+		}
+		logged(ae.status)
+		writeError(w, r, ae)
+		return
+	}
+	body := map[string]any{"data": data}
+	if c.total > 0 {
+		body["total"] = c.total
+	}
+	if c.changes != "" {
+		body["changes"] = c.changes
+	}
+	buf, jerr := json.Marshal(body)
+	if jerr != nil {
+		ae := &apiError{status: 500, msg: "unable to encode result: " + jerr.Error() + "\n"}
+		logged(500)
+		writeError(w, r, ae)
+		return
+	}
+	logged(200)
+	writeRaw(w, r, 200, "OK", "application/json;charset=UTF-8", buf)
+}
+
+// dispatch runs the checks in pve-http-server's order: route (501), duplicate
+// parameters (400), auth (401), allowtoken and permissions (403), node
+// resolution (500 / 595), parameter validation (400), then the handler.
+func (s *Sim) dispatch(c *call, r *http.Request) (any, error) {
+	rt, pathParams := s.match(c.method, c.rawRel)
+	// Authentication happens before routing on a real node.
+	if err := s.authenticate(c, r); err != nil {
+		// parameters are still recorded for the log
+		c.query, _ = readParams(r)
+		return nil, err
+	}
+	params, err := readParams(r)
+	c.query = params
+	if err != nil {
+		return nil, err
+	}
+	if rt == nil {
+		return nil, notImplemented(c.method, c.rel)
+	}
+	ep := s.schema.endpoint(c.method, rt.tmpl)
+	if ep == nil {
+		return nil, notImplemented(c.method, c.rel)
+	}
+	c.tmpl, c.ep = rt.tmpl, ep
+	c.params = map[string]string{}
+	for k, vs := range params {
+		if len(vs) > 0 {
+			c.params[k] = vs[len(vs)-1]
+		}
+	}
+	for k, v := range pathParams {
+		if old, ok := c.params[k]; ok && old != v {
+			return nil, paramErr(k, "duplicate parameter (already defined in URI) with conflicting values!")
+		}
+		c.params[k] = v
+	}
+	if c.method != "GET" && c.ticket && !s.verifyCSRF(c, r) {
+		return nil, &apiError{status: 401, msg: "Permission denied - invalid csrf token", empty: true}
+	}
+	if !ep.allowToken && isToken(c.authid) {
+		return nil, permErrorText(fmt.Sprintf("Permission check failed (URI '%s' not available with API token, need proper ticket.)", c.rel))
+	}
+	if err := s.checkPermission(c, ep); err != nil {
+		return nil, err
+	}
+	if nodeName, ok := pathParams["node"]; ok {
+		if err := s.resolveNode(nodeName); err != nil {
+			return nil, err
+		}
+	}
+	if errs := ep.validate(c.params); len(errs) > 0 {
+		return nil, paramError(errs)
+	}
+	if f := s.errorFault(c.method, c.rel); f != nil {
+		return nil, f
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advanceLocked()
+	c.st = s.st
+	c.now = s.now()
+	return rt.h(c)
+}
+
+// resolveNode mimics the proxy step: an unknown node is a failed hostname
+// lookup, an offline one a 595 with an empty body.
+func (s *Sim) resolveNode(name string) error {
+	s.mu.Lock()
+	n := s.st.node(name)
+	off := n != nil && n.offline
+	status, reason := 595, "Connection refused"
+	if off {
+		if f := s.offlineFault(name); f != nil && f.Status != 0 {
+			status = f.Status
+			reason = f.Message
+		}
+	}
+	s.mu.Unlock()
+	if n == nil && name != "localhost" {
+		return failf("hostname lookup '%s' failed - failed to get address info for: %s: Name or service not known", name, name)
+	}
+	if off {
+		if reason == "" {
+			reason = proxyReason(status)
+		}
+		return &apiError{status: status, msg: reason, empty: true}
+	}
+	return nil
+}
+
+func proxyReason(status int) string {
+	switch status {
+	case 596:
+		return "Connection timed out"
+	case 597:
+		return "Connection reset by peer"
+	case 599:
+		return "Too many redirections"
+	}
+	return "Connection refused"
+}
+
+func checkTransport(r *http.Request) *apiError {
+	switch r.Method {
+	case "GET", "POST", "PUT", "DELETE":
+	default:
+		return &apiError{status: 501, msg: fmt.Sprintf("method '%s' not available", r.Method), empty: true}
+	}
+	chunked := len(r.TransferEncoding) > 0 && r.TransferEncoding[0] == "chunked"
+	if (r.Method == "GET" || r.Method == "DELETE") && (r.ContentLength > 0 || chunked) {
+		msg := fmt.Sprintf("Unexpected content for method '%s'", r.Method)
+		return &apiError{status: 501, msg: msg, rawBody: msg}
+	}
+	if chunked {
+		msg := "chunked transfer encoding not supported"
+		return &apiError{status: 501, msg: msg, rawBody: msg}
+	}
+	if r.ContentLength > maxPostSize {
+		return &apiError{status: 501, msg: "for data too large", rawBody: "for data too large"}
+	}
+	return nil
+}
+
+// readParams collects query (GET/DELETE) or body (POST/PUT) parameters.
+func readParams(r *http.Request) (url.Values, error) {
+	q := r.URL.Query()
+	if r.Method == "GET" || r.Method == "DELETE" {
+		return q, nil
+	}
+	if r.Body == nil {
+		return q, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxPostSize+1))
+	if err != nil {
+		return q, &apiError{status: 400, msg: "unable to read request body: " + err.Error() + "\n"}
+	}
+	// A second read must see the same body (auth + params both call us).
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case len(bytes.TrimSpace(body)) == 0:
+	case ct == "application/json":
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			return q, &apiError{status: 400, msg: "unable to parse JSON body: " + err.Error() + "\n"}
+		}
+		for k, v := range m {
+			q.Set(k, jsonParam(v))
+		}
+	case ct == "" || ct == "application/x-www-form-urlencoded":
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return q, &apiError{status: 400, msg: "unable to parse form body: " + err.Error() + "\n"}
+		}
+		for k, vs := range form {
+			for _, v := range vs {
+				q.Add(k, v)
+			}
+		}
+	default:
+		return q, &apiError{status: 506, msg: fmt.Sprintf("upload 'Content-Type '%s' not implemented", ct)}
+	}
+	return q, nil
+}
+
+// jsonParam turns a JSON body value into the string the form would carry;
+// JSON booleans are accepted there.
+func jsonParam(v any) string {
+	switch x := v.(type) {
+	case bool:
+		if x {
+			return "1"
+		}
+		return "0"
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case string:
+		return x
+	case nil:
+		return ""
+	default:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, e *apiError) {
+	switch {
+	case e.empty:
+		writeRaw(w, r, e.status, e.reason(), "", nil)
+	case e.rawBody != "":
+		writeRaw(w, r, e.status, e.reason(), "text/plain", []byte(e.rawBody))
+	default:
+		body := map[string]any{"data": nil, "message": e.msg}
+		if len(e.errs) > 0 {
+			body["errors"] = e.errs
+		}
+		buf, _ := json.Marshal(body)
+		writeRaw(w, r, e.status, e.reason(), "application/json;charset=UTF-8", buf)
+	}
+}
+
+// writeRaw sends a response with a custom reason phrase. net/http always uses
+// the standard phrase, so when the phrase differs the connection is hijacked
+// and the response written by hand (then closed: a real node closes after
+// any status >= 400 too). Without a hijackable connection (HTTP/2,
+// recorders) the standard phrase is used and the real one is put in a header.
+func writeRaw(w http.ResponseWriter, r *http.Request, status int, reason, ctype string, body []byte) {
+	h := w.Header()
+	h.Set("Server", "pve-api-daemon/3.0")
+	h.Set("Cache-Control", "max-age=0")
+	h.Set("Pragma", "no-cache")
+	h.Set("Expires", time.Now().UTC().Format(http.TimeFormat))
+	if ctype != "" {
+		h.Set("Content-Type", ctype)
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if status >= 400 {
+		h.Set("Connection", "close")
+	}
+	if reason == http.StatusText(status) || reason == "" {
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+		return
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok || r.ProtoMajor != 1 {
+		h.Set("X-Pve-Reason", sanitizeReason(reason))
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+		return
+	}
+	conn, rw, err := hj.Hijack()
+	if err != nil {
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+		return
+	}
+	defer conn.Close()
+	h.Set("Connection", "close")
+	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	writeHijacked(rw.Writer, status, sanitizeReason(reason), h, body)
+}
+
+func writeHijacked(bw *bufio.Writer, status int, reason string, h http.Header, body []byte) {
+	fmt.Fprintf(bw, "HTTP/1.1 %d %s\r\n", status, reason)
+	_ = h.Write(bw)
+	bw.WriteString("\r\n")
+	bw.Write(body)
+	_ = bw.Flush()
+}
+
+// sanitizeReason keeps a reason phrase on one line of printable bytes.
+func sanitizeReason(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c < 0x20 || c == 0x7f {
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,491 @@
+package pvesim
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// state is the whole simulated cluster. Every access holds Sim.mu.
+type state struct {
+	clusterName string
+	nodes       []*node
+	nodeByName  map[string]*node
+	storages    []*storageDef // storage.cfg, in config order
+	guests      map[int]*guest
+	jobs        []*backupJob
+	tasks       []*task // all nodes, in start order
+	taskByUPID  map[string]*task
+	pools       map[string]*pool
+	rng         *rand.Rand
+	nextPID     uint32
+}
+
+type node struct {
+	name   string
+	id     int
+	ip     string
+	boot   time.Time
+	cpus   int
+	memory int64
+	store  map[string]*nodeStorage // storage id -> content on this node
+	net    *netState
+	// offline is set by the offline fault: the node answers 595 and shows offline.
+	offline bool
+}
+
+type pool struct {
+	id, comment string
+	members     map[string]bool // "qemu/100", "storage/local"
+}
+
+type storageDef struct {
+	id       string
+	typ      string // dir, lvmthin
+	content  []string
+	path     string
+	vgname   string
+	thinpool string
+	shared   bool
+	total    int64
+}
+
+type nodeStorage struct {
+	def  *storageDef
+	vols map[string]*volume // by volid
+}
+
+type volume struct {
+	volid     string
+	content   string // iso, vztmpl, backup, images, rootdir
+	format    string
+	size      int64
+	vmid      int
+	ctime     int64
+	notes     string
+	protected bool
+	subtype   string // backups: qemu|lxc
+	parent    string // linked clone base
+	// backups carry the guest config they were taken from (for restore)
+	backupConf map[string]string
+}
+
+// guest is a VM or container. conf holds config file values as strings,
+// exactly as they would be written to the .conf file.
+type guest struct {
+	vmid      int
+	kind      string // "qemu" or "lxc"
+	node      string
+	conf      map[string]string
+	pending   map[string]string // qemu pending changes (running VM, non-hotpluggable)
+	pendDel   []string
+	snaps     []*snapshot // creation order
+	running   bool
+	paused    bool
+	startedAt time.Time
+	ha        bool
+	pool      string
+	// counters grow while running; fixed per guest for stable output
+	load float64
+}
+
+type snapshot struct {
+	name        string
+	description string
+	snaptime    int64
+	vmstate     bool
+	parent      string
+	conf        map[string]string
+	state       string // "prepare"/"delete" while a task works on it
+}
+
+type backupJob struct {
+	id   string
+	opts map[string]string // as given (strings), converted on output
+}
+
+func (st *state) node(name string) *node { return st.nodeByName[name] }
+
+// lock returns the guest's config lock ("" when unlocked).
+func (g *guest) lock() string { return g.conf["lock"] }
+
+func (g *guest) typeName() string {
+	if g.kind == "lxc" {
+		return "CT"
+	}
+	return "VM"
+}
+
+func (g *guest) isTemplate() bool { return g.conf["template"] == "1" }
+
+func (g *guest) name() string {
+	if g.kind == "lxc" {
+		if h := g.conf["hostname"]; h != "" {
+			return h
+		}
+		return "CT" + strconv.Itoa(g.vmid)
+	}
+	if n := g.conf["name"]; n != "" {
+		return n
+	}
+	return "VM " + strconv.Itoa(g.vmid)
+}
+
+// confPath is the pmxcfs path named in "does not exist" errors.
+func confPath(kind, nodeName string, vmid int) string {
+	if kind == "lxc" {
+		return fmt.Sprintf("nodes/%s/lxc/%d.conf", nodeName, vmid)
+	}
+	return fmt.Sprintf("nodes/%s/qemu-server/%d.conf", nodeName, vmid)
+}
+
+// digest is the SHA1 of the serialized config file including snapshot and
+// pending sections, as the real node computes it.
+func (g *guest) digest() string {
+	var b strings.Builder
+	writeSection(&b, g.conf)
+	if len(g.pending) > 0 || len(g.pendDel) > 0 {
+		b.WriteString("\n[PENDING]\n")
+		writeSection(&b, g.pending)
+		if len(g.pendDel) > 0 {
+			b.WriteString("delete: " + strings.Join(g.pendDel, ",") + "\n")
+		}
+	}
+	for _, sn := range g.snaps {
+		b.WriteString("\n[" + sn.name + "]\n")
+		writeSection(&b, sn.conf)
+	}
+	sum := sha1.Sum([]byte(b.String()))
+	return hex.EncodeToString(sum[:])
+}
+
+func writeSection(b *strings.Builder, m map[string]string) {
+	keys := sortedKeys(m)
+	for _, k := range keys {
+		b.WriteString(k + ": " + m[k] + "\n")
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func copyConf(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// storageOn returns the storage on a node, nil if the node has no such storage.
+func (st *state) storageOn(nodeName, id string) *nodeStorage {
+	n := st.node(nodeName)
+	if n == nil {
+		return nil
+	}
+	return n.store[id]
+}
+
+// findVolume looks a volid up on a node.
+func (st *state) findVolume(nodeName, volid string) *volume {
+	sid, _, ok := strings.Cut(volid, ":")
+	if !ok {
+		return nil
+	}
+	ns := st.storageOn(nodeName, sid)
+	if ns == nil {
+		return nil
+	}
+	return ns.vols[volid]
+}
+
+func (st *state) removeVolume(nodeName, volid string) {
+	sid, _, _ := strings.Cut(volid, ":")
+	if ns := st.storageOn(nodeName, sid); ns != nil {
+		delete(ns.vols, volid)
+	}
+}
+
+func (st *state) addVolume(nodeName string, v *volume) {
+	sid, _, _ := strings.Cut(v.volid, ":")
+	if ns := st.storageOn(nodeName, sid); ns != nil {
+		ns.vols[v.volid] = v
+	}
+}
+
+// allocDisk creates a new image volume for vmid on a storage and returns its volid.
+func (st *state) allocDisk(nodeName, sid string, vmid int, size int64, content string, base bool, now time.Time) (string, error) {
+	ns := st.storageOn(nodeName, sid)
+	if ns == nil {
+		return "", fmt.Errorf("storage '%s' does not exist", sid)
+	}
+	if !hasContent(ns.def, content) && !(content == "rootdir" && hasContent(ns.def, "images")) {
+		return "", fmt.Errorf("storage '%s' does not support %s", sid, contentWord(content))
+	}
+	prefix := "vm"
+	if base {
+		prefix = "base"
+	}
+	for i := 0; ; i++ {
+		name := fmt.Sprintf("%s-%d-disk-%d", prefix, vmid, i)
+		volid := sid + ":" + name
+		if ns.def.typ == "dir" {
+			volid = fmt.Sprintf("%s:%d/%s.raw", sid, vmid, name)
+		}
+		if st.diskNameUsed(ns, vmid, i) {
+			continue
+		}
+		format := "raw"
+		if ns.def.typ == "dir" && content == "rootdir" {
+			format = "raw"
+		}
+		ns.vols[volid] = &volume{volid: volid, content: content, format: format, size: size, vmid: vmid, ctime: now.Unix()}
+		return volid, nil
+	}
+}
+
+func (st *state) diskNameUsed(ns *nodeStorage, vmid, i int) bool {
+	for _, p := range []string{"vm", "base"} {
+		name := fmt.Sprintf("%s-%d-disk-%d", p, vmid, i)
+		for volid := range ns.vols {
+			if strings.HasSuffix(volid, ":"+name) || strings.HasSuffix(volid, "/"+name) ||
+				strings.HasSuffix(volid, "/"+name+".raw") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func contentWord(c string) string {
+	switch c {
+	case "rootdir":
+		return "container directories"
+	case "images":
+		return "VM images"
+	}
+	return c
+}
+
+func hasContent(d *storageDef, c string) bool {
+	for _, x := range d.content {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// nextVMID returns the lowest free vmid from 100.
+func (st *state) nextVMID() int {
+	for id := 100; ; id++ {
+		if _, ok := st.guests[id]; !ok {
+			return id
+		}
+	}
+}
+
+func (st *state) macAddr() string {
+	return fmt.Sprintf("BC:24:11:%02X:%02X:%02X", st.rng.IntN(256), st.rng.IntN(256), st.rng.IntN(256))
+}
+
+func (st *state) uuid() string {
+	const hexd = "0123456789abcdef"
+	b := make([]byte, 36)
+	for i := range b {
+		switch i {
+		case 8, 13, 18, 23:
+			b[i] = '-'
+		case 14:
+			b[i] = '4'
+		default:
+			b[i] = hexd[st.rng.IntN(16)]
+		}
+	}
+	return string(b)
+}
+
+// volumesOf lists the volids a config references (disks, rootfs, mount points,
+// unused), skipping CD-ROMs and "none".
+func volumesOf(g *guest) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(conf map[string]string) {
+		for _, k := range sortedKeys(conf) {
+			if !isDiskKey(g.kind, k) {
+				continue
+			}
+			v := conf[k]
+			ps := parsePropString(v, diskDefaultKey(g.kind, k))
+			if ps.get("media") == "cdrom" {
+				continue
+			}
+			file := ps.get(diskDefaultKey(g.kind, k))
+			if file == "" || file == "none" || !strings.Contains(file, ":") || seen[file] {
+				continue
+			}
+			seen[file] = true
+			out = append(out, file)
+		}
+	}
+	add(g.conf)
+	return out
+}
+
+func diskDefaultKey(kind, key string) string {
+	if kind == "lxc" {
+		return "volume"
+	}
+	return "file"
+}
+
+var qemuDiskPrefixes = []string{"scsi", "virtio", "sata", "ide", "efidisk", "tpmstate", "unused"}
+
+func isDiskKey(kind, k string) bool {
+	if kind == "lxc" {
+		return k == "rootfs" || isIndexed(k, "mp") || isIndexed(k, "unused")
+	}
+	for _, p := range qemuDiskPrefixes {
+		if isIndexed(k, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// isIndexed tells whether k is prefix followed by digits only.
+func isIndexed(k, prefix string) bool {
+	if !strings.HasPrefix(k, prefix) || len(k) == len(prefix) {
+		return false
+	}
+	for _, c := range k[len(prefix):] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// sizeBytes parses a PVE disk size ("32G", "528K", "4M", "1T", plain bytes).
+func sizeBytes(s string) int64 {
+	if s == "" {
+		return 0
+	}
+	mult := int64(1)
+	switch s[len(s)-1] {
+	case 'K', 'k':
+		mult = 1 << 10
+	case 'M', 'm':
+		mult = 1 << 20
+	case 'G', 'g':
+		mult = 1 << 30
+	case 'T', 't':
+		mult = 1 << 40
+	}
+	if mult != 1 {
+		s = s[:len(s)-1]
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0
+	}
+	return int64(f * float64(mult))
+}
+
+// formatSize renders bytes as PVE prints disk sizes in configs ("32G", "528K").
+func formatSize(b int64) string {
+	units := []struct {
+		s string
+		n int64
+	}{{"T", 1 << 40}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}}
+	for _, u := range units {
+		if b >= u.n && b%u.n == 0 {
+			return strconv.FormatInt(b/u.n, 10) + u.s
+		}
+	}
+	for _, u := range units {
+		if b >= u.n {
+			return strconv.FormatFloat(float64(b)/float64(u.n), 'f', 2, 64) + u.s
+		}
+	}
+	return strconv.FormatInt(b, 10)
+}
+
+// maxDisk sums the sizes of a guest's disks (qemu: the boot disk like PVE; we
+// take the first disk for qemu and rootfs for lxc).
+func (g *guest) maxDisk() int64 {
+	if g.kind == "lxc" {
+		ps := parsePropString(g.conf["rootfs"], "volume")
+		if s := sizeBytes(ps.get("size")); s > 0 {
+			return s
+		}
+		return 4 << 30
+	}
+	for _, k := range []string{"scsi0", "virtio0", "sata0", "ide0"} {
+		if v, ok := g.conf[k]; ok {
+			ps := parsePropString(v, "file")
+			if ps.get("media") != "cdrom" {
+				return sizeBytes(ps.get("size"))
+			}
+		}
+	}
+	for _, k := range sortedKeys(g.conf) {
+		if isDiskKey("qemu", k) && !isIndexed(k, "unused") {
+			ps := parsePropString(g.conf[k], "file")
+			if ps.get("media") != "cdrom" {
+				return sizeBytes(ps.get("size"))
+			}
+		}
+	}
+	return 0
+}
+
+// maxMem is the guest memory in bytes.
+func (g *guest) maxMem() int64 {
+	if g.kind == "lxc" {
+		m, _ := strconv.ParseInt(g.conf["memory"], 10, 64)
+		if m == 0 {
+			m = 512
+		}
+		return m << 20
+	}
+	ps := parsePropString(g.conf["memory"], "current")
+	m, _ := strconv.ParseInt(ps.get("current"), 10, 64)
+	if m == 0 {
+		m = 512
+	}
+	return m << 20
+}
+
+func (g *guest) cpus() int {
+	if g.kind == "lxc" {
+		c, _ := strconv.Atoi(g.conf["cores"])
+		if c == 0 {
+			c = 2
+		}
+		return c
+	}
+	if v, _ := strconv.Atoi(g.conf["vcpus"]); v > 0 {
+		return v
+	}
+	c, _ := strconv.Atoi(g.conf["cores"])
+	if c == 0 {
+		c = 1
+	}
+	so, _ := strconv.Atoi(g.conf["sockets"])
+	if so == 0 {
+		so = 1
+	}
+	return c * so
+}

@@ -1,0 +1,428 @@
+package pvesim
+
+import (
+	"fmt"
+	"hash/fnv"
+	"net/url"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func (ns *nodeStorage) used() int64 {
+	var u int64
+	for _, v := range ns.vols {
+		u += v.size
+	}
+	return u
+}
+
+// storageOnNode resolves {storage} of a /nodes/{node}/storage/... path.
+func (c *call) storageOnNode() (*nodeStorage, error) {
+	sid := c.params["storage"]
+	ns := c.st.storageOn(c.params["node"], sid)
+	if ns == nil {
+		return nil, failf("storage '%s' does not exist", sid)
+	}
+	return ns, nil
+}
+
+func (s *Sim) storageInfo(ns *nodeStorage) map[string]any {
+	d := ns.def
+	used := ns.used()
+	if d.typ == "dir" {
+		used += 12 << 30 // the root filesystem also holds the OS
+	}
+	return map[string]any{
+		"storage": d.id, "type": d.typ, "content": strings.Join(d.content, ","),
+		"shared": b2i(d.shared), "enabled": 1, "active": 1,
+		"total": d.total, "used": used, "avail": d.total - used,
+		"used_fraction": float64(used) / float64(d.total),
+	}
+}
+
+func (s *Sim) listStorage(c *call) (any, error) {
+	n := c.st.node(c.params["node"])
+	content := c.params["content"]
+	only := c.params["storage"]
+	out := []map[string]any{}
+	for _, d := range c.st.storages {
+		ns := n.store[d.id]
+		if ns == nil || (only != "" && only != d.id) || !s.canSeeStorage(c.authid, d.id) {
+			continue
+		}
+		if content != "" {
+			ok := true
+			for _, ct := range splitList(content) {
+				if !hasContent(d, ct) {
+					ok = false
+				}
+			}
+			if !ok {
+				continue
+			}
+		}
+		out = append(out, s.storageInfo(ns))
+	}
+	return out, nil
+}
+
+func (s *Sim) storageIndex(c *call) (any, error) {
+	if _, err := c.storageOnNode(); err != nil {
+		return nil, err
+	}
+	out := []map[string]string{}
+	for _, n := range []string{"content", "download-url", "file-restore", "import-metadata", "prunebackups", "rrd", "rrddata", "status", "upload"} {
+		out = append(out, map[string]string{"subdir": n})
+	}
+	return out, nil
+}
+
+func (s *Sim) storageStatus(c *call) (any, error) {
+	ns, err := c.storageOnNode()
+	if err != nil {
+		return nil, err
+	}
+	return s.storageInfo(ns), nil
+}
+
+func volumeJSON(v *volume) map[string]any {
+	m := map[string]any{"volid": v.volid, "content": v.content, "format": v.format, "size": v.size}
+	if v.ctime > 0 {
+		m["ctime"] = v.ctime
+	}
+	if v.vmid > 0 {
+		m["vmid"] = v.vmid
+	}
+	switch v.content {
+	case "images", "rootdir":
+		m["used"] = v.size / 3
+		if strings.Contains(v.volid, "/") && strings.HasSuffix(v.volid, ".raw") {
+			m["parent"] = nil
+		}
+		if v.parent != "" {
+			m["parent"] = v.parent
+		}
+	case "backup":
+		m["subtype"] = v.subtype
+		if v.notes != "" {
+			first, _, _ := strings.Cut(v.notes, "\n")
+			m["notes"] = first
+		}
+		if v.protected {
+			m["protected"] = 1
+		}
+	}
+	return m
+}
+
+func (s *Sim) storageContent(c *call) (any, error) {
+	ns, err := c.storageOnNode()
+	if err != nil {
+		return nil, err
+	}
+	content := c.params["content"]
+	vmid := atoiDefault(c.params["vmid"], 0)
+	vols := make([]*volume, 0, len(ns.vols))
+	for _, v := range ns.vols {
+		if content != "" && v.content != content {
+			continue
+		}
+		if vmid != 0 && v.vmid != vmid {
+			continue
+		}
+		vols = append(vols, v)
+	}
+	sort.Slice(vols, func(i, j int) bool { return strings.ToLower(vols[i].volid) < strings.ToLower(vols[j].volid) })
+	out := make([]map[string]any, 0, len(vols))
+	for _, v := range vols {
+		out = append(out, volumeJSON(v))
+	}
+	return out, nil
+}
+
+// volumeParam turns {volume} (a full volid or a volume name) into a volid.
+func (c *call) volumeParam() string {
+	v := c.params["volume"]
+	if strings.Contains(v, ":") {
+		return v
+	}
+	return c.params["storage"] + ":" + v
+}
+
+func (s *Sim) volumeAttrs(c *call) (any, error) {
+	ns, err := c.storageOnNode()
+	if err != nil {
+		return nil, err
+	}
+	volid := c.volumeParam()
+	v := ns.vols[volid]
+	if v == nil {
+		return nil, failf("volume '%s' does not exist", volid)
+	}
+	m := map[string]any{"path": volumePath(ns.def, v), "size": v.size, "used": v.size / 3, "format": v.format}
+	if v.notes != "" {
+		m["notes"] = v.notes
+	}
+	m["protected"] = b2i(v.protected)
+	return m, nil
+}
+
+func volumePath(d *storageDef, v *volume) string {
+	_, name, _ := strings.Cut(v.volid, ":")
+	switch {
+	case d.typ == "lvmthin":
+		return "/dev/" + d.vgname + "/" + path.Base(name)
+	case v.content == "iso":
+		return d.path + "/template/iso/" + strings.TrimPrefix(name, "iso/")
+	case v.content == "vztmpl":
+		return d.path + "/template/cache/" + strings.TrimPrefix(name, "vztmpl/")
+	case v.content == "backup":
+		return d.path + "/dump/" + strings.TrimPrefix(name, "backup/")
+	}
+	return d.path + "/images/" + name
+}
+
+func (s *Sim) deleteVolume(c *call) (any, error) {
+	ns, err := c.storageOnNode()
+	if err != nil {
+		return nil, err
+	}
+	volid := c.volumeParam()
+	v := ns.vols[volid]
+	if v == nil {
+		return nil, failf("volume '%s' does not exist", volid)
+	}
+	if err := s.checkVolumeDelete(c, ns, v); err != nil {
+		return nil, err
+	}
+	if v.protected {
+		return nil, failf("volume '%s' is protected", volid)
+	}
+	if g := c.st.volumeUser(c.params["node"], volid); g != nil {
+		return nil, failf("unable to delete '%s' - volume is still in use (VM %d)", volid, g.vmid)
+	}
+	nodeName := c.params["node"]
+	id := ""
+	if v.vmid > 0 {
+		id = fmt.Sprintf("%d@%s", v.vmid, ns.def.id)
+	}
+	line := "Removed volume '" + volid + "'"
+	if ns.def.typ == "lvmthin" {
+		line = freeLines(volid)
+	}
+	t := s.startTask(taskSpec{node: nodeName, typ: "imgdel", id: id, user: c.authid, dur: 500 * time.Millisecond,
+		lines: at(0.5, line),
+		onOK:  func(time.Time) error { c.st.removeVolume(nodeName, volid); return nil }})
+	return t.upid, nil
+}
+
+// checkVolumeDelete: Datastore.Allocate on the storage, or for a guest's own
+// volume Datastore.AllocateSpace plus VM.Allocate (backups: VM.Backup).
+func (s *Sim) checkVolumeDelete(c *call, ns *nodeStorage, v *volume) error {
+	sp := "/storage/" + ns.def.id
+	if s.has(c.authid, sp, "Datastore.Allocate") {
+		return nil
+	}
+	if v.vmid > 0 && s.has(c.authid, sp, "Datastore.AllocateSpace") {
+		priv := "VM.Allocate"
+		if v.content == "backup" {
+			priv = "VM.Backup"
+		}
+		return c.checkPriv("/vms/"+strconv.Itoa(v.vmid), priv)
+	}
+	return permError(sp, "Datastore.Allocate")
+}
+
+// volumeUser finds the guest on a node whose config references volid.
+func (st *state) volumeUser(nodeName, volid string) *guest {
+	for _, g := range st.guests {
+		if g.node != nodeName {
+			continue
+		}
+		for _, v := range volumesOf(g) {
+			if v == volid {
+				return g
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Sim) allocVolume(c *call) (any, error) {
+	ns, err := c.storageOnNode()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkPriv("/storage/"+ns.def.id, "Datastore.AllocateSpace"); err != nil {
+		return nil, err
+	}
+	vmid := c.vmid()
+	size := sizeBytes(c.params["size"])
+	if size == 0 {
+		size = sizeBytes(c.params["size"] + "K")
+	}
+	name := c.params["filename"]
+	if !regexp.MustCompile(`^(vm|base|subvol)-` + strconv.Itoa(vmid) + `-`).MatchString(name) {
+		return nil, paramErr("filename", fmt.Sprintf("illegal name '%s' - should be 'vm-%d-*'", name, vmid))
+	}
+	volid := ns.def.id + ":" + name
+	if ns.def.typ == "dir" {
+		volid = fmt.Sprintf("%s:%d/%s", ns.def.id, vmid, name)
+	}
+	if ns.vols[volid] != nil {
+		return nil, failf("volume '%s' already exists", volid)
+	}
+	ns.vols[volid] = &volume{volid: volid, content: "images", format: "raw", size: size, vmid: vmid, ctime: c.now.Unix()}
+	return volid, nil
+}
+
+var isoExtRe = regexp.MustCompile(`(?i)\.(iso|img)$`)
+var vztmplExtRe = regexp.MustCompile(`\.tar\.(gz|xz|zst|bz2)$`)
+
+func (s *Sim) downloadURL(c *call) (any, error) {
+	ns, err := c.storageOnNode()
+	if err != nil {
+		return nil, err
+	}
+	d := ns.def
+	content, rawURL, filename := c.params["content"], c.params["url"], c.params["filename"]
+	if d.path == "" {
+		return nil, failf("can't upload to storage type '%s', not a file based storage!", d.typ)
+	}
+	if !hasContent(d, content) {
+		return nil, failf("storage '%s' is not configured for content-type '%s'", d.id, content)
+	}
+	if strings.Contains(filename, "/") {
+		return nil, paramErr("filename", "invalid filename")
+	}
+	var volid, dest string
+	switch content {
+	case "iso":
+		if !isoExtRe.MatchString(filename) {
+			return nil, paramErr("filename", "wrong file extension")
+		}
+		volid, dest = d.id+":iso/"+filename, d.path+"/template/iso/"+filename
+	case "vztmpl":
+		if !vztmplExtRe.MatchString(filename) {
+			return nil, paramErr("filename", "wrong file extension")
+		}
+		volid, dest = d.id+":vztmpl/"+filename, d.path+"/template/cache/"+filename
+	default:
+		volid, dest = d.id+":import/"+filename, d.path+"/import/"+filename
+	}
+	u, _ := url.Parse(rawURL)
+	host := ""
+	if u != nil {
+		host = u.Hostname()
+	}
+	size := downloadSize(filename)
+	nodeName := c.params["node"]
+	start := c.now
+	tmp := fmt.Sprintf("%s.tmp_dwnl.%d", dest, c.st.nextPID+1)
+	lines := at(0, "downloading "+rawURL+" to "+dest,
+		"--"+start.Format("2006-01-02 15:04:05")+"--  "+rawURL,
+		"Resolving "+host+" ("+host+")... 203.0.113.10",
+		"Connecting to "+host+" ("+host+")|203.0.113.10|:443... connected.",
+		"HTTP request sent, awaiting response... 200 OK",
+		fmt.Sprintf("Length: %d (%dM) [application/octet-stream]", size, size>>20),
+		"Saving to: '"+tmp+"'")
+	chunks := int(size / (32 << 20))
+	for i := 1; i <= chunks; i++ {
+		pct := int(float64(i) * float64(32<<20) / float64(size) * 100)
+		lines = append(lines, taskLine{at: 0.05 + 0.85*float64(i)/float64(chunks+1),
+			text: fmt.Sprintf("%6dK ........ ........ ........ ........ %2d%% 48.2M %ds", i*32768, pct, chunks-i+1)})
+	}
+	lines = append(lines, taskLine{at: 0.92, text: fmt.Sprintf("%6dK ........                           100%% 51.0M=%ds", (chunks+1)*32768, chunks+1)},
+		taskLine{at: 0.93, text: ""},
+		taskLine{at: 0.93, text: start.Format("2006-01-02 15:04:05") + " (48.7 MB/s) - '" + tmp + fmt.Sprintf("' saved [%d/%d]", size, size)},
+		taskLine{at: 0.93, text: ""})
+	if c.params["checksum"] != "" {
+		lines = append(lines, taskLine{at: 0.97, text: "calculating checksum...OK, checksum verified"})
+	}
+	lines = append(lines, taskLine{at: 1, text: "download of '" + rawURL + "' to '" + dest + "' finished"})
+	sp := taskSpec{node: nodeName, typ: "download", id: encodeText(filename), user: c.authid,
+		dur: 3*time.Second + time.Duration(size/(50<<20))*time.Second, lines: lines,
+		onOK: func(end time.Time) error {
+			format := "iso"
+			if content == "vztmpl" {
+				format = "t" + strings.TrimPrefix(path.Ext(filename), ".")
+				if strings.HasSuffix(filename, ".tar.zst") {
+					format = "tzst"
+				}
+			}
+			c.st.addVolume(nodeName, &volume{volid: volid, content: content, format: format, size: size, ctime: end.Unix()})
+			return nil
+		}}
+	if strings.HasSuffix(host, ".invalid") || host == "" {
+		sp.lines = at(0, "downloading "+rawURL+" to "+dest, "--"+start.Format("2006-01-02 15:04:05")+"--  "+rawURL,
+			"Resolving "+host+" ("+host+")... failed: Name or service not known.",
+			"wget: unable to resolve host address '"+host+"'")
+		sp.failMsg = "download failed: wget: unable to resolve host address '" + host + "'"
+		sp.dur = time.Second
+	}
+	t := s.startTask(sp)
+	return t.upid, nil
+}
+
+// downloadSize is a stable size for a downloaded file (300 MiB .. 1.3 GiB).
+func downloadSize(name string) int64 {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return int64(300<<20) + int64(h.Sum32()%1024)<<20
+}
+
+// encodeText is PVE::Tools::encode_text for task ids: escape ':' '%' and
+// non-printable bytes.
+func encodeText(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if c == ':' || c == '%' || c < 0x20 || c >= 0x7f {
+			fmt.Fprintf(&b, "\\x%02x", c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func (s *Sim) storageConfigList(c *call) (any, error) {
+	out := []map[string]any{}
+	for _, d := range c.st.storages {
+		if !s.canSeeStorage(c.authid, d.id) {
+			continue
+		}
+		out = append(out, storageConfigJSON(d))
+	}
+	return out, nil
+}
+
+func storageConfigJSON(d *storageDef) map[string]any {
+	m := map[string]any{"storage": d.id, "type": d.typ, "content": strings.Join(d.content, ","), "digest": "6a3c1f5e0d27b8c4f9e1a2b3c4d5e6f708192a3b"}
+	if d.path != "" {
+		m["path"] = d.path
+	}
+	if d.vgname != "" {
+		m["vgname"] = d.vgname
+		m["thinpool"] = d.thinpool
+	}
+	if d.shared {
+		m["shared"] = 1
+	}
+	if d.typ == "dir" {
+		m["prune-backups"] = "keep-all=1"
+	}
+	return m
+}
+
+func (s *Sim) storageConfigGet(c *call) (any, error) {
+	for _, d := range c.st.storages {
+		if d.id == c.params["storage"] {
+			return storageConfigJSON(d), nil
+		}
+	}
+	return nil, failf("storage '%s' does not exist", c.params["storage"])
+}
