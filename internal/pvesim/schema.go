@@ -3,6 +3,8 @@ package pvesim
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
 // endpoint is what the simulator needs from one schema entry.
@@ -46,4 +48,15 @@ func (a *schemaAdapter) endpoint(method, tmpl string) *endpoint {
 }
 
 // bind connects the adapter to the schema package (validation, permissions).
-func (a *schemaAdapter) bind(v string) error { return nil }
+func (a *schemaAdapter) bind(v string) error {
+	sc, err := pveschema.Load(v)
+	if err != nil {
+		return fmt.Errorf("pvesim: schema %s: %w", v, err)
+	}
+	eps := map[string]*endpoint{}
+	for _, ep := range sc.Endpoints() {
+		eps[ep.Method+" "+ep.Path] = &endpoint{permissions: ep.Permissions, allowToken: ep.AllowToken, validate: ep.Validate}
+	}
+	a.lookup = func(method, tmpl string) *endpoint { return eps[method+" "+tmpl] }
+	return nil
+}

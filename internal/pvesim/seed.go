@@ -219,8 +219,8 @@ func seedHistory(st *state, now time.Time) {
 	for _, n := range st.nodes {
 		hist := []struct {
 			typ, id, exit string
-			ago, dur     time.Duration
-			lines        []string
+			ago, dur      time.Duration
+			lines         []string
 		}{
 			{"vzdump", "100", "OK", 30 * time.Hour, 2 * time.Minute, []string{"INFO: starting new backup job: vzdump 100 --mode snapshot --storage local --compress zstd", "INFO: Backup job finished successfully"}},
 			{"qmstart", "100", "WARNINGS: 1", 20 * time.Hour, 2 * time.Second, []string{"WARN: no efidisk configured! Using temporary efivars disk."}},
