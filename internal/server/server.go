@@ -9,6 +9,7 @@ import (
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/tools"
 )
 
@@ -30,6 +31,7 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 		Logger:                logger,
 		AllowPrivateDownloads: cfg.AllowPrivateDownloads,
 		Resolver:              net.DefaultResolver,
+		Schemas:               &pveschema.Registry{},
 	}
 	s := mcp.NewServer(&mcp.Implementation{Name: "proxmox-mcp-server", Title: "Proxmox VE", Version: Version},
 		&mcp.ServerOptions{Instructions: instructions, Logger: logger})

@@ -7,13 +7,24 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
-var extraKeyRe = regexp.MustCompile(`^[a-z][a-z0-9_\-]*$`)
+// The schema release extra parameters are checked against.
+const extraSchemaVersion = "9.1"
 
-// mergeExtra adds the raw Proxmox parameters of extra to form, last, as the
+var (
+	extraKeyRe = regexp.MustCompile(`^[a-z][a-z0-9_\-]*$`)
+	// Keys that remove or replace data: a disk key may point an existing
+	// slot at another volume, detaching the old one.
+	destructiveKeyRe = regexp.MustCompile(`^(delete|revert|rootfs|(scsi|virtio|sata|ide|efidisk|tpmstate|unused|mp)\d+)$`)
+)
+
+// mergeExtra checks the raw Proxmox parameters of extra against the schema of
+// the endpoint (method and path template) and adds them to form, last, as the
 // reference design does. reserved keys belong to the path or to the tool.
-func mergeExtra(form url.Values, extra map[string]any, reserved ...string) error {
+func (c *call) mergeExtra(method, template string, path map[string]string, form url.Values, extra map[string]any, reserved ...string) error {
 	keys := make([]string, 0, len(extra))
 	for k := range extra {
 		keys = append(keys, k)
@@ -32,7 +43,60 @@ func mergeExtra(form url.Values, extra map[string]any, reserved ...string) error
 		}
 		form.Set(k, v)
 	}
+	if len(keys) == 0 || c.Schemas == nil {
+		return nil
+	}
+	return c.checkAgainstSchema(method, template, path, form, keys)
+}
+
+func (c *call) checkAgainstSchema(method, template string, path map[string]string, form url.Values, keys []string) error {
+	schema, err := c.Schemas.Load(extraSchemaVersion)
+	if err != nil {
+		return fmt.Errorf("load Proxmox API schema: %w", err)
+	}
+	ep, ok := schema.Endpoint(method, template)
+	if !ok {
+		return fmt.Errorf("no Proxmox API schema for %s %s", method, template)
+	}
+	for _, k := range keys {
+		if _, ok := ep.Param(k); !ok {
+			msg := fmt.Sprintf("invalid argument \"extra\": Proxmox's %s %s has no parameter %q", method, template, k)
+			if near := pveschema.Suggest(ep.ParamNames(), k); len(near) > 0 {
+				msg += "; did you mean " + strings.Join(near, ", ") + "?"
+			}
+			return fmt.Errorf("%s", msg)
+		}
+	}
+	params := map[string]string{}
+	for k, v := range path {
+		params[k] = v
+	}
+	for k, v := range form {
+		params[k] = v[0]
+	}
+	errs := ep.Validate(params)
+	var bad []string
+	for _, k := range keys {
+		if msg, ok := errs[k]; ok {
+			bad = append(bad, fmt.Sprintf("extra.%s = %q: %s", k, params[k], strings.TrimSpace(msg)))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("invalid argument \"extra\" (Proxmox would refuse it): %s", strings.Join(bad, "; "))
+	}
 	return nil
+}
+
+// destructiveKeys lists the extra keys that remove, revert or replace data.
+func destructiveKeys(extra map[string]any) []string {
+	var out []string
+	for k := range extra {
+		if destructiveKeyRe.MatchString(k) {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func formValue(v any) (string, error) {

@@ -15,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
 // fakePVE is a small Proxmox stand-in: canned answers per "METHOD path", a
@@ -24,6 +25,7 @@ type fakePVE struct {
 	routes   map[string]string // "GET /nodes" -> JSON data
 	requests []string          // "METHOD path?params"
 	exit     string            // exit status of every task
+	running  int               // status polls answered "running" before "stopped"
 }
 
 const testUPID = "UPID:pve1:0000ABCD:00112233:65A0B0C0:qmstart:100:root@pam!mcp:"
@@ -39,6 +41,8 @@ func (f *fakePVE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	switch {
 	case ok:
+	case strings.HasSuffix(path, "/status") && strings.Contains(path, "/tasks/") && f.takeRunning():
+		data = fmt.Sprintf(`{"status":"running","upid":%q}`, testUPID)
 	case strings.HasSuffix(path, "/status") && strings.Contains(path, "/tasks/"):
 		data = fmt.Sprintf(`{"status":"stopped","exitstatus":%q,"upid":%q}`, exit, testUPID)
 	case strings.HasSuffix(path, "/log") && strings.Contains(path, "/tasks/"):
@@ -55,6 +59,16 @@ func (f *fakePVE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fmt.Fprintf(w, `{"data":%s}`, data)
+}
+
+func (f *fakePVE) takeRunning() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.running > 0 {
+		f.running--
+		return true
+	}
+	return false
 }
 
 func (f *fakePVE) log() []string {
@@ -79,6 +93,7 @@ type env struct {
 }
 
 type envOpts struct {
+	client   *mcp.ClientOptions
 	readOnly bool
 	nodes    []string
 	vmids    []int
@@ -93,7 +108,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := &Deps{PVE: client, Guard: NewGuard(o.nodes, o.vmids), TaskTimeout: 10 * time.Second}
+	deps := &Deps{PVE: client, Guard: NewGuard(o.nodes, o.vmids), TaskTimeout: 10 * time.Second, Schemas: &pveschema.Registry{}}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "0"}, nil)
 	selected, err := Select(Inventory(deps), Selection{ReadOnly: o.readOnly})
 	if err != nil {
@@ -108,7 +123,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "0"}, nil).Connect(ctx, ct, nil)
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "0"}, o.client).Connect(ctx, ct, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

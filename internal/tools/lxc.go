@@ -97,7 +97,7 @@ func lxcCreate(d *Deps) Tool {
 			if in.Net != nil {
 				form.Set("net0", ctNet(*in.Net))
 			}
-			if err := mergeExtra(form, in.Extra, "node", "vmid", "password"); err != nil {
+			if err := c.mergeExtra("POST", "/nodes/{node}/lxc", map[string]string{"node": string(in.Node)}, form, in.Extra, "node", "vmid", "password"); err != nil {
 				return taskOut{}, err
 			}
 			out := taskOut{Action: "lxc_create", Node: string(in.Node), VMID: int(in.VMID)}

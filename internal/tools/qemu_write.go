@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
@@ -78,6 +79,7 @@ type vmSetConfigArgs struct {
 	Name        string         `json:"name,omitempty" pattern:"^[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?)*$" jsonschema:"VM name"`
 	Description string         `json:"description,omitempty" maxLength:"8192" jsonschema:"notes shown in the web UI"`
 	Extra       map[string]any `json:"extra,omitempty" jsonschema:"more Proxmox config parameters, merged last"`
+	Confirm     bool           `json:"confirm,omitempty" jsonschema:"needed when extra deletes, reverts or replaces disks (delete, revert, scsi0, ...)"`
 }
 
 func vmCreate(d *Deps) Tool {
@@ -108,7 +110,7 @@ func vmCreate(d *Deps) Tool {
 			if in.ISO != nil {
 				form.Set("ide2", fmt.Sprintf("%s:iso/%s,media=cdrom", in.ISO.Storage, in.ISO.File))
 			}
-			if err := mergeExtra(form, in.Extra, "node", "vmid"); err != nil {
+			if err := c.mergeExtra("POST", "/nodes/{node}/qemu", map[string]string{"node": string(in.Node)}, form, in.Extra, "node", "vmid"); err != nil {
 				return taskOut{}, err
 			}
 			out := taskOut{Action: "vm_create", Node: string(in.Node), VMID: int(in.VMID)}
@@ -213,11 +215,21 @@ func vmSetConfig(d *Deps) Tool {
 			if in.Description != "" {
 				form.Set("description", in.Description)
 			}
-			if err := mergeExtra(form, in.Extra, "node", "vmid"); err != nil {
+			if err := c.mergeExtra("PUT", "/nodes/{node}/qemu/{vmid}/config", map[string]string{"node": string(in.Node), "vmid": strconv.Itoa(int(in.VMID))},
+				form, in.Extra, "node", "vmid"); err != nil {
 				return syncOut{}, err
 			}
 			if len(form) == 0 {
 				return syncOut{}, fmt.Errorf("nothing to change: give at least one of cores, sockets, memory, name, description or extra")
+			}
+			if keys := destructiveKeys(in.Extra); len(keys) > 0 {
+				for i, k := range keys {
+					keys[i] = k + "=" + form.Get(k)
+				}
+				what := fmt.Sprintf("set %s on VM %d on %s, which can remove, revert or detach data", strings.Join(keys, ", "), in.VMID, in.Node)
+				if err := c.confirm(in.Confirm, what); err != nil {
+					return syncOut{}, err
+				}
 			}
 			var raw json.RawMessage
 			what := fmt.Sprintf("set config of VM %d on %s", in.VMID, in.Node)

@@ -14,6 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
 // Effect is what a tool does to the cluster; annotations and the read-only and
@@ -35,6 +36,8 @@ type Deps struct {
 	// AllowPrivateDownloads lets pve_download_iso fetch from internal hosts.
 	AllowPrivateDownloads bool
 	Resolver              Resolver // nil: URLs are checked by their literal host only
+	// Schemas checks raw extra parameters before they are sent; nil skips the check.
+	Schemas *pveschema.Registry
 }
 
 // Tool is one MCP tool: its definition as clients see it, its toolset and its effect.
