@@ -52,7 +52,7 @@ func paramError(errs map[string]string) error {
 	return &apiError{status: 400, msg: "Parameter verification failed.\n", errs: errs}
 }
 
-func paramErr(name, text string) error { return paramError(map[string]string{name: text + "\n"}) }
+func paramErr(name, text string) error { return paramError(map[string]string{name: text}) }
 
 // permError is the 403 of a failed privilege check.
 func permError(path string, privs ...string) error {

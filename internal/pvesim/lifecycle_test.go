@@ -71,7 +71,7 @@ func TestQemuLifecycle(t *testing.T) {
 
 	// migrate the stopped clone (offline, local disk copied)
 	r = e.do("POST", "/nodes/pve1/qemu/501/migrate", vals("target", "pve1"))
-	if r.status != 400 || r.errors["target"] != "target is local node.\n" {
+	if r.status != 400 || r.errors["target"] != "target is local node." {
 		t.Fatalf("migrate to self: %d %v", r.status, r.errors)
 	}
 	// a local ISO in the CD drive blocks migration, as on a real node
