@@ -16,6 +16,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/demo"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/server"
 )
 
@@ -41,6 +43,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		case "help", "--help", "-h":
 			fmt.Fprint(stdout, usage)
 			return nil
+		case "sim":
+			return pvesim.Run(ctx, args[1:], stdout, stderr)
+		case "demo":
+			exe, _ := os.Executable()
+			return demo.Run(ctx, demo.Options{Args: args[1:], Stdin: stdin, Stdout: stdout, Stderr: stderr,
+				Getenv: os.LookupEnv, IsTTY: isTerminal(stdin), Exe: exe})
 		}
 		return fmt.Errorf("unknown command %q\n%s", args[0], usage)
 	}
@@ -54,8 +62,21 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 const usage = `usage: proxmox-mcp-server [command]
 
   (no command)  serve MCP over stdio against PROXMOX_HOST
+  demo          serve MCP over stdio against a built-in simulated cluster
+                (--tour: watch a short scripted session)
+  sim           run the Proxmox VE simulator (--plain-http --listen 127.0.0.1:18006)
   version       print the version
 `
+
+// isTerminal tells whether r is an interactive terminal.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
 
 func serveStdio(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))

@@ -17,10 +17,10 @@ import (
 const Version = "0.1.0"
 
 const instructions = `Proxmox VE cluster tools. Guest ids (vmid) are unique across the whole cluster; ` +
-	`find a guest's node with pve_cluster_resources or pve_list_vms. Writes wait for the Proxmox task ` +
-	`and report its UPID and exit status; a UPID can be looked up with pve_list_tasks. ` +
-	`Read-only mode (the default) lists no write tools. Destructive tools need confirm: true, and deleting ` +
-	`needs the id repeated.`
+	`find a guest's node with pve_cluster_resources. Writes wait for the Proxmox task and report its UPID ` +
+	`and exit status; with async: true they return the UPID at once: follow it with pve_task_wait or ` +
+	`pve_task_status. In read-only mode (the default) no write tool is listed. Destructive tools need ` +
+	`confirm: true (deletes also the id repeated) and may ask the user.`
 
 // New builds an MCP server exposing the tools the configuration enables.
 func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Server, error) {
