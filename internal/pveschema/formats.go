@@ -91,6 +91,9 @@ func lookupFormat(name string) formatFunc {
 	if f, ok := formatFuncs[name]; ok {
 		return f
 	}
+	if f, ok := otherFormats[name]; ok {
+		return f
+	}
 	return nil
 }
 

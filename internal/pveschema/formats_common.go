@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Regular expressions of pve-common (JSONSchema.pm, ParseUtils.pm), written
@@ -125,6 +126,8 @@ var formatFuncs = map[string]formatFunc{
 	"bridge-pair":          func(v string) string { return verifyIDPair(v, verifyBridgeID) },
 	"timezone":             verifyTimezone,
 }
+
+func utf8Len(s string) int { return utf8.RuneCountInString(s) }
 
 func unless(ok bool, msg string) string {
 	if ok {

@@ -100,7 +100,7 @@ func convertEndpoint(version string, re *rawEndpoint) (*Endpoint, error) {
 		if prefix, ok := strings.CutSuffix(name, "[n]"); ok {
 			p.Indexed = true
 			p.Prefix = prefix
-			p.MaxIndex = indexLimit(version, re.Path, prefix, p.Description)
+			p.MaxIndex = indexLimit(prefix, p.Description)
 			e.indexed = append(e.indexed, p)
 		}
 		e.Params[name] = p
@@ -224,16 +224,11 @@ var descIndexRange = regexp.MustCompile(`\(n is 0 to (\d+)[,)]`)
 // indexLimit returns the highest index of an indexed parameter. The API
 // viewer collapses net0..net31 into "net[n]"; the limits come from the
 // MAX_* constants of qemu-server, pve-container and pve-manager.
-func indexLimit(version, path, prefix, description string) int {
-	lxc := strings.Contains(path, "/lxc")
-	v7 := strings.HasPrefix(version, "7.")
+func indexLimit(prefix, description string) int {
+	// All limits below hold for 7.4, 8.4 and 9.1 (USB went to 14 in
+	// qemu-server 7.3, LXC networks to 32 in 2020, hostpci to 16 in 2019).
 	switch prefix {
-	case "net":
-		if lxc && v7 {
-			return 9 // pve-container 4.x: MAX_LXC_NETWORKS = 10
-		}
-		return 31 // MAX_NETS / MAX_LXC_NETWORKS = 32
-	case "ipconfig":
+	case "net", "ipconfig": // MAX_NETS, MAX_LXC_NETWORKS = 32
 		return 31
 	case "hostpci":
 		return 15
