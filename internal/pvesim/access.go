@@ -10,7 +10,7 @@ import (
 // cookie (PVEAuthCookie), in pve-http-server's precedence: cookie, then
 // PVEAuthCookie in the Authorization header, then the token.
 func (s *Sim) authenticate(c *call, r *http.Request) error {
-	if c.method == "POST" && c.rel == "/access/ticket" {
+	if c.method == "POST" && c.rel == "/access/ticket" && !strings.Contains(r.Header.Get("Authorization"), "PVEAPIToken") {
 		return nil // world-accessible: the login itself
 	}
 	ticket := ""

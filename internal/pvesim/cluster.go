@@ -201,7 +201,7 @@ func (s *Sim) clusterResources(c *call) (any, error) {
 		for _, n := range c.st.nodes {
 			for _, d := range c.st.storages {
 				ns := n.store[d.id]
-				if ns == nil || !s.canSeeStorage(c.authid, d.id) {
+				if ns == nil || !s.has(c.authid, "/storage/"+d.id, "Datastore.Audit") {
 					continue
 				}
 				m := map[string]any{"id": "storage/" + n.name + "/" + d.id, "type": "storage", "storage": d.id,

@@ -1,0 +1,170 @@
+package pvesim
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a goroutine-safe output sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func runSim(t *testing.T, args ...string) (env map[string]string, out string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, args, &stdout, &stderr) }()
+	re := regexp.MustCompile(`(?m)^export (\w+)='?([^'\n]*)'?$`)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(stdout.String(), "PROXMOX_TOKEN_SECRET") {
+			break
+		}
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("Run returned early: %v\n%s", err, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	env = map[string]string{}
+	for _, m := range re.FindAllStringSubmatch(stdout.String(), -1) {
+		env[m[1]] = m[2]
+	}
+	return env, stdout.String(), func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}
+}
+
+func TestRunPlainHTTP(t *testing.T) {
+	env, _, stop := runSim(t, "--plain-http", "--listen", "127.0.0.1:0", "--token", "root@pam!ci=abc", "--speed", "0.01")
+	defer stop()
+	if env["PROXMOX_TOKEN_ID"] != "root@pam!ci" || env["PROXMOX_TOKEN_SECRET"] != "abc" || !strings.HasPrefix(env["PROXMOX_HOST"], "http://127.0.0.1:") {
+		t.Fatalf("env: %v", env)
+	}
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	req, _ := http.NewRequest("GET", env["PROXMOX_HOST"]+"/api2/json/version", nil)
+	req.Header.Set("Authorization", "PVEAPIToken=root@pam!ci=abc")
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"version":"9.1.3"`) {
+		t.Fatalf("%d %s", res.StatusCode, b)
+	}
+}
+
+func TestRunTLS(t *testing.T) {
+	env, out, stop := runSim(t, "--listen", "127.0.0.1:0", "--schema", "8.4")
+	defer stop()
+	if !strings.HasPrefix(env["PROXMOX_HOST"], "https://") || env["PROXMOX_TOKEN_ID"] != "root@pam!mcp" || len(env["PROXMOX_TOKEN_SECRET"]) != 36 {
+		t.Fatalf("env: %v", env)
+	}
+	m := regexp.MustCompile(`fingerprint: ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no fingerprint in %q", out)
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	client := &http.Client{Transport: tr}
+	defer client.CloseIdleConnections()
+	req, _ := http.NewRequest("GET", env["PROXMOX_HOST"]+"/api2/json/nodes/pve1/qemu/4242/config", nil)
+	req.Header.Set("Authorization", "PVEAPIToken="+env["PROXMOX_TOKEN_ID"]+"="+env["PROXMOX_TOKEN_SECRET"])
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 500 || res.Status != "500 Configuration file 'nodes/pve1/qemu-server/4242.conf' does not exist" {
+		t.Fatalf("status line over TLS: %q", res.Status)
+	}
+	if got := Fingerprint(res.TLS.PeerCertificates[0].Raw); got != m[1] {
+		t.Fatalf("fingerprint %s, printed %s", got, m[1])
+	}
+}
+
+func TestRunFlagErrors(t *testing.T) {
+	for _, args := range [][]string{{"--token", "nosecret"}, {"--schema", "6.4", "--plain-http", "--listen", "127.0.0.1:0"}, {"--fault", "explode"}, {"extra"}} {
+		var out, errb bytes.Buffer
+		if err := Run(context.Background(), args, &out, &errb); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+}
+
+func TestSeedLargeCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large seed")
+	}
+	e := newEnv(t, Options{Guests: 2000, Nodes: 5})
+	vms := e.ok("GET", "/cluster/resources", vals("type", "vm")).([]any)
+	if len(vms) != 2007 {
+		t.Fatalf("%d guests", len(vms))
+	}
+}
+
+func BenchmarkSeed10000(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		s, err := New(Options{Guests: 10000, Tokens: map[string]string{"root@pam!bench": "x"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+}
+
+func BenchmarkClusterResources10000(b *testing.B) {
+	s, err := New(Options{Guests: 10000, Tokens: map[string]string{"root@pam!bench": "x"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	h := s.Handler()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req, _ := http.NewRequest("GET", "/api2/json/cluster/resources?type=vm", nil)
+		req.Header.Set("Authorization", "PVEAPIToken=root@pam!bench=x")
+		w := &discardWriter{h: http.Header{}}
+		h.ServeHTTP(w, req)
+		if w.status != 200 {
+			b.Fatal(w.status)
+		}
+	}
+}
+
+type discardWriter struct {
+	h      http.Header
+	status int
+}
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discardWriter) WriteHeader(s int)           { d.status = s }
