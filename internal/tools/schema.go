@@ -29,6 +29,8 @@ func typeSchemas() map[reflect.Type]*jsonschema.Schema {
 	return map[reflect.Type]*jsonschema.Schema{
 		reflect.TypeFor[VMID]():     {Type: "integer", Minimum: ptr(100.0), Maximum: ptr(999999999.0)},
 		reflect.TypeFor[NodeName](): {Type: "string", Pattern: nodePattern, MaxLength: ptr(63)},
+		// Proxmox's own answer, passed on as it comes: any JSON value.
+		reflect.TypeFor[json.RawMessage](): {Description: "Proxmox's answer; \"ok\" when it returned nothing"},
 	}
 }
 

@@ -1,0 +1,129 @@
+package e2e
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var readOnlyTools = []string{
+	"pve_cluster_resources", "pve_list_backups", "pve_list_containers", "pve_list_network", "pve_list_nodes",
+	"pve_list_snapshots", "pve_list_storage", "pve_list_tasks", "pve_list_vms", "pve_lxc_config", "pve_lxc_status",
+	"pve_node_status", "pve_storage_content", "pve_task_log", "pve_task_status", "pve_task_wait", "pve_version",
+	"pve_vm_config", "pve_vm_status",
+}
+
+func TestReadOnlyByDefault(t *testing.T) {
+	cl := newCluster(t, 0.02)
+	for _, env := range []map[string]string{{"PVE_READONLY": ""}, {"PVE_READONLY": "true"}} {
+		c := cl.connect(t, clientOpts{env: env})
+		got := c.toolNames()
+		slices.Sort(got)
+		if !slices.Equal(got, readOnlyTools) {
+			t.Errorf("read-only (%v) lists:\n%v\nwant\n%v", env, got, readOnlyTools)
+		}
+		res, err := c.session.CallTool(t.Context(), mcpParams("pve_vm_start", m("node", "pve1", "vmid", 101)))
+		if err == nil && !res.IsError {
+			t.Error("a write tool answered in read-only mode")
+		}
+	}
+	if w := cl.writes(); len(w) != 0 {
+		t.Errorf("writes in read-only mode: %v", w)
+	}
+	all := cl.connect(t, clientOpts{}).toolNames()
+	if len(all) != 46 {
+		t.Errorf("PVE_READONLY=false lists %d tools, want 46", len(all))
+	}
+}
+
+func TestAllowlistsAndInjectionChangeNothing(t *testing.T) {
+	cl := newCluster(t, 0.02)
+	c := cl.connect(t, clientOpts{env: map[string]string{"PVE_NODE_ALLOWLIST": "pve1,pve2", "PVE_VMID_ALLOWLIST": "100,101,200,150"}})
+	var vms []resource
+	c.ok("pve_cluster_resources", nil, &vms)
+	for _, r := range vms {
+		if r.Node == "pve3" || (r.VMID != 0 && r.VMID != 100 && r.VMID != 101 && r.VMID != 200 && r.VMID != 150) {
+			t.Errorf("resource outside the allowlists listed: %+v", r)
+		}
+	}
+	var nodes []map[string]any
+	c.ok("pve_list_nodes", nil, &nodes)
+	if len(nodes) != 2 {
+		t.Errorf("nodes: %v", nodes)
+	}
+	cl.sim.ResetRequests()
+	for _, call := range []struct {
+		tool string
+		args map[string]any
+		want string
+	}{
+		{"pve_vm_status", m("node", "pve3", "vmid", 103), "PVE_NODE_ALLOWLIST"},
+		{"pve_vm_start", m("node", "pve1", "vmid", 102), "PVE_VMID_ALLOWLIST"},
+		{"pve_vm_clone", m("node", "pve1", "vmid", 100, "newid", 160), "newid"},
+		{"pve_vm_clone", m("node", "pve1", "vmid", 100, "newid", 150, "target", "pve3"), "target"},
+		{"pve_vm_migrate", m("node", "pve1", "vmid", 100, "target", "pve3"), "target"},
+		{"pve_schedule_backup", m("schedule", "daily", "storage", "local", "all", true), "PVE_VMID_ALLOWLIST"},
+		{"pve_schedule_backup", m("schedule", "daily", "storage", "local", "vmids", []int{100, 103}), "103"},
+		{"pve_vm_delete", m("node", "pve1", "vmid", 100, "confirmVmid", 100), "confirm: true"},
+		{"pve_vm_delete", m("node", "pve1", "vmid", 100, "confirm", true, "confirmVmid", 101), "confirmVmid"},
+		{"pve_vm_stop", m("node", "pve1", "vmid", 100), "confirm: true"},
+		{"pve_lxc_delete", m("node", "pve1", "vmid", 200, "confirmVmid", 200), "confirm: true"},
+		{"pve_snapshot_rollback", m("node", "pve1", "vmid", 100, "type", "qemu", "snapname", "before-upgrade", "confirm", true, "confirmName", "x"), "confirmName"},
+		{"pve_restore", m("node", "pve1", "vmid", 100, "type", "qemu", "archive", "local:backup/x.vma.zst", "confirmVmid", 100), "confirm: true"},
+		{"pve_apply_network", m("node", "pve1"), "confirm: true"},
+		{"pve_node_status", m("node", "pve/../../access/users"), `"node"`},
+		{"pve_node_status", m("node", "pve1?x=1"), `"node"`},
+		{"pve_vm_status", m("node", "pve1", "vmid", 0), `"vmid"`},
+		{"pve_vm_status", m("node", "pve1", "vmid", 1e12), `"vmid"`},
+		{"pve_storage_content", m("node", "pve1", "storage", "local/../../x"), `"storage"`},
+		{"pve_snapshot_delete", m("node", "pve1", "vmid", 100, "type", "qemu", "snapname", "../x", "confirm", true, "confirmName", "../x"), `"snapname"`},
+		{"pve_task_log", m("upid", "UPID:pve1/../../x"), `"upid"`},
+	} {
+		c.fails(call.tool, call.args, call.want)
+	}
+	if r := cl.sim.Requests(); len(r) != 0 {
+		t.Errorf("refused calls reached Proxmox: %v", r)
+	}
+}
+
+func TestSecretNeverShown(t *testing.T) {
+	cl := newCluster(t, 0.02)
+	c := cl.connect(t, clientOpts{})
+	_, secret := cl.sim.DefaultToken()
+	var seen strings.Builder
+	for _, call := range []struct {
+		tool string
+		args map[string]any
+	}{
+		{"pve_vm_start", m("node", "pve1", "vmid", 100)},
+		{"pve_vm_status", m("node", "pve2", "vmid", 100)},
+		{"pve_vm_create", m("node", "pve1", "vmid", 100)},
+		{"pve_list_tasks", m("node", "pve1")},
+	} {
+		_, text := c.call(call.tool, call.args)
+		seen.WriteString(text)
+	}
+	c.session.Close()
+	if strings.Contains(seen.String(), secret) || strings.Contains(c.stderr.String(), secret) {
+		t.Fatal("the token secret appeared in a result or a log line")
+	}
+}
+
+// TestEveryToolExercised checks that the end-to-end tests call every tool.
+func TestEveryToolExercised(t *testing.T) {
+	var src strings.Builder
+	files, _ := os.ReadDir(".")
+	for _, f := range files {
+		if strings.HasSuffix(f.Name(), "_test.go") && f.Name() != "guards_test.go" {
+			b, _ := os.ReadFile(f.Name())
+			src.Write(b)
+		}
+	}
+	c := newCluster(t, 0.02).connect(t, clientOpts{})
+	for _, name := range c.toolNames() {
+		if !strings.Contains(src.String(), `"`+name+`"`) {
+			t.Errorf("no end-to-end test calls %s", name)
+		}
+	}
+}

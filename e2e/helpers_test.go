@@ -1,0 +1,253 @@
+// Package e2e drives the built binary over stdio with the go-sdk client,
+// against the Proxmox simulator, as an MCP client would.
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "pms-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "proxmox-mcp-server")
+	build := exec.Command("go", "build", "-o", binary, "../cmd/proxmox-mcp-server")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cluster is a simulator served over loopback HTTP.
+type cluster struct {
+	sim *pvesim.Sim
+	url string
+}
+
+func newCluster(t *testing.T, speed float64) *cluster {
+	t.Helper()
+	sim, err := pvesim.New(pvesim.Options{Speed: speed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(sim.Handler())
+	t.Cleanup(func() { hs.Close(); sim.Close() })
+	return &cluster{sim: sim, url: hs.URL}
+}
+
+// writes lists the POST, PUT and DELETE requests the simulator received.
+func (c *cluster) writes() []string {
+	var out []string
+	for _, r := range c.sim.Requests() {
+		if r.Method != "GET" {
+			out = append(out, r.Method+" "+r.Path)
+		}
+	}
+	return out
+}
+
+// client is an MCP client session with the binary.
+type client struct {
+	t       *testing.T
+	session *mcp.ClientSession
+	schemas map[string]*jsonschema.Resolved // output schema per tool
+	stderr  *strings.Builder
+
+	mu       sync.Mutex
+	progress []*mcp.ProgressNotificationParams
+}
+
+type clientOpts struct {
+	env    map[string]string
+	elicit func(*mcp.ElicitRequest) (*mcp.ElicitResult, error)
+	args   []string
+}
+
+func (c *cluster) connect(t *testing.T, o clientOpts) *client {
+	t.Helper()
+	id, secret := c.sim.DefaultToken()
+	env := map[string]string{
+		"PROXMOX_HOST": c.url, "PROXMOX_TOKEN_ID": id, "PROXMOX_TOKEN_SECRET": secret,
+		"PVE_READONLY": "false", "LOG_LEVEL": "debug",
+	}
+	for k, v := range o.env {
+		env[k] = v
+	}
+	return start(t, env, o)
+}
+
+func start(t *testing.T, env map[string]string, o clientOpts) *client {
+	t.Helper()
+	cmd := exec.Command(binary, o.args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cl := &client{t: t, stderr: &strings.Builder{}, schemas: map[string]*jsonschema.Resolved{}}
+	cmd.Stderr = &lockedWriter{b: cl.stderr}
+	opts := &mcp.ClientOptions{ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) {
+		cl.mu.Lock()
+		cl.progress = append(cl.progress, r.Params)
+		cl.mu.Unlock()
+	}}
+	if o.elicit != nil {
+		opts.ElicitationHandler = func(_ context.Context, r *mcp.ElicitRequest) (*mcp.ElicitResult, error) { return o.elicit(r) }
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := mcp.NewClient(&mcp.Implementation{Name: "e2e", Version: "1"}, opts).Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
+	if err != nil {
+		t.Fatalf("connect: %v\nstderr:\n%s", err, cl.stderr)
+	}
+	cl.session = s
+	t.Cleanup(func() { s.Close() })
+	tools, err := s.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tl := range tools.Tools {
+		raw, _ := json.Marshal(tl.OutputSchema)
+		var sc jsonschema.Schema
+		if err := json.Unmarshal(raw, &sc); err != nil {
+			t.Fatalf("%s: output schema: %v", tl.Name, err)
+		}
+		rs, err := sc.Resolve(nil)
+		if err != nil {
+			t.Fatalf("%s: resolve output schema: %v", tl.Name, err)
+		}
+		cl.schemas[tl.Name] = rs
+	}
+	return cl
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	b  *strings.Builder
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (c *client) toolNames() []string {
+	var names []string
+	for n := range c.schemas {
+		names = append(names, n)
+	}
+	return names
+}
+
+// call runs a tool and checks its structured content against its output schema.
+func (c *client) call(name string, args map[string]any) (*mcp.CallToolResult, string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := c.session.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		c.t.Fatalf("%s: %v", name, err)
+	}
+	text := ""
+	for _, ct := range res.Content {
+		if tc, ok := ct.(*mcp.TextContent); ok {
+			text += tc.Text
+		}
+	}
+	if !res.IsError {
+		rs := c.schemas[name]
+		if rs == nil {
+			c.t.Fatalf("%s: not listed", name)
+		}
+		var v any
+		raw, _ := json.Marshal(res.StructuredContent)
+		_ = json.Unmarshal(raw, &v)
+		if err := rs.Validate(v); err != nil {
+			c.t.Errorf("%s: structured content does not match the output schema: %v\n%s", name, err, raw)
+		}
+	}
+	return res, text
+}
+
+// ok calls a tool that must succeed and decodes its JSON text into out.
+func (c *client) ok(name string, args map[string]any, out any) string {
+	c.t.Helper()
+	res, text := c.call(name, args)
+	if res.IsError {
+		c.t.Fatalf("%s(%v) failed: %s", name, args, text)
+	}
+	if out != nil {
+		if err := json.Unmarshal([]byte(text), out); err != nil {
+			c.t.Fatalf("%s: decode %q: %v", name, text, err)
+		}
+	}
+	return text
+}
+
+// fails calls a tool that must return a tool error containing every want.
+func (c *client) fails(name string, args map[string]any, want ...string) string {
+	c.t.Helper()
+	res, text := c.call(name, args)
+	if !res.IsError {
+		c.t.Fatalf("%s(%v) succeeded, want an error: %s", name, args, text)
+	}
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			c.t.Errorf("%s: error %q lacks %q", name, text, w)
+		}
+	}
+	return text
+}
+
+type task struct {
+	Action     string `json:"action"`
+	UPID       string `json:"upid"`
+	Status     string `json:"status"`
+	ExitStatus string `json:"exitStatus"`
+}
+
+// task runs a task-starting tool and checks the task ended OK.
+func (c *client) task(name string, args map[string]any) task {
+	c.t.Helper()
+	var out task
+	c.ok(name, args, &out)
+	if out.UPID == "" || !strings.HasPrefix(out.ExitStatus, "OK") && !strings.HasPrefix(out.ExitStatus, "WARNINGS") {
+		c.t.Fatalf("%s: task did not end OK: %+v", name, out)
+	}
+	return out
+}
+
+func m(kv ...any) map[string]any {
+	out := map[string]any{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i].(string)] = kv[i+1]
+	}
+	return out
+}
+
+func mcpParams(name string, args map[string]any) *mcp.CallToolParams {
+	return &mcp.CallToolParams{Name: name, Arguments: args}
+}
