@@ -19,10 +19,14 @@ func (c *call) wait(ctx context.Context, what, upid string, out *taskOut) error 
 		out.Status = "running"
 		return nil
 	}
-	opts := pve.WaitOptions{Timeout: c.TaskTimeout, OnProgress: c.progressFunc(ctx)}
+	progress := c.progressFunc(ctx)
+	opts := pve.WaitOptions{Timeout: c.TaskTimeout, OnProgress: progress}
 	res, err := c.PVE.WaitTask(ctx, upid, opts)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
+	}
+	if progress != nil {
+		progress(pve.Progress{Elapsed: res.Duration, Percent: 100, Line: "TASK " + res.ExitStatus})
 	}
 	out.ExitStatus = res.ExitStatus
 	out.Warnings = res.Warnings
