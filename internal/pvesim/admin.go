@@ -20,14 +20,10 @@ func (s *Sim) AddUser(id, password string) error { return s.acl.addUser(id, pass
 
 // SetACL grants role on path to a user or token id.
 func (s *Sim) SetACL(path, ugid, role string, propagate bool) error {
-	s.acl.mu.Lock()
-	_, ok := s.acl.roles[role]
-	s.acl.mu.Unlock()
-	if !ok {
+	if !s.acl.hasRole(role) {
 		return fmt.Errorf("role '%s' does not exist", role)
 	}
-	s.acl.setACL(path, ugid, role, propagate)
-	return nil
+	return s.acl.setACL(path, ugid, role, propagate)
 }
 
 // DeleteACL removes ACL entries of ugid on path (all roles when role is "").
@@ -43,9 +39,10 @@ func (s *Sim) AddAuditorToken(id, secret string) error {
 		return err
 	}
 	user, _ := splitUser(id)
-	s.acl.setACL("/", user, "PVEAuditor", true)
-	s.acl.setACL("/", id, "PVEAuditor", true)
-	return nil
+	if err := s.acl.setACL("/", user, "PVEAuditor", true); err != nil {
+		return err
+	}
+	return s.acl.setACL("/", id, "PVEAuditor", true)
 }
 
 // serveAdmin is the test API under /_sim/, authenticated with one of the

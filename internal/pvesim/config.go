@@ -2,7 +2,6 @@ package pvesim
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -277,11 +276,4 @@ func (s *Sim) postGuestConfig(c *call, kind string) (any, error) {
 		return nil, failf("failed to update VM %d: %s", vmid, t.exit)
 	}
 	return t.upid, nil
-}
-
-// sortedStrings returns a sorted copy.
-func sortedStrings(in []string) []string {
-	out := append([]string(nil), in...)
-	sort.Strings(out)
-	return out
 }

@@ -177,6 +177,7 @@ func (s *Sim) addToPool(pool string, g *guest) {
 	if p := s.st.pools[pool]; p != nil {
 		p.members[g.kind+"/"+strconv.Itoa(g.vmid)] = true
 		g.pool = pool
+		_ = s.acl.st.AddPoolMember(pool, "/vms/"+strconv.Itoa(g.vmid))
 	}
 }
 

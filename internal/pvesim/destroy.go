@@ -96,8 +96,9 @@ func (s *Sim) destroyGuest(c *call, kind string) (any, error) {
 			}
 			delete(s.st.guests, vmid)
 			s.acl.removePathACLs("/vms/" + strconv.Itoa(vmid))
-			for _, p := range s.st.pools {
+			for id, p := range s.st.pools {
 				delete(p.members, kind+"/"+strconv.Itoa(vmid))
+				s.acl.st.RemovePoolMember(id, "/vms/"+strconv.Itoa(vmid))
 			}
 			if purge {
 				s.st.removeFromJobs(vmid)

@@ -3,6 +3,7 @@ package pvesim
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -158,6 +159,6 @@ func normalizeTags(s string) string {
 			out = append(out, t)
 		}
 	}
-	sortStrings(out)
+	sort.Strings(out)
 	return strings.Join(out, ";")
 }

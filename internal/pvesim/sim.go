@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -59,7 +60,7 @@ type Sim struct {
 
 	mu     sync.Mutex // guards everything below and the state
 	st     *state
-	offset time.Duration // added to clock() by Advance
+	offset atomic.Int64 // nanoseconds added to clock() by Advance
 	faults []*Fault
 	faultN int
 
@@ -106,11 +107,12 @@ func New(o Options) (*Sim, error) {
 		return nil, err
 	}
 	s.schema = sc
-	s.acl = newAccessControl()
+	s.acl = newAccessControl(s.now)
 	if err := s.setupAccess(); err != nil {
 		return nil, err
 	}
 	s.st = seedState(o, s.clock())
+	s.acl.syncPools(s.st)
 	s.table = s.routes()
 	return s, nil
 }
@@ -169,12 +171,12 @@ func (s *Sim) Version() string { return s.schema.version }
 func (s *Sim) Advance(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.offset += d
+	s.offset.Add(int64(d))
 	s.advanceLocked()
 }
 
-// now is the simulated time; callers hold s.mu or tolerate a racy read of offset.
-func (s *Sim) now() time.Time { return s.clock().Add(s.offset) }
+// now is the simulated time.
+func (s *Sim) now() time.Time { return s.clock().Add(time.Duration(s.offset.Load())) }
 
 // Requests returns a copy of the request log.
 func (s *Sim) Requests() []Request {
@@ -210,6 +212,7 @@ func (s *Sim) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.st = seedState(s.opts, s.now())
+	s.acl.syncPools(s.st)
 }
 
 func randomHex(n int) string {
