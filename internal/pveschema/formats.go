@@ -24,9 +24,15 @@ func checkFormat(format, path, value string) (string, bool) {
 	} else if base, ok := strings.CutSuffix(format, "-opt"); ok {
 		name, kind = base, "opt"
 	}
-	if props := namedPropertyFormat(name); props != nil && kind == "" {
-		if _, err := parsePropertyString(props, path, value); err != nil {
+	if nf, ok := lookupNamedFormat(name); ok && kind == "" {
+		res, err := parsePropertyString(nf.props, path, value)
+		if err != nil {
 			return err.Error(), true
+		}
+		if nf.validate != nil {
+			if msg := nf.validate(res); msg != "" {
+				return msg + "\n", true
+			}
 		}
 		return "", false
 	}
@@ -100,6 +106,9 @@ func lookupFormat(name string) formatFunc {
 // namedPropertyFormat returns the keys of a named property-string format
 // (registered with a hash in PVE, e.g. "pve-qm-boot"), or nil.
 func namedPropertyFormat(name string) map[string]*Param {
+	if nf, ok := lookupNamedFormat(name); ok {
+		return nf.props
+	}
 	return nil
 }
 

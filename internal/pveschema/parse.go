@@ -105,6 +105,14 @@ func convertEndpoint(version string, re *rawEndpoint) (*Endpoint, error) {
 		}
 		e.Params[name] = p
 	}
+	// "cdrom" uses the registered pve-qm-ide format, which is the ide[n] format.
+	if ide := e.Params["ide[n]"]; ide != nil && ide.Props != nil {
+		for _, p := range e.Params {
+			if p.Format == "pve-qm-ide" && p.Props == nil {
+				p.Props = ide.Props
+			}
+		}
+	}
 	// Longer prefixes first so "virtiofs3" is not taken for "virtio".
 	sort.Slice(e.indexed, func(i, j int) bool {
 		a, b := e.indexed[i].Prefix, e.indexed[j].Prefix

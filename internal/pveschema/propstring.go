@@ -48,11 +48,13 @@ func ParsePropertyString(p *Param, value string) (map[string]string, error) {
 		return nil, fmt.Errorf("pveschema: nil parameter")
 	}
 	props := p.Props
+	var validate func(map[string]string) string
 	if props == nil && p.Format != "" {
-		props = namedPropertyFormat(p.Format)
-		if props == nil {
+		nf, ok := lookupNamedFormat(p.Format)
+		if !ok {
 			return nil, dief("unknown format: %s", p.Format)
 		}
+		props, validate = nf.props, nf.validate
 	}
 	if props == nil {
 		return nil, fmt.Errorf("pveschema: parameter %s has no property-string format", p.Name)
@@ -60,6 +62,11 @@ func ParsePropertyString(p *Param, value string) (map[string]string, error) {
 	res, err := parsePropertyString(props, "", value)
 	if err != nil {
 		return nil, err
+	}
+	if validate != nil {
+		if msg := validate(res); msg != "" {
+			return nil, dief("%s", msg)
+		}
 	}
 	return res, nil
 }
