@@ -158,7 +158,11 @@ func (s *Sim) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		s.DeleteACL(str("path"), str("ugid"), str("role"))
 		adminJSON(w, 200, map[string]any{"data": nil})
 	case p == "/roles" && r.Method == "POST":
-		if err := s.AddRole(str("roleid"), splitList(str("privs"))...); err != nil {
+		privs := splitList(str("privs"))
+		if arr, ok := body["privs"].([]any); ok {
+			privs = toStrings(arr)
+		}
+		if err := s.AddRole(str("roleid"), privs...); err != nil {
 			fail(err)
 			return
 		}
@@ -166,6 +170,14 @@ func (s *Sim) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	default:
 		adminJSON(w, 404, map[string]any{"error": "unknown admin endpoint " + r.Method + " " + r.URL.Path})
 	}
+}
+
+func toStrings(arr []any) []string {
+	out := make([]string, 0, len(arr))
+	for _, x := range arr {
+		out = append(out, fmt.Sprint(x))
+	}
+	return out
 }
 
 func adminJSON(w http.ResponseWriter, status int, v any) {

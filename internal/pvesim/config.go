@@ -269,7 +269,13 @@ func (s *Sim) postGuestConfig(c *call, kind string) (any, error) {
 			return err
 		}})
 	_ = extra
-	if bd := atoiDefault(c.params["background_delay"], 0); bd > 0 && t.done {
+	// background_delay: the API waits that long for the task; one that
+	// fits is finished before answering
+	bd := atoiDefault(c.params["background_delay"], 0)
+	if bd > 0 && !t.done && t.dur <= time.Duration(bd)*time.Second {
+		s.finishTask(t, t.start.Add(t.dur))
+	}
+	if bd > 0 && t.done {
 		if t.exit == "OK" {
 			return nil, nil
 		}

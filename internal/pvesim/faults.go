@@ -298,6 +298,22 @@ func lockFileText(kind string, vmid int) string {
 	return fmt.Sprintf("can't lock file '/var/lock/qemu-server/lock-%d.conf' - got timeout", vmid)
 }
 
+// lockFaultDelay is the wait of a pending lock-timeout fault on a write to vmid.
+func (s *Sim) lockFaultDelay(method, vmid string) time.Duration {
+	if method == "GET" || vmid == "" {
+		return 0
+	}
+	id, _ := strconv.Atoi(vmid)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.faults {
+		if f.Kind == FaultLockTimeout && f.VMID == id {
+			return f.Delay
+		}
+	}
+	return 0
+}
+
 // lockTimeoutFault is the sync 500 of a config lock that cannot be taken.
 // Callers hold s.mu.
 func (s *Sim) lockTimeoutFault(g *guest) error {

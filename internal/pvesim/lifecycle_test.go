@@ -143,3 +143,69 @@ func TestQemuLifecycle(t *testing.T) {
 	}
 	_ = url.Values{}
 }
+
+func TestLXCBackupRestoreCloneMigrate(t *testing.T) {
+	e := newEnv(t, Options{})
+	upid := e.ok("POST", "/nodes/pve1/vzdump", vals("vmid", "200", "storage", "local", "mode", "stop")).(string)
+	if !strings.Contains(upid, ":vzdump:200:") || e.waitTask(upid) != "OK" {
+		t.Fatal(upid, e.taskLog(upid))
+	}
+	if !strings.Contains(strings.Join(e.taskLog(upid), "\n"), "INFO: Backup job finished successfully") {
+		t.Fatal(e.taskLog(upid))
+	}
+	backups := e.ok("GET", "/nodes/pve1/storage/local/content", vals("content", "backup", "vmid", "200")).([]any)
+	newest := backups[len(backups)-1].(map[string]any)["volid"].(string)
+	if !strings.HasSuffix(newest, ".tar") { // vzdump compresses only when asked
+		t.Fatal(newest)
+	}
+	// restore over the running CT is refused; stop it first
+	r := e.do("POST", "/nodes/pve1/lxc", vals("vmid", "200", "ostemplate", newest, "restore", "1", "force", "1", "storage", "local-lvm"))
+	if r.status != 500 || r.reason != "can't overwrite running container" {
+		t.Fatalf("%d %q", r.status, r.reason)
+	}
+	e.waitTask(e.ok("POST", "/nodes/pve1/lxc/200/status/stop", nil).(string))
+	upid = e.ok("POST", "/nodes/pve1/lxc", vals("vmid", "200", "ostemplate", newest, "restore", "1", "force", "1", "storage", "local-lvm")).(string)
+	if !strings.Contains(upid, ":vzrestore:200:") || e.waitTask(upid) != "OK" {
+		t.Fatal(upid, e.taskLog(upid))
+	}
+	if c := e.ok("GET", "/nodes/pve1/lxc/200/config", nil).(map[string]any); c["hostname"] != "proxy" {
+		t.Fatalf("restored: %v", c)
+	}
+	// a linked clone needs a template
+	r = e.do("POST", "/nodes/pve1/lxc/200/clone", vals("newid", "210", "full", "0"))
+	if r.status != 500 || !strings.HasPrefix(r.reason, "Linked clone feature for 'local-lvm:vm-200-disk-") {
+		t.Fatalf("%d %q", r.status, r.reason)
+	}
+	upid = e.ok("POST", "/nodes/pve1/lxc/200/clone", vals("newid", "210", "hostname", "proxy2")).(string)
+	if c := e.ok("GET", "/nodes/pve1/lxc/200/config", nil).(map[string]any); c["lock"] != "disk" {
+		t.Fatalf("source lock during clone: %v", c)
+	}
+	if e.waitTask(upid) != "OK" {
+		t.Fatal(e.taskLog(upid))
+	}
+	if c := e.ok("GET", "/nodes/pve1/lxc/210/config", nil).(map[string]any); c["hostname"] != "proxy2" || c["lock"] != nil {
+		t.Fatalf("clone: %v", c)
+	}
+	upid = e.ok("POST", "/nodes/pve1/lxc/210/migrate", vals("target", "pve3")).(string)
+	if e.waitTask(upid) != "OK" {
+		t.Fatal(e.taskLog(upid))
+	}
+	e.ok("GET", "/nodes/pve3/lxc/210/status/current", nil)
+}
+
+func TestPoolACL(t *testing.T) {
+	e := newEnv(t, Options{})
+	must(t, e.sim.AddToken("dev@pve!ci", "s", false))
+	must(t, e.sim.SetACL("/pool/prod", "dev@pve", "PVEVMAdmin", true))
+	auth := "PVEAPIToken=dev@pve!ci=s"
+	vms := e.okAuth("GET", "/cluster/resources", vals("type", "vm"), auth).([]any)
+	if len(vms) != 2 {
+		t.Fatalf("pool members visible: %v", vms)
+	}
+	if r := e.doAuth("POST", "/nodes/pve1/qemu/100/status/reboot", nil, auth); r.status != 200 {
+		t.Fatalf("pool member reboot: %d %q", r.status, r.reason)
+	}
+	if r := e.doAuth("POST", "/nodes/pve1/qemu/101/status/start", nil, auth); r.status != 403 {
+		t.Fatalf("non-member: %d", r.status)
+	}
+}

@@ -173,6 +173,15 @@ func (s *Sim) dispatch(c *call, r *http.Request) (any, error) {
 	if f := s.errorFault(c.method, c.rel); f != nil {
 		return nil, f
 	}
+	// a config lock that times out makes the caller wait first (10s on a real node)
+	if d := s.lockFaultDelay(c.method, c.params["vmid"]); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return nil, &apiError{status: 500, msg: "client gone\n"}
+		case <-s.closed:
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advanceLocked()

@@ -166,6 +166,21 @@ func TestPendingAndNetwork(t *testing.T) {
 		t.Fatalf("after reboot: %v", cur)
 	}
 
+	// async config update: a UPID, or null when it ends within background_delay
+	upid = e.ok("POST", "/nodes/pve1/qemu/101/config", vals("memory", "4096")).(string)
+	if !strings.Contains(upid, ":qmconfig:101:") || e.waitTask(upid) != "OK" {
+		t.Fatal(upid)
+	}
+	if log := e.taskLog(upid); log[0] != "update VM 101: -memory 4096" {
+		t.Fatalf("qmconfig log %q", log)
+	}
+	if r := e.do("POST", "/nodes/pve1/qemu/101/config", vals("memory", "6144", "background_delay", "5")); r.status != 200 || r.data != nil {
+		t.Fatalf("background_delay: %d %s", r.status, r.raw)
+	}
+	if c := e.ok("GET", "/nodes/pve1/qemu/101/config", nil).(map[string]any); c["memory"] != "6144" {
+		t.Fatalf("memory: %v", c)
+	}
+
 	// network: POST is pending until PUT applies it
 	e.ok("POST", "/nodes/pve2/network", vals("iface", "vmbr1", "type", "bridge", "autostart", "1", "cidr", "10.1.0.1/24"))
 	r := e.do("GET", "/nodes/pve2/network", nil)
