@@ -2,9 +2,20 @@ package pveschema
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 )
+
+var reRepeat = regexp.MustCompile(`^\{(\d+)(?:,(\d*))?\}`)
+
+func atoiMax(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0
+	}
+	return n
+}
 
 // lazyRegexp compiles a schema pattern on first use, so Load stays fast.
 type lazyRegexp struct {
@@ -48,6 +59,15 @@ func perlPatternToGo(p string) string {
 			// Perl >= 5.34 reads {,n} as {0,n}; Go would read it literally.
 			b.WriteString("{0,")
 			i++
+		case c == '{':
+			// RE2 allows repeat counts up to 1000; larger bounds are loosened
+			// to open-ended ones (accepting more than PVE does).
+			if m := reRepeat.FindStringSubmatch(p[i:]); m != nil && (atoiMax(m[1]) > 1000 || atoiMax(m[2]) > 1000) {
+				b.WriteString("{" + strconv.Itoa(min(atoiMax(m[1]), 1000)) + ",}")
+				i += len(m[0]) - 1
+				continue
+			}
+			b.WriteByte(c)
 		default:
 			b.WriteByte(c)
 		}

@@ -1,6 +1,7 @@
 package pveschema
 
 import (
+	"net/url"
 	"regexp"
 	"sort"
 	"strconv"
@@ -268,4 +269,49 @@ func perlNumeric(s string) float64 {
 		return f
 	}
 	return f
+}
+
+// ValidateForm validates decoded query or form values the way PVE treats a
+// www-form-urlencoded request: a key given once is a plain string; a key
+// given several times is an array, which PVE joins with "," for string
+// parameters with a "-list" format, keeps as items for array parameters,
+// and otherwise refuses with "type check ('<type>') failed - got ARRAY".
+// Path parameters can be merged into v by the caller beforehand.
+func (e *Endpoint) ValidateForm(v url.Values) map[string]string {
+	params := make(map[string]string, len(v))
+	arrayErr := map[string]string{}
+	for k, vals := range v {
+		if len(vals) == 0 {
+			continue
+		}
+		if len(vals) == 1 {
+			params[k] = vals[0]
+			continue
+		}
+		p, _ := e.Param(k)
+		switch {
+		case p == nil:
+			params[k] = vals[0] // refused as unknown anyway
+		case p.Type == "array":
+			params[k] = strings.Join(vals, "\x00")
+		case p.Type == "string" && strings.HasSuffix(p.Format, "-list"):
+			params[k] = strings.Join(vals, ",")
+		default:
+			params[k] = vals[0]
+			if p.Alias == "" {
+				arrayErr[k] = "type check ('" + p.Type + "') failed - got ARRAY"
+			}
+		}
+	}
+	errs := e.Validate(params)
+	if len(arrayErr) == 0 {
+		return errs
+	}
+	if errs == nil {
+		errs = map[string]string{}
+	}
+	for k, msg := range arrayErr {
+		errs[k] = msg
+	}
+	return errs
 }
