@@ -94,8 +94,7 @@ type Param struct {
 	// InstanceTypes restricts the parameter to some values of a type property (SDN fabrics).
 	InstanceTypes []string
 
-	re    *lazyRegexp
-	reErr error
+	re *lazyRegexp
 }
 
 // Version returns the full PVE version of the schema, e.g. "9.1.3".
