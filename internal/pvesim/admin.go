@@ -157,6 +157,16 @@ func (s *Sim) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	case p == "/acl" && r.Method == "DELETE":
 		s.DeleteACL(str("path"), str("ugid"), str("role"))
 		adminJSON(w, 200, map[string]any{"data": nil})
+	case p == "/storage" && r.Method == "POST":
+		content := splitList(str("content"))
+		if arr, ok := body["content"].([]any); ok {
+			content = toStrings(arr)
+		}
+		if err := s.AddStorage(str("storage"), str("type"), content, bl("shared", false)); err != nil {
+			fail(err)
+			return
+		}
+		adminJSON(w, 200, map[string]any{"data": nil})
 	case p == "/roles" && r.Method == "POST":
 		privs := splitList(str("privs"))
 		if arr, ok := body["privs"].([]any); ok {

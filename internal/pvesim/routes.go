@@ -115,10 +115,11 @@ func (s *Sim) guestRoutes(kind string) []route {
 		r = append(r,
 			gr("POST", g+"/config", s.postGuestConfig),
 			gr("POST", g+"/status/reset", s.guestReset),
+			gr("POST", g+"/move_disk", s.moveDisk),
 			gr("GET", g+"/agent/network-get-interfaces", s.agentInterfaces),
 		)
 	} else {
-		r = append(r, gr("GET", g+"/interfaces", s.lxcInterfaces))
+		r = append(r, gr("GET", g+"/interfaces", s.lxcInterfaces), gr("POST", g+"/move_volume", s.moveDisk))
 	}
 	return r
 }

@@ -270,3 +270,32 @@ func TestDownloadAndLXC(t *testing.T) {
 		t.Fatal(e.taskLog(upid))
 	}
 }
+
+func TestMoveDiskProgress(t *testing.T) {
+	e := newEnv(t, Options{})
+	must(t, e.sim.AddStorage("fast", "lvmthin", []string{"images", "rootdir"}, false))
+	upid := e.ok("POST", "/nodes/pve1/qemu/100/move_disk", vals("disk", "scsi0", "storage", "fast", "delete", "0")).(string)
+	if !strings.Contains(upid, ":qmmove:100:") {
+		t.Fatal(upid)
+	}
+	e.advance(10 * time.Second)
+	mid := e.taskLog(upid)
+	if e.waitTask(upid) != "OK" {
+		t.Fatal(e.taskLog(upid))
+	}
+	full := e.taskLog(upid)
+	if len(mid) >= len(full) {
+		t.Fatalf("log not progressive: %d then %d lines", len(mid), len(full))
+	}
+	log := strings.Join(full, "\n")
+	for _, want := range []string{"drive mirror is starting for drive-scsi0", "mirror-scsi0: transferred 32.0 GiB of 32.0 GiB (100.00%) in 32s, ready",
+		"all 'mirror' jobs are ready", "mirror-scsi0: Completed successfully."} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	c := e.ok("GET", "/nodes/pve1/qemu/100/config", nil).(map[string]any)
+	if !strings.HasPrefix(c["scsi0"].(string), "fast:vm-100-disk-0,") || c["unused0"] != "local-lvm:vm-100-disk-0" {
+		t.Fatalf("config after move: %v", c)
+	}
+}
