@@ -74,10 +74,11 @@ type Param struct {
 	MinimumText, MaximumText string
 	MinLength, MaxLength     *int
 	Pattern                  string // Perl regex from the schema (anchored by the checker)
-	// Format is the named format ("pve-node", "pve-vmid-list", ...), or ""
-	// when there is none or when the format is a property string (Props).
+	// Format is the named format ("pve-node", "pve-vmid-list", "pve-qm-boot"),
+	// or "" when there is none or the schema gives the format inline (Props).
 	Format string
-	// Props holds the keys of a property-string format (object format).
+	// Props holds the keys of an inline property-string format ("net[n]",
+	// "scsi[n]"); "cdrom" (named pve-qm-ide) gets the endpoint's ide[n] keys.
 	Props map[string]*Param
 	// DefaultKey marks the property-string key that may be given without "key=".
 	DefaultKey bool
