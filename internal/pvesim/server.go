@@ -120,18 +120,30 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request) {
 // dispatch runs the checks in pve-http-server's order: route (501), duplicate
 // parameters (400), auth (401), allowtoken and permissions (403), node
 // resolution (500 / 595), parameter validation (400), then the handler.
-func (s *Sim) dispatch(c *call, r *http.Request) (any, error) {
+func (s *Sim) dispatch(c *call, r *http.Request) (data any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("pvesim: handler panic", "method", c.method, "path", c.rel, "panic", p)
+			data, err = nil, failf("internal simulator error: %v", p)
+		}
+	}()
 	rt, pathParams := s.match(c.method, c.rawRel)
+	if pathParams["node"] == "localhost" {
+		// "localhost" is the node that received the request
+		s.mu.Lock()
+		pathParams["node"] = s.st.nodes[0].name
+		s.mu.Unlock()
+	}
 	// Authentication happens before routing on a real node.
 	if err := s.authenticate(c, r); err != nil {
 		// parameters are still recorded for the log
 		c.query, _ = readParams(r)
 		return nil, err
 	}
-	params, err := readParams(r)
+	params, perr := readParams(r)
 	c.query = params
-	if err != nil {
-		return nil, err
+	if perr != nil {
+		return nil, perr
 	}
 	if rt == nil {
 		return nil, notImplemented(c.method, c.rel)
@@ -144,7 +156,7 @@ func (s *Sim) dispatch(c *call, r *http.Request) (any, error) {
 	c.params = map[string]string{}
 	for k, vs := range params {
 		if len(vs) > 0 {
-			c.params[k] = vs[len(vs)-1]
+			c.params[k] = strings.Join(vs, "\x00") // repeated keys: PVE's array form
 		}
 	}
 	for k, v := range pathParams {

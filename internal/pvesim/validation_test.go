@@ -68,6 +68,7 @@ var validCases = []reqCase{
 	{"GET", "/version", nil, 200, nil},
 	{"GET", "/nodes", nil, 200, nil},
 	{"GET", "/nodes/pve1/status", nil, 200, nil},
+	{"GET", "/nodes/localhost/qemu", nil, 200, nil},
 	{"GET", "/cluster/resources", nil, 200, nil},
 	{"GET", "/cluster/resources", vals("type", "vm"), 200, nil},
 	{"GET", "/cluster/resources", vals("type", "storage"), 200, nil},
