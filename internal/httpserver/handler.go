@@ -1,0 +1,125 @@
+package httpserver
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+const sessionIDHeader = "Mcp-Session-Id"
+
+// handler routes /mcp and /healthz. Every request passes the Origin check;
+// /mcp then passes the Host check, authentication, the body limit and the
+// session bound before reaching the SDK's Streamable HTTP handler.
+func (h *Server) handler(hosts *hostCheck) http.Handler {
+	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return h.mcp }, &mcp.StreamableHTTPOptions{
+		Stateless:      h.cfg.Stateless,
+		SessionTimeout: h.cfg.SessionTimeout,
+		Logger:         h.log,
+		// Our Host check replaces the SDK's loopback check when hosts are
+		// configured explicitly (e.g. behind a reverse proxy on loopback).
+		DisableLocalhostProtection: len(h.cfg.AllowedHosts) > 0,
+		MaxRequestBodyBytes:        h.cfg.MaxBodyBytes,
+	})
+	var mcpHandler http.Handler = sdk
+	if !h.tokens.empty() {
+		// The SDK binds each session to TokenInfo.UserID (403 for another
+		// token) and passes TokenInfo to the rate limiter; the token itself
+		// was checked by authenticate, which put its name in the context.
+		mcpHandler = auth.RequireBearerToken(func(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
+			name, ok := ctx.Value(tokenNameKey{}).(string)
+			if !ok {
+				return nil, auth.ErrInvalidToken
+			}
+			return &auth.TokenInfo{UserID: name}, nil
+		}, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(sdk)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc(HealthPath, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		fmt.Fprint(w, "ok")
+	})
+	mux.HandleFunc(Endpoint, func(w http.ResponseWriter, r *http.Request) {
+		h.serveMCP(w, r, hosts, mcpHandler)
+	})
+	return h.checkOrigin(mux)
+}
+
+func (h *Server) serveMCP(w http.ResponseWriter, r *http.Request, hosts *hostCheck, next http.Handler) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	name := ""
+	defer func() {
+		h.log.Debug("http request", "method", r.Method, "status", sw.status, "token", name, "remote", r.RemoteAddr,
+			"took", time.Since(start).Round(time.Microsecond))
+	}()
+	if !hosts.allowed(r.Host) {
+		http.Error(sw, "forbidden: Host "+fmt.Sprintf("%q", r.Host)+" is not allowed (PVE_MCP_ALLOWED_HOSTS)", http.StatusForbidden)
+		return
+	}
+	if r.Method == http.MethodOptions { // CORS preflight, answered by checkOrigin
+		sw.WriteHeader(http.StatusNoContent)
+		return
+	}
+	name, ok := h.authenticate(sw, r)
+	if !ok {
+		return
+	}
+	if name != "" {
+		r = r.WithContext(context.WithValue(r.Context(), tokenNameKey{}, name))
+	}
+	if r.Method == http.MethodPost || r.Method == http.MethodDelete {
+		h.inflight.Add(1)
+		defer h.inflight.Add(-1)
+	}
+	if r.Method == http.MethodPost && !h.readBody(sw, r) {
+		return
+	}
+	switch {
+	case h.cfg.Stateless:
+		h.serveBounded(sw, r, next)
+	case r.Method == http.MethodPost && r.Header.Get(sessionIDHeader) == "":
+		h.serveNewSession(sw, r, next)
+	default:
+		next.ServeHTTP(sw, r)
+	}
+}
+
+// statusWriter records the status for the access log; Unwrap keeps
+// http.ResponseController (flushing event streams) working.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
