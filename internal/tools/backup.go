@@ -12,8 +12,8 @@ import (
 )
 
 type backupNowArgs struct {
-	Node     NodeName `json:"node" jsonschema:"node the guest is on"`
-	VMID     VMID     `json:"vmid" jsonschema:"guest id"`
+	Node     NodeName `json:"node"`
+	VMID     VMID     `json:"vmid"`
 	Storage  string   `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"backup storage, e.g. local"`
 	Mode     string   `json:"mode,omitempty" enum:"snapshot,suspend,stop" default:"snapshot" jsonschema:"backup mode"`
 	Compress string   `json:"compress,omitempty" enum:"0,gzip,lzo,zstd" default:"zstd" jsonschema:"compression"`
@@ -23,11 +23,11 @@ type backupNowArgs struct {
 type restoreArgs struct {
 	Node        NodeName `json:"node" jsonschema:"node to restore on"`
 	VMID        VMID     `json:"vmid" jsonschema:"guest id to restore to"`
-	Type        string   `json:"type" enum:"qemu,lxc" jsonschema:"qemu for a VM backup, lxc for a container backup"`
-	Archive     string   `json:"archive" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]:[^\\s,]+$" jsonschema:"backup volume id, e.g. local:backup/vzdump-qemu-100-....vma.zst"`
+	Type        string   `json:"type" enum:"qemu,lxc" jsonschema:"qemu (VM) or lxc (container)"`
+	Archive     string   `json:"archive" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]:[^\\s,]+$" jsonschema:"backup volume id"`
 	Storage     string   `json:"storage,omitempty" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage for the restored disks"`
 	Force       bool     `json:"force,omitempty" default:"true" jsonschema:"overwrite an existing guest with this id"`
-	Confirm     bool     `json:"confirm,omitempty" jsonschema:"must be true"`
+	Confirm     bool     `json:"confirm,omitempty"`
 	ConfirmVMID VMID     `json:"confirmVmid" jsonschema:"repeat vmid"`
 }
 
@@ -83,7 +83,7 @@ func backupTools(d *Deps) []Tool {
 				return out, c.wait(ctx, what, upid, &out)
 			}),
 		define(d, spec{name: "pve_restore", title: "Restore backup", toolset: "backup", effect: Destructive,
-			desc: "Restore a VM or container from a backup archive, replacing any guest with that id. Needs confirm: true and confirmVmid equal to vmid."},
+			desc: "Restore a guest from a backup, replacing any guest with that id. Needs confirm: true and confirmVmid = vmid."},
 			func(ctx context.Context, c *call, in restoreArgs) (taskOut, error) {
 				if err := c.guest(in.Node, in.VMID); err != nil {
 					return taskOut{}, err
@@ -112,7 +112,7 @@ func backupTools(d *Deps) []Tool {
 				return out, c.wait(ctx, what, upid, &out)
 			}),
 		define(d, spec{name: "pve_schedule_backup", title: "Schedule backup", toolset: "backup", effect: Mutating,
-			desc: "Create a cluster backup job on a schedule for the given guests (vmids) or all guests."},
+			desc: "Create a scheduled backup job for vmids or all guests."},
 			func(ctx context.Context, c *call, in scheduleArgs) (scheduleOut, error) {
 				if in.All == (len(in.VMIDs) > 0) {
 					return scheduleOut{}, fmt.Errorf("invalid arguments: give either all: true or a non-empty vmids list, not both or neither")

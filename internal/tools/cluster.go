@@ -14,7 +14,7 @@ import (
 type noArgs struct{}
 
 type nodeArgs struct {
-	Node NodeName `json:"node" jsonschema:"node name"`
+	Node NodeName `json:"node"`
 }
 
 type resourcesArgs struct {
@@ -22,7 +22,7 @@ type resourcesArgs struct {
 }
 
 type tasksArgs struct {
-	Node    NodeName `json:"node" jsonschema:"node name"`
+	Node    NodeName `json:"node"`
 	Limit   int      `json:"limit,omitempty" minimum:"1" maximum:"500" default:"50" jsonschema:"most tasks to return"`
 	Running bool     `json:"running,omitempty" jsonschema:"only tasks still running"`
 }
@@ -39,7 +39,7 @@ type versionOut struct {
 func clusterTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_version", title: "Proxmox version", toolset: "cluster",
-			desc: "Proxmox VE version of the cluster: version, release, repoid, major, minor, patch."},
+			desc: "Proxmox VE version: version, release, repoid, major, minor, patch."},
 			func(ctx context.Context, c *call, _ noArgs) (versionOut, error) {
 				v, err := c.PVE.Version(ctx)
 				if err != nil {
@@ -55,7 +55,7 @@ func clusterTools(d *Deps) []Tool {
 				return c.list(ctx, "list nodes", "/nodes", nil, func(e entry) bool { return c.Guard.NodeAllowed(e.Node) })
 			}),
 		define(d, spec{name: "pve_node_status", title: "Node status", toolset: "nodes",
-			desc: "Status of one node: CPU, memory, root disk, load, uptime, kernel and PVE version.", output: objectSchema("GET /nodes/{node}/status")},
+			desc: "Node status: CPU, memory, disk, load, uptime, kernel, PVE version.", output: objectSchema("GET /nodes/{node}/status")},
 			func(ctx context.Context, c *call, in nodeArgs) (objectOut, error) {
 				if err := c.Guard.Node("node", in.Node); err != nil {
 					return nil, err
@@ -63,7 +63,7 @@ func clusterTools(d *Deps) []Tool {
 				return c.object(ctx, "node status of "+string(in.Node), pve.Path("nodes", string(in.Node), "status"))
 			}),
 		define(d, spec{name: "pve_cluster_resources", title: "Cluster resources", toolset: "cluster",
-			desc: "VMs, containers, storage and nodes of the whole cluster in one list; type narrows it.", output: listSchema("GET /cluster/resources entries")},
+			desc: "All VMs, containers, storage and nodes of the cluster; type narrows it.", output: listSchema("GET /cluster/resources entries")},
 			func(ctx context.Context, c *call, in resourcesArgs) (listOut, error) {
 				q := url.Values{}
 				if in.Type != "" {
@@ -72,7 +72,7 @@ func clusterTools(d *Deps) []Tool {
 				return c.list(ctx, "list cluster resources", "/cluster/resources", q, c.allowedResource)
 			}),
 		define(d, spec{name: "pve_list_tasks", title: "List tasks", toolset: "tasks",
-			desc: "Recent tasks on a node, newest first, with UPID and exit status; running: true lists only tasks still running.", output: listSchema("GET /nodes/{node}/tasks entries")},
+			desc: "Recent tasks on a node with UPID and exit status; running: true lists only running ones.", output: listSchema("GET /nodes/{node}/tasks entries")},
 			func(ctx context.Context, c *call, in tasksArgs) (listOut, error) {
 				if err := c.Guard.Node("node", in.Node); err != nil {
 					return listOut{}, err

@@ -17,21 +17,21 @@ const (
 )
 
 type rootfsArgs struct {
-	Storage string `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage for the root disk, e.g. local-lvm"`
+	Storage string `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"e.g. local-lvm"`
 	SizeGb  int    `json:"sizeGb" minimum:"1" maximum:"131072" jsonschema:"size in GiB"`
 }
 
 type ctNetArgs struct {
 	Bridge  string `json:"bridge,omitempty" default:"vmbr0" pattern:"^[a-zA-Z][a-zA-Z0-9_.\\-]{0,14}$" jsonschema:"bridge to attach to"`
 	Name    string `json:"name,omitempty" default:"eth0" pattern:"^[a-zA-Z][a-zA-Z0-9_.\\-]{0,15}$" jsonschema:"interface name inside the container"`
-	IP      string `json:"ip,omitempty" default:"dhcp" pattern:"^(dhcp|manual|(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}/([0-9]|[12][0-9]|3[0-2]))$" jsonschema:"dhcp, manual or an IPv4 address with prefix, e.g. 10.0.0.5/24"`
+	IP      string `json:"ip,omitempty" default:"dhcp" pattern:"^(dhcp|manual|(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}/([0-9]|[12][0-9]|3[0-2]))$" jsonschema:"dhcp, manual or CIDR, e.g. 10.0.0.5/24"`
 	Gateway string `json:"gateway,omitempty" pattern:"^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$" jsonschema:"IPv4 gateway"`
 }
 
 type lxcCreateArgs struct {
 	Node          NodeName       `json:"node" jsonschema:"node to create the container on"`
 	VMID          VMID           `json:"vmid" jsonschema:"new guest id"`
-	Ostemplate    string         `json:"ostemplate" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]:[^\\s,]+$" jsonschema:"template volume, e.g. local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"`
+	Ostemplate    string         `json:"ostemplate" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]:[^\\s,]+$" jsonschema:"template volume, e.g. local:vztmpl/debian-12.tar.zst"`
 	Hostname      string         `json:"hostname,omitempty" pattern:"^[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?)*$" jsonschema:"host name"`
 	Cores         int            `json:"cores,omitempty" default:"1" minimum:"1" maximum:"8192" jsonschema:"CPU cores"`
 	Memory        int            `json:"memory,omitempty" default:"512" minimum:"16" jsonschema:"memory in MiB"`
@@ -42,7 +42,7 @@ type lxcCreateArgs struct {
 	SSHPublicKeys string         `json:"sshPublicKeys,omitempty" jsonschema:"SSH public keys for root, one per line"`
 	Unprivileged  bool           `json:"unprivileged,omitempty" default:"true" jsonschema:"run as an unprivileged container"`
 	Start         bool           `json:"start,omitempty" jsonschema:"start after creation"`
-	Extra         map[string]any `json:"extra,omitempty" jsonschema:"more Proxmox create parameters, merged last"`
+	Extra         map[string]any `json:"extra,omitempty" jsonschema:"more Proxmox parameters"`
 }
 
 type lxcCloneArgs struct {
@@ -50,7 +50,7 @@ type lxcCloneArgs struct {
 	VMID     VMID     `json:"vmid" jsonschema:"source guest id"`
 	NewID    VMID     `json:"newid" jsonschema:"guest id of the clone"`
 	Hostname string   `json:"hostname,omitempty" pattern:"^[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?)*$" jsonschema:"host name of the clone"`
-	Full     *bool    `json:"full,omitempty" jsonschema:"full copy; omitted: linked for a template, full otherwise"`
+	Full     *bool    `json:"full,omitempty" jsonschema:"full copy (default: linked for templates)"`
 	Storage  string   `json:"storage,omitempty" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage for a full clone"`
 	Target   NodeName `json:"target,omitempty" jsonschema:"node to put the clone on"`
 }
@@ -58,13 +58,13 @@ type lxcCloneArgs struct {
 func lxcTools(d *Deps) []Tool {
 	k := lxcKind
 	return []Tool{
-		listGuests(d, k, "pve_list_containers", "List containers", "LXC containers of one node, or of the whole cluster when node is omitted (VMs are not included)."),
-		readGuest(d, k, "pve_lxc_status", "Container status", "status/current", "Current status of a container: status, CPU, memory, disk, uptime, lock."),
+		listGuests(d, k, "pve_list_containers", "List containers", "Containers (LXC only) of a node, or of the cluster when node is omitted."),
+		readGuest(d, k, "pve_lxc_status", "Container status", "status/current", "Container status: state, CPU, memory, disk, uptime, lock."),
 		readGuest(d, k, "pve_lxc_config", "Container config", "config", "Configuration of a container: cores, memory, rootfs, network, digest."),
-		power(d, k, "start", "Start container", "Start a container and wait for the task.", false, ""),
-		power(d, k, "shutdown", "Shut down container", "Shut a container down cleanly and wait for the task.", false, ""),
-		power(d, k, "reboot", "Reboot container", "Reboot a running container and wait for the task.", false, ""),
-		power(d, k, "stop", "Stop container", "Stop a container at once, without a clean shutdown. Needs confirm: true.", true,
+		power(d, k, "start", "Start container", "Start a container.", false, ""),
+		power(d, k, "shutdown", "Shut down container", "Shut a container down cleanly.", false, ""),
+		power(d, k, "reboot", "Reboot container", "Reboot a running container.", false, ""),
+		power(d, k, "stop", "Stop container", "Stop a container at once, without clean shutdown. Needs confirm: true.", true,
 			"stop %s %d on %s at once, without a clean shutdown (unsaved data in the container is lost)"),
 		lxcCreate(d), lxcClone(d),
 		deleteGuest(d, k, "pve_lxc_delete", "Delete container",
@@ -74,7 +74,7 @@ func lxcTools(d *Deps) []Tool {
 
 func lxcCreate(d *Deps) Tool {
 	return define(d, spec{name: "pve_lxc_create", title: "Create container", toolset: "lxc", effect: Mutating,
-		desc: "Create an LXC container from a template with a root disk and optional network, and wait for the task."},
+		desc: "Create a container from a template, with a root disk and optional network."},
 		func(ctx context.Context, c *call, in lxcCreateArgs) (taskOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return taskOut{}, err
@@ -130,7 +130,7 @@ func ctNet(n ctNetArgs) string {
 
 func lxcClone(d *Deps) Tool {
 	return define(d, spec{name: "pve_lxc_clone", title: "Clone container", toolset: "lxc", effect: Mutating,
-		desc: "Clone a container or template to a new guest id, optionally onto another node or storage, and wait for the task."},
+		desc: "Clone a container or template to a new id, optionally onto another node or storage."},
 		func(ctx context.Context, c *call, in lxcCloneArgs) (taskOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return taskOut{}, err

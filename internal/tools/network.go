@@ -10,12 +10,12 @@ import (
 )
 
 type networkListArgs struct {
-	Node NodeName `json:"node" jsonschema:"node name"`
+	Node NodeName `json:"node"`
 	Type string   `json:"type,omitempty" enum:"bridge,bond,eth,vlan,alias,any_bridge" jsonschema:"only this interface type"`
 }
 
 type bridgeArgs struct {
-	Node        NodeName `json:"node" jsonschema:"node name"`
+	Node        NodeName `json:"node"`
 	Iface       string   `json:"iface" pattern:"^vmbr[0-9]{1,4}$" jsonschema:"bridge name: vmbr and digits"`
 	Autostart   bool     `json:"autostart,omitempty" default:"true" jsonschema:"bring up at boot"`
 	BridgePorts string   `json:"bridgePorts,omitempty" pattern:"^[a-zA-Z0-9_.\\-]{1,20}( [a-zA-Z0-9_.\\-]{1,20})*$" jsonschema:"ports, space-separated, e.g. eno1"`
@@ -26,8 +26,8 @@ type bridgeArgs struct {
 }
 
 type applyArgs struct {
-	Node    NodeName `json:"node" jsonschema:"node name"`
-	Confirm bool     `json:"confirm,omitempty" jsonschema:"must be true"`
+	Node    NodeName `json:"node"`
+	Confirm bool     `json:"confirm,omitempty"`
 }
 
 type ifaceOut struct {
@@ -40,7 +40,7 @@ type ifaceOut struct {
 func networkTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_list_network", title: "List network", toolset: "network",
-			desc: "Network interfaces of a node (bridges, bonds, NICs, VLANs) including pending changes.", output: listSchema("GET /nodes/{node}/network entries")},
+			desc: "Network interfaces of a node, with pending changes.", output: listSchema("GET /nodes/{node}/network entries")},
 			func(ctx context.Context, c *call, in networkListArgs) (listOut, error) {
 				if err := c.Guard.Node("node", in.Node); err != nil {
 					return listOut{}, err
@@ -71,7 +71,7 @@ func networkTools(d *Deps) []Tool {
 				return ifaceOut{Action: "create_bridge", Node: string(in.Node), Iface: in.Iface, Result: okResult(raw)}, nil
 			}),
 		define(d, spec{name: "pve_apply_network", title: "Apply network changes", toolset: "network", effect: Destructive,
-			desc: "Apply a node's pending network changes (ifreload); a mistake can cut the node off. Needs confirm: true."},
+			desc: "Apply a node's pending network changes; a mistake can cut it off. Needs confirm: true."},
 			func(ctx context.Context, c *call, in applyArgs) (taskOut, error) {
 				if err := c.Guard.Node("node", in.Node); err != nil {
 					return taskOut{}, err

@@ -10,26 +10,26 @@ import (
 )
 
 type guestArgs struct {
-	Node NodeName `json:"node" jsonschema:"node the guest is on"`
-	VMID VMID     `json:"vmid" jsonschema:"guest id"`
+	Node NodeName `json:"node"`
+	VMID VMID     `json:"vmid"`
 }
 
 type confirmArgs struct {
-	Node    NodeName `json:"node" jsonschema:"node the guest is on"`
-	VMID    VMID     `json:"vmid" jsonschema:"guest id"`
-	Confirm bool     `json:"confirm,omitempty" jsonschema:"must be true"`
+	Node    NodeName `json:"node"`
+	VMID    VMID     `json:"vmid"`
+	Confirm bool     `json:"confirm,omitempty"`
 }
 
 type listGuestsArgs struct {
-	Node NodeName `json:"node,omitempty" jsonschema:"only this node; all nodes when omitted"`
+	Node NodeName `json:"node,omitempty" jsonschema:"default: all nodes"`
 }
 
 type deleteArgs struct {
-	Node        NodeName `json:"node" jsonschema:"node the guest is on"`
-	VMID        VMID     `json:"vmid" jsonschema:"guest id"`
-	Confirm     bool     `json:"confirm,omitempty" jsonschema:"must be true"`
+	Node        NodeName `json:"node"`
+	VMID        VMID     `json:"vmid"`
+	Confirm     bool     `json:"confirm,omitempty"`
 	ConfirmVMID VMID     `json:"confirmVmid" jsonschema:"repeat vmid"`
-	Purge       bool     `json:"purge,omitempty" default:"true" jsonschema:"also remove from backup jobs, replication and HA"`
+	Purge       bool     `json:"purge,omitempty" default:"true" jsonschema:"also remove from jobs and HA"`
 }
 
 // guestKind is what differs between QEMU and LXC for the shared handlers.
@@ -53,12 +53,12 @@ func (k guestKind) path(node NodeName, vmid VMID, rest ...string) string {
 func qemuTools(d *Deps) []Tool {
 	k := qemuKind
 	tools := []Tool{
-		listGuests(d, k, "pve_list_vms", "List VMs", "QEMU VMs of one node, or of the whole cluster when node is omitted (containers are not included)."),
-		readGuest(d, k, "pve_vm_status", "VM status", "status/current", "Current status of a VM: status, qmpstatus, CPU, memory, uptime, lock."),
+		listGuests(d, k, "pve_list_vms", "List VMs", "VMs (QEMU only) of a node, or of the cluster when node is omitted."),
+		readGuest(d, k, "pve_vm_status", "VM status", "status/current", "VM status: state, CPU, memory, uptime, lock."),
 		readGuest(d, k, "pve_vm_config", "VM config", "config", "Configuration of a VM: CPU, memory, disks, network, boot order, digest."),
-		power(d, k, "start", "Start VM", "Start a VM and wait until Proxmox reports it started.", false, ""),
-		power(d, k, "shutdown", "Shut down VM", "Ask a VM to shut down cleanly (ACPI) and wait for the task.", false, ""),
-		power(d, k, "reboot", "Reboot VM", "Reboot a running VM cleanly (ACPI) and wait for the task.", false, ""),
+		power(d, k, "start", "Start VM", "Start a VM.", false, ""),
+		power(d, k, "shutdown", "Shut down VM", "Shut a VM down cleanly (ACPI).", false, ""),
+		power(d, k, "reboot", "Reboot VM", "Reboot a running VM cleanly (ACPI).", false, ""),
 		power(d, k, "stop", "Stop VM", "Stop a VM at once, like pulling the plug. Needs confirm: true.", true,
 			"stop %s %d on %s at once, without a clean shutdown (unsaved data in the guest is lost)"),
 		power(d, k, "reset", "Reset VM", "Hard-reset a running VM. Needs confirm: true.", true,

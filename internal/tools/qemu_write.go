@@ -20,7 +20,7 @@ const (
 )
 
 type diskArgs struct {
-	Storage string `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage for the disk, e.g. local-lvm"`
+	Storage string `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"e.g. local-lvm"`
 	SizeGb  int    `json:"sizeGb" minimum:"1" maximum:"131072" jsonschema:"size in GiB"`
 	Bus     string `json:"bus,omitempty" enum:"scsi,virtio,sata,ide" default:"scsi" jsonschema:"disk bus"`
 }
@@ -32,8 +32,8 @@ type vmNetArgs struct {
 }
 
 type isoArgs struct {
-	Storage string `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage holding the ISO, e.g. local"`
-	File    string `json:"file" pattern:"^[A-Za-z0-9][A-Za-z0-9_.+~\\-]*\\.(iso|img|ISO|IMG)$" jsonschema:"ISO file name, e.g. debian-12.iso"`
+	Storage string `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"e.g. local"`
+	File    string `json:"file" pattern:"^[A-Za-z0-9][A-Za-z0-9_.+~\\-]*\\.(iso|img|ISO|IMG)$" jsonschema:"e.g. debian-12.iso"`
 }
 
 type vmCreateArgs struct {
@@ -49,7 +49,7 @@ type vmCreateArgs struct {
 	Net     *vmNetArgs     `json:"net,omitempty" jsonschema:"a network card (net0)"`
 	ISO     *isoArgs       `json:"iso,omitempty" jsonschema:"an ISO in the CD drive (ide2)"`
 	Start   bool           `json:"start,omitempty" jsonschema:"start after creation"`
-	Extra   map[string]any `json:"extra,omitempty" jsonschema:"more Proxmox create parameters, merged last"`
+	Extra   map[string]any `json:"extra,omitempty" jsonschema:"more Proxmox parameters"`
 }
 
 type vmCloneArgs struct {
@@ -57,34 +57,34 @@ type vmCloneArgs struct {
 	VMID    VMID     `json:"vmid" jsonschema:"source guest id"`
 	NewID   VMID     `json:"newid" jsonschema:"guest id of the clone"`
 	Name    string   `json:"name,omitempty" pattern:"^[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?)*$" jsonschema:"name of the clone"`
-	Full    *bool    `json:"full,omitempty" jsonschema:"full copy; omitted: linked for a template, full otherwise"`
+	Full    *bool    `json:"full,omitempty" jsonschema:"full copy (default: linked for templates)"`
 	Target  NodeName `json:"target,omitempty" jsonschema:"node to put the clone on"`
 	Storage string   `json:"storage,omitempty" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage for a full clone's disks"`
 }
 
 type migrateArgs struct {
-	Node           NodeName `json:"node" jsonschema:"node the VM is on"`
-	VMID           VMID     `json:"vmid" jsonschema:"guest id"`
+	Node           NodeName `json:"node"`
+	VMID           VMID     `json:"vmid"`
 	Target         NodeName `json:"target" jsonschema:"node to move it to"`
 	Online         bool     `json:"online,omitempty" jsonschema:"live-migrate a running VM"`
 	WithLocalDisks bool     `json:"withLocalDisks,omitempty" jsonschema:"also move local disks"`
 }
 
 type vmSetConfigArgs struct {
-	Node        NodeName       `json:"node" jsonschema:"node the VM is on"`
-	VMID        VMID           `json:"vmid" jsonschema:"guest id"`
+	Node        NodeName       `json:"node"`
+	VMID        VMID           `json:"vmid"`
 	Cores       int            `json:"cores,omitempty" minimum:"1" maximum:"1024" jsonschema:"cores per socket"`
 	Sockets     int            `json:"sockets,omitempty" minimum:"1" maximum:"16" jsonschema:"CPU sockets"`
 	Memory      int            `json:"memory,omitempty" minimum:"16" jsonschema:"memory in MiB"`
 	Name        string         `json:"name,omitempty" pattern:"^[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?)*$" jsonschema:"VM name"`
 	Description string         `json:"description,omitempty" maxLength:"8192" jsonschema:"notes shown in the web UI"`
-	Extra       map[string]any `json:"extra,omitempty" jsonschema:"more Proxmox config parameters, merged last"`
-	Confirm     bool           `json:"confirm,omitempty" jsonschema:"needed when extra deletes, reverts or replaces disks (delete, revert, scsi0, ...)"`
+	Extra       map[string]any `json:"extra,omitempty" jsonschema:"more Proxmox parameters"`
+	Confirm     bool           `json:"confirm,omitempty" jsonschema:"needed if extra deletes, reverts or replaces disks"`
 }
 
 func vmCreate(d *Deps) Tool {
 	return define(d, spec{name: "pve_vm_create", title: "Create VM", toolset: "qemu", effect: Mutating,
-		desc: "Create a QEMU VM, optionally with a disk, a NIC and an ISO, and wait for the task."},
+		desc: "Create a VM, optionally with a disk, a NIC and an ISO."},
 		func(ctx context.Context, c *call, in vmCreateArgs) (taskOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return taskOut{}, err
@@ -140,7 +140,7 @@ func vmNet(n vmNetArgs) string {
 
 func vmClone(d *Deps) Tool {
 	return define(d, spec{name: "pve_vm_clone", title: "Clone VM", toolset: "qemu", effect: Mutating,
-		desc: "Clone a VM or template to a new guest id, optionally onto another node or storage, and wait for the task."},
+		desc: "Clone a VM or template to a new id, optionally onto another node or storage."},
 		func(ctx context.Context, c *call, in vmCloneArgs) (taskOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return taskOut{}, err
@@ -176,7 +176,7 @@ func vmClone(d *Deps) Tool {
 
 func vmMigrate(d *Deps) Tool {
 	return define(d, spec{name: "pve_vm_migrate", title: "Migrate VM", toolset: "qemu", effect: Mutating,
-		desc: "Move a VM to another node of the cluster (online for a running VM) and wait for the task."},
+		desc: "Move a VM to another node (online: live, for a running VM)."},
 		func(ctx context.Context, c *call, in migrateArgs) (taskOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return taskOut{}, err
@@ -200,7 +200,7 @@ func vmMigrate(d *Deps) Tool {
 
 func vmSetConfig(d *Deps) Tool {
 	return define(d, spec{name: "pve_vm_set_config", title: "Change VM config", toolset: "qemu", effect: Mutating, idempotent: true,
-		desc: "Change a VM's cores, sockets, memory, name, description or other config keys (extra). Changes Proxmox cannot apply live stay pending until the next restart."},
+		desc: "Change a VM's cores, sockets, memory, name, description or other config keys (extra); what cannot apply live waits for a restart."},
 		func(ctx context.Context, c *call, in vmSetConfigArgs) (syncOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return syncOut{}, err

@@ -295,3 +295,27 @@ func describe(s *jsonschema.Schema) string {
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// advertised is the input schema as clients see it: patterns, lengths and
+// closed-object markers cost many tokens and help a model little, so they are
+// checked here (with errors that say what is accepted) but not sent.
+func advertised(s *jsonschema.Schema) *jsonschema.Schema {
+	c := s.CloneSchemas()
+	var strip func(*jsonschema.Schema)
+	strip = func(p *jsonschema.Schema) {
+		if p == nil {
+			return
+		}
+		p.Pattern, p.MaxLength = "", nil
+		if p.Maximum != nil && *p.Maximum == 999999999 {
+			p.Maximum = nil // guest ids: the minimum says enough
+		}
+		p.AdditionalProperties = nil // unknown arguments are refused with the accepted list anyway
+		for _, q := range p.Properties {
+			strip(q)
+		}
+		strip(p.Items)
+	}
+	strip(c)
+	return c
+}

@@ -13,26 +13,26 @@ import (
 const snapPattern = `^[a-zA-Z][a-zA-Z0-9_\-]{0,39}$`
 
 type snapListArgs struct {
-	Node NodeName `json:"node" jsonschema:"node the guest is on"`
-	VMID VMID     `json:"vmid" jsonschema:"guest id"`
-	Type string   `json:"type" enum:"qemu,lxc" jsonschema:"qemu for a VM, lxc for a container"`
+	Node NodeName `json:"node"`
+	VMID VMID     `json:"vmid"`
+	Type string   `json:"type" enum:"qemu,lxc" jsonschema:"qemu (VM) or lxc (container)"`
 }
 
 type snapCreateArgs struct {
-	Node        NodeName `json:"node" jsonschema:"node the guest is on"`
-	VMID        VMID     `json:"vmid" jsonschema:"guest id"`
-	Type        string   `json:"type" enum:"qemu,lxc" jsonschema:"qemu for a VM, lxc for a container"`
+	Node        NodeName `json:"node"`
+	VMID        VMID     `json:"vmid"`
+	Type        string   `json:"type" enum:"qemu,lxc" jsonschema:"qemu (VM) or lxc (container)"`
 	Snapname    string   `json:"snapname" pattern:"^[a-zA-Z][a-zA-Z0-9_\\-]{0,39}$" jsonschema:"snapshot name: a letter, then letters, digits, _ or -"`
 	Description string   `json:"description,omitempty" maxLength:"8192" jsonschema:"what the snapshot is for"`
 	VMState     bool     `json:"vmstate,omitempty" jsonschema:"also save the RAM of a running VM (qemu only)"`
 }
 
 type snapActArgs struct {
-	Node        NodeName `json:"node" jsonschema:"node the guest is on"`
-	VMID        VMID     `json:"vmid" jsonschema:"guest id"`
-	Type        string   `json:"type" enum:"qemu,lxc" jsonschema:"qemu for a VM, lxc for a container"`
+	Node        NodeName `json:"node"`
+	VMID        VMID     `json:"vmid"`
+	Type        string   `json:"type" enum:"qemu,lxc" jsonschema:"qemu (VM) or lxc (container)"`
 	Snapname    string   `json:"snapname" pattern:"^[a-zA-Z][a-zA-Z0-9_\\-]{0,39}$" jsonschema:"snapshot name"`
-	Confirm     bool     `json:"confirm,omitempty" jsonschema:"must be true"`
+	Confirm     bool     `json:"confirm,omitempty"`
 	ConfirmName string   `json:"confirmName" jsonschema:"repeat snapname"`
 }
 

@@ -9,12 +9,12 @@ import (
 )
 
 type storageArgs struct {
-	Node    NodeName `json:"node" jsonschema:"node name"`
+	Node    NodeName `json:"node"`
 	Storage string   `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage id, e.g. local"`
 }
 
 type contentArgs struct {
-	Node    NodeName `json:"node" jsonschema:"node name"`
+	Node    NodeName `json:"node"`
 	Storage string   `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage id, e.g. local"`
 	Content string   `json:"content,omitempty" enum:"iso,vztmpl,images,backup,rootdir,snippets" jsonschema:"only this content type"`
 }
@@ -32,7 +32,7 @@ type downloadArgs struct {
 func storageTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_list_storage", title: "List storage", toolset: "storage",
-			desc: "Storages available on a node with type, content types, and used and total space.", output: listSchema("GET /nodes/{node}/storage entries")},
+			desc: "Storages of a node with type, content and space.", output: listSchema("GET /nodes/{node}/storage entries")},
 			func(ctx context.Context, c *call, in nodeArgs) (listOut, error) {
 				if err := c.Guard.Node("node", in.Node); err != nil {
 					return listOut{}, err
@@ -40,7 +40,7 @@ func storageTools(d *Deps) []Tool {
 				return c.list(ctx, "list storage on "+string(in.Node), pve.Path("nodes", string(in.Node), "storage"), nil, func(entry) bool { return true })
 			}),
 		define(d, spec{name: "pve_storage_content", title: "Storage content", toolset: "storage",
-			desc: "Volumes on a storage: ISO images, templates, disks, backups; content narrows it.", output: listSchema("GET .../storage/{storage}/content entries")},
+			desc: "Volumes on a storage (ISOs, templates, disks, backups).", output: listSchema("GET .../storage/{storage}/content entries")},
 			func(ctx context.Context, c *call, in contentArgs) (listOut, error) {
 				if err := c.Guard.Node("node", in.Node); err != nil {
 					return listOut{}, err
@@ -53,7 +53,7 @@ func storageTools(d *Deps) []Tool {
 					pve.Path("nodes", string(in.Node), "storage", in.Storage, "content"), q, c.allowedVolume)
 			}),
 		define(d, spec{name: "pve_download_iso", title: "Download ISO or template", toolset: "storage", effect: Mutating,
-			desc: "Have a node download an ISO image or container template from an http(s) URL into a storage (PVE 7.2+), and wait for the task."},
+			desc: "Download an ISO or container template from an http(s) URL into a storage (PVE 7.2+)."},
 			func(ctx context.Context, c *call, in downloadArgs) (taskOut, error) {
 				if err := c.Guard.Node("node", in.Node); err != nil {
 					return taskOut{}, err

@@ -15,23 +15,23 @@ import (
 const upidPattern = `^UPID:[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\s/]+:[^:\s/]*:[^:\s/]+:$`
 
 type upidArgs struct {
-	UPID string `json:"upid" pattern:"^UPID:[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\\s/]+:[^:\\s/]*:[^:\\s/]+:$" jsonschema:"task id (UPID) as a write tool or pve_list_tasks returned it"`
+	UPID string `json:"upid" pattern:"^UPID:[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\\s/]+:[^:\\s/]*:[^:\\s/]+:$" jsonschema:"task id"`
 }
 
 type taskLogArgs struct {
-	UPID  string `json:"upid" pattern:"^UPID:[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\\s/]+:[^:\\s/]*:[^:\\s/]+:$" jsonschema:"task id (UPID)"`
+	UPID  string `json:"upid" pattern:"^UPID:[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\\s/]+:[^:\\s/]*:[^:\\s/]+:$" jsonschema:"task id"`
 	Start int    `json:"start,omitempty" minimum:"0" jsonschema:"first line, 0-based"`
 	Limit int    `json:"limit,omitempty" minimum:"1" maximum:"5000" default:"50" jsonschema:"most lines to return"`
 }
 
 type taskWaitArgs struct {
-	UPID           string `json:"upid" pattern:"^UPID:[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\\s/]+:[^:\\s/]*:[^:\\s/]+:$" jsonschema:"task id (UPID)"`
-	TimeoutSeconds int    `json:"timeoutSeconds,omitempty" minimum:"1" maximum:"3600" default:"60" jsonschema:"stop waiting after this long; the task keeps running"`
+	UPID           string `json:"upid" pattern:"^UPID:[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\\s/]+:[^:\\s/]*:[^:\\s/]+:$" jsonschema:"task id"`
+	TimeoutSeconds int    `json:"timeoutSeconds,omitempty" minimum:"1" maximum:"3600" default:"60" jsonschema:"how long to wait"`
 }
 
 type taskStopArgs struct {
-	UPID    string `json:"upid" pattern:"^UPID:[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\\s/]+:[^:\\s/]*:[^:\\s/]+:$" jsonschema:"task id (UPID)"`
-	Confirm bool   `json:"confirm,omitempty" jsonschema:"must be true"`
+	UPID    string `json:"upid" pattern:"^UPID:[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\\s/]+:[^:\\s/]*:[^:\\s/]+:$" jsonschema:"task id"`
+	Confirm bool   `json:"confirm,omitempty"`
 }
 
 type taskStatusOut struct {
@@ -90,7 +90,7 @@ func taskTools(d *Deps) []Tool {
 				return out, nil
 			}),
 		define(d, spec{name: "pve_task_log", title: "Task log", toolset: "tasks",
-			desc: "Log lines of a Proxmox task by UPID, a page at a time (start, limit); total gives the line count."},
+			desc: "Log lines of a task by UPID, a page at a time; total is the line count."},
 			func(ctx context.Context, c *call, in taskLogArgs) (taskLogOut, error) {
 				if _, err := c.task(in.UPID); err != nil {
 					return taskLogOut{}, err
@@ -105,7 +105,7 @@ func taskTools(d *Deps) []Tool {
 				return taskLogOut{UPID: in.UPID, Total: total, Lines: lines}, nil
 			}),
 		define(d, spec{name: "pve_task_wait", title: "Wait for task", toolset: "tasks",
-			desc: "Wait for a Proxmox task by UPID, with progress, up to timeoutSeconds; reports its exit status, or running if it is not done yet."},
+			desc: "Wait for a task by UPID, with progress; reports its exit status, or running after timeoutSeconds."},
 			func(ctx context.Context, c *call, in taskWaitArgs) (taskWaitOut, error) {
 				if _, err := c.task(in.UPID); err != nil {
 					return taskWaitOut{}, err
@@ -122,7 +122,7 @@ func taskTools(d *Deps) []Tool {
 				return taskWaitOut{UPID: in.UPID, Status: "stopped", ExitStatus: res.ExitStatus, Warnings: res.Warnings}, nil
 			}),
 		define(d, spec{name: "pve_task_stop", title: "Stop task", toolset: "tasks", effect: Destructive,
-			desc: "Stop a running Proxmox task by UPID; its work is left half done. Needs confirm: true."},
+			desc: "Stop a running task by UPID, leaving its work half done. Needs confirm: true."},
 			func(ctx context.Context, c *call, in taskStopArgs) (taskStopOut, error) {
 				u, err := c.task(in.UPID)
 				if err != nil {

@@ -84,8 +84,7 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 		sp.task = true
 	}
 	if sp.task {
-		in.Properties["async"] = &jsonschema.Schema{Type: "boolean", Default: json.RawMessage("false"),
-			Description: "return the UPID at once instead of waiting; follow it with pve_task_wait"}
+		in.Properties["async"] = &jsonschema.Schema{Type: "boolean", Description: "return the UPID without waiting"}
 		in.PropertyOrder = append(in.PropertyOrder, "async")
 	}
 	resolvedIn, err := in.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true})
@@ -100,7 +99,7 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 		Name:         sp.name,
 		Title:        sp.title,
 		Description:  sp.desc,
-		InputSchema:  in,
+		InputSchema:  advertised(in),
 		OutputSchema: out,
 		Annotations:  annotations(sp),
 	}

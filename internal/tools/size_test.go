@@ -1,0 +1,70 @@
+package tools
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+)
+
+// referenceBytes is the model-facing size of the reference design's 42 tools.
+const referenceBytes = 35600
+
+// listSizes measures tools as a client receives them in tools/list: what
+// the model reads (name, description, input schema) and the output schemas.
+func listSizes(tools []Tool) (model, output int) {
+	for _, t := range tools {
+		in, _ := json.Marshal(struct {
+			Name        string `json:"name"`
+			Description string `json:"description"`
+			Input       any    `json:"inputSchema"`
+		}{t.Def.Name, t.Def.Description, t.Def.InputSchema})
+		out, _ := json.Marshal(t.Def.OutputSchema)
+		model += len(in)
+		output += len(out)
+	}
+	return model, output
+}
+
+func referenceOnly(all []Tool) []Tool {
+	extra := []string{"pve_task_status", "pve_task_log", "pve_task_wait", "pve_task_stop"}
+	var out []Tool
+	for _, t := range all {
+		if !slices.Contains(extra, t.Def.Name) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// BenchmarkToolListSize reports what tools/list costs in bytes and estimated
+// tokens (bytes/4): go test -run '^$' -bench ToolListSize ./internal/tools
+func BenchmarkToolListSize(b *testing.B) {
+	all := Inventory(&Deps{Guard: NewGuard(nil, nil)})
+	readOnly, err := Select(all, Selection{ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		listSizes(all)
+	}
+	m, o := listSizes(readOnly)
+	b.ReportMetric(float64(m), "default-model-bytes")
+	b.ReportMetric(float64(m)/4, "default-model-tokens")
+	b.ReportMetric(float64(o), "default-output-bytes")
+	m, o = listSizes(all)
+	b.ReportMetric(float64(m), "all-model-bytes")
+	b.ReportMetric(float64(m)/4, "all-model-tokens")
+	b.ReportMetric(float64(o), "all-output-bytes")
+	m, _ = listSizes(referenceOnly(all))
+	b.ReportMetric(float64(m), "ref42-model-bytes")
+	b.ReportMetric(100*float64(m)/referenceBytes, "ref42-%-of-reference")
+}
+
+// TestToolListBudget keeps the 42 reference tools' model-facing part under
+// 60% of the reference design's.
+func TestToolListBudget(t *testing.T) {
+	m, _ := listSizes(referenceOnly(Inventory(&Deps{Guard: NewGuard(nil, nil)})))
+	if limit := referenceBytes * 60 / 100; m > limit {
+		t.Errorf("the 42 reference tools cost %d model-facing bytes, over the budget of %d", m, limit)
+	}
+}
