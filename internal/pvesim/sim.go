@@ -1,9 +1,3 @@
-// Package pvesim is a Proxmox VE simulator: a cluster of nodes served from one
-// HTTP endpoint that speaks the real /api2/json wire contract (envelope, error
-// texts, status codes, UPIDs, task logs) and applies the real effect of every
-// operation the MCP server's tools use. Requests are validated against the
-// PVE API schema and checked against an ACL model, so a simulator answer is
-// what a real node would answer.
 package pvesim
 
 import (

@@ -299,3 +299,21 @@ func TestMoveDiskProgress(t *testing.T) {
 		t.Fatalf("config after move: %v", c)
 	}
 }
+
+func TestTaskWarnings(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.ok("PUT", "/nodes/pve1/qemu/101/config", vals("bios", "ovmf"))
+	upid := e.ok("POST", "/nodes/pve1/qemu/101/status/start", nil).(string)
+	if got := e.waitTask(upid); got != "WARNINGS: 1" {
+		t.Fatalf("exit %q", got)
+	}
+	log := e.taskLog(upid)
+	if log[0] != "WARN: no efidisk configured! Using temporary efivars disk." || log[len(log)-1] != "TASK WARNINGS: 1" {
+		t.Fatalf("log %q", log)
+	}
+	// a start on the wrong node fails inside the task, like qemu-server's worker
+	upid = e.ok("POST", "/nodes/pve2/qemu/101/status/start", nil).(string)
+	if got := e.waitTask(upid); got != "Configuration file 'nodes/pve2/qemu-server/101.conf' does not exist" {
+		t.Fatalf("wrong node start: %q", got)
+	}
+}
