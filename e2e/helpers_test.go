@@ -43,19 +43,36 @@ func TestMain(m *testing.M) {
 
 // cluster is a simulator served over loopback HTTP.
 type cluster struct {
-	sim *pvesim.Sim
-	url string
+	sim   *pvesim.Sim
+	url   string
+	close func()
 }
 
 func newCluster(t *testing.T, speed float64) *cluster {
 	t.Helper()
-	sim, err := pvesim.New(pvesim.Options{Speed: speed})
+	c, err := startCluster(speed)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(c.close)
+	return c
+}
+
+func newClusterB(b *testing.B) *cluster {
+	c, err := startCluster(0.01)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func startCluster(speed float64) (*cluster, error) {
+	sim, err := pvesim.New(pvesim.Options{Speed: speed})
+	if err != nil {
+		return nil, err
+	}
 	hs := httptest.NewServer(sim.Handler())
-	t.Cleanup(func() { hs.Close(); sim.Close() })
-	return &cluster{sim: sim, url: hs.URL}
+	return &cluster{sim: sim, url: hs.URL, close: func() { hs.Close(); sim.Close() }}, nil
 }
 
 // writes lists the POST, PUT and DELETE requests the simulator received.

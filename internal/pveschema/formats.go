@@ -1,7 +1,6 @@
 package pveschema
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -114,7 +113,7 @@ func namedPropertyFormat(name string) map[string]*Param {
 
 // matcher returns a formatFunc failing with msg unless the value matches re
 // (Perl anchoring semantics).
-func matcher(re *regexp.Regexp, msg string) formatFunc {
+func matcher(re *lazyRE, msg string) formatFunc {
 	return func(v string) string {
 		if perlMatch(re, v) {
 			return ""
@@ -124,4 +123,4 @@ func matcher(re *regexp.Regexp, msg string) formatFunc {
 }
 
 // pmatch is perlMatch for package-level regexps.
-func pmatch(re *regexp.Regexp, v string) bool { return perlMatch(re, v) }
+func pmatch(re *lazyRE, v string) bool { return perlMatch(re, v) }

@@ -2,7 +2,6 @@ package pveschema
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -33,34 +32,34 @@ const (
 )
 
 var (
-	reURLEncoded  = regexp.MustCompile(`^[-%a-zA-Z0-9_.!~*'()]*$`)
-	reConfigID    = regexp.MustCompile(`^` + configIDRE + `$`)
-	reBridgeID    = regexp.MustCompile(`^[-_.\w\d]+$`)
-	reIDChars     = regexp.MustCompile(`^(?i)[a-z][a-z0-9\-\_\.]*[a-z0-9]$`)
-	reVMID        = regexp.MustCompile(`^[1-9][0-9]{2,8}$`)
-	reNodeName    = regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)$`)
-	reMAC         = regexp.MustCompile(`^(?i)[a-f0-9][02468ace](?::[a-f0-9]{2}){5}$`)
-	reIPv4        = regexp.MustCompile(`^(?:` + ipv4RE + `)$`)
-	reIPv6        = regexp.MustCompile(`^(?:` + ipv6RE + `)$`)
-	reIP          = regexp.MustCompile(`^(?:(?:` + ipv4RE + `)|(?:` + ipv6RE + `))$`)
-	reLDAPAttr    = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
-	reCIDRv4      = regexp.MustCompile(`^(?:` + ipv4RE + `)(?:/(\d+))$`)
-	reCIDRv6      = regexp.MustCompile(`^(?:` + ipv6RE + `)(?:/(\d+))$`)
-	reIPv4CfgWord = regexp.MustCompile(`^(?:dhcp|manual)$`)
-	reIPv6CfgWord = regexp.MustCompile(`^(?:auto|dhcp|manual)$`)
-	reEmail       = regexp.MustCompile(`^` + emailRE + `$`)
-	reEmailUser   = regexp.MustCompile(`^` + emailUserRE + `$`)
-	reDNSName     = regexp.MustCompile(`^(` + dnsLabel + `\.)*` + dnsLabel + `$`)
-	reIface       = regexp.MustCompile(`^(?i)[a-z][a-z0-9_]{1,20}([:\.]\d+)?$`)
-	reVLANRange   = regexp.MustCompile(`^(\d+)(?:-(\d+))?$`)
-	reSize        = regexp.MustCompile(`^(\d+(\.\d+)?)([KMGT](?:iB)?)?$`)
-	reTag         = regexp.MustCompile(`^` + tagRE + `$`)
-	reTaskStatus  = regexp.MustCompile(`^(?i)(ok|error|warning|unknown)$`)
-	reStartOrder  = regexp.MustCompile(`^(order=)?(\d+)$`)
-	reStartUp     = regexp.MustCompile(`^up=(\d+)$`)
-	reStartDown   = regexp.MustCompile(`^down=(\d+)$`)
-	reIDPair      = regexp.MustCompile(`^([^:]+):([^:]+)$`)
-	reTFASecretV2 = regexp.MustCompile(`^v2-0x[0-9a-fA-F]{16,128}$|^v2-[A-Z2-7=]{16,128}$|^(?:[A-Z2-7=]{16}|[A-Fa-f0-9]{40})$`)
+	reURLEncoded  = compileLazy(`^[-%a-zA-Z0-9_.!~*'()]*$`)
+	reConfigID    = compileLazy(`^` + configIDRE + `$`)
+	reBridgeID    = compileLazy(`^[-_.\w\d]+$`)
+	reIDChars     = compileLazy(`^(?i)[a-z][a-z0-9\-\_\.]*[a-z0-9]$`)
+	reVMID        = compileLazy(`^[1-9][0-9]{2,8}$`)
+	reNodeName    = compileLazy(`^([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)$`)
+	reMAC         = compileLazy(`^(?i)[a-f0-9][02468ace](?::[a-f0-9]{2}){5}$`)
+	reIPv4        = compileLazy(`^(?:` + ipv4RE + `)$`)
+	reIPv6        = compileLazy(`^(?:` + ipv6RE + `)$`)
+	reIP          = compileLazy(`^(?:(?:` + ipv4RE + `)|(?:` + ipv6RE + `))$`)
+	reLDAPAttr    = compileLazy(`^[a-zA-Z0-9]+$`)
+	reCIDRv4      = compileLazy(`^(?:` + ipv4RE + `)(?:/(\d+))$`)
+	reCIDRv6      = compileLazy(`^(?:` + ipv6RE + `)(?:/(\d+))$`)
+	reIPv4CfgWord = compileLazy(`^(?:dhcp|manual)$`)
+	reIPv6CfgWord = compileLazy(`^(?:auto|dhcp|manual)$`)
+	reEmail       = compileLazy(`^` + emailRE + `$`)
+	reEmailUser   = compileLazy(`^` + emailUserRE + `$`)
+	reDNSName     = compileLazy(`^(` + dnsLabel + `\.)*` + dnsLabel + `$`)
+	reIface       = compileLazy(`^(?i)[a-z][a-z0-9_]{1,20}([:\.]\d+)?$`)
+	reVLANRange   = compileLazy(`^(\d+)(?:-(\d+))?$`)
+	reSize        = compileLazy(`^(\d+(\.\d+)?)([KMGT](?:iB)?)?$`)
+	reTag         = compileLazy(`^` + tagRE + `$`)
+	reTaskStatus  = compileLazy(`^(?i)(ok|error|warning|unknown)$`)
+	reStartOrder  = compileLazy(`^(order=)?(\d+)$`)
+	reStartUp     = compileLazy(`^up=(\d+)$`)
+	reStartDown   = compileLazy(`^down=(\d+)$`)
+	reIDPair      = compileLazy(`^([^:]+):([^:]+)$`)
+	reTFASecretV2 = compileLazy(`^v2-0x[0-9a-fA-F]{16,128}$|^v2-[A-Z2-7=]{16,128}$|^(?:[A-Z2-7=]{16}|[A-Fa-f0-9]{40})$`)
 )
 
 // formatFuncs holds the named string formats we check. Messages are the
@@ -172,7 +171,7 @@ func ipv4MaskBits(mask string) int {
 	return -1
 }
 
-func cidrBits(re *regexp.Regexp, v string) (int, bool) {
+func cidrBits(re *lazyRE, v string) (int, bool) {
 	m := re.FindStringSubmatch(v)
 	if m == nil {
 		if t, ok := strings.CutSuffix(v, "\n"); ok {
@@ -305,7 +304,7 @@ func verifyIDPair(entry string, check formatFunc) string {
 	return ""
 }
 
-var reZone = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}$`)
+var reZone = compileLazy(`^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}$`)
 
 // verifyTimezone approximates the zone.tab lookup: we have no zone.tab, so
 // any Area/Location-shaped name passes.

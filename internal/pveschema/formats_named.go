@@ -77,7 +77,7 @@ var cpuModels = func() map[string]bool {
 var vmCPUFlags = []string{"nested-virt", "md-clear", "pcid", "spec-ctrl", "ssbd", "ibpb", "virt-ssbd",
 	"amd-ssbd", "amd-no-ssb", "pdpe1gb", "hv-tlbflush", "hv-evmcs", "aes"}
 
-var reVMCPUFlags = regexp.MustCompile(`^(?:[+-](?:` + strings.Join(quoteAll(vmCPUFlags), "|") + `))(?:;[+-](?:` +
+var reVMCPUFlags = compileLazy(`^(?:[+-](?:` + strings.Join(quoteAll(vmCPUFlags), "|") + `))(?:;[+-](?:` +
 	strings.Join(quoteAll(vmCPUFlags), "|") + `))*$`)
 
 func quoteAll(in []string) []string {

@@ -1,7 +1,6 @@
 package pveschema
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -18,33 +17,33 @@ const (
 )
 
 var (
-	reVolumeID    = regexp.MustCompile(`^(?i)([a-z][a-z0-9\-\_\.]*[a-z0-9]):(.+)$`)
-	reStoragePath = regexp.MustCompile(`^/[^;\(\)]+`)
-	reLVMName     = regexp.MustCompile(`^(?i)[a-z0-9][a-z0-9\-\_\.]*[a-z0-9]$`)
-	reNonSpace    = regexp.MustCompile(`^\S+$`)
-	reDirOverride = regexp.MustCompile(`^([a-z]+)=([^.]*(?:\.?[^.]+)+)$`)
-	reRealm       = regexp.MustCompile(`^` + realmRE + `$`)
-	reUserID      = regexp.MustCompile(`^(` + userRE + `)@(` + realmRE + `)$`)
-	reTokenID     = regexp.MustCompile(`^((` + userRE + `)@(` + realmRE + `))!(` + realmRE + `)$`)
-	reGroupName   = regexp.MustCompile(`^[A-Za-z0-9\.\-_]+$`)
-	rePoolName    = regexp.MustCompile(`^[A-Za-z0-9\.\-_]+(?:/[A-Za-z0-9\.\-_]+){0,2}$`)
-	reReplJobID   = regexp.MustCompile(`^(\d+)-(\d+)$`)
-	rePathInProp  = regexp.MustCompile(`^/[^;,=\(\)]+`)
-	reLLIface     = regexp.MustCompile(`^(fe80:[^%]+)%(.*)$`)
-	reMPBad1      = regexp.MustCompile(`/\.\.?/`)
-	reMPBad2      = regexp.MustCompile(`/\.\.?$`)
-	reMPBad3      = regexp.MustCompile(`^\.\./`)
-	reDevBad      = regexp.MustCompile(`/\.\.?(?:/|$)`)
-	reDevPrefix   = regexp.MustCompile(`^/dev/`)
-	reCPURange    = regexp.MustCompile(`^\s*(\d+)(?:-(\d+))?\s*$`)
-	reHotplug     = regexp.MustCompile(`^(network|disk|cpu|memory|usb|cloudinit)$`)
-	rePhysBits    = regexp.MustCompile(`^(host|\d{1,2})$`)
-	reDriveName   = regexp.MustCompile(`^(ide|sata|scsi|virtio|net|usb|hostpci|efidisk|tpmstate)(\d+)$`)
-	reDOWRange    = regexp.MustCompile(`^(?i)(mon|tue|wed|thu|fri|sat|sun)-(mon|tue|wed|thu|fri|sat|sun)$`)
-	reDOW         = regexp.MustCompile(`^(?i)(mon|tue|wed|thu|fri|sat|sun|[0-7])$`)
-	reHostPort1   = regexp.MustCompile(`^(` + ipv4RE + `|[[:alnum:]\-.]+)(?::(\d+))?$`)
-	reHostPort2   = regexp.MustCompile(`^\[(` + ipv6RE + `|` + ipv4RE + `|[[:alnum:]\-.]+)\](?::(\d+))?$`)
-	reHostPort3   = regexp.MustCompile(`^(` + ipv6RE + `)(?:\.(\d+))?$`)
+	reVolumeID    = compileLazy(`^(?i)([a-z][a-z0-9\-\_\.]*[a-z0-9]):(.+)$`)
+	reStoragePath = compileLazy(`^/[^;\(\)]+`)
+	reLVMName     = compileLazy(`^(?i)[a-z0-9][a-z0-9\-\_\.]*[a-z0-9]$`)
+	reNonSpace    = compileLazy(`^\S+$`)
+	reDirOverride = compileLazy(`^([a-z]+)=([^.]*(?:\.?[^.]+)+)$`)
+	reRealm       = compileLazy(`^` + realmRE + `$`)
+	reUserID      = compileLazy(`^(` + userRE + `)@(` + realmRE + `)$`)
+	reTokenID     = compileLazy(`^((` + userRE + `)@(` + realmRE + `))!(` + realmRE + `)$`)
+	reGroupName   = compileLazy(`^[A-Za-z0-9\.\-_]+$`)
+	rePoolName    = compileLazy(`^[A-Za-z0-9\.\-_]+(?:/[A-Za-z0-9\.\-_]+){0,2}$`)
+	reReplJobID   = compileLazy(`^(\d+)-(\d+)$`)
+	rePathInProp  = compileLazy(`^/[^;,=\(\)]+`)
+	reLLIface     = compileLazy(`^(fe80:[^%]+)%(.*)$`)
+	reMPBad1      = compileLazy(`/\.\.?/`)
+	reMPBad2      = compileLazy(`/\.\.?$`)
+	reMPBad3      = compileLazy(`^\.\./`)
+	reDevBad      = compileLazy(`/\.\.?(?:/|$)`)
+	reDevPrefix   = compileLazy(`^/dev/`)
+	reCPURange    = compileLazy(`^\s*(\d+)(?:-(\d+))?\s*$`)
+	reHotplug     = compileLazy(`^(network|disk|cpu|memory|usb|cloudinit)$`)
+	rePhysBits    = compileLazy(`^(host|\d{1,2})$`)
+	reDriveName   = compileLazy(`^(ide|sata|scsi|virtio|net|usb|hostpci|efidisk|tpmstate)(\d+)$`)
+	reDOWRange    = compileLazy(`^(?i)(mon|tue|wed|thu|fri|sat|sun)-(mon|tue|wed|thu|fri|sat|sun)$`)
+	reDOW         = compileLazy(`^(?i)(mon|tue|wed|thu|fri|sat|sun|[0-7])$`)
+	reHostPort1   = compileLazy(`^(` + ipv4RE + `|[[:alnum:]\-.]+)(?::(\d+))?$`)
+	reHostPort2   = compileLazy(`^\[(` + ipv6RE + `|` + ipv4RE + `|[[:alnum:]\-.]+)\](?::(\d+))?$`)
+	reHostPort3   = compileLazy(`^(` + ipv6RE + `)(?:\.(\d+))?$`)
 )
 
 // storageContentTypes is what the dir plugin supports (the union of all).

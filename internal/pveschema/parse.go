@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -227,7 +226,7 @@ func perlNumber(f float64) string {
 	return strconv.FormatFloat(f, 'g', 15, 64)
 }
 
-var descIndexRange = regexp.MustCompile(`\(n is 0 to (\d+)[,)]`)
+var descIndexRange = compileLazy(`\(n is 0 to (\d+)[,)]`)
 
 // indexLimit returns the highest index of an indexed parameter. The API
 // viewer collapses net0..net31 into "net[n]"; the limits come from the

@@ -2,7 +2,6 @@ package pveschema
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 )
@@ -71,7 +70,7 @@ func ParsePropertyString(p *Param, value string) (map[string]string, error) {
 	return res, nil
 }
 
-var rePropKV = regexp.MustCompile(`^([^=]+)=(.+)$`)
+var rePropKV = compileLazy(`^([^=]+)=(.+)$`)
 
 // parseBoolean mirrors JSONSchema.pm parse_boolean.
 func parseBoolean(s string) (string, bool) {

@@ -7,7 +7,7 @@ import (
 	"sync"
 )
 
-var reRepeat = regexp.MustCompile(`^\{(\d+)(?:,(\d*))?\}`)
+var reRepeat = compileLazy(`^\{(\d+)(?:,(\d*))?\}`)
 
 func atoiMax(s string) int {
 	n, err := strconv.Atoi(s)
@@ -78,7 +78,7 @@ func perlPatternToGo(p string) string {
 
 // perlMatch matches like Perl's m/^...$/: "$" also matches before a final
 // newline.
-func perlMatch(re *regexp.Regexp, s string) bool {
+func perlMatch(re interface{ MatchString(string) bool }, s string) bool {
 	if re.MatchString(s) {
 		return true
 	}

@@ -2,7 +2,6 @@ package pveschema
 
 import (
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -253,8 +252,8 @@ func formatError(p *Param, path, value string) (string, bool) {
 }
 
 var (
-	reInteger = regexp.MustCompile(`^[+-]?\d+$`)
-	reNumber  = regexp.MustCompile(`^[+-]?(\d+\.\d+|\d+\.|\.\d+|\d+)([eE][+-]?\d+)?$`)
+	reInteger = compileLazy(`^[+-]?\d+$`)
+	reNumber  = compileLazy(`^[+-]?(\d+\.\d+|\d+\.|\.\d+|\d+)([eE][+-]?\d+)?$`)
 )
 
 func isInteger(s string) bool { return perlMatch(reInteger, s) }

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // TestToolDefinitionsGolden compares each tool, as a client sees it in
@@ -79,6 +81,20 @@ func TestToolDefinitionsAreClean(t *testing.T) {
 			if strings.Contains(string(raw), `"$schema"`) {
 				t.Errorf("%s: %s schema has $schema", d.Name, what)
 			}
+		}
+	}
+}
+
+// TestInputSchemasResolve makes sure every lazily resolved schema is valid.
+func TestInputSchemasResolve(t *testing.T) {
+	for _, tl := range Inventory(&Deps{Guard: NewGuard(nil, nil)}) {
+		res, err := tl.Handle(t.Context(), &mcp.CallToolRequest{Params: &mcp.CallToolParamsRaw{Arguments: json.RawMessage(`{"zz_unknown":1}`)}})
+		if err != nil {
+			t.Errorf("%s: %v", tl.Def.Name, err)
+			continue
+		}
+		if !res.IsError {
+			t.Errorf("%s: unknown argument accepted", tl.Def.Name)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -87,10 +88,11 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 		in.Properties["async"] = &jsonschema.Schema{Type: "boolean", Description: "return the UPID without waiting"}
 		in.PropertyOrder = append(in.PropertyOrder, "async")
 	}
-	resolvedIn, err := in.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true})
-	if err != nil {
-		panic(fmt.Sprintf("tool %s: input schema: %v", sp.name, err))
-	}
+	// Resolving a schema is the costliest step of building a tool: do it on
+	// the tool's first call, so start-up stays fast.
+	resolve := sync.OnceValues(func() (*jsonschema.Resolved, error) {
+		return in.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true})
+	})
 	out := sp.output
 	if out == nil {
 		out = outputSchema[Out]()
@@ -104,6 +106,10 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 		Annotations:  annotations(sp),
 	}
 	handler := func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		resolvedIn, err := resolve()
+		if err != nil {
+			return nil, fmt.Errorf("tool %s: input schema: %w", sp.name, err)
+		}
 		input, extras, err := decodeInput[In](in, resolvedIn, req.Params.Arguments, "async")
 		if err != nil {
 			return errorResult(err), nil
