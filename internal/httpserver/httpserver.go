@@ -41,6 +41,10 @@ type Server struct {
 	slots     chan struct{} // stateless: concurrent requests
 	inflight  atomic.Int64  // POST and DELETE requests being served
 	closing   atomic.Bool
+	// calls is cancelled when shutdown runs out of time, cancelling the
+	// handlers still running so their sessions can close.
+	calls     context.Context
+	stopCalls context.CancelFunc
 }
 
 // New prepares s to be served over HTTP with cfg. It adds the per-token rate
@@ -67,6 +71,7 @@ func New(s *mcp.Server, cfg *config.HTTPConfig, logger *slog.Logger) (*Server, e
 		return nil, fmt.Errorf("httpserver: negative session timeout %v", c.SessionTimeout)
 	}
 	h := &Server{cfg: c, mcp: s, log: logger, tokens: newTokenSet(c.Tokens)}
+	h.calls, h.stopCalls = context.WithCancel(context.Background())
 	if c.TLSCert != "" || c.TLSKey != "" {
 		cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
 		if err != nil {
@@ -77,6 +82,7 @@ func New(s *mcp.Server, cfg *config.HTTPConfig, logger *slog.Logger) (*Server, e
 	if c.Stateless {
 		h.slots = make(chan struct{}, c.MaxSessions)
 	}
+	s.AddReceivingMiddleware(h.cancelOnStop)
 	if c.RateLimit > 0 {
 		h.limit = newRateLimiter(c.RateLimit, time.Now)
 		s.AddReceivingMiddleware(h.limit.middleware)
@@ -134,6 +140,7 @@ func (h *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}()
 	select {
 	case err := <-served:
+		h.stopCalls()
 		h.closeSessions()
 		return fmt.Errorf("serve HTTP: %w", err)
 	case <-ctx.Done():
@@ -146,7 +153,8 @@ func (h *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // shutdown stops accepting, waits for POST and DELETE requests (tool calls)
-// to finish, then closes the sessions, which ends their event streams.
+// to finish, then closes the sessions, which ends their event streams. When
+// the shutdown timeout passes first, it cancels the calls still running.
 func (h *Server) shutdown(srv *http.Server) {
 	h.closing.Store(true)
 	start := time.Now()
@@ -164,13 +172,37 @@ func (h *Server) shutdown(srv *http.Server) {
 		}
 	}
 	left := h.inflight.Load()
-	h.closeSessions()
+	h.stopCalls()
+	closed := make(chan struct{})
+	go func() {
+		h.closeSessions()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(sessionCloseGrace):
+		h.log.Warn("sessions did not close in time", "grace", sessionCloseGrace)
+	}
 	if err := <-done; err != nil {
 		h.log.Warn("shutdown timed out: closing the remaining connections", "running", left, "err", err)
 		srv.Close()
 		return
 	}
 	h.log.Info("shut down", "took", time.Since(start).Round(time.Millisecond))
+}
+
+// sessionCloseGrace bounds closing the sessions after the calls were
+// cancelled: a handler that ignores cancellation must not hold the exit.
+const sessionCloseGrace = 5 * time.Second
+
+// cancelOnStop ties every handler's context to h.calls.
+func (h *Server) cancelOnStop(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(h.calls, cancel)()
+		return next(ctx, method, req)
+	}
 }
 
 func (h *Server) closeSessions() {

@@ -1,0 +1,135 @@
+package httpserver
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
+)
+
+// refused waits until the server stops accepting connections.
+func (e *env) refused(t *testing.T) {
+	t.Helper()
+	eventually(t, "the listener to close", func() bool {
+		c, err := net.DialTimeout("tcp", e.addr, time.Second)
+		if err != nil {
+			return true
+		}
+		c.Close()
+		return false
+	})
+}
+
+func TestGracefulShutdownLetsCallsFinish(t *testing.T) {
+	e := newEnv(t, envOpts{speed: 1000})
+	p := newProgressRecorder()
+	cs := e.mustConnect(aliceToken, p.options())
+	idle := e.mustConnect(bobToken, nil) // an idle session with its event stream open
+	out := startSlowCall(t, cs)
+	waitFirst(t, p)
+
+	e.cancel() // what SIGTERM does in main
+	e.refused(t)
+	select {
+	case err := <-e.served:
+		t.Fatalf("Serve returned %v before the running call finished", err)
+	default:
+	}
+	e.sim.Advance(time.Hour) // the task ends
+	res := <-out
+	if res.IsError || !strings.Contains(resultText(res), "OK") {
+		t.Fatalf("running call during shutdown: %s", resultText(res))
+	}
+	e.stop() // Serve returns nil
+	if e.sessions() != 0 {
+		t.Errorf("%d sessions left open", e.sessions())
+	}
+	_ = idle
+}
+
+func TestShutdownIsBounded(t *testing.T) {
+	e := newEnv(t, envOpts{speed: 1000, http: config.HTTPConfig{ShutdownTimeout: 300 * time.Millisecond}})
+	p := newProgressRecorder()
+	cs := e.mustConnect(aliceToken, p.options())
+	out := startSlowCall(t, cs)
+	waitFirst(t, p)
+	start := time.Now()
+	e.stop() // the task never ends; Serve still returns nil
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("shutdown took %v", took)
+	}
+	if res := <-out; !res.IsError {
+		t.Errorf("call cut by shutdown reported success: %s", resultText(res))
+	}
+	if !strings.Contains(e.logs.String(), "shutdown timed out") {
+		t.Error("forced close not logged")
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key.
+func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+func TestTLS(t *testing.T) {
+	certFile, keyFile, pool := selfSigned(t)
+	e := newEnv(t, envOpts{http: config.HTTPConfig{TLSCert: certFile, TLSKey: keyFile}, rootTLS: &tls.Config{RootCAs: pool}})
+	if !strings.HasPrefix(e.url, "https://") {
+		t.Fatal(e.url)
+	}
+	cs := e.mustConnect(aliceToken, nil)
+	if res, text := call(t, cs, "pve_version", map[string]any{}); res.IsError {
+		t.Fatalf("version over TLS: %s", text)
+	}
+	// Plain HTTP to the TLS port gets nowhere.
+	resp, err := http.Post("http://"+e.addr+Endpoint, "application/json", strings.NewReader(initializeBody))
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Fatal("plain HTTP served on the TLS port")
+		}
+	}
+	if _, err := New(e.srv.mcp, &config.HTTPConfig{TLSCert: certFile, TLSKey: certFile}, nil); err == nil {
+		t.Error("a certificate as key accepted")
+	}
+}
