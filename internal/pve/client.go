@@ -21,12 +21,22 @@ import (
 	"time"
 )
 
-// Options configures a Client.
+// Options configures a Client. Give either an API token (TokenID and
+// TokenSecret) or a user's password (Username and Password: ticket login).
 type Options struct {
-	BaseURL        string // "https://host:8006" (no /api2/json; the client appends it)
-	TokenID        string // USER@REALM!TOKENID
-	TokenSecret    string
-	InsecureTLS    bool
+	BaseURL     string // "https://host:8006" (no /api2/json; the client appends it)
+	TokenID     string // USER@REALM!TOKENID
+	TokenSecret string
+	// Username (USER@REALM) and Password log in with POST /access/ticket;
+	// the ticket is renewed before it expires and once after a 401.
+	Username, Password string
+	InsecureTLS        bool
+	// CAFile is a PEM file of CA certificates trusted for this client only
+	// (instead of the system roots), e.g. the cluster's pve-root-ca.pem.
+	CAFile string
+	// Fingerprint pins the server certificate by its SHA-256 fingerprint in
+	// Proxmox's colon-hex form; a matching self-signed certificate is accepted.
+	Fingerprint    string
 	RequestTimeout time.Duration // per HTTP request; 0 -> 30s
 	Logger         *slog.Logger  // may be nil; never log secrets
 	HTTPClient     *http.Client  // optional (tests)
@@ -52,8 +62,10 @@ var tokenIDRe = regexp.MustCompile(`^[^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][
 // Client talks to one Proxmox VE API endpoint. It is safe for concurrent use.
 type Client struct {
 	base       string // scheme://host[:port][/prefix]/api2/json
-	auth       string
-	secret     string
+	auth       string // token Authorization header; empty with tickets
+	secret     string // token secret or password, scrubbed from errors
+	tickets    *ticketAuth
+	now        func() time.Time
 	hc         *http.Client
 	timeout    time.Duration
 	retryBase  time.Duration
@@ -73,19 +85,10 @@ func New(o Options) (*Client, error) {
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return nil, errors.New("proxmox: base URL must not contain credentials, a query or a fragment")
 	}
-	// Error texts below never echo the token fields: a secret pasted into the
-	// wrong variable must not end up in a log.
-	if !tokenIDRe.MatchString(o.TokenID) {
-		return nil, errors.New("proxmox: API token ID must look like USER@REALM!TOKENNAME")
-	}
-	if o.TokenSecret == "" || strings.ContainsFunc(o.TokenSecret, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		return nil, errors.New("proxmox: API token secret must be non-empty, without spaces or control characters")
-	}
 	c := &Client{
 		base:       strings.TrimSuffix(strings.TrimSuffix(u.String(), "/"), apiPrefix) + apiPrefix,
-		auth:       "PVEAPIToken=" + o.TokenID + "=" + o.TokenSecret,
-		secret:     o.TokenSecret,
 		hc:         o.HTTPClient,
+		now:        time.Now,
 		timeout:    o.RequestTimeout,
 		retryBase:  o.RetryBase,
 		maxRetries: o.MaxRetries,
@@ -106,14 +109,51 @@ func New(o Options) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	if err := c.setAuth(o); err != nil {
+		return nil, err
+	}
+	tc, err := tlsConfig(o)
+	if err != nil {
+		return nil, err
+	}
 	if c.hc == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: o.InsecureTLS, MinVersion: tls.VersionTLS12} //nolint:gosec // opt-in
+		t.TLSClientConfig = tc
 		t.IdleConnTimeout = idleConnTimeout
 		t.MaxIdleConnsPerHost = 8
 		c.hc = &http.Client{Transport: t}
 	}
 	return c, nil
+}
+
+// setAuth checks the credentials. Error texts never echo them: a secret
+// pasted into the wrong variable must not end up in a log.
+func (c *Client) setAuth(o Options) error {
+	token := o.TokenID != "" || o.TokenSecret != ""
+	user := o.Username != "" || o.Password != ""
+	switch {
+	case token && user:
+		return errors.New("proxmox: give either an API token or a user name and password, not both")
+	case user:
+		if !userIDRe.MatchString(o.Username) {
+			return errors.New("proxmox: user name must look like USER@REALM, e.g. root@pam")
+		}
+		if o.Password == "" {
+			return errors.New("proxmox: password must not be empty")
+		}
+		c.secret = o.Password
+		c.tickets = newTicketAuth(o.Username, o.Password)
+		return nil
+	}
+	if !tokenIDRe.MatchString(o.TokenID) {
+		return errors.New("proxmox: API token ID must look like USER@REALM!TOKENNAME")
+	}
+	if o.TokenSecret == "" || strings.ContainsFunc(o.TokenSecret, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return errors.New("proxmox: API token secret must be non-empty, without spaces or control characters")
+	}
+	c.auth = "PVEAPIToken=" + o.TokenID + "=" + o.TokenSecret
+	c.secret = o.TokenSecret
+	return nil
 }
 
 // CloseIdleConnections closes idle keep-alive connections (tests, shutdown).
@@ -156,8 +196,19 @@ func (c *Client) do(ctx context.Context, method, path string, params url.Values,
 	if method == http.MethodGet {
 		attempts += c.maxRetries // only reads are safe to repeat
 	}
+	relogged := false
 	for n := 0; ; n++ {
-		total, retry, err := c.once(ctx, method, path, params, out)
+		total, retry, gen, err := c.once(ctx, method, path, params, out)
+		if err != nil && gen != 0 && !relogged && IsAuth(err) && ctx.Err() == nil {
+			// Proxmox checks the ticket (and CSRF token) before it runs
+			// anything, so after a 401 even a write is safe to send again,
+			// once, with a new ticket.
+			relogged = true
+			c.tickets.invalidate(gen)
+			c.log.DebugContext(ctx, "proxmox ticket refused; logging in again", "method", method, "path", path)
+			n--
+			continue
+		}
 		if err == nil || !retry || n+1 >= attempts {
 			return total, err
 		}
@@ -175,8 +226,22 @@ func (c *Client) do(ctx context.Context, method, path string, params url.Values,
 }
 
 // once performs one HTTP exchange. retry reports whether a failure is
-// transient (network error, gateway or cluster-proxy status).
-func (c *Client) once(parent context.Context, method, path string, params url.Values, out any) (total int, retry bool, err error) {
+// transient (network error, gateway or cluster-proxy status); gen is the
+// ticket generation sent (0 with a token).
+func (c *Client) once(parent context.Context, method, path string, params url.Values, out any) (total int, retry bool, gen uint64, err error) {
+	var creds ticketCreds
+	if c.tickets != nil {
+		if creds, err = c.creds(parent); err != nil {
+			// Nothing was sent; a GET may try again after a network error.
+			return 0, method == http.MethodGet && !errors.Is(err, ErrTFARequired) && !IsAuth(err) && parent.Err() == nil, 0, err
+		}
+		gen = creds.gen
+	}
+	total, retry, err = c.exchange(parent, method, path, params, out, creds)
+	return total, retry, gen, err
+}
+
+func (c *Client) exchange(parent context.Context, method, path string, params url.Values, out any, creds ticketCreds) (total int, retry bool, err error) {
 	ctx, cancel := context.WithTimeout(parent, c.timeout)
 	defer cancel()
 
@@ -193,7 +258,14 @@ func (c *Client) once(parent context.Context, method, path string, params url.Va
 	if err != nil {
 		return 0, false, fmt.Errorf("proxmox: %s %s: build request: %w", method, path, c.scrub(err))
 	}
-	req.Header.Set("Authorization", c.auth)
+	if creds.ticket != "" {
+		req.Header.Set("Cookie", cookie(creds.ticket))
+		if method != http.MethodGet {
+			req.Header.Set("CSRFPreventionToken", creds.csrf)
+		}
+	} else {
+		req.Header.Set("Authorization", c.auth)
+	}
 	req.Header.Set("Accept", "application/json")
 	if form {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -216,6 +288,9 @@ func (c *Client) once(parent context.Context, method, path string, params url.Va
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := newAPIError(method, path, resp, raw, c.scrubString)
+		if c.tickets != nil && e.Status == http.StatusUnauthorized {
+			e.Hint = "check the user name and password"
+		}
 		switch resp.StatusCode {
 		case 502, 503, 504, 595, 596:
 			return 0, true, e
@@ -243,9 +318,10 @@ func backoff(base time.Duration, n int) time.Duration {
 func permanentTransportError(err error) bool {
 	var (
 		verr *tls.CertificateVerificationError
+		ferr *FingerprintMismatchError
 		dns  *net.DNSError
 	)
-	return errors.As(err, &verr) || (errors.As(err, &dns) && dns.IsNotFound)
+	return errors.As(err, &verr) || errors.As(err, &ferr) || (errors.As(err, &dns) && dns.IsNotFound)
 }
 
 // decodeEnvelope unwraps {"data": ..., "total": n} into out.
@@ -295,15 +371,32 @@ func (c *Client) transportError(parent, ctx context.Context, method, path string
 	return fmt.Errorf("proxmox: %s %s: %w", method, path, c.scrub(err))
 }
 
-// scrub guarantees the token secret never appears in an error text, however
-// a lower layer formats it.
+// scrub guarantees no credential (token secret, password, ticket, CSRF
+// token) appears in an error text, however a lower layer formats it.
 func (c *Client) scrub(err error) error {
-	if err == nil || !strings.Contains(err.Error(), c.secret) {
-		return err
+	if err == nil {
+		return nil
 	}
-	return errors.New(c.scrubString(err.Error()))
+	if s := err.Error(); c.scrubString(s) != s {
+		return errors.New(c.scrubString(s))
+	}
+	return err
 }
 
 func (c *Client) scrubString(s string) string {
-	return strings.ReplaceAll(s, c.secret, "[redacted]")
+	secrets := []string{c.secret}
+	if c.tickets != nil {
+		secrets = c.tickets.secrets()
+	}
+	for _, sec := range secrets {
+		if sec == "" {
+			continue
+		}
+		s = strings.ReplaceAll(s, sec, "[redacted]")
+		// Escaped forms too: a cookie or form echoed back.
+		if q := url.QueryEscape(sec); q != sec {
+			s = strings.ReplaceAll(s, q, "[redacted]")
+		}
+	}
+	return s
 }

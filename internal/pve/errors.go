@@ -19,6 +19,8 @@ type APIError struct {
 	Reason       string            // reason phrase from the status line
 	Message      string            // JSON "message" (trimmed), may be empty
 	Errors       map[string]string // JSON "errors" (400)
+	// Hint is what to check after a 401; empty means the API token.
+	Hint string
 }
 
 func (e *APIError) Error() string {
@@ -31,7 +33,11 @@ func (e *APIError) Error() string {
 			text = "authentication failed (" + text + ")"
 		}
 		b.WriteString(text)
-		b.WriteString(": check the API token ID and secret")
+		hint := e.Hint
+		if hint == "" {
+			hint = "check the API token ID and secret"
+		}
+		b.WriteString(": " + hint)
 	case e.Status == http.StatusForbidden:
 		b.WriteString(text)
 		b.WriteString(" (missing privilege; a token with privilege separation needs its own ACL entry, not only its user's)")
