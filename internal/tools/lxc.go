@@ -100,7 +100,7 @@ func lxcCreate(d *Deps) Tool {
 			if err := c.mergeExtra("POST", "/nodes/{node}/lxc", map[string]string{"node": string(in.Node)}, form, in.Extra, "node", "vmid", "password"); err != nil {
 				return taskOut{}, err
 			}
-			out := taskOut{Action: "lxc_create", Node: string(in.Node), VMID: int(in.VMID)}
+			out := taskOut{Action: "create", Node: string(in.Node), VMID: int(in.VMID)}
 			what := fmt.Sprintf("create CT %d on %s", in.VMID, in.Node)
 			var upid string
 			if err := c.PVE.Post(ctx, pve.Path("nodes", string(in.Node), "lxc"), form, &upid); err != nil {
@@ -154,7 +154,7 @@ func lxcClone(d *Deps) Tool {
 			if in.Storage != "" {
 				form.Set("storage", in.Storage)
 			}
-			out := taskOut{Action: "lxc_clone", Node: string(in.Node), From: int(in.VMID), To: int(in.NewID), Target: string(in.Target)}
+			out := taskOut{Action: "clone", Node: string(in.Node), From: int(in.VMID), To: int(in.NewID), Target: string(in.Target)}
 			what := fmt.Sprintf("clone CT %d on %s to %d", in.VMID, in.Node, in.NewID)
 			var upid string
 			if err := c.PVE.Post(ctx, lxcKind.path(in.Node, in.VMID, "clone"), form, &upid); err != nil {

@@ -70,7 +70,7 @@ func networkTools(d *Deps) []Tool {
 				}
 				return ifaceOut{Action: "create_bridge", Node: string(in.Node), Iface: in.Iface, Result: okResult(raw)}, nil
 			}),
-		define(d, spec{name: "pve_apply_network", title: "Apply network changes", toolset: "network", effect: Destructive,
+		define(d, spec{name: "pve_apply_network", title: "Apply network changes", toolset: "network", effect: Destructive, idempotent: true,
 			desc: "Apply a node's pending network changes; a mistake can cut it off. Needs confirm: true."},
 			func(ctx context.Context, c *call, in applyArgs) (taskOut, error) {
 				if err := c.Guard.Node("node", in.Node); err != nil {

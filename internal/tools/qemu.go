@@ -101,7 +101,7 @@ func readGuest(d *Deps, k guestKind, name, title, sub, desc string) Tool {
 func power(d *Deps, k guestKind, op, title, desc string, destructive bool, warn string) Tool {
 	sp := spec{name: "pve_" + k.tool + "_" + op, title: title, desc: desc, toolset: k.set, effect: Mutating}
 	run := func(ctx context.Context, c *call, node NodeName, vmid VMID) (taskOut, error) {
-		out := taskOut{Action: k.tool + "_" + op, Node: string(node), VMID: int(vmid)}
+		out := taskOut{Action: op, Node: string(node), VMID: int(vmid)}
 		what := fmt.Sprintf("%s %s %d on %s", op, k.noun, vmid, node)
 		var upid string
 		if err := c.PVE.Post(ctx, k.path(node, vmid, "status", op), nil, &upid); err != nil {
@@ -143,7 +143,7 @@ func deleteGuest(d *Deps, k guestKind, name, title, desc string) Tool {
 			if k.api == "qemu" {
 				q.Set("destroy-unreferenced-disks", "1")
 			}
-			out := taskOut{Action: k.tool + "_delete", Node: string(in.Node), VMID: int(in.VMID)}
+			out := taskOut{Action: "delete", Node: string(in.Node), VMID: int(in.VMID)}
 			what := fmt.Sprintf("delete %s %d on %s", k.noun, in.VMID, in.Node)
 			var upid string
 			if err := c.PVE.Delete(ctx, k.path(in.Node, in.VMID), q, &upid); err != nil {

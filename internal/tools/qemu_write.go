@@ -113,7 +113,7 @@ func vmCreate(d *Deps) Tool {
 			if err := c.mergeExtra("POST", "/nodes/{node}/qemu", map[string]string{"node": string(in.Node)}, form, in.Extra, "node", "vmid"); err != nil {
 				return taskOut{}, err
 			}
-			out := taskOut{Action: "vm_create", Node: string(in.Node), VMID: int(in.VMID)}
+			out := taskOut{Action: "create", Node: string(in.Node), VMID: int(in.VMID)}
 			what := fmt.Sprintf("create VM %d on %s", in.VMID, in.Node)
 			var upid string
 			if err := c.PVE.Post(ctx, pve.Path("nodes", string(in.Node), "qemu"), form, &upid); err != nil {
@@ -164,7 +164,7 @@ func vmClone(d *Deps) Tool {
 			if in.Storage != "" {
 				form.Set("storage", in.Storage)
 			}
-			out := taskOut{Action: "vm_clone", Node: string(in.Node), From: int(in.VMID), To: int(in.NewID), Target: string(in.Target)}
+			out := taskOut{Action: "clone", Node: string(in.Node), From: int(in.VMID), To: int(in.NewID), Target: string(in.Target)}
 			what := fmt.Sprintf("clone VM %d on %s to %d", in.VMID, in.Node, in.NewID)
 			var upid string
 			if err := c.PVE.Post(ctx, qemuKind.path(in.Node, in.VMID, "clone"), form, &upid); err != nil {
@@ -188,7 +188,7 @@ func vmMigrate(d *Deps) Tool {
 				return taskOut{}, fmt.Errorf("invalid argument \"target\": VM %d is already on %s; name another node", in.VMID, in.Node)
 			}
 			form := url.Values{"target": {string(in.Target)}, "online": {pve.Bool(in.Online)}, "with-local-disks": {pve.Bool(in.WithLocalDisks)}}
-			out := taskOut{Action: "vm_migrate", Node: string(in.Node), VMID: int(in.VMID), Target: string(in.Target)}
+			out := taskOut{Action: "migrate", Node: string(in.Node), VMID: int(in.VMID), Target: string(in.Target)}
 			what := fmt.Sprintf("migrate VM %d from %s to %s", in.VMID, in.Node, in.Target)
 			var upid string
 			if err := c.PVE.Post(ctx, qemuKind.path(in.Node, in.VMID, "migrate"), form, &upid); err != nil {
@@ -236,7 +236,7 @@ func vmSetConfig(d *Deps) Tool {
 			if err := c.PVE.Put(ctx, qemuKind.path(in.Node, in.VMID, "config"), form, &raw); err != nil {
 				return syncOut{}, fmt.Errorf("%s: %w", what, err)
 			}
-			return syncOut{Action: "vm_set_config", Node: string(in.Node), VMID: int(in.VMID), Result: okResult(raw)}, nil
+			return syncOut{Action: "set_config", Node: string(in.Node), VMID: int(in.VMID), Result: okResult(raw)}, nil
 		})
 }
 

@@ -76,7 +76,7 @@ func storageTools(d *Deps) []Tool {
 					form.Set("checksum", in.Checksum)
 					form.Set("checksum-algorithm", in.ChecksumAlgorithm)
 				}
-				out := taskOut{Action: "download_iso", Node: string(in.Node), Storage: in.Storage, Filename: in.Filename}
+				out := taskOut{Action: "download", Node: string(in.Node), Storage: in.Storage, Filename: in.Filename}
 				what := fmt.Sprintf("download %s to %s on %s", in.Filename, in.Storage, in.Node)
 				var upid string
 				if err := c.PVE.Post(ctx, pve.Path("nodes", string(in.Node), "storage", in.Storage, "download-url"), form, &upid); err != nil {

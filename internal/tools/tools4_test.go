@@ -29,7 +29,7 @@ func TestContainerSnapshotNetworkBackupRefusals(t *testing.T) {
 	e.refused(t, "pve_restore", map[string]any{"node": "pve1", "vmid": 100, "type": "qemu", "archive": "local:backup/x.vma.zst", "confirmVmid": 100}, "confirm: true")
 	e.refused(t, "pve_restore", map[string]any{"node": "pve1", "vmid": 100, "type": "qemu", "archive": "local:backup/x.vma.zst", "confirm": true, "confirmVmid": 101}, "101")
 	e.refused(t, "pve_storage_content", map[string]any{"node": "pve1", "storage": "../x"}, "storage")
-	e.refused(t, "pve_schedule_backup", map[string]any{"schedule": "daily", "storage": "local"}, "all")
+	e.refused(t, "pve_schedule_backup", map[string]any{"schedule": "daily", "storage": "local"}, "vmids")
 	if w := e.fake.log(); len(w) != 0 {
 		t.Fatalf("requests sent: %v", w)
 	}
@@ -40,7 +40,7 @@ func TestScheduleBackupAllowlist(t *testing.T) {
 	e.refused(t, "pve_schedule_backup", map[string]any{"schedule": "daily", "storage": "local", "all": true}, "PVE_VMID_ALLOWLIST")
 	e.refused(t, "pve_schedule_backup", map[string]any{"schedule": "daily", "storage": "local", "vmids": []int{100, 300}}, "300")
 	got := e.ok(t, "pve_schedule_backup", map[string]any{"schedule": "sun 01:00", "storage": "local", "vmids": []int{100, 101}})
-	if got != `{"action":"schedule_backup","schedule":"sun 01:00","result":"upid"}` && !strings.Contains(got, `"action":"schedule_backup"`) {
+	if got != `{"action":"schedule_backup","schedule":"sun 01:00","result":"created"}` {
 		t.Errorf("result %s", got)
 	}
 	f := form(e.fake.writes()[0])

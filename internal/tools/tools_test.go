@@ -147,7 +147,7 @@ func TestTaskStartingWrite(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	var out taskOut
 	decode(t, e.ok(t, "pve_vm_start", map[string]any{"node": "pve1", "vmid": 100}), &out)
-	if out.Action != "vm_start" || out.VMID != 100 || out.UPID != testUPID || out.ExitStatus != "OK" {
+	if out.Action != "start" || out.VMID != 100 || out.UPID != testUPID || out.ExitStatus != "OK" {
 		t.Fatalf("start: %+v", out)
 	}
 	w := e.fake.writes()
@@ -275,7 +275,7 @@ func TestCloneAndMigrateParameters(t *testing.T) {
 func TestSetConfig(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	got := e.ok(t, "pve_vm_set_config", map[string]any{"node": "pve1", "vmid": 100, "cores": 4, "description": "db"})
-	if got != `{"action":"vm_set_config","node":"pve1","vmid":100,"result":"ok"}` {
+	if got != `{"action":"set_config","node":"pve1","vmid":100,"result":"ok"}` {
 		t.Errorf("set config result %s", got)
 	}
 	w := e.fake.writes()
