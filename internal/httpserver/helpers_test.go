@@ -83,10 +83,11 @@ type envOpts struct {
 	noTokens bool              // serve without authentication
 	speed    float64           // simulator task speed; default 0.001 (tasks finish in ms)
 	rootTLS  *tls.Config       // client TLS config when http.TLSCert is set
+	quietLog bool              // log at warn and above only (benchmarks)
 }
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	sim     *pvesim.Sim
 	rec     *pveRecorder
 	srv     *Server
@@ -100,7 +101,7 @@ type env struct {
 	stopped bool
 }
 
-func newEnv(t *testing.T, o envOpts) *env {
+func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	speed := o.speed
 	if speed == 0 {
@@ -122,7 +123,11 @@ func newEnv(t *testing.T, o envOpts) *env {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	level := slog.LevelDebug
+	if o.quietLog {
+		level = slog.LevelWarn
+	}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level}))
 	pc, err := pve.New(pve.Options{BaseURL: cfg.Host.String(), TokenID: id, TokenSecret: secret, RequestTimeout: 30 * time.Second, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +154,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	scheme := "http"
-	tr := &http.Transport{}
+	tr := &http.Transport{MaxIdleConnsPerHost: 256}
 	if hc.TLSCert != "" {
 		scheme = "https"
 		tr.TLSClientConfig = o.rootTLS
@@ -249,7 +254,7 @@ func (e *env) mustConnect(token string, opts *mcp.ClientOptions) *mcp.ClientSess
 }
 
 // call runs a tool and returns its result and text.
-func call(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) (*mcp.CallToolResult, string) {
+func call(t testing.TB, cs *mcp.ClientSession, name string, args map[string]any) (*mcp.CallToolResult, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -327,7 +332,7 @@ func withSession(token, sid string) http.Header {
 const listToolsBody = `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`
 
 // eventually polls cond until it holds or a generous bound passes.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
