@@ -79,6 +79,28 @@ func TestAllowlistsAndInjectionChangeNothing(t *testing.T) {
 		{"pve_storage_content", m("node", "pve1", "storage", "local/../../x"), `"storage"`},
 		{"pve_snapshot_delete", m("node", "pve1", "vmid", 100, "type", "qemu", "snapname", "../x", "confirm", true, "confirmName", "../x"), `"snapname"`},
 		{"pve_task_log", m("upid", "UPID:pve1/../../x"), `"upid"`},
+		{"pve_vm_reset", m("node", "pve1", "vmid", 100), "confirm: true"},
+		{"pve_lxc_stop", m("node", "pve1", "vmid", 200), "confirm: true"},
+		{"pve_snapshot_delete", m("node", "pve1", "vmid", 100, "type", "qemu", "snapname", "before-upgrade", "confirmName", "before-upgrade"), "confirm: true"},
+		{"pve_snapshot_rollback", m("node", "pve1", "vmid", 100, "type", "qemu", "snapname", "before-upgrade", "confirmName", "before-upgrade"), "confirm: true"},
+		{"pve_task_stop", m("upid", "UPID:pve1:0001A2B3:0012D687:6650F00D:qmstart:100:root@pam!mcp:"), "confirm: true"},
+		{"pve_vm_set_config", m("node", "pve1", "vmid", 100, "extra", m("delete", "scsi0")), "confirm: true"},
+		{"pve_restore", m("node", "pve1", "vmid", 100, "type", "qemu", "archive", "local:backup/x.vma.zst", "confirm", true, "confirmVmid", 101), "confirmVmid"},
+		{"pve_lxc_start", m("node", "pve1", "vmid", 201), "PVE_VMID_ALLOWLIST"},
+		{"pve_lxc_clone", m("node", "pve1", "vmid", 200, "newid", 300), "newid"},
+		{"pve_lxc_create", m("node", "pve3", "vmid", 150, "ostemplate", "local:vztmpl/x.tar.zst", "rootfs", m("storage", "local-lvm", "sizeGb", 1)), "PVE_NODE_ALLOWLIST"},
+		{"pve_snapshot_create", m("node", "pve2", "vmid", 102, "type", "qemu", "snapname", "x1"), "PVE_VMID_ALLOWLIST"},
+		{"pve_list_snapshots", m("node", "pve2", "vmid", 102, "type", "qemu"), "PVE_VMID_ALLOWLIST"},
+		{"pve_backup_now", m("node", "pve2", "vmid", 102, "storage", "local"), "PVE_VMID_ALLOWLIST"},
+		{"pve_backup_now", m("node", "pve3", "vmid", 100, "storage", "local"), "PVE_NODE_ALLOWLIST"},
+		{"pve_restore", m("node", "pve1", "vmid", 300, "type", "qemu", "archive", "local:backup/x.vma.zst", "confirm", true, "confirmVmid", 300), "PVE_VMID_ALLOWLIST"},
+		{"pve_list_storage", m("node", "pve3"), "PVE_NODE_ALLOWLIST"},
+		{"pve_download_iso", m("node", "pve3", "storage", "local", "url", "https://93.184.216.34/x.iso", "filename", "x.iso"), "PVE_NODE_ALLOWLIST"},
+		{"pve_download_iso", m("node", "pve1", "storage", "local", "url", "file:///etc/shadow", "filename", "x.iso"), "url"},
+		{"pve_create_bridge", m("node", "pve3", "iface", "vmbr5"), "PVE_NODE_ALLOWLIST"},
+		{"pve_apply_network", m("node", "pve3", "confirm", true), "PVE_NODE_ALLOWLIST"},
+		{"pve_list_network", m("node", "pve3"), "PVE_NODE_ALLOWLIST"},
+		{"pve_list_backups", m("node", "pve3", "storage", "local"), "PVE_NODE_ALLOWLIST"},
 	} {
 		c.fails(call.tool, call.args, call.want)
 	}
@@ -125,5 +147,23 @@ func TestEveryToolExercised(t *testing.T) {
 		if !strings.Contains(src.String(), `"`+name+`"`) {
 			t.Errorf("no end-to-end test calls %s", name)
 		}
+	}
+}
+
+// TestDemoFromAFreshClone runs the README's first command as a client would:
+// no cluster, no environment.
+func TestDemoFromAFreshClone(t *testing.T) {
+	c := start(t, map[string]string{}, clientOpts{args: []string{"demo"}})
+	if n := len(c.toolNames()); n != 46 {
+		t.Errorf("demo lists %d tools, want 46", n)
+	}
+	var vms []resource
+	c.ok("pve_list_vms", nil, &vms)
+	if len(vms) == 0 {
+		t.Fatal("the demo cluster has no VMs")
+	}
+	c.task("pve_vm_start", m("node", "pve1", "vmid", 101))
+	if s := c.status("vm", "pve1", 101); s != "running" {
+		t.Errorf("after start: %s", s)
 	}
 }
