@@ -1,0 +1,139 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const (
+	testTokenSecret = "0f4b7f9e-1111-2222-3333-444455556666"
+	testPassword    = " pass word, with; spaces "
+)
+
+// A self-signed certificate (httptest's), enough to parse.
+const testCertPEM = `-----BEGIN CERTIFICATE-----
+MIIBhTCCASugAwIBAgIQIRi6zePL6mKjOipn+dNuaTAKBggqhkjOPQQDAjASMRAw
+DgYDVQQKEwdBY21lIENvMB4XDTE3MTAyMDE5NDMwNloXDTE4MTAyMDE5NDMwNlow
+EjEQMA4GA1UEChMHQWNtZSBDbzBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABD0d
+7VNhbWvZLWPuj/RtHFjvtJBEwOkhbN/BnnE8rnZR8+sbwnc/KhCk3FhnpHZnQz7B
+5aETbbIgmuvewdjvSBSjYzBhMA4GA1UdDwEB/wQEAwICpDATBgNVHSUEDDAKBggr
+BgEFBQcDATAPBgNVHRMBAf8EBTADAQH/MCkGA1UdEQQiMCCCDmxvY2FsaG9zdDo1
+NDUzgg4xMjcuMC4wLjE6NTQ1MzAKBggqhkjOPQQDAgNIADBFAiEA2zpJEPQyz6/l
+Wf86aX6PepsntZv2GYlA5UpabfT2EZICICpJ5h/iI+i341gBmLiAFQOyTDT+/wQc
+6MF9+Yw1Yy0t
+-----END CERTIFICATE-----
+`
+
+func TestLoadAuth(t *testing.T) {
+	secretFile := writeFile(t, testTokenSecret+"\n", 0o600)
+	passFile := writeFile(t, testPassword+"\r\n", 0o400)
+	ca := writeFile(t, testCertPEM, 0o644)
+	fp := strings.Repeat("ab:", 31) + "CD"
+	cases := []struct {
+		name string
+		env  map[string]string
+		want Auth
+	}{
+		{"token", map[string]string{"PROXMOX_TOKEN_ID": "mcp@pve!mcp", "PROXMOX_TOKEN_SECRET": testTokenSecret},
+			Auth{TokenID: "mcp@pve!mcp", TokenSecret: testTokenSecret}},
+		{"token secret file", map[string]string{"PROXMOX_TOKEN_ID": "mcp@pve!mcp", "PROXMOX_TOKEN_SECRET_FILE": secretFile},
+			Auth{TokenID: "mcp@pve!mcp", TokenSecret: testTokenSecret}},
+		{"password", map[string]string{"PROXMOX_USERNAME": "root@pam", "PROXMOX_PASSWORD": testPassword + "\n"},
+			Auth{Username: "root@pam", Password: testPassword}},
+		{"password file", map[string]string{"PROXMOX_USERNAME": "ops@pve", "PROXMOX_PASSWORD_FILE": passFile},
+			Auth{Username: "ops@pve", Password: testPassword}},
+		{"tls", map[string]string{"PROXMOX_USERNAME": "ops@pve", "PROXMOX_PASSWORD": "x", "PROXMOX_CA_FILE": ca,
+			"PROXMOX_TLS_FINGERPRINT": " " + fp + " ", "PROXMOX_INSECURE_TLS": "false"},
+			Auth{Username: "ops@pve", Password: "x", CAFile: ca, Fingerprint: strings.ToUpper(fp)}},
+		{"openssl output", map[string]string{"PROXMOX_USERNAME": "ops@pve", "PROXMOX_PASSWORD": "x", "PROXMOX_TLS_FINGERPRINT": "sha256 Fingerprint=" + fp},
+			Auth{Username: "ops@pve", Password: "x", Fingerprint: strings.ToUpper(fp)}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a, problems := LoadAuth(env(tc.env))
+			if len(problems) > 0 {
+				t.Fatalf("problems: %v", problems)
+			}
+			if diff := cmp.Diff(tc.want, *a); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadAuthProblems(t *testing.T) {
+	open := writeFile(t, testTokenSecret+"\n", 0o644)
+	groupPass := writeFile(t, testPassword, 0o640)
+	empty := writeFile(t, "\n", 0o600)
+	twoLines := writeFile(t, testPassword+"\nsecond\n", 0o600)
+	spaced := writeFile(t, "abc def\n", 0o600)
+	notPEM := writeFile(t, "hello\n", 0o644)
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing")
+	cases := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"nothing", map[string]string{}, []string{"PROXMOX_TOKEN_ID: required", "PROXMOX_TOKEN_SECRET: required", "PROXMOX_USERNAME"}},
+		{"both kinds", map[string]string{"PROXMOX_TOKEN_ID": "a@pve!b", "PROXMOX_USERNAME": "root@pam"}, []string{"not both"}},
+		{"secret and file", map[string]string{"PROXMOX_TOKEN_ID": "a@pve!b", "PROXMOX_TOKEN_SECRET": testTokenSecret, "PROXMOX_TOKEN_SECRET_FILE": empty}, []string{"not both"}},
+		{"password and file", map[string]string{"PROXMOX_USERNAME": "root@pam", "PROXMOX_PASSWORD": testPassword, "PROXMOX_PASSWORD_FILE": empty}, []string{"not both"}},
+		{"open secret file", map[string]string{"PROXMOX_TOKEN_ID": "a@pve!b", "PROXMOX_TOKEN_SECRET_FILE": open}, []string{"chmod 600 " + open, "mode 0644"}},
+		{"group password file", map[string]string{"PROXMOX_USERNAME": "root@pam", "PROXMOX_PASSWORD_FILE": groupPass}, []string{"chmod 600 " + groupPass}},
+		{"missing file", map[string]string{"PROXMOX_USERNAME": "root@pam", "PROXMOX_PASSWORD_FILE": missing}, []string{"PROXMOX_PASSWORD_FILE:", "no such file"}},
+		{"directory", map[string]string{"PROXMOX_USERNAME": "root@pam", "PROXMOX_PASSWORD_FILE": dir}, []string{"not a regular file"}},
+		{"empty file", map[string]string{"PROXMOX_TOKEN_ID": "a@pve!b", "PROXMOX_TOKEN_SECRET_FILE": empty}, []string{"is empty"}},
+		{"two lines", map[string]string{"PROXMOX_USERNAME": "root@pam", "PROXMOX_PASSWORD_FILE": twoLines}, []string{"more than one line"}},
+		{"spaced secret", map[string]string{"PROXMOX_TOKEN_ID": "a@pve!b", "PROXMOX_TOKEN_SECRET_FILE": spaced}, []string{"only the token secret"}},
+		{"user without password", map[string]string{"PROXMOX_USERNAME": "root@pam"}, []string{"PROXMOX_PASSWORD: required"}},
+		{"password without user", map[string]string{"PROXMOX_PASSWORD": testPassword}, []string{"PROXMOX_USERNAME: required"}},
+		{"token as user", map[string]string{"PROXMOX_USERNAME": "root@pam!mcp", "PROXMOX_PASSWORD": testPassword}, []string{"PROXMOX_TOKEN_ID"}},
+		{"no realm", map[string]string{"PROXMOX_USERNAME": "root", "PROXMOX_PASSWORD": testPassword}, []string{`"root" is not a user id`}},
+		{"control chars", map[string]string{"PROXMOX_USERNAME": "root@pam", "PROXMOX_PASSWORD": "a\x00b"}, []string{"control characters"}},
+		{"CA not PEM", map[string]string{"PROXMOX_USERNAME": "root@pam", "PROXMOX_PASSWORD": "x", "PROXMOX_CA_FILE": notPEM}, []string{"holds no PEM certificate"}},
+		{"CA missing", map[string]string{"PROXMOX_USERNAME": "root@pam", "PROXMOX_PASSWORD": "x", "PROXMOX_CA_FILE": missing}, []string{"PROXMOX_CA_FILE:"}},
+		{"short fingerprint", map[string]string{"PROXMOX_USERNAME": "root@pam", "PROXMOX_PASSWORD": "x", "PROXMOX_TLS_FINGERPRINT": "AB:CD"}, []string{`"AB:CD" is not a SHA-256 fingerprint`}},
+		{"sha1 fingerprint", map[string]string{"PROXMOX_USERNAME": "root@pam", "PROXMOX_PASSWORD": "x", "PROXMOX_TLS_FINGERPRINT": strings.Repeat("AB:", 19) + "CD"}, []string{"not a SHA-256 fingerprint"}},
+		{"insecure and pin", map[string]string{"PROXMOX_USERNAME": "root@pam", "PROXMOX_PASSWORD": "x", "PROXMOX_INSECURE_TLS": "1",
+			"PROXMOX_TLS_FINGERPRINT": strings.Repeat("AB:", 31) + "CD"}, []string{"PROXMOX_INSECURE_TLS"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if runtime.GOOS == "windows" && strings.Contains(tc.name, "file") {
+				t.Skip("no Unix permissions")
+			}
+			_, problems := LoadAuth(env(tc.env))
+			text := strings.Join(problems, "\n")
+			for _, w := range tc.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("missing %q in:\n%s", w, text)
+				}
+			}
+			if strings.Contains(text, testTokenSecret) || strings.Contains(text, testPassword) || strings.Contains(text, "a\x00b") {
+				t.Errorf("a secret leaked into:\n%s", text)
+			}
+		})
+	}
+}
+
+func TestAuthHidesSecrets(t *testing.T) {
+	for _, a := range []Auth{
+		{TokenID: "mcp@pve!mcp", TokenSecret: testTokenSecret},
+		{Username: "root@pam", Password: testPassword},
+	} {
+		var logged strings.Builder
+		slog.New(slog.NewTextHandler(&logged, nil)).Info("auth", "auth", a)
+		for _, s := range []string{fmt.Sprint(a), fmt.Sprintf("%+v", a), fmt.Sprintf("%#v", a), fmt.Sprintf("%v", &a), logged.String()} {
+			if strings.Contains(s, testTokenSecret) || strings.Contains(s, testPassword) {
+				t.Errorf("secret shown: %s", s)
+			}
+		}
+	}
+}
