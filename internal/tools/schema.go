@@ -299,7 +299,7 @@ func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 // advertised is the input schema as clients see it: patterns, lengths and
 // closed-object markers cost many tokens and help a model little, so they are
 // checked here (with errors that say what is accepted) but not sent.
-func advertised(s *jsonschema.Schema) *jsonschema.Schema {
+func advertised(s *jsonschema.Schema) any {
 	c := s.CloneSchemas()
 	var strip func(*jsonschema.Schema)
 	strip = func(p *jsonschema.Schema) {
@@ -317,5 +317,9 @@ func advertised(s *jsonschema.Schema) *jsonschema.Schema {
 		strip(p.Items)
 	}
 	strip(c)
-	return c
+	if len(c.Properties) > 0 {
+		return c
+	}
+	// Some clients want "properties" on every object schema, even an empty one.
+	return map[string]any{"type": "object", "properties": map[string]any{}}
 }
