@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -247,7 +248,13 @@ func (p *parser) tokenFile(key, fileKey, path string) []HTTPToken {
 		p.fail("%s: %v", key, err)
 		return nil
 	}
-	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+	// systemd's credentials (LoadCredential=) are private to the service but
+	// may show group bits: the mask of the ACL that grants the service user.
+	mask := os.FileMode(0o077)
+	if p.inCredentialsDir(path) {
+		mask = 0o007
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&mask != 0 {
 		p.fail("%s: %s is accessible to group or others (mode %04o); run chmod 600 on it", key, path, fi.Mode().Perm())
 		return nil
 	}
@@ -296,6 +303,16 @@ func (p *parser) tokenFile(key, fileKey, path string) []HTTPToken {
 		p.fail("%s: %s holds no token", key, fileKey)
 	}
 	return out
+}
+
+// inCredentialsDir tells whether path lies in systemd's $CREDENTIALS_DIRECTORY.
+func (p *parser) inCredentialsDir(path string) bool {
+	dir, ok := p.get("CREDENTIALS_DIRECTORY")
+	if !ok {
+		return false
+	}
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && filepath.IsAbs(dir) && filepath.IsAbs(path) && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func validTokenName(s string) bool {

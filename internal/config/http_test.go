@@ -246,3 +246,22 @@ func TestNormalizeOrigin(t *testing.T) {
 		}
 	}
 }
+
+func TestHTTPTokenFileInCredentialsDirectory(t *testing.T) {
+	// systemd grants the service user read access by an ACL, whose mask shows as group bits.
+	p := writeFile(t, "alice "+goodToken+"\n", 0o640)
+	m := map[string]string{"PVE_MCP_TRANSPORT": "http", "PVE_MCP_HTTP_TOKEN_FILE": p, "CREDENTIALS_DIRECTORY": filepath.Dir(p)}
+	if c, err := LoadHTTP(env(m), nil); err != nil || len(c.Tokens) != 1 {
+		t.Fatalf("credential file: %v", err)
+	}
+	m["CREDENTIALS_DIRECTORY"] = filepath.Join(filepath.Dir(p), "sub")
+	if _, err := LoadHTTP(env(m), nil); err == nil {
+		t.Fatal("a group-readable file outside the credentials directory accepted")
+	}
+	// Others are never allowed.
+	p = writeFile(t, "alice "+goodToken+"\n", 0o604)
+	m = map[string]string{"PVE_MCP_TRANSPORT": "http", "PVE_MCP_HTTP_TOKEN_FILE": p, "CREDENTIALS_DIRECTORY": filepath.Dir(p)}
+	if _, err := LoadHTTP(env(m), nil); err == nil {
+		t.Fatal("a world-readable credential accepted")
+	}
+}
