@@ -274,12 +274,12 @@ func (c *Client) exchange(parent context.Context, method, path string, params ur
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return 0, ctx.Err() == nil && !permanentTransportError(err), c.transportError(parent, ctx, method, path, err)
+		return 0, ctx.Err() == nil && !permanentTransportError(err), unsure(method, err, c.transportError(parent, ctx, method, path, err))
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 	if err != nil {
-		return 0, ctx.Err() == nil, c.transportError(parent, ctx, method, path, err)
+		return 0, ctx.Err() == nil, unsure(method, err, c.transportError(parent, ctx, method, path, err))
 	}
 	c.log.DebugContext(ctx, "proxmox request", "method", method, "path", path,
 		"status", resp.StatusCode, "duration", time.Since(start))
@@ -299,10 +299,24 @@ func (c *Client) exchange(parent context.Context, method, path string, params ur
 	}
 	total, err = decodeEnvelope(raw, out)
 	if err != nil {
-		return 0, false, fmt.Errorf("proxmox: %s %s: %d response (%s): %w", method, path,
+		err = fmt.Errorf("proxmox: %s %s: %d response (%s): %w", method, path,
 			resp.StatusCode, resp.Header.Get("Content-Type"), c.scrub(err))
+		if method != http.MethodGet {
+			err = fmt.Errorf("%w (Proxmox accepted the %s, so it may have been carried out; check before repeating it)", err, method)
+		}
+		return 0, false, err
 	}
 	return total, false, nil
+}
+
+// unsure adds to a failed write that it may have run: the connection broke
+// after the request could have reached Proxmox. A failed dial sent nothing.
+func unsure(method string, cause, err error) error {
+	var op *net.OpError
+	if method == http.MethodGet || (errors.As(cause, &op) && op.Op == "dial") || permanentTransportError(cause) {
+		return err
+	}
+	return fmt.Errorf("%w (the %s may or may not have been carried out; check before repeating it)", err, method)
 }
 
 // backoff is base*2^n, capped.

@@ -95,6 +95,9 @@ type TaskFailedError struct {
 
 func (e *TaskFailedError) Error() string {
 	msg := fmt.Sprintf("task %s failed: %s", e.UPID, e.ExitStatus)
+	if e.ExitStatus == "unexpected status" {
+		msg += " (its worker ended without reporting a result: killed, or the node restarted; check what it got done)"
+	}
 	if len(e.LogTail) > 0 {
 		msg += "\n" + strings.Join(e.LogTail, "\n")
 	}
@@ -163,6 +166,10 @@ func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (Task
 			}
 			fails++
 			if !transientTaskError(err) || fails > maxTransientFails {
+				if noSuchTask(err) {
+					return TaskResult{}, fmt.Errorf("wait for task %s: the node no longer knows this task (removed, or the node restarted); "+
+						"whether it finished is unknown: %w", upid, err)
+				}
 				return TaskResult{}, fmt.Errorf("wait for task %s: %w", upid, err)
 			}
 			c.log.DebugContext(ctx, "task status failed, will retry", "upid", upid, "err", err)
@@ -215,11 +222,17 @@ func transientTaskError(err error) bool {
 	}
 	switch {
 	case e.Status == http.StatusBadRequest:
-		return strings.Contains(e.Errors["upid"], "no such task") || strings.Contains(e.Message, "no such task")
+		return noSuchTask(err)
 	case e.Status >= 500 && e.Status != http.StatusNotImplemented:
 		return true
 	}
 	return false
+}
+
+func noSuchTask(err error) bool {
+	e, ok := asAPIError(err)
+	return ok && e.Status == http.StatusBadRequest &&
+		(strings.Contains(e.Errors["upid"], "no such task") || strings.Contains(e.Message, "no such task"))
 }
 
 // readProgress feeds log lines from line from on to the tracker and returns
