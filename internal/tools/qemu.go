@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
@@ -93,7 +94,11 @@ func readGuest(d *Deps, k guestKind, name, title, sub, desc string) Tool {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return nil, err
 			}
-			return c.object(ctx, fmt.Sprintf("%s of %s %d on %s", sub, k.noun, in.VMID, in.Node), k.path(in.Node, in.VMID, splitPath(sub)...))
+			what := strings.TrimPrefix(sub, "status/") // "current" reads better as "status"
+			if what == "current" {
+				what = "status"
+			}
+			return c.object(ctx, fmt.Sprintf("get %s of %s %d on %s", what, k.noun, in.VMID, in.Node), k.path(in.Node, in.VMID, splitPath(sub)...))
 		})
 }
 

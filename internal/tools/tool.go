@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -121,7 +122,7 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 			return &mcp.CallToolResult{InputRequests: ask.requests}, nil
 		}
 		if err != nil {
-			return errorResult(err), nil
+			return errorResult(withHint(err)), nil
 		}
 		return resultOf(res)
 	}
@@ -165,3 +166,14 @@ func errorResult(err error) *mcp.CallToolResult {
 
 // errRefused marks guard refusals, so tests and logs can tell them from API errors.
 var errRefused = errors.New("refused")
+
+// withHint adds what to do next to errors whose cause is common and clear.
+func withHint(err error) error {
+	switch {
+	case pve.IsNotFound(err) && strings.Contains(err.Error(), "Configuration file"):
+		return fmt.Errorf("%w (the guest does not exist on that node; pve_cluster_resources shows which node each guest is on)", err)
+	case pve.IsLocked(err):
+		return fmt.Errorf("%w (the guest is busy with another operation; wait for it, see pve_list_tasks, and retry)", err)
+	}
+	return err
+}
