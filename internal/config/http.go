@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -432,4 +433,26 @@ func IsUnspecifiedHost(host string) bool {
 	}
 	ip := net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
 	return ip != nil && ip.IsUnspecified()
+}
+
+// LoadAll reads the Proxmox configuration and the transport settings
+// together, so one error lists the problems of both.
+func LoadAll(getenv Getenv, flags *HTTPFlags) (*Config, *HTTPConfig, error) {
+	cfg, err1 := Load(getenv)
+	hc, err2 := LoadHTTP(getenv, flags)
+	var problems []string
+	for _, err := range []error{err1, err2} {
+		var ce *Error
+		switch {
+		case err == nil:
+		case errors.As(err, &ce):
+			problems = append(problems, ce.Problems...)
+		default:
+			return nil, nil, err
+		}
+	}
+	if len(problems) > 0 {
+		return nil, nil, &Error{Problems: problems}
+	}
+	return cfg, hc, nil
 }

@@ -265,3 +265,16 @@ func TestHTTPTokenFileInCredentialsDirectory(t *testing.T) {
 		t.Fatal("a world-readable credential accepted")
 	}
 }
+
+func TestLoadAllReportsBoth(t *testing.T) {
+	_, _, err := LoadAll(env(map[string]string{"PVE_MCP_TRANSPORT": "http", "PVE_MCP_RATE_LIMIT": "x"}), nil)
+	if err == nil || !IsConfigError(err) || !strings.Contains(err.Error(), "PROXMOX_HOST") || !strings.Contains(err.Error(), "PVE_MCP_RATE_LIMIT") {
+		t.Fatalf("got %v", err)
+	}
+	m := base()
+	m["PVE_MCP_TRANSPORT"] = "http"
+	cfg, hc, err := LoadAll(env(m), nil)
+	if err != nil || cfg.TokenID != "mcp@pve!mcp" || hc.Transport != TransportHTTP {
+		t.Fatalf("got %v %v %v", cfg, hc, err)
+	}
+}
