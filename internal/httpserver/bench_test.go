@@ -77,7 +77,7 @@ func BenchmarkLoad(b *testing.B) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		after = measure()
-		if after.goroutines <= before.goroutines+2 || time.Now().After(deadline) {
+		if after.goroutines <= before.goroutines || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
