@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // APIError is a non-2xx answer from Proxmox. Proxmox puts the first line of
@@ -56,7 +57,7 @@ func (e *APIError) Error() string {
 			} else {
 				b.WriteString("; ")
 			}
-			b.WriteString(k + ": " + e.Errors[k])
+			b.WriteString(oneLine(k) + ": " + oneLine(e.Errors[k]))
 		}
 	}
 	if hint := statusHint(e.Status); hint != "" {
@@ -78,7 +79,19 @@ func (e *APIError) text() string {
 	if t == "" {
 		t = "error"
 	}
-	return strings.Join(strings.Fields(strings.ReplaceAll(t, "\n", " ; ")), " ")
+	return oneLine(strings.ReplaceAll(t, "\n", " ; "))
+}
+
+// oneLine keeps server text on one line of printable characters: no line
+// breaks or terminal escapes reach a log or a model.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
 }
 
 func statusHint(status int) string {

@@ -46,7 +46,21 @@ func checkPath(p string) error {
 	if err != nil {
 		return fmt.Errorf("%w %q: bad escape", errBadPath, p)
 	}
-	return checkPathChars(dec)
+	if err := checkPathChars(dec); err != nil {
+		return err
+	}
+	// A "." segment would drop a level once a proxy normalizes the path.
+	for _, s := range strings.Split(dec, "/")[1:] {
+		if s == "." {
+			return fmt.Errorf("%w %q: contains a . segment", errBadPath, p)
+		}
+	}
+	// Unescaped bytes (spaces, non-ASCII) would be re-escaped on the way,
+	// so the server would see another path than the one checked.
+	if (&url.URL{Path: dec, RawPath: p}).EscapedPath() != p {
+		return fmt.Errorf("%w %q: not escaped (build it with pve.Path)", errBadPath, p)
+	}
+	return nil
 }
 
 func checkPathChars(p string) error {
