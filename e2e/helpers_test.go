@@ -50,7 +50,12 @@ type cluster struct {
 
 func newCluster(t *testing.T, speed float64) *cluster {
 	t.Helper()
-	c, err := startCluster(speed)
+	return newClusterSchema(t, speed, "")
+}
+
+func newClusterSchema(t *testing.T, speed float64, schema string) *cluster {
+	t.Helper()
+	c, err := startCluster(speed, schema)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,15 +64,15 @@ func newCluster(t *testing.T, speed float64) *cluster {
 }
 
 func newClusterB(b *testing.B) *cluster {
-	c, err := startCluster(0.01)
+	c, err := startCluster(0.01, "")
 	if err != nil {
 		b.Fatal(err)
 	}
 	return c
 }
 
-func startCluster(speed float64) (*cluster, error) {
-	sim, err := pvesim.New(pvesim.Options{Speed: speed})
+func startCluster(speed float64, schema string) (*cluster, error) {
+	sim, err := pvesim.New(pvesim.Options{Speed: speed, Schema: schema})
 	if err != nil {
 		return nil, err
 	}
