@@ -103,9 +103,10 @@ type client struct {
 }
 
 type clientOpts struct {
-	env    map[string]string
-	elicit func(*mcp.ElicitRequest) (*mcp.ElicitResult, error)
-	args   []string
+	env      map[string]string
+	elicit   func(*mcp.ElicitRequest) (*mcp.ElicitResult, error)
+	args     []string
+	protocol string // MCP protocol version to ask for; "" for the newest
 }
 
 func (c *cluster) connect(t *testing.T, o clientOpts) *client {
@@ -140,7 +141,7 @@ func start(t *testing.T, env map[string]string, o clientOpts) *client {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	s, err := mcp.NewClient(&mcp.Implementation{Name: "e2e", Version: "1"}, opts).Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
+	s, err := mcp.NewClient(&mcp.Implementation{Name: "e2e", Version: "1"}, opts).Connect(ctx, &mcp.CommandTransport{Command: cmd}, &mcp.ClientSessionOptions{ProtocolVersion: o.protocol})
 	if err != nil {
 		t.Fatalf("connect: %v\nstderr:\n%s", err, cl.stderr)
 	}

@@ -116,11 +116,19 @@ func countStatusPolls(cl *cluster) int {
 }
 
 func TestUserConfirmation(t *testing.T) {
+	for _, protocol := range []string{"", "2025-06-18"} {
+		t.Run("protocol="+protocol, func(t *testing.T) { testUserConfirmation(t, protocol) })
+	}
+}
+
+// testUserConfirmation covers both paths: input requests answered by the
+// client (new protocol), and the SDK eliciting for older clients.
+func testUserConfirmation(t *testing.T, protocol string) {
 	cl := newCluster(t, 0.02)
 	var mu sync.Mutex
 	var asked []string
 	answer := "accept"
-	c := cl.connect(t, clientOpts{elicit: func(r *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+	c := cl.connect(t, clientOpts{protocol: protocol, elicit: func(r *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		asked = append(asked, r.Params.Message)
