@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // Run one with: go test -run=^$ -fuzz=FuzzPath -fuzztime=60s ./internal/pve
@@ -109,8 +110,8 @@ func FuzzParseUPID(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		u, err := ParseUPID(s)
 		if err != nil {
-			if len(err.Error()) > 300 {
-				t.Fatalf("error text of %d bytes", len(err.Error()))
+			if len(err.Error()) > 300 || !utf8.ValidString(err.Error()) {
+				t.Fatalf("error text of %d bytes: %q", len(err.Error()), err.Error())
 			}
 			return
 		}

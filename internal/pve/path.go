@@ -36,7 +36,9 @@ func checkPath(p string) error {
 	if !strings.HasPrefix(p, "/") {
 		return fmt.Errorf("%w %q: must start with /", errBadPath, p)
 	}
-	if strings.Contains(p, "//") {
+	// An empty segment, also a trailing one, would name another endpoint:
+	// "/nodes/pve1/qemu/" + "" lists the VMs instead of reading one.
+	if strings.Contains(p, "//") || (len(p) > 1 && strings.HasSuffix(p, "/")) {
 		return fmt.Errorf("%w %q: empty segment", errBadPath, p)
 	}
 	if err := checkPathChars(p); err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"unicode/utf8"
 )
 
 // upidRe is the decoder regex of pve-common PVE/UPID.pm.
@@ -21,7 +22,8 @@ type UPID struct {
 func ParseUPID(s string) (UPID, error) {
 	m := upidRe.FindStringSubmatch(s)
 	if m == nil {
-		return UPID{}, fmt.Errorf("invalid task UPID %q", truncate(s, 200))
+		// Quote first: escapes can make a short string long.
+		return UPID{}, fmt.Errorf("invalid task UPID %s", truncate(strconv.Quote(s), 200))
 	}
 	u := UPID{Raw: s, Node: m[1], Type: m[6], ID: m[7], User: m[8]}
 	// The regex guarantees 8-9 hex digits, which always fit in uint64.
@@ -39,9 +41,13 @@ func (u UPID) String() string {
 	return fmt.Sprintf("UPID:%s:%08X:%08X:%08X:%s:%s:%s:", u.Node, u.PID, u.PStart, u.StartTime, u.Type, u.ID, u.User)
 }
 
+// truncate cuts s to at most n bytes, on a rune boundary.
 func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
