@@ -232,8 +232,11 @@ func (c *Client) once(parent context.Context, method, path string, params url.Va
 	var creds ticketCreds
 	if c.tickets != nil {
 		if creds, err = c.creds(parent); err != nil {
-			// Nothing was sent; a GET may try again after a network error.
-			return 0, method == http.MethodGet && !errors.Is(err, ErrTFARequired) && !IsAuth(err) && parent.Err() == nil, 0, err
+			// Nothing was sent; a GET may try again after a passing network
+			// error, as after any failed read.
+			retry := method == http.MethodGet && parent.Err() == nil && !errors.Is(err, ErrTFARequired) && !IsAuth(err) &&
+				!permanentTransportError(err) && !errors.Is(err, context.DeadlineExceeded)
+			return 0, retry, 0, err
 		}
 		gen = creds.gen
 	}

@@ -149,17 +149,17 @@ func (c *Client) login(parent context.Context, password string) (ticket, csrf st
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return "", "", fmt.Errorf("proxmox: login as %s: %w", c.tickets.user, c.transportError(parent, ctx, "POST", path, err))
+		return "", "", fmt.Errorf("login as %s: %w", c.tickets.user, c.transportError(parent, ctx, "POST", path, err))
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return "", "", fmt.Errorf("proxmox: login as %s: %w", c.tickets.user, c.transportError(parent, ctx, "POST", path, err))
+		return "", "", fmt.Errorf("login as %s: %w", c.tickets.user, c.transportError(parent, ctx, "POST", path, err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := newAPIError("POST", path, resp, raw, c.scrubString)
 		e.Hint = "check the user name and password"
-		return "", "", fmt.Errorf("proxmox: login as %s: %w", c.tickets.user, e)
+		return "", "", fmt.Errorf("login as %s: %w", c.tickets.user, e)
 	}
 	var data struct {
 		Ticket  string `json:"ticket"`

@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -343,5 +348,42 @@ func TestNewValidatesUserOptions(t *testing.T) {
 		} else if strings.Contains(err.Error(), testPassword) {
 			t.Errorf("%s: leaks the password: %v", name, err)
 		}
+	}
+}
+
+func TestTicketLoginOverPinnedTLS(t *testing.T) {
+	f := &fakeLogin{valid: map[string]string{}}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(f.handler))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close() })
+	o := Options{BaseURL: srv.URL, Username: testUser, Password: testPassword, RetryBase: time.Millisecond,
+		Fingerprint: CertFingerprint(srv.Certificate().Raw)}
+	c, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	if err := c.Post(context.Background(), "/nodes/pve1/qemu", nil, nil); err != nil {
+		t.Fatalf("pinned: %v", err)
+	}
+	// A wrong pin fails the login at once, without retries, naming both prints.
+	o.Fingerprint = strings.Repeat("00:", 31) + "00"
+	bad, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.CloseIdleConnections()
+	var dials atomic.Int32
+	tr := bad.hc.Transport.(*http.Transport)
+	dial := tr.DialContext
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return dial(ctx, network, addr)
+	}
+	err = bad.Get(context.Background(), "/version", nil, nil)
+	var fe *FingerprintMismatchError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "login as mcp@pve") || dials.Load() != 1 {
+		t.Errorf("err = %v after %d connections", err, dials.Load())
 	}
 }
