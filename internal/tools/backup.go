@@ -51,7 +51,7 @@ type scheduleOut struct {
 func backupTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_list_backups", title: "List backups", toolset: "backup",
-			desc: "Backup archives on a storage, with guest id, size, time and notes.", output: listSchema("GET .../content?content=backup entries")},
+			desc: "Backup archives on a storage, with guest id, size, time and notes.", output: listSchema("GET .../content?content=backup entries", "volid: archive volume id, for pve_restore", "vmid: guest id", "size: bytes", "ctime: unix time", "format: e.g. vma.zst, tar.zst", "notes: notes", "protected: 1 when protected")},
 			func(ctx context.Context, c *call, in storageArgs) (listOut, error) {
 				if err := c.Guard.Node("node", in.Node); err != nil {
 					return listOut{}, err

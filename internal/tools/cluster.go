@@ -50,12 +50,12 @@ func clusterTools(d *Deps) []Tool {
 				return out, nil
 			}),
 		define(d, spec{name: "pve_list_nodes", title: "List nodes", toolset: "nodes",
-			desc: "Nodes of the cluster with status, CPU, memory and uptime.", output: listSchema("nodes as GET /nodes returns them")},
+			desc: "Nodes of the cluster with status, CPU, memory and uptime.", output: listSchema("nodes as GET /nodes returns them", "node: name", "status: online or offline", "cpu: CPU use, 0 to 1", "maxcpu: CPUs", "mem: memory used, bytes", "maxmem: memory, bytes", "uptime: seconds")},
 			func(ctx context.Context, c *call, _ noArgs) (listOut, error) {
 				return c.list(ctx, "list nodes", "/nodes", nil, func(e entry) bool { return c.Guard.NodeAllowed(e.Node) })
 			}),
 		define(d, spec{name: "pve_node_status", title: "Node status", toolset: "nodes",
-			desc: "Node status: CPU, memory, disk, load, uptime, kernel, PVE version.", output: objectSchema("GET /nodes/{node}/status")},
+			desc: "Node status: CPU, memory, disk, load, uptime, kernel, PVE version.", output: objectSchema("GET /nodes/{node}/status", "cpu: CPU use, 0 to 1", "memory: total, used, free (bytes)", "rootfs: root disk total, used, avail (bytes)", "loadavg: 1, 5, 15 minutes", "uptime: seconds", "pveversion: PVE version", "kversion: kernel")},
 			func(ctx context.Context, c *call, in nodeArgs) (objectOut, error) {
 				if err := c.Guard.Node("node", in.Node); err != nil {
 					return nil, err
@@ -63,7 +63,7 @@ func clusterTools(d *Deps) []Tool {
 				return c.object(ctx, "node status of "+string(in.Node), pve.Path("nodes", string(in.Node), "status"))
 			}),
 		define(d, spec{name: "pve_cluster_resources", title: "Cluster resources", toolset: "cluster",
-			desc: "All VMs, containers, storage and nodes of the cluster; type narrows it.", output: listSchema("GET /cluster/resources entries")},
+			desc: "All VMs, containers, storage and nodes of the cluster; type narrows it.", output: listSchema("GET /cluster/resources entries", "id: e.g. qemu/100, lxc/200, node/pve1, storage/pve1/local", "type: qemu, lxc, node, storage, sdn or pool", "node: node name", "vmid: guest id", "name: guest name", "status: running, stopped, online, available...", "template: 1 for a template", "lock: lock held, if any", "maxmem: bytes", "maxdisk: bytes", "cpu: CPU use, 0 to 1")},
 			func(ctx context.Context, c *call, in resourcesArgs) (listOut, error) {
 				q := url.Values{}
 				if in.Type != "" {
@@ -72,7 +72,7 @@ func clusterTools(d *Deps) []Tool {
 				return c.list(ctx, "list cluster resources", "/cluster/resources", q, c.allowedResource)
 			}),
 		define(d, spec{name: "pve_list_tasks", title: "List tasks", toolset: "tasks",
-			desc: "Recent tasks on a node with UPID and exit status; running: true lists only running ones.", output: listSchema("GET /nodes/{node}/tasks entries")},
+			desc: "Recent tasks on a node with UPID and exit status; running: true lists only running ones.", output: listSchema("GET /nodes/{node}/tasks entries", "upid: task id", "type: e.g. qmstart, vzdump", "id: guest id or other object", "user: who started it", "starttime: unix time", "endtime: unix time, when done", "status: exit status when done, RUNNING while running")},
 			func(ctx context.Context, c *call, in tasksArgs) (listOut, error) {
 				if err := c.Guard.Node("node", in.Node); err != nil {
 					return listOut{}, err

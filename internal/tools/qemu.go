@@ -73,7 +73,8 @@ func qemuTools(d *Deps) []Tool {
 
 func listGuests(d *Deps, k guestKind, name, title, desc string) Tool {
 	return define(d, spec{name: name, title: title, desc: desc, toolset: k.set,
-		output: listSchema("guests as GET /nodes/{node}/" + k.api + " or /cluster/resources return them")},
+		output: listSchema("guests as GET /nodes/{node}/"+k.api+" or /cluster/resources return them",
+			"vmid: guest id", "name: name", "status: running or stopped", "node: node (cluster-wide list)", "maxmem: bytes", "maxdisk: bytes", "uptime: seconds", "template: 1 for a template", "lock: lock held, if any")},
 		func(ctx context.Context, c *call, in listGuestsArgs) (listOut, error) {
 			if in.Node != "" {
 				if err := c.Guard.Node("node", in.Node); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
 )
@@ -54,18 +55,34 @@ func okResult(raw json.RawMessage) json.RawMessage {
 	return raw
 }
 
-func listSchema(itemDesc string) *jsonschema.Schema {
+// listSchema describes a Proxmox list; fields ("name: meaning") document the
+// main item fields without fixing their JSON types, which vary between
+// Proxmox releases (numbers sometimes come as strings).
+func listSchema(itemDesc string, fields ...string) *jsonschema.Schema {
+	item := &jsonschema.Schema{Type: "object", Properties: documented(fields)}
 	return &jsonschema.Schema{
 		Type:     "object",
 		Required: []string{"items"},
 		Properties: map[string]*jsonschema.Schema{
-			"items": {Type: "array", Description: itemDesc, Items: &jsonschema.Schema{Type: "object"}},
+			"items": {Type: "array", Description: itemDesc, Items: item},
 		},
 	}
 }
 
-func objectSchema(desc string) *jsonschema.Schema {
-	return &jsonschema.Schema{Type: "object", Description: desc}
+func objectSchema(desc string, fields ...string) *jsonschema.Schema {
+	return &jsonschema.Schema{Type: "object", Description: desc, Properties: documented(fields)}
+}
+
+func documented(fields []string) map[string]*jsonschema.Schema {
+	if len(fields) == 0 {
+		return nil
+	}
+	props := map[string]*jsonschema.Schema{}
+	for _, f := range fields {
+		name, desc, _ := strings.Cut(f, ": ")
+		props[name] = &jsonschema.Schema{Description: desc}
+	}
+	return props
 }
 
 // entry holds the fields lists are filtered by.

@@ -46,7 +46,7 @@ func kindOf(t string) guestKind {
 func snapshotTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_list_snapshots", title: "List snapshots", toolset: "snapshots",
-			desc: "Snapshots of a VM or container, with the \"current\" entry marking where the guest is now.", output: listSchema("GET .../snapshot entries")},
+			desc: "Snapshots of a VM or container, with the \"current\" entry marking where the guest is now.", output: listSchema("GET .../snapshot entries", "name: snapshot name (current is where the guest is now)", "description: description", "snaptime: unix time", "parent: parent snapshot", "vmstate: 1 when RAM was saved")},
 			func(ctx context.Context, c *call, in snapListArgs) (listOut, error) {
 				if err := c.guest(in.Node, in.VMID); err != nil {
 					return listOut{}, err

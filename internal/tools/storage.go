@@ -32,7 +32,7 @@ type downloadArgs struct {
 func storageTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_list_storage", title: "List storage", toolset: "storage",
-			desc: "Storages of a node with type, content and space.", output: listSchema("GET /nodes/{node}/storage entries")},
+			desc: "Storages of a node with type, content and space.", output: listSchema("GET /nodes/{node}/storage entries", "storage: id", "type: dir, lvmthin, zfspool, nfs...", "content: content types", "active: 1 when usable", "total: bytes", "used: bytes", "avail: bytes")},
 			func(ctx context.Context, c *call, in nodeArgs) (listOut, error) {
 				if err := c.Guard.Node("node", in.Node); err != nil {
 					return listOut{}, err
@@ -40,7 +40,7 @@ func storageTools(d *Deps) []Tool {
 				return c.list(ctx, "list storage on "+string(in.Node), pve.Path("nodes", string(in.Node), "storage"), nil, func(entry) bool { return true })
 			}),
 		define(d, spec{name: "pve_storage_content", title: "Storage content", toolset: "storage",
-			desc: "Volumes on a storage (ISOs, templates, disks, backups).", output: listSchema("GET .../storage/{storage}/content entries")},
+			desc: "Volumes on a storage (ISOs, templates, disks, backups).", output: listSchema("GET .../storage/{storage}/content entries", "volid: volume id", "content: iso, vztmpl, images, rootdir or backup", "format: e.g. iso, raw, vma.zst", "size: bytes", "vmid: owning guest", "ctime: unix time", "notes: backup notes")},
 			func(ctx context.Context, c *call, in contentArgs) (listOut, error) {
 				if err := c.Guard.Node("node", in.Node); err != nil {
 					return listOut{}, err
