@@ -24,8 +24,7 @@ const (
 // Config is the validated configuration of one server process.
 type Config struct {
 	Host           *url.URL // base URL, e.g. https://pve.example:8006, without /api2/json
-	TokenID        string
-	TokenSecret    string
+	Auth                    // token or password login, CA file, fingerprint
 	InsecureTLS    bool
 	ReadOnly       bool
 	NodeAllowlist  []string // empty: every node
@@ -69,8 +68,9 @@ func Load(getenv Getenv) (*Config, error) {
 		DisableDestructive:    p.boolean("PVE_DISABLE_DESTRUCTIVE", false),
 	}
 	c.Host = p.host("PROXMOX_HOST")
-	c.TokenID = p.tokenID("PROXMOX_TOKEN_ID")
-	c.TokenSecret = p.secret("PROXMOX_TOKEN_SECRET")
+	auth, authProblems := LoadAuth(getenv)
+	p.problems = append(p.problems, authProblems...)
+	c.Auth = *auth
 	if len(p.problems) > 0 {
 		return nil, &Error{Problems: p.problems}
 	}

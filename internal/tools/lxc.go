@@ -11,8 +11,8 @@ import (
 
 const (
 	volumePattern = `^[a-zA-Z][a-zA-Z0-9\-_.]*[a-zA-Z0-9]:[^\s,]+$`
-	ipv4Pattern   = `^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$`
-	ctIPPattern   = `^(dhcp|manual|(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}/([0-9]|[12][0-9]|3[0-2]))$`
+	ipv4Pattern   = `^(25[0-5]|(2[0-4]|1\d|[1-9])?\d)(\.(25[0-5]|(2[0-4]|1\d|[1-9])?\d)){3}$`
+	ctIPPattern   = `^(dhcp|manual|(25[0-5]|(2[0-4]|1\d|[1-9])?\d)(\.(25[0-5]|(2[0-4]|1\d|[1-9])?\d)){3}/([0-9]|[12][0-9]|3[0-2]))$`
 	ifacePattern  = `^[a-zA-Z][a-zA-Z0-9_.\-]{0,15}$`
 )
 
@@ -24,8 +24,8 @@ type rootfsArgs struct {
 type ctNetArgs struct {
 	Bridge  string `json:"bridge,omitempty" default:"vmbr0" pattern:"^[a-zA-Z][a-zA-Z0-9_.\\-]{0,14}$" jsonschema:"bridge to attach to"`
 	Name    string `json:"name,omitempty" default:"eth0" pattern:"^[a-zA-Z][a-zA-Z0-9_.\\-]{0,15}$" jsonschema:"interface name inside the container"`
-	IP      string `json:"ip,omitempty" default:"dhcp" pattern:"^(dhcp|manual|(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}/([0-9]|[12][0-9]|3[0-2]))$" jsonschema:"dhcp, manual or CIDR, e.g. 10.0.0.5/24"`
-	Gateway string `json:"gateway,omitempty" pattern:"^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$" jsonschema:"IPv4 gateway"`
+	IP      string `json:"ip,omitempty" default:"dhcp" pattern:"^(dhcp|manual|(25[0-5]|(2[0-4]|1\\d|[1-9])?\\d)(\\.(25[0-5]|(2[0-4]|1\\d|[1-9])?\\d)){3}/([0-9]|[12][0-9]|3[0-2]))$" jsonschema:"dhcp, manual or CIDR, e.g. 10.0.0.5/24"`
+	Gateway string `json:"gateway,omitempty" pattern:"^(25[0-5]|(2[0-4]|1\\d|[1-9])?\\d)(\\.(25[0-5]|(2[0-4]|1\\d|[1-9])?\\d)){3}$" jsonschema:"IPv4 gateway"`
 }
 
 type lxcCreateArgs struct {

@@ -19,8 +19,8 @@ type bridgeArgs struct {
 	Iface       string   `json:"iface" pattern:"^vmbr[0-9]{1,4}$" jsonschema:"bridge name: vmbr and digits"`
 	Autostart   bool     `json:"autostart,omitempty" default:"true" jsonschema:"bring up at boot"`
 	BridgePorts string   `json:"bridgePorts,omitempty" pattern:"^[a-zA-Z0-9_.\\-]{1,20}( [a-zA-Z0-9_.\\-]{1,20})*$" jsonschema:"ports, space-separated, e.g. eno1"`
-	CIDR        string   `json:"cidr,omitempty" pattern:"^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}/([0-9]|[12][0-9]|3[0-2])$" jsonschema:"IPv4 address with prefix"`
-	Gateway     string   `json:"gateway,omitempty" pattern:"^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$" jsonschema:"IPv4 gateway"`
+	CIDR        string   `json:"cidr,omitempty" pattern:"^(25[0-5]|(2[0-4]|1\\d|[1-9])?\\d)(\\.(25[0-5]|(2[0-4]|1\\d|[1-9])?\\d)){3}/([0-9]|[12][0-9]|3[0-2])$" jsonschema:"IPv4 address with prefix"`
+	Gateway     string   `json:"gateway,omitempty" pattern:"^(25[0-5]|(2[0-4]|1\\d|[1-9])?\\d)(\\.(25[0-5]|(2[0-4]|1\\d|[1-9])?\\d)){3}$" jsonschema:"IPv4 gateway"`
 	VLANAware   bool     `json:"vlanAware,omitempty" jsonschema:"VLAN-aware bridge"`
 	Comments    string   `json:"comments,omitempty" pattern:"^[^\\r\\n]*$" maxLength:"4096" jsonschema:"comment"`
 }
