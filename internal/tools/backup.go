@@ -89,6 +89,15 @@ func backupTools(d *Deps) []Tool {
 					return taskOut{}, err
 				}
 				k := kindOf(in.Type)
+				if c.Guard.HasVMIDList() {
+					owner, ok := archiveOwner(in.Archive)
+					if !ok {
+						return taskOut{}, fmt.Errorf("%w: cannot tell which guest archive %q belongs to, and PVE_VMID_ALLOWLIST is set", errRefused, in.Archive)
+					}
+					if err := c.Guard.VMID("archive's guest", VMID(owner)); err != nil {
+						return taskOut{}, err
+					}
+				}
 				if err := c.confirm(in.Confirm, fmt.Sprintf("restore %s into %s %d on %s, replacing that guest and its disks if it exists", in.Archive, k.noun, in.VMID, in.Node),
 					echoVMID(in.VMID, in.ConfirmVMID)); err != nil {
 					return taskOut{}, err

@@ -37,13 +37,34 @@ func (c *call) mergeExtra(method, template string, path map[string]string, form 
 		if slices.Contains(reserved, k) {
 			return fmt.Errorf("invalid argument \"extra\": key %q cannot be set through extra; use the tool's own argument", k)
 		}
+		if strings.HasSuffix(template, "/qemu") || strings.HasSuffix(template, "/lxc") {
+			if slices.Contains(restoreKeys, k) {
+				return fmt.Errorf("invalid argument \"extra\": key %q would restore a backup over a guest; use pve_restore, which asks for confirmation", k)
+			}
+		}
 		v, err := formValue(extra[k])
 		if err != nil {
 			return fmt.Errorf("invalid argument \"extra.%s\": %v", k, err)
 		}
 		form.Set(k, v)
 	}
-	if len(keys) == 0 || c.Schemas == nil {
+	if len(keys) == 0 {
+		return nil
+	}
+	target := path["vmid"] // set_config: in the path; create: in the form
+	if target == "" {
+		target = form.Get("vmid")
+	}
+	if vmid, err := strconv.Atoi(target); err == nil {
+		flat := map[string]string{}
+		for _, k := range keys {
+			flat[k] = form.Get(k)
+		}
+		if err := c.checkVolumes(VMID(vmid), flat); err != nil {
+			return err
+		}
+	}
+	if c.Schemas == nil {
 		return nil
 	}
 	return c.checkAgainstSchema(method, template, path, form, keys)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
@@ -78,6 +79,9 @@ func lxcCreate(d *Deps) Tool {
 		func(ctx context.Context, c *call, in lxcCreateArgs) (taskOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return taskOut{}, err
+			}
+			if !strings.Contains(in.Ostemplate, ":vztmpl/") {
+				return taskOut{}, fmt.Errorf("invalid argument \"ostemplate\": %q is not a container template (STORAGE:vztmpl/FILE); to restore a backup use pve_restore", in.Ostemplate)
 			}
 			form := url.Values{
 				"vmid": {strconv.Itoa(int(in.VMID))}, "ostemplate": {in.Ostemplate},
