@@ -139,6 +139,11 @@ func backupTools(d *Deps) []Tool {
 					}
 					ids = append(ids, strconv.Itoa(int(id)))
 				}
+				if !in.All && c.Guard.HasNodeList() {
+					if err := c.guestsOnAllowedNodes(ctx, in.VMIDs); err != nil {
+						return scheduleOut{}, err
+					}
+				}
 				form := url.Values{"schedule": {in.Schedule}, "storage": {in.Storage}, "mode": {in.Mode},
 					"compress": {in.Compress}, "enabled": {pve.Bool(in.Enabled)}}
 				if in.All {
@@ -160,4 +165,27 @@ func backupTools(d *Deps) []Tool {
 				return scheduleOut{Action: "schedule_backup", Schedule: in.Schedule, Result: result}, nil
 			}),
 	}
+}
+
+// guestsOnAllowedNodes refuses guests that live on nodes outside
+// PVE_NODE_ALLOWLIST (a cluster job backs them up wherever they are).
+func (c *call) guestsOnAllowedNodes(ctx context.Context, ids []VMID) error {
+	var res []entry
+	if err := c.PVE.Get(ctx, "/cluster/resources", url.Values{"type": {"vm"}}, &res); err != nil {
+		return fmt.Errorf("find the guests' nodes: %w", err)
+	}
+	where := map[int]string{}
+	for _, r := range res {
+		where[int(r.VMID)] = r.Node
+	}
+	for _, id := range ids {
+		node, ok := where[int(id)]
+		if !ok {
+			return fmt.Errorf("%w: guest %d is not in the cluster, and PVE_NODE_ALLOWLIST is set", errRefused, id)
+		}
+		if err := c.Guard.Node(fmt.Sprintf("node of guest %d", id), NodeName(node)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

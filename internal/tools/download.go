@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -33,6 +34,10 @@ func checkDownloadURL(ctx context.Context, raw string, allowPrivate bool, r Reso
 	var addrs []netip.Addr
 	if a, err := netip.ParseAddr(host); err == nil {
 		addrs = []netip.Addr{a}
+	} else if numericHostRe.MatchString(host) {
+		// 127.1, 2130706433, 0x7f000001: the node's resolver reads these as
+		// IPv4 addresses (inet_aton) even though they are not canonical.
+		return privateRefusal(host, "a numeric address in a non-canonical form")
 	} else if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
 		return privateRefusal(host, "a loopback name")
 	} else if r != nil {
@@ -54,7 +59,22 @@ var metadataAddrs = []netip.Addr{
 	netip.MustParseAddr("169.254.169.254"), netip.MustParseAddr("fd00:ec2::254"), netip.MustParseAddr("100.100.100.200"),
 }
 
+var numericHostRe = regexp.MustCompile(`^(?i)(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}$`)
+
+var nat64 = netip.MustParsePrefix("64:ff9b::/96")
+
 func internalAddr(a netip.Addr) string {
+	if why := internalPlain(a); why != "" {
+		return why
+	}
+	// IPv4 addresses embedded in IPv6 (::a.b.c.d, NAT64) are judged as IPv4.
+	if b := a.As16(); a.Is6() && (nat64.Contains(a) || isZero(b[:12])) {
+		return internalPlain(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}))
+	}
+	return ""
+}
+
+func internalPlain(a netip.Addr) string {
 	for _, m := range metadataAddrs {
 		if a == m {
 			return "a cloud metadata address"
@@ -73,6 +93,15 @@ func internalAddr(a netip.Addr) string {
 		return "a shared (CGNAT) address"
 	}
 	return ""
+}
+
+func isZero(b []byte) bool {
+	for _, x := range b {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 var _ Resolver = net.DefaultResolver

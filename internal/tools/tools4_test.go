@@ -49,6 +49,23 @@ func TestScheduleBackupAllowlist(t *testing.T) {
 	}
 }
 
+func TestScheduleBackupNodeAllowlist(t *testing.T) {
+	e := newEnv(t, envOpts{nodes: []string{"pve1"}})
+	e.fake.routes["GET /cluster/resources"] = `[{"type":"qemu","vmid":100,"node":"pve1"},{"type":"qemu","vmid":105,"node":"pve2"}]`
+	// These look the guests' nodes up (a read) and write nothing.
+	for _, c := range []struct {
+		ids  []int
+		want string
+	}{{[]int{100, 105}, "pve2"}, {[]int{100, 999}, "999"}} {
+		res, text := e.call(t, "pve_schedule_backup", map[string]any{"schedule": "daily", "storage": "local", "vmids": c.ids})
+		if !res.IsError || !strings.Contains(text, c.want) || len(e.fake.writes()) != 0 {
+			t.Errorf("%v: %v %s %v", c.ids, res.IsError, text, e.fake.writes())
+		}
+	}
+	e.refused(t, "pve_schedule_backup", map[string]any{"schedule": "daily", "storage": "local", "all": true}, "PVE_NODE_ALLOWLIST")
+	e.ok(t, "pve_schedule_backup", map[string]any{"schedule": "daily", "storage": "local", "vmids": []int{100}})
+}
+
 func TestStorageContentFiltered(t *testing.T) {
 	e := newEnv(t, envOpts{vmids: []int{100}})
 	e.fake.routes["GET /nodes/pve1/storage/local/content"] = `[{"volid":"local:iso/a.iso"},{"volid":"local:backup/vzdump-qemu-100.vma.zst","vmid":100},{"volid":"local:backup/vzdump-qemu-101.vma.zst","vmid":101}]`
@@ -94,6 +111,13 @@ func TestDownloadURLChecks(t *testing.T) {
 		"https://user:pw@cdn.example/x.iso":       false,
 		"http://[::ffff:127.0.0.1]/x.iso":         false,
 		"http://100.64.1.1/x.iso":                 false,
+		"http://127.1/x.iso":                      false,
+		"http://2130706433/x.iso":                 false,
+		"http://0x7f000001/x.iso":                 false,
+		"http://0177.0.0.1/x.iso":                 false,
+		"http://[::127.0.0.1]/x.iso":              false,
+		"http://[64:ff9b::a9fe:a9fe]/x.iso":       false,
+		"http://[2606:4700::1111]/x.iso":          true,
 	} {
 		err := checkDownloadURL(ctx, raw, false, r)
 		if (err == nil) != ok {
