@@ -43,21 +43,49 @@ func (c *call) progressFunc(ctx context.Context) func(pve.Progress) {
 	if token == nil {
 		return nil
 	}
-	last := -1.0
+	var tr progressTracker
 	return func(p pve.Progress) {
-		params := &mcp.ProgressNotificationParams{ProgressToken: token, Message: strings.TrimSpace(p.Line)}
-		if p.Percent >= 0 {
-			params.Progress, params.Total = p.Percent, 100
-		} else {
-			params.Progress = math.Round(p.Elapsed.Seconds()*10) / 10
-		}
-		// Progress must increase with every notification.
-		if params.Progress <= last {
-			params.Progress = last + 0.01
-		}
-		last = params.Progress
+		value, total := tr.next(p)
+		params := &mcp.ProgressNotificationParams{ProgressToken: token, Message: strings.TrimSpace(p.Line),
+			Progress: value, Total: total}
 		if err := c.req.Session.NotifyProgress(ctx, params); err != nil && c.Logger != nil {
 			c.Logger.Debug("progress notification failed", "err", err)
 		}
 	}
+}
+
+// progressTracker turns task progress into values that always increase and
+// never pass their total. Until Proxmox prints a percentage the value is the
+// elapsed time in seconds, without a total; from the first percentage above
+// it, the value is a percentage of 100, held below 100 until the task ends
+// (a multi-disk clone restarts at 0% for each disk).
+type progressTracker struct {
+	last    float64
+	percent bool
+}
+
+func (t *progressTracker) next(p pve.Progress) (value, total float64) {
+	done := p.Percent >= 100 && strings.HasPrefix(p.Line, "TASK ")
+	switch {
+	case done && t.last < 100:
+		t.percent, t.last = true, 100
+		return 100, 100
+	case p.Percent >= 0 && (t.percent || min(p.Percent, 99.9) > t.last):
+		t.percent = true
+		v := min(p.Percent, 99.9)
+		if v <= t.last {
+			v = t.last + (99.99-t.last)/10
+		}
+		t.last = v
+		return v, 100
+	case t.percent:
+		t.last += (99.99 - t.last) / 10
+		return t.last, 100
+	}
+	v := math.Round(p.Elapsed.Seconds()*10) / 10
+	if v <= t.last {
+		v = t.last + 0.01
+	}
+	t.last = v
+	return v, 0
 }
