@@ -70,7 +70,7 @@ func TestAllowlistsAndInjectionChangeNothing(t *testing.T) {
 		{"pve_vm_stop", m("node", "pve1", "vmid", 100), "confirm: true"},
 		{"pve_lxc_delete", m("node", "pve1", "vmid", 200, "confirmVmid", 200), "confirm: true"},
 		{"pve_snapshot_rollback", m("node", "pve1", "vmid", 100, "type", "qemu", "snapname", "before-upgrade", "confirm", true, "confirmName", "x"), "confirmName"},
-		{"pve_restore", m("node", "pve1", "vmid", 100, "type", "qemu", "archive", "local:backup/x.vma.zst", "confirmVmid", 100), "confirm: true"},
+		{"pve_restore", m("node", "pve1", "vmid", 100, "type", "qemu", "archive", "local:backup/vzdump-qemu-100-2024_01_01-00_00_00.vma.zst", "confirmVmid", 100), "confirm: true"},
 		{"pve_apply_network", m("node", "pve1"), "confirm: true"},
 		{"pve_node_status", m("node", "pve/../../access/users"), `"node"`},
 		{"pve_node_status", m("node", "pve1?x=1"), `"node"`},
@@ -85,7 +85,7 @@ func TestAllowlistsAndInjectionChangeNothing(t *testing.T) {
 		{"pve_snapshot_rollback", m("node", "pve1", "vmid", 100, "type", "qemu", "snapname", "before-upgrade", "confirmName", "before-upgrade"), "confirm: true"},
 		{"pve_task_stop", m("upid", "UPID:pve1:0001A2B3:0012D687:6650F00D:qmstart:100:root@pam!mcp:"), "confirm: true"},
 		{"pve_vm_set_config", m("node", "pve1", "vmid", 100, "extra", m("delete", "scsi0")), "confirm: true"},
-		{"pve_restore", m("node", "pve1", "vmid", 100, "type", "qemu", "archive", "local:backup/x.vma.zst", "confirm", true, "confirmVmid", 101), "confirmVmid"},
+		{"pve_restore", m("node", "pve1", "vmid", 100, "type", "qemu", "archive", "local:backup/vzdump-qemu-100-2024_01_01-00_00_00.vma.zst", "confirm", true, "confirmVmid", 101), "confirmVmid"},
 		{"pve_lxc_start", m("node", "pve1", "vmid", 201), "PVE_VMID_ALLOWLIST"},
 		{"pve_lxc_clone", m("node", "pve1", "vmid", 200, "newid", 300), "newid"},
 		{"pve_lxc_create", m("node", "pve3", "vmid", 150, "ostemplate", "local:vztmpl/x.tar.zst", "rootfs", m("storage", "local-lvm", "sizeGb", 1)), "PVE_NODE_ALLOWLIST"},
@@ -101,6 +101,11 @@ func TestAllowlistsAndInjectionChangeNothing(t *testing.T) {
 		{"pve_apply_network", m("node", "pve3", "confirm", true), "PVE_NODE_ALLOWLIST"},
 		{"pve_list_network", m("node", "pve3"), "PVE_NODE_ALLOWLIST"},
 		{"pve_list_backups", m("node", "pve3", "storage", "local"), "PVE_NODE_ALLOWLIST"},
+		{"pve_restore", m("node", "pve1", "vmid", 100, "type", "qemu", "archive", "local:backup/vzdump-qemu-102-2024_01_01-00_00_00.vma.zst", "confirm", true, "confirmVmid", 100), "102"},
+		{"pve_vm_create", m("node", "pve1", "vmid", 150, "extra", m("archive", "local:backup/vzdump-qemu-102-2024_01_01-00_00_00.vma.zst", "force", true)), "pve_restore"},
+		{"pve_vm_set_config", m("node", "pve1", "vmid", 100, "confirm", true, "extra", m("scsi3", "local-lvm:vm-102-disk-0")), "102"},
+		{"pve_download_iso", m("node", "pve1", "storage", "local", "url", "http://2130706433/x.iso", "filename", "x.iso"), "numeric"},
+		{"pve_download_iso", m("node", "pve1", "storage", "local", "url", "http://[::ffff:169.254.169.254]/x.iso", "filename", "x.iso"), "metadata"},
 	} {
 		c.fails(call.tool, call.args, call.want)
 	}

@@ -158,11 +158,7 @@ func backupTools(d *Deps) []Tool {
 				if err := c.PVE.Post(ctx, "/cluster/backup", form, &raw); err != nil {
 					return scheduleOut{}, fmt.Errorf("create backup job %q: %w", in.Schedule, err)
 				}
-				result := okResult(raw)
-				if string(result) == `"ok"` {
-					result = json.RawMessage(`"created"`) // as the reference design answers
-				}
-				return scheduleOut{Action: "schedule_backup", Schedule: in.Schedule, Result: result}, nil
+				return scheduleOut{Action: "schedule_backup", Schedule: in.Schedule, Result: okResult(raw)}, nil
 			}),
 	}
 }

@@ -40,7 +40,7 @@ type ifaceOut struct {
 func networkTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_list_network", title: "List network", toolset: "network",
-			desc: "Network interfaces of a node, with pending changes.", output: listSchema("GET /nodes/{node}/network entries", "iface: name", "type: bridge, bond, eth, vlan...", "active: 1 when up", "cidr: address", "gateway: gateway", "bridge_ports: ports", "pending: staged changes, applied by pve_apply_network")},
+			desc: "Network interfaces of a node, including staged ones not yet applied.", output: listSchema("GET /nodes/{node}/network entries", "iface: name", "type: bridge, bond, eth, vlan...", "active: 1 when up", "cidr: address", "gateway: gateway", "bridge_ports: ports")},
 			func(ctx context.Context, c *call, in networkListArgs) (listOut, error) {
 				if err := c.Guard.Node("node", in.Node); err != nil {
 					return listOut{}, err

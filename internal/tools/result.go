@@ -34,8 +34,8 @@ type taskOut struct {
 	Filename   string   `json:"filename,omitempty"`
 	Iface      string   `json:"iface,omitempty"`
 	UPID       string   `json:"upid"`
-	Status     string   `json:"status,omitempty"` // "running" when async
-	ExitStatus string   `json:"exitStatus"`
+	Status     string   `json:"status,omitempty"`     // "running" when async
+	ExitStatus string   `json:"exitStatus,omitempty"` // absent while running (async)
 	Warnings   []string `json:"warnings,omitempty"`
 }
 

@@ -41,6 +41,7 @@ var hints = map[string]string{
 	bridgePattern:  "a bridge name such as vmbr0, at most 15 characters",
 	isoPattern:     "a file name ending in .iso or .img, without '/' or ','",
 	dnsPattern:     "a DNS name: letters, digits, hyphens and dots",
+	snapPattern:    "a snapshot name: a letter, then 1 to 39 letters, digits, '_' or '-'",
 	upidPattern:    "a task id like UPID:pve1:000A1B2C:0012D687:6650F00D:qmstart:100:root@pam:",
 }
 

@@ -10,7 +10,7 @@ import (
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
 
-const snapPattern = `^[a-zA-Z][a-zA-Z0-9_\-]{0,39}$`
+const snapPattern = `^[a-zA-Z][a-zA-Z0-9_\-]{1,39}$`
 
 type snapListArgs struct {
 	Node NodeName `json:"node"`
@@ -22,7 +22,7 @@ type snapCreateArgs struct {
 	Node        NodeName `json:"node"`
 	VMID        VMID     `json:"vmid"`
 	Type        string   `json:"type" enum:"qemu,lxc" jsonschema:"qemu (VM) or lxc (container)"`
-	Snapname    string   `json:"snapname" pattern:"^[a-zA-Z][a-zA-Z0-9_\\-]{0,39}$" jsonschema:"snapshot name: a letter, then letters, digits, _ or -"`
+	Snapname    string   `json:"snapname" pattern:"^[a-zA-Z][a-zA-Z0-9_\\-]{1,39}$" jsonschema:"a letter, then 1-39 letters, digits, _ or -"`
 	Description string   `json:"description,omitempty" maxLength:"8192" jsonschema:"what the snapshot is for"`
 	VMState     bool     `json:"vmstate,omitempty" jsonschema:"also save the RAM of a running VM (qemu only)"`
 }
@@ -31,7 +31,7 @@ type snapActArgs struct {
 	Node        NodeName `json:"node"`
 	VMID        VMID     `json:"vmid"`
 	Type        string   `json:"type" enum:"qemu,lxc" jsonschema:"qemu (VM) or lxc (container)"`
-	Snapname    string   `json:"snapname" pattern:"^[a-zA-Z][a-zA-Z0-9_\\-]{0,39}$" jsonschema:"snapshot name"`
+	Snapname    string   `json:"snapname" pattern:"^[a-zA-Z][a-zA-Z0-9_\\-]{1,39}$" jsonschema:"snapshot name"`
 	Confirm     bool     `json:"confirm,omitempty"`
 	ConfirmName string   `json:"confirmName" jsonschema:"repeat snapname"`
 }

@@ -79,13 +79,17 @@ func taskTools(d *Deps) []Tool {
 				}
 				out := taskStatusOut{UPID: in.UPID, Node: st.Node, Type: st.Type, ID: st.ID, User: st.User,
 					StartTime: st.StartTime, Status: st.Status, ExitStatus: st.ExitStatus, Log: []string{}}
-				lines, total, err := c.PVE.TaskLog(ctx, in.UPID, 0, 0)
+				// Read the total first, then only the last lines: a vzdump log is long.
+				_, total, err := c.PVE.TaskLog(ctx, in.UPID, 0, 1)
 				if err != nil {
 					return taskStatusOut{}, fmt.Errorf("task log: %w", err)
 				}
-				_ = total
-				for i := max(0, len(lines)-10); i < len(lines); i++ {
-					out.Log = append(out.Log, lines[i].T)
+				lines, _, err := c.PVE.TaskLog(ctx, in.UPID, max(0, total-10), 10)
+				if err != nil {
+					return taskStatusOut{}, fmt.Errorf("task log: %w", err)
+				}
+				for _, l := range lines {
+					out.Log = append(out.Log, l.T)
 				}
 				return out, nil
 			}),
@@ -140,6 +144,10 @@ func taskTools(d *Deps) []Tool {
 	}
 }
 
+// guestlessTask are task types our tools start that concern no guest, so a
+// guest-id allowlist does not hide them.
+var guestlessTask = map[string]bool{"download": true, "srvreload": true}
+
 // task parses a UPID argument and checks its node and guest against the allowlists.
 func (c *call) task(upid string) (pve.UPID, error) {
 	u, err := pve.ParseUPID(upid)
@@ -149,7 +157,7 @@ func (c *call) task(upid string) (pve.UPID, error) {
 	if err := c.Guard.Node("upid's node", NodeName(u.Node)); err != nil {
 		return u, err
 	}
-	if c.Guard.HasVMIDList() {
+	if c.Guard.HasVMIDList() && !guestlessTask[u.Type] {
 		id, err := strconv.Atoi(u.ID)
 		if err != nil {
 			return u, fmt.Errorf("%w: task %s names no guest, and PVE_VMID_ALLOWLIST is set", errRefused, u.Type)

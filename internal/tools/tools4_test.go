@@ -40,7 +40,7 @@ func TestScheduleBackupAllowlist(t *testing.T) {
 	e.refused(t, "pve_schedule_backup", map[string]any{"schedule": "daily", "storage": "local", "all": true}, "PVE_VMID_ALLOWLIST")
 	e.refused(t, "pve_schedule_backup", map[string]any{"schedule": "daily", "storage": "local", "vmids": []int{100, 300}}, "300")
 	got := e.ok(t, "pve_schedule_backup", map[string]any{"schedule": "sun 01:00", "storage": "local", "vmids": []int{100, 101}})
-	if got != `{"action":"schedule_backup","schedule":"sun 01:00","result":"created"}` {
+	if got != `{"action":"schedule_backup","schedule":"sun 01:00","result":"ok"}` {
 		t.Errorf("result %s", got)
 	}
 	f := form(e.fake.writes()[0])
