@@ -158,16 +158,18 @@ func (p *parser) nodes(key string) []string {
 		return nil
 	}
 	var out []string
+	bad := false
 	for _, n := range splitList(v) {
 		if len(n) > 63 || !nodeNameRe.MatchString(n) {
 			p.fail("%s: %q is not a node name (letters, digits and inner hyphens, at most 63)", key, n)
+			bad = true
 			continue
 		}
 		if !slices.Contains(out, n) {
 			out = append(out, n)
 		}
 	}
-	if len(out) == 0 && len(p.problems) == 0 {
+	if len(out) == 0 && !bad {
 		p.fail("%s: no node names in %q (a comma-separated list, e.g. pve1,pve2)", key, v)
 	}
 	return out
@@ -179,17 +181,19 @@ func (p *parser) vmids(key string) []int {
 		return nil
 	}
 	var out []int
+	bad := false
 	for _, s := range splitList(v) {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < MinVMID || n > MaxVMID {
 			p.fail("%s: %q is not a guest id (%d-%d)", key, s, MinVMID, MaxVMID)
+			bad = true
 			continue
 		}
 		if !slices.Contains(out, n) {
 			out = append(out, n)
 		}
 	}
-	if len(out) == 0 && len(p.problems) == 0 {
+	if len(out) == 0 && !bad {
 		p.fail("%s: no guest ids in %q (a comma-separated list, e.g. 100,101)", key, v)
 	}
 	return out

@@ -190,6 +190,9 @@ var (
 	additionalRe = regexp.MustCompile(`unexpected additional properties \[([^\]]*)\]`)
 )
 
+// secretArgs are never echoed back in errors.
+var secretArgs = map[string]bool{"password": true, "sshPublicKeys": true}
+
 // explain turns a schema validation error into one that names the argument,
 // what was given and what would be accepted.
 func explain(s *jsonschema.Schema, args map[string]any, err error) error {
@@ -233,6 +236,9 @@ func explain(s *jsonschema.Schema, args map[string]any, err error) error {
 		return fmt.Errorf("invalid arguments: %s", strings.TrimPrefix(msg, "validating root: "))
 	}
 	got, _ := json.Marshal(val)
+	if secretArgs[path[len(path)-1]] {
+		got = []byte("(hidden)")
+	}
 	return fmt.Errorf("invalid argument %q: got %s; expected %s", strings.Join(path, "."), got, describe(sub))
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
@@ -64,12 +65,15 @@ func storageTools(d *Deps) []Tool {
 				if in.Checksum != "" && in.ChecksumAlgorithm == "" || in.Checksum == "" && in.ChecksumAlgorithm != "" {
 					return taskOut{}, fmt.Errorf("invalid arguments: checksum and checksumAlgorithm go together; give both or neither")
 				}
-				v, err := c.PVE.Version(ctx)
+				if err := checkDownloadName(in.Filename, in.Content); err != nil {
+					return taskOut{}, err
+				}
+				v, err := c.nodeVersion(ctx, in.Node)
 				if err != nil {
-					return taskOut{}, fmt.Errorf("check Proxmox version: %w", err)
+					return taskOut{}, fmt.Errorf("check the Proxmox version of %s: %w", in.Node, err)
 				}
 				if !v.AtLeast(7, 2) {
-					return taskOut{}, fmt.Errorf("download needs Proxmox VE 7.2 or later (its download-url API); this cluster runs %s", v.Version)
+					return taskOut{}, fmt.Errorf("download needs Proxmox VE 7.2 or later (its download-url API); node %s runs %s", in.Node, v.Version)
 				}
 				form := url.Values{"content": {in.Content}, "url": {in.URL}, "filename": {in.Filename}}
 				if in.Checksum != "" {
@@ -90,4 +94,31 @@ func storageTools(d *Deps) []Tool {
 // allowedVolume hides volumes of guests outside PVE_VMID_ALLOWLIST.
 func (c *call) allowedVolume(e entry) bool {
 	return e.VMID == 0 || c.Guard.VMIDAllowed(int(e.VMID))
+}
+
+// nodeVersion asks the node that will download for its version (nodes of a
+// cluster can differ during an upgrade); the cluster's answer is the fallback.
+func (c *call) nodeVersion(ctx context.Context, node NodeName) (pve.Version, error) {
+	var v pve.Version
+	err := c.PVE.Get(ctx, pve.Path("nodes", string(node), "version"), nil, &v)
+	if err == nil && v.Version != "" {
+		return v, nil
+	}
+	return c.PVE.Version(ctx)
+}
+
+var downloadExt = map[string][]string{
+	"iso":    {".iso", ".img"},
+	"vztmpl": {".tar.gz", ".tar.xz", ".tar.zst", ".tgz", ".tar.bz2"},
+}
+
+// checkDownloadName refuses names Proxmox would refuse for the content type.
+func checkDownloadName(name, content string) error {
+	for _, ext := range downloadExt[content] {
+		if strings.HasSuffix(strings.ToLower(name), ext) {
+			return nil
+		}
+	}
+	return fmt.Errorf("invalid argument \"filename\": %q does not end in %s, which Proxmox requires for content %s",
+		name, strings.Join(downloadExt[content], ", "), content)
 }

@@ -188,3 +188,26 @@ func TestRestoreParameters(t *testing.T) {
 		t.Errorf("qemu restore sent %v", e.fake.writes()[1])
 	}
 }
+
+func TestDownloadChecksNodeVersionAndName(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.fake.routes["GET /nodes/pve2/version"] = `{"version":"7.1-10","release":"7.1","repoid":"abc"}`
+	e.fake.routes["GET /version"] = `{"version":"9.1.3","release":"9.1","repoid":"abc"}`
+	args := map[string]any{"node": "pve2", "storage": "local", "url": "https://93.184.216.34/x.iso", "filename": "x.iso"}
+	res, text := e.call(t, "pve_download_iso", args)
+	if !res.IsError || !strings.Contains(text, "pve2 runs 7.1-10") || len(e.fake.writes()) != 0 {
+		t.Errorf("old node: %v %s", res.IsError, text)
+	}
+	args["filename"], args["node"] = "x.tar.zst", "pve1"
+	e.refused(t, "pve_download_iso", args, "filename", ".iso")
+}
+
+func TestSecretArgumentsNotEchoed(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	pw := strings.Repeat("s3cr3t", 20)
+	_, text := e.call(t, "pve_lxc_create", map[string]any{"node": "pve1", "vmid": 300, "ostemplate": "local:vztmpl/x.tar.zst",
+		"rootfs": map[string]any{"storage": "local-lvm", "sizeGb": 1}, "password": pw})
+	if strings.Contains(text, pw) || !strings.Contains(text, "password") {
+		t.Errorf("error: %s", text)
+	}
+}
