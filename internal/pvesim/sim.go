@@ -189,6 +189,13 @@ func (s *Sim) ResetRequests() {
 }
 
 func (s *Sim) logRequest(r Request) {
+	// Passwords (ticket login, container root passwords) stay out of the log.
+	for _, k := range []string{"password", "new-password"} {
+		if r.Params.Has(k) {
+			r.Params = cloneValues(r.Params)
+			r.Params.Set(k, "********")
+		}
+	}
 	s.reqMu.Lock()
 	defer s.reqMu.Unlock()
 	if len(s.reqs) >= maxRequestLog {
@@ -222,4 +229,12 @@ func randomUUID() string {
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b)
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
 }
