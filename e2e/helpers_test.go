@@ -18,6 +18,7 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
 )
 
@@ -43,9 +44,10 @@ func TestMain(m *testing.M) {
 
 // cluster is a simulator served over loopback HTTP.
 type cluster struct {
-	sim   *pvesim.Sim
-	url   string
-	close func()
+	sim         *pvesim.Sim
+	url         string
+	fingerprint string // of the HTTPS certificate, when served over TLS
+	close       func()
 }
 
 func newCluster(t *testing.T, speed float64) *cluster {
@@ -72,12 +74,26 @@ func newClusterB(b *testing.B) *cluster {
 }
 
 func startCluster(speed float64, schema string) (*cluster, error) {
+	return startClusterTLS(speed, schema, false)
+}
+
+// startClusterTLS serves the simulator over HTTPS with a self-signed
+// certificate when tls is set; fingerprint is its SHA-256 in Proxmox's form.
+func startClusterTLS(speed float64, schema string, tls bool) (*cluster, error) {
 	sim, err := pvesim.New(pvesim.Options{Speed: speed, Schema: schema})
 	if err != nil {
 		return nil, err
 	}
-	hs := httptest.NewServer(sim.Handler())
-	return &cluster{sim: sim, url: hs.URL, close: func() { hs.Close(); sim.Close() }}, nil
+	hs := httptest.NewUnstartedServer(sim.Handler())
+	c := &cluster{sim: sim, close: func() { hs.Close(); sim.Close() }}
+	if tls {
+		hs.StartTLS()
+		c.fingerprint = pve.CertFingerprint(hs.Certificate().Raw)
+	} else {
+		hs.Start()
+	}
+	c.url = hs.URL
+	return c, nil
 }
 
 // writes lists the POST, PUT and DELETE requests the simulator received.
@@ -97,6 +113,8 @@ type client struct {
 	session *mcp.ClientSession
 	schemas map[string]*jsonschema.Resolved // output schema per tool
 	stderr  *strings.Builder
+	// transcript holds every tool result text, scanned for secrets at the end.
+	transcript strings.Builder
 
 	mu       sync.Mutex
 	progress []*mcp.ProgressNotificationParams
@@ -146,7 +164,20 @@ func start(t *testing.T, env map[string]string, o clientOpts) *client {
 		t.Fatalf("connect: %v\nstderr:\n%s", err, cl.stderr)
 	}
 	cl.session = s
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		s.Close()
+		// No secret may reach a tool result or a log line, in any test.
+		for _, k := range []string{"PROXMOX_TOKEN_SECRET", "PROXMOX_PASSWORD", "PVE_MCP_HTTP_TOKEN"} {
+			if v := env[k]; len(v) >= 6 {
+				cl.mu.Lock()
+				leaked := strings.Contains(cl.transcript.String(), v) || strings.Contains(cl.stderr.String(), v)
+				cl.mu.Unlock()
+				if leaked {
+					t.Errorf("%s appeared in a tool result or the server log", k)
+				}
+			}
+		}
+	})
 	tools, err := s.ListTools(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -200,6 +231,9 @@ func (c *client) call(name string, args map[string]any) (*mcp.CallToolResult, st
 			text += tc.Text
 		}
 	}
+	c.mu.Lock()
+	c.transcript.WriteString(text + "\n")
+	c.mu.Unlock()
 	if !res.IsError {
 		rs := c.schemas[name]
 		if rs == nil {
