@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -192,8 +193,12 @@ func (s *Sim) logRequest(r Request) {
 	// Passwords (ticket login, container root passwords) stay out of the log.
 	for _, k := range []string{"password", "new-password"} {
 		if r.Params.Has(k) {
+			hidden := "********"
+			if strings.HasPrefix(r.Params.Get(k), "PVE:") {
+				hidden = "PVE:********" // a ticket posted to renew it: say so, hide it
+			}
 			r.Params = cloneValues(r.Params)
-			r.Params.Set(k, "********")
+			r.Params.Set(k, hidden)
 		}
 	}
 	s.reqMu.Lock()
