@@ -57,12 +57,13 @@ func unavailable(w http.ResponseWriter, msg string) {
 }
 
 // serveNewSession serves a POST without a session id, which opens a session,
-// unless MaxSessions are open. Creation is serialized so the count is exact;
-// the body is already read, so the SDK answers initialize at once.
+// unless MaxSessions are open or being opened. The lock covers only the count
+// and a reservation: the request itself (which may carry a batch with a long
+// tool call) runs without it, so one client cannot hold up everyone's start.
 func (h *Server) serveNewSession(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	h.sessionMu.Lock()
-	defer h.sessionMu.Unlock()
 	if h.closing.Load() {
+		h.sessionMu.Unlock()
 		unavailable(w, "server shutting down")
 		return
 	}
@@ -70,11 +71,19 @@ func (h *Server) serveNewSession(w http.ResponseWriter, r *http.Request, next ht
 	for range h.mcp.Sessions() {
 		n++
 	}
-	if n >= h.cfg.MaxSessions {
-		h.log.Warn("refused a new session: too many open", "open", n, "max", h.cfg.MaxSessions)
+	if n+h.opening >= h.cfg.MaxSessions {
+		h.sessionMu.Unlock()
+		h.log.Warn("refused a new session: too many open", "open", n, "opening", h.opening, "max", h.cfg.MaxSessions)
 		unavailable(w, fmt.Sprintf("too many sessions (%d open); close unused clients or raise PVE_MCP_MAX_SESSIONS", n))
 		return
 	}
+	h.opening++
+	h.sessionMu.Unlock()
+	defer func() {
+		h.sessionMu.Lock()
+		h.opening--
+		h.sessionMu.Unlock()
+	}()
 	next.ServeHTTP(w, r)
 }
 

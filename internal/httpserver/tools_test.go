@@ -288,3 +288,29 @@ func TestStateless(t *testing.T) {
 		t.Errorf("no token: %d", resp.StatusCode)
 	}
 }
+
+// TestSlowBatchDoesNotBlockNewSessions: a session-opening POST that carries a
+// long tool call in a batch must not hold up other clients' initialize.
+func TestSlowBatchDoesNotBlockNewSessions(t *testing.T) {
+	e := newEnv(t, envOpts{speed: 0.05})
+	oldInit := strings.Replace(initializeBody, "2025-06-18", "2025-03-26", 1) // batches exist before 2025-06-18
+	batch := "[" + oldInit + `,{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"pve_vm_clone",` +
+		`"arguments":{"node":"pve1","vmid":101,"newid":700,"full":true}}}]` // about 3 s of cloning
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		hdr := bearer(aliceToken)
+		hdr.Set("Mcp-Protocol-Version", "2025-03-26")
+		resp, body := e.raw("POST", Endpoint, hdr, batch)
+		if resp.StatusCode != 200 || !strings.Contains(body, `"id":2`) {
+			t.Errorf("batch: %d %.300s", resp.StatusCode, body)
+		}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	e.mustConnect(bobToken, nil)
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Errorf("a new session waited %v behind another client's tool call", d)
+	}
+	<-done
+}
