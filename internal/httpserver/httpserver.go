@@ -37,8 +37,7 @@ type Server struct {
 	limit  *rateLimiter // nil: no rate limit
 	tls    *tls.Config  // nil: plain HTTP
 
-	sessionMu sync.Mutex    // guards the session count check and opening
-	opening   int           // sessions being opened: counted against MaxSessions
+	sessionMu sync.Mutex    // serializes session creation so the bound is exact
 	slots     chan struct{} // stateless: concurrent requests
 	inflight  atomic.Int64  // POST and DELETE requests being served
 	closing   atomic.Bool

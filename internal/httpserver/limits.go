@@ -57,13 +57,17 @@ func unavailable(w http.ResponseWriter, msg string) {
 }
 
 // serveNewSession serves a POST without a session id, which opens a session,
-// unless MaxSessions are open or being opened. The lock covers only the count
-// and a reservation: the request itself (which may carry a batch with a long
-// tool call) runs without it, so one client cannot hold up everyone's start.
+// unless MaxSessions are open. Creation is serialized so the count is exact;
+// the body is already read, so the SDK answers initialize at once. A batch
+// could carry a long tool call and hold the lock, so batches are refused here.
 func (h *Server) serveNewSession(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if isBatch(r) {
+		http.Error(w, "a JSON-RPC batch cannot open a session: send initialize alone", http.StatusBadRequest)
+		return
+	}
 	h.sessionMu.Lock()
+	defer h.sessionMu.Unlock()
 	if h.closing.Load() {
-		h.sessionMu.Unlock()
 		unavailable(w, "server shutting down")
 		return
 	}
@@ -71,19 +75,11 @@ func (h *Server) serveNewSession(w http.ResponseWriter, r *http.Request, next ht
 	for range h.mcp.Sessions() {
 		n++
 	}
-	if n+h.opening >= h.cfg.MaxSessions {
-		h.sessionMu.Unlock()
-		h.log.Warn("refused a new session: too many open", "open", n, "opening", h.opening, "max", h.cfg.MaxSessions)
+	if n >= h.cfg.MaxSessions {
+		h.log.Warn("refused a new session: too many open", "open", n, "max", h.cfg.MaxSessions)
 		unavailable(w, fmt.Sprintf("too many sessions (%d open); close unused clients or raise PVE_MCP_MAX_SESSIONS", n))
 		return
 	}
-	h.opening++
-	h.sessionMu.Unlock()
-	defer func() {
-		h.sessionMu.Lock()
-		h.opening--
-		h.sessionMu.Unlock()
-	}()
 	next.ServeHTTP(w, r)
 }
 
@@ -167,4 +163,11 @@ func (l *rateLimiter) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 			strconv.Itoa(secs) + "s (PVE_MCP_RATE_LIMIT)"
 		return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: msg}}}, nil
 	}
+}
+
+// isBatch tells whether the (already read) body is a JSON-RPC batch.
+func isBatch(r *http.Request) bool {
+	body, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return err == nil && len(bytes.TrimLeft(body, " \t\r\n")) > 0 && bytes.TrimLeft(body, " \t\r\n")[0] == '['
 }
