@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"regexp"
@@ -115,10 +116,10 @@ func (p *parser) userID(key string) string {
 		p.fail("%s: required with PROXMOX_PASSWORD (a user USER@REALM, e.g. root@pam)", key)
 		return ""
 	case strings.Contains(v, "!"):
-		p.fail("%s: %q is an API token id; put it in PROXMOX_TOKEN_ID and its secret in PROXMOX_TOKEN_SECRET", key, v)
+		p.fail("%s: %s is an API token id; put it in PROXMOX_TOKEN_ID and its secret in PROXMOX_TOKEN_SECRET", key, quoteNoSecret(v))
 		return ""
 	case !userIDRe.MatchString(v):
-		p.fail("%s: %q is not a user id (USER@REALM, e.g. root@pam or admin@pve)", key, v)
+		p.fail("%s: %s is not a user id (USER@REALM, e.g. root@pam or admin@pve)", key, quoteNoSecret(v))
 		return ""
 	}
 	return v
@@ -193,7 +194,13 @@ func (p *parser) secretFile(key, path string) (string, bool) {
 		p.fail("%s: %s is not a regular file", key, path)
 		return "", false
 	}
-	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+	// systemd's credentials directory grants the service read access through
+	// an ACL that shows as a group bit; others must still have nothing.
+	mask := fs.FileMode(0o077)
+	if p.inCredentialsDir(path) {
+		mask = 0o007
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&mask != 0 {
 		p.fail("%s: %s is readable or writable by group or others (mode %04o); run chmod 600 %s", key, path, fi.Mode().Perm(), path)
 		return "", false
 	}

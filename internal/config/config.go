@@ -254,9 +254,19 @@ func (p *parser) tokenID(key string) string {
 		return ""
 	}
 	if !tokenIDRe.MatchString(v) {
-		p.fail("%s: %q is not an API token id (USER@REALM!TOKENID, e.g. mcp@pve!mcp)", key, v)
+		p.fail("%s: %s is not an API token id (USER@REALM!TOKENID, e.g. mcp@pve!mcp)", key, quoteNoSecret(v))
 	}
 	return v
+}
+
+// quoteNoSecret quotes a value that should hold no secret, unless it looks
+// like it has one pasted in after '=' (the header form ID=SECRET): then only
+// the part before it is shown.
+func quoteNoSecret(v string) string {
+	if before, _, found := strings.Cut(v, "="); found {
+		return fmt.Sprintf("%q followed by '=' and more (it looks like the secret was pasted too; put the secret in PROXMOX_TOKEN_SECRET)", before)
+	}
+	return fmt.Sprintf("%q", v)
 }
 
 func (p *parser) secret(key string) string {

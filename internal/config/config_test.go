@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +124,35 @@ func TestHostForms(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), "pw@") {
 			t.Errorf("credentials echoed: %v", err)
 		}
+	}
+}
+
+func TestPastedSecretNotEchoed(t *testing.T) {
+	for _, id := range []string{"root@pam!mcp=11111111-2222-3333-4444-555555555555", "PVEAPIToken=root@pam!mcp=11111111-2222-3333-4444-555555555555"} {
+		m := base()
+		m["PROXMOX_TOKEN_ID"] = id
+		_, err := Load(env(m))
+		if err == nil || strings.Contains(err.Error(), "11111111-2222") || !strings.Contains(err.Error(), "PROXMOX_TOKEN_SECRET") {
+			t.Errorf("%s: %v", id, err)
+		}
+	}
+}
+
+func TestSecretFileInSystemdCredentials(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "pve")
+	if err := os.WriteFile(file, []byte("0f4b7f9e-1111-2222-3333-444455556666\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	m := base()
+	delete(m, "PROXMOX_TOKEN_SECRET")
+	m["PROXMOX_TOKEN_SECRET_FILE"] = file
+	if _, err := Load(env(m)); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("group-readable file outside the credentials directory: %v", err)
+	}
+	m["CREDENTIALS_DIRECTORY"] = dir
+	c, err := Load(env(m))
+	if err != nil || c.TokenSecret != "0f4b7f9e-1111-2222-3333-444455556666" {
+		t.Fatalf("inside $CREDENTIALS_DIRECTORY: %v", err)
 	}
 }
