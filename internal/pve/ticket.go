@@ -42,6 +42,24 @@ type ticketAuth struct {
 	got    time.Time // local time the ticket was issued
 	gen    uint64    // increments with every new ticket
 	old    []string  // earlier tickets, kept only to scrub them from errors
+	// renewAfter holds off renewal after one failed (Proxmox unreachable),
+	// so each request does not wait on /access/ticket in turn.
+	renewAfter time.Time
+}
+
+// renewRetry is how long to use the current ticket after a failed renewal.
+const renewRetry = time.Minute
+
+func (t *ticketAuth) holdRenewal(until time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.renewAfter = until
+}
+
+func (t *ticketAuth) renewalHeld(now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return now.Before(t.renewAfter)
 }
 
 // ticketCreds is what one request sends.
@@ -97,7 +115,8 @@ func (t *ticketAuth) secrets() []string {
 func (c *Client) creds(ctx context.Context) (ticketCreds, error) {
 	t := c.tickets
 	cur, got := t.snapshot()
-	if cur.ticket != "" && c.now().Sub(got) < ticketRenewAfter {
+	age := c.now().Sub(got)
+	if cur.ticket != "" && (age < ticketRenewAfter || age < ticketUsableFor && t.renewalHeld(c.now())) {
 		return cur, nil
 	}
 	select {
@@ -109,7 +128,7 @@ func (c *Client) creds(ctx context.Context) (ticketCreds, error) {
 
 	// Another request may have logged in while this one waited.
 	cur, got = t.snapshot()
-	age := c.now().Sub(got)
+	age = c.now().Sub(got)
 	if cur.ticket != "" && age < ticketRenewAfter {
 		return cur, nil
 	}
@@ -121,6 +140,7 @@ func (c *Client) creds(ctx context.Context) (ticketCreds, error) {
 		}
 		if !IsAuth(err) || ctx.Err() != nil {
 			// The old ticket is still valid for a while: use it, renew later.
+			t.holdRenewal(c.now().Add(renewRetry))
 			c.log.WarnContext(ctx, "proxmox ticket renewal failed; using the current ticket", "user", t.user, "err", err)
 			return cur, nil
 		}

@@ -34,7 +34,9 @@ type fakeLogin struct {
 	tfa      string            // "flag" or "ticket": answer logins with a TFA challenge
 	failAuth int               // the next n API calls get 401 whatever they send
 	noRenew  bool              // renewals fail with 596
-	headers  http.Header       // of the last API call
+	// failedRenewals counts renewals refused because of noRenew.
+	failedRenewals int
+	headers        http.Header // of the last API call
 }
 
 func (f *fakeLogin) handler(w http.ResponseWriter, r *http.Request) {
@@ -48,6 +50,7 @@ func (f *fakeLogin) handler(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case user != testUser:
 		case renew && f.noRenew:
+			f.failedRenewals++
 			w.WriteHeader(596)
 			return
 		case renew:
@@ -191,6 +194,27 @@ func TestTicketRenewalFailureKeepsTicket(t *testing.T) {
 	}
 	if logins, reqs, _ := f.state(); len(logins) != 1 || len(reqs) != 2 {
 		t.Errorf("logins %v requests %v", logins, reqs)
+	}
+	// Renewal is held off for a while instead of being tried before every request.
+	for range 3 {
+		if err := c.Get(ctx, "/version", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.mu.Lock()
+	held := f.failedRenewals
+	f.mu.Unlock()
+	if held != 1 {
+		t.Errorf("%d failed renewals after 4 requests, want 1 (held off)", held)
+	}
+	now = now.Add(renewRetry + time.Second)
+	if err := c.Get(ctx, "/version", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failedRenewals != 2 {
+		t.Errorf("renewal not tried again after the hold: %d", f.failedRenewals)
 	}
 }
 
