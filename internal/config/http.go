@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -244,9 +245,21 @@ func (p *parser) httpTokens(key, fileKey string) []HTTPToken {
 }
 
 func (p *parser) tokenFile(key, fileKey, path string) []HTTPToken {
-	fi, err := os.Stat(path)
+	// Open first and check the open file: no swap between check and read,
+	// and a FIFO or device cannot hang the start-up.
+	f, err := os.Open(path)
 	if err != nil {
 		p.fail("%s: %v", key, err)
+		return nil
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		p.fail("%s: %v", key, err)
+		return nil
+	}
+	if !fi.Mode().IsRegular() {
+		p.fail("%s: %s is not a regular file", key, path)
 		return nil
 	}
 	// systemd's credentials (LoadCredential=) are private to the service but
@@ -259,9 +272,14 @@ func (p *parser) tokenFile(key, fileKey, path string) []HTTPToken {
 		p.fail("%s: %s is accessible to group or others (mode %04o); run chmod 600 on it", key, path, fi.Mode().Perm())
 		return nil
 	}
-	data, err := os.ReadFile(path)
+	const maxTokenFile = 1 << 20
+	data, err := io.ReadAll(io.LimitReader(f, maxTokenFile+1))
 	if err != nil {
 		p.fail("%s: %v", key, err)
+		return nil
+	}
+	if len(data) > maxTokenFile {
+		p.fail("%s: %s is larger than 1 MiB; it should hold one token per line", key, path)
 		return nil
 	}
 	n := len(p.problems)
