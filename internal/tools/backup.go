@@ -114,11 +114,7 @@ func backupTools(d *Deps) []Tool {
 				}
 				out := taskOut{Action: "restore", Node: string(in.Node), VMID: int(in.VMID)}
 				what := fmt.Sprintf("restore %s %d on %s from %s", k.noun, in.VMID, in.Node, in.Archive)
-				var upid string
-				if err := c.PVE.Post(ctx, pve.Path("nodes", string(in.Node), k.api), form, &upid); err != nil {
-					return out, fmt.Errorf("%s: %w", what, err)
-				}
-				return out, c.wait(ctx, what, upid, &out)
+				return c.postTask(ctx, what, pve.Path("nodes", string(in.Node), k.api), form, out)
 			}),
 		define(d, spec{name: "pve_schedule_backup", title: "Schedule backup", toolset: "backup", effect: Mutating,
 			desc: "Create a scheduled backup job for vmids or all guests."},

@@ -106,11 +106,7 @@ func lxcCreate(d *Deps) Tool {
 			}
 			out := taskOut{Action: "create", Node: string(in.Node), VMID: int(in.VMID)}
 			what := fmt.Sprintf("create CT %d on %s", in.VMID, in.Node)
-			var upid string
-			if err := c.PVE.Post(ctx, pve.Path("nodes", string(in.Node), "lxc"), form, &upid); err != nil {
-				return out, fmt.Errorf("%s: %w", what, err)
-			}
-			return out, c.wait(ctx, what, upid, &out)
+			return c.postTask(ctx, what, pve.Path("nodes", string(in.Node), "lxc"), form, out)
 		})
 }
 
@@ -136,34 +132,7 @@ func lxcClone(d *Deps) Tool {
 	return define(d, spec{name: "pve_lxc_clone", title: "Clone container", toolset: "lxc", effect: Mutating,
 		desc: "Clone a container or template to a new id, optionally onto another node or storage."},
 		func(ctx context.Context, c *call, in lxcCloneArgs) (taskOut, error) {
-			if err := c.guest(in.Node, in.VMID); err != nil {
-				return taskOut{}, err
-			}
-			if err := c.Guard.VMID("newid", in.NewID); err != nil {
-				return taskOut{}, err
-			}
-			form := url.Values{"newid": {strconv.Itoa(int(in.NewID))}}
-			if in.Target != "" {
-				if err := c.Guard.Node("target", in.Target); err != nil {
-					return taskOut{}, err
-				}
-				form.Set("target", string(in.Target))
-			}
-			if in.Hostname != "" {
-				form.Set("hostname", in.Hostname)
-			}
-			if in.Full != nil {
-				form.Set("full", pve.Bool(*in.Full))
-			}
-			if in.Storage != "" {
-				form.Set("storage", in.Storage)
-			}
-			out := taskOut{Action: "clone", Node: string(in.Node), From: int(in.VMID), To: int(in.NewID), Target: string(in.Target)}
-			what := fmt.Sprintf("clone CT %d on %s to %d", in.VMID, in.Node, in.NewID)
-			var upid string
-			if err := c.PVE.Post(ctx, lxcKind.path(in.Node, in.VMID, "clone"), form, &upid); err != nil {
-				return out, fmt.Errorf("%s: %w", what, err)
-			}
-			return out, c.wait(ctx, what, upid, &out)
+			return c.clone(ctx, lxcKind, cloneRequest{node: in.Node, vmid: in.VMID, newid: in.NewID, nameKey: "hostname",
+				name: in.Hostname, full: in.Full, target: in.Target, storage: in.Storage})
 		})
 }

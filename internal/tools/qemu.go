@@ -109,11 +109,7 @@ func power(d *Deps, k guestKind, op, title, desc string, destructive bool, warn 
 	run := func(ctx context.Context, c *call, node NodeName, vmid VMID) (taskOut, error) {
 		out := taskOut{Action: op, Node: string(node), VMID: int(vmid)}
 		what := fmt.Sprintf("%s %s %d on %s", op, k.noun, vmid, node)
-		var upid string
-		if err := c.PVE.Post(ctx, k.path(node, vmid, "status", op), nil, &upid); err != nil {
-			return out, fmt.Errorf("%s: %w", what, err)
-		}
-		return out, c.wait(ctx, what, upid, &out)
+		return c.postTask(ctx, what, k.path(node, vmid, "status", op), nil, out)
 	}
 	if !destructive {
 		return define(d, sp, func(ctx context.Context, c *call, in guestArgs) (taskOut, error) {

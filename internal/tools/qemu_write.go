@@ -115,11 +115,7 @@ func vmCreate(d *Deps) Tool {
 			}
 			out := taskOut{Action: "create", Node: string(in.Node), VMID: int(in.VMID)}
 			what := fmt.Sprintf("create VM %d on %s", in.VMID, in.Node)
-			var upid string
-			if err := c.PVE.Post(ctx, pve.Path("nodes", string(in.Node), "qemu"), form, &upid); err != nil {
-				return out, fmt.Errorf("%s: %w", what, err)
-			}
-			return out, c.wait(ctx, what, upid, &out)
+			return c.postTask(ctx, what, pve.Path("nodes", string(in.Node), "qemu"), form, out)
 		})
 }
 
@@ -142,36 +138,48 @@ func vmClone(d *Deps) Tool {
 	return define(d, spec{name: "pve_vm_clone", title: "Clone VM", toolset: "qemu", effect: Mutating,
 		desc: "Clone a VM or template to a new id, optionally onto another node or storage."},
 		func(ctx context.Context, c *call, in vmCloneArgs) (taskOut, error) {
-			if err := c.guest(in.Node, in.VMID); err != nil {
-				return taskOut{}, err
-			}
-			if err := c.Guard.VMID("newid", in.NewID); err != nil {
-				return taskOut{}, err
-			}
-			form := url.Values{"newid": {strconv.Itoa(int(in.NewID))}}
-			if in.Target != "" {
-				if err := c.Guard.Node("target", in.Target); err != nil {
-					return taskOut{}, err
-				}
-				form.Set("target", string(in.Target))
-			}
-			if in.Name != "" {
-				form.Set("name", in.Name)
-			}
-			if in.Full != nil {
-				form.Set("full", pve.Bool(*in.Full))
-			}
-			if in.Storage != "" {
-				form.Set("storage", in.Storage)
-			}
-			out := taskOut{Action: "clone", Node: string(in.Node), From: int(in.VMID), To: int(in.NewID), Target: string(in.Target)}
-			what := fmt.Sprintf("clone VM %d on %s to %d", in.VMID, in.Node, in.NewID)
-			var upid string
-			if err := c.PVE.Post(ctx, qemuKind.path(in.Node, in.VMID, "clone"), form, &upid); err != nil {
-				return out, fmt.Errorf("%s: %w", what, err)
-			}
-			return out, c.wait(ctx, what, upid, &out)
+			return c.clone(ctx, qemuKind, cloneRequest{node: in.Node, vmid: in.VMID, newid: in.NewID, nameKey: "name",
+				name: in.Name, full: in.Full, target: in.Target, storage: in.Storage})
 		})
+}
+
+// cloneRequest is what both clone tools ask for; only the name key differs.
+type cloneRequest struct {
+	node          NodeName
+	vmid, newid   VMID
+	nameKey, name string
+	full          *bool
+	target        NodeName
+	storage       string
+}
+
+// clone checks the source, the new id and the target node, then clones.
+func (c *call) clone(ctx context.Context, k guestKind, r cloneRequest) (taskOut, error) {
+	if err := c.guest(r.node, r.vmid); err != nil {
+		return taskOut{}, err
+	}
+	if err := c.Guard.VMID("newid", r.newid); err != nil {
+		return taskOut{}, err
+	}
+	form := url.Values{"newid": {strconv.Itoa(int(r.newid))}}
+	if r.target != "" {
+		if err := c.Guard.Node("target", r.target); err != nil {
+			return taskOut{}, err
+		}
+		form.Set("target", string(r.target))
+	}
+	if r.name != "" {
+		form.Set(r.nameKey, r.name)
+	}
+	if r.full != nil {
+		form.Set("full", pve.Bool(*r.full))
+	}
+	if r.storage != "" {
+		form.Set("storage", r.storage)
+	}
+	out := taskOut{Action: "clone", Node: string(r.node), From: int(r.vmid), To: int(r.newid), Target: string(r.target)}
+	what := fmt.Sprintf("clone %s %d on %s to %d", k.noun, r.vmid, r.node, r.newid)
+	return c.postTask(ctx, what, k.path(r.node, r.vmid, "clone"), form, out)
 }
 
 func vmMigrate(d *Deps) Tool {
@@ -190,11 +198,7 @@ func vmMigrate(d *Deps) Tool {
 			form := url.Values{"target": {string(in.Target)}, "online": {pve.Bool(in.Online)}, "with-local-disks": {pve.Bool(in.WithLocalDisks)}}
 			out := taskOut{Action: "migrate", Node: string(in.Node), VMID: int(in.VMID), Target: string(in.Target)}
 			what := fmt.Sprintf("migrate VM %d from %s to %s", in.VMID, in.Node, in.Target)
-			var upid string
-			if err := c.PVE.Post(ctx, qemuKind.path(in.Node, in.VMID, "migrate"), form, &upid); err != nil {
-				return out, fmt.Errorf("%s: %w", what, err)
-			}
-			return out, c.wait(ctx, what, upid, &out)
+			return c.postTask(ctx, what, qemuKind.path(in.Node, in.VMID, "migrate"), form, out)
 		})
 }
 

@@ -77,11 +77,7 @@ func snapshotTools(d *Deps) []Tool {
 				}
 				out := taskOut{Action: "snapshot_create", Node: string(in.Node), VMID: int(in.VMID), Snapname: in.Snapname}
 				what := fmt.Sprintf("snapshot %s %d as %q", k.noun, in.VMID, in.Snapname)
-				var upid string
-				if err := c.PVE.Post(ctx, k.path(in.Node, in.VMID, "snapshot"), form, &upid); err != nil {
-					return out, fmt.Errorf("%s: %w", what, err)
-				}
-				return out, c.wait(ctx, what, upid, &out)
+				return c.postTask(ctx, what, k.path(in.Node, in.VMID, "snapshot"), form, out)
 			}),
 		snapAct(d, "rollback", "Roll back to snapshot",
 			"Roll a VM or container back to a snapshot, losing every change since. Needs confirm: true and confirmName equal to snapname.",

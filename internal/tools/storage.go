@@ -82,11 +82,7 @@ func storageTools(d *Deps) []Tool {
 				}
 				out := taskOut{Action: "download", Node: string(in.Node), Storage: in.Storage, Filename: in.Filename}
 				what := fmt.Sprintf("download %s to %s on %s", in.Filename, in.Storage, in.Node)
-				var upid string
-				if err := c.PVE.Post(ctx, pve.Path("nodes", string(in.Node), "storage", in.Storage, "download-url"), form, &upid); err != nil {
-					return out, fmt.Errorf("%s: %w", what, err)
-				}
-				return out, c.wait(ctx, what, upid, &out)
+				return c.postTask(ctx, what, pve.Path("nodes", string(in.Node), "storage", in.Storage, "download-url"), form, out)
 			}),
 	}
 }

@@ -4,12 +4,22 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/url"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
+
+// postTask starts a task with a POST and follows it to its end.
+func (c *call) postTask(ctx context.Context, what, path string, form url.Values, out taskOut) (taskOut, error) {
+	var upid string
+	if err := c.PVE.Post(ctx, path, form, &upid); err != nil {
+		return out, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, c.wait(ctx, what, upid, &out)
+}
 
 // wait follows a Proxmox task to its end and fills the outcome; it reports
 // progress to the client when the request asked for it.
