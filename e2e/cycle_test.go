@@ -267,6 +267,15 @@ func TestStorageNetworkSchedule(t *testing.T) {
 	}) {
 		t.Fatalf("pending bridge not listed: %+v", ifaces)
 	}
+	var staged struct {
+		Changes string `json:"changes"`
+	}
+	res, _ := c.call("pve_list_network", m("node", "pve1"))
+	raw, _ := json.Marshal(res.StructuredContent)
+	_ = json.Unmarshal(raw, &staged)
+	if !strings.Contains(staged.Changes, "vmbr7") {
+		t.Errorf("staged changes not reported: %q", staged.Changes)
+	}
 	c.task("pve_apply_network", m("node", "pve1", "confirm", true))
 
 	var job struct{ Action, Schedule string }

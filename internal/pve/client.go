@@ -342,6 +342,12 @@ func permanentTransportError(err error) bool {
 }
 
 // decodeEnvelope unwraps {"data": ..., "total": n} into out.
+// EnvelopeReader is an out value that wants the whole answer, for the keys
+// Proxmox puts beside data (such as "changes" on GET /nodes/{node}/network).
+type EnvelopeReader interface {
+	ReadEnvelope(raw []byte) error
+}
+
 func decodeEnvelope(raw []byte, out any) (int, error) {
 	var env struct {
 		Data  json.RawMessage `json:"data"`
@@ -357,6 +363,9 @@ func decodeEnvelope(raw []byte, out any) (int, error) {
 			return 0, fmt.Errorf("bad total %q", snippet(env.Total))
 		}
 		total = n
+	}
+	if e, ok := out.(EnvelopeReader); ok {
+		return total, e.ReadEnvelope(raw)
 	}
 	if out == nil || len(env.Data) == 0 {
 		return total, nil

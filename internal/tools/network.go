@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/url"
 
+	"github.com/google/jsonschema-go/jsonschema"
+
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
 
@@ -40,16 +42,24 @@ type ifaceOut struct {
 func networkTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_list_network", title: "List network", toolset: "network",
-			desc: "Network interfaces of a node, including staged ones not yet applied.", output: listSchema("GET /nodes/{node}/network entries", "iface: name", "type: bridge, bond, eth, vlan...", "active: 1 when up", "cidr: address", "gateway: gateway", "bridge_ports: ports")},
-			func(ctx context.Context, c *call, in networkListArgs) (listOut, error) {
+			desc: "Network interfaces of a node, including staged ones not yet applied.", output: withChanges(listSchema("GET /nodes/{node}/network entries", "iface: name", "type: bridge, bond, eth, vlan...", "active: 1 when up", "cidr: address", "gateway: gateway", "bridge_ports: ports"))},
+			func(ctx context.Context, c *call, in networkListArgs) (networkOut, error) {
 				if err := c.Guard.Node("node", in.Node); err != nil {
-					return listOut{}, err
+					return networkOut{}, err
 				}
 				q := url.Values{}
 				if in.Type != "" {
 					q.Set("type", in.Type)
 				}
-				return c.list(ctx, "list network of "+string(in.Node), pve.Path("nodes", string(in.Node), "network"), q, func(entry) bool { return true })
+				var env networkEnvelope
+				if err := c.PVE.Get(ctx, pve.Path("nodes", string(in.Node), "network"), q, &env); err != nil {
+					return networkOut{}, fmt.Errorf("list network of %s: %w", in.Node, err)
+				}
+				items, err := filter(env.Data, func(entry) bool { return true })
+				if err != nil {
+					return networkOut{}, fmt.Errorf("list network of %s: %w", in.Node, err)
+				}
+				return networkOut{Items: items, Changes: env.Changes}, nil
 			}),
 		define(d, spec{name: "pve_create_bridge", title: "Create bridge", toolset: "network", effect: Mutating,
 			desc: "Stage a new Linux bridge on a node; it takes effect after pve_apply_network."},
@@ -88,4 +98,30 @@ func networkTools(d *Deps) []Tool {
 				return out, c.wait(ctx, what, upid, &out)
 			}),
 	}
+}
+
+// networkEnvelope reads the interfaces and the diff of staged changes that
+// Proxmox sends beside them.
+type networkEnvelope struct {
+	Data    []json.RawMessage `json:"data"`
+	Changes string            `json:"changes"`
+}
+
+func (e *networkEnvelope) ReadEnvelope(raw []byte) error {
+	type plain networkEnvelope
+	return json.Unmarshal(raw, (*plain)(e))
+}
+
+// networkOut is the interface list (the text, as the reference returns it)
+// plus the staged changes as a diff in the structured content.
+type networkOut struct {
+	Items   []json.RawMessage `json:"items"`
+	Changes string            `json:"changes,omitempty" jsonschema:"diff of staged changes that pve_apply_network would apply"`
+}
+
+func (n networkOut) text() any { return n.Items }
+
+func withChanges(s *jsonschema.Schema) *jsonschema.Schema {
+	s.Properties["changes"] = &jsonschema.Schema{Type: "string", Description: "diff of staged changes that pve_apply_network would apply"}
+	return s
 }
