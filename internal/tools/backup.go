@@ -60,7 +60,7 @@ func backupTools(d *Deps) []Tool {
 					pve.Path("nodes", string(in.Node), "storage", in.Storage, "content"), url.Values{"content": {"backup"}}, c.allowedVolume)
 			}),
 		define(d, spec{name: "pve_backup_now", title: "Back up now", toolset: "backup", effect: Mutating,
-			desc: "Back up one VM or container to a storage now (vzdump) and wait for the task."},
+			desc: "Back up one guest to a storage now (vzdump)."},
 			func(ctx context.Context, c *call, in backupNowArgs) (taskOut, error) {
 				if err := c.guest(in.Node, in.VMID); err != nil {
 					return taskOut{}, err

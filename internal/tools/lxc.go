@@ -69,7 +69,7 @@ func lxcTools(d *Deps) []Tool {
 			"stop %s %d on %s at once, without a clean shutdown (unsaved data in the container is lost)"),
 		lxcCreate(d), lxcClone(d),
 		deleteGuest(d, k, "pve_lxc_delete", "Delete container",
-			"Delete a container and its volumes. Needs confirm: true and confirmVmid equal to vmid."),
+			"Delete a container and its volumes. Needs confirm: true and confirmVmid = vmid."),
 	}
 }
 

@@ -66,7 +66,7 @@ func qemuTools(d *Deps) []Tool {
 			"hard-reset %s %d on %s (unsaved data in the guest is lost)"),
 		vmCreate(d), vmClone(d), vmMigrate(d), vmSetConfig(d),
 		deleteGuest(d, k, "pve_vm_delete", "Delete VM",
-			"Delete a VM and its disks. Needs confirm: true and confirmVmid equal to vmid."),
+			"Delete a VM and its disks. Needs confirm: true and confirmVmid = vmid."),
 	}
 	return tools
 }

@@ -204,7 +204,7 @@ func vmMigrate(d *Deps) Tool {
 
 func vmSetConfig(d *Deps) Tool {
 	return define(d, spec{name: "pve_vm_set_config", title: "Change VM config", toolset: "qemu", effect: Mutating, idempotent: true,
-		desc: "Change a VM's cores, sockets, memory, name, description or other config keys (extra); what cannot apply live waits for a restart."},
+		desc: "Change a VM's cores, sockets, memory, name, description or other keys (extra); some apply at restart."},
 		func(ctx context.Context, c *call, in vmSetConfigArgs) (syncOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return syncOut{}, err

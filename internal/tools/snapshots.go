@@ -46,7 +46,7 @@ func kindOf(t string) guestKind {
 func snapshotTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_list_snapshots", title: "List snapshots", toolset: "snapshots",
-			desc: "Snapshots of a VM or container, with the \"current\" entry marking where the guest is now.", output: listSchema("GET .../snapshot entries", "name: snapshot name (current is where the guest is now)", "description: description", "snaptime: unix time", "parent: parent snapshot", "vmstate: 1 when RAM was saved")},
+			desc: "Snapshots of a guest; \"current\" marks where it is now.", output: listSchema("GET .../snapshot entries", "name: snapshot name (current is where the guest is now)", "description: description", "snaptime: unix time", "parent: parent snapshot", "vmstate: 1 when RAM was saved")},
 			func(ctx context.Context, c *call, in snapListArgs) (listOut, error) {
 				if err := c.guest(in.Node, in.VMID); err != nil {
 					return listOut{}, err
@@ -80,10 +80,10 @@ func snapshotTools(d *Deps) []Tool {
 				return c.postTask(ctx, what, k.path(in.Node, in.VMID, "snapshot"), form, out)
 			}),
 		snapAct(d, "rollback", "Roll back to snapshot",
-			"Roll a VM or container back to a snapshot, losing every change since. Needs confirm: true and confirmName equal to snapname.",
+			"Roll a guest back to a snapshot, losing all changes since. Needs confirm: true and confirmName = snapname.",
 			"roll %s %d back to snapshot %q, losing every change made since"),
 		snapAct(d, "delete", "Delete snapshot",
-			"Delete a snapshot of a VM or container. Needs confirm: true and confirmName equal to snapname.",
+			"Delete a snapshot. Needs confirm: true and confirmName = snapname.",
 			"delete snapshot %[3]q of %[1]s %[2]d"),
 	}
 }
