@@ -346,3 +346,12 @@ func TestTaskTools(t *testing.T) {
 		t.Errorf("stopped task: %+v", st)
 	}
 }
+
+// TestCommonMistakesGetHints: Proxmox's refusal plus what to do about it.
+func TestCommonMistakesGetHints(t *testing.T) {
+	c := newCluster(t, 0.02).connect(t, clientOpts{})
+	c.fails("pve_vm_delete", m("node", "pve1", "vmid", 100, "confirm", true, "confirmVmid", 100), "is running", "pve_vm_stop")
+	c.fails("pve_vm_clone", m("node", "pve1", "vmid", 101, "newid", 170, "full", false), "Linked clone", "full: true")
+	c.fails("pve_vm_migrate", m("node", "pve1", "vmid", 101, "target", "pve2"), "local cdrom", "ide2")
+	c.fails("pve_vm_status", m("node", "pve2", "vmid", 101), "does not exist", "pve_cluster_resources")
+}

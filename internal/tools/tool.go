@@ -169,11 +169,18 @@ var errRefused = errors.New("refused")
 
 // withHint adds what to do next to errors whose cause is common and clear.
 func withHint(err error) error {
+	text := err.Error()
 	switch {
-	case pve.IsNotFound(err) && strings.Contains(err.Error(), "Configuration file"):
+	case pve.IsNotFound(err) && strings.Contains(text, "Configuration file"):
 		return fmt.Errorf("%w (the guest does not exist on that node; pve_cluster_resources shows which node each guest is on)", err)
 	case pve.IsLocked(err):
 		return fmt.Errorf("%w (the guest is busy with another operation; wait for it, see pve_list_tasks, and retry)", err)
+	case strings.Contains(text, "is running - destroy failed"):
+		return fmt.Errorf("%w (stop the guest first: pve_vm_stop or pve_lxc_stop)", err)
+	case strings.Contains(text, "local cdrom image"):
+		return fmt.Errorf("%w (eject the ISO first: pve_vm_set_config with extra {\"ide2\": \"none,media=cdrom\"} and confirm: true)", err)
+	case strings.Contains(text, "Linked clone feature is not supported"):
+		return fmt.Errorf("%w (only templates can be linked-cloned; leave full out or set full: true)", err)
 	}
 	return err
 }
