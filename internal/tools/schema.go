@@ -223,7 +223,19 @@ func explain(s *jsonschema.Schema, args map[string]any, err error) error {
 		}
 	}
 	if m := missingRe.FindStringSubmatch(msg); m != nil {
-		return fmt.Errorf("missing required argument %s", quoteList(prefix, m[1]))
+		var parts []string
+		for _, n := range strings.FieldsFunc(m[1], func(r rune) bool { return r == ',' || r == ' ' }) {
+			n = strings.Trim(n, `"`)
+			if n == "" {
+				continue
+			}
+			part := strconv.Quote(prefix + n)
+			if sub != nil && sub.Properties[n] != nil {
+				part += " (" + describe(sub.Properties[n]) + ")"
+			}
+			parts = append(parts, part)
+		}
+		return fmt.Errorf("missing required argument %s", strings.Join(parts, ", "))
 	}
 	if m := additionalRe.FindStringSubmatch(msg); m != nil {
 		accepted := ""
