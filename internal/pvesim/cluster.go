@@ -36,17 +36,7 @@ func (s *Sim) listNodes(c *call) (any, error) {
 		if n.offline {
 			m["status"] = "offline"
 		}
-		if s.has(c.authid, "/nodes/"+n.name, "Sys.Audit") {
-			m["maxcpu"] = n.cpus
-			m["maxmem"] = n.memory
-			m["maxdisk"] = int64(100861726720)
-			if !n.offline {
-				m["cpu"] = c.st.nodeCPU(n)
-				m["mem"] = c.st.nodeMem(n)
-				m["disk"] = int64(14395699200)
-				m["uptime"] = int64(c.now.Sub(n.boot).Seconds())
-			}
-		}
+		s.addNodeStats(c, n, m)
 		out = append(out, m)
 	}
 	return out, nil
@@ -183,17 +173,7 @@ func (s *Sim) clusterResources(c *call) (any, error) {
 			if n.offline {
 				m["status"] = "offline"
 			}
-			if s.has(c.authid, "/nodes/"+n.name, "Sys.Audit") {
-				m["maxcpu"] = n.cpus
-				m["maxmem"] = n.memory
-				m["maxdisk"] = int64(100861726720)
-				if !n.offline {
-					m["cpu"] = c.st.nodeCPU(n)
-					m["mem"] = c.st.nodeMem(n)
-					m["disk"] = int64(14395699200)
-					m["uptime"] = int64(c.now.Sub(n.boot).Seconds())
-				}
-			}
+			s.addNodeStats(c, n, m)
 			out = append(out, m)
 		}
 	}
@@ -282,4 +262,21 @@ func (s *Sim) listPools(c *call) (any, error) {
 		}
 	}
 	return out, nil
+}
+
+// addNodeStats adds a node's figures for callers with Sys.Audit on it;
+// /nodes and /cluster/resources show the same ones.
+func (s *Sim) addNodeStats(c *call, n *node, m map[string]any) {
+	if !s.has(c.authid, "/nodes/"+n.name, "Sys.Audit") {
+		return
+	}
+	m["maxcpu"] = n.cpus
+	m["maxmem"] = n.memory
+	m["maxdisk"] = int64(100861726720)
+	if !n.offline {
+		m["cpu"] = c.st.nodeCPU(n)
+		m["mem"] = c.st.nodeMem(n)
+		m["disk"] = int64(14395699200)
+		m["uptime"] = int64(c.now.Sub(n.boot).Seconds())
+	}
 }

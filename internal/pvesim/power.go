@@ -186,14 +186,9 @@ func (s *Sim) stopQemu(c *call, typ string, dur time.Duration) (any, error) {
 	}
 	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid, dur: dur, lines: lines,
 		onOK: func(end time.Time) error {
-			g, err := s.taskGuest("qemu", nodeName, vmid)
+			g, err := s.unlockedGuest("qemu", nodeName, vmid, skiplock)
 			if err != nil {
 				return err
-			}
-			if !skiplock {
-				if err := lockError(g); err != nil {
-					return err
-				}
 			}
 			g.running, g.paused = false, false
 			return nil
@@ -212,14 +207,9 @@ func (s *Sim) stopLXC(c *call, typ string, dur time.Duration) (any, error) {
 	skiplock := c.boolParam("skiplock", false)
 	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid, dur: dur,
 		onOK: func(end time.Time) error {
-			g, err := s.taskGuest("lxc", nodeName, vmid)
+			g, err := s.unlockedGuest("lxc", nodeName, vmid, skiplock)
 			if err != nil {
 				return err
-			}
-			if !skiplock {
-				if err := lockError(g); err != nil {
-					return err
-				}
 			}
 			g.running, g.paused = false, false
 			return nil
@@ -263,11 +253,8 @@ func (s *Sim) guestReboot(c *call, kind string) (any, error) {
 	}
 	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid, dur: 5 * time.Second,
 		onOK: func(end time.Time) error {
-			g, err := s.taskGuest(kind, nodeName, vmid)
+			g, err := s.unlockedGuest(kind, nodeName, vmid, false)
 			if err != nil {
-				return err
-			}
-			if err := lockError(g); err != nil {
 				return err
 			}
 			g.applyPending()
@@ -292,14 +279,9 @@ func (s *Sim) guestReset(c *call, kind string) (any, error) {
 	skiplock := c.boolParam("skiplock", false)
 	t := s.startTask(taskSpec{node: nodeName, typ: "qmreset", id: strconv.Itoa(vmid), user: c.authid, vmid: vmid, dur: 500 * time.Millisecond,
 		onOK: func(end time.Time) error {
-			g, err := s.taskGuest(kind, nodeName, vmid)
+			g, err := s.unlockedGuest(kind, nodeName, vmid, skiplock)
 			if err != nil {
 				return err
-			}
-			if !skiplock {
-				if err := lockError(g); err != nil {
-					return err
-				}
 			}
 			g.startedAt, g.paused = end, false
 			return nil
@@ -331,11 +313,8 @@ func (s *Sim) guestSuspend(c *call, kind string) (any, error) {
 	todisk := typ == "qmsuspend"
 	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid, dur: time.Second,
 		onOK: func(end time.Time) error {
-			g, err := s.taskGuest(kind, nodeName, vmid)
+			g, err := s.unlockedGuest(kind, nodeName, vmid, false)
 			if err != nil {
-				return err
-			}
-			if err := lockError(g); err != nil {
 				return err
 			}
 			if todisk {
@@ -377,4 +356,19 @@ func (s *Sim) guestResume(c *call, kind string) (any, error) {
 			return nil
 		}})
 	return t.upid, nil
+}
+
+// unlockedGuest finds a task's guest when the task ends and refuses it while
+// a config lock is held, unless skiplock was given.
+func (s *Sim) unlockedGuest(kind, node string, vmid int, skiplock bool) (*guest, error) {
+	g, err := s.taskGuest(kind, node, vmid)
+	if err != nil {
+		return nil, err
+	}
+	if !skiplock {
+		if err := lockError(g); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
 }

@@ -222,13 +222,9 @@ func (g *guest) removeSnap(name string) {
 func (s *Sim) deleteSnapshot(c *call, kind string) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	name := c.params["snapname"]
-	g, err := c.guestOnNode(kind)
+	g, sn, err := c.snapshotOf(kind, name)
 	if err != nil {
 		return nil, err
-	}
-	sn := g.snapshot(name)
-	if sn == nil {
-		return nil, failf("snapshot '%s' does not exist", name)
 	}
 	failMsg := ""
 	force := c.boolParam("force", false)
@@ -264,13 +260,9 @@ func (s *Sim) deleteSnapshot(c *call, kind string) (any, error) {
 func (s *Sim) rollbackSnapshot(c *call, kind string) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	name := c.params["snapname"]
-	g, err := c.guestOnNode(kind)
+	g, sn, err := c.snapshotOf(kind, name)
 	if err != nil {
 		return nil, err
-	}
-	sn := g.snapshot(name)
-	if sn == nil {
-		return nil, failf("snapshot '%s' does not exist", name)
 	}
 	failMsg := ""
 	if l := g.lock(); l != "" {
@@ -311,4 +303,17 @@ func (s *Sim) rollbackSnapshot(c *call, kind string) (any, error) {
 			}
 		}})
 	return t.upid, nil
+}
+
+// snapshotOf finds the guest of the request and its snapshot name.
+func (c *call) snapshotOf(kind, name string) (*guest, *snapshot, error) {
+	g, err := c.guestOnNode(kind)
+	if err != nil {
+		return nil, nil, err
+	}
+	sn := g.snapshot(name)
+	if sn == nil {
+		return nil, nil, failf("snapshot '%s' does not exist", name)
+	}
+	return g, sn, nil
 }
