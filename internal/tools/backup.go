@@ -12,34 +12,34 @@ import (
 )
 
 type backupNowArgs struct {
-	Node     NodeName `json:"node"`
-	VMID     VMID     `json:"vmid"`
-	Storage  string   `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"backup storage, e.g. local"`
-	Mode     string   `json:"mode,omitempty" enum:"snapshot,suspend,stop" default:"snapshot" jsonschema:"backup mode"`
-	Compress string   `json:"compress,omitempty" enum:"0,gzip,lzo,zstd" default:"zstd" jsonschema:"compression"`
-	Notes    string   `json:"notes,omitempty" pattern:"^[^\\r\\n]*$" maxLength:"1024" jsonschema:"notes template, e.g. {{guestname}}"`
+	Node     NodeName  `json:"node"`
+	VMID     VMID      `json:"vmid"`
+	Storage  StorageID `json:"storage" jsonschema:"backup storage, e.g. local"`
+	Mode     string    `json:"mode,omitempty" enum:"snapshot,suspend,stop" default:"snapshot" jsonschema:"backup mode"`
+	Compress string    `json:"compress,omitempty" enum:"0,gzip,lzo,zstd" default:"zstd" jsonschema:"compression"`
+	Notes    string    `json:"notes,omitempty" pattern:"^[^\\r\\n]*$" maxLength:"1024" jsonschema:"notes template, e.g. {{guestname}}"`
 }
 
 type restoreArgs struct {
-	Node        NodeName `json:"node" jsonschema:"node to restore on"`
-	VMID        VMID     `json:"vmid" jsonschema:"guest id to restore to"`
-	Type        string   `json:"type" enum:"qemu,lxc" jsonschema:"qemu (VM) or lxc (container)"`
-	Archive     string   `json:"archive" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]:[^\\s,]+$" jsonschema:"backup volume id"`
-	Storage     string   `json:"storage,omitempty" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage for the restored disks"`
-	Force       bool     `json:"force,omitempty" default:"true" jsonschema:"overwrite an existing guest with this id"`
-	Confirm     bool     `json:"confirm,omitempty"`
-	ConfirmVMID VMID     `json:"confirmVmid" jsonschema:"repeat vmid"`
+	Node        NodeName  `json:"node" jsonschema:"node to restore on"`
+	VMID        VMID      `json:"vmid" jsonschema:"guest id to restore to"`
+	Type        string    `json:"type" enum:"qemu,lxc" jsonschema:"qemu (VM) or lxc (container)"`
+	Archive     string    `json:"archive" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]:[^\\s,]+$" jsonschema:"backup volume id"`
+	Storage     StorageID `json:"storage,omitempty" jsonschema:"storage for the restored disks"`
+	Force       bool      `json:"force,omitempty" default:"true" jsonschema:"overwrite an existing guest with this id"`
+	Confirm     bool      `json:"confirm,omitempty"`
+	ConfirmVMID VMID      `json:"confirmVmid" jsonschema:"repeat vmid"`
 }
 
 type scheduleArgs struct {
-	Schedule string `json:"schedule" pattern:"^[^\\r\\n]+$" maxLength:"128" jsonschema:"calendar event, e.g. sun 01:00 or daily"`
-	Storage  string `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"backup storage"`
-	Mode     string `json:"mode,omitempty" enum:"snapshot,suspend,stop" default:"snapshot" jsonschema:"backup mode"`
-	Compress string `json:"compress,omitempty" enum:"0,gzip,lzo,zstd" default:"zstd" jsonschema:"compression"`
-	Enabled  bool   `json:"enabled,omitempty" default:"true" jsonschema:"job enabled"`
-	All      bool   `json:"all,omitempty" jsonschema:"back up every guest"`
-	VMIDs    []VMID `json:"vmids,omitempty" jsonschema:"guest ids (ignored with all)"`
-	Notes    string `json:"notes,omitempty" pattern:"^[^\\r\\n]*$" maxLength:"1024" jsonschema:"notes template"`
+	Schedule string    `json:"schedule" pattern:"^[^\\r\\n]+$" maxLength:"128" jsonschema:"calendar event, e.g. sun 01:00 or daily"`
+	Storage  StorageID `json:"storage" jsonschema:"backup storage"`
+	Mode     string    `json:"mode,omitempty" enum:"snapshot,suspend,stop" default:"snapshot" jsonschema:"backup mode"`
+	Compress string    `json:"compress,omitempty" enum:"0,gzip,lzo,zstd" default:"zstd" jsonschema:"compression"`
+	Enabled  bool      `json:"enabled,omitempty" default:"true" jsonschema:"job enabled"`
+	All      bool      `json:"all,omitempty" jsonschema:"back up every guest"`
+	VMIDs    []VMID    `json:"vmids,omitempty" jsonschema:"guest ids (ignored with all)"`
+	Notes    string    `json:"notes,omitempty" pattern:"^[^\\r\\n]*$" maxLength:"1024" jsonschema:"notes template"`
 }
 
 type scheduleOut struct {
@@ -57,7 +57,7 @@ func backupTools(d *Deps) []Tool {
 					return listOut{}, err
 				}
 				return c.list(ctx, fmt.Sprintf("list backups on %s of %s", in.Storage, in.Node),
-					pve.Path("nodes", string(in.Node), "storage", in.Storage, "content"), url.Values{"content": {"backup"}}, c.allowedVolume)
+					pve.Path("nodes", string(in.Node), "storage", string(in.Storage), "content"), url.Values{"content": {"backup"}}, c.allowedVolume)
 			}),
 		define(d, spec{name: "pve_backup_now", title: "Back up now", toolset: "backup", effect: Mutating,
 			desc: "Back up one guest to a storage now (vzdump)."},
@@ -65,11 +65,11 @@ func backupTools(d *Deps) []Tool {
 				if err := c.guest(in.Node, in.VMID); err != nil {
 					return taskOut{}, err
 				}
-				form := url.Values{"vmid": {strconv.Itoa(int(in.VMID))}, "storage": {in.Storage}, "mode": {in.Mode}, "compress": {in.Compress}}
+				form := url.Values{"vmid": {strconv.Itoa(int(in.VMID))}, "storage": {string(in.Storage)}, "mode": {in.Mode}, "compress": {in.Compress}}
 				if in.Notes != "" {
 					form.Set("notes-template", in.Notes)
 				}
-				out := taskOut{Action: "backup", Node: string(in.Node), VMID: int(in.VMID), Storage: in.Storage}
+				out := taskOut{Action: "backup", Node: string(in.Node), VMID: int(in.VMID), Storage: string(in.Storage)}
 				what := fmt.Sprintf("back up guest %d on %s to %s", in.VMID, in.Node, in.Storage)
 				var raw json.RawMessage
 				if err := c.PVE.Post(ctx, pve.Path("nodes", string(in.Node), "vzdump"), form, &raw); err != nil {
@@ -110,7 +110,7 @@ func backupTools(d *Deps) []Tool {
 					form.Set("archive", in.Archive)
 				}
 				if in.Storage != "" {
-					form.Set("storage", in.Storage)
+					form.Set("storage", string(in.Storage))
 				}
 				out := taskOut{Action: "restore", Node: string(in.Node), VMID: int(in.VMID)}
 				what := fmt.Sprintf("restore %s %d on %s from %s", k.noun, in.VMID, in.Node, in.Archive)
@@ -140,7 +140,7 @@ func backupTools(d *Deps) []Tool {
 						return scheduleOut{}, err
 					}
 				}
-				form := url.Values{"schedule": {in.Schedule}, "storage": {in.Storage}, "mode": {in.Mode},
+				form := url.Values{"schedule": {in.Schedule}, "storage": {string(in.Storage)}, "mode": {in.Mode},
 					"compress": {in.Compress}, "enabled": {pve.Bool(in.Enabled)}}
 				if in.All {
 					form.Set("all", "1")

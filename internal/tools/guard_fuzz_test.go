@@ -75,7 +75,14 @@ func fieldPattern(t reflect.Type, field string) *regexp.Regexp {
 	if !ok {
 		panic("no field " + field)
 	}
-	return regexp.MustCompile(f.Tag.Get("pattern"))
+	if p, ok := f.Tag.Lookup("pattern"); ok {
+		return regexp.MustCompile(p)
+	}
+	ts, ok := typeSchemas()[f.Type] // a named type carries its pattern
+	if !ok || ts.Pattern == "" {
+		panic("no pattern for field " + field)
+	}
+	return regexp.MustCompile(ts.Pattern)
 }
 
 func fieldEnum(t reflect.Type, field string) []string {
@@ -139,7 +146,7 @@ func FuzzNetProps(f *testing.F) {
 			if gw != "" {
 				want["gw"] = gw
 			}
-			checkProps(t, lxcNet, ctNet(ctNetArgs{Bridge: bridge, Name: name, IP: ip, Gateway: gw}), want)
+			checkProps(t, lxcNet, ctNet(ctNetArgs{Bridge: bridge, Name: name, IP: ip, Gateway: IPv4(gw)}), want)
 		}
 	})
 }

@@ -18,22 +18,22 @@ const (
 )
 
 type rootfsArgs struct {
-	Storage string `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"e.g. local-lvm"`
-	SizeGb  int    `json:"sizeGb" minimum:"1" maximum:"131072" jsonschema:"size in GiB"`
+	Storage StorageID `json:"storage" jsonschema:"e.g. local-lvm"`
+	SizeGb  int       `json:"sizeGb" minimum:"1" maximum:"131072" jsonschema:"size in GiB"`
 }
 
 type ctNetArgs struct {
 	Bridge  string `json:"bridge,omitempty" default:"vmbr0" pattern:"^[a-zA-Z][a-zA-Z0-9_.\\-]{0,14}$" jsonschema:"bridge to attach to"`
 	Name    string `json:"name,omitempty" default:"eth0" pattern:"^[a-zA-Z][a-zA-Z0-9_.\\-]{0,15}$" jsonschema:"interface name inside the container"`
 	IP      string `json:"ip,omitempty" default:"dhcp" pattern:"^(dhcp|manual|(25[0-5]|(2[0-4]|1\\d|[1-9])?\\d)(\\.(25[0-5]|(2[0-4]|1\\d|[1-9])?\\d)){3}/([0-9]|[12][0-9]|3[0-2]))$" jsonschema:"dhcp, manual or CIDR, e.g. 10.0.0.5/24"`
-	Gateway string `json:"gateway,omitempty" pattern:"^(25[0-5]|(2[0-4]|1\\d|[1-9])?\\d)(\\.(25[0-5]|(2[0-4]|1\\d|[1-9])?\\d)){3}$" jsonschema:"IPv4 gateway"`
+	Gateway IPv4   `json:"gateway,omitempty" jsonschema:"IPv4 gateway"`
 }
 
 type lxcCreateArgs struct {
 	Node          NodeName       `json:"node" jsonschema:"node to create the container on"`
 	VMID          VMID           `json:"vmid" jsonschema:"new guest id"`
 	Ostemplate    string         `json:"ostemplate" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]:[^\\s,]+$" jsonschema:"template volume, e.g. local:vztmpl/debian-12.tar.zst"`
-	Hostname      string         `json:"hostname,omitempty" pattern:"^[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?)*$" jsonschema:"host name"`
+	Hostname      DNSName        `json:"hostname,omitempty" jsonschema:"host name"`
 	Cores         int            `json:"cores,omitempty" default:"1" minimum:"1" maximum:"8192" jsonschema:"CPU cores"`
 	Memory        int            `json:"memory,omitempty" default:"512" minimum:"16" jsonschema:"memory in MiB"`
 	Swap          int            `json:"swap,omitempty" default:"512" minimum:"0" jsonschema:"swap in MiB"`
@@ -47,13 +47,13 @@ type lxcCreateArgs struct {
 }
 
 type lxcCloneArgs struct {
-	Node     NodeName `json:"node" jsonschema:"node of the source container"`
-	VMID     VMID     `json:"vmid" jsonschema:"source guest id"`
-	NewID    VMID     `json:"newid" jsonschema:"guest id of the clone"`
-	Hostname string   `json:"hostname,omitempty" pattern:"^[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?)*$" jsonschema:"host name of the clone"`
-	Full     *bool    `json:"full,omitempty" jsonschema:"full copy (default: linked for templates)"`
-	Storage  string   `json:"storage,omitempty" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage for a full clone"`
-	Target   NodeName `json:"target,omitempty" jsonschema:"node to put the clone on"`
+	Node     NodeName  `json:"node" jsonschema:"node of the source container"`
+	VMID     VMID      `json:"vmid" jsonschema:"source guest id"`
+	NewID    VMID      `json:"newid" jsonschema:"guest id of the clone"`
+	Hostname DNSName   `json:"hostname,omitempty" jsonschema:"host name of the clone"`
+	Full     *bool     `json:"full,omitempty" jsonschema:"full copy (default: linked for templates)"`
+	Storage  StorageID `json:"storage,omitempty" jsonschema:"storage for a full clone"`
+	Target   NodeName  `json:"target,omitempty" jsonschema:"node to put the clone on"`
 }
 
 func lxcTools(d *Deps) []Tool {
@@ -90,7 +90,7 @@ func lxcCreate(d *Deps) Tool {
 				"rootfs": {fmt.Sprintf("%s:%d", in.Rootfs.Storage, in.Rootfs.SizeGb)},
 			}
 			if in.Hostname != "" {
-				form.Set("hostname", in.Hostname)
+				form.Set("hostname", string(in.Hostname))
 			}
 			if in.Password != "" {
 				form.Set("password", in.Password)
@@ -123,7 +123,7 @@ func ctNet(n ctNetArgs) string {
 	}
 	s := "name=" + name + ",bridge=" + bridge + ",ip=" + ip
 	if n.Gateway != "" {
-		s += ",gw=" + n.Gateway
+		s += ",gw=" + string(n.Gateway)
 	}
 	return s
 }
@@ -133,6 +133,6 @@ func lxcClone(d *Deps) Tool {
 		desc: "Clone a container or template to a new id, optionally onto another node or storage."},
 		func(ctx context.Context, c *call, in lxcCloneArgs) (taskOut, error) {
 			return c.clone(ctx, lxcKind, cloneRequest{node: in.Node, vmid: in.VMID, newid: in.NewID, nameKey: "hostname",
-				name: in.Hostname, full: in.Full, target: in.Target, storage: in.Storage})
+				name: string(in.Hostname), full: in.Full, target: in.Target, storage: string(in.Storage)})
 		})
 }

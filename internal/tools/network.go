@@ -22,7 +22,7 @@ type bridgeArgs struct {
 	Autostart   bool     `json:"autostart,omitempty" default:"true" jsonschema:"bring up at boot"`
 	BridgePorts string   `json:"bridgePorts,omitempty" pattern:"^[a-zA-Z0-9_.\\-]{1,20}( [a-zA-Z0-9_.\\-]{1,20})*$" jsonschema:"ports, space-separated, e.g. eno1"`
 	CIDR        string   `json:"cidr,omitempty" pattern:"^(25[0-5]|(2[0-4]|1\\d|[1-9])?\\d)(\\.(25[0-5]|(2[0-4]|1\\d|[1-9])?\\d)){3}/([0-9]|[12][0-9]|3[0-2])$" jsonschema:"IPv4 address with prefix"`
-	Gateway     string   `json:"gateway,omitempty" pattern:"^(25[0-5]|(2[0-4]|1\\d|[1-9])?\\d)(\\.(25[0-5]|(2[0-4]|1\\d|[1-9])?\\d)){3}$" jsonschema:"IPv4 gateway"`
+	Gateway     IPv4     `json:"gateway,omitempty" jsonschema:"IPv4 gateway"`
 	VLANAware   bool     `json:"vlanAware,omitempty" jsonschema:"VLAN-aware bridge"`
 	Comments    string   `json:"comments,omitempty" pattern:"^[^\\r\\n]*$" maxLength:"4096" jsonschema:"comment"`
 }
@@ -69,7 +69,7 @@ func networkTools(d *Deps) []Tool {
 				}
 				form := url.Values{"type": {"bridge"}, "iface": {in.Iface}, "autostart": {pve.Bool(in.Autostart)},
 					"bridge_vlan_aware": {pve.Bool(in.VLANAware)}}
-				for k, v := range map[string]string{"bridge_ports": in.BridgePorts, "cidr": in.CIDR, "gateway": in.Gateway, "comments": in.Comments} {
+				for k, v := range map[string]string{"bridge_ports": in.BridgePorts, "cidr": in.CIDR, "gateway": string(in.Gateway), "comments": in.Comments} {
 					if v != "" {
 						form.Set(k, v)
 					}

@@ -20,9 +20,9 @@ const (
 )
 
 type diskArgs struct {
-	Storage string `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"e.g. local-lvm"`
-	SizeGb  int    `json:"sizeGb" minimum:"1" maximum:"131072" jsonschema:"size in GiB"`
-	Bus     string `json:"bus,omitempty" enum:"scsi,virtio,sata,ide" default:"scsi" jsonschema:"disk bus"`
+	Storage StorageID `json:"storage" jsonschema:"e.g. local-lvm"`
+	SizeGb  int       `json:"sizeGb" minimum:"1" maximum:"131072" jsonschema:"size in GiB"`
+	Bus     string    `json:"bus,omitempty" enum:"scsi,virtio,sata,ide" default:"scsi" jsonschema:"disk bus"`
 }
 
 type vmNetArgs struct {
@@ -32,14 +32,14 @@ type vmNetArgs struct {
 }
 
 type isoArgs struct {
-	Storage string `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"e.g. local"`
-	File    string `json:"file" pattern:"^[A-Za-z0-9][A-Za-z0-9_.+~\\-]*\\.(iso|img|ISO|IMG)$" jsonschema:"e.g. debian-12.iso"`
+	Storage StorageID `json:"storage" jsonschema:"e.g. local"`
+	File    string    `json:"file" pattern:"^[A-Za-z0-9][A-Za-z0-9_.+~\\-]*\\.(iso|img|ISO|IMG)$" jsonschema:"e.g. debian-12.iso"`
 }
 
 type vmCreateArgs struct {
 	Node    NodeName       `json:"node" jsonschema:"node to create the VM on"`
 	VMID    VMID           `json:"vmid" jsonschema:"new guest id"`
-	Name    string         `json:"name,omitempty" pattern:"^[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?)*$" jsonschema:"VM name (a DNS name)"`
+	Name    DNSName        `json:"name,omitempty" jsonschema:"VM name (a DNS name)"`
 	Cores   int            `json:"cores,omitempty" default:"1" minimum:"1" maximum:"1024" jsonschema:"cores per socket"`
 	Sockets int            `json:"sockets,omitempty" default:"1" minimum:"1" maximum:"16" jsonschema:"CPU sockets"`
 	Memory  int            `json:"memory,omitempty" default:"512" minimum:"16" jsonschema:"memory in MiB"`
@@ -53,13 +53,13 @@ type vmCreateArgs struct {
 }
 
 type vmCloneArgs struct {
-	Node    NodeName `json:"node" jsonschema:"node of the source VM"`
-	VMID    VMID     `json:"vmid" jsonschema:"source guest id"`
-	NewID   VMID     `json:"newid" jsonschema:"guest id of the clone"`
-	Name    string   `json:"name,omitempty" pattern:"^[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?)*$" jsonschema:"name of the clone"`
-	Full    *bool    `json:"full,omitempty" jsonschema:"full copy (default: linked for templates)"`
-	Target  NodeName `json:"target,omitempty" jsonschema:"node to put the clone on"`
-	Storage string   `json:"storage,omitempty" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage for a full clone's disks"`
+	Node    NodeName  `json:"node" jsonschema:"node of the source VM"`
+	VMID    VMID      `json:"vmid" jsonschema:"source guest id"`
+	NewID   VMID      `json:"newid" jsonschema:"guest id of the clone"`
+	Name    DNSName   `json:"name,omitempty" jsonschema:"name of the clone"`
+	Full    *bool     `json:"full,omitempty" jsonschema:"full copy (default: linked for templates)"`
+	Target  NodeName  `json:"target,omitempty" jsonschema:"node to put the clone on"`
+	Storage StorageID `json:"storage,omitempty" jsonschema:"storage for a full clone's disks"`
 }
 
 type migrateArgs struct {
@@ -76,7 +76,7 @@ type vmSetConfigArgs struct {
 	Cores       int            `json:"cores,omitempty" minimum:"1" maximum:"1024" jsonschema:"cores per socket"`
 	Sockets     int            `json:"sockets,omitempty" minimum:"1" maximum:"16" jsonschema:"CPU sockets"`
 	Memory      int            `json:"memory,omitempty" minimum:"16" jsonschema:"memory in MiB"`
-	Name        string         `json:"name,omitempty" pattern:"^[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?)*$" jsonschema:"VM name"`
+	Name        DNSName        `json:"name,omitempty" jsonschema:"VM name"`
 	Description string         `json:"description,omitempty" maxLength:"8192" jsonschema:"notes shown in the web UI"`
 	Extra       map[string]any `json:"extra,omitempty" jsonschema:"more Proxmox parameters"`
 	Confirm     bool           `json:"confirm,omitempty" jsonschema:"needed if extra deletes, reverts or replaces disks"`
@@ -95,7 +95,7 @@ func vmCreate(d *Deps) Tool {
 				"ostype": {in.Ostype}, "scsihw": {in.Scsihw}, "start": {pve.Bool(in.Start)},
 			}
 			if in.Name != "" {
-				form.Set("name", in.Name)
+				form.Set("name", string(in.Name))
 			}
 			if in.Disk != nil {
 				bus := in.Disk.Bus
@@ -139,7 +139,7 @@ func vmClone(d *Deps) Tool {
 		desc: "Clone a VM or template to a new id, optionally onto another node or storage."},
 		func(ctx context.Context, c *call, in vmCloneArgs) (taskOut, error) {
 			return c.clone(ctx, qemuKind, cloneRequest{node: in.Node, vmid: in.VMID, newid: in.NewID, nameKey: "name",
-				name: in.Name, full: in.Full, target: in.Target, storage: in.Storage})
+				name: string(in.Name), full: in.Full, target: in.Target, storage: string(in.Storage)})
 		})
 }
 
@@ -214,7 +214,7 @@ func vmSetConfig(d *Deps) Tool {
 			setInt(form, "sockets", in.Sockets)
 			setInt(form, "memory", in.Memory)
 			if in.Name != "" {
-				form.Set("name", in.Name)
+				form.Set("name", string(in.Name))
 			}
 			if in.Description != "" {
 				form.Set("description", in.Description)

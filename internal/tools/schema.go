@@ -20,6 +20,16 @@ type VMID int
 // NodeName is a Proxmox node name (PVE's pve-node format).
 type NodeName string
 
+// Named strings whose format is checked wherever they are arguments; several
+// of them end up in URL paths or property strings.
+type (
+	StorageID string // pve-storage-id
+	DNSName   string // guest and host names
+	TaskID    string // a UPID
+	SnapName  string // pve-configid, as snapshot names
+	IPv4      string // a dotted IPv4 address
+)
+
 const nodePattern = `^[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?$`
 
 func ptr[T any](v T) *T { return &v }
@@ -27,8 +37,13 @@ func ptr[T any](v T) *T { return &v }
 // typeSchemas are the schemas of the named argument types.
 func typeSchemas() map[reflect.Type]*jsonschema.Schema {
 	return map[reflect.Type]*jsonschema.Schema{
-		reflect.TypeFor[VMID]():     {Type: "integer", Minimum: ptr(100.0), Maximum: ptr(999999999.0)},
-		reflect.TypeFor[NodeName](): {Type: "string", Pattern: nodePattern, MaxLength: ptr(63)},
+		reflect.TypeFor[VMID]():      {Type: "integer", Minimum: ptr(100.0), Maximum: ptr(999999999.0)},
+		reflect.TypeFor[NodeName]():  {Type: "string", Pattern: nodePattern, MaxLength: ptr(63)},
+		reflect.TypeFor[StorageID](): {Type: "string", Pattern: storagePattern},
+		reflect.TypeFor[DNSName]():   {Type: "string", Pattern: dnsPattern},
+		reflect.TypeFor[TaskID]():    {Type: "string", Pattern: upidPattern},
+		reflect.TypeFor[SnapName]():  {Type: "string", Pattern: snapPattern},
+		reflect.TypeFor[IPv4]():      {Type: "string", Pattern: ipv4Pattern},
 		// Proxmox's own answer, passed on as it comes: any JSON value.
 		reflect.TypeFor[json.RawMessage](): {Description: "Proxmox's answer; \"ok\" when it returned nothing"},
 	}

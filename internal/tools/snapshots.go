@@ -22,7 +22,7 @@ type snapCreateArgs struct {
 	Node        NodeName `json:"node"`
 	VMID        VMID     `json:"vmid"`
 	Type        string   `json:"type" enum:"qemu,lxc" jsonschema:"qemu (VM) or lxc (container)"`
-	Snapname    string   `json:"snapname" pattern:"^[a-zA-Z][a-zA-Z0-9_\\-]{1,39}$" jsonschema:"a letter, then 1-39 letters, digits, _ or -"`
+	Snapname    SnapName `json:"snapname" jsonschema:"a letter, then 1-39 letters, digits, _ or -"`
 	Description string   `json:"description,omitempty" maxLength:"8192" jsonschema:"what the snapshot is for"`
 	VMState     bool     `json:"vmstate,omitempty" jsonschema:"also save the RAM of a running VM (qemu only)"`
 }
@@ -31,7 +31,7 @@ type snapActArgs struct {
 	Node        NodeName `json:"node"`
 	VMID        VMID     `json:"vmid"`
 	Type        string   `json:"type" enum:"qemu,lxc" jsonschema:"qemu (VM) or lxc (container)"`
-	Snapname    string   `json:"snapname" pattern:"^[a-zA-Z][a-zA-Z0-9_\\-]{1,39}$" jsonschema:"snapshot name"`
+	Snapname    SnapName `json:"snapname" jsonschema:"snapshot name"`
 	Confirm     bool     `json:"confirm,omitempty"`
 	ConfirmName string   `json:"confirmName" jsonschema:"repeat snapname"`
 }
@@ -61,21 +61,21 @@ func snapshotTools(d *Deps) []Tool {
 				if err := c.guest(in.Node, in.VMID); err != nil {
 					return taskOut{}, err
 				}
-				if strings.EqualFold(in.Snapname, "current") {
+				if strings.EqualFold(string(in.Snapname), "current") {
 					return taskOut{}, fmt.Errorf("invalid argument \"snapname\": \"current\" is reserved by Proxmox; choose another name")
 				}
 				if in.VMState && in.Type == "lxc" {
 					return taskOut{}, fmt.Errorf("invalid argument \"vmstate\": containers have no RAM state to save; leave it false for type lxc")
 				}
 				k := kindOf(in.Type)
-				form := url.Values{"snapname": {in.Snapname}}
+				form := url.Values{"snapname": {string(in.Snapname)}}
 				if in.Description != "" {
 					form.Set("description", in.Description)
 				}
 				if in.VMState {
 					form.Set("vmstate", "1")
 				}
-				out := taskOut{Action: "snapshot_create", Node: string(in.Node), VMID: int(in.VMID), Snapname: in.Snapname}
+				out := taskOut{Action: "snapshot_create", Node: string(in.Node), VMID: int(in.VMID), Snapname: string(in.Snapname)}
 				what := fmt.Sprintf("snapshot %s %d as %q", k.noun, in.VMID, in.Snapname)
 				return c.postTask(ctx, what, k.path(in.Node, in.VMID, "snapshot"), form, out)
 			}),
@@ -96,20 +96,20 @@ func snapAct(d *Deps, op, title, desc, warn string) Tool {
 			}
 			k := kindOf(in.Type)
 			var echo error
-			if in.ConfirmName != in.Snapname {
+			if in.ConfirmName != string(in.Snapname) {
 				echo = fmt.Errorf("%w: confirmName %q does not match snapname %q; repeat the snapshot's name in confirmName", errRefused, in.ConfirmName, in.Snapname)
 			}
 			if err := c.confirm(in.Confirm, fmt.Sprintf(warn, k.noun, in.VMID, in.Snapname), echo); err != nil {
 				return taskOut{}, err
 			}
-			out := taskOut{Action: "snapshot_" + op, Node: string(in.Node), VMID: int(in.VMID), Snapname: in.Snapname}
+			out := taskOut{Action: "snapshot_" + op, Node: string(in.Node), VMID: int(in.VMID), Snapname: string(in.Snapname)}
 			what := fmt.Sprintf("%s snapshot %q of %s %d", op, in.Snapname, k.noun, in.VMID)
 			var upid string
 			var err error
 			if op == "rollback" {
-				err = c.PVE.Post(ctx, k.path(in.Node, in.VMID, "snapshot", in.Snapname, "rollback"), nil, &upid)
+				err = c.PVE.Post(ctx, k.path(in.Node, in.VMID, "snapshot", string(in.Snapname), "rollback"), nil, &upid)
 			} else {
-				err = c.PVE.Delete(ctx, k.path(in.Node, in.VMID, "snapshot", in.Snapname), nil, &upid)
+				err = c.PVE.Delete(ctx, k.path(in.Node, in.VMID, "snapshot", string(in.Snapname)), nil, &upid)
 			}
 			if err != nil {
 				return out, fmt.Errorf("%s: %w", what, err)

@@ -10,24 +10,24 @@ import (
 )
 
 type storageArgs struct {
-	Node    NodeName `json:"node"`
-	Storage string   `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage id, e.g. local"`
+	Node    NodeName  `json:"node"`
+	Storage StorageID `json:"storage" jsonschema:"storage id, e.g. local"`
 }
 
 type contentArgs struct {
-	Node    NodeName `json:"node"`
-	Storage string   `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage id, e.g. local"`
-	Content string   `json:"content,omitempty" enum:"iso,vztmpl,images,backup,rootdir,snippets" jsonschema:"only this content type"`
+	Node    NodeName  `json:"node"`
+	Storage StorageID `json:"storage" jsonschema:"storage id, e.g. local"`
+	Content string    `json:"content,omitempty" enum:"iso,vztmpl,images,backup,rootdir,snippets" jsonschema:"only this content type"`
 }
 
 type downloadArgs struct {
-	Node              NodeName `json:"node" jsonschema:"node that downloads"`
-	Storage           string   `json:"storage" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]$" jsonschema:"storage to save to, e.g. local"`
-	URL               string   `json:"url" maxLength:"2048" jsonschema:"http or https URL to fetch"`
-	Filename          string   `json:"filename" pattern:"^[A-Za-z0-9][A-Za-z0-9_.+~\\-]*$" maxLength:"255" jsonschema:"file name to save as, e.g. debian-12.iso"`
-	Content           string   `json:"content,omitempty" enum:"iso,vztmpl" default:"iso" jsonschema:"iso image or container template"`
-	Checksum          string   `json:"checksum,omitempty" pattern:"^[0-9a-fA-F]{32,128}$" jsonschema:"expected checksum (hex)"`
-	ChecksumAlgorithm string   `json:"checksumAlgorithm,omitempty" enum:"md5,sha1,sha224,sha256,sha384,sha512" jsonschema:"algorithm of checksum"`
+	Node              NodeName  `json:"node" jsonschema:"node that downloads"`
+	Storage           StorageID `json:"storage" jsonschema:"storage to save to, e.g. local"`
+	URL               string    `json:"url" maxLength:"2048" jsonschema:"http or https URL to fetch"`
+	Filename          string    `json:"filename" pattern:"^[A-Za-z0-9][A-Za-z0-9_.+~\\-]*$" maxLength:"255" jsonschema:"file name to save as, e.g. debian-12.iso"`
+	Content           string    `json:"content,omitempty" enum:"iso,vztmpl" default:"iso" jsonschema:"iso image or container template"`
+	Checksum          string    `json:"checksum,omitempty" pattern:"^[0-9a-fA-F]{32,128}$" jsonschema:"expected checksum (hex)"`
+	ChecksumAlgorithm string    `json:"checksumAlgorithm,omitempty" enum:"md5,sha1,sha224,sha256,sha384,sha512" jsonschema:"algorithm of checksum"`
 }
 
 func storageTools(d *Deps) []Tool {
@@ -51,7 +51,7 @@ func storageTools(d *Deps) []Tool {
 					q.Set("content", in.Content)
 				}
 				return c.list(ctx, fmt.Sprintf("list content of %s on %s", in.Storage, in.Node),
-					pve.Path("nodes", string(in.Node), "storage", in.Storage, "content"), q, c.allowedVolume)
+					pve.Path("nodes", string(in.Node), "storage", string(in.Storage), "content"), q, c.allowedVolume)
 			}),
 		define(d, spec{name: "pve_download_iso", title: "Download ISO or template", toolset: "storage", effect: Mutating,
 			desc: "Download an ISO or container template from an http(s) URL into a storage (PVE 7.2+)."},
@@ -80,9 +80,9 @@ func storageTools(d *Deps) []Tool {
 					form.Set("checksum", in.Checksum)
 					form.Set("checksum-algorithm", in.ChecksumAlgorithm)
 				}
-				out := taskOut{Action: "download", Node: string(in.Node), Storage: in.Storage, Filename: in.Filename}
+				out := taskOut{Action: "download", Node: string(in.Node), Storage: string(in.Storage), Filename: in.Filename}
 				what := fmt.Sprintf("download %s to %s on %s", in.Filename, in.Storage, in.Node)
-				return c.postTask(ctx, what, pve.Path("nodes", string(in.Node), "storage", in.Storage, "download-url"), form, out)
+				return c.postTask(ctx, what, pve.Path("nodes", string(in.Node), "storage", string(in.Storage), "download-url"), form, out)
 			}),
 	}
 }

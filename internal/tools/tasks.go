@@ -15,22 +15,22 @@ import (
 const upidPattern = `^UPID:[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\s/]+:[^:\s/]*:[^:\s/]+:$`
 
 type upidArgs struct {
-	UPID string `json:"upid" pattern:"^UPID:[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\\s/]+:[^:\\s/]*:[^:\\s/]+:$" jsonschema:"task id"`
+	UPID TaskID `json:"upid" jsonschema:"task id"`
 }
 
 type taskLogArgs struct {
-	UPID  string `json:"upid" pattern:"^UPID:[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\\s/]+:[^:\\s/]*:[^:\\s/]+:$" jsonschema:"task id"`
+	UPID  TaskID `json:"upid" jsonschema:"task id"`
 	Start int    `json:"start,omitempty" minimum:"0" jsonschema:"first line, 0-based"`
 	Limit int    `json:"limit,omitempty" minimum:"1" maximum:"5000" default:"50" jsonschema:"most lines to return"`
 }
 
 type taskWaitArgs struct {
-	UPID           string `json:"upid" pattern:"^UPID:[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\\s/]+:[^:\\s/]*:[^:\\s/]+:$" jsonschema:"task id"`
+	UPID           TaskID `json:"upid" jsonschema:"task id"`
 	TimeoutSeconds int    `json:"timeoutSeconds,omitempty" minimum:"1" maximum:"3600" default:"60" jsonschema:"how long to wait"`
 }
 
 type taskStopArgs struct {
-	UPID    string `json:"upid" pattern:"^UPID:[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\\s/]+:[^:\\s/]*:[^:\\s/]+:$" jsonschema:"task id"`
+	UPID    TaskID `json:"upid" jsonschema:"task id"`
 	Confirm bool   `json:"confirm,omitempty"`
 }
 
@@ -70,21 +70,21 @@ func taskTools(d *Deps) []Tool {
 		define(d, spec{name: "pve_task_status", title: "Task status", toolset: "tasks",
 			desc: "State of a Proxmox task by UPID: running or stopped, exit status, last log lines."},
 			func(ctx context.Context, c *call, in upidArgs) (taskStatusOut, error) {
-				if _, err := c.task(in.UPID); err != nil {
+				if _, err := c.task(string(in.UPID)); err != nil {
 					return taskStatusOut{}, err
 				}
-				st, err := c.PVE.TaskStatus(ctx, in.UPID)
+				st, err := c.PVE.TaskStatus(ctx, string(in.UPID))
 				if err != nil {
 					return taskStatusOut{}, fmt.Errorf("task status: %w", err)
 				}
-				out := taskStatusOut{UPID: in.UPID, Node: st.Node, Type: st.Type, ID: st.ID, User: st.User,
+				out := taskStatusOut{UPID: string(in.UPID), Node: st.Node, Type: st.Type, ID: st.ID, User: st.User,
 					StartTime: st.StartTime, Status: st.Status, ExitStatus: st.ExitStatus, Log: []string{}}
 				// Read the total first, then only the last lines: a vzdump log is long.
-				_, total, err := c.PVE.TaskLog(ctx, in.UPID, 0, 1)
+				_, total, err := c.PVE.TaskLog(ctx, string(in.UPID), 0, 1)
 				if err != nil {
 					return taskStatusOut{}, fmt.Errorf("task log: %w", err)
 				}
-				lines, _, err := c.PVE.TaskLog(ctx, in.UPID, max(0, total-10), 10)
+				lines, _, err := c.PVE.TaskLog(ctx, string(in.UPID), max(0, total-10), 10)
 				if err != nil {
 					return taskStatusOut{}, fmt.Errorf("task log: %w", err)
 				}
@@ -96,39 +96,39 @@ func taskTools(d *Deps) []Tool {
 		define(d, spec{name: "pve_task_log", title: "Task log", toolset: "tasks",
 			desc: "Log lines of a task by UPID, a page at a time; total is the line count."},
 			func(ctx context.Context, c *call, in taskLogArgs) (taskLogOut, error) {
-				if _, err := c.task(in.UPID); err != nil {
+				if _, err := c.task(string(in.UPID)); err != nil {
 					return taskLogOut{}, err
 				}
-				lines, total, err := c.PVE.TaskLog(ctx, in.UPID, in.Start, in.Limit)
+				lines, total, err := c.PVE.TaskLog(ctx, string(in.UPID), in.Start, in.Limit)
 				if err != nil {
 					return taskLogOut{}, fmt.Errorf("task log: %w", err)
 				}
 				if lines == nil {
 					lines = []pve.LogLine{}
 				}
-				return taskLogOut{UPID: in.UPID, Total: total, Lines: lines}, nil
+				return taskLogOut{UPID: string(in.UPID), Total: total, Lines: lines}, nil
 			}),
 		define(d, spec{name: "pve_task_wait", title: "Wait for task", toolset: "tasks",
 			desc: "Wait for a task by UPID, with progress; reports its exit status, or running after timeoutSeconds."},
 			func(ctx context.Context, c *call, in taskWaitArgs) (taskWaitOut, error) {
-				if _, err := c.task(in.UPID); err != nil {
+				if _, err := c.task(string(in.UPID)); err != nil {
 					return taskWaitOut{}, err
 				}
-				res, err := c.PVE.WaitTask(ctx, in.UPID, pve.WaitOptions{
+				res, err := c.PVE.WaitTask(ctx, string(in.UPID), pve.WaitOptions{
 					Timeout: time.Duration(in.TimeoutSeconds) * time.Second, OnProgress: c.progressFunc(ctx)})
 				var timeout *pve.TaskTimeoutError
 				if errors.As(err, &timeout) {
-					return taskWaitOut{UPID: in.UPID, Status: "running"}, nil
+					return taskWaitOut{UPID: string(in.UPID), Status: "running"}, nil
 				}
 				if err != nil {
 					return taskWaitOut{}, fmt.Errorf("wait for task: %w", err)
 				}
-				return taskWaitOut{UPID: in.UPID, Status: "stopped", ExitStatus: res.ExitStatus, Warnings: res.Warnings}, nil
+				return taskWaitOut{UPID: string(in.UPID), Status: "stopped", ExitStatus: res.ExitStatus, Warnings: res.Warnings}, nil
 			}),
 		define(d, spec{name: "pve_task_stop", title: "Stop task", toolset: "tasks", effect: Destructive,
 			desc: "Stop a running task by UPID, leaving its work half done. Needs confirm: true."},
 			func(ctx context.Context, c *call, in taskStopArgs) (taskStopOut, error) {
-				u, err := c.task(in.UPID)
+				u, err := c.task(string(in.UPID))
 				if err != nil {
 					return taskStopOut{}, err
 				}
@@ -136,10 +136,10 @@ func taskTools(d *Deps) []Tool {
 					return taskStopOut{}, err
 				}
 				var raw json.RawMessage
-				if err := c.PVE.Delete(ctx, pve.Path("nodes", u.Node, "tasks", in.UPID), url.Values{}, &raw); err != nil {
+				if err := c.PVE.Delete(ctx, pve.Path("nodes", u.Node, "tasks", string(in.UPID)), url.Values{}, &raw); err != nil {
 					return taskStopOut{}, fmt.Errorf("stop task: %w", err)
 				}
-				return taskStopOut{Action: "task_stop", UPID: in.UPID, Result: okResult(raw)}, nil
+				return taskStopOut{Action: "task_stop", UPID: string(in.UPID), Result: okResult(raw)}, nil
 			}),
 	}
 }
