@@ -111,6 +111,22 @@ func namedPropertyFormat(name string) map[string]*Param {
 	return nil
 }
 
+// IsPropertyFormat reports whether a named format is a property string
+// (its keys known here), such as "pve-qm-boot" or "pve-qm-cicustom".
+func IsPropertyFormat(name string) bool { return namedPropertyFormat(name) != nil }
+
+// PropertyKeys returns the keys of p's property-string format: its inline
+// format, or the named one; nil when p is no property string.
+func PropertyKeys(p *Param) map[string]*Param {
+	if p == nil {
+		return nil
+	}
+	if p.Props != nil {
+		return p.Props
+	}
+	return namedPropertyFormat(p.Format)
+}
+
 // matcher returns a formatFunc failing with msg unless the value matches re
 // (Perl anchoring semantics).
 func matcher(re *lazyRE, msg string) formatFunc {

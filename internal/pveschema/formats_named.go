@@ -128,6 +128,29 @@ var namedFormats = map[string]namedFormat{
 		asDefaultKey(strParam("model", true, "", "", "i6300esb", "ib700")),
 		strParam("action", true, "", "", "reset", "shutdown", "poweroff", "pause", "debug", "none"),
 	)},
+	// qemu-server QemuServer/Cloudinit.pm: snippets for cloud-init
+	"pve-qm-cicustom": {props: props(
+		strParam("meta", true, "pve-volume-id", ""),
+		strParam("network", true, "pve-volume-id", ""),
+		strParam("user", true, "pve-volume-id", ""),
+		strParam("vendor", true, "pve-volume-id", ""),
+	)},
+	// qemu-server QemuServer/PCI.pm
+	"pve-qm-hostpci": {props: props(
+		asDefaultKey(strParam("host", true, "", `(?:[a-f0-9]{4,}:)?[a-f0-9]{2}:[a-f0-9]{2}(?:\.[a-f0-9])?(;(?:[a-f0-9]{4,}:)?[a-f0-9]{2}:[a-f0-9]{2}(?:\.[a-f0-9])?)*`)),
+		strParam("mapping", true, "pve-configid", ""),
+		boolParam("rombar"),
+		strParam("romfile", true, "", "[^,;]+"),
+		boolParam("pcie"),
+		boolParam("x-vga"),
+		boolParam("legacy-igd"),
+		strParam("mdev", true, "", `[^/\.:]+`),
+		strParam("vendor-id", true, "", "^0x[0-9a-fA-F]{4}$"),
+		strParam("device-id", true, "", "^0x[0-9a-fA-F]{4}$"),
+		strParam("sub-vendor-id", true, "", "^0x[0-9a-fA-F]{4}$"),
+		strParam("sub-device-id", true, "", "^0x[0-9a-fA-F]{4}$"),
+		strParam("driver", true, "", "", "vfio", "keep"),
+	)},
 	// qemu-server QemuServer/Network.pm
 	"pve-qm-ipconfig": {props: func() map[string]*Param {
 		gw := strParam("gw", true, "ipv4", "")

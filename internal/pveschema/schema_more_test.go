@@ -77,7 +77,7 @@ func TestUncheckedFormats(t *testing.T) {
 		"pve-fw-addr-spec", "pve-fw-conntrack-helper", "pve-fw-dport-spec", "pve-fw-icmp-type-spec",
 		"pve-fw-protocol-spec", "pve-fw-sport-spec", "pve-ha-group-node-list", "pve-ha-node-list",
 		"pve-ha-resource-id-list", "pve-ha-resource-or-vm-id", "pve-qemu-sev-fmt", "pve-qemu-tdx-fmt",
-		"pve-qm-cicustom", "pve-qm-hostpci", "pve-qm-smbios1", "pve-qm-usb-device", "pve-sdn-bgp-rt-list",
+		"pve-qm-smbios1", "pve-qm-usb-device", "pve-sdn-bgp-rt-list",
 		"pve-sdn-controller-id", "pve-sdn-dhcp-range", "pve-sdn-dns-id", "pve-sdn-fabric-id", "pve-sdn-ipam-id",
 		"pve-sdn-isis-net", "pve-sdn-subnet-id", "pve-sdn-vnet-id", "pve-sdn-zone-id",
 		"pve-tfa-config", "realm-sync-options", "string-alist",

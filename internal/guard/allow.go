@@ -1,0 +1,75 @@
+package guard
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// ErrRefused marks the guard's refusals, so callers and tests can tell them
+// from Proxmox's errors.
+var ErrRefused = errors.New("refused")
+
+// Node names as pve-node: a DNS label.
+var reNode = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?$`)
+
+// Allowlist is PVE_NODE_ALLOWLIST and PVE_VMID_ALLOWLIST.
+type Allowlist struct {
+	nodes []string // empty: every node
+	vmids []int    // empty: every guest
+}
+
+// NewAllowlist copies the configured lists.
+func NewAllowlist(nodes []string, vmids []int) Allowlist {
+	return Allowlist{nodes: slices.Clone(nodes), vmids: slices.Clone(vmids)}
+}
+
+// Node checks a node name argument (arg names it in the error).
+func (a Allowlist) Node(arg, node string) error {
+	if len(node) > 63 || !reNode.MatchString(node) {
+		return fmt.Errorf("invalid argument %q: got %q; expected a node name (letters, digits and '-', as pvecm nodes shows)", arg, node)
+	}
+	if !a.NodeAllowed(node) {
+		return fmt.Errorf("%w: %s %q is not in PVE_NODE_ALLOWLIST (%s)", ErrRefused, arg, node, strings.Join(a.nodes, ", "))
+	}
+	return nil
+}
+
+// VMID checks a guest id argument.
+func (a Allowlist) VMID(arg string, id int) error {
+	if id < 100 || id > 999999999 {
+		return fmt.Errorf("invalid argument %q: got %d; expected a guest id from 100 to 999999999", arg, id)
+	}
+	if !a.VMIDAllowed(id) {
+		return fmt.Errorf("%w: %s %d is not in PVE_VMID_ALLOWLIST (%s)", ErrRefused, arg, id, joinInts(a.vmids))
+	}
+	return nil
+}
+
+// NodeAllowed tells whether node n may be touched or shown.
+func (a Allowlist) NodeAllowed(n string) bool {
+	return len(a.nodes) == 0 || slices.Contains(a.nodes, n)
+}
+
+// VMIDAllowed tells whether guest id may be touched or shown.
+func (a Allowlist) VMIDAllowed(id int) bool { return len(a.vmids) == 0 || slices.Contains(a.vmids, id) }
+
+// HasNodes reports whether a node allowlist is set.
+func (a Allowlist) HasNodes() bool { return len(a.nodes) > 0 }
+
+// HasVMIDs reports whether a guest-id allowlist is set.
+func (a Allowlist) HasVMIDs() bool { return len(a.vmids) > 0 }
+
+// Any reports whether either list is set.
+func (a Allowlist) Any() bool { return a.HasNodes() || a.HasVMIDs() }
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,199 @@
+// Package guard is the one gate between the tools and Proxmox: every request
+// a tool sends goes through a Call, which reads each path and body parameter
+// by the PVE API schema of the cluster's release, the way Proxmox reads it,
+// and refuses it, lets it through, or asks for the user's consent first.
+// The tools hold only a Call; the raw client never leaves this package.
+package guard
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
+)
+
+// Options configure a Guard.
+type Options struct {
+	Allow Allowlist
+	// AllowHostAccess (PVE_ALLOW_HOST_ACCESS) lets host-level keys through,
+	// each still needing the user's consent.
+	AllowHostAccess bool
+	Schemas         *pveschema.Registry // nil: a registry of its own
+	// Release fixes the schema release ("7.4", "8.4", "9.1"); empty: the
+	// nearest to the version the cluster reports.
+	Release string
+	Logger  *slog.Logger
+}
+
+// Guard holds the raw client and the rules; it is safe for concurrent use.
+type Guard struct {
+	raw  *pve.Client
+	opts Options
+
+	mu     sync.Mutex
+	schema *pveschema.Schema // once the release is known
+}
+
+// New wraps a Proxmox client; nothing else may use raw afterwards.
+func New(raw *pve.Client, o Options) *Guard {
+	if o.Schemas == nil {
+		o.Schemas = &pveschema.Registry{}
+	}
+	return &Guard{raw: raw, opts: o}
+}
+
+// Allow returns the allowlists, for the tools' early argument checks and
+// list filters.
+func (g *Guard) Allow() Allowlist { return g.opts.Allow }
+
+// Consent is asked when a request needs the user's yes: question says what
+// the request would do. It returns nil to go on.
+type Consent func(ctx context.Context, question string) error
+
+// Call starts one tool call's view of the cluster. consent may be nil: then
+// a request that needs consent is refused.
+func (g *Guard) Call(consent Consent) *Call {
+	return &Call{g: g, consent: consent, view: &view{raw: g.raw}, names: map[string]string{}}
+}
+
+// Call is a guarded client for one tool call. It is not safe for
+// concurrent use (a tool call runs its requests one after another).
+type Call struct {
+	g       *Guard
+	consent Consent
+	view    *view
+	names   map[string]string // request key -> the tool argument it came from
+}
+
+// Name records that request key k came from tool argument arg (such as
+// "extra.scsi1"), so refusals name what the user gave.
+func (c *Call) Name(k, arg string) { c.names[k] = arg }
+
+func (c *Call) arg(k string) string {
+	if a, ok := c.names[k]; ok {
+		return a
+	}
+	return k
+}
+
+// Get reads path with the query q.
+func (c *Call) Get(ctx context.Context, path string, q url.Values, out any) error {
+	if err := c.check(ctx, "GET", path, q); err != nil {
+		return err
+	}
+	return c.g.raw.Get(ctx, path, q, out)
+}
+
+// Post sends form to path.
+func (c *Call) Post(ctx context.Context, path string, form url.Values, out any) error {
+	if err := c.check(ctx, "POST", path, form); err != nil {
+		return err
+	}
+	return c.g.raw.Post(ctx, path, form, out)
+}
+
+// Put sends form to path.
+func (c *Call) Put(ctx context.Context, path string, form url.Values, out any) error {
+	if err := c.check(ctx, "PUT", path, form); err != nil {
+		return err
+	}
+	return c.g.raw.Put(ctx, path, form, out)
+}
+
+// Delete deletes path with the query q.
+func (c *Call) Delete(ctx context.Context, path string, q url.Values, out any) error {
+	if err := c.check(ctx, "DELETE", path, q); err != nil {
+		return err
+	}
+	return c.g.raw.Delete(ctx, path, q, out)
+}
+
+// Version is GET /version (cached by the client).
+func (c *Call) Version(ctx context.Context) (pve.Version, error) { return c.g.raw.Version(ctx) }
+
+// TaskStatus reads a task's status once its UPID passed the checks.
+func (c *Call) TaskStatus(ctx context.Context, upid string) (pve.TaskStatus, error) {
+	if err := c.checkTask(ctx, upid, "status"); err != nil {
+		return pve.TaskStatus{}, err
+	}
+	return c.g.raw.TaskStatus(ctx, upid)
+}
+
+// TaskLog reads a task's log lines once its UPID passed the checks.
+func (c *Call) TaskLog(ctx context.Context, upid string, start, limit int) ([]pve.LogLine, int, error) {
+	if err := c.checkTask(ctx, upid, "log"); err != nil {
+		return nil, 0, err
+	}
+	return c.g.raw.TaskLog(ctx, upid, start, limit)
+}
+
+// WaitTask follows a task once its UPID passed the checks; the polls it makes
+// are GETs of that task's status and log.
+func (c *Call) WaitTask(ctx context.Context, upid string, o pve.WaitOptions) (pve.TaskResult, error) {
+	if err := c.checkTask(ctx, upid, "status"); err != nil {
+		return pve.TaskResult{}, err
+	}
+	return c.g.raw.WaitTask(ctx, upid, o)
+}
+
+func (c *Call) checkTask(ctx context.Context, upid, sub string) error {
+	u, err := pve.ParseUPID(upid)
+	if err != nil {
+		return fmt.Errorf("invalid argument \"upid\": %v", err)
+	}
+	return c.check(ctx, "GET", pve.Path("nodes", u.Node, "tasks", upid, sub), nil)
+}
+
+// GuestAllowed tells whether list entries about guest id may be shown: the
+// guest id allowlist, and with a node allowlist the node the guest lives on.
+// A guest the cluster does not know is shown only without a node allowlist.
+func (c *Call) GuestAllowed(ctx context.Context, id int) bool {
+	a := c.g.opts.Allow
+	if !a.VMIDAllowed(id) {
+		return false
+	}
+	if !a.HasNodes() {
+		return true
+	}
+	node, ok, err := c.view.guestNode(ctx, id)
+	return err == nil && ok && a.NodeAllowed(node)
+}
+
+// schemaFor returns the schema of the cluster's release, found once.
+func (g *Guard) schemaFor(ctx context.Context) (*pveschema.Schema, error) {
+	g.mu.Lock()
+	s := g.schema
+	g.mu.Unlock()
+	if s != nil {
+		return s, nil
+	}
+	release := g.opts.Release
+	keep := true
+	if release == "" {
+		v, err := g.raw.Version(ctx)
+		if err != nil {
+			// The request itself will tell what is wrong; judge it by the
+			// newest schema meanwhile, and ask again next time.
+			release, keep = NearestRelease(""), false
+			if g.opts.Logger != nil {
+				g.opts.Logger.Debug("guard: Proxmox version unknown, using the newest schema", "err", err)
+			}
+		} else {
+			release = NearestRelease(v.Version)
+		}
+	}
+	s, err := g.opts.Schemas.Load(release)
+	if err != nil {
+		return nil, fmt.Errorf("load the PVE %s API schema: %w", release, err)
+	}
+	if keep {
+		g.mu.Lock()
+		g.schema = s
+		g.mu.Unlock()
+	}
+	return s, nil
+}

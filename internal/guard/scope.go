@@ -1,0 +1,55 @@
+package guard
+
+import (
+	"context"
+
+	"net/url"
+	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+)
+
+// judgeScope refuses backups that pick their guests by a rule (all, a pool)
+// while an allowlist is set: the guests they reach are not named, so they
+// cannot be checked.
+func (c *Call) judgeScope(r *request, v *verdict) {
+	tmpl := r.ep.Path
+	if !c.g.opts.Allow.Any() || (tmpl != "/nodes/{node}/vzdump" && !strings.HasPrefix(tmpl, "/cluster/backup")) || r.method == "GET" {
+		return
+	}
+	if truthy(r.params["all"]) {
+		v.refuse("%s: would back up every guest, including guests outside PVE_VMID_ALLOWLIST or PVE_NODE_ALLOWLIST; name the guests instead", c.arg("all"))
+	}
+	if r.params["pool"] != "" {
+		v.refuse("%s: would back up a pool's guests, which may be outside the allowlists; name the guests instead", c.arg("pool"))
+	}
+}
+
+// judgeReplace asks before a download or upload that would replace a file
+// the storage already holds (a template or ISO others may start from).
+func (c *Call) judgeReplace(ctx context.Context, r *request, v *verdict) {
+	tmpl := r.ep.Path
+	if r.method != "POST" || !(strings.HasSuffix(tmpl, "/download-url") || strings.HasSuffix(tmpl, "/upload")) {
+		return
+	}
+	content, name := r.params["content"], r.params["filename"]
+	if content == "" || name == "" {
+		return
+	}
+	var items []struct {
+		VolID string `json:"volid"`
+	}
+	path := pve.Path("nodes", r.params["node"], "storage", r.params["storage"], "content")
+	if err := c.g.raw.Get(ctx, path, url.Values{"content": {content}}, &items); err != nil {
+		// A token may download without the right to list; then assume the worst.
+		v.ask("replace %s:%s/%s if it already exists (listing the storage failed: %v)", r.params["storage"], content, name, err)
+		return
+	}
+	want := r.params["storage"] + ":" + content + "/" + name
+	for _, it := range items {
+		if it.VolID == want {
+			v.ask("replace the existing file %s (guests or templates made from it keep the old one only if they copied it)", want)
+			return
+		}
+	}
+}

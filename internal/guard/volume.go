@@ -1,0 +1,245 @@
+package guard
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Volume is a volume id read the way Proxmox's storage plugins read it
+// (PVE::Storage::parse_volume_id and each plugin's parse_volname).
+type Volume struct {
+	ID        string // STORAGE:VOLNAME as given
+	Storage   string
+	Name      string // the volname
+	Type      string // images, rootdir, iso, vztmpl, backup, snippets, import
+	Owner     int    // guest that owns it (the last component of a linked clone); 0: none
+	BaseOwner int    // guest whose base image a linked clone is built on; 0: none
+}
+
+// Perl's \s is [\t\n\v\f\r ] on byte strings; Go's \s lacks \v, so the
+// classes are spelled out to read names exactly as Proxmox does.
+const (
+	nonSpace = `[^\t\n\v\f\r ]`
+	isoExt   = `(?i:\.(?:iso|img))`                             // ISO_EXT_RE_0
+	tmplExt  = `(?i:\.(?:tar|tar\.(?:gz|xz|zst|bz2)))`          // VZTMPL_EXT_RE_1 (anchored: "tar" not followed by ".")
+	backExt  = `\.(?:tgz|(?:tar|vma)(?:\.(?:gz|lzo|zst|bz2))?)` // BACKUP_EXT_RE_2
+	safeChar = `[ a-zA-Z0-9\-.+=_]`                             // SAFE_CHAR_WITH_WHITESPACE_CLASS_RE
+	importEx = `\.(?:ova|ovf|qcow2|raw|vmdk)`                   // IMPORT_EXT_RE_1
+)
+
+var (
+	reVolumeID = regexp.MustCompile(`(?i)^([a-z][a-z0-9\-_.]*[a-z0-9]):(.+)$`)
+
+	// Plugin.pm (dir, nfs, cifs, glusterfs, cephfs, btrfs)
+	reDirLinked   = regexp.MustCompile(`^(\d+)/(` + nonSpace + `+)/(\d+)/(` + nonSpace + `+)$`)
+	reDirImage    = regexp.MustCompile(`^(\d+)/(` + nonSpace + `+)$`)
+	reDirFile     = regexp.MustCompile(`^((base-)?[^/\t\n\v\f\r ]+\.(raw|qcow2|vmdk|subvol))$`)
+	reDirSnapFile = regexp.MustCompile(`^snap-.*\.qcow2$`)
+	reDirISO      = regexp.MustCompile(`^iso/([^/]+` + isoExt + `)$`)
+	reDirTemplate = regexp.MustCompile(`^vztmpl/([^/]+` + tmplExt + `)$`)
+	reDirRootdir  = regexp.MustCompile(`^rootdir/(\d+)$`)
+	reDirBackup   = regexp.MustCompile(`^backup/([^/]+` + backExt + `)$`)
+	reBackupOwner = regexp.MustCompile(`^vzdump-(?:openvz|lxc|qemu)-(\d+)-.+`)
+	reDirSnippet  = regexp.MustCompile(`^snippets/([^/]+)$`)
+	reDirImport   = regexp.MustCompile(`^import/(` + safeChar + `+` + importEx + `)$`)
+	reDirOVA      = regexp.MustCompile(`^import/(` + safeChar + `+\.ova/` + safeChar + `+\.(?:qcow2|raw|vmdk))$`)
+
+	// LVMPlugin.pm and LvmThinPlugin.pm (parse_lvm_name first)
+	reLVMName = regexp.MustCompile(`(?i)^[a-z0-9][a-z0-9\-_.]*[a-z0-9]$`)
+	reLVM     = regexp.MustCompile(`^(vm-(\d+)-` + nonSpace + `+)$`)
+	reLVMThin = regexp.MustCompile(`^((vm|base)-(\d+)-` + nonSpace + `+)$`)
+	// ZFSPoolPlugin.pm (and ZFSPlugin.pm)
+	reZFS = regexp.MustCompile(`^(((base|basevol)-(\d+)-` + nonSpace + `+)/)?((base|basevol|vm|subvol)-(\d+)-` + nonSpace + `+)$`)
+	// RBDPlugin.pm
+	reRBD = regexp.MustCompile(`^((base-(\d+)-` + nonSpace + `+)/)?((base)?(vm)?-(\d+)-` + nonSpace + `+)$`)
+	// ISCSIPlugin.pm, ISCSIDirectPlugin.pm: LUNs, owned by no guest
+	reISCSI       = regexp.MustCompile(`^\d+\.\d+\.\d+\.([^/\t\n\v\f\r ]+)$`)
+	reISCSIDirect = regexp.MustCompile(`^lun(\d+)$`)
+	// PBSPlugin.pm
+	rePBS = regexp.MustCompile(`^backup/([^\t\n\v\f\r _]+)/([^\t\n\v\f\r _]+)/([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)$`)
+	// ESXiPlugin.pm: import sources, owned by no guest
+	reESXi = regexp.MustCompile(`^([^/]+)/([^/]+)/(.+)$`)
+)
+
+// dirTypes are the plugins that use Plugin.pm's directory layout.
+var dirTypes = map[string]bool{"dir": true, "nfs": true, "cifs": true, "glusterfs": true, "cephfs": true, "btrfs": true}
+
+// ParseVolumeID splits STORAGE:VOLNAME as parse_volume_id does.
+func ParseVolumeID(volid string) (storage, name string, err error) {
+	m := reVolumeID.FindStringSubmatch(volid)
+	if m == nil || strings.ContainsAny(volid, "\x00\r\n") {
+		return "", "", fmt.Errorf("unable to parse volume ID '%s'", volid)
+	}
+	return m[1], m[2], nil
+}
+
+// ParseVolume reads a volume id on a storage of the given plugin type. The
+// errors are Proxmox's own texts.
+func ParseVolume(volid, plugin string) (Volume, error) {
+	sid, name, err := ParseVolumeID(volid)
+	if err != nil {
+		return Volume{}, err
+	}
+	v := Volume{ID: volid, Storage: sid, Name: name}
+	switch {
+	case dirTypes[plugin]:
+		err = parseDir(&v)
+	case plugin == "lvm":
+		err = parseLVM(&v, reLVM, false)
+	case plugin == "lvmthin":
+		err = parseLVM(&v, reLVMThin, true)
+	case plugin == "zfspool" || plugin == "zfs":
+		err = parseZFS(&v)
+	case plugin == "rbd":
+		err = parseRBD(&v)
+	case plugin == "iscsi" || plugin == "iscsidirect":
+		re := reISCSI
+		if plugin == "iscsidirect" {
+			re = reISCSIDirect
+		}
+		if !re.MatchString(name) {
+			err = fmt.Errorf("unable to parse iscsi volume name '%s'", name)
+		}
+		v.Type = "images"
+	case plugin == "esxi":
+		v.Type = "images"
+		switch {
+		case !reESXi.MatchString(name):
+			err = fmt.Errorf("failed to parse volname '%s'", name)
+		case strings.HasSuffix(name, ".vmx"):
+			v.Type = "import"
+		}
+	case plugin == "pbs":
+		err = parsePBS(&v)
+	default:
+		err = fmt.Errorf("storage %s is of type %q, whose volume names this server cannot read", sid, plugin)
+	}
+	if err == nil && (v.Owner < 0 || v.BaseOwner < 0) {
+		err = fmt.Errorf("volume %s names a guest id out of range", volid)
+	}
+	if err != nil {
+		return Volume{}, err
+	}
+	return v, nil
+}
+
+// atoi reads a guest id; -1 (out of range) makes ParseVolume refuse the name.
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return -1
+	}
+	return n
+}
+
+// parseNameDir is Plugin.pm's parse_name_dir: a disk image's file name.
+func parseNameDir(name string) error {
+	switch {
+	case reDirFile.MatchString(name) && !reDirSnapFile.MatchString(name):
+		return nil
+	case reDirSnapFile.MatchString(name):
+		return fmt.Errorf("'%s' is a snapshot filename, not a volume!", name)
+	}
+	return fmt.Errorf("unable to parse volume filename '%s'", name)
+}
+
+func parseDir(v *Volume) error {
+	name := v.Name
+	if m := reDirLinked.FindStringSubmatch(name); m != nil {
+		if err := parseNameDir(m[2]); err != nil {
+			return err
+		}
+		if err := parseNameDir(m[4]); err != nil {
+			return err
+		}
+		v.Type, v.Owner, v.BaseOwner = "images", atoi(m[3]), atoi(m[1])
+		return nil
+	}
+	if m := reDirImage.FindStringSubmatch(name); m != nil {
+		if err := parseNameDir(m[2]); err != nil {
+			return err
+		}
+		v.Type, v.Owner = "images", atoi(m[1])
+		return nil
+	}
+	switch {
+	case reDirISO.MatchString(name):
+		v.Type = "iso"
+	case reDirTemplate.MatchString(name):
+		v.Type = "vztmpl"
+	case reDirRootdir.MatchString(name):
+		v.Type, v.Owner = "rootdir", atoi(reDirRootdir.FindStringSubmatch(name)[1])
+	case reDirBackup.MatchString(name):
+		v.Type = "backup"
+		file := reDirBackup.FindStringSubmatch(name)[1]
+		if m := reBackupOwner.FindStringSubmatch(file); m != nil {
+			v.Owner = atoi(m[1])
+		}
+	case reDirSnippet.MatchString(name):
+		v.Type = "snippets"
+	case reDirOVA.MatchString(name), reDirImport.MatchString(name):
+		v.Type = "import"
+	default:
+		return fmt.Errorf("unable to parse directory volume name '%s'", name)
+	}
+	return nil
+}
+
+func parseLVM(v *Volume, re *regexp.Regexp, thin bool) error {
+	if !reLVMName.MatchString(v.Name) {
+		return fmt.Errorf("unable to parse lvm volume name '%s'", v.Name)
+	}
+	m := re.FindStringSubmatch(v.Name)
+	if m == nil {
+		return fmt.Errorf("unable to parse lvm volume name '%s'", v.Name)
+	}
+	v.Type, v.Owner = "images", atoi(m[2])
+	if thin {
+		v.Owner = atoi(m[3])
+	}
+	return nil
+}
+
+func parseZFS(v *Volume) error {
+	m := reZFS.FindStringSubmatch(v.Name)
+	if m == nil {
+		return fmt.Errorf("unable to parse zfs volume name '%s'", v.Name)
+	}
+	v.Type, v.Owner, v.BaseOwner = "images", atoi(m[7]), atoi(m[4])
+	return nil
+}
+
+func parseRBD(v *Volume) error {
+	m := reRBD.FindStringSubmatch(v.Name)
+	if m == nil {
+		return fmt.Errorf("unable to parse rbd volume name '%s'", v.Name)
+	}
+	v.Type, v.Owner, v.BaseOwner = "images", atoi(m[7]), atoi(m[3])
+	return nil
+}
+
+func parsePBS(v *Volume) error {
+	m := rePBS.FindStringSubmatch(v.Name)
+	if m == nil {
+		return fmt.Errorf("unable to parse PBS volume name '%s'", v.Name)
+	}
+	v.Type = "backup"
+	if isDigits(m[2]) {
+		v.Owner = atoi(m[2])
+	}
+	return nil
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
