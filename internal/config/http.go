@@ -25,12 +25,16 @@ const (
 
 // Defaults of the HTTP transport.
 const (
-	DefaultListen          = "127.0.0.1:8787"
-	DefaultSessionTimeout  = 30 * time.Minute
-	DefaultMaxSessions     = 100
-	DefaultRateLimit       = 120 // tool calls per minute per token
-	DefaultMaxBodyBytes    = 1 << 20
-	DefaultShutdownTimeout = 10 * time.Second
+	DefaultListen         = "127.0.0.1:8787"
+	DefaultSessionTimeout = 30 * time.Minute
+	DefaultMaxSessions    = 100
+	// DefaultMaxSessionsPerToken keeps one token from holding every session:
+	// with the defaults it takes ten tokens to fill the server.
+	DefaultMaxSessionsPerToken   = 10
+	DefaultMaxInflightPerSession = 8
+	DefaultRateLimit             = 120 // JSON-RPC requests per minute per token
+	DefaultMaxBodyBytes          = 1 << 20
+	DefaultShutdownTimeout       = 10 * time.Second
 	// MinHTTPTokenLength keeps guessable tokens out: `openssl rand -hex 32` gives 64.
 	MinHTTPTokenLength = 32
 )
@@ -51,12 +55,18 @@ type HTTPConfig struct {
 	// AllowedHosts are the Host header names (optionally with a port) clients
 	// use. Empty: on loopback localhost, 127.0.0.1 and [::1] with the listen
 	// port, otherwise the listen host. "*" accepts any Host.
-	AllowedHosts    []string
-	RateLimit       int // tool calls per minute per token; 0 turns the limit off
-	MaxSessions     int // concurrent sessions (stateless: concurrent requests)
-	MaxBodyBytes    int64
-	TLSCert, TLSKey string // both or neither
-	ShutdownTimeout time.Duration
+	AllowedHosts []string
+	RateLimit    int // JSON-RPC requests per minute per token; 0 turns the limit off
+	MaxSessions  int // concurrent sessions (stateless: concurrent requests)
+	// MaxSessionsPerToken bounds the sessions one token holds; opening one
+	// more closes that token's least recently used idle session.
+	MaxSessionsPerToken int
+	// MaxInflightPerSession bounds the requests a session has running at
+	// once (the GET event stream does not count).
+	MaxInflightPerSession int
+	MaxBodyBytes          int64
+	TLSCert, TLSKey       string // both or neither
+	ShutdownTimeout       time.Duration
 }
 
 // HTTPToken is one accepted bearer token. Name identifies it in logs and
@@ -134,8 +144,10 @@ func LoadHTTP(getenv Getenv, flags *HTTPFlags) (*HTTPConfig, error) {
 	c.TLSCert = str("tls-cert", "PVE_MCP_TLS_CERT", flagValue(flags, "tls-cert"), "")
 	c.TLSKey = str("tls-key", "PVE_MCP_TLS_KEY", flagValue(flags, "tls-key"), "")
 	c.SessionTimeout = p.sessionTimeout("PVE_MCP_SESSION_TIMEOUT")
-	c.RateLimit = p.intRange("PVE_MCP_RATE_LIMIT", DefaultRateLimit, 0, 1_000_000, "tool calls per minute per token, 0 for no limit")
+	c.RateLimit = p.intRange("PVE_MCP_RATE_LIMIT", DefaultRateLimit, 0, 1_000_000, "requests per minute per token, 0 for no limit")
 	c.MaxSessions = p.intRange("PVE_MCP_MAX_SESSIONS", DefaultMaxSessions, 1, 100_000, "concurrent sessions")
+	c.MaxSessionsPerToken = p.intRange("PVE_MCP_MAX_SESSIONS_PER_TOKEN", DefaultMaxSessionsPerToken, 1, 100_000, "sessions per token")
+	c.MaxInflightPerSession = p.intRange("PVE_MCP_MAX_INFLIGHT_PER_SESSION", DefaultMaxInflightPerSession, 1, 10_000, "requests in flight per session")
 	c.MaxBodyBytes = DefaultMaxBodyBytes
 	c.ShutdownTimeout = DefaultShutdownTimeout
 	n := len(p.problems)

@@ -27,8 +27,30 @@ func TestHTTPDefaults(t *testing.T) {
 	}
 	if c.Transport != TransportHTTP || c.Listen != DefaultListen || c.Stateless || c.SessionTimeout != 30*time.Minute ||
 		c.MaxSessions != 100 || c.RateLimit != DefaultRateLimit || c.MaxBodyBytes != 1<<20 || len(c.Tokens) != 0 ||
-		c.ShutdownTimeout != 10*time.Second {
+		c.ShutdownTimeout != 10*time.Second || c.MaxSessionsPerToken != 10 || c.MaxInflightPerSession != 8 {
 		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestHTTPPerTokenAndPerSessionLimits(t *testing.T) {
+	c, err := LoadHTTP(env(map[string]string{"PVE_MCP_TRANSPORT": "http",
+		"PVE_MCP_MAX_SESSIONS_PER_TOKEN": "3", "PVE_MCP_MAX_INFLIGHT_PER_SESSION": "2"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxSessionsPerToken != 3 || c.MaxInflightPerSession != 2 {
+		t.Fatalf("got %+v", c)
+	}
+	for k, bad := range map[string][]string{
+		"PVE_MCP_MAX_SESSIONS_PER_TOKEN":   {"0", "-1", "100001", "ten", "1.5"},
+		"PVE_MCP_MAX_INFLIGHT_PER_SESSION": {"0", "10001", "many"},
+	} {
+		for _, v := range bad {
+			_, err := LoadHTTP(env(map[string]string{"PVE_MCP_TRANSPORT": "http", k: v}), nil)
+			if err == nil || !strings.Contains(err.Error(), k+": ") || !strings.Contains(err.Error(), fmt.Sprintf("%q", v)) {
+				t.Errorf("%s=%s: got %v", k, v, err)
+			}
+		}
 	}
 }
 

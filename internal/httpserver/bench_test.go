@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
 )
 
 // Load shape of issue 6: 50 concurrent sessions, 100 tool calls each.
@@ -47,7 +49,9 @@ func measure() memPoint {
 //
 //	go test -run '^$' -bench Load -benchtime 1x ./internal/httpserver
 func BenchmarkLoad(b *testing.B) {
-	e := newEnv(b, envOpts{quietLog: true})
+	// Two tokens hold the 50 sessions, 25 each: above the default cap of 10
+	// per token, which would evict sessions between calls.
+	e := newEnv(b, envOpts{quietLog: true, http: config.HTTPConfig{MaxSessionsPerToken: loadSessions}})
 	// Warm up once so lazily built state (schemas, pools) is in the baseline.
 	warm := e.mustConnect(aliceToken, nil)
 	call(b, warm, "pve_list_nodes", map[string]any{})

@@ -13,8 +13,9 @@ import (
 const sessionIDHeader = "Mcp-Session-Id"
 
 // handler routes /mcp and /healthz. Every request passes the Origin check;
-// /mcp then passes the Host check, authentication, the body limit and the
-// session bound before reaching the SDK's Streamable HTTP handler.
+// /mcp then passes the Host check, authentication, the body limit, the batch
+// refusal, the rate limit and the session limits before reaching the SDK's
+// Streamable HTTP handler.
 func (h *Server) handler(hosts *hostCheck) http.Handler {
 	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return h.mcp }, &mcp.StreamableHTTPOptions{
 		Stateless:      h.cfg.Stateless,
@@ -59,8 +60,9 @@ func (h *Server) serveMCP(w http.ResponseWriter, r *http.Request, hosts *hostChe
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
 	name := ""
+	var msg message
 	defer func() {
-		h.log.Debug("http request", "method", r.Method, "status", sw.status, "token", name, "remote", r.RemoteAddr,
+		h.log.Debug("http request", "method", r.Method, "rpc", logMethod(msg.method), "status", sw.status, "token", name, "remote", r.RemoteAddr,
 			"took", time.Since(start).Round(time.Microsecond))
 	}()
 	if !hosts.allowed(r.Host) {
@@ -82,17 +84,45 @@ func (h *Server) serveMCP(w http.ResponseWriter, r *http.Request, hosts *hostChe
 		h.inflight.Add(1)
 		defer h.inflight.Add(-1)
 	}
-	if r.Method == http.MethodPost && !h.readBody(sw, r) {
-		return
+	key := name
+	if key == "" {
+		key = anonymous
+	}
+	if r.Method == http.MethodPost {
+		body, ok := h.readBody(sw, r)
+		if !ok {
+			return
+		}
+		// A batch multiplies one POST into thousands of answers the server
+		// must hold (1 GB for a 1 MiB batch of tools/list): refuse it before
+		// the SDK parses it.
+		if isBatch(body) {
+			writeRPCError(sw, http.StatusBadRequest, nil, codeInvalidRequest, batchMessage)
+			return
+		}
+		msg = peekMessage(body)
+		if msg.kind == kindRequest && h.limit != nil && !h.limit.limit(sw, key, msg) {
+			return
+		}
 	}
 	switch {
 	case h.cfg.Stateless:
 		h.serveBounded(sw, r, next)
 	case r.Method == http.MethodPost && r.Header.Get(sessionIDHeader) == "":
-		h.serveNewSession(sw, r, next)
+		h.serveNewSession(sw, r, key, msg, next)
+	case r.Header.Get(sessionIDHeader) != "":
+		h.serveSession(sw, r, key, msg, next)
 	default:
 		next.ServeHTTP(sw, r)
 	}
+}
+
+// logMethod keeps a client's method name short in the log.
+func logMethod(m string) string {
+	if len(m) > 64 {
+		return m[:64] + "..."
+	}
+	return m
 }
 
 // statusWriter records the status for the access log; Unwrap keeps

@@ -37,7 +37,8 @@ type Server struct {
 	limit  *rateLimiter // nil: no rate limit
 	tls    *tls.Config  // nil: plain HTTP
 
-	sessionMu sync.Mutex    // serializes session creation so the bound is exact
+	sessionMu sync.Mutex    // serializes session creation so the bounds are exact
+	sessions  *sessionTable // stateful only: owners, last use and requests in flight
 	slots     chan struct{} // stateless: concurrent requests
 	inflight  atomic.Int64  // POST and DELETE requests being served
 	closing   atomic.Bool
@@ -47,9 +48,10 @@ type Server struct {
 	stopCalls context.CancelFunc
 }
 
-// New prepares s to be served over HTTP with cfg. It adds the per-token rate
-// limit to s as receiving middleware, so call it once per mcp.Server. The
-// logger may be nil; the tokens are never logged.
+// New prepares s to be served over HTTP with cfg. It adds receiving
+// middleware to s (cancellation at shutdown, the count of running handlers),
+// so call it once per mcp.Server. The logger may be nil; the tokens are
+// never logged.
 func New(s *mcp.Server, cfg *config.HTTPConfig, logger *slog.Logger) (*Server, error) {
 	if s == nil || cfg == nil {
 		return nil, errors.New("httpserver: nil server or config")
@@ -60,6 +62,12 @@ func New(s *mcp.Server, cfg *config.HTTPConfig, logger *slog.Logger) (*Server, e
 	c := *cfg
 	if c.MaxSessions <= 0 {
 		c.MaxSessions = config.DefaultMaxSessions
+	}
+	if c.MaxSessionsPerToken <= 0 {
+		c.MaxSessionsPerToken = config.DefaultMaxSessionsPerToken
+	}
+	if c.MaxInflightPerSession <= 0 {
+		c.MaxInflightPerSession = config.DefaultMaxInflightPerSession
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = config.DefaultMaxBodyBytes
@@ -79,13 +87,15 @@ func New(s *mcp.Server, cfg *config.HTTPConfig, logger *slog.Logger) (*Server, e
 		}
 		h.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	s.AddReceivingMiddleware(h.cancelOnStop)
 	if c.Stateless {
 		h.slots = make(chan struct{}, c.MaxSessions)
+	} else {
+		h.sessions = newSessionTable()
+		s.AddReceivingMiddleware(h.sessions.middleware)
 	}
-	s.AddReceivingMiddleware(h.cancelOnStop)
 	if c.RateLimit > 0 {
 		h.limit = newRateLimiter(c.RateLimit, time.Now)
-		s.AddReceivingMiddleware(h.limit.middleware)
 	}
 	return h, nil
 }
@@ -223,7 +233,8 @@ func (h *Server) logStart(addr net.Addr, hosts *hostCheck) {
 	h.log.Info("serving MCP over Streamable HTTP", "url", scheme+"://"+addr.String()+Endpoint,
 		"stateless", h.cfg.Stateless, "session_timeout", h.cfg.SessionTimeout, "tokens", h.tokens.names(),
 		"allowed_hosts", hosts.String(), "allowed_origins", h.cfg.AllowedOrigins,
-		"rate_limit_per_min", h.cfg.RateLimit, "max_sessions", h.cfg.MaxSessions)
+		"rate_limit_per_min", h.cfg.RateLimit, "max_sessions", h.cfg.MaxSessions,
+		"max_sessions_per_token", h.cfg.MaxSessionsPerToken, "max_inflight_per_session", h.cfg.MaxInflightPerSession)
 	if h.tokens.empty() {
 		h.log.Warn("no PVE_MCP_HTTP_TOKEN: every local user and process can use this server and its Proxmox token")
 	}

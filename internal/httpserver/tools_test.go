@@ -175,33 +175,30 @@ func rateLimited(res *mcp.CallToolResult) bool {
 }
 
 func TestRateLimitPerToken(t *testing.T) {
-	e := newEnv(t, envOpts{http: config.HTTPConfig{RateLimit: 3}})
+	e := newEnv(t, envOpts{http: config.HTTPConfig{RateLimit: 6}})
 	clock := newFakeClock()
 	clock.install(e.srv.limit)
+	// The SDK client sends server/discover and initialize: 2 requests.
 	alice := e.mustConnect(aliceToken, nil)
 	bob := e.mustConnect(bobToken, nil)
-	alice2 := e.mustConnect(aliceToken, nil) // same token, another session: same bucket
-	for i := range 3 {
-		cs := alice
-		if i == 2 {
-			cs = alice2
-		}
+	alice2 := e.mustConnect(aliceToken, nil) // same token, another session, same bucket: 4
+	for _, cs := range []*mcp.ClientSession{alice, alice2} {
 		if res, text := call(t, cs, "pve_list_nodes", map[string]any{}); res.IsError {
-			t.Fatalf("call %d: %s", i, text)
+			t.Fatalf("call: %s", text)
 		}
 	}
 	res, text := call(t, alice, "pve_list_nodes", map[string]any{})
-	if !rateLimited(res) || !strings.Contains(text, "retry in 20s") {
-		t.Fatalf("4th call: %v %s", res.IsError, text)
+	if !rateLimited(res) || !strings.Contains(text, "retry in 10s") || !strings.Contains(text, "PVE_MCP_RATE_LIMIT") {
+		t.Fatalf("7th request: %v %s", res.IsError, text)
 	}
-	// Listing tools is not a tool call; another token has its own bucket.
-	if _, err := alice.ListTools(context.Background(), nil); err != nil {
-		t.Fatal(err)
+	// Listing tools counts too; another token has its own bucket.
+	if _, err := alice.ListTools(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "Too Many Requests") {
+		t.Fatalf("tools/list over the limit: %v", err)
 	}
 	if res, text := call(t, bob, "pve_list_nodes", map[string]any{}); res.IsError {
 		t.Fatalf("bob: %s", text)
 	}
-	clock.add(20 * time.Second)
+	clock.add(10 * time.Second)
 	if res, text := call(t, alice, "pve_list_nodes", map[string]any{}); res.IsError {
 		t.Fatalf("after waiting: %s", text)
 	}
@@ -262,7 +259,7 @@ func TestMaxSessions(t *testing.T) {
 }
 
 func TestStateless(t *testing.T) {
-	e := newEnv(t, envOpts{http: config.HTTPConfig{Stateless: true, RateLimit: 2}})
+	e := newEnv(t, envOpts{http: config.HTTPConfig{Stateless: true, RateLimit: 4}}) // 2 connects (server/discover only), 2 calls
 	clock := newFakeClock()
 	clock.install(e.srv.limit)
 	cs := e.mustConnect(aliceToken, nil)

@@ -1,0 +1,106 @@
+package httpserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// JSON-RPC error codes of the refusals made here, before the SDK.
+const (
+	codeInvalidRequest = -32600 // JSON-RPC's own: batches
+	codeLimit          = -32000 // JSON-RPC's range for server errors: our limits
+)
+
+// batchMessage is the answer to a JSON-RPC batch.
+const batchMessage = "JSON-RPC batches are not supported: send one request per POST"
+
+type messageKind int
+
+const (
+	// kindRequest is a call the server answers; anything unreadable is taken
+	// as one too, so it counts against the limits (the SDK then refuses it).
+	kindRequest messageKind = iota
+	kindNotification
+	kindResponse // the client's answer to a server request (elicitation)
+)
+
+// message is what the limits need of a POST body, which holds exactly one
+// JSON-RPC message once batches are refused.
+type message struct {
+	kind   messageKind
+	id     json.RawMessage // for the error answers; nil: null
+	method string
+}
+
+// isBatch tells whether a body is a JSON-RPC batch (a JSON array), from its
+// first non-whitespace byte, without parsing it.
+func isBatch(body []byte) bool {
+	b := bytes.TrimLeft(body, " \t\r\n")
+	return len(b) > 0 && b[0] == '['
+}
+
+// peekMessage classifies a single message with the SDK's own decoder, so it
+// sees what the SDK will see. Anything unreadable counts as a request (the
+// SDK then refuses it), so nothing escapes the limits.
+func peekMessage(body []byte) message {
+	m, err := jsonrpc.DecodeMessage(body)
+	if err != nil {
+		return message{kind: kindRequest}
+	}
+	switch m := m.(type) {
+	case *jsonrpc.Request:
+		if !m.ID.IsValid() {
+			return message{kind: kindNotification, method: m.Method}
+		}
+		id, err := json.Marshal(m.ID.Raw()) // a string or an int64
+		if err != nil {
+			id = nil
+		}
+		return message{kind: kindRequest, id: id, method: m.Method}
+	case *jsonrpc.Response:
+		return message{kind: kindResponse}
+	}
+	return message{kind: kindRequest}
+}
+
+// writeRPCError answers with an HTTP status and a JSON-RPC error body that
+// clients can show.
+func writeRPCError(w http.ResponseWriter, status int, id json.RawMessage, code int, text string) {
+	type rpcError struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}
+	body, _ := json.Marshal(struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"` // nil marshals as null
+		Error   rpcError        `json:"error"`
+	}{"2.0", id, rpcError{code, text}})
+	writeJSON(w, status, body)
+}
+
+// writeToolError answers a tools/call with a tool error the model reads, as
+// the SDK would have.
+func writeToolError(w http.ResponseWriter, id json.RawMessage, text string) {
+	body, err := json.Marshal(struct {
+		JSONRPC string              `json:"jsonrpc"`
+		ID      json.RawMessage     `json:"id"`
+		Result  *mcp.CallToolResult `json:"result"`
+	}{"2.0", id, &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: text}}}})
+	if err != nil { // cannot happen for a text result; answer plainly all the same
+		writeRPCError(w, http.StatusTooManyRequests, id, codeLimit, text)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body)
+}
