@@ -282,6 +282,8 @@ var (
 	globalUnicast6 = mustPrefix("2000::/3")
 	sixToFour      = mustPrefix("2002::/16")
 	teredo         = mustPrefix("2001::/32")
+	mappedCompat   = mustPrefix("::/96")
+	nat64          = mustPrefix("64:ff9b::/96")
 )
 
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
@@ -296,6 +298,11 @@ func internalAddr(a netip.Addr) string {
 		switch {
 		case sixToFour.Contains(a):
 			return embeddedInternal("a 6to4 address for", [4]byte(b[2:6]))
+		case a.Is4In6() || nat64.Contains(a) || (mappedCompat.Contains(a) && !a.IsLoopback() && !a.IsUnspecified()):
+			// Refused whatever they embed; the embedded address names why best.
+			if why := embeddedInternal("an IPv6 address embedding", [4]byte(b[12:16])); why != "" {
+				return why
+			}
 		case teredo.Contains(a):
 			if why := embeddedInternal("a Teredo address with server", [4]byte(b[4:8])); why != "" {
 				return why
