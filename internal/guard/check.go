@@ -177,7 +177,7 @@ func (c *Call) judge(ctx context.Context, r *request, k, val string, p *pveschem
 	format := p.Format
 	switch {
 	case k == "upid" && r.inPath[k]:
-		c.judgeUPID(val, v)
+		c.judgeUPID(ctx, val, v)
 		return
 	case format == "pve-node" || (k == "node" && r.inPath[k]):
 		if err := a.Node(c.arg(k), val); err != nil {
@@ -220,6 +220,15 @@ func (c *Call) judgeGuest(ctx context.Context, r *request, k, s string, v *verdi
 		v.refuse("%s", trimRefused(err))
 		return
 	}
+	if r.create && k == "vmid" && a.HasNodes() {
+		// A restore over an existing guest acts on it wherever it lives.
+		v.later = append(v.later, func() {
+			if node, ok := c.GuestElsewhere(ctx, id); ok {
+				v.refuse("%s: guest %d exists on node %s, which is not in PVE_NODE_ALLOWLIST (%s)", c.arg(k), id, orUnknown(node), strings.Join(a.nodes, ", "))
+			}
+		})
+		return
+	}
 	if r.node != "" || !a.HasNodes() {
 		return
 	}
@@ -240,7 +249,7 @@ func (c *Call) judgeGuest(ctx context.Context, r *request, k, s string, v *verdi
 // allowlist does not hide them.
 var guestlessTasks = map[string]bool{"download": true, "srvreload": true}
 
-func (c *Call) judgeUPID(val string, v *verdict) {
+func (c *Call) judgeUPID(ctx context.Context, val string, v *verdict) {
 	a := c.g.opts.Allow
 	u, err := pve.ParseUPID(val)
 	if err != nil {
@@ -260,7 +269,22 @@ func (c *Call) judgeUPID(val string, v *verdict) {
 	}
 	if err := a.VMID("upid's guest", id); err != nil {
 		v.refuse("%s", trimRefused(err))
+		return
 	}
+	if a.HasNodes() {
+		v.later = append(v.later, func() {
+			if node, ok := c.GuestElsewhere(ctx, id); ok {
+				v.refuse("upid: task of guest %d, which lives on node %s, not in PVE_NODE_ALLOWLIST (%s)", id, orUnknown(node), strings.Join(a.nodes, ", "))
+			}
+		})
+	}
+}
+
+func orUnknown(node string) string {
+	if node == "" {
+		return "(unknown: the cluster could not be read)"
+	}
+	return node
 }
 
 // trimRefused drops the "refused: " prefix of an allowlist error, as the

@@ -163,6 +163,22 @@ func (c *Call) GuestAllowed(ctx context.Context, id int) bool {
 	return err == nil && ok && a.NodeAllowed(node)
 }
 
+// GuestElsewhere tells whether guest id is known to live on a node outside
+// PVE_NODE_ALLOWLIST, and which. Unlike GuestAllowed it lets unknown guests
+// pass: a task list or a task of a guest deleted since must stay readable.
+// When the cluster cannot be read, it answers yes, with node "".
+func (c *Call) GuestElsewhere(ctx context.Context, id int) (node string, elsewhere bool) {
+	a := c.g.opts.Allow
+	if !a.HasNodes() {
+		return "", false
+	}
+	node, ok, err := c.view.guestNode(ctx, id)
+	if err != nil {
+		return "", true
+	}
+	return node, ok && !a.NodeAllowed(node)
+}
+
 // schemaFor returns the schema of the cluster's release, found once.
 func (g *Guard) schemaFor(ctx context.Context) (*pveschema.Schema, error) {
 	g.mu.Lock()

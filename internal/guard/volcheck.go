@@ -21,7 +21,10 @@ const (
 
 // reNewDisk is STORAGE:SIZE, which allocates a new volume (qemu-server and
 // pve-container both read it so).
-var reNewDisk = regexp.MustCompile(`^([^\t\n\v\f\r :]+):(\d+(?:\.\d+)?)$`)
+var reNewDisk = regexp.MustCompile(`^(?:([^\t\n\v\f\r :/]+):)?(\d+(?:\.\d+)?)$`)
+
+// reCloudInit is a new cloud-init drive: cloudinit or STORAGE:cloudinit.
+var reCloudInit = regexp.MustCompile(`^(?:[^\t\n\v\f\r :/]+:)?cloudinit$`)
 
 // volumeParam tells whether top-level parameter k holds a volume. The schema
 // types most; the rest are Proxmox facts the schema leaves untyped.
@@ -102,6 +105,8 @@ func (c *Call) judgeVolume(ctx context.Context, r *request, arg, val, kind strin
 		return
 	case (kind == volDrive || kind == volMount) && reNewDisk.MatchString(val):
 		return // a new volume on that storage
+	case kind == volDrive && reCloudInit.MatchString(val):
+		return // a new cloud-init drive
 	}
 	sid, name, err := ParseVolumeID(val)
 	if err != nil {

@@ -207,8 +207,16 @@ func parseZFS(v *Volume) error {
 	if m == nil {
 		return fmt.Errorf("unable to parse zfs volume name '%s'", v.Name)
 	}
-	v.Type, v.Owner, v.BaseOwner = "images", atoi(m[7]), atoi(m[4])
+	v.Type, v.Owner, v.BaseOwner = "images", atoi(m[7]), optionalID(m[4])
 	return nil
+}
+
+// optionalID reads the base guest of a name that may have no base part.
+func optionalID(s string) int {
+	if s == "" {
+		return 0
+	}
+	return atoi(s)
 }
 
 func parseRBD(v *Volume) error {
@@ -216,7 +224,7 @@ func parseRBD(v *Volume) error {
 	if m == nil {
 		return fmt.Errorf("unable to parse rbd volume name '%s'", v.Name)
 	}
-	v.Type, v.Owner, v.BaseOwner = "images", atoi(m[7]), atoi(m[3])
+	v.Type, v.Owner, v.BaseOwner = "images", atoi(m[7]), optionalID(m[3])
 	return nil
 }
 
