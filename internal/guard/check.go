@@ -259,12 +259,14 @@ func (c *Call) judgeUPID(ctx context.Context, val string, v *verdict) {
 	if err := a.Node("upid's node", u.Node); err != nil {
 		v.refuse("%s", trimRefused(err))
 	}
-	if !a.HasVMIDs() || guestlessTasks[u.Type] {
+	if !a.Any() || guestlessTasks[u.Type] {
 		return
 	}
 	id, err := strconv.Atoi(u.ID)
-	if err != nil {
-		v.refuse("task %s names no guest, and PVE_VMID_ALLOWLIST is set", u.Type)
+	if err != nil || id < 100 {
+		if a.HasVMIDs() {
+			v.refuse("task %s names no guest, and PVE_VMID_ALLOWLIST is set", u.Type)
+		}
 		return
 	}
 	if err := a.VMID("upid's guest", id); err != nil {

@@ -80,6 +80,10 @@ func TestDefaultKeyAnywhere(t *testing.T) {
 		{"own disk anywhere", "PUT", vmConfig, form("scsi1", "iothread=1,local-lvm:vm-100-disk-1"), "consent", []string{"scsi1"}, false},
 		{"new disk", "POST", vmCreate, form("vmid", "100", "scsi0", "iothread=1,local-lvm:32"), "ok", nil, false},
 		{"iso", "POST", vmCreate, form("vmid", "100", "ide2", "media=cdrom,local:iso/d.iso"), "ok", nil, false},
+		{"cloud-init drive", "POST", vmCreate, form("vmid", "100", "ide3", "local-lvm:cloudinit"), "ok", nil, false},
+		{"own zfs disk", "POST", vmCreate, form("vmid", "100", "scsi1", "tank:vm-100-disk-0"), "ok", nil, false},
+		{"own rbd disk", "POST", vmCreate, form("vmid", "100", "scsi1", "ceph:vm-100-disk-0"), "ok", nil, false},
+		{"zfs subvol of another guest", "POST", ctCreate, form("vmid", "200", "ostemplate", "local:vztmpl/d.tar.zst", "unprivileged", "1", "rootfs", "local-lvm:8", "mp0", "mp=/data,tank:subvol-201-disk-0"), "refused", []string{"mp0.volume", "201", "PVE_VMID_ALLOWLIST"}, true},
 	})
 }
 
@@ -131,6 +135,9 @@ func TestNodeOfOwner(t *testing.T) {
 		{"backup job of all", "POST", "/cluster/backup", form("schedule", "daily", "storage", "nfs", "all", "1"), "refused", []string{"every guest"}, true},
 		{"clone to pve2", "POST", "/nodes/pve1/qemu/100/clone", form("newid", "150", "target", "pve2"), "refused", []string{"target", "pve2"}, true},
 		{"path node", "GET", "/nodes/pve2/qemu/105/status/current", nil, "refused", []string{"pve2"}, true},
+		{"task of a guest now on pve2", "GET", "/nodes/pve1/tasks/UPID:pve1:0001A2B3:0012D687:6650F00D:qmigrate:105:root@pam!mcp:/status", nil, "refused", []string{"105", "pve2"}, false},
+		{"task of a deleted guest", "GET", "/nodes/pve1/tasks/UPID:pve1:0001A2B3:0012D687:6650F00D:qmdestroy:777:root@pam!mcp:/status", nil, "ok", nil, false},
+		{"restore over a guest on pve2", "POST", vmCreate, form("vmid", "105", "archive", "nfs:backup/vzdump-qemu-105-2024_01_01-00_00_00.vma.zst", "force", "1"), "refused", []string{"105", "pve2"}, false},
 		{"task of another node", "GET", "/nodes/pve2/tasks/UPID:pve2:0001A2B3:0012D687:6650F00D:qmstart:105:root@pam!mcp:/status", nil, "refused", []string{"pve2"}, true},
 	})
 	e := newTestEnv(t, nodesSet)
