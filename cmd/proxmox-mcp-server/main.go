@@ -21,6 +21,7 @@ import (
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/demo"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/httpserver"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/redact"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/server"
 )
 
@@ -32,7 +33,8 @@ func main() {
 		if !config.IsConfigError(err) {
 			err = fmt.Errorf("proxmox-mcp-server: %w", err)
 		}
-		fmt.Fprintln(os.Stderr, err)
+		// Whatever reflected a secret into the error, it is not printed.
+		fmt.Fprintln(os.Stderr, redact.New(envSecrets(os.LookupEnv)...).String(err.Error()))
 		os.Exit(1)
 	}
 }
@@ -74,7 +76,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if hc.Transport == config.TransportHTTP {
 		return serveHTTP(ctx, cfg, hc, stderr)
 	}
-	return serveStdio(ctx, cfg, stderr)
+	return serveStdio(ctx, cfg, hc, stderr)
 }
 
 const usage = `usage: proxmox-mcp-server [command]
@@ -98,11 +100,13 @@ func isTerminal(r io.Reader) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// build makes the logger, the Proxmox client and the MCP server.
-func build(cfg *config.Config, stderr io.Writer) (*slog.Logger, *mcp.Server, error) {
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	if cfg.InsecureTLS {
-		logger.Warn("PROXMOX_INSECURE_TLS=true: the Proxmox certificate is not verified; anyone on the path can read and change this traffic")
+// build makes the logger, the Proxmox client and the MCP server. The logger
+// masks every configured secret, whatever reflects one into a log line.
+func build(cfg *config.Config, hc *config.HTTPConfig, stderr io.Writer) (*slog.Logger, *mcp.Server, error) {
+	text := slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
+	logger := slog.New(redact.Handler(text, redact.New(secrets(cfg, hc)...)))
+	for _, w := range startupWarnings(cfg) {
+		logger.Warn(w)
 	}
 	client, err := server.NewClient(cfg, logger)
 	if err != nil {
@@ -115,16 +119,53 @@ func build(cfg *config.Config, stderr io.Writer) (*slog.Logger, *mcp.Server, err
 	return logger, s, nil
 }
 
+// secrets lists the configured secrets the logger masks.
+func secrets(cfg *config.Config, hc *config.HTTPConfig) []string {
+	out := []string{cfg.TokenSecret, cfg.Password}
+	if hc != nil {
+		for _, t := range hc.Tokens {
+			out = append(out, t.Secret)
+		}
+	}
+	return out
+}
+
+// envSecrets lists the secrets set in the environment, for errors raised
+// before (or while) the configuration is read.
+func envSecrets(getenv config.Getenv) []string {
+	var out []string
+	for _, k := range []string{"PROXMOX_TOKEN_SECRET", "PROXMOX_PASSWORD", "PVE_MCP_HTTP_TOKEN"} {
+		if v, ok := getenv(k); ok {
+			out = append(out, v, strings.TrimSpace(v))
+		}
+	}
+	return out
+}
+
+// startupWarnings are the risky settings the server runs with anyway.
+func startupWarnings(cfg *config.Config) []string {
+	var out []string
+	if cfg.InsecureTLS {
+		out = append(out, "PROXMOX_INSECURE_TLS=true: the Proxmox certificate is not verified; anyone on the path can read and change this traffic")
+	}
+	if cfg.Username == "root@pam" {
+		out = append(out, "PROXMOX_USERNAME=root@pam: the server logs in as root with its password, so a tool call can do anything root can; "+
+			"create an API token with only the privileges the tools need and set PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET instead "+
+			"(README, \"A least-privilege API token\")")
+	}
+	return out
+}
+
 func serveHTTP(ctx context.Context, cfg *config.Config, hc *config.HTTPConfig, stderr io.Writer) error {
-	logger, s, err := build(cfg, stderr)
+	logger, s, err := build(cfg, hc, stderr)
 	if err != nil {
 		return err
 	}
 	return httpserver.Serve(ctx, s, hc, logger)
 }
 
-func serveStdio(ctx context.Context, cfg *config.Config, stderr io.Writer) error {
-	_, s, err := build(cfg, stderr)
+func serveStdio(ctx context.Context, cfg *config.Config, hc *config.HTTPConfig, stderr io.Writer) error {
+	_, s, err := build(cfg, hc, stderr)
 	if err != nil {
 		return err
 	}

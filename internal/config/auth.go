@@ -4,6 +4,8 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
+	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -115,14 +117,73 @@ func (p *parser) userID(key string) string {
 	case !ok:
 		p.fail("%s: required with PROXMOX_PASSWORD (a user USER@REALM, e.g. root@pam)", key)
 		return ""
+	case tokenIDRe.MatchString(v):
+		p.fail("%s: %q is an API token id; put it in PROXMOX_TOKEN_ID and its secret in PROXMOX_TOKEN_SECRET", key, v)
+		return ""
 	case strings.Contains(v, "!"):
-		p.fail("%s: %s is an API token id; put it in PROXMOX_TOKEN_ID and its secret in PROXMOX_TOKEN_SECRET", key, quoteNoSecret(v))
+		p.fail("%s: looks like an API token id (it has a '!'): put it in PROXMOX_TOKEN_ID and its secret in PROXMOX_TOKEN_SECRET; %s",
+			key, describeID(v, tokenIDPrefixRe, "an API token id", "PROXMOX_TOKEN_SECRET"))
 		return ""
 	case !userIDRe.MatchString(v):
-		p.fail("%s: %s is not a user id (USER@REALM, e.g. root@pam or admin@pve)", key, quoteNoSecret(v))
+		p.fail("%s: %s", key, describeID(v, userIDPrefixRe, "a user id (USER@REALM, e.g. root@pam or admin@pve)", "PROXMOX_PASSWORD"))
 		return ""
 	}
 	return v
+}
+
+// Well-formed ids at the start of a value; what follows may be a secret.
+var (
+	tokenIDPrefixRe = regexp.MustCompile(`^[^\s@!:='"]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]+`)
+	userIDPrefixRe  = regexp.MustCompile(`^[^\s:/!@='"]+@[A-Za-z][A-Za-z0-9.\-_]+`)
+	hexRunRe        = regexp.MustCompile(`[0-9A-Fa-f]{8}`)
+)
+
+// describeID says why v is not what (an id of the form prefix matches)
+// without echoing anything that may be a secret pasted with or instead of
+// it: only a leading well-formed id is shown, and not even that when it
+// holds a run of hex digits such as a UUID secret's.
+func describeID(v string, prefix *regexp.Regexp, what, secretVar string) string {
+	var notes []string
+	s := v
+	if t := strings.Trim(s, `"'`); t != s {
+		s = t
+		notes = append(notes, "remove the quotes")
+	}
+	if len(s) >= len("PVEAPIToken=") && strings.EqualFold(s[:len("PVEAPIToken=")], "PVEAPIToken=") {
+		s = s[len("PVEAPIToken="):]
+		notes = append(notes, "drop the PVEAPIToken= prefix (that belongs to the HTTP header)")
+	}
+	id := prefix.FindString(s)
+	if id == "" || hexRunRe.MatchString(id) {
+		if !strings.Contains(s, "@") {
+			notes = append(notes, "it has no '@'")
+		}
+		if strings.Contains(what, "!") && !strings.Contains(s, "!") {
+			notes = append(notes, "it has no '!'")
+		}
+		if strings.ContainsAny(s, "= \t:") || hexRunRe.MatchString(s) {
+			notes = append(notes, fmt.Sprintf("if it holds a secret, that goes in %s", secretVar))
+		}
+		notes = append(notes, "the value is not shown, as it may hold a secret")
+		return fmt.Sprintf("is not %s: %s", what, strings.Join(notes, "; "))
+	}
+	if rest := s[len(id):]; rest != "" {
+		notes = append(notes, fmt.Sprintf("remove what follows it (%s, not shown); a secret goes in %s", restKind(rest), secretVar))
+	}
+	return fmt.Sprintf("%q is not %s as given: %s", id, what, strings.Join(notes, "; "))
+}
+
+// restKind names what follows an id, without quoting it.
+func restKind(rest string) string {
+	switch r := rest[0]; {
+	case r == '=':
+		return "'=' and more"
+	case r == ' ' || r == '\t':
+		return "a space and more"
+	case r == ':':
+		return "':' and more"
+	}
+	return "more characters"
 }
 
 func (p *parser) password(key, fileKey string) string {
@@ -181,7 +242,13 @@ func (p *parser) tokenSecretFile(key string) string {
 func (p *parser) secretFile(key, path string) (string, bool) {
 	f, err := os.Open(path)
 	if err != nil {
-		p.fail("%s: %v", key, err)
+		// The value may be the secret itself, pasted in the wrong variable:
+		// say why the file cannot be opened, not what was given.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		p.fail("%s: cannot open the file it names: %v (the value is not shown, in case it is the secret itself; give the path of a file holding it)", key, err)
 		return "", false
 	}
 	defer f.Close()

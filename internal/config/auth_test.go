@@ -95,7 +95,7 @@ func TestLoadAuthProblems(t *testing.T) {
 		{"user without password", map[string]string{"PROXMOX_USERNAME": "root@pam"}, []string{"PROXMOX_PASSWORD: required"}},
 		{"password without user", map[string]string{"PROXMOX_PASSWORD": testPassword}, []string{"PROXMOX_USERNAME: required"}},
 		{"token as user", map[string]string{"PROXMOX_USERNAME": "root@pam!mcp", "PROXMOX_PASSWORD": testPassword}, []string{"PROXMOX_TOKEN_ID"}},
-		{"no realm", map[string]string{"PROXMOX_USERNAME": "root", "PROXMOX_PASSWORD": testPassword}, []string{`"root" is not a user id`}},
+		{"no realm", map[string]string{"PROXMOX_USERNAME": "root", "PROXMOX_PASSWORD": testPassword}, []string{"PROXMOX_USERNAME: is not a user id", "no '@'"}},
 		{"control chars", map[string]string{"PROXMOX_USERNAME": "root@pam", "PROXMOX_PASSWORD": "a\x00b"}, []string{"control characters"}},
 		{"CA not PEM", map[string]string{"PROXMOX_USERNAME": "root@pam", "PROXMOX_PASSWORD": "x", "PROXMOX_CA_FILE": notPEM}, []string{"holds no PEM certificate"}},
 		{"CA missing", map[string]string{"PROXMOX_USERNAME": "root@pam", "PROXMOX_PASSWORD": "x", "PROXMOX_CA_FILE": missing}, []string{"PROXMOX_CA_FILE:"}},
@@ -133,6 +133,36 @@ func TestAuthHidesSecrets(t *testing.T) {
 		for _, s := range []string{fmt.Sprint(a), fmt.Sprintf("%+v", a), fmt.Sprintf("%#v", a), fmt.Sprintf("%v", &a), logged.String()} {
 			if strings.Contains(s, testTokenSecret) || strings.Contains(s, testPassword) {
 				t.Errorf("secret shown: %s", s)
+			}
+		}
+	}
+}
+
+// A password pasted into the user or the password-file variable never comes
+// back in the error.
+func TestAuthErrorsNeverEchoSecrets(t *testing.T) {
+	const pw = "Zq8Vt3kLm9xR-pw"
+	cases := []struct {
+		env  map[string]string
+		want []string
+	}{
+		{map[string]string{"PROXMOX_USERNAME": "root@pam " + pw, "PROXMOX_PASSWORD": "x"}, []string{`"root@pam" is not a user id`, "a space and more", "PROXMOX_PASSWORD"}},
+		{map[string]string{"PROXMOX_USERNAME": "root@pam:" + pw, "PROXMOX_PASSWORD": "x"}, []string{`"root@pam"`, "':' and more"}},
+		{map[string]string{"PROXMOX_USERNAME": pw, "PROXMOX_PASSWORD": "x"}, []string{"is not a user id", "no '@'", "not shown"}},
+		{map[string]string{"PROXMOX_USERNAME": `"root@pam=` + pw + `"`, "PROXMOX_PASSWORD": "x"}, []string{`"root@pam"`, "remove the quotes"}},
+		{map[string]string{"PROXMOX_USERNAME": "root@pam!tok=" + pw, "PROXMOX_PASSWORD": "x"}, []string{"PROXMOX_TOKEN_ID", `"root@pam!tok"`, "'=' and more"}},
+		{map[string]string{"PROXMOX_USERNAME": "root@pam", "PROXMOX_PASSWORD_FILE": pw}, []string{"PROXMOX_PASSWORD_FILE: cannot open", "no such file"}},
+	}
+	for _, tc := range cases {
+		_, problems := LoadAuth(env(tc.env))
+		text := strings.Join(problems, "\n")
+		t.Logf("%s", text)
+		if found := leaks(text, pw); len(found) > 0 {
+			t.Errorf("the password shows as %q in:\n%s", found, text)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%v: missing %q in:\n%s", tc.env, w, text)
 			}
 		}
 	}

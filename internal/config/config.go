@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Guest ids Proxmox accepts (pve-vmid).
@@ -220,6 +221,8 @@ func (p *parser) names(key string) []string {
 	return out
 }
 
+// host reads the Proxmox base URL. A pasted URL may carry a password, so
+// problems show only scheme://host:port, and nothing when that is unsure.
 func (p *parser) host(key string) *url.URL {
 	v, ok := p.get(key)
 	if !ok {
@@ -228,23 +231,69 @@ func (p *parser) host(key string) *url.URL {
 	}
 	u, err := url.Parse(strings.TrimRight(v, "/"))
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		p.fail("%s: %q is not a URL like https://pve.example:8006", key, v)
+		p.fail("%s: is not a URL like https://pve.example:8006%s (the value is not shown, as it may hold a password)", key, urlHints(v))
 		return nil
 	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		p.fail("%s: %q must not carry credentials, a query or a fragment", key, redactURL(u))
+	shown := originOf(u)
+	var removed []string
+	if u.User != nil {
+		removed = append(removed, "userinfo")
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		removed = append(removed, "query")
+	}
+	if u.Fragment != "" {
+		removed = append(removed, "fragment")
+	}
+	if len(removed) > 0 {
+		login := ""
+		if u.User != nil {
+			login = "; log in with PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET, or PROXMOX_USERNAME and PROXMOX_PASSWORD, never a password in the URL"
+		}
+		p.fail("%s: %s (%s removed) must hold only scheme, host and port%s", key, shown, strings.Join(removed, ", "), login)
 		return nil
 	}
 	u.Path = strings.TrimSuffix(strings.TrimRight(u.Path, "/"), "/api2/json")
 	if u.Path != "" {
-		p.fail("%s: %q has a path; give only scheme, host and port (the server adds /api2/json)", key, v)
+		p.fail("%s: %s has a path after it (not shown); give only scheme, host and port (the server adds /api2/json)", key, shown)
 		return nil
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		p.fail("%s: %q uses plain http; only https is accepted except for a loopback host", key, v)
+		p.fail("%s: %s uses plain http; only https is accepted except for a loopback host", key, shown)
 		return nil
 	}
 	return u
+}
+
+// originOf quotes scheme://host:port of u, or says "the URL" when its host
+// may be part of a password: a password holding '/', '?' or '#' ends the
+// host early and leaves its '@' further on.
+func originOf(u *url.URL) string {
+	if strings.Contains(u.EscapedPath()+u.RawQuery+u.EscapedFragment(), "@") {
+		return "the URL"
+	}
+	return strconv.Quote(u.Scheme + "://" + u.Host)
+}
+
+// urlHints says what is wrong with a URL that does not parse, without any of it.
+func urlHints(v string) string {
+	var hints []string
+	if !strings.Contains(v, "://") {
+		hints = append(hints, "it has no https:// in front")
+	}
+	if strings.Contains(v, "@") {
+		hints = append(hints, "it seems to hold a user or password (user:password@), which is not accepted")
+	}
+	if strings.ContainsFunc(v, unicode.IsSpace) {
+		hints = append(hints, "it contains spaces")
+	}
+	if strings.ContainsAny(v, "\"'") {
+		hints = append(hints, "it contains quotes")
+	}
+	if len(hints) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(hints, "; ")
 }
 
 func (p *parser) tokenID(key string) string {
@@ -254,19 +303,9 @@ func (p *parser) tokenID(key string) string {
 		return ""
 	}
 	if !tokenIDRe.MatchString(v) {
-		p.fail("%s: %s is not an API token id (USER@REALM!TOKENID, e.g. mcp@pve!mcp)", key, quoteNoSecret(v))
+		p.fail("%s: %s", key, describeID(v, tokenIDPrefixRe, "an API token id (USER@REALM!TOKENID, e.g. mcp@pve!mcp)", "PROXMOX_TOKEN_SECRET"))
 	}
 	return v
-}
-
-// quoteNoSecret quotes a value that should hold no secret, unless it looks
-// like it has one pasted in after '=' (the header form ID=SECRET): then only
-// the part before it is shown.
-func quoteNoSecret(v string) string {
-	if before, _, found := strings.Cut(v, "="); found {
-		return fmt.Sprintf("%q followed by '=' and more (it looks like the secret was pasted too; put the secret in PROXMOX_TOKEN_SECRET)", before)
-	}
-	return fmt.Sprintf("%q", v)
 }
 
 func (p *parser) secret(key string) string {
@@ -298,12 +337,4 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-func redactURL(u *url.URL) string {
-	c := *u
-	c.User = nil
-	c.RawQuery = ""
-	c.Fragment = ""
-	return c.String()
 }

@@ -1,8 +1,11 @@
 package config
 
 import (
+	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +76,7 @@ func TestEveryProblemReported(t *testing.T) {
 	msg := err.Error()
 	for _, want := range []string{
 		`PROXMOX_HOST: "http://pve.example:8006" uses plain http`,
-		`PROXMOX_TOKEN_ID: "root" is not an API token id`,
+		`PROXMOX_TOKEN_ID: is not an API token id (USER@REALM!TOKENID, e.g. mcp@pve!mcp): it has no '@'`,
 		`PVE_READONLY: "maybe" is not a boolean`,
 		`PVE_VMID_ALLOWLIST: "abc" is not a guest id (100-999999999)`,
 		`PVE_VMID_ALLOWLIST: "5" is not a guest id`,
@@ -154,5 +157,85 @@ func TestSecretFileInSystemdCredentials(t *testing.T) {
 	c, err := Load(env(m))
 	if err != nil || c.TokenSecret != "0f4b7f9e-1111-2222-3333-444455556666" {
 		t.Fatalf("inside $CREDENTIALS_DIRECTORY: %v", err)
+	}
+}
+
+// leaks reports the forms in which secret appears in text: as is, escaped
+// (Go quoting, JSON, URL query and path escaping), or as any 8-character
+// piece of those (a truncated reflection).
+func leaks(text, secret string) []string {
+	quoted := strconv.Quote(secret)
+	j, _ := json.Marshal(secret)
+	var found []string
+	for _, form := range []string{secret, quoted[1 : len(quoted)-1], string(j[1 : len(j)-1]), url.QueryEscape(secret), url.PathEscape(secret)} {
+		if strings.Contains(text, form) {
+			found = append(found, form)
+			continue
+		}
+		for i := 0; i+8 <= len(form); i++ {
+			if strings.Contains(text, form[i:i+8]) {
+				found = append(found, form[i:i+8])
+				break
+			}
+		}
+	}
+	return found
+}
+
+// Secrets pasted into the wrong variable, or with the id, never come back in
+// the error, while the error still says what to fix.
+func TestConfigErrorsNeverEchoSecrets(t *testing.T) {
+	const uuid = "0f4b7f9e-aaaa-bbbb-cccc-444455556666"
+	missing := filepath.Join(t.TempDir(), "nope")
+	cases := []struct {
+		key, value, secret string
+		want               []string
+	}{
+		{"PROXMOX_TOKEN_ID", uuid, uuid, []string{"PROXMOX_TOKEN_ID: is not an API token id", "PROXMOX_TOKEN_SECRET"}},
+		{"PROXMOX_TOKEN_ID", "PVEAPIToken=user@pve!tok=" + uuid, uuid, []string{`"user@pve!tok"`, "PVEAPIToken= prefix", "'=' and more", "PROXMOX_TOKEN_SECRET"}},
+		{"PROXMOX_TOKEN_ID", "user@pve!tok " + uuid, uuid, []string{`"user@pve!tok"`, "a space and more"}},
+		{"PROXMOX_TOKEN_ID", `"user@pve!tok=` + uuid + `"`, uuid, []string{`"user@pve!tok"`, "remove the quotes"}},
+		{"PROXMOX_TOKEN_ID", `'user@pve!tok'`, "", []string{`"user@pve!tok" is not an API token id`, "as given: remove the quotes"}},
+		{"PROXMOX_TOKEN_ID", "user@pve!tok:Zq8-Vt3k-Lm9x", "Zq8-Vt3k-Lm9x", []string{`"user@pve!tok"`, "':' and more"}},
+		{"PROXMOX_TOKEN_ID", uuid + "@pve!tok more", uuid, []string{"is not an API token id", "not shown"}},
+		{"PROXMOX_TOKEN_ID", "user@pve " + uuid, uuid, []string{"it has no '!'"}},
+		{"PROXMOX_HOST", "https://root:s3cr3t pass@pve:8006", "s3cr3t pass", []string{"is not a URL", "user or password", "spaces"}},
+		{"PROXMOX_HOST", "https://root:s3cr3t@pve:8006", "s3cr3t", []string{`"https://pve:8006" (userinfo removed)`, "PROXMOX_PASSWORD"}},
+		{"PROXMOX_HOST", "https://root:hunter2hunter2@pve:8006/api2/json", "hunter2hunter2", []string{`"https://pve:8006" (userinfo removed)`}},
+		{"PROXMOX_HOST", "https://root:p@ss/w0rd-long-one@pve:8006", "p@ss/w0rd-long-one", []string{"the URL (userinfo removed)"}},
+		{"PROXMOX_HOST", "https://root:12345678/pw@pve:8006", "12345678/pw", []string{"the URL has a path"}},
+		{"PROXMOX_HOST", "root:Zq8Vt3kLm9xR@pve:8006", "Zq8Vt3kLm9xR", []string{"is not a URL", "no https://", "user or password"}},
+		{"PROXMOX_HOST", `"https://root:Zq8Vt3kLm9xR@pve:8006"`, "Zq8Vt3kLm9xR", []string{"is not a URL", "quotes"}},
+		{"PROXMOX_HOST", "https://pve:8006/?password=Zq8Vt3kLm9xR", "Zq8Vt3kLm9xR", []string{`"https://pve:8006" (query removed)`}},
+		{"PROXMOX_HOST", "https://pve:8006/#Zq8Vt3kLm9xR", "Zq8Vt3kLm9xR", []string{`"https://pve:8006" (fragment removed)`}},
+		{"PROXMOX_HOST", "https://pve:8006/Zq8Vt3kLm9xR", "Zq8Vt3kLm9xR", []string{`"https://pve:8006" has a path`}},
+		{"PROXMOX_HOST", "http://pve:8006/Zq8Vt3kLm9xR", "Zq8Vt3kLm9xR", []string{`"http://pve:8006" has a path`}},
+		{"PROXMOX_HOST", "https://pve:80%zz/Zq8Vt3kLm9xR", "Zq8Vt3kLm9xR", []string{"is not a URL"}},
+		{"PROXMOX_TOKEN_SECRET_FILE", uuid, uuid, []string{"PROXMOX_TOKEN_SECRET_FILE: cannot open", "no such file"}},
+		{"PROXMOX_TOKEN_SECRET_FILE", missing, "", []string{"no such file"}},
+	}
+	for _, tc := range cases {
+		m := base()
+		if tc.key == "PROXMOX_TOKEN_SECRET_FILE" {
+			delete(m, "PROXMOX_TOKEN_SECRET")
+		}
+		m[tc.key] = tc.value
+		_, err := Load(env(m))
+		if err == nil {
+			t.Errorf("%s=%s: no error", tc.key, tc.value)
+			continue
+		}
+		text := err.Error()
+		t.Logf("%s", text)
+		if tc.secret != "" {
+			if found := leaks(text, tc.secret); len(found) > 0 {
+				t.Errorf("%s: the secret shows as %q in:\n%s", tc.key, found, text)
+			}
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s=%s: missing %q in:\n%s", tc.key, tc.value, w, text)
+			}
+		}
 	}
 }

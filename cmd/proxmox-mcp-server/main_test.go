@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/redact"
+)
+
+func load(t *testing.T, env map[string]string) *config.Config {
+	t.Helper()
+	env["PROXMOX_HOST"] = "https://pve.example:8006"
+	cfg, err := config.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func TestRootPasswordLoginWarns(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		warn bool
+	}{
+		{map[string]string{"PROXMOX_USERNAME": "root@pam", "PROXMOX_PASSWORD": "Zq8Vt3kLm9xR"}, true},
+		{map[string]string{"PROXMOX_USERNAME": "ops@pve", "PROXMOX_PASSWORD": "Zq8Vt3kLm9xR"}, false},
+		{map[string]string{"PROXMOX_TOKEN_ID": "root@pam!mcp", "PROXMOX_TOKEN_SECRET": "0f4b7f9e-aaaa-bbbb-cccc-444455556666"}, false},
+	} {
+		warnings := strings.Join(startupWarnings(load(t, tc.env)), "\n")
+		got := strings.Contains(warnings, "root@pam") && strings.Contains(warnings, "API token") &&
+			strings.Contains(warnings, "A least-privilege API token")
+		if got != tc.warn {
+			t.Errorf("%v: warnings %q", tc.env, warnings)
+		}
+		if strings.Contains(warnings, "Zq8Vt3kLm9xR") {
+			t.Errorf("password in a warning: %q", warnings)
+		}
+	}
+}
+
+// The logger build makes masks the configured secrets, and the start-up
+// warning reaches it.
+func TestBuildLoggerMasksSecrets(t *testing.T) {
+	const password = "Zq8Vt3kLm9xR-pw"
+	cfg := load(t, map[string]string{"PROXMOX_USERNAME": "root@pam", "PROXMOX_PASSWORD": password})
+	hc := &config.HTTPConfig{Tokens: []config.HTTPToken{{Name: "alice", Secret: "Bt5-Cx7-Dy9-Ez1-Fa3-Gb5-Hc7-Id9-Je"}}}
+	var stderr strings.Builder
+	logger, _, err := build(cfg, hc, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger.Info("oops", "password", password, "err", fmt.Errorf("login %q failed", password[:10]), "bearer", hc.Tokens[0].Secret)
+	out := stderr.String()
+	if strings.Contains(out, password[:8]) || strings.Contains(out, "Bt5-Cx7-Dy9") {
+		t.Errorf("secret logged:\n%s", out)
+	}
+	if !strings.Contains(out, "level=WARN") || !strings.Contains(out, "PROXMOX_USERNAME=root@pam") {
+		t.Errorf("no root warning:\n%s", out)
+	}
+}
+
+func TestStartupErrorMasksEnvSecrets(t *testing.T) {
+	env := map[string]string{"PROXMOX_TOKEN_SECRET": " 0f4b7f9e-aaaa-bbbb-cccc-444455556666\n", "PROXMOX_PASSWORD": "Zq8Vt3kLm9xR"}
+	s := redact.New(envSecrets(func(k string) (string, bool) { v, ok := env[k]; return v, ok })...)
+	out := s.String(`dial: "0f4b7f9e-aaaa-bbbb" and Zq8Vt3kLm9xR`)
+	if strings.Contains(out, "0f4b7f9e") || strings.Contains(out, "Zq8Vt3kL") {
+		t.Errorf("%q", out)
+	}
+}
