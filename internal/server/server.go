@@ -32,6 +32,7 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 		AllowPrivateDownloads: cfg.AllowPrivateDownloads,
 		Resolver:              net.DefaultResolver,
 		Schemas:               &pveschema.Registry{},
+		Consent:               tools.NewConsent(), // one key per server process
 	}
 	s := mcp.NewServer(&mcp.Implementation{Name: "proxmox-mcp-server", Title: "Proxmox VE", Version: Version},
 		&mcp.ServerOptions{Instructions: instructions, Logger: logger})

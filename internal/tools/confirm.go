@@ -14,7 +14,11 @@ const confirmKey = "confirm"
 // inputRequired asks the client for input before the handler can go on; the
 // SDK calls the handler again with the answers (directly, or on older
 // clients by eliciting on our behalf and running the handler a second time).
-type inputRequired struct{ requests mcp.InputRequestMap }
+// state goes out as the result's RequestState and must come back with them.
+type inputRequired struct {
+	requests mcp.InputRequestMap
+	state    string
+}
 
 func (*inputRequired) Error() string { return "input required" }
 
@@ -22,26 +26,45 @@ func (*inputRequired) Error() string { return "input required" }
 // ask its user. It is called after every local check and before any request,
 // so nothing happens before the answer. A client without elicitation is
 // never taken as consent: the confirm arguments, already checked, stand.
+//
+// An answer counts only with the request state of the question it answers
+// (see Consent); any other "confirm" response, such as one sent with the
+// first call, is ignored and the user is asked.
 func (c *call) ask(what string) error {
 	if !c.canElicit() {
 		return nil
 	}
-	question := sentence(what) + "?"
+	q := question{session: c.req.Session.ID(), tool: c.req.Params.Name, args: argsHash(c.req.Params.Arguments),
+		text: sentence(what) + "?"}
 	if resp, ok := c.req.Params.InputResponses[confirmKey]; ok {
-		r, _ := resp.(*mcp.ElicitResult)
-		if r != nil && r.Action == "accept" {
-			return nil
+		err := c.consent.redeem(c.req.Params.RequestState, q)
+		if err == nil {
+			return answer(resp, q.text)
 		}
-		action := "no answer"
-		if r != nil {
-			action = r.Action
+		if c.Logger != nil {
+			c.Logger.Debug("ignored a confirmation the server did not ask for; asking the user", "tool", q.tool, "reason", err)
 		}
-		return fmt.Errorf("%w: nothing was done: the user declined (%s) when asked: %s", errRefused, action, question)
 	}
-	return &inputRequired{requests: mcp.InputRequestMap{confirmKey: &mcp.ElicitParams{
-		Message:         question,
-		RequestedSchema: map[string]any{"type": "object", "properties": map[string]any{}},
-	}}}
+	return &inputRequired{
+		requests: mcp.InputRequestMap{confirmKey: &mcp.ElicitParams{
+			Message:         q.text,
+			RequestedSchema: map[string]any{"type": "object", "properties": map[string]any{}},
+		}},
+		state: c.consent.issue(q),
+	}
+}
+
+// answer turns the user's answer to the question into go (nil) or a refusal.
+func answer(resp mcp.InputResponse, question string) error {
+	r, _ := resp.(*mcp.ElicitResult)
+	if r != nil && r.Action == "accept" {
+		return nil
+	}
+	action := "no answer"
+	if r != nil {
+		action = r.Action
+	}
+	return fmt.Errorf("%w: nothing was done: the user declined (%s) when asked: %s", errRefused, action, question)
 }
 
 func (c *call) canElicit() bool {

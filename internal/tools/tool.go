@@ -40,6 +40,7 @@ type Deps struct {
 	Resolver              Resolver // nil: URLs are checked by their literal host only
 	// Schemas checks raw extra parameters before they are sent; nil skips the check.
 	Schemas *pveschema.Registry
+	Consent *Consent // signs the questions put to the user; nil: each tool makes its own
 }
 
 // Tool is one MCP tool: its definition as clients see it, its toolset and its effect.
@@ -70,8 +71,9 @@ type spec struct {
 // call is what a handler gets besides its input.
 type call struct {
 	*Deps
-	req   *mcp.CallToolRequest
-	async bool // return the UPID at once instead of waiting
+	req     *mcp.CallToolRequest
+	async   bool // return the UPID at once instead of waiting
+	consent *Consent
 }
 
 // texter lets an output choose its JSON text; lists render as a bare array,
@@ -106,6 +108,10 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 		OutputSchema: out,
 		Annotations:  annotations(sp),
 	}
+	consent := d.Consent
+	if consent == nil {
+		consent = NewConsent()
+	}
 	handler := func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		resolvedIn, err := resolve()
 		if err != nil {
@@ -116,10 +122,10 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 			return errorResult(err), nil
 		}
 		async, _ := extras["async"].(bool)
-		res, err := h(ctx, &call{Deps: d, req: req, async: async}, input)
+		res, err := h(ctx, &call{Deps: d, req: req, async: async, consent: consent}, input)
 		var ask *inputRequired
 		if errors.As(err, &ask) {
-			return &mcp.CallToolResult{InputRequests: ask.requests}, nil
+			return &mcp.CallToolResult{InputRequests: ask.requests, RequestState: ask.state}, nil
 		}
 		if err != nil {
 			return errorResult(withHint(err)), nil
