@@ -92,7 +92,7 @@ func (s *Sim) cloneGuest(c *call, kind string) (any, error) {
 			}
 			if !full {
 				vol := c.st.findVolume(nodeName, file)
-				if vol == nil || !strings.Contains(file, ":base-") {
+				if vol == nil || !isBaseVolume(file) {
 					if kind == "lxc" {
 						return nil, failf("Linked clone feature for '%s' is not available", file)
 					}
@@ -287,7 +287,9 @@ func volContent(kind string) string {
 	return "images"
 }
 
-// linkedClone creates "base-X-disk-N/vm-Y-disk-M" on the base's storage.
+// linkedClone creates a clone of a base volume named as the storage names
+// it: "base-X-disk-N/vm-Y-disk-M" (zfs, rbd), "X/base-X-disk-N.raw/Y/vm-Y-disk-M.raw"
+// (file storages), plain "vm-Y-disk-M" on lvmthin, which does not record the base.
 func (st *state) linkedClone(nodeName, base string, newid int, now time.Time) (string, error) {
 	sid, baseName, _ := strings.Cut(base, ":")
 	ns := st.storageOn(nodeName, sid)
@@ -296,7 +298,18 @@ func (st *state) linkedClone(nodeName, base string, newid int, now time.Time) (s
 		if st.diskNameUsed(ns, newid, i) {
 			continue
 		}
-		volid := fmt.Sprintf("%s:%s/vm-%d-disk-%d", sid, baseName, newid, i)
+		name := fmt.Sprintf("vm-%d-disk-%d", newid, i)
+		volid := fmt.Sprintf("%s:%s/%s", sid, baseName, name)
+		switch {
+		case ns.def.typ == "lvmthin":
+			volid = sid + ":" + name
+		case fileBased(ns.def.typ):
+			ext := "raw"
+			if j := strings.LastIndex(baseName, "."); j >= 0 {
+				ext = baseName[j+1:]
+			}
+			volid = fmt.Sprintf("%s:%s/%d/%s.%s", sid, baseName, newid, name, ext)
+		}
 		ns.vols[volid] = &volume{volid: volid, content: bv.content, format: bv.format, size: bv.size, vmid: newid, ctime: now.Unix(), parent: baseName}
 		return volid, nil
 	}

@@ -20,56 +20,23 @@ var fastPlug = map[string]bool{
 	"startup": true, "hookscript": true, "vmstatestorage": true, "agent": true, "boot": true,
 }
 
-// configPriv is the privilege check_vm_modify_config_perm requires per key.
-func configPriv(kind, key, value string) string {
-	switch {
-	case key == "cores" || key == "sockets" || key == "cpu" || key == "cpulimit" || key == "cpuunits" ||
-		key == "vcpus" || key == "affinity" || key == "smp" || key == "numa" || isIndexed(key, "numa"):
-		return "VM.Config.CPU"
-	case key == "memory" || key == "balloon" || key == "shares" || key == "swap":
-		return "VM.Config.Memory"
-	case isIndexed(key, "net"):
-		return "VM.Config.Network"
-	case strings.HasPrefix(key, "ci") || isIndexed(key, "ipconfig") || key == "sshkeys" || key == "nameserver" || key == "searchdomain":
-		return "VM.Config.Cloudinit"
-	case key == "cdrom":
-		return "VM.Config.CDROM"
-	case isDiskKey(kind, key):
-		if kind == "qemu" && parsePropString(value, "file").get("media") == "cdrom" {
-			return "VM.Config.CDROM"
-		}
-		return "VM.Config.Disk"
-	case key == "bios" || key == "machine" || key == "vga" || key == "scsihw" || key == "tablet" || key == "kvm" ||
-		key == "acpi" || key == "audio0" || key == "rng0" || isIndexed(key, "usb") || isIndexed(key, "hostpci") ||
-		isIndexed(key, "serial") || isIndexed(key, "parallel") || key == "arch" || key == "features":
-		return "VM.Config.HWType"
-	}
-	return "VM.Config.Options"
-}
-
-func (c *call) checkConfigPerm(kind string, keys []string, values map[string]string) error {
-	path := "/vms/" + c.params["vmid"]
-	for _, k := range keys {
-		if err := c.checkPriv(path, configPriv(kind, k, values[k])); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // configUpdate is a validated config change ready to apply.
 type configUpdate struct {
 	set     map[string]string
 	del     []string
 	plans   []*diskPlan
 	logLine string
+	// writeErr is what the update fails with while writing (the checks
+	// qemu-server makes per key under the config lock, in the worker for POST)
+	writeErr error
+	major    int // PVE major, for parsing volume names
 }
 
 func (c *call) prepareConfig(kind string, g *guest) (*configUpdate, error) {
 	if err := c.rootOnly("skiplock"); err != nil {
 		return nil, err
 	}
-	u := &configUpdate{set: map[string]string{}}
+	u := &configUpdate{set: map[string]string{}, major: c.s.major()}
 	var arr []string
 	for _, k := range sortedKeys(c.params) {
 		if k == "node" || k == "vmid" || k == "digest" || k == "background_delay" || k == "skip_cloud_init" {
@@ -117,17 +84,12 @@ func (c *call) prepareConfig(kind string, g *guest) (*configUpdate, error) {
 		if k == "tags" {
 			u.set[k] = normalizeTags(v)
 		}
-		if kind == "lxc" && k == "rootfs" {
-			return nil, paramErr("rootfs", "unable to modify read-only option: 'rootfs'")
-		}
 	}
-	if kind == "lxc" {
-		if _, ok := u.set["unprivileged"]; ok {
-			return nil, paramErr("unprivileged", "unable to modify read-only option: 'unprivileged'")
+	if kind == "qemu" {
+		if err := c.qemuConfigChecks(g, u); err != nil {
+			return nil, err
 		}
-	}
-	keys := append(sortedKeys(u.set), u.del...)
-	if err := c.checkConfigPerm(kind, keys, u.set); err != nil {
+	} else if err := c.lxcConfigChecks(g, u); err != nil {
 		return nil, err
 	}
 	plans, err := c.planDisks(kind, u.set, "")
@@ -135,23 +97,93 @@ func (c *call) prepareConfig(kind string, g *guest) (*configUpdate, error) {
 		return nil, err
 	}
 	u.plans = plans
-	if d := c.params["digest"]; d != "" && d != g.digest() {
-		if kind == "qemu" {
-			return nil, failf("checksum mismatch (file change by other user?)")
-		}
-		return nil, failf("detected modified configuration - file changed by other user? Try again.")
-	}
-	if !c.boolParam("skiplock", false) {
-		if err := lockError(g); err != nil {
-			return nil, err
-		}
-	}
-	for _, k := range u.del {
-		if k == "rootfs" {
-			return nil, paramErr("delete", "unable to delete required option 'rootfs'")
-		}
+	if kind == "qemu" {
+		u.writeErr = c.qemuUpdatePerm(g, u)
 	}
 	return u, nil
+}
+
+// qemuConfigChecks are $update_vm_api's checks before it writes: hookscript,
+// the permission rules of deleted and set keys, storage access, digest, lock.
+func (c *call) qemuConfigChecks(g *guest, u *configUpdate) error {
+	if h, ok := u.set["hookscript"]; ok {
+		if err := c.checkHookscript(g.node, h); err != nil {
+			return paramErr("hookscript", err.(*apiError).msg)
+		}
+	}
+	if err := c.qemuModifyPerm(u.del, ""); err != nil {
+		return err
+	}
+	if err := c.qemuModifyPerm(sortedKeys(u.set), ""); err != nil {
+		return err
+	}
+	if err := c.qemuStorageAccess(u.set, ""); err != nil {
+		return err
+	}
+	if d := c.params["digest"]; d != "" && d != g.digest() {
+		return failf("checksum mismatch (file change by other user?)")
+	}
+	if !c.boolParam("skiplock", false) {
+		return lockError(g)
+	}
+	return nil
+}
+
+// lxcConfigChecks follow pve-container's update_vm: lock, digest, the
+// permission rules, then update_pct_config's read-only and required keys.
+func (c *call) lxcConfigChecks(g *guest, u *configUpdate) error {
+	if err := lockError(g); err != nil {
+		return err
+	}
+	if d := c.params["digest"]; d != "" && d != g.digest() {
+		return failf("detected modified configuration - file changed by other user? Try again.")
+	}
+	unpriv := g.conf["unprivileged"] == "1"
+	if err := c.ctModifyPerm("", g.conf, map[string]string{}, u.del, unpriv); err != nil {
+		return err
+	}
+	if err := c.ctModifyPerm("", g.conf, u.set, nil, unpriv); err != nil {
+		return err
+	}
+	for _, k := range u.del {
+		if _, ok := g.conf[k]; !ok {
+			continue // "cannot delete '$opt' - not set in current configuration!"
+		}
+		switch k {
+		case "memory", "rootfs", "ostype":
+			return failf("unable to delete required option '%s'", k)
+		case "unprivileged":
+			return failf("unable to delete read-only option: '%s'", k)
+		}
+	}
+	if _, ok := u.set["unprivileged"]; ok {
+		return failf("unable to modify read-only option: 'unprivileged'")
+	}
+	if h, ok := u.set["hookscript"]; ok {
+		return c.checkHookscript(g.node, h)
+	}
+	return nil
+}
+
+// checkHookscript is GuestHelpers::check_hookscript: a snippet that exists.
+func (c *call) checkHookscript(nodeName, volid string) error {
+	if _, _, ok := parseVolumeID(volid); !ok {
+		return failf("unable to parse volume ID '%s'", volid)
+	}
+	vtype, _, err := c.parseVolid(volid)
+	if err != nil {
+		return err
+	}
+	if vtype != "snippets" {
+		return failf("'%s' is not in the snippets directory", volid)
+	}
+	if c.st.findVolume(nodeName, volid) == nil {
+		if c.s.major() >= 9 {
+			return failf("script '%s' does not exist", volid)
+		}
+		return failf("script '%s' does not exists", volid)
+	}
+	return nil
 }
 
 // apply writes a config change: new disks are allocated, deleted disks
@@ -176,7 +208,7 @@ func (st *state) applyConfig(g *guest, u *configUpdate, now time.Time) ([]string
 			continue
 		}
 		if old, ok := g.conf[k]; ok && isDiskKey(g.kind, k) && !isIndexed(k, "unused") {
-			st.detachDisk(g, k, old, v)
+			st.detachDisk(g, k, old, v, u.major)
 		}
 		g.conf[k] = v
 	}
@@ -192,18 +224,26 @@ func (st *state) applyConfig(g *guest, u *configUpdate, now time.Time) ([]string
 		delete(g.conf, k)
 		switch {
 		case isIndexed(k, "unused"):
+			// only the guest's own volume is freed (try_deallocate_drive,
+			// delete_mountpoint_volume); another's just leaves the config
 			file := parsePropString(old, diskDefaultKey(g.kind, k)).get(diskDefaultKey(g.kind, k))
-			st.removeVolume(g.node, file)
-			lines = append(lines, freeLines(file))
+			switch {
+			case st.volumeOwner(file, u.major) == g.vmid:
+				st.removeVolume(g.node, file)
+				lines = append(lines, freeLines(file))
+			case g.kind == "lxc":
+				lines = append(lines, fmt.Sprintf("ignore deletion of '%s', CT %d isn't the owner!", file, g.vmid))
+			}
 		case isDiskKey(g.kind, k):
-			st.detachDisk(g, k, old, "")
+			st.detachDisk(g, k, old, "", u.major)
 		}
 	}
 	return lines, nil
 }
 
-// detachDisk moves a replaced or deleted disk's volume to unusedN.
-func (st *state) detachDisk(g *guest, key, old, replacement string) {
+// detachDisk moves a replaced or deleted disk's volume to unusedN; qemu
+// keeps only volumes the VM owns (vmconfig_register_unused_drive).
+func (st *state) detachDisk(g *guest, key, old, replacement string, major int) {
 	defKey := diskDefaultKey(g.kind, key)
 	p := parsePropString(old, defKey)
 	if p.get("media") == "cdrom" {
@@ -214,6 +254,9 @@ func (st *state) detachDisk(g *guest, key, old, replacement string) {
 		return
 	}
 	if replacement != "" && parsePropString(replacement, defKey).get(defKey) == file {
+		return
+	}
+	if g.kind == "qemu" && st.volumeOwner(file, major) != g.vmid {
 		return
 	}
 	for i := 0; ; i++ {
@@ -236,6 +279,9 @@ func (s *Sim) putGuestConfig(c *call, kind string) (any, error) {
 	u, err := c.prepareConfig(kind, g)
 	if err != nil {
 		return nil, err
+	}
+	if u.writeErr != nil {
+		return nil, u.writeErr
 	}
 	if _, err := c.st.applyConfig(g, u, c.now); err != nil {
 		return nil, failf("%s", err)
@@ -264,6 +310,9 @@ func (s *Sim) postGuestConfig(c *call, kind string) (any, error) {
 			g, err := s.taskGuest(kind, nodeName, vmid)
 			if err != nil {
 				return err
+			}
+			if u.writeErr != nil {
+				return u.writeErr
 			}
 			extra, err = s.st.applyConfig(g, u, end)
 			return err

@@ -67,18 +67,23 @@ func (s *Sim) createQemu(c *call) (any, error) {
 	if err := c.checkCreatePerm(restore, existing != nil); err != nil {
 		return nil, err
 	}
-	if restore {
-		for k := range c.params {
-			if isDiskKey("qemu", k) && !isIndexed(k, "unused") {
-				return nil, paramErr(k, "option conflicts with option 'archive'")
-			}
-		}
-		return s.restoreGuest(c, "qemu", archive)
-	}
 	conf := map[string]string{}
 	for k, v := range c.params {
 		if !createOnlyParams[k] {
 			conf[k] = v
+		}
+	}
+	if restore {
+		for _, k := range sortedKeys(conf) {
+			if isQemuDrive(k) {
+				return nil, paramErr(k, "option conflicts with option 'archive'")
+			}
+		}
+		if archive == "-" {
+			return nil, failf("pipe requires cli environment")
+		}
+		if err := c.checkVolumeAccess(vmid, archive, "backup"); err != nil {
+			return nil, err
 		}
 	}
 	if v, ok := conf["cdrom"]; ok {
@@ -87,6 +92,12 @@ func (s *Sim) createQemu(c *call) (any, error) {
 		if !strings.Contains(v, "media=") {
 			conf["ide2"] = v + ",media=cdrom"
 		}
+	}
+	if err := c.qemuCreateChecks(conf); err != nil {
+		return nil, err
+	}
+	if restore {
+		return s.restoreGuest(c, "qemu", archive)
 	}
 	plans, err := c.planDisks("qemu", conf, c.params["storage"])
 	if err != nil {
@@ -238,19 +249,27 @@ func (s *Sim) createLXC(c *call) (any, error) {
 	if err := c.checkCreatePerm(restore, sameExists); err != nil {
 		return nil, err
 	}
-	ostemplate := c.params["ostemplate"]
-	if restore {
-		return s.restoreGuest(c, "lxc", ostemplate)
-	}
-	storage := c.params["storage"]
-	if storage == "" {
-		storage = "local"
-	}
 	conf := map[string]string{}
 	for k, v := range c.params {
 		if !createOnlyParams[k] {
 			conf[k] = v
 		}
+	}
+	if err := c.lxcCreateChecks(conf, restore, unpriv); err != nil {
+		return nil, err
+	}
+	ostemplate := c.params["ostemplate"]
+	if restore {
+		return s.restoreGuest(c, "lxc", ostemplate)
+	}
+	if h, ok := conf["hookscript"]; ok {
+		if err := c.checkHookscript(nodeName, h); err != nil {
+			return nil, err
+		}
+	}
+	storage := c.params["storage"]
+	if storage == "" {
+		storage = "local"
 	}
 	if _, ok := conf["rootfs"]; !ok {
 		conf["rootfs"] = storage + ":4"

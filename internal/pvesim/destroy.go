@@ -57,6 +57,18 @@ func (s *Sim) destroyGuest(c *call, kind string) (any, error) {
 		}
 	}
 	var lines []taskLine
+	// only volumes the guest owns are freed (qemu-server's
+	// remove_owned_drive, pve-container's delete_mountpoint_volume); others'
+	// disks, ISOs, snippets and paths stay
+	owned := vols[:0:0]
+	for _, v := range vols {
+		if c.st.volumeOwner(v, s.major()) == vmid {
+			owned = append(owned, v)
+		} else if kind == "lxc" && mountType(v) == "volume" {
+			lines = append(lines, taskLine{at: 0.3, text: fmt.Sprintf("ignore deletion of '%s', CT %d isn't the owner!", v, vmid)})
+		}
+	}
+	vols = owned
 	failMsg := ""
 	if kind == "qemu" && !skiplock && g.lock() != "" {
 		failMsg = fmt.Sprintf("VM is locked (%s)", g.lock())
@@ -120,7 +132,7 @@ func contains(list []string, s string) bool {
 // linkedUser returns the vmid of a linked clone built on a base volume.
 func (st *state) linkedUser(nodeName, base string) int {
 	_, name, _ := strings.Cut(base, ":")
-	if !strings.HasPrefix(name, "base-") {
+	if !isBaseVolume(base) {
 		return 0
 	}
 	sid, _, _ := strings.Cut(base, ":")
@@ -194,8 +206,7 @@ func (s *Sim) templateGuest(c *call, kind string) (any, error) {
 			continue
 		}
 		file := p.get(diskDefaultKey(kind, k))
-		if strings.Contains(file, ":vm-") {
-			nv := strings.Replace(file, ":vm-", ":base-", 1)
+		if nv := baseVolid(file); nv != "" {
 			renames[k] = nv
 			_, oldName, _ := strings.Cut(file, ":")
 			_, newName, _ := strings.Cut(nv, ":")

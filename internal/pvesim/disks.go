@@ -22,9 +22,9 @@ type diskPlan struct {
 	volid   string // existing or allocated volume
 }
 
-// planDisks checks the disk parameters of a create or config update the way
-// check_storage_access does (synchronously): storages exist on the node,
-// support the content and the caller may allocate space there.
+// planDisks checks the new disks of a create or config update
+// (synchronously): storages exist on the node, support the content and the
+// caller may allocate space there.
 func (c *call) planDisks(kind string, params map[string]string, defStorage string) ([]*diskPlan, error) {
 	var plans []*diskPlan
 	for _, k := range sortedKeys(params) {
@@ -77,13 +77,9 @@ func (c *call) planDisks(kind string, params map[string]string, defStorage strin
 			}
 			pl.newSize, pl.storage = size, sid
 		} else {
+			// access to existing volumes is checked by the callers
+			// (check_volume_access), as qemu-server and pve-container do
 			pl.volid = file
-			sid, _, ok := strings.Cut(file, ":")
-			if ok {
-				if err := c.checkPriv("/storage/"+sid, "Datastore.AllocateSpace"); err != nil {
-					return nil, err
-				}
-			}
 		}
 		plans = append(plans, pl)
 	}
@@ -135,7 +131,7 @@ func (st *state) allocate(nodeName string, vmid int, kind string, plans []*diskP
 func allocLines(st *state, nodeName, volid string, size int64) []string {
 	sid, name, _ := strings.Cut(volid, ":")
 	ns := st.storageOn(nodeName, sid)
-	if ns != nil && ns.def.typ == "dir" {
+	if ns != nil && fileBased(ns.def.typ) {
 		return []string{fmt.Sprintf("Formatting '%s/images/%s', fmt=raw size=%d preallocation=off", ns.def.path, name, size)}
 	}
 	return []string{fmt.Sprintf("  Logical volume \"%s\" created.", name)}

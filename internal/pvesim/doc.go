@@ -17,7 +17,8 @@
 //
 // Seeded cluster: nodes pve1..pveN (192.168.100.11..), storages "local" (dir:
 // iso, vztmpl, backup) and "local-lvm" (lvmthin: images, rootdir) on each
-// node, bridge vmbr0 (on eno1) per node, ISOs SeedISOs and templates
+// node, "nas" (nfs, shared by all nodes: images, rootdir, backup, snippets;
+// holds SeedHookscript), bridge vmbr0 (on eno1) per node, ISOs SeedISOs and templates
 // SeedTemplates, pool "prod" (100, 200), guests 100 web01 (qemu, running,
 // snapshot before-upgrade), 101 db01 (qemu, stopped, local ISO in ide2), 102
 // dev01 (qemu, running, snapshots clean and pre-update; on pve2), 103 build01
@@ -25,6 +26,14 @@
 // dns (lxc, stopped; on pve2), 9000 debian-12-template (qemu template),
 // backups of 100 and 200 on pve1 "local", backup job backup-1a2b3c4d-5e6f and a
 // task history on every node. Options.Guests adds guests from vmid 1000.
+//
+// Root-only rules follow qemu-server, pve-container and pve-manager: they
+// compare the caller with "root@pam", so only a root@pam ticket passes and
+// every API token (root@pam!x too) is refused: root-only config keys
+// (args, lock, hookscript, raw host devices, paths), skiplock, backup
+// tmpdir/dumpdir/script/job-id. Volumes named in a request pass
+// PVE::Storage::check_volume_access; volume owners are parsed from the names
+// as the storage plugins do, and destroying a guest frees only its own.
 //
 // Faults (Fault, AddFault, flags --fault KIND[:k=v,...], admin /_sim/faults):
 // latency, error, offline (595/596, empty body), reset, hang, nonjson, html,

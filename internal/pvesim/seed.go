@@ -7,6 +7,13 @@ import (
 	"time"
 )
 
+// SharedStorage is an NFS storage every node mounts (images, rootdir,
+// backup, snippets); SeedHookscript is a snippet on it.
+const (
+	SharedStorage  = "nas"
+	SeedHookscript = SharedStorage + ":snippets/hookscript.pl"
+)
+
 // Seeded content, identical on every node's "local" storage.
 var (
 	SeedISOs = []string{
@@ -21,7 +28,8 @@ var (
 )
 
 // seedState builds the standard cluster: nodes pve1..pveN with "local" (dir:
-// iso, vztmpl, backup) and "local-lvm" (lvmthin: images, rootdir), vmbr0 on
+// iso, vztmpl, backup), "local-lvm" (lvmthin: images, rootdir) and the shared
+// NFS storage "nas" (images, rootdir, backup, snippets), vmbr0 on
 // every node, guests of both kinds (running, stopped, a template), snapshots,
 // backups, a backup job and a task history; plus opts.Guests extra guests.
 func seedState(o Options, now time.Time) *state {
@@ -37,7 +45,10 @@ func seedState(o Options, now time.Time) *state {
 	st.storages = []*storageDef{
 		{id: "local", typ: "dir", content: []string{"iso", "vztmpl", "backup"}, path: "/var/lib/vz", total: 100861726720},
 		{id: "local-lvm", typ: "lvmthin", content: []string{"images", "rootdir"}, vgname: "pve", thinpool: "data", total: 1836996034560},
+		{id: SharedStorage, typ: "nfs", content: []string{"images", "rootdir", "backup", "snippets"}, path: "/mnt/pve/" + SharedStorage,
+			shared: true, total: 4398046511104},
 	}
+	shared := map[string]*nodeStorage{}
 	for i := 1; i <= o.Nodes; i++ {
 		n := &node{
 			name:   "pve" + strconv.Itoa(i),
@@ -50,7 +61,15 @@ func seedState(o Options, now time.Time) *state {
 			net:    seedNetwork(i),
 		}
 		for _, d := range st.storages {
-			n.store[d.id] = &nodeStorage{def: d, vols: map[string]*volume{}}
+			if !d.shared {
+				n.store[d.id] = &nodeStorage{def: d, vols: map[string]*volume{}}
+				continue
+			}
+			// one content for all nodes
+			if shared[d.id] == nil {
+				shared[d.id] = &nodeStorage{def: d, vols: map[string]*volume{}}
+			}
+			n.store[d.id] = shared[d.id]
 		}
 		st.nodes = append(st.nodes, n)
 		st.nodeByName[n.name] = n
@@ -65,6 +84,8 @@ func seedState(o Options, now time.Time) *state {
 			st.addVolume(n.name, &volume{volid: v, content: "vztmpl", format: f, size: int64(126515062 + j*10000000), ctime: now.Add(-60 * 24 * time.Hour).Unix()})
 		}
 	}
+	st.addVolume(st.nodes[0].name, &volume{volid: SeedHookscript, content: "snippets", format: "snippet", size: 512,
+		ctime: now.Add(-30 * 24 * time.Hour).Unix()})
 	st.pools["prod"] = &pool{id: "prod", comment: "Production guests", members: map[string]bool{}}
 	seedGuests(st, now)
 	seedExtra(st, o.Guests, now)

@@ -191,7 +191,7 @@ func lastSeg(s string) string {
 func (st *state) supportsSnapshot(nodeName, volid string) bool {
 	sid, _, _ := strings.Cut(volid, ":")
 	ns := st.storageOn(nodeName, sid)
-	return ns != nil && ns.def.typ != "dir"
+	return ns != nil && !fileBased(ns.def.typ) // raw files have no snapshots
 }
 
 func (g *guest) removeSnap(name string) {

@@ -240,7 +240,7 @@ func (st *state) allocDisk(nodeName, sid string, vmid int, size int64, content s
 	for i := 0; ; i++ {
 		name := fmt.Sprintf("%s-%d-disk-%d", prefix, vmid, i)
 		volid := sid + ":" + name
-		if ns.def.typ == "dir" {
+		if fileBased(ns.def.typ) {
 			volid = fmt.Sprintf("%s:%d/%s.raw", sid, vmid, name)
 		}
 		if st.diskNameUsed(ns, vmid, i) {

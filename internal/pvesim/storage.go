@@ -134,6 +134,10 @@ func (s *Sim) storageContent(c *call) (any, error) {
 		if vmid != 0 && v.vmid != vmid {
 			continue
 		}
+		// the list holds only what the caller may access (check_volume_access)
+		if c.checkVolumeAccess(0, v.volid, "") != nil {
+			continue
+		}
 		vols = append(vols, v)
 	}
 	sort.Slice(vols, func(i, j int) bool { return strings.ToLower(vols[i].volid) < strings.ToLower(vols[j].volid) })
@@ -144,21 +148,18 @@ func (s *Sim) storageContent(c *call) (any, error) {
 	return out, nil
 }
 
-// volumeParam turns {volume} (a full volid or a volume name) into a volid.
-func (c *call) volumeParam() string {
-	v := c.params["volume"]
-	if strings.Contains(v, ":") {
-		return v
-	}
-	return c.params["storage"] + ":" + v
-}
-
 func (s *Sim) volumeAttrs(c *call) (any, error) {
+	volid, err := c.volumeParam()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkVolumeAccess(0, volid, ""); err != nil {
+		return nil, err
+	}
 	ns, err := c.storageOnNode()
 	if err != nil {
 		return nil, err
 	}
-	volid := c.volumeParam()
 	v := ns.vols[volid]
 	if v == nil {
 		return nil, failf("volume '%s' does not exist", volid)
@@ -187,17 +188,20 @@ func volumePath(d *storageDef, v *volume) string {
 }
 
 func (s *Sim) deleteVolume(c *call) (any, error) {
+	volid, err := c.volumeParam()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkVolumeDelete(volid); err != nil {
+		return nil, err
+	}
 	ns, err := c.storageOnNode()
 	if err != nil {
 		return nil, err
 	}
-	volid := c.volumeParam()
 	v := ns.vols[volid]
 	if v == nil {
 		return nil, failf("volume '%s' does not exist", volid)
-	}
-	if err := s.checkVolumeDelete(c, ns, v); err != nil {
-		return nil, err
 	}
 	if v.protected {
 		return nil, failf("volume '%s' is protected", volid)
@@ -218,23 +222,6 @@ func (s *Sim) deleteVolume(c *call) (any, error) {
 		lines: at(0.5, line),
 		onOK:  func(time.Time) error { c.st.removeVolume(nodeName, volid); return nil }})
 	return t.upid, nil
-}
-
-// checkVolumeDelete: Datastore.Allocate on the storage, or for a guest's own
-// volume Datastore.AllocateSpace plus VM.Allocate (backups: VM.Backup).
-func (s *Sim) checkVolumeDelete(c *call, ns *nodeStorage, v *volume) error {
-	sp := "/storage/" + ns.def.id
-	if s.has(c.authid, sp, "Datastore.Allocate") {
-		return nil
-	}
-	if v.vmid > 0 && s.has(c.authid, sp, "Datastore.AllocateSpace") {
-		priv := "VM.Allocate"
-		if v.content == "backup" {
-			priv = "VM.Backup"
-		}
-		return c.checkPriv("/vms/"+strconv.Itoa(v.vmid), priv)
-	}
-	return permError(sp, "Datastore.Allocate")
 }
 
 // volumeUser finds the guest on a node whose config references volid.
@@ -270,7 +257,7 @@ func (s *Sim) allocVolume(c *call) (any, error) {
 		return nil, paramErr("filename", fmt.Sprintf("illegal name '%s' - should be 'vm-%d-*'", name, vmid))
 	}
 	volid := ns.def.id + ":" + name
-	if ns.def.typ == "dir" {
+	if fileBased(ns.def.typ) {
 		volid = fmt.Sprintf("%s:%d/%s", ns.def.id, vmid, name)
 	}
 	if ns.vols[volid] != nil {
@@ -412,7 +399,10 @@ func storageConfigJSON(d *storageDef) map[string]any {
 	if d.shared {
 		m["shared"] = 1
 	}
-	if d.typ == "dir" {
+	if d.typ == "nfs" {
+		m["server"], m["export"], m["options"] = "192.168.100.50", "/srv/nfs/"+d.id, "vers=4.2"
+	}
+	if fileBased(d.typ) && hasContent(d, "backup") {
 		m["prune-backups"] = "keep-all=1"
 	}
 	return m

@@ -1,0 +1,208 @@
+package pvesim
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// restoreGuest is create with archive (qemu) or restore=1 (lxc).
+func (s *Sim) restoreGuest(c *call, kind, archive string) (any, error) {
+	nodeName, vmid := c.params["node"], c.vmid()
+	tname := "VM"
+	if kind == "lxc" {
+		tname = "CT"
+	}
+	emsg := fmt.Sprintf("unable to restore %s %d -", tname, vmid)
+	vol := c.st.findVolume(nodeName, archive)
+	if vol == nil || vol.content != "backup" {
+		return nil, failf("volume '%s' does not exist", archive)
+	}
+	if vol.subtype != kind {
+		return nil, failf("%s unknown backup archive type", emsg)
+	}
+	if sid := c.params["storage"]; sid != "" {
+		ns := c.st.storageOn(nodeName, sid)
+		if ns == nil {
+			return nil, failf("storage '%s' does not exist", sid)
+		}
+		if !hasContent(ns.def, volContent(kind)) {
+			return nil, failf("storage '%s' does not support %s", sid, contentWord(volContent(kind)))
+		}
+	}
+	existing := c.st.guests[vmid]
+	force := c.boolParam("force", false)
+	if existing != nil && (!force || existing.node != nodeName || existing.kind != kind) {
+		return nil, failf("%s %s", emsg, c.st.vmidInUse(vmid))
+	}
+	if existing != nil {
+		if err := lockError(existing); err != nil {
+			return nil, failf("%s %s", emsg, err)
+		}
+	}
+	failMsg := ""
+	if existing != nil && existing.running {
+		failMsg = emsg + " vm is running"
+		if kind == "lxc" {
+			failMsg = emsg + " can't overwrite running container"
+		}
+	}
+	if existing != nil && existing.conf["protection"] == "1" && failMsg == "" {
+		failMsg = fmt.Sprintf("%s protection mode enabled", emsg)
+	}
+	g := existing
+	var oldConf map[string]string
+	if g == nil {
+		g = &guest{vmid: vmid, kind: kind, node: nodeName, conf: map[string]string{}, load: guestLoad(vmid)}
+		c.st.guests[vmid] = g
+	} else {
+		oldConf = copyConf(g.conf)
+	}
+	g.conf["lock"] = "create"
+	storage := c.params["storage"]
+	// disks of the backup, reallocated on restore
+	type rdisk struct {
+		key, sid string
+		size     int64
+		prop     *propString
+	}
+	var disks []rdisk
+	newconf := map[string]string{}
+	for _, k := range sortedKeys(vol.backupConf) {
+		v := vol.backupConf[k]
+		if isDiskKey(kind, k) && !isIndexed(k, "unused") {
+			defKey := diskDefaultKey(kind, k)
+			p := parsePropString(v, defKey)
+			if p.get("media") != "cdrom" {
+				sid, _, _ := strings.Cut(p.get(defKey), ":")
+				if storage != "" {
+					sid = storage
+				}
+				disks = append(disks, rdisk{key: k, sid: sid, size: sizeBytes(p.get("size")), prop: p})
+				continue
+			}
+		}
+		if isIndexed(k, "unused") {
+			continue
+		}
+		newconf[k] = v
+	}
+	path := volumePath(c.st.storageOn(nodeName, strings.SplitN(archive, ":", 2)[0]).def, vol)
+	var lines []taskLine
+	var vols []string
+	var totalSize int64
+	tmp := fmt.Sprintf("/var/tmp/vzdumptmp%d", c.st.nextPID+1)
+	if kind == "qemu" {
+		lines = append(lines, taskLine{at: 0, text: fmt.Sprintf("restore vma archive: zstd -q -d -c %s | vma extract -v -r %s.fifo - %s", path, tmp, tmp)},
+			taskLine{at: 0.01, text: "CFG: size: 637 name: qemu-server.conf"})
+		for i, d := range disks {
+			lines = append(lines, taskLine{at: 0.01, text: fmt.Sprintf("DEV: dev_id=%d size: %d devname: drive-%s", i+1, d.size, d.key)})
+		}
+		lines = append(lines, taskLine{at: 0.01, text: "CTIME: " + time.Unix(vol.ctime, 0).Format("Mon Jan _2 15:04:05 2006")})
+	} else {
+		lines = append(lines, taskLine{at: 0, text: "recovering backed-up configuration from '" + archive + "'"})
+	}
+	failAt := 0.5
+	if failMsg == "" {
+		for _, d := range disks {
+			volid, err := c.st.allocDisk(nodeName, d.sid, vmid, d.size, volContent(kind), false, c.now)
+			if err != nil {
+				failMsg = fmt.Sprintf("%s %s", emsg, err)
+				failAt = 0.05
+				break
+			}
+			vols = append(vols, volid)
+			totalSize += d.size
+			for _, l := range allocLines(c.st, nodeName, volid, d.size) {
+				lines = append(lines, taskLine{at: 0.03, text: l})
+			}
+			if kind == "qemu" {
+				_, vname, _ := strings.Cut(volid, ":")
+				lines = append(lines, taskLine{at: 0.03, text: fmt.Sprintf("new volume ID is '%s'", volid)},
+					taskLine{at: 0.04, text: fmt.Sprintf("map 'drive-%s' to '/dev/pve/%s' (write zeros = 0)", d.key, lastSeg(vname))})
+			}
+			d.prop.set(diskDefaultKey(kind, d.key), volid)
+			newconf[d.key] = d.prop.String()
+		}
+	}
+	secs := 5 + int(totalSize/(1<<30))
+	if kind == "qemu" {
+		for p := 0; p <= 100; p += 5 {
+			read := int64(float64(totalSize) * float64(p) / 100)
+			lines = append(lines, taskLine{at: 0.05 + 0.85*float64(p)/100,
+				text: fmt.Sprintf("progress %d%% (read %d bytes, duration %d sec)", p, read, int(float64(secs)*float64(p)/100))})
+		}
+		lines = append(lines, taskLine{at: 0.92, text: fmt.Sprintf("total bytes read %d, sparse bytes %d (70%%)", totalSize, totalSize*7/10)},
+			taskLine{at: 0.92, text: "space reduction due to 4K zero blocks 0.41%"},
+			taskLine{at: 0.95, text: "rescan volumes..."})
+	} else {
+		lines = append(lines, taskLine{at: 0.1, text: "restoring '" + archive + "' now.."},
+			taskLine{at: 0.85, text: fmt.Sprintf("Total bytes read: %d (%dMiB, 91MiB/s)", totalSize/4, totalSize/4>>20)},
+			taskLine{at: 0.9, text: "merging backed-up and given configuration.."})
+	}
+	if newconf["template"] == "1" {
+		lines = append(lines, taskLine{at: 0.97, text: "Convert to template."})
+	}
+	start := c.boolParam("start", false)
+	if start {
+		lines = append(lines, taskLine{at: 1, text: "Execute autostart"})
+	}
+	for k, v := range c.params {
+		if !createOnlyParams[k] && !isDiskKey(kind, k) {
+			newconf[k] = v
+		}
+	}
+	if kind == "qemu" && c.boolParam("unique", false) {
+		for k, v := range newconf {
+			if isIndexed(k, "net") {
+				p := parsePropString(v, "model")
+				for _, key := range p.keys {
+					if netModels[key] && key != "model" {
+						p.del(key)
+						p.set("model", key)
+					}
+				}
+				newconf[k] = canonicalQemuNet(p.String(), c.st.macAddr)
+			}
+		}
+	}
+	typ := map[string]string{"qemu": "qmrestore", "lxc": "vzrestore"}[kind]
+	user := c.authid
+	var oldVols []string
+	if existing != nil {
+		oldVols = volumesOf(existing)
+	}
+	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: user, vmid: vmid,
+		dur: time.Duration(secs) * time.Second, lines: lines, failMsg: failMsg, failAt: failAt,
+		onOK: func(end time.Time) error {
+			for _, v := range oldVols {
+				if !contains(vols, v) {
+					s.st.removeVolume(nodeName, v)
+				}
+			}
+			g.conf = newconf
+			g.snaps = nil
+			if start {
+				if kind == "qemu" {
+					s.startQemu(g, nodeName, vmid, user, false)
+				} else {
+					g.running, g.startedAt = true, end
+				}
+			}
+			return nil
+		},
+		onFail: func() {
+			for _, v := range vols {
+				s.st.removeVolume(nodeName, v)
+			}
+			if existing == nil {
+				if s.st.guests[vmid] == g {
+					delete(s.st.guests, vmid)
+				}
+			} else {
+				g.conf = oldConf
+			}
+		}})
+	return t.upid, nil
+}

@@ -1,0 +1,304 @@
+package pvesim
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Volume ids and names as pve-storage parses them (Plugin.pm parse_volume_id
+// and each plugin's parse_volname): the owner of a volume is what its name
+// says, not who references it.
+
+var volidRe = regexp.MustCompile(`(?i)^([a-z][a-z0-9\-_.]*[a-z0-9]):(.+)$`)
+
+// parseVolumeID splits "sid:volname"; anything else is a filesystem path.
+func parseVolumeID(volid string) (sid, volname string, ok bool) {
+	m := volidRe.FindStringSubmatch(volid)
+	if m == nil {
+		return "", "", false
+	}
+	return m[1], m[2], true
+}
+
+// fileBased tells whether a storage type keeps volumes as files under a path
+// (the base Plugin.pm parse_volname and path layout).
+func fileBased(typ string) bool {
+	switch typ {
+	case "dir", "nfs", "cifs", "cephfs", "glusterfs", "btrfs":
+		return true
+	}
+	return false
+}
+
+var (
+	dirLinkedRe  = regexp.MustCompile(`^(\d+)/(\S+)/(\d+)/(\S+)$`)
+	dirImageRe   = regexp.MustCompile(`^(\d+)/(\S+)$`)
+	dirISORe     = regexp.MustCompile(`(?i)^iso/[^/]+\.(?:iso|img)$`)
+	dirVztmplRe  = regexp.MustCompile(`(?i)^vztmpl/[^/]+\.(?:tar|tar\.(?:gz|xz|zst|bz2))$`)
+	dirBackupRe  = regexp.MustCompile(`^backup/([^/]+\.(?:tgz|(?:tar|vma)(?:\.(?:gz|lzo|zst|bz2))?))$`)
+	backupOwner  = regexp.MustCompile(`^vzdump-(?:openvz|lxc|qemu)-(\d+)-.+`)
+	dirSnippetRe = regexp.MustCompile(`^snippets/[^/]+$`)
+	dirOVARe     = regexp.MustCompile(`^import/[ a-zA-Z0-9\-.+=_]+\.ova/[ a-zA-Z0-9\-.+=_]+\.(?:qcow2|raw|vmdk)$`)
+	dirImportRe  = regexp.MustCompile(`^import/[ a-zA-Z0-9\-.+=_]+\.(?:ova|ovf|qcow2|raw|vmdk)$`)
+	dirRootdirRe = regexp.MustCompile(`^rootdir/(\d+)$`) // PVE 8 and older
+	nameDirRe    = regexp.MustCompile(`^(?:base-)?[^/\s]+\.(?:raw|qcow2|vmdk|subvol)$`)
+	lvmNameRe    = regexp.MustCompile(`(?i)^[a-z0-9][a-z0-9\-_.]*[a-z0-9]$`)
+	lvmThinRe    = regexp.MustCompile(`^(?:vm|base)-(\d+)-\S+$`)
+	lvmRe        = regexp.MustCompile(`^vm-(\d+)-\S+$`)
+	zfsRe        = regexp.MustCompile(`^(?:(?:base|basevol)-\d+-\S+/)?(?:base|basevol|vm|subvol)-(\d+)-\S+$`)
+	rbdRe        = regexp.MustCompile(`^(?:base-\d+-\S+/)?(?:base)?(?:vm)?-(\d+)-\S+$`)
+	pbsRe        = regexp.MustCompile(`^backup/[^\s_]+/([^\s_]+)/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$`)
+	iscsiRe      = regexp.MustCompile(`^\d+\.\d+\.\d+\.[^/\s]+$`)
+)
+
+// parseVolname is the storage plugin's parse_volname: the content type
+// (vtype) and the owner vmid (0 for none). major is the PVE major version.
+func parseVolname(typ, volname string, major int) (vtype string, owner int, err error) {
+	num := func(s string) int { n, _ := strconv.Atoi(s); return n }
+	switch typ {
+	case "lvmthin", "lvm":
+		if !lvmNameRe.MatchString(volname) {
+			return "", 0, fmt.Errorf("lvm name '%s' contains illegal characters", volname)
+		}
+		re := lvmRe
+		if typ == "lvmthin" {
+			re = lvmThinRe
+		}
+		if m := re.FindStringSubmatch(volname); m != nil {
+			return "images", num(m[1]), nil
+		}
+		return "", 0, fmt.Errorf("unable to parse lvm volume name '%s'", volname)
+	case "zfspool", "zfs":
+		if m := zfsRe.FindStringSubmatch(volname); m != nil {
+			return "images", num(m[1]), nil
+		}
+		return "", 0, fmt.Errorf("unable to parse zfs volume name '%s'", volname)
+	case "rbd":
+		if m := rbdRe.FindStringSubmatch(volname); m != nil {
+			return "images", num(m[1]), nil
+		}
+		return "", 0, fmt.Errorf("unable to parse rbd volume name '%s'", volname)
+	case "pbs":
+		if m := pbsRe.FindStringSubmatch(volname); m != nil {
+			return "backup", num(m[1]), nil // a non-numeric backup id has no owner
+		}
+		return "", 0, fmt.Errorf("unable to parse PBS volume name '%s'", volname)
+	case "iscsi":
+		if iscsiRe.MatchString(volname) {
+			return "images", 0, nil
+		}
+		return "", 0, fmt.Errorf("unable to parse iscsi volume name '%s'", volname)
+	}
+	return parseDirVolname(volname, major)
+}
+
+// parseDirVolname is the base Plugin.pm parse_volname (dir, nfs, cifs, ...):
+// the owner of a linked clone "100/base-100-disk-0.raw/101/vm-101-disk-0.qcow2"
+// is the last vmid, 101.
+func parseDirVolname(volname string, major int) (string, int, error) {
+	nameOK := func(name string) error {
+		if strings.HasPrefix(name, "snap-") && strings.HasSuffix(name, ".qcow2") && major >= 9 {
+			return fmt.Errorf("'%s' is a snapshot filename, not a volume!", name)
+		}
+		if !nameDirRe.MatchString(name) {
+			return fmt.Errorf("unable to parse volume filename '%s'", name)
+		}
+		return nil
+	}
+	if m := dirLinkedRe.FindStringSubmatch(volname); m != nil {
+		if err := nameOK(m[2]); err != nil {
+			return "", 0, err
+		}
+		if err := nameOK(m[4]); err != nil {
+			return "", 0, err
+		}
+		owner, _ := strconv.Atoi(m[3])
+		return "images", owner, nil
+	}
+	if m := dirImageRe.FindStringSubmatch(volname); m != nil {
+		if err := nameOK(m[2]); err != nil {
+			return "", 0, err
+		}
+		owner, _ := strconv.Atoi(m[1])
+		return "images", owner, nil
+	}
+	switch {
+	case dirISORe.MatchString(volname):
+		return "iso", 0, nil
+	case dirVztmplRe.MatchString(volname):
+		return "vztmpl", 0, nil
+	case dirSnippetRe.MatchString(volname):
+		return "snippets", 0, nil
+	case dirOVARe.MatchString(volname), dirImportRe.MatchString(volname):
+		return "import", 0, nil
+	}
+	if m := dirBackupRe.FindStringSubmatch(volname); m != nil {
+		owner := 0
+		if o := backupOwner.FindStringSubmatch(m[1]); o != nil {
+			owner, _ = strconv.Atoi(o[1])
+		}
+		return "backup", owner, nil
+	}
+	if m := dirRootdirRe.FindStringSubmatch(volname); m != nil && major <= 8 {
+		owner, _ := strconv.Atoi(m[1])
+		return "rootdir", owner, nil
+	}
+	return "", 0, fmt.Errorf("unable to parse directory volume name '%s'", volname)
+}
+
+// storageDef finds a storage of storage.cfg.
+func (st *state) storageDef(id string) *storageDef {
+	for _, d := range st.storages {
+		if d.id == id {
+			return d
+		}
+	}
+	return nil
+}
+
+// parseVolid is PVE::Storage::parse_volname: the storage must exist.
+func (c *call) parseVolid(volid string) (vtype string, owner int, err error) {
+	sid, volname, ok := parseVolumeID(volid)
+	if !ok {
+		return "", 0, failf("unable to parse volume ID '%s'", volid)
+	}
+	d := c.st.storageDef(sid)
+	if d == nil {
+		return "", 0, failf("storage '%s' does not exist", sid)
+	}
+	vtype, owner, err = parseVolname(d.typ, volname, c.s.major())
+	if err != nil {
+		return "", 0, failf("%s", err)
+	}
+	return vtype, owner, nil
+}
+
+// volumeOwner is the vmid a volume's name belongs to, 0 when it has none or
+// cannot be parsed (paths, unknown storages).
+func (st *state) volumeOwner(volid string, major int) int {
+	sid, volname, ok := parseVolumeID(volid)
+	if !ok {
+		return 0
+	}
+	d := st.storageDef(sid)
+	if d == nil {
+		return 0
+	}
+	_, owner, err := parseVolname(d.typ, volname, major)
+	if err != nil {
+		return 0
+	}
+	return owner
+}
+
+// checkVolumeAccess is PVE::Storage::check_volume_access. vmid 0 means no
+// target guest; want "" means any content type.
+func (c *call) checkVolumeAccess(vmid int, volid, want string) error {
+	sid, _, ok := parseVolumeID(volid)
+	if !ok {
+		if c.authid != rootUser {
+			// die without "\n": Perl appends where it died
+			return failf("%s", c.s.perlDie("Only root can pass arbitrary filesystem paths.", "PVE/Storage.pm", storagePathLines))
+		}
+		return nil
+	}
+	vtype, owner, err := c.parseVolid(volid)
+	if err != nil {
+		return err
+	}
+	if want != "" && vtype != want && (want != "rootdir" || vtype != "images") {
+		return failf("unable to use volume %s - content type needs to be '%s'", volid, want)
+	}
+	sp := "/storage/" + sid
+	if c.s.has(c.authid, sp, "Datastore.Allocate") {
+		return nil
+	}
+	switch {
+	case vtype == "iso" || vtype == "vztmpl" || vtype == "import":
+		return c.checkAny(sp, "Datastore.AllocateSpace", "Datastore.Audit")
+	case owner > 0 && vmid > 0 && owner == vmid:
+		return nil
+	case vtype == "backup" && owner > 0:
+		if err := c.checkPriv(sp, "Datastore.AllocateSpace"); err != nil {
+			return err
+		}
+		return c.checkPriv("/vms/"+strconv.Itoa(owner), "VM.Backup")
+	case (vtype == "images" || vtype == "rootdir") && owner > 0:
+		if err := c.checkPriv(sp, "Datastore.Audit"); err != nil {
+			return err
+		}
+		return c.checkPriv("/vms/"+strconv.Itoa(owner), "VM.Config.Disk")
+	}
+	return failf("missing privileges to access %s", volid)
+}
+
+// volumeParam turns {volume} (a full volid or a volume name) into a volid,
+// as Content.pm's real_volume_id does.
+func (c *call) volumeParam() (string, error) {
+	v, sid := c.params["volume"], c.params["storage"]
+	if !strings.Contains(v, ":") {
+		return sid + ":" + v, nil
+	}
+	vs, _, ok := parseVolumeID(v)
+	if !ok {
+		return "", paramErr("volume", "unable to parse volume ID '"+v+"'\n")
+	}
+	if vs != sid {
+		return "", paramErr("volume", fmt.Sprintf("storage ID mismatch (%s != %s)\n", vs, sid))
+	}
+	return v, nil
+}
+
+// checkVolumeDelete is Content.pm's delete rule: a guest's backup needs
+// Datastore.AllocateSpace and VM.Backup on the guest, anything else
+// Datastore.Allocate on the storage.
+func (c *call) checkVolumeDelete(volid string) error {
+	sid, _, _ := parseVolumeID(volid)
+	vtype, owner, err := c.parseVolid(volid)
+	if err != nil {
+		return err
+	}
+	sp := "/storage/" + sid
+	if vtype == "backup" && owner > 0 {
+		if err := c.checkPriv(sp, "Datastore.AllocateSpace"); err != nil {
+			return err
+		}
+		return c.checkPriv("/vms/"+strconv.Itoa(owner), "VM.Backup")
+	}
+	return c.checkPriv(sp, "Datastore.Allocate")
+}
+
+const rootUser = "root@pam"
+
+// storagePathLines is the line of that die in /usr/share/perl5/PVE/Storage.pm
+// per PVE major (libpve-storage-perl 7.4-3, 8.3.6, 9.1.x).
+var storagePathLines = map[int]int{7: 542, 8: 569, 9: 651}
+
+// perlDie renders a die message without a trailing newline the way Perl
+// does: " at /usr/share/perl5/FILE line N.".
+func (s *Sim) perlDie(msg, file string, lines map[int]int) string {
+	n, ok := lines[s.major()]
+	if !ok {
+		n = lines[9]
+	}
+	return fmt.Sprintf("%s at /usr/share/perl5/%s line %d.", msg, file, n)
+}
+
+// isBaseVolume tells whether a volume name's last component is a base image.
+func isBaseVolume(volid string) bool {
+	_, name, _ := strings.Cut(volid, ":")
+	return strings.HasPrefix(name[strings.LastIndex(name, "/")+1:], "base-")
+}
+
+// baseVolid is the volid a guest's volume gets when the guest becomes a
+// template ("vm-" becomes "base-" in the last component), "" if none.
+func baseVolid(volid string) string {
+	sid, name, ok := strings.Cut(volid, ":")
+	i := strings.LastIndex(name, "/") + 1
+	if !ok || !strings.HasPrefix(name[i:], "vm-") {
+		return ""
+	}
+	return sid + ":" + name[:i] + "base-" + strings.TrimPrefix(name[i:], "vm-")
+}
