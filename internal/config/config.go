@@ -35,6 +35,9 @@ type Config struct {
 	LogLevel       slog.Level
 	// AllowPrivateDownloads lets pve_download_iso fetch from internal addresses.
 	AllowPrivateDownloads bool
+	// AllowHostAccess lets host-level keys (args, hookscript, device
+	// passthrough, bind mounts...) through the request guard, each with consent.
+	AllowHostAccess bool
 	// Tool selection; names are checked against the inventory by the server.
 	Toolsets           []string // empty: all
 	Tools              []string // enable these by name
@@ -63,6 +66,7 @@ func Load(getenv Getenv) (*Config, error) {
 		NodeAllowlist:         p.nodes("PVE_NODE_ALLOWLIST"),
 		VMIDAllowlist:         p.vmids("PVE_VMID_ALLOWLIST"),
 		AllowPrivateDownloads: p.boolean("PVE_ALLOW_PRIVATE_DOWNLOADS", false),
+		AllowHostAccess:       p.boolean("PVE_ALLOW_HOST_ACCESS", false),
 		Toolsets:              p.names("PVE_TOOLSETS"),
 		Tools:                 p.names("PVE_TOOLS"),
 		ExcludeTools:          p.names("PVE_EXCLUDE_TOOLS"),

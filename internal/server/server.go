@@ -8,6 +8,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/guard"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/tools"
@@ -25,13 +26,16 @@ const instructions = `Proxmox VE cluster tools. Guest ids (vmid) are unique acro
 // New builds an MCP server exposing the tools the configuration enables.
 func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Server, error) {
 	deps := &tools.Deps{
-		PVE:                   client,
-		Guard:                 tools.NewGuard(cfg.NodeAllowlist, cfg.VMIDAllowlist),
+		Guard: guard.New(client, guard.Options{
+			Allow:           guard.NewAllowlist(cfg.NodeAllowlist, cfg.VMIDAllowlist),
+			AllowHostAccess: cfg.AllowHostAccess,
+			Schemas:         &pveschema.Registry{},
+			Logger:          logger,
+		}),
 		TaskTimeout:           cfg.TaskTimeout,
 		Logger:                logger,
 		AllowPrivateDownloads: cfg.AllowPrivateDownloads,
 		Resolver:              net.DefaultResolver,
-		Schemas:               &pveschema.Registry{},
 		Consent:               tools.NewConsent(), // one key per server process
 	}
 	s := mcp.NewServer(&mcp.Implementation{Name: "proxmox-mcp-server", Title: "Proxmox VE", Version: Version},

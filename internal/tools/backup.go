@@ -53,11 +53,11 @@ func backupTools(d *Deps) []Tool {
 		define(d, spec{name: "pve_list_backups", title: "List backups", toolset: "backup",
 			desc: "Backup archives on a storage, with guest id, size, time and notes.", output: listSchema("GET .../content?content=backup entries", "volid: archive volume id, for pve_restore", "vmid: guest id", "size: bytes", "ctime: unix time", "format: e.g. vma.zst, tar.zst", "notes: notes", "protected: 1 when protected")},
 			func(ctx context.Context, c *call, in storageArgs) (listOut, error) {
-				if err := c.Guard.Node("node", in.Node); err != nil {
+				if err := c.node("node", in.Node); err != nil {
 					return listOut{}, err
 				}
 				return c.list(ctx, fmt.Sprintf("list backups on %s of %s", in.Storage, in.Node),
-					pve.Path("nodes", string(in.Node), "storage", string(in.Storage), "content"), url.Values{"content": {"backup"}}, c.allowedVolume)
+					pve.Path("nodes", string(in.Node), "storage", string(in.Storage), "content"), url.Values{"content": {"backup"}}, c.allowedVolume(ctx))
 			}),
 		define(d, spec{name: "pve_backup_now", title: "Back up now", toolset: "backup", effect: Mutating,
 			desc: "Back up one guest to a storage now (vzdump)."},
@@ -89,15 +89,6 @@ func backupTools(d *Deps) []Tool {
 					return taskOut{}, err
 				}
 				k := kindOf(in.Type)
-				if c.Guard.HasVMIDList() {
-					owner, ok := archiveOwner(in.Archive)
-					if !ok {
-						return taskOut{}, fmt.Errorf("%w: cannot tell which guest archive %q belongs to, and PVE_VMID_ALLOWLIST is set", errRefused, in.Archive)
-					}
-					if err := c.Guard.VMID("archive's guest", VMID(owner)); err != nil {
-						return taskOut{}, err
-					}
-				}
 				if err := c.confirm(in.Confirm, fmt.Sprintf("restore %s into %s %d on %s, replacing that guest and its disks if it exists", in.Archive, k.noun, in.VMID, in.Node),
 					echoVMID(in.VMID, in.ConfirmVMID)); err != nil {
 					return taskOut{}, err
@@ -106,6 +97,7 @@ func backupTools(d *Deps) []Tool {
 				if k.api == "lxc" {
 					form.Set("ostemplate", in.Archive)
 					form.Set("restore", "1")
+					c.PVE.Name("ostemplate", "archive")
 				} else {
 					form.Set("archive", in.Archive)
 				}
@@ -122,7 +114,7 @@ func backupTools(d *Deps) []Tool {
 				if !in.All && len(in.VMIDs) == 0 {
 					return scheduleOut{}, fmt.Errorf("invalid arguments: give all: true or a non-empty vmids list")
 				}
-				if in.All && (c.Guard.HasVMIDList() || c.Guard.HasNodeList()) {
+				if in.All && (c.allow.HasVMIDs() || c.allow.HasNodes()) {
 					return scheduleOut{}, fmt.Errorf("%w: all: true would back up guests outside PVE_VMID_ALLOWLIST or PVE_NODE_ALLOWLIST; list the guests in vmids instead", errRefused)
 				}
 				ids := make([]string, 0, len(in.VMIDs))
@@ -130,15 +122,10 @@ func backupTools(d *Deps) []Tool {
 					if in.All {
 						break
 					}
-					if err := c.Guard.VMID("vmids", id); err != nil {
+					if err := c.vmid("vmids", id); err != nil {
 						return scheduleOut{}, err
 					}
 					ids = append(ids, strconv.Itoa(int(id)))
-				}
-				if !in.All && c.Guard.HasNodeList() {
-					if err := c.guestsOnAllowedNodes(ctx, in.VMIDs); err != nil {
-						return scheduleOut{}, err
-					}
 				}
 				form := url.Values{"schedule": {in.Schedule}, "storage": {string(in.Storage)}, "mode": {in.Mode},
 					"compress": {in.Compress}, "enabled": {pve.Bool(in.Enabled)}}
@@ -150,6 +137,7 @@ func backupTools(d *Deps) []Tool {
 				if in.Notes != "" {
 					form.Set("notes-template", in.Notes)
 				}
+				c.PVE.Name("vmid", "vmids") // the guard finds each guest's node
 				var raw json.RawMessage
 				if err := c.PVE.Post(ctx, "/cluster/backup", form, &raw); err != nil {
 					return scheduleOut{}, fmt.Errorf("create backup job %q: %w", in.Schedule, err)
@@ -157,27 +145,4 @@ func backupTools(d *Deps) []Tool {
 				return scheduleOut{Action: "schedule_backup", Schedule: in.Schedule, Result: okResult(raw)}, nil
 			}),
 	}
-}
-
-// guestsOnAllowedNodes refuses guests that live on nodes outside
-// PVE_NODE_ALLOWLIST (a cluster job backs them up wherever they are).
-func (c *call) guestsOnAllowedNodes(ctx context.Context, ids []VMID) error {
-	var res []entry
-	if err := c.PVE.Get(ctx, "/cluster/resources", url.Values{"type": {"vm"}}, &res); err != nil {
-		return fmt.Errorf("find the guests' nodes: %w", err)
-	}
-	where := map[int]string{}
-	for _, r := range res {
-		where[int(r.VMID)] = r.Node
-	}
-	for _, id := range ids {
-		node, ok := where[int(id)]
-		if !ok {
-			return fmt.Errorf("%w: guest %d is not in the cluster, and PVE_NODE_ALLOWLIST is set", errRefused, id)
-		}
-		if err := c.Guard.Node(fmt.Sprintf("node of guest %d", id), NodeName(node)); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -52,12 +52,12 @@ func clusterTools(d *Deps) []Tool {
 		define(d, spec{name: "pve_list_nodes", title: "List nodes", toolset: "nodes",
 			desc: "Nodes of the cluster with status, CPU, memory and uptime.", output: listSchema("nodes as GET /nodes returns them", "node: name", "status: online or offline", "cpu: CPU use, 0 to 1", "maxcpu: CPUs", "mem: memory used, bytes", "maxmem: memory, bytes", "uptime: seconds")},
 			func(ctx context.Context, c *call, _ noArgs) (listOut, error) {
-				return c.list(ctx, "list nodes", "/nodes", nil, func(e entry) bool { return c.Guard.NodeAllowed(e.Node) })
+				return c.list(ctx, "list nodes", "/nodes", nil, func(e entry) bool { return c.allow.NodeAllowed(e.Node) })
 			}),
 		define(d, spec{name: "pve_node_status", title: "Node status", toolset: "nodes",
 			desc: "Node status: CPU, memory, disk, load, uptime, kernel, PVE version.", output: objectSchema("GET /nodes/{node}/status", "cpu: CPU use, 0 to 1", "memory: total, used, free (bytes)", "rootfs: root disk total, used, avail (bytes)", "loadavg: 1, 5, 15 minutes", "uptime: seconds", "pveversion: PVE version", "kversion: kernel")},
 			func(ctx context.Context, c *call, in nodeArgs) (objectOut, error) {
-				if err := c.Guard.Node("node", in.Node); err != nil {
+				if err := c.node("node", in.Node); err != nil {
 					return nil, err
 				}
 				return c.object(ctx, "node status of "+string(in.Node), pve.Path("nodes", string(in.Node), "status"))
@@ -74,14 +74,14 @@ func clusterTools(d *Deps) []Tool {
 		define(d, spec{name: "pve_list_tasks", title: "List tasks", toolset: "tasks",
 			desc: "Recent tasks on a node with UPID and exit status; running: true lists only running ones.", output: listSchema("GET /nodes/{node}/tasks entries", "upid: task id", "type: e.g. qmstart, vzdump", "id: guest id or other object", "user: who started it", "starttime: unix time", "endtime: unix time, when done", "status: exit status when done, RUNNING while running")},
 			func(ctx context.Context, c *call, in tasksArgs) (listOut, error) {
-				if err := c.Guard.Node("node", in.Node); err != nil {
+				if err := c.node("node", in.Node); err != nil {
 					return listOut{}, err
 				}
 				q := url.Values{"limit": {strconv.Itoa(in.Limit)}, "source": {"all"}}
 				if in.Running {
 					q.Set("source", "active") // PVE has no "running" parameter
 				}
-				return c.list(ctx, "list tasks on "+string(in.Node), pve.Path("nodes", string(in.Node), "tasks"), q, c.allowedTask)
+				return c.list(ctx, "list tasks on "+string(in.Node), pve.Path("nodes", string(in.Node), "tasks"), q, c.allowedTask(ctx))
 			}),
 	}
 }
@@ -111,25 +111,30 @@ func (c *call) object(ctx context.Context, what, path string) (objectOut, error)
 // guests and nodes, so they are hidden while any allowlist is set.
 func (c *call) allowedResource(e entry) bool {
 	if e.Node == "" {
-		return !c.Guard.HasNodeList() && !c.Guard.HasVMIDList()
+		return !c.allow.HasNodes() && !c.allow.HasVMIDs()
 	}
-	if !c.Guard.NodeAllowed(e.Node) {
+	if !c.allow.NodeAllowed(e.Node) {
 		return false
 	}
 	if e.Type == "qemu" || e.Type == "lxc" || e.VMID != 0 {
-		return c.Guard.VMIDAllowed(int(e.VMID))
+		return c.allow.VMIDAllowed(int(e.VMID))
 	}
 	return true
 }
 
-// allowedTask hides tasks on other guests while a guest-id allowlist is set;
-// tasks that name no guest are hidden too, as they may span several.
-func (c *call) allowedTask(e entry) bool {
-	if !c.Guard.HasVMIDList() {
-		return true
+// allowedTask hides tasks on other guests while a guest-id allowlist is set,
+// and tasks of guests that now live on nodes outside PVE_NODE_ALLOWLIST;
+// tasks that name no guest are hidden under a guest-id allowlist too, as
+// they may span several.
+func (c *call) allowedTask(ctx context.Context) func(entry) bool {
+	return func(e entry) bool {
+		id, err := strconv.Atoi(e.ID)
+		if err != nil || id < 100 {
+			return !c.allow.HasVMIDs()
+		}
+		_, elsewhere := c.PVE.GuestElsewhere(ctx, id)
+		return c.allow.VMIDAllowed(id) && !elsewhere
 	}
-	id, err := strconv.Atoi(e.ID)
-	return err == nil && c.Guard.VMIDAllowed(id)
 }
 
 // splitVersion reads "9.1.3" or "7.1-10" as major, minor, patch.

@@ -14,8 +14,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/guard"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
-	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
 // fakePVE is a small Proxmox stand-in: canned answers per "METHOD path", a
@@ -50,6 +50,10 @@ func (f *fakePVE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPut && strings.HasSuffix(path, "/config"),
 		r.Method == http.MethodPost && (strings.HasSuffix(path, "/network") || path == "/cluster/backup"):
 		data = "null"
+	case r.Method == http.MethodGet && path == "/cluster/resources":
+		data = fakeResources
+	case r.Method == http.MethodGet && strings.HasSuffix(path, "/content"):
+		data = "[]"
 	case r.Method != http.MethodGet:
 		data = `"` + testUPID + `"`
 	default:
@@ -60,6 +64,14 @@ func (f *fakePVE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	fmt.Fprintf(w, `{"data":%s}`, data)
 }
+
+// fakeResources is a small cluster: guests 100, 101 and 200 on pve1, 105 on
+// pve2, and the storages the request guard reads volume names by.
+const fakeResources = `[{"type":"qemu","node":"pve1","vmid":100},{"type":"qemu","node":"pve1","vmid":101},
+{"type":"lxc","node":"pve1","vmid":200},{"type":"qemu","node":"pve2","vmid":105},
+{"type":"storage","node":"pve1","storage":"local","plugintype":"dir"},{"type":"storage","node":"pve1","storage":"local-lvm","plugintype":"lvmthin"},
+{"type":"storage","node":"pve1","storage":"nfs","plugintype":"nfs"},{"type":"storage","node":"pve1","storage":"pbs","plugintype":"pbs"},
+{"type":"storage","node":"pve2","storage":"local","plugintype":"dir"},{"type":"storage","node":"pve2","storage":"nfs","plugintype":"nfs"}]`
 
 func (f *fakePVE) takeRunning() bool {
 	f.mu.Lock()
@@ -93,10 +105,11 @@ type env struct {
 }
 
 type envOpts struct {
-	client   *mcp.ClientOptions
-	readOnly bool
-	nodes    []string
-	vmids    []int
+	client     *mcp.ClientOptions
+	readOnly   bool
+	nodes      []string
+	vmids      []int
+	hostAccess bool
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
@@ -108,7 +121,8 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := &Deps{PVE: client, Guard: NewGuard(o.nodes, o.vmids), TaskTimeout: 10 * time.Second, Schemas: &pveschema.Registry{}}
+	g := guard.New(client, guard.Options{Allow: guard.NewAllowlist(o.nodes, o.vmids), AllowHostAccess: o.hostAccess, Release: "9.1"})
+	deps := &Deps{Guard: g, TaskTimeout: 10 * time.Second}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "0"}, nil)
 	selected, err := Select(Inventory(deps), Selection{ReadOnly: o.readOnly})
 	if err != nil {

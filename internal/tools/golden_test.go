@@ -23,7 +23,7 @@ func TestToolDefinitionsGolden(t *testing.T) {
 		}
 	}
 	seen := map[string]bool{}
-	for _, tl := range Inventory(&Deps{Guard: NewGuard(nil, nil)}) {
+	for _, tl := range Inventory(&Deps{}) {
 		got, err := json.MarshalIndent(tl.Def, "", "  ")
 		if err != nil {
 			t.Fatal(err)
@@ -58,7 +58,7 @@ var toolNameRe = regexp.MustCompile(`^pve_[a-z0-9_]{2,60}$`)
 
 // TestToolDefinitionsAreClean checks what some clients reject or need.
 func TestToolDefinitionsAreClean(t *testing.T) {
-	for _, tl := range Inventory(&Deps{Guard: NewGuard(nil, nil)}) {
+	for _, tl := range Inventory(&Deps{}) {
 		d := tl.Def
 		if !toolNameRe.MatchString(d.Name) {
 			t.Errorf("%s: bad tool name", d.Name)
@@ -87,7 +87,7 @@ func TestToolDefinitionsAreClean(t *testing.T) {
 
 // TestInputSchemasResolve makes sure every lazily resolved schema is valid.
 func TestInputSchemasResolve(t *testing.T) {
-	for _, tl := range Inventory(&Deps{Guard: NewGuard(nil, nil)}) {
+	for _, tl := range Inventory(&Deps{}) {
 		res, err := tl.Handle(t.Context(), &mcp.CallToolRequest{Params: &mcp.CallToolParamsRaw{Arguments: json.RawMessage(`{"zz_unknown":1}`)}})
 		if err != nil {
 			t.Errorf("%s: %v", tl.Def.Name, err)

@@ -1,65 +1,22 @@
 package tools
 
 import (
+	"context"
 	"fmt"
-	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 )
 
-// Guard holds the allowlists and checks every identifier a call names.
-type Guard struct {
-	nodes []string // empty: every node
-	vmids []int    // empty: every guest
-}
+// node checks a node name argument against its format and PVE_NODE_ALLOWLIST
+// before anything is sent; the request guard checks again at the request.
+func (c *call) node(arg string, n NodeName) error { return c.allow.Node(arg, string(n)) }
 
-// NewGuard builds a guard from the configured allowlists.
-func NewGuard(nodes []string, vmids []int) *Guard {
-	return &Guard{nodes: slices.Clone(nodes), vmids: slices.Clone(vmids)}
-}
-
-var nodeRe = regexp.MustCompile(nodePattern)
-
-// Node validates a node name argument and checks it against PVE_NODE_ALLOWLIST.
-func (g *Guard) Node(arg string, n NodeName) error {
-	s := string(n)
-	if len(s) > 63 || !nodeRe.MatchString(s) {
-		return fmt.Errorf("invalid argument %q: got %q; expected %s", arg, s, hints[nodePattern])
-	}
-	if len(g.nodes) > 0 && !slices.Contains(g.nodes, s) {
-		return fmt.Errorf("%w: %s %q is not in PVE_NODE_ALLOWLIST (%s)", errRefused, arg, s, strings.Join(g.nodes, ", "))
-	}
-	return nil
-}
-
-// VMID validates a guest id argument and checks it against PVE_VMID_ALLOWLIST.
-func (g *Guard) VMID(arg string, id VMID) error {
-	if id < 100 || id > 999999999 {
-		return fmt.Errorf("invalid argument %q: got %d; expected a guest id from 100 to 999999999", arg, id)
-	}
-	if len(g.vmids) > 0 && !slices.Contains(g.vmids, int(id)) {
-		return fmt.Errorf("%w: %s %d is not in PVE_VMID_ALLOWLIST (%s)", errRefused, arg, id, joinInts(g.vmids))
-	}
-	return nil
-}
-
-// NodeAllowed tells whether list entries on node n may be shown.
-func (g *Guard) NodeAllowed(n string) bool {
-	return len(g.nodes) == 0 || slices.Contains(g.nodes, n)
-}
-
-// VMIDAllowed tells whether list entries about guest id may be shown.
-func (g *Guard) VMIDAllowed(id int) bool {
-	return len(g.vmids) == 0 || slices.Contains(g.vmids, id)
-}
-
-// HasVMIDList reports whether a guest-id allowlist is set.
-func (g *Guard) HasVMIDList() bool { return len(g.vmids) > 0 }
+// vmid checks a guest id argument against its bounds and PVE_VMID_ALLOWLIST.
+func (c *call) vmid(arg string, id VMID) error { return c.allow.VMID(arg, int(id)) }
 
 // confirm refuses a destructive call without confirm: true or with a failed
-// echo check (more), then asks the user where the client can. what says, in
-// plain words, what the call would do.
+// echo check (more). what says, in plain words, what the call would do; the
+// user is asked about it, where the client can ask, just before the call's
+// first write, together with anything the request guard wants consent for.
 func (c *call) confirm(ok bool, what string, more ...error) error {
 	if !ok {
 		return fmt.Errorf("%w: this would %s; set confirm: true to proceed", errRefused, what)
@@ -69,7 +26,46 @@ func (c *call) confirm(ok bool, what string, more ...error) error {
 			return err
 		}
 	}
-	return c.ask(what)
+	c.pending = what
+	return nil
+}
+
+// gate is the request guard's consent step for this call: it runs before
+// every write, with the guard's question ("" when the guard needs none).
+// The tool's own question and the guard's are put to the user as one.
+func (c *call) gate(_ context.Context, question string) error {
+	if c.consented {
+		if question == "" {
+			return nil
+		}
+		return fmt.Errorf("%w: a second write of this call needs its own consent (%s); run it as a call of its own", errRefused, question)
+	}
+	var parts []string
+	if c.pending != "" {
+		parts = append(parts, c.pending)
+	}
+	if question != "" {
+		if !c.confirmed {
+			return fmt.Errorf("%w: this would %s; set confirm: true to proceed", errRefused, question)
+		}
+		parts = append(parts, question)
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	if err := c.ask(strings.Join(parts, "; and ")); err != nil {
+		return err
+	}
+	c.consented, c.pending = true, ""
+	return nil
+}
+
+// confirmer is an input with a confirm argument.
+type confirmer interface{ confirmedByArg() bool }
+
+func confirmedIn(in any) bool {
+	cf, ok := in.(confirmer)
+	return ok && cf.confirmedByArg()
 }
 
 // echoVMID refuses when confirmVmid differs from the target.
@@ -80,13 +76,13 @@ func echoVMID(vmid, echo VMID) error {
 	return nil
 }
 
-func joinInts(v []int) string {
-	s := make([]string, len(v))
-	for i, n := range v {
-		s[i] = strconv.Itoa(n)
-	}
-	return strings.Join(s, ", ")
-}
-
-// HasNodeList reports whether a node allowlist is set.
-func (g *Guard) HasNodeList() bool { return len(g.nodes) > 0 }
+func (a confirmArgs) confirmedByArg() bool     { return a.Confirm }
+func (a deleteArgs) confirmedByArg() bool      { return a.Confirm }
+func (a restoreArgs) confirmedByArg() bool     { return a.Confirm }
+func (a snapActArgs) confirmedByArg() bool     { return a.Confirm }
+func (a taskStopArgs) confirmedByArg() bool    { return a.Confirm }
+func (a applyArgs) confirmedByArg() bool       { return a.Confirm }
+func (a vmSetConfigArgs) confirmedByArg() bool { return a.Confirm }
+func (a vmCreateArgs) confirmedByArg() bool    { return a.Confirm }
+func (a lxcCreateArgs) confirmedByArg() bool   { return a.Confirm }
+func (a downloadArgs) confirmedByArg() bool    { return a.Confirm }

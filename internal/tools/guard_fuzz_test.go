@@ -17,6 +17,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/guard"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
@@ -30,11 +31,11 @@ func FuzzGuardNode(f *testing.F) {
 	for _, s := range []string{"pve1", "pve-2", "-pve", "pve/../x", "pve1?x", "a.b", "", strings.Repeat("a", 64), "PVE", "ü"} {
 		f.Add(s)
 	}
-	open, listed := NewGuard(nil, nil), NewGuard([]string{"pve1", "pve-2"}, nil)
+	open, listed := guard.NewAllowlist(nil, nil), guard.NewAllowlist([]string{"pve1", "pve-2"}, nil)
 	f.Fuzz(func(t *testing.T, s string) {
-		err := open.Node("node", NodeName(s))
+		err := open.Node("node", s)
 		if err != nil {
-			if listed.Node("node", NodeName(s)) == nil {
+			if listed.Node("node", s) == nil {
 				t.Fatalf("%q refused without and accepted with an allowlist", s)
 			}
 			return
@@ -45,7 +46,7 @@ func FuzzGuardNode(f *testing.F) {
 		if p := pve.Path("nodes", s, "qemu"); p != "/nodes/"+s+"/qemu" {
 			t.Fatalf("%q needs escaping: %q", s, p)
 		}
-		if err := listed.Node("node", NodeName(s)); (err == nil) != (s == "pve1" || s == "pve-2") {
+		if err := listed.Node("node", s); (err == nil) != (s == "pve1" || s == "pve-2") {
 			t.Fatalf("allowlist on %q: %v", s, err)
 		}
 	})
@@ -56,13 +57,13 @@ func FuzzGuardVMID(f *testing.F) {
 	for _, n := range []int{100, 99, 999999999, 1000000000, -1, 0, 101, 1 << 40} {
 		f.Add(n)
 	}
-	open, listed := NewGuard(nil, nil), NewGuard(nil, []int{100, 101})
+	open, listed := guard.NewAllowlist(nil, nil), guard.NewAllowlist(nil, []int{100, 101})
 	f.Fuzz(func(t *testing.T, n int) {
 		inRange := n >= 100 && n <= 999999999
-		if err := open.VMID("vmid", VMID(n)); (err == nil) != inRange {
+		if err := open.VMID("vmid", n); (err == nil) != inRange {
 			t.Fatalf("VMID %d: %v", n, err)
 		}
-		if err := listed.VMID("vmid", VMID(n)); (err == nil) != (n == 100 || n == 101) {
+		if err := listed.VMID("vmid", n); (err == nil) != (n == 100 || n == 101) {
 			t.Fatalf("allowlisted VMID %d: %v", n, err)
 		}
 	})
@@ -213,7 +214,7 @@ func FuzzCreateForms(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	deps := &Deps{PVE: client, Guard: NewGuard(nil, nil)}
+	deps := &Deps{Guard: guard.New(client, guard.Options{Release: "9.1"})}
 	tools := map[string]Tool{}
 	for _, tl := range Inventory(deps) {
 		tools[tl.Def.Name] = tl

@@ -5,6 +5,6 @@ import "testing"
 // BenchmarkInventory measures building every tool definition (schemas included), a start-up cost.
 func BenchmarkInventory(b *testing.B) {
 	for b.Loop() {
-		Inventory(&Deps{Guard: NewGuard(nil, nil)})
+		Inventory(&Deps{})
 	}
 }

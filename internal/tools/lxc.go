@@ -44,6 +44,7 @@ type lxcCreateArgs struct {
 	Unprivileged  bool           `json:"unprivileged,omitempty" default:"true" jsonschema:"run as an unprivileged container"`
 	Start         bool           `json:"start,omitempty" jsonschema:"start after creation"`
 	Extra         map[string]any `json:"extra,omitempty" jsonschema:"more Proxmox parameters"`
+	Confirm       bool           `json:"confirm,omitempty" jsonschema:"needed for host-level keys in extra"`
 }
 
 type lxcCloneArgs struct {
@@ -101,7 +102,7 @@ func lxcCreate(d *Deps) Tool {
 			if in.Net != nil {
 				form.Set("net0", ctNet(*in.Net))
 			}
-			if err := c.mergeExtra("POST", "/nodes/{node}/lxc", map[string]string{"node": string(in.Node)}, form, in.Extra, "node", "vmid", "password"); err != nil {
+			if err := c.mergeExtra(form, in.Extra, lxcCreateKeys); err != nil {
 				return taskOut{}, err
 			}
 			out := taskOut{Action: "create", Node: string(in.Node), VMID: int(in.VMID)}
@@ -109,6 +110,11 @@ func lxcCreate(d *Deps) Tool {
 			return c.postTask(ctx, what, pve.Path("nodes", string(in.Node), "lxc"), form, out)
 		})
 }
+
+// lxcCreateKeys are the parameters pve_lxc_create builds, by argument.
+var lxcCreateKeys = map[string]string{"node": "node", "vmid": "vmid", "ostemplate": "ostemplate", "hostname": "hostname",
+	"cores": "cores", "memory": "memory", "swap": "swap", "rootfs": "rootfs", "net0": "net", "password": "password",
+	"ssh-public-keys": "sshPublicKeys", "unprivileged": "unprivileged", "start": "start"}
 
 func ctNet(n ctNetArgs) string {
 	name, bridge, ip := n.Name, n.Bridge, n.IP

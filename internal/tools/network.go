@@ -44,7 +44,7 @@ func networkTools(d *Deps) []Tool {
 		define(d, spec{name: "pve_list_network", title: "List network", toolset: "network",
 			desc: "Network interfaces of a node, including staged ones not yet applied.", output: withChanges(listSchema("GET /nodes/{node}/network entries", "iface: name", "type: bridge, bond, eth, vlan...", "active: 1 when up", "cidr: address", "gateway: gateway", "bridge_ports: ports"))},
 			func(ctx context.Context, c *call, in networkListArgs) (networkOut, error) {
-				if err := c.Guard.Node("node", in.Node); err != nil {
+				if err := c.node("node", in.Node); err != nil {
 					return networkOut{}, err
 				}
 				q := url.Values{}
@@ -64,7 +64,7 @@ func networkTools(d *Deps) []Tool {
 		define(d, spec{name: "pve_create_bridge", title: "Create bridge", toolset: "network", effect: Mutating,
 			desc: "Stage a new Linux bridge on a node; it takes effect after pve_apply_network."},
 			func(ctx context.Context, c *call, in bridgeArgs) (ifaceOut, error) {
-				if err := c.Guard.Node("node", in.Node); err != nil {
+				if err := c.node("node", in.Node); err != nil {
 					return ifaceOut{}, err
 				}
 				form := url.Values{"type": {"bridge"}, "iface": {in.Iface}, "autostart": {pve.Bool(in.Autostart)},
@@ -83,7 +83,7 @@ func networkTools(d *Deps) []Tool {
 		define(d, spec{name: "pve_apply_network", title: "Apply network changes", toolset: "network", effect: Destructive, idempotent: true,
 			desc: "Apply a node's pending network changes; a mistake can cut it off. Needs confirm: true."},
 			func(ctx context.Context, c *call, in applyArgs) (taskOut, error) {
-				if err := c.Guard.Node("node", in.Node); err != nil {
+				if err := c.node("node", in.Node); err != nil {
 					return taskOut{}, err
 				}
 				if err := c.confirm(in.Confirm, "reload the network of node "+string(in.Node)+" with its pending changes (a mistake can cut the node off)"); err != nil {

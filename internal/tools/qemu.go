@@ -77,11 +77,11 @@ func listGuests(d *Deps, k guestKind, name, title, desc string) Tool {
 			"vmid: guest id", "name: name", "status: running or stopped", "node: node (cluster-wide list)", "maxmem: bytes", "maxdisk: bytes", "uptime: seconds", "template: 1 for a template", "lock: lock held, if any")},
 		func(ctx context.Context, c *call, in listGuestsArgs) (listOut, error) {
 			if in.Node != "" {
-				if err := c.Guard.Node("node", in.Node); err != nil {
+				if err := c.node("node", in.Node); err != nil {
 					return listOut{}, err
 				}
 				return c.list(ctx, "list "+k.label+"s on "+string(in.Node), pve.Path("nodes", string(in.Node), k.api), nil,
-					func(e entry) bool { return c.Guard.VMIDAllowed(int(e.VMID)) })
+					func(e entry) bool { return c.allow.VMIDAllowed(int(e.VMID)) })
 			}
 			// The cluster index holds both kinds: keep only this one.
 			return c.list(ctx, "list "+k.label+"s", "/cluster/resources", url.Values{"type": {"vm"}},
@@ -157,10 +157,10 @@ func deleteGuest(d *Deps, k guestKind, name, title, desc string) Tool {
 
 // guest checks a node and guest id pair against formats and allowlists.
 func (c *call) guest(node NodeName, vmid VMID) error {
-	if err := c.Guard.Node("node", node); err != nil {
+	if err := c.node("node", node); err != nil {
 		return err
 	}
-	return c.Guard.VMID("vmid", vmid)
+	return c.vmid("vmid", vmid)
 }
 
 func splitPath(s string) []string {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
@@ -50,6 +49,7 @@ type vmCreateArgs struct {
 	ISO     *isoArgs       `json:"iso,omitempty" jsonschema:"an ISO in the CD drive (ide2)"`
 	Start   bool           `json:"start,omitempty" jsonschema:"start after creation"`
 	Extra   map[string]any `json:"extra,omitempty" jsonschema:"more Proxmox parameters"`
+	Confirm bool           `json:"confirm,omitempty" jsonschema:"needed for host-level keys in extra"`
 }
 
 type vmCloneArgs struct {
@@ -79,7 +79,7 @@ type vmSetConfigArgs struct {
 	Name        DNSName        `json:"name,omitempty" jsonschema:"VM name"`
 	Description string         `json:"description,omitempty" maxLength:"8192" jsonschema:"notes shown in the web UI"`
 	Extra       map[string]any `json:"extra,omitempty" jsonschema:"more Proxmox parameters"`
-	Confirm     bool           `json:"confirm,omitempty" jsonschema:"needed if extra deletes, reverts or replaces disks"`
+	Confirm     bool           `json:"confirm,omitempty" jsonschema:"needed if extra deletes, reverts or replaces disks, or sets host-level keys"`
 }
 
 func vmCreate(d *Deps) Tool {
@@ -110,7 +110,7 @@ func vmCreate(d *Deps) Tool {
 			if in.ISO != nil {
 				form.Set("ide2", fmt.Sprintf("%s:iso/%s,media=cdrom", in.ISO.Storage, in.ISO.File))
 			}
-			if err := c.mergeExtra("POST", "/nodes/{node}/qemu", map[string]string{"node": string(in.Node)}, form, in.Extra, "node", "vmid"); err != nil {
+			if err := c.mergeExtra(form, in.Extra, vmCreateKeys); err != nil {
 				return taskOut{}, err
 			}
 			out := taskOut{Action: "create", Node: string(in.Node), VMID: int(in.VMID)}
@@ -118,6 +118,10 @@ func vmCreate(d *Deps) Tool {
 			return c.postTask(ctx, what, pve.Path("nodes", string(in.Node), "qemu"), form, out)
 		})
 }
+
+// vmCreateKeys are the parameters pve_vm_create builds, by argument.
+var vmCreateKeys = map[string]string{"node": "node", "vmid": "vmid", "name": "name", "cores": "cores", "sockets": "sockets",
+	"memory": "memory", "ostype": "ostype", "scsihw": "scsihw", "net0": "net", "ide2": "iso", "start": "start"}
 
 func vmNet(n vmNetArgs) string {
 	model, bridge := n.Model, n.Bridge
@@ -158,12 +162,12 @@ func (c *call) clone(ctx context.Context, k guestKind, r cloneRequest) (taskOut,
 	if err := c.guest(r.node, r.vmid); err != nil {
 		return taskOut{}, err
 	}
-	if err := c.Guard.VMID("newid", r.newid); err != nil {
+	if err := c.vmid("newid", r.newid); err != nil {
 		return taskOut{}, err
 	}
 	form := url.Values{"newid": {strconv.Itoa(int(r.newid))}}
 	if r.target != "" {
-		if err := c.Guard.Node("target", r.target); err != nil {
+		if err := c.node("target", r.target); err != nil {
 			return taskOut{}, err
 		}
 		form.Set("target", string(r.target))
@@ -189,7 +193,7 @@ func vmMigrate(d *Deps) Tool {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return taskOut{}, err
 			}
-			if err := c.Guard.Node("target", in.Target); err != nil {
+			if err := c.node("target", in.Target); err != nil {
 				return taskOut{}, err
 			}
 			if in.Target == in.Node {
@@ -219,21 +223,11 @@ func vmSetConfig(d *Deps) Tool {
 			if in.Description != "" {
 				form.Set("description", in.Description)
 			}
-			if err := c.mergeExtra("PUT", "/nodes/{node}/qemu/{vmid}/config", map[string]string{"node": string(in.Node), "vmid": strconv.Itoa(int(in.VMID))},
-				form, in.Extra, "node", "vmid"); err != nil {
+			if err := c.mergeExtra(form, in.Extra, vmConfigKeys); err != nil {
 				return syncOut{}, err
 			}
 			if len(form) == 0 {
 				return syncOut{}, fmt.Errorf("nothing to change: give at least one of cores, sockets, memory, name, description or extra")
-			}
-			if keys := destructiveKeys(in.Extra); len(keys) > 0 {
-				for i, k := range keys {
-					keys[i] = k + "=" + form.Get(k)
-				}
-				what := fmt.Sprintf("set %s on VM %d on %s, which can remove, revert or detach data", strings.Join(keys, ", "), in.VMID, in.Node)
-				if err := c.confirm(in.Confirm, what); err != nil {
-					return syncOut{}, err
-				}
 			}
 			var raw json.RawMessage
 			what := fmt.Sprintf("set config of VM %d on %s", in.VMID, in.Node)
@@ -243,6 +237,10 @@ func vmSetConfig(d *Deps) Tool {
 			return syncOut{Action: "set_config", Node: string(in.Node), VMID: int(in.VMID), Result: okResult(raw)}, nil
 		})
 }
+
+// vmConfigKeys are the parameters pve_vm_set_config builds, by argument.
+var vmConfigKeys = map[string]string{"node": "node", "vmid": "vmid", "cores": "cores", "sockets": "sockets",
+	"memory": "memory", "name": "name", "description": "description"}
 
 func setInt(form url.Values, key string, v int) {
 	if v != 0 {

@@ -39,7 +39,7 @@ func referenceOnly(all []Tool) []Tool {
 // BenchmarkToolListSize reports what tools/list costs in bytes and estimated
 // tokens (bytes/4): go test -run '^$' -bench ToolListSize ./internal/tools
 func BenchmarkToolListSize(b *testing.B) {
-	all := Inventory(&Deps{Guard: NewGuard(nil, nil)})
+	all := Inventory(&Deps{})
 	readOnly, err := Select(all, Selection{ReadOnly: true})
 	if err != nil {
 		b.Fatal(err)
@@ -63,7 +63,7 @@ func BenchmarkToolListSize(b *testing.B) {
 // TestToolListBudget keeps the 42 reference tools' model-facing part under
 // 60% of the reference design's.
 func TestToolListBudget(t *testing.T) {
-	m, _ := listSizes(referenceOnly(Inventory(&Deps{Guard: NewGuard(nil, nil)})))
+	m, _ := listSizes(referenceOnly(Inventory(&Deps{})))
 	if limit := referenceBytes * 60 / 100; m > limit {
 		t.Errorf("the 42 reference tools cost %d model-facing bytes, over the budget of %d", m, limit)
 	}

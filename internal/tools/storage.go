@@ -28,6 +28,7 @@ type downloadArgs struct {
 	Content           string    `json:"content,omitempty" enum:"iso,vztmpl" default:"iso" jsonschema:"iso image or container template"`
 	Checksum          string    `json:"checksum,omitempty" pattern:"^[0-9a-fA-F]{32,128}$" jsonschema:"expected checksum (hex)"`
 	ChecksumAlgorithm string    `json:"checksumAlgorithm,omitempty" enum:"md5,sha1,sha224,sha256,sha384,sha512" jsonschema:"algorithm of checksum"`
+	Confirm           bool      `json:"confirm,omitempty" jsonschema:"needed to replace an existing file"`
 }
 
 func storageTools(d *Deps) []Tool {
@@ -35,7 +36,7 @@ func storageTools(d *Deps) []Tool {
 		define(d, spec{name: "pve_list_storage", title: "List storage", toolset: "storage",
 			desc: "Storages of a node with type, content and space.", output: listSchema("GET /nodes/{node}/storage entries", "storage: id", "type: dir, lvmthin, zfspool, nfs...", "content: content types", "active: 1 when usable", "total: bytes", "used: bytes", "avail: bytes")},
 			func(ctx context.Context, c *call, in nodeArgs) (listOut, error) {
-				if err := c.Guard.Node("node", in.Node); err != nil {
+				if err := c.node("node", in.Node); err != nil {
 					return listOut{}, err
 				}
 				return c.list(ctx, "list storage on "+string(in.Node), pve.Path("nodes", string(in.Node), "storage"), nil, func(entry) bool { return true })
@@ -43,7 +44,7 @@ func storageTools(d *Deps) []Tool {
 		define(d, spec{name: "pve_storage_content", title: "Storage content", toolset: "storage",
 			desc: "Volumes on a storage (ISOs, templates, disks, backups).", output: listSchema("GET .../storage/{storage}/content entries", "volid: volume id", "content: iso, vztmpl, images, rootdir or backup", "format: e.g. iso, raw, vma.zst", "size: bytes", "vmid: owning guest", "ctime: unix time", "notes: backup notes")},
 			func(ctx context.Context, c *call, in contentArgs) (listOut, error) {
-				if err := c.Guard.Node("node", in.Node); err != nil {
+				if err := c.node("node", in.Node); err != nil {
 					return listOut{}, err
 				}
 				q := url.Values{}
@@ -51,12 +52,12 @@ func storageTools(d *Deps) []Tool {
 					q.Set("content", in.Content)
 				}
 				return c.list(ctx, fmt.Sprintf("list content of %s on %s", in.Storage, in.Node),
-					pve.Path("nodes", string(in.Node), "storage", string(in.Storage), "content"), q, c.allowedVolume)
+					pve.Path("nodes", string(in.Node), "storage", string(in.Storage), "content"), q, c.allowedVolume(ctx))
 			}),
 		define(d, spec{name: "pve_download_iso", title: "Download ISO or template", toolset: "storage", effect: Mutating,
 			desc: "Download an ISO or container template from an http(s) URL into a storage (PVE 7.2+)."},
 			func(ctx context.Context, c *call, in downloadArgs) (taskOut, error) {
-				if err := c.Guard.Node("node", in.Node); err != nil {
+				if err := c.node("node", in.Node); err != nil {
 					return taskOut{}, err
 				}
 				if err := checkDownloadURL(ctx, in.URL, c.AllowPrivateDownloads, c.Resolver); err != nil {
@@ -87,9 +88,10 @@ func storageTools(d *Deps) []Tool {
 	}
 }
 
-// allowedVolume hides volumes of guests outside PVE_VMID_ALLOWLIST.
-func (c *call) allowedVolume(e entry) bool {
-	return e.VMID == 0 || c.Guard.VMIDAllowed(int(e.VMID))
+// allowedVolume hides volumes of guests outside PVE_VMID_ALLOWLIST and, on
+// shared storage, of guests on nodes outside PVE_NODE_ALLOWLIST.
+func (c *call) allowedVolume(ctx context.Context) func(entry) bool {
+	return func(e entry) bool { return e.VMID == 0 || c.PVE.GuestAllowed(ctx, int(e.VMID)) }
 }
 
 // nodeVersion asks the node that will download for its version (nodes of a

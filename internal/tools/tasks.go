@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
@@ -144,27 +143,12 @@ func taskTools(d *Deps) []Tool {
 	}
 }
 
-// guestlessTask are task types our tools start that concern no guest, so a
-// guest-id allowlist does not hide them.
-var guestlessTask = map[string]bool{"download": true, "srvreload": true}
-
-// task parses a UPID argument and checks its node and guest against the allowlists.
+// task parses a UPID argument; the request guard checks its node and guest
+// against the allowlists at each request, before anything is sent.
 func (c *call) task(upid string) (pve.UPID, error) {
 	u, err := pve.ParseUPID(upid)
 	if err != nil {
 		return u, fmt.Errorf("invalid argument \"upid\": %v", err)
-	}
-	if err := c.Guard.Node("upid's node", NodeName(u.Node)); err != nil {
-		return u, err
-	}
-	if c.Guard.HasVMIDList() && !guestlessTask[u.Type] {
-		id, err := strconv.Atoi(u.ID)
-		if err != nil {
-			return u, fmt.Errorf("%w: task %s names no guest, and PVE_VMID_ALLOWLIST is set", errRefused, u.Type)
-		}
-		if err := c.Guard.VMID("upid's guest", VMID(id)); err != nil {
-			return u, err
-		}
 	}
 	return u, nil
 }

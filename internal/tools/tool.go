@@ -15,8 +15,8 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/guard"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
-	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
 // Effect is what a tool does to the cluster; annotations and the read-only and
@@ -31,16 +31,15 @@ const (
 
 // Deps is what tool handlers need at run time.
 type Deps struct {
-	PVE         *pve.Client
-	Guard       *Guard
+	// Guard is the one way to Proxmox: each call gets a guarded client from
+	// it, and the raw client stays inside it.
+	Guard       *guard.Guard
 	TaskTimeout time.Duration
 	Logger      *slog.Logger
 	// AllowPrivateDownloads lets pve_download_iso fetch from internal hosts.
 	AllowPrivateDownloads bool
 	Resolver              Resolver // nil: URLs are checked by their literal host only
-	// Schemas checks raw extra parameters before they are sent; nil skips the check.
-	Schemas *pveschema.Registry
-	Consent *Consent // signs the questions put to the user; nil: each tool makes its own
+	Consent               *Consent // signs the questions put to the user; nil: each tool makes its own
 }
 
 // Tool is one MCP tool: its definition as clients see it, its toolset and its effect.
@@ -74,6 +73,13 @@ type call struct {
 	req     *mcp.CallToolRequest
 	async   bool // return the UPID at once instead of waiting
 	consent *Consent
+	// PVE is this call's guarded client; allow its allowlists.
+	PVE   *guard.Call
+	allow guard.Allowlist
+	// confirmed is the call's confirm argument; pending is the tool's own
+	// question, asked with the first write (see gate).
+	confirmed, consented bool
+	pending              string
 }
 
 // texter lets an output choose its JSON text; lists render as a bare array,
@@ -122,7 +128,9 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 			return errorResult(err), nil
 		}
 		async, _ := extras["async"].(bool)
-		res, err := h(ctx, &call{Deps: d, req: req, async: async, consent: consent}, input)
+		c := &call{Deps: d, req: req, async: async, consent: consent, confirmed: confirmedIn(input)}
+		c.PVE, c.allow = d.Guard.Call(c.gate), d.Guard.Allow()
+		res, err := h(ctx, c, input)
 		var ask *inputRequired
 		if errors.As(err, &ask) {
 			return &mcp.CallToolResult{InputRequests: ask.requests, RequestState: ask.state}, nil
@@ -171,7 +179,7 @@ func errorResult(err error) *mcp.CallToolResult {
 }
 
 // errRefused marks guard refusals, so tests and logs can tell them from API errors.
-var errRefused = errors.New("refused")
+var errRefused = guard.ErrRefused
 
 // withHint adds what to do next to errors whose cause is common and clear.
 func withHint(err error) error {

@@ -53,7 +53,7 @@ func TestReadOnlyRegistersNoWriteTool(t *testing.T) {
 }
 
 func TestEveryToolIsAnnotated(t *testing.T) {
-	for _, tl := range Inventory(&Deps{Guard: NewGuard(nil, nil)}) {
+	for _, tl := range Inventory(&Deps{}) {
 		d := tl.Def
 		if d.Title == "" || d.Description == "" || d.Annotations == nil || d.Annotations.DestructiveHint == nil || d.Annotations.OpenWorldHint == nil {
 			t.Errorf("%s: missing title, description or annotations", d.Name)
@@ -125,7 +125,7 @@ func TestListFilteringByAllowlists(t *testing.T) {
 	e := newEnv(t, envOpts{nodes: []string{"pve1"}, vmids: []int{100}})
 	e.fake.routes["GET /nodes"] = `[{"node":"pve1"},{"node":"pve2"}]`
 	e.fake.routes["GET /cluster/resources"] = `[{"type":"qemu","vmid":100,"node":"pve1"},{"type":"qemu","vmid":101,"node":"pve1"},` +
-		`{"type":"lxc","vmid":100,"node":"pve2"},{"type":"storage","id":"storage/pve1/local","node":"pve1"},{"type":"node","node":"pve2"},{"type":"pool","id":"/pool/x"}]`
+		`{"type":"lxc","vmid":102,"node":"pve2"},{"type":"storage","id":"storage/pve1/local","node":"pve1"},{"type":"node","node":"pve2"},{"type":"pool","id":"/pool/x"}]`
 	e.fake.routes["GET /nodes/pve1/qemu"] = `[{"vmid":100},{"vmid":"101"}]`
 	e.fake.routes["GET /nodes/pve1/tasks"] = `[{"upid":"a","id":"100"},{"upid":"b","id":"101"},{"upid":"c","id":""}]`
 	if got := e.ok(t, "pve_list_nodes", nil); strings.Contains(got, "pve2") {
@@ -296,7 +296,7 @@ func TestSecretNeverInResults(t *testing.T) {
 }
 
 func TestSelection(t *testing.T) {
-	all := Inventory(&Deps{Guard: NewGuard(nil, nil)})
+	all := Inventory(&Deps{})
 	names := func(s Selection) []string {
 		t.Helper()
 		got, err := Select(all, s)
