@@ -24,7 +24,7 @@ func checkFormat(format, path, value string) (string, bool) {
 		name, kind = base, "opt"
 	}
 	if nf, ok := lookupNamedFormat(name); ok && kind == "" {
-		res, err := parsePropertyString(nf.props, path, value)
+		res, err := parsePropertyString(nf.props, nil, path, value)
 		if err != nil {
 			return err.Error(), true
 		}

@@ -108,10 +108,11 @@ func convertEndpoint(version string, re *rawEndpoint) (*Endpoint, error) {
 	if ide := e.Params["ide[n]"]; ide != nil && ide.Props != nil {
 		for _, p := range e.Params {
 			if p.Format == "pve-qm-ide" && p.Props == nil {
-				p.Props = ide.Props
+				p.Props, p.propsFixed = ide.Props, ide.propsFixed
 			}
 		}
 	}
+	e.fixed = sortedFixed(e.Params)
 	// Longer prefixes first so "virtiofs3" is not taken for "virtio".
 	sort.Slice(e.indexed, func(i, j int) bool {
 		a, b := e.indexed[i].Prefix, e.indexed[j].Prefix
@@ -166,6 +167,7 @@ func convertParam(name string, rp *rawParam) (*Param, error) {
 				}
 				p.Props[k] = cp
 			}
+			p.propsFixed = sortedFixed(p.Props)
 		}
 	}
 	if rp.Items != nil {

@@ -58,7 +58,11 @@ func ParsePropertyString(p *Param, value string) (map[string]string, error) {
 	if props == nil {
 		return nil, fmt.Errorf("pveschema: parameter %s has no property-string format", p.Name)
 	}
-	res, err := parsePropertyString(props, "", value)
+	var fixed []*Param
+	if p.Props != nil {
+		fixed = p.propsFixed
+	}
+	res, err := parsePropertyString(props, fixed, "", value)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +92,9 @@ func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
 // perlTruthy is Perl's truth of a defined string.
 func perlTruthy(s string) bool { return s != "" && s != "0" }
 
-func parsePropertyString(props map[string]*Param, path, data string) (map[string]string, error) {
+// parsePropertyString parses data by props; fixed is props' sorted
+// non-indexed keys when the caller has them at hand (nil: sorted here).
+func parsePropertyString(props map[string]*Param, fixed []*Param, path, data string) (map[string]string, error) {
 	res := map[string]string{}
 	defaultKey := ""
 	for _, part := range strings.Split(data, ",") {
@@ -150,7 +156,7 @@ func parsePropertyString(props map[string]*Param, path, data string) (map[string
 	}
 
 	es := errorSet{}
-	checkObject(path, &objectSchema{props: props}, res, false, es)
+	checkObject(path, &objectSchema{props: props, sorted: fixed}, res, false, es)
 	if len(es) > 0 {
 		return nil, &PropertyError{Msg: "format error\n", Errors: es}
 	}

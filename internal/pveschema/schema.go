@@ -57,6 +57,7 @@ type Endpoint struct {
 	Params map[string]*Param
 
 	indexed []*Param // the Params that are indexed, sorted by prefix length desc
+	fixed   []*Param // the other Params by name, sorted once for Validate
 }
 
 // Param describes one parameter, or one key of a property string.
@@ -95,7 +96,8 @@ type Param struct {
 	// InstanceTypes restricts the parameter to some values of a type property (SDN fabrics).
 	InstanceTypes []string
 
-	re *lazyRegexp
+	re         *lazyRegexp
+	propsFixed []*Param // Props' non-indexed keys by name, sorted once
 }
 
 // Version returns the full PVE version of the schema, e.g. "9.1.3".

@@ -66,6 +66,7 @@ func (e *Endpoint) Validate(params map[string]string) map[string]string {
 type objectSchema struct {
 	endpoint *Endpoint
 	props    map[string]*Param
+	sorted   []*Param // props' fixed keys, when known
 }
 
 func (o *objectSchema) get(k string) *Param {
@@ -78,10 +79,21 @@ func (o *objectSchema) get(k string) *Param {
 
 // fixed returns the non-indexed keys in a stable order.
 func (o *objectSchema) fixed() []*Param {
+	if o.endpoint != nil && o.endpoint.fixed != nil {
+		return o.endpoint.fixed
+	}
+	if o.sorted != nil {
+		return o.sorted
+	}
 	m := o.props
 	if o.endpoint != nil {
 		m = o.endpoint.Params
 	}
+	return sortedFixed(m)
+}
+
+// sortedFixed returns the non-indexed parameters of m by name.
+func sortedFixed(m map[string]*Param) []*Param {
 	out := make([]*Param, 0, len(m))
 	for _, p := range m {
 		if !p.Indexed {
@@ -240,7 +252,7 @@ func checkType(value string, p *Param, path string, es errorSet) bool {
 // property string) and returns PVE's die text (ending in "\n").
 func formatError(p *Param, path, value string) (string, bool) {
 	if p.Props != nil {
-		if _, err := parsePropertyString(p.Props, path, value); err != nil {
+		if _, err := parsePropertyString(p.Props, p.propsFixed, path, value); err != nil {
 			return err.Error(), true
 		}
 		return "", false
