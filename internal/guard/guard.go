@@ -34,8 +34,9 @@ type Guard struct {
 	raw  *pve.Client
 	opts Options
 
-	mu     sync.Mutex
-	schema *pveschema.Schema // once the release is known
+	mu       sync.Mutex
+	schema   *pveschema.Schema // once the release is known
+	storages storageCache
 }
 
 // New wraps a Proxmox client; nothing else may use raw afterwards.
@@ -57,7 +58,7 @@ type Consent func(ctx context.Context, question string) error
 // Call starts one tool call's view of the cluster. consent may be nil: then
 // a request that needs consent is refused.
 func (g *Guard) Call(consent Consent) *Call {
-	return &Call{g: g, consent: consent, view: &view{raw: g.raw}, names: map[string]string{}}
+	return &Call{g: g, consent: consent, view: &view{raw: g.raw, cache: &g.storages}, names: map[string]string{}}
 }
 
 // Call is a guarded client for one tool call. It is not safe for

@@ -23,7 +23,6 @@ var (
 	ctConfig  = "/nodes/pve1/lxc/200/config"
 	guestsSet = Options{Allow: NewAllowlist(nil, []int{100, 200})}
 	nodesSet  = Options{Allow: NewAllowlist([]string{"pve1"}, nil)}
-	bothSet   = Options{Allow: NewAllowlist([]string{"pve1"}, []int{100, 101, 105, 200, 300})}
 )
 
 func runGuardCases(t *testing.T, o Options, cases []guardCase) {

@@ -41,8 +41,10 @@ func (c *Call) judgeReplace(ctx context.Context, r *request, v *verdict) {
 	}
 	path := pve.Path("nodes", r.params["node"], "storage", r.params["storage"], "content")
 	if err := c.g.raw.Get(ctx, path, url.Values{"content": {content}}, &items); err != nil {
-		// A token may download without the right to list; then assume the worst.
-		v.ask("replace %s:%s/%s if it already exists (listing the storage failed: %v)", r.params["storage"], content, name, err)
+		// A token may download without the right to list; then assume the
+		// worst. The question stays the same whatever the error says, so an
+		// answer to it still matches when the call is run again.
+		v.ask("replace %s:%s/%s if it already exists (the storage's content could not be listed)", r.params["storage"], content, name)
 		return
 	}
 	want := r.params["storage"] + ":" + content + "/" + name

@@ -117,9 +117,13 @@ func (c *Call) judgeVolume(ctx context.Context, r *request, arg, val, kind strin
 		v.refuse("%s = %q: a volume name must not hold a '..' or '.' component", arg, val)
 		return
 	}
-	// First without asking the cluster: the owners the name has under any
-	// storage type must all be allowed, so most refusals send nothing.
-	owners, err := candidateOwners(val)
+	if !a.Any() {
+		return // nothing to check the owner against; Proxmox reads the name
+	}
+	// First without asking the cluster: the owners the name has under the
+	// storage's type when the guard knows it, else under any type, must all
+	// be allowed, so most refusals send nothing.
+	owners, exact, err := c.candidateOwners(r.node, Volume{ID: val, Storage: sid, Name: name})
 	if err != nil {
 		v.refuse("%s = %q: %v", arg, val, err)
 		return
@@ -132,18 +136,27 @@ func (c *Call) judgeVolume(ctx context.Context, r *request, arg, val, kind strin
 			}
 		}
 	}
-	if a.Any() {
-		v.later = append(v.later, func() { c.judgeVolumeOnCluster(ctx, r, arg, val, sid, v) })
-	}
+	v.later = append(v.later, func() { c.judgeVolumeOnCluster(ctx, r, arg, val, sid, exact, v) })
 }
 
-// candidateOwners parses a volume id as every storage type would and returns
+// candidateOwners parses a volume as its storage's type reads it when that
+// is known without a request, else as every storage type would, and returns
 // the owners it has under those that accept it; an error when none does.
-func candidateOwners(volid string) ([]int, error) {
-	var owners []int
+func (c *Call) candidateOwners(node string, v Volume) (owners []int, exact *Volume, err error) {
+	types := pluginTypes
+	if plugin, ok := c.view.cachedType(node, v.Storage); ok {
+		vol, err := parseVolname(v, plugin)
+		if err != nil {
+			return nil, nil, err
+		}
+		if vol.Owner != 0 {
+			owners = []int{vol.Owner}
+		}
+		return owners, &vol, nil
+	}
 	var errs []string
-	for _, plugin := range pluginTypes {
-		vol, err := ParseVolume(volid, plugin)
+	for _, plugin := range types {
+		vol, err := parseVolname(v, plugin)
 		if err != nil {
 			errs = append(errs, err.Error())
 			continue
@@ -152,10 +165,10 @@ func candidateOwners(volid string) ([]int, error) {
 			owners = append(owners, vol.Owner)
 		}
 	}
-	if len(errs) == len(pluginTypes) {
-		return nil, fmt.Errorf("no storage type reads this volume name (%s)", errs[0])
+	if len(errs) == len(types) {
+		return nil, nil, fmt.Errorf("no storage type reads this volume name (%s)", errs[0])
 	}
-	return owners, nil
+	return owners, nil, nil
 }
 
 // pluginTypes are the storage types whose volume names the guard reads.
@@ -163,8 +176,11 @@ var pluginTypes = []string{"dir", "lvm", "lvmthin", "zfspool", "rbd", "iscsi", "
 
 // judgeVolumeOnCluster reads the volume by its storage's real type, and
 // checks the node its owner lives on.
-func (c *Call) judgeVolumeOnCluster(ctx context.Context, r *request, arg, val, sid string, v *verdict) {
-	a := c.g.opts.Allow
+func (c *Call) judgeVolumeOnCluster(ctx context.Context, r *request, arg, val, sid string, exact *Volume, v *verdict) {
+	if exact != nil {
+		c.judgeOwnerNode(ctx, r, arg, val, *exact, v)
+		return
+	}
 	plugin, ok, err := c.view.storageType(ctx, r.node, sid)
 	switch {
 	case err != nil:
@@ -183,6 +199,13 @@ func (c *Call) judgeVolumeOnCluster(ctx context.Context, r *request, arg, val, s
 		v.refuse("%s = %q: %v", arg, val, err)
 		return
 	}
+	c.judgeOwnerNode(ctx, r, arg, val, vol, v)
+}
+
+// judgeOwnerNode refuses volumes whose owner cannot be told, and those of
+// guests living on nodes outside PVE_NODE_ALLOWLIST.
+func (c *Call) judgeOwnerNode(ctx context.Context, r *request, arg, val string, vol Volume, v *verdict) {
+	a := c.g.opts.Allow
 	if vol.Owner == 0 {
 		if vol.Type == "images" || vol.Type == "rootdir" || vol.Type == "backup" {
 			v.refuse("%s = %q: whose guest this %s volume belongs to cannot be told, and an allowlist is set; "+

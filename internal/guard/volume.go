@@ -30,8 +30,6 @@ const (
 )
 
 var (
-	reVolumeID = regexp.MustCompile(`(?i)^([a-z][a-z0-9\-_.]*[a-z0-9]):(.+)$`)
-
 	// Plugin.pm (dir, nfs, cifs, glusterfs, cephfs, btrfs)
 	reDirLinked   = regexp.MustCompile(`^(\d+)/(` + nonSpace + `+)/(\d+)/(` + nonSpace + `+)$`)
 	reDirImage    = regexp.MustCompile(`^(\d+)/(` + nonSpace + `+)$`)
@@ -66,14 +64,32 @@ var (
 // dirTypes are the plugins that use Plugin.pm's directory layout.
 var dirTypes = map[string]bool{"dir": true, "nfs": true, "cifs": true, "glusterfs": true, "cephfs": true, "btrfs": true}
 
-// ParseVolumeID splits STORAGE:VOLNAME as parse_volume_id does.
+// ParseVolumeID splits STORAGE:VOLNAME as parse_volume_id does
+// (m/^([a-z][a-z0-9\-\_\.]*[a-z0-9]):(.+)$/i: the storage id holds no ':',
+// so it ends at the first one), refusing line breaks and NUL outright.
 func ParseVolumeID(volid string) (storage, name string, err error) {
-	m := reVolumeID.FindStringSubmatch(volid)
-	if m == nil || strings.ContainsAny(volid, "\x00\r\n") {
+	sid, name, ok := strings.Cut(volid, ":")
+	if !ok || name == "" || !isStorageID(sid) || strings.ContainsAny(volid, "\x00\r\n") {
 		return "", "", fmt.Errorf("unable to parse volume ID '%s'", volid)
 	}
-	return m[1], m[2], nil
+	return sid, name, nil
 }
+
+// isStorageID is [a-z][a-z0-9\-_.]*[a-z0-9], ASCII letters of either case.
+func isStorageID(s string) bool {
+	if len(s) < 2 || !isLetter(s[0]) || !(isLetter(s[len(s)-1]) || isDigit(s[len(s)-1])) {
+		return false
+	}
+	for i := 1; i < len(s)-1; i++ {
+		if c := s[i]; !isLetter(c) && !isDigit(c) && c != '-' && c != '_' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
 
 // ParseVolume reads a volume id on a storage of the given plugin type. The
 // errors are Proxmox's own texts.
@@ -82,7 +98,13 @@ func ParseVolume(volid, plugin string) (Volume, error) {
 	if err != nil {
 		return Volume{}, err
 	}
-	v := Volume{ID: volid, Storage: sid, Name: name}
+	return parseVolname(Volume{ID: volid, Storage: sid, Name: name}, plugin)
+}
+
+// parseVolname is a plugin's parse_volname of v.Name.
+func parseVolname(v Volume, plugin string) (Volume, error) {
+	var err error
+	name := v.Name
 	switch {
 	case dirTypes[plugin]:
 		err = parseDir(&v)
@@ -114,10 +136,10 @@ func ParseVolume(volid, plugin string) (Volume, error) {
 	case plugin == "pbs":
 		err = parsePBS(&v)
 	default:
-		err = fmt.Errorf("storage %s is of type %q, whose volume names this server cannot read", sid, plugin)
+		err = fmt.Errorf("storage %s is of type %q, whose volume names this server cannot read", v.Storage, plugin)
 	}
 	if err == nil && (v.Owner < 0 || v.BaseOwner < 0) {
-		err = fmt.Errorf("volume %s names a guest id out of range", volid)
+		err = fmt.Errorf("volume %s names a guest id out of range", v.ID)
 	}
 	if err != nil {
 		return Volume{}, err
@@ -140,6 +162,7 @@ func parseNameDir(name string) error {
 	case reDirFile.MatchString(name) && !reDirSnapFile.MatchString(name):
 		return nil
 	case reDirSnapFile.MatchString(name):
+		//lint:ignore ST1005 Proxmox's own text
 		return fmt.Errorf("'%s' is a snapshot filename, not a volume!", name)
 	}
 	return fmt.Errorf("unable to parse volume filename '%s'", name)
