@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
@@ -256,18 +257,29 @@ func (p *parser) httpTokens(key, fileKey string) []HTTPToken {
 	return nil
 }
 
+// pathless drops the path from a file error, keeping the reason.
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
 func (p *parser) tokenFile(key, fileKey, path string) []HTTPToken {
 	// Open first and check the open file: no swap between check and read,
 	// and a FIFO or device cannot hang the start-up.
+	// Errors name the reason, not the path: a token pasted into the variable
+	// by mistake would be echoed.
 	f, err := os.Open(path)
 	if err != nil {
-		p.fail("%s: %v", key, err)
+		p.fail("%s: cannot open the file: %v", key, pathless(err))
 		return nil
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		p.fail("%s: %v", key, err)
+		p.fail("%s: %v", key, pathless(err))
 		return nil
 	}
 	if !fi.Mode().IsRegular() {
@@ -287,7 +299,7 @@ func (p *parser) tokenFile(key, fileKey, path string) []HTTPToken {
 	const maxTokenFile = 1 << 20
 	data, err := io.ReadAll(io.LimitReader(f, maxTokenFile+1))
 	if err != nil {
-		p.fail("%s: %v", key, err)
+		p.fail("%s: %v", key, pathless(err))
 		return nil
 	}
 	if len(data) > maxTokenFile {
@@ -313,7 +325,7 @@ func (p *parser) tokenFile(key, fileKey, path string) []HTTPToken {
 			continue
 		}
 		if !validTokenName(t.Name) {
-			p.fail("%s: %s line %d: name %q may hold letters, digits, '.', '-', '_' and '@'", key, fileKey, i+1, t.Name)
+			p.fail("%s: %s line %d: the name (first column, not shown: it may be a token in the wrong column) may hold letters, digits, '.', '-', '_' and '@'", key, fileKey, i+1)
 			continue
 		}
 		if e := checkTokenSecret(t.Secret); e != "" {
@@ -322,7 +334,7 @@ func (p *parser) tokenFile(key, fileKey, path string) []HTTPToken {
 		}
 		for _, o := range out {
 			if o.Name == t.Name {
-				p.fail("%s: %s line %d: name %q used twice", key, fileKey, i+1, t.Name)
+				p.fail("%s: %s line %d: the name of an earlier line is used again", key, fileKey, i+1)
 			}
 			if o.Secret == t.Secret {
 				p.fail("%s: %s line %d: the same token appears twice", key, fileKey, i+1)

@@ -214,14 +214,15 @@ func TestHTTPTokenFileProblems(t *testing.T) {
 		mode    os.FileMode
 		want    string
 	}{
-		"group readable": {goodToken + "\n", 0o640, "accessible to group or others (mode 0640)"},
-		"world readable": {goodToken + "\n", 0o604, "chmod 600"},
-		"empty":          {"# nothing\n", 0o600, "holds no token"},
-		"three fields":   {"a b c\n", 0o600, "line 1: expected TOKEN or NAME TOKEN"},
-		"short":          {"bob short\n", 0o600, "line 1: the token is shorter"},
-		"duplicate name": {"a " + goodToken + "\na " + strings.Repeat("y", 32) + "\n", 0o600, `name "a" used twice`},
-		"duplicate":      {"a " + goodToken + "\nb " + goodToken + "\n", 0o600, "the same token appears twice"},
-		"bad name":       {"a/b " + goodToken + "\n", 0o600, `name "a/b"`},
+		"group readable":  {goodToken + "\n", 0o640, "accessible to group or others (mode 0640)"},
+		"world readable":  {goodToken + "\n", 0o604, "chmod 600"},
+		"empty":           {"# nothing\n", 0o600, "holds no token"},
+		"three fields":    {"a b c\n", 0o600, "line 1: expected TOKEN or NAME TOKEN"},
+		"short":           {"bob short\n", 0o600, "line 1: the token is shorter"},
+		"duplicate name":  {"a " + goodToken + "\na " + strings.Repeat("y", 32) + "\n", 0o600, "line 2: the name of an earlier line is used again"},
+		"duplicate":       {"a " + goodToken + "\nb " + goodToken + "\n", 0o600, "the same token appears twice"},
+		"bad name":        {"a/b " + goodToken + "\n", 0o600, "line 1: the name (first column"},
+		"swapped columns": {"a+b/" + goodToken + " alice\n", 0o600, "line 1: the name (first column"},
 	}
 	for name, tc := range cases {
 		p := writeFile(t, tc.content, tc.mode)
@@ -230,8 +231,8 @@ func TestHTTPTokenFileProblems(t *testing.T) {
 			t.Errorf("%s: got %v", name, err)
 			continue
 		}
-		if strings.Contains(err.Error(), goodToken) {
-			t.Errorf("%s: token echoed: %v", name, err)
+		if strings.Contains(err.Error(), goodToken) || strings.Contains(err.Error(), "a/b") {
+			t.Errorf("%s: token or name echoed: %v", name, err)
 		}
 	}
 	_, err := LoadHTTP(env(map[string]string{"PVE_MCP_TRANSPORT": "http", "PVE_MCP_HTTP_TOKEN_FILE": "/nonexistent/x",
@@ -298,5 +299,16 @@ func TestLoadAllReportsBoth(t *testing.T) {
 	cfg, hc, err := LoadAll(env(m), nil)
 	if err != nil || cfg.TokenID != "mcp@pve!mcp" || hc.Transport != TransportHTTP {
 		t.Fatalf("got %v %v %v", cfg, hc, err)
+	}
+}
+
+// A token pasted into PVE_MCP_HTTP_TOKEN_FILE by mistake is not echoed.
+func TestHTTPTokenFilePathNotEchoed(t *testing.T) {
+	_, err := LoadHTTP(env(map[string]string{"PVE_MCP_TRANSPORT": "http", "PVE_MCP_HTTP_TOKEN_FILE": goodToken}), nil)
+	if err == nil || !strings.Contains(err.Error(), "cannot open the file") {
+		t.Fatalf("got %v", err)
+	}
+	if strings.Contains(err.Error(), goodToken) || strings.Contains(err.Error(), goodToken[:8]) {
+		t.Fatalf("token echoed: %v", err)
 	}
 }
