@@ -67,6 +67,7 @@ func checkPath(p string) error {
 
 func checkPathChars(p string) error {
 	if strings.Contains(p, "..") {
+		//lint:ignore ST1005 ".." is what the path holds, not punctuation
 		return fmt.Errorf("%w %q: contains ..", errBadPath, p)
 	}
 	if i := strings.IndexAny(p, "?#\\"); i >= 0 {

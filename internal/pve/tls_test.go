@@ -48,6 +48,7 @@ func writePEM(t *testing.T, der ...[]byte) string {
 	return p
 }
 
+//lint:ignore ST1008 the error is the result under test
 func tlsGet(t *testing.T, o Options) (error, int32) {
 	t.Helper()
 	o.TokenID, o.TokenSecret, o.RetryBase = testTokenID, testSecret, time.Millisecond

@@ -192,12 +192,9 @@ func (s *Store) checkUseridGroup(expr []any, authid string, params map[string]st
 		}
 	}
 	if groupsParam != "" {
-		var wanted []string
-		for _, g := range strings.FieldsFunc(params["groups"], func(r rune) bool {
+		wanted := strings.FieldsFunc(params["groups"], func(r rune) bool {
 			return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n' || r == 0
-		}) {
-			wanted = append(wanted, g)
-		}
+		})
 		if len(wanted) == 0 {
 			return false, permFailed("/access/groups, " + strings.Join(privs, "|"))
 		}

@@ -155,7 +155,7 @@ func (s *Sim) migrationPlan(g *guest, tn *node, online, withLocal, restart bool,
 		lines = append(lines, stamp(0.02, fmt.Sprintf("can't migrate local disk '%s': local cdrom image", cd)))
 	}
 	if online && len(disks) > 0 && !withLocal {
-		lines = append(lines, stamp(0.02, fmt.Sprintf("ERROR: can't live migrate attached local disks without with-local-disks option")))
+		lines = append(lines, stamp(0.02, "ERROR: can't live migrate attached local disks without with-local-disks option"))
 		failMsg = "migration aborted"
 	}
 	if len(cdroms) > 0 {

@@ -104,10 +104,7 @@ func canonicalQemuNet(v string, mac func() string) string {
 	if addr == "" {
 		addr = mac()
 	}
-	rest := make([]string, 0, len(p.keys))
-	for _, k := range p.keys {
-		rest = append(rest, k)
-	}
+	rest := append(make([]string, 0, len(p.keys)), p.keys...)
 	sort.Strings(rest)
 	parts := []string{model + "=" + strings.ToUpper(addr)}
 	for _, k := range rest {

@@ -100,6 +100,7 @@ func parseVolname(typ, volname string, major int) (vtype string, owner int, err 
 func parseDirVolname(volname string, major int) (string, int, error) {
 	nameOK := func(name string) error {
 		if strings.HasPrefix(name, "snap-") && strings.HasSuffix(name, ".qcow2") && major >= 9 {
+			//lint:ignore ST1005 Proxmox's own text
 			return fmt.Errorf("'%s' is a snapshot filename, not a volume!", name)
 		}
 		if !nameDirRe.MatchString(name) {
