@@ -175,6 +175,8 @@ func isArray(ep *pveschema.Endpoint, k string) bool {
 func (c *Call) judge(ctx context.Context, r *request, k, val string, p *pveschema.Param, v *verdict) {
 	a := c.g.opts.Allow
 	format := p.Format
+	c.judgeHostLevel(r, k, val, v)
+	c.judgeDestructive(r, k, val, v)
 	switch {
 	case k == "upid" && r.inPath[k]:
 		c.judgeUPID(ctx, val, v)
@@ -203,8 +205,6 @@ func (c *Call) judge(ctx context.Context, r *request, k, val string, p *pveschem
 	if p.Props != nil || pveschema.IsPropertyFormat(format) {
 		c.judgeProperties(ctx, r, k, val, p, v)
 	}
-	c.judgeHostLevel(r, k, val, v)
-	c.judgeDestructive(r, k, val, v)
 }
 
 // judgeGuest checks a guest id parameter. A cluster-wide request (no node in

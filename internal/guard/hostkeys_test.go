@@ -19,6 +19,7 @@ var hostLevelCases = []guardCase{
 	{"skiplock", "PUT", vmConfig, form("skiplock", "1", "memory", "1024"), "", []string{"skiplock"}, true},
 	{"skiplock on stop", "POST", "/nodes/pve1/qemu/100/status/stop", form("skiplock", "1"), "", []string{"skiplock"}, true},
 	{"stateuri on start", "POST", "/nodes/pve1/qemu/100/status/start", form("stateuri", "tcp"), "", []string{"stateuri"}, true},
+	{"migratedfrom on start", "POST", "/nodes/pve1/qemu/100/status/start", form("migratedfrom", "pve1"), "", []string{"migratedfrom"}, true},
 	{"migrate force", "POST", "/nodes/pve1/qemu/100/migrate", form("target", "pve2", "force", "1"), "", []string{"force"}, true},
 	{"drive as a host device", "POST", vmCreate, form("vmid", "100", "scsi1", "/dev/sda"), "", []string{"scsi1.file", "path on the node"}, true},
 	{"import from a host file", "POST", vmCreate, form("vmid", "100", "scsi1", "local-lvm:0,import-from=/etc/shadow"), "", []string{"scsi1.import-from"}, true},
