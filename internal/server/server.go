@@ -39,7 +39,10 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 		Consent:               tools.NewConsent(), // one key per server process
 	}
 	s := mcp.NewServer(&mcp.Implementation{Name: "proxmox-mcp-server", Title: "Proxmox VE", Version: Version},
-		&mcp.ServerOptions{Instructions: instructions, Logger: logger})
+		// No logging capability: MCP deprecated it (SEP-2577) and the server
+		// logs to stderr; the SDK advertises it unless told otherwise.
+		&mcp.ServerOptions{Instructions: instructions, Logger: logger, Capabilities: &mcp.ServerCapabilities{}})
+	s.AddReceivingMiddleware(checkLogLevel)
 	selected, err := tools.Select(tools.Inventory(deps), Selection(cfg))
 	if err != nil {
 		return nil, err
