@@ -43,6 +43,10 @@ func (v *verdict) ask(format string, args ...any) {
 	v.reasons = append(v.reasons, fmt.Sprintf(format, args...))
 }
 
+// maxKeyLen bounds parameter names: the longest in the PVE schema is under
+// 40 bytes, and suggesting close names costs time in the name's length.
+const maxKeyLen = 64
+
 // secretKeys are parameters whose values are never repeated in an error.
 var secretKeys = map[string]bool{"password": true, "cipassword": true, "secret": true, "key": true, "keyring": true, "encryption-key": true}
 
@@ -135,6 +139,10 @@ func (c *Call) describe(r *request) {
 func (c *Call) validate(r *request, names []string, v *verdict) {
 	for _, k := range names {
 		if _, ok := r.ep.Param(k); !ok {
+			if len(k) > maxKeyLen {
+				v.refuse("a parameter name of %d bytes: Proxmox's %s %s has no parameter that long", len(k), r.method, r.ep.Path)
+				continue
+			}
 			msg := fmt.Sprintf("%s: Proxmox's %s %s has no parameter %q", c.arg(k), r.method, r.ep.Path, k)
 			if near := pveschema.Suggest(r.ep.ParamNames(), k); len(near) > 0 {
 				msg += "; did you mean " + strings.Join(near, ", ") + "?"

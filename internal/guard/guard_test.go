@@ -147,3 +147,24 @@ func TestNodeOfOwner(t *testing.T) {
 		}
 	}
 }
+
+// A download is saved under Proxmox's normalised name, so that is the file
+// it may replace.
+func TestReplaceByNormalisedName(t *testing.T) {
+	e := newTestEnv(t, Options{})
+	e.fake.content = `[{"volid":"local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"}]`
+	out := e.send("POST", "/nodes/pve1/storage/local/download-url", form("content", "vztmpl", "url", "https://example.org/t.tar.zst",
+		"filename", "debian-12-standard+12.7-1+amd64.tar.zst"))
+	if out.err != nil || !strings.Contains(out.question, "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst") {
+		t.Fatalf("err=%v question=%q", out.err, out.question)
+	}
+}
+
+// Long unknown keys are refused at once, without suggestions or echo.
+func TestLongKeyRefusedCheaply(t *testing.T) {
+	e := newTestEnv(t, Options{})
+	out := e.send("PUT", vmConfig, form(strings.Repeat("a", 1<<20), "1"))
+	if out.err == nil || len(out.err.Error()) > 300 {
+		t.Fatalf("err of %d bytes: %.200v", len(out.err.Error()), out.err)
+	}
+}

@@ -104,6 +104,18 @@ func (c *Call) judgeHostLevel(r *request, k, val string, v *verdict) {
 	if !r.create && !r.update {
 		return
 	}
+	if r.update && (k == "delete" || k == "revert") {
+		// Proxmox checks each removed key as if it were set.
+		for _, name := range splitList(val) {
+			if why := removedHostKey(r.kind, name); why != "" {
+				c.hostLevel(v, arg+" names "+name, why)
+			}
+		}
+		return
+	}
+	if r.kind == "qemu" && k == "startup" {
+		v.ask("%s = %s (changes how the node starts its guests at boot; Proxmox wants Sys.Modify on / for it)", arg, quote(val))
+	}
 	switch r.kind {
 	case "qemu":
 		if why, ok := qemuHostKeys[k]; ok {
@@ -132,6 +144,31 @@ func (c *Call) judgeHostLevel(r *request, k, val string, v *verdict) {
 			c.hostLevel(v, arg+" = 0", "creates a privileged container, whose root is root on the node")
 		}
 	}
+}
+
+// removedHostKey says why removing key name from a guest's config is
+// host-level, or "". Removing a serial or USB device depends on what it is,
+// which the request does not say; removals are asked about anyway.
+func removedHostKey(kind, name string) string {
+	switch kind {
+	case "qemu":
+		switch {
+		case qemuHostKeys[name] != "":
+			return "removes the root-only setting " + name
+		case reHostPCI.MatchString(name) || reParallel.MatchString(name) || reVirtioFS.MatchString(name):
+			return "removes a device of the node from the VM (root only)"
+		}
+	case "lxc":
+		switch {
+		case lxcHostKeys[name] != "":
+			return "removes the root-only setting " + name
+		case reLXCDev.MatchString(name):
+			return "removes a device of the node from the container (root only)"
+		case name == "features":
+			return "changes the container's confinement (root only beyond nesting)"
+		}
+	}
+	return ""
 }
 
 // judgePropertyHostLevel applies the rules that read a parsed property string.

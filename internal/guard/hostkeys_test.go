@@ -36,6 +36,11 @@ var hostLevelCases = []guardCase{
 	{"ct from a host path template", "POST", ctCreate, form("vmid", "200", "ostemplate", "/tmp/x.tar.zst", "unprivileged", "1", "rootfs", "local-lvm:8"), "", []string{"ostemplate"}, true},
 	{"vzdump script", "POST", "/nodes/pve1/vzdump", form("vmid", "100", "script", "/root/x.sh"), "", []string{"script"}, true},
 	{"vzdump dumpdir", "POST", "/nodes/pve1/vzdump", form("vmid", "100", "dumpdir", "/etc"), "", []string{"dumpdir"}, true},
+	{"delete a lock", "PUT", vmConfig, form("delete", "lock"), "", []string{"delete names lock"}, true},
+	{"delete a hookscript among others", "PUT", vmConfig, form("delete", "description,hookscript"), "", []string{"delete names hookscript"}, true},
+	{"revert a hostpci", "PUT", vmConfig, form("revert", "hostpci0"), "", []string{"revert names hostpci0"}, true},
+	{"delete a ct dev", "PUT", ctConfig, form("delete", "dev0"), "", []string{"delete names dev0"}, true},
+	{"physical cd drive", "POST", vmCreate, form("vmid", "100", "ide0", "cdrom,media=cdrom"), "", []string{"ide0.file = cdrom"}, true},
 	{"backup job tmpdir", "POST", "/cluster/backup", form("schedule", "daily", "storage", "local", "vmid", "100", "tmpdir", "/etc"), "", []string{"tmpdir"}, true},
 }
 
@@ -67,6 +72,8 @@ func TestNotHostLevel(t *testing.T) {
 		{"usb spice", "PUT", vmConfig, form("usb0", "spice"), "ok", nil, false},
 		{"nesting", "PUT", ctConfig, form("features", "nesting=1"), "ok", nil, false},
 		{"memory", "PUT", vmConfig, form("memory", "2048", "cores", "2"), "ok", nil, false},
+		{"delete a description asks only", "PUT", vmConfig, form("delete", "description"), "consent", []string{"delete"}, false},
+		{"startup asks", "PUT", vmConfig, form("startup", "order=1,up=600"), "consent", []string{"startup", "Sys.Modify"}, false},
 		{"unprivileged on create", "POST", ctCreate, form("vmid", "200", "ostemplate", "local:vztmpl/d.tar.zst", "unprivileged", "1", "rootfs", "local-lvm:8"), "ok", nil, false},
 		{"ct restore keeps the backup's setting", "POST", ctCreate, form("vmid", "200", "ostemplate", "local:backup/vzdump-lxc-200-2024_01_01-00_00_00.tar.zst", "restore", "1"), "ok", nil, false},
 	})

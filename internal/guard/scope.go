@@ -25,6 +25,21 @@ func (c *Call) judgeScope(r *request, v *verdict) {
 	}
 }
 
+// normalizeFilename is pve-storage's normalize_content_filename: Proxmox
+// saves the download under this name, so that is the file it may replace.
+func normalizeFilename(name string) string {
+	name = strings.TrimSuffix(name, "\n")
+	if i := strings.LastIndexAny(name, "/\\"); i >= 0 {
+		name = name[i+1:]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x80 && (isLetter(byte(r)) || isDigit(byte(r)) || r == '_' || r == '.' || r == '-') {
+			return r
+		}
+		return '_'
+	}, name)
+}
+
 // judgeReplace asks before a download or upload that would replace a file
 // the storage already holds (a template or ISO others may start from).
 func (c *Call) judgeReplace(ctx context.Context, r *request, v *verdict) {
@@ -32,7 +47,7 @@ func (c *Call) judgeReplace(ctx context.Context, r *request, v *verdict) {
 	if r.method != "POST" || !(strings.HasSuffix(tmpl, "/download-url") || strings.HasSuffix(tmpl, "/upload")) {
 		return
 	}
-	content, name := r.params["content"], r.params["filename"]
+	content, name := r.params["content"], normalizeFilename(r.params["filename"])
 	if content == "" || name == "" {
 		return
 	}

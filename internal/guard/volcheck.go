@@ -91,7 +91,10 @@ func (c *Call) judgeProperties(ctx context.Context, r *request, k, val string, p
 func (c *Call) judgeVolume(ctx context.Context, r *request, arg, val, kind string, v *verdict) {
 	a := c.g.opts.Allow
 	switch {
-	case kind == volDrive && (val == "none" || val == "cdrom"):
+	case kind == volDrive && val == "none":
+		return
+	case kind == volDrive && val == "cdrom":
+		c.hostLevel(v, arg+" = cdrom", "passes the node's physical CD drive to the VM (Proxmox wants Sys.Console on /)")
 		return
 	case kind == volArchive && val == "-":
 		c.hostLevel(v, arg, "reads the archive from the node's standard input")

@@ -35,6 +35,9 @@ func (c *call) mergeExtra(form url.Values, extra map[string]any, args map[string
 			canon = a
 		}
 		switch {
+		case len(k) > 64:
+			bad = append(bad, fmt.Sprintf("a key of %d bytes is not a Proxmox parameter name (at most 64)", len(k)))
+			continue
 		case !extraKeyRe.MatchString(k):
 			bad = append(bad, fmt.Sprintf("key %q is not a Proxmox parameter name (lower-case letters, digits, '-' and '_')", k))
 			continue
