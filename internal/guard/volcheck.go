@@ -63,7 +63,8 @@ func propertyVolume(k string, p *pveschema.Param) string {
 // is the default key wherever it stands, aliases resolved) and judges each
 // volume it names.
 func (c *Call) judgeProperties(ctx context.Context, r *request, k, val string, p *pveschema.Param, v *verdict) {
-	res, err := pveschema.ParsePropertyString(p, val)
+	// Validate has checked every value; only the keys are read again here.
+	res, err := pveschema.ReadPropertyString(p, val)
 	if err != nil {
 		v.refuse("%s = %q: Proxmox would refuse it: %s", c.arg(k), val, strings.TrimSpace(strings.ReplaceAll(err.Error(), "\n", " ")))
 		return

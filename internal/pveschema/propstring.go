@@ -43,20 +43,9 @@ func dief(format string, args ...any) *PropertyError {
 // ("virtio=MAC") yields both the model and the macaddr. Errors are
 // *PropertyError with PVE's wording; keys are not prefixed with a path.
 func ParsePropertyString(p *Param, value string) (map[string]string, error) {
-	if p == nil {
-		return nil, fmt.Errorf("pveschema: nil parameter")
-	}
-	props := p.Props
-	var validate func(map[string]string) string
-	if props == nil && p.Format != "" {
-		nf, ok := lookupNamedFormat(p.Format)
-		if !ok {
-			return nil, dief("unknown format: %s", p.Format)
-		}
-		props, validate = nf.props, nf.validate
-	}
-	if props == nil {
-		return nil, fmt.Errorf("pveschema: parameter %s has no property-string format", p.Name)
+	props, validate, err := propertyFormat(p)
+	if err != nil {
+		return nil, err
 	}
 	var fixed []*Param
 	if p.Props != nil {
@@ -72,6 +61,34 @@ func ParsePropertyString(p *Param, value string) (map[string]string, error) {
 		}
 	}
 	return res, nil
+}
+
+// ReadPropertyString reads a property string into its keys (default key,
+// aliases, duplicates as ParsePropertyString) without checking each value
+// against its format: for a value that has passed Validate already.
+func ReadPropertyString(p *Param, value string) (map[string]string, error) {
+	props, _, err := propertyFormat(p)
+	if err != nil {
+		return nil, err
+	}
+	return splitPropertyString(props, value)
+}
+
+func propertyFormat(p *Param) (map[string]*Param, func(map[string]string) string, error) {
+	if p == nil {
+		return nil, nil, fmt.Errorf("pveschema: nil parameter")
+	}
+	if p.Props != nil {
+		return p.Props, nil, nil
+	}
+	if p.Format != "" {
+		nf, ok := lookupNamedFormat(p.Format)
+		if !ok {
+			return nil, nil, dief("unknown format: %s", p.Format)
+		}
+		return nf.props, nf.validate, nil
+	}
+	return nil, nil, fmt.Errorf("pveschema: parameter %s has no property-string format", p.Name)
 }
 
 var rePropKV = compileLazy(`^([^=]+)=(.+)$`)
@@ -95,6 +112,21 @@ func perlTruthy(s string) bool { return s != "" && s != "0" }
 // parsePropertyString parses data by props; fixed is props' sorted
 // non-indexed keys when the caller has them at hand (nil: sorted here).
 func parsePropertyString(props map[string]*Param, fixed []*Param, path, data string) (map[string]string, error) {
+	res, err := splitPropertyString(props, data)
+	if err != nil {
+		return nil, err
+	}
+	es := errorSet{}
+	checkObject(path, &objectSchema{props: props, sorted: fixed}, res, false, es)
+	if len(es) > 0 {
+		return nil, &PropertyError{Msg: "format error\n", Errors: es}
+	}
+	return res, nil
+}
+
+// splitPropertyString is the first half of parse_property_string: the
+// items read into keys, before any value is checked.
+func splitPropertyString(props map[string]*Param, data string) (map[string]string, error) {
 	res := map[string]string{}
 	defaultKey := ""
 	for _, part := range strings.Split(data, ",") {
@@ -155,11 +187,6 @@ func parsePropertyString(props map[string]*Param, fixed []*Param, path, data str
 		}
 	}
 
-	es := errorSet{}
-	checkObject(path, &objectSchema{props: props, sorted: fixed}, res, false, es)
-	if len(es) > 0 {
-		return nil, &PropertyError{Msg: "format error\n", Errors: es}
-	}
 	return res, nil
 }
 
