@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,6 +22,7 @@ import (
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/redact"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/server"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/stdio"
 )
 
 func main() {
@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if hc.Transport == config.TransportHTTP {
 		return serveHTTP(ctx, cfg, hc, stderr)
 	}
-	return serveStdio(ctx, cfg, hc, stderr)
+	return serveStdio(ctx, cfg, hc, stdin, stdout, stderr)
 }
 
 const usage = `usage: proxmox-mcp-server [command]
@@ -164,14 +164,12 @@ func serveHTTP(ctx context.Context, cfg *config.Config, hc *config.HTTPConfig, s
 	return httpserver.Serve(ctx, s, hc, logger)
 }
 
-func serveStdio(ctx context.Context, cfg *config.Config, hc *config.HTTPConfig, stderr io.Writer) error {
-	_, s, err := build(cfg, hc, stderr)
+// serveStdio serves MCP on stdin and stdout until stdin ends or a signal
+// cancels ctx; calls in progress then get stdio.ShutdownGrace to finish.
+func serveStdio(ctx context.Context, cfg *config.Config, hc *config.HTTPConfig, stdin io.Reader, stdout, stderr io.Writer) error {
+	logger, s, err := build(cfg, hc, stderr)
 	if err != nil {
 		return err
 	}
-	err = s.Run(ctx, &mcp.StdioTransport{})
-	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
-		return err
-	}
-	return nil
+	return stdio.Serve(ctx, s, &stdio.Transport{In: stdin, Out: stdout, Logger: logger})
 }
