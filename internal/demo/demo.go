@@ -14,11 +14,10 @@ import (
 	"os"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/server"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/stdio"
 )
 
 // Options are what the demo needs from its caller.
@@ -83,7 +82,9 @@ func Run(ctx context.Context, o Options) error {
 	if o.IsTTY {
 		explain(o.Stderr, o.Exe, *nodes, cfg.ReadOnly)
 	}
-	err = srv.Run(ctx, &mcp.IOTransport{Reader: io.NopCloser(o.Stdin), Writer: nopWriteCloser{o.Stdout}})
+	// The same stdio transport as the server proper: bad lines get errors,
+	// and a shutdown answers the calls in flight.
+	err = stdio.Serve(ctx, srv, &stdio.Transport{In: o.Stdin, Out: o.Stdout, Logger: logger})
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
 		return err
 	}
@@ -107,10 +108,6 @@ func overlay(env config.Getenv, set map[string]string) config.Getenv {
 		return v, ok
 	}
 }
-
-type nopWriteCloser struct{ io.Writer }
-
-func (nopWriteCloser) Close() error { return nil }
 
 func explain(w io.Writer, exe string, nodes int, readOnly bool) {
 	mode := "write tools enabled (PVE_READONLY=false; it is a simulation)"
