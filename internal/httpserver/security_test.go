@@ -188,7 +188,9 @@ func TestOversizedBodyIs413(t *testing.T) {
 }
 
 func TestExpiredSessionIs404(t *testing.T) {
-	e := newEnv(t, envOpts{http: config.HTTPConfig{SessionTimeout: 300 * time.Millisecond}})
+	// The timeout leaves room for a loaded machine between the requests that
+	// keep the second session alive (100 ms apart).
+	e := newEnv(t, envOpts{http: config.HTTPConfig{SessionTimeout: time.Second}})
 	sid := e.openRaw(aliceToken)
 	cs := e.mustConnect(aliceToken, nil)
 	// Watch the server's sessions: a request would keep the session alive.
