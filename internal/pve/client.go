@@ -3,10 +3,8 @@
 package pve
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -28,7 +25,8 @@ type Options struct {
 	TokenID     string // USER@REALM!TOKENID
 	TokenSecret string
 	// Username (USER@REALM) and Password log in with POST /access/ticket;
-	// the ticket is renewed before it expires and once after a 401.
+	// the ticket is renewed before it expires and after a 401, which a read
+	// is sent again after (once) and a write is not (it may have run).
 	Username, Password string
 	InsecureTLS        bool
 	// CAFile is a PEM file of CA certificates trusted for this client only
@@ -199,10 +197,21 @@ func (c *Client) do(ctx context.Context, method, path string, params url.Values,
 	relogged := false
 	for n := 0; ; n++ {
 		total, retry, gen, err := c.once(ctx, method, path, params, out)
+		if err != nil && gen != 0 && method != http.MethodGet && IsAuth(err) {
+			// The write was sent; a 401 relayed from another node or a
+			// proxy can come after it ran, so it is not sent again. A new
+			// login now serves the requests that follow.
+			c.tickets.invalidate(gen)
+			e, _ := asAPIError(err)
+			lerr := ctx.Err()
+			if lerr == nil {
+				c.log.DebugContext(ctx, "proxmox ticket refused after a write; logging in again", "method", method, "path", path)
+				_, lerr = c.creds(ctx)
+			}
+			return 0, reauthUnsure(method, path, e, lerr)
+		}
 		if err != nil && gen != 0 && !relogged && IsAuth(err) && ctx.Err() == nil {
-			// Proxmox checks the ticket (and CSRF token) before it runs
-			// anything, so after a 401 even a write is safe to send again,
-			// once, with a new ticket.
+			// A read is safe to send again, once, with a new ticket.
 			relogged = true
 			c.tickets.invalidate(gen)
 			c.log.DebugContext(ctx, "proxmox ticket refused; logging in again", "method", method, "path", path)
@@ -277,17 +286,22 @@ func (c *Client) exchange(parent context.Context, method, path string, params ur
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return 0, ctx.Err() == nil && !permanentTransportError(err), unsure(method, err, c.transportError(parent, ctx, method, path, err))
+		return 0, ctx.Err() == nil && !permanentTransportError(err), unsure(method, path, err, c.transportError(parent, ctx, method, path, err))
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 	if err != nil {
-		return 0, ctx.Err() == nil, unsure(method, err, c.transportError(parent, ctx, method, path, err))
+		return 0, ctx.Err() == nil, unsure(method, path, err, c.transportError(parent, ctx, method, path, err))
 	}
 	c.log.DebugContext(ctx, "proxmox request", "method", method, "path", path,
 		"status", resp.StatusCode, "duration", time.Since(start))
 	if len(raw) > maxBodyBytes {
-		return 0, false, fmt.Errorf("proxmox: %s %s: response larger than %d bytes", method, path, maxBodyBytes)
+		err := fmt.Errorf("proxmox: %s %s: %d response larger than %d bytes", method, path, resp.StatusCode, maxBodyBytes)
+		if method != http.MethodGet {
+			ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
+			err = &UnknownOutcomeError{Method: method, Path: path, Accepted: ok, Err: err}
+		}
+		return 0, false, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := newAPIError(method, path, resp, raw, c.scrubString)
@@ -296,30 +310,25 @@ func (c *Client) exchange(parent context.Context, method, path string, params ur
 		}
 		switch resp.StatusCode {
 		case 502, 503, 504, 595, 596:
-			return 0, true, e
+			return 0, true, unsureStatus(e)
 		}
-		return 0, false, e
+		return 0, false, unsureStatus(e)
 	}
 	total, err = decodeEnvelope(raw, out)
 	if err != nil {
-		err = fmt.Errorf("proxmox: %s %s: %d response (%s): %w", method, path,
-			resp.StatusCode, resp.Header.Get("Content-Type"), c.scrub(err))
+		var serr *ShapeError
+		if errors.As(err, &serr) {
+			serr.Method, serr.Path, serr.Got = method, path, c.scrubString(serr.Got)
+		} else {
+			err = fmt.Errorf("proxmox: %s %s: %d response (%s): %w", method, path,
+				resp.StatusCode, resp.Header.Get("Content-Type"), c.scrub(err))
+		}
 		if method != http.MethodGet {
-			err = fmt.Errorf("%w (Proxmox accepted the %s, so it may have been carried out; check before repeating it)", err, method)
+			err = &UnknownOutcomeError{Method: method, Path: path, Accepted: true, Err: err}
 		}
 		return 0, false, err
 	}
 	return total, false, nil
-}
-
-// unsure adds to a failed write that it may have run: the connection broke
-// after the request could have reached Proxmox. A failed dial sent nothing.
-func unsure(method string, cause, err error) error {
-	var op *net.OpError
-	if method == http.MethodGet || (errors.As(cause, &op) && op.Op == "dial") || permanentTransportError(cause) {
-		return err
-	}
-	return fmt.Errorf("%w (the %s may or may not have been carried out; check before repeating it)", err, method)
 }
 
 // backoff is base*2^n, capped.
@@ -339,49 +348,6 @@ func permanentTransportError(err error) bool {
 		dns  *net.DNSError
 	)
 	return errors.As(err, &verr) || errors.As(err, &ferr) || (errors.As(err, &dns) && dns.IsNotFound)
-}
-
-// decodeEnvelope unwraps {"data": ..., "total": n} into out.
-// EnvelopeReader is an out value that wants the whole answer, for the keys
-// Proxmox puts beside data (such as "changes" on GET /nodes/{node}/network).
-type EnvelopeReader interface {
-	ReadEnvelope(raw []byte) error
-}
-
-func decodeEnvelope(raw []byte, out any) (int, error) {
-	var env struct {
-		Data  json.RawMessage `json:"data"`
-		Total json.RawMessage `json:"total"`
-	}
-	if err := json.Unmarshal(raw, &env); err != nil {
-		return 0, fmt.Errorf("body is not a JSON object: %q", snippet(raw))
-	}
-	total := 0
-	if t := bytes.Trim(env.Total, `"`); len(t) > 0 && string(t) != "null" {
-		n, err := strconv.Atoi(string(t))
-		if err != nil {
-			return 0, fmt.Errorf("bad total %q", snippet(env.Total))
-		}
-		total = n
-	}
-	if e, ok := out.(EnvelopeReader); ok {
-		return total, e.ReadEnvelope(raw)
-	}
-	if out == nil || len(env.Data) == 0 {
-		return total, nil
-	}
-	if err := json.Unmarshal(env.Data, out); err != nil {
-		return total, fmt.Errorf("decode data: %w", err)
-	}
-	return total, nil
-}
-
-func snippet(b []byte) string {
-	const max = 120
-	if len(b) > max {
-		return string(b[:max]) + "..."
-	}
-	return string(b)
 }
 
 // transportError reports a network failure without the URL (url.Error would

@@ -184,31 +184,18 @@ func (c *Client) login(parent context.Context, password string) (ticket, csrf st
 	var data struct {
 		Ticket  string `json:"ticket"`
 		CSRF    string `json:"CSRFPreventionToken"`
-		NeedTFA any    `json:"NeedTFA"`
+		NeedTFA Flag   `json:"NeedTFA"` // 1; older code "1" or true
 	}
 	if _, err := decodeEnvelope(raw, &data); err != nil {
 		return "", "", fmt.Errorf("proxmox: login as %s: %d response: %w", c.tickets.user, resp.StatusCode, c.scrub(err))
 	}
-	if needTFA(data.NeedTFA) || strings.Contains(data.Ticket, "!tfa!") {
+	if bool(data.NeedTFA) || strings.Contains(data.Ticket, "!tfa!") {
 		return "", "", fmt.Errorf("proxmox: login as %s: %w", c.tickets.user, ErrTFARequired)
 	}
 	if data.Ticket == "" || data.CSRF == "" || !validHeaderValue(data.Ticket) || !validHeaderValue(data.CSRF) {
 		return "", "", fmt.Errorf("proxmox: login as %s: the answer holds no usable ticket and CSRF token", c.tickets.user)
 	}
 	return data.Ticket, data.CSRF, nil
-}
-
-// needTFA reads NeedTFA, which Proxmox sends as 1 (older code: "1" or true).
-func needTFA(v any) bool {
-	switch x := v.(type) {
-	case float64:
-		return x != 0
-	case string:
-		return x != "" && x != "0"
-	case bool:
-		return x
-	}
-	return false
 }
 
 func validHeaderValue(s string) bool {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -225,23 +226,40 @@ func TestTicketReloginOnceAfter401(t *testing.T) {
 	if err := c.Get(ctx, "/version", nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	// The server restarted and forgot its tickets: one 401, a new login, one retry.
+	// The server restarted and forgot its tickets: a read gets one 401, a
+	// new login and one retry.
 	f.expireAll()
-	if err := c.Post(ctx, "/nodes/pve1/qemu/100/status/start", nil, nil); err != nil {
-		t.Fatalf("POST after expiry: %v", err)
+	if err := c.Get(ctx, "/nodes", nil, nil); err != nil {
+		t.Fatalf("GET after expiry: %v", err)
 	}
 	logins, reqs, refused := f.state()
-	if strings.Join(logins, ",") != "password,password" || refused != 1 {
-		t.Errorf("logins %v refused %d", logins, refused)
+	if strings.Join(logins, ",") != "password,password" || refused != 1 || !slices.Contains(reqs, "GET /nodes") {
+		t.Errorf("read: logins %v refused %d requests %v", logins, refused, reqs)
 	}
-	if n := strings.Count(strings.Join(reqs, "\n"), "POST /nodes/pve1/qemu/100/status/start"); n != 1 {
-		t.Errorf("the write ran %d times: %v", n, reqs)
+	// A write gets a new login too, but is not sent again: it may have run.
+	f.expireAll()
+	err := c.Post(ctx, "/nodes/pve1/qemu/100/status/start", nil, nil)
+	if !IsUnknownOutcome(err) || IsAuth(err) || !strings.Contains(err.Error(), "401") ||
+		!strings.Contains(err.Error(), "did not resend it") || !strings.Contains(err.Error(), "GET /nodes/pve1/qemu/100/status/current") {
+		t.Errorf("POST after expiry: err = %v", err)
+	}
+	logins, _, refused = f.state()
+	if strings.Join(logins, ",") != "password,password,password" || refused != 2 {
+		t.Errorf("write: logins %v refused %d", logins, refused)
+	}
+	// The new ticket serves the next write without another login.
+	if err := c.Post(ctx, "/nodes/pve1/qemu/100/status/start", nil, nil); err != nil {
+		t.Fatalf("POST after the new login: %v", err)
+	}
+	logins, reqs, refused = f.state()
+	if n := strings.Count(strings.Join(reqs, "\n"), "POST /nodes/pve1/qemu/100/status/start"); n != 1 || len(logins) != 3 {
+		t.Errorf("the write ran %d times, %d logins: %v", n, len(logins), reqs)
 	}
 	// A 401 that persists after the new login is returned, not looped on.
 	f.mu.Lock()
 	f.failAuth = 5
 	f.mu.Unlock()
-	err := c.Get(ctx, "/version", nil, nil)
+	err = c.Get(ctx, "/version", nil, nil)
 	if !IsAuth(err) || !strings.Contains(err.Error(), "check the user name and password") {
 		t.Errorf("err = %v", err)
 	}

@@ -2,6 +2,7 @@ package pve
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,8 +16,9 @@ type Version struct {
 	Console string `json:"console,omitempty"`
 }
 
-// Version returns the server version, fetched once and cached. Failures are
-// not cached, so a later call tries again.
+// Version returns the server version, fetched once and cached. Only a
+// usable answer (a version whose major.minor parses) is cached: a failure or
+// a malformed answer is returned, and the next call asks again.
 func (c *Client) Version(ctx context.Context) (Version, error) {
 	c.mu.Lock()
 	v := c.version
@@ -24,9 +26,15 @@ func (c *Client) Version(ctx context.Context) (Version, error) {
 	if v != nil {
 		return *v, nil
 	}
-	var got Version
-	if err := c.Get(ctx, "/version", nil, &got); err != nil {
+	var raw Object
+	if err := c.Get(ctx, "/version", nil, &raw); err != nil {
 		return Version{}, fmt.Errorf("read Proxmox version: %w", err)
+	}
+	var got Version
+	err := json.Unmarshal(raw, &got)
+	if _, _, ok := parseMajorMinor(got.Version); err != nil || !ok {
+		return Version{}, fmt.Errorf("read Proxmox version: GET /version answered %s, which holds no version major.minor",
+			oneLine(snippet(raw)))
 	}
 	c.mu.Lock()
 	c.version = &got

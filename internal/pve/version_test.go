@@ -2,7 +2,9 @@ package pve
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 )
@@ -60,5 +62,36 @@ func TestVersionAtLeast(t *testing.T) {
 		if got := tc.v.AtLeast(tc.major, tc.minor); got != tc.want {
 			t.Errorf("%+v.AtLeast(%d, %d) = %v, want %v", tc.v, tc.major, tc.minor, got, tc.want)
 		}
+	}
+}
+
+// A malformed /version answer is an error naming it, and is not cached: the
+// next call asks again and keeps the first usable answer.
+func TestVersionMalformedNotCached(t *testing.T) {
+	bad := []string{`{"data":null}`, `{"data":"str"}`, `{"data":{}}`, `{"data":{"version":""}}`,
+		`{"data":{"version":"nine","release":"9.1"}}`, `{"data":{"version":9.1}}`,
+		`{"data":{"version":"` + strings.Repeat("x", 1000) + `"}}`}
+	var n atomic.Int32
+	c := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		if i := int(n.Add(1)) - 1; i < len(bad) {
+			writeJSON(w, bad[i])
+			return
+		}
+		writeJSON(w, `{"data":{"version":"9.1.3","release":"9.1","repoid":"0a1b2c3d"}}`)
+	}, noRetries)
+	ctx := context.Background()
+	for _, body := range bad {
+		v, err := c.Version(ctx)
+		if err == nil || !strings.Contains(err.Error(), "/version answered") || len(err.Error()) > 320 || v != (Version{}) {
+			t.Errorf("%.60s: %+v, err (%d bytes) = %v", body, v, len(fmt.Sprint(err)), err)
+		}
+	}
+	for range 2 {
+		if v, err := c.Version(ctx); err != nil || v.Version != "9.1.3" {
+			t.Fatalf("good answer: %+v, %v", v, err)
+		}
+	}
+	if got := int(n.Load()); got != len(bad)+1 {
+		t.Errorf("%d requests, want %d (each bad answer read again, the good one cached)", got, len(bad)+1)
 	}
 }

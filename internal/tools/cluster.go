@@ -86,11 +86,17 @@ func clusterTools(d *Deps) []Tool {
 	}
 }
 
-// list fetches a Proxmox list and keeps what the allowlists permit.
+// list fetches a Proxmox list and keeps what the allowlists permit. An
+// answer that is not a list of objects (null included) fails with a
+// *pve.ShapeError rather than reading as an empty list or an empty entry.
 func (c *call) list(ctx context.Context, what, path string, q url.Values, keep func(entry) bool) (listOut, error) {
-	var items []json.RawMessage
-	if err := c.PVE.Get(ctx, path, q, &items); err != nil {
+	var objs []pve.Object
+	if err := c.PVE.Get(ctx, path, q, &objs); err != nil {
 		return listOut{}, fmt.Errorf("%s: %w", what, err)
+	}
+	items := make([]json.RawMessage, len(objs))
+	for i, o := range objs {
+		items[i] = json.RawMessage(o)
 	}
 	kept, err := filter(items, keep)
 	if err != nil {
@@ -99,12 +105,14 @@ func (c *call) list(ctx context.Context, what, path string, q url.Values, keep f
 	return listOut{Items: kept}, nil
 }
 
+// object reads one Proxmox object; pve.Object refuses any other shape
+// (null, a string, a list) with a *pve.ShapeError.
 func (c *call) object(ctx context.Context, what, path string) (objectOut, error) {
-	var raw json.RawMessage
+	var raw pve.Object
 	if err := c.PVE.Get(ctx, path, nil, &raw); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	return compact(raw), nil
+	return compact(json.RawMessage(raw)), nil
 }
 
 // allowedResource hides cluster entries outside the allowlists; pools span
