@@ -27,7 +27,8 @@ func TestHTTPDefaults(t *testing.T) {
 	}
 	if c.Transport != TransportHTTP || c.Listen != DefaultListen || c.Stateless || c.SessionTimeout != 30*time.Minute ||
 		c.MaxSessions != 100 || c.RateLimit != DefaultRateLimit || c.MaxBodyBytes != 1<<20 || len(c.Tokens) != 0 ||
-		c.ShutdownTimeout != 10*time.Second || c.MaxSessionsPerToken != 10 || c.MaxInflightPerSession != 8 {
+		c.ShutdownTimeout != 10*time.Second || c.MaxSessionsPerToken != 10 || c.MaxInflightPerSession != 8 ||
+		c.ResumeWindow != 30*time.Second || c.EventRetention != 5*time.Minute || c.MaxEventBytes != 16<<20 {
 		t.Fatalf("defaults: %+v", c)
 	}
 }

@@ -2,7 +2,9 @@ package faulttest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"testing"
@@ -35,6 +37,16 @@ type faultCase struct {
 	// unknown: the work may have been done (the task vanished); the tool
 	// must say so instead of claiming either outcome.
 	unknown bool
+	// hook changes the simulator's answers for faults it cannot inject.
+	hook tamper
+	// fresh: run on a harness of its own, as the write changes the cluster.
+	fresh bool
+	// setup reads what the arguments need (a UPID, a backup) first.
+	setup func(t *testing.T, h *harness) map[string]any
+	// run calls the tool another way (with progress, cancelled); nil: plainly.
+	run func(t *testing.T, h *harness, tool string, args map[string]any) (isError bool, text string)
+	// check looks further at the answer; size is text plus structured content.
+	check func(t *testing.T, text string, size int)
 }
 
 func get(kind string, f pvesim.Fault) pvesim.Fault {
@@ -55,7 +67,7 @@ func faultCases() []faultCase {
 		return faultCase{name: name, faults: []pvesim.Fault{f}, tool: "pve_vm_start", args: guest, want: want, write: "POST " + startPath}
 	}
 	const maybe = "may or may not have been carried out"
-	return []faultCase{
+	cases := []faultCase{
 		read("500 on a read", false, get(pvesim.FaultError, pvesim.Fault{Status: 500, Message: "got unexpected error", Count: 1}), "500 got unexpected error"),
 		start("500 on a write", post(pvesim.FaultError, pvesim.Fault{Status: 500, Message: "start failed: out of memory", Count: 1}), "500 start failed: out of memory"),
 		read("595 on a read", true, get(pvesim.FaultError, pvesim.Fault{Status: 595, Message: "Connection refused", Count: 1})),
@@ -77,10 +89,11 @@ func faultCases() []faultCase {
 		start("failed task", pvesim.Fault{Kind: pvesim.FaultTaskFail, TaskType: "qmstart", Message: "start failed: QEMU exited with code 1", Count: 1},
 			"failed: start failed: QEMU exited with code 1", "TASK ERROR"),
 		unknown(start("task that disappears", pvesim.Fault{Kind: pvesim.FaultTaskVanish, TaskType: "qmstart", Mode: "gone", Count: 1},
-			"no longer knows this task", "whether it finished is unknown")),
+			"no longer knows this task", "ended is unknown", checkStart)),
 		unknown(start("task whose worker is killed", pvesim.Fault{Kind: pvesim.FaultTaskVanish, TaskType: "qmstart", Mode: "killed", Count: 1},
-			"failed: unexpected status", "without reporting a result", "check what it got done")),
+			"failed: unexpected status", "without reporting a result", checkStart)),
 	}
+	return append(cases, taskCases()...)
 }
 
 func unknown(c faultCase) faultCase {
@@ -99,7 +112,12 @@ func TestFaults(t *testing.T) {
 			h := newHarness(t, auth == "ticket")
 			for _, tc := range faultCases() {
 				t.Run(tc.name, func(t *testing.T) {
-					row := runCase(t, h, tc)
+					on := h
+					if tc.fresh {
+						on = newHarness(t, auth == "ticket")
+						defer scanForSecrets(t, on)
+					}
+					row := runCase(t, on, tc)
 					row.auth = auth
 					table = append(table, row)
 				})
@@ -112,13 +130,28 @@ func TestFaults(t *testing.T) {
 
 func runCase(t *testing.T, h *harness, tc faultCase) outcome {
 	h.sim.ClearFaults()
+	h.hook.Store(nil)
+	args := tc.args
+	if tc.setup != nil {
+		args = tc.setup(t, h)
+	}
 	h.sim.ResetRequests()
 	for _, f := range tc.faults {
 		if _, err := h.sim.AddFault(f); err != nil {
 			t.Fatalf("add fault: %v", err)
 		}
 	}
-	isError, text := h.call(t, tc.tool, tc.args)
+	if tc.hook != nil {
+		h.hook.Store(&tc.hook)
+	}
+	run := tc.run
+	if run == nil {
+		run = func(t *testing.T, h *harness, tool string, args map[string]any) (bool, string) {
+			return h.call(t, tool, args)
+		}
+	}
+	isError, text := run(t, h, tc.tool, args)
+	size := h.lastSize
 	// A request the client gave up on is logged when the simulator lets
 	// go of it, which may be just after the tool returned.
 	reqs := h.sim.Requests()
@@ -130,14 +163,18 @@ func runCase(t *testing.T, h *harness, tc faultCase) outcome {
 		reqs = h.sim.Requests()
 	}
 	h.sim.ClearFaults()
+	h.hook.Store(nil)
 	row := outcome{name: tc.name, detail: oneLine(text)}
+	if tc.check != nil {
+		tc.check(t, text, size)
+	}
 
 	switch {
 	case tc.ok && isError:
 		t.Errorf("failed, want success after a retry: %s", text)
 	case tc.ok:
 		row.result = "ok"
-		if n := count(reqs, "GET", statusPath); n > 1 {
+		if n := count(reqs, "GET", statusPath); n > 1 && tc.tool == "pve_vm_status" {
 			row.result = fmt.Sprintf("ok after %d tries", n)
 		}
 	case !isError:
@@ -175,9 +212,17 @@ func runCase(t *testing.T, h *harness, tc faultCase) outcome {
 
 	// Work not done stays not done: the guest is still stopped.
 	row.state = "-"
-	if tc.tool == "pve_vm_start" {
+	if tc.tool == "pve_vm_start" && !tc.fresh {
+		if tc.unknown {
+			settle(t, h) // the task may still run in the simulator
+		}
 		row.state = guestState(t, h)
 		switch {
+		case tc.ok:
+			if row.state != "running" {
+				t.Errorf("after a start that succeeded VM 101 is %s", row.state)
+			}
+			stopGuest(t, h)
 		case tc.unknown && row.state == "running":
 			row.state += " (outcome unknown, said so)"
 			stopGuest(t, h)
@@ -204,6 +249,21 @@ func guestState(t *testing.T, h *harness) string {
 		t.Errorf("read VM 101 status: %v", err)
 	}
 	return st.Status
+}
+
+// settle waits until no task runs on pve1 any more.
+func settle(t *testing.T, h *harness) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		var active []json.RawMessage
+		if err := h.client.Get(context.Background(), "/nodes/pve1/tasks", url.Values{"source": {"active"}}, &active); err != nil {
+			t.Fatalf("list running tasks: %v", err)
+		}
+		if len(active) == 0 {
+			return
+		}
+	}
+	t.Error("tasks still running on pve1 after 10s")
 }
 
 // stopGuest puts VM 101 back into its seeded state for the next case.

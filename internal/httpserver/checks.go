@@ -81,10 +81,31 @@ func (hc *hostCheck) String() string {
 	return strings.Join(append(slices.Clone(hc.exact), hc.names...), ",")
 }
 
-// checkOrigin refuses every request whose Origin is not on the allowlist;
-// requests without Origin (non-browser clients) pass. For allowed origins it
-// adds the CORS headers browsers need and answers preflights.
-func (h *Server) checkOrigin(next http.Handler) http.Handler {
+// sameOrigins are the browser origins of the server itself on a loopback
+// listener: http(s)://localhost, 127.0.0.1 and [::1] with its port. A page
+// there can only be this server's own (it serves none; a rebound DNS name
+// would show in Origin and Host), so they need no configuration.
+func sameOrigins(hc *hostCheck, tls bool) []string {
+	if !hc.loopback {
+		return nil
+	}
+	scheme := "http://"
+	if tls {
+		scheme = "https://"
+	}
+	var out []string
+	for _, n := range []string{"localhost", "127.0.0.1", "[::1]"} {
+		out = append(out, scheme+n+":"+hc.port)
+	}
+	return out
+}
+
+// checkOrigin refuses every request whose Origin is neither on the
+// allowlist nor one of the server's own (extra); requests without Origin
+// (non-browser clients) pass. For allowed origins it adds the CORS headers
+// browsers need and answers preflights.
+func (h *Server) checkOrigin(next http.Handler, extra []string) http.Handler {
+	allowed := slices.Concat(h.cfg.AllowedOrigins, extra)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origins := r.Header.Values("Origin")
 		if len(origins) == 0 {
@@ -92,7 +113,7 @@ func (h *Server) checkOrigin(next http.Handler) http.Handler {
 			return
 		}
 		o, err := config.NormalizeOrigin(origins[0])
-		if len(origins) > 1 || err != nil || !slices.Contains(h.cfg.AllowedOrigins, o) {
+		if len(origins) > 1 || err != nil || !slices.Contains(allowed, o) {
 			h.log.Info("rejected request from a foreign origin", "origin", origins[0], "remote", r.RemoteAddr)
 			http.Error(w, "forbidden: Origin "+strconv.Quote(origins[0])+" is not allowed (PVE_MCP_ALLOWED_ORIGINS)", http.StatusForbidden)
 			return
@@ -103,7 +124,8 @@ func (h *Server) checkOrigin(next http.Handler) http.Handler {
 		hd.Set("Access-Control-Expose-Headers", "Mcp-Session-Id, WWW-Authenticate")
 		if r.Method == http.MethodOptions {
 			hd.Set("Access-Control-Allow-Methods", "GET, POST, DELETE")
-			hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID")
+			hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID, "+
+				"Mcp-Method, Mcp-Name")
 			hd.Set("Access-Control-Max-Age", "600")
 		}
 		next.ServeHTTP(w, r)

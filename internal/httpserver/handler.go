@@ -4,20 +4,24 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-const sessionIDHeader = "Mcp-Session-Id"
+const (
+	sessionIDHeader   = "Mcp-Session-Id"
+	lastEventIDHeader = "Last-Event-ID"
+)
 
 // handler routes /mcp and /healthz. Every request passes the Origin check;
 // /mcp then passes the Host check, authentication, the body limit, the batch
 // refusal, the rate limit and the session limits before reaching the SDK's
 // Streamable HTTP handler.
-func (h *Server) handler(hosts *hostCheck) http.Handler {
-	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return h.mcp }, &mcp.StreamableHTTPOptions{
+func (h *Server) handler(hosts *hostCheck, origins []string) http.Handler {
+	opts := &mcp.StreamableHTTPOptions{
 		Stateless:      h.cfg.Stateless,
 		SessionTimeout: h.cfg.SessionTimeout,
 		Logger:         h.log,
@@ -25,7 +29,14 @@ func (h *Server) handler(hosts *hostCheck) http.Handler {
 		// configured explicitly (e.g. behind a reverse proxy on loopback).
 		DisableLocalhostProtection: len(h.cfg.AllowedHosts) > 0,
 		MaxRequestBodyBytes:        h.cfg.MaxBodyBytes,
-	})
+		// 2026-07-28 requests end with their POST: a client that drops it
+		// cancels the call (the call table does the same for the others).
+		PropagateRequestCancellation: true,
+	}
+	if h.events != nil {
+		opts.EventStore = h.events
+	}
+	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return h.mcp }, opts)
 	var mcpHandler http.Handler = sdk
 	if !h.tokens.empty() {
 		// The SDK binds each session to TokenInfo.UserID (403 for another
@@ -46,14 +57,18 @@ func (h *Server) handler(hosts *hostCheck) http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
+		if h.closing.Load() {
+			unavailable(w, "shutting down")
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprint(w, "ok")
 	})
 	mux.HandleFunc(Endpoint, func(w http.ResponseWriter, r *http.Request) {
 		h.serveMCP(w, r, hosts, mcpHandler)
 	})
-	return h.checkOrigin(mux)
+	return h.checkOrigin(mux, origins)
 }
 
 func (h *Server) serveMCP(w http.ResponseWriter, r *http.Request, hosts *hostCheck, next http.Handler) {
@@ -80,6 +95,7 @@ func (h *Server) serveMCP(w http.ResponseWriter, r *http.Request, hosts *hostChe
 	if name != "" {
 		r = r.WithContext(context.WithValue(r.Context(), tokenNameKey{}, name))
 	}
+	r.Header.Del(callHeader) // ours alone
 	if r.Method == http.MethodPost || r.Method == http.MethodDelete {
 		h.inflight.Add(1)
 		defer h.inflight.Add(-1)
@@ -101,20 +117,69 @@ func (h *Server) serveMCP(w http.ResponseWriter, r *http.Request, hosts *hostChe
 			return
 		}
 		msg = peekMessage(body)
+		if msg.kind == kindRequest && h.closing.Load() {
+			// Notifications and answers (an elicitation's) still pass: the
+			// calls running may need them to finish.
+			sw.Header().Set("Retry-After", "10")
+			writeRPCError(sw, http.StatusServiceUnavailable, msg.id, codeLimit, "server shutting down: retry once it is back")
+			return
+		}
 		if msg.kind == kindRequest && h.limit != nil && !h.limit.limit(sw, key, msg) {
 			return
 		}
 	}
+	sid := r.Header.Get(sessionIDHeader)
 	switch {
 	case h.cfg.Stateless:
-		h.serveBounded(sw, r, next)
-	case r.Method == http.MethodPost && r.Header.Get(sessionIDHeader) == "":
-		h.serveNewSession(sw, r, key, msg, next)
-	case r.Header.Get(sessionIDHeader) != "":
-		h.serveSession(sw, r, key, msg, next)
+		asSessionRequest(r, msg)
+		h.track(sw, r, "", msg, func(w http.ResponseWriter) { h.serveBounded(w, r, next) })
+	case r.Method == http.MethodPost && sid == "" && msg.kind == kindRequest && msg.method == "server/discover":
+		refuseDiscover(sw, r, msg)
+	case r.Method == http.MethodPost && sid == "":
+		h.track(sw, r, "", msg, func(w http.ResponseWriter) { h.serveNewSession(w, r, key, msg, next) })
+	case r.Method == http.MethodGet && sid != "" && r.Header.Get(lastEventIDHeader) != "":
+		h.serveResume(sw, r, key, msg, next)
+	case sid != "":
+		h.track(sw, r, sid, msg, func(w http.ResponseWriter) { h.serveSession(w, r, key, msg, next) })
 	default:
 		next.ServeHTTP(sw, r)
 	}
+}
+
+// track follows a POSTed request through the call table: when the client
+// drops the POST before the answer, the call is cancelled (see callTable).
+func (h *Server) track(w http.ResponseWriter, r *http.Request, session string, msg message, serve func(http.ResponseWriter)) {
+	if r.Method != http.MethodPost || msg.kind != kindRequest {
+		serve(w)
+		return
+	}
+	c := h.calls.post(r, session)
+	var saw func(string)
+	if h.events != nil && session != "" {
+		saw = func(stream string) { h.calls.sawStream(c, stream) }
+	}
+	// Watch the request's context, not the SDK's return: in stateless mode
+	// the SDK returns only once the handler is done.
+	stop := context.AfterFunc(r.Context(), func() { h.calls.posted(c, true) })
+	serve(&streamWriter{ResponseWriter: w, saw: saw})
+	if stop() {
+		h.calls.posted(c, false)
+	}
+}
+
+// serveResume serves a GET that resumes a stream (Last-Event-ID); while it
+// is open, the call of that stream is not cancelled for its dropped POST.
+func (h *Server) serveResume(w http.ResponseWriter, r *http.Request, key string, msg message, next http.Handler) {
+	sid := r.Header.Get(sessionIDHeader)
+	if stream, _, ok := strings.Cut(r.Header.Get(lastEventIDHeader), "_"); ok && h.sessions.owns(sid, key) {
+		if c := h.calls.resume(sid, stream); c != nil {
+			// Counted like a POST: shutdown waits for the answer it carries.
+			h.inflight.Add(1)
+			defer h.inflight.Add(-1)
+			defer h.calls.resumed(c)
+		}
+	}
+	h.serveSession(w, r, key, msg, next)
 }
 
 // logMethod keeps a client's method name short in the log.

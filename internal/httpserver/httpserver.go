@@ -39,18 +39,16 @@ type Server struct {
 
 	sessionMu sync.Mutex    // serializes session creation so the bounds are exact
 	sessions  *sessionTable // stateful only: owners, last use and requests in flight
+	events    *eventStore   // stateful only: for resuming streams
 	slots     chan struct{} // stateless: concurrent requests
+	calls     *callTable    // the request handlers running
 	inflight  atomic.Int64  // POST and DELETE requests being served
-	closing   atomic.Bool
-	// calls is cancelled when shutdown runs out of time, cancelling the
-	// handlers still running so their sessions can close.
-	calls     context.Context
-	stopCalls context.CancelFunc
+	closing   atomic.Bool   // shutting down: new calls get 503
 }
 
 // New prepares s to be served over HTTP with cfg. It adds receiving
-// middleware to s (cancellation at shutdown, the count of running handlers),
-// so call it once per mcp.Server. The logger may be nil; the tokens are
+// middleware to s (the call table, the count of running handlers), so call
+// it once per mcp.Server. The logger may be nil; the tokens are
 // never logged.
 func New(s *mcp.Server, cfg *config.HTTPConfig, logger *slog.Logger) (*Server, error) {
 	if s == nil || cfg == nil {
@@ -75,11 +73,19 @@ func New(s *mcp.Server, cfg *config.HTTPConfig, logger *slog.Logger) (*Server, e
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = config.DefaultShutdownTimeout
 	}
+	if c.ResumeWindow <= 0 {
+		c.ResumeWindow = config.DefaultResumeWindow
+	}
+	if c.EventRetention <= 0 {
+		c.EventRetention = config.DefaultEventRetention
+	}
+	if c.MaxEventBytes <= 0 {
+		c.MaxEventBytes = config.DefaultMaxEventBytes
+	}
 	if c.SessionTimeout < 0 {
 		return nil, fmt.Errorf("httpserver: negative session timeout %v", c.SessionTimeout)
 	}
-	h := &Server{cfg: c, mcp: s, log: logger, tokens: newTokenSet(c.Tokens)}
-	h.calls, h.stopCalls = context.WithCancel(context.Background())
+	h := &Server{cfg: c, mcp: s, log: logger, tokens: newTokenSet(c.Tokens), calls: newCallTable(c.ResumeWindow)}
 	if c.TLSCert != "" || c.TLSKey != "" {
 		cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
 		if err != nil {
@@ -87,11 +93,12 @@ func New(s *mcp.Server, cfg *config.HTTPConfig, logger *slog.Logger) (*Server, e
 		}
 		h.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	s.AddReceivingMiddleware(h.cancelOnStop)
+	s.AddReceivingMiddleware(h.calls.middleware, (&capabilityGate{}).middleware)
 	if c.Stateless {
 		h.slots = make(chan struct{}, c.MaxSessions)
 	} else {
 		h.sessions = newSessionTable()
+		h.events = newEventStore(c.MaxEventBytes, c.EventRetention, time.Now)
 		s.AddReceivingMiddleware(h.sessions.middleware)
 	}
 	if c.RateLimit > 0 {
@@ -130,7 +137,7 @@ func (h *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	h.logStart(ln.Addr(), hosts)
 	srv := &http.Server{
-		Handler: h.handler(hosts),
+		Handler: h.handler(hosts, sameOrigins(hosts, h.tls != nil)),
 		// No ReadTimeout or WriteTimeout: tool calls stream progress for
 		// minutes. Headers must come quickly; bodies are read under their own
 		// deadline (readBody).
@@ -150,7 +157,7 @@ func (h *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}()
 	select {
 	case err := <-served:
-		h.stopCalls()
+		h.calls.stopAll()
 		h.closeSessions()
 		return fmt.Errorf("serve HTTP: %w", err)
 	case <-ctx.Done():
@@ -160,69 +167,6 @@ func (h *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("serve HTTP: %w", err)
 	}
 	return nil
-}
-
-// shutdown stops accepting, waits for POST and DELETE requests (tool calls)
-// to finish, then closes the sessions, which ends their event streams. When
-// the shutdown timeout passes first, it cancels the calls still running.
-func (h *Server) shutdown(srv *http.Server) {
-	h.closing.Store(true)
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.ShutdownTimeout)
-	defer cancel()
-	h.log.Info("shutting down: waiting for running requests", "running", h.inflight.Load(), "limit", h.cfg.ShutdownTimeout)
-	done := make(chan error, 1)
-	go func() { done <- srv.Shutdown(ctx) }()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for h.inflight.Load() > 0 && ctx.Err() == nil {
-		select {
-		case <-ctx.Done():
-		case <-tick.C:
-		}
-	}
-	left := h.inflight.Load()
-	h.stopCalls()
-	closed := make(chan struct{})
-	go func() {
-		h.closeSessions()
-		close(closed)
-	}()
-	select {
-	case <-closed:
-	case <-time.After(sessionCloseGrace):
-		h.log.Warn("sessions did not close in time", "grace", sessionCloseGrace)
-	}
-	if err := <-done; err != nil {
-		h.log.Warn("shutdown timed out: closing the remaining connections", "running", left, "err", err)
-		srv.Close()
-		return
-	}
-	h.log.Info("shut down", "took", time.Since(start).Round(time.Millisecond))
-}
-
-// sessionCloseGrace bounds closing the sessions after the calls were
-// cancelled: a handler that ignores cancellation must not hold the exit.
-const sessionCloseGrace = 5 * time.Second
-
-// cancelOnStop ties every handler's context to h.calls.
-func (h *Server) cancelOnStop(next mcp.MethodHandler) mcp.MethodHandler {
-	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		defer context.AfterFunc(h.calls, cancel)()
-		return next(ctx, method, req)
-	}
-}
-
-func (h *Server) closeSessions() {
-	var all []*mcp.ServerSession
-	for ss := range h.mcp.Sessions() {
-		all = append(all, ss)
-	}
-	for _, ss := range all {
-		ss.Close()
-	}
 }
 
 func (h *Server) logStart(addr net.Addr, hosts *hostCheck) {

@@ -35,6 +35,9 @@ type message struct {
 	kind   messageKind
 	id     json.RawMessage // for the error answers; nil: null
 	method string
+	// version is the protocol version a 2026-07-28 request declares in its
+	// _meta; "" for the earlier protocols, which negotiate it once.
+	version string
 }
 
 // isBatch tells whether a body is a JSON-RPC batch (a JSON array), from its
@@ -61,25 +64,43 @@ func peekMessage(body []byte) message {
 		if err != nil {
 			id = nil
 		}
-		return message{kind: kindRequest, id: id, method: m.Method}
+		return message{kind: kindRequest, id: id, method: m.Method, version: metaVersion(m.Params)}
 	case *jsonrpc.Response:
 		return message{kind: kindResponse}
 	}
 	return message{kind: kindRequest}
 }
 
+// metaVersion reads _meta's protocol version from a request's params.
+func metaVersion(params json.RawMessage) string {
+	var p struct {
+		Meta map[string]any `json:"_meta"`
+	}
+	if len(params) == 0 || json.Unmarshal(params, &p) != nil {
+		return ""
+	}
+	v, _ := p.Meta[mcp.MetaKeyProtocolVersion].(string)
+	return v
+}
+
 // writeRPCError answers with an HTTP status and a JSON-RPC error body that
 // clients can show.
 func writeRPCError(w http.ResponseWriter, status int, id json.RawMessage, code int, text string) {
+	writeRPCErrorData(w, status, id, code, text, nil)
+}
+
+// writeRPCErrorData is writeRPCError with the error's data member.
+func writeRPCErrorData(w http.ResponseWriter, status int, id json.RawMessage, code int, text string, data json.RawMessage) {
 	type rpcError struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
+		Code    int             `json:"code"`
+		Message string          `json:"message"`
+		Data    json.RawMessage `json:"data,omitempty"`
 	}
 	body, _ := json.Marshal(struct {
 		JSONRPC string          `json:"jsonrpc"`
 		ID      json.RawMessage `json:"id"` // nil marshals as null
 		Error   rpcError        `json:"error"`
-	}{"2.0", id, rpcError{code, text}})
+	}{"2.0", id, rpcError{code, text, data}})
 	writeJSON(w, status, body)
 }
 

@@ -18,19 +18,21 @@ import (
 // blocker is a test-only tool that runs until released, to hold requests in
 // flight.
 type blocker struct {
-	started chan struct{} // one value per call that began
-	release chan struct{}
-	once    sync.Once
+	started   chan struct{} // one value per call that began
+	cancelled chan error    // the cause, per call cancelled
+	release   chan struct{}
+	once      sync.Once
 }
 
 func addBlocker(t *testing.T, e *env) *blocker {
-	b := &blocker{started: make(chan struct{}, 100), release: make(chan struct{})}
+	b := &blocker{started: make(chan struct{}, 100), cancelled: make(chan error, 100), release: make(chan struct{})}
 	mcp.AddTool(e.srv.mcp, &mcp.Tool{Name: "test_block", Description: "Blocks until the test releases it."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
 			b.started <- struct{}{}
 			select {
 			case <-b.release:
 			case <-ctx.Done():
+				b.cancelled <- context.Cause(ctx)
 			}
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "released"}}}, nil, nil
 		})
@@ -228,21 +230,21 @@ func TestInflightPerSession(t *testing.T) {
 	}
 }
 
-// TestDroppedCallStillInFlight: a call whose POST the client dropped keeps
-// running in the SDK, so it still counts and its session is not idle.
+// TestDroppedCallStillInFlight: a call whose client dropped a resumable
+// POST (it saw an event id) keeps running for the resume window, so it
+// still counts and its session is not idle.
 func TestDroppedCallStillInFlight(t *testing.T) {
 	e := newEnv(t, envOpts{http: config.HTTPConfig{MaxInflightPerSession: 1, MaxSessionsPerToken: 1}})
 	b := addBlocker(t, e)
-	sid := e.openRaw(aliceToken)
-	ctx, drop := context.WithCancel(context.Background())
-	call := e.postAsync(ctx, withSession(aliceToken, sid), blockCall(10))
+	sid := e.openRawVersion(aliceToken, "2025-11-25")
+	s := e.streamPost(t, withVersion(withSession(aliceToken, sid), "2025-11-25"), blockCall(10))
 	b.wait(t, 1)
+	if id := s.next(t).id; !strings.HasSuffix(id, "_0") {
+		t.Fatalf("no priming event id: %q", id)
+	}
 	posts := func() int { return strings.Count(e.logs.String(), `msg="http request" method=POST`) }
 	before := posts()
-	drop()
-	if a := await(t, "dropped call", call); a.err == nil {
-		t.Fatalf("dropped call answered: %d", a.status)
-	}
+	s.drop()
 	// The access log line is written when the server is done with the POST.
 	eventually(t, "the server to end the dropped POST", func() bool { return posts() > before })
 	if resp, _ := e.raw("POST", Endpoint, withSession(aliceToken, sid), listToolsBody); resp.StatusCode != 429 {

@@ -127,6 +127,14 @@ func (t *sessionTable) use(id, token string, request bool, limit int) (*sessionE
 	return e, useTracked
 }
 
+// owns tells whether session id is open and held by token.
+func (t *sessionTable) owns(id, token string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.entries[id]
+	return e != nil && e.token == token && !e.closing
+}
+
 func (t *sessionTable) done(e *sessionEntry) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -16,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
 )
@@ -42,7 +45,14 @@ func TestGracefulShutdownLetsCallsFinish(t *testing.T) {
 	waitFirst(t, p)
 
 	e.cancel() // what SIGTERM does in main
-	e.refused(t)
+	eventually(t, "shutdown to begin", func() bool { return e.srv.closing.Load() })
+	// While the call runs, new calls and health checks get 503.
+	if resp, body := e.raw("GET", HealthPath, nil, ""); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("healthz during shutdown: %d %s", resp.StatusCode, body)
+	}
+	if _, err := idle.ListTools(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "Service Unavailable") {
+		t.Errorf("a new call during shutdown: %v", err)
+	}
 	select {
 	case err := <-e.served:
 		t.Fatalf("Serve returned %v before the running call finished", err)
@@ -51,31 +61,71 @@ func TestGracefulShutdownLetsCallsFinish(t *testing.T) {
 	e.sim.Advance(time.Hour) // the task ends
 	res := <-out
 	if res.IsError || !strings.Contains(resultText(res), "OK") {
-		t.Fatalf("running call during shutdown: %s", resultText(res))
+		t.Fatalf("running call during shutdown: %s\n%s", resultText(res), e.logs.String())
 	}
+	e.refused(t)
 	e.stop() // Serve returns nil
 	if e.sessions() != 0 {
 		t.Errorf("%d sessions left open", e.sessions())
 	}
-	_ = idle
 }
 
-func TestShutdownIsBounded(t *testing.T) {
-	e := newEnv(t, envOpts{speed: 1000, http: config.HTTPConfig{ShutdownTimeout: 300 * time.Millisecond}})
+// TestShutdownCancelsLongCalls: a call that outlasts the shutdown timeout is
+// cancelled and answers with its task's UPID, written before the server
+// closes; a new call meanwhile gets 503.
+func TestShutdownCancelsLongCalls(t *testing.T) {
+	e := newEnv(t, envOpts{speed: 1000, http: config.HTTPConfig{ShutdownTimeout: 500 * time.Millisecond}})
 	p := newProgressRecorder()
 	cs := e.mustConnect(aliceToken, p.options())
+	sid := e.openRaw(bobToken)
 	out := startSlowCall(t, cs)
 	waitFirst(t, p)
 	start := time.Now()
-	e.stop() // the task never ends; Serve still returns nil
-	if took := time.Since(start); took > 15*time.Second {
+	e.cancel() // the task never ends
+	eventually(t, "shutdown to begin", func() bool { return e.srv.closing.Load() })
+	resp, body := e.raw("POST", Endpoint, withSession(bobToken, sid), listToolsBody)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, `"id":2`) {
+		t.Errorf("a new call during shutdown: %d %s", resp.StatusCode, body)
+	}
+	res := <-out
+	text := resultText(res)
+	if !res.IsError || strings.Contains(text, "protocol error") || !strings.Contains(text, "UPID:pve1:") {
+		t.Errorf("call cut by shutdown: %s", text)
+	}
+	e.stop() // Serve returns nil
+	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("shutdown took %v", took)
 	}
-	if res := <-out; !res.IsError {
-		t.Errorf("call cut by shutdown reported success: %s", resultText(res))
+	logs := e.logs.String()
+	if !strings.Contains(logs, "cancelled the calls still running") || strings.Contains(logs, "shutdown timed out") {
+		t.Errorf("shutdown log:\n%s", logs)
 	}
-	if !strings.Contains(e.logs.String(), "shutdown timed out") {
-		t.Error("forced close not logged")
+}
+
+// TestShutdownIsBounded: a handler that ignores cancellation does not hold
+// the exit.
+func TestShutdownIsBounded(t *testing.T) {
+	e := newEnv(t, envOpts{http: config.HTTPConfig{ShutdownTimeout: 100 * time.Millisecond}})
+	release := make(chan struct{})
+	defer close(release)
+	mcp.AddTool(e.srv.mcp, &mcp.Tool{Name: "test_stubborn", Description: "Ignores cancellation."},
+		func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
+			select {
+			case <-release:
+			case <-time.After(time.Minute):
+			}
+			return &mcp.CallToolResult{}, nil, nil
+		})
+	cs := e.mustConnect(aliceToken, nil)
+	go cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "test_stubborn", Arguments: map[string]any{}})
+	eventually(t, "the call to run", func() bool { return e.srv.calls.count() == 1 })
+	start := time.Now()
+	e.stop()
+	if took := time.Since(start); took > answerGrace+sessionCloseGrace+5*time.Second {
+		t.Errorf("shutdown took %v", took)
+	}
+	if !strings.Contains(e.logs.String(), "did not answer in time") {
+		t.Error("the stubborn call not logged")
 	}
 }
 

@@ -90,3 +90,14 @@ func (p *progressTracker) add(line string) {
 		p.percent = pc
 	}
 }
+
+// percentTypes are the task types whose logs print a completion percentage
+// (design/task-logs.md §4.4-4.13): clone, disk move, backup, restore,
+// download, live migration. A linked clone or an LXC backup of such a type
+// may print none; progress then stays at 0% until the end.
+var percentTypes = map[string]bool{
+	"qmclone": true, "qmmove": true, "vzdump": true, "qmrestore": true, "download": true, "qmigrate": true,
+}
+
+// ReportsPercent tells whether tasks of this type print percentages.
+func ReportsPercent(taskType string) bool { return percentTypes[taskType] }

@@ -12,7 +12,8 @@ import (
 	"time"
 )
 
-// TaskStatus is GET /nodes/{node}/tasks/{upid}/status.
+// TaskStatus is GET /nodes/{node}/tasks/{upid}/status. Its numbers may
+// come as strings and its texts as numbers (see UnmarshalJSON).
 type TaskStatus struct {
 	UPID       string `json:"upid"`
 	Node       string `json:"node"`
@@ -81,52 +82,27 @@ type WaitOptions struct {
 
 // TaskResult is a task that finished successfully.
 type TaskResult struct {
-	UPID       string
-	ExitStatus string   // "OK" or "WARNINGS: n"
-	Warnings   []string // the WARN: lines (without the prefix) when ExitStatus is WARNINGS
-	Duration   time.Duration
-}
-
-// TaskFailedError is a task that stopped with an error exit status.
-type TaskFailedError struct {
-	UPID, ExitStatus string
-	LogTail          []string // last lines of the task log (up to 25)
-}
-
-func (e *TaskFailedError) Error() string {
-	msg := fmt.Sprintf("task %s failed: %s", e.UPID, e.ExitStatus)
-	if e.ExitStatus == "unexpected status" {
-		msg += " (its worker ended without reporting a result: killed, or the node restarted; check what it got done)"
-	}
-	if len(e.LogTail) > 0 {
-		msg += "\n" + strings.Join(e.LogTail, "\n")
-	}
-	return msg
-}
-
-// TaskTimeoutError means WaitTask stopped waiting; the task itself goes on.
-type TaskTimeoutError struct {
-	UPID   string
-	Waited time.Duration
-}
-
-func (e *TaskTimeoutError) Error() string {
-	return fmt.Sprintf("task %s did not finish within %v; it is still running in Proxmox and can be followed by its UPID",
-		e.UPID, e.Waited.Round(time.Millisecond))
+	UPID         string
+	ExitStatus   string   // "OK" or "WARNINGS: n"
+	Warnings     []string // the last TailLines WARN: lines (without the prefix), when ExitStatus is WARNINGS
+	WarningCount int      // n of "WARNINGS: n"
+	LogLines     int      // lines in the task log, when it was read for the warnings
+	Duration     time.Duration
 }
 
 const (
-	logTailLines      = 25
 	maxTransientFails = 5
 	progressInterval  = 2 * time.Second
 )
 
-var warningsRe = regexp.MustCompile(`^WARNINGS: \d+$`)
+var warningsRe = regexp.MustCompile(`^WARNINGS: (\d+)$`)
 
-// WaitTask polls the task until it stops. OK and "WARNINGS: n" give a result;
-// any other exit status gives *TaskFailedError with the log tail; Timeout
-// gives *TaskTimeoutError; the end of ctx gives its error, wrapped. Waiting
-// never stops the task in Proxmox.
+// WaitTask polls the task until it stops. OK and "WARNINGS: n" give a
+// result; any other exit status gives *TaskFailedError with the log tail.
+// Once it stops waiting without an exit status, the error says what is
+// known: *TaskTimeoutError (Timeout passed, the task runs),
+// *TaskWaitStoppedError (ctx ended), *TaskUnknownError (the status could
+// not be read). Waiting never stops the task in Proxmox.
 func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (TaskResult, error) {
 	begin := time.Now()
 	if _, err := ParseUPID(upid); err != nil {
@@ -140,15 +116,22 @@ func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (Task
 		pollCtx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
+	running := false // the last status read showed the task running
+	var lastErr error
 	// stopped says why waiting must end early, or nil to go on.
 	stopped := func() error {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("wait for task %s: %w", upid, err)
+			return &TaskWaitStoppedError{UPID: upid, Running: running, Err: err}
 		}
-		if pollCtx.Err() != nil {
-			return &TaskTimeoutError{UPID: upid, Waited: time.Since(begin)}
+		if pollCtx.Err() == nil {
+			return nil
 		}
-		return nil
+		if !running && lastErr != nil {
+			// Never claim "still running" from reads that failed.
+			return &TaskUnknownError{UPID: upid, Err: fmt.Errorf("the wait ended after %v on a failed status read: %w",
+				time.Since(begin).Round(time.Millisecond), lastErr)}
+		}
+		return &TaskTimeoutError{UPID: upid, Waited: time.Since(begin)}
 	}
 
 	var tracker *progressTracker
@@ -164,21 +147,18 @@ func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (Task
 			if serr := stopped(); serr != nil {
 				return TaskResult{}, serr
 			}
+			running, lastErr = false, err
 			fails++
 			if !transientTaskError(err) || fails > maxTransientFails {
-				if noSuchTask(err) {
-					return TaskResult{}, fmt.Errorf("wait for task %s: the node no longer knows this task (removed, or the node restarted); "+
-						"whether it finished is unknown: %w", upid, err)
-				}
-				return TaskResult{}, fmt.Errorf("wait for task %s: %w", upid, err)
+				return TaskResult{}, &TaskUnknownError{UPID: upid, Gone: noSuchTask(err), Err: err}
 			}
 			c.log.DebugContext(ctx, "task status failed, will retry", "upid", upid, "err", err)
 		case st.Status == "stopped":
 			return c.finish(ctx, upid, strings.TrimSpace(st.ExitStatus), time.Since(begin))
 		case st.Status != "running":
-			return TaskResult{}, fmt.Errorf("wait for task %s: unexpected task status %q", upid, st.Status)
+			return TaskResult{}, &TaskUnknownError{UPID: upid, Err: fmt.Errorf("unexpected task status %q", st.Status)}
 		default:
-			fails = 0
+			fails, running = 0, true
 			if tracker != nil {
 				logNext = c.readProgress(pollCtx, upid, logNext, tracker)
 				o.OnProgress(Progress{Elapsed: time.Since(begin), Percent: tracker.percent, Line: tracker.line})
@@ -235,87 +215,29 @@ func noSuchTask(err error) bool {
 		(strings.Contains(e.Errors["upid"], "no such task") || strings.Contains(e.Message, "no such task"))
 }
 
-// readProgress feeds log lines from line from on to the tracker and returns
-// where the next read starts. Errors are ignored: progress is best effort.
-func (c *Client) readProgress(ctx context.Context, upid string, from int, p *progressTracker) int {
-	lines, total, err := c.TaskLog(ctx, upid, from, 0)
-	if err != nil {
-		c.log.DebugContext(ctx, "task log read failed", "upid", upid, "err", err)
-		return from
-	}
-	// An empty log reads as one placeholder line; do not skip past it.
-	if from == 0 && total == 1 && len(lines) == 1 && lines[0].T == "no content" {
-		return 0
-	}
-	for _, l := range lines {
-		p.add(l.T)
-	}
-	return from + len(lines)
-}
-
 func (c *Client) finish(ctx context.Context, upid, exit string, took time.Duration) (TaskResult, error) {
 	res := TaskResult{UPID: upid, ExitStatus: exit, Duration: took}
-	switch {
-	case exit == "OK":
+	if exit == "OK" {
 		return res, nil
-	case warningsRe.MatchString(exit):
-		lines, err := c.fullLog(ctx, upid)
+	}
+	if m := warningsRe.FindStringSubmatch(exit); m != nil {
+		res.WarningCount, _ = strconv.Atoi(m[1])
+		warnings, total, err := c.lastWarnings(ctx, upid, TailLines)
 		if err != nil {
 			c.log.WarnContext(ctx, "could not read warnings of task", "upid", upid, "err", err)
 		}
-		for _, l := range lines {
-			if w, ok := strings.CutPrefix(l.T, "WARN: "); ok {
-				res.Warnings = append(res.Warnings, w)
-			}
-		}
+		res.Warnings, res.LogLines = warnings, total
+		res.WarningCount = max(res.WarningCount, len(warnings))
 		return res, nil
 	}
 	if exit == "" {
 		exit = "unknown exit status"
 	}
 	fe := &TaskFailedError{UPID: upid, ExitStatus: exit}
-	tail, err := c.logTail(ctx, upid, logTailLines)
+	tail, total, err := c.logTail(ctx, upid, TailLines)
 	if err != nil {
 		c.log.WarnContext(ctx, "could not read log of failed task", "upid", upid, "err", err)
 	}
-	fe.LogTail = tail
+	fe.LogTail, fe.LogLines = tail, total
 	return TaskResult{}, fe
-}
-
-// fullLog reads the whole log, paging in case the server caps a request.
-func (c *Client) fullLog(ctx context.Context, upid string) ([]LogLine, error) {
-	var all []LogLine
-	for range 1000 {
-		lines, total, err := c.TaskLog(ctx, upid, len(all), 0)
-		if err != nil {
-			return all, err
-		}
-		all = append(all, lines...)
-		if len(lines) == 0 || len(all) >= total {
-			break
-		}
-	}
-	return all, nil
-}
-
-// logTail returns the last n lines: one read when the log is short, else a
-// second read of the tail using the total from the first.
-func (c *Client) logTail(ctx context.Context, upid string, n int) ([]string, error) {
-	lines, total, err := c.TaskLog(ctx, upid, 0, n)
-	if err != nil {
-		return nil, err
-	}
-	if total > len(lines) {
-		if lines, _, err = c.TaskLog(ctx, upid, total-n, n); err != nil {
-			return nil, err
-		}
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	out := make([]string, len(lines))
-	for i, l := range lines {
-		out[i] = l.T
-	}
-	return out, nil
 }

@@ -76,11 +76,16 @@ func backupTools(d *Deps) []Tool {
 					return out, fmt.Errorf("%s: %w", what, err)
 				}
 				upid, ok := upidOf(raw)
-				if !ok {
-					// vzdump answers "OK" without a task when the guest is not on this node.
-					return out, fmt.Errorf("%s: Proxmox started no backup (answer %s): guest %d is not on node %s", what, raw, in.VMID, in.Node)
+				switch {
+				case ok:
+					return out, c.follow(ctx, what, upid, "", &out)
+				case isOK(raw):
+					// vzdump answers "OK" when none of the guests asked for
+					// is on this node; where the guest is was not checked.
+					return out, fmt.Errorf("%s: Proxmox started no task on node %s (answer \"OK\"); vzdump answers so when the guest is not on that node: check with pve_cluster_resources which node guest %d is on",
+						what, in.Node, in.VMID)
 				}
-				return out, c.wait(ctx, what, upid, &out)
+				return out, noTask(what, answerText(raw), checkRead(out, ""))
 			}),
 		define(d, spec{name: "pve_restore", title: "Restore backup", toolset: "backup", effect: Destructive,
 			desc: "Restore a guest from a backup, replacing any guest with that id. Needs confirm: true and confirmVmid = vmid."},
@@ -145,4 +150,10 @@ func backupTools(d *Deps) []Tool {
 				return scheduleOut{Action: "schedule_backup", Schedule: in.Schedule, Result: okResult(raw)}, nil
 			}),
 	}
+}
+
+// isOK reports the bare "OK" that vzdump answers when it started nothing.
+func isOK(raw json.RawMessage) bool {
+	var s string
+	return json.Unmarshal(raw, &s) == nil && s == "OK"
 }

@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -147,11 +148,7 @@ func deleteGuest(d *Deps, k guestKind, name, title, desc string) Tool {
 			}
 			out := taskOut{Action: "delete", Node: string(in.Node), VMID: int(in.VMID)}
 			what := fmt.Sprintf("delete %s %d on %s", k.noun, in.VMID, in.Node)
-			var upid string
-			if err := c.PVE.Delete(ctx, k.path(in.Node, in.VMID), q, &upid); err != nil {
-				return out, fmt.Errorf("%s: %w", what, err)
-			}
-			return out, c.wait(ctx, what, upid, &out)
+			return c.runTask(ctx, what, http.MethodDelete, k.path(in.Node, in.VMID), q, out)
 		})
 }
 

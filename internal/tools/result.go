@@ -23,20 +23,24 @@ type objectOut = json.RawMessage
 
 // taskOut reports a write that ran as a Proxmox task, once the task stopped.
 type taskOut struct {
-	Action     string   `json:"action"`
-	Node       string   `json:"node,omitempty"`
-	VMID       int      `json:"vmid,omitempty"`
-	From       int      `json:"from,omitempty"`
-	To         int      `json:"to,omitempty"`
-	Target     string   `json:"target,omitempty"`
-	Storage    string   `json:"storage,omitempty"`
-	Snapname   string   `json:"snapname,omitempty"`
-	Filename   string   `json:"filename,omitempty"`
-	Iface      string   `json:"iface,omitempty"`
-	UPID       string   `json:"upid"`
-	Status     string   `json:"status,omitempty"`     // "running" when async
-	ExitStatus string   `json:"exitStatus,omitempty"` // absent while running (async)
-	Warnings   []string `json:"warnings,omitempty"`
+	Action     string `json:"action"`
+	Node       string `json:"node,omitempty"`
+	VMID       int    `json:"vmid,omitempty"`
+	From       int    `json:"from,omitempty"`
+	To         int    `json:"to,omitempty"`
+	Target     string `json:"target,omitempty"`
+	Storage    string `json:"storage,omitempty"`
+	Snapname   string `json:"snapname,omitempty"`
+	Filename   string `json:"filename,omitempty"`
+	Iface      string `json:"iface,omitempty"`
+	UPID       string `json:"upid"`
+	Status     string `json:"status,omitempty"`     // "running" when async
+	ExitStatus string `json:"exitStatus,omitempty"` // absent while running (async)
+	// Warnings are the last pve.TailLines WARN: lines; WarningCount counts
+	// them all and More says how to read the rest.
+	Warnings     []string `json:"warnings,omitempty"`
+	WarningCount int      `json:"warningCount,omitempty"`
+	More         string   `json:"more,omitempty"`
 }
 
 // syncOut reports a write that Proxmox answered at once.

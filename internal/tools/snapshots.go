@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -104,17 +105,10 @@ func snapAct(d *Deps, op, title, desc, warn string) Tool {
 			}
 			out := taskOut{Action: "snapshot_" + op, Node: string(in.Node), VMID: int(in.VMID), Snapname: string(in.Snapname)}
 			what := fmt.Sprintf("%s snapshot %q of %s %d", op, in.Snapname, k.noun, in.VMID)
-			var upid string
-			var err error
 			if op == "rollback" {
-				err = c.PVE.Post(ctx, k.path(in.Node, in.VMID, "snapshot", string(in.Snapname), "rollback"), nil, &upid)
-			} else {
-				err = c.PVE.Delete(ctx, k.path(in.Node, in.VMID, "snapshot", string(in.Snapname)), nil, &upid)
+				return c.postTask(ctx, what, k.path(in.Node, in.VMID, "snapshot", string(in.Snapname), "rollback"), nil, out)
 			}
-			if err != nil {
-				return out, fmt.Errorf("%s: %w", what, err)
-			}
-			return out, c.wait(ctx, what, upid, &out)
+			return c.runTask(ctx, what, http.MethodDelete, k.path(in.Node, in.VMID, "snapshot", string(in.Snapname)), nil, out)
 		})
 }
 

@@ -2,100 +2,231 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
-	"math"
+	"net/http"
 	"net/url"
 	"strings"
-
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
 
-// postTask starts a task with a POST and follows it to its end.
-func (c *call) postTask(ctx context.Context, what, path string, form url.Values, out taskOut) (taskOut, error) {
-	var upid string
-	if err := c.PVE.Post(ctx, path, form, &upid); err != nil {
-		return out, fmt.Errorf("%s: %w", what, err)
-	}
-	return out, c.wait(ctx, what, upid, &out)
+// Writes that start a Proxmox task. Once a write reached Proxmox, an error
+// never reads as if nothing happened: when the outcome is unknown it says
+// so in the words of pve.UnknownOutcomeError (mayHaveRun), with the UPID,
+// if any, and the tool whose read tells; when the task goes on, how to
+// follow it.
+
+// followTask is how to follow a task the call stopped waiting for.
+const followTask = "follow it with pve_task_wait or pve_task_status and this UPID"
+
+// mayHaveRun ends the sentence for a write whose outcome is unknown, after
+// the fact that makes it so.
+func mayHaveRun(check string) string {
+	return ", so it may have been carried out; check " + check + " before repeating it"
 }
 
-// wait follows a Proxmox task to its end and fills the outcome; it reports
-// progress to the client when the request asked for it.
+// postTask starts a task with a POST and follows it to its end.
+func (c *call) postTask(ctx context.Context, what, path string, form url.Values, out taskOut) (taskOut, error) {
+	return c.runTask(ctx, what, http.MethodPost, path, form, out)
+}
+
+// runTask sends a write that answers with a UPID (POST, or DELETE with
+// params as the query) and follows the task to its end.
+func (c *call) runTask(ctx context.Context, what, method, path string, params url.Values, out taskOut) (taskOut, error) {
+	var raw json.RawMessage
+	var err error
+	if method == http.MethodDelete {
+		err = c.PVE.Delete(ctx, path, params, &raw)
+	} else {
+		err = c.PVE.Post(ctx, path, params, &raw)
+	}
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", what, err)
+	}
+	kind := kindOfPath(path)
+	upid, ok := upidOf(raw)
+	if !ok {
+		return out, noTask(what, answerText(raw), checkRead(out, kind))
+	}
+	return out, c.follow(ctx, what, upid, kind, &out)
+}
+
+// wait follows a task whose UPID the caller read as a string.
 func (c *call) wait(ctx context.Context, what, upid string, out *taskOut) error {
+	if _, err := pve.ParseUPID(upid); err != nil {
+		answer := "answer null or empty" // a string destination reads both as ""
+		if upid != "" {
+			raw, _ := json.Marshal(upid)
+			answer = answerText(raw)
+		}
+		return noTask(what, answer, checkRead(*out, ""))
+	}
+	return c.follow(ctx, what, upid, "", out)
+}
+
+// follow waits for the task and fills the outcome; with async it returns
+// at once. It reports progress when the request asked for it.
+func (c *call) follow(ctx context.Context, what, upid, kind string, out *taskOut) error {
 	out.UPID = upid
 	if c.async {
 		out.Status = "running"
 		return nil
 	}
-	progress := c.progressFunc(ctx)
-	opts := pve.WaitOptions{Timeout: c.TaskTimeout, OnProgress: progress}
-	res, err := c.PVE.WaitTask(ctx, upid, opts)
+	if kind == "" {
+		kind = kindOfUPID(upid)
+	}
+	p := c.progress(ctx, upid)
+	res, err := c.PVE.WaitTask(ctx, upid, pve.WaitOptions{Timeout: c.TaskTimeout, OnProgress: p.callback()})
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return taskError(what, upid, err, checkRead(*out, kind))
 	}
-	if progress != nil {
-		progress(pve.Progress{Elapsed: res.Duration, Percent: 100, Line: "TASK " + res.ExitStatus})
-	}
+	p.done(res)
 	out.ExitStatus = res.ExitStatus
-	out.Warnings = res.Warnings
+	out.Warnings, out.WarningCount, out.More = warningsOf(res)
 	return nil
 }
 
-// progressFunc returns a callback that sends notifications/progress, or nil
-// when the client gave no progress token.
-func (c *call) progressFunc(ctx context.Context) func(pve.Progress) {
-	if c.req == nil || c.req.Params == nil || c.req.Session == nil {
-		return nil
-	}
-	token := c.req.Params.GetProgressToken()
-	if token == nil {
-		return nil
-	}
-	var tr progressTracker
-	return func(p pve.Progress) {
-		value, total := tr.next(p)
-		params := &mcp.ProgressNotificationParams{ProgressToken: token, Message: strings.TrimSpace(p.Line),
-			Progress: value, Total: total}
-		if err := c.req.Session.NotifyProgress(ctx, params); err != nil && c.Logger != nil {
-			c.Logger.Debug("progress notification failed", "err", err)
-		}
-	}
+// explained is an error with the text a tool gives it; errors.As still
+// finds the cause.
+type explained struct {
+	err  error
+	text string
 }
 
-// progressTracker turns task progress into values that always increase and
-// never pass their total. Until Proxmox prints a percentage the value is the
-// elapsed time in seconds, without a total; from the first percentage above
-// it, the value is a percentage of 100, held below 100 until the task ends
-// (a multi-disk clone restarts at 0% for each disk).
-type progressTracker struct {
-	last    float64
-	percent bool
-}
+func (e *explained) Error() string { return e.text }
+func (e *explained) Unwrap() error { return e.err }
 
-func (t *progressTracker) next(p pve.Progress) (value, total float64) {
-	done := p.Percent >= 100 && strings.HasPrefix(p.Line, "TASK ")
+// taskError words a wait that ended without success; check is the read
+// that tells what the write did when the task cannot.
+func taskError(what, upid string, err error, check string) error {
+	var (
+		failed  *pve.TaskFailedError
+		unknown *pve.TaskUnknownError
+		stopped *pve.TaskWaitStoppedError
+		timeout *pve.TaskTimeoutError
+	)
 	switch {
-	case done && t.last < 100:
-		t.percent, t.last = true, 100
-		return 100, 100
-	case p.Percent >= 0 && (t.percent || min(p.Percent, 99.9) > t.last):
-		t.percent = true
-		v := min(p.Percent, 99.9)
-		if v <= t.last {
-			v = t.last + (99.99-t.last)/10
+	case errors.As(err, &failed):
+		head, tail, _ := strings.Cut(failed.Error(), "\n")
+		text := what + ": " + head
+		if failed.Killed() {
+			text += mayHaveRun(check)
 		}
-		t.last = v
-		return v, 100
-	case t.percent:
-		t.last += (99.99 - t.last) / 10
-		return t.last, 100
+		if tail != "" {
+			text += "\n" + tail
+		}
+		if failed.LogLines > len(failed.LogTail) {
+			text += "\n" + pageHint(failed.LogLines)
+		}
+		return &explained{err, text}
+	case errors.As(err, &unknown):
+		if !unknown.Gone {
+			check = "pve_task_status with this UPID"
+		}
+		return &explained{err, fmt.Sprintf("%s: %v%s", what, err, mayHaveRun(check))}
+	case errors.As(err, &stopped), errors.As(err, &timeout):
+		return &explained{err, fmt.Sprintf("%s: %v; %s", what, err, followTask)}
 	}
-	v := math.Round(p.Elapsed.Seconds()*10) / 10
-	if v <= t.last {
-		v = t.last + 0.01
+	// A guard refusal or a bad answer: the task was started all the same.
+	return &explained{err, fmt.Sprintf("%s: task %s was started, but it could not be followed (%v)%s",
+		what, upid, err, mayHaveRun("pve_task_status with this UPID"))}
+}
+
+// taskEnded reports an error that tells how a wait for a task ended.
+func taskEnded(err error) bool {
+	var (
+		failed  *pve.TaskFailedError
+		unknown *pve.TaskUnknownError
+		stopped *pve.TaskWaitStoppedError
+		timeout *pve.TaskTimeoutError
+	)
+	return errors.As(err, &failed) || errors.As(err, &unknown) || errors.As(err, &stopped) || errors.As(err, &timeout)
+}
+
+// noTask words a write that Proxmox answered without a UPID.
+func noTask(what, answer, check string) error {
+	return fmt.Errorf("%s: Proxmox accepted the request but answered without a task ID (%s)%s", what, answer, mayHaveRun(check))
+}
+
+// answerText quotes a short answer, for an error.
+func answerText(raw json.RawMessage) string {
+	t := compact(raw)
+	if len(t) == 0 {
+		return "no data"
 	}
-	t.last = v
-	return v, 0
+	return "answer " + pve.ClipLine(oneLine(string(t)))
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// pageHint says how to read a whole task log.
+func pageHint(lines int) string {
+	return fmt.Sprintf("pve_task_log with this UPID, start and limit pages through all %d log lines", lines)
+}
+
+// warningsOf bounds a task's warnings for a result: the last ones, their
+// count, and how to read the rest.
+func warningsOf(res pve.TaskResult) (last []string, count int, more string) {
+	if res.WarningCount > len(res.Warnings) {
+		more = fmt.Sprintf("the last %d of %d warnings; ", len(res.Warnings), res.WarningCount) + pageHint(res.LogLines)
+	}
+	return res.Warnings, res.WarningCount, more
+}
+
+// checkRead names the read that tells whether a write took effect; kind is
+// "qemu", "lxc" or "" (unknown: the cluster-wide list tells for both).
+func checkRead(out taskOut, kind string) string {
+	guest := fmt.Sprintf("guest %d", out.VMID)
+	status, config := "pve_cluster_resources", "pve_cluster_resources"
+	switch kind {
+	case "qemu":
+		guest, status, config = fmt.Sprintf("VM %d", out.VMID), "pve_vm_status", "pve_vm_config"
+	case "lxc":
+		guest, status, config = fmt.Sprintf("CT %d", out.VMID), "pve_lxc_status", "pve_lxc_config"
+	}
+	on := guest + " on " + out.Node
+	switch out.Action {
+	case "start", "stop", "shutdown", "reboot", "reset", "suspend", "resume":
+		return status + " for " + on
+	case "create", "restore":
+		return config + " for " + on
+	case "delete":
+		return "pve_cluster_resources for whether " + guest + " still exists"
+	case "clone":
+		return fmt.Sprintf("pve_cluster_resources for whether guest %d exists", out.To)
+	case "migrate":
+		return "pve_cluster_resources for the node " + guest + " is on"
+	case "snapshot_create", "snapshot_delete":
+		return "pve_list_snapshots for " + on
+	case "download":
+		return fmt.Sprintf("pve_storage_content for %s on %s", out.Storage, out.Node)
+	case "backup":
+		return fmt.Sprintf("pve_list_backups for %s on %s", out.Storage, out.Node)
+	}
+	return "pve_list_tasks for " + out.Node // rollback, network apply: the task list shows what ran
+}
+
+// kindOfPath reads qemu or lxc from /nodes/{node}/{kind}...
+func kindOfPath(path string) string {
+	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	if len(parts) > 2 && parts[0] == "nodes" && (parts[2] == "qemu" || parts[2] == "lxc") {
+		return parts[2]
+	}
+	return ""
+}
+
+// kindOfUPID reads qemu or lxc from the task type (qmstart, vzstart...).
+func kindOfUPID(upid string) string {
+	u, err := pve.ParseUPID(upid)
+	switch {
+	case err != nil || u.Type == "vzdump":
+		return ""
+	case strings.HasPrefix(u.Type, "qm"):
+		return "qemu"
+	case strings.HasPrefix(u.Type, "vz"):
+		return "lxc"
+	}
+	return ""
 }

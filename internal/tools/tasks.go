@@ -43,6 +43,8 @@ type taskStatusOut struct {
 	Status     string   `json:"status" jsonschema:"running or stopped"`
 	ExitStatus string   `json:"exitstatus,omitempty" jsonschema:"OK, WARNINGS: n, or the error; only when stopped"`
 	Log        []string `json:"log" jsonschema:"last log lines"`
+	LogLines   int      `json:"logLines" jsonschema:"lines in the whole log"`
+	More       string   `json:"more,omitempty" jsonschema:"how to read the lines left out"`
 }
 
 type taskLogOut struct {
@@ -52,10 +54,12 @@ type taskLogOut struct {
 }
 
 type taskWaitOut struct {
-	UPID       string   `json:"upid"`
-	Status     string   `json:"status" jsonschema:"stopped, or running when the wait timed out"`
-	ExitStatus string   `json:"exitStatus,omitempty"`
-	Warnings   []string `json:"warnings,omitempty"`
+	UPID         string   `json:"upid"`
+	Status       string   `json:"status" jsonschema:"stopped, or running when the wait timed out"`
+	ExitStatus   string   `json:"exitStatus,omitempty"`
+	Warnings     []string `json:"warnings,omitempty" jsonschema:"the last warnings"`
+	WarningCount int      `json:"warningCount,omitempty" jsonschema:"all warnings"`
+	More         string   `json:"more,omitempty" jsonschema:"how to read the warnings left out"`
 }
 
 type taskStopOut struct {
@@ -83,12 +87,16 @@ func taskTools(d *Deps) []Tool {
 				if err != nil {
 					return taskStatusOut{}, fmt.Errorf("task log: %w", err)
 				}
-				lines, _, err := c.PVE.TaskLog(ctx, string(in.UPID), max(0, total-10), 10)
+				lines, total2, err := c.PVE.TaskLog(ctx, string(in.UPID), max(0, total-pve.TailLines), pve.TailLines)
 				if err != nil {
 					return taskStatusOut{}, fmt.Errorf("task log: %w", err)
 				}
 				for _, l := range lines {
-					out.Log = append(out.Log, l.T)
+					out.Log = append(out.Log, pve.ClipLine(l.T))
+				}
+				out.LogLines = max(total, total2)
+				if out.LogLines > len(out.Log) {
+					out.More = fmt.Sprintf("the last %d log lines; ", len(out.Log)) + pageHint(out.LogLines)
 				}
 				return out, nil
 			}),
@@ -110,19 +118,28 @@ func taskTools(d *Deps) []Tool {
 		define(d, spec{name: "pve_task_wait", title: "Wait for task", toolset: "tasks",
 			desc: "Wait for a task by UPID, with progress; reports its exit status, or running after timeoutSeconds."},
 			func(ctx context.Context, c *call, in taskWaitArgs) (taskWaitOut, error) {
-				if _, err := c.task(string(in.UPID)); err != nil {
+				u, err := c.task(string(in.UPID))
+				if err != nil {
 					return taskWaitOut{}, err
 				}
-				res, err := c.PVE.WaitTask(ctx, string(in.UPID), pve.WaitOptions{
-					Timeout: time.Duration(in.TimeoutSeconds) * time.Second, OnProgress: c.progressFunc(ctx)})
+				upid := string(in.UPID)
+				p := c.progress(ctx, upid)
+				res, err := c.PVE.WaitTask(ctx, upid, pve.WaitOptions{
+					Timeout: time.Duration(in.TimeoutSeconds) * time.Second, OnProgress: p.callback()})
 				var timeout *pve.TaskTimeoutError
 				if errors.As(err, &timeout) {
-					return taskWaitOut{UPID: string(in.UPID), Status: "running"}, nil
+					return taskWaitOut{UPID: upid, Status: "running"}, nil
+				}
+				if taskEnded(err) {
+					return taskWaitOut{}, taskError("wait for task", upid, err, "pve_list_tasks for "+u.Node)
 				}
 				if err != nil {
 					return taskWaitOut{}, fmt.Errorf("wait for task: %w", err)
 				}
-				return taskWaitOut{UPID: string(in.UPID), Status: "stopped", ExitStatus: res.ExitStatus, Warnings: res.Warnings}, nil
+				p.done(res)
+				out := taskWaitOut{UPID: upid, Status: "stopped", ExitStatus: res.ExitStatus}
+				out.Warnings, out.WarningCount, out.More = warningsOf(res)
+				return out, nil
 			}),
 		define(d, spec{name: "pve_task_stop", title: "Stop task", toolset: "tasks", effect: Destructive,
 			desc: "Stop a running task by UPID, leaving its work half done. Needs confirm: true."},

@@ -82,7 +82,7 @@ func TestBackupNowWithoutTask(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	e.fake.routes["POST /nodes/pve1/vzdump"] = `"OK"`
 	res, text := e.call(t, "pve_backup_now", map[string]any{"node": "pve1", "vmid": 100, "storage": "local"})
-	if !res.IsError || !strings.Contains(text, "not on node pve1") {
+	if !res.IsError || !strings.Contains(text, "Proxmox started no task on node pve1") || strings.Contains(text, "is not on node") {
 		t.Fatalf("got %v %s", res.IsError, text)
 	}
 }
