@@ -99,3 +99,20 @@ func TestStdioTruncatedLine(t *testing.T) {
 	r.expectError("17", -32700, "not JSON")
 	r.expectResult("18")
 }
+
+// TestStdioErrorsHaveCodes: the SDK's own refusals of a call before
+// initialize and of a second initialize carry JSON-RPC codes, not 0.
+func TestStdioErrorsHaveCodes(t *testing.T) {
+	r := startProcess(t, newCluster(t, 0.02))
+	r.send(`{"jsonrpc":"2.0","id":20,"method":"tools/list"}` + "\n")
+	r.expectError("20", -32600, "during session initialization")
+	r.send(initialize("21"))
+	r.expectResult(`"21"`)
+	r.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n")
+	r.send(initialize("22"))
+	r.expectError(`"22"`, -32600, "already initialized")
+	r.send(`{"jsonrpc":"2.0","id":23,"method":"prompts/list"}` + "\n")
+	r.expectError("23", -32601, "prompts")
+	r.send(ping("24"))
+	r.expectResult("24")
+}

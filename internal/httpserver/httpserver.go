@@ -93,7 +93,7 @@ func New(s *mcp.Server, cfg *config.HTTPConfig, logger *slog.Logger) (*Server, e
 		}
 		h.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	s.AddReceivingMiddleware(h.calls.middleware, (&capabilityGate{}).middleware)
+	s.AddReceivingMiddleware(h.calls.middleware)
 	if c.Stateless {
 		h.slots = make(chan struct{}, c.MaxSessions)
 	} else {

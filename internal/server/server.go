@@ -42,7 +42,7 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 		// No logging capability: MCP deprecated it (SEP-2577) and the server
 		// logs to stderr; the SDK advertises it unless told otherwise.
 		&mcp.ServerOptions{Instructions: instructions, Logger: logger, Capabilities: &mcp.ServerCapabilities{}})
-	s.AddReceivingMiddleware(checkLogLevel)
+	s.AddReceivingMiddleware(checkLogLevel, (&capabilityGate{}).middleware, rpcCodes)
 	selected, err := tools.Select(tools.Inventory(deps), Selection(cfg))
 	if err != nil {
 		return nil, err

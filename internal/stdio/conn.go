@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -240,12 +241,30 @@ func (c *conn) Write(ctx context.Context, msg jsonrpc.Message) error {
 			c.logger.Debug("stdio: answer to a cancelled call dropped", "id", resp.ID.Raw())
 			return nil
 		}
+		msg = withCode(resp)
 	}
 	data, err := jsonrpc.EncodeMessage(msg)
 	if err != nil {
 		return fmt.Errorf("stdio: encode message: %w", err)
 	}
 	return c.writeLine(data)
+}
+
+// withCode gives a plain error of the SDK a JSON-RPC code; it would go out
+// with code 0. The one the SDK raises before any middleware runs is a call
+// before initialize: an invalid request in that state.
+func withCode(resp *jsonrpc.Response) *jsonrpc.Response {
+	var rpcErr *jsonrpc.Error
+	if resp.Error == nil || errors.As(resp.Error, &rpcErr) {
+		return resp
+	}
+	code := int64(jsonrpc.CodeInternalError)
+	if strings.Contains(resp.Error.Error(), "during session initialization") {
+		code = jsonrpc.CodeInvalidRequest
+	}
+	out := *resp
+	out.Error = &jsonrpc.Error{Code: code, Message: resp.Error.Error()}
+	return &out
 }
 
 func (c *conn) writeLine(data []byte) error {
