@@ -2,11 +2,8 @@ package guard
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -43,26 +40,9 @@ const storageCacheTTL = time.Minute
 type resource struct {
 	Type       string  `json:"type"`
 	Node       string  `json:"node"`
-	VMID       flexInt `json:"vmid"`
+	VMID       pve.Int `json:"vmid"`
 	Storage    string  `json:"storage"`
 	PluginType string  `json:"plugintype"`
-}
-
-// flexInt reads a number Proxmox may send as a string.
-type flexInt int
-
-func (f *flexInt) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(b), `"`)
-	if s == "" || s == "null" {
-		*f = 0
-		return nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return fmt.Errorf("not an integer: %s", b)
-	}
-	*f = flexInt(n)
-	return nil
 }
 
 // guestNode tells which node guest id lives on; ok is false when the
@@ -164,5 +144,3 @@ func (s *storageCache) put(t storageTypes) {
 	defer s.mu.Unlock()
 	s.types, s.at = t, time.Now()
 }
-
-var _ json.Unmarshaler = (*flexInt)(nil)

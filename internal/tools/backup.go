@@ -60,12 +60,15 @@ func backupTools(d *Deps) []Tool {
 					pve.Path("nodes", string(in.Node), "storage", string(in.Storage), "content"), url.Values{"content": {"backup"}}, c.allowedVolume(ctx))
 			}),
 		define(d, spec{name: "pve_backup_now", title: "Back up now", toolset: "backup", effect: Mutating,
-			desc: "Back up one guest to a storage now (vzdump)."},
+			desc: "Back up one guest now (vzdump); prunes nothing."},
 			func(ctx context.Context, c *call, in backupNowArgs) (taskOut, error) {
 				if err := c.guest(in.Node, in.VMID); err != nil {
 					return taskOut{}, err
 				}
-				form := url.Values{"vmid": {strconv.Itoa(int(in.VMID))}, "storage": {string(in.Storage)}, "mode": {in.Mode}, "compress": {in.Compress}}
+				// remove=0: vzdump would otherwise prune older backups by the
+				// storage's retention, a deletion nobody confirmed.
+				form := url.Values{"vmid": {strconv.Itoa(int(in.VMID))}, "storage": {string(in.Storage)}, "mode": {in.Mode},
+					"compress": {in.Compress}, "remove": {"0"}}
 				if in.Notes != "" {
 					form.Set("notes-template", in.Notes)
 				}

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
 
 // listOut is a Proxmox list as it comes; its text is the bare array, its
@@ -92,27 +93,9 @@ func documented(fields []string) map[string]*jsonschema.Schema {
 // entry holds the fields lists are filtered by.
 type entry struct {
 	Node string  `json:"node"`
-	VMID flexInt `json:"vmid"`
+	VMID pve.Int `json:"vmid"`
 	Type string  `json:"type"`
 	ID   string  `json:"id"`
-}
-
-// flexInt accepts a number or a numeric string: Proxmox sends both.
-type flexInt int
-
-func (f *flexInt) UnmarshalJSON(b []byte) error {
-	s := string(bytes.Trim(b, `"`))
-	if s == "" || s == "null" {
-		*f = 0
-		return nil
-	}
-	n, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		*f = 0
-		return nil
-	}
-	*f = flexInt(n)
-	return nil
 }
 
 // filter keeps the items keep accepts; items are compacted on the way.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -288,9 +289,17 @@ func TestTaskProgressOneUnit(t *testing.T) {
 		if res, text, _ := e.call(t, tc.tool, tc.args); res.IsError {
 			t.Fatalf("%s: %s", tc.tool, text)
 		}
-		e.mu.Lock()
-		got := e.progress
-		e.mu.Unlock()
+		// The client may handle the last notification after the answer,
+		// though the server sent it first.
+		var got []*mcp.ProgressNotificationParams
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			e.mu.Lock()
+			got = slices.Clone(e.progress)
+			e.mu.Unlock()
+			if tc.total == 0 || (len(got) > 0 && got[len(got)-1].Progress == 100) || time.Now().After(deadline) {
+				break
+			}
+		}
 		if len(got) < 3 {
 			t.Fatalf("%s: %d notifications", tc.tool, len(got))
 		}

@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"net/netip"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -209,5 +210,22 @@ func TestSecretArgumentsNotEchoed(t *testing.T) {
 		"rootfs": map[string]any{"storage": "local-lvm", "sizeGb": 1}, "password": pw})
 	if strings.Contains(text, pw) || !strings.Contains(text, "password") {
 		t.Errorf("error: %s", text)
+	}
+}
+
+// TestBackupNowKeepsOlderBackups: vzdump prunes by the storage's retention
+// unless told not to; a one-off backup must not delete anything.
+func TestBackupNowKeepsOlderBackups(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.fake.routes["POST /nodes/pve1/vzdump"] = `"OK"`
+	e.call(t, "pve_backup_now", map[string]any{"node": "pve1", "vmid": 100, "storage": "local"})
+	var sent url.Values
+	for _, l := range e.fake.log() {
+		if strings.HasPrefix(l, "POST /nodes/pve1/vzdump") {
+			sent = form(l)
+		}
+	}
+	if sent == nil || sent.Get("remove") != "0" {
+		t.Fatalf("vzdump sent %v, want remove=0", sent)
 	}
 }
