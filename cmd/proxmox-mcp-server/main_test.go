@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"strings"
 	"testing"
@@ -67,5 +70,20 @@ func TestStartupErrorMasksEnvSecrets(t *testing.T) {
 	out := s.String(`dial: "0f4b7f9e-aaaa-bbbb" and Zq8Vt3kLm9xR`)
 	if strings.Contains(out, "0f4b7f9e") || strings.Contains(out, "Zq8Vt3kL") {
 		t.Errorf("%q", out)
+	}
+}
+
+// TestCommandHelp: each command's --help prints its flags and is no error
+// (main exits 0 on flag.ErrHelp).
+func TestCommandHelp(t *testing.T) {
+	for _, cmd := range []string{"sim", "demo"} {
+		var out, errOut strings.Builder
+		err := run(context.Background(), []string{cmd, "--help"}, strings.NewReader(""), &out, &errOut)
+		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(errOut.String(), "-speed") {
+			t.Errorf("%s --help: %v; printed %q", cmd, err, errOut.String())
+		}
+		if out.Len() != 0 {
+			t.Errorf("%s --help wrote to stdout, which belongs to MCP: %q", cmd, out.String())
+		}
 	}
 }
