@@ -58,3 +58,45 @@ func TestHostLevelKeysThroughTools(t *testing.T) {
 		t.Errorf("sent %v", f)
 	}
 }
+
+func TestExtraCheckedAgainstSchema(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.refused(t, "pve_vm_create", map[string]any{"node": "pve1", "vmid": 200, "extra": map[string]any{"onbot": 1}}, `"onbot"`, "onboot")
+	e.refused(t, "pve_vm_create", map[string]any{"node": "pve1", "vmid": 200, "extra": map[string]any{"balloon": -5}}, "extra.balloon")
+	e.refused(t, "pve_vm_set_config", map[string]any{"node": "pve1", "vmid": 200, "extra": map[string]any{"net0": "virtio,bridge=vmbr0,bogus=1"}}, "extra.net0")
+	e.refused(t, "pve_lxc_create", map[string]any{"node": "pve1", "vmid": 300, "ostemplate": "local:vztmpl/x.tar.zst",
+		"rootfs": map[string]any{"storage": "local-lvm", "sizeGb": 1}, "extra": map[string]any{"ostype": "windows"}}, "extra.ostype")
+	e.ok(t, "pve_vm_create", map[string]any{"node": "pve1", "vmid": 200, "extra": map[string]any{"onboot": true, "net1": "virtio,bridge=vmbr0"}})
+}
+
+func TestDestructiveExtraNeedsConfirm(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.refused(t, "pve_vm_set_config", map[string]any{"node": "pve1", "vmid": 200, "extra": map[string]any{"delete": "scsi1"}}, "confirm: true", "delete")
+	e.refused(t, "pve_vm_set_config", map[string]any{"node": "pve1", "vmid": 200, "extra": map[string]any{"scsi0": "local-lvm:8"}}, "confirm: true", "scsi0")
+	e.ok(t, "pve_vm_set_config", map[string]any{"node": "pve1", "vmid": 200, "confirm": true, "extra": map[string]any{"delete": "scsi1"}})
+	e.ok(t, "pve_vm_set_config", map[string]any{"node": "pve1", "vmid": 200, "extra": map[string]any{"onboot": 1}})
+}
+
+func TestExtraCannotRestoreOrBorrowDisks(t *testing.T) {
+	e := newEnv(t, envOpts{vmids: []int{100}})
+	e.refused(t, "pve_vm_create", map[string]any{"node": "pve1", "vmid": 100,
+		"extra": map[string]any{"archive": "local:backup/vzdump-qemu-105-2024_01_01-00_00_00.vma.zst", "force": true}}, "pve_restore")
+	e.refused(t, "pve_lxc_create", map[string]any{"node": "pve1", "vmid": 100, "ostemplate": "local:backup/vzdump-lxc-105.tar.zst",
+		"rootfs": map[string]any{"storage": "local-lvm", "sizeGb": 1}}, "ostemplate")
+	e.refused(t, "pve_lxc_create", map[string]any{"node": "pve1", "vmid": 100, "ostemplate": "local:vztmpl/x.tar.zst",
+		"rootfs": map[string]any{"storage": "local-lvm", "sizeGb": 1}, "extra": map[string]any{"restore": true}}, "pve_restore")
+	e.refused(t, "pve_vm_create", map[string]any{"node": "pve1", "vmid": 100, "extra": map[string]any{"scsi1": "local-lvm:vm-105-disk-0"}}, "105")
+	e.refused(t, "pve_vm_set_config", map[string]any{"node": "pve1", "vmid": 100, "confirm": true,
+		"extra": map[string]any{"virtio1": "nfs:105/vm-105-disk-1.qcow2,iothread=1"}}, "105")
+	e.refused(t, "pve_vm_set_config", map[string]any{"node": "pve1", "vmid": 100, "confirm": true,
+		"extra": map[string]any{"scsi2": "file=local-lvm:vm-105-disk-0,ssd=1"}}, "105")
+	e.refused(t, "pve_restore", map[string]any{"node": "pve1", "vmid": 100, "type": "qemu",
+		"archive": "local:backup/vzdump-qemu-105-2024_01_01-00_00_00.vma.zst", "confirm": true, "confirmVmid": 100}, "105")
+	e.refused(t, "pve_restore", map[string]any{"node": "pve1", "vmid": 100, "type": "qemu",
+		"archive": "pbs:backup/vm/105/2024-01-01T00:00:00Z", "confirm": true, "confirmVmid": 100}, "105")
+	// Own volumes, new disks and ISOs stay fine.
+	e.ok(t, "pve_vm_set_config", map[string]any{"node": "pve1", "vmid": 100, "confirm": true,
+		"extra": map[string]any{"scsi1": "local-lvm:8", "scsi2": "local-lvm:vm-100-disk-3", "ide2": "local:iso/debian-12.iso,media=cdrom"}})
+	e.ok(t, "pve_restore", map[string]any{"node": "pve1", "vmid": 100, "type": "qemu",
+		"archive": "local:backup/vzdump-qemu-100-2024_01_01-00_00_00.vma.zst", "confirm": true, "confirmVmid": 100})
+}

@@ -1,0 +1,104 @@
+package tools
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+func TestConfirmationRefusals(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	g := map[string]any{"node": "pve1", "vmid": 100}
+	e.refused(t, "pve_vm_stop", g, "confirm: true")
+	e.refused(t, "pve_vm_reset", map[string]any{"node": "pve1", "vmid": 100, "confirm": false}, "confirm: true")
+	e.refused(t, "pve_vm_delete", map[string]any{"node": "pve1", "vmid": 100, "confirmVmid": 100}, "confirm: true")
+	e.refused(t, "pve_vm_delete", map[string]any{"node": "pve1", "vmid": 100, "confirm": true, "confirmVmid": 101}, "101", "100")
+	e.refused(t, "pve_vm_delete", map[string]any{"node": "pve1", "vmid": 100, "confirm": true}, `"confirmVmid"`)
+	if len(e.fake.log()) != 0 {
+		t.Fatalf("requests sent: %v", e.fake.log())
+	}
+	e.ok(t, "pve_vm_delete", map[string]any{"node": "pve1", "vmid": 100, "confirm": true, "confirmVmid": 100})
+	w := e.fake.writes()
+	if len(w) != 1 || !strings.HasPrefix(w[0], "DELETE /nodes/pve1/qemu/100?") || form(w[0]).Get("purge") != "1" || form(w[0]).Get("destroy-unreferenced-disks") != "1" {
+		t.Fatalf("delete sent %v", w)
+	}
+}
+
+func TestContainerSnapshotNetworkBackupRefusals(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	snap := func(extra map[string]any) map[string]any {
+		m := map[string]any{"node": "pve1", "vmid": 100, "type": "qemu", "snapname": "before"}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	e.refused(t, "pve_lxc_stop", map[string]any{"node": "pve1", "vmid": 200}, "confirm: true")
+	e.refused(t, "pve_lxc_delete", map[string]any{"node": "pve1", "vmid": 200, "confirm": true, "confirmVmid": 201}, "201")
+	e.refused(t, "pve_snapshot_rollback", snap(map[string]any{"confirmName": "before"}), "confirm: true")
+	e.refused(t, "pve_snapshot_rollback", snap(map[string]any{"confirm": true, "confirmName": "after"}), `"after"`, `"before"`)
+	e.refused(t, "pve_snapshot_delete", snap(map[string]any{"confirm": true}), "confirmName")
+	e.refused(t, "pve_snapshot_create", map[string]any{"node": "pve1", "vmid": 100, "type": "lxc", "snapname": "x1", "vmstate": true}, "vmstate")
+	e.refused(t, "pve_snapshot_create", map[string]any{"node": "pve1", "vmid": 100, "type": "qemu", "snapname": "current"}, "reserved")
+	e.refused(t, "pve_snapshot_create", map[string]any{"node": "pve1", "vmid": 100, "type": "qemu", "snapname": "a/../b"}, "snapname")
+	e.refused(t, "pve_apply_network", map[string]any{"node": "pve1"}, "confirm: true")
+	e.refused(t, "pve_create_bridge", map[string]any{"node": "pve1", "iface": "eth0"}, "iface")
+	e.refused(t, "pve_restore", map[string]any{"node": "pve1", "vmid": 100, "type": "qemu", "archive": "local:backup/x.vma.zst", "confirmVmid": 100}, "confirm: true")
+	e.refused(t, "pve_restore", map[string]any{"node": "pve1", "vmid": 100, "type": "qemu", "archive": "local:backup/x.vma.zst", "confirm": true, "confirmVmid": 101}, "101")
+	e.refused(t, "pve_storage_content", map[string]any{"node": "pve1", "storage": "../x"}, "storage")
+	e.refused(t, "pve_schedule_backup", map[string]any{"schedule": "daily", "storage": "local"}, "vmids")
+	if w := e.fake.log(); len(w) != 0 {
+		t.Fatalf("requests sent: %v", w)
+	}
+}
+
+func elicitEnv(t *testing.T, answer string) (*env, *[]string) {
+	var mu sync.Mutex
+	var asked []string
+	opts := &mcp.ClientOptions{ElicitationHandler: func(_ context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+		mu.Lock()
+		asked = append(asked, req.Params.Message)
+		mu.Unlock()
+		return &mcp.ElicitResult{Action: answer, Content: map[string]any{}}, nil
+	}}
+	return newEnv(t, envOpts{client: opts}), &asked
+}
+
+func TestElicitationAccept(t *testing.T) {
+	e, asked := elicitEnv(t, "accept")
+	e.ok(t, "pve_vm_delete", map[string]any{"node": "pve1", "vmid": 100, "confirm": true, "confirmVmid": 100})
+	if len(*asked) != 1 || (*asked)[0] != "Delete VM 100 on pve1 and all its disks?" {
+		t.Errorf("asked %q", *asked)
+	}
+	if w := e.fake.writes(); len(w) != 1 || !strings.HasPrefix(w[0], "DELETE /nodes/pve1/qemu/100") {
+		t.Errorf("writes %v", w)
+	}
+}
+
+func TestElicitationDeclineChangesNothing(t *testing.T) {
+	for _, answer := range []string{"decline", "cancel"} {
+		e, asked := elicitEnv(t, answer)
+		res, text := e.call(t, "pve_vm_delete", map[string]any{"node": "pve1", "vmid": 100, "confirm": true, "confirmVmid": 100})
+		if !res.IsError || !strings.Contains(text, "declined") {
+			t.Errorf("%s: %v %s", answer, res.IsError, text)
+		}
+		if len(*asked) != 1 {
+			t.Errorf("%s: asked %d times", answer, len(*asked))
+		}
+		if l := e.fake.log(); len(l) != 0 {
+			t.Errorf("%s: requests sent: %v", answer, l)
+		}
+	}
+}
+
+func TestElicitationNotAskedBeforeLocalChecks(t *testing.T) {
+	e, asked := elicitEnv(t, "accept")
+	e.refused(t, "pve_vm_delete", map[string]any{"node": "pve1", "vmid": 100, "confirmVmid": 100}, "confirm: true")
+	e.refused(t, "pve_vm_delete", map[string]any{"node": "pve1", "vmid": 100, "confirm": true, "confirmVmid": 101}, "101")
+	if len(*asked) != 0 {
+		t.Errorf("asked before checks: %v", *asked)
+	}
+}
