@@ -15,11 +15,11 @@ func (s *Sim) authenticate(c *call, r *http.Request) error {
 	}
 	ticket := ""
 	if ck, err := r.Cookie("PVEAuthCookie"); err == nil {
-		ticket, _ = url.QueryUnescape(ck.Value)
+		ticket = unescapeTicket(ck.Value)
 	}
 	auth := r.Header.Get("Authorization")
 	if ticket == "" && strings.HasPrefix(auth, "PVEAuthCookie=") {
-		ticket, _ = url.QueryUnescape(strings.TrimPrefix(auth, "PVEAuthCookie="))
+		ticket = unescapeTicket(strings.TrimPrefix(auth, "PVEAuthCookie="))
 	}
 	if ticket != "" {
 		user, ok := s.acl.st.VerifyTicket(ticket)
@@ -110,4 +110,14 @@ func (s *Sim) getPermissions(c *call) (any, error) {
 		target = u
 	}
 	return s.acl.permissions(target, c.params["path"]), nil
+}
+
+// unescapeTicket decodes %XX as pve-http-server's uri_unescape does, and
+// nothing else: a '+' of the ticket's base64 signature stays a '+' (clients
+// send the ticket raw).
+func unescapeTicket(v string) string {
+	if u, err := url.PathUnescape(v); err == nil {
+		return u
+	}
+	return v
 }

@@ -132,6 +132,13 @@ func splitPath(p string) []string {
 	return strings.Split(p, "/")
 }
 
+// greedy tells whether a route's last parameter takes the rest of the path,
+// slashes included: pve-storage registers content/{volume} with an empty
+// fragmentDelimiter, so local:vztmpl/x.tar.xz may come unescaped.
+func greedy(segs []string) bool {
+	return len(segs) >= 2 && segs[len(segs)-2] == "content" && segs[len(segs)-1] == "{volume}"
+}
+
 // match finds the route for a request path. Literal segments win over
 // parameters. It returns the route and the path parameters.
 func (s *Sim) match(method, rawRel string) (*route, map[string]string) {
@@ -146,7 +153,7 @@ func (s *Sim) match(method, rawRel string) (*route, map[string]string) {
 	var bestParams map[string]string
 	for i := range s.table {
 		rt := &s.table[i]
-		if rt.method != method || len(rt.segs) != len(segs) {
+		if rt.method != method || len(rt.segs) > len(segs) || (len(rt.segs) < len(segs) && !greedy(rt.segs)) {
 			continue
 		}
 		params := map[string]string{}
@@ -159,6 +166,9 @@ func (s *Sim) match(method, rawRel string) (*route, map[string]string) {
 					break
 				}
 				params[strings.Trim(seg, "{}")] = segs[j]
+				if j == len(rt.segs)-1 && len(segs) > len(rt.segs) {
+					params[strings.Trim(seg, "{}")] = strings.Join(segs[j:], "/")
+				}
 				continue
 			}
 			if seg != segs[j] {
