@@ -9,47 +9,76 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// TestToolDefinitionsGolden compares each tool, as a client sees it in
-// tools/list, with testdata/tools/NAME.json; UPDATE_GOLDEN=1 rewrites them.
+// TestToolDefinitionsGolden compares each tool with two files in
+// testdata/tools: NAME.json is the tool as a client sees it in tools/list,
+// NAME.validation.json the full input schema the server checks arguments
+// against (patterns, bounds, lengths, closed objects), which tools/list
+// leaves out. UPDATE_GOLDEN=1 rewrites them.
 func TestToolDefinitionsGolden(t *testing.T) {
 	dir := filepath.Join("testdata", "tools")
-	update := os.Getenv("UPDATE_GOLDEN") == "1"
-	if update {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
 	seen := map[string]bool{}
 	for _, tl := range Inventory(&Deps{}) {
-		got, err := json.MarshalIndent(tl.Def, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, '\n')
-		file := filepath.Join(dir, tl.Def.Name+".json")
-		seen[filepath.Base(file)] = true
-		if update {
-			if err := os.WriteFile(file, got, 0o644); err != nil {
+		for file, v := range map[string]any{
+			tl.Def.Name + ".json":            tl.Def,
+			tl.Def.Name + ".validation.json": tl.input,
+		} {
+			got, err := json.MarshalIndent(v, "", "  ")
+			if err != nil {
 				t.Fatal(err)
 			}
-			continue
-		}
-		want, err := os.ReadFile(file)
-		if err != nil {
-			t.Errorf("%s: no golden file (run UPDATE_GOLDEN=1 go test ./internal/tools)", tl.Def.Name)
-			continue
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s: definition differs from %s (run UPDATE_GOLDEN=1 go test ./internal/tools and review the diff)", tl.Def.Name, file)
+			seen[file] = true
+			golden(t, filepath.Join(dir, file), append(got, '\n'))
 		}
 	}
+	noStale(t, dir, seen)
+}
+
+// golden compares got with a file; UPDATE_GOLDEN=1 rewrites the file instead.
+func golden(t *testing.T, file string, got []byte) {
+	t.Helper()
+	if os.Getenv("UPDATE_GOLDEN") == "1" {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Errorf("%v (run UPDATE_GOLDEN=1 go test ./internal/tools)", err)
+		return
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (-golden +now; if intended, run UPDATE_GOLDEN=1 go test ./internal/tools and review the diff):\n%s",
+			file, goldenDiff(want, got))
+	}
+}
+
+// goldenDiff shows JSON by path, so a changed pattern is named by the
+// argument it belongs to; other text (or a change of layout only) by line.
+func goldenDiff(want, got []byte) string {
+	var w, g any
+	if json.Unmarshal(want, &w) == nil && json.Unmarshal(got, &g) == nil {
+		if d := cmp.Diff(w, g); d != "" {
+			return d
+		}
+	}
+	return cmp.Diff(strings.Split(string(want), "\n"), strings.Split(string(got), "\n"))
+}
+
+// noStale fails on files in dir that no tool or configuration wrote.
+func noStale(t *testing.T, dir string, seen map[string]bool) {
+	t.Helper()
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		if !seen[e.Name()] {
-			t.Errorf("stale golden file %s", e.Name())
+			t.Errorf("stale golden file %s", filepath.Join(dir, e.Name()))
 		}
 	}
 }

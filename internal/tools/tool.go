@@ -48,6 +48,7 @@ type Tool struct {
 	Toolset string
 	Effect  Effect
 	handler mcp.ToolHandler
+	input   *jsonschema.Schema // what arguments are validated against; Def has the advertised part
 }
 
 // Register adds the tool to an MCP server.
@@ -140,7 +141,7 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 		}
 		return resultOf(res)
 	}
-	return Tool{Def: def, Toolset: sp.toolset, Effect: sp.effect, handler: handler}
+	return Tool{Def: def, Toolset: sp.toolset, Effect: sp.effect, handler: handler, input: in}
 }
 
 func annotations(sp spec) *mcp.ToolAnnotations {
