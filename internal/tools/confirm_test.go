@@ -2,6 +2,8 @@ package tools
 
 import (
 	"context"
+	"maps"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -101,4 +103,69 @@ func TestElicitationNotAskedBeforeLocalChecks(t *testing.T) {
 	if len(*asked) != 0 {
 		t.Errorf("asked before checks: %v", *asked)
 	}
+}
+
+// destructiveArgs are valid arguments, all but confirm, for each destructive
+// tool; TestEveryDestructiveToolNeedsConfirm fails on a destructive tool
+// missing here, so a new one cannot go untested.
+var destructiveArgs = map[string]map[string]any{
+	"pve_vm_stop":           {"node": "pve1", "vmid": 100},
+	"pve_vm_reset":          {"node": "pve1", "vmid": 100},
+	"pve_vm_delete":         {"node": "pve1", "vmid": 100, "confirmVmid": 100},
+	"pve_lxc_stop":          {"node": "pve1", "vmid": 200},
+	"pve_lxc_delete":        {"node": "pve1", "vmid": 200, "confirmVmid": 200},
+	"pve_snapshot_rollback": {"node": "pve1", "vmid": 100, "type": "qemu", "snapname": "before", "confirmName": "before"},
+	"pve_snapshot_delete":   {"node": "pve1", "vmid": 100, "type": "qemu", "snapname": "before", "confirmName": "before"},
+	"pve_restore": {"node": "pve1", "vmid": 100, "type": "qemu", "confirmVmid": 100,
+		"archive": "local:backup/vzdump-qemu-100-2024_01_01-00_00_00.vma.zst"},
+	"pve_apply_network": {"node": "pve1"},
+	"pve_task_stop":     {"upid": testUPID},
+}
+
+var confirmWord = regexp.MustCompile(`\bconfirm\b`)
+
+// TestEveryDestructiveToolNeedsConfirm: without confirm (or with it false)
+// every destructive tool is refused with a message naming confirm and no
+// write reaches Proxmox; with confirm: true the same call goes through, so
+// the refusal was for confirm and not for some other argument.
+func TestEveryDestructiveToolNeedsConfirm(t *testing.T) {
+	covered := 0
+	for _, tl := range Inventory(&Deps{}) {
+		name := tl.Def.Name
+		base, ok := destructiveArgs[name]
+		if tl.Effect != Destructive {
+			if ok {
+				t.Errorf("%s is not destructive; remove it from destructiveArgs", name)
+			}
+			continue
+		}
+		if !ok {
+			t.Errorf("%s is destructive but has no arguments in destructiveArgs; add them", name)
+			continue
+		}
+		covered++
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, envOpts{})
+			for _, confirm := range []any{nil, false} {
+				args := maps.Clone(base)
+				if confirm != nil {
+					args["confirm"] = confirm
+				}
+				res, text := e.call(t, name, args)
+				if !res.IsError || !confirmWord.MatchString(text) {
+					t.Errorf("confirm=%v: want a refusal naming confirm, got error=%v %s", confirm, res.IsError, text)
+				}
+				if w := e.fake.writes(); len(w) != 0 {
+					t.Fatalf("confirm=%v: writes reached Proxmox: %v", confirm, w)
+				}
+			}
+			args := maps.Clone(base)
+			args["confirm"] = true
+			e.ok(t, name, args)
+			if len(e.fake.writes()) == 0 {
+				t.Errorf("confirm=true: no write sent")
+			}
+		})
+	}
+	t.Logf("%d destructive tools checked", covered)
 }
