@@ -106,7 +106,7 @@ type env struct {
 
 type envOpts struct {
 	client     *mcp.ClientOptions
-	readOnly   bool
+	selection  Selection // which tools the server offers; zero: all
 	nodes      []string
 	vmids      []int
 	hostAccess bool
@@ -124,7 +124,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	g := guard.New(client, guard.Options{Allow: guard.NewAllowlist(o.nodes, o.vmids), AllowHostAccess: o.hostAccess, Release: "9.1"})
 	deps := &Deps{Guard: g, TaskTimeout: 10 * time.Second}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "0"}, nil)
-	selected, err := Select(Inventory(deps), Selection{ReadOnly: o.readOnly})
+	selected, err := Select(Inventory(deps), o.selection)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
 // Inventory is the full list of tools, in the order clients see them.
@@ -30,11 +32,14 @@ type Selection struct {
 }
 
 // Select keeps the tools a selection enables. Read-only mode registers no
-// write tool at all, whatever else is asked. Unknown names are an error.
+// write tool at all, whatever else is asked. Unknown names are an error that
+// names each, with the close matches.
 func Select(all []Tool, s Selection) ([]Tool, error) {
 	known := map[string]bool{}
+	var names []string
 	for _, t := range all {
 		known[t.Def.Name] = true
+		names = append(names, t.Def.Name)
 	}
 	var bad []string
 	for _, ts := range s.Toolsets {
@@ -48,7 +53,11 @@ func Select(all []Tool, s Selection) ([]Tool, error) {
 	}{{"PVE_TOOLS", s.Tools}, {"PVE_EXCLUDE_TOOLS", s.Exclude}} {
 		for _, n := range list.names {
 			if !known[n] {
-				bad = append(bad, fmt.Sprintf("%s: unknown tool %q", list.key, n))
+				msg := fmt.Sprintf("%s: unknown tool %q", list.key, n)
+				if near := pveschema.Suggest(names, n); len(near) > 0 {
+					msg += " (did you mean " + strings.Join(near, ", ") + "?)"
+				}
+				bad = append(bad, msg)
 			}
 		}
 	}

@@ -30,13 +30,12 @@ func TestSelection(t *testing.T) {
 	if got := names(Selection{Tools: []string{"pve_vm_start", "pve_vm_status"}, ReadOnly: true}); !slices.Equal(got, []string{"pve_vm_status"}) {
 		t.Errorf("read-only wins over PVE_TOOLS: %v", got)
 	}
-	for _, n := range names(Selection{DisableDestructive: true}) {
-		if n == "pve_vm_delete" || n == "pve_vm_stop" || n == "pve_task_stop" {
-			t.Errorf("destructive %s listed", n)
-		}
-	}
 	_, err := Select(all, Selection{Toolsets: []string{"qemu", "vms"}, Tools: []string{"pve_nope"}, Exclude: []string{"pve_gone"}})
 	if err == nil || !strings.Contains(err.Error(), `"vms"`) || !strings.Contains(err.Error(), `"pve_nope"`) || !strings.Contains(err.Error(), `"pve_gone"`) {
 		t.Errorf("unknown names: %v", err)
+	}
+	_, err = Select(all, Selection{Exclude: []string{"pve_vm_strat"}})
+	if err == nil || !strings.Contains(err.Error(), `"pve_vm_strat" (did you mean pve_vm_start`) {
+		t.Errorf("unknown name without its close match: %v", err)
 	}
 }
