@@ -42,11 +42,11 @@ func newHostCheck(allowed []string, addr net.Addr) (*hostCheck, error) {
 		}
 	case hc.loopback:
 		// Only the loopback names, and only with our port.
-		for _, n := range []string{"localhost", "127.0.0.1", "[::1]"} {
+		for _, n := range loopbackNames() {
 			hc.exact = append(hc.exact, n+":"+port)
 		}
 		if port == "80" || port == "443" {
-			hc.exact = append(hc.exact, "localhost", "127.0.0.1", "[::1]")
+			hc.exact = append(hc.exact, loopbackNames()...)
 		}
 	case config.IsUnspecifiedHost(host):
 		return nil, fmt.Errorf("httpserver: listening on all interfaces (%s) needs PVE_MCP_ALLOWED_HOSTS", addr)
@@ -81,6 +81,10 @@ func (hc *hostCheck) String() string {
 	return strings.Join(append(slices.Clone(hc.exact), hc.names...), ",")
 }
 
+// loopbackNames are the names a client on this machine reaches a loopback
+// listener by, as they appear in Host (config.IsLoopbackHost holds for each).
+func loopbackNames() []string { return []string{"localhost", "127.0.0.1", "[::1]"} }
+
 // sameOrigins are the browser origins of the server itself on a loopback
 // listener: http(s)://localhost, 127.0.0.1 and [::1] with its port. A page
 // there can only be this server's own (it serves none; a rebound DNS name
@@ -94,7 +98,7 @@ func sameOrigins(hc *hostCheck, tls bool) []string {
 		scheme = "https://"
 	}
 	var out []string
-	for _, n := range []string{"localhost", "127.0.0.1", "[::1]"} {
+	for _, n := range loopbackNames() {
 		out = append(out, scheme+n+":"+hc.port)
 	}
 	return out

@@ -24,10 +24,15 @@ func (e *FingerprintMismatchError) Error() string {
 
 // ParseFingerprint reads a SHA-256 fingerprint as Proxmox shows it
 // ("AB:CD:..." , 32 colon-separated hex bytes) in any letter case; the form
-// without colons (64 hex digits) is accepted too.
+// without colons (64 hex digits) and openssl's line ("sha256
+// Fingerprint=AB:CD:...") are accepted too. It is the one reading of a
+// fingerprint: configuration checks it with this, the client pins with it.
 func ParseFingerprint(s string) ([sha256.Size]byte, error) {
 	var fp [sha256.Size]byte
 	h := strings.TrimSpace(s)
+	if i := strings.LastIndexByte(h, '='); i >= 0 {
+		h = strings.TrimSpace(h[i+1:])
+	}
 	if strings.Contains(h, ":") {
 		parts := strings.Split(h, ":")
 		if len(parts) != sha256.Size {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
 // Version is GET /version.
@@ -32,7 +32,7 @@ func (c *Client) Version(ctx context.Context) (Version, error) {
 	}
 	var got Version
 	err := json.Unmarshal(raw, &got)
-	if _, _, ok := parseMajorMinor(got.Version); err != nil || !ok {
+	if _, _, _, ok := pveschema.ParseVersion(got.Version); err != nil || !ok {
 		return Version{}, fmt.Errorf("read Proxmox version: GET /version answered %s, which holds no version major.minor",
 			oneLine(snippet(raw)))
 	}
@@ -45,28 +45,11 @@ func (c *Client) Version(ctx context.Context) (Version, error) {
 // MajorMinor parses the leading "major.minor" of Version (or Release).
 func (v Version) MajorMinor() (major, minor int, ok bool) {
 	for _, s := range []string{v.Version, v.Release} {
-		if major, minor, ok = parseMajorMinor(s); ok {
+		if major, minor, _, ok = pveschema.ParseVersion(s); ok {
 			return major, minor, true
 		}
 	}
 	return 0, 0, false
-}
-
-func parseMajorMinor(s string) (int, int, bool) {
-	maj, rest, found := strings.Cut(strings.TrimSpace(s), ".")
-	if !found {
-		return 0, 0, false
-	}
-	end := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
-	if end < 0 {
-		end = len(rest)
-	}
-	major, err1 := strconv.Atoi(maj)
-	minor, err2 := strconv.Atoi(rest[:end])
-	if err1 != nil || err2 != nil || major < 0 || minor < 0 {
-		return 0, 0, false
-	}
-	return major, minor, true
 }
 
 // AtLeast reports whether the version is major.minor or newer; false when it

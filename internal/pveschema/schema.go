@@ -1,4 +1,5 @@
-// Package pveschema carries the Proxmox VE API schemas (7.4, 8.4, 9.1) and
+// Package pveschema carries the Proxmox VE API schemas of the releases
+// that ship (Releases), maps a reported version to one of them, and
 // validates request parameters against them the way a real PVE node does
 // (pve-common PVE::JSONSchema), with the same error keys and message texts.
 package pveschema
@@ -17,18 +18,6 @@ import (
 
 //go:embed data/*.json.gz
 var dataFS embed.FS
-
-// versionFiles maps accepted version names to the embedded schema file.
-var versionFiles = map[string]string{
-	"9.1":   "data/pve-api-9.1.3.json.gz",
-	"9.1.3": "data/pve-api-9.1.3.json.gz",
-	"8.4":   "data/pve-api-8.4.0.json.gz",
-	"8.4.0": "data/pve-api-8.4.0.json.gz",
-	"7.4":   "data/pve-api-7.4.json.gz",
-}
-
-// Versions lists the schema versions that Load accepts (short names).
-func Versions() []string { return []string{"9.1", "8.4", "7.4"} }
 
 // Schema is one parsed PVE API description. It is immutable after Load and
 // safe for concurrent use.
@@ -106,14 +95,15 @@ func (s *Schema) Version() string { return s.version }
 // Endpoints returns all endpoints in schema order.
 func (s *Schema) Endpoints() []*Endpoint { return append([]*Endpoint(nil), s.endpoints...) }
 
-// Load parses the embedded schema of a PVE version ("9.1", "8.4", "7.4";
-// "9.1.3" and "8.4.0" are accepted too). Each call parses anew; keep the
-// result (or use a Registry).
+// Load parses the embedded schema of a shipped release, named as
+// FindRelease reads it ("9.1", "9.1.3", "9"). Each call parses anew; keep
+// the result (or use a Registry).
 func Load(version string) (*Schema, error) {
-	file, ok := versionFiles[version]
+	rel, ok := FindRelease(version)
 	if !ok {
-		return nil, fmt.Errorf("pveschema: unknown PVE version %q (have 9.1, 8.4, 7.4)", version)
+		return nil, fmt.Errorf("pveschema: unknown PVE version %q (have %s)", version, strings.Join(Versions(), ", "))
 	}
+	file := rel.file
 	gz, err := dataFS.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("pveschema: read %s: %w", file, err)
@@ -142,10 +132,11 @@ type Registry struct {
 
 // Load returns the schema for version, parsing it on first use.
 func (r *Registry) Load(version string) (*Schema, error) {
-	file, ok := versionFiles[version]
+	rel, ok := FindRelease(version)
 	if !ok {
 		return Load(version) // produces the error
 	}
+	file := rel.file
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if s := r.schemas[file]; s != nil {

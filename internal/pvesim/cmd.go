@@ -22,6 +22,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
 type multiFlag []string
@@ -39,7 +42,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	nodes := fs.Int("nodes", 3, "number of cluster nodes (pve1..pveN)")
 	guests := fs.Int("guests", 0, "extra guests to seed (ids from 1000), for benchmarks")
 	speed := fs.Float64("speed", 1, "task duration multiplier (0.01 = 100x faster)")
-	schema := fs.String("schema", "9.1", "PVE API schema and version to simulate: 9.1, 8.4 or 7.4")
+	schema := fs.String("schema", pveschema.Newest(), "PVE API schema and version to simulate: "+strings.Join(pveschema.Versions(), ", "))
 	seed := fs.Int64("seed", 1, "seed for generated MACs, UUIDs and pids")
 	authDelay := fs.Duration("auth-delay", 0, "delay before a 401 (a real node waits 3s)")
 	var tokens, users, faults multiFlag
@@ -96,7 +99,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("sim: listen: %w", err)
 	}
-	if host, _, _ := net.SplitHostPort(*listen); !isLoopbackHost(host) {
+	if host, _, _ := net.SplitHostPort(*listen); !config.IsLoopbackHost(host) {
 		fmt.Fprintf(stderr, "warning: listening on %s, which is not a loopback address\n", *listen)
 	}
 	srv := &http.Server{
@@ -160,14 +163,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("sim: serve: %w", err)
 	}
 	return nil
-}
-
-func isLoopbackHost(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // selfSigned makes a certificate for localhost and the listen address and

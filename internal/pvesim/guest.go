@@ -83,10 +83,7 @@ func (c *call) boolish(k string) bool {
 	return ok && v != "" && v != "0"
 }
 
-func (s *Sim) major() int {
-	m, _ := strconv.Atoi(strings.SplitN(s.schema.version, ".", 2)[0])
-	return m
-}
+func (s *Sim) major() int { return s.schema.major }
 
 // uptime of a running guest in whole seconds.
 func (g *guest) uptime(now time.Time) int64 {

@@ -1,8 +1,11 @@
 package pvesim
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
@@ -18,23 +21,22 @@ type endpoint struct {
 type schemaAdapter struct {
 	version string // full version reported by /version, e.g. 9.1.3
 	release string // x.y
+	major   int
 	repoid  string
 	lookup  func(method, tmpl string) *endpoint
 }
 
+// loadSchema takes a release as pveschema.FindRelease reads it ("9.1", "9").
 func loadSchema(v string) (*schemaAdapter, error) {
-	a := &schemaAdapter{}
-	switch v {
-	case "9.1", "9":
-		a.version, a.release, a.repoid = "9.1.3", "9.1", "a97e2d71f3c6b8e4"
-	case "8.4", "8":
-		a.version, a.release, a.repoid = "8.4.14", "8.4", "b502d23c55afcba1"
-	case "7.4", "7":
-		a.version, a.release, a.repoid = "7.4-16", "7.4", "0f39f621"
-	default:
-		return nil, fmt.Errorf("pvesim: unknown schema %q (want 9.1, 8.4 or 7.4)", v)
+	rel, ok := pveschema.FindRelease(v)
+	if !ok {
+		return nil, fmt.Errorf("pvesim: unknown schema %q (want one of %s)", v, strings.Join(pveschema.Versions(), ", "))
 	}
-	if err := a.bind(v); err != nil {
+	major, _, _, _ := pveschema.ParseVersion(rel.Reported)
+	// A made-up commit id, fixed per version like a real build's.
+	sum := sha256.Sum256([]byte("pve-manager " + rel.Reported))
+	a := &schemaAdapter{version: rel.Reported, release: rel.Name, major: major, repoid: hex.EncodeToString(sum[:8])}
+	if err := a.bind(rel.Name); err != nil {
 		return nil, err
 	}
 	return a, nil

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
 // Options configure a simulator.
@@ -19,7 +21,7 @@ type Options struct {
 	Nodes  int     // default 3: pve1, pve2, pve3
 	Guests int     // extra seeded guests for benchmarks (0 = just the standard seed)
 	Speed  float64 // task duration multiplier; 1 = realistic, 0.01 = 100x faster; default 1
-	Schema string  // "9.1" (default) | "8.4" | "7.4"
+	Schema string  // a release of pveschema.Versions; default the newest
 	// Tokens maps token id (USER@REALM!NAME) to secret; each gets full privileges.
 	// If empty, a default "root@pam!mcp" token with a random secret is created.
 	Tokens map[string]string
@@ -85,7 +87,7 @@ func New(o Options) (*Sim, error) {
 		return nil, fmt.Errorf("pvesim: negative guest count %d", o.Guests)
 	}
 	if o.Schema == "" {
-		o.Schema = "9.1"
+		o.Schema = pveschema.Newest()
 	}
 	if o.Seed == 0 {
 		o.Seed = 1

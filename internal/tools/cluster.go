@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
 type noArgs struct{}
@@ -46,7 +46,7 @@ func clusterTools(d *Deps) []Tool {
 					return versionOut{}, fmt.Errorf("get version: %w", err)
 				}
 				out := versionOut{Version: v.Version, Release: v.Release, RepoID: v.RepoID}
-				out.Major, out.Minor, out.Patch = splitVersion(v.Version)
+				out.Major, out.Minor, out.Patch, _ = pveschema.ParseVersion(v.Version)
 				return out, nil
 			}),
 		define(d, spec{name: "pve_list_nodes", title: "List nodes", toolset: "nodes",
@@ -143,15 +143,4 @@ func (c *call) allowedTask(ctx context.Context) func(entry) bool {
 		_, elsewhere := c.PVE.GuestElsewhere(ctx, id)
 		return c.allow.VMIDAllowed(id) && !elsewhere
 	}
-}
-
-// splitVersion reads "9.1.3" or "7.1-10" as major, minor, patch.
-func splitVersion(v string) (major, minor, patch int) {
-	f := strings.FieldsFunc(v, func(r rune) bool { return r == '.' || r == '-' || r == '~' })
-	nums := make([]int, 3)
-	for i := 0; i < len(f) && i < 3; i++ {
-		n, _ := strconv.Atoi(f[i])
-		nums[i] = n
-	}
-	return nums[0], nums[1], nums[2]
 }
