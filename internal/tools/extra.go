@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
 
 var extraKeyRe = regexp.MustCompile(`^[a-z][a-z0-9_\-]*$`)
@@ -18,11 +20,42 @@ var restoreKeys = []string{"archive", "force", "restore", "live-restore", "uniqu
 // keyAliases are top-level parameters Proxmox stores under another key.
 var keyAliases = map[string]string{"cdrom": "ide2"}
 
-// mergeExtra adds the raw Proxmox parameters of extra to form. A key the
-// tool already built from its own arguments (or its alias) cannot be set or
-// replaced here: args names the argument for each such key. The request
+// endpoint is an API path a tool sends extra to: the schema's template,
+// stated once, and the path built from it.
+type endpoint struct {
+	template string   // "/nodes/{node}/qemu/{vmid}/config"
+	path     string   // "/nodes/pve1/qemu/100/config"
+	params   []string // the template's {name} segments, each named as the tool argument it comes from
+}
+
+// at fills template's {name} segments with values, in order, each escaped
+// as one path segment.
+func at(template string, values ...string) endpoint {
+	e := endpoint{template: template}
+	var segs []string
+	for _, seg := range strings.Split(strings.TrimPrefix(template, "/"), "/") {
+		if name, ok := strings.CutPrefix(seg, "{"); ok {
+			if len(values) == 0 {
+				panic("tools: endpoint " + template + " needs a value for " + seg)
+			}
+			e.params = append(e.params, strings.TrimSuffix(name, "}"))
+			seg, values = values[0], values[1:]
+		}
+		segs = append(segs, seg)
+	}
+	if len(values) > 0 {
+		panic("tools: endpoint " + template + " has fewer path parameters than values")
+	}
+	e.path = pve.Path(segs...)
+	return e
+}
+
+// addExtra adds the raw Proxmox parameters of extra to form, which goes
+// to ep. A key the tool already built from its own arguments (or its
+// alias), or that is part of ep's path, cannot be set or replaced here:
+// args names the argument for each body key the tool builds. The request
 // guard then reads every value, extra's included, as Proxmox would.
-func (c *call) mergeExtra(form url.Values, extra map[string]any, args map[string]string, reserved ...string) error {
+func (c *call) addExtra(form url.Values, extra map[string]any, ep endpoint, args map[string]string, reserved ...string) error {
 	keys := make([]string, 0, len(extra))
 	for k := range extra {
 		keys = append(keys, k)
@@ -48,8 +81,11 @@ func (c *call) mergeExtra(form url.Values, extra map[string]any, args map[string
 			bad = append(bad, fmt.Sprintf("key %q cannot be set through extra", k))
 			continue
 		}
-		if _, built := form[canon]; built || args[canon] != "" {
-			arg := args[canon]
+		arg := args[canon]
+		if slices.Contains(ep.params, canon) {
+			arg = canon
+		}
+		if _, built := form[canon]; built || arg != "" {
 			if arg == "" {
 				arg = "its own arguments"
 			}
@@ -74,13 +110,18 @@ func (c *call) mergeExtra(form url.Values, extra map[string]any, args map[string
 	return nil
 }
 
+// mergeExtra is addExtra for a caller that names its path parameters in
+// args; it goes once every caller states its endpoint with at.
+//
+//lint:ignore U1000 kept while callers move to addExtra
+func (c *call) mergeExtra(form url.Values, extra map[string]any, args map[string]string, reserved ...string) error {
+	return c.addExtra(form, extra, endpoint{}, args, reserved...)
+}
+
 func formValue(v any) (string, error) {
 	switch x := v.(type) {
 	case bool:
-		if x {
-			return "1", nil
-		}
-		return "0", nil
+		return pve.Bool(x), nil
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64), nil
 	case string:
