@@ -7,6 +7,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
 // Int, Float and Flag read the numbers and booleans of Proxmox answers,
@@ -89,12 +91,8 @@ func (f *Flag) UnmarshalJSON(b []byte) error {
 		}
 		return nil
 	}
-	switch strings.ToLower(s) {
-	case "1", "yes", "on", "true":
-		*f = true
-		return nil
-	case "0", "no", "off", "false":
-		*f = false
+	if v, ok := pveschema.ParseBool(s); ok {
+		*f = Flag(v)
 		return nil
 	}
 	// Some fields are counts used as booleans; any other number is true.

@@ -93,15 +93,29 @@ func propertyFormat(p *Param) (map[string]*Param, func(map[string]string) string
 
 var rePropKV = compileLazy(`^([^=]+)=(.+)$`)
 
-// parseBoolean mirrors JSONSchema.pm parse_boolean.
-func parseBoolean(s string) (string, bool) {
+// ParseBool reads a boolean as Proxmox does (JSONSchema.pm parse_boolean):
+// 1, on, yes, true or 0, off, no, false in any letter case.
+func ParseBool(s string) (value, ok bool) {
 	switch strings.ToLower(strings.TrimSuffix(s, "\n")) {
 	case "1", "on", "yes", "true":
-		return "1", true
+		return true, true
 	case "0", "off", "no", "false":
-		return "0", true
+		return false, true
 	}
-	return s, false
+	return false, false
+}
+
+// parseBoolean is ParseBool in a property string: "1" or "0", or s as it
+// was when it is no boolean.
+func parseBoolean(s string) (string, bool) {
+	v, ok := ParseBool(s)
+	switch {
+	case !ok:
+		return s, false
+	case v:
+		return "1", true
+	}
+	return "0", true
 }
 
 func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
