@@ -13,6 +13,9 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // Auth is how the server logs in to Proxmox and which certificate it trusts.
@@ -42,8 +45,6 @@ func (a Auth) LogValue() slog.Value { return slog.StringValue(a.String()) }
 
 // Limits of secret files: a secret is one short line.
 const maxSecretFile = 64 << 10
-
-var userIDRe = regexp.MustCompile(`^[^\s:/!@]+@[A-Za-z][A-Za-z0-9.\-_]+$`)
 
 // LoadAuth reads the Proxmox credentials and TLS trust settings:
 // PROXMOX_TOKEN_ID with PROXMOX_TOKEN_SECRET or PROXMOX_TOKEN_SECRET_FILE, or
@@ -117,26 +118,41 @@ func (p *parser) userID(key string) string {
 	case !ok:
 		p.fail("%s: required with PROXMOX_PASSWORD (a user USER@REALM, e.g. root@pam)", key)
 		return ""
-	case tokenIDRe.MatchString(v):
+	case pveid.ValidTokenID(v):
 		p.fail("%s: %q is an API token id; put it in PROXMOX_TOKEN_ID and its secret in PROXMOX_TOKEN_SECRET", key, v)
 		return ""
 	case strings.Contains(v, "!"):
 		p.fail("%s: looks like an API token id (it has a '!'): put it in PROXMOX_TOKEN_ID and its secret in PROXMOX_TOKEN_SECRET; %s",
 			key, describeID(v, tokenIDPrefixRe, "an API token id", "PROXMOX_TOKEN_SECRET"))
 		return ""
-	case !userIDRe.MatchString(v):
+	case utf8.RuneCountInString(v) > pveid.MaxUserIDLen:
+		p.fail("%s: longer than %d characters, the most a Proxmox user id has", key, pveid.MaxUserIDLen)
+		return ""
+	case !pveid.ValidUserID(v):
 		p.fail("%s: %s", key, describeID(v, userIDPrefixRe, "a user id (USER@REALM, e.g. root@pam or admin@pve)", "PROXMOX_PASSWORD"))
 		return ""
 	}
 	return v
 }
 
+// safeUser is a Proxmox user name narrowed to stop where a pasted secret may
+// begin ('=', quotes) and before '@' and '!', so that no secret is shown.
+const safeUser = `[^\s:/!@='"]+`
+
 // Well-formed ids at the start of a value; what follows may be a secret.
 var (
-	tokenIDPrefixRe = regexp.MustCompile(`^[^\s@!:='"]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]+`)
-	userIDPrefixRe  = regexp.MustCompile(`^[^\s:/!@='"]+@[A-Za-z][A-Za-z0-9.\-_]+`)
+	tokenIDPrefixRe = regexp.MustCompile(`^` + safeUser + `@` + pveid.RealmRE + `!` + pveid.TokenNameRE)
+	userIDPrefixRe  = regexp.MustCompile(`^` + safeUser + `@` + pveid.RealmRE)
 	hexRunRe        = regexp.MustCompile(`[0-9A-Fa-f]{8}`)
 )
+
+const headerPrefix = "PVEAPIToken="
+
+// hasHeaderPrefix tells whether v starts like the HTTP header: a user
+// "PVEAPIToken=..." is valid in Proxmox's grammar but never meant.
+func hasHeaderPrefix(v string) bool {
+	return len(v) >= len(headerPrefix) && strings.EqualFold(v[:len(headerPrefix)], headerPrefix)
+}
 
 // describeID says why v is not what (an id of the form prefix matches)
 // without echoing anything that may be a secret pasted with or instead of
@@ -149,14 +165,17 @@ func describeID(v string, prefix *regexp.Regexp, what, secretVar string) string 
 		s = t
 		notes = append(notes, "remove the quotes")
 	}
-	if len(s) >= len("PVEAPIToken=") && strings.EqualFold(s[:len("PVEAPIToken=")], "PVEAPIToken=") {
-		s = s[len("PVEAPIToken="):]
+	if hasHeaderPrefix(s) {
+		s = s[len(headerPrefix):]
 		notes = append(notes, "drop the PVEAPIToken= prefix (that belongs to the HTTP header)")
 	}
 	id := prefix.FindString(s)
 	if id == "" || hexRunRe.MatchString(id) {
 		if !strings.Contains(s, "@") {
 			notes = append(notes, "it has no '@'")
+		}
+		if strings.Contains(s, "/") {
+			notes = append(notes, "it has a '/', which no user name holds")
 		}
 		if strings.Contains(what, "!") && !strings.Contains(s, "!") {
 			notes = append(notes, "it has no '!'")

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
 
 const (
@@ -165,5 +166,52 @@ func TestAuthErrorsNeverEchoSecrets(t *testing.T) {
 				t.Errorf("%v: missing %q in:\n%s", tc.env, w, text)
 			}
 		}
+	}
+}
+
+// config.Load and pve.New read token and user ids by one rule, so an id the
+// client would refuse is among Load's problems, not an error after them.
+func TestIDsAgreeWithClient(t *testing.T) {
+	tokens := []string{"mcp@pve!mcp", "a/b@pve!mcp", "a:b@pve!mcp", "mcp@p!mcp", "mcp@pve!m", "a@b@pve!mcp",
+		"x=y@pve!mcp", "mcp@pve!1x", "mcp@pve", "root@pam!a.b-c_d"}
+	for _, id := range tokens {
+		m := base()
+		m["PROXMOX_TOKEN_ID"] = id
+		_, loadErr := Load(env(m))
+		_, newErr := pve.New(pve.Options{BaseURL: m["PROXMOX_HOST"], TokenID: id, TokenSecret: m["PROXMOX_TOKEN_SECRET"]})
+		if (loadErr == nil) != (newErr == nil) {
+			t.Errorf("token id %q: Load says %v, pve.New says %v", id, loadErr, newErr)
+		}
+	}
+	for _, id := range []string{"root@pam", "a/b@pve", "ops@p", "x=y@pve", strings.Repeat("a", 61) + "@pve"} {
+		_, problems := LoadAuth(env(map[string]string{"PROXMOX_USERNAME": id, "PROXMOX_PASSWORD": testPassword}))
+		_, newErr := pve.New(pve.Options{BaseURL: "https://pve.example:8006", Username: id, Password: testPassword})
+		if (len(problems) == 0) != (newErr == nil) {
+			t.Errorf("user id %q: LoadAuth says %v, pve.New says %v", id, problems, newErr)
+		}
+	}
+}
+
+func TestTokenIDWithSlash(t *testing.T) {
+	m := base()
+	m["PROXMOX_TOKEN_ID"] = "a/b@pve!mcp"
+	m["PVE_READONLY"] = "maybe"
+	_, err := Load(env(m))
+	if err == nil {
+		t.Fatal("a/b@pve!mcp: Load accepted it; pve.New refuses it")
+	}
+	for _, want := range []string{"PROXMOX_TOKEN_ID: is not an API token id", "a '/'", "PVE_READONLY"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+}
+
+func TestTokenIDWithHeaderPrefix(t *testing.T) {
+	m := base()
+	m["PROXMOX_TOKEN_ID"] = "PVEAPIToken=mcp@pve!mcp"
+	_, err := Load(env(m))
+	if err == nil || !strings.Contains(err.Error(), "drop the PVEAPIToken= prefix") {
+		t.Fatalf("got %v", err)
 	}
 }

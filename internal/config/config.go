@@ -14,12 +14,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
-)
 
-// Guest ids Proxmox accepts (pve-vmid).
-const (
-	MinVMID = 100
-	MaxVMID = 999999999
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // Config is the validated configuration of one server process.
@@ -47,11 +43,6 @@ type Config struct {
 
 // Getenv looks a variable up; os.LookupEnv fits.
 type Getenv func(key string) (string, bool)
-
-var (
-	tokenIDRe  = regexp.MustCompile(`^[^\s@!:=]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]+$`)
-	nodeNameRe = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?$`)
-)
 
 // Load reads and validates the configuration. The error lists every problem,
 // one per line, each naming the variable and what would be accepted.
@@ -165,8 +156,8 @@ func (p *parser) nodes(key string) []string {
 	var out []string
 	bad := false
 	for _, n := range splitList(v) {
-		if len(n) > 63 || !nodeNameRe.MatchString(n) {
-			p.fail("%s: %q is not a node name (letters, digits and inner hyphens, at most 63)", key, n)
+		if !pveid.ValidNode(n) {
+			p.fail("%s: %q is not a node name (letters, digits and inner hyphens, at most %d)", key, n, pveid.MaxNodeLen)
 			bad = true
 			continue
 		}
@@ -189,8 +180,8 @@ func (p *parser) vmids(key string) []int {
 	bad := false
 	for _, s := range splitList(v) {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < MinVMID || n > MaxVMID {
-			p.fail("%s: %q is not a guest id (%d-%d)", key, s, MinVMID, MaxVMID)
+		if err != nil || !pveid.ValidVMID(n) {
+			p.fail("%s: %q is not a guest id (%d-%d)", key, s, pveid.MinVMID, pveid.MaxVMID)
 			bad = true
 			continue
 		}
@@ -306,7 +297,7 @@ func (p *parser) tokenID(key string) string {
 		p.fail("%s: required (an API token id USER@REALM!TOKENID, e.g. mcp@pve!mcp)", key)
 		return ""
 	}
-	if !tokenIDRe.MatchString(v) {
+	if !pveid.ValidTokenID(v) || hasHeaderPrefix(v) {
 		p.fail("%s: %s", key, describeID(v, tokenIDPrefixRe, "an API token id (USER@REALM!TOKENID, e.g. mcp@pve!mcp)", "PROXMOX_TOKEN_SECRET"))
 	}
 	return v

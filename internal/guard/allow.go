@@ -3,18 +3,16 @@ package guard
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // ErrRefused marks the guard's refusals, so callers and tests can tell them
 // from Proxmox's errors.
 var ErrRefused = errors.New("refused")
-
-// Node names as pve-node: a DNS label.
-var reNode = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?$`)
 
 // Allowlist is PVE_NODE_ALLOWLIST and PVE_VMID_ALLOWLIST.
 type Allowlist struct {
@@ -29,7 +27,7 @@ func NewAllowlist(nodes []string, vmids []int) Allowlist {
 
 // Node checks a node name argument (arg names it in the error).
 func (a Allowlist) Node(arg, node string) error {
-	if len(node) > 63 || !reNode.MatchString(node) {
+	if !pveid.ValidNode(node) {
 		return fmt.Errorf("invalid argument %q: got %q; expected a node name (letters, digits and '-', as pvecm nodes shows)", arg, node)
 	}
 	if !a.NodeAllowed(node) {
@@ -40,8 +38,8 @@ func (a Allowlist) Node(arg, node string) error {
 
 // VMID checks a guest id argument.
 func (a Allowlist) VMID(arg string, id int) error {
-	if id < 100 || id > 999999999 {
-		return fmt.Errorf("invalid argument %q: got %d; expected a guest id from 100 to 999999999", arg, id)
+	if !pveid.ValidVMID(id) {
+		return fmt.Errorf("invalid argument %q: got %d; expected a guest id from %d to %d", arg, id, pveid.MinVMID, pveid.MaxVMID)
 	}
 	if !a.VMIDAllowed(id) {
 		return fmt.Errorf("%w: %s %d is not in PVE_VMID_ALLOWLIST (%s)", ErrRefused, arg, id, joinInts(a.vmids))

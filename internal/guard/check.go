@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
@@ -259,7 +259,7 @@ var guestlessTasks = map[string]bool{"download": true, "srvreload": true}
 
 func (c *Call) judgeUPID(ctx context.Context, val string, v *verdict) {
 	a := c.g.opts.Allow
-	u, err := pve.ParseUPID(val)
+	u, err := pveid.ParseUPID(val)
 	if err != nil {
 		v.refuse("upid: %v", err)
 		return

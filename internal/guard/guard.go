@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
@@ -142,7 +143,7 @@ func (c *Call) WaitTask(ctx context.Context, upid string, o pve.WaitOptions) (pv
 }
 
 func (c *Call) checkTask(ctx context.Context, upid, sub string) error {
-	u, err := pve.ParseUPID(upid)
+	u, err := pveid.ParseUPID(upid)
 	if err != nil {
 		return fmt.Errorf("invalid argument \"upid\": %v", err)
 	}

@@ -3,6 +3,8 @@ package guard
 import (
 	"regexp"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // Keys that reach past the guest into the node: Proxmox lets only root@pam
@@ -58,7 +60,6 @@ var (
 	reSerial   = regexp.MustCompile(`^serial\d+$`)
 	reUSB      = regexp.MustCompile(`^usb\d+$`)
 	reLXCDev   = regexp.MustCompile(`^dev\d+$`)
-	reDiskSlot = regexp.MustCompile(`^(rootfs|(scsi|virtio|sata|ide|efidisk|tpmstate|unused|mp)\d+)$`)
 )
 
 // hostLevel refuses a host-level key, or with PVE_ALLOW_HOST_ACCESS asks.
@@ -197,7 +198,7 @@ func (c *Call) judgeDestructive(r *request, k, val string, v *verdict) {
 	switch {
 	case r.update && (k == "delete" || k == "revert"):
 		v.ask("%s = %s (removes or reverts those settings; a removed disk becomes unused or is destroyed)", arg, quote(val))
-	case r.update && (reDiskSlot.MatchString(k) || k == "cdrom"):
+	case r.update && (pveid.DiskSlot(r.kind, k) || k == "cdrom"):
 		v.ask("%s = %s (can replace or detach the volume in that slot)", arg, quote(val))
 	case r.create && k == "force" && truthy(val):
 		v.ask("%s (replaces guest %d and its disks if it exists)", arg, r.vmid)

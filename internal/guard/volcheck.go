@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
@@ -112,7 +113,7 @@ func (c *Call) judgeVolume(ctx context.Context, r *request, arg, val, kind strin
 	case kind == volDrive && reCloudInit.MatchString(val):
 		return // a new cloud-init drive
 	}
-	sid, name, err := ParseVolumeID(val)
+	sid, name, err := pveid.ParseVolumeID(val)
 	if err != nil {
 		v.refuse("%s = %q: %v; expected STORAGE:VOLUME, e.g. local-lvm:vm-100-disk-0", arg, val, err)
 		return

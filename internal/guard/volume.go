@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // Volume is a volume id read the way Proxmox's storage plugins read it
@@ -64,37 +66,13 @@ var (
 // dirTypes are the plugins that use Plugin.pm's directory layout.
 var dirTypes = map[string]bool{"dir": true, "nfs": true, "cifs": true, "glusterfs": true, "cephfs": true, "btrfs": true}
 
-// ParseVolumeID splits STORAGE:VOLNAME as parse_volume_id does
-// (m/^([a-z][a-z0-9\-\_\.]*[a-z0-9]):(.+)$/i: the storage id holds no ':',
-// so it ends at the first one), refusing line breaks and NUL outright.
-func ParseVolumeID(volid string) (storage, name string, err error) {
-	sid, name, ok := strings.Cut(volid, ":")
-	if !ok || name == "" || !isStorageID(sid) || strings.ContainsAny(volid, "\x00\r\n") {
-		return "", "", fmt.Errorf("unable to parse volume ID '%s'", volid)
-	}
-	return sid, name, nil
-}
-
-// isStorageID is [a-z][a-z0-9\-_.]*[a-z0-9], ASCII letters of either case.
-func isStorageID(s string) bool {
-	if len(s) < 2 || !isLetter(s[0]) || !(isLetter(s[len(s)-1]) || isDigit(s[len(s)-1])) {
-		return false
-	}
-	for i := 1; i < len(s)-1; i++ {
-		if c := s[i]; !isLetter(c) && !isDigit(c) && c != '-' && c != '_' && c != '.' {
-			return false
-		}
-	}
-	return true
-}
-
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
 
 // ParseVolume reads a volume id on a storage of the given plugin type. The
 // errors are Proxmox's own texts.
 func ParseVolume(volid, plugin string) (Volume, error) {
-	sid, name, err := ParseVolumeID(volid)
+	sid, name, err := pveid.ParseVolumeID(volid)
 	if err != nil {
 		return Volume{}, err
 	}

@@ -12,10 +12,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // Options configures a Client. Give either an API token (TokenID and
@@ -53,9 +54,6 @@ const (
 	maxBodyBytes    = 64 << 20
 	apiPrefix       = "/api2/json"
 )
-
-// tokenIDRe is pve-userid followed by "!" and the token name.
-var tokenIDRe = regexp.MustCompile(`^[^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]+$`)
 
 // Client talks to one Proxmox VE API endpoint. It is safe for concurrent use.
 type Client struct {
@@ -133,7 +131,7 @@ func (c *Client) setAuth(o Options) error {
 	case token && user:
 		return errors.New("proxmox: give either an API token or a user name and password, not both")
 	case user:
-		if !userIDRe.MatchString(o.Username) {
+		if !pveid.ValidUserID(o.Username) {
 			return errors.New("proxmox: user name must look like USER@REALM, e.g. root@pam")
 		}
 		if o.Password == "" {
@@ -143,7 +141,7 @@ func (c *Client) setAuth(o Options) error {
 		c.tickets = newTicketAuth(o.Username, o.Password)
 		return nil
 	}
-	if !tokenIDRe.MatchString(o.TokenID) {
+	if !pveid.ValidTokenID(o.TokenID) {
 		return errors.New("proxmox: API token ID must look like USER@REALM!TOKENNAME")
 	}
 	if o.TokenSecret == "" || strings.ContainsFunc(o.TokenSecret, func(r rune) bool { return r <= ' ' || r == 0x7f }) {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // Run one with: go test -run=^$ -fuzz=FuzzPath -fuzztime=60s ./internal/pve
@@ -108,7 +110,7 @@ func FuzzParseUPID(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		u, err := ParseUPID(s)
+		u, err := pveid.ParseUPID(s)
 		if err != nil {
 			if len(err.Error()) > 300 || !utf8.ValidString(err.Error()) {
 				t.Fatalf("error text of %d bytes: %q", len(err.Error()), err.Error())
@@ -120,7 +122,7 @@ func FuzzParseUPID(f *testing.F) {
 		}
 		again := u
 		again.Raw = ""
-		v, err := ParseUPID(again.String())
+		v, err := pveid.ParseUPID(again.String())
 		if err != nil {
 			t.Fatalf("formatted fields %q do not parse: %v", again.String(), err)
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 const (
@@ -84,6 +85,17 @@ func (l *LogLine) UnmarshalJSON(b []byte) error {
 
 // ClipLine shortens one log line for a result.
 func ClipLine(s string) string { return truncate(s, maxLineBytes) }
+
+// truncate cuts s to at most n bytes, on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}
 
 // logTail returns the last n lines, clipped, and the log's line count: one
 // read when the log is short, else a second read of the tail.

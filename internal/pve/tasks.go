@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // TaskStatus is GET /nodes/{node}/tasks/{upid}/status. Its numbers may
@@ -36,7 +38,7 @@ type LogLine struct {
 // TaskStatus reads a task's status on the node named in its UPID (any other
 // node answers "no such task").
 func (c *Client) TaskStatus(ctx context.Context, upid string) (TaskStatus, error) {
-	u, err := ParseUPID(upid)
+	u, err := pveid.ParseUPID(upid)
 	if err != nil {
 		return TaskStatus{}, err
 	}
@@ -50,7 +52,7 @@ func (c *Client) TaskStatus(ctx context.Context, upid string) (TaskStatus, error
 // TaskLog reads up to limit lines after the first start lines (limit 0: all
 // the rest) and returns them with the total number of lines in the log.
 func (c *Client) TaskLog(ctx context.Context, upid string, start, limit int) ([]LogLine, int, error) {
-	u, err := ParseUPID(upid)
+	u, err := pveid.ParseUPID(upid)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -105,7 +107,7 @@ var warningsRe = regexp.MustCompile(`^WARNINGS: (\d+)$`)
 // not be read). Waiting never stops the task in Proxmox.
 func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (TaskResult, error) {
 	begin := time.Now()
-	if _, err := ParseUPID(upid); err != nil {
+	if _, err := pveid.ParseUPID(upid); err != nil {
 		return TaskResult{}, err
 	}
 	interval, maxInterval := o.intervals()

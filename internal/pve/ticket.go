@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -20,9 +19,6 @@ const (
 	ticketRenewAfter = time.Hour
 	ticketUsableFor  = 2*time.Hour - 10*time.Minute
 )
-
-// userIDRe is pve-userid: name@realm, no token part.
-var userIDRe = regexp.MustCompile(`^[^\s:/!@]+@[A-Za-z][A-Za-z0-9.\-_]+$`)
 
 // ErrTFARequired means the account needs a second factor to log in, which a
 // server without a human at the keyboard cannot give.

@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // TicketLifetime is PVE's ticket and CSRF token lifetime (2 h).
@@ -41,7 +43,7 @@ func (s *Store) CheckToken(value string) (authid string, ok bool) {
 		return "", false
 	}
 	id, secret := value[:i], value[i+1:]
-	uid, _, valid := SplitTokenID(id)
+	uid, _, valid := pveid.SplitTokenID(id)
 	sum := sha256.Sum256([]byte(secret))
 
 	s.mu.RLock()
@@ -76,7 +78,7 @@ func (s *Store) userActive(uid string, now int64) bool {
 // user given as password) and returns a new ticket
 // "PVE:user@realm:HEXTIME::signature" and CSRF prevention token.
 func (s *Store) Login(username, password string) (ticket, csrf string, err error) {
-	if !ValidUserID(username) {
+	if !pveid.ValidUserID(username) {
 		return "", "", ErrAuthFailed
 	}
 	if tu, ok := s.VerifyTicket(password); ok && tu == username {

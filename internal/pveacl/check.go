@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // permFailed is PVE's 403 text (Exception.pm raise_perm_exc).
@@ -123,8 +125,8 @@ func (s *Store) evalCheck(expr []any, authid string, params map[string]string, n
 			sub, _ = expr[1].(string)
 		}
 		userid := params["userid"]
-		m := reUserID.FindStringSubmatch(userid)
-		if m == nil {
+		_, realm, ok := pveid.SplitUserID(userid)
+		if !ok {
 			return false, fmt.Sprintf("value '%s' does not look like a valid user name", userid)
 		}
 		switch sub {
@@ -137,7 +139,7 @@ func (s *Store) evalCheck(expr []any, authid string, params map[string]string, n
 			}
 			return s.fail(noerr, permFailed(""))
 		case "Realm.AllocateUser":
-			return s.checkFull(authid, "/access/realm/"+m[2], []string{"Realm.AllocateUser"}, false, noerr)
+			return s.checkFull(authid, "/access/realm/"+realm, []string{"Realm.AllocateUser"}, false, noerr)
 		}
 		return false, "unknown userid-param test"
 	case "userid-group":

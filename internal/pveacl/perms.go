@@ -3,6 +3,8 @@ package pveacl
 import (
 	"sort"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // rolesAt mirrors AccessControl.pm roles(): walk the path from "/" down;
@@ -70,7 +72,7 @@ func (s *Store) privsAt(authid, path string) map[string]bool {
 		return out
 	}
 	owner := ""
-	if uid, _, ok := SplitTokenID(authid); ok {
+	if uid, _, ok := pveid.SplitTokenID(authid); ok {
 		t := s.tokens[authid]
 		if t == nil {
 			return map[string]bool{}
@@ -94,7 +96,7 @@ func (s *Store) privsAt(authid, path string) map[string]bool {
 		}
 		return privs
 	}
-	if !ValidUserID(authid) {
+	if !pveid.ValidUserID(authid) {
 		return map[string]bool{}
 	}
 	return s.compile(authid, path)

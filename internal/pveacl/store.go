@@ -9,24 +9,14 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // Root is the superuser that bypasses every permission check.
 const Root = "root@pam"
 
-const (
-	realmRE = `[A-Za-z][A-Za-z0-9\.\-_]+`
-	userRE  = `[^\s:/]+`
-)
-
-var (
-	reUserID  = regexp.MustCompile(`^(` + userRE + `)@(` + realmRE + `)$`)
-	reTokenID = regexp.MustCompile(`^((` + userRE + `)@(` + realmRE + `))!(` + realmRE + `)$`)
-	reGroupID = regexp.MustCompile(`^[A-Za-z0-9\.\-_]+$`)
-	reRoleID  = regexp.MustCompile(`^[A-Za-z0-9\.\-_]+$`)
-	reACLPath = regexp.MustCompile(`^[[:alnum:]\.\-\_\/]+$`)
-	rePoolID  = regexp.MustCompile(`^[A-Za-z0-9\.\-_]+(?:/[A-Za-z0-9\.\-_]+){0,2}$`)
-)
+var reACLPath = regexp.MustCompile(`^[[:alnum:]\.\-\_\/]+$`)
 
 // Store holds users, tokens, groups, roles, ACLs and pools. It is safe for
 // concurrent use. Create it with NewStore.
@@ -103,24 +93,10 @@ func (s *Store) SetClock(now func() time.Time) {
 	s.now = now
 }
 
-// ValidUserID reports whether id looks like user@realm.
-func ValidUserID(id string) bool {
-	return reUserID.MatchString(id) && len(id) >= 3 && len(id) <= 64
-}
-
-// SplitTokenID splits "user@realm!name" into "user@realm" and "name".
-func SplitTokenID(id string) (userid, name string, ok bool) {
-	m := reTokenID.FindStringSubmatch(id)
-	if m == nil {
-		return "", "", false
-	}
-	return m[1], m[4], true
-}
-
 // AddUser creates or replaces a user. An empty password disables password
 // login for the user.
 func (s *Store) AddUser(userid, password string, enabled bool) error {
-	if !ValidUserID(userid) {
+	if !pveid.ValidUserID(userid) {
 		return fmt.Errorf("pveacl: invalid user id %q", userid)
 	}
 	u := &user{enabled: enabled}
@@ -171,7 +147,7 @@ func (s *Store) RemoveUser(userid string) {
 	defer s.mu.Unlock()
 	delete(s.users, userid)
 	for id := range s.tokens {
-		if u, _, _ := SplitTokenID(id); u == userid {
+		if u, _, _ := pveid.SplitTokenID(id); u == userid {
 			delete(s.tokens, id)
 			s.dropACLFor(id)
 		}
@@ -185,7 +161,7 @@ func (s *Store) RemoveUser(userid string) {
 // AddToken creates or replaces an API token "user@realm!name" of an
 // existing user. PVE creates tokens with privsep=1 unless told otherwise.
 func (s *Store) AddToken(id, secret string, privsep bool) error {
-	uid, _, ok := SplitTokenID(id)
+	uid, _, ok := pveid.SplitTokenID(id)
 	if !ok {
 		return fmt.Errorf("pveacl: invalid token id %q", id)
 	}
@@ -241,7 +217,7 @@ func (s *Store) TokenPrivsep(id string) (privsep, ok bool) {
 
 // AddGroup creates a group (or adds members to it). Members are user ids.
 func (s *Store) AddGroup(name string, members ...string) error {
-	if !reGroupID.MatchString(name) {
+	if !pveid.ValidGroup(name) {
 		return fmt.Errorf("pveacl: invalid group name %q", name)
 	}
 	s.mu.Lock()
@@ -260,7 +236,7 @@ func (s *Store) AddGroup(name string, members ...string) error {
 // AddRole creates or replaces a custom role. Built-in roles cannot be
 // changed.
 func (s *Store) AddRole(name string, privs []string) error {
-	if !reRoleID.MatchString(name) {
+	if !pveid.ValidRole(name) {
 		return fmt.Errorf("pveacl: invalid role name %q", name)
 	}
 	if _, builtin := builtinRoles()[name]; builtin {
@@ -405,7 +381,7 @@ func (s *Store) ACL() []ACLEntry {
 // AddPoolMember puts a guest ("/vms/100") or storage ("/storage/local")
 // into a pool; roles granted on /pool/<pool> then apply to it.
 func (s *Store) AddPoolMember(pool, member string) error {
-	if !rePoolID.MatchString(pool) {
+	if !pveid.ValidPoolID(pool) {
 		return fmt.Errorf("pveacl: invalid pool name %q", pool)
 	}
 	if !strings.HasPrefix(member, "/vms/") && !strings.HasPrefix(member, "/storage/") {
@@ -429,7 +405,7 @@ func (s *Store) RemovePoolMember(pool, member string) {
 
 // AddPool creates an empty pool.
 func (s *Store) AddPool(pool string) error {
-	if !rePoolID.MatchString(pool) {
+	if !pveid.ValidPoolID(pool) {
 		return fmt.Errorf("pveacl: invalid pool name %q", pool)
 	}
 	s.mu.Lock()

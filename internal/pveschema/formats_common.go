@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // Regular expressions of pve-common (JSONSchema.pm, ParseUtils.pm), written
@@ -26,7 +28,7 @@ const (
 		`(?:(?:(?:(?:` + ipv6H16 + `:){0,6}` + ipv6H16 + `)?::)))`
 	emailUserRE = `[\w\+\-\~]+(\.[\w\+\-\~]+)*`
 	emailRE     = emailUserRE + `@[a-zA-Z0-9\-]+(\.[a-zA-Z0-9\-]+)*`
-	dnsLabel    = `([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)`
+	dnsLabel    = `(` + pveid.DNSLabelRE + `)`
 	configIDRE  = `[a-zA-Z][a-zA-Z0-9_-]+`
 	tagRE       = `[a-zA-Z0-9_][a-zA-Z0-9_\-\+\.]*`
 )
@@ -35,9 +37,9 @@ var (
 	reURLEncoded  = compileLazy(`^[-%a-zA-Z0-9_.!~*'()]*$`)
 	reConfigID    = compileLazy(`^` + configIDRE + `$`)
 	reBridgeID    = compileLazy(`^[-_.\w\d]+$`)
-	reIDChars     = compileLazy(`^(?i)[a-z][a-z0-9\-\_\.]*[a-z0-9]$`)
-	reVMID        = compileLazy(`^[1-9][0-9]{2,8}$`)
-	reNodeName    = compileLazy(`^([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)$`)
+	reIDChars     = compileLazy(pveid.StoragePattern)
+	reVMID        = compileLazy(pveid.VMIDPattern)
+	reNodeName    = compileLazy(pveid.NodePattern)
 	reMAC         = compileLazy(`^(?i)[a-f0-9][02468ace](?::[a-f0-9]{2}){5}$`)
 	reIPv4        = compileLazy(`^(?:` + ipv4RE + `)$`)
 	reIPv6        = compileLazy(`^(?:` + ipv6RE + `)$`)

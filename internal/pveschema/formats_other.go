@@ -5,28 +5,25 @@ import (
 	"strings"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveacl"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // Named formats registered outside pve-common: pve-storage, qemu-server,
 // pve-container, pve-guest-common and pve-access-control. Messages are the
 // die texts of those sources.
 
-const (
-	realmRE = `[A-Za-z][A-Za-z0-9\.\-_]+`
-	userRE  = `[^\s:/]+`
-)
-
 var (
-	reVolumeID    = compileLazy(`^(?i)([a-z][a-z0-9\-\_\.]*[a-z0-9]):(.+)$`)
+	reVolumeID    = compileLazy(`^(` + pveid.StorageRE + `):(.+)$`)
 	reStoragePath = compileLazy(`^/[^;\(\)]+`)
 	reLVMName     = compileLazy(`^(?i)[a-z0-9][a-z0-9\-\_\.]*[a-z0-9]$`)
 	reNonSpace    = compileLazy(`^\S+$`)
 	reDirOverride = compileLazy(`^([a-z]+)=([^.]*(?:\.?[^.]+)+)$`)
-	reRealm       = compileLazy(`^` + realmRE + `$`)
-	reUserID      = compileLazy(`^(` + userRE + `)@(` + realmRE + `)$`)
-	reTokenID     = compileLazy(`^((` + userRE + `)@(` + realmRE + `))!(` + realmRE + `)$`)
-	reGroupName   = compileLazy(`^[A-Za-z0-9\.\-_]+$`)
-	rePoolName    = compileLazy(`^[A-Za-z0-9\.\-_]+(?:/[A-Za-z0-9\.\-_]+){0,2}$`)
+	reRealm       = compileLazy(pveid.RealmPattern)
+	reUserID      = compileLazy(pveid.UserIDPattern)
+	reTokenID     = compileLazy(pveid.TokenIDPattern)
+	reGroupName   = compileLazy(pveid.GroupPattern)
+	reRoleName    = compileLazy(pveid.RolePattern)
+	rePoolName    = compileLazy(pveid.PoolIDPattern)
 	reReplJobID   = compileLazy(`^(\d+)-(\d+)$`)
 	rePathInProp  = compileLazy(`^/[^;,=\(\)]+`)
 	reLLIface     = compileLazy(`^(fe80:[^%]+)%(.*)$`)
@@ -38,7 +35,7 @@ var (
 	reCPURange    = compileLazy(`^\s*(\d+)(?:-(\d+))?\s*$`)
 	reHotplug     = compileLazy(`^(network|disk|cpu|memory|usb|cloudinit)$`)
 	rePhysBits    = compileLazy(`^(host|\d{1,2})$`)
-	reDriveName   = compileLazy(`^(ide|sata|scsi|virtio|net|usb|hostpci|efidisk|tpmstate)(\d+)$`)
+	reBootDev     = compileLazy(`^(net|usb|hostpci)(\d+)$`)
 	reDOWRange    = compileLazy(`^(?i)(mon|tue|wed|thu|fri|sat|sun)-(mon|tue|wed|thu|fri|sat|sun)$`)
 	reDOW         = compileLazy(`^(?i)(mon|tue|wed|thu|fri|sat|sun|[0-7])$`)
 	reHostPort1   = compileLazy(`^(` + ipv4RE + `|[[:alnum:]\-.]+)(?::(\d+))?$`)
@@ -52,11 +49,9 @@ var storageContentTypes = map[string]bool{
 	"snippets": true, "none": true, "import": true,
 }
 
-// driveLimits are the per-bus device counts of qemu-server.
-var driveLimits = map[string]int{
-	"ide": 4, "sata": 6, "scsi": 31, "virtio": 16, "efidisk": 1, "tpmstate": 1,
-	"net": 32, "usb": 14, "hostpci": 16,
-}
+// bootDevLimits are the counts of the devices other than drives that boot
+// may name (qemu-server; the drives' counts are pveid's).
+var bootDevLimits = map[string]int{"net": 32, "usb": 14, "hostpci": 16}
 
 var otherFormats = map[string]formatFunc{
 	// pve-storage src/PVE/Storage/Plugin.pm
@@ -150,7 +145,7 @@ var otherFormats = map[string]formatFunc{
 		return unless(pmatch(reGroupName, v), "group name '"+v+"' contains invalid characters")
 	},
 	"pve-roleid": func(v string) string {
-		return unless(pmatch(reGroupName, v), "role name '"+v+"' contains invalid characters")
+		return unless(pmatch(reRoleName, v), "role name '"+v+"' contains invalid characters")
 	},
 	"pve-poolid": verifyPoolID,
 	"pve-priv": func(v string) string {
@@ -228,21 +223,15 @@ func verifyHotplug(v string) string {
 // isDriveName mirrors Drive.pm is_valid_drivename (boot=true also allows
 // net/usb/hostpci and forbids efidisk/tpmstate, like verify_bootdev).
 func isDriveName(v string, boot bool) bool {
-	m := reDriveName.FindStringSubmatch(v)
-	if m == nil || (len(m[2]) > 1 && m[2][0] == '0') {
+	if pveid.QemuDrive(v) {
+		return !boot || !strings.HasPrefix(v, "efidisk") && !strings.HasPrefix(v, "tpmstate")
+	}
+	m := reBootDev.FindStringSubmatch(v)
+	if !boot || m == nil || (len(m[2]) > 1 && m[2][0] == '0') {
 		return false
 	}
 	n, err := strconv.Atoi(m[2])
-	if err != nil || n >= driveLimits[m[1]] {
-		return false
-	}
-	switch m[1] {
-	case "net", "usb", "hostpci":
-		return boot
-	case "efidisk", "tpmstate":
-		return !boot
-	}
-	return true
+	return err == nil && n < bootDevLimits[m[1]]
 }
 
 func verifyBootDev(v string) string {
@@ -275,11 +264,11 @@ func verifyDayOfWeek(v string) string {
 
 func verifyUserID(v string) string {
 	n := utf8Len(v)
-	if n < 3 {
+	if n < pveid.MinUserIDLen {
 		return "user name '" + v + "' is too short"
 	}
-	if n > 64 {
-		return "user name '" + v + "' is too long (" + strconv.Itoa(n) + " > 64)"
+	if n > pveid.MaxUserIDLen {
+		return "user name '" + v + "' is too long (" + strconv.Itoa(n) + " > " + strconv.Itoa(pveid.MaxUserIDLen) + ")"
 	}
 	return unless(pmatch(reUserID, v), "value '"+v+"' does not look like a valid user name")
 }

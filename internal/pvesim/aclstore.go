@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveacl"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // accessControl adapts pveacl.Store (users, tokens, roles, ACLs, pools,
@@ -28,7 +29,7 @@ func (a *accessControl) addUser(id, password string, enabled bool) error {
 // addToken creates a token, and its user when missing (tests and the CLI
 // name tokens of users that do not exist yet).
 func (a *accessControl) addToken(id, secret string, privsep bool) error {
-	user, _, ok := pveacl.SplitTokenID(id)
+	user, _, ok := pveid.SplitTokenID(id)
 	if !ok {
 		return fmt.Errorf("invalid token id %q (want USER@REALM!NAME)", id)
 	}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // cloneDisk is one disk to copy or link.
@@ -70,7 +72,7 @@ func (s *Sim) cloneGuest(c *call, kind string) (any, error) {
 		if isIndexed(k, "unused") {
 			continue
 		}
-		if isDiskKey(kind, k) {
+		if pveid.DiskSlot(kind, k) {
 			defKey := diskDefaultKey(kind, k)
 			p := parsePropString(v, defKey)
 			if kind == "qemu" && p.get("media") == "cdrom" {

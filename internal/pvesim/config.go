@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // Parameters of the config endpoints that are not config keys.
@@ -200,20 +202,20 @@ func (st *state) applyConfig(g *guest, u *configUpdate, now time.Time) ([]string
 	pendingMode := g.kind == "qemu" && g.running
 	for _, k := range sortedKeys(u.set) {
 		v := u.set[k]
-		if pendingMode && !fastPlug[k] && !isDiskKey("qemu", k) && !isIndexed(k, "net") {
+		if pendingMode && !fastPlug[k] && !pveid.DiskSlot("qemu", k) && !isIndexed(k, "net") {
 			if g.pending == nil {
 				g.pending = map[string]string{}
 			}
 			g.pending[k] = v
 			continue
 		}
-		if old, ok := g.conf[k]; ok && isDiskKey(g.kind, k) && !isIndexed(k, "unused") {
+		if old, ok := g.conf[k]; ok && pveid.DiskSlot(g.kind, k) && !isIndexed(k, "unused") {
 			st.detachDisk(g, k, old, v, u.major)
 		}
 		g.conf[k] = v
 	}
 	for _, k := range u.del {
-		if pendingMode && !fastPlug[k] && !isDiskKey("qemu", k) && !isIndexed(k, "net") {
+		if pendingMode && !fastPlug[k] && !pveid.DiskSlot("qemu", k) && !isIndexed(k, "net") {
 			g.pendDel = append(g.pendDel, k)
 			continue
 		}
@@ -234,7 +236,7 @@ func (st *state) applyConfig(g *guest, u *configUpdate, now time.Time) ([]string
 			case g.kind == "lxc":
 				lines = append(lines, fmt.Sprintf("ignore deletion of '%s', CT %d isn't the owner!", file, g.vmid))
 			}
-		case isDiskKey(g.kind, k):
+		case pveid.DiskSlot(g.kind, k):
 			st.detachDisk(g, k, old, "", u.major)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // Parameters of POST /nodes/{node}/qemu and /lxc that are not config keys.
@@ -75,7 +77,7 @@ func (s *Sim) createQemu(c *call) (any, error) {
 	}
 	if restore {
 		for _, k := range sortedKeys(conf) {
-			if isQemuDrive(k) {
+			if pveid.QemuDrive(k) {
 				return nil, paramErr(k, "option conflicts with option 'archive'")
 			}
 		}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 func (s *Sim) destroyGuest(c *call, kind string) (any, error) {
@@ -39,7 +41,7 @@ func (s *Sim) destroyGuest(c *call, kind string) (any, error) {
 	vols := volumesOf(g)
 	for _, sn := range g.snaps {
 		for k, v := range sn.conf {
-			if isDiskKey(kind, k) {
+			if pveid.DiskSlot(kind, k) {
 				f := parsePropString(v, diskDefaultKey(kind, k)).get(diskDefaultKey(kind, k))
 				if strings.Contains(f, ":") && !contains(vols, f) && parsePropString(v, "file").get("media") != "cdrom" {
 					vols = append(vols, f)
@@ -198,7 +200,7 @@ func (s *Sim) templateGuest(c *call, kind string) (any, error) {
 	var lines []taskLine
 	renames := map[string]string{}
 	for _, k := range sortedKeys(g.conf) {
-		if !isDiskKey(kind, k) || isIndexed(k, "unused") {
+		if !pveid.DiskSlot(kind, k) || isIndexed(k, "unused") {
 			continue
 		}
 		p := parsePropString(g.conf[k], diskDefaultKey(kind, k))

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // newDiskRe is qemu-server's NEW_DISK_RE: "[storage:]size" in GiB.
@@ -28,7 +30,7 @@ type diskPlan struct {
 func (c *call) planDisks(kind string, params map[string]string, defStorage string) ([]*diskPlan, error) {
 	var plans []*diskPlan
 	for _, k := range sortedKeys(params) {
-		if !isDiskKey(kind, k) || isIndexed(k, "unused") {
+		if !pveid.DiskSlot(kind, k) || isIndexed(k, "unused") {
 			continue
 		}
 		defKey := diskDefaultKey(kind, k)

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 func (s *Sim) migrateGuest(c *call, kind string) (any, error) {
@@ -89,7 +91,7 @@ func (s *Sim) migrationPlan(g *guest, tn *node, online, withLocal, restart bool,
 	var disks []string
 	var cdroms []string
 	for _, k := range sortedKeys(g.conf) {
-		if !isDiskKey(g.kind, k) {
+		if !pveid.DiskSlot(g.kind, k) {
 			continue
 		}
 		p := parsePropString(g.conf[k], diskDefaultKey(g.kind, k))
@@ -245,7 +247,7 @@ func (s *Sim) migrationPlan(g *guest, tn *node, online, withLocal, restart bool,
 
 func diskKeyOf(g *guest, volid string) string {
 	for _, k := range sortedKeys(g.conf) {
-		if isDiskKey(g.kind, k) && parsePropString(g.conf[k], diskDefaultKey(g.kind, k)).get(diskDefaultKey(g.kind, k)) == volid {
+		if pveid.DiskSlot(g.kind, k) && parsePropString(g.conf[k], diskDefaultKey(g.kind, k)).get(diskDefaultKey(g.kind, k)) == volid {
 			return k
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // qemu-server's config permission rules (API2/Qemu.pm): the option groups of
@@ -35,9 +37,6 @@ var qemuOptionPrivs = func() map[string][]string {
 var qemuCloudinitOpts = map[string]bool{"cicustom": true, "cipassword": true, "citype": true, "ciuser": true,
 	"ciupgrade": true, "nameserver": true, "searchdomain": true, "sshkeys": true}
 
-// isQemuDrive is is_valid_drivename (unusedN is not a drive).
-func isQemuDrive(k string) bool { return isDiskKey("qemu", k) && !isIndexed(k, "unused") }
-
 // vmPerm is check_vm_perm: the pool grants it first, else /vms/{vmid}.
 func (c *call) vmPerm(pool string, any bool, privs ...string) error {
 	if pool != "" && c.s.acl.st.Has(c.authid, "/pool/"+pool, privs, any) {
@@ -59,7 +58,7 @@ func (c *call) qemuModifyPerm(keys []string, pool string) error {
 	old := c.s.major() < 8
 	for _, k := range keys {
 		switch {
-		case isQemuDrive(k), k == "cdrom", k == "tags":
+		case pveid.QemuDrive(k), k == "cdrom", k == "tags":
 			continue
 		case isIndexed(k, "unused"), isIndexed(k, "serial"), isIndexed(k, "usb"), isIndexed(k, "virtiofs"):
 			continue
@@ -229,7 +228,7 @@ func (c *call) qemuUpdatePerm(g *guest, u *configUpdate) error {
 				sid, _, _ := parseVolumeID(file)
 				err = c.checkPriv("/storage/"+sid, "Datastore.AllocateSpace")
 			}
-		case isQemuDrive(k):
+		case pveid.QemuDrive(k):
 			err = c.qemuDrivePerm(val)
 		case isIndexed(k, "serial"):
 			if val == "socket" {
@@ -249,7 +248,7 @@ func (c *call) qemuUpdatePerm(g *guest, u *configUpdate) error {
 		old, had := g.conf[k]
 		var err error
 		switch {
-		case isQemuDrive(k):
+		case pveid.QemuDrive(k):
 			if had {
 				err = c.qemuDrivePerm(old)
 			}
@@ -282,7 +281,7 @@ func (c *call) qemuUpdatePerm(g *guest, u *configUpdate) error {
 func (c *call) qemuStorageAccess(set map[string]string, defStorage string) error {
 	vmid := c.vmid()
 	for _, k := range sortedKeys(set) {
-		if !isQemuDrive(k) {
+		if !pveid.QemuDrive(k) {
 			continue
 		}
 		p := parsePropString(set[k], "file")

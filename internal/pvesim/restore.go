@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // restoreGuest is create with archive (qemu) or restore=1 (lxc).
@@ -71,7 +73,7 @@ func (s *Sim) restoreGuest(c *call, kind, archive string) (any, error) {
 	newconf := map[string]string{}
 	for _, k := range sortedKeys(vol.backupConf) {
 		v := vol.backupConf[k]
-		if isDiskKey(kind, k) && !isIndexed(k, "unused") {
+		if pveid.DiskSlot(kind, k) && !isIndexed(k, "unused") {
 			defKey := diskDefaultKey(kind, k)
 			p := parsePropString(v, defKey)
 			if p.get("media") != "cdrom" {
@@ -149,7 +151,7 @@ func (s *Sim) restoreGuest(c *call, kind, archive string) (any, error) {
 		lines = append(lines, taskLine{at: 1, text: "Execute autostart"})
 	}
 	for k, v := range c.params {
-		if !createOnlyParams[k] && !isDiskKey(kind, k) {
+		if !createOnlyParams[k] && !pveid.DiskSlot(kind, k) {
 			newconf[k] = v
 		}
 	}

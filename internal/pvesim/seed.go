@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // SharedStorage is an NFS storage every node mounts (images, rootdir,
@@ -255,7 +257,8 @@ func seedHistory(st *state, now time.Time) {
 			t := &task{node: n.name, typ: h.typ, id: h.id, user: "root@pam", pid: st.nextPID,
 				pstart: uint32(start.Sub(n.boot).Seconds() * 100), start: start, dur: h.dur, done: true,
 				end: start.Add(h.dur), exit: h.exit}
-			t.upid = fmt.Sprintf("UPID:%s:%08X:%08X:%08X:%s:%s:%s:", n.name, t.pid, t.pstart, start.Unix(), t.typ, t.id, t.user)
+			t.upid = pveid.UPID{Node: n.name, PID: uint64(t.pid), PStart: uint64(t.pstart), StartTime: uint64(start.Unix()),
+				Type: t.typ, ID: t.id, User: t.user}.String()
 			t.log = append(t.log, h.lines...)
 			switch {
 			case h.exit == "OK":

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 func (s *Sim) listSnapshots(c *call, kind string) (any, error) {
@@ -86,7 +88,7 @@ func (s *Sim) putSnapshotConfig(c *call, kind string) (any, error) {
 func snapshotDisks(g *guest) [][2]string {
 	var out [][2]string
 	for _, k := range sortedKeys(g.conf) {
-		if !isDiskKey(g.kind, k) || isIndexed(k, "unused") {
+		if !pveid.DiskSlot(g.kind, k) || isIndexed(k, "unused") {
 			continue
 		}
 		p := parsePropString(g.conf[k], diskDefaultKey(g.kind, k))

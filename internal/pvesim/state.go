@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // state is the whole simulated cluster. Every access holds Sim.mu.
@@ -323,7 +325,7 @@ func volumesOf(g *guest) []string {
 	seen := map[string]bool{}
 	add := func(conf map[string]string) {
 		for _, k := range sortedKeys(conf) {
-			if !isDiskKey(g.kind, k) {
+			if !pveid.DiskSlot(g.kind, k) {
 				continue
 			}
 			v := conf[k]
@@ -348,20 +350,6 @@ func diskDefaultKey(kind, key string) string {
 		return "volume"
 	}
 	return "file"
-}
-
-var qemuDiskPrefixes = []string{"scsi", "virtio", "sata", "ide", "efidisk", "tpmstate", "unused"}
-
-func isDiskKey(kind, k string) bool {
-	if kind == "lxc" {
-		return k == "rootfs" || isIndexed(k, "mp") || isIndexed(k, "unused")
-	}
-	for _, p := range qemuDiskPrefixes {
-		if isIndexed(k, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // isIndexed tells whether k is prefix followed by digits only.
@@ -441,7 +429,7 @@ func (g *guest) maxDisk() int64 {
 		}
 	}
 	for _, k := range sortedKeys(g.conf) {
-		if isDiskKey("qemu", k) && !isIndexed(k, "unused") {
+		if pveid.DiskSlot("qemu", k) && !isIndexed(k, "unused") {
 			ps := parsePropString(g.conf[k], "file")
 			if ps.get("media") != "cdrom" {
 				return sizeBytes(ps.get("size"))

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // task is a worker task. Nothing runs in the background: whether it is still
@@ -76,7 +78,8 @@ func (s *Sim) startTask(sp taskSpec) *task {
 	if t.interruptMsg == "" {
 		t.interruptMsg = "received interrupt"
 	}
-	t.upid = fmt.Sprintf("UPID:%s:%08X:%08X:%08X:%s:%s:%s:", t.node, t.pid, t.pstart, now.Unix(), t.typ, t.id, t.user)
+	t.upid = pveid.UPID{Node: t.node, PID: uint64(t.pid), PStart: uint64(t.pstart), StartTime: uint64(now.Unix()),
+		Type: t.typ, ID: t.id, User: t.user}.String()
 	s.applyTaskFaults(t, sp.vmid)
 	st.tasks = append(st.tasks, t)
 	st.taskByUPID[t.upid] = t
@@ -289,7 +292,7 @@ func renderDuration(d time.Duration) string {
 // is "no such task", as the node looks for its own log file.
 func (c *call) findTask() (*task, error) {
 	upid := c.params["upid"]
-	if !strings.HasPrefix(upid, "UPID:") || strings.Count(upid, ":") < 8 {
+	if _, err := pveid.ParseUPID(upid); err != nil {
 		return nil, paramErr("upid", "unable to parse worker upid")
 	}
 	t := c.st.taskByUPID[upid]

@@ -5,13 +5,15 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // Volume ids and names as pve-storage parses them (Plugin.pm parse_volume_id
 // and each plugin's parse_volname): the owner of a volume is what its name
 // says, not who references it.
 
-var volidRe = regexp.MustCompile(`(?i)^([a-z][a-z0-9\-_.]*[a-z0-9]):(.+)$`)
+var volidRe = regexp.MustCompile(`^(` + pveid.StorageRE + `):(.+)$`)
 
 // parseVolumeID splits "sid:volname"; anything else is a filesystem path.
 func parseVolumeID(volid string) (sid, volname string, ok bool) {

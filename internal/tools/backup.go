@@ -17,14 +17,14 @@ type backupNowArgs struct {
 	Storage  StorageID `json:"storage" jsonschema:"backup storage, e.g. local"`
 	Mode     string    `json:"mode,omitempty" enum:"snapshot,suspend,stop" default:"snapshot" jsonschema:"backup mode"`
 	Compress string    `json:"compress,omitempty" enum:"0,gzip,lzo,zstd" default:"zstd" jsonschema:"compression"`
-	Notes    string    `json:"notes,omitempty" pattern:"^[^\\r\\n]*$" maxLength:"1024" jsonschema:"notes template, e.g. {{guestname}}"`
+	Notes    OneLine   `json:"notes,omitempty" maxLength:"1024" jsonschema:"notes template, e.g. {{guestname}}"`
 }
 
 type restoreArgs struct {
 	Node        NodeName  `json:"node" jsonschema:"node to restore on"`
 	VMID        VMID      `json:"vmid" jsonschema:"guest id to restore to"`
 	Type        string    `json:"type" enum:"qemu,lxc" jsonschema:"qemu (VM) or lxc (container)"`
-	Archive     string    `json:"archive" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]:[^\\s,]+$" jsonschema:"backup volume id"`
+	Archive     VolumeID  `json:"archive" jsonschema:"backup volume id"`
 	Storage     StorageID `json:"storage,omitempty" jsonschema:"storage for the restored disks"`
 	Force       bool      `json:"force,omitempty" default:"true" jsonschema:"overwrite an existing guest with this id"`
 	Confirm     bool      `json:"confirm,omitempty"`
@@ -32,14 +32,14 @@ type restoreArgs struct {
 }
 
 type scheduleArgs struct {
-	Schedule string    `json:"schedule" pattern:"^[^\\r\\n]+$" maxLength:"128" jsonschema:"calendar event, e.g. sun 01:00 or daily"`
+	Schedule Calendar  `json:"schedule" maxLength:"128" jsonschema:"calendar event, e.g. sun 01:00 or daily"`
 	Storage  StorageID `json:"storage" jsonschema:"backup storage"`
 	Mode     string    `json:"mode,omitempty" enum:"snapshot,suspend,stop" default:"snapshot" jsonschema:"backup mode"`
 	Compress string    `json:"compress,omitempty" enum:"0,gzip,lzo,zstd" default:"zstd" jsonschema:"compression"`
 	Enabled  bool      `json:"enabled,omitempty" default:"true" jsonschema:"job enabled"`
 	All      bool      `json:"all,omitempty" jsonschema:"back up every guest"`
 	VMIDs    []VMID    `json:"vmids,omitempty" jsonschema:"guest ids (ignored with all)"`
-	Notes    string    `json:"notes,omitempty" pattern:"^[^\\r\\n]*$" maxLength:"1024" jsonschema:"notes template"`
+	Notes    OneLine   `json:"notes,omitempty" maxLength:"1024" jsonschema:"notes template"`
 }
 
 type scheduleOut struct {
@@ -70,7 +70,7 @@ func backupTools(d *Deps) []Tool {
 				form := url.Values{"vmid": {strconv.Itoa(int(in.VMID))}, "storage": {string(in.Storage)}, "mode": {in.Mode},
 					"compress": {in.Compress}, "remove": {"0"}}
 				if in.Notes != "" {
-					form.Set("notes-template", in.Notes)
+					form.Set("notes-template", string(in.Notes))
 				}
 				out := taskOut{Action: "backup", Node: string(in.Node), VMID: int(in.VMID), Storage: string(in.Storage)}
 				what := fmt.Sprintf("back up guest %d on %s to %s", in.VMID, in.Node, in.Storage)
@@ -103,11 +103,11 @@ func backupTools(d *Deps) []Tool {
 				}
 				form := url.Values{"vmid": {strconv.Itoa(int(in.VMID))}, "force": {pve.Bool(in.Force)}}
 				if k.api == "lxc" {
-					form.Set("ostemplate", in.Archive)
+					form.Set("ostemplate", string(in.Archive))
 					form.Set("restore", "1")
 					c.PVE.Name("ostemplate", "archive")
 				} else {
-					form.Set("archive", in.Archive)
+					form.Set("archive", string(in.Archive))
 				}
 				if in.Storage != "" {
 					form.Set("storage", string(in.Storage))
@@ -135,7 +135,7 @@ func backupTools(d *Deps) []Tool {
 					}
 					ids = append(ids, strconv.Itoa(int(id)))
 				}
-				form := url.Values{"schedule": {in.Schedule}, "storage": {string(in.Storage)}, "mode": {in.Mode},
+				form := url.Values{"schedule": {string(in.Schedule)}, "storage": {string(in.Storage)}, "mode": {in.Mode},
 					"compress": {in.Compress}, "enabled": {pve.Bool(in.Enabled)}}
 				if in.All {
 					form.Set("all", "1")
@@ -143,14 +143,14 @@ func backupTools(d *Deps) []Tool {
 					form.Set("vmid", strings.Join(ids, ","))
 				}
 				if in.Notes != "" {
-					form.Set("notes-template", in.Notes)
+					form.Set("notes-template", string(in.Notes))
 				}
 				c.PVE.Name("vmid", "vmids") // the guard finds each guest's node
 				var raw json.RawMessage
 				if err := c.PVE.Post(ctx, "/cluster/backup", form, &raw); err != nil {
 					return scheduleOut{}, fmt.Errorf("create backup job %q: %w", in.Schedule, err)
 				}
-				return scheduleOut{Action: "schedule_backup", Schedule: in.Schedule, Result: okResult(raw)}, nil
+				return scheduleOut{Action: "schedule_backup", Schedule: string(in.Schedule), Result: okResult(raw)}, nil
 			}),
 	}
 }

@@ -140,14 +140,14 @@ func FuzzNetProps(f *testing.F) {
 			if vlan > 0 {
 				want["tag"] = strconv.Itoa(vlan)
 			}
-			checkProps(t, qemuNet, vmNet(vmNetArgs{Bridge: bridge, Model: model, VLAN: vlan}), want)
+			checkProps(t, qemuNet, vmNet(vmNetArgs{Bridge: BridgeName(bridge), Model: model, VLAN: vlan}), want)
 		}
 		if ok(ctBridge, bridge) && ok(ctName, name) && ok(ctIP, ip) && ok(ctGW, gw) {
 			want := map[string]string{"name": cmpOr(name, "eth0"), "bridge": cmpOr(bridge, "vmbr0"), "ip": cmpOr(ip, "dhcp")}
 			if gw != "" {
 				want["gw"] = gw
 			}
-			checkProps(t, lxcNet, ctNet(ctNetArgs{Bridge: bridge, Name: name, IP: ip, Gateway: IPv4(gw)}), want)
+			checkProps(t, lxcNet, ctNet(ctNetArgs{Bridge: BridgeName(bridge), Name: IfaceName(name), IP: CTIPConfig(ip), Gateway: IPv4(gw)}), want)
 		}
 	})
 }

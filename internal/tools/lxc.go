@@ -10,29 +10,22 @@ import (
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
 
-const (
-	volumePattern = `^[a-zA-Z][a-zA-Z0-9\-_.]*[a-zA-Z0-9]:[^\s,]+$`
-	ipv4Pattern   = `^(25[0-5]|(2[0-4]|1\d|[1-9])?\d)(\.(25[0-5]|(2[0-4]|1\d|[1-9])?\d)){3}$`
-	ctIPPattern   = `^(dhcp|manual|(25[0-5]|(2[0-4]|1\d|[1-9])?\d)(\.(25[0-5]|(2[0-4]|1\d|[1-9])?\d)){3}/([0-9]|[12][0-9]|3[0-2]))$`
-	ifacePattern  = `^[a-zA-Z][a-zA-Z0-9_.\-]{0,15}$`
-)
-
 type rootfsArgs struct {
 	Storage StorageID `json:"storage" jsonschema:"e.g. local-lvm"`
 	SizeGb  int       `json:"sizeGb" minimum:"1" maximum:"131072" jsonschema:"size in GiB"`
 }
 
 type ctNetArgs struct {
-	Bridge  string `json:"bridge,omitempty" default:"vmbr0" pattern:"^[a-zA-Z][a-zA-Z0-9_.\\-]{0,14}$" jsonschema:"bridge to attach to"`
-	Name    string `json:"name,omitempty" default:"eth0" pattern:"^[a-zA-Z][a-zA-Z0-9_.\\-]{0,15}$" jsonschema:"interface name inside the container"`
-	IP      string `json:"ip,omitempty" default:"dhcp" pattern:"^(dhcp|manual|(25[0-5]|(2[0-4]|1\\d|[1-9])?\\d)(\\.(25[0-5]|(2[0-4]|1\\d|[1-9])?\\d)){3}/([0-9]|[12][0-9]|3[0-2]))$" jsonschema:"dhcp, manual or CIDR, e.g. 10.0.0.5/24"`
-	Gateway IPv4   `json:"gateway,omitempty" jsonschema:"IPv4 gateway"`
+	Bridge  BridgeName `json:"bridge,omitempty" default:"vmbr0" jsonschema:"bridge to attach to"`
+	Name    IfaceName  `json:"name,omitempty" default:"eth0" jsonschema:"interface name inside the container"`
+	IP      CTIPConfig `json:"ip,omitempty" default:"dhcp" jsonschema:"dhcp, manual or CIDR, e.g. 10.0.0.5/24"`
+	Gateway IPv4       `json:"gateway,omitempty" jsonschema:"IPv4 gateway"`
 }
 
 type lxcCreateArgs struct {
 	Node          NodeName       `json:"node" jsonschema:"node to create the container on"`
 	VMID          VMID           `json:"vmid" jsonschema:"new guest id"`
-	Ostemplate    string         `json:"ostemplate" pattern:"^[a-zA-Z][a-zA-Z0-9\\-_.]*[a-zA-Z0-9]:[^\\s,]+$" jsonschema:"template volume, e.g. local:vztmpl/debian-12.tar.zst"`
+	Ostemplate    VolumeID       `json:"ostemplate" jsonschema:"template volume, e.g. local:vztmpl/debian-12.tar.zst"`
 	Hostname      DNSName        `json:"hostname,omitempty" jsonschema:"host name"`
 	Cores         int            `json:"cores,omitempty" default:"1" minimum:"1" maximum:"8192" jsonschema:"CPU cores"`
 	Memory        int            `json:"memory,omitempty" default:"512" minimum:"16" jsonschema:"memory in MiB"`
@@ -81,11 +74,11 @@ func lxcCreate(d *Deps) Tool {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return taskOut{}, err
 			}
-			if !strings.Contains(in.Ostemplate, ":vztmpl/") {
+			if !strings.Contains(string(in.Ostemplate), ":vztmpl/") {
 				return taskOut{}, fmt.Errorf("invalid argument \"ostemplate\": %q is not a container template (STORAGE:vztmpl/FILE); to restore a backup use pve_restore", in.Ostemplate)
 			}
 			form := url.Values{
-				"vmid": {strconv.Itoa(int(in.VMID))}, "ostemplate": {in.Ostemplate},
+				"vmid": {strconv.Itoa(int(in.VMID))}, "ostemplate": {string(in.Ostemplate)},
 				"cores": {strconv.Itoa(in.Cores)}, "memory": {strconv.Itoa(in.Memory)}, "swap": {strconv.Itoa(in.Swap)},
 				"unprivileged": {pve.Bool(in.Unprivileged)}, "start": {pve.Bool(in.Start)},
 				"rootfs": {fmt.Sprintf("%s:%d", in.Rootfs.Storage, in.Rootfs.SizeGb)},
@@ -117,7 +110,7 @@ var lxcCreateKeys = map[string]string{"node": "node", "vmid": "vmid", "ostemplat
 	"ssh-public-keys": "sshPublicKeys", "unprivileged": "unprivileged", "start": "start"}
 
 func ctNet(n ctNetArgs) string {
-	name, bridge, ip := n.Name, n.Bridge, n.IP
+	name, bridge, ip := string(n.Name), string(n.Bridge), string(n.IP)
 	if name == "" {
 		name = "eth0"
 	}

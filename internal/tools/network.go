@@ -17,14 +17,14 @@ type networkListArgs struct {
 }
 
 type bridgeArgs struct {
-	Node        NodeName `json:"node"`
-	Iface       string   `json:"iface" pattern:"^vmbr[0-9]{1,4}$" jsonschema:"bridge name: vmbr and digits"`
-	Autostart   bool     `json:"autostart,omitempty" default:"true" jsonschema:"bring up at boot"`
-	BridgePorts string   `json:"bridgePorts,omitempty" pattern:"^[a-zA-Z0-9_.\\-]{1,20}( [a-zA-Z0-9_.\\-]{1,20})*$" jsonschema:"ports, space-separated, e.g. eno1"`
-	CIDR        string   `json:"cidr,omitempty" pattern:"^(25[0-5]|(2[0-4]|1\\d|[1-9])?\\d)(\\.(25[0-5]|(2[0-4]|1\\d|[1-9])?\\d)){3}/([0-9]|[12][0-9]|3[0-2])$" jsonschema:"IPv4 address with prefix"`
-	Gateway     IPv4     `json:"gateway,omitempty" jsonschema:"IPv4 gateway"`
-	VLANAware   bool     `json:"vlanAware,omitempty" jsonschema:"VLAN-aware bridge"`
-	Comments    string   `json:"comments,omitempty" pattern:"^[^\\r\\n]*$" maxLength:"4096" jsonschema:"comment"`
+	Node        NodeName    `json:"node"`
+	Iface       NewBridge   `json:"iface" jsonschema:"bridge name: vmbr and digits"`
+	Autostart   bool        `json:"autostart,omitempty" default:"true" jsonschema:"bring up at boot"`
+	BridgePorts BridgePorts `json:"bridgePorts,omitempty" jsonschema:"ports, space-separated, e.g. eno1"`
+	CIDR        IPv4CIDR    `json:"cidr,omitempty" jsonschema:"IPv4 address with prefix"`
+	Gateway     IPv4        `json:"gateway,omitempty" jsonschema:"IPv4 gateway"`
+	VLANAware   bool        `json:"vlanAware,omitempty" jsonschema:"VLAN-aware bridge"`
+	Comments    OneLine     `json:"comments,omitempty" maxLength:"4096" jsonschema:"comment"`
 }
 
 type applyArgs struct {
@@ -67,9 +67,9 @@ func networkTools(d *Deps) []Tool {
 				if err := c.node("node", in.Node); err != nil {
 					return ifaceOut{}, err
 				}
-				form := url.Values{"type": {"bridge"}, "iface": {in.Iface}, "autostart": {pve.Bool(in.Autostart)},
+				form := url.Values{"type": {"bridge"}, "iface": {string(in.Iface)}, "autostart": {pve.Bool(in.Autostart)},
 					"bridge_vlan_aware": {pve.Bool(in.VLANAware)}}
-				for k, v := range map[string]string{"bridge_ports": in.BridgePorts, "cidr": in.CIDR, "gateway": string(in.Gateway), "comments": in.Comments} {
+				for k, v := range map[string]string{"bridge_ports": string(in.BridgePorts), "cidr": string(in.CIDR), "gateway": string(in.Gateway), "comments": string(in.Comments)} {
 					if v != "" {
 						form.Set(k, v)
 					}
@@ -78,7 +78,7 @@ func networkTools(d *Deps) []Tool {
 				if err := c.PVE.Post(ctx, pve.Path("nodes", string(in.Node), "network"), form, &raw); err != nil {
 					return ifaceOut{}, fmt.Errorf("create bridge %s on %s: %w", in.Iface, in.Node, err)
 				}
-				return ifaceOut{Action: "create_bridge", Node: string(in.Node), Iface: in.Iface, Result: okResult(raw)}, nil
+				return ifaceOut{Action: "create_bridge", Node: string(in.Node), Iface: string(in.Iface), Result: okResult(raw)}, nil
 			}),
 		define(d, spec{name: "pve_apply_network", title: "Apply network changes", toolset: "network", effect: Destructive, idempotent: true,
 			desc: "Apply a node's pending network changes; a mistake can cut it off. Needs confirm: true."},

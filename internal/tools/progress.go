@@ -8,6 +8,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // progress sends notifications/progress for one call, in one unit for the
@@ -30,7 +31,7 @@ func (c *call) progress(ctx context.Context, upid string) *progress {
 	if token == nil {
 		return nil
 	}
-	u, _ := pve.ParseUPID(upid)
+	u, _ := pveid.ParseUPID(upid)
 	return &progress{ctx: ctx, c: c, token: token, tracker: progressTracker{percent: pve.ReportsPercent(u.Type)}}
 }
 

@@ -10,14 +10,6 @@ import (
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
 
-// Formats of the values that end up inside paths or property strings.
-const (
-	storagePattern = `^[a-zA-Z][a-zA-Z0-9\-_.]*[a-zA-Z0-9]$`
-	bridgePattern  = `^[a-zA-Z][a-zA-Z0-9_.\-]{0,14}$`
-	isoPattern     = `^[A-Za-z0-9][A-Za-z0-9_.+~\-]*\.(iso|img|ISO|IMG)$`
-	dnsPattern     = `^[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)*$`
-)
-
 type diskArgs struct {
 	Storage StorageID `json:"storage" jsonschema:"e.g. local-lvm"`
 	SizeGb  int       `json:"sizeGb" minimum:"1" maximum:"131072" jsonschema:"size in GiB"`
@@ -25,14 +17,14 @@ type diskArgs struct {
 }
 
 type vmNetArgs struct {
-	Bridge string `json:"bridge,omitempty" default:"vmbr0" pattern:"^[a-zA-Z][a-zA-Z0-9_.\\-]{0,14}$" jsonschema:"bridge to attach to"`
-	Model  string `json:"model,omitempty" enum:"virtio,e1000,rtl8139,vmxnet3" default:"virtio" jsonschema:"NIC model"`
-	VLAN   int    `json:"vlan,omitempty" minimum:"1" maximum:"4094" jsonschema:"VLAN tag"`
+	Bridge BridgeName `json:"bridge,omitempty" default:"vmbr0" jsonschema:"bridge to attach to"`
+	Model  string     `json:"model,omitempty" enum:"virtio,e1000,rtl8139,vmxnet3" default:"virtio" jsonschema:"NIC model"`
+	VLAN   int        `json:"vlan,omitempty" minimum:"1" maximum:"4094" jsonschema:"VLAN tag"`
 }
 
 type isoArgs struct {
 	Storage StorageID `json:"storage" jsonschema:"e.g. local"`
-	File    string    `json:"file" pattern:"^[A-Za-z0-9][A-Za-z0-9_.+~\\-]*\\.(iso|img|ISO|IMG)$" jsonschema:"e.g. debian-12.iso"`
+	File    ISOName   `json:"file" jsonschema:"e.g. debian-12.iso"`
 }
 
 type vmCreateArgs struct {
@@ -124,7 +116,7 @@ var vmCreateKeys = map[string]string{"node": "node", "vmid": "vmid", "name": "na
 	"memory": "memory", "ostype": "ostype", "scsihw": "scsihw", "net0": "net", "ide2": "iso", "start": "start"}
 
 func vmNet(n vmNetArgs) string {
-	model, bridge := n.Model, n.Bridge
+	model, bridge := n.Model, string(n.Bridge)
 	if model == "" {
 		model = "virtio"
 	}

@@ -12,56 +12,14 @@ import (
 	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
-
-// VMID is a Proxmox guest id. Its bounds reach every tool through the schema.
-type VMID int
-
-// NodeName is a Proxmox node name (PVE's pve-node format).
-type NodeName string
-
-// Named strings whose format is checked wherever they are arguments; several
-// of them end up in URL paths or property strings.
-type (
-	StorageID string // pve-storage-id
-	DNSName   string // guest and host names
-	TaskID    string // a UPID
-	SnapName  string // pve-configid, as snapshot names
-	IPv4      string // a dotted IPv4 address
-)
-
-const nodePattern = `^[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?$`
 
 func ptr[T any](v T) *T { return &v }
 
-// typeSchemas are the schemas of the named argument types.
-func typeSchemas() map[reflect.Type]*jsonschema.Schema {
-	return map[reflect.Type]*jsonschema.Schema{
-		reflect.TypeFor[VMID]():      {Type: "integer", Minimum: ptr(100.0), Maximum: ptr(999999999.0)},
-		reflect.TypeFor[NodeName]():  {Type: "string", Pattern: nodePattern, MaxLength: ptr(63)},
-		reflect.TypeFor[StorageID](): {Type: "string", Pattern: storagePattern},
-		reflect.TypeFor[DNSName]():   {Type: "string", Pattern: dnsPattern},
-		reflect.TypeFor[TaskID]():    {Type: "string", Pattern: upidPattern},
-		reflect.TypeFor[SnapName]():  {Type: "string", Pattern: snapPattern},
-		reflect.TypeFor[IPv4]():      {Type: "string", Pattern: ipv4Pattern},
-		// Proxmox's own answer, passed on as it comes: any JSON value.
-		reflect.TypeFor[json.RawMessage](): {Description: "Proxmox's answer; \"ok\" when it returned nothing"},
-	}
-}
-
-// hints say in words what a pattern accepts, for error messages.
-var hints = map[string]string{
-	nodePattern:    "a node name: letters, digits and inner hyphens, at most 63 characters",
-	storagePattern: "a storage id such as local-lvm: a letter, then letters, digits, '-', '_' or '.'",
-	bridgePattern:  "a bridge name such as vmbr0, at most 15 characters",
-	isoPattern:     "a file name ending in .iso or .img, without '/' or ','",
-	dnsPattern:     "a DNS name: letters, digits, hyphens and dots",
-	snapPattern:    "a snapshot name: a letter, then 1 to 39 letters, digits, '_' or '-'",
-	upidPattern:    "a task id like UPID:pve1:000A1B2C:0012D687:6650F00D:qmstart:100:root@pam:",
-}
-
 // inputSchema infers the schema of In and applies the per-field tags
-// `enum:"a,b"`, `default:"x"`, `minimum:"1"`, `maximum:"9"`, `pattern:"re"`, `hint:"words"`.
+// `enum:"a,b"`, `default:"x"`, `minimum:"1"`, `maximum:"9"`, `maxLength:"9"`.
+// Patterns come only from the named types of argTypes.
 func inputSchema[In any]() *jsonschema.Schema {
 	s, err := jsonschema.For[In](&jsonschema.ForOptions{TypeSchemas: typeSchemas()})
 	if err != nil {
@@ -116,8 +74,8 @@ func applyTags(s *jsonschema.Schema, t reflect.Type) {
 		if v, ok := f.Tag.Lookup("maximum"); ok {
 			p.Maximum = ptr(mustFloat(v))
 		}
-		if v, ok := f.Tag.Lookup("pattern"); ok {
-			p.Pattern = v
+		if _, ok := f.Tag.Lookup("pattern"); ok {
+			panic(fmt.Sprintf("%s.%s: a pattern tag; give the field a named type in argTypes", t, f.Name))
 		}
 		if v, ok := f.Tag.Lookup("maxLength"); ok {
 			n := int(mustFloat(v))
@@ -341,7 +299,7 @@ func advertised(s *jsonschema.Schema) any {
 			return
 		}
 		p.Pattern, p.MaxLength = "", nil
-		if p.Maximum != nil && *p.Maximum == 999999999 {
+		if p.Maximum != nil && *p.Maximum == pveid.MaxVMID {
 			p.Maximum = nil // guest ids: the minimum says enough
 		}
 		p.AdditionalProperties = nil // unknown arguments are refused with the accepted list anyway

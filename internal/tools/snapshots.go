@@ -8,10 +8,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
-
-const snapPattern = `^[a-zA-Z][a-zA-Z0-9_\-]{1,39}$`
 
 type snapListArgs struct {
 	Node NodeName `json:"node"`
@@ -119,6 +117,6 @@ func upidOf(raw json.RawMessage) (string, bool) {
 	if json.Unmarshal(raw, &s) != nil {
 		return "", false
 	}
-	_, err := pve.ParseUPID(s)
+	_, err := pveid.ParseUPID(s)
 	return s, err == nil
 }

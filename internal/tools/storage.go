@@ -21,14 +21,14 @@ type contentArgs struct {
 }
 
 type downloadArgs struct {
-	Node              NodeName  `json:"node" jsonschema:"node that downloads"`
-	Storage           StorageID `json:"storage" jsonschema:"storage to save to, e.g. local"`
-	URL               string    `json:"url" maxLength:"2048" jsonschema:"http or https URL to fetch"`
-	Filename          string    `json:"filename" pattern:"^[A-Za-z0-9][A-Za-z0-9_.+~\\-]*$" maxLength:"255" jsonschema:"file name to save as, e.g. debian-12.iso"`
-	Content           string    `json:"content,omitempty" enum:"iso,vztmpl" default:"iso" jsonschema:"iso image or container template"`
-	Checksum          string    `json:"checksum,omitempty" pattern:"^[0-9a-fA-F]{32,128}$" jsonschema:"expected checksum (hex)"`
-	ChecksumAlgorithm string    `json:"checksumAlgorithm,omitempty" enum:"md5,sha1,sha224,sha256,sha384,sha512" jsonschema:"algorithm of checksum"`
-	Confirm           bool      `json:"confirm,omitempty" jsonschema:"needed to replace an existing file"`
+	Node              NodeName    `json:"node" jsonschema:"node that downloads"`
+	Storage           StorageID   `json:"storage" jsonschema:"storage to save to, e.g. local"`
+	URL               string      `json:"url" maxLength:"2048" jsonschema:"http or https URL to fetch"`
+	Filename          FileName    `json:"filename" maxLength:"255" jsonschema:"file name to save as, e.g. debian-12.iso"`
+	Content           string      `json:"content,omitempty" enum:"iso,vztmpl" default:"iso" jsonschema:"iso image or container template"`
+	Checksum          HexChecksum `json:"checksum,omitempty" jsonschema:"expected checksum (hex)"`
+	ChecksumAlgorithm string      `json:"checksumAlgorithm,omitempty" enum:"md5,sha1,sha224,sha256,sha384,sha512" jsonschema:"algorithm of checksum"`
+	Confirm           bool        `json:"confirm,omitempty" jsonschema:"needed to replace an existing file"`
 }
 
 func storageTools(d *Deps) []Tool {
@@ -66,7 +66,7 @@ func storageTools(d *Deps) []Tool {
 				if in.Checksum != "" && in.ChecksumAlgorithm == "" || in.Checksum == "" && in.ChecksumAlgorithm != "" {
 					return taskOut{}, fmt.Errorf("invalid arguments: checksum and checksumAlgorithm go together; give both or neither")
 				}
-				if err := checkDownloadName(in.Filename, in.Content); err != nil {
+				if err := checkDownloadName(string(in.Filename), in.Content); err != nil {
 					return taskOut{}, err
 				}
 				v, err := c.nodeVersion(ctx, in.Node)
@@ -76,12 +76,12 @@ func storageTools(d *Deps) []Tool {
 				if !v.AtLeast(7, 2) {
 					return taskOut{}, fmt.Errorf("download needs Proxmox VE 7.2 or later (its download-url API); node %s runs %s", in.Node, v.Version)
 				}
-				form := url.Values{"content": {in.Content}, "url": {in.URL}, "filename": {in.Filename}}
+				form := url.Values{"content": {in.Content}, "url": {in.URL}, "filename": {string(in.Filename)}}
 				if in.Checksum != "" {
-					form.Set("checksum", in.Checksum)
+					form.Set("checksum", string(in.Checksum))
 					form.Set("checksum-algorithm", in.ChecksumAlgorithm)
 				}
-				out := taskOut{Action: "download", Node: string(in.Node), Storage: string(in.Storage), Filename: in.Filename}
+				out := taskOut{Action: "download", Node: string(in.Node), Storage: string(in.Storage), Filename: string(in.Filename)}
 				what := fmt.Sprintf("download %s to %s on %s", in.Filename, in.Storage, in.Node)
 				return c.postTask(ctx, what, pve.Path("nodes", string(in.Node), "storage", string(in.Storage), "download-url"), form, out)
 			}),

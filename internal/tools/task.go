@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // Writes that start a Proxmox task. Once a write reached Proxmox, an error
@@ -55,7 +56,7 @@ func (c *call) runTask(ctx context.Context, what, method, path string, params ur
 
 // wait follows a task whose UPID the caller read as a string.
 func (c *call) wait(ctx context.Context, what, upid string, out *taskOut) error {
-	if _, err := pve.ParseUPID(upid); err != nil {
+	if _, err := pveid.ParseUPID(upid); err != nil {
 		answer := "answer null or empty" // a string destination reads both as ""
 		if upid != "" {
 			raw, _ := json.Marshal(upid)
@@ -219,7 +220,7 @@ func kindOfPath(path string) string {
 
 // kindOfUPID reads qemu or lxc from the task type (qmstart, vzstart...).
 func kindOfUPID(upid string) string {
-	u, err := pve.ParseUPID(upid)
+	u, err := pveid.ParseUPID(upid)
 	switch {
 	case err != nil || u.Type == "vzdump":
 		return ""

@@ -9,9 +9,8 @@ import (
 	"time"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
-
-const upidPattern = `^UPID:[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\s/]+:[^:\s/]*:[^:\s/]+:$`
 
 type upidArgs struct {
 	UPID TaskID `json:"upid" jsonschema:"task id"`
@@ -162,8 +161,8 @@ func taskTools(d *Deps) []Tool {
 
 // task parses a UPID argument; the request guard checks its node and guest
 // against the allowlists at each request, before anything is sent.
-func (c *call) task(upid string) (pve.UPID, error) {
-	u, err := pve.ParseUPID(upid)
+func (c *call) task(upid string) (pveid.UPID, error) {
+	u, err := pveid.ParseUPID(upid)
 	if err != nil {
 		return u, fmt.Errorf("invalid argument \"upid\": %v", err)
 	}
