@@ -129,6 +129,7 @@ var confirmWord = regexp.MustCompile(`\bconfirm\b`)
 // write reaches Proxmox; with confirm: true the same call goes through, so
 // the refusal was for confirm and not for some other argument.
 func TestEveryDestructiveToolNeedsConfirm(t *testing.T) {
+	e := newEnv(t, envOpts{}) // one server for all: building one costs more than the calls
 	covered := 0
 	for _, tl := range Inventory(&Deps{}) {
 		name := tl.Def.Name
@@ -145,7 +146,7 @@ func TestEveryDestructiveToolNeedsConfirm(t *testing.T) {
 		}
 		covered++
 		t.Run(name, func(t *testing.T) {
-			e := newEnv(t, envOpts{})
+			before := len(e.fake.writes())
 			for _, confirm := range []any{nil, false} {
 				args := maps.Clone(base)
 				if confirm != nil {
@@ -155,14 +156,14 @@ func TestEveryDestructiveToolNeedsConfirm(t *testing.T) {
 				if !res.IsError || !confirmWord.MatchString(text) {
 					t.Errorf("confirm=%v: want a refusal naming confirm, got error=%v %s", confirm, res.IsError, text)
 				}
-				if w := e.fake.writes(); len(w) != 0 {
-					t.Fatalf("confirm=%v: writes reached Proxmox: %v", confirm, w)
+				if w := e.fake.writes(); len(w) != before {
+					t.Fatalf("confirm=%v: writes reached Proxmox: %v", confirm, w[before:])
 				}
 			}
 			args := maps.Clone(base)
 			args["confirm"] = true
 			e.ok(t, name, args)
-			if len(e.fake.writes()) == 0 {
+			if len(e.fake.writes()) == before {
 				t.Errorf("confirm=true: no write sent")
 			}
 		})
