@@ -24,8 +24,8 @@ type Options struct {
 	// each still needing the user's consent.
 	AllowHostAccess bool
 	Schemas         *pveschema.Registry // nil: a registry of its own
-	// Release fixes the schema release ("7.4", "8.4", "9.1"); empty: the
-	// nearest to the version the cluster reports.
+	// Release fixes the schema release (one of pveschema.Versions); empty:
+	// pveschema.ReleaseFor the version the cluster reports.
 	Release string
 	Logger  *slog.Logger
 }
@@ -196,12 +196,12 @@ func (g *Guard) schemaFor(ctx context.Context) (*pveschema.Schema, error) {
 		if err != nil {
 			// The request itself will tell what is wrong; judge it by the
 			// newest schema meanwhile, and ask again next time.
-			release, keep = NearestRelease(""), false
+			release, keep = pveschema.Newest(), false
 			if g.opts.Logger != nil {
 				g.opts.Logger.Debug("guard: Proxmox version unknown, using the newest schema", "err", err)
 			}
 		} else {
-			release = NearestRelease(v.Version)
+			release = pveschema.ReleaseFor(v.Version)
 		}
 	}
 	s, err := g.opts.Schemas.Load(release)

@@ -110,14 +110,6 @@ func (c *call) addExtra(form url.Values, extra map[string]any, ep endpoint, args
 	return nil
 }
 
-// mergeExtra is addExtra for a caller that names its path parameters in
-// args; it goes once every caller states its endpoint with at.
-//
-//lint:ignore U1000 kept while callers move to addExtra
-func (c *call) mergeExtra(form url.Values, extra map[string]any, args map[string]string, reserved ...string) error {
-	return c.addExtra(form, extra, endpoint{}, args, reserved...)
-}
-
 func formValue(v any) (string, error) {
 	switch x := v.(type) {
 	case bool:

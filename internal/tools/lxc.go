@@ -95,17 +95,18 @@ func lxcCreate(d *Deps) Tool {
 			if in.Net != nil {
 				form.Set("net0", ctNet(*in.Net))
 			}
-			if err := c.mergeExtra(form, in.Extra, lxcCreateKeys); err != nil {
+			ep := at("/nodes/{node}/lxc", string(in.Node))
+			if err := c.addExtra(form, in.Extra, ep, lxcCreateKeys); err != nil {
 				return taskOut{}, err
 			}
 			out := taskOut{Action: "create", Node: string(in.Node), VMID: int(in.VMID)}
 			what := fmt.Sprintf("create CT %d on %s", in.VMID, in.Node)
-			return c.postTask(ctx, what, pve.Path("nodes", string(in.Node), "lxc"), form, out)
+			return c.postTask(ctx, what, ep.path, form, out)
 		})
 }
 
-// lxcCreateKeys are the parameters pve_lxc_create builds, by argument.
-var lxcCreateKeys = map[string]string{"node": "node", "vmid": "vmid", "ostemplate": "ostemplate", "hostname": "hostname",
+// lxcCreateKeys are the body parameters pve_lxc_create builds, by argument.
+var lxcCreateKeys = map[string]string{"vmid": "vmid", "ostemplate": "ostemplate", "hostname": "hostname",
 	"cores": "cores", "memory": "memory", "swap": "swap", "rootfs": "rootfs", "net0": "net", "password": "password",
 	"ssh-public-keys": "sshPublicKeys", "unprivileged": "unprivileged", "start": "start"}
 

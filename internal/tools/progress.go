@@ -71,11 +71,12 @@ const (
 	percentCeiling    = 99.9 // creeping values approach it, never reach it
 )
 
-// progressTracker turns task progress into values that always increase and
-// never pass their total. In percent mode the highest percentage seen
-// counts (a multi-disk clone restarts at 0% per disk), held at 99 until the
-// end, and a quiet poll creeps up by a thousandth; ok is false when the
-// value can rise no more, and nothing is sent.
+// progressTracker turns task progress into values that always increase, as
+// MCP asks, and never pass their total. pve.Progress's percentage never
+// goes back already (pve keeps the highest a log showed); here it is held
+// at 99 until the end, and a value that did not rise creeps up by a
+// thousandth (percent) or a hundredth (seconds); ok is false when the value
+// can rise no more, and nothing is sent.
 type progressTracker struct {
 	percent bool
 	sent    bool

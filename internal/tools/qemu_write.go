@@ -102,17 +102,18 @@ func vmCreate(d *Deps) Tool {
 			if in.ISO != nil {
 				form.Set("ide2", fmt.Sprintf("%s:iso/%s,media=cdrom", in.ISO.Storage, in.ISO.File))
 			}
-			if err := c.mergeExtra(form, in.Extra, vmCreateKeys); err != nil {
+			ep := at("/nodes/{node}/qemu", string(in.Node))
+			if err := c.addExtra(form, in.Extra, ep, vmCreateKeys); err != nil {
 				return taskOut{}, err
 			}
 			out := taskOut{Action: "create", Node: string(in.Node), VMID: int(in.VMID)}
 			what := fmt.Sprintf("create VM %d on %s", in.VMID, in.Node)
-			return c.postTask(ctx, what, pve.Path("nodes", string(in.Node), "qemu"), form, out)
+			return c.postTask(ctx, what, ep.path, form, out)
 		})
 }
 
-// vmCreateKeys are the parameters pve_vm_create builds, by argument.
-var vmCreateKeys = map[string]string{"node": "node", "vmid": "vmid", "name": "name", "cores": "cores", "sockets": "sockets",
+// vmCreateKeys are the body parameters pve_vm_create builds, by argument.
+var vmCreateKeys = map[string]string{"vmid": "vmid", "name": "name", "cores": "cores", "sockets": "sockets",
 	"memory": "memory", "ostype": "ostype", "scsihw": "scsihw", "net0": "net", "ide2": "iso", "start": "start"}
 
 func vmNet(n vmNetArgs) string {
@@ -215,7 +216,8 @@ func vmSetConfig(d *Deps) Tool {
 			if in.Description != "" {
 				form.Set("description", in.Description)
 			}
-			if err := c.mergeExtra(form, in.Extra, vmConfigKeys); err != nil {
+			ep := at("/nodes/{node}/qemu/{vmid}/config", string(in.Node), strconv.Itoa(int(in.VMID)))
+			if err := c.addExtra(form, in.Extra, ep, vmConfigKeys); err != nil {
 				return syncOut{}, err
 			}
 			if len(form) == 0 {
@@ -223,15 +225,15 @@ func vmSetConfig(d *Deps) Tool {
 			}
 			var raw json.RawMessage
 			what := fmt.Sprintf("set config of VM %d on %s", in.VMID, in.Node)
-			if err := c.PVE.Put(ctx, qemuKind.path(in.Node, in.VMID, "config"), form, &raw); err != nil {
+			if err := c.PVE.Put(ctx, ep.path, form, &raw); err != nil {
 				return syncOut{}, fmt.Errorf("%s: %w", what, err)
 			}
 			return syncOut{Action: "set_config", Node: string(in.Node), VMID: int(in.VMID), Result: okResult(raw)}, nil
 		})
 }
 
-// vmConfigKeys are the parameters pve_vm_set_config builds, by argument.
-var vmConfigKeys = map[string]string{"node": "node", "vmid": "vmid", "cores": "cores", "sockets": "sockets",
+// vmConfigKeys are the body parameters pve_vm_set_config builds, by argument.
+var vmConfigKeys = map[string]string{"cores": "cores", "sockets": "sockets",
 	"memory": "memory", "name": "name", "description": "description"}
 
 func setInt(form url.Values, key string, v int) {
