@@ -2,7 +2,6 @@ package config
 
 import (
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
@@ -336,28 +336,19 @@ func (p *parser) caFile(key string) string {
 	return path
 }
 
-// fingerprint reads a SHA-256 fingerprint in Proxmox's colon-hex form (any
-// case) and returns it upper case.
+// fingerprint reads a SHA-256 fingerprint as pve.ParseFingerprint does
+// (the client pins with the same reading) and returns it in Proxmox's
+// upper-case colon-hex form.
 func (p *parser) fingerprint(key string) string {
 	v, ok := p.get(key)
 	if !ok {
 		return ""
 	}
-	// openssl prints "sha256 Fingerprint=AB:CD:..."; take what follows the "=".
-	if i := strings.LastIndexByte(v, '='); i >= 0 {
-		v = strings.TrimSpace(v[i+1:])
-	}
-	parts := strings.Split(v, ":")
-	valid := len(parts) == 32
-	for _, b := range parts {
-		if _, err := hex.DecodeString(b); len(b) != 2 || err != nil {
-			valid = false
-		}
-	}
-	if !valid {
+	fp, err := pve.ParseFingerprint(v)
+	if err != nil {
 		p.fail("%s: %q is not a SHA-256 fingerprint (32 hex bytes separated by colons, as shown in Node > System > Certificates or by "+
 			"openssl x509 -noout -fingerprint -sha256)", key, v)
 		return ""
 	}
-	return strings.ToUpper(v)
+	return pve.FormatFingerprint(fp[:])
 }

@@ -3,6 +3,8 @@ package pvesim
 import (
 	"strconv"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
 
 func (s *Sim) apiIndex(c *call) (any, error) {
@@ -17,15 +19,14 @@ func (s *Sim) getVersion(c *call) (any, error) {
 	return map[string]any{"version": s.schema.version, "release": s.schema.release, "repoid": s.schema.repoid}, nil
 }
 
+// nodeFingerprint is a made-up certificate fingerprint of node n, fixed
+// per node, in the form Proxmox shows.
 func (s *Sim) nodeFingerprint(n *node) string {
-	var b strings.Builder
-	for i := 0; i < 32; i++ {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		b.WriteString(strings.ToUpper(strconv.FormatInt(int64((n.id*37+i*11)%256)+256, 16)[1:]))
+	fp := make([]byte, 32)
+	for i := range fp {
+		fp[i] = byte((n.id*37 + i*11) % 256)
 	}
-	return b.String()
+	return pve.FormatFingerprint(fp)
 }
 
 func (s *Sim) listNodes(c *call) (any, error) {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
 
 // syncBuffer is a goroutine-safe output sink.
@@ -106,7 +108,7 @@ func TestRunTLS(t *testing.T) {
 	if res.StatusCode != 500 || res.Status != "500 Configuration file 'nodes/pve1/qemu-server/4242.conf' does not exist" {
 		t.Fatalf("status line over TLS: %q", res.Status)
 	}
-	if got := Fingerprint(res.TLS.PeerCertificates[0].Raw); got != m[1] {
+	if got := pve.CertFingerprint(res.TLS.PeerCertificates[0].Raw); got != m[1] {
 		t.Fatalf("fingerprint %s, printed %s", got, m[1])
 	}
 }
