@@ -29,7 +29,7 @@ var reAPIToken = regexp.MustCompile(`(?:^|\s)PVEAPIToken(?:=| )([^;]*)`)
 // CheckToken verifies an API token. value is the Authorization header
 // ("PVEAPIToken=user@realm!name=secret") or just "user@realm!name=secret".
 // It returns the token id as the authenticated id. The secret comparison is
-// constant-time; disabled or expired users and expired tokens fail.
+// constant-time; disabled users and expired tokens fail.
 func (s *Store) CheckToken(value string) (authid string, ok bool) {
 	if m := reAPIToken.FindStringSubmatch(value); m != nil {
 		value = m[1]
@@ -62,16 +62,17 @@ func (s *Store) CheckToken(value string) (authid string, ok bool) {
 	if t.expire != 0 && t.expire < now {
 		return "", false
 	}
-	if !s.userActive(uid, now) {
+	if !s.userActive(uid) {
 		return "", false
 	}
 	return id, true
 }
 
-// userActive: user exists, is enabled and not expired. Caller holds s.mu.
-func (s *Store) userActive(uid string, now int64) bool {
+// userActive: user exists and is enabled (the store keeps no user expiry).
+// Caller holds s.mu.
+func (s *Store) userActive(uid string) bool {
 	u := s.users[uid]
-	return u != nil && u.enabled && (u.expire == 0 || u.expire >= now)
+	return u != nil && u.enabled
 }
 
 // Login checks a user's password (or, to renew, a valid ticket of that
@@ -93,7 +94,7 @@ func (s *Store) Login(username, password string) (ticket, csrf string, err error
 		want, hasPass = u.password, u.hasPass
 	}
 	match := subtle.ConstantTimeCompare(sum[:], want[:]) == 1
-	active := s.userActive(username, s.now().Unix())
+	active := s.userActive(username)
 	s.mu.RUnlock()
 	if !hasPass || !match || !active {
 		return "", "", ErrAuthFailed
@@ -121,7 +122,7 @@ func sign(key []byte, msg string) string {
 
 // VerifyTicket checks a ticket (as sent in the PVEAuthCookie, URL-escaped or
 // not) and returns its user. Tickets older than 2 h, from more than 5 min in
-// the future, of unknown, disabled or expired users fail.
+// the future, of unknown or disabled users fail.
 func (s *Store) VerifyTicket(ticket string) (username string, ok bool) {
 	if u, err := url.PathUnescape(ticket); err == nil {
 		ticket = u
@@ -145,7 +146,7 @@ func (s *Store) VerifyTicket(ticket string) (username string, ok bool) {
 		return "", false
 	}
 	now := s.now().Unix()
-	if !ageOK(now-ts) || !s.userActive(parts[1], now) {
+	if !ageOK(now-ts) || !s.userActive(parts[1]) {
 		return "", false
 	}
 	return parts[1], true

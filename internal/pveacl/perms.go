@@ -1,7 +1,6 @@
 package pveacl
 
 import (
-	"sort"
 	"strings"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
@@ -223,17 +222,5 @@ func (s *Store) Permissions(authid, path string) map[string]map[string]int {
 			out[p] = m
 		}
 	}
-	return out
-}
-
-// ACLPaths returns the paths that carry ACL entries, sorted.
-func (s *Store) ACLPaths() []string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	out := make([]string, 0, len(s.acl))
-	for p := range s.acl {
-		out = append(out, p)
-	}
-	sort.Strings(out)
 	return out
 }

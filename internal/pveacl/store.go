@@ -36,7 +36,6 @@ type Store struct {
 
 type user struct {
 	enabled  bool
-	expire   int64 // unix seconds, 0 = never
 	password [32]byte
 	hasPass  bool
 }
@@ -122,40 +121,11 @@ func (s *Store) SetUserEnabled(userid string, enabled bool) error {
 	return nil
 }
 
-// SetUserExpire sets a user's expiry (zero time = never).
-func (s *Store) SetUserExpire(userid string, expire time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.users[userid]
-	if u == nil {
-		return fmt.Errorf("pveacl: no such user %q", userid)
-	}
-	u.expire = unixOrZero(expire)
-	return nil
-}
-
 // HasUser reports whether the user exists.
 func (s *Store) HasUser(userid string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.users[userid] != nil
-}
-
-// RemoveUser deletes a user with its tokens and ACL entries.
-func (s *Store) RemoveUser(userid string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.users, userid)
-	for id := range s.tokens {
-		if u, _, _ := pveid.SplitTokenID(id); u == userid {
-			delete(s.tokens, id)
-			s.dropACLFor(id)
-		}
-	}
-	for _, members := range s.groups {
-		delete(members, userid)
-	}
-	s.dropACLFor(userid)
 }
 
 // AddToken creates or replaces an API token "user@realm!name" of an
@@ -187,21 +157,6 @@ func (s *Store) SetTokenExpire(id string, expire time.Time) error {
 	}
 	t.expire = unixOrZero(expire)
 	return nil
-}
-
-// RemoveToken deletes a token and its ACL entries.
-func (s *Store) RemoveToken(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.tokens, id)
-	s.dropACLFor(id)
-}
-
-// HasToken reports whether the token exists.
-func (s *Store) HasToken(id string) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.tokens[id] != nil
 }
 
 // TokenPrivsep reports the token's privilege separation flag.
@@ -332,19 +287,6 @@ func (s *Store) DeleteACL(path, role, ugid string) {
 	delete(s.acl[np], aclKey{ugid, role})
 	if len(s.acl[np]) == 0 {
 		delete(s.acl, np)
-	}
-}
-
-func (s *Store) dropACLFor(ugid string) {
-	for path, entries := range s.acl {
-		for k := range entries {
-			if k.ugid == ugid {
-				delete(entries, k)
-			}
-		}
-		if len(entries) == 0 {
-			delete(s.acl, path)
-		}
 	}
 }
 

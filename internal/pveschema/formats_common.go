@@ -250,27 +250,6 @@ func ParseSize(v string) (int64, bool) {
 	return int64(f), true
 }
 
-// FormatSize prints a byte count like JSONSchema.pm format_size ("32G").
-func FormatSize(size int64) string {
-	kb := size / 1024
-	if kb*1024 != size {
-		return strconv.FormatInt(size, 10)
-	}
-	mb := kb / 1024
-	if mb*1024 != kb {
-		return strconv.FormatInt(kb, 10) + "K"
-	}
-	gb := mb / 1024
-	if gb*1024 != mb {
-		return strconv.FormatInt(mb, 10) + "M"
-	}
-	tb := gb / 1024
-	if tb*1024 != gb {
-		return strconv.FormatInt(gb, 10) + "G"
-	}
-	return strconv.FormatInt(tb, 10) + "T"
-}
-
 // startupOrderOK mirrors pve_parse_startup_order (an empty or "0" value fails).
 func startupOrderOK(v string) bool {
 	if !perlTruthy(v) {

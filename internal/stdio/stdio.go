@@ -35,19 +35,14 @@ const (
 	exitWait = 2 * time.Second
 )
 
-// Transport is an mcp.Transport over In and Out. It is used for one
-// connection only.
+// Transport is one stdio connection: In and Out, and how it shuts down.
+// Serve runs a server over it.
 type Transport struct {
 	In     io.Reader
 	Out    io.Writer
 	Logger *slog.Logger    // nil: no logs
 	Stop   <-chan struct{} // closed to shut down gracefully; nil: only the end of In does
 	Grace  time.Duration   // 0: ShutdownGrace
-}
-
-// Connect implements mcp.Transport.
-func (t *Transport) Connect(context.Context) (mcp.Connection, error) {
-	return newConn(t, MaxLineBytes), nil
 }
 
 // connected hands an existing conn to the SDK.
