@@ -16,6 +16,7 @@ import (
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
 // Auth is how the server logs in to Proxmox and which certificate it trusts.
@@ -105,11 +106,8 @@ func trimLineBreak(s string) string {
 }
 
 func isTrue(v string) bool {
-	switch strings.ToLower(v) {
-	case "1", "true", "yes", "on":
-		return true
-	}
-	return false
+	b, _ := pveschema.ParseBool(v)
+	return b
 }
 
 func (p *parser) userID(key string) string {

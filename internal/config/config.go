@@ -16,6 +16,7 @@ import (
 	"unicode"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
 // Config is the validated configuration of one server process.
@@ -106,11 +107,9 @@ func (p *parser) boolean(key string, def bool) bool {
 	if !ok {
 		return def
 	}
-	switch strings.ToLower(v) {
-	case "1", "true", "yes", "on":
-		return true
-	case "0", "false", "no", "off":
-		return false
+	// The words Proxmox reads as booleans, so a value means the same here.
+	if b, ok := pveschema.ParseBool(v); ok {
+		return b
 	}
 	p.fail("%s: %q is not a boolean (true or false)", key, v)
 	return def

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
 
 const (
@@ -308,10 +310,7 @@ func readParams(r *http.Request) (url.Values, error) {
 func jsonParam(v any) string {
 	switch x := v.(type) {
 	case bool:
-		if x {
-			return "1"
-		}
-		return "0"
+		return pve.Bool(x)
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	case string:

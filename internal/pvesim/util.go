@@ -3,6 +3,8 @@ package pvesim
 import (
 	"strconv"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
 func atoiDefault(s string, def int) int {
@@ -40,7 +42,8 @@ func (c *call) boolParam(k string, def bool) bool {
 	if !ok || v == "" {
 		return def
 	}
-	return v == "1" || v == "true" || v == "on" || v == "yes"
+	b, _ := pveschema.ParseBool(v)
+	return b
 }
 
 func (c *call) has(k string) bool { _, ok := c.params[k]; return ok }
