@@ -14,6 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 )
 
 // attackCase is one call of TestAttackSuite: an attack that must be refused
@@ -252,8 +253,8 @@ func (c *cluster) connectRaw(t *testing.T, env map[string]string, protocol strin
 	for k, v := range full {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	stderr := &strings.Builder{}
-	cmd.Stderr = &lockedWriter{b: stderr}
+	stderr := &simtest.Buffer{}
+	cmd.Stderr = stderr
 	opts := &mcp.ClientOptions{
 		MultiRoundTrip: &mcp.MultiRoundTripOptions{Disabled: true},
 		ElicitationHandler: func(_ context.Context, r *mcp.ElicitRequest) (*mcp.ElicitResult, error) {

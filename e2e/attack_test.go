@@ -27,6 +27,7 @@ const (
 // and checks each is refused with nothing sent to Proxmox, next to positive
 // controls that must get through.
 func TestAttackSuite(t *testing.T) {
+	t.Parallel()
 	cl := newCluster(t, 0.01)
 	admin := cl.connect(t, clientOpts{})
 	fx := atkAttackSetup(t, cl, admin)

@@ -6,16 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
 )
 
 // TestPasswordLoginOverPinnedTLS logs in with a user and a password read from
 // a file, over HTTPS whose self-signed certificate is trusted by fingerprint.
 func TestPasswordLoginOverPinnedTLS(t *testing.T) {
-	cl, err := startClusterTLS(0.02, "", true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.close)
+	t.Parallel()
+	cl := startCluster(t, pvesim.Options{Speed: 0.02}, true)
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pwFile, []byte(cl.sim.RootPassword()+"\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -49,6 +48,7 @@ func TestPasswordLoginOverPinnedTLS(t *testing.T) {
 
 // TestSecretFileMustBePrivate: a secret file others can read stops start-up.
 func TestSecretFileMustBePrivate(t *testing.T) {
+	t.Parallel()
 	cl := newCluster(t, 0.02)
 	id, secret := cl.sim.DefaultToken()
 	file := filepath.Join(t.TempDir(), "secret")

@@ -39,7 +39,7 @@ func BenchmarkStartupToInitialize(b *testing.B) {
 // has answered a few hundred tool calls: go test -run '^$' -bench PeakRSS ./e2e
 func BenchmarkPeakRSS(b *testing.B) {
 	for b.Loop() {
-		cl := newClusterB(b)
+		cl := newCluster(b, 0.01)
 		id, secret := cl.sim.DefaultToken()
 		cmd := exec.Command(binary)
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PROXMOX_HOST=" + cl.url, "PROXMOX_TOKEN_ID=" + id,
@@ -68,7 +68,6 @@ func BenchmarkPeakRSS(b *testing.B) {
 		}
 		hwm := vmHWM(b, cmd.Process.Pid)
 		s.Close()
-		cl.close()
 		b.ReportMetric(hwm/1024, "peak-RSS-MiB")
 	}
 }

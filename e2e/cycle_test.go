@@ -73,6 +73,7 @@ func (c *client) backupOf(vmid int) string {
 }
 
 func TestClusterReads(t *testing.T) {
+	t.Parallel()
 	c := newCluster(t, 0.02).connect(t, clientOpts{})
 	var v struct{ Major, Minor int }
 	c.ok("pve_version", nil, &v)
@@ -128,6 +129,7 @@ func TestClusterReads(t *testing.T) {
 }
 
 func TestVMCycle(t *testing.T) {
+	t.Parallel()
 	cl := newCluster(t, 0.02)
 	c := cl.connect(t, clientOpts{})
 	c.task("pve_vm_create", m("node", "pve1", "vmid", 500, "name", "e2e-web", "memory", 1024,
@@ -199,6 +201,7 @@ func TestVMCycle(t *testing.T) {
 }
 
 func TestContainerCycle(t *testing.T) {
+	t.Parallel()
 	c := newCluster(t, 0.02).connect(t, clientOpts{})
 	c.task("pve_lxc_create", m("node", "pve1", "vmid", 600, "hostname", "e2e-ct",
 		"ostemplate", "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst",
@@ -241,6 +244,7 @@ func TestContainerCycle(t *testing.T) {
 }
 
 func TestStorageNetworkSchedule(t *testing.T) {
+	t.Parallel()
 	cl := newCluster(t, 0.02)
 	c := cl.connect(t, clientOpts{})
 	c.task("pve_download_iso", m("node", "pve2", "storage", "local", "url", "https://93.184.216.34/images/alpine-virt.iso", "filename", "alpine-virt.iso"))
@@ -301,6 +305,7 @@ func TestStorageNetworkSchedule(t *testing.T) {
 }
 
 func TestTaskTools(t *testing.T) {
+	t.Parallel()
 	cl := newCluster(t, 0.05)
 	c := cl.connect(t, clientOpts{})
 	var started task
@@ -349,6 +354,7 @@ func TestTaskTools(t *testing.T) {
 
 // TestCommonMistakesGetHints: Proxmox's refusal plus what to do about it.
 func TestCommonMistakesGetHints(t *testing.T) {
+	t.Parallel()
 	c := newCluster(t, 0.02).connect(t, clientOpts{})
 	c.fails("pve_vm_delete", m("node", "pve1", "vmid", 100, "confirm", true, "confirmVmid", 100), "is running", "pve_vm_stop")
 	c.fails("pve_vm_clone", m("node", "pve1", "vmid", 101, "newid", 170, "full", false), "Linked clone", "full: true")

@@ -7,6 +7,7 @@ import "testing"
 // with PVE 9.0: a cluster reporting 8.4 refuses it before anything is sent,
 // one reporting 9.1 takes it; balloon, known to both, passes on both.
 func TestExtraByClusterRelease(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		schema string
 		ksmOK  bool

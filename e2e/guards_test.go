@@ -15,6 +15,7 @@ var readOnlyTools = []string{
 }
 
 func TestReadOnlyByDefault(t *testing.T) {
+	t.Parallel()
 	cl := newCluster(t, 0.02)
 	for _, env := range []map[string]string{{"PVE_READONLY": ""}, {"PVE_READONLY": "true"}} {
 		c := cl.connect(t, clientOpts{env: env})
@@ -38,6 +39,7 @@ func TestReadOnlyByDefault(t *testing.T) {
 }
 
 func TestAllowlistsAndInjectionChangeNothing(t *testing.T) {
+	t.Parallel()
 	cl := newCluster(t, 0.02)
 	c := cl.connect(t, clientOpts{env: map[string]string{"PVE_NODE_ALLOWLIST": "pve1,pve2", "PVE_VMID_ALLOWLIST": "100,101,200,150"}})
 	var vms []resource
@@ -115,6 +117,7 @@ func TestAllowlistsAndInjectionChangeNothing(t *testing.T) {
 }
 
 func TestSecretNeverShown(t *testing.T) {
+	t.Parallel()
 	cl := newCluster(t, 0.02)
 	c := cl.connect(t, clientOpts{})
 	_, secret := cl.sim.DefaultToken()
@@ -139,6 +142,7 @@ func TestSecretNeverShown(t *testing.T) {
 
 // TestEveryToolExercised checks that the end-to-end tests call every tool.
 func TestEveryToolExercised(t *testing.T) {
+	t.Parallel()
 	var src strings.Builder
 	files, _ := os.ReadDir(".")
 	for _, f := range files {
@@ -158,6 +162,7 @@ func TestEveryToolExercised(t *testing.T) {
 // TestDemoFromAFreshClone runs the README's first command as a client would:
 // no cluster, no environment.
 func TestDemoFromAFreshClone(t *testing.T) {
+	t.Parallel()
 	c := start(t, map[string]string{}, clientOpts{args: []string{"demo"}})
 	if n := len(c.toolNames()); n != 46 {
 		t.Errorf("demo lists %d tools, want 46", n)

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,8 +17,8 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 )
 
 var binary string
@@ -42,58 +41,29 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// cluster is a simulator served over loopback HTTP.
+// cluster is a simulator served over loopback HTTP (HTTPS with tls).
 type cluster struct {
 	sim         *pvesim.Sim
 	url         string
 	fingerprint string // of the HTTPS certificate, when served over TLS
-	close       func()
 }
 
-func newCluster(t *testing.T, speed float64) *cluster {
+func newCluster(t testing.TB, speed float64) *cluster {
 	t.Helper()
-	return newClusterSchema(t, speed, "")
+	return startCluster(t, pvesim.Options{Speed: speed}, false)
 }
 
-func newClusterSchema(t *testing.T, speed float64, schema string) *cluster {
+func newClusterSchema(t testing.TB, speed float64, schema string) *cluster {
 	t.Helper()
-	c, err := startCluster(speed, schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.close)
-	return c
+	return startCluster(t, pvesim.Options{Speed: speed, Schema: schema}, false)
 }
 
-func newClusterB(b *testing.B) *cluster {
-	c, err := startCluster(0.01, "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	return c
-}
-
-func startCluster(speed float64, schema string) (*cluster, error) {
-	return startClusterTLS(speed, schema, false)
-}
-
-// startClusterTLS serves the simulator over HTTPS with a self-signed
+// startCluster serves the simulator, over HTTPS with a self-signed
 // certificate when tls is set; fingerprint is its SHA-256 in Proxmox's form.
-func startClusterTLS(speed float64, schema string, tls bool) (*cluster, error) {
-	sim, err := pvesim.New(pvesim.Options{Speed: speed, Schema: schema})
-	if err != nil {
-		return nil, err
-	}
-	hs := httptest.NewUnstartedServer(sim.Handler())
-	c := &cluster{sim: sim, close: func() { hs.Close(); sim.Close() }}
-	if tls {
-		hs.StartTLS()
-		c.fingerprint = pve.CertFingerprint(hs.Certificate().Raw)
-	} else {
-		hs.Start()
-	}
-	c.url = hs.URL
-	return c, nil
+func startCluster(t testing.TB, o pvesim.Options, tls bool) *cluster {
+	t.Helper()
+	c := simtest.Start(t, simtest.Options{Sim: o, Plain: !tls})
+	return &cluster{sim: c.Sim, url: c.URL, fingerprint: c.Fingerprint}
 }
 
 // writes lists the POST, PUT and DELETE requests the simulator received.
@@ -112,7 +82,7 @@ type client struct {
 	t       *testing.T
 	session *mcp.ClientSession
 	schemas map[string]*jsonschema.Resolved // output schema per tool
-	stderr  *strings.Builder
+	stderr  *simtest.Buffer
 	// transcript holds every tool result text, scanned for secrets at the end.
 	transcript strings.Builder
 
@@ -147,8 +117,8 @@ func start(t *testing.T, env map[string]string, o clientOpts) *client {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cl := &client{t: t, stderr: &strings.Builder{}, schemas: map[string]*jsonschema.Resolved{}}
-	cmd.Stderr = &lockedWriter{b: cl.stderr}
+	cl := &client{t: t, stderr: &simtest.Buffer{}, schemas: map[string]*jsonschema.Resolved{}}
+	cmd.Stderr = cl.stderr
 	opts := &mcp.ClientOptions{ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) {
 		cl.mu.Lock()
 		cl.progress = append(cl.progress, r.Params)
@@ -195,17 +165,6 @@ func start(t *testing.T, env map[string]string, o clientOpts) *client {
 		cl.schemas[tl.Name] = rs
 	}
 	return cl
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	b  *strings.Builder
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
 }
 
 func (c *client) toolNames() []string {

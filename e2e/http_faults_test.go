@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 )
 
 const cloneCall = `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"pve_vm_clone",` +
@@ -32,6 +34,7 @@ func answerOf(t *testing.T, events chan sseEvent) string {
 // TestHTTPResumeAfterDrop: a client drops the POST of a long clone, comes
 // back on a GET with Last-Event-ID, and receives the clone's result there.
 func TestHTTPResumeAfterDrop(t *testing.T) {
+	t.Parallel()
 	cl := newCluster(t, 1000) // the clone runs until the clock is advanced
 	hs := startHTTP(t, cl, nil)
 	rs := hs.openRaw(t, "2025-11-25")
@@ -67,6 +70,7 @@ func TestHTTPResumeAfterDrop(t *testing.T) {
 // cannot resume frees its session's slot: the call was cancelled, not left
 // running in the server.
 func TestHTTPDisconnectCancelsCall(t *testing.T) {
+	t.Parallel()
 	cl := newCluster(t, 1000)
 	hs := startHTTP(t, cl, map[string]string{"PVE_MCP_MAX_INFLIGHT_PER_SESSION": "1"})
 	rs := hs.openRaw(t, "2025-06-18")
@@ -110,6 +114,7 @@ func TestHTTPDisconnectCancelsCall(t *testing.T) {
 // 10 s grace: new calls get 503, the call then answers with its task's UPID
 // (not a transport error), and the server exits 0.
 func TestHTTPShutdownAnswersLongCall(t *testing.T) {
+	t.Parallel()
 	cl := newCluster(t, 1000)
 	hs := startHTTP(t, cl, nil)
 	rs := hs.openRaw(t, "2025-11-25")
@@ -122,7 +127,7 @@ func TestHTTPShutdownAnswersLongCall(t *testing.T) {
 	start := time.Now()
 	exited := make(chan error, 1)
 	go func() { exited <- hs.terminate(t, 30*time.Second) }()
-	time.Sleep(time.Second)
+	simtest.Eventually(t, "the shutdown to begin", func() bool { return strings.Contains(hs.log(), "shutting down: new calls are refused") })
 	other := rs.post(t, context.Background(), `{"jsonrpc":"2.0","id":9,"method":"tools/list"}`, nil)
 	body, _ := io.ReadAll(other.Body)
 	other.Body.Close()
@@ -144,6 +149,7 @@ func TestHTTPShutdownAnswersLongCall(t *testing.T) {
 // TestHTTPStatelessPingAndSetLevel: the go-sdk client speaks 2026-07-28
 // to a stateless server and still sends ping and logging/setLevel.
 func TestHTTPStatelessPingAndSetLevel(t *testing.T) {
+	t.Parallel()
 	cl := newCluster(t, 0.02)
 	hs := startHTTP(t, cl, nil, "--stateless")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -167,6 +173,7 @@ func TestHTTPStatelessPingAndSetLevel(t *testing.T) {
 // TestHTTPSameOriginLoopback: a browser page of the server's own loopback
 // origin may call it by default; other origins get 403.
 func TestHTTPSameOriginLoopback(t *testing.T) {
+	t.Parallel()
 	cl := newCluster(t, 0.02)
 	hs := startHTTP(t, cl, nil)
 	port := hs.base[strings.LastIndex(hs.base, ":")+1:]

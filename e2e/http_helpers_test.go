@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 )
 
 // httpServer is the binary serving MCP over Streamable HTTP against a
@@ -20,7 +22,7 @@ type httpServer struct {
 	base   string // http://127.0.0.1:PORT
 	url    string // base + /mcp
 	token  string // the MCP bearer token
-	stderr *strings.Builder
+	stderr *simtest.Buffer
 	cmd    *exec.Cmd
 	exited chan error
 }
@@ -32,7 +34,7 @@ func startHTTP(t *testing.T, cl *cluster, env map[string]string, flags ...string
 	t.Helper()
 	id, secret := cl.sim.DefaultToken()
 	addr := freeAddr(t)
-	hs := &httpServer{cl: cl, base: "http://" + addr, token: strings.Repeat("e2e-t0k3n", 4), stderr: &strings.Builder{},
+	hs := &httpServer{cl: cl, base: "http://" + addr, token: strings.Repeat("e2e-t0k3n", 4), stderr: &simtest.Buffer{},
 		exited: make(chan error, 1)}
 	hs.url = hs.base + "/mcp"
 	vars := map[string]string{"PATH": os.Getenv("PATH"), "PROXMOX_HOST": cl.url, "PROXMOX_TOKEN_ID": id,
@@ -48,7 +50,7 @@ func startHTTP(t *testing.T, cl *cluster, env map[string]string, flags ...string
 	for k, v := range vars {
 		hs.cmd.Env = append(hs.cmd.Env, k+"="+v)
 	}
-	hs.cmd.Stderr = &lockedWriter{b: hs.stderr}
+	hs.cmd.Stderr = hs.stderr
 	if err := hs.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -77,9 +79,6 @@ func startHTTP(t *testing.T, cl *cluster, env map[string]string, flags ...string
 }
 
 func (hs *httpServer) log() string {
-	w := hs.cmd.Stderr.(*lockedWriter)
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	return hs.stderr.String()
 }
 

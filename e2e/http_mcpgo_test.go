@@ -47,6 +47,7 @@ func mcpgoText(res *gomcp.CallToolResult) string {
 // TestHTTPMCPGoClient drives the server with mcp-go's client as it comes:
 // it probes with server/discover at 2026-07-28 before anything else.
 func TestHTTPMCPGoClient(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []struct {
 		name  string
 		flags []string

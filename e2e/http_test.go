@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 )
 
 type bearer struct {
@@ -39,6 +41,7 @@ func freeAddr(t *testing.T) string {
 // TestHTTPTransport runs the binary with --transport http and drives it with
 // go-sdk's Streamable HTTP client; SIGTERM then ends it cleanly.
 func TestHTTPTransport(t *testing.T) {
+	t.Parallel()
 	cl := newCluster(t, 0.02)
 	id, secret := cl.sim.DefaultToken()
 	addr := freeAddr(t)
@@ -46,8 +49,8 @@ func TestHTTPTransport(t *testing.T) {
 	cmd := exec.Command(binary, "--transport", "http", "--listen", addr)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PROXMOX_HOST=" + cl.url, "PROXMOX_TOKEN_ID=" + id,
 		"PROXMOX_TOKEN_SECRET=" + secret, "PVE_READONLY=false", "PVE_MCP_HTTP_TOKEN=" + token}
-	var stderr strings.Builder
-	cmd.Stderr = &lockedWriter{b: &stderr}
+	stderr := &simtest.Buffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

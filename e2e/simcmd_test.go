@@ -13,6 +13,7 @@ import (
 // TestSimCommand runs `proxmox-mcp-server sim --plain-http` as a separate
 // process, reads the PROXMOX_* it prints, and drives the server against it.
 func TestSimCommand(t *testing.T) {
+	t.Parallel()
 	addr := freeAddr(t)
 	sim := exec.Command(binary, "sim", "--plain-http", "--listen", addr, "--speed", "0.02")
 	sim.Env = []string{"PATH=" + os.Getenv("PATH")}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 )
 
 // rawServer is the binary over stdio driven with raw bytes, for what an SDK
@@ -19,7 +21,7 @@ type rawServer struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	out    chan rawMsg // every stdout line, in order; closed at EOF
-	stderr *strings.Builder
+	stderr *simtest.Buffer
 	exited chan error
 }
 
@@ -66,8 +68,8 @@ func startProcess(t *testing.T, cl *cluster) *rawServer {
 	cmd := exec.Command(binary)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "PROXMOX_HOST=" + cl.url,
 		"PROXMOX_TOKEN_ID=" + id, "PROXMOX_TOKEN_SECRET=" + secret, "PVE_READONLY=false", "LOG_LEVEL=debug"}
-	r := &rawServer{t: t, cmd: cmd, out: make(chan rawMsg, 100), stderr: &strings.Builder{}, exited: make(chan error, 1)}
-	cmd.Stderr = &lockedWriter{b: r.stderr}
+	r := &rawServer{t: t, cmd: cmd, out: make(chan rawMsg, 100), stderr: &simtest.Buffer{}, exited: make(chan error, 1)}
+	cmd.Stderr = r.stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

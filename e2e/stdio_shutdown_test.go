@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 )
 
 // grace is the stdio shutdown grace (stdio.ShutdownGrace).
@@ -22,7 +24,7 @@ func TestStdioSIGTERMAnswersTheCallInFlight(t *testing.T) {
 	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
+	simtest.Eventually(t, "the shutdown to begin", func() bool { return strings.Contains(r.stderr.String(), "stdio: shutting down") })
 	r.send(ping("21"))
 	r.expectError("21", -32004, "shutting down")
 
@@ -95,7 +97,10 @@ func TestStdioCancelledCallGetsNoAnswer(t *testing.T) {
 	r.send(toolCall("30", "pve_vm_clone", m("node", "pve1", "vmid", 101, "newid", 533, "full", true)))
 	r.waitProgress(20 * time.Second)
 	r.send(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":30,"reason":"user"}}` + "\n")
-	time.Sleep(time.Second) // the wait ends at once; its answer would be out by now
+	// The wait ends at once; the server drops its answer, and says so.
+	simtest.Eventually(t, "the handler to end", func() bool {
+		return strings.Contains(r.stderr.String(), "answer to a cancelled call dropped")
+	})
 	r.send(ping("31"))
 	for {
 		m := r.next(5 * time.Second)

@@ -11,6 +11,7 @@ import (
 // the session goes on, as over HTTP.
 
 func TestStdioGarbageLine(t *testing.T) {
+	t.Parallel()
 	r := startRaw(t, newCluster(t, 0.02))
 	r.send("this is not JSON\n")
 	r.expectError("null", -32700, "not JSON")
@@ -19,6 +20,7 @@ func TestStdioGarbageLine(t *testing.T) {
 }
 
 func TestStdioInvalidMessages(t *testing.T) {
+	t.Parallel()
 	r := startRaw(t, newCluster(t, 0.02))
 	for _, c := range []struct {
 		name, line, id, contains string
@@ -40,6 +42,7 @@ func TestStdioInvalidMessages(t *testing.T) {
 }
 
 func TestStdioBatchRefused(t *testing.T) {
+	t.Parallel()
 	r := startRaw(t, newCluster(t, 0.02))
 	r.send(`[{"jsonrpc":"2.0","id":6,"method":"ping"},{"jsonrpc":"2.0","id":7,"method":"ping"}]` + "\n")
 	r.expectError("null", -32600, "batches are not supported")
@@ -52,6 +55,7 @@ func TestStdioBatchRefused(t *testing.T) {
 // initialize alone, so its answer comes before the ping's; the error reply
 // is written as soon as the line is read, so it may come anywhere.
 func TestStdioBadLineBetweenGoodOnes(t *testing.T) {
+	t.Parallel()
 	r := startProcess(t, newCluster(t, 0.02))
 	r.send(initialize("10") + "{oops\n" + ping("11"))
 	var order []string
@@ -75,6 +79,7 @@ func TestStdioBadLineBetweenGoodOnes(t *testing.T) {
 // TestStdioOverlongLine: a valid request over the 4 MiB limit is refused by
 // its id, and the reader resumes at the next line.
 func TestStdioOverlongLine(t *testing.T) {
+	t.Parallel()
 	r := startRaw(t, newCluster(t, 0.02))
 	pad := strings.Repeat("x", 5<<20)
 	r.send(`{"jsonrpc":"2.0","id":12,"method":"ping","params":{"_meta":{"pad":"` + pad + `"}}}` + "\n" + ping("13"))
@@ -90,6 +95,7 @@ func TestStdioOverlongLine(t *testing.T) {
 // TestStdioTruncatedLine: a request cut short (a client that died mid-write)
 // is a parse error naming its id; the next line is read afresh.
 func TestStdioTruncatedLine(t *testing.T) {
+	t.Parallel()
 	r := startRaw(t, newCluster(t, 0.02))
 	r.send(`{"jsonrpc":"2.0","id":16,"method":"tools/list","para` + "\n")
 	r.expectError("16", -32700, "not JSON")
@@ -103,6 +109,7 @@ func TestStdioTruncatedLine(t *testing.T) {
 // TestStdioErrorsHaveCodes: the SDK's own refusals of a call before
 // initialize and of a second initialize carry JSON-RPC codes, not 0.
 func TestStdioErrorsHaveCodes(t *testing.T) {
+	t.Parallel()
 	r := startProcess(t, newCluster(t, 0.02))
 	r.send(`{"jsonrpc":"2.0","id":20,"method":"tools/list"}` + "\n")
 	r.expectError("20", -32600, "during session initialization")

@@ -8,6 +8,7 @@ import (
 // TestOlderReleases runs a short cycle against the PVE 8.4 and 7.4 schemas:
 // every request the tools send must be valid there too.
 func TestOlderReleases(t *testing.T) {
+	t.Parallel()
 	for _, v := range []string{"8.4", "7.4"} {
 		t.Run(v, func(t *testing.T) {
 			cl := newClusterSchema(t, 0.02, v)

@@ -1,13 +1,11 @@
 package faulttest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,7 +19,7 @@ import (
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
-	"github.com/proxmox-mcp/proxmox-mcp-server/internal/server"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -34,31 +32,13 @@ const (
 	requestTimeout = 1500 * time.Millisecond
 )
 
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// harness is the simulator behind HTTP, a Proxmox client, and the MCP
+// harness is the simulator behind HTTPS, a Proxmox client, and the MCP
 // server reached through an in-memory session.
 type harness struct {
 	sim     *pvesim.Sim
 	client  *pve.Client
 	session *mcp.ClientSession
-	logs    *syncBuffer
+	logs    *simtest.Buffer
 	texts   []string // every tool result, for the secret scan
 	// lastSize is the bytes of the last result: text and structured content.
 	lastSize int
@@ -78,58 +58,36 @@ type tamper func(w http.ResponseWriter, r *http.Request, sim http.Handler) bool
 // password.
 func newHarness(t *testing.T, ticket bool) *harness {
 	t.Helper()
-	sim, err := pvesim.New(pvesim.Options{Speed: 0.01, Tokens: map[string]string{tokenID: tokenSecret},
-		Users: map[string]string{"root@pam": password}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	hook := &atomic.Pointer[tamper]{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if f := hook.Load(); f != nil && (*f)(w, r, sim.Handler()) {
-			return
-		}
-		sim.Handler().ServeHTTP(w, r)
-	}))
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	o := pve.Options{BaseURL: srv.URL, TokenID: tokenID, TokenSecret: tokenSecret,
+	cl := simtest.Start(t, simtest.Options{
+		Sim: pvesim.Options{Speed: 0.01, Tokens: map[string]string{tokenID: tokenSecret},
+			Users: map[string]string{"root@pam": password}},
+		Wrap: func(sim http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if f := hook.Load(); f != nil && (*f)(w, r, sim) {
+					return
+				}
+				sim.ServeHTTP(w, r)
+			})
+		},
+	})
+	logs := &simtest.Buffer{}
+	logger := simtest.Logger(logs, slog.LevelDebug)
+	o := pve.Options{TokenID: tokenID, TokenSecret: tokenSecret,
 		RequestTimeout: requestTimeout, RetryBase: time.Millisecond, Logger: logger}
 	if ticket {
 		o.TokenID, o.TokenSecret, o.Username, o.Password = "", "", "root@pam", password
 	}
-	client, err := pve.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := cl.Client(t, o)
 	cfg := &config.Config{ReadOnly: false, TaskTimeout: 30 * time.Second, RequestTimeout: requestTimeout}
-	ms, err := server.New(cfg, client, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	st, ct := mcp.NewInMemoryTransports()
-	ss, err := ms.Connect(ctx, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{sim: sim, client: client, logs: logs, hook: hook, wire: &wireLog{results: map[string]json.RawMessage{}}}
-	opts := &mcp.ClientOptions{ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) {
-		h.mu.Lock()
-		h.progress = append(h.progress, r.Params)
-		h.mu.Unlock()
-	}}
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "faulttest", Version: "0"}, opts).Connect(ctx, &recorder{ct, h.wire}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.session = cs
-	t.Cleanup(func() {
-		cs.Close()
-		ss.Wait()
-		sim.Close()
-		client.CloseIdleConnections()
-		srv.CloseClientConnections()
-		srv.Close()
+	h := &harness{sim: cl.Sim, client: client, logs: logs, hook: hook, wire: &wireLog{results: map[string]json.RawMessage{}}}
+	h.session = simtest.Session(t, cfg, client, logger, simtest.SessionOptions{
+		Client: &mcp.ClientOptions{ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) {
+			h.mu.Lock()
+			h.progress = append(h.progress, r.Params)
+			h.mu.Unlock()
+		}},
+		Transport: func(ct mcp.Transport) mcp.Transport { return &recorder{ct, h.wire} },
 	})
 	return h
 }

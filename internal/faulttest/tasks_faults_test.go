@@ -321,14 +321,17 @@ func progressText(ps []*mcp.ProgressNotificationParams) string {
 	return b.String()
 }
 
-// cancelled cancels the call once the task's status was read.
+// cancelled cancels the call once the server has seen the task running:
+// a second status read starts only after the first answer was read (the
+// simulator logs a read before its answer reaches the client).
 func cancelled(t *testing.T, h *harness, name string, args map[string]any) (bool, string) {
 	return h.callCancelled(t, name, args, func() bool {
+		n := 0
 		for _, r := range h.sim.Requests() {
 			if r.Method == "GET" && strings.Contains(r.Path, "/tasks/UPID") && strings.HasSuffix(r.Path, "/status") {
-				return true
+				n++
 			}
 		}
-		return false
+		return n >= 2
 	})
 }

@@ -88,6 +88,7 @@ func checkBatchRefused(t *testing.T, what string, status int, hdr http.Header, b
 // with and without a session and in stateless mode, gets a small 400 and
 // leaves the server's memory where it was.
 func TestBatchRefusedOnEveryPost(t *testing.T) {
+	t.Parallel()
 	batch := listBatch(1 << 20)
 	if n := strings.Count(batch, "tools/list"); n < 20000 {
 		t.Fatalf("batch of %d requests", n)
@@ -142,6 +143,7 @@ func TestBatchRefusedOnEveryPost(t *testing.T) {
 // TestResponseSizeBounded: whatever one POST holds, the server answers at
 // most one JSON-RPC message, of bounded size: tools/list is answered once.
 func TestResponseSizeBounded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{})
 	sid := e.openRaw(aliceToken)
 	var stream strings.Builder // one MiB of messages one after the other, no array

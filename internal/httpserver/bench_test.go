@@ -12,6 +12,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 )
 
 // Load shape of issue 6: 50 concurrent sessions, 100 tool calls each.
@@ -56,7 +57,7 @@ func BenchmarkLoad(b *testing.B) {
 	warm := e.mustConnect(aliceToken, nil)
 	call(b, warm, "pve_list_nodes", map[string]any{})
 	warm.Close()
-	eventually(b, "the warm-up session to close", func() bool { return e.sessions() == 0 })
+	simtest.Eventually(b, "the warm-up session to close", func() bool { return e.sessions() == 0 })
 	e.client.Transport.(interface{ CloseIdleConnections() }).CloseIdleConnections()
 	e.sim.ResetRequests() // the simulator's request log is not the server's memory
 	before := measure()
@@ -74,7 +75,7 @@ func BenchmarkLoad(b *testing.B) {
 	}
 	b.StopTimer()
 
-	eventually(b, "all sessions to close", func() bool { return e.sessions() == 0 })
+	simtest.Eventually(b, "all sessions to close", func() bool { return e.sessions() == 0 })
 	e.client.Transport.(interface{ CloseIdleConnections() }).CloseIdleConnections()
 	e.sim.ResetRequests()
 	var after memPoint

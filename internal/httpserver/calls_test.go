@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 )
 
 func withVersion(h http.Header, version string) http.Header {
@@ -158,6 +159,7 @@ func (b *blocker) cause(t *testing.T) error {
 // cannot resume (it saw no event id) cancels the call at once, in session
 // and stateless mode alike; the session is then free for the next call.
 func TestDisconnectCancelsCall(t *testing.T) {
+	t.Parallel()
 	for _, stateless := range []bool{false, true} {
 		e := newEnv(t, envOpts{http: config.HTTPConfig{Stateless: stateless, MaxInflightPerSession: 1}})
 		b := addBlocker(t, e)
@@ -175,9 +177,9 @@ func TestDisconnectCancelsCall(t *testing.T) {
 		if err := b.cause(t); !errors.Is(err, errClientGone) {
 			t.Errorf("stateless=%v: cancelled with %v", stateless, err)
 		}
-		eventually(t, "the call to end", func() bool { return e.srv.calls.count() == 0 })
+		simtest.Eventually(t, "the call to end", func() bool { return e.srv.calls.count() == 0 })
 		if !stateless {
-			eventually(t, "the session to take the next call", func() bool {
+			simtest.Eventually(t, "the session to take the next call", func() bool {
 				resp, _ := e.raw("POST", Endpoint, hdr, listToolsBody)
 				return resp.StatusCode == 200
 			})
@@ -188,6 +190,7 @@ func TestDisconnectCancelsCall(t *testing.T) {
 // TestUnresumedCallCancelledAfterWindow: a dropped resumable call that no
 // client resumes is cancelled once the resume window passes.
 func TestUnresumedCallCancelledAfterWindow(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{http: config.HTTPConfig{ResumeWindow: 300 * time.Millisecond}})
 	b := addBlocker(t, e)
 	sid := e.openRawVersion(aliceToken, "2025-11-25")
@@ -205,6 +208,7 @@ func TestUnresumedCallCancelledAfterWindow(t *testing.T) {
 // resumes with Last-Event-ID on a GET past the resume window's start, and
 // receives the clone's result there.
 func TestResumeAfterDroppedPOST(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{speed: 1000, http: config.HTTPConfig{ResumeWindow: 2 * time.Second}})
 	sid := e.openRawVersion(aliceToken, "2025-11-25")
 	hdr := withVersion(withSession(aliceToken, sid), "2025-11-25")
@@ -213,7 +217,7 @@ func TestResumeAfterDroppedPOST(t *testing.T) {
 	s.next(t)            // the priming event
 	last := s.next(t).id // a progress notification: the clone runs
 	s.drop()
-	time.Sleep(time.Second) // within the window, the call keeps running
+	time.Sleep(300 * time.Millisecond) // within the window, the call keeps running
 	if n := e.srv.calls.count(); n != 1 {
 		t.Fatalf("%d calls running after the drop", n)
 	}

@@ -24,6 +24,7 @@ func after(t *testing.T, s *eventStore, session, stream string, index int) ([]st
 }
 
 func TestEventStoreReplays(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	s := newEventStore(1<<20, time.Minute, clock.now)
 	ctx := context.Background()
@@ -55,6 +56,7 @@ func TestEventStoreReplays(t *testing.T) {
 // TestEventStoreBoundedInTime: a stream is dropped once its last event is
 // older than the retention; a stream still written to is kept.
 func TestEventStoreBoundedInTime(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	s := newEventStore(1<<20, time.Minute, clock.now)
 	ctx := context.Background()
@@ -85,6 +87,7 @@ func TestEventStoreBoundedInTime(t *testing.T) {
 // TestEventStoreBoundedInMemory: many sessions and streams, and one large
 // stream, never hold more than the bound (plus the event being added).
 func TestEventStoreBoundedInMemory(t *testing.T) {
+	t.Parallel()
 	const limit = 64 << 10
 	clock := newFakeClock()
 	s := newEventStore(limit, time.Hour, clock.now)

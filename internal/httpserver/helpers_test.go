@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +20,7 @@ import (
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/server"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -32,24 +32,6 @@ const (
 )
 
 var testTokens = []config.HTTPToken{{Name: "alice", Secret: aliceToken}, {Name: "bob", Secret: bobToken}}
-
-// syncBuffer collects logs from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // pveRecorder sits in front of the simulator and notes any request that
 // carries an MCP token, which must never reach Proxmox.
@@ -94,7 +76,7 @@ type env struct {
 	url     string // the MCP endpoint
 	base    string // scheme://host:port
 	addr    string // host:port
-	logs    *syncBuffer
+	logs    *simtest.Buffer
 	client  *http.Client
 	cancel  context.CancelFunc
 	served  chan error
@@ -107,31 +89,17 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if speed == 0 {
 		speed = 0.001
 	}
-	sim, err := pvesim.New(pvesim.Options{Speed: speed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &pveRecorder{next: sim.Handler()}
-	simSrv := httptest.NewServer(rec)
-	id, secret := sim.DefaultToken()
-	cfg, err := config.Load(func(k string) (string, bool) {
-		v, ok := map[string]string{"PROXMOX_HOST": simSrv.URL, "PROXMOX_TOKEN_ID": id, "PROXMOX_TOKEN_SECRET": secret,
-			"PVE_READONLY": "false", "PVE_TASK_TIMEOUT_MS": "60000"}[k]
-		return v, ok
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
+	rec := &pveRecorder{}
+	cl := simtest.Start(t, simtest.Options{Sim: pvesim.Options{Speed: speed},
+		Wrap: func(sim http.Handler) http.Handler { rec.next = sim; return rec }})
+	cfg := cl.Config(t, map[string]string{"PVE_READONLY": "false", "PVE_TASK_TIMEOUT_MS": "60000"})
+	logs := &simtest.Buffer{}
 	level := slog.LevelDebug
 	if o.quietLog {
 		level = slog.LevelWarn
 	}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level}))
-	pc, err := pve.New(pve.Options{BaseURL: cfg.Host.String(), TokenID: id, TokenSecret: secret, RequestTimeout: 30 * time.Second, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
+	logger := simtest.Logger(logs, level)
+	pc := cl.Client(t, pve.Options{RequestTimeout: 30 * time.Second, Logger: logger})
 	ms, err := server.New(cfg, pc, logger)
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +127,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 		scheme = "https"
 		tr.TLSClientConfig = o.rootTLS
 	}
-	e := &env{t: t, sim: sim, rec: rec, srv: h, addr: ln.Addr().String(), logs: logs,
+	e := &env{t: t, sim: cl.Sim, rec: rec, srv: h, addr: ln.Addr().String(), logs: logs,
 		client: &http.Client{Transport: tr}, cancel: cancel, served: make(chan error, 1)}
 	e.base = scheme + "://" + e.addr
 	e.url = e.base + Endpoint
@@ -167,9 +135,6 @@ func newEnv(t testing.TB, o envOpts) *env {
 	t.Cleanup(func() {
 		e.stop()
 		tr.CloseIdleConnections()
-		pc.CloseIdleConnections()
-		simSrv.Close()
-		sim.Close()
 		e.checkSecrets()
 	})
 	return e
@@ -330,18 +295,6 @@ func withSession(token, sid string) http.Header {
 }
 
 const listToolsBody = `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`
-
-// eventually polls cond until it holds or a generous bound passes.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 // sessions counts the server's open sessions.
 func (e *env) sessions() int {

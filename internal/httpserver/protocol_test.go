@@ -29,6 +29,7 @@ func modernHeader(token, method string) http.Header {
 // SDK answers every other 2026-07-28 request there), not a success that
 // clients such as mcp-go read as agreeing to 2026-07-28. It costs no session.
 func TestDiscoverRefusedWithSessions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{})
 	resp, body := e.raw("POST", Endpoint, modernHeader(aliceToken, "server/discover"), discoverBody)
 	var got struct {
@@ -63,6 +64,7 @@ func TestDiscoverRefusedWithSessions(t *testing.T) {
 // stateless server and still sends ping and logging/setLevel, without the
 // _meta that version requires; they are answered.
 func TestStatelessPingAndSetLevel(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{http: config.HTTPConfig{Stateless: true}})
 	cs := e.mustConnect(aliceToken, nil)
 	if v := cs.InitializeResult().ProtocolVersion; v != sessionlessVersion {
@@ -96,6 +98,7 @@ func TestStatelessPingAndSetLevel(t *testing.T) {
 // server's own origin (localhost, 127.0.0.1 or [::1] with its port) may call
 // it; any other origin, port or scheme still gets 403.
 func TestSameOriginLoopback(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{})
 	_, port, _ := strings.Cut(e.addr, ":")
 	for _, o := range []string{"http://localhost:" + port, "http://127.0.0.1:" + port, "http://[::1]:" + port, "HTTP://LOCALHOST:" + port} {
@@ -130,6 +133,7 @@ func TestSameOriginLoopback(t *testing.T) {
 // TestNoSameOriginOffLoopback: on a network address the server's own
 // origins are not implied; only PVE_MCP_ALLOWED_ORIGINS are.
 func TestNoSameOriginOffLoopback(t *testing.T) {
+	t.Parallel()
 	hc, err := newHostCheck([]string{"mcp.example.lan"}, fakeAddr("10.0.0.5:8787"))
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 // TestRateLimitCountsEveryRequest: every JSON-RPC request counts, not only
 // tool calls; notifications pass.
 func TestRateLimitCountsEveryRequest(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{http: config.HTTPConfig{RateLimit: 3}})
 	clock := newFakeClock()
 	clock.install(e.srv.limit)
@@ -55,6 +56,7 @@ func TestRateLimitCountsEveryRequest(t *testing.T) {
 // TestRateLimitAnonymous: without tokens every client is "anonymous" and
 // shares one budget.
 func TestRateLimitAnonymous(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{noTokens: true, http: config.HTTPConfig{RateLimit: 2}})
 	newFakeClock().install(e.srv.limit)
 	e.openRaw("")

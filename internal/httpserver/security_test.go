@@ -11,9 +11,11 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 )
 
 func TestHealthzWithoutAuth(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{})
 	resp, body := e.raw("GET", HealthPath, nil, "")
 	if resp.StatusCode != 200 || body != "ok" {
@@ -28,6 +30,7 @@ func TestHealthzWithoutAuth(t *testing.T) {
 }
 
 func TestNoTokenIs401(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{})
 	for _, method := range []string{"POST", "GET", "DELETE"} {
 		resp, _ := e.raw(method, Endpoint, nil, initializeBody)
@@ -45,6 +48,7 @@ func TestNoTokenIs401(t *testing.T) {
 }
 
 func TestWrongTokenIs401(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{})
 	for _, tok := range []string{"wrong", aliceToken + "x", aliceToken[:len(aliceToken)-1], strings.ToUpper(aliceToken)} {
 		resp, _ := e.raw("POST", Endpoint, bearer(tok), initializeBody)
@@ -63,6 +67,7 @@ func TestWrongTokenIs401(t *testing.T) {
 }
 
 func TestForeignOriginIs403(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{http: config.HTTPConfig{AllowedOrigins: []string{"https://console.example"}}})
 	sid := e.openRaw(aliceToken)
 	for _, method := range []string{"POST", "GET", "DELETE", "OPTIONS", "PUT"} {
@@ -97,6 +102,7 @@ func TestForeignOriginIs403(t *testing.T) {
 }
 
 func TestRebindingHostIs403(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{})
 	_, port, _ := net.SplitHostPort(e.addr)
 	for _, host := range []string{"evil.example:" + port, "evil.example", "localhost.evil.example:" + port, "127.0.0.1:1", "localhost",
@@ -115,6 +121,7 @@ func TestRebindingHostIs403(t *testing.T) {
 }
 
 func TestHostAllowlist(t *testing.T) {
+	t.Parallel()
 	addr := &net.TCPAddr{IP: net.ParseIP("10.0.0.5"), Port: 8787}
 	hc, err := newHostCheck(nil, addr)
 	if err != nil {
@@ -145,6 +152,7 @@ func TestHostAllowlist(t *testing.T) {
 }
 
 func TestExplicitHostsOnLoopback(t *testing.T) {
+	t.Parallel()
 	// Behind a reverse proxy on the same host, the proxy's public name arrives as Host.
 	e := newEnv(t, envOpts{http: config.HTTPConfig{AllowedHosts: []string{"mcp.example.lan"}}})
 	resp, _ := e.raw("POST", Endpoint, http.Header{"Host": {"mcp.example.lan"}, "Authorization": {"Bearer " + aliceToken}}, initializeBody)
@@ -158,6 +166,7 @@ func TestExplicitHostsOnLoopback(t *testing.T) {
 }
 
 func TestOversizedBodyIs413(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{http: config.HTTPConfig{MaxBodyBytes: 64 << 10}})
 	sid := e.openRaw(aliceToken)
 	big := `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"pve_list_nodes","arguments":{"x":"` + strings.Repeat("a", 100<<10) + `"}}}`
@@ -194,7 +203,7 @@ func TestExpiredSessionIs404(t *testing.T) {
 	sid := e.openRaw(aliceToken)
 	cs := e.mustConnect(aliceToken, nil)
 	// Watch the server's sessions: a request would keep the session alive.
-	eventually(t, "the idle sessions to expire", func() bool { return e.sessions() == 0 })
+	simtest.Eventually(t, "the idle sessions to expire", func() bool { return e.sessions() == 0 })
 	if resp, body := e.raw("POST", Endpoint, withSession(aliceToken, sid), listToolsBody); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("expired session: %d %s", resp.StatusCode, body)
 	}
@@ -213,6 +222,7 @@ func TestExpiredSessionIs404(t *testing.T) {
 }
 
 func TestSessionBoundToToken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{})
 	sid := e.openRaw(aliceToken)
 	for _, method := range []string{"POST", "GET", "DELETE"} {
@@ -234,6 +244,7 @@ func TestSessionBoundToToken(t *testing.T) {
 }
 
 func TestNoTokensOnLoopback(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{noTokens: true})
 	cs := e.mustConnect("", nil)
 	if _, text := call(t, cs, "pve_list_nodes", map[string]any{}); !strings.Contains(text, "pve1") {
@@ -250,6 +261,7 @@ type fakeListener struct {
 func (f fakeListener) Addr() net.Addr { return f.addr }
 
 func TestRefusesNetworkAddressWithoutToken(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 )
 
 // blocker is a test-only tool that runs until released, to hold requests in
@@ -116,6 +117,7 @@ func (e *env) openStream(t *testing.T, ctx context.Context, token, sid string) {
 }
 
 func TestSessionCapEvictsOldestIdle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{http: config.HTTPConfig{MaxSessionsPerToken: 2, MaxSessions: 3}})
 	s1 := e.openRaw(aliceToken)
 	s2 := e.openRaw(aliceToken)
@@ -147,6 +149,7 @@ func TestSessionCapEvictsOldestIdle(t *testing.T) {
 // TestOneTokenCannotTakeEverySession: the attack of the issue, 100 bare
 // initialize requests from one token, leaves room for everyone else.
 func TestOneTokenCannotTakeEverySession(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{}) // defaults: 100 sessions, 10 per token
 	for i := range config.DefaultMaxSessions {
 		if resp, body := e.raw("POST", Endpoint, bearer(aliceToken), initializeBody); resp.StatusCode != 200 {
@@ -163,6 +166,7 @@ func TestOneTokenCannotTakeEverySession(t *testing.T) {
 }
 
 func TestSessionCapAllBusyIs503(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{http: config.HTTPConfig{MaxSessionsPerToken: 2}})
 	b := addBlocker(t, e)
 	var calls []chan answer
@@ -191,6 +195,7 @@ func TestSessionCapAllBusyIs503(t *testing.T) {
 }
 
 func TestInflightPerSession(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{http: config.HTTPConfig{MaxInflightPerSession: 2}})
 	b := addBlocker(t, e)
 	sid := e.openRaw(aliceToken)
@@ -234,6 +239,7 @@ func TestInflightPerSession(t *testing.T) {
 // POST (it saw an event id) keeps running for the resume window, so it
 // still counts and its session is not idle.
 func TestDroppedCallStillInFlight(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{http: config.HTTPConfig{MaxInflightPerSession: 1, MaxSessionsPerToken: 1}})
 	b := addBlocker(t, e)
 	sid := e.openRawVersion(aliceToken, "2025-11-25")
@@ -246,7 +252,7 @@ func TestDroppedCallStillInFlight(t *testing.T) {
 	before := posts()
 	s.drop()
 	// The access log line is written when the server is done with the POST.
-	eventually(t, "the server to end the dropped POST", func() bool { return posts() > before })
+	simtest.Eventually(t, "the server to end the dropped POST", func() bool { return posts() > before })
 	if resp, _ := e.raw("POST", Endpoint, withSession(aliceToken, sid), listToolsBody); resp.StatusCode != 429 {
 		t.Errorf("while the dropped call runs: %d", resp.StatusCode)
 	}
@@ -254,7 +260,7 @@ func TestDroppedCallStillInFlight(t *testing.T) {
 		t.Errorf("a new session evicted the busy one: %d", resp.StatusCode)
 	}
 	b.free()
-	eventually(t, "the call to end", func() bool {
+	simtest.Eventually(t, "the call to end", func() bool {
 		resp, _ := e.raw("POST", Endpoint, withSession(aliceToken, sid), listToolsBody)
 		return resp.StatusCode == 200
 	})

@@ -21,12 +21,13 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 )
 
 // refused waits until the server stops accepting connections.
 func (e *env) refused(t *testing.T) {
 	t.Helper()
-	eventually(t, "the listener to close", func() bool {
+	simtest.Eventually(t, "the listener to close", func() bool {
 		c, err := net.DialTimeout("tcp", e.addr, time.Second)
 		if err != nil {
 			return true
@@ -37,6 +38,7 @@ func (e *env) refused(t *testing.T) {
 }
 
 func TestGracefulShutdownLetsCallsFinish(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{speed: 1000})
 	p := newProgressRecorder()
 	cs := e.mustConnect(aliceToken, p.options())
@@ -45,7 +47,7 @@ func TestGracefulShutdownLetsCallsFinish(t *testing.T) {
 	waitFirst(t, p)
 
 	e.cancel() // what SIGTERM does in main
-	eventually(t, "shutdown to begin", func() bool { return e.srv.closing.Load() })
+	simtest.Eventually(t, "shutdown to begin", func() bool { return e.srv.closing.Load() })
 	// While the call runs, new calls and health checks get 503.
 	if resp, body := e.raw("GET", HealthPath, nil, ""); resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("healthz during shutdown: %d %s", resp.StatusCode, body)
@@ -74,6 +76,7 @@ func TestGracefulShutdownLetsCallsFinish(t *testing.T) {
 // cancelled and answers with its task's UPID, written before the server
 // closes; a new call meanwhile gets 503.
 func TestShutdownCancelsLongCalls(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{speed: 1000, http: config.HTTPConfig{ShutdownTimeout: 500 * time.Millisecond}})
 	p := newProgressRecorder()
 	cs := e.mustConnect(aliceToken, p.options())
@@ -82,7 +85,7 @@ func TestShutdownCancelsLongCalls(t *testing.T) {
 	waitFirst(t, p)
 	start := time.Now()
 	e.cancel() // the task never ends
-	eventually(t, "shutdown to begin", func() bool { return e.srv.closing.Load() })
+	simtest.Eventually(t, "shutdown to begin", func() bool { return e.srv.closing.Load() })
 	resp, body := e.raw("POST", Endpoint, withSession(bobToken, sid), listToolsBody)
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, `"id":2`) {
 		t.Errorf("a new call during shutdown: %d %s", resp.StatusCode, body)
@@ -105,6 +108,7 @@ func TestShutdownCancelsLongCalls(t *testing.T) {
 // TestShutdownIsBounded: a handler that ignores cancellation does not hold
 // the exit.
 func TestShutdownIsBounded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{http: config.HTTPConfig{ShutdownTimeout: 100 * time.Millisecond}})
 	release := make(chan struct{})
 	defer close(release)
@@ -118,7 +122,7 @@ func TestShutdownIsBounded(t *testing.T) {
 		})
 	cs := e.mustConnect(aliceToken, nil)
 	go cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "test_stubborn", Arguments: map[string]any{}})
-	eventually(t, "the call to run", func() bool { return e.srv.calls.count() == 1 })
+	simtest.Eventually(t, "the call to run", func() bool { return e.srv.calls.count() == 1 })
 	start := time.Now()
 	e.stop()
 	if took := time.Since(start); took > answerGrace+sessionCloseGrace+5*time.Second {
@@ -162,6 +166,7 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 }
 
 func TestTLS(t *testing.T) {
+	t.Parallel()
 	certFile, keyFile, pool := selfSigned(t)
 	e := newEnv(t, envOpts{http: config.HTTPConfig{TLSCert: certFile, TLSKey: keyFile}, rootTLS: &tls.Config{RootCAs: pool}})
 	if !strings.HasPrefix(e.url, "https://") {

@@ -1,37 +1,27 @@
-package pve
+package pve_test
 
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 )
 
 const simStart = "/nodes/pve1/qemu/101/status/start"
 
-func simClient(t *testing.T, ticket bool) (*Client, *pvesim.Sim) {
+func simClient(t *testing.T, ticket bool) (*pve.Client, *pvesim.Sim) {
 	t.Helper()
-	sim, err := pvesim.New(pvesim.Options{Speed: 0.01, Users: map[string]string{"root@pam": "sim-root-pw"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim.Handler())
-	o := Options{BaseURL: srv.URL, RetryBase: time.Millisecond, RequestTimeout: 5 * time.Second}
+	cl := simtest.Start(t, simtest.Options{Sim: pvesim.Options{Speed: 0.01, Users: map[string]string{"root@pam": "sim-root-pw"}}})
+	o := pve.Options{RetryBase: time.Millisecond, RequestTimeout: 5 * time.Second}
 	if ticket {
 		o.Username, o.Password = "root@pam", "sim-root-pw"
-	} else {
-		o.TokenID, o.TokenSecret = sim.DefaultToken()
 	}
-	c, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.CloseIdleConnections(); sim.Close(); srv.CloseClientConnections(); srv.Close() })
-	return c, sim
+	return cl.Client(t, o), cl.Sim
 }
 
 // sent counts the requests the simulator logged; a request whose
@@ -75,14 +65,14 @@ func TestSimFaultsAfterAWrite(t *testing.T) {
 			}
 			var upid string
 			err := c.Post(ctx, simStart, nil, &upid)
-			if !IsUnknownOutcome(err) || !strings.Contains(err.Error(), "/nodes/pve1/qemu/101/status/current") {
+			if !pve.IsUnknownOutcome(err) || !strings.Contains(err.Error(), "/nodes/pve1/qemu/101/status/current") {
 				t.Errorf("ticket=%v %s %d: err = %v", ticket, f.Kind, f.Status, err)
 			}
 			if n := sent(sim, "POST", simStart); n != 1 {
 				t.Errorf("ticket=%v %s %d: the write was sent %d times", ticket, f.Kind, f.Status, n)
 			}
 			// The client goes on working (after a 401, with a new ticket).
-			var st Object
+			var st pve.Object
 			if err := c.Get(ctx, "/nodes/pve1/qemu/101/status/current", nil, &st); err != nil {
 				t.Errorf("ticket=%v %s %d: next read: %v", ticket, f.Kind, f.Status, err)
 			}
@@ -105,14 +95,14 @@ func TestSimWrongShapes(t *testing.T) {
 			t.Fatal(err)
 		}
 		var list []json.RawMessage
-		var obj Object
+		var obj pve.Object
 		var err error
 		if strings.HasSuffix(path, "/") {
 			err = c.Get(ctx, path+"status/current", nil, &obj)
 		} else {
 			err = c.Get(ctx, path, nil, &list)
 		}
-		if !IsShape(err) || IsUnknownOutcome(err) {
+		if !pve.IsShape(err) || pve.IsUnknownOutcome(err) {
 			t.Errorf("%s: %v", path, err)
 		}
 	}

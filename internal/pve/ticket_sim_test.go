@@ -1,32 +1,25 @@
-package pve
+package pve_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 )
 
 // The ticket flow against the simulator, which signs tickets, checks CSRF
 // tokens on writes and lets tickets expire as simulated time moves on.
 func TestTicketAgainstSimulator(t *testing.T) {
-	sim, err := pvesim.New(pvesim.Options{Speed: 0.01, Users: map[string]string{"root@pam": "sim-root-pw", "ops@pve": "ops-password"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim.Handler())
-	t.Cleanup(func() { sim.Close(); srv.CloseClientConnections(); srv.Close() })
-	c, err := New(Options{BaseURL: srv.URL, Username: "root@pam", Password: "sim-root-pw", RetryBase: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseIdleConnections()
+	cl := simtest.Start(t, simtest.Options{Sim: pvesim.Options{Speed: 0.01, Users: map[string]string{"root@pam": "sim-root-pw", "ops@pve": "ops-password"}}})
+	sim := cl.Sim
+	c := cl.Client(t, pve.Options{Username: "root@pam", Password: "sim-root-pw", RetryBase: time.Millisecond})
 	ctx := context.Background()
 
-	var v Version
+	var v pve.Version
 	if err := c.Get(ctx, "/version", nil, &v); err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +36,7 @@ func TestTicketAgainstSimulator(t *testing.T) {
 	// write once more (it cannot know the 401 came before the write ran).
 	sim.Advance(150 * time.Minute)
 	sim.ResetRequests()
-	if err := c.Put(ctx, "/nodes/pve1/qemu/101/config", url.Values{"description": {"set with a ticket"}}, nil); !IsUnknownOutcome(err) {
+	if err := c.Put(ctx, "/nodes/pve1/qemu/101/config", url.Values{"description": {"set with a ticket"}}, nil); !pve.IsUnknownOutcome(err) {
 		t.Fatalf("PUT with an expired ticket: %v", err)
 	}
 	put() // the new ticket serves the next write
@@ -65,7 +58,7 @@ func TestTicketAgainstSimulator(t *testing.T) {
 	// Renewal posts the ticket as the password; the simulator accepts it.
 	sim.Advance(70 * time.Minute)
 	clock := time.Now().Add(70 * time.Minute)
-	c.now = func() time.Time { return clock }
+	pve.SetClock(c, func() time.Time { return clock })
 	sim.ResetRequests()
 	put()
 	reqs := sim.Requests()
@@ -77,12 +70,8 @@ func TestTicketAgainstSimulator(t *testing.T) {
 	}
 
 	// A wrong password is a readable 401.
-	bad, err := New(Options{BaseURL: srv.URL, Username: "ops@pve", Password: "nope", MaxRetries: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bad.CloseIdleConnections()
-	if err := bad.Get(ctx, "/version", nil, nil); !IsAuth(err) {
+	bad := cl.Client(t, pve.Options{Username: "ops@pve", Password: "nope", MaxRetries: -1})
+	if err := bad.Get(ctx, "/version", nil, nil); !pve.IsAuth(err) {
 		t.Errorf("bad password: %v", err)
 	}
 }

@@ -1,36 +1,33 @@
-package server
+package server_test
 
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 )
 
 func TestSetLevelValidated(t *testing.T) {
-	s := mcp.NewServer(&mcp.Implementation{Name: "t", Version: "0"}, nil)
-	s.AddReceivingMiddleware(checkLogLevel)
-	ctx := context.Background()
-	st, ct := mcp.NewInMemoryTransports()
-	ss, err := s.Connect(ctx, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ss.Close()
+	t.Parallel()
+	cl := simtest.Start(t, simtest.Options{})
+	var logs simtest.Buffer
+	logger := simtest.Logger(&logs, slog.LevelWarn)
 	// The deprecated logging feature exists only up to 2025-11-25.
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "0"}, nil).Connect(ctx, ct, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
+	cs := simtest.Session(t, cl.Config(t, nil), cl.Client(t, pve.Options{Logger: logger}), logger,
+		simtest.SessionOptions{Session: &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"}})
+	ctx := context.Background()
 	//lint:ignore SA1019 older clients send it
 	if err := cs.SetLoggingLevel(ctx, &mcp.SetLoggingLevelParams{Level: "warning"}); err != nil {
 		t.Fatalf("valid level refused: %v", err)
 	}
 	//lint:ignore SA1019 older clients send it
-	err = cs.SetLoggingLevel(ctx, &mcp.SetLoggingLevelParams{Level: "loud"})
+	err := cs.SetLoggingLevel(ctx, &mcp.SetLoggingLevelParams{Level: "loud"})
 	var rpcErr *jsonrpc.Error
 	if !errors.As(err, &rpcErr) || rpcErr.Code != jsonrpc.CodeInvalidParams {
 		t.Fatalf("invalid level: got %v", err)
