@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
-	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 )
 
 // faultProxy stands between the binary and the simulator as a gateway
@@ -208,15 +207,24 @@ type faultRig struct {
 // with a password instead of using the API token.
 func newFaultRig(t *testing.T, ticket bool) *faultRig {
 	t.Helper()
-	cl := simtest.Start(t, simtest.Options{Sim: pvesim.Options{Speed: 0.02}, Plain: true})
-	proxy := newFaultProxy(t, cl.URL)
+	sim, err := pvesim.New(pvesim.Options{Speed: 0.02})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(sim.Handler())
+	t.Cleanup(func() {
+		sim.Close()
+		hs.CloseClientConnections()
+		hs.Close()
+	})
+	proxy := newFaultProxy(t, hs.URL)
 	env := map[string]string{"PROXMOX_HOST": proxy.srv.URL, "PVE_READONLY": "false", "LOG_LEVEL": "debug"}
 	if ticket {
-		env["PROXMOX_USERNAME"], env["PROXMOX_PASSWORD"] = "root@pam", cl.Sim.RootPassword()
+		env["PROXMOX_USERNAME"], env["PROXMOX_PASSWORD"] = "root@pam", sim.RootPassword()
 	} else {
-		env["PROXMOX_TOKEN_ID"], env["PROXMOX_TOKEN_SECRET"] = cl.Sim.DefaultToken()
+		env["PROXMOX_TOKEN_ID"], env["PROXMOX_TOKEN_SECRET"] = sim.DefaultToken()
 	}
-	return &faultRig{sim: cl.Sim, proxy: proxy, srv: startFaultServer(t, env)}
+	return &faultRig{sim: sim, proxy: proxy, srv: startFaultServer(t, env)}
 }
 
 // simCount is how many requests METHOD path reached the simulator.
@@ -230,13 +238,32 @@ func (g *faultRig) simCount(method, path string) int {
 	return n
 }
 
+// faultLog is the server's stderr, written by exec's copier while the test
+// may read it.
+type faultLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *faultLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *faultLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // faultServer is the binary over stdio, read line by line: the order of
 // notifications and results is the order on the wire.
 type faultServer struct {
 	t      *testing.T
 	stdin  io.WriteCloser
 	lines  chan []byte // closed at EOF
-	stderr *simtest.Buffer
+	stderr *faultLog
 	nextID int
 }
 
@@ -262,7 +289,7 @@ func startFaultServer(t *testing.T, env map[string]string) *faultServer {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	s := &faultServer{t: t, lines: make(chan []byte, 1000), stderr: &simtest.Buffer{}}
+	s := &faultServer{t: t, lines: make(chan []byte, 1000), stderr: &faultLog{}}
 	cmd.Stderr = s.stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
