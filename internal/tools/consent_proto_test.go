@@ -30,7 +30,7 @@ func newProtoEnv(t *testing.T, o consentOpts, protocol string, overHTTP bool) *c
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := guard.New(client, guard.Options{Allow: guard.NewAllowlist(nil, nil), Release: "9.1"})
+	g := guard.New(client, guard.Options{Allow: guard.NewAllowlist(nil, nil), Release: "9.1", Schemas: testSchemas})
 	srv := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "0"}, nil)
 	selected, err := Select(Inventory(&Deps{Guard: g, TaskTimeout: 10 * time.Second, Consent: NewConsent()}), Selection{})
 	if err != nil {

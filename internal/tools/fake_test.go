@@ -16,6 +16,7 @@ import (
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/guard"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
 // fakePVE is a small Proxmox stand-in: canned answers per "METHOD path", a
@@ -99,6 +100,10 @@ func (f *fakePVE) writes() []string {
 	return out
 }
 
+// testSchemas is shared by the tests' guards: parsing a release's API schema
+// took most of each test's time under -race, once per server built.
+var testSchemas = &pveschema.Registry{}
+
 type env struct {
 	fake    *fakePVE
 	session *mcp.ClientSession
@@ -121,7 +126,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := guard.New(client, guard.Options{Allow: guard.NewAllowlist(o.nodes, o.vmids), AllowHostAccess: o.hostAccess, Release: "9.1"})
+	g := guard.New(client, guard.Options{Allow: guard.NewAllowlist(o.nodes, o.vmids), AllowHostAccess: o.hostAccess, Release: "9.1", Schemas: testSchemas})
 	deps := &Deps{Guard: g, TaskTimeout: 10 * time.Second}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "0"}, nil)
 	selected, err := Select(Inventory(deps), o.selection)

@@ -60,7 +60,7 @@ func setConfigBench(b *testing.B, mode string, vmids []int, args map[string]any)
 		b.Fatal(err)
 	}
 	b.Cleanup(client.CloseIdleConnections)
-	g := guard.New(client, guard.Options{Allow: guard.NewAllowlist(nil, vmids), Release: "9.1"})
+	g := guard.New(client, guard.Options{Allow: guard.NewAllowlist(nil, vmids), Release: "9.1", Schemas: testSchemas})
 	var tool Tool
 	for _, tl := range Inventory(&Deps{Guard: g, TaskTimeout: 10 * time.Second}) {
 		if tl.Def.Name == "pve_vm_set_config" {

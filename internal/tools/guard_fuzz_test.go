@@ -214,7 +214,7 @@ func FuzzCreateForms(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	deps := &Deps{Guard: guard.New(client, guard.Options{Release: "9.1"})}
+	deps := &Deps{Guard: guard.New(client, guard.Options{Release: "9.1", Schemas: testSchemas})}
 	tools := map[string]Tool{}
 	for _, tl := range Inventory(deps) {
 		tools[tl.Def.Name] = tl

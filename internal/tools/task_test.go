@@ -102,7 +102,7 @@ func newTaskEnv(t *testing.T, f *taskFake) *taskEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := guard.New(client, guard.Options{Allow: guard.NewAllowlist(nil, nil), Release: "9.1"})
+	g := guard.New(client, guard.Options{Allow: guard.NewAllowlist(nil, nil), Release: "9.1", Schemas: testSchemas})
 	e := &taskEnv{fake: f, tools: map[string]Tool{}}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "0"}, nil)
 	for _, tl := range Inventory(&Deps{Guard: g, TaskTimeout: 10 * time.Second}) {
