@@ -20,18 +20,18 @@ var restoreKeys = []string{"archive", "force", "restore", "live-restore", "uniqu
 // keyAliases are top-level parameters Proxmox stores under another key.
 var keyAliases = map[string]string{"cdrom": "ide2"}
 
-// endpoint is an API path a tool sends extra to: the schema's template,
-// stated once, and the path built from it.
+// endpoint is an API path a tool sends extra to, built by at from the
+// schema's template ("/nodes/{node}/qemu/{vmid}/config"), which the tool
+// states once.
 type endpoint struct {
-	template string   // "/nodes/{node}/qemu/{vmid}/config"
-	path     string   // "/nodes/pve1/qemu/100/config"
-	params   []string // the template's {name} segments, each named as the tool argument it comes from
+	path   string   // "/nodes/pve1/qemu/100/config"
+	params []string // the template's {name} segments, each named as the tool argument it comes from
 }
 
 // at fills template's {name} segments with values, in order, each escaped
 // as one path segment.
 func at(template string, values ...string) endpoint {
-	e := endpoint{template: template}
+	var e endpoint
 	var segs []string
 	for _, seg := range strings.Split(strings.TrimPrefix(template, "/"), "/") {
 		if name, ok := strings.CutPrefix(seg, "{"); ok {
