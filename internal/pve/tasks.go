@@ -70,7 +70,7 @@ func (c *Client) TaskLog(ctx context.Context, upid string, start, limit int) ([]
 // Progress is what WaitTask reports while a task runs.
 type Progress struct {
 	Elapsed time.Duration
-	Percent float64 // 0..100, or -1 when the log shows no percentage yet
+	Percent float64 // 0..100, the highest the log showed, so it never falls; -1 before the first
 	Line    string  // latest non-empty log line
 }
 
