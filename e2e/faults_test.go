@@ -20,8 +20,11 @@ import (
 const (
 	faultStart = "/nodes/pve1/qemu/101/status/start"
 	// checkStartRead is the read the server names for a start whose outcome
-	// is unknown below the tools (a gateway error, a 401 after the write).
-	checkStartRead = "check the tasks of node pve1 (GET /nodes/pve1/tasks) and GET /nodes/pve1/qemu/101/status/current before repeating it"
+	// is unknown.
+	checkStartRead = "so it may have been carried out; check pve_vm_status for VM 101 on pve1 before repeating it"
+	// apiWording is the pve package's advice in API paths, which no tool
+	// answer may show.
+	apiWording = "GET /nodes/pve1/tasks"
 )
 
 var vm101 = map[string]any{"node": "pve1", "vmid": 101}
@@ -56,9 +59,14 @@ func mustSucceed(t *testing.T, what string, r faultResult) {
 	}
 }
 
+// taskListReads is how many times the binary read pve1's task list.
+func (g *faultRig) taskListReads() int { return g.proxy.count("GET", "/nodes/pve1/tasks") }
+
 // TestFaultGatewayAfterWrite: a 502 or 504 from a gateway once the POST
-// reached Proxmox. The start ran; the answer must say it may have, name the
-// reads that tell, and the POST must have gone out once.
+// reached Proxmox. The start ran: the binary finds its task in the node's
+// task list and reports how it ended, with the POST sent once. When the
+// gateway never forwarded it, the list shows no task and the answer says
+// the start may have been carried out, in the tools' words.
 func TestFaultGatewayAfterWrite(t *testing.T) {
 	t.Parallel()
 	for _, status := range []int{502, 504} {
@@ -67,14 +75,29 @@ func TestFaultGatewayAfterWrite(t *testing.T) {
 			g := newFaultRig(t, false)
 			rule := g.proxy.arm(1, route("POST", faultStart), gatewayError(status))
 			r := g.srv.call("pve_vm_start", vm101)
-			mustFail(t, "start", r)
-			wants(t, "start", r.text, []string{strconv.Itoa(status), "may or may not have been carried out", checkStartRead})
+			mustSucceed(t, "start", r)
+			wants(t, "start", r.text, []string{`"exitStatus":"OK"`, `"upid":"UPID:pve1:`})
 			if g.proxy.uses(rule) != 1 || g.proxy.count("POST", faultStart) != 1 || g.simCount("POST", faultStart) != 1 {
 				t.Errorf("POST start: %d rewritten, %d at the proxy, %d at the simulator; want 1 each",
 					g.proxy.uses(rule), g.proxy.count("POST", faultStart), g.simCount("POST", faultStart))
 			}
+			if g.taskListReads() != 1 {
+				t.Errorf("%d task list reads, want 1", g.taskListReads())
+			}
 		})
 	}
+	t.Run("not forwarded", func(t *testing.T) {
+		t.Parallel()
+		g := newFaultRig(t, false)
+		g.proxy.arm(1, route("POST", faultStart), jsonAnswer(502, "", false))
+		r := g.srv.call("pve_vm_start", vm101)
+		mustFail(t, "start", r)
+		wants(t, "start", r.text, []string{"start VM 101 on pve1: a gateway answered 502 Bad Gateway in place of Proxmox after the request was sent; " +
+			"no qmstart task of guest 101 had appeared in the task list of pve1 yet, " + checkStartRead}, apiWording, "may or may not")
+		if n := g.simCount("POST", faultStart); n != 0 {
+			t.Errorf("POST start reached the simulator %d times, want 0", n)
+		}
+	})
 }
 
 // TestFaultWriteWithoutUPID: a 2xx write answer with no task ID after the
@@ -87,7 +110,7 @@ func TestFaultWriteWithoutUPID(t *testing.T) {
 		g.proxy.arm(1, route("POST", faultStart), editJSON(func(env map[string]any) { env["data"] = nil }))
 		r := g.srv.call("pve_vm_start", vm101)
 		mustFail(t, "start", r)
-		wants(t, "start", r.text, []string{noTaskID, "so it may have been carried out; check pve_vm_status for VM 101 on pve1 before repeating it"})
+		wants(t, "start", r.text, []string{noTaskID, checkStartRead}, apiWording)
 		if n := g.simCount("POST", faultStart); n != 1 {
 			t.Errorf("POST start reached the simulator %d times, want 1", n)
 		}
@@ -98,7 +121,7 @@ func TestFaultWriteWithoutUPID(t *testing.T) {
 		r := g.srv.call("pve_backup_now", map[string]any{"node": "pve1", "vmid": 101, "storage": "local"})
 		mustFail(t, "backup", r)
 		wants(t, "backup", r.text, []string{noTaskID, "so it may have been carried out; check pve_list_backups for local on pve1 before repeating it"},
-			"is not on node")
+			"is not on node", apiWording)
 	})
 	t.Run("backup OK", func(t *testing.T) {
 		g := newFaultRig(t, false)
@@ -127,7 +150,8 @@ func (g *faultRig) startedUPID(t *testing.T) string {
 
 // TestFaultTaskStatusGone: the UPID came back, then its status answers 404
 // (from the proxy, or the simulator forgot the task). The start may have
-// run: the answer says how it ended is unknown, with the UPID.
+// run: the answer says how it ended is unknown, with the UPID, and names
+// the reads that still tell: the VM's state and the node's task list.
 func TestFaultTaskStatusGone(t *testing.T) {
 	t.Parallel()
 	cases := map[string]func(g *faultRig){
@@ -148,8 +172,9 @@ func TestFaultTaskStatusGone(t *testing.T) {
 			r := g.srv.call("pve_vm_start", vm101)
 			mustFail(t, "start", r)
 			upid := g.startedUPID(t)
-			wants(t, "start", r.text, []string{"how task " + upid + " ended is unknown", "so it may have been carried out; check "},
-				"task not found", "no such VM", "does not exist")
+			wants(t, "start", r.text, []string{"how task " + upid + " ended is unknown",
+				"so it may have been carried out; check pve_vm_status for VM 101 on pve1 and pve_list_tasks for pve1 before repeating it"},
+				"task not found", "no such VM", "does not exist", "pve_task_status")
 			if n := g.simCount("POST", faultStart); n != 1 {
 				t.Errorf("POST start reached the simulator %d times, want 1", n)
 			}
@@ -311,26 +336,43 @@ func TestFaultWrongShape(t *testing.T) {
 	mustSucceed(t, "node status after the faults", g.srv.call("pve_node_status", map[string]any{"node": "pve1"}))
 }
 
-// TestFaultTicket401AfterWrite: with ticket login, the proxy forwards the
-// start and answers 401. The binary logs in again, does not resend the
-// start, and says it may have run.
+// TestFaultTicket401AfterWrite: with ticket login, the proxy answers the
+// start with 401. The binary logs in again and does not resend the start.
+// When the proxy forwarded it, the task list shows its task and the answer
+// is how it ended; when not, the list shows none: the start did not run.
 func TestFaultTicket401AfterWrite(t *testing.T) {
 	t.Parallel()
-	g := newFaultRig(t, true)
-	mustSucceed(t, "status before", g.srv.call("pve_vm_status", vm101))
-	logins := g.simCount("POST", "/access/ticket")
-	g.proxy.arm(1, route("POST", faultStart), jsonAnswer(401, `{"data":null}`, true))
-	r := g.srv.call("pve_vm_start", vm101)
-	mustFail(t, "start", r)
-	wants(t, "start", r.text, []string{"Proxmox answered 401", "after the POST was sent; the client logged in again but did not resend it",
-		"may or may not have been carried out", checkStartRead})
-	if n, p := g.simCount("POST", faultStart), g.proxy.count("POST", faultStart); n != 1 || p != 1 {
-		t.Errorf("POST start: %d at the simulator, %d at the proxy; want 1 each", n, p)
+	for _, forwarded := range []bool{true, false} {
+		t.Run(fmt.Sprintf("forwarded %v", forwarded), func(t *testing.T) {
+			t.Parallel()
+			g := newFaultRig(t, true)
+			mustSucceed(t, "status before", g.srv.call("pve_vm_status", vm101))
+			logins := g.simCount("POST", "/access/ticket")
+			g.proxy.arm(1, route("POST", faultStart), jsonAnswer(401, `{"data":null}`, forwarded))
+			r := g.srv.call("pve_vm_start", vm101)
+			sent := 0
+			if forwarded {
+				sent = 1
+				mustSucceed(t, "start", r)
+				wants(t, "start", r.text, []string{`"exitStatus":"OK"`, `"upid":"UPID:pve1:`})
+			} else {
+				mustFail(t, "start", r)
+				wants(t, "start", r.text, []string{"start VM 101 on pve1: Proxmox refused the login ticket (401) after the request was sent; " +
+					"the server logged in again but did not resend the request; the task list of pve1 shows no qmstart task of guest 101 since the request, " +
+					"so it did not run and is safe to retry"}, apiWording, "may have been carried out")
+			}
+			if n, p := g.simCount("POST", faultStart), g.proxy.count("POST", faultStart); n != sent || p != 1 {
+				t.Errorf("POST start: %d at the simulator, %d at the proxy; want %d and 1", n, p, sent)
+			}
+			if n := g.simCount("POST", "/access/ticket"); n != logins+1 {
+				t.Errorf("%d logins after the 401, want 1", n-logins)
+			}
+			if g.taskListReads() != 1 {
+				t.Errorf("%d task list reads, want 1", g.taskListReads())
+			}
+			mustSucceed(t, "status after", g.srv.call("pve_vm_status", vm101))
+		})
 	}
-	if n := g.simCount("POST", "/access/ticket"); n != logins+1 {
-		t.Errorf("%d logins after the 401, want 1", n-logins)
-	}
-	mustSucceed(t, "status after", g.srv.call("pve_vm_status", vm101))
 }
 
 // TestFaultProgressOneUnit: a clone reports percent (total 100) from its

@@ -67,14 +67,14 @@ func faultCases() []faultCase {
 	start := func(name string, f pvesim.Fault, want ...string) faultCase {
 		return faultCase{name: name, faults: []pvesim.Fault{f}, tool: "pve_vm_start", args: guest, want: want, write: "POST " + startPath}
 	}
-	const maybe = "may or may not have been carried out"
+	const maybe = "so it may have been carried out; check pve_vm_status for VM 101 on pve1"
 	cases := []faultCase{
 		read("500 on a read", false, get(pvesim.FaultError, pvesim.Fault{Status: 500, Message: "got unexpected error", Count: 1}), "500 got unexpected error"),
 		start("500 on a write", post(pvesim.FaultError, pvesim.Fault{Status: 500, Message: "start failed: out of memory", Count: 1}), "500 start failed: out of memory"),
 		read("595 on a read", true, get(pvesim.FaultError, pvesim.Fault{Status: 595, Message: "Connection refused", Count: 1})),
 		start("595 on a write", post(pvesim.FaultError, pvesim.Fault{Status: 595, Message: "Connection refused", Count: 1}), "595 Connection refused", "the request did not run"),
 		read("596 on a read", true, get(pvesim.FaultError, pvesim.Fault{Status: 596, Message: "Connection timed out", Count: 2})),
-		start("596 on a write", post(pvesim.FaultError, pvesim.Fault{Status: 596, Message: "Connection timed out", Count: 1}), "596 Connection timed out", "may or may not have run"),
+		start("596 on a write", post(pvesim.FaultError, pvesim.Fault{Status: 596, Message: "Connection timed out", Count: 1}), "596 Connection timed out", maybe),
 		read("connection reset on a read", true, get(pvesim.FaultReset, pvesim.Fault{Count: 1})),
 		start("connection reset on a write", post(pvesim.FaultReset, pvesim.Fault{Count: 1}), maybe),
 		read("hang past the request timeout on a read", false, get(pvesim.FaultHang, pvesim.Fault{Count: 1}), "no answer within 1.5s"),
@@ -90,7 +90,7 @@ func faultCases() []faultCase {
 		start("failed task", pvesim.Fault{Kind: pvesim.FaultTaskFail, TaskType: "qmstart", Message: "start failed: QEMU exited with code 1", Count: 1},
 			"failed: start failed: QEMU exited with code 1", "TASK ERROR"),
 		unknown(start("task that disappears", pvesim.Fault{Kind: pvesim.FaultTaskVanish, TaskType: "qmstart", Mode: "gone", Count: 1},
-			"no longer knows this task", "ended is unknown", checkStart)),
+			"no longer knows this task", "ended is unknown", checkGone)),
 		unknown(start("task whose worker is killed", pvesim.Fault{Kind: pvesim.FaultTaskVanish, TaskType: "qmstart", Mode: "killed", Count: 1},
 			"failed: unexpected status", "without reporting a result", checkStart)),
 	}

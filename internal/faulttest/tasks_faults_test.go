@@ -23,6 +23,7 @@ const (
 	tasksPath  = "/nodes/pve1/tasks/"
 	checkStart = "so it may have been carried out; check pve_vm_status for VM 101 on pve1 before repeating it"
 	checkTask  = "so it may have been carried out; check pve_task_status with this UPID before repeating it"
+	checkGone  = "so it may have been carried out; check pve_vm_status for VM 101 on pve1 and pve_list_tasks for pve1 before repeating it"
 	followTask = "follow it with pve_task_wait or pve_task_status and this UPID"
 	maxResult  = 16 << 10 // bytes a bounded task result stays under
 	manyWarns  = 50000
@@ -42,7 +43,7 @@ func taskCases() []faultCase {
 	}
 	cases := []faultCase{
 		unknown(start("404 on the task status after the UPID", poll(pvesim.FaultError, pvesim.Fault{Status: 404, Message: "Not Found"}),
-			"ended is unknown", "404", checkTask)),
+			"ended is unknown", "404", checkGone)),
 		unknown(start("status polls failing for good", poll(pvesim.FaultReset, pvesim.Fault{}),
 			"ended is unknown", "its status could not be read", checkTask)),
 		okStart(start("502 during polling, then answers", poll(pvesim.FaultHTML, pvesim.Fault{Status: 502, Count: 2}))),

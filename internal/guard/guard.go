@@ -114,6 +114,9 @@ func (c *Call) Delete(ctx context.Context, path string, q url.Values, out any) e
 	return c.g.raw.Delete(ctx, path, q, out)
 }
 
+// AuthID is the user or API token requests are sent as.
+func (c *Call) AuthID() string { return c.g.raw.AuthID() }
+
 // Version is GET /version (cached by the client).
 func (c *Call) Version(ctx context.Context) (pve.Version, error) { return c.g.raw.Version(ctx) }
 

@@ -59,6 +59,7 @@ const (
 type Client struct {
 	base       string // scheme://host[:port][/prefix]/api2/json
 	auth       string // token Authorization header; empty with tickets
+	authid     string // USER@REALM!TOKEN or USER@REALM: who Proxmox sees
 	secret     string // token secret or password, scrubbed from errors
 	tickets    *ticketAuth
 	now        func() time.Time
@@ -137,7 +138,7 @@ func (c *Client) setAuth(o Options) error {
 		if o.Password == "" {
 			return errors.New("proxmox: password must not be empty")
 		}
-		c.secret = o.Password
+		c.secret, c.authid = o.Password, o.Username
 		c.tickets = newTicketAuth(o.Username, o.Password)
 		return nil
 	}
@@ -148,9 +149,13 @@ func (c *Client) setAuth(o Options) error {
 		return errors.New("proxmox: API token secret must be non-empty, without spaces or control characters")
 	}
 	c.auth = "PVEAPIToken=" + o.TokenID + "=" + o.TokenSecret
-	c.secret = o.TokenSecret
+	c.secret, c.authid = o.TokenSecret, o.TokenID
 	return nil
 }
+
+// AuthID is the user or API token the client acts as: Proxmox records it
+// as the user of the tasks it starts.
+func (c *Client) AuthID() string { return c.authid }
 
 // CloseIdleConnections closes idle keep-alive connections (tests, shutdown).
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }

@@ -19,7 +19,12 @@ type UnknownOutcomeError struct {
 	// Accepted: Proxmox answered 2xx, so the write most likely ran, but
 	// its answer could not be used.
 	Accepted bool
-	Err      error
+	// Reauth: Proxmox (or a proxy in front) answered 401 once the write was
+	// sent; the client logged in again for later requests and did not
+	// resend this one. Relogin is that login's error, nil when it worked.
+	Reauth  bool
+	Relogin error
+	Err     error
 	// stated: Err already says that a write may or may not have run (the
 	// 596/597/599 hint), so it is not said twice.
 	stated bool
@@ -108,5 +113,5 @@ func reauthUnsure(method, path string, refused *APIError, relogin error) error {
 		err = fmt.Errorf("proxmox: %s %s: Proxmox answered 401 (%s) after the %s was sent; the client did not resend it, and logging in again failed: %w",
 			method, path, refused.text(), method, relogin)
 	}
-	return &UnknownOutcomeError{Method: method, Path: path, Err: err}
+	return &UnknownOutcomeError{Method: method, Path: path, Err: err, Reauth: true, Relogin: relogin}
 }

@@ -203,7 +203,7 @@ func transientTaskError(err error) bool {
 		return !errors.Is(err, errBadPath) // network error
 	}
 	switch {
-	case e.Status == http.StatusBadRequest:
+	case e.Status == http.StatusBadRequest || e.Status == http.StatusNotFound:
 		return noSuchTask(err)
 	case e.Status >= 500 && e.Status != http.StatusNotImplemented:
 		return true
@@ -211,10 +211,14 @@ func transientTaskError(err error) bool {
 	return false
 }
 
+// noSuchTask: Proxmox answers 400 "no such task" for a UPID its node does
+// not know; a 404 on the status of a UPID Proxmox just gave (a proxy in
+// front, a node that lost its task index) says the same: the status path
+// will not tell how the task ended.
 func noSuchTask(err error) bool {
 	e, ok := asAPIError(err)
-	return ok && e.Status == http.StatusBadRequest &&
-		(strings.Contains(e.Errors["upid"], "no such task") || strings.Contains(e.Message, "no such task"))
+	return ok && (e.Status == http.StatusNotFound || e.Status == http.StatusBadRequest &&
+		(strings.Contains(e.Errors["upid"], "no such task") || strings.Contains(e.Message, "no such task")))
 }
 
 func (c *Client) finish(ctx context.Context, upid, exit string, took time.Duration) (TaskResult, error) {

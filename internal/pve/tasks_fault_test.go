@@ -56,7 +56,7 @@ func TestWaitTaskOutcomeUnknown(t *testing.T) {
 		gone   bool
 		polls  int // status requests, counting the client's own retries
 	}{
-		"404 after the UPID":    {status: "404 Not Found", polls: 1},
+		"404 for good":          {status: "404 Not Found", gone: true, polls: maxTransientFails + 1},
 		"403 after the UPID":    {status: "403 Permission check failed", polls: 1},
 		"502 for good":          {status: "502 Bad Gateway", polls: maxTransientFails + 1},
 		"504 for good":          {status: "504 Gateway Time-out", polls: maxTransientFails + 1},
@@ -64,7 +64,7 @@ func TestWaitTaskOutcomeUnknown(t *testing.T) {
 	} {
 		f := &fakeTask{running: -1, statusFault: func(_ int, w http.ResponseWriter) bool {
 			body := ""
-			if tc.gone {
+			if strings.HasPrefix(tc.status, "400") {
 				body = `{"data":null,"errors":{"upid":"no such task"}}`
 			}
 			rawResponse(t, w, tc.status, "application/json", body)

@@ -391,10 +391,14 @@ func (s *Sim) listTasks(c *call) (any, error) {
 	vmid := c.params["vmid"]
 	typ := c.params["typefilter"]
 	userf := c.params["userfilter"]
-	errorsOnly := c.params["errors"] == "1"
-	since := atoi64Default(c.params["since"], 0)
-	until := atoi64Default(c.params["until"], 0)
-	statusf := splitList(c.params["statusfilter"])
+	// As PVE/API2/Tasks.pm: errors drops the OK tasks only and then
+	// statusfilter is ignored.
+	statusf := splitList(strings.ToLower(c.params["statusfilter"]))
+	if c.params["errors"] == "1" {
+		statusf = []string{"warning", "error", "unknown"}
+	}
+	since, hasSince := c.params["since"]
+	until, hasUntil := c.params["until"]
 	var match []*task
 	for i := len(c.st.tasks) - 1; i >= 0; i-- {
 		t := c.st.tasks[i]
@@ -410,19 +414,18 @@ func (s *Sim) listTasks(c *call) (any, error) {
 		if vmid != "" && t.id != vmid {
 			continue
 		}
-		if typ != "" && !strings.Contains(t.typ, typ) {
+		// typefilter is an exact type; userfilter a case-insensitive
+		// substring of the task's user without its token name.
+		if typ != "" && t.typ != typ {
 			continue
 		}
-		if userf != "" && !strings.Contains(t.user, userf) {
+		if user, _ := splitUser(t.user); userf != "" && !strings.Contains(strings.ToLower(user), strings.ToLower(userf)) {
 			continue
 		}
-		if errorsOnly && (!t.done || t.exit == "OK") {
+		if hasSince && t.start.Unix() < atoi64Default(since, 0) {
 			continue
 		}
-		if since > 0 && t.start.Unix() < since {
-			continue
-		}
-		if until > 0 && t.start.Unix() > until {
+		if hasUntil && t.start.Unix() > atoi64Default(until, 0) {
 			continue
 		}
 		if len(statusf) > 0 && !statusMatches(t, statusf) {
@@ -447,11 +450,12 @@ func (s *Sim) listTasks(c *call) (any, error) {
 	return out, nil
 }
 
+// statusMatches is PVE::Tools::upid_normalize_status_type: a running task
+// (no status yet) is "unknown", like a killed one.
 func statusMatches(t *task, filter []string) bool {
 	kind := "unknown"
 	switch {
 	case !t.done:
-		kind = "running"
 	case t.exit == "OK":
 		kind = "ok"
 	case strings.HasPrefix(t.exit, "WARNINGS: "):

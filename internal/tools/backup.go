@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
@@ -75,8 +77,10 @@ func backupTools(d *Deps) []Tool {
 				out := taskOut{Action: "backup", Node: string(in.Node), VMID: int(in.VMID), Storage: string(in.Storage)}
 				what := fmt.Sprintf("back up guest %d on %s to %s", in.VMID, in.Node, in.Storage)
 				var raw json.RawMessage
-				if err := c.PVE.Post(ctx, pve.Path("nodes", string(in.Node), "vzdump"), form, &raw); err != nil {
-					return out, fmt.Errorf("%s: %w", what, err)
+				path, sent := pve.Path("nodes", string(in.Node), "vzdump"), time.Now()
+				if err := c.PVE.Post(ctx, path, form, &raw); err != nil {
+					err = c.afterUnsure(ctx, what, http.MethodPost, path, sent, err, "", &out)
+					return out, err
 				}
 				upid, ok := upidOf(raw)
 				switch {
@@ -148,7 +152,8 @@ func backupTools(d *Deps) []Tool {
 				c.PVE.Name("vmid", "vmids") // the guard finds each guest's node
 				var raw json.RawMessage
 				if err := c.PVE.Post(ctx, "/cluster/backup", form, &raw); err != nil {
-					return scheduleOut{}, fmt.Errorf("create backup job %q: %w", in.Schedule, err)
+					// No tool lists backup jobs: the web UI's Datacenter > Backup does.
+					return scheduleOut{}, writeError(fmt.Sprintf("create backup job %q", in.Schedule), err, "the cluster's backup jobs (Datacenter > Backup in the web UI)")
 				}
 				return scheduleOut{Action: "schedule_backup", Schedule: string(in.Schedule), Result: okResult(raw)}, nil
 			}),

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
 
@@ -76,7 +78,7 @@ func networkTools(d *Deps) []Tool {
 				}
 				var raw json.RawMessage
 				if err := c.PVE.Post(ctx, pve.Path("nodes", string(in.Node), "network"), form, &raw); err != nil {
-					return ifaceOut{}, fmt.Errorf("create bridge %s on %s: %w", in.Iface, in.Node, err)
+					return ifaceOut{}, writeError(fmt.Sprintf("create bridge %s on %s", in.Iface, in.Node), err, "pve_list_network for "+string(in.Node))
 				}
 				return ifaceOut{Action: "create_bridge", Node: string(in.Node), Iface: string(in.Iface), Result: okResult(raw)}, nil
 			}),
@@ -92,8 +94,10 @@ func networkTools(d *Deps) []Tool {
 				out := taskOut{Action: "apply_network", Node: string(in.Node)}
 				what := "apply network changes on " + string(in.Node)
 				var upid string
-				if err := c.PVE.Put(ctx, pve.Path("nodes", string(in.Node), "network"), nil, &upid); err != nil {
-					return out, fmt.Errorf("%s: %w", what, err)
+				path, sent := pve.Path("nodes", string(in.Node), "network"), time.Now()
+				if err := c.PVE.Put(ctx, path, nil, &upid); err != nil {
+					err = c.afterUnsure(ctx, what, http.MethodPut, path, sent, err, "", &out)
+					return out, err
 				}
 				return out, c.wait(ctx, what, upid, &out)
 			}),

@@ -226,7 +226,7 @@ func vmSetConfig(d *Deps) Tool {
 			var raw json.RawMessage
 			what := fmt.Sprintf("set config of VM %d on %s", in.VMID, in.Node)
 			if err := c.PVE.Put(ctx, ep.path, form, &raw); err != nil {
-				return syncOut{}, fmt.Errorf("%s: %w", what, err)
+				return syncOut{}, writeError(what, err, fmt.Sprintf("pve_vm_config for VM %d on %s", in.VMID, in.Node))
 			}
 			return syncOut{Action: "set_config", Node: string(in.Node), VMID: int(in.VMID), Result: okResult(raw)}, nil
 		})

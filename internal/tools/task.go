@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
@@ -15,18 +16,11 @@ import (
 
 // Writes that start a Proxmox task. Once a write reached Proxmox, an error
 // never reads as if nothing happened: when the outcome is unknown it says
-// so in the words of pve.UnknownOutcomeError (mayHaveRun), with the UPID,
-// if any, and the tool whose read tells; when the task goes on, how to
-// follow it.
+// so in the tools' words (mayHaveRun, outcome.go), with the UPID, if any,
+// and the tool whose read tells; when the task goes on, how to follow it.
 
 // followTask is how to follow a task the call stopped waiting for.
 const followTask = "follow it with pve_task_wait or pve_task_status and this UPID"
-
-// mayHaveRun ends the sentence for a write whose outcome is unknown, after
-// the fact that makes it so.
-func mayHaveRun(check string) string {
-	return ", so it may have been carried out; check " + check + " before repeating it"
-}
 
 // postTask starts a task with a POST and follows it to its end.
 func (c *call) postTask(ctx context.Context, what, path string, form url.Values, out taskOut) (taskOut, error) {
@@ -38,15 +32,16 @@ func (c *call) postTask(ctx context.Context, what, path string, form url.Values,
 func (c *call) runTask(ctx context.Context, what, method, path string, params url.Values, out taskOut) (taskOut, error) {
 	var raw json.RawMessage
 	var err error
+	kind, sent := kindOfPath(path), time.Now()
 	if method == http.MethodDelete {
 		err = c.PVE.Delete(ctx, path, params, &raw)
 	} else {
 		err = c.PVE.Post(ctx, path, params, &raw)
 	}
 	if err != nil {
-		return out, fmt.Errorf("%s: %w", what, err)
+		err = c.afterUnsure(ctx, what, method, path, sent, err, kind, &out)
+		return out, err
 	}
-	kind := kindOfPath(path)
 	upid, ok := upidOf(raw)
 	if !ok {
 		return out, noTask(what, answerText(raw), checkRead(out, kind))
@@ -123,8 +118,15 @@ func taskError(what, upid string, err error, check string) error {
 		}
 		return &explained{err, text}
 	case errors.As(err, &unknown):
-		if !unknown.Gone {
+		switch {
+		case !unknown.Gone:
 			check = "pve_task_status with this UPID"
+		case !strings.HasPrefix(check, "pve_list_tasks"):
+			// The node no longer tells this task's status: what it
+			// worked on, and the node's task list, do.
+			if u, perr := pveid.ParseUPID(upid); perr == nil {
+				check += " and pve_list_tasks for " + u.Node
+			}
 		}
 		return &explained{err, fmt.Sprintf("%s: %v%s", what, err, mayHaveRun(check))}
 	case errors.As(err, &stopped), errors.As(err, &timeout):

@@ -33,10 +33,22 @@ type taskFake struct {
 	quoted      bool                         // numbers as strings
 	statusFault func(poll int) (int, string) // status code and body instead of the status
 	onPoll      func(poll int)
+	// writeFault answers a request with code and body instead of the fake
+	// (code 0: the fake answers).
+	writeFault func(r *http.Request) (int, string)
 }
 
 func (f *taskFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.EscapedPath(), "/api2/json")
+	if f.writeFault != nil {
+		if code, text := f.writeFault(r); code != 0 {
+			f.fakePVE.ServeHTTP(httptest.NewRecorder(), r) // the write is carried out, and logged
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(code)
+			fmt.Fprint(w, text)
+			return
+		}
+	}
 	if !strings.Contains(path, "/tasks/UPID") {
 		f.fakePVE.ServeHTTP(w, r)
 		return
@@ -184,20 +196,24 @@ func TestTaskWritesWithoutUPID(t *testing.T) {
 // After a UPID, a wait that cannot learn the end says the work may have
 // been done and names the UPID; a 502 blip is waited out.
 func TestTaskOutcomeUnknownAfterUPID(t *testing.T) {
+	const statusCheck = "pve_task_status with this UPID"
 	for name, tc := range map[string]struct {
 		fault func(int) (int, string)
 		want  string
+		check string
 	}{
-		"404":          {func(int) (int, string) { return 404, "" }, "404"},
-		"502 for good": {func(int) (int, string) { return 502, "<html>bad gateway</html>" }, "502"},
-		"504 for good": {func(int) (int, string) { return 504, "" }, "504"},
+		// The status endpoint will not tell: the guest's state and the
+		// node's task list do.
+		"404 for good": {func(int) (int, string) { return 404, "" }, "404", "pve_vm_status for VM 100 on pve1 and pve_list_tasks for pve1"},
+		"502 for good": {func(int) (int, string) { return 502, "<html>bad gateway</html>" }, "502", statusCheck},
+		"504 for good": {func(int) (int, string) { return 504, "" }, "504", statusCheck},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			e := newTaskEnv(t, &taskFake{running: -1, statusFault: tc.fault})
 			res, text, _ := e.call(t, "pve_vm_start", vm100)
 			if !res.IsError || !strings.Contains(text, "how task "+testUPID+" ended is unknown") || !strings.Contains(text, tc.want) ||
-				!strings.Contains(text, "so it may have been carried out; check pve_task_status with this UPID before repeating it") {
+				!strings.Contains(text, "so it may have been carried out; check "+tc.check+" before repeating it") {
 				t.Errorf("%s", text)
 			}
 		})

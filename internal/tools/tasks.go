@@ -152,7 +152,7 @@ func taskTools(d *Deps) []Tool {
 				}
 				var raw json.RawMessage
 				if err := c.PVE.Delete(ctx, pve.Path("nodes", u.Node, "tasks", string(in.UPID)), url.Values{}, &raw); err != nil {
-					return taskStopOut{}, fmt.Errorf("stop task: %w", err)
+					return taskStopOut{}, writeError("stop task", err, "pve_task_status with this UPID")
 				}
 				return taskStopOut{Action: "task_stop", UPID: string(in.UPID), Result: okResult(raw)}, nil
 			}),
