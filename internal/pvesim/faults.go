@@ -2,6 +2,7 @@ package pvesim
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -206,8 +207,14 @@ func (s *Sim) transportFault(method, rel string) *Fault {
 		FaultLatency, FaultReset, FaultHang, FaultNonJSON, FaultHTML)
 }
 
+// abortAnswer is applyTransportFault's "drop the connection unanswered":
+// a hung server never answers, not even with the empty 200 net/http would
+// send when the handler returns.
+const abortAnswer = -1
+
 // applyTransportFault answers (or not) for a transport fault; it returns the
-// status for the request log (0: no answer). Latency continues normally.
+// status for the request log (0: no answer, abortAnswer: none, and the
+// connection is to be dropped). Latency continues normally.
 func (s *Sim) applyTransportFault(w http.ResponseWriter, r *http.Request, f *Fault) int {
 	switch f.Kind {
 	case FaultReset:
@@ -222,11 +229,14 @@ func (s *Sim) applyTransportFault(w http.ResponseWriter, r *http.Request, f *Fau
 		}
 		panic(http.ErrAbortHandler)
 	case FaultHang:
+		// Read the body, as Proxmox would have: only then does net/http
+		// notice a client that gives up, and the request is let go.
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
 		select {
 		case <-r.Context().Done():
 		case <-s.closed:
 		}
-		return 0
+		return abortAnswer
 	case FaultNonJSON:
 		st := f.Status
 		if st == 0 {

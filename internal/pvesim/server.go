@@ -71,17 +71,21 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	if f := s.transportFault(r.Method, rel); f != nil {
 		if f.Kind != FaultLatency {
-			logged(s.applyTransportFault(w, r, f))
+			st := s.applyTransportFault(w, r, f)
+			logged(max(st, 0))
+			if st == abortAnswer {
+				panic(http.ErrAbortHandler)
+			}
 			return
 		}
 		select {
 		case <-time.After(f.Delay):
 		case <-r.Context().Done():
 			logged(0)
-			return
+			panic(http.ErrAbortHandler) // no answer at all, not an empty 200
 		case <-s.closed:
 			logged(0)
-			return
+			panic(http.ErrAbortHandler)
 		}
 	}
 	data, err := s.dispatch(c, r)
