@@ -15,7 +15,8 @@ type pathNode struct {
 
 func (n *pathNode) insert(e *Endpoint) {
 	cur := n
-	for _, seg := range splitPath(e.Path) {
+	segs := splitPath(e.Path)
+	for i, seg := range segs {
 		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
 			name := seg[1 : len(seg)-1]
 			var child *pathNode
@@ -27,6 +28,13 @@ func (n *pathNode) insert(e *Endpoint) {
 			if child == nil {
 				child = &pathNode{}
 				cur.params = append(cur.params, &paramChild{name: name, node: child})
+			}
+			if i == len(segs)-1 && greedyParam(segs) {
+				for _, pc := range cur.params {
+					if pc.node == child {
+						pc.greedy = true
+					}
+				}
 			}
 			cur = child
 			continue
@@ -50,6 +58,17 @@ func (n *pathNode) insert(e *Endpoint) {
 type paramChild struct {
 	name string
 	node *pathNode
+	// greedy: the parameter takes the rest of the path, slashes included
+	// (pve-storage registers content/{volume} with an empty fragmentDelimiter).
+	greedy bool
+}
+
+// greedyParam tells whether the last {param} of a template takes the rest of
+// the path: pve-storage's content/{volume}, so that local:vztmpl/x.tar.xz may
+// come unescaped.
+func greedyParam(segs []string) bool {
+	n := len(segs)
+	return n >= 2 && segs[n-2] == "content" && segs[n-1] == "{volume}"
 }
 
 // splitPath splits an API path into segments, ignoring empty ones (PVE
@@ -153,4 +172,47 @@ func (s *Schema) Endpoint(method, template string) (*Endpoint, bool) {
 		}
 	}
 	return nil, false
+}
+
+// Route finds the endpoint of method for a path given as its segments,
+// already unescaped, the way a PVE node routes a request: only endpoints of
+// method count, literal segments win over {param} ones (backtracking when a
+// literal branch dead-ends), an empty segment matches no {param}, and
+// content/{volume} takes the rest of the path, slashes included. It returns
+// the endpoint and the path parameters; ok is false when nothing matches.
+func (s *Schema) Route(method string, segs []string) (*Endpoint, map[string]string, bool) {
+	params := map[string]string{}
+	e := s.root.route(strings.ToUpper(method), segs, params)
+	if e == nil {
+		return nil, nil, false
+	}
+	return e, params, true
+}
+
+func (n *pathNode) route(method string, segs []string, params map[string]string) *Endpoint {
+	if len(segs) == 0 {
+		return n.methods[method]
+	}
+	seg := segs[0]
+	if next := n.literal[seg]; next != nil {
+		if e := next.route(method, segs[1:], params); e != nil {
+			return e
+		}
+	}
+	if seg == "" {
+		return nil
+	}
+	for _, pc := range n.params {
+		if e := pc.node.route(method, segs[1:], params); e != nil {
+			params[pc.name] = seg
+			return e
+		}
+		if pc.greedy && len(segs) > 1 {
+			if e := pc.node.methods[method]; e != nil {
+				params[pc.name] = strings.Join(segs, "/")
+				return e
+			}
+		}
+	}
+	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
 // authenticate resolves the caller from an API token header or a ticket
@@ -75,8 +77,8 @@ func (c *call) checkAny(path string, privs ...string) error {
 }
 
 // checkPermission applies the endpoint's schema permission rule.
-func (s *Sim) checkPermission(c *call, ep *endpoint) error {
-	return s.acl.checkRule(c.authid, ep.permissions, c.params)
+func (s *Sim) checkPermission(c *call, ep *pveschema.Endpoint) error {
+	return s.acl.checkRule(c.authid, ep.Permissions, c.params)
 }
 
 func (s *Sim) createTicket(c *call) (any, error) {

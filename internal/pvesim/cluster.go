@@ -7,14 +7,6 @@ import (
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
 
-func (s *Sim) apiIndex(c *call) (any, error) {
-	out := []map[string]string{}
-	for _, n := range []string{"version", "cluster", "nodes", "storage", "access", "pools"} {
-		out = append(out, map[string]string{"subdir": n})
-	}
-	return out, nil
-}
-
 func (s *Sim) getVersion(c *call) (any, error) {
 	return map[string]any{"version": s.schema.version, "release": s.schema.release, "repoid": s.schema.repoid}, nil
 }

@@ -1,8 +1,11 @@
 package pvesim
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
 type handler func(c *call) (any, error)
@@ -10,16 +13,17 @@ type handler func(c *call) (any, error)
 type route struct {
 	method string
 	tmpl   string // schema path template, e.g. /nodes/{node}/qemu/{vmid}/status/start
-	segs   []string
-	h      handler
+	// since is the first served release whose schema has the endpoint
+	// ("" = all); older releases do not route it.
+	since string
+	h     handler
 }
 
 // routes is the table of implemented endpoints, keyed by the schema's path
-// templates so the schema entry (parameters, permissions) is found by the
-// same key.
+// templates: a request is routed by the schema's own path tree, and the
+// handler found by the endpoint's method and template.
 func (s *Sim) routes() []route {
 	r := []route{
-		{method: "GET", tmpl: "/", h: s.apiIndex},
 		{method: "GET", tmpl: "/version", h: s.getVersion},
 		{method: "GET", tmpl: "/nodes", h: s.listNodes},
 		{method: "GET", tmpl: "/nodes/{node}", h: s.nodeIndex},
@@ -70,9 +74,6 @@ func (s *Sim) routes() []route {
 	}
 	r = append(r, s.guestRoutes("qemu")...)
 	r = append(r, s.guestRoutes("lxc")...)
-	for i := range r {
-		r[i].segs = splitPath(r[i].tmpl)
-	}
 	return r
 }
 
@@ -119,9 +120,74 @@ func (s *Sim) guestRoutes(kind string) []route {
 			gr("GET", g+"/agent/network-get-interfaces", s.agentInterfaces),
 		)
 	} else {
-		r = append(r, gr("GET", g+"/interfaces", s.lxcInterfaces), gr("POST", g+"/move_volume", s.moveDisk))
+		ifaces := gr("GET", g+"/interfaces", s.lxcInterfaces)
+		ifaces.since = "8.4"
+		r = append(r, ifaces, gr("POST", g+"/move_volume", s.moveDisk))
 	}
 	return r
+}
+
+type routeKey struct{ method, tmpl string }
+
+// router dispatches a request through the schema of the release served.
+type router struct {
+	schema   *pveschema.Schema
+	handlers map[routeKey]handler
+}
+
+// newRouter binds the handlers to the schema of release. A handler for an
+// endpoint the schema lacks is an error, and so is a since mark the schema
+// contradicts, so the table cannot drift from the API it claims to serve.
+func newRouter(sc *pveschema.Schema, release string, table []route) (*router, error) {
+	rt := &router{schema: sc, handlers: make(map[routeKey]handler, len(table))}
+	for _, r := range table {
+		_, inSchema := sc.Endpoint(r.method, r.tmpl)
+		served := r.since == "" || !olderRelease(release, r.since)
+		switch {
+		case served && !inSchema:
+			return nil, fmt.Errorf("pvesim: handler for %s %s, which the %s schema lacks", r.method, r.tmpl, release)
+		case !served && inSchema:
+			return nil, fmt.Errorf("pvesim: %s %s is marked since %s but the %s schema has it", r.method, r.tmpl, r.since, release)
+		case !served:
+			continue
+		}
+		k := routeKey{r.method, r.tmpl}
+		if _, dup := rt.handlers[k]; dup {
+			return nil, fmt.Errorf("pvesim: two handlers for %s %s", r.method, r.tmpl)
+		}
+		rt.handlers[k] = r.h
+	}
+	return rt, nil
+}
+
+// olderRelease tells whether release a ("8.4") comes before b.
+func olderRelease(a, b string) bool {
+	amaj, amin, _, _ := pveschema.ParseVersion(a)
+	bmaj, bmin, _, _ := pveschema.ParseVersion(b)
+	return amaj < bmaj || (amaj == bmaj && amin < bmin)
+}
+
+// route finds the endpoint and handler for a request path as sent (still
+// escaped, below /api2/json). Segments are split before they are unescaped,
+// so a volid's %2F stays within its segment; an empty segment inside the
+// path matches nothing. It returns nil when nothing is routed, including
+// endpoints the schema has and the simulator does not implement.
+func (rt *router) route(method, rawRel string) (*pveschema.Endpoint, handler, map[string]string) {
+	segs := splitPath(rawRel)
+	for i, seg := range segs {
+		if u, err := url.PathUnescape(seg); err == nil {
+			segs[i] = u
+		}
+	}
+	ep, params, ok := rt.schema.Route(method, segs)
+	if !ok {
+		return nil, nil, nil
+	}
+	h := rt.handlers[routeKey{ep.Method, ep.Path}]
+	if h == nil {
+		return nil, nil, nil
+	}
+	return ep, h, params
 }
 
 func splitPath(p string) []string {
@@ -130,56 +196,4 @@ func splitPath(p string) []string {
 		return nil
 	}
 	return strings.Split(p, "/")
-}
-
-// greedy tells whether a route's last parameter takes the rest of the path,
-// slashes included: pve-storage registers content/{volume} with an empty
-// fragmentDelimiter, so local:vztmpl/x.tar.xz may come unescaped.
-func greedy(segs []string) bool {
-	return len(segs) >= 2 && segs[len(segs)-2] == "content" && segs[len(segs)-1] == "{volume}"
-}
-
-// match finds the route for a request path. Literal segments win over
-// parameters. It returns the route and the path parameters.
-func (s *Sim) match(method, rawRel string) (*route, map[string]string) {
-	segs := splitPath(rawRel)
-	for i, seg := range segs {
-		if u, err := url.PathUnescape(seg); err == nil {
-			segs[i] = u
-		}
-	}
-	var best *route
-	bestScore := -1
-	var bestParams map[string]string
-	for i := range s.table {
-		rt := &s.table[i]
-		if rt.method != method || len(rt.segs) > len(segs) || (len(rt.segs) < len(segs) && !greedy(rt.segs)) {
-			continue
-		}
-		params := map[string]string{}
-		score := 0
-		ok := true
-		for j, seg := range rt.segs {
-			if strings.HasPrefix(seg, "{") {
-				if segs[j] == "" {
-					ok = false
-					break
-				}
-				params[strings.Trim(seg, "{}")] = segs[j]
-				if j == len(rt.segs)-1 && len(segs) > len(rt.segs) {
-					params[strings.Trim(seg, "{}")] = strings.Join(segs[j:], "/")
-				}
-				continue
-			}
-			if seg != segs[j] {
-				ok = false
-				break
-			}
-			score++
-		}
-		if ok && score > bestScore {
-			best, bestScore, bestParams = rt, score, params
-		}
-	}
-	return best, bestParams
 }

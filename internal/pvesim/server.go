@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
 const (
@@ -43,7 +44,6 @@ type call struct {
 	method  string
 	rel     string // path below /api2/json as sent (unescaped)
 	rawRel  string // the same, still escaped (volids carry '/' as %2F)
-	tmpl    string // route template
 	params  map[string]string
 	query   url.Values // what the client sent, for the request log
 	authid  string     // user or full token id
@@ -51,7 +51,7 @@ type call struct {
 	now     time.Time
 	total   int    // emitted as "total" when > 0
 	changes string // emitted as "changes" when non-empty
-	ep      *endpoint
+	ep      *pveschema.Endpoint
 }
 
 func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request) {
@@ -133,7 +133,7 @@ func (s *Sim) dispatch(c *call, r *http.Request) (data any, err error) {
 			data, err = nil, failf("internal simulator error: %v", p)
 		}
 	}()
-	rt, pathParams := s.match(c.method, c.rawRel)
+	ep, h, pathParams := s.router.route(c.method, c.rawRel)
 	if pathParams["node"] == "localhost" {
 		// "localhost" is the node that received the request
 		s.mu.Lock()
@@ -151,14 +151,10 @@ func (s *Sim) dispatch(c *call, r *http.Request) (data any, err error) {
 	if perr != nil {
 		return nil, perr
 	}
-	if rt == nil {
-		return nil, notImplemented(c.method, c.rel)
-	}
-	ep := s.schema.endpoint(c.method, rt.tmpl)
 	if ep == nil {
 		return nil, notImplemented(c.method, c.rel)
 	}
-	c.tmpl, c.ep = rt.tmpl, ep
+	c.ep = ep
 	c.params = map[string]string{}
 	for k, vs := range params {
 		if len(vs) > 0 {
@@ -174,7 +170,7 @@ func (s *Sim) dispatch(c *call, r *http.Request) (data any, err error) {
 	if c.method != "GET" && c.ticket && !s.verifyCSRF(c, r) {
 		return nil, &apiError{status: 401, msg: "Permission denied - invalid csrf token", empty: true}
 	}
-	if !ep.allowToken && isToken(c.authid) {
+	if !ep.AllowToken && isToken(c.authid) {
 		return nil, permErrorText(fmt.Sprintf("Permission check failed (URI '%s' not available with API token, need proper ticket.)", c.rel))
 	}
 	if err := s.checkPermission(c, ep); err != nil {
@@ -185,7 +181,7 @@ func (s *Sim) dispatch(c *call, r *http.Request) (data any, err error) {
 			return nil, err
 		}
 	}
-	if errs := ep.validate(c.params); len(errs) > 0 {
+	if errs := ep.Validate(c.params); len(errs) > 0 {
 		return nil, paramError(errs)
 	}
 	if f := s.errorFault(c.method, c.rel); f != nil {
@@ -205,7 +201,7 @@ func (s *Sim) dispatch(c *call, r *http.Request) (data any, err error) {
 	s.advanceLocked()
 	c.st = s.st
 	c.now = s.now()
-	return rt.h(c)
+	return h(c)
 }
 
 // resolveNode mimics the proxy step: an unknown node is a failed hostname

@@ -63,7 +63,7 @@ type Sim struct {
 
 	acl    *accessControl
 	schema *schemaAdapter
-	table  []route
+	router *router
 
 	reqMu sync.Mutex
 	reqs  []Request
@@ -110,7 +110,9 @@ func New(o Options) (*Sim, error) {
 	}
 	s.st = seedState(o, s.clock())
 	s.acl.syncPools(s.st)
-	s.table = s.routes()
+	if s.router, err = newRouter(sc.schema, sc.release, s.routes()); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
