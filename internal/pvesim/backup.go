@@ -121,7 +121,7 @@ func (s *Sim) startBackup(c *call, nodeName string, ns *nodeStorage, local, skip
 			it.failed = fmt.Sprintf("%s is locked (%s)", it.g.typeName(), it.g.lock())
 		default:
 			it.size = it.g.maxDisk()
-			if it.g.kind == "qemu" {
+			if it.g.kind.isQemu() {
 				it.size = 0
 				for _, d := range snapshotDisks(it.g) {
 					if v := c.st.findVolume(nodeName, d[1]); v != nil {
@@ -222,9 +222,9 @@ func intsToStrings(ids []int) []string {
 	return out
 }
 
-func backupExt(kind, compress string) (string, string) {
+func backupExt(kind guestKind, compress string) (string, string) {
 	base := "vma"
-	if kind == "lxc" {
+	if kind.isLXC() {
 		base = "tar"
 	}
 	switch compress {
@@ -233,7 +233,7 @@ func backupExt(kind, compress string) (string, string) {
 	case "1", "lzo":
 		return base + ".lzo", base + ".lzo"
 	case "gzip":
-		if kind == "lxc" {
+		if kind.isLXC() {
 			return "tar.gz", "tar.gz"
 		}
 		return "vma.gz", "vma.gz"
@@ -241,13 +241,13 @@ func backupExt(kind, compress string) (string, string) {
 	return base + ".zst", base + ".zst"
 }
 
-func backupName(kind string, vmid int, at time.Time, compress string) string {
+func backupName(kind guestKind, vmid int, at time.Time, compress string) string {
 	ext, _ := backupExt(kind, compress)
 	return fmt.Sprintf("vzdump-%s-%d-%s.%s", kind, vmid, at.Format("2006_01_02-15_04_05"), ext)
 }
 
 func (s *Sim) backupLines(c *call, nodeName string, ns *nodeStorage, it *backupItem, from, to float64, at0 time.Time, mode, compress, notesTmpl string, protected bool, jobDur time.Duration) []taskLine {
-	kind := "qemu"
+	kind := kindQemu
 	if it.g != nil {
 		kind = it.g.kind
 	}
@@ -266,7 +266,7 @@ func (s *Sim) backupLines(c *call, nodeName string, ns *nodeStorage, it *backupI
 		status = "running"
 	}
 	add(from, "status = "+status)
-	if kind == "qemu" {
+	if kind.isQemu() {
 		add(from, "VM Name: "+g.name())
 		for _, d := range snapshotDisks(g) {
 			sz := ""
@@ -285,7 +285,7 @@ func (s *Sim) backupLines(c *call, nodeName string, ns *nodeStorage, it *backupI
 	name := backupName(kind, it.vmid, at0, compress)
 	it.volid = ns.def.id + ":backup/" + name
 	span := to - from
-	if kind == "qemu" {
+	if kind.isQemu() {
 		if !g.running {
 			add(from+0.01*span, "starting kvm to execute backup task")
 		}
@@ -360,7 +360,7 @@ func (s *Sim) storeBackup(nodeName string, ns *nodeStorage, it *backupItem, end 
 	notes := strings.NewReplacer("{{guestname}}", g.name(), "{{vmid}}", strconv.Itoa(g.vmid), "{{node}}", nodeName,
 		"{{cluster}}", s.st.clusterName).Replace(notesTmpl)
 	v := &volume{volid: it.volid, content: "backup", format: format, size: archiveSize(it), vmid: g.vmid,
-		ctime: end.Unix(), notes: notes, protected: protected, subtype: g.kind, backupConf: conf}
+		ctime: end.Unix(), notes: notes, protected: protected, subtype: string(g.kind), backupConf: conf}
 	v.ctime = backupCtime(it.volid, end)
 	ns.vols[v.volid] = v
 }

@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // cloneDisk is one disk to copy or link.
@@ -17,7 +15,7 @@ type cloneDisk struct {
 	prop          *propString
 }
 
-func (s *Sim) cloneGuest(c *call, kind string) (any, error) {
+func (s *Sim) cloneGuest(c *call, kind guestKind) (any, error) {
 	nodeName := c.params["node"]
 	newid := atoiDefault(c.params["newid"], 0)
 	target := c.params["target"]
@@ -57,7 +55,7 @@ func (s *Sim) cloneGuest(c *call, kind string) (any, error) {
 	if storage != "" && !full {
 		return nil, failf("parameter 'storage' not allowed for linked clones")
 	}
-	if kind == "qemu" && c.has("format") && !full {
+	if kind.isQemu() && c.has("format") && !full {
 		return nil, failf("parameter 'format' not allowed for linked clones")
 	}
 	var disks []*cloneDisk
@@ -72,10 +70,10 @@ func (s *Sim) cloneGuest(c *call, kind string) (any, error) {
 		if isIndexed(k, "unused") {
 			continue
 		}
-		if pveid.DiskSlot(kind, k) {
-			defKey := diskDefaultKey(kind, k)
+		if kind.diskSlot(k) {
+			defKey := kind.diskKey()
 			p := parsePropString(v, defKey)
-			if kind == "qemu" && p.get("media") == "cdrom" {
+			if kind.isQemu() && p.get("media") == "cdrom" {
 				newconf[k] = v
 				continue
 			}
@@ -95,12 +93,12 @@ func (s *Sim) cloneGuest(c *call, kind string) (any, error) {
 			if !full {
 				vol := c.st.findVolume(nodeName, file)
 				if vol == nil || !isBaseVolume(file) {
-					if kind == "lxc" {
+					if kind.isLXC() {
 						return nil, failf("Linked clone feature for '%s' is not available", file)
 					}
 					return nil, failf("Linked clone feature is not supported for drive '%s'", k)
 				}
-			} else if kind == "lxc" && src.running && snapname == "" {
+			} else if kind.isLXC() && src.running && snapname == "" {
 				return nil, failf("Full clone of a running container is only possible from a snapshot")
 			}
 			size := sizeBytes(p.get("size"))
@@ -111,7 +109,7 @@ func (s *Sim) cloneGuest(c *call, kind string) (any, error) {
 			continue
 		}
 		if isIndexed(k, "net") {
-			if kind == "qemu" {
+			if kind.isQemu() {
 				p := parsePropString(v, "model")
 				for _, key := range p.keys {
 					if netModels[key] && key != "model" {
@@ -134,7 +132,7 @@ func (s *Sim) cloneGuest(c *call, kind string) (any, error) {
 		return nil, failf("can't clone %s to node '%s' (%s uses local storage)", src.typeName(), target, src.typeName())
 	}
 	if g := c.st.guests[newid]; g != nil && g.node == nodeName {
-		if kind == "lxc" {
+		if kind.isLXC() {
 			return nil, failf("unable to create CT %d - CT %d already exists on node '%s'", newid, newid, g.node)
 		}
 		return nil, failf("unable to create VM %d: config file already exists", newid)
@@ -142,7 +140,7 @@ func (s *Sim) cloneGuest(c *call, kind string) (any, error) {
 	return s.forkClone(c, kind, src, newid, newconf, disks, full)
 }
 
-func (s *Sim) forkClone(c *call, kind string, src *guest, newid int, newconf map[string]string, disks []*cloneDisk, full bool) (any, error) {
+func (s *Sim) forkClone(c *call, kind guestKind, src *guest, newid int, newconf map[string]string, disks []*cloneDisk, full bool) (any, error) {
 	nodeName := c.params["node"]
 	target := c.params["target"]
 	if target == "" {
@@ -150,7 +148,7 @@ func (s *Sim) forkClone(c *call, kind string, src *guest, newid int, newconf map
 	}
 	storage := c.params["storage"]
 	vmid := src.vmid
-	if kind == "qemu" {
+	if kind.isQemu() {
 		newconf["smbios1"] = "uuid=" + c.st.uuid()
 		if _, ok := newconf["vmgenid"]; ok {
 			newconf["vmgenid"] = c.st.uuid()
@@ -177,7 +175,7 @@ func (s *Sim) forkClone(c *call, kind string, src *guest, newid int, newconf map
 	}
 	// the target config exists (locked) from the start of the worker
 	tlock := "clone"
-	if kind == "lxc" {
+	if kind.isLXC() {
 		tlock = "create"
 	}
 	var newGuest *guest
@@ -188,7 +186,7 @@ func (s *Sim) forkClone(c *call, kind string, src *guest, newid int, newconf map
 	}
 	var total time.Duration
 	defKey := "file"
-	if kind == "lxc" {
+	if kind.isLXC() {
 		defKey = "volume"
 		if failMsg == "" {
 			src.conf["lock"] = "disk"
@@ -205,7 +203,7 @@ func (s *Sim) forkClone(c *call, kind string, src *guest, newid int, newconf map
 		if failMsg == "" {
 			var err error
 			if full {
-				d.newVolid, err = c.st.allocDisk(nodeName, sid, newid, d.size, volContent(kind), false, c.now)
+				d.newVolid, err = c.st.allocDisk(nodeName, sid, newid, d.size, kind.volContent(), false, c.now)
 			} else {
 				d.newVolid, err = c.st.linkedClone(nodeName, d.srcVolid, newid, c.now)
 			}
@@ -219,7 +217,7 @@ func (s *Sim) forkClone(c *call, kind string, src *guest, newid int, newconf map
 		if !full {
 			mode = "linked"
 		}
-		if kind == "qemu" {
+		if kind.isQemu() {
 			lines = append(lines, taskLine{at: from, text: fmt.Sprintf("create %s clone of drive %s (%s)", mode, d.key, d.srcVolid)})
 		}
 		if d.newVolid != "" {
@@ -227,7 +225,7 @@ func (s *Sim) forkClone(c *call, kind string, src *guest, newid int, newconf map
 				lines = append(lines, taskLine{at: from + 0.01, text: l})
 			}
 		}
-		if full && kind == "qemu" {
+		if full && kind.isQemu() {
 			lines = append(lines, copyProgress(s, src, d, from+0.02, to)...)
 		}
 		if full {
@@ -239,7 +237,7 @@ func (s *Sim) forkClone(c *call, kind string, src *guest, newid int, newconf map
 		dur = 3 * time.Second
 	}
 	srcNode := nodeName
-	t := s.startTask(taskSpec{node: nodeName, typ: map[string]string{"qemu": "qmclone", "lxc": "vzclone"}[kind],
+	t := s.startTask(taskSpec{node: nodeName, typ: kind.task("clone"),
 		id: strconv.Itoa(vmid), user: c.authid, vmid: vmid, dur: dur, lines: lines, failMsg: failMsg, failAt: 0.3,
 		interruptMsg: "clone failed: interrupted by signal",
 		onOK: func(end time.Time) error {
@@ -263,7 +261,7 @@ func (s *Sim) forkClone(c *call, kind string, src *guest, newid int, newconf map
 			if p := c.params["pool"]; p != "" {
 				s.addToPool(p, newGuest)
 			}
-			if kind == "lxc" && src.conf["lock"] == "disk" {
+			if kind.isLXC() && src.conf["lock"] == "disk" {
 				delete(src.conf, "lock")
 			}
 			return nil
@@ -275,18 +273,11 @@ func (s *Sim) forkClone(c *call, kind string, src *guest, newid int, newconf map
 			if newGuest != nil && s.st.guests[newid] == newGuest {
 				delete(s.st.guests, newid)
 			}
-			if kind == "lxc" && src.conf["lock"] == "disk" {
+			if kind.isLXC() && src.conf["lock"] == "disk" {
 				delete(src.conf, "lock")
 			}
 		}})
 	return t.upid, nil
-}
-
-func volContent(kind string) string {
-	if kind == "lxc" {
-		return "rootdir"
-	}
-	return "images"
 }
 
 // linkedClone creates a clone of a base volume named as the storage names

@@ -133,7 +133,7 @@ func (s *Sim) clusterResources(c *call) (any, error) {
 					delete(m, k)
 				}
 			}
-			m["id"] = g.kind + "/" + strconv.Itoa(g.vmid)
+			m["id"] = g.kind.id(g.vmid)
 			m["type"] = g.kind
 			m["node"] = g.node
 			m["maxcpu"] = m["cpus"]
@@ -145,7 +145,7 @@ func (s *Sim) clusterResources(c *call) (any, error) {
 				m["diskread"] = 0
 				m["diskwrite"] = 0
 			}
-			if g.kind == "lxc" && s.major() >= 9 {
+			if g.kind.isLXC() && s.major() >= 9 {
 				m["memhost"] = 0
 			}
 			if g.pool != "" && s.has(c.authid, "/pool/"+g.pool, "Pool.Audit") {

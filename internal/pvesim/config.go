@@ -34,7 +34,7 @@ type configUpdate struct {
 	major    int // PVE major, for parsing volume names
 }
 
-func (c *call) prepareConfig(kind string, g *guest) (*configUpdate, error) {
+func (c *call) prepareConfig(kind guestKind, g *guest) (*configUpdate, error) {
 	if err := c.rootOnly("skiplock"); err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (c *call) prepareConfig(kind string, g *guest) (*configUpdate, error) {
 	}
 	for k, v := range u.set {
 		if isIndexed(k, "net") {
-			if kind == "qemu" {
+			if kind.isQemu() {
 				u.set[k] = canonicalQemuNet(v, c.st.macAddr)
 			} else {
 				u.set[k] = canonicalLxcNet(v, c.st.macAddr)
@@ -87,7 +87,7 @@ func (c *call) prepareConfig(kind string, g *guest) (*configUpdate, error) {
 			u.set[k] = normalizeTags(v)
 		}
 	}
-	if kind == "qemu" {
+	if kind.isQemu() {
 		if err := c.qemuConfigChecks(g, u); err != nil {
 			return nil, err
 		}
@@ -99,7 +99,7 @@ func (c *call) prepareConfig(kind string, g *guest) (*configUpdate, error) {
 		return nil, err
 	}
 	u.plans = plans
-	if kind == "qemu" {
+	if kind.isQemu() {
 		u.writeErr = c.qemuUpdatePerm(g, u)
 	}
 	return u, nil
@@ -199,7 +199,7 @@ func (st *state) applyConfig(g *guest, u *configUpdate, now time.Time) ([]string
 	for k, v := range drives {
 		u.set[k] = v
 	}
-	pendingMode := g.kind == "qemu" && g.running
+	pendingMode := g.kind.isQemu() && g.running
 	for _, k := range sortedKeys(u.set) {
 		v := u.set[k]
 		if pendingMode && !fastPlug[k] && !pveid.DiskSlot("qemu", k) && !isIndexed(k, "net") {
@@ -209,7 +209,7 @@ func (st *state) applyConfig(g *guest, u *configUpdate, now time.Time) ([]string
 			g.pending[k] = v
 			continue
 		}
-		if old, ok := g.conf[k]; ok && pveid.DiskSlot(g.kind, k) && !isIndexed(k, "unused") {
+		if old, ok := g.conf[k]; ok && g.kind.diskSlot(k) && !isIndexed(k, "unused") {
 			st.detachDisk(g, k, old, v, u.major)
 		}
 		g.conf[k] = v
@@ -228,15 +228,15 @@ func (st *state) applyConfig(g *guest, u *configUpdate, now time.Time) ([]string
 		case isIndexed(k, "unused"):
 			// only the guest's own volume is freed (try_deallocate_drive,
 			// delete_mountpoint_volume); another's just leaves the config
-			file := parsePropString(old, diskDefaultKey(g.kind, k)).get(diskDefaultKey(g.kind, k))
+			file := parsePropString(old, g.kind.diskKey()).get(g.kind.diskKey())
 			switch {
 			case st.volumeOwner(file, u.major) == g.vmid:
 				st.removeVolume(g.node, file)
 				lines = append(lines, freeLines(file))
-			case g.kind == "lxc":
+			case g.kind.isLXC():
 				lines = append(lines, fmt.Sprintf("ignore deletion of '%s', CT %d isn't the owner!", file, g.vmid))
 			}
-		case pveid.DiskSlot(g.kind, k):
+		case g.kind.diskSlot(k):
 			st.detachDisk(g, k, old, "", u.major)
 		}
 	}
@@ -246,7 +246,7 @@ func (st *state) applyConfig(g *guest, u *configUpdate, now time.Time) ([]string
 // detachDisk moves a replaced or deleted disk's volume to unusedN; qemu
 // keeps only volumes the VM owns (vmconfig_register_unused_drive).
 func (st *state) detachDisk(g *guest, key, old, replacement string, major int) {
-	defKey := diskDefaultKey(g.kind, key)
+	defKey := g.kind.diskKey()
 	p := parsePropString(old, defKey)
 	if p.get("media") == "cdrom" {
 		return
@@ -258,7 +258,7 @@ func (st *state) detachDisk(g *guest, key, old, replacement string, major int) {
 	if replacement != "" && parsePropString(replacement, defKey).get(defKey) == file {
 		return
 	}
-	if g.kind == "qemu" && st.volumeOwner(file, major) != g.vmid {
+	if g.kind.isQemu() && st.volumeOwner(file, major) != g.vmid {
 		return
 	}
 	for i := 0; ; i++ {
@@ -270,7 +270,7 @@ func (st *state) detachDisk(g *guest, key, old, replacement string, major int) {
 	}
 }
 
-func (s *Sim) putGuestConfig(c *call, kind string) (any, error) {
+func (s *Sim) putGuestConfig(c *call, kind guestKind) (any, error) {
 	g, err := c.guestOnNode(kind)
 	if err != nil {
 		return nil, err
@@ -292,7 +292,7 @@ func (s *Sim) putGuestConfig(c *call, kind string) (any, error) {
 }
 
 // postGuestConfig is the asynchronous qemu config update (qmconfig).
-func (s *Sim) postGuestConfig(c *call, kind string) (any, error) {
+func (s *Sim) postGuestConfig(c *call, kind guestKind) (any, error) {
 	g, err := c.guestOnNode(kind)
 	if err != nil {
 		return nil, err

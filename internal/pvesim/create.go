@@ -41,8 +41,8 @@ func (st *state) vmidInUse(vmid int) error {
 	return nil
 }
 
-func (s *Sim) createGuest(c *call, kind string) (any, error) {
-	if kind == "lxc" {
+func (s *Sim) createGuest(c *call, kind guestKind) (any, error) {
+	if kind.isLXC() {
 		return s.createLXC(c)
 	}
 	return s.createQemu(c)
@@ -99,9 +99,9 @@ func (s *Sim) createQemu(c *call) (any, error) {
 		return nil, err
 	}
 	if restore {
-		return s.restoreGuest(c, "qemu", archive)
+		return s.restoreGuest(c, kindQemu, archive)
 	}
-	plans, err := c.planDisks("qemu", conf, c.params["storage"])
+	plans, err := c.planDisks(kindQemu, conf, c.params["storage"])
 	if err != nil {
 		return nil, err
 	}
@@ -113,9 +113,9 @@ func (s *Sim) createQemu(c *call) (any, error) {
 	if existing != nil {
 		return nil, failf("unable to create VM %d - %s", vmid, c.st.vmidInUse(vmid))
 	}
-	g := &guest{vmid: vmid, kind: "qemu", node: nodeName, conf: map[string]string{"lock": "create"}, load: guestLoad(vmid)}
+	g := &guest{vmid: vmid, kind: kindQemu, node: nodeName, conf: map[string]string{"lock": "create"}, load: guestLoad(vmid)}
 	c.st.guests[vmid] = g
-	lines, drives, vols, aerr := c.st.allocate(nodeName, vmid, "qemu", plans, c.now)
+	lines, drives, vols, aerr := c.st.allocate(nodeName, vmid, kindQemu, plans, c.now)
 	start := c.boolParam("start", false)
 	user := c.authid
 	pool := c.params["pool"]
@@ -188,7 +188,7 @@ func guestLoad(vmid int) float64 { return 0.01 + float64(vmid*7919%97)/1000 }
 
 func (s *Sim) addToPool(pool string, g *guest) {
 	if p := s.st.pools[pool]; p != nil {
-		p.members[g.kind+"/"+strconv.Itoa(g.vmid)] = true
+		p.members[g.kind.id(g.vmid)] = true
 		g.pool = pool
 		_ = s.acl.st.AddPoolMember(pool, "/vms/"+strconv.Itoa(g.vmid))
 	}
@@ -237,7 +237,7 @@ func (s *Sim) createLXC(c *call) (any, error) {
 		}
 	}
 	force := c.boolParam("force", false)
-	sameExists := existing != nil && existing.kind == "lxc" && existing.node == nodeName
+	sameExists := existing != nil && existing.kind.isLXC() && existing.node == nodeName
 	if !(sameExists && restore && force) {
 		if existing != nil {
 			return nil, failf("%s", c.st.vmidInUse(vmid))
@@ -262,7 +262,7 @@ func (s *Sim) createLXC(c *call) (any, error) {
 	}
 	ostemplate := c.params["ostemplate"]
 	if restore {
-		return s.restoreGuest(c, "lxc", ostemplate)
+		return s.restoreGuest(c, kindLXC, ostemplate)
 	}
 	if h, ok := conf["hookscript"]; ok {
 		if err := c.checkHookscript(nodeName, h); err != nil {
@@ -276,7 +276,7 @@ func (s *Sim) createLXC(c *call) (any, error) {
 	if _, ok := conf["rootfs"]; !ok {
 		conf["rootfs"] = storage + ":4"
 	}
-	plans, err := c.planDisks("lxc", conf, storage)
+	plans, err := c.planDisks(kindLXC, conf, storage)
 	if err != nil {
 		return nil, err
 	}
@@ -302,9 +302,9 @@ func (s *Sim) createLXC(c *call) (any, error) {
 			_ = def
 		}
 	}
-	g := &guest{vmid: vmid, kind: "lxc", node: nodeName, conf: map[string]string{"lock": "create"}, load: guestLoad(vmid)}
+	g := &guest{vmid: vmid, kind: kindLXC, node: nodeName, conf: map[string]string{"lock": "create"}, load: guestLoad(vmid)}
 	c.st.guests[vmid] = g
-	lines, drives, vols, aerr := c.st.allocate(nodeName, vmid, "lxc", plans, c.now)
+	lines, drives, vols, aerr := c.st.allocate(nodeName, vmid, kindLXC, plans, c.now)
 	for k, v := range drives {
 		conf[k] = v
 	}

@@ -5,11 +5,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
-func (s *Sim) destroyGuest(c *call, kind string) (any, error) {
+func (s *Sim) destroyGuest(c *call, kind guestKind) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	if err := c.rootOnly("skiplock"); err != nil {
 		return nil, err
@@ -25,24 +23,24 @@ func (s *Sim) destroyGuest(c *call, kind string) (any, error) {
 		return nil, failf("unable to remove %s %d - used in HA resources and purge parameter not set.", g.typeName(), vmid)
 	}
 	if g.running {
-		if kind == "lxc" {
+		if kind.isLXC() {
 			return nil, failf("CT %d is running - destroy failed", vmid)
 		}
 		return nil, failf("VM %d is running - destroy failed", vmid)
 	}
 	skiplock := c.boolParam("skiplock", false)
-	if kind == "lxc" && !skiplock {
+	if kind.isLXC() && !skiplock {
 		if err := lockError(g); err != nil {
 			return nil, err
 		}
 	}
 	purge := c.boolParam("purge", false)
-	unreferenced := c.boolParam("destroy-unreferenced-disks", kind == "lxc")
+	unreferenced := c.boolParam("destroy-unreferenced-disks", kind.isLXC())
 	vols := volumesOf(g)
 	for _, sn := range g.snaps {
 		for k, v := range sn.conf {
-			if pveid.DiskSlot(kind, k) {
-				f := parsePropString(v, diskDefaultKey(kind, k)).get(diskDefaultKey(kind, k))
+			if kind.diskSlot(k) {
+				f := parsePropString(v, kind.diskKey()).get(kind.diskKey())
 				if strings.Contains(f, ":") && !contains(vols, f) && parsePropString(v, "file").get("media") != "cdrom" {
 					vols = append(vols, f)
 				}
@@ -66,13 +64,13 @@ func (s *Sim) destroyGuest(c *call, kind string) (any, error) {
 	for _, v := range vols {
 		if c.st.volumeOwner(v, s.major()) == vmid {
 			owned = append(owned, v)
-		} else if kind == "lxc" && mountType(v) == "volume" {
+		} else if kind.isLXC() && mountType(v) == "volume" {
 			lines = append(lines, taskLine{at: 0.3, text: fmt.Sprintf("ignore deletion of '%s', CT %d isn't the owner!", v, vmid)})
 		}
 	}
 	vols = owned
 	failMsg := ""
-	if kind == "qemu" && !skiplock && g.lock() != "" {
+	if kind.isQemu() && !skiplock && g.lock() != "" {
 		failMsg = fmt.Sprintf("VM is locked (%s)", g.lock())
 	}
 	for _, v := range vols {
@@ -90,7 +88,7 @@ func (s *Sim) destroyGuest(c *call, kind string) (any, error) {
 		}
 	}
 	typ := "qmdestroy"
-	if kind == "lxc" {
+	if kind.isLXC() {
 		typ = "vzdestroy"
 	}
 	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid,
@@ -111,7 +109,7 @@ func (s *Sim) destroyGuest(c *call, kind string) (any, error) {
 			delete(s.st.guests, vmid)
 			s.acl.removePathACLs("/vms/" + strconv.Itoa(vmid))
 			for id, p := range s.st.pools {
-				delete(p.members, kind+"/"+strconv.Itoa(vmid))
+				delete(p.members, kind.id(vmid))
 				s.acl.st.RemovePoolMember(id, "/vms/"+strconv.Itoa(vmid))
 			}
 			if purge {
@@ -176,7 +174,7 @@ func (st *state) removeFromJobs(vmid int) {
 }
 
 // templateGuest converts a guest to a template: disks become base volumes.
-func (s *Sim) templateGuest(c *call, kind string) (any, error) {
+func (s *Sim) templateGuest(c *call, kind guestKind) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	g, err := c.guestOnNode(kind)
 	if err != nil {
@@ -189,7 +187,7 @@ func (s *Sim) templateGuest(c *call, kind string) (any, error) {
 		return nil, failf("you can't convert a template to a template")
 	}
 	if g.running {
-		if kind == "lxc" {
+		if kind.isLXC() {
 			return nil, failf("you can't convert a CT to template if the CT is running")
 		}
 		return nil, failf("you can't convert a VM to template if VM is running")
@@ -200,14 +198,14 @@ func (s *Sim) templateGuest(c *call, kind string) (any, error) {
 	var lines []taskLine
 	renames := map[string]string{}
 	for _, k := range sortedKeys(g.conf) {
-		if !pveid.DiskSlot(kind, k) || isIndexed(k, "unused") {
+		if !kind.diskSlot(k) || isIndexed(k, "unused") {
 			continue
 		}
-		p := parsePropString(g.conf[k], diskDefaultKey(kind, k))
+		p := parsePropString(g.conf[k], kind.diskKey())
 		if p.get("media") == "cdrom" {
 			continue
 		}
-		file := p.get(diskDefaultKey(kind, k))
+		file := p.get(kind.diskKey())
 		if nv := baseVolid(file); nv != "" {
 			renames[k] = nv
 			_, oldName, _ := strings.Cut(file, ":")
@@ -218,33 +216,33 @@ func (s *Sim) templateGuest(c *call, kind string) (any, error) {
 	}
 	apply := func(time.Time) error {
 		for k, nv := range renames {
-			p := parsePropString(g.conf[k], diskDefaultKey(kind, k))
-			old := p.get(diskDefaultKey(kind, k))
+			p := parsePropString(g.conf[k], kind.diskKey())
+			old := p.get(kind.diskKey())
 			if v := s.st.findVolume(g.node, old); v != nil {
 				s.st.removeVolume(g.node, old)
 				v.volid = nv
 				s.st.addVolume(g.node, v)
 			}
-			p.set(diskDefaultKey(kind, k), nv)
+			p.set(kind.diskKey(), nv)
 			g.conf[k] = p.String()
 		}
 		g.conf["template"] = "1"
 		return nil
 	}
 	typ := "qmtemplate"
-	if kind == "lxc" {
+	if kind.isLXC() {
 		typ = "vztemplate"
 	}
 	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid,
 		dur: time.Second, lines: lines, onOK: apply})
-	if kind == "lxc" {
+	if kind.isLXC() {
 		return nil, nil // pve-container discards the worker's UPID
 	}
 	return t.upid, nil
 }
 
 // resizeGuest grows a disk (PUT .../resize, a "resize" task).
-func (s *Sim) resizeGuest(c *call, kind string) (any, error) {
+func (s *Sim) resizeGuest(c *call, kind guestKind) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	if err := c.rootOnly("skiplock"); err != nil {
 		return nil, err
@@ -264,7 +262,7 @@ func (s *Sim) resizeGuest(c *call, kind string) (any, error) {
 	if !ok {
 		return nil, failf("disk '%s' does not exist", key)
 	}
-	defKey := diskDefaultKey(kind, key)
+	defKey := kind.diskKey()
 	p := parsePropString(val, defKey)
 	if p.get("media") == "cdrom" {
 		return nil, failf("you can't resize a cdrom")

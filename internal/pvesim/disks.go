@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // newDiskRe is qemu-server's NEW_DISK_RE: "[storage:]size" in GiB.
@@ -27,22 +25,22 @@ type diskPlan struct {
 // planDisks checks the new disks of a create or config update
 // (synchronously): storages exist on the node, support the content and the
 // caller may allocate space there.
-func (c *call) planDisks(kind string, params map[string]string, defStorage string) ([]*diskPlan, error) {
+func (c *call) planDisks(kind guestKind, params map[string]string, defStorage string) ([]*diskPlan, error) {
 	var plans []*diskPlan
 	for _, k := range sortedKeys(params) {
-		if !pveid.DiskSlot(kind, k) || isIndexed(k, "unused") {
+		if !kind.diskSlot(k) || isIndexed(k, "unused") {
 			continue
 		}
-		defKey := diskDefaultKey(kind, k)
+		defKey := kind.diskKey()
 		p := parsePropString(params[k], defKey)
 		file := p.get(defKey)
 		pl := &diskPlan{key: k, prop: p}
-		if kind == "lxc" {
+		if kind.isLXC() {
 			if m := regexp.MustCompile(`^\d+(\.\d+)?$`).FindString(file); m != "" {
 				file = defStorage + ":" + file
 			}
 		}
-		if kind == "qemu" && p.get("media") == "cdrom" {
+		if kind.isQemu() && p.get("media") == "cdrom" {
 			pl.cdrom = true
 			pl.volid = file
 			plans = append(plans, pl)
@@ -63,10 +61,10 @@ func (c *call) planDisks(kind string, params map[string]string, defStorage strin
 			if ns == nil {
 				return nil, failf("storage '%s' does not exist", sid)
 			}
-			if kind == "lxc" && !hasContent(ns.def, "rootdir") {
+			if kind.isLXC() && !hasContent(ns.def, "rootdir") {
 				return nil, paramErr("storage", fmt.Sprintf("storage '%s' does not support container directories", sid))
 			}
-			if kind == "qemu" && !hasContent(ns.def, "images") {
+			if kind.isQemu() && !hasContent(ns.def, "images") {
 				return nil, failf("storage '%s' does not support vm images", sid)
 			}
 			gib, _ := strconv.ParseFloat(m[3], 64)
@@ -74,7 +72,7 @@ func (c *call) planDisks(kind string, params map[string]string, defStorage strin
 			if strings.HasPrefix(k, "efidisk") || strings.HasPrefix(k, "tpmstate") {
 				size = 4 << 20
 			}
-			if size == 0 && kind == "lxc" {
+			if size == 0 && kind.isLXC() {
 				size = 4 << 30
 			}
 			pl.newSize, pl.storage = size, sid
@@ -90,10 +88,10 @@ func (c *call) planDisks(kind string, params map[string]string, defStorage strin
 
 // allocate creates the planned volumes and returns the log lines a real
 // worker prints, the new drive strings and the allocated volids.
-func (st *state) allocate(nodeName string, vmid int, kind string, plans []*diskPlan, now time.Time) (lines []string, drives map[string]string, vols []string, err error) {
+func (st *state) allocate(nodeName string, vmid int, kind guestKind, plans []*diskPlan, now time.Time) (lines []string, drives map[string]string, vols []string, err error) {
 	drives = map[string]string{}
 	defKey := "file"
-	if kind == "lxc" {
+	if kind.isLXC() {
 		defKey = "volume"
 	}
 	for _, pl := range plans {
@@ -109,7 +107,7 @@ func (st *state) allocate(nodeName string, vmid int, kind string, plans []*diskP
 			continue
 		}
 		content := "images"
-		if kind == "lxc" {
+		if kind.isLXC() {
 			content = "rootdir"
 		}
 		volid, aerr := st.allocDisk(nodeName, pl.storage, vmid, pl.newSize, content, false, now)
@@ -122,7 +120,7 @@ func (st *state) allocate(nodeName string, vmid int, kind string, plans []*diskP
 		pl.prop.set("size", formatSize(pl.newSize))
 		pl.volid = volid
 		drives[pl.key] = pl.prop.String()
-		if kind == "qemu" {
+		if kind.isQemu() {
 			lines = append(lines, fmt.Sprintf("%s: successfully created disk '%s'", pl.key, drives[pl.key]))
 		}
 	}

@@ -70,6 +70,6 @@ func notImplemented(method, relPath string) error {
 	return &apiError{status: 501, msg: fmt.Sprintf("Method '%s %s' not implemented", method, relPath)}
 }
 
-func noConfig(kind, nodeName string, vmid int) error {
-	return failf("Configuration file '%s' does not exist", confPath(kind, nodeName, vmid))
+func noConfig(kind guestKind, nodeName string, vmid int) error {
+	return failf("Configuration file '%s' does not exist", kind.confPath(nodeName, vmid))
 }

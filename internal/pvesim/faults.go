@@ -301,13 +301,6 @@ func (s *Sim) offlineFault(node string) *Fault {
 	return nil
 }
 
-func lockFileText(kind string, vmid int) string {
-	if kind == "lxc" {
-		return fmt.Sprintf("can't lock file '/run/lock/lxc/pve-config-%d.lock' - got timeout", vmid)
-	}
-	return fmt.Sprintf("can't lock file '/var/lock/qemu-server/lock-%d.conf' - got timeout", vmid)
-}
-
 // lockFaultDelay is the wait of a pending lock-timeout fault on a write to vmid.
 func (s *Sim) lockFaultDelay(method, vmid string) time.Duration {
 	if method == "GET" || vmid == "" {
@@ -331,7 +324,7 @@ func (s *Sim) lockTimeoutFault(g *guest) error {
 	if f == nil {
 		return nil
 	}
-	return failf("%s", lockFileText(g.kind, g.vmid))
+	return failf("%s", g.kind.lockTimeout(g.vmid))
 }
 
 // applyTaskFaults changes a new task's fate. Callers hold s.mu.
@@ -340,12 +333,8 @@ func (s *Sim) applyTaskFaults(t *task, vmid int) {
 		return (f.TaskType == "" || f.TaskType == t.typ) && (f.VMID == 0 || f.VMID == vmid) && (f.Node == "" || f.Node == t.node)
 	}
 	if f := s.take(func(f *Fault) bool { return vmid != 0 && f.VMID == vmid }, FaultLockTimeout); f != nil {
-		kind := "qemu"
-		if strings.HasPrefix(t.typ, "vz") {
-			kind = "lxc"
-		}
 		t.lines = at(0, "trying to acquire lock...")
-		t.failMsg = lockFileText(kind, vmid)
+		t.failMsg = kindOfTask(t.typ).lockTimeout(vmid)
 		t.failAt = 0
 		t.dur = time.Duration(float64(time.Second) * s.opts.Speed)
 		return

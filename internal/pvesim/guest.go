@@ -25,9 +25,9 @@ var lxcNumericKeys = map[string]bool{
 }
 
 // configJSON converts stored config strings to the JSON types a real node emits.
-func configJSON(kind string, conf map[string]string) map[string]any {
+func configJSON(kind guestKind, conf map[string]string) map[string]any {
 	numeric := qemuNumericKeys
-	if kind == "lxc" {
+	if kind.isLXC() {
 		numeric = lxcNumericKeys
 	}
 	out := make(map[string]any, len(conf)+1)
@@ -48,7 +48,7 @@ func configJSON(kind string, conf map[string]string) map[string]any {
 
 // guestOnNode loads a guest as the node in the path sees it: a guest of the
 // other kind, or on another node, does not exist here.
-func (c *call) guestOnNode(kind string) (*guest, error) {
+func (c *call) guestOnNode(kind guestKind) (*guest, error) {
 	vmid := c.vmid()
 	g := c.st.guests[vmid]
 	if g == nil || g.kind != kind || g.node != c.params["node"] {
@@ -116,7 +116,7 @@ func (s *Sim) guestStats(g *guest, now time.Time, full bool) map[string]any {
 		"netin":   0,
 		"netout":  0,
 	}
-	if g.kind == "lxc" {
+	if g.kind.isLXC() {
 		m["type"] = "lxc"
 		m["swap"] = 0
 		m["maxswap"] = atoi64Default(g.conf["swap"], 512) << 20
@@ -125,7 +125,7 @@ func (s *Sim) guestStats(g *guest, now time.Time, full bool) map[string]any {
 	} else if s.major() >= 9 {
 		m["memhost"] = 0
 	}
-	if full && g.kind == "qemu" {
+	if full && g.kind.isQemu() {
 		m["diskread"] = 0
 		m["diskwrite"] = 0
 	}
@@ -139,7 +139,7 @@ func (s *Sim) guestStats(g *guest, now time.Time, full bool) map[string]any {
 		rate := int64(2000 + g.vmid%5000)
 		m["netin"] = up * rate
 		m["netout"] = up * rate / 3
-		if g.kind == "lxc" {
+		if g.kind.isLXC() {
 			m["disk"] = g.maxDisk() / 4
 			m["diskread"] = up * 900
 			m["diskwrite"] = up * 400
@@ -170,7 +170,7 @@ func (s *Sim) guestStats(g *guest, now time.Time, full bool) map[string]any {
 	if t := g.conf["tags"]; t != "" {
 		m["tags"] = t
 	}
-	if g.kind == "qemu" {
+	if g.kind.isQemu() {
 		if _, ok := g.conf["serial0"]; ok {
 			m["serial"] = 1
 		}
@@ -178,7 +178,7 @@ func (s *Sim) guestStats(g *guest, now time.Time, full bool) map[string]any {
 	return m
 }
 
-func (s *Sim) listGuests(c *call, kind string) (any, error) {
+func (s *Sim) listGuests(c *call, kind guestKind) (any, error) {
 	nodeName := c.params["node"]
 	full := c.boolParam("full", false)
 	out := []map[string]any{}
@@ -190,7 +190,7 @@ func (s *Sim) listGuests(c *call, kind string) (any, error) {
 			continue
 		}
 		m := s.guestStats(g, c.now, full)
-		if full && kind == "qemu" {
+		if full && kind.isQemu() {
 			m["qmpstatus"] = g.qmpStatus()
 		}
 		out = append(out, m)
@@ -217,7 +217,7 @@ func (st *state) sortedGuests() []*guest {
 	return out
 }
 
-func (s *Sim) guestStatus(c *call, kind string) (any, error) {
+func (s *Sim) guestStatus(c *call, kind guestKind) (any, error) {
 	g, err := c.guestOnNode(kind)
 	if err != nil {
 		return nil, err
@@ -232,7 +232,7 @@ func (s *Sim) guestStatus(c *call, kind string) (any, error) {
 		ha = map[string]any{"managed": 1, "state": state}
 	}
 	m["ha"] = ha
-	if kind == "qemu" {
+	if kind.isQemu() {
 		m["qmpstatus"] = g.qmpStatus()
 		if parsePropString(g.conf["agent"], "enabled").get("enabled") == "1" {
 			m["agent"] = 1
@@ -252,12 +252,12 @@ func (s *Sim) guestStatus(c *call, kind string) (any, error) {
 	return m, nil
 }
 
-func (s *Sim) guestIndex(c *call, kind string) (any, error) {
+func (s *Sim) guestIndex(c *call, kind guestKind) (any, error) {
 	if _, err := c.guestOnNode(kind); err != nil {
 		return nil, err
 	}
 	names := []string{"config", "pending", "status", "snapshot", "clone", "migrate", "template", "resize", "firewall", "rrd", "rrddata"}
-	if kind == "qemu" {
+	if kind.isQemu() {
 		names = append(names, "agent", "vncproxy", "monitor", "unlink", "move_disk", "sendkey")
 	} else {
 		names = append(names, "interfaces", "move_volume", "vncproxy", "feature")
@@ -269,12 +269,12 @@ func (s *Sim) guestIndex(c *call, kind string) (any, error) {
 	return out, nil
 }
 
-func (s *Sim) guestStatusIndex(c *call, kind string) (any, error) {
+func (s *Sim) guestStatusIndex(c *call, kind guestKind) (any, error) {
 	if _, err := c.guestOnNode(kind); err != nil {
 		return nil, err
 	}
 	cmds := []string{"current", "start", "stop", "reboot", "shutdown", "suspend", "resume"}
-	if kind == "qemu" {
+	if kind.isQemu() {
 		cmds = append(cmds, "reset")
 	}
 	out := []map[string]string{}
@@ -284,7 +284,7 @@ func (s *Sim) guestStatusIndex(c *call, kind string) (any, error) {
 	return out, nil
 }
 
-func (s *Sim) getGuestConfig(c *call, kind string) (any, error) {
+func (s *Sim) getGuestConfig(c *call, kind guestKind) (any, error) {
 	g, err := c.guestOnNode(kind)
 	if err != nil {
 		return nil, err
@@ -312,7 +312,7 @@ func (s *Sim) getGuestConfig(c *call, kind string) (any, error) {
 	return out, nil
 }
 
-func (s *Sim) guestPending(c *call, kind string) (any, error) {
+func (s *Sim) guestPending(c *call, kind guestKind) (any, error) {
 	g, err := c.guestOnNode(kind)
 	if err != nil {
 		return nil, err
@@ -358,7 +358,7 @@ func (g *guest) snapshot(name string) *snapshot {
 }
 
 // agentInterfaces answers the guest agent's network-get-interfaces.
-func (s *Sim) agentInterfaces(c *call, kind string) (any, error) {
+func (s *Sim) agentInterfaces(c *call, kind guestKind) (any, error) {
 	g, err := c.guestOnNode(kind)
 	if err != nil {
 		return nil, err
@@ -380,7 +380,7 @@ func (s *Sim) agentInterfaces(c *call, kind string) (any, error) {
 	}}, nil
 }
 
-func (s *Sim) lxcInterfaces(c *call, kind string) (any, error) {
+func (s *Sim) lxcInterfaces(c *call, kind guestKind) (any, error) {
 	g, err := c.guestOnNode(kind)
 	if err != nil {
 		return nil, err

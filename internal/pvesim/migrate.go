@@ -5,11 +5,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
-func (s *Sim) migrateGuest(c *call, kind string) (any, error) {
+func (s *Sim) migrateGuest(c *call, kind guestKind) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	target := c.params["target"]
 	if target == nodeName {
@@ -19,7 +17,7 @@ func (s *Sim) migrateGuest(c *call, kind string) (any, error) {
 	if tn == nil {
 		return nil, failf("no such cluster node '%s'", target)
 	}
-	if kind == "qemu" {
+	if kind.isQemu() {
 		if err := c.rootOnly("force", "migration_type", "migration_network"); err != nil {
 			return nil, err
 		}
@@ -34,13 +32,13 @@ func (s *Sim) migrateGuest(c *call, kind string) (any, error) {
 	online := c.boolParam("online", false)
 	restart := c.boolParam("restart", false)
 	if g.running {
-		if kind == "qemu" && !online {
+		if kind.isQemu() && !online {
 			return nil, failf("can't migrate running VM without --online")
 		}
-		if kind == "lxc" && !online && !restart {
+		if kind.isLXC() && !online && !restart {
 			return nil, failf("can't migrate running container without --online or --restart")
 		}
-		if kind == "lxc" && online {
+		if kind.isLXC() && online {
 			return nil, failf("lxc live migration is currently not implemented")
 		}
 	} else {
@@ -52,7 +50,7 @@ func (s *Sim) migrateGuest(c *call, kind string) (any, error) {
 	}
 	withLocal := c.boolParam("with-local-disks", false)
 	typ := "qmigrate"
-	if kind == "lxc" {
+	if kind.isLXC() {
 		typ = "vzmigrate"
 	}
 	g.conf["lock"] = "migrate"
@@ -73,13 +71,13 @@ func (s *Sim) migrateGuest(c *call, kind string) (any, error) {
 			}
 			g.node = target
 			delete(g.conf, "lock")
-			if kind == "lxc" && restart && running {
+			if kind.isLXC() && restart && running {
 				g.running, g.startedAt = true, end
 			}
 			return nil
 		},
 		onFail: func() { delete(g.conf, "lock") }})
-	if kind == "lxc" && restart && running {
+	if kind.isLXC() && restart && running {
 		g.running = false
 	}
 	return t.upid, nil
@@ -91,12 +89,12 @@ func (s *Sim) migrationPlan(g *guest, tn *node, online, withLocal, restart bool,
 	var disks []string
 	var cdroms []string
 	for _, k := range sortedKeys(g.conf) {
-		if !pveid.DiskSlot(g.kind, k) {
+		if !g.kind.diskSlot(k) {
 			continue
 		}
-		p := parsePropString(g.conf[k], diskDefaultKey(g.kind, k))
-		file := p.get(diskDefaultKey(g.kind, k))
-		if g.kind == "qemu" && p.get("media") == "cdrom" {
+		p := parsePropString(g.conf[k], g.kind.diskKey())
+		file := p.get(g.kind.diskKey())
+		if g.kind.isQemu() && p.get("media") == "cdrom" {
 			if file != "none" && file != "cdrom" && strings.Contains(file, ":") && !s.sharedVolume(file) {
 				cdroms = append(cdroms, file)
 			}
@@ -129,7 +127,7 @@ func (s *Sim) migrationPlan(g *guest, tn *node, online, withLocal, restart bool,
 		return taskLine{at: frac, text: t.Format("2006-01-02 15:04:05") + " " + text}
 	}
 	plain := func(frac float64, text string) taskLine { return taskLine{at: frac, text: text} }
-	if g.kind == "lxc" {
+	if g.kind.isLXC() {
 		if restart && g.running {
 			lines = append(lines, stamp(0, fmt.Sprintf("shutdown CT %d", g.vmid)))
 		}
@@ -247,7 +245,7 @@ func (s *Sim) migrationPlan(g *guest, tn *node, online, withLocal, restart bool,
 
 func diskKeyOf(g *guest, volid string) string {
 	for _, k := range sortedKeys(g.conf) {
-		if pveid.DiskSlot(g.kind, k) && parsePropString(g.conf[k], diskDefaultKey(g.kind, k)).get(diskDefaultKey(g.kind, k)) == volid {
+		if g.kind.diskSlot(k) && parsePropString(g.conf[k], g.kind.diskKey()).get(g.kind.diskKey()) == volid {
 			return k
 		}
 	}

@@ -10,10 +10,10 @@ import (
 // moveDisk is qemu move_disk and LXC move_volume to another storage: a
 // drive mirror (running VM) or qemu-img convert (stopped) with progress
 // lines; the old volume becomes unusedN unless delete=1.
-func (s *Sim) moveDisk(c *call, kind string) (any, error) {
+func (s *Sim) moveDisk(c *call, kind guestKind) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	diskKey, sid := c.params["disk"], c.params["storage"]
-	if kind == "lxc" {
+	if kind.isLXC() {
 		diskKey = c.params["volume"]
 	}
 	if c.params["target-vmid"] != "" {
@@ -44,7 +44,7 @@ func (s *Sim) moveDisk(c *call, kind string) (any, error) {
 	if !ok {
 		return nil, failf("disk '%s' does not exist", diskKey)
 	}
-	defKey := diskDefaultKey(kind, diskKey)
+	defKey := kind.diskKey()
 	p := parsePropString(val, defKey)
 	if p.get("media") == "cdrom" {
 		return nil, failf("you can't move a cdrom")
@@ -54,15 +54,15 @@ func (s *Sim) moveDisk(c *call, kind string) (any, error) {
 	if oldSid == sid {
 		return nil, failf("you can't move to the same storage with same format")
 	}
-	if kind == "lxc" && g.running {
+	if kind.isLXC() && g.running {
 		return nil, failf("cannot move volumes of a running container")
 	}
 	ns := c.st.storageOn(nodeName, sid)
 	if ns == nil {
 		return nil, failf("storage '%s' does not exist", sid)
 	}
-	if !hasContent(ns.def, volContent(kind)) {
-		return nil, failf("storage '%s' does not support %s", sid, contentWord(volContent(kind)))
+	if !hasContent(ns.def, kind.volContent()) {
+		return nil, failf("storage '%s' does not support %s", sid, contentWord(kind.volContent()))
 	}
 	if len(g.snaps) > 0 && c.boolParam("delete", false) {
 		return nil, failf("you can't move a disk with snapshots and delete the source")
@@ -71,22 +71,22 @@ func (s *Sim) moveDisk(c *call, kind string) (any, error) {
 	if v := c.st.findVolume(nodeName, old); v != nil {
 		size = v.size
 	}
-	newVol, err := c.st.allocDisk(nodeName, sid, vmid, size, volContent(kind), g.isTemplate(), c.now)
+	newVol, err := c.st.allocDisk(nodeName, sid, vmid, size, kind.volContent(), g.isTemplate(), c.now)
 	if err != nil {
 		return nil, failf("%s", err)
 	}
 	g.conf["lock"] = "disk"
-	if kind == "qemu" {
+	if kind.isQemu() {
 		delete(g.conf, "lock") // qemu holds only the flock during a move
 	}
 	lines := []taskLine{}
-	if kind == "qemu" {
+	if kind.isQemu() {
 		lines = append(lines, taskLine{at: 0, text: fmt.Sprintf("create full clone of drive %s (%s)", diskKey, old)})
 	}
 	for _, l := range allocLines(c.st, nodeName, newVol, size) {
 		lines = append(lines, taskLine{at: 0.01, text: l})
 	}
-	if kind == "qemu" {
+	if kind.isQemu() {
 		lines = append(lines, copyProgress(s, g, &cloneDisk{key: diskKey, size: size}, 0.02, 0.95)...)
 		if g.running {
 			lines = lines[:len(lines)-4] // no suspend/resume for a move
@@ -101,7 +101,7 @@ func (s *Sim) moveDisk(c *call, kind string) (any, error) {
 	}
 	del := c.boolParam("delete", false)
 	typ := "qmmove"
-	if kind == "lxc" {
+	if kind.isLXC() {
 		typ = "move_volume"
 	}
 	dur := 2*time.Second + time.Duration(float64(size)/float64(1<<30))*time.Second
@@ -111,7 +111,7 @@ func (s *Sim) moveDisk(c *call, kind string) (any, error) {
 			np := parsePropString(g.conf[diskKey], defKey)
 			np.set(defKey, newVol)
 			g.conf[diskKey] = np.String()
-			if kind == "lxc" && g.conf["lock"] == "disk" {
+			if kind.isLXC() && g.conf["lock"] == "disk" {
 				delete(g.conf, "lock")
 			}
 			if del {
@@ -128,7 +128,7 @@ func (s *Sim) moveDisk(c *call, kind string) (any, error) {
 		},
 		onFail: func() {
 			s.st.removeVolume(nodeName, newVol)
-			if kind == "lxc" && g.conf["lock"] == "disk" {
+			if kind.isLXC() && g.conf["lock"] == "disk" {
 				delete(g.conf, "lock")
 			}
 		}})

@@ -15,7 +15,7 @@ import (
 func (c *call) qemuRunning() (*guest, bool, error) {
 	vmid := c.vmid()
 	g := c.st.guests[vmid]
-	if g == nil || g.kind != "qemu" || g.node != c.params["node"] {
+	if g == nil || !g.kind.isQemu() || g.node != c.params["node"] {
 		return nil, false, failf("unable to find configuration file for VM %d on node '%s'", vmid, c.params["node"])
 	}
 	return g, g.running, nil
@@ -24,14 +24,14 @@ func (c *call) qemuRunning() (*guest, bool, error) {
 // lxcRunning is LXC check_running: a missing CT is simply not running.
 func (c *call) lxcRunning() (*guest, bool) {
 	g := c.st.guests[c.vmid()]
-	if g == nil || g.kind != "lxc" || g.node != c.params["node"] {
+	if g == nil || !g.kind.isLXC() || g.node != c.params["node"] {
 		return nil, false
 	}
 	return g, g.running
 }
 
 // taskGuest re-loads the guest inside a worker, as load_config does there.
-func (s *Sim) taskGuest(kind, nodeName string, vmid int) (*guest, error) {
+func (s *Sim) taskGuest(kind guestKind, nodeName string, vmid int) (*guest, error) {
 	g := s.st.guests[vmid]
 	if g == nil || g.kind != kind || g.node != nodeName {
 		return nil, noConfig(kind, nodeName, vmid)
@@ -45,9 +45,9 @@ func (s *Sim) haTask(c *call, typ, text string) (any, error) {
 	return t.upid, nil
 }
 
-func (s *Sim) guestStart(c *call, kind string) (any, error) {
+func (s *Sim) guestStart(c *call, kind guestKind) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
-	if kind == "qemu" {
+	if kind.isQemu() {
 		if err := c.rootOnly("skiplock", "migratedfrom", "stateuri", "force-cpu", "migration_type", "migration_network", "targetstorage"); err != nil {
 			return nil, err
 		}
@@ -68,7 +68,7 @@ func (s *Sim) guestStart(c *call, kind string) (any, error) {
 	t := s.startTask(taskSpec{node: nodeName, typ: "vzstart", id: strconv.Itoa(vmid), user: c.authid, vmid: vmid,
 		dur: 1500 * time.Millisecond,
 		onOK: func(end time.Time) error {
-			g, err := s.taskGuest("lxc", nodeName, vmid)
+			g, err := s.taskGuest(kindLXC, nodeName, vmid)
 			if err != nil {
 				return err
 			}
@@ -104,7 +104,7 @@ func (s *Sim) startQemu(g *guest, nodeName string, vmid int, user string, skiplo
 	return s.startTask(taskSpec{node: nodeName, typ: "qmstart", id: strconv.Itoa(vmid), user: user, vmid: vmid,
 		dur: time.Second + time.Duration(len(lines))*200*time.Millisecond, lines: lines,
 		onOK: func(end time.Time) error {
-			g, err := s.taskGuest("qemu", nodeName, vmid)
+			g, err := s.taskGuest(kindQemu, nodeName, vmid)
 			if err != nil {
 				return err
 			}
@@ -144,7 +144,7 @@ func (s *Sim) checkBridges(g *guest) error {
 			continue
 		}
 		defKey := "model"
-		if g.kind == "lxc" {
+		if g.kind.isLXC() {
 			defKey = ""
 		}
 		br := parsePropString(g.conf[k], defKey).get("bridge")
@@ -192,7 +192,7 @@ func (s *Sim) stopQemu(c *call, typ string, dur time.Duration) (any, error) {
 	}
 	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid, dur: dur, lines: lines,
 		onOK: func(end time.Time) error {
-			g, err := s.unlockedGuest("qemu", nodeName, vmid, skiplock)
+			g, err := s.unlockedGuest(kindQemu, nodeName, vmid, skiplock)
 			if err != nil {
 				return err
 			}
@@ -213,7 +213,7 @@ func (s *Sim) stopLXC(c *call, typ string, dur time.Duration) (any, error) {
 	skiplock := c.boolParam("skiplock", false)
 	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid, dur: dur,
 		onOK: func(end time.Time) error {
-			g, err := s.unlockedGuest("lxc", nodeName, vmid, skiplock)
+			g, err := s.unlockedGuest(kindLXC, nodeName, vmid, skiplock)
 			if err != nil {
 				return err
 			}
@@ -223,24 +223,24 @@ func (s *Sim) stopLXC(c *call, typ string, dur time.Duration) (any, error) {
 	return t.upid, nil
 }
 
-func (s *Sim) guestStop(c *call, kind string) (any, error) {
-	if kind == "qemu" {
+func (s *Sim) guestStop(c *call, kind guestKind) (any, error) {
+	if kind.isQemu() {
 		return s.stopQemu(c, "qmstop", time.Second)
 	}
 	return s.stopLXC(c, "vzstop", time.Second)
 }
 
-func (s *Sim) guestShutdown(c *call, kind string) (any, error) {
-	if kind == "qemu" {
+func (s *Sim) guestShutdown(c *call, kind guestKind) (any, error) {
+	if kind.isQemu() {
 		return s.stopQemu(c, "qmshutdown", 4*time.Second)
 	}
 	return s.stopLXC(c, "vzshutdown", 3*time.Second)
 }
 
-func (s *Sim) guestReboot(c *call, kind string) (any, error) {
+func (s *Sim) guestReboot(c *call, kind guestKind) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	typ := "qmreboot"
-	if kind == "qemu" {
+	if kind.isQemu() {
 		g, running, err := c.qemuRunning()
 		if err != nil {
 			return nil, err
@@ -270,7 +270,7 @@ func (s *Sim) guestReboot(c *call, kind string) (any, error) {
 	return t.upid, nil
 }
 
-func (s *Sim) guestReset(c *call, kind string) (any, error) {
+func (s *Sim) guestReset(c *call, kind guestKind) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	if err := c.rootOnly("skiplock"); err != nil {
 		return nil, err
@@ -295,10 +295,10 @@ func (s *Sim) guestReset(c *call, kind string) (any, error) {
 	return t.upid, nil
 }
 
-func (s *Sim) guestSuspend(c *call, kind string) (any, error) {
+func (s *Sim) guestSuspend(c *call, kind guestKind) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	typ := "vzsuspend"
-	if kind == "qemu" {
+	if kind.isQemu() {
 		if err := c.rootOnly("skiplock"); err != nil {
 			return nil, err
 		}
@@ -334,10 +334,10 @@ func (s *Sim) guestSuspend(c *call, kind string) (any, error) {
 	return t.upid, nil
 }
 
-func (s *Sim) guestResume(c *call, kind string) (any, error) {
+func (s *Sim) guestResume(c *call, kind guestKind) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	typ := "vzresume"
-	if kind == "qemu" {
+	if kind.isQemu() {
 		typ = "qmresume"
 		if err := c.rootOnly("skiplock", "nocheck"); err != nil {
 			return nil, err
@@ -369,7 +369,7 @@ func (s *Sim) guestResume(c *call, kind string) (any, error) {
 
 // unlockedGuest finds a task's guest when the task ends and refuses it while
 // a config lock is held, unless skiplock was given.
-func (s *Sim) unlockedGuest(kind, node string, vmid int, skiplock bool) (*guest, error) {
+func (s *Sim) unlockedGuest(kind guestKind, node string, vmid int, skiplock bool) (*guest, error) {
 	g, err := s.taskGuest(kind, node, vmid)
 	if err != nil {
 		return nil, err

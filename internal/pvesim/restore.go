@@ -5,15 +5,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // restoreGuest is create with archive (qemu) or restore=1 (lxc).
-func (s *Sim) restoreGuest(c *call, kind, archive string) (any, error) {
+func (s *Sim) restoreGuest(c *call, kind guestKind, archive string) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	tname := "VM"
-	if kind == "lxc" {
+	if kind.isLXC() {
 		tname = "CT"
 	}
 	emsg := fmt.Sprintf("unable to restore %s %d -", tname, vmid)
@@ -21,7 +19,7 @@ func (s *Sim) restoreGuest(c *call, kind, archive string) (any, error) {
 	if vol == nil || vol.content != "backup" {
 		return nil, failf("volume '%s' does not exist", archive)
 	}
-	if vol.subtype != kind {
+	if vol.subtype != string(kind) {
 		return nil, failf("%s unknown backup archive type", emsg)
 	}
 	if sid := c.params["storage"]; sid != "" {
@@ -29,8 +27,8 @@ func (s *Sim) restoreGuest(c *call, kind, archive string) (any, error) {
 		if ns == nil {
 			return nil, failf("storage '%s' does not exist", sid)
 		}
-		if !hasContent(ns.def, volContent(kind)) {
-			return nil, failf("storage '%s' does not support %s", sid, contentWord(volContent(kind)))
+		if !hasContent(ns.def, kind.volContent()) {
+			return nil, failf("storage '%s' does not support %s", sid, contentWord(kind.volContent()))
 		}
 	}
 	existing := c.st.guests[vmid]
@@ -46,7 +44,7 @@ func (s *Sim) restoreGuest(c *call, kind, archive string) (any, error) {
 	failMsg := ""
 	if existing != nil && existing.running {
 		failMsg = emsg + " vm is running"
-		if kind == "lxc" {
+		if kind.isLXC() {
 			failMsg = emsg + " can't overwrite running container"
 		}
 	}
@@ -73,8 +71,8 @@ func (s *Sim) restoreGuest(c *call, kind, archive string) (any, error) {
 	newconf := map[string]string{}
 	for _, k := range sortedKeys(vol.backupConf) {
 		v := vol.backupConf[k]
-		if pveid.DiskSlot(kind, k) && !isIndexed(k, "unused") {
-			defKey := diskDefaultKey(kind, k)
+		if kind.diskSlot(k) && !isIndexed(k, "unused") {
+			defKey := kind.diskKey()
 			p := parsePropString(v, defKey)
 			if p.get("media") != "cdrom" {
 				sid, _, _ := strings.Cut(p.get(defKey), ":")
@@ -95,7 +93,7 @@ func (s *Sim) restoreGuest(c *call, kind, archive string) (any, error) {
 	var vols []string
 	var totalSize int64
 	tmp := fmt.Sprintf("/var/tmp/vzdumptmp%d", c.st.nextPID+1)
-	if kind == "qemu" {
+	if kind.isQemu() {
 		lines = append(lines, taskLine{at: 0, text: fmt.Sprintf("restore vma archive: zstd -q -d -c %s | vma extract -v -r %s.fifo - %s", path, tmp, tmp)},
 			taskLine{at: 0.01, text: "CFG: size: 637 name: qemu-server.conf"})
 		for i, d := range disks {
@@ -108,7 +106,7 @@ func (s *Sim) restoreGuest(c *call, kind, archive string) (any, error) {
 	failAt := 0.5
 	if failMsg == "" {
 		for _, d := range disks {
-			volid, err := c.st.allocDisk(nodeName, d.sid, vmid, d.size, volContent(kind), false, c.now)
+			volid, err := c.st.allocDisk(nodeName, d.sid, vmid, d.size, kind.volContent(), false, c.now)
 			if err != nil {
 				failMsg = fmt.Sprintf("%s %s", emsg, err)
 				failAt = 0.05
@@ -119,17 +117,17 @@ func (s *Sim) restoreGuest(c *call, kind, archive string) (any, error) {
 			for _, l := range allocLines(c.st, nodeName, volid, d.size) {
 				lines = append(lines, taskLine{at: 0.03, text: l})
 			}
-			if kind == "qemu" {
+			if kind.isQemu() {
 				_, vname, _ := strings.Cut(volid, ":")
 				lines = append(lines, taskLine{at: 0.03, text: fmt.Sprintf("new volume ID is '%s'", volid)},
 					taskLine{at: 0.04, text: fmt.Sprintf("map 'drive-%s' to '/dev/pve/%s' (write zeros = 0)", d.key, lastSeg(vname))})
 			}
-			d.prop.set(diskDefaultKey(kind, d.key), volid)
+			d.prop.set(kind.diskKey(), volid)
 			newconf[d.key] = d.prop.String()
 		}
 	}
 	secs := 5 + int(totalSize/(1<<30))
-	if kind == "qemu" {
+	if kind.isQemu() {
 		for p := 0; p <= 100; p += 5 {
 			read := int64(float64(totalSize) * float64(p) / 100)
 			lines = append(lines, taskLine{at: 0.05 + 0.85*float64(p)/100,
@@ -151,11 +149,11 @@ func (s *Sim) restoreGuest(c *call, kind, archive string) (any, error) {
 		lines = append(lines, taskLine{at: 1, text: "Execute autostart"})
 	}
 	for k, v := range c.params {
-		if !createOnlyParams[k] && !pveid.DiskSlot(kind, k) {
+		if !createOnlyParams[k] && !kind.diskSlot(k) {
 			newconf[k] = v
 		}
 	}
-	if kind == "qemu" && c.boolParam("unique", false) {
+	if kind.isQemu() && c.boolParam("unique", false) {
 		for k, v := range newconf {
 			if isIndexed(k, "net") {
 				p := parsePropString(v, "model")
@@ -169,7 +167,7 @@ func (s *Sim) restoreGuest(c *call, kind, archive string) (any, error) {
 			}
 		}
 	}
-	typ := map[string]string{"qemu": "qmrestore", "lxc": "vzrestore"}[kind]
+	typ := kind.task("restore")
 	user := c.authid
 	var oldVols []string
 	if existing != nil {
@@ -186,7 +184,7 @@ func (s *Sim) restoreGuest(c *call, kind, archive string) (any, error) {
 			g.conf = newconf
 			g.snaps = nil
 			if start {
-				if kind == "qemu" {
+				if kind.isQemu() {
 					s.startQemu(g, nodeName, vmid, user, false)
 				} else {
 					g.running, g.startedAt = true, end

@@ -72,16 +72,16 @@ func (s *Sim) routes() []route {
 		{method: "GET", tmpl: "/access/ticket", h: func(*call) (any, error) { return nil, nil }},
 		{method: "GET", tmpl: "/access/permissions", h: s.getPermissions},
 	}
-	r = append(r, s.guestRoutes("qemu")...)
-	r = append(r, s.guestRoutes("lxc")...)
+	r = append(r, s.guestRoutes(kindQemu)...)
+	r = append(r, s.guestRoutes(kindLXC)...)
 	return r
 }
 
 // guestRoutes are the endpoints qemu and lxc share, plus the kind-specific ones.
-func (s *Sim) guestRoutes(kind string) []route {
-	b := "/nodes/{node}/" + kind
+func (s *Sim) guestRoutes(kind guestKind) []route {
+	b := "/nodes/{node}/" + string(kind)
 	g := b + "/{vmid}"
-	gr := func(method, tmpl string, h func(c *call, kind string) (any, error)) route {
+	gr := func(method, tmpl string, h func(c *call, kind guestKind) (any, error)) route {
 		return route{method: method, tmpl: tmpl, h: func(c *call) (any, error) { return h(c, kind) }}
 	}
 	r := []route{
@@ -112,7 +112,7 @@ func (s *Sim) guestRoutes(kind string) []route {
 		gr("PUT", g+"/snapshot/{snapname}/config", s.putSnapshotConfig),
 		gr("POST", g+"/snapshot/{snapname}/rollback", s.rollbackSnapshot),
 	}
-	if kind == "qemu" {
+	if kind.isQemu() {
 		r = append(r,
 			gr("POST", g+"/config", s.postGuestConfig),
 			gr("POST", g+"/status/reset", s.guestReset),

@@ -110,7 +110,7 @@ func (st *state) nodeFor(i int) string { return st.nodes[(i-1)%len(st.nodes)].na
 
 type seedGuest struct {
 	vmid     int
-	kind     string
+	kind     guestKind
 	node     int // 1-based, wrapped onto existing nodes
 	conf     map[string]string
 	diskGiB  int64
@@ -122,26 +122,26 @@ type seedGuest struct {
 
 func seedGuests(st *state, now time.Time) {
 	list := []seedGuest{
-		{vmid: 100, kind: "qemu", node: 1, running: true, diskGiB: 32, snaps: []string{"before-upgrade"}, pool: "prod", conf: map[string]string{
+		{vmid: 100, kind: kindQemu, node: 1, running: true, diskGiB: 32, snaps: []string{"before-upgrade"}, pool: "prod", conf: map[string]string{
 			"name": "web01", "cores": "2", "sockets": "1", "memory": "4096", "ostype": "l26", "scsihw": "virtio-scsi-single",
 			"cpu": "x86-64-v2-AES", "numa": "0", "onboot": "1", "agent": "enabled=1", "tags": "prod;web",
 			"ide2": "none,media=cdrom", "boot": "order=scsi0;ide2;net0"}},
-		{vmid: 101, kind: "qemu", node: 1, diskGiB: 64, conf: map[string]string{
+		{vmid: 101, kind: kindQemu, node: 1, diskGiB: 64, conf: map[string]string{
 			"name": "db01", "cores": "4", "sockets": "1", "memory": "8192", "ostype": "l26", "scsihw": "virtio-scsi-single",
 			"cpu": "x86-64-v2-AES", "tags": "db", "ide2": "local:iso/debian-12.8.0-amd64-netinst.iso,media=cdrom,size=631M",
 			"boot": "order=scsi0;ide2;net0"}},
-		{vmid: 102, kind: "qemu", node: 2, running: true, diskGiB: 16, snaps: []string{"clean", "pre-update"}, conf: map[string]string{
+		{vmid: 102, kind: kindQemu, node: 2, running: true, diskGiB: 16, snaps: []string{"clean", "pre-update"}, conf: map[string]string{
 			"name": "dev01", "cores": "2", "sockets": "1", "memory": "2048", "ostype": "l26", "scsihw": "virtio-scsi-single",
 			"cpu": "host", "tags": "dev", "ide2": "none,media=cdrom", "boot": "order=scsi0;ide2;net0"}},
-		{vmid: 103, kind: "qemu", node: 3, diskGiB: 32, conf: map[string]string{
+		{vmid: 103, kind: kindQemu, node: 3, diskGiB: 32, conf: map[string]string{
 			"name": "build01", "cores": "8", "sockets": "1", "memory": "16384", "ostype": "l26", "scsihw": "virtio-scsi-single",
 			"cpu": "host", "ide2": "none,media=cdrom", "boot": "order=scsi0;ide2;net0"}},
-		{vmid: 200, kind: "lxc", node: 1, running: true, diskGiB: 8, snaps: []string{"initial"}, pool: "prod", conf: map[string]string{
+		{vmid: 200, kind: kindLXC, node: 1, running: true, diskGiB: 8, snaps: []string{"initial"}, pool: "prod", conf: map[string]string{
 			"hostname": "proxy", "cores": "1", "memory": "512", "swap": "512", "ostype": "debian", "arch": "amd64",
 			"unprivileged": "1", "features": "nesting=1", "onboot": "1", "tags": "prod"}},
-		{vmid: 201, kind: "lxc", node: 2, diskGiB: 4, conf: map[string]string{
+		{vmid: 201, kind: kindLXC, node: 2, diskGiB: 4, conf: map[string]string{
 			"hostname": "dns", "cores": "1", "memory": "256", "swap": "256", "ostype": "alpine", "arch": "amd64", "unprivileged": "1"}},
-		{vmid: 9000, kind: "qemu", node: 1, diskGiB: 10, template: true, conf: map[string]string{
+		{vmid: 9000, kind: kindQemu, node: 1, diskGiB: 10, template: true, conf: map[string]string{
 			"name": "debian-12-template", "cores": "2", "sockets": "1", "memory": "2048", "ostype": "l26",
 			"scsihw": "virtio-scsi-single", "agent": "enabled=1", "ide2": "none,media=cdrom", "boot": "order=scsi0;ide2;net0",
 			"description": "Debian 12 cloud template"}},
@@ -153,8 +153,8 @@ func seedGuests(st *state, now time.Time) {
 			g.startedAt = now.Add(-time.Duration(3600*(sg.vmid%50+1)) * time.Second)
 		}
 		size := sg.diskGiB << 30
-		volid, _ := st.allocDisk(nodeName, "local-lvm", sg.vmid, size, volContent(sg.kind), sg.template, now.Add(-90*24*time.Hour))
-		if sg.kind == "qemu" {
+		volid, _ := st.allocDisk(nodeName, "local-lvm", sg.vmid, size, sg.kind.volContent(), sg.template, now.Add(-90*24*time.Hour))
+		if sg.kind.isQemu() {
 			g.conf["scsi0"] = volid + ",iothread=1,size=" + formatSize(size)
 			g.conf["net0"] = canonicalQemuNet("virtio,bridge=vmbr0,firewall=1", st.macAddr)
 			g.conf["smbios1"] = "uuid=" + st.uuid()
@@ -169,7 +169,7 @@ func seedGuests(st *state, now time.Time) {
 		}
 		st.guests[sg.vmid] = g
 		if sg.pool != "" {
-			st.pools[sg.pool].members[sg.kind+"/"+strconv.Itoa(sg.vmid)] = true
+			st.pools[sg.pool].members[sg.kind.id(sg.vmid)] = true
 			g.pool = sg.pool
 		}
 		parent := ""
@@ -199,7 +199,7 @@ func seedGuests(st *state, now time.Time) {
 		conf := copyConf(g.conf)
 		delete(conf, "parent")
 		ns.vols[it.volid] = &volume{volid: it.volid, content: "backup", format: format, size: archiveSize(it), vmid: b.vmid,
-			ctime: at.Unix(), notes: g.name(), subtype: g.kind, backupConf: conf}
+			ctime: at.Unix(), notes: g.name(), subtype: string(g.kind), backupConf: conf}
 	}
 	st.jobs = append(st.jobs, &backupJob{id: "backup-1a2b3c4d-5e6f", opts: map[string]string{
 		"schedule": "sun 01:00", "storage": "local", "vmid": "100,200", "mode": "snapshot", "compress": "zstd",
@@ -212,9 +212,9 @@ func seedExtra(st *state, n int, now time.Time) {
 	for i := 0; i < n; i++ {
 		vmid := 1000 + i
 		nodeName := st.nodes[i%len(st.nodes)].name
-		kind := "qemu"
+		kind := kindQemu
 		if i%3 == 2 {
-			kind = "lxc"
+			kind = kindLXC
 		}
 		g := &guest{vmid: vmid, kind: kind, node: nodeName, load: guestLoad(vmid), running: i%2 == 0}
 		if g.running {
@@ -222,9 +222,9 @@ func seedExtra(st *state, n int, now time.Time) {
 		}
 		size := int64(8+i%4*8) << 30
 		disk := fmt.Sprintf("local-lvm:vm-%d-disk-0", vmid)
-		st.nodeByName[nodeName].store["local-lvm"].vols[disk] = &volume{volid: disk, content: volContent(kind), format: "raw", size: size, vmid: vmid, ctime: now.Unix()}
+		st.nodeByName[nodeName].store["local-lvm"].vols[disk] = &volume{volid: disk, content: kind.volContent(), format: "raw", size: size, vmid: vmid, ctime: now.Unix()}
 		mac := fmt.Sprintf("BC:24:11:%02X:%02X:%02X", vmid>>16&0xff, vmid>>8&0xff, vmid&0xff)
-		if kind == "qemu" {
+		if kind.isQemu() {
 			g.conf = map[string]string{"name": fmt.Sprintf("bench-vm-%d", vmid), "cores": "2", "memory": "2048", "ostype": "l26",
 				"scsihw": "virtio-scsi-single", "scsi0": disk + ",iothread=1,size=" + formatSize(size),
 				"net0": "virtio=" + mac + ",bridge=vmbr0", "boot": "order=scsi0;net0", "tags": "bench"}

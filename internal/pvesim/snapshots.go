@@ -5,11 +5,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
-func (s *Sim) listSnapshots(c *call, kind string) (any, error) {
+func (s *Sim) listSnapshots(c *call, kind guestKind) (any, error) {
 	g, err := c.guestOnNode(kind)
 	if err != nil {
 		return nil, err
@@ -17,7 +15,7 @@ func (s *Sim) listSnapshots(c *call, kind string) (any, error) {
 	out := []map[string]any{}
 	for _, sn := range g.snaps {
 		m := map[string]any{"name": sn.name, "description": sn.description, "snaptime": sn.snaptime}
-		if kind == "qemu" {
+		if kind.isQemu() {
 			m["vmstate"] = b2i(sn.vmstate)
 		}
 		if sn.parent != "" {
@@ -35,7 +33,7 @@ func (s *Sim) listSnapshots(c *call, kind string) (any, error) {
 	return append(out, cur), nil
 }
 
-func (s *Sim) snapshotIndex(c *call, kind string) (any, error) {
+func (s *Sim) snapshotIndex(c *call, kind guestKind) (any, error) {
 	g, err := c.guestOnNode(kind)
 	if err != nil {
 		return nil, err
@@ -46,7 +44,7 @@ func (s *Sim) snapshotIndex(c *call, kind string) (any, error) {
 	return []map[string]string{{"cmd": "rollback"}, {"cmd": "config"}}, nil
 }
 
-func (s *Sim) getSnapshotConfig(c *call, kind string) (any, error) {
+func (s *Sim) getSnapshotConfig(c *call, kind guestKind) (any, error) {
 	g, err := c.guestOnNode(kind)
 	if err != nil {
 		return nil, err
@@ -63,13 +61,13 @@ func (s *Sim) getSnapshotConfig(c *call, kind string) (any, error) {
 	if sn.parent != "" {
 		out["parent"] = sn.parent
 	}
-	if kind == "qemu" && sn.vmstate {
+	if kind.isQemu() && sn.vmstate {
 		out["vmstate"] = "local-lvm:vm-" + strconv.Itoa(g.vmid) + "-state-" + sn.name
 	}
 	return out, nil
 }
 
-func (s *Sim) putSnapshotConfig(c *call, kind string) (any, error) {
+func (s *Sim) putSnapshotConfig(c *call, kind guestKind) (any, error) {
 	g, err := c.guestOnNode(kind)
 	if err != nil {
 		return nil, err
@@ -88,21 +86,21 @@ func (s *Sim) putSnapshotConfig(c *call, kind string) (any, error) {
 func snapshotDisks(g *guest) [][2]string {
 	var out [][2]string
 	for _, k := range sortedKeys(g.conf) {
-		if !pveid.DiskSlot(g.kind, k) || isIndexed(k, "unused") {
+		if !g.kind.diskSlot(k) || isIndexed(k, "unused") {
 			continue
 		}
-		p := parsePropString(g.conf[k], diskDefaultKey(g.kind, k))
+		p := parsePropString(g.conf[k], g.kind.diskKey())
 		if p.get("media") == "cdrom" {
 			continue
 		}
-		if f := p.get(diskDefaultKey(g.kind, k)); strings.Contains(f, ":") {
+		if f := p.get(g.kind.diskKey()); strings.Contains(f, ":") {
 			out = append(out, [2]string{k, f})
 		}
 	}
 	return out
 }
 
-func (s *Sim) createSnapshot(c *call, kind string) (any, error) {
+func (s *Sim) createSnapshot(c *call, kind guestKind) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	name := c.params["snapname"]
 	if name == "current" || name == "pending" {
@@ -112,7 +110,7 @@ func (s *Sim) createSnapshot(c *call, kind string) (any, error) {
 		return nil, err
 	}
 	g := c.st.guests[vmid]
-	vmstate := kind == "qemu" && c.boolParam("vmstate", false) && g.running
+	vmstate := kind.isQemu() && c.boolParam("vmstate", false) && g.running
 	failMsg := ""
 	switch {
 	case g.lock() != "":
@@ -150,7 +148,7 @@ func (s *Sim) createSnapshot(c *call, kind string) (any, error) {
 		}
 		for _, d := range snapshotDisks(g) {
 			_, vname, _ := strings.Cut(d[1], ":")
-			if kind == "qemu" {
+			if kind.isQemu() {
 				lines = append(lines, taskLine{at: 0.8, text: fmt.Sprintf("snapshotting 'drive-%s' (%s)", d[0], d[1])})
 			}
 			lines = append(lines, taskLine{at: 0.9, text: fmt.Sprintf("  Logical volume \"snap_%s_%s\" created.", lastSeg(vname), name)})
@@ -160,7 +158,7 @@ func (s *Sim) createSnapshot(c *call, kind string) (any, error) {
 			lines = append(lines, taskLine{at: 0.95, text: "issuing guest-agent 'fs-thaw' command"})
 		}
 	}
-	typ := map[string]string{"qemu": "qmsnapshot", "lxc": "vzsnapshot"}[kind]
+	typ := kind.task("snapshot")
 	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid,
 		dur: dur, lines: lines, failMsg: failMsg,
 		onOK: func(end time.Time) error {
@@ -221,7 +219,7 @@ func (g *guest) removeSnap(name string) {
 	}
 }
 
-func (s *Sim) deleteSnapshot(c *call, kind string) (any, error) {
+func (s *Sim) deleteSnapshot(c *call, kind guestKind) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	name := c.params["snapname"]
 	g, sn, err := c.snapshotOf(kind, name)
@@ -242,7 +240,7 @@ func (s *Sim) deleteSnapshot(c *call, kind string) (any, error) {
 			lines = append(lines, taskLine{at: 0.5, text: fmt.Sprintf("  Logical volume \"snap_%s_%s\" successfully removed.", lastSeg(vname), name)})
 		}
 	}
-	typ := map[string]string{"qemu": "qmdelsnapshot", "lxc": "vzdelsnapshot"}[kind]
+	typ := kind.task("delsnapshot")
 	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid,
 		dur: 1500 * time.Millisecond, lines: lines, failMsg: failMsg,
 		onOK: func(time.Time) error {
@@ -259,7 +257,7 @@ func (s *Sim) deleteSnapshot(c *call, kind string) (any, error) {
 	return t.upid, nil
 }
 
-func (s *Sim) rollbackSnapshot(c *call, kind string) (any, error) {
+func (s *Sim) rollbackSnapshot(c *call, kind guestKind) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	name := c.params["snapname"]
 	g, sn, err := c.snapshotOf(kind, name)
@@ -281,7 +279,7 @@ func (s *Sim) rollbackSnapshot(c *call, kind string) (any, error) {
 	}
 	start := c.boolParam("start", false)
 	user := c.authid
-	typ := map[string]string{"qemu": "qmrollback", "lxc": "vzrollback"}[kind]
+	typ := kind.task("rollback")
 	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: user, vmid: vmid,
 		dur: 2 * time.Second, lines: lines, failMsg: failMsg,
 		onOK: func(end time.Time) error {
@@ -308,7 +306,7 @@ func (s *Sim) rollbackSnapshot(c *call, kind string) (any, error) {
 }
 
 // snapshotOf finds the guest of the request and its snapshot name.
-func (c *call) snapshotOf(kind, name string) (*guest, *snapshot, error) {
+func (c *call) snapshotOf(kind guestKind, name string) (*guest, *snapshot, error) {
 	g, err := c.guestOnNode(kind)
 	if err != nil {
 		return nil, nil, err

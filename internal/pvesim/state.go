@@ -81,7 +81,7 @@ type volume struct {
 // exactly as they would be written to the .conf file.
 type guest struct {
 	vmid      int
-	kind      string // "qemu" or "lxc"
+	kind      guestKind
 	node      string
 	conf      map[string]string
 	pending   map[string]string // qemu pending changes (running VM, non-hotpluggable)
@@ -116,17 +116,12 @@ func (st *state) node(name string) *node { return st.nodeByName[name] }
 // lock returns the guest's config lock ("" when unlocked).
 func (g *guest) lock() string { return g.conf["lock"] }
 
-func (g *guest) typeName() string {
-	if g.kind == "lxc" {
-		return "CT"
-	}
-	return "VM"
-}
+func (g *guest) typeName() string { return g.kind.typeName() }
 
 func (g *guest) isTemplate() bool { return g.conf["template"] == "1" }
 
 func (g *guest) name() string {
-	if g.kind == "lxc" {
+	if g.kind.isLXC() {
 		if h := g.conf["hostname"]; h != "" {
 			return h
 		}
@@ -136,14 +131,6 @@ func (g *guest) name() string {
 		return n
 	}
 	return "VM " + strconv.Itoa(g.vmid)
-}
-
-// confPath is the pmxcfs path named in "does not exist" errors.
-func confPath(kind, nodeName string, vmid int) string {
-	if kind == "lxc" {
-		return fmt.Sprintf("nodes/%s/lxc/%d.conf", nodeName, vmid)
-	}
-	return fmt.Sprintf("nodes/%s/qemu-server/%d.conf", nodeName, vmid)
 }
 
 // digest is the SHA1 of the serialized config file including snapshot and
@@ -325,15 +312,15 @@ func volumesOf(g *guest) []string {
 	seen := map[string]bool{}
 	add := func(conf map[string]string) {
 		for _, k := range sortedKeys(conf) {
-			if !pveid.DiskSlot(g.kind, k) {
+			if !g.kind.diskSlot(k) {
 				continue
 			}
 			v := conf[k]
-			ps := parsePropString(v, diskDefaultKey(g.kind, k))
+			ps := parsePropString(v, g.kind.diskKey())
 			if ps.get("media") == "cdrom" {
 				continue
 			}
-			file := ps.get(diskDefaultKey(g.kind, k))
+			file := ps.get(g.kind.diskKey())
 			if file == "" || file == "none" || !strings.Contains(file, ":") || seen[file] {
 				continue
 			}
@@ -343,13 +330,6 @@ func volumesOf(g *guest) []string {
 	}
 	add(g.conf)
 	return out
-}
-
-func diskDefaultKey(kind, key string) string {
-	if kind == "lxc" {
-		return "volume"
-	}
-	return "file"
 }
 
 // isIndexed tells whether k is prefix followed by digits only.
@@ -413,7 +393,7 @@ func formatSize(b int64) string {
 // maxDisk sums the sizes of a guest's disks (qemu: the boot disk like PVE; we
 // take the first disk for qemu and rootfs for lxc).
 func (g *guest) maxDisk() int64 {
-	if g.kind == "lxc" {
+	if g.kind.isLXC() {
 		ps := parsePropString(g.conf["rootfs"], "volume")
 		if s := sizeBytes(ps.get("size")); s > 0 {
 			return s
@@ -441,7 +421,7 @@ func (g *guest) maxDisk() int64 {
 
 // maxMem is the guest memory in bytes.
 func (g *guest) maxMem() int64 {
-	if g.kind == "lxc" {
+	if g.kind.isLXC() {
 		m, _ := strconv.ParseInt(g.conf["memory"], 10, 64)
 		if m == 0 {
 			m = 512
@@ -457,7 +437,7 @@ func (g *guest) maxMem() int64 {
 }
 
 func (g *guest) cpus() int {
-	if g.kind == "lxc" {
+	if g.kind.isLXC() {
 		c, _ := strconv.Atoi(g.conf["cores"])
 		if c == 0 {
 			c = 2

@@ -1,0 +1,85 @@
+package pvesim
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
+)
+
+// guestKind is what a guest is, a QEMU VM or an LXC container; what differs
+// between the two lives in its methods, so handlers shared by both branch
+// here only.
+type guestKind string
+
+const (
+	kindQemu guestKind = "qemu"
+	kindLXC  guestKind = "lxc"
+)
+
+func (k guestKind) isQemu() bool { return k == kindQemu }
+func (k guestKind) isLXC() bool  { return k == kindLXC }
+
+// kindOfTask is the kind of guest a task type names (vz...: a container).
+func kindOfTask(typ string) guestKind {
+	if strings.HasPrefix(typ, "vz") {
+		return kindLXC
+	}
+	return kindQemu
+}
+
+// task names a task type the way the kind's tools do: qmclone, vzclone.
+func (k guestKind) task(op string) string {
+	if k.isLXC() {
+		return "vz" + op
+	}
+	return "qm" + op
+}
+
+// typeName is how messages name the guest: "VM" or "CT".
+func (k guestKind) typeName() string {
+	if k.isLXC() {
+		return "CT"
+	}
+	return "VM"
+}
+
+// volContent is the storage content type of the kind's disks.
+func (k guestKind) volContent() string {
+	if k.isLXC() {
+		return "rootdir"
+	}
+	return "images"
+}
+
+// diskKey is the default key of a disk's property string ("file" for qemu
+// drives, "volume" for container mount points).
+func (k guestKind) diskKey() string {
+	if k.isLXC() {
+		return "volume"
+	}
+	return "file"
+}
+
+// diskSlot tells whether a config key names a disk of this kind.
+func (k guestKind) diskSlot(key string) bool { return pveid.DiskSlot(string(k), key) }
+
+// confPath is the pmxcfs path named in "does not exist" errors.
+func (k guestKind) confPath(nodeName string, vmid int) string {
+	if k.isLXC() {
+		return fmt.Sprintf("nodes/%s/lxc/%d.conf", nodeName, vmid)
+	}
+	return fmt.Sprintf("nodes/%s/qemu-server/%d.conf", nodeName, vmid)
+}
+
+// lockTimeout is the error of a config lock that cannot be taken.
+func (k guestKind) lockTimeout(vmid int) string {
+	if k.isLXC() {
+		return fmt.Sprintf("can't lock file '/run/lock/lxc/pve-config-%d.lock' - got timeout", vmid)
+	}
+	return fmt.Sprintf("can't lock file '/var/lock/qemu-server/lock-%d.conf' - got timeout", vmid)
+}
+
+// id is the guest's resource id, "qemu/100".
+func (k guestKind) id(vmid int) string { return string(k) + "/" + strconv.Itoa(vmid) }
