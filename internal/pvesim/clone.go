@@ -237,8 +237,7 @@ func (s *Sim) forkClone(c *call, kind guestKind, src *guest, newid int, newconf 
 		dur = 3 * time.Second
 	}
 	srcNode := nodeName
-	t := s.startTask(taskSpec{node: nodeName, typ: kind.task("clone"),
-		id: strconv.Itoa(vmid), user: c.authid, vmid: vmid, dur: dur, lines: lines, failMsg: failMsg, failAt: 0.3,
+	return c.startTask(taskSpec{typ: kind.task("clone"), vmid: vmid, dur: dur, lines: lines, failMsg: failMsg, failAt: 0.3,
 		interruptMsg: "clone failed: interrupted by signal",
 		onOK: func(end time.Time) error {
 			for _, d := range disks {
@@ -277,7 +276,6 @@ func (s *Sim) forkClone(c *call, kind guestKind, src *guest, newid int, newconf 
 				delete(src.conf, "lock")
 			}
 		}})
-	return t.upid, nil
 }
 
 // linkedClone creates a clone of a base volume named as the storage names

@@ -151,7 +151,7 @@ func (s *Sim) createQemu(c *call) (any, error) {
 	if start {
 		tl = append(tl, taskLine{at: 1, text: "Execute autostart"})
 	}
-	t := s.startTask(taskSpec{node: nodeName, typ: "qmcreate", id: strconv.Itoa(vmid), user: user, vmid: vmid,
+	return c.startTask(taskSpec{typ: "qmcreate", vmid: vmid,
 		dur: 2*time.Second + time.Duration(len(vols))*500*time.Millisecond, lines: tl, failMsg: failMsg, failAt: 0.5,
 		onOK: func(end time.Time) error {
 			g.conf = conf
@@ -171,7 +171,6 @@ func (s *Sim) createQemu(c *call) (any, error) {
 				delete(s.st.guests, vmid)
 			}
 		}})
-	return t.upid, nil
 }
 
 func (s *Sim) qemuVersion() string {
@@ -349,7 +348,7 @@ func (s *Sim) createLXC(c *call) (any, error) {
 	start := c.boolParam("start", false)
 	pool := c.params["pool"]
 	user := c.authid
-	t := s.startTask(taskSpec{node: nodeName, typ: "vzcreate", id: strconv.Itoa(vmid), user: user, vmid: vmid,
+	return c.startTask(taskSpec{typ: "vzcreate", vmid: vmid,
 		dur: 6 * time.Second, lines: tl, failMsg: failMsg, failAt: 0.45,
 		onOK: func(end time.Time) error {
 			g.conf = conf
@@ -373,7 +372,6 @@ func (s *Sim) createLXC(c *call) (any, error) {
 				delete(s.st.guests, vmid)
 			}
 		}})
-	return t.upid, nil
 }
 
 // ostypeOf guesses the LXC ostype from a template name like pct does.

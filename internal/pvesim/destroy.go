@@ -87,11 +87,7 @@ func (s *Sim) destroyGuest(c *call, kind guestKind) (any, error) {
 			lines = append(lines, taskLine{at: 0.9, text: fmt.Sprintf("NOTE: removed %s %d from HA resource configuration.", g.typeName(), vmid)})
 		}
 	}
-	typ := "qmdestroy"
-	if kind.isLXC() {
-		typ = "vzdestroy"
-	}
-	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid,
+	return c.startTask(taskSpec{typ: kind.task("destroy"), vmid: vmid,
 		dur: 2*time.Second + time.Duration(len(vols))*300*time.Millisecond, lines: lines, failMsg: failMsg,
 		onOK: func(end time.Time) error {
 			cur := s.st.guests[vmid]
@@ -117,7 +113,6 @@ func (s *Sim) destroyGuest(c *call, kind guestKind) (any, error) {
 			}
 			return nil
 		}})
-	return t.upid, nil
 }
 
 func contains(list []string, s string) bool {
@@ -175,7 +170,7 @@ func (st *state) removeFromJobs(vmid int) {
 
 // templateGuest converts a guest to a template: disks become base volumes.
 func (s *Sim) templateGuest(c *call, kind guestKind) (any, error) {
-	nodeName, vmid := c.params["node"], c.vmid()
+	vmid := c.vmid()
 	g, err := c.guestOnNode(kind)
 	if err != nil {
 		return nil, err
@@ -229,21 +224,16 @@ func (s *Sim) templateGuest(c *call, kind guestKind) (any, error) {
 		g.conf["template"] = "1"
 		return nil
 	}
-	typ := "qmtemplate"
-	if kind.isLXC() {
-		typ = "vztemplate"
-	}
-	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid,
-		dur: time.Second, lines: lines, onOK: apply})
+	upid, err := c.startTask(taskSpec{typ: kind.task("template"), vmid: vmid, dur: time.Second, lines: lines, onOK: apply})
 	if kind.isLXC() {
 		return nil, nil // pve-container discards the worker's UPID
 	}
-	return t.upid, nil
+	return upid, err
 }
 
 // resizeGuest grows a disk (PUT .../resize, a "resize" task).
 func (s *Sim) resizeGuest(c *call, kind guestKind) (any, error) {
-	nodeName, vmid := c.params["node"], c.vmid()
+	vmid := c.vmid()
 	if err := c.rootOnly("skiplock"); err != nil {
 		return nil, err
 	}
@@ -286,7 +276,7 @@ func (s *Sim) resizeGuest(c *call, kind guestKind) (any, error) {
 	lines := at(0.5, fmt.Sprintf("  Size of logical volume pve/%s changed from %s (%d extents) to %s (%d extents).", name,
 		renderBytes(float64(cur), 2), cur/(4<<20), renderBytes(float64(newSize), 2), newSize/(4<<20)),
 		fmt.Sprintf("  Logical volume pve/%s successfully resized.", name))
-	t := s.startTask(taskSpec{node: nodeName, typ: "resize", id: strconv.Itoa(vmid), user: c.authid, vmid: vmid,
+	return c.startTask(taskSpec{typ: "resize", vmid: vmid,
 		dur: time.Second, lines: lines,
 		onOK: func(time.Time) error {
 			p := parsePropString(g.conf[key], defKey)
@@ -297,5 +287,4 @@ func (s *Sim) resizeGuest(c *call, kind guestKind) (any, error) {
 			}
 			return nil
 		}})
-	return t.upid, nil
 }

@@ -105,7 +105,7 @@ func (s *Sim) moveDisk(c *call, kind guestKind) (any, error) {
 		typ = "move_volume"
 	}
 	dur := 2*time.Second + time.Duration(float64(size)/float64(1<<30))*time.Second
-	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid, dur: dur,
+	return c.startTask(taskSpec{typ: typ, vmid: vmid, dur: dur,
 		lines: lines, interruptMsg: "storage migration failed: interrupted by signal",
 		onOK: func(time.Time) error {
 			np := parsePropString(g.conf[diskKey], defKey)
@@ -132,7 +132,6 @@ func (s *Sim) moveDisk(c *call, kind guestKind) (any, error) {
 				delete(g.conf, "lock")
 			}
 		}})
-	return t.upid, nil
 }
 
 // AddStorage defines another storage on every node (e.g. a second "lvmthin"

@@ -280,7 +280,7 @@ func (s *Sim) revertNetwork(c *call) (any, error) {
 
 func (s *Sim) applyNetwork(c *call) (any, error) {
 	nodeName := c.params["node"]
-	t := s.startTask(taskSpec{node: nodeName, typ: "srvreload", id: "networking", user: c.authid, dur: 2 * time.Second,
+	return c.startTask(taskSpec{typ: "srvreload", id: "networking", dur: 2 * time.Second,
 		onOK: func(time.Time) error {
 			n := s.st.node(nodeName).net
 			if n.next != nil {
@@ -288,7 +288,6 @@ func (s *Sim) applyNetwork(c *call) (any, error) {
 			}
 			return nil
 		}})
-	return t.upid, nil
 }
 
 // render writes an interfaces file for the diff in "changes".

@@ -40,9 +40,8 @@ func (s *Sim) taskGuest(kind guestKind, nodeName string, vmid int) (*guest, erro
 }
 
 func (s *Sim) haTask(c *call, typ, text string) (any, error) {
-	t := s.startTask(taskSpec{node: c.params["node"], typ: typ, id: c.params["vmid"], user: c.authid,
+	return c.startTask(taskSpec{typ: typ, id: c.params["vmid"],
 		dur: 500 * time.Millisecond, lines: at(0, text), vmid: c.vmid()})
-	return t.upid, nil
 }
 
 func (s *Sim) guestStart(c *call, kind guestKind) (any, error) {
@@ -65,7 +64,7 @@ func (s *Sim) guestStart(c *call, kind guestKind) (any, error) {
 		return nil, failf("CT %d already running", vmid)
 	}
 	skiplock := c.boolParam("skiplock", false)
-	t := s.startTask(taskSpec{node: nodeName, typ: "vzstart", id: strconv.Itoa(vmid), user: c.authid, vmid: vmid,
+	return c.startTask(taskSpec{typ: "vzstart", vmid: vmid,
 		dur: 1500 * time.Millisecond,
 		onOK: func(end time.Time) error {
 			g, err := s.taskGuest(kindLXC, nodeName, vmid)
@@ -89,7 +88,6 @@ func (s *Sim) guestStart(c *call, kind guestKind) (any, error) {
 			g.running, g.startedAt = true, end
 			return nil
 		}})
-	return t.upid, nil
 }
 
 // startQemu forks qmstart; every check happens in the worker.
@@ -190,7 +188,7 @@ func (s *Sim) stopQemu(c *call, typ string, dur time.Duration) (any, error) {
 			lines = at(0, "VM is paused - stop instead of shutdown")
 		}
 	}
-	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid, dur: dur, lines: lines,
+	return c.startTask(taskSpec{typ: typ, vmid: vmid, dur: dur, lines: lines,
 		onOK: func(end time.Time) error {
 			g, err := s.unlockedGuest(kindQemu, nodeName, vmid, skiplock)
 			if err != nil {
@@ -199,7 +197,6 @@ func (s *Sim) stopQemu(c *call, typ string, dur time.Duration) (any, error) {
 			g.running, g.paused = false, false
 			return nil
 		}})
-	return t.upid, nil
 }
 
 func (s *Sim) stopLXC(c *call, typ string, dur time.Duration) (any, error) {
@@ -211,7 +208,7 @@ func (s *Sim) stopLXC(c *call, typ string, dur time.Duration) (any, error) {
 		return nil, failf("CT %d not running", vmid)
 	}
 	skiplock := c.boolParam("skiplock", false)
-	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid, dur: dur,
+	return c.startTask(taskSpec{typ: typ, vmid: vmid, dur: dur,
 		onOK: func(end time.Time) error {
 			g, err := s.unlockedGuest(kindLXC, nodeName, vmid, skiplock)
 			if err != nil {
@@ -220,7 +217,6 @@ func (s *Sim) stopLXC(c *call, typ string, dur time.Duration) (any, error) {
 			g.running, g.paused = false, false
 			return nil
 		}})
-	return t.upid, nil
 }
 
 func (s *Sim) guestStop(c *call, kind guestKind) (any, error) {
@@ -257,7 +253,7 @@ func (s *Sim) guestReboot(c *call, kind guestKind) (any, error) {
 			return nil, failf("VM %d not running", vmid)
 		}
 	}
-	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid, dur: 5 * time.Second,
+	return c.startTask(taskSpec{typ: typ, vmid: vmid, dur: 5 * time.Second,
 		onOK: func(end time.Time) error {
 			g, err := s.unlockedGuest(kind, nodeName, vmid, false)
 			if err != nil {
@@ -267,7 +263,6 @@ func (s *Sim) guestReboot(c *call, kind guestKind) (any, error) {
 			g.running, g.paused, g.startedAt = true, false, end
 			return nil
 		}})
-	return t.upid, nil
 }
 
 func (s *Sim) guestReset(c *call, kind guestKind) (any, error) {
@@ -283,7 +278,7 @@ func (s *Sim) guestReset(c *call, kind guestKind) (any, error) {
 		return nil, failf("VM %d not running", vmid)
 	}
 	skiplock := c.boolParam("skiplock", false)
-	t := s.startTask(taskSpec{node: nodeName, typ: "qmreset", id: strconv.Itoa(vmid), user: c.authid, vmid: vmid, dur: 500 * time.Millisecond,
+	return c.startTask(taskSpec{typ: "qmreset", vmid: vmid, dur: 500 * time.Millisecond,
 		onOK: func(end time.Time) error {
 			g, err := s.unlockedGuest(kind, nodeName, vmid, skiplock)
 			if err != nil {
@@ -292,7 +287,6 @@ func (s *Sim) guestReset(c *call, kind guestKind) (any, error) {
 			g.startedAt, g.paused = end, false
 			return nil
 		}})
-	return t.upid, nil
 }
 
 func (s *Sim) guestSuspend(c *call, kind guestKind) (any, error) {
@@ -317,7 +311,7 @@ func (s *Sim) guestSuspend(c *call, kind guestKind) (any, error) {
 		return nil, failf("CT %d not running", vmid)
 	}
 	todisk := typ == "qmsuspend"
-	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid, dur: time.Second,
+	return c.startTask(taskSpec{typ: typ, vmid: vmid, dur: time.Second,
 		onOK: func(end time.Time) error {
 			g, err := s.unlockedGuest(kind, nodeName, vmid, false)
 			if err != nil {
@@ -331,7 +325,6 @@ func (s *Sim) guestSuspend(c *call, kind guestKind) (any, error) {
 			g.paused = true
 			return nil
 		}})
-	return t.upid, nil
 }
 
 func (s *Sim) guestResume(c *call, kind guestKind) (any, error) {
@@ -355,7 +348,7 @@ func (s *Sim) guestResume(c *call, kind guestKind) (any, error) {
 	} else if _, running := c.lxcRunning(); !running {
 		return nil, failf("CT %d not running", vmid)
 	}
-	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid, dur: 500 * time.Millisecond,
+	return c.startTask(taskSpec{typ: typ, vmid: vmid, dur: 500 * time.Millisecond,
 		onOK: func(end time.Time) error {
 			g, err := s.taskGuest(kind, nodeName, vmid)
 			if err != nil {
@@ -364,7 +357,6 @@ func (s *Sim) guestResume(c *call, kind guestKind) (any, error) {
 			g.paused = false
 			return nil
 		}})
-	return t.upid, nil
 }
 
 // unlockedGuest finds a task's guest when the task ends and refuses it while

@@ -2,7 +2,6 @@ package pvesim
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -173,7 +172,7 @@ func (s *Sim) restoreGuest(c *call, kind guestKind, archive string) (any, error)
 	if existing != nil {
 		oldVols = volumesOf(existing)
 	}
-	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: user, vmid: vmid,
+	return c.startTask(taskSpec{typ: typ, vmid: vmid,
 		dur: time.Duration(secs) * time.Second, lines: lines, failMsg: failMsg, failAt: failAt,
 		onOK: func(end time.Time) error {
 			for _, v := range oldVols {
@@ -204,5 +203,4 @@ func (s *Sim) restoreGuest(c *call, kind guestKind, archive string) (any, error)
 				g.conf = oldConf
 			}
 		}})
-	return t.upid, nil
 }

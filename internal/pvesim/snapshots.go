@@ -101,7 +101,7 @@ func snapshotDisks(g *guest) [][2]string {
 }
 
 func (s *Sim) createSnapshot(c *call, kind guestKind) (any, error) {
-	nodeName, vmid := c.params["node"], c.vmid()
+	vmid := c.vmid()
 	name := c.params["snapname"]
 	if name == "current" || name == "pending" {
 		return nil, failf("unable to use snapshot name '%s' (reserved name)", name)
@@ -159,7 +159,7 @@ func (s *Sim) createSnapshot(c *call, kind guestKind) (any, error) {
 		}
 	}
 	typ := kind.task("snapshot")
-	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid,
+	return c.startTask(taskSpec{typ: typ, vmid: vmid,
 		dur: dur, lines: lines, failMsg: failMsg,
 		onOK: func(end time.Time) error {
 			conf := copyConf(g.conf)
@@ -178,7 +178,6 @@ func (s *Sim) createSnapshot(c *call, kind guestKind) (any, error) {
 				delete(g.conf, "lock")
 			}
 		}})
-	return t.upid, nil
 }
 
 func lastSeg(s string) string {
@@ -220,7 +219,7 @@ func (g *guest) removeSnap(name string) {
 }
 
 func (s *Sim) deleteSnapshot(c *call, kind guestKind) (any, error) {
-	nodeName, vmid := c.params["node"], c.vmid()
+	vmid := c.vmid()
 	name := c.params["snapname"]
 	g, sn, err := c.snapshotOf(kind, name)
 	if err != nil {
@@ -241,7 +240,7 @@ func (s *Sim) deleteSnapshot(c *call, kind guestKind) (any, error) {
 		}
 	}
 	typ := kind.task("delsnapshot")
-	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid,
+	return c.startTask(taskSpec{typ: typ, vmid: vmid,
 		dur: 1500 * time.Millisecond, lines: lines, failMsg: failMsg,
 		onOK: func(time.Time) error {
 			g.removeSnap(name)
@@ -254,11 +253,10 @@ func (s *Sim) deleteSnapshot(c *call, kind guestKind) (any, error) {
 				sn.state = ""
 			}
 		}})
-	return t.upid, nil
 }
 
 func (s *Sim) rollbackSnapshot(c *call, kind guestKind) (any, error) {
-	nodeName, vmid := c.params["node"], c.vmid()
+	vmid := c.vmid()
 	name := c.params["snapname"]
 	g, sn, err := c.snapshotOf(kind, name)
 	if err != nil {
@@ -278,9 +276,8 @@ func (s *Sim) rollbackSnapshot(c *call, kind guestKind) (any, error) {
 		}
 	}
 	start := c.boolParam("start", false)
-	user := c.authid
 	typ := kind.task("rollback")
-	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: user, vmid: vmid,
+	return c.startTask(taskSpec{typ: typ, vmid: vmid,
 		dur: 2 * time.Second, lines: lines, failMsg: failMsg,
 		onOK: func(end time.Time) error {
 			conf := copyConf(sn.conf)
@@ -302,7 +299,6 @@ func (s *Sim) rollbackSnapshot(c *call, kind guestKind) (any, error) {
 				delete(g.conf, "lock")
 			}
 		}})
-	return t.upid, nil
 }
 
 // snapshotOf finds the guest of the request and its snapshot name.

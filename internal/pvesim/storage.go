@@ -218,10 +218,9 @@ func (s *Sim) deleteVolume(c *call) (any, error) {
 	if ns.def.typ == "lvmthin" {
 		line = freeLines(volid)
 	}
-	t := s.startTask(taskSpec{node: nodeName, typ: "imgdel", id: id, user: c.authid, dur: 500 * time.Millisecond,
+	return c.startTask(taskSpec{typ: "imgdel", id: id, dur: 500 * time.Millisecond,
 		lines: at(0.5, line),
 		onOK:  func(time.Time) error { c.st.removeVolume(nodeName, volid); return nil }})
-	return t.upid, nil
 }
 
 // volumeUser finds the guest on a node whose config references volid.

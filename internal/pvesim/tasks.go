@@ -3,6 +3,7 @@ package pvesim
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -87,6 +88,22 @@ func (s *Sim) startTask(sp taskSpec) *task {
 		s.finishTask(t, now)
 	}
 	return t
+}
+
+// startTask starts a task for the request and answers its UPID: on the
+// request's node, as the caller, with the guest's vmid as the task id,
+// unless sp says otherwise. Callers hold s.mu.
+func (c *call) startTask(sp taskSpec) (any, error) {
+	if sp.node == "" {
+		sp.node = c.params["node"]
+	}
+	if sp.user == "" {
+		sp.user = c.authid
+	}
+	if sp.id == "" && sp.vmid != 0 {
+		sp.id = strconv.Itoa(sp.vmid)
+	}
+	return c.s.startTask(sp).upid, nil
 }
 
 // advanceLocked finishes every task whose end time has passed, oldest end first.
