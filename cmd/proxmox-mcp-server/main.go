@@ -20,7 +20,6 @@ import (
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/demo"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/httpserver"
-	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/redact"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/server"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/stdio"
@@ -53,7 +52,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprint(stdout, usage)
 			return nil
 		case "sim":
-			return pvesim.Run(ctx, args[1:], stdout, stderr)
+			return runSim(ctx, args[1:], stdout, stderr)
 		case "demo":
 			exe, _ := os.Executable()
 			return demo.Run(ctx, demo.Options{Args: args[1:], Stdin: stdin, Stdout: stdout, Stderr: stderr,

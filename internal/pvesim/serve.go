@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,89 +17,57 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
-	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
-type multiFlag []string
+// RunConfig is what Run serves: a simulated cluster on one address.
+type RunConfig struct {
+	Options          // the cluster; Logger nil logs warnings to Stderr
+	Listen    string // address to listen on; default 127.0.0.1:8006
+	PlainHTTP bool   // plain HTTP instead of TLS with a self-signed certificate
+	Faults    []Fault
+	Stdout    io.Writer // the environment to use is printed here
+	Stderr    io.Writer
+}
 
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-// Run is `proxmox-mcp-server sim`: it serves a simulated cluster until ctx is
+// Run serves a simulated cluster (`proxmox-mcp-server sim`) until ctx is
 // done or SIGINT/SIGTERM arrives, after printing the environment to use.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	listen := fs.String("listen", "127.0.0.1:8006", "address to listen on (loopback by default)")
-	plain := fs.Bool("plain-http", false, "serve plain HTTP instead of TLS with a self-signed certificate")
-	nodes := fs.Int("nodes", 3, "number of cluster nodes (pve1..pveN)")
-	guests := fs.Int("guests", 0, "extra guests to seed (ids from 1000), for benchmarks")
-	speed := fs.Float64("speed", 1, "task duration multiplier (0.01 = 100x faster)")
-	schema := fs.String("schema", pveschema.Newest(), "PVE API schema and version to simulate: "+strings.Join(pveschema.Versions(), ", "))
-	seed := fs.Int64("seed", 1, "seed for generated MACs, UUIDs and pids")
-	authDelay := fs.Duration("auth-delay", 0, "delay before a 401 (a real node waits 3s)")
-	var tokens, users, faults multiFlag
-	fs.Var(&tokens, "token", "API token ID=SECRET with full privileges (repeatable; default: a generated root@pam!mcp token)")
-	fs.Var(&users, "user", "user USER@REALM=PASSWORD for ticket login (repeatable; default: root@pam with a generated password)")
-	fs.Var(&faults, "fault", "fault to inject, KIND[:key=value,...] (repeatable; see the admin API /_sim/faults)")
-	if err := fs.Parse(args); err != nil {
-		return err
+func Run(ctx context.Context, rc RunConfig) error {
+	if rc.Stdout == nil {
+		rc.Stdout = io.Discard
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("sim: unexpected arguments %q", fs.Args())
+	if rc.Stderr == nil {
+		rc.Stderr = io.Discard
 	}
-	o := Options{Nodes: *nodes, Guests: *guests, Speed: *speed, Schema: *schema, Seed: *seed, AuthDelay: *authDelay,
-		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
-	if *speed <= 0 {
-		return fmt.Errorf("sim: --speed must be positive, got %v", *speed)
+	if rc.Listen == "" {
+		rc.Listen = "127.0.0.1:8006"
 	}
-	o.Tokens = map[string]string{}
-	for _, t := range tokens {
-		id, secret, ok := strings.Cut(t, "=")
-		if !ok || secret == "" {
-			return fmt.Errorf("sim: --token %q: want ID=SECRET", t)
-		}
-		o.Tokens[id] = secret
+	o := rc.Options
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(rc.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	o.Users = map[string]string{}
-	for _, u := range users {
-		id, pw, ok := strings.Cut(u, "=")
-		if !ok {
-			return fmt.Errorf("sim: --user %q: want USER@REALM=PASSWORD", u)
-		}
-		o.Users[id] = pw
-	}
-	var parsed []Fault
-	for _, f := range faults {
-		pf, err := ParseFault(f)
-		if err != nil {
-			return fmt.Errorf("sim: --fault: %w", err)
-		}
-		parsed = append(parsed, pf)
-	}
+	stdout, stderr := rc.Stdout, rc.Stderr
 	start := time.Now()
 	sim, err := New(o)
 	if err != nil {
 		return err
 	}
 	defer sim.Close()
-	for _, f := range parsed {
+	for _, f := range rc.Faults {
 		if _, err := sim.AddFault(f); err != nil {
-			return fmt.Errorf("sim: --fault: %w", err)
+			return fmt.Errorf("sim: add fault: %w", err)
 		}
 	}
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := net.Listen("tcp", rc.Listen)
 	if err != nil {
 		return fmt.Errorf("sim: listen: %w", err)
 	}
-	if host, _, _ := net.SplitHostPort(*listen); !config.IsLoopbackHost(host) {
-		fmt.Fprintf(stderr, "warning: listening on %s, which is not a loopback address\n", *listen)
+	if host, _, _ := net.SplitHostPort(rc.Listen); !config.IsLoopbackHost(host) {
+		fmt.Fprintf(stderr, "warning: listening on %s, which is not a loopback address\n", rc.Listen)
 	}
 	srv := &http.Server{
 		Handler:           sim.Handler(),
@@ -112,7 +79,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	scheme := "http"
 	fingerprint := ""
-	if !*plain {
+	if !rc.PlainHTTP {
 		cert, fp, err := selfSigned(ln.Addr().(*net.TCPAddr).IP)
 		if err != nil {
 			ln.Close()
@@ -129,7 +96,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	id, secret := sim.DefaultToken()
 	fmt.Fprintf(stdout, "# Proxmox VE %s simulator: %d nodes, %d guests, speed %g (ready in %s)\n",
-		sim.Version(), o.Nodes, len(sim.st.guests), o.Speed, time.Since(start).Round(time.Millisecond))
+		sim.Version(), sim.opts.Nodes, len(sim.st.guests), sim.opts.Speed, time.Since(start).Round(time.Millisecond))
 	if fingerprint != "" {
 		fmt.Fprintf(stdout, "# TLS certificate SHA-256 fingerprint: %s\n", fingerprint)
 		fmt.Fprintf(stdout, "export PROXMOX_INSECURE_TLS=true\n")

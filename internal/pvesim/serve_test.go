@@ -33,12 +33,13 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func runSim(t *testing.T, args ...string) (env map[string]string, out string, stop func()) {
+func runSim(t *testing.T, rc RunConfig) (env map[string]string, out string, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, args, &stdout, &stderr) }()
+	rc.Stdout, rc.Stderr = &stdout, &stderr
+	go func() { done <- Run(ctx, rc) }()
 	re := regexp.MustCompile(`(?m)^export (\w+)='?([^'\n]*)'?$`)
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -65,7 +66,8 @@ func runSim(t *testing.T, args ...string) (env map[string]string, out string, st
 }
 
 func TestRunPlainHTTP(t *testing.T) {
-	env, _, stop := runSim(t, "--plain-http", "--listen", "127.0.0.1:0", "--token", "root@pam!ci=abc", "--speed", "0.01")
+	env, _, stop := runSim(t, RunConfig{PlainHTTP: true, Listen: "127.0.0.1:0",
+		Options: Options{Tokens: map[string]string{"root@pam!ci": "abc"}, Speed: 0.01}})
 	defer stop()
 	if env["PROXMOX_TOKEN_ID"] != "root@pam!ci" || env["PROXMOX_TOKEN_SECRET"] != "abc" || !strings.HasPrefix(env["PROXMOX_HOST"], "http://127.0.0.1:") {
 		t.Fatalf("env: %v", env)
@@ -86,7 +88,7 @@ func TestRunPlainHTTP(t *testing.T) {
 }
 
 func TestRunTLS(t *testing.T) {
-	env, out, stop := runSim(t, "--listen", "127.0.0.1:0", "--schema", "8.4")
+	env, out, stop := runSim(t, RunConfig{Listen: "127.0.0.1:0", Options: Options{Schema: "8.4"}})
 	defer stop()
 	if !strings.HasPrefix(env["PROXMOX_HOST"], "https://") || env["PROXMOX_TOKEN_ID"] != "root@pam!mcp" || len(env["PROXMOX_TOKEN_SECRET"]) != 36 {
 		t.Fatalf("env: %v", env)
@@ -113,11 +115,14 @@ func TestRunTLS(t *testing.T) {
 	}
 }
 
-func TestRunFlagErrors(t *testing.T) {
-	for _, args := range [][]string{{"--token", "nosecret"}, {"--schema", "6.4", "--plain-http", "--listen", "127.0.0.1:0"}, {"--fault", "explode"}, {"extra"}} {
-		var out, errb bytes.Buffer
-		if err := Run(context.Background(), args, &out, &errb); err == nil {
-			t.Errorf("%v: no error", args)
+func TestRunErrors(t *testing.T) {
+	for _, rc := range []RunConfig{
+		{Options: Options{Schema: "6.4"}, PlainHTTP: true, Listen: "127.0.0.1:0"},
+		{Faults: []Fault{{Kind: "explode"}}, PlainHTTP: true, Listen: "127.0.0.1:0"},
+		{PlainHTTP: true, Listen: "256.0.0.1:0"},
+	} {
+		if err := Run(context.Background(), rc); err == nil {
+			t.Errorf("%+v: no error", rc)
 		}
 	}
 }
