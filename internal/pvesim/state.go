@@ -177,86 +177,6 @@ func copyConf(m map[string]string) map[string]string {
 	return out
 }
 
-// storageOn returns the storage on a node, nil if the node has no such storage.
-func (st *state) storageOn(nodeName, id string) *nodeStorage {
-	n := st.node(nodeName)
-	if n == nil {
-		return nil
-	}
-	return n.store[id]
-}
-
-// findVolume looks a volid up on a node.
-func (st *state) findVolume(nodeName, volid string) *volume {
-	sid, _, ok := strings.Cut(volid, ":")
-	if !ok {
-		return nil
-	}
-	ns := st.storageOn(nodeName, sid)
-	if ns == nil {
-		return nil
-	}
-	return ns.vols[volid]
-}
-
-func (st *state) removeVolume(nodeName, volid string) {
-	sid, _, _ := strings.Cut(volid, ":")
-	if ns := st.storageOn(nodeName, sid); ns != nil {
-		delete(ns.vols, volid)
-	}
-}
-
-func (st *state) addVolume(nodeName string, v *volume) {
-	sid, _, _ := strings.Cut(v.volid, ":")
-	if ns := st.storageOn(nodeName, sid); ns != nil {
-		ns.vols[v.volid] = v
-	}
-}
-
-// allocDisk creates a new image volume for vmid on a storage and returns its volid.
-func (st *state) allocDisk(nodeName, sid string, vmid int, size int64, content string, base bool, now time.Time) (string, error) {
-	ns := st.storageOn(nodeName, sid)
-	if ns == nil {
-		return "", fmt.Errorf("storage '%s' does not exist", sid)
-	}
-	if !hasContent(ns.def, content) && !(content == "rootdir" && hasContent(ns.def, "images")) {
-		return "", fmt.Errorf("storage '%s' does not support %s", sid, contentWord(content))
-	}
-	prefix := "vm"
-	if base {
-		prefix = "base"
-	}
-	for i := 0; ; i++ {
-		name := fmt.Sprintf("%s-%d-disk-%d", prefix, vmid, i)
-		volid := sid + ":" + name
-		if fileBased(ns.def.typ) {
-			volid = fmt.Sprintf("%s:%d/%s.raw", sid, vmid, name)
-		}
-		if st.diskNameUsed(ns, vmid, i) {
-			continue
-		}
-		format := "raw"
-		if ns.def.typ == "dir" && content == "rootdir" {
-			format = "raw"
-		}
-		ns.vols[volid] = &volume{volid: volid, content: content, format: format, size: size, vmid: vmid, ctime: now.Unix()}
-		return volid, nil
-	}
-}
-
-func (st *state) diskNameUsed(ns *nodeStorage, vmid, i int) bool {
-	for _, p := range []string{"vm", "base"} {
-		name := fmt.Sprintf("%s-%d-disk-%d", p, vmid, i)
-		for volid := range ns.vols {
-			if strings.HasSuffix(volid, ":"+name) || strings.HasSuffix(volid, "/"+name) ||
-				strings.HasSuffix(volid, "/"+name+".raw") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 func contentWord(c string) string {
 	switch c {
 	case "rootdir":
@@ -343,51 +263,6 @@ func isIndexed(k, prefix string) bool {
 		}
 	}
 	return true
-}
-
-// sizeBytes parses a PVE disk size ("32G", "528K", "4M", "1T", plain bytes).
-func sizeBytes(s string) int64 {
-	if s == "" {
-		return 0
-	}
-	mult := int64(1)
-	switch s[len(s)-1] {
-	case 'K', 'k':
-		mult = 1 << 10
-	case 'M', 'm':
-		mult = 1 << 20
-	case 'G', 'g':
-		mult = 1 << 30
-	case 'T', 't':
-		mult = 1 << 40
-	}
-	if mult != 1 {
-		s = s[:len(s)-1]
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return 0
-	}
-	return int64(f * float64(mult))
-}
-
-// formatSize renders bytes as PVE prints disk sizes in configs ("32G", "528K").
-func formatSize(b int64) string {
-	units := []struct {
-		s string
-		n int64
-	}{{"T", 1 << 40}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}}
-	for _, u := range units {
-		if b >= u.n && b%u.n == 0 {
-			return strconv.FormatInt(b/u.n, 10) + u.s
-		}
-	}
-	for _, u := range units {
-		if b >= u.n {
-			return strconv.FormatFloat(float64(b)/float64(u.n), 'f', 2, 64) + u.s
-		}
-	}
-	return strconv.FormatInt(b, 10)
 }
 
 // maxDisk sums the sizes of a guest's disks (qemu: the boot disk like PVE; we

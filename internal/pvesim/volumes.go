@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
@@ -304,4 +305,84 @@ func baseVolid(volid string) string {
 		return ""
 	}
 	return sid + ":" + name[:i] + "base-" + strings.TrimPrefix(name[i:], "vm-")
+}
+
+// storageOn returns the storage on a node, nil if the node has no such storage.
+func (st *state) storageOn(nodeName, id string) *nodeStorage {
+	n := st.node(nodeName)
+	if n == nil {
+		return nil
+	}
+	return n.store[id]
+}
+
+// findVolume looks a volid up on a node.
+func (st *state) findVolume(nodeName, volid string) *volume {
+	sid, _, ok := strings.Cut(volid, ":")
+	if !ok {
+		return nil
+	}
+	ns := st.storageOn(nodeName, sid)
+	if ns == nil {
+		return nil
+	}
+	return ns.vols[volid]
+}
+
+func (st *state) removeVolume(nodeName, volid string) {
+	sid, _, _ := strings.Cut(volid, ":")
+	if ns := st.storageOn(nodeName, sid); ns != nil {
+		delete(ns.vols, volid)
+	}
+}
+
+func (st *state) addVolume(nodeName string, v *volume) {
+	sid, _, _ := strings.Cut(v.volid, ":")
+	if ns := st.storageOn(nodeName, sid); ns != nil {
+		ns.vols[v.volid] = v
+	}
+}
+
+// allocDisk creates a new image volume for vmid on a storage and returns its volid.
+func (st *state) allocDisk(nodeName, sid string, vmid int, size int64, content string, base bool, now time.Time) (string, error) {
+	ns := st.storageOn(nodeName, sid)
+	if ns == nil {
+		return "", fmt.Errorf("storage '%s' does not exist", sid)
+	}
+	if !hasContent(ns.def, content) && !(content == "rootdir" && hasContent(ns.def, "images")) {
+		return "", fmt.Errorf("storage '%s' does not support %s", sid, contentWord(content))
+	}
+	prefix := "vm"
+	if base {
+		prefix = "base"
+	}
+	for i := 0; ; i++ {
+		name := fmt.Sprintf("%s-%d-disk-%d", prefix, vmid, i)
+		volid := sid + ":" + name
+		if fileBased(ns.def.typ) {
+			volid = fmt.Sprintf("%s:%d/%s.raw", sid, vmid, name)
+		}
+		if st.diskNameUsed(ns, vmid, i) {
+			continue
+		}
+		format := "raw"
+		if ns.def.typ == "dir" && content == "rootdir" {
+			format = "raw"
+		}
+		ns.vols[volid] = &volume{volid: volid, content: content, format: format, size: size, vmid: vmid, ctime: now.Unix()}
+		return volid, nil
+	}
+}
+
+func (st *state) diskNameUsed(ns *nodeStorage, vmid, i int) bool {
+	for _, p := range []string{"vm", "base"} {
+		name := fmt.Sprintf("%s-%d-disk-%d", p, vmid, i)
+		for volid := range ns.vols {
+			if strings.HasSuffix(volid, ":"+name) || strings.HasSuffix(volid, "/"+name) ||
+				strings.HasSuffix(volid, "/"+name+".raw") {
+				return true
+			}
+		}
+	}
+	return false
 }
