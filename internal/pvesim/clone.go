@@ -140,35 +140,16 @@ func (s *Sim) cloneGuest(c *call, kind guestKind) (any, error) {
 	return s.forkClone(c, kind, src, newid, newconf, disks, full)
 }
 
+// forkClone is the task step of a clone: the new guest's config and disks,
+// then the worker that fills them in.
 func (s *Sim) forkClone(c *call, kind guestKind, src *guest, newid int, newconf map[string]string, disks []*cloneDisk, full bool) (any, error) {
 	nodeName := c.params["node"]
 	target := c.params["target"]
 	if target == "" {
 		target = nodeName
 	}
-	storage := c.params["storage"]
 	vmid := src.vmid
-	if kind.isQemu() {
-		newconf["smbios1"] = "uuid=" + c.st.uuid()
-		if _, ok := newconf["vmgenid"]; ok {
-			newconf["vmgenid"] = c.st.uuid()
-		}
-		if name := c.params["name"]; name != "" {
-			newconf["name"] = name
-		} else {
-			n := src.conf["name"]
-			if n == "" {
-				n = strconv.Itoa(vmid)
-			}
-			newconf["name"] = "Copy-of-VM-" + n
-		}
-	} else if h := c.params["hostname"]; h != "" {
-		newconf["hostname"] = h
-	}
-	if d := c.params["description"]; d != "" {
-		newconf["description"] = d
-	}
-	var lines []taskLine
+	c.cloneConf(kind, src, newconf)
 	failMsg := ""
 	if other := c.st.guests[newid]; other != nil {
 		failMsg = fmt.Sprintf("clone failed: unable to create VM %d: VM %d already exists on node '%s'", newid, newid, other.node)
@@ -184,51 +165,17 @@ func (s *Sim) forkClone(c *call, kind guestKind, src *guest, newid int, newconf 
 		newGuest = &guest{vmid: newid, kind: kind, node: nodeName, conf: map[string]string{"lock": tlock}, load: guestLoad(newid)}
 		c.st.guests[newid] = newGuest
 	}
-	var total time.Duration
-	defKey := "file"
-	if kind.isLXC() {
-		defKey = "volume"
-		if failMsg == "" {
-			src.conf["lock"] = "disk"
-		}
+	defKey := kind.diskKey()
+	if kind.isLXC() && failMsg == "" {
+		src.conf["lock"] = "disk"
 	}
-	n := len(disks)
-	for i, d := range disks {
-		from := float64(i) / float64(max(n, 1))
-		to := float64(i+1) / float64(max(n, 1))
-		sid, _, _ := strings.Cut(d.srcVolid, ":")
-		if storage != "" {
-			sid = storage
-		}
-		if failMsg == "" {
-			var err error
-			if full {
-				d.newVolid, err = c.st.allocDisk(nodeName, sid, newid, d.size, kind.volContent(), false, c.now)
-			} else {
-				d.newVolid, err = c.st.linkedClone(nodeName, d.srcVolid, newid, c.now)
-			}
-			if err != nil {
-				failMsg = "clone failed: " + err.Error()
-			} else {
-				vols = append(vols, d.newVolid)
-			}
-		}
-		mode := "full"
-		if !full {
-			mode = "linked"
-		}
-		if kind.isQemu() {
-			lines = append(lines, taskLine{at: from, text: fmt.Sprintf("create %s clone of drive %s (%s)", mode, d.key, d.srcVolid)})
-		}
-		if d.newVolid != "" {
-			for _, l := range allocLines(c.st, nodeName, d.newVolid, d.size) {
-				lines = append(lines, taskLine{at: from + 0.01, text: l})
-			}
-		}
-		if full && kind.isQemu() {
-			lines = append(lines, copyProgress(s, src, d, from+0.02, to)...)
-		}
-		if full {
+	if failMsg == "" {
+		vols, failMsg = c.allocCloneDisks(kind, disks, newid, full)
+	}
+	lines := s.cloneLines(c, kind, src, disks, full)
+	var total time.Duration
+	if full {
+		for _, d := range disks {
 			total += time.Duration(float64(d.size)/float64(1<<30)) * time.Second
 		}
 	}
@@ -276,6 +223,81 @@ func (s *Sim) forkClone(c *call, kind guestKind, src *guest, newid int, newconf 
 				delete(src.conf, "lock")
 			}
 		}})
+}
+
+// cloneConf sets what a clone gets anew: name, UUIDs, description.
+func (c *call) cloneConf(kind guestKind, src *guest, newconf map[string]string) {
+	vmid := src.vmid
+	if kind.isQemu() {
+		newconf["smbios1"] = "uuid=" + c.st.uuid()
+		if _, ok := newconf["vmgenid"]; ok {
+			newconf["vmgenid"] = c.st.uuid()
+		}
+		if name := c.params["name"]; name != "" {
+			newconf["name"] = name
+		} else {
+			n := src.conf["name"]
+			if n == "" {
+				n = strconv.Itoa(vmid)
+			}
+			newconf["name"] = "Copy-of-VM-" + n
+		}
+	} else if h := c.params["hostname"]; h != "" {
+		newconf["hostname"] = h
+	}
+	if d := c.params["description"]; d != "" {
+		newconf["description"] = d
+	}
+}
+
+// allocCloneDisks allocates the clone's volumes (full copies or linked
+// clones of base volumes, on storage when given) and returns them, or the
+// task's failure text when one cannot be allocated.
+func (c *call) allocCloneDisks(kind guestKind, disks []*cloneDisk, newid int, full bool) (vols []string, failMsg string) {
+	nodeName, storage := c.params["node"], c.params["storage"]
+	for _, d := range disks {
+		sid, _, _ := strings.Cut(d.srcVolid, ":")
+		if storage != "" {
+			sid = storage
+		}
+		var err error
+		if full {
+			d.newVolid, err = c.st.allocDisk(nodeName, sid, newid, d.size, kind.volContent(), false, c.now)
+		} else {
+			d.newVolid, err = c.st.linkedClone(nodeName, d.srcVolid, newid, c.now)
+		}
+		if err != nil {
+			return vols, "clone failed: " + err.Error()
+		}
+		vols = append(vols, d.newVolid)
+	}
+	return vols, ""
+}
+
+// cloneLines is the clone task's log, disk by disk.
+func (s *Sim) cloneLines(c *call, kind guestKind, src *guest, disks []*cloneDisk, full bool) []taskLine {
+	var lines []taskLine
+	mode := "full"
+	if !full {
+		mode = "linked"
+	}
+	n := len(disks)
+	for i, d := range disks {
+		from := float64(i) / float64(max(n, 1))
+		to := float64(i+1) / float64(max(n, 1))
+		if kind.isQemu() {
+			lines = append(lines, taskLine{at: from, text: fmt.Sprintf("create %s clone of drive %s (%s)", mode, d.key, d.srcVolid)})
+		}
+		if d.newVolid != "" {
+			for _, l := range allocLines(c.st, c.params["node"], d.newVolid, d.size) {
+				lines = append(lines, taskLine{at: from + 0.01, text: l})
+			}
+		}
+		if full && kind.isQemu() {
+			lines = append(lines, copyProgress(s, src, d, from+0.02, to)...)
+		}
+	}
+	return lines
 }
 
 // linkedClone creates a clone of a base volume named as the storage names

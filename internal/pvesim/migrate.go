@@ -86,8 +86,42 @@ func (s *Sim) migrateGuest(c *call, kind guestKind) (any, error) {
 // migrationPlan builds the log of a migration (timestamped like
 // AbstractMigrate's log), its duration and, if it must fail, the error.
 func (s *Sim) migrationPlan(g *guest, tn *node, online, withLocal, restart bool, start time.Time) ([]taskLine, time.Duration, string) {
-	var disks []string
-	var cdroms []string
+	disks, cdroms := s.migrationScan(g)
+	var size int64
+	for _, d := range disks {
+		if v := s.st.findVolume(g.node, d); v != nil {
+			size += v.size
+		}
+	}
+	m := &migrationRun{s: s, g: g, tn: tn, disks: disks, start: start,
+		copySecs: float64(size) / float64(1<<30) / 2, memSecs: float64(g.maxMem()) / float64(1<<30) * 2}
+	m.dur = 2 * time.Second
+	if online {
+		m.dur += time.Duration(m.memSecs * float64(time.Second))
+		if withLocal {
+			m.dur += time.Duration(m.copySecs * float64(time.Second))
+		}
+	} else {
+		m.dur += time.Duration(m.copySecs * float64(time.Second))
+	}
+	if g.kind.isLXC() {
+		return m.lxcLines(restart), m.dur, ""
+	}
+	lines, failMsg := m.qemuScanLines(cdroms, online, withLocal)
+	if failMsg != "" {
+		return lines, 500 * time.Millisecond, failMsg
+	}
+	if !online {
+		lines = append(lines, m.offlineLines()...)
+	} else {
+		lines = append(lines, m.onlineLines(withLocal)...)
+	}
+	return append(lines, m.stamp(1, "migration finished successfully (duration "+hms(m.dur)+")")), m.dur, ""
+}
+
+// migrationScan finds the local volumes a migration copies, and the local
+// cdrom images that stop a qemu one.
+func (s *Sim) migrationScan(g *guest) (disks, cdroms []string) {
 	for _, k := range sortedKeys(g.conf) {
 		if !g.kind.diskSlot(k) {
 			continue
@@ -104,143 +138,161 @@ func (s *Sim) migrationPlan(g *guest, tn *node, online, withLocal, restart bool,
 			disks = append(disks, file)
 		}
 	}
-	var size int64
-	for _, d := range disks {
-		if v := s.st.findVolume(g.node, d); v != nil {
-			size += v.size
-		}
-	}
-	copySecs := float64(size) / float64(1<<30) / 2
-	memSecs := float64(g.maxMem()) / float64(1<<30) * 2
-	dur := 2 * time.Second
-	if online {
-		dur += time.Duration(memSecs * float64(time.Second))
-		if withLocal {
-			dur += time.Duration(copySecs * float64(time.Second))
-		}
-	} else {
-		dur += time.Duration(copySecs * float64(time.Second))
-	}
+	return disks, cdroms
+}
+
+// migrationRun is one migration's plan on its way to the task log.
+type migrationRun struct {
+	s                 *Sim
+	g                 *guest
+	tn                *node
+	disks             []string // local volumes to copy
+	start             time.Time
+	dur               time.Duration
+	copySecs, memSecs float64
+}
+
+// stamp is a log line with the wall time migrate prints.
+func (m *migrationRun) stamp(frac float64, text string) taskLine {
+	t := m.start.Add(time.Duration(frac * float64(m.dur)))
+	return taskLine{at: frac, text: t.Format("2006-01-02 15:04:05") + " " + text}
+}
+
+func (m *migrationRun) plain(frac float64, text string) taskLine {
+	return taskLine{at: frac, text: text}
+}
+
+func (m *migrationRun) lxcLines(restart bool) []taskLine {
+	g, tn, disks, dur := m.g, m.tn, m.disks, m.dur
 	var lines []taskLine
-	stamp := func(frac float64, text string) taskLine {
-		t := start.Add(time.Duration(frac * float64(dur)))
-		return taskLine{at: frac, text: t.Format("2006-01-02 15:04:05") + " " + text}
+	if restart && g.running {
+		lines = append(lines, m.stamp(0, fmt.Sprintf("shutdown CT %d", g.vmid)))
 	}
-	plain := func(frac float64, text string) taskLine { return taskLine{at: frac, text: text} }
-	if g.kind.isLXC() {
-		if restart && g.running {
-			lines = append(lines, stamp(0, fmt.Sprintf("shutdown CT %d", g.vmid)))
-		}
-		lines = append(lines, stamp(0, fmt.Sprintf("starting migration of CT %d to node '%s' (%s)", g.vmid, tn.name, tn.ip)))
-		for _, d := range disks {
-			lines = append(lines, stamp(0.02, fmt.Sprintf("found local volume '%s' (in current VM config)", d)))
-		}
-		for i, d := range disks {
-			f := 0.1 + 0.8*float64(i+1)/float64(len(disks)+1)
-			lines = append(lines, stamp(f, fmt.Sprintf("volume '%s' is '%s' on the target", d, d)))
-		}
-		lines = append(lines, stamp(0.95, "start final cleanup"))
-		if restart && g.running {
-			lines = append(lines, stamp(0.97, "start container on target node"))
-		}
-		lines = append(lines, stamp(1, "migration finished successfully (duration "+hms(dur)+")"))
-		return lines, dur, ""
-	}
-	lines = append(lines, stamp(0, fmt.Sprintf("starting migration of VM %d to node '%s' (%s)", g.vmid, tn.name, tn.ip)))
+	lines = append(lines, m.stamp(0, fmt.Sprintf("starting migration of CT %d to node '%s' (%s)", g.vmid, tn.name, tn.ip)))
 	for _, d := range disks {
-		lines = append(lines, stamp(0.01, fmt.Sprintf("found local disk '%s' (attached)", d)))
+		lines = append(lines, m.stamp(0.02, fmt.Sprintf("found local volume '%s' (in current VM config)", d)))
+	}
+	for i, d := range disks {
+		f := 0.1 + 0.8*float64(i+1)/float64(len(disks)+1)
+		lines = append(lines, m.stamp(f, fmt.Sprintf("volume '%s' is '%s' on the target", d, d)))
+	}
+	lines = append(lines, m.stamp(0.95, "start final cleanup"))
+	if restart && g.running {
+		lines = append(lines, m.stamp(0.97, "start container on target node"))
+	}
+	lines = append(lines, m.stamp(1, "migration finished successfully (duration "+hms(dur)+")"))
+	return lines
+}
+
+// qemuScanLines is the log of the volume scan; a failure text when a local
+// disk cannot be migrated.
+func (m *migrationRun) qemuScanLines(cdroms []string, online, withLocal bool) ([]taskLine, string) {
+	g, tn, disks := m.g, m.tn, m.disks
+	var lines []taskLine
+	lines = append(lines, m.stamp(0, fmt.Sprintf("starting migration of VM %d to node '%s' (%s)", g.vmid, tn.name, tn.ip)))
+	for _, d := range disks {
+		lines = append(lines, m.stamp(0.01, fmt.Sprintf("found local disk '%s' (attached)", d)))
 	}
 	failMsg := ""
 	for _, cd := range cdroms {
-		lines = append(lines, stamp(0.02, fmt.Sprintf("can't migrate local disk '%s': local cdrom image", cd)))
+		lines = append(lines, m.stamp(0.02, fmt.Sprintf("can't migrate local disk '%s': local cdrom image", cd)))
 	}
 	if online && len(disks) > 0 && !withLocal {
-		lines = append(lines, stamp(0.02, "ERROR: can't live migrate attached local disks without with-local-disks option"))
+		lines = append(lines, m.stamp(0.02, "ERROR: can't live migrate attached local disks without with-local-disks option"))
 		failMsg = "migration aborted"
 	}
 	if len(cdroms) > 0 {
 		failMsg = "migration aborted"
 	}
 	if failMsg != "" {
-		lines = append(lines, stamp(0.05, "ERROR: Problem found while scanning volumes - can't migrate VM - check log"),
-			stamp(0.05, "aborting phase 1 - cleanup resources"),
-			stamp(0.06, "ERROR: migration aborted (duration 00:00:00): Problem found while scanning volumes - can't migrate VM - check log"))
-		return lines, 500 * time.Millisecond, failMsg
+		lines = append(lines, m.stamp(0.05, "ERROR: Problem found while scanning volumes - can't migrate VM - check log"),
+			m.stamp(0.05, "aborting phase 1 - cleanup resources"),
+			m.stamp(0.06, "ERROR: migration aborted (duration 00:00:00): Problem found while scanning volumes - can't migrate VM - check log"))
+		return lines, failMsg
 	}
-	if !online {
-		if len(disks) > 0 {
-			lines = append(lines, stamp(0.02, "copying local disk images"))
-		}
-		for i, d := range disks {
-			f0 := 0.05 + 0.9*float64(i)/float64(len(disks))
-			f1 := 0.05 + 0.9*float64(i+1)/float64(len(disks))
-			vs := int64(0)
-			if v := s.st.findVolume(g.node, d); v != nil {
-				vs = v.size
-			}
-			_, name, _ := strings.Cut(d, ":")
-			lines = append(lines, stamp(f0, fmt.Sprintf("  Logical volume \"%s\" created.", name)))
-			lines = append(lines, progressLines(f0+0.01, f1-0.02, 5, func(j int, f float64) string {
-				b := int64(float64(vs) * f)
-				return fmt.Sprintf("%s %d bytes (%.1f GB, %.1f GiB) copied, %.0f s, %.0f MB/s", start.Add(time.Duration((f0+(f1-f0)*f)*float64(dur))).Format("2006-01-02 15:04:05"),
-					b, float64(b)/1e9, float64(b)/float64(1<<30), (f1-f0)*f*dur.Seconds(), 1073.7)
-			})...)
-			lines = append(lines, stamp(f1-0.01, fmt.Sprintf("successfully imported '%s'", d)),
-				stamp(f1, fmt.Sprintf("volume '%s' is '%s' on the target", d, d)))
-		}
-		lines = append(lines, stamp(1, "migration finished successfully (duration "+hms(dur)+")"))
-		return lines, dur, ""
+	return lines, ""
+}
+
+// offlineLines is the log of copying the disks of a stopped VM.
+func (m *migrationRun) offlineLines() []taskLine {
+	g, disks, start, dur := m.g, m.disks, m.start, m.dur
+	var lines []taskLine
+	if len(disks) > 0 {
+		lines = append(lines, m.stamp(0.02, "copying local disk images"))
 	}
-	lines = append(lines, stamp(0.02, fmt.Sprintf("starting VM %d on remote node '%s'", g.vmid, tn.name)),
-		stamp(0.04, "start remote tunnel"), stamp(0.04, "ssh tunnel ver 1"))
+	for i, d := range disks {
+		f0 := 0.05 + 0.9*float64(i)/float64(len(disks))
+		f1 := 0.05 + 0.9*float64(i+1)/float64(len(disks))
+		vs := int64(0)
+		if v := m.s.st.findVolume(g.node, d); v != nil {
+			vs = v.size
+		}
+		_, name, _ := strings.Cut(d, ":")
+		lines = append(lines, m.stamp(f0, fmt.Sprintf("  Logical volume \"%s\" created.", name)))
+		lines = append(lines, progressLines(f0+0.01, f1-0.02, 5, func(j int, f float64) string {
+			b := int64(float64(vs) * f)
+			return fmt.Sprintf("%s %d bytes (%.1f GB, %.1f GiB) copied, %.0f s, %.0f MB/s", start.Add(time.Duration((f0+(f1-f0)*f)*float64(dur))).Format("2006-01-02 15:04:05"),
+				b, float64(b)/1e9, float64(b)/float64(1<<30), (f1-f0)*f*dur.Seconds(), 1073.7)
+		})...)
+		lines = append(lines, m.stamp(f1-0.01, fmt.Sprintf("successfully imported '%s'", d)),
+			m.stamp(f1, fmt.Sprintf("volume '%s' is '%s' on the target", d, d)))
+	}
+	return lines
+}
+
+// onlineLines is the log of a live migration: storage mirror, then memory.
+func (m *migrationRun) onlineLines(withLocal bool) []taskLine {
+	g, tn, disks, copySecs, memSecs := m.g, m.tn, m.disks, m.copySecs, m.memSecs
+	var lines []taskLine
+	lines = append(lines, m.stamp(0.02, fmt.Sprintf("starting VM %d on remote node '%s'", g.vmid, tn.name)),
+		m.stamp(0.04, "start remote tunnel"), m.stamp(0.04, "ssh tunnel ver 1"))
 	memFrom := 0.08
 	if withLocal && len(disks) > 0 {
-		lines = append(lines, stamp(0.05, "starting storage migration"))
+		lines = append(lines, m.stamp(0.05, "starting storage migration"))
 		share := copySecs / (copySecs + memSecs)
 		for i, d := range disks {
 			key := diskKeyOf(g, d)
 			f0 := 0.06 + share*0.8*float64(i)/float64(len(disks))
 			f1 := 0.06 + share*0.8*float64(i+1)/float64(len(disks))
 			vs := int64(0)
-			if v := s.st.findVolume(g.node, d); v != nil {
+			if v := m.s.st.findVolume(g.node, d); v != nil {
 				vs = v.size
 			}
-			lines = append(lines, stamp(f0, fmt.Sprintf("%s: start migration to nbd:unix:/run/qemu-server/%d_nbd.migrate:exportname=drive-%s", key, g.vmid, key)),
-				plain(f0, "drive mirror is starting for drive-"+key))
-			lines = append(lines, copyProgress(s, g, &cloneDisk{key: key, size: vs}, f0+0.01, f1)[1:]...)
+			lines = append(lines, m.stamp(f0, fmt.Sprintf("%s: start migration to nbd:unix:/run/qemu-server/%d_nbd.migrate:exportname=drive-%s", key, g.vmid, key)),
+				m.plain(f0, "drive mirror is starting for drive-"+key))
+			lines = append(lines, copyProgress(m.s, g, &cloneDisk{key: key, size: vs}, f0+0.01, f1)[1:]...)
 			memFrom = f1 + 0.01
 		}
 		lines = lines[:len(lines)-4] // keep "all 'mirror' jobs are ready", drop clone's suspend/resume
-		lines = append(lines, stamp(memFrom, "switching mirror jobs to actively synced mode"))
+		lines = append(lines, m.stamp(memFrom, "switching mirror jobs to actively synced mode"))
 	}
 	mem := g.maxMem()
-	lines = append(lines, stamp(memFrom, fmt.Sprintf("starting online/live migration on unix:/run/qemu-server/%d.migrate", g.vmid)),
-		stamp(memFrom, "set migration capabilities"), stamp(memFrom, "migration downtime limit: 100 ms"),
-		stamp(memFrom, "migration cachesize: "+renderBytes(float64(mem/8), 1)), stamp(memFrom, "set migration parameters"),
-		stamp(memFrom, fmt.Sprintf("start migrate command to unix:/run/qemu-server/%d.migrate", g.vmid)))
+	lines = append(lines, m.stamp(memFrom, fmt.Sprintf("starting online/live migration on unix:/run/qemu-server/%d.migrate", g.vmid)),
+		m.stamp(memFrom, "set migration capabilities"), m.stamp(memFrom, "migration downtime limit: 100 ms"),
+		m.stamp(memFrom, "migration cachesize: "+renderBytes(float64(mem/8), 1)), m.stamp(memFrom, "set migration parameters"),
+		m.stamp(memFrom, fmt.Sprintf("start migrate command to unix:/run/qemu-server/%d.migrate", g.vmid)))
 	steps := 8
 	for i := 1; i <= steps; i++ {
 		f := float64(i) / float64(steps+1)
-		lines = append(lines, stamp(memFrom+(0.95-memFrom)*f, fmt.Sprintf("migration active, transferred %s of %s VM-state, 512.0 MiB/s",
+		lines = append(lines, m.stamp(memFrom+(0.95-memFrom)*f, fmt.Sprintf("migration active, transferred %s of %s VM-state, 512.0 MiB/s",
 			renderBytes(float64(mem)*f*0.6, 1), renderBytes(float64(mem), 1))))
 	}
-	lines = append(lines, stamp(0.96, "average migration speed: 512.0 MiB/s - downtime 73 ms"),
-		stamp(0.96, fmt.Sprintf("migration completed, transferred %s VM-state", renderBytes(float64(mem)*0.6, 1))),
-		stamp(0.96, "migration status: completed"))
+	lines = append(lines, m.stamp(0.96, "average migration speed: 512.0 MiB/s - downtime 73 ms"),
+		m.stamp(0.96, fmt.Sprintf("migration completed, transferred %s VM-state", renderBytes(float64(mem)*0.6, 1))),
+		m.stamp(0.96, "migration status: completed"))
 	if withLocal && len(disks) > 0 {
 		for _, d := range disks {
 			key := diskKeyOf(g, d)
 			job := "mirror-" + key
-			if s.major() < 9 {
+			if m.s.major() < 9 {
 				job = "drive-" + key
 			}
-			lines = append(lines, plain(0.97, job+": Completing block job..."), plain(0.97, job+": Completed successfully."),
-				plain(0.97, job+": mirror-job finished"))
+			lines = append(lines, m.plain(0.97, job+": Completing block job..."), m.plain(0.97, job+": Completed successfully."),
+				m.plain(0.97, job+": mirror-job finished"))
 		}
-		lines = append(lines, stamp(0.98, "stopping NBD storage migration server on target."))
+		lines = append(lines, m.stamp(0.98, "stopping NBD storage migration server on target."))
 	}
-	lines = append(lines, stamp(1, "migration finished successfully (duration "+hms(dur)+")"))
-	return lines, dur, ""
+	return lines
 }
 
 func diskKeyOf(g *guest, volid string) string {

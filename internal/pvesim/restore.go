@@ -6,14 +6,20 @@ import (
 	"time"
 )
 
-// restoreGuest is create with archive (qemu) or restore=1 (lxc).
-func (s *Sim) restoreGuest(c *call, kind guestKind, archive string) (any, error) {
+// restoreCheck is what a restore found before its task starts.
+type restoreCheck struct {
+	vol      *volume // the backup archive
+	existing *guest  // the guest restored over, if any
+	emsg     string  // prefix of the restore's errors
+	failMsg  string  // the task fails with this ("" = it succeeds)
+}
+
+// checkRestore is the synchronous part of a restore: the archive, the
+// target storage and the guest it would overwrite.
+func (c *call) checkRestore(kind guestKind, archive string) (*restoreCheck, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
-	tname := "VM"
-	if kind.isLXC() {
-		tname = "CT"
-	}
-	emsg := fmt.Sprintf("unable to restore %s %d -", tname, vmid)
+	rc := &restoreCheck{emsg: fmt.Sprintf("unable to restore %s %d -", kind.typeName(), vmid)}
+	emsg := rc.emsg
 	vol := c.st.findVolume(nodeName, archive)
 	if vol == nil || vol.content != "backup" {
 		return nil, failf("volume '%s' does not exist", archive)
@@ -21,6 +27,7 @@ func (s *Sim) restoreGuest(c *call, kind guestKind, archive string) (any, error)
 	if vol.subtype != string(kind) {
 		return nil, failf("%s unknown backup archive type", emsg)
 	}
+	rc.vol = vol
 	if sid := c.params["storage"]; sid != "" {
 		ns := c.st.storageOn(nodeName, sid)
 		if ns == nil {
@@ -40,16 +47,62 @@ func (s *Sim) restoreGuest(c *call, kind guestKind, archive string) (any, error)
 			return nil, failf("%s %s", emsg, err)
 		}
 	}
-	failMsg := ""
+	rc.existing = existing
 	if existing != nil && existing.running {
-		failMsg = emsg + " vm is running"
+		rc.failMsg = emsg + " vm is running"
 		if kind.isLXC() {
-			failMsg = emsg + " can't overwrite running container"
+			rc.failMsg = emsg + " can't overwrite running container"
 		}
 	}
-	if existing != nil && existing.conf["protection"] == "1" && failMsg == "" {
-		failMsg = fmt.Sprintf("%s protection mode enabled", emsg)
+	if existing != nil && existing.conf["protection"] == "1" && rc.failMsg == "" {
+		rc.failMsg = fmt.Sprintf("%s protection mode enabled", emsg)
 	}
+	return rc, nil
+}
+
+// restoreDisk is a disk of a backup, reallocated on restore.
+type restoreDisk struct {
+	key, sid string
+	size     int64
+	prop     *propString
+}
+
+// restoreDisks splits a backup's config into the disks to reallocate (on
+// storage, when given) and the rest of the config.
+func restoreDisks(kind guestKind, backupConf map[string]string, storage string) ([]restoreDisk, map[string]string) {
+	var disks []restoreDisk
+	newconf := map[string]string{}
+	for _, k := range sortedKeys(backupConf) {
+		v := backupConf[k]
+		if kind.diskSlot(k) && !isIndexed(k, "unused") {
+			defKey := kind.diskKey()
+			p := parsePropString(v, defKey)
+			if p.get("media") != "cdrom" {
+				sid, _, _ := strings.Cut(p.get(defKey), ":")
+				if storage != "" {
+					sid = storage
+				}
+				disks = append(disks, restoreDisk{key: k, sid: sid, size: sizeBytes(p.get("size")), prop: p})
+				continue
+			}
+		}
+		if isIndexed(k, "unused") {
+			continue
+		}
+		newconf[k] = v
+	}
+	return disks, newconf
+}
+
+// restoreGuest is create with archive (qemu) or restore=1 (lxc): a check
+// step, then the task that reallocates the disks and writes the config.
+func (s *Sim) restoreGuest(c *call, kind guestKind, archive string) (any, error) {
+	nodeName, vmid := c.params["node"], c.vmid()
+	rc, err := c.checkRestore(kind, archive)
+	if err != nil {
+		return nil, err
+	}
+	vol, existing, emsg, failMsg := rc.vol, rc.existing, rc.emsg, rc.failMsg
 	g := existing
 	var oldConf map[string]string
 	if g == nil {
@@ -59,34 +112,7 @@ func (s *Sim) restoreGuest(c *call, kind guestKind, archive string) (any, error)
 		oldConf = copyConf(g.conf)
 	}
 	g.conf["lock"] = "create"
-	storage := c.params["storage"]
-	// disks of the backup, reallocated on restore
-	type rdisk struct {
-		key, sid string
-		size     int64
-		prop     *propString
-	}
-	var disks []rdisk
-	newconf := map[string]string{}
-	for _, k := range sortedKeys(vol.backupConf) {
-		v := vol.backupConf[k]
-		if kind.diskSlot(k) && !isIndexed(k, "unused") {
-			defKey := kind.diskKey()
-			p := parsePropString(v, defKey)
-			if p.get("media") != "cdrom" {
-				sid, _, _ := strings.Cut(p.get(defKey), ":")
-				if storage != "" {
-					sid = storage
-				}
-				disks = append(disks, rdisk{key: k, sid: sid, size: sizeBytes(p.get("size")), prop: p})
-				continue
-			}
-		}
-		if isIndexed(k, "unused") {
-			continue
-		}
-		newconf[k] = v
-	}
+	disks, newconf := restoreDisks(kind, vol.backupConf, c.params["storage"])
 	path := volumePath(c.st.storageOn(nodeName, strings.SplitN(archive, ":", 2)[0]).def, vol)
 	var lines []taskLine
 	var vols []string
@@ -126,20 +152,7 @@ func (s *Sim) restoreGuest(c *call, kind guestKind, archive string) (any, error)
 		}
 	}
 	secs := 5 + int(totalSize/(1<<30))
-	if kind.isQemu() {
-		for p := 0; p <= 100; p += 5 {
-			read := int64(float64(totalSize) * float64(p) / 100)
-			lines = append(lines, taskLine{at: 0.05 + 0.85*float64(p)/100,
-				text: fmt.Sprintf("progress %d%% (read %d bytes, duration %d sec)", p, read, int(float64(secs)*float64(p)/100))})
-		}
-		lines = append(lines, taskLine{at: 0.92, text: fmt.Sprintf("total bytes read %d, sparse bytes %d (70%%)", totalSize, totalSize*7/10)},
-			taskLine{at: 0.92, text: "space reduction due to 4K zero blocks 0.41%"},
-			taskLine{at: 0.95, text: "rescan volumes..."})
-	} else {
-		lines = append(lines, taskLine{at: 0.1, text: "restoring '" + archive + "' now.."},
-			taskLine{at: 0.85, text: fmt.Sprintf("Total bytes read: %d (%dMiB, 91MiB/s)", totalSize/4, totalSize/4>>20)},
-			taskLine{at: 0.9, text: "merging backed-up and given configuration.."})
-	}
+	lines = append(lines, restoreProgress(kind, archive, totalSize, secs)...)
 	if newconf["template"] == "1" {
 		lines = append(lines, taskLine{at: 0.97, text: "Convert to template."})
 	}
@@ -153,18 +166,7 @@ func (s *Sim) restoreGuest(c *call, kind guestKind, archive string) (any, error)
 		}
 	}
 	if kind.isQemu() && c.boolParam("unique", false) {
-		for k, v := range newconf {
-			if isIndexed(k, "net") {
-				p := parsePropString(v, "model")
-				for _, key := range p.keys {
-					if netModels[key] && key != "model" {
-						p.del(key)
-						p.set("model", key)
-					}
-				}
-				newconf[k] = canonicalQemuNet(p.String(), c.st.macAddr)
-			}
-		}
+		uniqueNets(newconf, c.st.macAddr)
 	}
 	typ := kind.task("restore")
 	user := c.authid
@@ -203,4 +205,40 @@ func (s *Sim) restoreGuest(c *call, kind guestKind, archive string) (any, error)
 				g.conf = oldConf
 			}
 		}})
+}
+
+// restoreProgress is the log of the restore's data copy.
+func restoreProgress(kind guestKind, archive string, totalSize int64, secs int) []taskLine {
+	var out []taskLine
+	if kind.isQemu() {
+		for p := 0; p <= 100; p += 5 {
+			read := int64(float64(totalSize) * float64(p) / 100)
+			out = append(out, taskLine{at: 0.05 + 0.85*float64(p)/100,
+				text: fmt.Sprintf("progress %d%% (read %d bytes, duration %d sec)", p, read, int(float64(secs)*float64(p)/100))})
+		}
+		out = append(out, taskLine{at: 0.92, text: fmt.Sprintf("total bytes read %d, sparse bytes %d (70%%)", totalSize, totalSize*7/10)},
+			taskLine{at: 0.92, text: "space reduction due to 4K zero blocks 0.41%"},
+			taskLine{at: 0.95, text: "rescan volumes..."})
+	} else {
+		out = append(out, taskLine{at: 0.1, text: "restoring '" + archive + "' now.."},
+			taskLine{at: 0.85, text: fmt.Sprintf("Total bytes read: %d (%dMiB, 91MiB/s)", totalSize/4, totalSize/4>>20)},
+			taskLine{at: 0.9, text: "merging backed-up and given configuration.."})
+	}
+	return out
+}
+
+// uniqueNets gives each qemu network device a new MAC (restore unique=1).
+func uniqueNets(conf map[string]string, macAddr func() string) {
+	for k, v := range conf {
+		if isIndexed(k, "net") {
+			p := parsePropString(v, "model")
+			for _, key := range p.keys {
+				if netModels[key] && key != "model" {
+					p.del(key)
+					p.set("model", key)
+				}
+			}
+			conf[k] = canonicalQemuNet(p.String(), macAddr)
+		}
+	}
 }
