@@ -10,6 +10,12 @@
 // default, 8.4 or 7.4 on request) and checked with the schema's permission
 // rule (pveacl) in pve-http-server's order: route, auth, 403, node, 400.
 //
+// Routing: the schema is the route table. A request path is looked up in
+// the served release's path tree (pveschema Schema.Route: literal segments
+// before parameters, content/{volume} takes the rest of the path), and the
+// handler is found by the endpoint's method and template (routes.go); New
+// refuses a handler for an endpoint the release's schema lacks.
+//
 // Tasks run on the simulated clock without goroutines: status, log lines
 // (progressive) and effects follow from the elapsed time, and every request
 // first finishes the tasks whose time is up. Options.Speed scales durations;

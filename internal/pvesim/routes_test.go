@@ -70,3 +70,27 @@ func TestRouteDispatch(t *testing.T) {
 		}
 	}
 }
+
+// Over HTTP: what the schema has and the simulator does not implement is a
+// 501 like an unknown path; "localhost" is the node that answers; an
+// endpoint of a newer release is a 501 on an older one.
+func TestDispatchOverHTTP(t *testing.T) {
+	e := newEnv(t, Options{})
+	r := e.do("GET", "/nodes/pve1/qemu/100/rrddata", vals("timeframe", "hour"))
+	if r.status != 501 || r.reason != "Method 'GET /nodes/pve1/qemu/100/rrddata' not implemented" {
+		t.Fatalf("rrddata: %d %q", r.status, r.reason)
+	}
+	if r := e.do("GET", "/nodes/localhost/qemu/100/status/current", nil); r.status != 200 {
+		t.Fatalf("localhost: %d %q", r.status, r.reason)
+	}
+	if r := e.do("GET", "/nodes//qemu", nil); r.status != 501 {
+		t.Fatalf("empty node segment: %d %q", r.status, r.reason)
+	}
+	old := newEnv(t, Options{Schema: "7.4"})
+	if r := old.do("GET", "/nodes/pve1/lxc/200/interfaces", nil); r.status != 501 {
+		t.Fatalf("lxc interfaces on 7.4: %d %q", r.status, r.reason)
+	}
+	if r := e.do("GET", "/nodes/pve1/lxc/200/interfaces", nil); r.status != 200 {
+		t.Fatalf("lxc interfaces on 9.1: %d %q", r.status, r.reason)
+	}
+}
