@@ -65,3 +65,19 @@ func TestVolumeWithSlashInPath(t *testing.T) {
 		t.Errorf("GET /nodes/pve1/status/extra: %d, want 501", r.status)
 	}
 }
+
+// TestAPIRootIndex: GET /api2/json/ lists the top directories for any
+// authenticated caller, and asks for authentication first.
+func TestAPIRootIndex(t *testing.T) {
+	e := newEnv(t, Options{})
+	r := e.do("GET", "/", nil)
+	if r.status != 200 || !strings.Contains(r.raw, `{"subdir":"nodes"}`) || !strings.Contains(r.raw, `{"subdir":"version"}`) {
+		t.Fatalf("GET /: %d %s", r.status, r.raw)
+	}
+	if r := e.doAuth("GET", "/", nil, ""); r.status != 401 {
+		t.Errorf("GET / without credentials: %d, want 401", r.status)
+	}
+	if r := e.do("POST", "/", nil); r.status != 501 {
+		t.Errorf("POST /: %d, want 501", r.status)
+	}
+}

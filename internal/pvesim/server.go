@@ -150,6 +150,10 @@ func (s *Sim) dispatch(c *call, r *http.Request) (data any, err error) {
 	if perr != nil {
 		return nil, perr
 	}
+	if ep == nil && c.method == "GET" && strings.Trim(c.rawRel, "/") == "" {
+		// PVE::API2's index: not in the schema's tree, open to every user.
+		return apiIndex(), nil
+	}
 	if ep == nil {
 		return nil, notImplemented(c.method, c.rel)
 	}
@@ -320,4 +324,13 @@ func jsonParam(v any) string {
 		b, _ := json.Marshal(x)
 		return string(b)
 	}
+}
+
+// apiIndex is what GET /api2/json/ lists on a real node.
+func apiIndex() []map[string]string {
+	out := []map[string]string{}
+	for _, n := range []string{"version", "cluster", "nodes", "storage", "access", "pools"} {
+		out = append(out, map[string]string{"subdir": n})
+	}
+	return out
 }
