@@ -48,16 +48,14 @@ type event struct {
 	err      error
 }
 
-func (e *env) openSSE(t *testing.T, method string, hdr http.Header, body string) *sse {
+// tryOpenSSE is openSSE for a request the server may refuse with 409
+// (a stream another client still holds); it returns nil then.
+func (e *env) tryOpenSSE(t *testing.T, method string, hdr http.Header, body string) *sse {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var rd *strings.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
 	req, _ := http.NewRequestWithContext(ctx, method, e.url, nil)
-	if rd != nil {
-		req, _ = http.NewRequestWithContext(ctx, method, e.url, rd)
+	if body != "" {
+		req, _ = http.NewRequestWithContext(ctx, method, e.url, strings.NewReader(body))
 	}
 	req.Header = hdr.Clone()
 	req.Header.Set("Content-Type", "application/json")
@@ -67,6 +65,11 @@ func (e *env) openSSE(t *testing.T, method string, hdr http.Header, body string)
 		cancel()
 		t.Fatalf("%s: %v", method, err)
 	}
+	if resp.StatusCode == http.StatusConflict {
+		cancel()
+		resp.Body.Close()
+		return nil
+	}
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		cancel()
 		resp.Body.Close()
@@ -75,6 +78,15 @@ func (e *env) openSSE(t *testing.T, method string, hdr http.Header, body string)
 	s := &sse{resp: resp, rd: bufio.NewReader(resp.Body), cancel: cancel, events: make(chan event, 100)}
 	go s.read()
 	t.Cleanup(s.drop)
+	return s
+}
+
+func (e *env) openSSE(t *testing.T, method string, hdr http.Header, body string) *sse {
+	t.Helper()
+	s := e.tryOpenSSE(t, method, hdr, body)
+	if s == nil {
+		t.Fatalf("%s: 409 Conflict", method)
+	}
 	return s
 }
 
@@ -223,7 +235,8 @@ func TestResumeAfterDroppedPOST(t *testing.T) {
 	}
 	get := hdr.Clone()
 	get.Set("Last-Event-ID", last)
-	r := e.openSSE(t, "GET", get, "")
+	var r *sse // 409 until the server has noticed the dropped POST
+	simtest.Eventually(t, "the resume to be served", func() bool { r = e.tryOpenSSE(t, "GET", get, ""); return r != nil })
 	time.Sleep(2 * time.Second)   // past the window: a resumed call is not cancelled
 	e.sim.Advance(72 * time.Hour) // the clone ends
 	answer, _ := r.untilID(t, 40)
@@ -232,8 +245,16 @@ func TestResumeAfterDroppedPOST(t *testing.T) {
 		t.Fatalf("resumed answer: %s", b)
 	}
 	// The stream stays resumable once the call ended: a late resume replays.
+	// The first resumer leaves first; until the server has noticed, the SDK
+	// answers a second one 409, and a client tries again.
+	r.drop()
 	get.Set("Last-Event-ID", last)
-	again, _ := e.openSSE(t, "GET", get, "").untilID(t, 40)
+	var late *sse
+	simtest.Eventually(t, "a late resume to be served", func() bool {
+		late = e.tryOpenSSE(t, "GET", get, "")
+		return late != nil
+	})
+	again, _ := late.untilID(t, 40)
 	if b2, _ := json.Marshal(again); string(b2) != string(b) {
 		t.Errorf("replay differs: %s", b2)
 	}
