@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 )
 
 // faultProxy stands between the binary and the simulator as a gateway
@@ -238,32 +239,13 @@ func (g *faultRig) simCount(method, path string) int {
 	return n
 }
 
-// faultLog is the server's stderr, written by exec's copier while the test
-// may read it.
-type faultLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *faultLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *faultLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // faultServer is the binary over stdio, read line by line: the order of
 // notifications and results is the order on the wire.
 type faultServer struct {
 	t      *testing.T
 	stdin  io.WriteCloser
 	lines  chan []byte // closed at EOF
-	stderr *faultLog
+	stderr *simtest.Buffer
 	nextID int
 }
 
@@ -289,22 +271,10 @@ func startFaultServer(t *testing.T, env map[string]string) *faultServer {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	s := &faultServer{t: t, lines: make(chan []byte, 1000), stderr: &faultLog{}}
+	s := &faultServer{t: t, lines: make(chan []byte, 1000), stderr: &simtest.Buffer{}}
 	cmd.Stderr = s.stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	stdin, pr := startBinary(t, cmd)
 	s.stdin = stdin
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout = pw
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pw.Close()
 	go func() {
 		defer close(s.lines)
 		defer pr.Close()

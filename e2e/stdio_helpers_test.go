@@ -70,20 +70,8 @@ func startProcess(t *testing.T, cl *cluster) *rawServer {
 		"PROXMOX_TOKEN_ID=" + id, "PROXMOX_TOKEN_SECRET=" + secret, "PVE_READONLY=false", "LOG_LEVEL=debug"}
 	r := &rawServer{t: t, cmd: cmd, out: make(chan rawMsg, 100), stderr: &simtest.Buffer{}, exited: make(chan error, 1)}
 	cmd.Stderr = r.stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	stdin, pr := startBinary(t, cmd)
 	r.stdin = stdin
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout = pw
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pw.Close()
 	go r.readStdout(pr)
 	go func() { r.exited <- cmd.Wait() }()
 	t.Cleanup(func() {
@@ -228,4 +216,24 @@ func toolText(m rawMsg) (string, bool) {
 		text += c.Text
 	}
 	return text, res.IsError
+}
+
+// startBinary starts cmd (the server binary, its Env and Stderr set) and
+// returns its stdin and the read end of its stdout.
+func startBinary(t *testing.T, cmd *exec.Cmd) (io.WriteCloser, *os.File) {
+	t.Helper()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	return stdin, pr
 }
