@@ -62,11 +62,7 @@ func (st *state) nodeMem(n *node) int64 {
 }
 
 func (s *Sim) nodeIndex(c *call) (any, error) {
-	out := []map[string]string{}
-	for _, n := range []string{"qemu", "lxc", "storage", "network", "tasks", "status", "version", "vzdump"} {
-		out = append(out, map[string]string{"name": n})
-	}
-	return out, nil
+	return c.subdirs("name"), nil
 }
 
 func (s *Sim) nodeStatus(c *call) (any, error) {
@@ -101,11 +97,7 @@ func (s *Sim) nodeStatus(c *call) (any, error) {
 }
 
 func (s *Sim) clusterIndex(c *call) (any, error) {
-	out := []map[string]string{}
-	for _, n := range []string{"resources", "status", "nextid", "tasks", "backup"} {
-		out = append(out, map[string]string{"name": n})
-	}
-	return out, nil
+	return c.subdirs("name"), nil
 }
 
 func (s *Sim) clusterResources(c *call) (any, error) {

@@ -256,32 +256,14 @@ func (s *Sim) guestIndex(c *call, kind guestKind) (any, error) {
 	if _, err := c.guestOnNode(kind); err != nil {
 		return nil, err
 	}
-	names := []string{"config", "pending", "status", "snapshot", "clone", "migrate", "template", "resize", "firewall", "rrd", "rrddata"}
-	if kind.isQemu() {
-		names = append(names, "agent", "vncproxy", "monitor", "unlink", "move_disk", "sendkey")
-	} else {
-		names = append(names, "interfaces", "move_volume", "vncproxy", "feature")
-	}
-	out := make([]map[string]string, 0, len(names))
-	for _, n := range names {
-		out = append(out, map[string]string{"subdir": n})
-	}
-	return out, nil
+	return c.subdirs("subdir"), nil
 }
 
 func (s *Sim) guestStatusIndex(c *call, kind guestKind) (any, error) {
 	if _, err := c.guestOnNode(kind); err != nil {
 		return nil, err
 	}
-	cmds := []string{"current", "start", "stop", "reboot", "shutdown", "suspend", "resume"}
-	if kind.isQemu() {
-		cmds = append(cmds, "reset")
-	}
-	out := []map[string]string{}
-	for _, n := range cmds {
-		out = append(out, map[string]string{"subdir": n})
-	}
-	return out, nil
+	return c.subdirs("subdir"), nil
 }
 
 func (s *Sim) getGuestConfig(c *call, kind guestKind) (any, error) {

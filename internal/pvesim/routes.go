@@ -68,13 +68,27 @@ func (s *Sim) routes() []route {
 		{method: "PUT", tmpl: "/nodes/{node}/network/{iface}", h: s.updateIface},
 		{method: "DELETE", tmpl: "/nodes/{node}/network/{iface}", h: s.deleteIface},
 
+		{method: "GET", tmpl: "/access", h: indexOf("subdir")},
 		{method: "POST", tmpl: "/access/ticket", h: s.createTicket},
 		{method: "GET", tmpl: "/access/ticket", h: func(*call) (any, error) { return nil, nil }},
 		{method: "GET", tmpl: "/access/permissions", h: s.getPermissions},
 	}
 	r = append(r, s.guestRoutes(kindQemu)...)
 	r = append(r, s.guestRoutes(kindLXC)...)
+	// endpoint families, each in the file of its subject
+	for _, family := range [][]route{
+		s.rrdRoutes(), s.agentRoutes(), s.accessRoutes(), s.poolRoutes(),
+		s.nodeSysRoutes(), s.guestToolRoutes(), s.haRoutes(), s.firewallRoutes(),
+		s.sdnRoutes(), s.clusterMoreRoutes(),
+	} {
+		r = append(r, family...)
+	}
 	return r
+}
+
+// kindRoute binds a handler shared by qemu and lxc to one kind.
+func kindRoute(kind guestKind, method, tmpl string, h func(c *call, kind guestKind) (any, error)) route {
+	return route{method: method, tmpl: tmpl, h: func(c *call) (any, error) { return h(c, kind) }}
 }
 
 // guestRoutes are the endpoints qemu and lxc share, plus the kind-specific ones.
@@ -82,7 +96,7 @@ func (s *Sim) guestRoutes(kind guestKind) []route {
 	b := "/nodes/{node}/" + string(kind)
 	g := b + "/{vmid}"
 	gr := func(method, tmpl string, h func(c *call, kind guestKind) (any, error)) route {
-		return route{method: method, tmpl: tmpl, h: func(c *call) (any, error) { return h(c, kind) }}
+		return kindRoute(kind, method, tmpl, h)
 	}
 	r := []route{
 		gr("GET", b, s.listGuests),
@@ -133,6 +147,9 @@ type routeKey struct{ method, tmpl string }
 type router struct {
 	schema   *pveschema.Schema
 	handlers map[routeKey]handler
+	// children lists, per template, the literal next segments under which
+	// something is routed, in the schema's order: what directory indexes show.
+	children map[string][]string
 }
 
 // newRouter binds the handlers to the schema of release. A handler for an
@@ -157,7 +174,29 @@ func newRouter(sc *pveschema.Schema, release string, table []route) (*router, er
 		}
 		rt.handlers[k] = r.h
 	}
+	rt.children = routedChildren(sc, rt.handlers)
 	return rt, nil
+}
+
+func routedChildren(sc *pveschema.Schema, handlers map[routeKey]handler) map[string][]string {
+	out := map[string][]string{}
+	seen := map[string]bool{}
+	for _, ep := range sc.Endpoints() {
+		if handlers[routeKey{ep.Method, ep.Path}] == nil {
+			continue
+		}
+		segs := splitPath(ep.Path)
+		for i := range segs {
+			parent := "/" + strings.Join(segs[:i], "/")
+			child := segs[i]
+			if strings.HasPrefix(child, "{") || seen[parent+" "+child] {
+				continue
+			}
+			seen[parent+" "+child] = true
+			out[parent] = append(out[parent], child)
+		}
+	}
+	return out
 }
 
 // olderRelease tells whether release a ("8.4") comes before b.
@@ -196,4 +235,20 @@ func splitPath(p string) []string {
 		return nil
 	}
 	return strings.Split(p, "/")
+}
+
+// subdirs is a directory index: the routed children of the endpoint's path,
+// each as {key: name} (Proxmox's indexes use "name", "subdir" or "cmd").
+func (c *call) subdirs(key string) []map[string]string {
+	names := c.s.router.children[c.ep.Path]
+	out := make([]map[string]string, 0, len(names))
+	for _, n := range names {
+		out = append(out, map[string]string{key: n})
+	}
+	return out
+}
+
+// indexOf is the handler of a plain directory index.
+func indexOf(key string) handler {
+	return func(c *call) (any, error) { return c.subdirs(key), nil }
 }

@@ -152,7 +152,7 @@ func (s *Sim) dispatch(c *call, r *http.Request) (data any, err error) {
 	}
 	if ep == nil && c.method == "GET" && strings.Trim(c.rawRel, "/") == "" {
 		// PVE::API2's index: not in the schema's tree, open to every user.
-		return apiIndex(), nil
+		return s.apiIndex(), nil
 	}
 	if ep == nil {
 		return nil, notImplemented(c.method, c.rel)
@@ -326,10 +326,11 @@ func jsonParam(v any) string {
 	}
 }
 
-// apiIndex is what GET /api2/json/ lists on a real node.
-func apiIndex() []map[string]string {
+// apiIndex is what GET /api2/json/ lists on a real node: the routed
+// top-level directories.
+func (s *Sim) apiIndex() []map[string]string {
 	out := []map[string]string{}
-	for _, n := range []string{"version", "cluster", "nodes", "storage", "access", "pools"} {
+	for _, n := range s.router.children["/"] {
 		out = append(out, map[string]string{"subdir": n})
 	}
 	return out

@@ -41,7 +41,7 @@ func (s *Sim) snapshotIndex(c *call, kind guestKind) (any, error) {
 	if g.snapshot(c.params["snapname"]) == nil {
 		return nil, failf("snapshot '%s' does not exist", c.params["snapname"])
 	}
-	return []map[string]string{{"cmd": "rollback"}, {"cmd": "config"}}, nil
+	return c.subdirs("cmd"), nil
 }
 
 func (s *Sim) getSnapshotConfig(c *call, kind guestKind) (any, error) {

@@ -72,11 +72,7 @@ func (s *Sim) storageIndex(c *call) (any, error) {
 	if _, err := c.storageOnNode(); err != nil {
 		return nil, err
 	}
-	out := []map[string]string{}
-	for _, n := range []string{"content", "download-url", "file-restore", "import-metadata", "prunebackups", "rrd", "rrddata", "status", "upload"} {
-		out = append(out, map[string]string{"subdir": n})
-	}
-	return out, nil
+	return c.subdirs("subdir"), nil
 }
 
 func (s *Sim) storageStatus(c *call) (any, error) {

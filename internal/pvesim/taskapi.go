@@ -90,7 +90,7 @@ func (s *Sim) taskIndex(c *call) (any, error) {
 	if _, err := c.findTask(); err != nil {
 		return nil, err
 	}
-	return []map[string]string{{"name": "log"}, {"name": "status"}}, nil
+	return c.subdirs("name"), nil
 }
 
 func (s *Sim) taskStatus(c *call) (any, error) {

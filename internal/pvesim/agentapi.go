@@ -1,0 +1,6 @@
+package pvesim
+
+// agentRoutes: the QEMU guest agent endpoints.
+func (s *Sim) agentRoutes() []route {
+	return nil
+}

@@ -1,0 +1,6 @@
+package pvesim
+
+// haRoutes: high availability (/cluster/ha), replication and bulk actions.
+func (s *Sim) haRoutes() []route {
+	return nil
+}

@@ -1,0 +1,6 @@
+package pvesim
+
+// poolRoutes: resource pools (/pools).
+func (s *Sim) poolRoutes() []route {
+	return nil
+}

@@ -1,0 +1,6 @@
+package pvesim
+
+// rrdRoutes: RRD statistics of nodes, guests and storage (rrddata, rrd).
+func (s *Sim) rrdRoutes() []route {
+	return nil
+}

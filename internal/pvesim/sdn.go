@@ -1,0 +1,6 @@
+package pvesim
+
+// sdnRoutes: software-defined networking (/cluster/sdn).
+func (s *Sim) sdnRoutes() []route {
+	return nil
+}
