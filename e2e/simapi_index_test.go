@@ -17,6 +17,10 @@ func TestSimAPIIndexes(t *testing.T) {
 			t.Errorf("GET /%s = %d %s", name, ans.Status, ans.Raw)
 		}
 	}
+	upid, _ := a.ok("POST", "/nodes/pve1/qemu/100/snapshot", form("snapname", "e2e")).(string)
+	if exit := a.waitTask("pve1", upid); exit != "OK" {
+		t.Errorf("snapshot task ended %q", exit)
+	}
 	if ans := a.do("GET", "/nodes/pve1/qemu/100/nope", nil); ans.Status != 501 {
 		t.Errorf("an unknown path = %d, want 501", ans.Status)
 	}
