@@ -2,7 +2,6 @@ package pvesim
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
@@ -98,102 +97,6 @@ func (s *Sim) nodeStatus(c *call) (any, error) {
 
 func (s *Sim) clusterIndex(c *call) (any, error) {
 	return c.subdirs("name"), nil
-}
-
-func (s *Sim) clusterResources(c *call) (any, error) {
-	typ := c.params["type"]
-	out := []map[string]any{}
-	if typ == "" {
-		for _, id := range sortedKeys(c.st.pools) {
-			if s.has(c.authid, "/pool/"+id, "Pool.Audit") {
-				out = append(out, map[string]any{"id": "/pool/" + id, "type": "pool", "pool": id})
-			}
-		}
-	}
-	if typ == "" || typ == "vm" {
-		for _, g := range c.st.sortedGuests() {
-			if !s.has(c.authid, "/vms/"+strconv.Itoa(g.vmid), "VM.Audit") {
-				continue
-			}
-			m := s.guestStats(g, c.now, false)
-			delete(m, "pid")
-			delete(m, "serial")
-			delete(m, "swap")
-			delete(m, "maxswap")
-			for k := range m {
-				if strings.HasPrefix(k, "pressure") {
-					delete(m, k)
-				}
-			}
-			m["id"] = g.kind.id(g.vmid)
-			m["type"] = g.kind
-			m["node"] = g.node
-			m["maxcpu"] = m["cpus"]
-			delete(m, "cpus")
-			if _, ok := m["template"]; !ok {
-				m["template"] = 0
-			}
-			if _, ok := m["diskread"]; !ok {
-				m["diskread"] = 0
-				m["diskwrite"] = 0
-			}
-			if g.kind.isLXC() && s.major() >= 9 {
-				m["memhost"] = 0
-			}
-			if g.pool != "" && s.has(c.authid, "/pool/"+g.pool, "Pool.Audit") {
-				m["pool"] = g.pool
-			}
-			if g.ha {
-				m["hastate"] = "started"
-			}
-			if n := c.st.node(g.node); n != nil && n.offline {
-				m = map[string]any{"id": m["id"], "vmid": g.vmid, "node": g.node, "type": g.kind, "status": "unknown"}
-			}
-			out = append(out, m)
-		}
-	}
-	if typ == "" || typ == "node" {
-		for _, n := range c.st.nodes {
-			m := map[string]any{"id": "node/" + n.name, "type": "node", "node": n.name, "status": "online", "level": "", "cgroup-mode": 2}
-			if n.offline {
-				m["status"] = "offline"
-			}
-			s.addNodeStats(c, n, m)
-			out = append(out, m)
-		}
-	}
-	if typ == "" || typ == "storage" {
-		for _, n := range c.st.nodes {
-			for _, d := range c.st.storages {
-				ns := n.store[d.id]
-				if ns == nil || !s.has(c.authid, "/storage/"+d.id, "Datastore.Audit") {
-					continue
-				}
-				m := map[string]any{"id": "storage/" + n.name + "/" + d.id, "type": "storage", "storage": d.id,
-					"node": n.name, "plugintype": d.typ, "status": "available", "shared": b2i(d.shared),
-					"content": strings.Join(d.content, ","), "maxdisk": d.total, "disk": ns.used()}
-				if n.offline {
-					m["status"] = "unknown"
-				}
-				out = append(out, m)
-			}
-		}
-	}
-	if typ == "" || typ == "sdn" {
-		for _, n := range c.st.nodes {
-			if !s.has(c.authid, "/sdn/zones/localnetwork", "SDN.Audit") {
-				continue
-			}
-			if s.major() >= 9 && typ == "" {
-				out = append(out, map[string]any{"id": "network/" + n.name + "/zone/localnetwork", "type": "network",
-					"network-type": "zone", "network": "localnetwork", "node": n.name, "status": "ok"})
-			} else {
-				out = append(out, map[string]any{"id": "sdn/" + n.name + "/localnetwork", "type": "sdn",
-					"sdn": "localnetwork", "node": n.name, "status": "ok"})
-			}
-		}
-	}
-	return out, nil
 }
 
 func (s *Sim) canSeeStorage(authid, sid string) bool {

@@ -1,7 +1,6 @@
 package pvesim
 
 import (
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -101,63 +100,28 @@ func (g *guest) uptime(now time.Time) int64 {
 // /cluster/resources. Values are derived from the guest and its uptime so
 // they are stable and plausible.
 func (s *Sim) guestStats(g *guest, now time.Time, full bool) map[string]any {
-	up := g.uptime(now)
+	u := g.usageAt(now)
 	m := map[string]any{
 		"vmid":    g.vmid,
 		"name":    g.name(),
 		"status":  "stopped",
-		"uptime":  up,
-		"cpu":     0,
+		"uptime":  u.uptime,
+		"cpu":     u.cpu,
 		"cpus":    g.cpus(),
-		"mem":     0,
+		"mem":     u.mem,
 		"maxmem":  g.maxMem(),
-		"disk":    0,
+		"disk":    u.disk,
 		"maxdisk": g.maxDisk(),
-		"netin":   0,
-		"netout":  0,
+		"netin":   u.netin,
+		"netout":  u.netout,
 	}
-	if g.kind.isLXC() {
-		m["type"] = "lxc"
-		m["swap"] = 0
-		m["maxswap"] = atoi64Default(g.conf["swap"], 512) << 20
-		m["diskread"] = 0
-		m["diskwrite"] = 0
-	} else if s.major() >= 9 {
-		m["memhost"] = 0
-	}
-	if full && g.kind.isQemu() {
-		m["diskread"] = 0
-		m["diskwrite"] = 0
-	}
+	g.kind.addStats(m, g, u, full, s.major())
 	if g.running {
 		m["status"] = "running"
 		m["pid"] = 1000 + g.vmid*7%90000
-		load := g.load * (0.8 + 0.4*math.Abs(math.Sin(float64(now.Unix())/60)))
-		m["cpu"] = load
-		mem := int64(float64(g.maxMem()) * (0.35 + g.load))
-		m["mem"] = mem
-		rate := int64(2000 + g.vmid%5000)
-		m["netin"] = up * rate
-		m["netout"] = up * rate / 3
-		if g.kind.isLXC() {
-			m["disk"] = g.maxDisk() / 4
-			m["diskread"] = up * 900
-			m["diskwrite"] = up * 400
-			for _, p := range []string{"cpusome", "cpufull", "iosome", "iofull", "memorysome", "memoryfull"} {
-				if s.major() >= 9 {
-					m["pressure"+p] = "0.00"
-				}
-			}
-		} else {
-			if s.major() >= 9 {
-				m["memhost"] = mem + 64<<20
-				for _, p := range []string{"cpusome", "cpufull", "iosome", "iofull", "memorysome", "memoryfull"} {
-					m["pressure"+p] = 0
-				}
-			}
-			if full {
-				m["diskread"] = up * 900
-				m["diskwrite"] = up * 400
+		if s.major() >= 9 {
+			for _, p := range pressureKeys {
+				m[p] = g.kind.pressure()
 			}
 		}
 	}
@@ -169,11 +133,6 @@ func (s *Sim) guestStats(g *guest, now time.Time, full bool) map[string]any {
 	}
 	if t := g.conf["tags"]; t != "" {
 		m["tags"] = t
-	}
-	if g.kind.isQemu() {
-		if _, ok := g.conf["serial0"]; ok {
-			m["serial"] = 1
-		}
 	}
 	return m
 }

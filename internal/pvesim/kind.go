@@ -83,3 +83,56 @@ func (k guestKind) lockTimeout(vmid int) string {
 
 // id is the guest's resource id, "qemu/100".
 func (k guestKind) id(vmid int) string { return string(k) + "/" + strconv.Itoa(vmid) }
+
+// visibleDiskUse is the used space of a running guest's disks as the node
+// sees it: a container's file system is the node's, a VM's disk is opaque
+// (PVE reports 0 without the guest agent).
+func (k guestKind) visibleDiskUse(maxDisk int64) int64 {
+	if k.isLXC() {
+		return maxDisk / 4
+	}
+	return 0
+}
+
+// pressure is the value of a PSI field: pvestatd reports containers' as
+// strings ("0.00") and VMs' as numbers.
+func (k guestKind) pressure() any {
+	if k.isLXC() {
+		return "0.00"
+	}
+	return 0
+}
+
+// addStats adds the status fields only one kind has: a container's type,
+// swap and I/O counters, a VM's host memory (PVE 9), I/O counters in the
+// full status only, and serial flag.
+func (k guestKind) addStats(m map[string]any, g *guest, u usage, full bool, major int) {
+	if k.isLXC() {
+		m["type"] = string(k)
+		m["swap"] = 0
+		m["maxswap"] = atoi64Default(g.conf["swap"], 512) << 20
+		m["diskread"], m["diskwrite"] = u.diskread, u.diskwrite
+		return
+	}
+	if major >= 9 {
+		m["memhost"] = 0
+		if g.running {
+			m["memhost"] = u.mem + 64<<20
+		}
+	}
+	if full {
+		m["diskread"], m["diskwrite"] = u.diskread, u.diskwrite
+	}
+	if _, ok := g.conf["serial0"]; ok {
+		m["serial"] = 1
+	}
+}
+
+// hostMem is the memhost field of /cluster/resources in PVE 9: what the
+// host spends on a VM; containers report 0 there.
+func (k guestKind) hostMem(u usage, running bool) int64 {
+	if k.isLXC() || !running {
+		return 0
+	}
+	return u.mem + 64<<20
+}

@@ -144,7 +144,7 @@ func (s *Sim) setupAccess() error {
 		s.rootPassword = users["root@pam"]
 	}
 	for u, p := range users {
-		if err := s.acl.addUser(u, p, u == "root@pam"); err != nil {
+		if err := s.acl.addUser(u, p, true); err != nil {
 			return fmt.Errorf("pvesim: user %q: %w", u, err)
 		}
 	}
