@@ -19,7 +19,7 @@ func (s *Sim) vzdump(c *call) (any, error) {
 	if err := c.vzdumpPerm(); err != nil {
 		return nil, err
 	}
-	all := c.boolParam("all", false)
+	all := c.flag("all")
 	exclude := map[int]bool{}
 	for _, v := range splitList(c.params["exclude"]) {
 		id, _ := strconv.Atoi(v)
@@ -97,7 +97,7 @@ func (s *Sim) startBackup(c *call, nodeName string, ns *nodeStorage, local, skip
 	}
 	compress := c.params["compress"]
 	notesTmpl := c.params["notes-template"]
-	protected := c.boolParam("protected", false)
+	protected := c.flag("protected")
 	start := c.now
 	cmd := "vzdump " + strings.Join(intsToStrings(local), " ")
 	for _, k := range sortedKeys(c.params) {

@@ -17,7 +17,7 @@ type cloneDisk struct {
 
 func (s *Sim) cloneGuest(c *call, kind guestKind) (any, error) {
 	nodeName := c.params["node"]
-	newid := atoiDefault(c.params["newid"], 0)
+	newid := c.num("newid")
 	target := c.params["target"]
 	storage := c.params["storage"]
 	snapname := c.params["snapname"]
@@ -51,7 +51,7 @@ func (s *Sim) cloneGuest(c *call, kind guestKind) (any, error) {
 		}
 		conf = sn.conf
 	}
-	full := c.boolParam("full", !src.isTemplate())
+	full := c.flagOr("full", !src.isTemplate())
 	if storage != "" && !full {
 		return nil, failf("parameter 'storage' not allowed for linked clones")
 	}

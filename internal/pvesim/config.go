@@ -125,7 +125,7 @@ func (c *call) qemuConfigChecks(g *guest, u *configUpdate) error {
 	if d := c.params["digest"]; d != "" && d != g.digest() {
 		return failf("checksum mismatch (file change by other user?)")
 	}
-	if !c.boolParam("skiplock", false) {
+	if !c.flag("skiplock") {
 		return lockError(g)
 	}
 	return nil
@@ -322,7 +322,7 @@ func (s *Sim) postGuestConfig(c *call, kind guestKind) (any, error) {
 	_ = extra
 	// background_delay: the API waits that long for the task; one that
 	// fits is finished before answering
-	bd := atoiDefault(c.params["background_delay"], 0)
+	bd := c.num("background_delay")
 	if bd > 0 && !t.done && t.dur <= time.Duration(bd)*time.Second {
 		s.finishTask(t, t.start.Add(t.dur))
 	}

@@ -27,7 +27,7 @@ func (c *call) checkCreatePerm(restore bool, exists bool) error {
 	if p := c.params["pool"]; p != "" && c.s.has(c.authid, "/pool/"+p, "VM.Allocate") {
 		return nil
 	}
-	if restore && c.boolParam("force", false) && exists && c.s.has(c.authid, "/vms/"+vmid, "VM.Backup") {
+	if restore && c.flag("force") && exists && c.s.has(c.authid, "/vms/"+vmid, "VM.Backup") {
 		return nil
 	}
 	return permErrorText("Permission check failed")
@@ -60,7 +60,7 @@ func (s *Sim) createQemu(c *call) (any, error) {
 			return nil, err
 		}
 	}
-	if c.boolParam("start", false) {
+	if c.flag("start") {
 		if err := c.checkPriv("/vms/"+c.params["vmid"], "VM.PowerMgmt"); err != nil {
 			return nil, err
 		}
@@ -116,7 +116,7 @@ func (s *Sim) createQemu(c *call) (any, error) {
 	g := &guest{vmid: vmid, kind: kindQemu, node: nodeName, conf: map[string]string{"lock": "create"}, load: guestLoad(vmid)}
 	c.st.guests[vmid] = g
 	lines, drives, vols, aerr := c.st.allocate(nodeName, vmid, kindQemu, plans, c.now)
-	start := c.boolParam("start", false)
+	start := c.flag("start")
 	user := c.authid
 	pool := c.params["pool"]
 	failMsg := ""

@@ -16,7 +16,7 @@ func (s *Sim) createLXC(c *call) (any, error) {
 		return nil, err
 	}
 	ostemplate := c.params["ostemplate"]
-	if c.boolParam("restore", false) {
+	if c.flag("restore") {
 		return s.restoreGuest(c, kindLXC, ostemplate)
 	}
 	plans, err := c.lxcNewConf(conf, unpriv, ostemplate)
@@ -42,7 +42,7 @@ func (s *Sim) createLXC(c *call) (any, error) {
 		path = volumePath(c.st.storageOn(nodeName, strings.SplitN(ostemplate, ":", 2)[0]).def, tmpl)
 	}
 	tl := c.lxcCreateLines(conf, lines, tmpl, path)
-	start := c.boolParam("start", false)
+	start := c.flag("start")
 	pool := c.params["pool"]
 	user := c.authid
 	return c.startTask(taskSpec{typ: "vzcreate", vmid: vmid,
@@ -75,15 +75,15 @@ func (s *Sim) createLXC(c *call) (any, error) {
 // config it gives.
 func (c *call) checkCreateLXC() (conf map[string]string, unpriv bool, err error) {
 	nodeName, vmid := c.params["node"], c.vmid()
-	restore := c.boolParam("restore", false)
+	restore := c.flag("restore")
 	existing := c.st.guests[vmid]
-	unpriv = c.boolParam("unprivileged", true)
+	unpriv = c.flag("unprivileged")
 	if !restore && !unpriv {
 		if err := c.checkPriv("/", "Sys.Modify"); err != nil {
 			return nil, false, err
 		}
 	}
-	force := c.boolParam("force", false)
+	force := c.flag("force")
 	sameExists := existing != nil && existing.kind.isLXC() && existing.node == nodeName
 	if !(sameExists && restore && force) {
 		if existing != nil {

@@ -19,7 +19,7 @@ func (s *Sim) destroyGuest(c *call, kind guestKind) (any, error) {
 	if g.conf["protection"] == "1" {
 		return nil, failf("can't remove %s %d - protection mode enabled", g.typeName(), vmid)
 	}
-	if g.ha && !c.boolParam("purge", false) {
+	if g.ha && !c.flag("purge") {
 		return nil, failf("unable to remove %s %d - used in HA resources and purge parameter not set.", g.typeName(), vmid)
 	}
 	if g.running {
@@ -28,14 +28,14 @@ func (s *Sim) destroyGuest(c *call, kind guestKind) (any, error) {
 		}
 		return nil, failf("VM %d is running - destroy failed", vmid)
 	}
-	skiplock := c.boolParam("skiplock", false)
+	skiplock := c.flag("skiplock")
 	if kind.isLXC() && !skiplock {
 		if err := lockError(g); err != nil {
 			return nil, err
 		}
 	}
-	purge := c.boolParam("purge", false)
-	unreferenced := c.boolParam("destroy-unreferenced-disks", kind.isLXC())
+	purge := c.flag("purge")
+	unreferenced := c.flagOr("destroy-unreferenced-disks", kind.purgesUnreferenced())
 	vols := volumesOf(g)
 	for _, sn := range g.snaps {
 		for k, v := range sn.conf {

@@ -139,7 +139,7 @@ func (s *Sim) guestStats(g *guest, now time.Time, full bool) map[string]any {
 
 func (s *Sim) listGuests(c *call, kind guestKind) (any, error) {
 	nodeName := c.params["node"]
-	full := c.boolParam("full", false)
+	full := c.flag("full")
 	out := []map[string]any{}
 	for _, g := range c.st.sortedGuests() {
 		if g.kind != kind || g.node != nodeName {
@@ -240,7 +240,7 @@ func (s *Sim) getGuestConfig(c *call, kind guestKind) (any, error) {
 		return out, nil
 	}
 	conf := copyConf(g.conf)
-	if !c.boolParam("current", false) {
+	if !c.flag("current") {
 		for k, v := range g.pending {
 			conf[k] = v
 		}

@@ -136,3 +136,8 @@ func (k guestKind) hostMem(u usage, running bool) int64 {
 	}
 	return u.mem + 64<<20
 }
+
+// purgesUnreferenced is what destroying a guest does with disks of its
+// vmid that its config does not name, when the caller does not say:
+// pve-container frees them, qemu-server keeps them.
+func (k guestKind) purgesUnreferenced() bool { return k.isLXC() }

@@ -25,7 +25,7 @@ func mountType(vol string) string {
 func (c *call) lxcCreateChecks(conf map[string]string, restore, unpriv bool) error {
 	if restore {
 		// an unprivileged flag not given counts as privileged here
-		unpriv = c.boolParam("unprivileged", false)
+		unpriv = c.flag("unprivileged")
 	}
 	if err := c.ctModifyPerm(c.params["pool"], nil, conf, nil, unpriv); err != nil {
 		return err

@@ -29,8 +29,8 @@ func (s *Sim) migrateGuest(c *call, kind guestKind) (any, error) {
 	if err := lockError(g); err != nil {
 		return nil, err
 	}
-	online := c.boolParam("online", false)
-	restart := c.boolParam("restart", false)
+	online := c.flag("online")
+	restart := c.flag("restart")
 	if g.running {
 		if kind.isQemu() && !online {
 			return nil, failf("can't migrate running VM without --online")
@@ -48,7 +48,7 @@ func (s *Sim) migrateGuest(c *call, kind guestKind) (any, error) {
 		g.node = target
 		return s.haTask(c, "hamigrate", fmt.Sprintf("Requesting HA migration for VM %d to node %s", vmid, target))
 	}
-	withLocal := c.boolParam("with-local-disks", false)
+	withLocal := c.flag("with-local-disks")
 	typ := "qmigrate"
 	if kind.isLXC() {
 		typ = "vzmigrate"

@@ -64,7 +64,7 @@ func (s *Sim) moveDisk(c *call, kind guestKind) (any, error) {
 	if !hasContent(ns.def, kind.volContent()) {
 		return nil, failf("storage '%s' does not support %s", sid, contentWord(kind.volContent()))
 	}
-	if len(g.snaps) > 0 && c.boolParam("delete", false) {
+	if len(g.snaps) > 0 && c.flag("delete") {
 		return nil, failf("you can't move a disk with snapshots and delete the source")
 	}
 	size := sizeBytes(p.get("size"))
@@ -99,7 +99,7 @@ func (s *Sim) moveDisk(c *call, kind guestKind) (any, error) {
 	} else {
 		lines = append(lines, at(0.9, fmt.Sprintf("Total bytes written: %d (%dMiB, 120MiB/s)", size/4, size/4>>20))...)
 	}
-	del := c.boolParam("delete", false)
+	del := c.flag("delete")
 	typ := "qmmove"
 	if kind.isLXC() {
 		typ = "move_volume"

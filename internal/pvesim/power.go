@@ -55,7 +55,7 @@ func (s *Sim) guestStart(c *call, kind guestKind) (any, error) {
 			g.startedAt = c.now
 			return s.haTask(c, "hastart", fmt.Sprintf("Requesting HA start for VM %d", vmid))
 		}
-		return s.startQemu(c.st.guests[vmid], nodeName, vmid, c.authid, c.boolParam("skiplock", false)).upid, nil
+		return s.startQemu(c.st.guests[vmid], nodeName, vmid, c.authid, c.flag("skiplock")).upid, nil
 	}
 	if err := c.rootOnly("skiplock"); err != nil {
 		return nil, err
@@ -63,7 +63,7 @@ func (s *Sim) guestStart(c *call, kind guestKind) (any, error) {
 	if _, running := c.lxcRunning(); running {
 		return nil, failf("CT %d already running", vmid)
 	}
-	skiplock := c.boolParam("skiplock", false)
+	skiplock := c.flag("skiplock")
 	return c.startTask(taskSpec{typ: "vzstart", vmid: vmid,
 		dur: 1500 * time.Millisecond,
 		onOK: func(end time.Time) error {
@@ -173,7 +173,7 @@ func (s *Sim) stopQemu(c *call, typ string, dur time.Duration) (any, error) {
 	if err := c.rootOnly("skiplock", "keepActive", "migratedfrom"); err != nil {
 		return nil, err
 	}
-	skiplock := c.boolParam("skiplock", false)
+	skiplock := c.flag("skiplock")
 	if g := c.st.guests[vmid]; g != nil && g.ha && g.node == nodeName {
 		g.running = false
 		return s.haTask(c, "hastop", fmt.Sprintf("Requesting HA stop for VM %d", vmid))
@@ -182,7 +182,7 @@ func (s *Sim) stopQemu(c *call, typ string, dur time.Duration) (any, error) {
 	if typ == "qmshutdown" {
 		g, running, err := c.qemuRunning()
 		if err == nil && running && g.paused {
-			if !c.boolParam("forceStop", false) {
+			if !c.flag("forceStop") {
 				return nil, failf("VM is paused - cannot shutdown")
 			}
 			lines = at(0, "VM is paused - stop instead of shutdown")
@@ -207,7 +207,7 @@ func (s *Sim) stopLXC(c *call, typ string, dur time.Duration) (any, error) {
 	if _, running := c.lxcRunning(); !running {
 		return nil, failf("CT %d not running", vmid)
 	}
-	skiplock := c.boolParam("skiplock", false)
+	skiplock := c.flag("skiplock")
 	return c.startTask(taskSpec{typ: typ, vmid: vmid, dur: dur,
 		onOK: func(end time.Time) error {
 			g, err := s.unlockedGuest(kindLXC, nodeName, vmid, skiplock)
@@ -277,7 +277,7 @@ func (s *Sim) guestReset(c *call, kind guestKind) (any, error) {
 	if !running {
 		return nil, failf("VM %d not running", vmid)
 	}
-	skiplock := c.boolParam("skiplock", false)
+	skiplock := c.flag("skiplock")
 	return c.startTask(taskSpec{typ: "qmreset", vmid: vmid, dur: 500 * time.Millisecond,
 		onOK: func(end time.Time) error {
 			g, err := s.unlockedGuest(kind, nodeName, vmid, skiplock)
@@ -304,7 +304,7 @@ func (s *Sim) guestSuspend(c *call, kind guestKind) (any, error) {
 			return nil, failf("VM %d not running", vmid)
 		}
 		typ = "qmpause"
-		if c.boolParam("todisk", false) {
+		if c.flag("todisk") {
 			typ = "qmsuspend"
 		}
 	} else if _, running := c.lxcRunning(); !running {

@@ -38,7 +38,7 @@ func (c *call) checkRestore(kind guestKind, archive string) (*restoreCheck, erro
 		}
 	}
 	existing := c.st.guests[vmid]
-	force := c.boolParam("force", false)
+	force := c.flag("force")
 	if existing != nil && (!force || existing.node != nodeName || existing.kind != kind) {
 		return nil, failf("%s %s", emsg, c.st.vmidInUse(vmid))
 	}
@@ -156,7 +156,7 @@ func (s *Sim) restoreGuest(c *call, kind guestKind, archive string) (any, error)
 	if newconf["template"] == "1" {
 		lines = append(lines, taskLine{at: 0.97, text: "Convert to template."})
 	}
-	start := c.boolParam("start", false)
+	start := c.flag("start")
 	if start {
 		lines = append(lines, taskLine{at: 1, text: "Execute autostart"})
 	}
@@ -165,7 +165,7 @@ func (s *Sim) restoreGuest(c *call, kind guestKind, archive string) (any, error)
 			newconf[k] = v
 		}
 	}
-	if kind.isQemu() && c.boolParam("unique", false) {
+	if kind.isQemu() && c.flag("unique") {
 		uniqueNets(newconf, c.st.macAddr)
 	}
 	typ := kind.task("restore")

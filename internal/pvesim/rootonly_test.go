@@ -48,8 +48,12 @@ const tmplVol = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"
 func TestRootOnlyKeys(t *testing.T) {
 	const pathDie = "Only root can pass arbitrary filesystem paths. at /usr/share/perl5/PVE/Storage.pm line 651."
 	qm := func(kv ...string) url.Values { return vals(append([]string{"vmid", "990"}, kv...)...) }
-	ct := func(kv ...string) url.Values {
-		return vals(append([]string{"vmid", "990", "ostemplate", tmplVol, "rootfs", "local-lvm:4"}, kv...)...)
+	ct := func(kv ...string) url.Values { // unprivileged unless kv says (the API's default is privileged)
+		v := vals(append([]string{"vmid", "990", "ostemplate", tmplVol, "rootfs", "local-lvm:4"}, kv...)...)
+		if !v.Has("unprivileged") {
+			v.Set("unprivileged", "1")
+		}
+		return v
 	}
 	cases := []struct {
 		name, method, path string

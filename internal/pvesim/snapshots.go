@@ -110,7 +110,7 @@ func (s *Sim) createSnapshot(c *call, kind guestKind) (any, error) {
 		return nil, err
 	}
 	g := c.st.guests[vmid]
-	vmstate := kind.isQemu() && c.boolParam("vmstate", false) && g.running
+	vmstate := kind.isQemu() && c.flag("vmstate") && g.running
 	failMsg := ""
 	switch {
 	case g.lock() != "":
@@ -226,7 +226,7 @@ func (s *Sim) deleteSnapshot(c *call, kind guestKind) (any, error) {
 		return nil, err
 	}
 	failMsg := ""
-	force := c.boolParam("force", false)
+	force := c.flag("force")
 	if l := g.lock(); l != "" && !force {
 		failMsg = fmt.Sprintf("%s is locked (%s)", g.typeName(), l)
 	}
@@ -275,7 +275,7 @@ func (s *Sim) rollbackSnapshot(c *call, kind guestKind) (any, error) {
 				taskLine{at: 0.6, text: fmt.Sprintf("  Logical volume \"%s\" created.", lastSeg(vname))})
 		}
 	}
-	start := c.boolParam("start", false)
+	start := c.flag("start")
 	typ := kind.task("rollback")
 	return c.startTask(taskSpec{typ: typ, vmid: vmid,
 		dur: 2 * time.Second, lines: lines, failMsg: failMsg,

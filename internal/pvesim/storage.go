@@ -119,7 +119,7 @@ func (s *Sim) storageContent(c *call) (any, error) {
 		return nil, err
 	}
 	content := c.params["content"]
-	vmid := atoiDefault(c.params["vmid"], 0)
+	vmid := c.num("vmid")
 	vols := make([]*volume, 0, len(ns.vols))
 	for _, v := range ns.vols {
 		if content != "" && v.content != content {

@@ -120,8 +120,8 @@ func (s *Sim) taskLog(c *call) (any, error) {
 		c.total = 1
 		return []map[string]any{{"n": 1, "t": "no content"}}, nil
 	}
-	start := atoiDefault(c.params["start"], 0)
-	limit := atoiDefault(c.params["limit"], 50)
+	start := c.num("start")
+	limit := c.num("limit")
 	out := []map[string]any{}
 	for i := start; i < len(lines) && (limit == 0 || i < start+limit); i++ {
 		out = append(out, map[string]any{"n": i + 1, "t": lines[i]})
@@ -201,8 +201,8 @@ func (s *Sim) listTasks(c *call) (any, error) {
 		}
 		return match[i].start.After(match[j].start)
 	})
-	start := atoiDefault(c.params["start"], 0)
-	limit := atoiDefault(c.params["limit"], 50)
+	start := c.num("start")
+	limit := c.num("limit")
 	out := []map[string]any{}
 	for i := start; i < len(match) && (limit == 0 || i < start+limit); i++ {
 		out = append(out, match[i].listJSON())

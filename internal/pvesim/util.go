@@ -1,6 +1,7 @@
 package pvesim
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -36,19 +37,57 @@ func splitList(s string) []string {
 
 func isToken(authid string) bool { return strings.Contains(authid, "!") }
 
-// boolParam reads a 0/1 parameter with a default.
-func (c *call) boolParam(k string, def bool) bool {
-	v, ok := c.params[k]
-	if !ok || v == "" {
-		return def
+// arg is a parameter as the handler sees it: the value sent, else the
+// default the endpoint's schema declares, else "". Handlers read defaults
+// from here rather than restating them.
+func (c *call) arg(k string) string {
+	if v, ok := c.params[k]; ok && v != "" {
+		return v
 	}
-	b, _ := pveschema.ParseBool(v)
+	if c.ep == nil {
+		return ""
+	}
+	p, ok := c.ep.Param(k)
+	if !ok || len(p.Default) == 0 {
+		return ""
+	}
+	var def any
+	if json.Unmarshal(p.Default, &def) != nil {
+		return ""
+	}
+	switch d := def.(type) {
+	case string:
+		return d
+	case float64:
+		return strconv.FormatFloat(d, 'f', -1, 64)
+	case bool:
+		return strconv.Itoa(b2i(d))
+	}
+	return ""
+}
+
+// flag is a boolean parameter (sent, else the schema's default).
+func (c *call) flag(k string) bool {
+	b, _ := pveschema.ParseBool(c.arg(k))
 	return b
 }
 
+// flagOr is a boolean parameter whose default Proxmox computes at run time
+// (a clone of a template is linked unless asked otherwise); the schema
+// declares none.
+func (c *call) flagOr(k string, def bool) bool {
+	if c.arg(k) == "" {
+		return def
+	}
+	return c.flag(k)
+}
+
+// num is an integer parameter (sent, else the schema's default, else 0).
+func (c *call) num(k string) int { return atoiDefault(c.arg(k), 0) }
+
 func (c *call) has(k string) bool { _, ok := c.params[k]; return ok }
 
-func (c *call) vmid() int { return atoiDefault(c.params["vmid"], 0) }
+func (c *call) vmid() int { return c.num("vmid") }
 
 func b2i(b bool) int {
 	if b {

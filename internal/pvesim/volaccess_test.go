@@ -60,8 +60,12 @@ func TestVolumeAccess(t *testing.T) {
 		e.ok("POST", "/nodes/pve1/storage/local-lvm/content", vals("vmid", "101", "filename", "vm-101-disk-1", "size", "1G"))
 	}
 	qm := func(kv ...string) url.Values { return vals(append([]string{"vmid", "990"}, kv...)...) }
-	ct := func(kv ...string) url.Values {
-		return vals(append([]string{"vmid", "990", "ostemplate", tmplVol, "rootfs", "local-lvm:4"}, kv...)...)
+	ct := func(kv ...string) url.Values { // unprivileged unless kv says (the API's default is privileged)
+		v := vals(append([]string{"vmid", "990", "ostemplate", tmplVol, "rootfs", "local-lvm:4"}, kv...)...)
+		if !v.Has("unprivileged") {
+			v.Set("unprivileged", "1")
+		}
+		return v
 	}
 	cases := []struct {
 		name, method, path string
