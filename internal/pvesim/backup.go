@@ -65,9 +65,9 @@ func (s *Sim) vzdump(c *call) (any, error) {
 	if len(local) == 0 && !all {
 		return "OK", nil
 	}
-	storage := c.params["storage"]
+	storage := c.arg("storage")
 	if storage == "" {
-		storage = "local"
+		storage = "local" // vzdump.conf's default; the schema has none
 	}
 	if err := c.checkPriv("/storage/"+storage, "Datastore.AllocateSpace"); err != nil {
 		return nil, err
@@ -91,10 +91,7 @@ type backupItem struct {
 }
 
 func (s *Sim) startBackup(c *call, nodeName string, ns *nodeStorage, local, skipped []int) (any, error) {
-	mode := c.params["mode"]
-	if mode == "" {
-		mode = "snapshot"
-	}
+	mode := c.arg("mode")
 	compress := c.params["compress"]
 	notesTmpl := c.params["notes-template"]
 	protected := c.flag("protected")

@@ -118,10 +118,7 @@ func (c *call) lxcNewConf(conf map[string]string, unpriv bool, ostemplate string
 			return nil, err
 		}
 	}
-	storage := c.params["storage"]
-	if storage == "" {
-		storage = "local"
-	}
+	storage := c.arg("storage")
 	if _, ok := conf["rootfs"]; !ok {
 		conf["rootfs"] = storage + ":4"
 	}

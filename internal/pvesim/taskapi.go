@@ -144,10 +144,7 @@ func (s *Sim) stopTask(c *call) (any, error) {
 
 func (s *Sim) listTasks(c *call) (any, error) {
 	nodeName := c.params["node"]
-	source := c.params["source"]
-	if source == "" {
-		source = "archive"
-	}
+	source := c.arg("source")
 	audit := c.s.has(c.authid, "/nodes/"+nodeName, "Sys.Audit")
 	vmid := c.params["vmid"]
 	typ := c.params["typefilter"]
