@@ -29,13 +29,30 @@ func kindOfTask(typ string) guestKind {
 	return kindQemu
 }
 
-// task names a task type the way the kind's tools do: qmclone, vzclone.
+// task names the worker task of an operation the way each kind's code does:
+// mostly qm/vz + op (qmclone, vzclone), with the irregular names kept.
 func (k guestKind) task(op string) string {
-	if k.isLXC() {
-		return "vz" + op
+	switch {
+	case k.isQemu() && op == "migrate":
+		return "qmigrate"
+	case k.isLXC() && op == "move":
+		return "move_volume"
 	}
-	return "qm" + op
+	return byKind(k, "qm", "vz") + op
 }
+
+// byKind picks what a kind has of two: the route table uses it to bind each
+// kind's own handler where qemu-server and pve-container differ.
+func byKind[T any](k guestKind, qemu, lxc T) T {
+	if k.isLXC() {
+		return lxc
+	}
+	return qemu
+}
+
+// netDefaultKey is the key a NIC's property string may leave out: the
+// model of a VM's NIC ("virtio=MAC"); a container's names every key.
+func (k guestKind) netDefaultKey() string { return byKind(k, "model", "") }
 
 // typeName is how messages name the guest: "VM" or "CT".
 func (k guestKind) typeName() string {

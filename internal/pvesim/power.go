@@ -11,20 +11,29 @@ import (
 // config inside the worker, LXC checks "running" before forking, reset,
 // reboot, suspend and resume check "running" synchronously.
 
+// localGuest is the guest of the path's vmid when it is of kind and its
+// config is on the path's node, else nil.
+func (c *call) localGuest(kind guestKind) *guest {
+	g := c.st.guests[c.vmid()]
+	if g == nil || g.kind != kind || g.node != c.params["node"] {
+		return nil
+	}
+	return g
+}
+
 // qemuRunning is check_running: it asserts the config is on this node.
 func (c *call) qemuRunning() (*guest, bool, error) {
-	vmid := c.vmid()
-	g := c.st.guests[vmid]
-	if g == nil || !g.kind.isQemu() || g.node != c.params["node"] {
-		return nil, false, failf("unable to find configuration file for VM %d on node '%s'", vmid, c.params["node"])
+	g := c.localGuest(kindQemu)
+	if g == nil {
+		return nil, false, failf("unable to find configuration file for VM %d on node '%s'", c.vmid(), c.params["node"])
 	}
 	return g, g.running, nil
 }
 
 // lxcRunning is LXC check_running: a missing CT is simply not running.
 func (c *call) lxcRunning() (*guest, bool) {
-	g := c.st.guests[c.vmid()]
-	if g == nil || !g.kind.isLXC() || g.node != c.params["node"] {
+	g := c.localGuest(kindLXC)
+	if g == nil {
 		return nil, false
 	}
 	return g, g.running
@@ -42,52 +51,6 @@ func (s *Sim) taskGuest(kind guestKind, nodeName string, vmid int) (*guest, erro
 func (s *Sim) haTask(c *call, typ, text string) (any, error) {
 	return c.startTask(taskSpec{typ: typ, id: c.params["vmid"],
 		dur: 500 * time.Millisecond, lines: at(0, text), vmid: c.vmid()})
-}
-
-func (s *Sim) guestStart(c *call, kind guestKind) (any, error) {
-	nodeName, vmid := c.params["node"], c.vmid()
-	if kind.isQemu() {
-		if err := c.rootOnly("skiplock", "migratedfrom", "stateuri", "force-cpu", "migration_type", "migration_network", "targetstorage"); err != nil {
-			return nil, err
-		}
-		if g := c.st.guests[vmid]; g != nil && g.ha && g.node == nodeName {
-			g.running = true
-			g.startedAt = c.now
-			return s.haTask(c, "hastart", fmt.Sprintf("Requesting HA start for VM %d", vmid))
-		}
-		return s.startQemu(c.st.guests[vmid], nodeName, vmid, c.authid, c.flag("skiplock")).upid, nil
-	}
-	if err := c.rootOnly("skiplock"); err != nil {
-		return nil, err
-	}
-	if _, running := c.lxcRunning(); running {
-		return nil, failf("CT %d already running", vmid)
-	}
-	skiplock := c.flag("skiplock")
-	return c.startTask(taskSpec{typ: "vzstart", vmid: vmid,
-		dur: 1500 * time.Millisecond,
-		onOK: func(end time.Time) error {
-			g, err := s.taskGuest(kindLXC, nodeName, vmid)
-			if err != nil {
-				return err
-			}
-			if g.isTemplate() {
-				return fmt.Errorf("you can't start a CT if it's a template")
-			}
-			if g.lock() != "mounted" && !skiplock {
-				if err := lockError(g); err != nil {
-					return err
-				}
-			}
-			if g.running {
-				return fmt.Errorf("CT %d already running", vmid)
-			}
-			if err := s.checkBridges(g); err != nil {
-				return err
-			}
-			g.running, g.startedAt = true, end
-			return nil
-		}})
 }
 
 // startQemu forks qmstart; every check happens in the worker.
@@ -141,11 +104,7 @@ func (s *Sim) checkBridges(g *guest) error {
 		if !isIndexed(k, "net") {
 			continue
 		}
-		defKey := "model"
-		if g.kind.isLXC() {
-			defKey = ""
-		}
-		br := parsePropString(g.conf[k], defKey).get("bridge")
+		br := parsePropString(g.conf[k], g.kind.netDefaultKey()).get("bridge")
 		if br == "" {
 			continue
 		}
@@ -219,53 +178,7 @@ func (s *Sim) stopLXC(c *call, typ string, dur time.Duration) (any, error) {
 		}})
 }
 
-func (s *Sim) guestStop(c *call, kind guestKind) (any, error) {
-	if kind.isQemu() {
-		return s.stopQemu(c, "qmstop", time.Second)
-	}
-	return s.stopLXC(c, "vzstop", time.Second)
-}
-
-func (s *Sim) guestShutdown(c *call, kind guestKind) (any, error) {
-	if kind.isQemu() {
-		return s.stopQemu(c, "qmshutdown", 4*time.Second)
-	}
-	return s.stopLXC(c, "vzshutdown", 3*time.Second)
-}
-
-func (s *Sim) guestReboot(c *call, kind guestKind) (any, error) {
-	nodeName, vmid := c.params["node"], c.vmid()
-	typ := "qmreboot"
-	if kind.isQemu() {
-		g, running, err := c.qemuRunning()
-		if err != nil {
-			return nil, err
-		}
-		if running && g.paused {
-			return nil, failf("VM is paused - cannot shutdown")
-		}
-		if !running {
-			return nil, failf("VM %d not running", vmid)
-		}
-	} else {
-		typ = "vzreboot"
-		if _, running := c.lxcRunning(); !running {
-			return nil, failf("VM %d not running", vmid)
-		}
-	}
-	return c.startTask(taskSpec{typ: typ, vmid: vmid, dur: 5 * time.Second,
-		onOK: func(end time.Time) error {
-			g, err := s.unlockedGuest(kind, nodeName, vmid, false)
-			if err != nil {
-				return err
-			}
-			g.applyPending()
-			g.running, g.paused, g.startedAt = true, false, end
-			return nil
-		}})
-}
-
-func (s *Sim) guestReset(c *call, kind guestKind) (any, error) {
+func (s *Sim) qemuReset(c *call) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	if err := c.rootOnly("skiplock"); err != nil {
 		return nil, err
@@ -280,81 +193,11 @@ func (s *Sim) guestReset(c *call, kind guestKind) (any, error) {
 	skiplock := c.flag("skiplock")
 	return c.startTask(taskSpec{typ: "qmreset", vmid: vmid, dur: 500 * time.Millisecond,
 		onOK: func(end time.Time) error {
-			g, err := s.unlockedGuest(kind, nodeName, vmid, skiplock)
+			g, err := s.unlockedGuest(kindQemu, nodeName, vmid, skiplock)
 			if err != nil {
 				return err
 			}
 			g.startedAt, g.paused = end, false
-			return nil
-		}})
-}
-
-func (s *Sim) guestSuspend(c *call, kind guestKind) (any, error) {
-	nodeName, vmid := c.params["node"], c.vmid()
-	typ := "vzsuspend"
-	if kind.isQemu() {
-		if err := c.rootOnly("skiplock"); err != nil {
-			return nil, err
-		}
-		_, running, err := c.qemuRunning()
-		if err != nil {
-			return nil, err
-		}
-		if !running {
-			return nil, failf("VM %d not running", vmid)
-		}
-		typ = "qmpause"
-		if c.flag("todisk") {
-			typ = "qmsuspend"
-		}
-	} else if _, running := c.lxcRunning(); !running {
-		return nil, failf("CT %d not running", vmid)
-	}
-	todisk := typ == "qmsuspend"
-	return c.startTask(taskSpec{typ: typ, vmid: vmid, dur: time.Second,
-		onOK: func(end time.Time) error {
-			g, err := s.unlockedGuest(kind, nodeName, vmid, false)
-			if err != nil {
-				return err
-			}
-			if todisk {
-				g.running, g.paused = false, false
-				g.conf["lock"] = "suspended"
-				return nil
-			}
-			g.paused = true
-			return nil
-		}})
-}
-
-func (s *Sim) guestResume(c *call, kind guestKind) (any, error) {
-	nodeName, vmid := c.params["node"], c.vmid()
-	typ := "vzresume"
-	if kind.isQemu() {
-		typ = "qmresume"
-		if err := c.rootOnly("skiplock", "nocheck"); err != nil {
-			return nil, err
-		}
-		g, running, err := c.qemuRunning()
-		if err != nil {
-			return nil, err
-		}
-		if !running && g.lock() != "suspended" {
-			return nil, failf("VM %d not running", vmid)
-		}
-		if g.lock() == "suspended" {
-			return s.startQemu(g, nodeName, vmid, c.authid, false).upid, nil
-		}
-	} else if _, running := c.lxcRunning(); !running {
-		return nil, failf("CT %d not running", vmid)
-	}
-	return c.startTask(taskSpec{typ: typ, vmid: vmid, dur: 500 * time.Millisecond,
-		onOK: func(end time.Time) error {
-			g, err := s.taskGuest(kind, nodeName, vmid)
-			if err != nil {
-				return err
-			}
-			g.paused = false
 			return nil
 		}})
 }

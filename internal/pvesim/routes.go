@@ -105,12 +105,12 @@ func (s *Sim) guestRoutes(kind guestKind) []route {
 		gr("DELETE", g, s.destroyGuest),
 		gr("GET", g+"/status", s.guestStatusIndex),
 		gr("GET", g+"/status/current", s.guestStatus),
-		gr("POST", g+"/status/start", s.guestStart),
-		gr("POST", g+"/status/stop", s.guestStop),
-		gr("POST", g+"/status/shutdown", s.guestShutdown),
-		gr("POST", g+"/status/reboot", s.guestReboot),
-		gr("POST", g+"/status/suspend", s.guestSuspend),
-		gr("POST", g+"/status/resume", s.guestResume),
+		{method: "POST", tmpl: g + "/status/start", h: byKind(kind, s.qemuStart, s.lxcStart)},
+		{method: "POST", tmpl: g + "/status/stop", h: byKind(kind, s.qemuStop, s.lxcStop)},
+		{method: "POST", tmpl: g + "/status/shutdown", h: byKind(kind, s.qemuShutdown, s.lxcShutdown)},
+		{method: "POST", tmpl: g + "/status/reboot", h: byKind(kind, s.qemuReboot, s.lxcReboot)},
+		{method: "POST", tmpl: g + "/status/suspend", h: byKind(kind, s.qemuSuspend, s.lxcSuspend)},
+		{method: "POST", tmpl: g + "/status/resume", h: byKind(kind, s.qemuResume, s.lxcResume)},
 		gr("GET", g+"/config", s.getGuestConfig),
 		gr("PUT", g+"/config", s.putGuestConfig),
 		gr("GET", g+"/pending", s.guestPending),
@@ -126,19 +126,25 @@ func (s *Sim) guestRoutes(kind guestKind) []route {
 		gr("PUT", g+"/snapshot/{snapname}/config", s.putSnapshotConfig),
 		gr("POST", g+"/snapshot/{snapname}/rollback", s.rollbackSnapshot),
 	}
-	if kind.isQemu() {
-		r = append(r,
-			gr("POST", g+"/config", s.postGuestConfig),
-			gr("POST", g+"/status/reset", s.guestReset),
-			gr("POST", g+"/move_disk", s.moveDisk),
-			gr("GET", g+"/agent/network-get-interfaces", s.agentInterfaces),
-		)
-	} else {
-		ifaces := gr("GET", g+"/interfaces", s.lxcInterfaces)
-		ifaces.since = "8.4"
-		r = append(r, ifaces, gr("POST", g+"/move_volume", s.moveDisk))
+	return append(r, byKind(kind, s.qemuOnlyRoutes, s.lxcOnlyRoutes)(g)...)
+}
+
+// qemuOnlyRoutes are the endpoints only VMs have, below g (a VM's path).
+func (s *Sim) qemuOnlyRoutes(g string) []route {
+	return []route{
+		kindRoute(kindQemu, "POST", g+"/config", s.postGuestConfig),
+		{method: "POST", tmpl: g + "/status/reset", h: s.qemuReset},
+		kindRoute(kindQemu, "POST", g+"/move_disk", s.moveDisk),
+		kindRoute(kindQemu, "GET", g+"/agent/network-get-interfaces", s.agentInterfaces),
 	}
-	return r
+}
+
+// lxcOnlyRoutes are the endpoints only containers have, below g.
+func (s *Sim) lxcOnlyRoutes(g string) []route {
+	return []route{
+		{method: "GET", tmpl: g + "/interfaces", since: "8.4", h: func(c *call) (any, error) { return s.lxcInterfaces(c, kindLXC) }},
+		kindRoute(kindLXC, "POST", g+"/move_volume", s.moveDisk),
+	}
 }
 
 type routeKey struct{ method, tmpl string }
