@@ -77,21 +77,13 @@ func (c *call) prepareConfig(kind guestKind, g *guest) (*configUpdate, error) {
 	}
 	for k, v := range u.set {
 		if isIndexed(k, "net") {
-			if kind.isQemu() {
-				u.set[k] = canonicalQemuNet(v, c.st.macAddr)
-			} else {
-				u.set[k] = canonicalLxcNet(v, c.st.macAddr)
-			}
+			u.set[k] = byKind(kind, canonicalQemuNet, canonicalLxcNet)(v, c.st.macAddr)
 		}
 		if k == "tags" {
 			u.set[k] = normalizeTags(v)
 		}
 	}
-	if kind.isQemu() {
-		if err := c.qemuConfigChecks(g, u); err != nil {
-			return nil, err
-		}
-	} else if err := c.lxcConfigChecks(g, u); err != nil {
+	if err := byKind(kind, c.qemuConfigChecks, c.lxcConfigChecks)(g, u); err != nil {
 		return nil, err
 	}
 	plans, err := c.planDisks(kind, u.set, "")
@@ -99,11 +91,13 @@ func (c *call) prepareConfig(kind guestKind, g *guest) (*configUpdate, error) {
 		return nil, err
 	}
 	u.plans = plans
-	if kind.isQemu() {
-		u.writeErr = c.qemuUpdatePerm(g, u)
-	}
+	u.writeErr = byKind(kind, c.qemuUpdatePerm, noWriteCheck)(g, u)
 	return u, nil
 }
+
+// noWriteCheck: pve-container checks every write permission up front
+// (lxcConfigChecks); nothing is left to check at write time.
+func noWriteCheck(*guest, *configUpdate) error { return nil }
 
 // qemuConfigChecks are $update_vm_api's checks before it writes: hookscript,
 // the permission rules of deleted and set keys, storage access, digest, lock.
@@ -199,7 +193,7 @@ func (st *state) applyConfig(g *guest, u *configUpdate, now time.Time) ([]string
 	for k, v := range drives {
 		u.set[k] = v
 	}
-	pendingMode := g.kind.isQemu() && g.running
+	pendingMode := g.kind.hasPending() && g.running
 	for _, k := range sortedKeys(u.set) {
 		v := u.set[k]
 		if pendingMode && !fastPlug[k] && !pveid.DiskSlot("qemu", k) && !isIndexed(k, "net") {
@@ -233,7 +227,7 @@ func (st *state) applyConfig(g *guest, u *configUpdate, now time.Time) ([]string
 			case st.volumeOwner(file, u.major) == g.vmid:
 				st.removeVolume(g.node, file)
 				lines = append(lines, freeLines(file))
-			case g.kind.isLXC():
+			case g.kind.warnsForeignVolumes():
 				lines = append(lines, fmt.Sprintf("ignore deletion of '%s', CT %d isn't the owner!", file, g.vmid))
 			}
 		case g.kind.diskSlot(k):
@@ -258,7 +252,7 @@ func (st *state) detachDisk(g *guest, key, old, replacement string, major int) {
 	if replacement != "" && parsePropString(replacement, defKey).get(defKey) == file {
 		return
 	}
-	if g.kind.isQemu() && st.volumeOwner(file, major) != g.vmid {
+	if g.kind.keepsOnlyOwnUnused() && st.volumeOwner(file, major) != g.vmid {
 		return
 	}
 	for i := 0; ; i++ {

@@ -41,13 +41,6 @@ func (st *state) vmidInUse(vmid int) error {
 	return nil
 }
 
-func (s *Sim) createGuest(c *call, kind guestKind) (any, error) {
-	if kind.isLXC() {
-		return s.createLXC(c)
-	}
-	return s.createQemu(c)
-}
-
 func (s *Sim) createQemu(c *call) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	archive := c.params["archive"]

@@ -74,7 +74,7 @@ func (s *Sim) createLXC(c *call) (any, error) {
 // checkCreateLXC checks a container create (or restore) and returns the
 // config it gives.
 func (c *call) checkCreateLXC() (conf map[string]string, unpriv bool, err error) {
-	nodeName, vmid := c.params["node"], c.vmid()
+	vmid := c.vmid()
 	restore := c.flag("restore")
 	existing := c.st.guests[vmid]
 	unpriv = c.flag("unprivileged")
@@ -84,7 +84,7 @@ func (c *call) checkCreateLXC() (conf map[string]string, unpriv bool, err error)
 		}
 	}
 	force := c.flag("force")
-	sameExists := existing != nil && existing.kind.isLXC() && existing.node == nodeName
+	sameExists := existing != nil && existing == c.localGuest(kindLXC)
 	if !(sameExists && restore && force) {
 		if existing != nil {
 			return nil, false, failf("%s", c.st.vmidInUse(vmid))

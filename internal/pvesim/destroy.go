@@ -23,13 +23,10 @@ func (s *Sim) destroyGuest(c *call, kind guestKind) (any, error) {
 		return nil, failf("unable to remove %s %d - used in HA resources and purge parameter not set.", g.typeName(), vmid)
 	}
 	if g.running {
-		if kind.isLXC() {
-			return nil, failf("CT %d is running - destroy failed", vmid)
-		}
-		return nil, failf("VM %d is running - destroy failed", vmid)
+		return nil, failf("%s %d is running - destroy failed", kind.typeName(), vmid)
 	}
 	skiplock := c.flag("skiplock")
-	if kind.isLXC() && !skiplock {
+	if kind.locksBeforeWorker() && !skiplock {
 		if err := lockError(g); err != nil {
 			return nil, err
 		}
@@ -64,13 +61,13 @@ func (s *Sim) destroyGuest(c *call, kind guestKind) (any, error) {
 	for _, v := range vols {
 		if c.st.volumeOwner(v, s.major()) == vmid {
 			owned = append(owned, v)
-		} else if kind.isLXC() && mountType(v) == "volume" {
+		} else if kind.warnsForeignVolumes() && mountType(v) == "volume" {
 			lines = append(lines, taskLine{at: 0.3, text: fmt.Sprintf("ignore deletion of '%s', CT %d isn't the owner!", v, vmid)})
 		}
 	}
 	vols = owned
 	failMsg := ""
-	if kind.isQemu() && !skiplock && g.lock() != "" {
+	if !kind.locksBeforeWorker() && !skiplock && g.lock() != "" {
 		failMsg = fmt.Sprintf("VM is locked (%s)", g.lock())
 	}
 	for _, v := range vols {
@@ -182,10 +179,7 @@ func (s *Sim) templateGuest(c *call, kind guestKind) (any, error) {
 		return nil, failf("you can't convert a template to a template")
 	}
 	if g.running {
-		if kind.isLXC() {
-			return nil, failf("you can't convert a CT to template if the CT is running")
-		}
-		return nil, failf("you can't convert a VM to template if VM is running")
+		return nil, failf("you can't convert a %s to template if %s is running", kind.typeName(), byKind(kind, "VM", "the CT"))
 	}
 	if len(g.snaps) > 0 {
 		return nil, failf("unable to create template, because %s contains snapshots", g.typeName())
@@ -225,7 +219,7 @@ func (s *Sim) templateGuest(c *call, kind guestKind) (any, error) {
 		return nil
 	}
 	upid, err := c.startTask(taskSpec{typ: kind.task("template"), vmid: vmid, dur: time.Second, lines: lines, onOK: apply})
-	if kind.isLXC() {
+	if !kind.templateAnswersUPID() {
 		return nil, nil // pve-container discards the worker's UPID
 	}
 	return upid, err

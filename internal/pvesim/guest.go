@@ -25,10 +25,7 @@ var lxcNumericKeys = map[string]bool{
 
 // configJSON converts stored config strings to the JSON types a real node emits.
 func configJSON(kind guestKind, conf map[string]string) map[string]any {
-	numeric := qemuNumericKeys
-	if kind.isLXC() {
-		numeric = lxcNumericKeys
-	}
+	numeric := byKind(kind, qemuNumericKeys, lxcNumericKeys)
 	out := make(map[string]any, len(conf)+1)
 	for k, v := range conf {
 		if numeric[k] {
@@ -148,11 +145,7 @@ func (s *Sim) listGuests(c *call, kind guestKind) (any, error) {
 		if !s.has(c.authid, "/vms/"+strconv.Itoa(g.vmid), "VM.Audit") {
 			continue
 		}
-		m := s.guestStats(g, c.now, full)
-		if full && kind.isQemu() {
-			m["qmpstatus"] = g.qmpStatus()
-		}
-		out = append(out, m)
+		out = append(out, s.guestStats(g, c.now, full))
 	}
 	return out, nil
 }
@@ -191,23 +184,7 @@ func (s *Sim) guestStatus(c *call, kind guestKind) (any, error) {
 		ha = map[string]any{"managed": 1, "state": state}
 	}
 	m["ha"] = ha
-	if kind.isQemu() {
-		m["qmpstatus"] = g.qmpStatus()
-		if parsePropString(g.conf["agent"], "enabled").get("enabled") == "1" {
-			m["agent"] = 1
-		}
-		if g.running {
-			m["running-machine"] = "pc-i440fx-10.1+pve0"
-			m["running-qemu"] = "10.1.2"
-			if strings.Contains(g.conf["machine"], "q35") {
-				m["running-machine"] = "pc-q35-10.1+pve0"
-			}
-			if s.major() < 9 {
-				m["running-machine"] = "pc-i440fx-8.1+pve0"
-				m["running-qemu"] = "8.1.5"
-			}
-		}
-	}
+	g.kind.addCurrent(m, g, s.major())
 	return m, nil
 }
 
@@ -296,4 +273,24 @@ func (g *guest) snapshot(name string) *snapshot {
 		}
 	}
 	return nil
+}
+
+// addQemuCurrent adds what only a VM's status/current has: the QMP status,
+// the agent flag and, while running, the machine and QEMU version.
+func addQemuCurrent(m map[string]any, g *guest, major int) {
+	if parsePropString(g.conf["agent"], "enabled").get("enabled") == "1" {
+		m["agent"] = 1
+	}
+	if !g.running {
+		return
+	}
+	m["running-machine"] = "pc-i440fx-10.1+pve0"
+	m["running-qemu"] = "10.1.2"
+	if strings.Contains(g.conf["machine"], "q35") {
+		m["running-machine"] = "pc-q35-10.1+pve0"
+	}
+	if major < 9 {
+		m["running-machine"] = "pc-i440fx-8.1+pve0"
+		m["running-qemu"] = "8.1.5"
+	}
 }

@@ -139,6 +139,7 @@ func (k guestKind) addStats(m map[string]any, g *guest, u usage, full bool, majo
 	}
 	if full {
 		m["diskread"], m["diskwrite"] = u.diskread, u.diskwrite
+		m["qmpstatus"] = g.qmpStatus()
 	}
 	if _, ok := g.conf["serial0"]; ok {
 		m["serial"] = 1
@@ -158,3 +159,29 @@ func (k guestKind) hostMem(u usage, running bool) int64 {
 // vmid that its config does not name, when the caller does not say:
 // pve-container frees them, qemu-server keeps them.
 func (k guestKind) purgesUnreferenced() bool { return k.isLXC() }
+
+// locksBeforeWorker: pve-container checks a config lock before it forks
+// the worker of a destroy (an API error); qemu-server checks in the worker
+// (a failed task).
+func (k guestKind) locksBeforeWorker() bool { return byKind(k, false, true) }
+
+// warnsForeignVolumes: pve-container logs each volume of another guest it
+// leaves in place on destroy; qemu-server skips them silently.
+func (k guestKind) warnsForeignVolumes() bool { return byKind(k, false, true) }
+
+// templateAnswersUPID: qemu-server answers a template conversion with the
+// worker's UPID; pve-container answers null.
+func (k guestKind) templateAnswersUPID() bool { return byKind(k, true, false) }
+
+// hasPending: a running VM queues changes that cannot be hot-plugged as
+// pending until it restarts; a container applies or refuses them at once.
+func (k guestKind) hasPending() bool { return byKind(k, true, false) }
+
+// keepsOnlyOwnUnused: qemu-server registers a detached disk as unusedN
+// only when the VM owns it; pve-container keeps any volume.
+func (k guestKind) keepsOnlyOwnUnused() bool { return byKind(k, true, false) }
+
+// addCurrent adds the fields only the kind's status/current has.
+func (k guestKind) addCurrent(m map[string]any, g *guest, major int) {
+	byKind(k, addQemuCurrent, func(map[string]any, *guest, int) {})(m, g, major)
+}

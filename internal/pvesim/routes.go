@@ -100,7 +100,7 @@ func (s *Sim) guestRoutes(kind guestKind) []route {
 	}
 	r := []route{
 		gr("GET", b, s.listGuests),
-		gr("POST", b, s.createGuest),
+		{method: "POST", tmpl: b, h: byKind(kind, s.createQemu, s.createLXC)},
 		gr("GET", g, s.guestIndex),
 		gr("DELETE", g, s.destroyGuest),
 		gr("GET", g+"/status", s.guestStatusIndex),
