@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // Parameters of the config endpoints that are not config keys.
@@ -196,7 +194,7 @@ func (st *state) applyConfig(g *guest, u *configUpdate, now time.Time) ([]string
 	pendingMode := g.kind.hasPending() && g.running
 	for _, k := range sortedKeys(u.set) {
 		v := u.set[k]
-		if pendingMode && !fastPlug[k] && !pveid.DiskSlot("qemu", k) && !isIndexed(k, "net") {
+		if pendingMode && !fastPlug[k] && !g.kind.diskSlot(k) && !isIndexed(k, "net") {
 			if g.pending == nil {
 				g.pending = map[string]string{}
 			}
@@ -209,7 +207,7 @@ func (st *state) applyConfig(g *guest, u *configUpdate, now time.Time) ([]string
 		g.conf[k] = v
 	}
 	for _, k := range u.del {
-		if pendingMode && !fastPlug[k] && !pveid.DiskSlot("qemu", k) && !isIndexed(k, "net") {
+		if pendingMode && !fastPlug[k] && !g.kind.diskSlot(k) && !isIndexed(k, "net") {
 			g.pendDel = append(g.pendDel, k)
 			continue
 		}

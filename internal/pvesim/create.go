@@ -192,7 +192,7 @@ func defaultBoot(conf map[string]string) string {
 	var cds []string
 	disk := ""
 	for _, bus := range []string{"ide", "sata", "scsi", "virtio"} {
-		for i := 0; pveid.DiskSlot("qemu", bus+strconv.Itoa(i)); i++ {
+		for i := 0; kindQemu.diskSlot(bus + strconv.Itoa(i)); i++ {
 			k := bus + strconv.Itoa(i)
 			v, ok := conf[k]
 			if !ok {

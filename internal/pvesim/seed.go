@@ -154,16 +154,7 @@ func seedGuests(st *state, now time.Time) {
 		}
 		size := sg.diskGiB << 30
 		volid, _ := st.allocDisk(nodeName, "local-lvm", sg.vmid, size, sg.kind.volContent(), sg.template, now.Add(-90*24*time.Hour))
-		if sg.kind.isQemu() {
-			g.conf["scsi0"] = volid + ",iothread=1,size=" + formatSize(size)
-			g.conf["net0"] = canonicalQemuNet("virtio,bridge=vmbr0,firewall=1", st.macAddr)
-			g.conf["smbios1"] = "uuid=" + st.uuid()
-			g.conf["vmgenid"] = st.uuid()
-			g.conf["meta"] = fmt.Sprintf("creation-qemu=9.2.0,ctime=%d", now.Add(-90*24*time.Hour).Unix())
-		} else {
-			g.conf["rootfs"] = volid + ",size=" + formatSize(size)
-			g.conf["net0"] = canonicalLxcNet("name=eth0,bridge=vmbr0,firewall=1,ip=dhcp,ip6=auto", st.macAddr)
-		}
+		byKind(sg.kind, seedQemuDevices, seedLXCDevices)(st, g.conf, volid, size, now)
 		if sg.template {
 			g.conf["template"] = "1"
 		}
@@ -224,15 +215,7 @@ func seedExtra(st *state, n int, now time.Time) {
 		disk := fmt.Sprintf("local-lvm:vm-%d-disk-0", vmid)
 		st.nodeByName[nodeName].store["local-lvm"].vols[disk] = &volume{volid: disk, content: kind.volContent(), format: "raw", size: size, vmid: vmid, ctime: now.Unix()}
 		mac := fmt.Sprintf("BC:24:11:%02X:%02X:%02X", vmid>>16&0xff, vmid>>8&0xff, vmid&0xff)
-		if kind.isQemu() {
-			g.conf = map[string]string{"name": fmt.Sprintf("bench-vm-%d", vmid), "cores": "2", "memory": "2048", "ostype": "l26",
-				"scsihw": "virtio-scsi-single", "scsi0": disk + ",iothread=1,size=" + formatSize(size),
-				"net0": "virtio=" + mac + ",bridge=vmbr0", "boot": "order=scsi0;net0", "tags": "bench"}
-		} else {
-			g.conf = map[string]string{"hostname": fmt.Sprintf("bench-ct-%d", vmid), "cores": "1", "memory": "512", "swap": "512",
-				"ostype": "debian", "arch": "amd64", "unprivileged": "1", "rootfs": disk + ",size=" + formatSize(size),
-				"net0": "name=eth0,bridge=vmbr0,hwaddr=" + mac + ",ip=dhcp,type=veth", "tags": "bench"}
-		}
+		g.conf = byKind(kind, benchQemuConf, benchLXCConf)(vmid, disk, mac, size)
 		st.guests[vmid] = g
 	}
 }
@@ -272,4 +255,30 @@ func seedHistory(st *state, now time.Time) {
 			st.taskByUPID[t.upid] = t
 		}
 	}
+}
+
+// seedQemuDevices gives a seeded VM its disk, NIC and identity.
+func seedQemuDevices(st *state, conf map[string]string, volid string, size int64, now time.Time) {
+	conf["scsi0"] = volid + ",iothread=1,size=" + formatSize(size)
+	conf["net0"] = canonicalQemuNet("virtio,bridge=vmbr0,firewall=1", st.macAddr)
+	conf["smbios1"] = "uuid=" + st.uuid()
+	conf["vmgenid"] = st.uuid()
+	conf["meta"] = fmt.Sprintf("creation-qemu=9.2.0,ctime=%d", now.Add(-90*24*time.Hour).Unix())
+}
+
+func seedLXCDevices(st *state, conf map[string]string, volid string, size int64, _ time.Time) {
+	conf["rootfs"] = volid + ",size=" + formatSize(size)
+	conf["net0"] = canonicalLxcNet("name=eth0,bridge=vmbr0,firewall=1,ip=dhcp,ip6=auto", st.macAddr)
+}
+
+func benchQemuConf(vmid int, disk, mac string, size int64) map[string]string {
+	return map[string]string{"name": fmt.Sprintf("bench-vm-%d", vmid), "cores": "2", "memory": "2048", "ostype": "l26",
+		"scsihw": "virtio-scsi-single", "scsi0": disk + ",iothread=1,size=" + formatSize(size),
+		"net0": "virtio=" + mac + ",bridge=vmbr0", "boot": "order=scsi0;net0", "tags": "bench"}
+}
+
+func benchLXCConf(vmid int, disk, mac string, size int64) map[string]string {
+	return map[string]string{"hostname": fmt.Sprintf("bench-ct-%d", vmid), "cores": "1", "memory": "512", "swap": "512",
+		"ostype": "debian", "arch": "amd64", "unprivileged": "1", "rootfs": disk + ",size=" + formatSize(size),
+		"net0": "name=eth0,bridge=vmbr0,hwaddr=" + mac + ",ip=dhcp,type=veth", "tags": "bench"}
 }

@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
-
-	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // state is the whole simulated cluster. Every access holds Sim.mu.
@@ -119,19 +116,6 @@ func (g *guest) lock() string { return g.conf["lock"] }
 func (g *guest) typeName() string { return g.kind.typeName() }
 
 func (g *guest) isTemplate() bool { return g.conf["template"] == "1" }
-
-func (g *guest) name() string {
-	if g.kind.isLXC() {
-		if h := g.conf["hostname"]; h != "" {
-			return h
-		}
-		return "CT" + strconv.Itoa(g.vmid)
-	}
-	if n := g.conf["name"]; n != "" {
-		return n
-	}
-	return "VM " + strconv.Itoa(g.vmid)
-}
 
 // digest is the SHA1 of the serialized config file including snapshot and
 // pending sections, as the real node computes it.
@@ -263,72 +247,4 @@ func isIndexed(k, prefix string) bool {
 		}
 	}
 	return true
-}
-
-// maxDisk sums the sizes of a guest's disks (qemu: the boot disk like PVE; we
-// take the first disk for qemu and rootfs for lxc).
-func (g *guest) maxDisk() int64 {
-	if g.kind.isLXC() {
-		ps := parsePropString(g.conf["rootfs"], "volume")
-		if s := sizeBytes(ps.get("size")); s > 0 {
-			return s
-		}
-		return 4 << 30
-	}
-	for _, k := range []string{"scsi0", "virtio0", "sata0", "ide0"} {
-		if v, ok := g.conf[k]; ok {
-			ps := parsePropString(v, "file")
-			if ps.get("media") != "cdrom" {
-				return sizeBytes(ps.get("size"))
-			}
-		}
-	}
-	for _, k := range sortedKeys(g.conf) {
-		if pveid.DiskSlot("qemu", k) && !isIndexed(k, "unused") {
-			ps := parsePropString(g.conf[k], "file")
-			if ps.get("media") != "cdrom" {
-				return sizeBytes(ps.get("size"))
-			}
-		}
-	}
-	return 0
-}
-
-// maxMem is the guest memory in bytes.
-func (g *guest) maxMem() int64 {
-	if g.kind.isLXC() {
-		m, _ := strconv.ParseInt(g.conf["memory"], 10, 64)
-		if m == 0 {
-			m = 512
-		}
-		return m << 20
-	}
-	ps := parsePropString(g.conf["memory"], "current")
-	m, _ := strconv.ParseInt(ps.get("current"), 10, 64)
-	if m == 0 {
-		m = 512
-	}
-	return m << 20
-}
-
-func (g *guest) cpus() int {
-	if g.kind.isLXC() {
-		c, _ := strconv.Atoi(g.conf["cores"])
-		if c == 0 {
-			c = 2
-		}
-		return c
-	}
-	if v, _ := strconv.Atoi(g.conf["vcpus"]); v > 0 {
-		return v
-	}
-	c, _ := strconv.Atoi(g.conf["cores"])
-	if c == 0 {
-		c = 1
-	}
-	so, _ := strconv.Atoi(g.conf["sockets"])
-	if so == 0 {
-		so = 1
-	}
-	return c * so
 }
