@@ -3,6 +3,7 @@ package pvesim
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -169,6 +170,29 @@ func TestRequestLogAndAdminAPI(t *testing.T) {
 	}
 	if r := e.do("GET", "/nodes/pve2/qemu", nil); r.status != 595 {
 		t.Fatalf("offline via admin: %d", r.status)
+	}
+	for _, tc := range []struct {
+		method, path, body string
+		status             int
+	}{
+		{"DELETE", "/faults/999", "", 404},
+		{"POST", "/advance", `{"duration":"soon"}`, 400},
+		{"POST", "/faults", `{"kind":"nonsense"}`, 400},
+		{"POST", "/acl", `{"path":"/","ugid":"root@pam","role":"NoSuchRole"}`, 400},
+		{"GET", "/nope", "", 404},
+		{"POST", "/faults", `not json`, 400},
+	} {
+		if st, out := admin(tc.method, tc.path, tc.body); st != tc.status || out["error"] == "" {
+			t.Errorf("%s %s %s = %d %v, want %d with an error", tc.method, tc.path, tc.body, st, out, tc.status)
+		}
+	}
+	if st, out := admin("POST", "/faults", `{"kind":"error","path":"/version","status":500,"message":"x"}`); st != 200 {
+		t.Fatalf("add fault: %d %v", st, out)
+	} else {
+		id := out["data"].(map[string]any)["id"].(float64)
+		if st, _ := admin("DELETE", fmt.Sprintf("/faults/%d", int(id)), ""); st != 200 {
+			t.Errorf("delete fault %v: %d", id, st)
+		}
 	}
 	admin("DELETE", "/faults", "")
 	if st, _ := admin("POST", "/tokens", `{"tokenid":"viewer@pve!ro","secret":"v","role":"PVEAuditor"}`); st != 200 {
