@@ -42,9 +42,34 @@ func (st *state) vmidInUse(vmid int) error {
 }
 
 func (s *Sim) createQemu(c *call) (any, error) {
-	nodeName, vmid := c.params["node"], c.vmid()
+	vmid := c.vmid()
 	archive := c.params["archive"]
-	restore := archive != ""
+	conf, err := c.checkCreateQemu(archive)
+	if err != nil {
+		return nil, err
+	}
+	if archive != "" {
+		return s.restoreGuest(c, kindQemu, archive)
+	}
+	plans, err := c.planDisks(kindQemu, conf, c.params["storage"])
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range conf {
+		if isIndexed(k, "net") {
+			conf[k] = canonicalQemuNet(v, c.st.macAddr)
+		}
+	}
+	if c.st.guests[vmid] != nil {
+		return nil, failf("unable to create VM %d - %s", vmid, c.st.vmidInUse(vmid))
+	}
+	return s.qemuCreateTask(c, conf, plans)
+}
+
+// checkCreateQemu checks a VM create (or restore) before anything is
+// allocated and returns the config the parameters give.
+func (c *call) checkCreateQemu(archive string) (map[string]string, error) {
+	vmid, restore := c.vmid(), archive != ""
 	if p := c.params["pool"]; p != "" && c.st.pools[p] == nil {
 		return nil, failf("pool '%s' does not exist", p)
 	}
@@ -58,8 +83,7 @@ func (s *Sim) createQemu(c *call) (any, error) {
 			return nil, err
 		}
 	}
-	existing := c.st.guests[vmid]
-	if err := c.checkCreatePerm(restore, existing != nil); err != nil {
+	if err := c.checkCreatePerm(restore, c.st.guests[vmid] != nil); err != nil {
 		return nil, err
 	}
 	conf := map[string]string{}
@@ -88,30 +112,17 @@ func (s *Sim) createQemu(c *call) (any, error) {
 			conf["ide2"] = v + ",media=cdrom"
 		}
 	}
-	if err := c.qemuCreateChecks(conf); err != nil {
-		return nil, err
-	}
-	if restore {
-		return s.restoreGuest(c, kindQemu, archive)
-	}
-	plans, err := c.planDisks(kindQemu, conf, c.params["storage"])
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range conf {
-		if isIndexed(k, "net") {
-			conf[k] = canonicalQemuNet(v, c.st.macAddr)
-		}
-	}
-	if existing != nil {
-		return nil, failf("unable to create VM %d - %s", vmid, c.st.vmidInUse(vmid))
-	}
+	return conf, c.qemuCreateChecks(conf)
+}
+
+// qemuCreateTask allocates the disks and starts qmcreate, which writes the
+// config when it ends (or frees the disks when it fails).
+func (s *Sim) qemuCreateTask(c *call, conf map[string]string, plans []*diskPlan) (any, error) {
+	nodeName, vmid := c.params["node"], c.vmid()
 	g := &guest{vmid: vmid, kind: kindQemu, node: nodeName, conf: map[string]string{"lock": "create"}, load: guestLoad(vmid)}
 	c.st.guests[vmid] = g
 	lines, drives, vols, aerr := c.st.allocate(nodeName, vmid, kindQemu, plans, c.now)
-	start := c.flag("start")
-	user := c.authid
-	pool := c.params["pool"]
+	start, user, pool := c.flag("start"), c.authid, c.params["pool"]
 	failMsg := ""
 	if aerr != nil {
 		failMsg = fmt.Sprintf("unable to create VM %d - %s", vmid, aerr)
@@ -124,19 +135,7 @@ func (s *Sim) createQemu(c *call) (any, error) {
 			failMsg = fmt.Sprintf("unable to create VM %d - volume '%s' does not exist", vmid, pl.volid)
 		}
 	}
-	if _, ok := conf["boot"]; !ok {
-		conf["boot"] = defaultBoot(conf)
-	}
-	if _, ok := conf["smbios1"]; !ok {
-		conf["smbios1"] = "uuid=" + c.st.uuid()
-	}
-	if v, ok := conf["vmgenid"]; !ok || v == "1" {
-		conf["vmgenid"] = c.st.uuid()
-	}
-	if t, ok := conf["tags"]; ok {
-		conf["tags"] = normalizeTags(t)
-	}
-	conf["meta"] = fmt.Sprintf("creation-qemu=%s,ctime=%d", s.qemuVersion(), c.now.Unix())
+	s.completeQemuConf(c, conf)
 	var tl []taskLine
 	for i, l := range lines {
 		tl = append(tl, taskLine{at: 0.2 + 0.6*float64(i)/float64(len(lines)+1), text: l})
@@ -144,7 +143,7 @@ func (s *Sim) createQemu(c *call) (any, error) {
 	if start {
 		tl = append(tl, taskLine{at: 1, text: "Execute autostart"})
 	}
-	return c.startTask(taskSpec{typ: "qmcreate", vmid: vmid,
+	return c.startTask(taskSpec{typ: kindQemu.task("create"), vmid: vmid,
 		dur: 2*time.Second + time.Duration(len(vols))*500*time.Millisecond, lines: tl, failMsg: failMsg, failAt: 0.5,
 		onOK: func(end time.Time) error {
 			g.conf = conf
@@ -164,6 +163,24 @@ func (s *Sim) createQemu(c *call) (any, error) {
 				delete(s.st.guests, vmid)
 			}
 		}})
+}
+
+// completeQemuConf adds what qemu-server writes into every new config:
+// boot order, SMBIOS UUID, VM generation id, normalized tags, meta.
+func (s *Sim) completeQemuConf(c *call, conf map[string]string) {
+	if _, ok := conf["boot"]; !ok {
+		conf["boot"] = defaultBoot(conf)
+	}
+	if _, ok := conf["smbios1"]; !ok {
+		conf["smbios1"] = "uuid=" + c.st.uuid()
+	}
+	if v, ok := conf["vmgenid"]; !ok || v == "1" {
+		conf["vmgenid"] = c.st.uuid()
+	}
+	if t, ok := conf["tags"]; ok {
+		conf["tags"] = normalizeTags(t)
+	}
+	conf["meta"] = fmt.Sprintf("creation-qemu=%s,ctime=%d", s.qemuVersion(), c.now.Unix())
 }
 
 func (s *Sim) qemuVersion() string {
