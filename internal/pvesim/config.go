@@ -298,7 +298,7 @@ func (s *Sim) postGuestConfig(c *call, kind guestKind) (any, error) {
 	}
 	nodeName, vmid := g.node, g.vmid
 	var extra []string
-	t := s.startTask(taskSpec{node: nodeName, typ: "qmconfig", id: strconv.Itoa(vmid), user: c.authid, vmid: vmid,
+	t := s.startTask(taskSpec{node: nodeName, typ: kindQemu.task("config"), id: strconv.Itoa(vmid), user: c.authid, vmid: vmid,
 		dur: 500*time.Millisecond + time.Duration(len(u.plans))*500*time.Millisecond, lines: at(0, u.logLine),
 		onOK: func(end time.Time) error {
 			g, err := s.taskGuest(kind, nodeName, vmid)

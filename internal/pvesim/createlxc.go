@@ -45,7 +45,7 @@ func (s *Sim) createLXC(c *call) (any, error) {
 	start := c.flag("start")
 	pool := c.params["pool"]
 	user := c.authid
-	return c.startTask(taskSpec{typ: "vzcreate", vmid: vmid,
+	return c.startTask(taskSpec{typ: kindLXC.task("create"), vmid: vmid,
 		dur: 6 * time.Second, lines: tl, failMsg: failMsg, failAt: 0.45,
 		onOK: func(end time.Time) error {
 			g.conf = conf
@@ -53,7 +53,7 @@ func (s *Sim) createLXC(c *call) (any, error) {
 				s.addToPool(pool, g)
 			}
 			if start {
-				s.startTask(taskSpec{node: nodeName, typ: "vzstart", id: strconv.Itoa(vmid), user: user, vmid: vmid,
+				s.startTask(taskSpec{node: nodeName, typ: kindLXC.task("start"), id: strconv.Itoa(vmid), user: user, vmid: vmid,
 					dur: 1500 * time.Millisecond, onOK: func(end time.Time) error {
 						g.running, g.startedAt = true, end
 						return nil

@@ -62,7 +62,7 @@ func (s *Sim) startQemu(g *guest, nodeName string, vmid int, user string, skiplo
 	if g != nil && g.conf["ipconfig0"] != "" {
 		lines = append(at(0.1, "generating cloud-init ISO"), lines...)
 	}
-	return s.startTask(taskSpec{node: nodeName, typ: "qmstart", id: strconv.Itoa(vmid), user: user, vmid: vmid,
+	return s.startTask(taskSpec{node: nodeName, typ: kindQemu.task("start"), id: strconv.Itoa(vmid), user: user, vmid: vmid,
 		dur: time.Second + time.Duration(len(lines))*200*time.Millisecond, lines: lines,
 		onOK: func(end time.Time) error {
 			g, err := s.taskGuest(kindQemu, nodeName, vmid)
@@ -138,7 +138,7 @@ func (s *Sim) stopQemu(c *call, typ string, dur time.Duration) (any, error) {
 		return s.haTask(c, "hastop", fmt.Sprintf("Requesting HA stop for VM %d", vmid))
 	}
 	var lines []taskLine
-	if typ == "qmshutdown" {
+	if typ == kindQemu.task("shutdown") {
 		g, running, err := c.qemuRunning()
 		if err == nil && running && g.paused {
 			if !c.flag("forceStop") {
@@ -191,7 +191,7 @@ func (s *Sim) qemuReset(c *call) (any, error) {
 		return nil, failf("VM %d not running", vmid)
 	}
 	skiplock := c.flag("skiplock")
-	return c.startTask(taskSpec{typ: "qmreset", vmid: vmid, dur: 500 * time.Millisecond,
+	return c.startTask(taskSpec{typ: kindQemu.task("reset"), vmid: vmid, dur: 500 * time.Millisecond,
 		onOK: func(end time.Time) error {
 			g, err := s.unlockedGuest(kindQemu, nodeName, vmid, skiplock)
 			if err != nil {
