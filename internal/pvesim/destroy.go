@@ -8,7 +8,17 @@ import (
 )
 
 func (s *Sim) destroyGuest(c *call, kind guestKind) (any, error) {
-	nodeName, vmid := c.params["node"], c.vmid()
+	g, err := c.checkDestroy(kind)
+	if err != nil {
+		return nil, err
+	}
+	vols, lines, failMsg := c.destroyPlan(kind, g)
+	return s.destroyTask(c, kind, g, vols, lines, failMsg)
+}
+
+// checkDestroy is what destroy_vm checks before it forks the worker.
+func (c *call) checkDestroy(kind guestKind) (*guest, error) {
+	vmid := c.vmid()
 	if err := c.rootOnly("skiplock"); err != nil {
 		return nil, err
 	}
@@ -25,15 +35,20 @@ func (s *Sim) destroyGuest(c *call, kind guestKind) (any, error) {
 	if g.running {
 		return nil, failf("%s %d is running - destroy failed", kind.typeName(), vmid)
 	}
-	skiplock := c.flag("skiplock")
-	if kind.locksBeforeWorker() && !skiplock {
+	if kind.locksBeforeWorker() && !c.flag("skiplock") {
 		if err := lockError(g); err != nil {
 			return nil, err
 		}
 	}
-	purge := c.flag("purge")
-	unreferenced := c.flagOr("destroy-unreferenced-disks", kind.purgesUnreferenced())
-	vols := volumesOf(g)
+	return g, nil
+}
+
+// destroyPlan lists the volumes the destroy frees (the guest's own, in the
+// config, its snapshots and, when asked, unreferenced ones) with the log
+// lines, and the lock failure qemu-server meets in the worker.
+func (c *call) destroyPlan(kind guestKind, g *guest) (vols []string, lines []taskLine, failMsg string) {
+	nodeName, vmid := c.params["node"], c.vmid()
+	vols = volumesOf(g)
 	for _, sn := range g.snaps {
 		for k, v := range sn.conf {
 			if kind.diskSlot(k) {
@@ -44,7 +59,7 @@ func (s *Sim) destroyGuest(c *call, kind guestKind) (any, error) {
 			}
 		}
 	}
-	if unreferenced {
+	if c.flagOr("destroy-unreferenced-disks", kind.purgesUnreferenced()) {
 		for _, ns := range c.st.node(nodeName).store {
 			for _, v := range ns.vols {
 				if v.vmid == vmid && (v.content == "images" || v.content == "rootdir") && !contains(vols, v.volid) {
@@ -53,24 +68,21 @@ func (s *Sim) destroyGuest(c *call, kind guestKind) (any, error) {
 			}
 		}
 	}
-	var lines []taskLine
 	// only volumes the guest owns are freed (qemu-server's
 	// remove_owned_drive, pve-container's delete_mountpoint_volume); others'
 	// disks, ISOs, snippets and paths stay
 	owned := vols[:0:0]
 	for _, v := range vols {
-		if c.st.volumeOwner(v, s.major()) == vmid {
+		if c.st.volumeOwner(v, c.s.major()) == vmid {
 			owned = append(owned, v)
 		} else if kind.warnsForeignVolumes() && mountType(v) == "volume" {
 			lines = append(lines, taskLine{at: 0.3, text: fmt.Sprintf("ignore deletion of '%s', CT %d isn't the owner!", v, vmid)})
 		}
 	}
-	vols = owned
-	failMsg := ""
-	if !kind.locksBeforeWorker() && !skiplock && g.lock() != "" {
+	if !kind.locksBeforeWorker() && !c.flag("skiplock") && g.lock() != "" {
 		failMsg = fmt.Sprintf("VM is locked (%s)", g.lock())
 	}
-	for _, v := range vols {
+	for _, v := range owned {
 		if user := c.st.linkedUser(nodeName, v); user != 0 && failMsg == "" {
 			_, name, _ := strings.Cut(v, ":")
 			lines = append(lines, taskLine{at: 0.3, text: fmt.Sprintf("WARN: Could not remove disk '%s', check manually: base volume '%s' is still in use by linked cloned", v, name)})
@@ -78,6 +90,14 @@ func (s *Sim) destroyGuest(c *call, kind guestKind) (any, error) {
 		}
 		lines = append(lines, taskLine{at: 0.3, text: freeLines(v)})
 	}
+	return owned, lines, failMsg
+}
+
+// destroyTask starts the destroy worker: it frees the volumes and drops the
+// guest from the config, its ACLs, pools and, with purge, backup jobs.
+func (s *Sim) destroyTask(c *call, kind guestKind, g *guest, vols []string, lines []taskLine, failMsg string) (any, error) {
+	nodeName, vmid := c.params["node"], c.vmid()
+	purge := c.flag("purge")
 	if purge {
 		lines = append(lines, taskLine{at: 0.8, text: fmt.Sprintf("purging %s %d from related configurations..", g.typeName(), vmid)})
 		if g.ha {
