@@ -77,36 +77,18 @@ func Run(ctx context.Context, rc RunConfig) error {
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		ErrorLog:     nil,
 	}
-	scheme := "http"
-	fingerprint := ""
+	scheme, fingerprint := "http", ""
 	if !rc.PlainHTTP {
-		cert, fp, err := selfSigned(ln.Addr().(*net.TCPAddr).IP)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("sim: certificate: %w", err)
+		if ln, fingerprint, err = withTLS(ln); err != nil {
+			return err
 		}
-		fingerprint = fp
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		ln = tls.NewListener(ln, srv.TLSConfig)
 		scheme = "https"
 	}
 	addr := ln.Addr().String()
 	if h, p, err := net.SplitHostPort(addr); err == nil && (h == "0.0.0.0" || h == "::") {
 		addr = net.JoinHostPort("127.0.0.1", p)
 	}
-	id, secret := sim.DefaultToken()
-	fmt.Fprintf(stdout, "# Proxmox VE %s simulator: %d nodes, %d guests, speed %g (ready in %s)\n",
-		sim.Version(), sim.opts.Nodes, len(sim.st.guests), sim.opts.Speed, time.Since(start).Round(time.Millisecond))
-	if fingerprint != "" {
-		fmt.Fprintf(stdout, "# TLS certificate SHA-256 fingerprint: %s\n", fingerprint)
-		fmt.Fprintf(stdout, "export PROXMOX_INSECURE_TLS=true\n")
-	}
-	fmt.Fprintf(stdout, "export PROXMOX_HOST=%s://%s\n", scheme, addr)
-	fmt.Fprintf(stdout, "export PROXMOX_TOKEN_ID='%s'\n", id)
-	fmt.Fprintf(stdout, "export PROXMOX_TOKEN_SECRET='%s'\n", secret)
-	if pw := sim.RootPassword(); pw != "" && len(o.Users) == 0 {
-		fmt.Fprintf(stdout, "# ticket login: root@pam / %s\n", pw)
-	}
+	sim.printEnv(stdout, scheme+"://"+addr, fingerprint, time.Since(start), len(o.Users) == 0)
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -130,6 +112,37 @@ func Run(ctx context.Context, rc RunConfig) error {
 		return fmt.Errorf("sim: serve: %w", err)
 	}
 	return nil
+}
+
+// withTLS serves ln over TLS with a new self-signed certificate and
+// returns its fingerprint.
+func withTLS(ln net.Listener) (net.Listener, string, error) {
+	cert, fp, err := selfSigned(ln.Addr().(*net.TCPAddr).IP)
+	if err != nil {
+		ln.Close()
+		return nil, "", fmt.Errorf("sim: certificate: %w", err)
+	}
+	conf := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	return tls.NewListener(ln, conf), fp, nil
+}
+
+// printEnv prints what a client needs: the environment for the server, the
+// certificate's fingerprint and, when the password was made up, the ticket
+// login.
+func (s *Sim) printEnv(w io.Writer, url, fingerprint string, ready time.Duration, madeUpPassword bool) {
+	id, secret := s.DefaultToken()
+	fmt.Fprintf(w, "# Proxmox VE %s simulator: %d nodes, %d guests, speed %g (ready in %s)\n",
+		s.Version(), s.opts.Nodes, len(s.st.guests), s.opts.Speed, ready.Round(time.Millisecond))
+	if fingerprint != "" {
+		fmt.Fprintf(w, "# TLS certificate SHA-256 fingerprint: %s\n", fingerprint)
+		fmt.Fprintf(w, "export PROXMOX_INSECURE_TLS=true\n")
+	}
+	fmt.Fprintf(w, "export PROXMOX_HOST=%s\n", url)
+	fmt.Fprintf(w, "export PROXMOX_TOKEN_ID='%s'\n", id)
+	fmt.Fprintf(w, "export PROXMOX_TOKEN_SECRET='%s'\n", secret)
+	if pw := s.RootPassword(); pw != "" && madeUpPassword {
+		fmt.Fprintf(w, "# ticket login: root@pam / %s\n", pw)
+	}
 }
 
 // selfSigned makes a certificate for localhost and the listen address and
