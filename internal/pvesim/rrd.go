@@ -64,7 +64,17 @@ func (s *Sim) guestRRDGraph(c *call, _ guestKind) (any, error) { return s.rrdGra
 
 func (s *Sim) storageRRDData(c *call) (any, error) { return s.rrdData(c, s.storageSource) }
 
-func (s *Sim) storageRRDGraph(c *call) (any, error) { return s.rrdGraph(c, s.storageSource) }
+// storageRRDGraph: Status.pm graphs the pve2-storage file even on PVE 9;
+// the simulator draws the storage's history under that name.
+func (s *Sim) storageRRDGraph(c *call) (any, error) {
+	return s.rrdGraph(c, func(c *call) (*rrdSource, error) {
+		src, err := s.storageSource(c)
+		if src != nil {
+			src.path = "pve2-storage/" + c.params["node"] + "/" + c.params["storage"]
+		}
+		return src, err
+	})
+}
 
 func rrdCF(c *call) string {
 	if cf := c.params["cf"]; cf != "" {

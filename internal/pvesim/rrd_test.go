@@ -256,7 +256,7 @@ func TestRRDGraph(t *testing.T) {
 	for path, file := range map[string]string{
 		"/nodes/pve1/rrd":               "/var/lib/rrdcached/db/pve-node-9.0/pve1_cpu_iowait.png",
 		"/nodes/pve1/qemu/100/rrd":      "/var/lib/rrdcached/db/pve-vm-9.0/100_cpu_iowait.png",
-		"/nodes/pve1/storage/local/rrd": "/var/lib/rrdcached/db/pve-storage-9.0/pve1/local_cpu_iowait.png",
+		"/nodes/pve1/storage/local/rrd": "/var/lib/rrdcached/db/pve2-storage/pve1/local_cpu_iowait.png",
 	} {
 		ds := "cpu,iowait"
 		if strings.Contains(path, "qemu") {

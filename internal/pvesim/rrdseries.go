@@ -170,9 +170,42 @@ func taskOK(t *task) bool {
 	return t.done && (t.exit == "OK" || strings.HasPrefix(t.exit, "WARNINGS"))
 }
 
-// guestCreated is when the guest came to be, where the model knows it: the
+// rrdHistory indexes what the series are rebuilt from: the guests' disk
+// creation times and their state-changing tasks.
+type rrdHistory struct {
+	diskCtime map[int]int64
+	tasks     map[string][]*task // by task id (the vmid)
+}
+
+func (st *state) rrdHistory() *rrdHistory {
+	h := &rrdHistory{diskCtime: map[int]int64{}, tasks: map[string][]*task{}}
+	seen := map[*nodeStorage]bool{}
+	for _, n := range st.nodes {
+		for _, ns := range n.store {
+			if seen[ns] {
+				continue // a shared storage is on every node
+			}
+			seen[ns] = true
+			for _, v := range ns.vols {
+				if v.vmid > 0 && (v.content == "images" || v.content == "rootdir") && v.ctime > 0 {
+					if old, ok := h.diskCtime[v.vmid]; !ok || v.ctime < old {
+						h.diskCtime[v.vmid] = v.ctime
+					}
+				}
+			}
+		}
+	}
+	for _, t := range st.tasks {
+		if taskOK(t) && (rrdStartTasks[t.typ] || rrdStopTasks[t.typ]) {
+			h.tasks[t.id] = append(h.tasks[t.id], t)
+		}
+	}
+	return h
+}
+
+// created is when the guest came to be, where the model knows it: the
 // qemu meta ctime, its disks' ctimes, its start; 0 when nothing tells.
-func (st *state) guestCreated(g *guest) int64 {
+func (h *rrdHistory) created(g *guest) int64 {
 	var first int64
 	take := func(t int64) {
 		if t > 0 && (first == 0 || t < first) {
@@ -183,34 +216,22 @@ func (st *state) guestCreated(g *guest) int64 {
 		v, _ := strconv.ParseInt(m.get("ctime"), 10, 64)
 		take(v)
 	}
-	for _, n := range st.nodes {
-		for _, ns := range n.store {
-			for _, v := range ns.vols {
-				if v.vmid == g.vmid && (v.content == "images" || v.content == "rootdir") {
-					take(v.ctime)
-				}
-			}
-		}
-	}
+	take(h.diskCtime[g.vmid])
 	if g.running {
 		take(g.startedAt.Unix())
 	}
 	return first
 }
 
-// guestRunning reconstructs when the guest ran, up to now: from its start
-// and stop tasks and its current state (running since startedAt).
-func (st *state) guestRunning(g *guest, created, now int64) []span {
+// running reconstructs when the guest ran, up to now: from its start and
+// stop tasks and its current state (running since startedAt).
+func (h *rrdHistory) running(g *guest, created, now int64) []span {
 	type ev struct {
 		at  int64
 		run bool
 	}
 	var evs []ev
-	id := strconv.Itoa(g.vmid)
-	for _, t := range st.tasks {
-		if t.id != id || !taskOK(t) || (!rrdStartTasks[t.typ] && !rrdStopTasks[t.typ]) {
-			continue
-		}
+	for _, t := range h.tasks[strconv.Itoa(g.vmid)] {
 		at := t.end.Unix()
 		if g.running && at >= g.startedAt.Unix() {
 			continue // the current run is authoritative

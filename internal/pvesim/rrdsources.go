@@ -52,17 +52,25 @@ func guestCPUWave(t int64) float64 { return 0.8 + 0.4*math.Abs(math.Sin(float64(
 // it at each moment add to the figures of nodeCPU and nodeMem.
 func (s *Sim) nodeRRD(st *state, n *node, now int64) *rrdSource {
 	src := &rrdSource{path: s.rrdPath("node", n.name), fields: s.withNew(rrdNodeFields, rrdNode9Fields), waveIdx: -1}
+	// what each guest adds while it runs, as in nodeCPU and nodeMem
 	type run struct {
-		g    *guest
-		runs []span
+		runs          []span
+		cpu           float64
+		mem           int64
+		netin, netout float64
 	}
 	var guests []run
 	var cuts []int64
+	h := st.rrdHistory()
 	for _, g := range st.sortedGuests() {
 		if g.node != n.name {
 			continue
 		}
-		r := run{g, st.guestRunning(g, st.guestCreated(g), now)}
+		r := run{runs: h.running(g, h.created(g), now), cpu: g.load * float64(g.cpus()) / float64(n.cpus),
+			mem: int64(float64(g.maxMem()) * (0.35 + g.load)), netin: guestRate(g), netout: math.Floor(guestRate(g) / 3)}
+		if len(r.runs) == 0 {
+			continue
+		}
 		for _, sp := range r.runs {
 			cuts = append(cuts, sp.from, sp.to)
 		}
@@ -72,13 +80,12 @@ func (s *Sim) nodeRRD(st *state, n *node, now int64) *rrdSource {
 		cpu, mem := 0.01, int64(2<<30)
 		netin, netout := 1200.0, 800.0
 		for _, r := range guests {
-			if !inSpans(r.runs, piece.from) {
-				continue
+			if inSpans(r.runs, piece.from) {
+				cpu += r.cpu
+				mem += r.mem
+				netin += r.netin
+				netout += r.netout
 			}
-			cpu += r.g.load * float64(r.g.cpus()) / float64(n.cpus)
-			mem += int64(float64(r.g.maxMem()) * (0.35 + r.g.load))
-			netin += guestRate(r.g)
-			netout += math.Floor(guestRate(r.g) / 3)
 		}
 		cpu = min(cpu, 1)
 		mem = min(mem, n.memory)
@@ -99,12 +106,13 @@ func (s *Sim) nodeRRD(st *state, n *node, now int64) *rrdSource {
 func (s *Sim) guestRRD(st *state, g *guest, now int64) *rrdSource {
 	src := &rrdSource{path: s.rrdPath("vm", strconv.Itoa(g.vmid)), fields: s.withNew(rrdGuestFields, rrdGuest9Fields), wave: guestCPUWave}
 	src.waveIdx = src.field("cpu")
-	created := st.guestCreated(g)
+	h := st.rrdHistory()
+	created := h.created(g)
 	from := created
 	if from == 0 {
 		from = now - 11*366*86400 // existed before any timeframe
 	}
-	runs := st.guestRunning(g, created, now)
+	runs := h.running(g, created, now)
 	var cuts []int64
 	for _, sp := range runs {
 		cuts = append(cuts, sp.from, sp.to)
