@@ -56,7 +56,7 @@ func TestRouteDispatch(t *testing.T) {
 		{"GET", "/nodes/pve1/qemu/100/status/current", "/nodes/{node}/qemu/{vmid}/status/current"},
 		{"DELETE", "/nodes/pve1/storage/local/content/local:vztmpl/a.tar.xz", "/nodes/{node}/storage/{storage}/content/{volume}"},
 		{"GET", "/nodes/pve1/storage/local/content/local%3Aiso%2Fx.iso", "/nodes/{node}/storage/{storage}/content/{volume}"},
-		{"GET", "/nodes/pve1/qemu/100/rrddata", ""}, // in the schema, not implemented
+		{"POST", "/nodes/pve1/qemu/100/vncproxy", ""}, // in the schema, not implemented
 		{"GET", "/nodes//qemu", ""},
 		{"GET", "/nodes/pve1/nope", ""},
 	} {
@@ -76,9 +76,9 @@ func TestRouteDispatch(t *testing.T) {
 // endpoint of a newer release is a 501 on an older one.
 func TestDispatchOverHTTP(t *testing.T) {
 	e := newEnv(t, Options{})
-	r := e.do("GET", "/nodes/pve1/qemu/100/rrddata", vals("timeframe", "hour"))
-	if r.status != 501 || r.reason != "Method 'GET /nodes/pve1/qemu/100/rrddata' not implemented" {
-		t.Fatalf("rrddata: %d %q", r.status, r.reason)
+	r := e.do("POST", "/nodes/pve1/qemu/100/vncproxy", nil)
+	if r.status != 501 || r.reason != "Method 'POST /nodes/pve1/qemu/100/vncproxy' not implemented" {
+		t.Fatalf("vncproxy: %d %q", r.status, r.reason)
 	}
 	if r := e.do("GET", "/nodes/localhost/qemu/100/status/current", nil); r.status != 200 {
 		t.Fatalf("localhost: %d %q", r.status, r.reason)

@@ -23,6 +23,7 @@ type state struct {
 	pools       map[string]*pool
 	rng         *rand.Rand
 	nextPID     uint32
+	dcOpts      *dcOptions // datacenter.cfg, built by datacenter()
 }
 
 type node struct {
