@@ -143,8 +143,8 @@ func (s *Sim) clusterResources(c *call) (any, error) {
 			if g.pool != "" && s.has(c.authid, "/pool/"+g.pool, "Pool.Audit") {
 				m["pool"] = g.pool
 			}
-			if g.ha {
-				m["hastate"] = "started"
+			if hs := c.st.haClusterState(g.vmid); hs != "" {
+				m["hastate"] = hs
 			}
 			if n := c.st.node(g.node); n != nil && n.offline {
 				m = map[string]any{"id": m["id"], "vmid": g.vmid, "node": g.node, "type": g.kind, "status": "unknown"}

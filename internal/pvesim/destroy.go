@@ -19,7 +19,7 @@ func (s *Sim) destroyGuest(c *call, kind guestKind) (any, error) {
 	if g.conf["protection"] == "1" {
 		return nil, failf("can't remove %s %d - protection mode enabled", g.typeName(), vmid)
 	}
-	if g.ha && !c.boolParam("purge", false) {
+	if c.st.haManaged(vmid) != nil && !c.boolParam("purge", false) {
 		return nil, failf("unable to remove %s %d - used in HA resources and purge parameter not set.", g.typeName(), vmid)
 	}
 	if g.running {
@@ -83,7 +83,7 @@ func (s *Sim) destroyGuest(c *call, kind guestKind) (any, error) {
 	}
 	if purge {
 		lines = append(lines, taskLine{at: 0.8, text: fmt.Sprintf("purging %s %d from related configurations..", g.typeName(), vmid)})
-		if g.ha {
+		if c.st.haOf(vmid) != nil {
 			lines = append(lines, taskLine{at: 0.9, text: fmt.Sprintf("NOTE: removed %s %d from HA resource configuration.", g.typeName(), vmid)})
 		}
 	}
@@ -110,6 +110,9 @@ func (s *Sim) destroyGuest(c *call, kind guestKind) (any, error) {
 			}
 			if purge {
 				s.st.removeFromJobs(vmid)
+				if r := s.st.haOf(vmid); r != nil {
+					s.st.haRemove(r.sid, true)
+				}
 			}
 			return nil
 		}})

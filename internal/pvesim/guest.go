@@ -223,15 +223,7 @@ func (s *Sim) guestStatus(c *call, kind guestKind) (any, error) {
 		return nil, err
 	}
 	m := s.guestStats(g, c.now, true)
-	ha := map[string]any{"managed": 0}
-	if g.ha {
-		state := "stopped"
-		if g.running {
-			state = "started"
-		}
-		ha = map[string]any{"managed": 1, "state": state}
-	}
-	m["ha"] = ha
+	m["ha"] = s.haGuestStatus(g.vmid)
 	if kind.isQemu() {
 		m["qmpstatus"] = g.qmpStatus()
 		if parsePropString(g.conf["agent"], "enabled").get("enabled") == "1" {

@@ -39,26 +39,22 @@ func (s *Sim) taskGuest(kind guestKind, nodeName string, vmid int) (*guest, erro
 	return g, nil
 }
 
-func (s *Sim) haTask(c *call, typ, text string) (any, error) {
-	return c.startTask(taskSpec{typ: typ, id: c.params["vmid"],
-		dur: 500 * time.Millisecond, lines: at(0, text), vmid: c.vmid()})
-}
-
 func (s *Sim) guestStart(c *call, kind guestKind) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	if kind.isQemu() {
 		if err := c.rootOnly("skiplock", "migratedfrom", "stateuri", "force-cpu", "migration_type", "migration_network", "targetstorage"); err != nil {
 			return nil, err
 		}
-		if g := c.st.guests[vmid]; g != nil && g.ha && g.node == nodeName {
-			g.running = true
-			g.startedAt = c.now
-			return s.haTask(c, "hastart", fmt.Sprintf("Requesting HA start for VM %d", vmid))
+		if g := c.st.guests[vmid]; g != nil && c.st.haManaged(vmid) != nil && g.node == nodeName {
+			return s.haGuestRequest(c, g, "hastart", "started", "")
 		}
 		return s.startQemu(c.st.guests[vmid], nodeName, vmid, c.authid, c.boolParam("skiplock", false)).upid, nil
 	}
 	if err := c.rootOnly("skiplock"); err != nil {
 		return nil, err
+	}
+	if g := c.st.guests[vmid]; g != nil && c.st.haManaged(vmid) != nil && g.node == nodeName {
+		return s.haGuestRequest(c, g, "hastart", "started", "")
 	}
 	if _, running := c.lxcRunning(); running {
 		return nil, failf("CT %d already running", vmid)
@@ -174,9 +170,8 @@ func (s *Sim) stopQemu(c *call, typ string, dur time.Duration) (any, error) {
 		return nil, err
 	}
 	skiplock := c.boolParam("skiplock", false)
-	if g := c.st.guests[vmid]; g != nil && g.ha && g.node == nodeName {
-		g.running = false
-		return s.haTask(c, "hastop", fmt.Sprintf("Requesting HA stop for VM %d", vmid))
+	if g := c.st.guests[vmid]; g != nil && c.st.haManaged(vmid) != nil && g.node == nodeName {
+		return s.haGuestRequest(c, g, "hastop", "stopped", "")
 	}
 	var lines []taskLine
 	if typ == "qmshutdown" {
@@ -203,6 +198,9 @@ func (s *Sim) stopLXC(c *call, typ string, dur time.Duration) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	if err := c.rootOnly("skiplock"); err != nil {
 		return nil, err
+	}
+	if g := c.st.guests[vmid]; g != nil && c.st.haManaged(vmid) != nil && g.node == nodeName {
+		return s.haGuestRequest(c, g, "hastop", "stopped", "")
 	}
 	if _, running := c.lxcRunning(); !running {
 		return nil, failf("CT %d not running", vmid)

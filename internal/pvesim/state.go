@@ -26,6 +26,7 @@ type state struct {
 	pools       map[string]*pool
 	rng         *rand.Rand
 	nextPID     uint32
+	haS         *haState // HA resources, groups, rules (ha.go)
 }
 
 type node struct {
@@ -90,7 +91,6 @@ type guest struct {
 	running   bool
 	paused    bool
 	startedAt time.Time
-	ha        bool
 	pool      string
 	// counters grow while running; fixed per guest for stable output
 	load float64
