@@ -21,6 +21,8 @@ type haState struct {
 	order  int // last rule ordinal handed out
 	// disarm is the resource mode while HA is disarmed (PVE 9.1), "" when armed.
 	disarm string
+	// repl is the replication config and state (replication.go).
+	repl *replState
 }
 
 type haResource struct {
@@ -74,7 +76,7 @@ func (r *haResource) reqState() string {
 }
 
 func (s *Sim) haRoutes() []route {
-	return []route{
+	r := []route{
 		{method: "GET", tmpl: "/cluster/ha", h: indexOf("id")},
 		{method: "GET", tmpl: "/cluster/ha/resources", h: s.haListResources},
 		{method: "POST", tmpl: "/cluster/ha/resources", h: s.haCreateResource},
@@ -99,6 +101,9 @@ func (s *Sim) haRoutes() []route {
 		{method: "POST", tmpl: "/cluster/ha/status/disarm-ha", since: "9.1", h: s.haDisarm},
 		{method: "POST", tmpl: "/cluster/ha/status/arm-ha", since: "9.1", h: s.haArm},
 	}
+	r = append(r, s.replicationRoutes()...)
+	r = append(r, s.bulkRoutes()...)
+	return append(r, s.backupInfoRoutes()...)
 }
 
 var sidRE = regexp.MustCompile(`^(\S+):(\S+)$`)
