@@ -24,7 +24,7 @@ func optBool(v string) bool { b, _ := pveschema.ParseBool(v); return b }
 
 // jobGuests is VZDump::get_included_guests: the vmids a job selects (pool,
 // else vmid list, else all minus exclude), restricted to the job's node;
-// vmids that no longer exist stay in (node ”).
+// vmids that no longer exist stay in, on no node.
 func (st *state) jobGuests(j *backupJob) []int {
 	var ids []int
 	switch {
