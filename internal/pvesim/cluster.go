@@ -159,6 +159,7 @@ func (s *Sim) clusterResources(c *call) (any, error) {
 				m["status"] = "offline"
 			}
 			s.addNodeStats(c, n, m)
+			s.haNodeRow(n, m)
 			out = append(out, m)
 		}
 	}

@@ -110,9 +110,7 @@ func (s *Sim) destroyGuest(c *call, kind guestKind) (any, error) {
 			}
 			if purge {
 				s.st.removeFromJobs(vmid)
-				if r := s.st.haOf(vmid); r != nil {
-					s.st.haRemove(r.sid, true)
-				}
+				s.st.haPurge(vmid)
 			}
 			return nil
 		}})

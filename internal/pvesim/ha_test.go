@@ -276,3 +276,27 @@ func TestHAPermissions(t *testing.T) {
 		t.Fatalf("auditor create: %d %q", r.status, r.reason)
 	}
 }
+
+func TestHADestroyPurgeAndNodeRows(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.ok("POST", "/cluster/ha/resources", vals("sid", "vm:101", "state", "stopped"))
+	for _, x := range e.ok("GET", "/cluster/resources", vals("type", "node")).([]any) {
+		if m := x.(map[string]any); m["hastate"] != "online" {
+			t.Fatalf("node row %v", m)
+		}
+	}
+	r := e.do("DELETE", "/nodes/pve1/qemu/101", nil)
+	if r.status != 500 || r.message != "unable to remove VM 101 - used in HA resources and purge parameter not set.\n" {
+		t.Fatalf("destroy: %d %s", r.status, r.raw)
+	}
+	upid := e.ok("DELETE", "/nodes/pve1/qemu/101", vals("purge", "1")).(string)
+	if e.waitTask(upid) != "OK" {
+		t.Fatalf("destroy log %v", e.taskLog(upid))
+	}
+	if l := e.ok("GET", "/cluster/ha/resources", nil).([]any); len(l) != 0 {
+		t.Fatalf("resource left: %v", l)
+	}
+	if m := e.ok("GET", "/cluster/resources", vals("type", "node")).([]any)[0].(map[string]any); m["hastate"] != nil {
+		t.Fatalf("hastate without HA: %v", m)
+	}
+}

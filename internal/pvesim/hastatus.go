@@ -247,3 +247,26 @@ func (s *Sim) haGuestStatus(vmid int) map[string]any {
 	}
 	return m
 }
+
+// haNodeRow adds a node's CRM state to its /cluster/resources row while HA
+// is in use (pve-manager 8.2.9 and later).
+func (s *Sim) haNodeRow(n *node, m map[string]any) {
+	if s.major() >= 8 && s.st.haS != nil && len(s.st.haS.res) > 0 {
+		m["hastate"] = haNodeState(n)
+	}
+}
+
+// haPurge is a destroy's purge: the guest leaves the HA resources (and
+// rules) and its replication jobs go.
+func (st *state) haPurge(vmid int) {
+	if r := st.haOf(vmid); r != nil {
+		st.haRemove(r.sid, true)
+	}
+	if st.haS != nil && st.haS.repl != nil {
+		for id, j := range st.haS.repl.jobs {
+			if j.guest == vmid {
+				delete(st.haS.repl.jobs, id)
+			}
+		}
+	}
+}
