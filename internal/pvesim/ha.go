@@ -260,8 +260,7 @@ func (s *Sim) haMove(r *haResource, target string, relocate bool) {
 // a short hastart/hastop/hamigrate task that only asks the CRM.
 func (s *Sim) haGuestRequest(c *call, g *guest, typ, state, target string) (any, error) {
 	r := c.st.haOf(g.vmid)
-	what := "start"
-	text := fmt.Sprintf("Requesting HA %s for %s %d", what, g.typeName(), g.vmid)
+	text := fmt.Sprintf("Requesting HA start for %s %d", g.typeName(), g.vmid)
 	switch typ {
 	case "hastop":
 		text = fmt.Sprintf("Requesting HA stop for %s %d", g.typeName(), g.vmid)
@@ -270,6 +269,9 @@ func (s *Sim) haGuestRequest(c *call, g *guest, typ, state, target string) (any,
 	}
 	return c.startTask(taskSpec{typ: typ, vmid: g.vmid, dur: 500 * time.Millisecond, lines: at(0, text),
 		onOK: func(time.Time) error {
+			if s.st.haOf(g.vmid) != r {
+				return nil // no longer HA managed: ha-manager has nothing to set
+			}
 			if target != "" {
 				s.haMove(r, target, false)
 				return nil
