@@ -300,3 +300,27 @@ func TestHADestroyPurgeAndNodeRows(t *testing.T) {
 		t.Fatalf("hastate without HA: %v", m)
 	}
 }
+
+func TestHADisarm(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.ok("POST", "/cluster/ha/resources", vals("sid", "vm:100"))
+	e.ok("POST", "/cluster/ha/status/disarm-ha", vals("resource-mode", "ignore"))
+	var fencing map[string]any
+	for _, x := range e.ok("GET", "/cluster/ha/status/current", nil).([]any) {
+		if m := x.(map[string]any); m["type"] == "fencing" {
+			fencing = m
+		}
+	}
+	if fencing["armed-state"] != "disarmed" || fencing["resource_mode"] != "ignore" {
+		t.Fatalf("fencing %v", fencing)
+	}
+	// in ignore mode the guest is managed directly
+	upid := e.ok("POST", "/nodes/pve1/qemu/100/status/stop", nil).(string)
+	if !strings.Contains(upid, ":qmstop:") {
+		t.Fatalf("upid %s", upid)
+	}
+	e.ok("POST", "/cluster/ha/status/arm-ha", nil)
+	if s := haStatusOf(t, e, "vm:100"); s["state"] == "ignore" {
+		t.Fatalf("still ignored %v", s)
+	}
+}

@@ -197,21 +197,14 @@ func (s *Sim) haManagerStatus(c *call) (any, error) {
 	return map[string]any{"manager_status": ms, "quorum": map[string]any{"node": master.name, "quorate": "1"}, "lrm_status": lrm}, nil
 }
 
+// haDisarm and haArm queue a CRM command; the CRM applies it at once here.
 func (s *Sim) haDisarm(c *call) (any, error) {
-	h := c.st.ha()
-	if h.disarm != "" {
-		return nil, failf("HA is already disarmed")
-	}
-	h.disarm = c.params["resource-mode"]
+	c.st.ha().disarm = c.params["resource-mode"]
 	return nil, nil
 }
 
 func (s *Sim) haArm(c *call) (any, error) {
-	h := c.st.ha()
-	if h.disarm == "" {
-		return nil, failf("HA is not disarmed")
-	}
-	h.disarm = ""
+	c.st.ha().disarm = ""
 	return nil, nil
 }
 
