@@ -229,6 +229,10 @@ func TestHARules(t *testing.T) {
 	if r := e.do("POST", "/cluster/ha/rules", vals("rule", "bad", "type", "node-affinity", "resources", "vm:100", "nodes", "pve9")); r.message != "create ha rule failed: cannot use non-existent node(s) pve9.\n" {
 		t.Fatalf("node: %s", r.raw)
 	}
+	r := e.do("POST", "/cluster/ha/rules", vals("rule", "keep2", "type", "node-affinity", "resources", "vm:100", "nodes", "pve3"))
+	if r.status != 400 || r.message != "Rule 'keep2' is invalid.\n" || r.errors["resources"] != "resource 'vm:100' is already used in another node affinity rule" {
+		t.Fatalf("conflict: %d %s", r.status, r.raw)
+	}
 	rules := e.ok("GET", "/cluster/ha/rules", nil).([]any)
 	if len(rules) != 2 {
 		t.Fatalf("rules %v", rules)
@@ -257,6 +261,10 @@ func TestHARules(t *testing.T) {
 	e.ok("DELETE", "/cluster/ha/resources/vm:100", nil)
 	if got := e.ok("GET", "/cluster/ha/rules", nil).([]any); len(got) != 1 || got[0].(map[string]any)["resources"] != "vm:102" {
 		t.Fatalf("after purge %v", got)
+	}
+	r = e.do("PUT", "/cluster/ha/rules/apart", vals("type", "resource-affinity", "disable", "0"))
+	if r.status != 400 || r.errors["resources"] != "rule is ineffective as there are less than two resources" {
+		t.Fatalf("enable one-resource rule: %d %s", r.status, r.raw)
 	}
 	e.ok("DELETE", "/cluster/ha/rules/apart", nil)
 	if r := e.do("GET", "/cluster/ha/rules/apart", nil); r.message != "no such ha rule 'apart'\n" {

@@ -159,8 +159,12 @@ func (h *haState) sortedRules() []*haRule {
 	return out
 }
 
-func (h *haState) ruleJSON(r *haRule) map[string]any {
+func (st *state) ruleJSON(r *haRule) map[string]any {
+	h := st.ha()
 	m := map[string]any{"rule": r.id, "type": r.typ, "digest": h.ruleDigest(), "order": r.order}
+	if e := st.ruleErrors()[r.id]; e != nil {
+		m["errors"] = e
+	}
 	for k, v := range r.opts {
 		if k == "strict" || k == "disable" {
 			m[k] = atoiDefault(v, 0)
@@ -181,7 +185,7 @@ func (s *Sim) haListRules(c *call) (any, error) {
 		if sid := c.params["resource"]; sid != "" && !contains(splitList(r.opts["resources"]), sid) {
 			continue
 		}
-		out = append(out, h.ruleJSON(r))
+		out = append(out, c.st.ruleJSON(r))
 	}
 	return out, nil
 }
@@ -192,7 +196,7 @@ func (s *Sim) haGetRule(c *call) (any, error) {
 	if r == nil {
 		return nil, failf("no such ha rule '%s'", c.params["rule"])
 	}
-	return h.ruleJSON(r), nil
+	return c.st.ruleJSON(r), nil
 }
 
 // ruleOpts checks and normalizes the options of a rule of type typ (the
@@ -272,6 +276,11 @@ func (s *Sim) haCreateRule(c *call) (any, error) {
 	}
 	h.order++
 	h.rules[id] = &haRule{id: id, typ: typ, order: h.order, opts: opts}
+	if err := c.st.assertFeasible(id); err != nil {
+		delete(h.rules, id)
+		h.order--
+		return nil, err
+	}
 	return nil, nil
 }
 
@@ -301,6 +310,7 @@ func (s *Sim) haUpdateRule(c *call) (any, error) {
 			return nil, failf("%sno such option '%s'", prefix, k)
 		}
 	}
+	old := copyConf(r.opts)
 	for _, k := range del {
 		delete(r.opts, k)
 	}
@@ -309,6 +319,10 @@ func (s *Sim) haUpdateRule(c *call) (any, error) {
 	}
 	for k, v := range opts {
 		r.opts[k] = v
+	}
+	if err := c.st.assertFeasible(r.id); err != nil {
+		r.opts = old
+		return nil, err
 	}
 	return nil, nil
 }
