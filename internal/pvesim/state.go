@@ -26,7 +26,7 @@ type state struct {
 	pools       map[string]*pool
 	rng         *rand.Rand
 	nextPID     uint32
-	haS         *haState // HA resources, groups, rules (ha.go)
+	haS         *haState // HA resources, groups, rules; replication jobs (ha.go)
 }
 
 type node struct {
