@@ -29,7 +29,7 @@ func (c *call) checkDestroy(kind guestKind) (*guest, error) {
 	if g.conf["protection"] == "1" {
 		return nil, failf("can't remove %s %d - protection mode enabled", g.typeName(), vmid)
 	}
-	if g.ha && !c.flag("purge") {
+	if c.st.haManaged(vmid) != nil && !c.flag("purge") {
 		return nil, failf("unable to remove %s %d - used in HA resources and purge parameter not set.", g.typeName(), vmid)
 	}
 	if g.running {
@@ -100,7 +100,7 @@ func (s *Sim) destroyTask(c *call, kind guestKind, g *guest, vols []string, line
 	purge := c.flag("purge")
 	if purge {
 		lines = append(lines, taskLine{at: 0.8, text: fmt.Sprintf("purging %s %d from related configurations..", g.typeName(), vmid)})
-		if g.ha {
+		if c.st.haOf(vmid) != nil {
 			lines = append(lines, taskLine{at: 0.9, text: fmt.Sprintf("NOTE: removed %s %d from HA resource configuration.", g.typeName(), vmid)})
 		}
 	}
@@ -127,6 +127,7 @@ func (s *Sim) destroyTask(c *call, kind guestKind, g *guest, vols []string, line
 			}
 			if purge {
 				s.st.removeFromJobs(vmid)
+				s.st.haPurge(vmid)
 			}
 			return nil
 		}})

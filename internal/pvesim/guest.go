@@ -175,15 +175,7 @@ func (s *Sim) guestStatus(c *call, kind guestKind) (any, error) {
 		return nil, err
 	}
 	m := s.guestStats(g, c.now, true)
-	ha := map[string]any{"managed": 0}
-	if g.ha {
-		state := "stopped"
-		if g.running {
-			state = "started"
-		}
-		ha = map[string]any{"managed": 1, "state": state}
-	}
-	m["ha"] = ha
+	m["ha"] = s.haGuestStatus(g.vmid)
 	g.kind.addCurrent(m, g, s.major())
 	return m, nil
 }

@@ -44,9 +44,8 @@ func (s *Sim) migrateGuest(c *call, kind guestKind) (any, error) {
 	} else {
 		online = false
 	}
-	if g.ha {
-		g.node = target
-		return s.haTask(c, "hamigrate", fmt.Sprintf("Requesting HA migration for VM %d to node %s", vmid, target))
+	if c.st.haManaged(vmid) != nil {
+		return s.haGuestRequest(c, g, "hamigrate", "", target)
 	}
 	withLocal := c.flag("with-local-disks")
 	typ := "qmigrate"

@@ -48,11 +48,6 @@ func (s *Sim) taskGuest(kind guestKind, nodeName string, vmid int) (*guest, erro
 	return g, nil
 }
 
-func (s *Sim) haTask(c *call, typ, text string) (any, error) {
-	return c.startTask(taskSpec{typ: typ, id: c.params["vmid"],
-		dur: 500 * time.Millisecond, lines: at(0, text), vmid: c.vmid()})
-}
-
 // startQemu forks qmstart; every check happens in the worker.
 func (s *Sim) startQemu(g *guest, nodeName string, vmid int, user string, skiplock bool) *task {
 	var lines []taskLine
@@ -133,9 +128,8 @@ func (s *Sim) stopQemu(c *call, typ string, dur time.Duration) (any, error) {
 		return nil, err
 	}
 	skiplock := c.flag("skiplock")
-	if g := c.st.guests[vmid]; g != nil && g.ha && g.node == nodeName {
-		g.running = false
-		return s.haTask(c, "hastop", fmt.Sprintf("Requesting HA stop for VM %d", vmid))
+	if g := c.st.guests[vmid]; g != nil && c.st.haManaged(vmid) != nil && g.node == nodeName {
+		return s.haGuestRequest(c, g, "hastop", "stopped", "")
 	}
 	var lines []taskLine
 	if typ == kindQemu.task("shutdown") {
@@ -162,6 +156,9 @@ func (s *Sim) stopLXC(c *call, typ string, dur time.Duration) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	if err := c.rootOnly("skiplock"); err != nil {
 		return nil, err
+	}
+	if g := c.st.guests[vmid]; g != nil && c.st.haManaged(vmid) != nil && g.node == nodeName {
+		return s.haGuestRequest(c, g, "hastop", "stopped", "")
 	}
 	if _, running := c.lxcRunning(); !running {
 		return nil, failf("CT %d not running", vmid)

@@ -15,10 +15,8 @@ func (s *Sim) qemuStart(c *call) (any, error) {
 	if err := c.rootOnly("skiplock", "migratedfrom", "stateuri", "force-cpu", "migration_type", "migration_network", "targetstorage"); err != nil {
 		return nil, err
 	}
-	if g := c.localGuest(kindQemu); g != nil && g.ha {
-		g.running = true
-		g.startedAt = c.now
-		return s.haTask(c, "hastart", fmt.Sprintf("Requesting HA start for VM %d", vmid))
+	if g := c.localGuest(kindQemu); g != nil && c.st.haManaged(vmid) != nil {
+		return s.haGuestRequest(c, g, "hastart", "started", "")
 	}
 	return s.startQemu(c.st.guests[vmid], nodeName, vmid, c.authid, c.flag("skiplock")).upid, nil
 }
@@ -27,6 +25,9 @@ func (s *Sim) lxcStart(c *call) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	if err := c.rootOnly("skiplock"); err != nil {
 		return nil, err
+	}
+	if g := c.localGuest(kindLXC); g != nil && c.st.haManaged(vmid) != nil {
+		return s.haGuestRequest(c, g, "hastart", "started", "")
 	}
 	if _, running := c.lxcRunning(); running {
 		return nil, failf("CT %d already running", vmid)

@@ -63,6 +63,7 @@ func (s *Sim) clusterResources(c *call) (any, error) {
 				m["status"] = "offline"
 			}
 			s.addNodeStats(c, n, m)
+			s.haNodeRow(n, m)
 			out = append(out, m)
 		}
 	}
@@ -96,9 +97,7 @@ func (s *Sim) guestResource(c *call, g *guest) *guestResource {
 	if g.pool != "" && s.has(c.authid, "/pool/"+g.pool, "Pool.Audit") {
 		r.Pool = g.pool
 	}
-	if g.ha {
-		r.HAState = "started"
-	}
+	r.HAState = c.st.haClusterState(g.vmid)
 	return r
 }
 

@@ -24,6 +24,7 @@ type state struct {
 	rng         *rand.Rand
 	nextPID     uint32
 	dcOpts      *dcOptions // datacenter.cfg, built by datacenter()
+	haS         *haState // HA resources, groups, rules; replication jobs (ha.go)
 }
 
 type node struct {
@@ -88,7 +89,6 @@ type guest struct {
 	running   bool
 	paused    bool
 	startedAt time.Time
-	ha        bool
 	pool      string
 	// counters grow while running; fixed per guest for stable output
 	load float64

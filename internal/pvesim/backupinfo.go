@@ -1,0 +1,208 @@
+package pvesim
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
+)
+
+// Backup audits: which guests and volumes the backup jobs cover
+// (GET /cluster/backup/{id}/included_volumes, /cluster/backup-info).
+
+func (s *Sim) backupInfoRoutes() []route {
+	return []route{
+		{method: "GET", tmpl: "/cluster/backup/{id}/included_volumes", h: s.includedVolumes},
+		{method: "GET", tmpl: "/cluster/backup-info", h: indexOf("subdir")},
+		{method: "GET", tmpl: "/cluster/backup-info/not-backed-up", h: s.notBackedUp},
+	}
+}
+
+func optBool(v string) bool { b, _ := pveschema.ParseBool(v); return b }
+
+// jobGuests is VZDump::get_included_guests: the vmids a job selects (pool,
+// else vmid list, else all minus exclude), restricted to the job's node;
+// vmids that no longer exist stay in, on no node.
+func (st *state) jobGuests(j *backupJob) []int {
+	var ids []int
+	switch {
+	case j.opts["pool"] != "":
+		if p := st.pools[j.opts["pool"]]; p != nil {
+			for _, g := range st.guests {
+				if p.members[g.kind.id(g.vmid)] {
+					ids = append(ids, g.vmid)
+				}
+			}
+		}
+	case j.opts["vmid"] != "":
+		for _, v := range splitList(j.opts["vmid"]) {
+			if n, err := strconv.Atoi(v); err == nil {
+				ids = append(ids, n)
+			}
+		}
+	case optBool(j.opts["all"]):
+		ex := map[int]bool{}
+		for _, v := range splitList(j.opts["exclude"]) {
+			n, _ := strconv.Atoi(v)
+			ex[n] = true
+		}
+		for id := range st.guests {
+			if !ex[id] {
+				ids = append(ids, id)
+			}
+		}
+	}
+	sort.Ints(ids)
+	out := ids[:0]
+	for _, id := range ids {
+		if g := st.guests[id]; g != nil && j.opts["node"] != "" && j.opts["node"] != g.node {
+			continue
+		}
+		if len(out) > 0 && out[len(out)-1] == id {
+			continue
+		}
+		out = append(out, id)
+	}
+	return out
+}
+
+// backupVolumes is get_backup_volumes: each disk with whether vzdump takes it.
+func backupVolumes(g *guest) []map[string]any {
+	var out []map[string]any
+	for _, k := range backupVolumeKeys(g) {
+		v := g.conf[k]
+		var included bool
+		var reason, name string
+		if g.kind.isLXC() {
+			ps := parsePropString(v, "volume")
+			name = ps.get("volume")
+			switch {
+			case k == "rootfs":
+				included, reason = true, "rootfs"
+			case strings.HasPrefix(name, "/"):
+				included, reason = false, "not a volume"
+			case optBool(ps.get("backup")):
+				included, reason = true, "enabled"
+			default:
+				included, reason = false, "disabled"
+			}
+		} else {
+			ps := parsePropString(v, "file")
+			if ps.get("media") == "cdrom" {
+				continue
+			}
+			name = ps.get("file")
+			b, set := ps.get("backup"), ps.get("backup") != ""
+			// Perl's text says "no" whenever backup= is written at all
+			included, reason = !set || optBool(b), "backup=yes"
+			if set {
+				reason = "backup=no"
+			}
+			if strings.HasPrefix(k, "efidisk") && g.conf["bios"] != "ovmf" {
+				included, reason = false, "efidisk but no OVMF BIOS"
+			}
+		}
+		out = append(out, map[string]any{"id": fmt.Sprintf("%d:%s", g.vmid, k), "name": name,
+			"included": b2i(included), "reason": reason, "leaf": 1})
+	}
+	return out
+}
+
+// backupVolumeKeys orders a config's volumes as foreach_volume does:
+// ide, sata, scsi, virtio, efidisk, tpmstate; rootfs then mount points.
+func backupVolumeKeys(g *guest) []string {
+	prefixes := []string{"ide", "sata", "scsi", "virtio", "efidisk", "tpmstate"}
+	if g.kind.isLXC() {
+		prefixes = []string{"rootfs", "mp"}
+	}
+	var out []string
+	for _, p := range prefixes {
+		var keys []string
+		for k := range g.conf {
+			if k == p || isIndexed(k, p) {
+				keys = append(keys, k)
+			}
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			a, _ := strconv.Atoi(strings.TrimPrefix(keys[i], p))
+			b, _ := strconv.Atoi(strings.TrimPrefix(keys[j], p))
+			return a < b
+		})
+		out = append(out, keys...)
+	}
+	return out
+}
+
+func guestConfName(g *guest) any {
+	k := "name"
+	if g.kind.isLXC() {
+		k = "hostname"
+	}
+	if v, ok := g.conf[k]; ok {
+		return v
+	}
+	return nil
+}
+
+func (s *Sim) includedVolumes(c *call) (any, error) {
+	var job *backupJob
+	for _, j := range c.st.jobs {
+		if j.id == c.params["id"] {
+			job = j
+		}
+	}
+	if job == nil {
+		return nil, paramErr("id", fmt.Sprintf("No such job '%s'", c.params["id"]))
+	}
+	children := []map[string]any{}
+	for _, vmid := range c.st.jobGuests(job) {
+		if !s.has(c.authid, "/vms/"+strconv.Itoa(vmid), "VM.Audit") {
+			continue
+		}
+		g := c.st.guests[vmid]
+		if g == nil {
+			children = append(children, map[string]any{"id": vmid, "type": "unknown", "leaf": 1})
+			continue
+		}
+		vols := backupVolumes(g)
+		if vols == nil {
+			vols = []map[string]any{}
+		}
+		children = append(children, map[string]any{"id": vmid, "type": string(g.kind), "name": guestConfName(g),
+			"children": vols, "leaf": b2i(len(vols) == 0)})
+	}
+	return map[string]any{"children": children}, nil
+}
+
+func (s *Sim) notBackedUp(c *call) (any, error) {
+	covered := map[int]bool{}
+	for _, j := range c.st.jobs {
+		for _, id := range c.st.jobGuests(j) {
+			covered[id] = true
+		}
+	}
+	out := []map[string]any{}
+	for _, vmid := range sortedGuestIDs(c.st) {
+		g := c.st.guests[vmid]
+		if covered[vmid] || !s.has(c.authid, "/vms/"+strconv.Itoa(vmid), "VM.Audit") {
+			continue
+		}
+		m := map[string]any{"vmid": vmid, "type": string(g.kind)}
+		if n := guestConfName(g); n != nil {
+			m["name"] = n
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func sortedGuestIDs(st *state) []int {
+	ids := make([]int, 0, len(st.guests))
+	for id := range st.guests {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	return ids
+}
