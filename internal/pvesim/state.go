@@ -24,7 +24,7 @@ type state struct {
 	rng         *rand.Rand
 	nextPID     uint32
 	dcOpts      *dcOptions // datacenter.cfg, built by datacenter()
-	haS         *haState // HA resources, groups, rules; replication jobs (ha.go)
+	haS         *haState   // HA resources, groups, rules; replication jobs (ha.go)
 }
 
 type node struct {
