@@ -131,7 +131,6 @@ func (s *Sim) guestRoutes(kind guestKind) []route {
 			gr("POST", g+"/config", s.postGuestConfig),
 			gr("POST", g+"/status/reset", s.guestReset),
 			gr("POST", g+"/move_disk", s.moveDisk),
-			gr("GET", g+"/agent/network-get-interfaces", s.agentInterfaces),
 		)
 	} else {
 		ifaces := gr("GET", g+"/interfaces", s.lxcInterfaces)

@@ -26,6 +26,7 @@ type state struct {
 	pools       map[string]*pool
 	rng         *rand.Rand
 	nextPID     uint32
+	agentS      *agentState // guest agents' view of the VMs (agentos.go)
 }
 
 type node struct {
