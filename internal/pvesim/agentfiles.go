@@ -177,3 +177,80 @@ func (os *guestOS) list(dir string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// touch, mkdir and rm change the guest's files as file-write does.
+
+func progTouch(_ *call, os *guestOS, args []string, _ string) guestProc {
+	var r guestProc
+	for _, f := range args {
+		p := abs(f)
+		if _, ok := os.files[p]; ok || os.dirs[p] {
+			continue
+		}
+		if !os.canCreate(p) {
+			r.err += "touch: cannot touch '" + f + "': No such file or directory\n"
+			r.code = 1
+			continue
+		}
+		os.files[p] = []byte{}
+	}
+	return r
+}
+
+func progMkdir(_ *call, os *guestOS, args []string, _ string) guestProc {
+	var r guestProc
+	parents := false
+	for _, a := range args {
+		if a == "-p" {
+			parents = true
+			continue
+		}
+		p := abs(a)
+		switch {
+		case os.dirs[p] && !parents:
+			r.err += "mkdir: cannot create directory '" + a + "': File exists\n"
+			r.code = 1
+		case parents:
+			for d := p; d != "/" && !os.dirs[d]; d = dirOf(d) {
+				os.dirs[d] = true
+			}
+		case !os.dirs[dirOf(p)]:
+			r.err += "mkdir: cannot create directory '" + a + "': No such file or directory\n"
+			r.code = 1
+		default:
+			os.dirs[p] = true
+		}
+	}
+	return r
+}
+
+func dirOf(p string) string {
+	i := strings.LastIndex(p, "/")
+	if i <= 0 {
+		return "/"
+	}
+	return p[:i]
+}
+
+func progRm(_ *call, os *guestOS, args []string, _ string) guestProc {
+	var r guestProc
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			continue
+		}
+		p := abs(a)
+		switch {
+		case os.dirs[p]:
+			r.err += "rm: cannot remove '" + a + "': Is a directory\n"
+			r.code = 1
+		case os.files[p] == nil && !hasKey(os.files, p):
+			r.err += "rm: cannot remove '" + a + "': No such file or directory\n"
+			r.code = 1
+		default:
+			delete(os.files, p)
+		}
+	}
+	return r
+}
+
+func hasKey(m map[string][]byte, k string) bool { _, ok := m[k]; return ok }
