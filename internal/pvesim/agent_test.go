@@ -226,6 +226,15 @@ func TestAgentErrors(t *testing.T) {
 	e.sim.st.guests[101].conf["agent"] = "0"
 	e.sim.mu.Unlock()
 	wantFail(t, e.do("POST", "/nodes/pve1/qemu/101/agent/ping", nil), 500, "QEMU guest agent is not running")
+	// chpasswd fails for a user the guest does not have
+	if r := e.result("POST", agentPath+"/set-user-password", vals("username", "root", "password", "s3cret!")); !reflect.DeepEqual(r, map[string]any{}) {
+		t.Fatalf("set-user-password: %v", r)
+	}
+	wantFail(t, e.do("POST", agentPath+"/set-user-password", vals("username", "bob", "password", "s3cret!")), 500,
+		"VM 100 qga command 'guest-set-user-password' failed - child process has failed to set user password")
+	if r := e.do("POST", agentPath+"/set-user-password", vals("username", "root", "password", "abc")); r.status != 400 || r.errors["password"] == "" {
+		t.Fatalf("short password: %d %v", r.status, r.errors)
+	}
 	// S3/S4 are not offered before machine version 9.2
 	old := newEnv(t, Options{Schema: "8.4"})
 	wantFail(t, old.do("POST", agentPath+"/suspend-disk", nil), 500,
