@@ -2,6 +2,7 @@ package pvesim
 
 import (
 	"encoding/base64"
+	"net/http"
 	"net/url"
 	"reflect"
 	"strconv"
@@ -111,5 +112,21 @@ func TestAgentFiles(t *testing.T) {
 	e.sim.Reset()
 	if r := e.do("GET", agentPath+"/file-read", vals("file", "/root/note.txt")); r.status != 500 {
 		t.Fatalf("after reset: %d", r.status)
+	}
+}
+
+// go-proxmox posts exec as a JSON body with the command as a JSON array.
+func TestAgentExecJSONBody(t *testing.T) {
+	e := newEnv(t, Options{})
+	req, _ := http.NewRequest("POST", e.srv.URL+"/api2/json"+agentPath+"/exec", strings.NewReader(`{"command":["echo","from","json"]}`))
+	req.Header.Set("Authorization", e.token)
+	req.Header.Set("Content-Type", "application/json")
+	r := e.send(req)
+	if r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.raw)
+	}
+	pid := strconv.Itoa(int(r.data.(map[string]any)["pid"].(float64)))
+	if st := e.ok("GET", agentPath+"/exec-status", vals("pid", pid)).(map[string]any); st["out-data"] != "from json\n" {
+		t.Fatalf("json exec: %v", st)
 	}
 }
