@@ -319,12 +319,3 @@ func (s *Sim) agentSetPassword(c *call) (any, error) {
 	}
 	return map[string]any{"result": map[string]any{}}, nil
 }
-
-// agentPath joins a guest path for messages and lookups (Windows paths are
-// case-insensitive).
-func (os *guestOS) key(path string) string {
-	if os.win {
-		return strings.ToLower(strings.ReplaceAll(path, "/", `\`))
-	}
-	return path
-}

@@ -178,8 +178,7 @@ func (os *guestOS) list(dir string) []string {
 	return out
 }
 
-// touch, mkdir and rm change the guest's files as file-write does.
-
+// progTouch, progMkdir and progRm change the guest's files as file-write does.
 func progTouch(_ *call, os *guestOS, args []string, _ string) guestProc {
 	var r guestProc
 	for _, f := range args {
@@ -254,3 +253,12 @@ func progRm(_ *call, os *guestOS, args []string, _ string) guestProc {
 }
 
 func hasKey(m map[string][]byte, k string) bool { _, ok := m[k]; return ok }
+
+// key is how the guest's file tables name a path: Windows paths are
+// case-insensitive and take either slash.
+func (os *guestOS) key(path string) string {
+	if os.win {
+		return strings.ToLower(strings.ReplaceAll(path, "/", `\`))
+	}
+	return path
+}
