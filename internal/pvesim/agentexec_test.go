@@ -108,7 +108,25 @@ func TestAgentFiles(t *testing.T) {
 	if r["content"] != base64.StdEncoding.EncodeToString([]byte("hello agent\n")) {
 		t.Fatalf("decode=0: %v", r)
 	}
-	// files live on the disk: a reboot keeps them, a reseed does not
+	// files live on the disk: a reboot keeps them (the kernel takes its
+	// hostname from the file at boot) and ends a freeze; a reseed drops them
+	e.ok("POST", agentPath+"/file-write", vals("file", "/etc/hostname", "content", "renamed\n"))
+	if h := e.result("GET", agentPath+"/get-host-name", nil).(map[string]any); h["host-name"] != "web01" {
+		t.Fatalf("before reboot: %v", h)
+	}
+	e.result("POST", agentPath+"/fsfreeze-freeze", nil)
+	e.waitTask(e.ok("POST", "/nodes/pve1/qemu/100/status/reboot", nil).(string))
+	wantFail(t, e.do("GET", agentPath+"/get-host-name", nil), 500, "QEMU guest agent is not running")
+	e.advance(20 * time.Second)
+	if h := e.result("GET", agentPath+"/get-host-name", nil).(map[string]any); h["host-name"] != "renamed" {
+		t.Fatalf("after reboot: %v", h)
+	}
+	if st := e.result("POST", agentPath+"/fsfreeze-status", nil); st != "thawed" {
+		t.Fatalf("freeze after reboot: %v", st)
+	}
+	if r := e.ok("GET", agentPath+"/file-read", vals("file", "/root/note.txt")).(map[string]any); r["content"] != "hello agent\n" {
+		t.Fatalf("after reboot: %v", r)
+	}
 	e.sim.Reset()
 	if r := e.do("GET", agentPath+"/file-read", vals("file", "/root/note.txt")); r.status != 500 {
 		t.Fatalf("after reset: %d", r.status)
