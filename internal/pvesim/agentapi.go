@@ -7,8 +7,9 @@ import (
 )
 
 // agentRoutes: the QEMU guest agent endpoints (qemu-server
-// PVE/API2/Qemu/Agent.pm). Each answers the agent's reply as {result: ...}
-// except exec, exec-status, file-read and file-write.
+// PVE/API2/Qemu/Agent.pm), and the container interfaces. Each agent
+// endpoint answers the agent's reply as {result: ...} except exec,
+// exec-status, file-read and file-write.
 func (s *Sim) agentRoutes() []route {
 	a := "/nodes/{node}/qemu/{vmid}/agent"
 	r := []route{
@@ -20,6 +21,10 @@ func (s *Sim) agentRoutes() []route {
 		{method: "POST", tmpl: a + "/file-write", h: s.agentFileWrite},
 		{method: "POST", tmpl: a + "/set-user-password", h: s.agentSetPassword},
 	}
+	// the container's counterpart, without an agent (pve-container 5.x)
+	ifaces := kindRoute(kindLXC, "GET", "/nodes/{node}/lxc/{vmid}/interfaces", s.lxcInterfaces)
+	ifaces.since = "8.4"
+	r = append(r, ifaces)
 	for _, name := range sortedKeys(qgaCommands) {
 		method := "GET"
 		if qgaPost[name] {

@@ -133,9 +133,7 @@ func (s *Sim) guestRoutes(kind guestKind) []route {
 			gr("POST", g+"/move_disk", s.moveDisk),
 		)
 	} else {
-		ifaces := gr("GET", g+"/interfaces", s.lxcInterfaces)
-		ifaces.since = "8.4"
-		r = append(r, ifaces, gr("POST", g+"/move_volume", s.moveDisk))
+		r = append(r, gr("POST", g+"/move_volume", s.moveDisk))
 	}
 	return r
 }
