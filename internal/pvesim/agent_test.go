@@ -146,6 +146,9 @@ func TestAgentMatchesConfig(t *testing.T) {
 	if out := e.run("ip", "-br", "a")["out-data"].(string); !strings.Contains(out, "ens18            UP             "+ip+"/24 fe80::") {
 		t.Fatalf("ip -br a:\n%s", out)
 	}
+	if out := e.run("ip", "r")["out-data"].(string); !strings.HasPrefix(out, "default via 192.168.100.1 dev ens18 proto dhcp src "+ip+" ") {
+		t.Fatalf("ip r:\n%s", out)
+	}
 	if out := e.run("hostname", "-I")["out-data"]; out != ip+" \n" {
 		t.Fatalf("hostname -I: %q", out)
 	}

@@ -144,7 +144,7 @@ func linuxProgram(name string) program {
 		return progIP
 	case "date":
 		return func(c *call, _ *guestOS, _ []string, _ string) guestProc {
-			return guestProc{out: c.now.UTC().Format("Mon Jan _2 03:04:05 PM MST 2006") + "\n"}
+			return guestProc{out: c.now.UTC().Format("Mon Jan _2 15:04:05 MST 2006") + "\n"}
 		}
 	case "sleep":
 		return progSleep

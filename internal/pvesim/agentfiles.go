@@ -146,6 +146,9 @@ func (os *guestOS) isDir(p string) bool { return os.dirs[os.key(p)] }
 func (os *guestOS) openError(file, mode string) string {
 	p := abs(file)
 	if os.win {
+		if mode != "r" {
+			return fmt.Sprintf("failed to open file '%s': The system cannot find the path specified. (error: 3)", file)
+		}
 		return fmt.Sprintf("failed to open file '%s': The system cannot find the file specified. (error: 2)", file)
 	}
 	why := "No such file or directory"

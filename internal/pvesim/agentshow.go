@@ -146,6 +146,9 @@ func progIP(c *call, os *guestOS, args []string, _ string) guestProc {
 			rest = append(rest, a)
 		}
 	}
+	if len(rest) > 0 && (rest[0] == "r" || rest[0] == "route") {
+		return ipRoute(c, os)
+	}
 	if len(rest) == 0 || (rest[0] != "a" && rest[0] != "addr" && rest[0] != "address") {
 		obj := "help"
 		if len(rest) > 0 {
@@ -235,6 +238,27 @@ func progIPConfig(c *call, os *guestOS, _ []string, _ string) guestProc {
 				p.Addr(), mask)
 		}
 		fmt.Fprintf(&b, "   Default Gateway . . . . . . . . . : %s\r\n", c.st.gateway(os.g))
+	}
+	return guestProc{out: b.String()}
+}
+
+// ipRoute is `ip r`: the DHCP default route through the first network's
+// gateway, and each connected subnet.
+func ipRoute(c *call, os *guestOS) guestProc {
+	var b strings.Builder
+	for i, n := range c.st.nics(os.g, false) {
+		if n.ipv4 == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(n.ipv4)
+		if err != nil {
+			continue
+		}
+		src := p.Addr().String()
+		if gw := c.st.gateway(os.g); i == 0 && gw != "" {
+			fmt.Fprintf(&b, "default via %s dev %s proto dhcp src %s metric 100 \n", gw, n.name, src)
+		}
+		fmt.Fprintf(&b, "%s dev %s proto kernel scope link src %s metric 100 \n", p.Masked(), n.name, src)
 	}
 	return guestProc{out: b.String()}
 }

@@ -109,8 +109,15 @@ func (st *state) lease(g *guest, p *propString, n int) string {
 	return netip.AddrFrom4(a).String() + "/" + strconv.Itoa(pfx.Bits())
 }
 
-// gateway is the default gateway of the guest's first network.
+// gateway is the default gateway of the guest: a configured one (cloud-init
+// or the container's net0), else the router of the first bridge.
 func (st *state) gateway(g *guest) string {
+	if gw := parsePropString(g.conf["ipconfig0"], "").get("gw"); gw != "" && g.kind.isQemu() {
+		return gw
+	}
+	if gw := parsePropString(g.conf["net0"], "").get("gw"); gw != "" && g.kind.isLXC() {
+		return gw
+	}
 	nd := st.node(g.node)
 	if nd == nil || nd.net == nil {
 		return ""
