@@ -135,14 +135,12 @@ func (s *Sim) qemuOnlyRoutes(g string) []route {
 		kindRoute(kindQemu, "POST", g+"/config", s.postGuestConfig),
 		{method: "POST", tmpl: g + "/status/reset", h: s.qemuReset},
 		kindRoute(kindQemu, "POST", g+"/move_disk", s.moveDisk),
-		kindRoute(kindQemu, "GET", g+"/agent/network-get-interfaces", s.agentInterfaces),
 	}
 }
 
 // lxcOnlyRoutes are the endpoints only containers have, below g.
 func (s *Sim) lxcOnlyRoutes(g string) []route {
 	return []route{
-		{method: "GET", tmpl: g + "/interfaces", since: "8.4", h: func(c *call) (any, error) { return s.lxcInterfaces(c, kindLXC) }},
 		kindRoute(kindLXC, "POST", g+"/move_volume", s.moveDisk),
 	}
 }

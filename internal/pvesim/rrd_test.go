@@ -20,15 +20,6 @@ func rows(t *testing.T, data any) []map[string]any {
 	return out
 }
 
-func keysOf(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func sortedCopy(s ...[]string) []string {
 	var out []string
 	for _, x := range s {

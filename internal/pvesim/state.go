@@ -23,8 +23,9 @@ type state struct {
 	pools       map[string]*pool
 	rng         *rand.Rand
 	nextPID     uint32
-	dcOpts      *dcOptions // datacenter.cfg, built by datacenter()
-	haS         *haState   // HA resources, groups, rules; replication jobs (ha.go)
+	dcOpts      *dcOptions  // datacenter.cfg, built by datacenter()
+	haS         *haState    // HA resources, groups, rules; replication jobs (ha.go)
+	agentS      *agentState // guest agents' view of the VMs (agentos.go)
 }
 
 type node struct {
