@@ -1,0 +1,67 @@
+package pvesim
+
+import (
+	"fmt"
+	"regexp"
+)
+
+// kindTraits is what the storage operations (disk allocation, clone, move,
+// migration, backup, restore, snapshots) do differently for each kind: data,
+// and the functions of the blocks of behaviour that differ as a whole. The
+// handlers read it through guestKind.traits, so the one place that tells the
+// kinds apart is the table below.
+type kindTraits struct {
+	// cdroms: qemu drives may be CD-ROMs (media=cdrom), which carry no
+	// disk of the guest; container mount points never are.
+	cdroms bool
+	// logsDrives: qemu-server logs each drive it creates, copies, maps or
+	// snapshots; pve-container only what the storage tools print.
+	logsDrives bool
+
+	// bareSizeOnDefault: pve-container reads a bare size ("8") as a new
+	// volume on the default storage; qemu-server's NEW_DISK_RE does that
+	// itself and fails without a default storage.
+	bareSizeOnDefault bool
+	// emptyDiskSize is the size a new volume of size 0 gets (pve-container:
+	// 4 GiB; qemu keeps 0).
+	emptyDiskSize int64
+	// noContent is the error for a new disk on a storage without the
+	// kind's content type.
+	noContent func(sid string) error
+}
+
+// traits is the kind's row of the table.
+func (k guestKind) traits() kindTraits {
+	if k.isLXC() {
+		return kindTraits{
+			bareSizeOnDefault: true,
+			emptyDiskSize:     4 << 30,
+			noContent: func(sid string) error {
+				return paramErr("storage", fmt.Sprintf("storage '%s' does not support container directories", sid))
+			},
+		}
+	}
+	return kindTraits{
+		cdroms:     true,
+		logsDrives: true,
+		noContent: func(sid string) error {
+			return failf("storage '%s' does not support vm images", sid)
+		},
+	}
+}
+
+// isCDROM tells whether a disk slot's value is a CD-ROM drive.
+func (k guestKind) isCDROM(p *propString) bool {
+	return k.traits().cdroms && p.get("media") == "cdrom"
+}
+
+var bareSizeRe = regexp.MustCompile(`^\d+(\.\d+)?$`)
+
+// newVolumeSpec is a disk parameter's volume as the kind's tools read it
+// (see bareSizeOnDefault).
+func (k guestKind) newVolumeSpec(file, defStorage string) string {
+	if k.traits().bareSizeOnDefault && bareSizeRe.MatchString(file) {
+		return defStorage + ":" + file
+	}
+	return file
+}
