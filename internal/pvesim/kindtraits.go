@@ -18,6 +18,11 @@ type kindTraits struct {
 	// snapshots; pve-container only what the storage tools print.
 	logsDrives bool
 
+	// savesRAM: a qemu snapshot may hold the RAM of a running VM
+	// (vmstate); a container's never does, and its snapshots have no
+	// vmstate field.
+	savesRAM bool
+
 	// bareSizeOnDefault: pve-container reads a bare size ("8") as a new
 	// volume on the default storage; qemu-server's NEW_DISK_RE does that
 	// itself and fails without a default storage.
@@ -44,6 +49,7 @@ func (k guestKind) traits() kindTraits {
 	return kindTraits{
 		cdroms:     true,
 		logsDrives: true,
+		savesRAM:   true,
 		noContent: func(sid string) error {
 			return failf("storage '%s' does not support vm images", sid)
 		},
