@@ -23,6 +23,20 @@ type kindTraits struct {
 	// vmstate field.
 	savesRAM bool
 
+	// mirrorsRunning: qemu copies the disks of a running VM (drive
+	// mirror); pve-container copies a running container's volumes only from
+	// a snapshot (clone) or not at all (move).
+	mirrorsRunning bool
+	// copyLock is the config lock the kind's tools take while they copy a
+	// guest's volume (pve-container: "disk"; qemu-server holds only the
+	// flock, "").
+	copyLock string
+
+	// moveParam names the disk to move ("disk" of move_disk, "volume" of
+	// move_volume); moveTask is the task's type; moveLog its log.
+	moveParam, moveTask string
+	moveLog             func(s *Sim, mv *movePlan, alloc []taskLine) []taskLine
+
 	// bareSizeOnDefault: pve-container reads a bare size ("8") as a new
 	// volume on the default storage; qemu-server's NEW_DISK_RE does that
 	// itself and fails without a default storage.
@@ -39,6 +53,10 @@ type kindTraits struct {
 func (k guestKind) traits() kindTraits {
 	if k.isLXC() {
 		return kindTraits{
+			copyLock:          "disk",
+			moveParam:         "volume",
+			moveTask:          "move_volume",
+			moveLog:           lxcMoveLog,
 			bareSizeOnDefault: true,
 			emptyDiskSize:     4 << 30,
 			noContent: func(sid string) error {
@@ -47,9 +65,13 @@ func (k guestKind) traits() kindTraits {
 		}
 	}
 	return kindTraits{
-		cdroms:     true,
-		logsDrives: true,
-		savesRAM:   true,
+		cdroms:         true,
+		logsDrives:     true,
+		savesRAM:       true,
+		mirrorsRunning: true,
+		moveParam:      "disk",
+		moveTask:       "qmmove",
+		moveLog:        qemuMoveLog,
 		noContent: func(sid string) error {
 			return failf("storage '%s' does not support vm images", sid)
 		},
@@ -70,4 +92,18 @@ func (k guestKind) newVolumeSpec(file, defStorage string) string {
 		return defStorage + ":" + file
 	}
 	return file
+}
+
+// lockForCopy takes the kind's copyLock, if any, on a guest's config.
+func (k guestKind) lockForCopy(conf map[string]string) {
+	if l := k.traits().copyLock; l != "" {
+		conf["lock"] = l
+	}
+}
+
+// unlockAfterCopy drops the kind's copyLock if the config still holds it.
+func (k guestKind) unlockAfterCopy(conf map[string]string) {
+	if l := k.traits().copyLock; l != "" && conf["lock"] == l {
+		delete(conf, "lock")
+	}
 }
