@@ -32,6 +32,22 @@ type kindTraits struct {
 	// flock, "").
 	copyLock string
 
+	// diskFormats: qemu volumes have a format a full clone may change
+	// (the format parameter); container volumes have none.
+	diskFormats bool
+	// noLinkedClone is the error for a disk that cannot be linked
+	// (not a base volume).
+	noLinkedClone func(volid, key string) error
+	// freshNet is a network device of a clone, with a new MAC.
+	freshNet func(v string, macAddr func() string) string
+	// cloneIdentity sets what makes a clone another guest: name or
+	// hostname, UUIDs.
+	cloneIdentity func(c *call, src *guest, newconf map[string]string)
+	// cloneExists is the error for a clone's vmid taken on the node.
+	cloneExists func(newid int, node string) error
+	// cloneLock is the lock of the clone's config while it is created.
+	cloneLock string
+
 	// moveParam names the disk to move ("disk" of move_disk, "volume" of
 	// move_volume); moveTask is the task's type; moveLog its log.
 	moveParam, moveTask string
@@ -53,7 +69,16 @@ type kindTraits struct {
 func (k guestKind) traits() kindTraits {
 	if k.isLXC() {
 		return kindTraits{
-			copyLock:          "disk",
+			copyLock: "disk",
+			noLinkedClone: func(volid, _ string) error {
+				return failf("Linked clone feature for '%s' is not available", volid)
+			},
+			freshNet:      lxcFreshNet,
+			cloneIdentity: lxcCloneIdentity,
+			cloneExists: func(newid int, node string) error {
+				return failf("unable to create CT %d - CT %d already exists on node '%s'", newid, newid, node)
+			},
+			cloneLock:         "create",
 			moveParam:         "volume",
 			moveTask:          "move_volume",
 			moveLog:           lxcMoveLog,
@@ -69,9 +94,19 @@ func (k guestKind) traits() kindTraits {
 		logsDrives:     true,
 		savesRAM:       true,
 		mirrorsRunning: true,
-		moveParam:      "disk",
-		moveTask:       "qmmove",
-		moveLog:        qemuMoveLog,
+		diskFormats:    true,
+		noLinkedClone: func(_, key string) error {
+			return failf("Linked clone feature is not supported for drive '%s'", key)
+		},
+		freshNet:      qemuFreshNet,
+		cloneIdentity: qemuCloneIdentity,
+		cloneExists: func(newid int, _ string) error {
+			return failf("unable to create VM %d: config file already exists", newid)
+		},
+		cloneLock: "clone",
+		moveParam: "disk",
+		moveTask:  "qmmove",
+		moveLog:   qemuMoveLog,
 		noContent: func(sid string) error {
 			return failf("storage '%s' does not support vm images", sid)
 		},
