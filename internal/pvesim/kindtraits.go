@@ -3,6 +3,7 @@ package pvesim
 import (
 	"fmt"
 	"regexp"
+	"time"
 )
 
 // kindTraits is what the storage operations (disk allocation, clone, move,
@@ -48,6 +49,19 @@ type kindTraits struct {
 	// cloneLock is the lock of the clone's config while it is created.
 	cloneLock string
 
+	// rootOnlyMigrate are the migration parameters only root may use.
+	rootOnlyMigrate []string
+	// runningMigration is the error, if any, of migrating a running guest
+	// with these flags.
+	runningMigration func(online, restart bool) error
+	// restartMigrates: pve-container migrates a running container by
+	// shutting it down and starting it on the target (restart=1).
+	restartMigrates bool
+	// migrateTask is the migration's task type; migrationLog its log,
+	// duration and failure.
+	migrateTask  string
+	migrationLog func(m *migrationRun, cdroms []string, online, withLocal, restart bool) ([]taskLine, time.Duration, string)
+
 	// moveParam names the disk to move ("disk" of move_disk, "volume" of
 	// move_volume); moveTask is the task's type; moveLog its log.
 	moveParam, moveTask string
@@ -78,7 +92,19 @@ func (k guestKind) traits() kindTraits {
 			cloneExists: func(newid int, node string) error {
 				return failf("unable to create CT %d - CT %d already exists on node '%s'", newid, newid, node)
 			},
-			cloneLock:         "create",
+			cloneLock: "create",
+			runningMigration: func(online, restart bool) error {
+				if !online && !restart {
+					return failf("can't migrate running container without --online or --restart")
+				}
+				if online {
+					return failf("lxc live migration is currently not implemented")
+				}
+				return nil
+			},
+			restartMigrates:   true,
+			migrateTask:       "vzmigrate",
+			migrationLog:      (*migrationRun).lxcLog,
 			moveParam:         "volume",
 			moveTask:          "move_volume",
 			moveLog:           lxcMoveLog,
@@ -103,10 +129,19 @@ func (k guestKind) traits() kindTraits {
 		cloneExists: func(newid int, _ string) error {
 			return failf("unable to create VM %d: config file already exists", newid)
 		},
-		cloneLock: "clone",
-		moveParam: "disk",
-		moveTask:  "qmmove",
-		moveLog:   qemuMoveLog,
+		cloneLock:       "clone",
+		rootOnlyMigrate: []string{"force", "migration_type", "migration_network"},
+		runningMigration: func(online, _ bool) error {
+			if !online {
+				return failf("can't migrate running VM without --online")
+			}
+			return nil
+		},
+		migrateTask:  "qmigrate",
+		migrationLog: (*migrationRun).qemuLog,
+		moveParam:    "disk",
+		moveTask:     "qmmove",
+		moveLog:      qemuMoveLog,
 		noContent: func(sid string) error {
 			return failf("storage '%s' does not support vm images", sid)
 		},
