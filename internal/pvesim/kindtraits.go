@@ -62,6 +62,18 @@ type kindTraits struct {
 	migrateTask  string
 	migrationLog func(m *migrationRun, cdroms []string, online, withLocal, restart bool) ([]taskLine, time.Duration, string)
 
+	// restoreOverRunning ends the error of a restore over a running guest.
+	restoreOverRunning string
+	// restoreHeader and restoreProgress are the restore tool's log before
+	// and after the disks are allocated.
+	restoreHeader   func(r *restoreRun) []taskLine
+	restoreProgress func(archive string, totalSize int64, secs int) []taskLine
+	// uniqueRestore: a VM restored with unique=1 gets new MACs
+	// (pve-container renews hwaddr too; the simulator does not).
+	uniqueRestore bool
+	// startRestored starts a guest restored with start=1.
+	startRestored func(s *Sim, g *guest, nodeName, user string, end time.Time)
+
 	// moveParam names the disk to move ("disk" of move_disk, "volume" of
 	// move_volume); moveTask is the task's type; moveLog its log.
 	moveParam, moveTask string
@@ -102,14 +114,18 @@ func (k guestKind) traits() kindTraits {
 				}
 				return nil
 			},
-			restartMigrates:   true,
-			migrateTask:       "vzmigrate",
-			migrationLog:      (*migrationRun).lxcLog,
-			moveParam:         "volume",
-			moveTask:          "move_volume",
-			moveLog:           lxcMoveLog,
-			bareSizeOnDefault: true,
-			emptyDiskSize:     4 << 30,
+			restartMigrates:    true,
+			restoreOverRunning: " can't overwrite running container",
+			restoreHeader:      lxcRestoreHeader,
+			restoreProgress:    lxcRestoreProgress,
+			startRestored:      lxcStartRestored,
+			migrateTask:        "vzmigrate",
+			migrationLog:       (*migrationRun).lxcLog,
+			moveParam:          "volume",
+			moveTask:           "move_volume",
+			moveLog:            lxcMoveLog,
+			bareSizeOnDefault:  true,
+			emptyDiskSize:      4 << 30,
 			noContent: func(sid string) error {
 				return paramErr("storage", fmt.Sprintf("storage '%s' does not support container directories", sid))
 			},
@@ -137,11 +153,16 @@ func (k guestKind) traits() kindTraits {
 			}
 			return nil
 		},
-		migrateTask:  "qmigrate",
-		migrationLog: (*migrationRun).qemuLog,
-		moveParam:    "disk",
-		moveTask:     "qmmove",
-		moveLog:      qemuMoveLog,
+		migrateTask:        "qmigrate",
+		migrationLog:       (*migrationRun).qemuLog,
+		restoreOverRunning: " vm is running",
+		restoreHeader:      qemuRestoreHeader,
+		restoreProgress:    qemuRestoreProgress,
+		uniqueRestore:      true,
+		startRestored:      qemuStartRestored,
+		moveParam:          "disk",
+		moveTask:           "qmmove",
+		moveLog:            qemuMoveLog,
 		noContent: func(sid string) error {
 			return failf("storage '%s' does not support vm images", sid)
 		},
