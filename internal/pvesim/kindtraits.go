@@ -74,6 +74,14 @@ type kindTraits struct {
 	// startRestored starts a guest restored with start=1.
 	startRestored func(s *Sim, g *guest, nodeName, user string, end time.Time)
 
+	// backupSize is what vzdump reads of a guest; archiveFormat the
+	// archive's ("vma", "tar"); backupGuestLog and backupArchiveLog the
+	// guest's lines of the job log before and while the archive is written.
+	backupSize       func(st *state, g *guest, nodeName string) int64
+	archiveFormat    string
+	backupGuestLog   func(b *backupLog)
+	backupArchiveLog func(b *backupLog)
+
 	// moveParam names the disk to move ("disk" of move_disk, "volume" of
 	// move_volume); moveTask is the task's type; moveLog its log.
 	moveParam, moveTask string
@@ -119,6 +127,10 @@ func (k guestKind) traits() kindTraits {
 			restoreHeader:      lxcRestoreHeader,
 			restoreProgress:    lxcRestoreProgress,
 			startRestored:      lxcStartRestored,
+			backupSize:         lxcBackupSize,
+			archiveFormat:      "tar",
+			backupGuestLog:     (*backupLog).lxcGuest,
+			backupArchiveLog:   (*backupLog).lxcArchive,
 			migrateTask:        "vzmigrate",
 			migrationLog:       (*migrationRun).lxcLog,
 			moveParam:          "volume",
@@ -160,6 +172,10 @@ func (k guestKind) traits() kindTraits {
 		restoreProgress:    qemuRestoreProgress,
 		uniqueRestore:      true,
 		startRestored:      qemuStartRestored,
+		backupSize:         qemuBackupSize,
+		archiveFormat:      "vma",
+		backupGuestLog:     (*backupLog).qemuGuest,
+		backupArchiveLog:   (*backupLog).qemuArchive,
 		moveParam:          "disk",
 		moveTask:           "qmmove",
 		moveLog:            qemuMoveLog,
