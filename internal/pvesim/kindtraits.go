@@ -6,11 +6,11 @@ import (
 	"time"
 )
 
-// kindTraits is what the storage operations (disk allocation, clone, move,
-// migration, backup, restore, snapshots) do differently for each kind: data,
-// and the functions of the blocks of behaviour that differ as a whole. The
-// handlers read it through guestKind.traits, so the one place that tells the
-// kinds apart is the table below.
+// kindTraits is what the storage operations (disk allocation, snapshots,
+// clone, move, migration, restore, backup) do differently for each kind:
+// data, and the functions of the blocks of behaviour that differ as a
+// whole. Handlers read it through guestKind.traits, so the kinds are told
+// apart in qemuTraits and lxcTraits only.
 type kindTraits struct {
 	// cdroms: qemu drives may be CD-ROMs (media=cdrom), which carry no
 	// disk of the guest; container mount points never are.
@@ -18,11 +18,16 @@ type kindTraits struct {
 	// logsDrives: qemu-server logs each drive it creates, copies, maps or
 	// snapshots; pve-container only what the storage tools print.
 	logsDrives bool
-
-	// savesRAM: a qemu snapshot may hold the RAM of a running VM
-	// (vmstate); a container's never does, and its snapshots have no
-	// vmstate field.
-	savesRAM bool
+	// bareSizeOnDefault: pve-container reads a bare size ("8") as a new
+	// volume on the default storage; qemu-server's NEW_DISK_RE does that
+	// itself and fails without a default storage.
+	bareSizeOnDefault bool
+	// emptyDiskSize is the size a new volume of size 0 gets (pve-container:
+	// 4 GiB; qemu keeps 0).
+	emptyDiskSize int64
+	// noContent is the error for a new disk on a storage without the
+	// kind's content type.
+	noContent func(sid string) error
 
 	// mirrorsRunning: qemu copies the disks of a running VM (drive
 	// mirror); pve-container copies a running container's volumes only from
@@ -32,6 +37,10 @@ type kindTraits struct {
 	// guest's volume (pve-container: "disk"; qemu-server holds only the
 	// flock, "").
 	copyLock string
+	// savesRAM: a qemu snapshot may hold the RAM of a running VM
+	// (vmstate); a container's never does, and its snapshots have no
+	// vmstate field.
+	savesRAM bool
 
 	// diskFormats: qemu volumes have a format a full clone may change
 	// (the format parameter); container volumes have none.
@@ -48,6 +57,11 @@ type kindTraits struct {
 	cloneExists func(newid int, node string) error
 	// cloneLock is the lock of the clone's config while it is created.
 	cloneLock string
+
+	// moveParam names the disk to move ("disk" of move_disk, "volume" of
+	// move_volume); moveTask is the task's type; moveLog its log.
+	moveParam, moveTask string
+	moveLog             func(s *Sim, mv *movePlan, alloc []taskLine) []taskLine
 
 	// rootOnlyMigrate are the migration parameters only root may use.
 	rootOnlyMigrate []string
@@ -81,73 +95,26 @@ type kindTraits struct {
 	archiveFormat    string
 	backupGuestLog   func(b *backupLog)
 	backupArchiveLog func(b *backupLog)
-
-	// moveParam names the disk to move ("disk" of move_disk, "volume" of
-	// move_volume); moveTask is the task's type; moveLog its log.
-	moveParam, moveTask string
-	moveLog             func(s *Sim, mv *movePlan, alloc []taskLine) []taskLine
-
-	// bareSizeOnDefault: pve-container reads a bare size ("8") as a new
-	// volume on the default storage; qemu-server's NEW_DISK_RE does that
-	// itself and fails without a default storage.
-	bareSizeOnDefault bool
-	// emptyDiskSize is the size a new volume of size 0 gets (pve-container:
-	// 4 GiB; qemu keeps 0).
-	emptyDiskSize int64
-	// noContent is the error for a new disk on a storage without the
-	// kind's content type.
-	noContent func(sid string) error
 }
 
 // traits is the kind's row of the table.
 func (k guestKind) traits() kindTraits {
 	if k.isLXC() {
-		return kindTraits{
-			copyLock: "disk",
-			noLinkedClone: func(volid, _ string) error {
-				return failf("Linked clone feature for '%s' is not available", volid)
-			},
-			freshNet:      lxcFreshNet,
-			cloneIdentity: lxcCloneIdentity,
-			cloneExists: func(newid int, node string) error {
-				return failf("unable to create CT %d - CT %d already exists on node '%s'", newid, newid, node)
-			},
-			cloneLock: "create",
-			runningMigration: func(online, restart bool) error {
-				if !online && !restart {
-					return failf("can't migrate running container without --online or --restart")
-				}
-				if online {
-					return failf("lxc live migration is currently not implemented")
-				}
-				return nil
-			},
-			restartMigrates:    true,
-			restoreOverRunning: " can't overwrite running container",
-			restoreHeader:      lxcRestoreHeader,
-			restoreProgress:    lxcRestoreProgress,
-			startRestored:      lxcStartRestored,
-			backupSize:         lxcBackupSize,
-			archiveFormat:      "tar",
-			backupGuestLog:     (*backupLog).lxcGuest,
-			backupArchiveLog:   (*backupLog).lxcArchive,
-			migrateTask:        "vzmigrate",
-			migrationLog:       (*migrationRun).lxcLog,
-			moveParam:          "volume",
-			moveTask:           "move_volume",
-			moveLog:            lxcMoveLog,
-			bareSizeOnDefault:  true,
-			emptyDiskSize:      4 << 30,
-			noContent: func(sid string) error {
-				return paramErr("storage", fmt.Sprintf("storage '%s' does not support container directories", sid))
-			},
-		}
+		return lxcTraits()
 	}
+	return qemuTraits()
+}
+
+// qemuTraits is how qemu-server does it.
+func qemuTraits() kindTraits {
 	return kindTraits{
-		cdroms:         true,
-		logsDrives:     true,
-		savesRAM:       true,
+		cdroms:     true,
+		logsDrives: true,
+		noContent: func(sid string) error {
+			return failf("storage '%s' does not support vm images", sid)
+		},
 		mirrorsRunning: true,
+		savesRAM:       true,
 		diskFormats:    true,
 		noLinkedClone: func(_, key string) error {
 			return failf("Linked clone feature is not supported for drive '%s'", key)
@@ -158,6 +125,9 @@ func (k guestKind) traits() kindTraits {
 			return failf("unable to create VM %d: config file already exists", newid)
 		},
 		cloneLock:       "clone",
+		moveParam:       "disk",
+		moveTask:        "qmmove",
+		moveLog:         qemuMoveLog,
 		rootOnlyMigrate: []string{"force", "migration_type", "migration_network"},
 		runningMigration: func(online, _ bool) error {
 			if !online {
@@ -176,12 +146,50 @@ func (k guestKind) traits() kindTraits {
 		archiveFormat:      "vma",
 		backupGuestLog:     (*backupLog).qemuGuest,
 		backupArchiveLog:   (*backupLog).qemuArchive,
-		moveParam:          "disk",
-		moveTask:           "qmmove",
-		moveLog:            qemuMoveLog,
+	}
+}
+
+// lxcTraits is how pve-container does it.
+func lxcTraits() kindTraits {
+	return kindTraits{
+		bareSizeOnDefault: true,
+		emptyDiskSize:     4 << 30,
 		noContent: func(sid string) error {
-			return failf("storage '%s' does not support vm images", sid)
+			return paramErr("storage", fmt.Sprintf("storage '%s' does not support container directories", sid))
 		},
+		copyLock: "disk",
+		noLinkedClone: func(volid, _ string) error {
+			return failf("Linked clone feature for '%s' is not available", volid)
+		},
+		freshNet:      lxcFreshNet,
+		cloneIdentity: lxcCloneIdentity,
+		cloneExists: func(newid int, node string) error {
+			return failf("unable to create CT %d - CT %d already exists on node '%s'", newid, newid, node)
+		},
+		cloneLock: "create",
+		moveParam: "volume",
+		moveTask:  "move_volume",
+		moveLog:   lxcMoveLog,
+		runningMigration: func(online, restart bool) error {
+			if !online && !restart {
+				return failf("can't migrate running container without --online or --restart")
+			}
+			if online {
+				return failf("lxc live migration is currently not implemented")
+			}
+			return nil
+		},
+		restartMigrates:    true,
+		migrateTask:        "vzmigrate",
+		migrationLog:       (*migrationRun).lxcLog,
+		restoreOverRunning: " can't overwrite running container",
+		restoreHeader:      lxcRestoreHeader,
+		restoreProgress:    lxcRestoreProgress,
+		startRestored:      lxcStartRestored,
+		backupSize:         lxcBackupSize,
+		archiveFormat:      "tar",
+		backupGuestLog:     (*backupLog).lxcGuest,
+		backupArchiveLog:   (*backupLog).lxcArchive,
 	}
 }
 
