@@ -90,23 +90,36 @@ type backupItem struct {
 	failed string
 }
 
+// vzdumpRun is a vzdump job on its way to its task.
+type vzdumpRun struct {
+	nodeName                  string
+	ns                        *nodeStorage // the target storage
+	mode, compress, notesTmpl string
+	protected                 bool
+	start                     time.Time
+	dur                       time.Duration
+	items                     []*backupItem
+	total                     int64 // bytes to read
+}
+
+// startBackup is the job's check step (the guests, locked) then its task.
 func (s *Sim) startBackup(c *call, nodeName string, ns *nodeStorage, local, skipped []int) (any, error) {
-	mode := c.arg("mode")
-	compress := c.params["compress"]
-	notesTmpl := c.params["notes-template"]
-	protected := c.flag("protected")
-	start := c.now
-	cmd := "vzdump " + strings.Join(intsToStrings(local), " ")
-	for _, k := range sortedKeys(c.params) {
-		if k == "node" || k == "vmid" {
-			continue
-		}
-		cmd += " --" + k + " " + c.params[k]
+	j := &vzdumpRun{nodeName: nodeName, ns: ns, mode: c.arg("mode"), compress: c.params["compress"],
+		notesTmpl: c.params["notes-template"], protected: c.flag("protected"), start: c.now}
+	j.items, j.total = c.backupItems(nodeName, local)
+	// time: 2s per guest plus ~1 GiB/s of data, at least 10s for a job
+	secs := 2*len(j.items) + int(j.total/(1<<30))
+	if secs < 10 {
+		secs = 10
 	}
-	lines := at(0, "INFO: starting new backup job: "+cmd)
-	if len(skipped) > 0 {
-		lines = append(lines, taskLine{at: 0, text: "INFO: skip external VMs: " + strings.Join(intsToStrings(skipped), ", ")})
-	}
+	j.dur = time.Duration(secs) * time.Second
+	lines := s.backupJobLines(c, j, local, skipped, secs)
+	return s.forkBackup(c, j, local, lines)
+}
+
+// backupItems are the guests of a job: each locked, with the size to read,
+// or why it fails.
+func (c *call) backupItems(nodeName string, local []int) ([]*backupItem, int64) {
 	var items []*backupItem
 	var total int64
 	for _, id := range local {
@@ -117,55 +130,45 @@ func (s *Sim) startBackup(c *call, nodeName string, ns *nodeStorage, local, skip
 		case it.g.lock() != "":
 			it.failed = fmt.Sprintf("%s is locked (%s)", it.g.typeName(), it.g.lock())
 		default:
-			it.size = it.g.maxDisk()
-			if it.g.kind.isQemu() {
-				it.size = 0
-				for _, d := range snapshotDisks(it.g) {
-					if v := c.st.findVolume(nodeName, d[1]); v != nil {
-						it.size += v.size
-					}
-				}
-			}
+			it.size = it.g.kind.traits().backupSize(c.st, it.g, nodeName)
 			it.g.conf["lock"] = "backup"
 		}
 		total += it.size
 		items = append(items, it)
 	}
-	// time: 2s per guest plus ~1 GiB/s of data, at least 10s for a job
-	secs := 2*len(items) + int(total/(1<<30))
-	if secs < 10 {
-		secs = 10
-	}
-	dur := time.Duration(secs) * time.Second
-	pos := 0.0
-	for i, it := range items {
-		share := 1.0 / float64(len(items))
-		if total > 0 {
-			share = (2.0/float64(secs))*1 + float64(it.size)/float64(total)*(1-2.0*float64(len(items))/float64(secs))
+	return items, total
+}
+
+// qemuBackupSize is what vzdump reads of a VM: its disks, whole.
+func qemuBackupSize(st *state, g *guest, nodeName string) int64 {
+	var size int64
+	for _, d := range snapshotDisks(g) {
+		if v := st.findVolume(nodeName, d[1]); v != nil {
+			size += v.size
 		}
-		from, to := pos, pos+share
-		if i == len(items)-1 {
-			to = 0.97
-		}
-		pos = to
-		lines = append(lines, s.backupLines(c, nodeName, ns, it, from, to, start.Add(time.Duration(from*float64(dur))), mode, compress, notesTmpl, protected, dur)...)
 	}
+	return size
+}
+
+// lxcBackupSize is what vzdump reads of a container: its file system.
+func lxcBackupSize(_ *state, g *guest, _ string) int64 { return g.maxDisk() }
+
+// failures counts the job's guests that fail.
+func (j *vzdumpRun) failures() int {
 	failed := 0
-	for _, it := range items {
+	for _, it := range j.items {
 		if it.failed != "" {
 			failed++
 		}
 	}
-	if failed > 0 {
-		lines = append(lines, taskLine{at: 0.98, text: "INFO: Backup job finished with errors"})
-	} else {
-		lines = append(lines, taskLine{at: 0.98, text: "INFO: Backup job finished successfully"})
-	}
-	if s.major() >= 8 {
-		lines = append(lines, taskLine{at: 0.99, text: "INFO: notified via target `mail-to-root`"})
-	}
+	return failed
+}
+
+// forkBackup is the job's task: it unlocks the guests and stores the
+// archives of those that worked, even when others failed.
+func (s *Sim) forkBackup(c *call, j *vzdumpRun, local []int, lines []taskLine) (any, error) {
 	failMsg := ""
-	if failed > 0 {
+	if j.failures() > 0 {
 		failMsg = "job errors"
 	}
 	taskID := ""
@@ -173,7 +176,7 @@ func (s *Sim) startBackup(c *call, nodeName string, ns *nodeStorage, local, skip
 		taskID = strconv.Itoa(local[0])
 	}
 	unlock := func() {
-		for _, it := range items {
+		for _, it := range j.items {
 			if it.g != nil && it.failed == "" && it.g.lock() == "backup" {
 				delete(it.g.conf, "lock")
 			}
@@ -181,14 +184,14 @@ func (s *Sim) startBackup(c *call, nodeName string, ns *nodeStorage, local, skip
 	}
 	var t *task
 	store := func(end time.Time) {
-		for _, it := range items {
+		for _, it := range j.items {
 			if it.failed == "" {
-				s.storeBackup(nodeName, ns, it, end, notesTmpl, protected, compress)
+				s.storeBackup(j.nodeName, j.ns, it, end, j.notesTmpl, j.protected, j.compress)
 			}
 		}
 	}
-	t = s.startTask(taskSpec{node: nodeName, typ: "vzdump", id: taskID, user: c.authid, vmid: firstOr(local),
-		dur: dur, lines: lines, failMsg: failMsg, interruptMsg: "interrupted by signal",
+	t = s.startTask(taskSpec{node: j.nodeName, typ: "vzdump", id: taskID, user: c.authid, vmid: firstOr(local),
+		dur: j.dur, lines: lines, failMsg: failMsg, interruptMsg: "interrupted by signal",
 		onOK: func(end time.Time) error {
 			unlock()
 			store(end)
@@ -217,134 +220,6 @@ func intsToStrings(ids []int) []string {
 		out[i] = strconv.Itoa(id)
 	}
 	return out
-}
-
-func backupExt(kind guestKind, compress string) (string, string) {
-	base := "vma"
-	if kind.isLXC() {
-		base = "tar"
-	}
-	switch compress {
-	case "", "0":
-		return base, base
-	case "1", "lzo":
-		return base + ".lzo", base + ".lzo"
-	case "gzip":
-		if kind.isLXC() {
-			return "tar.gz", "tar.gz"
-		}
-		return "vma.gz", "vma.gz"
-	}
-	return base + ".zst", base + ".zst"
-}
-
-func backupName(kind guestKind, vmid int, at time.Time, compress string) string {
-	ext, _ := backupExt(kind, compress)
-	return fmt.Sprintf("vzdump-%s-%d-%s.%s", kind, vmid, at.Format("2006_01_02-15_04_05"), ext)
-}
-
-func (s *Sim) backupLines(c *call, nodeName string, ns *nodeStorage, it *backupItem, from, to float64, at0 time.Time, mode, compress, notesTmpl string, protected bool, jobDur time.Duration) []taskLine {
-	kind := kindQemu
-	if it.g != nil {
-		kind = it.g.kind
-	}
-	var out []taskLine
-	add := func(f float64, text string) { out = append(out, taskLine{at: f, text: "INFO: " + text}) }
-	add(from, fmt.Sprintf("Starting Backup of VM %d (%s)", it.vmid, kind))
-	add(from, "Backup started at "+at0.Format("2006-01-02 15:04:05"))
-	if it.failed != "" {
-		out = append(out, taskLine{at: from, text: fmt.Sprintf("ERROR: Backup of VM %d failed - %s", it.vmid, it.failed)})
-		add(from, "Failed at "+at0.Format("2006-01-02 15:04:05"))
-		return out
-	}
-	g := it.g
-	status := "stopped"
-	if g.running {
-		status = "running"
-	}
-	add(from, "status = "+status)
-	if kind.isQemu() {
-		add(from, "VM Name: "+g.name())
-		for _, d := range snapshotDisks(g) {
-			sz := ""
-			if v := c.st.findVolume(nodeName, d[1]); v != nil {
-				sz = formatSize(v.size)
-			}
-			add(from, fmt.Sprintf("include disk '%s' '%s' %s", d[0], d[1], sz))
-		}
-	} else {
-		add(from, "CT Name: "+g.name())
-		add(from, "including mount point rootfs ('/') in backup")
-	}
-	add(from, "backup mode: "+mode)
-	add(from, "ionice priority: 7")
-	dumpDir := ns.def.path + "/dump"
-	name := backupName(kind, it.vmid, at0, compress)
-	it.volid = ns.def.id + ":backup/" + name
-	span := to - from
-	if kind.isQemu() {
-		if !g.running {
-			add(from+0.01*span, "starting kvm to execute backup task")
-		}
-		add(from+0.02*span, "creating vzdump archive '"+dumpDir+"/"+name+"'")
-		add(from+0.03*span, "started backup task '"+c.st.uuid()+"'")
-		if g.running && mode == "snapshot" {
-			add(from+0.03*span, "resuming VM again")
-		}
-		secs := jobDur.Seconds() * span
-		steps := 10
-		for i := 0; i <= steps; i++ {
-			f := float64(i) / float64(steps)
-			tr := float64(it.size) * f
-			out = append(out, taskLine{at: from + span*(0.05+0.85*f), text: fmt.Sprintf("INFO: %3d%% (%s of %s) in %s, read: %s/s, write: %s/s",
-				int(f*100), renderBytes(tr, 1), renderBytes(float64(it.size), 1), renderDuration(time.Duration(f*secs)*time.Second),
-				renderBytes(float64(it.size)/max(secs, 1), 1), renderBytes(float64(it.size)/max(secs, 1)*0.3, 1))})
-		}
-		add(from+0.91*span, fmt.Sprintf("backup is sparse: %s (70%%) total zero data", renderBytes(float64(it.size)*0.7, 2)))
-		add(from+0.91*span, fmt.Sprintf("transferred %s in %d seconds (%s/s)", renderBytes(float64(it.size), 2), int(secs), renderBytes(float64(it.size)/max(secs, 1), 1)))
-		if !g.running {
-			add(from+0.92*span, "stopping kvm after backup task")
-		}
-	} else {
-		if mode == "snapshot" {
-			add(from+0.01*span, "create storage snapshot 'vzdump'")
-		}
-		add(from+0.02*span, "creating vzdump archive '"+dumpDir+"/"+name+"'")
-		used := it.size / 4
-		add(from+0.85*span, fmt.Sprintf("Total bytes written: %d (%dMiB, 82MiB/s)", used, used>>20))
-		if mode == "snapshot" {
-			add(from+0.86*span, "cleanup temporary 'vzdump' snapshot")
-		}
-	}
-	add(from+0.93*span, "archive file size: "+vzdumpSize(archiveSize(it)))
-	if notesTmpl != "" {
-		add(from+0.94*span, "adding notes to backup")
-	}
-	if protected {
-		add(from+0.94*span, "marking backup as protected")
-	}
-	add(from+0.95*span, "prune older backups with retention: keep-all=1")
-	add(from+0.95*span, "pruned 0 backup(s)")
-	secs := int(jobDur.Seconds() * span)
-	add(to, fmt.Sprintf("Finished Backup of VM %d (%s)", it.vmid, hms(time.Duration(secs)*time.Second)))
-	add(to, "Backup finished at "+at0.Add(time.Duration(secs)*time.Second).Format("2006-01-02 15:04:05"))
-	return out
-}
-
-func archiveSize(it *backupItem) int64 { return it.size / 5 }
-
-// vzdumpSize is VZDump::format_size.
-func vzdumpSize(b int64) string {
-	kb := float64(b) / 1024
-	switch {
-	case kb < 1024:
-		return fmt.Sprintf("%dKB", int(kb))
-	case kb < 1024*1024:
-		return fmt.Sprintf("%dMB", int(kb/1024))
-	case kb < 1024*1024*1024:
-		return fmt.Sprintf("%.2fGB", kb/1024/1024)
-	}
-	return fmt.Sprintf("%.2fTB", kb/1024/1024/1024)
 }
 
 // storeBackup writes the archive volume, with the guest config for restore.

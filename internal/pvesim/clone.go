@@ -15,26 +15,31 @@ type cloneDisk struct {
 	prop          *propString
 }
 
+// clonePlan is what a clone found before its task starts.
+type clonePlan struct {
+	src      *guest
+	newid    int
+	snapname string
+	newconf  map[string]string // the copied config, disks left out
+	disks    []*cloneDisk
+	full     bool
+	shared   bool // every disk is on shared storage
+}
+
 func (s *Sim) cloneGuest(c *call, kind guestKind) (any, error) {
-	nodeName := c.params["node"]
-	newid := c.num("newid")
-	target := c.params["target"]
-	storage := c.params["storage"]
-	snapname := c.params["snapname"]
-	if storage != "" {
-		if c.st.storageOn(nodeName, storage) == nil {
-			return nil, failf("storage '%s' does not exist", storage)
-		}
-		if target != "" && target != nodeName {
-			for _, d := range c.st.storages {
-				if d.id == storage && !d.shared {
-					return nil, failf("can't clone to non-shared storage '%s'", storage)
-				}
-			}
-		}
+	pl, err := c.checkClone(kind)
+	if err != nil {
+		return nil, err
 	}
-	if target != "" && c.st.node(target) == nil {
-		return nil, failf("no such cluster node '%s'", target)
+	return s.forkClone(c, kind, pl)
+}
+
+// checkClone is the synchronous part of a clone: target, source (or its
+// snapshot), the config to copy and its disks.
+func (c *call) checkClone(kind guestKind) (*clonePlan, error) {
+	nodeName, target, storage := c.params["node"], c.params["target"], c.params["storage"]
+	if err := c.checkCloneTarget(); err != nil {
+		return nil, err
 	}
 	src, err := c.guestOnNode(kind)
 	if err != nil {
@@ -43,24 +48,58 @@ func (s *Sim) cloneGuest(c *call, kind guestKind) (any, error) {
 	if err := lockError(src); err != nil {
 		return nil, err
 	}
+	pl := &clonePlan{src: src, newid: c.num("newid"), snapname: c.params["snapname"], newconf: map[string]string{}, shared: true}
 	conf := src.conf
-	if snapname != "" {
-		sn := src.snapshot(snapname)
+	if pl.snapname != "" {
+		sn := src.snapshot(pl.snapname)
 		if sn == nil {
-			return nil, failf("snapshot '%s' does not exist", snapname)
+			return nil, failf("snapshot '%s' does not exist", pl.snapname)
 		}
 		conf = sn.conf
 	}
-	full := c.flagOr("full", !src.isTemplate())
-	if storage != "" && !full {
+	pl.full = c.flagOr("full", !src.isTemplate())
+	if storage != "" && !pl.full {
 		return nil, failf("parameter 'storage' not allowed for linked clones")
 	}
-	if kind.isQemu() && c.has("format") && !full {
+	if kind.traits().diskFormats && c.has("format") && !pl.full {
 		return nil, failf("parameter 'format' not allowed for linked clones")
 	}
-	var disks []*cloneDisk
-	newconf := map[string]string{}
-	shared := true
+	if err := c.cloneConfOf(kind, pl, conf); err != nil {
+		return nil, err
+	}
+	if target != "" && target != nodeName && !pl.shared {
+		return nil, failf("can't clone %s to node '%s' (%s uses local storage)", src.typeName(), target, src.typeName())
+	}
+	if g := c.st.guests[pl.newid]; g != nil && g.node == nodeName {
+		return nil, kind.traits().cloneExists(pl.newid, g.node)
+	}
+	return pl, nil
+}
+
+// checkCloneTarget checks the target storage and node.
+func (c *call) checkCloneTarget() error {
+	nodeName, target, storage := c.params["node"], c.params["target"], c.params["storage"]
+	if storage != "" {
+		if c.st.storageOn(nodeName, storage) == nil {
+			return failf("storage '%s' does not exist", storage)
+		}
+		if target != "" && target != nodeName {
+			for _, d := range c.st.storages {
+				if d.id == storage && !d.shared {
+					return failf("can't clone to non-shared storage '%s'", storage)
+				}
+			}
+		}
+	}
+	if target != "" && c.st.node(target) == nil {
+		return failf("no such cluster node '%s'", target)
+	}
+	return nil
+}
+
+// cloneConfOf splits the source config into the plan's new config (network
+// devices get new MACs) and the disks to copy.
+func (c *call) cloneConfOf(kind guestKind, pl *clonePlan, conf map[string]string) error {
 	for _, k := range sortedKeys(conf) {
 		v := conf[k]
 		switch k {
@@ -71,287 +110,182 @@ func (s *Sim) cloneGuest(c *call, kind guestKind) (any, error) {
 			continue
 		}
 		if kind.diskSlot(k) {
-			defKey := kind.diskKey()
-			p := parsePropString(v, defKey)
-			if kind.isQemu() && p.get("media") == "cdrom" {
-				newconf[k] = v
+			d, err := c.cloneDiskOf(kind, pl, k, v)
+			if err != nil {
+				return err
+			}
+			if d == nil { // a CD-ROM is copied as it is
+				pl.newconf[k] = v
 				continue
 			}
-			file := p.get(defKey)
-			sid, _, _ := strings.Cut(file, ":")
-			if storage != "" {
-				sid = storage
-			}
-			if err := c.checkPriv("/storage/"+sid, "Datastore.AllocateSpace"); err != nil {
-				return nil, err
-			}
-			for _, d := range c.st.storages {
-				if d.id == sid && !d.shared {
-					shared = false
-				}
-			}
-			if !full {
-				vol := c.st.findVolume(nodeName, file)
-				if vol == nil || !isBaseVolume(file) {
-					if kind.isLXC() {
-						return nil, failf("Linked clone feature for '%s' is not available", file)
-					}
-					return nil, failf("Linked clone feature is not supported for drive '%s'", k)
-				}
-			} else if kind.isLXC() && src.running && snapname == "" {
-				return nil, failf("Full clone of a running container is only possible from a snapshot")
-			}
-			size := sizeBytes(p.get("size"))
-			if vol := c.st.findVolume(nodeName, file); vol != nil {
-				size = vol.size
-			}
-			disks = append(disks, &cloneDisk{key: k, srcVolid: file, size: size, prop: p})
+			pl.disks = append(pl.disks, d)
 			continue
 		}
 		if isIndexed(k, "net") {
-			if kind.isQemu() {
-				p := parsePropString(v, "model")
-				for _, key := range p.keys {
-					if netModels[key] && key != "model" {
-						p.del(key)
-						p.set("model", key)
-					}
-				}
-				p.del("macaddr")
-				newconf[k] = canonicalQemuNet(p.String(), c.st.macAddr)
-			} else {
-				p := parsePropString(v, "")
-				p.del("hwaddr")
-				newconf[k] = canonicalLxcNet(p.String(), c.st.macAddr)
-			}
+			pl.newconf[k] = kind.traits().freshNet(v, c.st.macAddr)
 			continue
 		}
-		newconf[k] = v
+		pl.newconf[k] = v
 	}
-	if target != "" && target != nodeName && !shared {
-		return nil, failf("can't clone %s to node '%s' (%s uses local storage)", src.typeName(), target, src.typeName())
+	return nil
+}
+
+// cloneDiskOf is the disk of a config slot to copy (nil for a CD-ROM),
+// checked: space on its storage, a base volume for a linked clone.
+func (c *call) cloneDiskOf(kind guestKind, pl *clonePlan, k, v string) (*cloneDisk, error) {
+	nodeName, storage := c.params["node"], c.params["storage"]
+	defKey := kind.diskKey()
+	p := parsePropString(v, defKey)
+	if kind.isCDROM(p) {
+		return nil, nil
 	}
-	if g := c.st.guests[newid]; g != nil && g.node == nodeName {
-		if kind.isLXC() {
-			return nil, failf("unable to create CT %d - CT %d already exists on node '%s'", newid, newid, g.node)
+	file := p.get(defKey)
+	sid, _, _ := strings.Cut(file, ":")
+	if storage != "" {
+		sid = storage
+	}
+	if err := c.checkPriv("/storage/"+sid, "Datastore.AllocateSpace"); err != nil {
+		return nil, err
+	}
+	for _, d := range c.st.storages {
+		if d.id == sid && !d.shared {
+			pl.shared = false
 		}
-		return nil, failf("unable to create VM %d: config file already exists", newid)
 	}
-	return s.forkClone(c, kind, src, newid, newconf, disks, full)
+	if !pl.full {
+		vol := c.st.findVolume(nodeName, file)
+		if vol == nil || !isBaseVolume(file) {
+			return nil, kind.traits().noLinkedClone(file, k)
+		}
+	} else if !kind.traits().mirrorsRunning && pl.src.running && pl.snapname == "" {
+		return nil, failf("Full clone of a running container is only possible from a snapshot")
+	}
+	size := sizeBytes(p.get("size"))
+	if vol := c.st.findVolume(nodeName, file); vol != nil {
+		size = vol.size
+	}
+	return &cloneDisk{key: k, srcVolid: file, size: size, prop: p}, nil
+}
+
+// qemuFreshNet is a VM's network device for a clone: the model as key,
+// a new MAC.
+func qemuFreshNet(v string, macAddr func() string) string {
+	p := parsePropString(v, "model")
+	for _, key := range p.keys {
+		if netModels[key] && key != "model" {
+			p.del(key)
+			p.set("model", key)
+		}
+	}
+	p.del("macaddr")
+	return canonicalQemuNet(p.String(), macAddr)
+}
+
+// lxcFreshNet is a container's network device for a clone: a new hwaddr.
+func lxcFreshNet(v string, macAddr func() string) string {
+	p := parsePropString(v, "")
+	p.del("hwaddr")
+	return canonicalLxcNet(p.String(), macAddr)
 }
 
 // forkClone is the task step of a clone: the new guest's config and disks,
 // then the worker that fills them in.
-func (s *Sim) forkClone(c *call, kind guestKind, src *guest, newid int, newconf map[string]string, disks []*cloneDisk, full bool) (any, error) {
+func (s *Sim) forkClone(c *call, kind guestKind, pl *clonePlan) (any, error) {
 	nodeName := c.params["node"]
-	target := c.params["target"]
-	if target == "" {
-		target = nodeName
-	}
-	vmid := src.vmid
+	src, newid, newconf := pl.src, pl.newid, pl.newconf
 	c.cloneConf(kind, src, newconf)
 	failMsg := ""
 	if other := c.st.guests[newid]; other != nil {
 		failMsg = fmt.Sprintf("clone failed: unable to create VM %d: VM %d already exists on node '%s'", newid, newid, other.node)
 	}
 	// the target config exists (locked) from the start of the worker
-	tlock := "clone"
-	if kind.isLXC() {
-		tlock = "create"
-	}
 	var newGuest *guest
 	var vols []string
 	if failMsg == "" {
-		newGuest = &guest{vmid: newid, kind: kind, node: nodeName, conf: map[string]string{"lock": tlock}, load: guestLoad(newid)}
+		newGuest = &guest{vmid: newid, kind: kind, node: nodeName, conf: map[string]string{"lock": kind.traits().cloneLock}, load: guestLoad(newid)}
 		c.st.guests[newid] = newGuest
+		kind.lockForCopy(src.conf)
+		vols, failMsg = c.allocCloneDisks(kind, pl.disks, newid, pl.full)
 	}
-	defKey := kind.diskKey()
-	if kind.isLXC() && failMsg == "" {
-		src.conf["lock"] = "disk"
-	}
-	if failMsg == "" {
-		vols, failMsg = c.allocCloneDisks(kind, disks, newid, full)
-	}
-	lines := s.cloneLines(c, kind, src, disks, full)
-	var total time.Duration
-	if full {
-		for _, d := range disks {
-			total += time.Duration(float64(d.size)/float64(1<<30)) * time.Second
-		}
-	}
-	dur := 2*time.Second + total
-	if dur < 3*time.Second && full {
-		dur = 3 * time.Second
-	}
-	srcNode := nodeName
-	return c.startTask(taskSpec{typ: kind.task("clone"), vmid: vmid, dur: dur, lines: lines, failMsg: failMsg, failAt: 0.3,
-		interruptMsg: "clone failed: interrupted by signal",
+	lines := s.cloneLines(c, kind, src, pl.disks, pl.full)
+	return c.startTask(taskSpec{typ: kind.task("clone"), vmid: src.vmid, dur: cloneDuration(pl.disks, pl.full), lines: lines,
+		failMsg: failMsg, failAt: 0.3, interruptMsg: "clone failed: interrupted by signal",
 		onOK: func(end time.Time) error {
-			for _, d := range disks {
-				d.prop.set(defKey, d.newVolid)
-				if d.size > 0 {
-					d.prop.set("size", formatSize(d.size))
-				}
-				newconf[d.key] = d.prop.String()
-			}
-			newGuest.conf = newconf
-			newGuest.node = target
-			if target != srcNode {
-				for _, v := range vols {
-					if vol := s.st.findVolume(srcNode, v); vol != nil {
-						s.st.removeVolume(srcNode, v)
-						s.st.addVolume(target, vol)
-					}
-				}
-			}
-			if p := c.params["pool"]; p != "" {
-				s.addToPool(p, newGuest)
-			}
-			if kind.isLXC() && src.conf["lock"] == "disk" {
-				delete(src.conf, "lock")
-			}
+			s.finishClone(c, kind, pl, newGuest, vols)
 			return nil
 		},
 		onFail: func() {
 			for _, v := range vols {
-				s.st.removeVolume(srcNode, v)
+				s.st.removeVolume(nodeName, v)
 			}
 			if newGuest != nil && s.st.guests[newid] == newGuest {
 				delete(s.st.guests, newid)
 			}
-			if kind.isLXC() && src.conf["lock"] == "disk" {
-				delete(src.conf, "lock")
-			}
+			kind.unlockAfterCopy(src.conf)
 		}})
 }
 
-// cloneConf sets what a clone gets anew: name, UUIDs, description.
-func (c *call) cloneConf(kind guestKind, src *guest, newconf map[string]string) {
-	vmid := src.vmid
-	if kind.isQemu() {
-		newconf["smbios1"] = "uuid=" + c.st.uuid()
-		if _, ok := newconf["vmgenid"]; ok {
-			newconf["vmgenid"] = c.st.uuid()
-		}
-		if name := c.params["name"]; name != "" {
-			newconf["name"] = name
-		} else {
-			n := src.conf["name"]
-			if n == "" {
-				n = strconv.Itoa(vmid)
-			}
-			newconf["name"] = "Copy-of-VM-" + n
-		}
-	} else if h := c.params["hostname"]; h != "" {
-		newconf["hostname"] = h
+// finishClone is the end of a clone's worker: the new guest's config with
+// its new disks, on the target node, in the pool.
+func (s *Sim) finishClone(c *call, kind guestKind, pl *clonePlan, newGuest *guest, vols []string) {
+	srcNode, target := c.params["node"], c.params["target"]
+	if target == "" {
+		target = srcNode
 	}
+	defKey := kind.diskKey()
+	for _, d := range pl.disks {
+		d.prop.set(defKey, d.newVolid)
+		if d.size > 0 {
+			d.prop.set("size", formatSize(d.size))
+		}
+		pl.newconf[d.key] = d.prop.String()
+	}
+	newGuest.conf = pl.newconf
+	newGuest.node = target
+	if target != srcNode {
+		for _, v := range vols {
+			if vol := s.st.findVolume(srcNode, v); vol != nil {
+				s.st.removeVolume(srcNode, v)
+				s.st.addVolume(target, vol)
+			}
+		}
+	}
+	if p := c.params["pool"]; p != "" {
+		s.addToPool(p, newGuest)
+	}
+	kind.unlockAfterCopy(pl.src.conf)
+}
+
+// cloneConf sets what a clone gets anew: name or hostname, UUIDs,
+// description.
+func (c *call) cloneConf(kind guestKind, src *guest, newconf map[string]string) {
+	kind.traits().cloneIdentity(c, src, newconf)
 	if d := c.params["description"]; d != "" {
 		newconf["description"] = d
 	}
 }
 
-// allocCloneDisks allocates the clone's volumes (full copies or linked
-// clones of base volumes, on storage when given) and returns them, or the
-// task's failure text when one cannot be allocated.
-func (c *call) allocCloneDisks(kind guestKind, disks []*cloneDisk, newid int, full bool) (vols []string, failMsg string) {
-	nodeName, storage := c.params["node"], c.params["storage"]
-	for _, d := range disks {
-		sid, _, _ := strings.Cut(d.srcVolid, ":")
-		if storage != "" {
-			sid = storage
-		}
-		var err error
-		if full {
-			d.newVolid, err = c.st.allocDisk(nodeName, sid, newid, d.size, kind.volContent(), false, c.now)
-		} else {
-			d.newVolid, err = c.st.linkedClone(nodeName, d.srcVolid, newid, c.now)
-		}
-		if err != nil {
-			return vols, "clone failed: " + err.Error()
-		}
-		vols = append(vols, d.newVolid)
+// qemuCloneIdentity gives a VM's clone new UUIDs and its name
+// ("Copy-of-VM-<name>" unless given).
+func qemuCloneIdentity(c *call, src *guest, newconf map[string]string) {
+	newconf["smbios1"] = "uuid=" + c.st.uuid()
+	if _, ok := newconf["vmgenid"]; ok {
+		newconf["vmgenid"] = c.st.uuid()
 	}
-	return vols, ""
+	if name := c.params["name"]; name != "" {
+		newconf["name"] = name
+		return
+	}
+	n := src.conf["name"]
+	if n == "" {
+		n = strconv.Itoa(src.vmid)
+	}
+	newconf["name"] = "Copy-of-VM-" + n
 }
 
-// cloneLines is the clone task's log, disk by disk.
-func (s *Sim) cloneLines(c *call, kind guestKind, src *guest, disks []*cloneDisk, full bool) []taskLine {
-	var lines []taskLine
-	mode := "full"
-	if !full {
-		mode = "linked"
+// lxcCloneIdentity gives a container's clone the hostname asked for.
+func lxcCloneIdentity(c *call, _ *guest, newconf map[string]string) {
+	if h := c.params["hostname"]; h != "" {
+		newconf["hostname"] = h
 	}
-	n := len(disks)
-	for i, d := range disks {
-		from := float64(i) / float64(max(n, 1))
-		to := float64(i+1) / float64(max(n, 1))
-		if kind.isQemu() {
-			lines = append(lines, taskLine{at: from, text: fmt.Sprintf("create %s clone of drive %s (%s)", mode, d.key, d.srcVolid)})
-		}
-		if d.newVolid != "" {
-			for _, l := range allocLines(c.st, c.params["node"], d.newVolid, d.size) {
-				lines = append(lines, taskLine{at: from + 0.01, text: l})
-			}
-		}
-		if full && kind.isQemu() {
-			lines = append(lines, copyProgress(s, src, d, from+0.02, to)...)
-		}
-	}
-	return lines
-}
-
-// linkedClone creates a clone of a base volume named as the storage names
-// it: "base-X-disk-N/vm-Y-disk-M" (zfs, rbd), "X/base-X-disk-N.raw/Y/vm-Y-disk-M.raw"
-// (file storages), plain "vm-Y-disk-M" on lvmthin, which does not record the base.
-func (st *state) linkedClone(nodeName, base string, newid int, now time.Time) (string, error) {
-	sid, baseName, _ := strings.Cut(base, ":")
-	ns := st.storageOn(nodeName, sid)
-	bv := ns.vols[base]
-	for i := 0; ; i++ {
-		if st.diskNameUsed(ns, newid, i) {
-			continue
-		}
-		name := fmt.Sprintf("vm-%d-disk-%d", newid, i)
-		volid := fmt.Sprintf("%s:%s/%s", sid, baseName, name)
-		switch {
-		case ns.def.typ == "lvmthin":
-			volid = sid + ":" + name
-		case fileBased(ns.def.typ):
-			ext := "raw"
-			if j := strings.LastIndex(baseName, "."); j >= 0 {
-				ext = baseName[j+1:]
-			}
-			volid = fmt.Sprintf("%s:%s/%d/%s.%s", sid, baseName, newid, name, ext)
-		}
-		ns.vols[volid] = &volume{volid: volid, content: bv.content, format: bv.format, size: bv.size, vmid: newid, ctime: now.Unix(), parent: baseName}
-		return volid, nil
-	}
-}
-
-// copyProgress prints a disk copy as qemu-img convert (stopped source) or a
-// drive mirror (running source) does.
-func copyProgress(s *Sim, src *guest, d *cloneDisk, from, to float64) []taskLine {
-	total := renderBytes(float64(d.size), 1)
-	steps := 20
-	if !src.running {
-		return progressLines(from, to, steps, func(i int, f float64) string {
-			return fmt.Sprintf("transferred %s of %s (%.2f%%)", renderBytes(float64(d.size)*f, 1), total, f*100)
-		})
-	}
-	job := "drive-" + d.key
-	if s.major() >= 9 {
-		job = "mirror-" + d.key
-	}
-	secs := float64(d.size) / float64(1<<30)
-	out := []taskLine{{at: from, text: "drive mirror is starting for drive-" + d.key}}
-	out = append(out, progressLines(from, to-0.02, steps, func(i int, f float64) string {
-		line := fmt.Sprintf("%s: transferred %s of %s (%.2f%%) in %s", job, renderBytes(float64(d.size)*f, 1), total, f*100,
-			renderDuration(time.Duration(f*secs)*time.Second))
-		if i == steps {
-			line += ", ready"
-		}
-		return line
-	})...)
-	out = append(out, at(to-0.01, "all 'mirror' jobs are ready", "suspend vm", job+": Cancelling block job", job+": Done.", "resume vm")...)
-	return out
 }

@@ -35,12 +35,8 @@ func (c *call) planDisks(kind guestKind, params map[string]string, defStorage st
 		p := parsePropString(params[k], defKey)
 		file := p.get(defKey)
 		pl := &diskPlan{key: k, prop: p}
-		if kind.isLXC() {
-			if m := regexp.MustCompile(`^\d+(\.\d+)?$`).FindString(file); m != "" {
-				file = defStorage + ":" + file
-			}
-		}
-		if kind.isQemu() && p.get("media") == "cdrom" {
+		file = kind.newVolumeSpec(file, defStorage)
+		if kind.isCDROM(p) {
 			pl.cdrom = true
 			pl.volid = file
 			plans = append(plans, pl)
@@ -61,19 +57,16 @@ func (c *call) planDisks(kind guestKind, params map[string]string, defStorage st
 			if ns == nil {
 				return nil, failf("storage '%s' does not exist", sid)
 			}
-			if kind.isLXC() && !hasContent(ns.def, "rootdir") {
-				return nil, paramErr("storage", fmt.Sprintf("storage '%s' does not support container directories", sid))
-			}
-			if kind.isQemu() && !hasContent(ns.def, "images") {
-				return nil, failf("storage '%s' does not support vm images", sid)
+			if !hasContent(ns.def, kind.volContent()) {
+				return nil, kind.traits().noContent(sid)
 			}
 			gib, _ := strconv.ParseFloat(m[3], 64)
 			size := int64(gib * (1 << 30))
 			if strings.HasPrefix(k, "efidisk") || strings.HasPrefix(k, "tpmstate") {
 				size = 4 << 20
 			}
-			if size == 0 && kind.isLXC() {
-				size = 4 << 30
+			if size == 0 {
+				size = kind.traits().emptyDiskSize
 			}
 			pl.newSize, pl.storage = size, sid
 		} else {
@@ -90,10 +83,7 @@ func (c *call) planDisks(kind guestKind, params map[string]string, defStorage st
 // worker prints, the new drive strings and the allocated volids.
 func (st *state) allocate(nodeName string, vmid int, kind guestKind, plans []*diskPlan, now time.Time) (lines []string, drives map[string]string, vols []string, err error) {
 	drives = map[string]string{}
-	defKey := "file"
-	if kind.isLXC() {
-		defKey = "volume"
-	}
+	defKey := kind.diskKey()
 	for _, pl := range plans {
 		if pl.cdrom {
 			drives[pl.key] = pl.prop.String()
@@ -106,11 +96,7 @@ func (st *state) allocate(nodeName string, vmid int, kind guestKind, plans []*di
 			drives[pl.key] = pl.prop.String()
 			continue
 		}
-		content := "images"
-		if kind.isLXC() {
-			content = "rootdir"
-		}
-		volid, aerr := st.allocDisk(nodeName, pl.storage, vmid, pl.newSize, content, false, now)
+		volid, aerr := st.allocDisk(nodeName, pl.storage, vmid, pl.newSize, kind.volContent(), false, now)
 		if aerr != nil {
 			return lines, drives, vols, aerr
 		}
@@ -120,7 +106,7 @@ func (st *state) allocate(nodeName string, vmid int, kind guestKind, plans []*di
 		pl.prop.set("size", formatSize(pl.newSize))
 		pl.volid = volid
 		drives[pl.key] = pl.prop.String()
-		if kind.isQemu() {
+		if kind.traits().logsDrives {
 			lines = append(lines, fmt.Sprintf("%s: successfully created disk '%s'", pl.key, drives[pl.key]))
 		}
 	}

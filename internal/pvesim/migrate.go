@@ -8,8 +8,27 @@ import (
 )
 
 func (s *Sim) migrateGuest(c *call, kind guestKind) (any, error) {
-	nodeName, vmid := c.params["node"], c.vmid()
-	target := c.params["target"]
+	mg, err := c.checkMigrate(kind)
+	if err != nil {
+		return nil, err
+	}
+	if c.st.haManaged(c.vmid()) != nil {
+		return s.haGuestRequest(c, mg.g, "hamigrate", "", c.params["target"])
+	}
+	return s.forkMigrate(c, kind, mg)
+}
+
+// migratePlan is what a migration found before its task starts.
+type migratePlan struct {
+	g               *guest
+	tn              *node // the target
+	online, restart bool
+}
+
+// checkMigrate is the synchronous part of a migration: the target, the
+// guest, and whether its state allows the migration asked for.
+func (c *call) checkMigrate(kind guestKind) (*migratePlan, error) {
+	nodeName, target := c.params["node"], c.params["target"]
 	if target == nodeName {
 		return nil, paramErr("target", "target is local node.")
 	}
@@ -17,10 +36,8 @@ func (s *Sim) migrateGuest(c *call, kind guestKind) (any, error) {
 	if tn == nil {
 		return nil, failf("no such cluster node '%s'", target)
 	}
-	if kind.isQemu() {
-		if err := c.rootOnly("force", "migration_type", "migration_network"); err != nil {
-			return nil, err
-		}
+	if err := c.rootOnly(kind.traits().rootOnlyMigrate...); err != nil {
+		return nil, err
 	}
 	g, err := c.guestOnNode(kind)
 	if err != nil {
@@ -32,30 +49,26 @@ func (s *Sim) migrateGuest(c *call, kind guestKind) (any, error) {
 	online := c.flag("online")
 	restart := c.flag("restart")
 	if g.running {
-		if kind.isQemu() && !online {
-			return nil, failf("can't migrate running VM without --online")
-		}
-		if kind.isLXC() && !online && !restart {
-			return nil, failf("can't migrate running container without --online or --restart")
-		}
-		if kind.isLXC() && online {
-			return nil, failf("lxc live migration is currently not implemented")
+		if err := kind.traits().runningMigration(online, restart); err != nil {
+			return nil, err
 		}
 	} else {
 		online = false
 	}
-	if c.st.haManaged(vmid) != nil {
-		return s.haGuestRequest(c, g, "hamigrate", "", target)
-	}
+	return &migratePlan{g: g, tn: tn, online: online, restart: restart}, nil
+}
+
+// forkMigrate is the task step of a migration: the lock, then the worker
+// that moves the guest and its local volumes to the target.
+func (s *Sim) forkMigrate(c *call, kind guestKind, mg *migratePlan) (any, error) {
+	nodeName, vmid := c.params["node"], c.vmid()
+	g, tn, target, restart := mg.g, mg.tn, c.params["target"], mg.restart
 	withLocal := c.flag("with-local-disks")
-	typ := "qmigrate"
-	if kind.isLXC() {
-		typ = "vzmigrate"
-	}
 	g.conf["lock"] = "migrate"
-	lines, dur, failMsg := s.migrationPlan(g, tn, online, withLocal, restart, c.now)
-	running := g.running
-	t := s.startTask(taskSpec{node: nodeName, typ: typ, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid,
+	lines, dur, failMsg := s.migrationPlan(g, tn, mg.online, withLocal, restart, c.now)
+	// a container migrated with restart stops now and starts on the target
+	restarts := kind.traits().restartMigrates && restart && g.running
+	t := s.startTask(taskSpec{node: nodeName, typ: kind.traits().migrateTask, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid,
 		dur: dur, lines: lines, failMsg: failMsg, failAt: 0.1, interruptMsg: "migration aborted",
 		onOK: func(end time.Time) error {
 			if tn.offline {
@@ -70,13 +83,13 @@ func (s *Sim) migrateGuest(c *call, kind guestKind) (any, error) {
 			}
 			g.node = target
 			delete(g.conf, "lock")
-			if kind.isLXC() && restart && running {
+			if restarts {
 				g.running, g.startedAt = true, end
 			}
 			return nil
 		},
 		onFail: func() { delete(g.conf, "lock") }})
-	if kind.isLXC() && restart && running {
+	if restarts {
 		g.running = false
 	}
 	return t.upid, nil
@@ -103,9 +116,17 @@ func (s *Sim) migrationPlan(g *guest, tn *node, online, withLocal, restart bool,
 	} else {
 		m.dur += time.Duration(m.copySecs * float64(time.Second))
 	}
-	if g.kind.isLXC() {
-		return m.lxcLines(restart), m.dur, ""
-	}
+	return g.kind.traits().migrationLog(m, cdroms, online, withLocal, restart)
+}
+
+// lxcLog is pve-container's migration log.
+func (m *migrationRun) lxcLog(_ []string, _, _, restart bool) ([]taskLine, time.Duration, string) {
+	return m.lxcLines(restart), m.dur, ""
+}
+
+// qemuLog is qemu-server's migration log: the volume scan (which may stop
+// it), then the offline copy or the live migration.
+func (m *migrationRun) qemuLog(cdroms []string, online, withLocal, _ bool) ([]taskLine, time.Duration, string) {
 	lines, failMsg := m.qemuScanLines(cdroms, online, withLocal)
 	if failMsg != "" {
 		return lines, 500 * time.Millisecond, failMsg
@@ -127,7 +148,7 @@ func (s *Sim) migrationScan(g *guest) (disks, cdroms []string) {
 		}
 		p := parsePropString(g.conf[k], g.kind.diskKey())
 		file := p.get(g.kind.diskKey())
-		if g.kind.isQemu() && p.get("media") == "cdrom" {
+		if g.kind.isCDROM(p) {
 			if file != "none" && file != "cdrom" && strings.Contains(file, ":") && !s.sharedVolume(file) {
 				cdroms = append(cdroms, file)
 			}

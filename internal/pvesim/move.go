@@ -11,11 +11,26 @@ import (
 // drive mirror (running VM) or qemu-img convert (stopped) with progress
 // lines; the old volume becomes unusedN unless delete=1.
 func (s *Sim) moveDisk(c *call, kind guestKind) (any, error) {
-	nodeName, vmid := c.params["node"], c.vmid()
-	diskKey, sid := c.params["disk"], c.params["storage"]
-	if kind.isLXC() {
-		diskKey = c.params["volume"]
+	mv, err := c.checkMove(kind)
+	if err != nil {
+		return nil, err
 	}
+	return s.forkMove(c, kind, mv)
+}
+
+// movePlan is what a disk move found before its task starts.
+type movePlan struct {
+	g            *guest
+	diskKey, old string // the disk's slot and its current volume
+	sid          string // the target storage
+	size         int64
+}
+
+// checkMove is the synchronous part of a move: parameters, the disk, the
+// target storage.
+func (c *call) checkMove(kind guestKind) (*movePlan, error) {
+	nodeName := c.params["node"]
+	diskKey, sid := c.params[kind.traits().moveParam], c.params["storage"]
 	if c.params["target-vmid"] != "" {
 		if sid != "" {
 			msg := "either set 'storage' or 'target-vmid', but not both"
@@ -44,17 +59,16 @@ func (s *Sim) moveDisk(c *call, kind guestKind) (any, error) {
 	if !ok {
 		return nil, failf("disk '%s' does not exist", diskKey)
 	}
-	defKey := kind.diskKey()
-	p := parsePropString(val, defKey)
+	p := parsePropString(val, kind.diskKey())
 	if p.get("media") == "cdrom" {
 		return nil, failf("you can't move a cdrom")
 	}
-	old := p.get(defKey)
+	old := p.get(kind.diskKey())
 	oldSid, _, _ := strings.Cut(old, ":")
 	if oldSid == sid {
 		return nil, failf("you can't move to the same storage with same format")
 	}
-	if kind.isLXC() && g.running {
+	if g.running && !kind.traits().mirrorsRunning {
 		return nil, failf("cannot move volumes of a running container")
 	}
 	ns := c.st.storageOn(nodeName, sid)
@@ -71,49 +85,34 @@ func (s *Sim) moveDisk(c *call, kind guestKind) (any, error) {
 	if v := c.st.findVolume(nodeName, old); v != nil {
 		size = v.size
 	}
-	newVol, err := c.st.allocDisk(nodeName, sid, vmid, size, kind.volContent(), g.isTemplate(), c.now)
+	return &movePlan{g: g, diskKey: diskKey, old: old, sid: sid, size: size}, nil
+}
+
+// forkMove is the task step of a move: the new volume, then the worker that
+// switches the disk to it.
+func (s *Sim) forkMove(c *call, kind guestKind, mv *movePlan) (any, error) {
+	nodeName, vmid := c.params["node"], c.vmid()
+	g, diskKey, old, size := mv.g, mv.diskKey, mv.old, mv.size
+	newVol, err := c.st.allocDisk(nodeName, mv.sid, vmid, size, kind.volContent(), g.isTemplate(), c.now)
 	if err != nil {
 		return nil, failf("%s", err)
 	}
-	g.conf["lock"] = "disk"
-	if kind.isQemu() {
-		delete(g.conf, "lock") // qemu holds only the flock during a move
-	}
-	lines := []taskLine{}
-	if kind.isQemu() {
-		lines = append(lines, taskLine{at: 0, text: fmt.Sprintf("create full clone of drive %s (%s)", diskKey, old)})
-	}
+	kind.lockForCopy(g.conf)
+	var alloc []taskLine
 	for _, l := range allocLines(c.st, nodeName, newVol, size) {
-		lines = append(lines, taskLine{at: 0.01, text: l})
+		alloc = append(alloc, taskLine{at: 0.01, text: l})
 	}
-	if kind.isQemu() {
-		lines = append(lines, copyProgress(s, g, &cloneDisk{key: diskKey, size: size}, 0.02, 0.95)...)
-		if g.running {
-			lines = lines[:len(lines)-4] // no suspend/resume for a move
-			job := "mirror-" + diskKey
-			if s.major() < 9 {
-				job = "drive-" + diskKey
-			}
-			lines = append(lines, at(0.97, job+": Completing block job...", job+": Completed successfully.", job+": mirror-job finished")...)
-		}
-	} else {
-		lines = append(lines, at(0.9, fmt.Sprintf("Total bytes written: %d (%dMiB, 120MiB/s)", size/4, size/4>>20))...)
-	}
+	lines := kind.traits().moveLog(s, mv, alloc)
 	del := c.flag("delete")
-	typ := "qmmove"
-	if kind.isLXC() {
-		typ = "move_volume"
-	}
+	defKey := kind.diskKey()
 	dur := 2*time.Second + time.Duration(float64(size)/float64(1<<30))*time.Second
-	return c.startTask(taskSpec{typ: typ, vmid: vmid, dur: dur,
+	return c.startTask(taskSpec{typ: kind.traits().moveTask, vmid: vmid, dur: dur,
 		lines: lines, interruptMsg: "storage migration failed: interrupted by signal",
 		onOK: func(time.Time) error {
 			np := parsePropString(g.conf[diskKey], defKey)
 			np.set(defKey, newVol)
 			g.conf[diskKey] = np.String()
-			if kind.isLXC() && g.conf["lock"] == "disk" {
-				delete(g.conf, "lock")
-			}
+			kind.unlockAfterCopy(g.conf)
 			if del {
 				s.st.removeVolume(nodeName, old)
 				return nil
@@ -128,10 +127,33 @@ func (s *Sim) moveDisk(c *call, kind guestKind) (any, error) {
 		},
 		onFail: func() {
 			s.st.removeVolume(nodeName, newVol)
-			if kind.isLXC() && g.conf["lock"] == "disk" {
-				delete(g.conf, "lock")
-			}
+			kind.unlockAfterCopy(g.conf)
 		}})
+}
+
+// qemuMoveLog is qemu-server's log of a move: the drive's clone, a copy
+// (stopped VM) or a drive mirror completed without suspending (running).
+func qemuMoveLog(s *Sim, mv *movePlan, alloc []taskLine) []taskLine {
+	g, diskKey := mv.g, mv.diskKey
+	lines := []taskLine{{at: 0, text: fmt.Sprintf("create full clone of drive %s (%s)", diskKey, mv.old)}}
+	lines = append(lines, alloc...)
+	lines = append(lines, copyProgress(s, g, &cloneDisk{key: diskKey, size: mv.size}, 0.02, 0.95)...)
+	if g.running {
+		lines = lines[:len(lines)-4] // no suspend/resume for a move
+		job := "mirror-" + diskKey
+		if s.major() < 9 {
+			job = "drive-" + diskKey
+		}
+		lines = append(lines, at(0.97, job+": Completing block job...", job+": Completed successfully.", job+": mirror-job finished")...)
+	}
+	return lines
+}
+
+// lxcMoveLog is pve-container's log of a move: the copy's byte count.
+func lxcMoveLog(_ *Sim, mv *movePlan, alloc []taskLine) []taskLine {
+	size := mv.size
+	lines := append([]taskLine{}, alloc...)
+	return append(lines, at(0.9, fmt.Sprintf("Total bytes written: %d (%dMiB, 120MiB/s)", size/4, size/4>>20))...)
 }
 
 // AddStorage defines another storage on every node (e.g. a second "lvmthin"

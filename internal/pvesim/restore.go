@@ -49,10 +49,7 @@ func (c *call) checkRestore(kind guestKind, archive string) (*restoreCheck, erro
 	}
 	rc.existing = existing
 	if existing != nil && existing.running {
-		rc.failMsg = emsg + " vm is running"
-		if kind.isLXC() {
-			rc.failMsg = emsg + " can't overwrite running container"
-		}
+		rc.failMsg = emsg + kind.traits().restoreOverRunning
 	}
 	if existing != nil && existing.conf["protection"] == "1" && rc.failMsg == "" {
 		rc.failMsg = fmt.Sprintf("%s protection mode enabled", emsg)
@@ -97,104 +94,82 @@ func restoreDisks(kind guestKind, backupConf map[string]string, storage string) 
 // restoreGuest is create with archive (qemu) or restore=1 (lxc): a check
 // step, then the task that reallocates the disks and writes the config.
 func (s *Sim) restoreGuest(c *call, kind guestKind, archive string) (any, error) {
-	nodeName, vmid := c.params["node"], c.vmid()
 	rc, err := c.checkRestore(kind, archive)
 	if err != nil {
 		return nil, err
 	}
-	vol, existing, emsg, failMsg := rc.vol, rc.existing, rc.emsg, rc.failMsg
-	g := existing
-	var oldConf map[string]string
-	if g == nil {
-		g = &guest{vmid: vmid, kind: kind, node: nodeName, conf: map[string]string{}, load: guestLoad(vmid)}
-		c.st.guests[vmid] = g
-	} else {
-		oldConf = copyConf(g.conf)
+	return s.forkRestore(c, kind, archive, rc)
+}
+
+// restoreRun is a restore on its way to its task: the log, the new
+// volumes and config.
+type restoreRun struct {
+	archive   string
+	path, tmp string // the archive's file, the extraction's directory
+	vol       *volume
+	disks     []restoreDisk
+	newconf   map[string]string
+	lines     []taskLine
+	vols      []string // allocated
+	totalSize int64
+	failMsg   string
+	failAt    float64
+}
+
+// forkRestore is the task step of a restore: the guest (new or
+// overwritten, locked), its new volumes, then the worker that writes the
+// config.
+func (s *Sim) forkRestore(c *call, kind guestKind, archive string, rc *restoreCheck) (any, error) {
+	nodeName, vmid := c.params["node"], c.vmid()
+	existing := rc.existing
+	g, oldConf := c.restoreTarget(kind, existing)
+	r := &restoreRun{archive: archive, vol: rc.vol, failMsg: rc.failMsg, failAt: 0.5}
+	r.disks, r.newconf = restoreDisks(kind, rc.vol.backupConf, c.params["storage"])
+	r.path = volumePath(c.st.storageOn(nodeName, strings.SplitN(archive, ":", 2)[0]).def, rc.vol)
+	r.tmp = fmt.Sprintf("/var/tmp/vzdumptmp%d", c.st.nextPID+1)
+	r.lines = kind.traits().restoreHeader(r)
+	if r.failMsg == "" {
+		c.allocRestoreDisks(kind, r, rc.emsg)
 	}
-	g.conf["lock"] = "create"
-	disks, newconf := restoreDisks(kind, vol.backupConf, c.params["storage"])
-	path := volumePath(c.st.storageOn(nodeName, strings.SplitN(archive, ":", 2)[0]).def, vol)
-	var lines []taskLine
-	var vols []string
-	var totalSize int64
-	tmp := fmt.Sprintf("/var/tmp/vzdumptmp%d", c.st.nextPID+1)
-	if kind.isQemu() {
-		lines = append(lines, taskLine{at: 0, text: fmt.Sprintf("restore vma archive: zstd -q -d -c %s | vma extract -v -r %s.fifo - %s", path, tmp, tmp)},
-			taskLine{at: 0.01, text: "CFG: size: 637 name: qemu-server.conf"})
-		for i, d := range disks {
-			lines = append(lines, taskLine{at: 0.01, text: fmt.Sprintf("DEV: dev_id=%d size: %d devname: drive-%s", i+1, d.size, d.key)})
-		}
-		lines = append(lines, taskLine{at: 0.01, text: "CTIME: " + time.Unix(vol.ctime, 0).Format("Mon Jan _2 15:04:05 2006")})
-	} else {
-		lines = append(lines, taskLine{at: 0, text: "recovering backed-up configuration from '" + archive + "'"})
-	}
-	failAt := 0.5
-	if failMsg == "" {
-		for _, d := range disks {
-			volid, err := c.st.allocDisk(nodeName, d.sid, vmid, d.size, kind.volContent(), false, c.now)
-			if err != nil {
-				failMsg = fmt.Sprintf("%s %s", emsg, err)
-				failAt = 0.05
-				break
-			}
-			vols = append(vols, volid)
-			totalSize += d.size
-			for _, l := range allocLines(c.st, nodeName, volid, d.size) {
-				lines = append(lines, taskLine{at: 0.03, text: l})
-			}
-			if kind.isQemu() {
-				_, vname, _ := strings.Cut(volid, ":")
-				lines = append(lines, taskLine{at: 0.03, text: fmt.Sprintf("new volume ID is '%s'", volid)},
-					taskLine{at: 0.04, text: fmt.Sprintf("map 'drive-%s' to '/dev/pve/%s' (write zeros = 0)", d.key, lastSeg(vname))})
-			}
-			d.prop.set(kind.diskKey(), volid)
-			newconf[d.key] = d.prop.String()
-		}
-	}
-	secs := 5 + int(totalSize/(1<<30))
-	lines = append(lines, restoreProgress(kind, archive, totalSize, secs)...)
-	if newconf["template"] == "1" {
-		lines = append(lines, taskLine{at: 0.97, text: "Convert to template."})
+	secs := 5 + int(r.totalSize/(1<<30))
+	r.lines = append(r.lines, kind.traits().restoreProgress(archive, r.totalSize, secs)...)
+	if r.newconf["template"] == "1" {
+		r.lines = append(r.lines, taskLine{at: 0.97, text: "Convert to template."})
 	}
 	start := c.flag("start")
 	if start {
-		lines = append(lines, taskLine{at: 1, text: "Execute autostart"})
+		r.lines = append(r.lines, taskLine{at: 1, text: "Execute autostart"})
 	}
 	for k, v := range c.params {
 		if !createOnlyParams[k] && !kind.diskSlot(k) {
-			newconf[k] = v
+			r.newconf[k] = v
 		}
 	}
-	if kind.isQemu() && c.flag("unique") {
-		uniqueNets(newconf, c.st.macAddr)
+	if kind.traits().uniqueRestore && c.flag("unique") {
+		uniqueNets(r.newconf, c.st.macAddr)
 	}
-	typ := kind.task("restore")
 	user := c.authid
 	var oldVols []string
 	if existing != nil {
 		oldVols = volumesOf(existing)
 	}
-	return c.startTask(taskSpec{typ: typ, vmid: vmid,
-		dur: time.Duration(secs) * time.Second, lines: lines, failMsg: failMsg, failAt: failAt,
+	return c.startTask(taskSpec{typ: kind.task("restore"), vmid: vmid,
+		dur: time.Duration(secs) * time.Second, lines: r.lines, failMsg: r.failMsg, failAt: r.failAt,
 		onOK: func(end time.Time) error {
 			for _, v := range oldVols {
-				if !contains(vols, v) {
+				if !contains(r.vols, v) {
 					s.st.removeVolume(nodeName, v)
 				}
 			}
-			g.conf = newconf
+			g.conf = r.newconf
 			g.snaps = nil
 			if start {
-				if kind.isQemu() {
-					s.startQemu(g, nodeName, vmid, user, false)
-				} else {
-					g.running, g.startedAt = true, end
-				}
+				kind.traits().startRestored(s, g, nodeName, user, end)
 			}
 			return nil
 		},
 		onFail: func() {
-			for _, v := range vols {
+			for _, v := range r.vols {
 				s.st.removeVolume(nodeName, v)
 			}
 			if existing == nil {
@@ -207,24 +182,92 @@ func (s *Sim) restoreGuest(c *call, kind guestKind, archive string) (any, error)
 		}})
 }
 
-// restoreProgress is the log of the restore's data copy.
-func restoreProgress(kind guestKind, archive string, totalSize int64, secs int) []taskLine {
-	var out []taskLine
-	if kind.isQemu() {
-		for p := 0; p <= 100; p += 5 {
-			read := int64(float64(totalSize) * float64(p) / 100)
-			out = append(out, taskLine{at: 0.05 + 0.85*float64(p)/100,
-				text: fmt.Sprintf("progress %d%% (read %d bytes, duration %d sec)", p, read, int(float64(secs)*float64(p)/100))})
-		}
-		out = append(out, taskLine{at: 0.92, text: fmt.Sprintf("total bytes read %d, sparse bytes %d (70%%)", totalSize, totalSize*7/10)},
-			taskLine{at: 0.92, text: "space reduction due to 4K zero blocks 0.41%"},
-			taskLine{at: 0.95, text: "rescan volumes..."})
+// restoreTarget is the guest a restore writes, locked: the existing one
+// (with its config to put back if the restore fails) or a new one.
+func (c *call) restoreTarget(kind guestKind, existing *guest) (*guest, map[string]string) {
+	nodeName, vmid := c.params["node"], c.vmid()
+	g := existing
+	var oldConf map[string]string
+	if g == nil {
+		g = &guest{vmid: vmid, kind: kind, node: nodeName, conf: map[string]string{}, load: guestLoad(vmid)}
+		c.st.guests[vmid] = g
 	} else {
-		out = append(out, taskLine{at: 0.1, text: "restoring '" + archive + "' now.."},
-			taskLine{at: 0.85, text: fmt.Sprintf("Total bytes read: %d (%dMiB, 91MiB/s)", totalSize/4, totalSize/4>>20)},
-			taskLine{at: 0.9, text: "merging backed-up and given configuration.."})
+		oldConf = copyConf(g.conf)
 	}
-	return out
+	g.conf["lock"] = "create"
+	return g, oldConf
+}
+
+// allocRestoreDisks allocates the restore's volumes, logs them and puts
+// them in the new config; a failure fails the task early.
+func (c *call) allocRestoreDisks(kind guestKind, r *restoreRun, emsg string) {
+	nodeName, vmid := c.params["node"], c.vmid()
+	for _, d := range r.disks {
+		volid, err := c.st.allocDisk(nodeName, d.sid, vmid, d.size, kind.volContent(), false, c.now)
+		if err != nil {
+			r.failMsg = fmt.Sprintf("%s %s", emsg, err)
+			r.failAt = 0.05
+			return
+		}
+		r.vols = append(r.vols, volid)
+		r.totalSize += d.size
+		for _, l := range allocLines(c.st, nodeName, volid, d.size) {
+			r.lines = append(r.lines, taskLine{at: 0.03, text: l})
+		}
+		if kind.traits().logsDrives {
+			_, vname, _ := strings.Cut(volid, ":")
+			r.lines = append(r.lines, taskLine{at: 0.03, text: fmt.Sprintf("new volume ID is '%s'", volid)},
+				taskLine{at: 0.04, text: fmt.Sprintf("map 'drive-%s' to '/dev/pve/%s' (write zeros = 0)", d.key, lastSeg(vname))})
+		}
+		d.prop.set(kind.diskKey(), volid)
+		r.newconf[d.key] = d.prop.String()
+	}
+}
+
+// qemuRestoreHeader is the start of qmrestore's log: the vma extraction and
+// the archive's devices.
+func qemuRestoreHeader(r *restoreRun) []taskLine {
+	lines := []taskLine{{at: 0, text: fmt.Sprintf("restore vma archive: zstd -q -d -c %s | vma extract -v -r %s.fifo - %s", r.path, r.tmp, r.tmp)},
+		{at: 0.01, text: "CFG: size: 637 name: qemu-server.conf"}}
+	for i, d := range r.disks {
+		lines = append(lines, taskLine{at: 0.01, text: fmt.Sprintf("DEV: dev_id=%d size: %d devname: drive-%s", i+1, d.size, d.key)})
+	}
+	return append(lines, taskLine{at: 0.01, text: "CTIME: " + time.Unix(r.vol.ctime, 0).Format("Mon Jan _2 15:04:05 2006")})
+}
+
+// lxcRestoreHeader is the start of a container restore's log.
+func lxcRestoreHeader(r *restoreRun) []taskLine {
+	return []taskLine{{at: 0, text: "recovering backed-up configuration from '" + r.archive + "'"}}
+}
+
+// qemuRestoreProgress is vma extract's progress.
+func qemuRestoreProgress(_ string, totalSize int64, secs int) []taskLine {
+	var out []taskLine
+	for p := 0; p <= 100; p += 5 {
+		read := int64(float64(totalSize) * float64(p) / 100)
+		out = append(out, taskLine{at: 0.05 + 0.85*float64(p)/100,
+			text: fmt.Sprintf("progress %d%% (read %d bytes, duration %d sec)", p, read, int(float64(secs)*float64(p)/100))})
+	}
+	return append(out, taskLine{at: 0.92, text: fmt.Sprintf("total bytes read %d, sparse bytes %d (70%%)", totalSize, totalSize*7/10)},
+		taskLine{at: 0.92, text: "space reduction due to 4K zero blocks 0.41%"},
+		taskLine{at: 0.95, text: "rescan volumes..."})
+}
+
+// lxcRestoreProgress is the tar extraction of a container restore.
+func lxcRestoreProgress(archive string, totalSize int64, _ int) []taskLine {
+	return []taskLine{{at: 0.1, text: "restoring '" + archive + "' now.."},
+		{at: 0.85, text: fmt.Sprintf("Total bytes read: %d (%dMiB, 91MiB/s)", totalSize/4, totalSize/4>>20)},
+		{at: 0.9, text: "merging backed-up and given configuration.."}}
+}
+
+// qemuStartRestored forks qmstart for a VM restored with start=1.
+func qemuStartRestored(s *Sim, g *guest, nodeName, user string, _ time.Time) {
+	s.startQemu(g, nodeName, g.vmid, user, false)
+}
+
+// lxcStartRestored starts a container restored with start=1.
+func lxcStartRestored(_ *Sim, g *guest, _, _ string, end time.Time) {
+	g.running, g.startedAt = true, end
 }
 
 // uniqueNets gives each qemu network device a new MAC (restore unique=1).

@@ -15,7 +15,7 @@ func (s *Sim) listSnapshots(c *call, kind guestKind) (any, error) {
 	out := []map[string]any{}
 	for _, sn := range g.snaps {
 		m := map[string]any{"name": sn.name, "description": sn.description, "snaptime": sn.snaptime}
-		if kind.isQemu() {
+		if kind.traits().savesRAM {
 			m["vmstate"] = b2i(sn.vmstate)
 		}
 		if sn.parent != "" {
@@ -61,7 +61,7 @@ func (s *Sim) getSnapshotConfig(c *call, kind guestKind) (any, error) {
 	if sn.parent != "" {
 		out["parent"] = sn.parent
 	}
-	if kind.isQemu() && sn.vmstate {
+	if kind.traits().savesRAM && sn.vmstate {
 		out["vmstate"] = "local-lvm:vm-" + strconv.Itoa(g.vmid) + "-state-" + sn.name
 	}
 	return out, nil
@@ -110,7 +110,7 @@ func (s *Sim) createSnapshot(c *call, kind guestKind) (any, error) {
 		return nil, err
 	}
 	g := c.st.guests[vmid]
-	vmstate := kind.isQemu() && c.flag("vmstate") && g.running
+	vmstate := kind.traits().savesRAM && c.flag("vmstate") && g.running
 	failMsg := ""
 	switch {
 	case g.lock() != "":
@@ -135,28 +135,9 @@ func (s *Sim) createSnapshot(c *call, kind guestKind) (any, error) {
 			parent: g.conf["parent"], state: "prepare"}
 		g.snaps = append(g.snaps, sn)
 		g.conf["lock"] = "snapshot"
-		if vmstate {
-			mem := float64(g.maxMem()) * 0.4
-			secs := int(mem / float64(100<<20))
-			dur += time.Duration(secs) * time.Second
-			lines = append(lines, taskLine{at: 0.02, text: "saving VM state and RAM using storage 'local-lvm'"})
-			lines = append(lines, progressLines(0.05, 0.7, min(secs, 20), func(i int, f float64) string {
-				return fmt.Sprintf("%s in %s", renderBytes(mem*f, 2), renderDuration(time.Duration(f*float64(secs))*time.Second))
-			})...)
-			lines = append(lines, at(0.72, fmt.Sprintf("completed saving the VM state in %ds, saved %s", secs, renderBytes(mem, 2)),
-				"waiting for QEMU to finish the 'savevm-end' command...")...)
-		}
-		for _, d := range snapshotDisks(g) {
-			_, vname, _ := strings.Cut(d[1], ":")
-			if kind.isQemu() {
-				lines = append(lines, taskLine{at: 0.8, text: fmt.Sprintf("snapshotting 'drive-%s' (%s)", d[0], d[1])})
-			}
-			lines = append(lines, taskLine{at: 0.9, text: fmt.Sprintf("  Logical volume \"snap_%s_%s\" created.", lastSeg(vname), name)})
-		}
-		if g.running && g.conf["agent"] != "" && parsePropString(g.conf["agent"], "enabled").get("enabled") == "1" {
-			lines = append(at(0.75, "issuing guest-agent 'fs-freeze' command"), lines...)
-			lines = append(lines, taskLine{at: 0.95, text: "issuing guest-agent 'fs-thaw' command"})
-		}
+		var extra time.Duration
+		lines, extra = snapshotLines(g, name, vmstate)
+		dur += extra
 	}
 	typ := kind.task("snapshot")
 	return c.startTask(taskSpec{typ: typ, vmid: vmid,
@@ -178,6 +159,36 @@ func (s *Sim) createSnapshot(c *call, kind guestKind) (any, error) {
 				delete(g.conf, "lock")
 			}
 		}})
+}
+
+// snapshotLines is the log of a snapshot (RAM, disks, agent freeze) and
+// the time saving the RAM adds.
+func snapshotLines(g *guest, name string, vmstate bool) ([]taskLine, time.Duration) {
+	var lines []taskLine
+	var dur time.Duration
+	if vmstate {
+		mem := float64(g.maxMem()) * 0.4
+		secs := int(mem / float64(100<<20))
+		dur = time.Duration(secs) * time.Second
+		lines = append(lines, taskLine{at: 0.02, text: "saving VM state and RAM using storage 'local-lvm'"})
+		lines = append(lines, progressLines(0.05, 0.7, min(secs, 20), func(i int, f float64) string {
+			return fmt.Sprintf("%s in %s", renderBytes(mem*f, 2), renderDuration(time.Duration(f*float64(secs))*time.Second))
+		})...)
+		lines = append(lines, at(0.72, fmt.Sprintf("completed saving the VM state in %ds, saved %s", secs, renderBytes(mem, 2)),
+			"waiting for QEMU to finish the 'savevm-end' command...")...)
+	}
+	for _, d := range snapshotDisks(g) {
+		_, vname, _ := strings.Cut(d[1], ":")
+		if g.kind.traits().logsDrives {
+			lines = append(lines, taskLine{at: 0.8, text: fmt.Sprintf("snapshotting 'drive-%s' (%s)", d[0], d[1])})
+		}
+		lines = append(lines, taskLine{at: 0.9, text: fmt.Sprintf("  Logical volume \"snap_%s_%s\" created.", lastSeg(vname), name)})
+	}
+	if g.running && g.conf["agent"] != "" && parsePropString(g.conf["agent"], "enabled").get("enabled") == "1" {
+		lines = append(at(0.75, "issuing guest-agent 'fs-freeze' command"), lines...)
+		lines = append(lines, taskLine{at: 0.95, text: "issuing guest-agent 'fs-thaw' command"})
+	}
+	return lines, dur
 }
 
 func lastSeg(s string) string {
