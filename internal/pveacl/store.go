@@ -25,9 +25,11 @@ type Store struct {
 	users  map[string]*user
 	tokens map[string]*token // by full token id user@realm!name
 	groups map[string]map[string]bool
-	roles  map[string]privSet
-	acl    map[string]map[aclKey]bool // path -> (ugid, role) -> propagate
-	pools  map[string]map[string]bool // pool -> member paths (/vms/100, /storage/local)
+	// groupComment holds the groups' comments (user.cfg "group" lines)
+	groupComment map[string]string
+	roles        map[string]privSet
+	acl          map[string]map[aclKey]bool // path -> (ugid, role) -> propagate
+	pools        map[string]map[string]bool // pool -> member paths (/vms/100, /storage/local)
 
 	now       func() time.Time
 	ticketKey []byte
@@ -38,12 +40,14 @@ type user struct {
 	enabled  bool
 	password [32]byte
 	hasPass  bool
+	info     UserInfo // the rest of the user.cfg line (enabled stays above)
 }
 
 type token struct {
 	privsep bool
 	expire  int64
 	secret  [32]byte // sha256 of the secret
+	comment string
 }
 
 type aclKey struct {
@@ -64,15 +68,16 @@ type ACLEntry struct {
 // fresh random keys for tickets and CSRF tokens.
 func NewStore() *Store {
 	s := &Store{
-		users:     map[string]*user{Root: {enabled: true}},
-		tokens:    map[string]*token{},
-		groups:    map[string]map[string]bool{},
-		roles:     builtinRoles(),
-		acl:       map[string]map[aclKey]bool{},
-		pools:     map[string]map[string]bool{},
-		now:       time.Now,
-		ticketKey: randomKey(),
-		csrfKey:   randomKey(),
+		users:        map[string]*user{Root: {enabled: true}},
+		tokens:       map[string]*token{},
+		groups:       map[string]map[string]bool{},
+		groupComment: map[string]string{},
+		roles:        builtinRoles(),
+		acl:          map[string]map[aclKey]bool{},
+		pools:        map[string]map[string]bool{},
+		now:          time.Now,
+		ticketKey:    randomKey(),
+		csrfKey:      randomKey(),
 	}
 	return s
 }

@@ -13,7 +13,8 @@ import (
 // accessControl adapts pveacl.Store (users, tokens, roles, ACLs, pools,
 // tickets) to what the simulator's handlers ask.
 type accessControl struct {
-	st *pveacl.Store
+	st  *pveacl.Store
+	dom *domainConfig // domains.cfg, built by domains()
 }
 
 func newAccessControl(now func() time.Time) *accessControl {
@@ -138,14 +139,22 @@ func (a *accessControl) capabilities(user string) map[string]map[string]int {
 	return out
 }
 
-// syncPools mirrors the simulator's pools into the ACL store, so roles on
-// /pool/<id> apply to member guests.
+// syncPools makes the ACL store's pools those of the simulator (after a
+// seed or Reset), so roles on /pool/<id> apply to member guests and
+// storages.
 func (a *accessControl) syncPools(st *state) {
+	for _, id := range a.st.PoolIDs() {
+		a.st.DeletePool(id)
+	}
 	for id, p := range st.pools {
 		_ = a.st.AddPool(id)
 		for m := range p.members {
-			_, vmid, _ := strings.Cut(m, "/")
-			_ = a.st.AddPoolMember(id, "/vms/"+vmid)
+			kind, rest, _ := strings.Cut(m, "/")
+			if kind == "storage" {
+				_ = a.st.AddPoolMember(id, "/storage/"+rest)
+			} else {
+				_ = a.st.AddPoolMember(id, "/vms/"+rest)
+			}
 		}
 	}
 }
