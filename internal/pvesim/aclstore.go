@@ -103,6 +103,9 @@ func (a *accessControl) checkRule(authid string, raw json.RawMessage, params map
 	if ok {
 		return nil
 	}
+	if !strings.HasPrefix(text, "Permission check failed") {
+		return failf("%s", text) // a plain die in the check ("no such user"): HTTP 500
+	}
 	return permErrorText(text)
 }
 
