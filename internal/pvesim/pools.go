@@ -60,7 +60,7 @@ func (s *Sim) poolInfo(c *call, id string) (map[string]any, error) {
 	typ := c.params["type"]
 	members := []map[string]any{}
 	for _, g := range c.st.poolGuests(p) {
-		if typ == "" || typ == g.typeName() {
+		if typ == "" || typ == string(g.kind) {
 			members = append(members, s.poolGuestEntry(c, g))
 		}
 	}
@@ -106,7 +106,7 @@ func poolStorages(p *pool) []string {
 }
 
 func (s *Sim) poolGuestEntry(c *call, g *guest) map[string]any {
-	base := map[string]any{"id": g.kind.id(g.vmid), "vmid": g.vmid, "node": g.node, "type": g.typeName(), "status": "unknown"}
+	base := map[string]any{"id": g.kind.id(g.vmid), "vmid": g.vmid, "node": g.node, "type": string(g.kind), "status": "unknown"}
 	if n := c.st.node(g.node); n != nil && n.offline {
 		return base // no RRD data from an offline node
 	}
