@@ -114,10 +114,16 @@ func (s *Store) CheckPassword(id, password string) bool {
 func (s *Store) DeleteUser(id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.users[id] == nil {
+	old := s.users[id]
+	if old == nil {
 		return ErrNoUser
 	}
 	delete(s.users, id)
+	if id == Root {
+		// userconfig_force_defaults adds root@pam back, enabled; its
+		// password is the system account's and stays
+		s.users[Root] = &user{enabled: true, password: old.password, hasPass: old.hasPass}
+	}
 	for tid := range s.tokens {
 		if strings.HasPrefix(tid, id+"!") {
 			delete(s.tokens, tid)

@@ -110,6 +110,9 @@ func (s *Store) AddUser(userid, password string, enabled bool) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if old := s.users[userid]; old != nil {
+		u.info = old.info // a new password keeps the user.cfg entry
+	}
 	s.users[userid] = u
 	return nil
 }

@@ -30,7 +30,8 @@ func TestAccessUsersAndTokens(t *testing.T) {
 		t.Fatalf("seeded users: %v", users)
 	}
 	root := users[0].(map[string]any)
-	if root["userid"] != "root@pam" || root["enable"] != float64(1) || root["expire"] != float64(0) || root["realm-type"] != "pam" {
+	if root["userid"] != "root@pam" || root["enable"] != float64(1) || root["expire"] != float64(0) || root["realm-type"] != "pam" ||
+		root["email"] != "admin@example.com" {
 		t.Fatalf("root entry: %v", root)
 	}
 	e.ok("POST", "/access/groups", vals("groupid", "ops", "comment", "Operators"))

@@ -20,6 +20,8 @@ type accessControl struct {
 func newAccessControl(now func() time.Time) *accessControl {
 	st := pveacl.NewStore()
 	st.SetClock(now)
+	// the address the installer asked for
+	_ = st.UpdateUser(pveacl.Root, func(u *pveacl.UserInfo) { u.Email = "admin@example.com" })
 	return &accessControl{st: st}
 }
 

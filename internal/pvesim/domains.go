@@ -155,7 +155,8 @@ func (s *Sim) realmSettings(c *call, typ string, create bool) (map[string]string
 	opts := realmOptions[typ]
 	skip := map[string]bool{"realm": true, "type": true, "check-connection": true, "delete": true, "digest": true}
 	out := map[string]string{}
-	for k, v := range c.params {
+	for _, k := range sortedKeys(c.params) {
+		v := c.params[k]
 		if skip[k] {
 			continue
 		}
@@ -171,8 +172,8 @@ func (s *Sim) realmSettings(c *call, typ string, create bool) (map[string]string
 		out[k] = v
 	}
 	if create {
-		for k, req := range opts {
-			if _, ok := out[k]; req && !ok {
+		for _, k := range sortedKeys(opts) {
+			if _, ok := out[k]; opts[k] && !ok {
 				return nil, fmt.Errorf("missing value for required option '%s'", k)
 			}
 		}
