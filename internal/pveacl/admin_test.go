@@ -19,10 +19,10 @@ func TestDeleteUserCascades(t *testing.T) {
 	if _, err := s.SetUserGroups("u@pve", []string{"g"}, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateToken("u@pve!t", "sec", TokenInfo{Privsep: true, Comment: "c"}); err != nil {
+	if err := s.CreateToken("u@pve!tk", "sec", TokenInfo{Privsep: true, Comment: "c"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, ugid := range []string{"u@pve", "u@pve!t", "@g"} {
+	for _, ugid := range []string{"u@pve", "u@pve!tk", "@g"} {
 		if err := s.SetACL("/vms/100", "PVEVMUser", ugid, true); err != nil {
 			t.Fatal(err)
 		}
@@ -30,7 +30,7 @@ func TestDeleteUserCascades(t *testing.T) {
 	if err := s.DeleteUser("u@pve"); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := s.Token("u@pve!t"); ok {
+	if _, ok := s.Token("u@pve!tk"); ok {
 		t.Fatal("token survived its user")
 	}
 	if acl := s.ACL(); len(acl) != 1 || acl[0].UGID != "g" {
