@@ -127,6 +127,19 @@ func TestAccessUserPermissions(t *testing.T) {
 	if r := amy.do("GET", "/access/users/carl@pve/token", nil); r.status != 403 {
 		t.Fatalf("other's tokens: %d", r.status)
 	}
+	// User.Modify on a group shows its members too
+	e.ok("POST", "/access/groups", vals("groupid", "staff"))
+	e.ok("PUT", "/access/users/carl@pve", vals("groups", "staff"))
+	e.ok("PUT", "/access/acl", vals("path", "/access/groups/staff", "roles", "PVEUserAdmin", "users", "amy@pve"))
+	if list := amy.do("GET", "/access/users", nil).data.([]any); len(list) != 2 || list[1].(map[string]any)["userid"] != "carl@pve" {
+		t.Fatalf("group admin's list: %v", list)
+	}
+	if r := amy.do("GET", "/access/users/carl@pve", nil); r.status != 200 {
+		t.Fatalf("group admin reads a member: %d %s", r.status, r.raw)
+	}
+	if r := amy.do("GET", "/access/users/root@pam", nil); r.status != 403 {
+		t.Fatalf("group admin reads a non-member: %d", r.status)
+	}
 	// enabled filter and login of a disabled user
 	if list := e.ok("GET", "/access/users", vals("enabled", "0")).([]any); len(list) != 1 || list[0].(map[string]any)["userid"] != "carl@pve" {
 		t.Fatalf("disabled users: %v", list)
