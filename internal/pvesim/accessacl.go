@@ -50,7 +50,7 @@ func (s *Sim) readACL(c *call) (any, error) {
 	sort.SliceStable(entries, func(i, j int) bool {
 		a, b := entries[i], entries[j]
 		if a.Path != b.Path {
-			return treeLess(a.Path, b.Path)
+			return aclTreeLess(a.Path, b.Path)
 		}
 		return aclTypeRank(a.Type) < aclTypeRank(b.Type)
 	})
@@ -65,7 +65,7 @@ func (s *Sim) readACL(c *call) (any, error) {
 
 // treeLess orders paths as iterate_acl_tree visits them: a parent before
 // its children, siblings by name.
-func treeLess(a, b string) bool {
+func aclTreeLess(a, b string) bool {
 	as, bs := strings.Split(strings.Trim(a, "/"), "/"), strings.Split(strings.Trim(b, "/"), "/")
 	if a == "/" {
 		return b != "/"

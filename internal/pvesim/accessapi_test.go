@@ -6,7 +6,7 @@ import (
 )
 
 // login is a ticket session of any user.
-func (e *env) login(user, password string) *ticketer {
+func (e *env) accLogin(user, password string) *ticketer {
 	e.t.Helper()
 	r := e.doAuth("POST", "/access/ticket", vals("username", user, "password", password), "")
 	if r.status != 200 {
@@ -16,7 +16,7 @@ func (e *env) login(user, password string) *ticketer {
 	return &ticketer{e: e, ticket: d["ticket"].(string), csrf: d["CSRFPreventionToken"].(string)}
 }
 
-func wantErr(t *testing.T, r resp, status int, msg string) {
+func accWantErr(t *testing.T, r resp, status int, msg string) {
 	t.Helper()
 	if r.status != status || strings.TrimSpace(r.message) != msg && r.reason != msg {
 		t.Fatalf("want %d %q, got %d %q %s", status, msg, r.status, r.reason, r.raw)
@@ -37,16 +37,16 @@ func TestAccessUsersAndTokens(t *testing.T) {
 	e.ok("POST", "/access/groups", vals("groupid", "ops", "comment", "Operators"))
 	e.ok("POST", "/access/users", vals("userid", "bob@pve", "password", "bobpass123", "email", "bob@example.com",
 		"firstname", "Bob", "groups", "ops", "comment", "on call"))
-	wantErr(t, e.do("POST", "/access/users", vals("userid", "bob@pve")), 500, "create user failed: user 'bob@pve' already exists")
-	wantErr(t, e.do("POST", "/access/users", vals("userid", "eve@pve", "groups", "nope")), 500, "create user failed: no such group 'nope'")
-	wantErr(t, e.do("POST", "/access/users", vals("userid", "eve@corp", "password", "longenough")), 500,
+	accWantErr(t, e.do("POST", "/access/users", vals("userid", "bob@pve")), 500, "create user failed: user 'bob@pve' already exists")
+	accWantErr(t, e.do("POST", "/access/users", vals("userid", "eve@pve", "groups", "nope")), 500, "create user failed: no such group 'nope'")
+	accWantErr(t, e.do("POST", "/access/users", vals("userid", "eve@corp", "password", "longenough")), 500,
 		"create user failed: auth domain 'corp' does not exist")
 	u := e.ok("GET", "/access/users/bob@pve", nil).(map[string]any)
 	if u["email"] != "bob@example.com" || u["firstname"] != "Bob" || u["enable"] != float64(1) ||
 		len(u["groups"].([]any)) != 1 || u["tokens"] != nil {
 		t.Fatalf("read user: %v", u)
 	}
-	wantErr(t, e.do("GET", "/access/users/nobody@pve", nil), 500, "no such user ('nobody@pve')")
+	accWantErr(t, e.do("GET", "/access/users/nobody@pve", nil), 500, "no such user ('nobody@pve')")
 	e.ok("PUT", "/access/users/bob@pve", vals("lastname", "Builder", "email", ""))
 	full := e.ok("GET", "/access/users", vals("full", "1")).([]any)
 	bob := full[0].(map[string]any)
@@ -88,8 +88,8 @@ func TestAccessUsersAndTokens(t *testing.T) {
 		t.Fatalf("token read: %v", got)
 	}
 	// 'self' is the authenticated id: the token is not its user
-	wantErr(t, e.doAuth("GET", "/access/users/bob@pve/token/ci", nil, auth), 403, "Permission check failed")
-	wantErr(t, e.do("GET", "/access/users/bob@pve/token/nope", nil), 500, "no such token 'nope' for user 'bob@pve'")
+	accWantErr(t, e.doAuth("GET", "/access/users/bob@pve/token/ci", nil, auth), 403, "Permission check failed")
+	accWantErr(t, e.do("GET", "/access/users/bob@pve/token/nope", nil), 500, "no such token 'nope' for user 'bob@pve'")
 	u = e.ok("GET", "/access/users/bob@pve", nil).(map[string]any)
 	if tk := u["tokens"].(map[string]any)["ci"].(map[string]any); tk["privsep"] != float64(0) {
 		t.Fatalf("user tokens: %v", u)
@@ -114,12 +114,12 @@ func TestAccessUserPermissions(t *testing.T) {
 	e := newEnv(t, Options{})
 	e.ok("POST", "/access/users", vals("userid", "amy@pve", "password", "amypass123"))
 	e.ok("POST", "/access/users", vals("userid", "carl@pve", "password", "carlpass12", "enable", "0"))
-	amy := e.login("amy@pve", "amypass123")
+	amy := e.accLogin("amy@pve", "amypass123")
 	r := amy.do("GET", "/access/users", nil)
 	if list := r.data.([]any); r.status != 200 || len(list) != 1 || list[0].(map[string]any)["userid"] != "amy@pve" {
 		t.Fatalf("unprivileged list: %d %v", r.status, r.data)
 	}
-	wantErr(t, amy.do("POST", "/access/users", vals("userid", "dan@pve")), 403, "Permission check failed (/access/realm/pve, Realm.AllocateUser)")
+	accWantErr(t, amy.do("POST", "/access/users", vals("userid", "dan@pve")), 403, "Permission check failed (/access/realm/pve, Realm.AllocateUser)")
 	// a user manages its own tokens
 	if r := amy.do("POST", "/access/users/amy@pve/token/mine", nil); r.status != 200 {
 		t.Fatalf("own token: %d %s", r.status, r.raw)
@@ -157,15 +157,15 @@ func TestAccessUserPermissions(t *testing.T) {
 func TestAccessGroupsGrantACLs(t *testing.T) {
 	e := newEnv(t, Options{})
 	e.ok("POST", "/access/groups", vals("groupid", "vmops"))
-	wantErr(t, e.do("POST", "/access/groups", vals("groupid", "vmops")), 500, "create group failed: group 'vmops' already exists")
+	accWantErr(t, e.do("POST", "/access/groups", vals("groupid", "vmops")), 500, "create group failed: group 'vmops' already exists")
 	e.ok("POST", "/access/users", vals("userid", "gil@pve", "password", "gilpass123", "groups", "vmops"))
 	e.ok("PUT", "/access/groups/vmops", vals("comment", "VM operators"))
 	list := e.ok("GET", "/access/groups", nil).([]any)
 	if g := list[0].(map[string]any); len(list) != 1 || g["groupid"] != "vmops" || g["users"] != "gil@pve" || g["comment"] != "VM operators" {
 		t.Fatalf("groups: %v", list)
 	}
-	gil := e.login("gil@pve", "gilpass123")
-	wantErr(t, gil.do("POST", "/nodes/pve1/qemu/101/status/start", nil), 403, "Permission check failed (/vms/101, VM.PowerMgmt)")
+	gil := e.accLogin("gil@pve", "gilpass123")
+	accWantErr(t, gil.do("POST", "/nodes/pve1/qemu/101/status/start", nil), 403, "Permission check failed (/vms/101, VM.PowerMgmt)")
 	e.ok("PUT", "/access/acl", vals("path", "/vms/101", "roles", "PVEVMUser", "groups", "vmops"))
 	if r := gil.do("POST", "/nodes/pve1/qemu/101/status/start", nil); r.status != 200 {
 		t.Fatalf("start through the group's ACL: %d %s", r.status, r.raw)
@@ -186,8 +186,8 @@ func TestAccessGroupsGrantACLs(t *testing.T) {
 		t.Fatalf("unprivileged ACL list: %v", got)
 	}
 	e.ok("DELETE", "/access/groups/vmops", nil)
-	wantErr(t, e.do("GET", "/access/groups/vmops", nil), 500, "group 'vmops' does not exist")
-	wantErr(t, gil.do("POST", "/nodes/pve1/qemu/101/status/stop", nil), 403, "Permission check failed (/vms/101, VM.PowerMgmt)")
+	accWantErr(t, e.do("GET", "/access/groups/vmops", nil), 500, "group 'vmops' does not exist")
+	accWantErr(t, gil.do("POST", "/nodes/pve1/qemu/101/status/stop", nil), 403, "Permission check failed (/vms/101, VM.PowerMgmt)")
 }
 
 func TestAccessRoles(t *testing.T) {
@@ -201,9 +201,9 @@ func TestAccessRoles(t *testing.T) {
 	if a := byID["PVEAuditor"]; a["special"] != float64(1) || !strings.Contains(a["privs"].(string), "VM.Audit,") {
 		t.Fatalf("PVEAuditor: %v", a)
 	}
-	wantErr(t, e.do("POST", "/access/roles", vals("roleid", "PVEMine")), 400, "Parameter verification failed.")
+	accWantErr(t, e.do("POST", "/access/roles", vals("roleid", "PVEMine")), 400, "Parameter verification failed.")
 	e.ok("POST", "/access/roles", vals("roleid", "Backup", "privs", "VM.Backup"))
-	wantErr(t, e.do("POST", "/access/roles", vals("roleid", "Backup")), 500, "create role failed: role 'Backup' already exists")
+	accWantErr(t, e.do("POST", "/access/roles", vals("roleid", "Backup")), 500, "create role failed: role 'Backup' already exists")
 	e.ok("PUT", "/access/roles/Backup", vals("privs", "Datastore.AllocateSpace", "append", "1"))
 	got := e.ok("GET", "/access/roles/Backup", nil).(map[string]any)
 	if len(got) != 2 || got["VM.Backup"] != float64(1) || got["Datastore.AllocateSpace"] != float64(1) {
@@ -214,11 +214,11 @@ func TestAccessRoles(t *testing.T) {
 			t.Fatalf("custom role listed: %v", m)
 		}
 	}
-	wantErr(t, e.do("PUT", "/access/roles/PVEVMUser", vals("privs", "VM.Audit")), 500, "auto-generated role 'PVEVMUser' cannot be modified")
-	wantErr(t, e.do("DELETE", "/access/roles/Administrator", nil), 500, "auto-generated role 'Administrator' cannot be deleted")
+	accWantErr(t, e.do("PUT", "/access/roles/PVEVMUser", vals("privs", "VM.Audit")), 500, "auto-generated role 'PVEVMUser' cannot be modified")
+	accWantErr(t, e.do("DELETE", "/access/roles/Administrator", nil), 500, "auto-generated role 'Administrator' cannot be deleted")
 	e.ok("PUT", "/access/acl", vals("path", "/vms", "roles", "Backup", "users", "root@pam"))
 	e.ok("DELETE", "/access/roles/Backup", nil)
-	wantErr(t, e.do("GET", "/access/roles/Backup", nil), 500, "role 'Backup' does not exist")
+	accWantErr(t, e.do("GET", "/access/roles/Backup", nil), 500, "role 'Backup' does not exist")
 	for _, a := range e.ok("GET", "/access/acl", nil).([]any) {
 		if a.(map[string]any)["roleid"] == "Backup" {
 			t.Fatalf("ACL of a deleted role: %v", a)
@@ -240,10 +240,10 @@ func TestAccessACLErrorsAndEffect(t *testing.T) {
 	if r.status != 400 || r.errors["path"] != "invalid ACL path '/bogus'" {
 		t.Fatalf("bad path: %d %s", r.status, r.raw)
 	}
-	wantErr(t, e.do("PUT", "/access/acl", vals("path", "/vms/100", "roles", "PVEVMUser", "users", "ghost@pve")), 500,
+	accWantErr(t, e.do("PUT", "/access/acl", vals("path", "/vms/100", "roles", "PVEVMUser", "users", "ghost@pve")), 500,
 		"ACL update failed: user 'ghost@pve' does not exist")
-	vic := e.login("vic@pve", "vicpass123")
-	wantErr(t, vic.do("GET", "/nodes/pve1/qemu/100/status/current", nil), 403, "Permission check failed (/vms/100, VM.Audit)")
+	vic := e.accLogin("vic@pve", "vicpass123")
+	accWantErr(t, vic.do("GET", "/nodes/pve1/qemu/100/status/current", nil), 403, "Permission check failed (/vms/100, VM.Audit)")
 	e.ok("PUT", "/access/acl", vals("path", "/vms/100", "roles", "PVEVMUser", "users", "vic@pve", "propagate", "0"))
 	if r := vic.do("GET", "/nodes/pve1/qemu/100/status/current", nil); r.status != 200 {
 		t.Fatalf("after grant: %d", r.status)
@@ -253,7 +253,7 @@ func TestAccessACLErrorsAndEffect(t *testing.T) {
 		t.Fatalf("permissions: %v", perms)
 	}
 	e.ok("PUT", "/access/acl", vals("path", "/vms/100", "roles", "PVEVMUser", "users", "vic@pve", "delete", "1"))
-	wantErr(t, vic.do("GET", "/nodes/pve1/qemu/100/status/current", nil), 403, "Permission check failed (/vms/100, VM.Audit)")
+	accWantErr(t, vic.do("GET", "/nodes/pve1/qemu/100/status/current", nil), 403, "Permission check failed (/vms/100, VM.Audit)")
 	// VM.Allocate lets a user hand out only what it holds itself
 	e.ok("PUT", "/access/acl", vals("path", "/vms/100", "roles", "PVEVMAdmin", "users", "vic@pve", "propagate", "0"))
 	r = vic.do("PUT", "/access/acl", vals("path", "/vms/100", "roles", "Administrator", "users", "vic@pve"))
@@ -272,7 +272,7 @@ func TestAccessPassword(t *testing.T) {
 	if r := e.doAuth("POST", "/access/ticket", vals("username", "pat@pve", "password", "first-pass"), ""); r.status != 401 {
 		t.Fatalf("old password: %d", r.status)
 	}
-	pat := e.login("pat@pve", "second-pass")
+	pat := e.accLogin("pat@pve", "second-pass")
 	// the schema's 'allowtoken: 0': tokens cannot change passwords
 	if r := e.do("PUT", "/access/password", vals("userid", "pat@pve", "password", "third-pass")); r.status != 403 {
 		t.Fatalf("token: %d", r.status)
@@ -281,18 +281,18 @@ func TestAccessPassword(t *testing.T) {
 	if r.status != 400 || r.errors["confirmation-password"] != "password is required to modify user" {
 		t.Fatalf("no confirmation: %d %s", r.status, r.raw)
 	}
-	wantErr(t, pat.do("PUT", "/access/password", vals("userid", "pat@pve", "password", "third-pass", "confirmation-password", "wrong")),
+	accWantErr(t, pat.do("PUT", "/access/password", vals("userid", "pat@pve", "password", "third-pass", "confirmation-password", "wrong")),
 		500, "invalid credentials")
 	if r := pat.do("PUT", "/access/password", vals("userid", "pat@pve", "password", "third-pass", "confirmation-password", "second-pass")); r.status != 200 {
 		t.Fatalf("own change: %d %s", r.status, r.raw)
 	}
-	e.login("pat@pve", "third-pass")
-	wantErr(t, pat.do("PUT", "/access/password", vals("userid", "root@pam", "password", "rootroot1", "confirmation-password", "third-pass")),
+	e.accLogin("pat@pve", "third-pass")
+	accWantErr(t, pat.do("PUT", "/access/password", vals("userid", "root@pam", "password", "rootroot1", "confirmation-password", "third-pass")),
 		403, "Permission check failed (/access/realm/pam, Realm.AllocateUser)")
 	// 7.4 asks no confirmation
 	old := newEnv(t, Options{Schema: "7.4"})
 	old.ok("POST", "/access/users", vals("userid", "pat@pve", "password", "first-pass"))
-	p := old.login("pat@pve", "first-pass")
+	p := old.accLogin("pat@pve", "first-pass")
 	if r := p.do("PUT", "/access/password", vals("userid", "pat@pve", "password", "other-pass")); r.status != 200 {
 		t.Fatalf("7.4 change: %d %s", r.status, r.raw)
 	}
@@ -312,9 +312,9 @@ func TestAccessDomains(t *testing.T) {
 	if d["type"] != "pve" || len(d["digest"].(string)) != 40 {
 		t.Fatalf("pve realm: %v", d)
 	}
-	wantErr(t, e.do("POST", "/access/domains", vals("realm", "corp", "type", "ldap", "server1", "ldap.example.com")), 500,
+	accWantErr(t, e.do("POST", "/access/domains", vals("realm", "corp", "type", "ldap", "server1", "ldap.example.com")), 500,
 		"add auth server failed: missing value for required option 'base_dn'")
-	wantErr(t, e.do("POST", "/access/domains", vals("realm", "pve", "type", "ldap")), 500, "add auth server failed: domain 'pve' already exists")
+	accWantErr(t, e.do("POST", "/access/domains", vals("realm", "pve", "type", "ldap")), 500, "add auth server failed: domain 'pve' already exists")
 	e.ok("POST", "/access/domains", vals("realm", "corp", "type", "ldap", "server1", "ldap.example.com",
 		"base_dn", "dc=example,dc=com", "user_attr", "uid", "default", "1", "port", "389"))
 	got := e.ok("GET", "/access/domains/corp", nil).(map[string]any)
@@ -337,8 +337,8 @@ func TestAccessDomains(t *testing.T) {
 			t.Fatalf("realm-type: %v", m)
 		}
 	}
-	wantErr(t, e.rootTicket().do("PUT", "/access/password", vals("userid", "jo@corp", "password", "whatever1")), 500,
+	accWantErr(t, e.rootTicket().do("PUT", "/access/password", vals("userid", "jo@corp", "password", "whatever1")), 500,
 		"can't set password on auth type 'ldap'")
 	e.ok("DELETE", "/access/domains/corp", nil)
-	wantErr(t, e.do("DELETE", "/access/domains/corp", nil), 500, "delete auth server failed: authentication domain 'corp' does not exist")
+	accWantErr(t, e.do("DELETE", "/access/domains/corp", nil), 500, "delete auth server failed: authentication domain 'corp' does not exist")
 }

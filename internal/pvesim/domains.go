@@ -27,18 +27,18 @@ type domainConfig struct {
 var realmOptions = map[string]map[string]bool{
 	"pam": {"default": false, "comment": false, "tfa": false},
 	"pve": {"default": false, "comment": false, "tfa": false},
-	"ldap": optionSet("server1 base_dn user_attr",
+	"ldap": realmOptionSet("server1 base_dn user_attr",
 		"server2 bind_dn password port secure sslversion default comment tfa verify capath cert certkey filter "+
 			"sync_attributes user_classes group_dn group_name_attr group_filter group_classes sync-defaults-options mode case-sensitive"),
-	"ad": optionSet("server1 domain",
+	"ad": realmOptionSet("server1 domain",
 		"server2 port secure sslversion default comment tfa verify capath cert certkey base_dn bind_dn password user_attr "+
 			"filter sync_attributes user_classes group_dn group_name_attr group_filter group_classes sync-defaults-options mode case-sensitive"),
-	"openid": optionSet("issuer-url client-id",
+	"openid": realmOptionSet("issuer-url client-id",
 		"client-key autocreate username-claim groups-claim groups-autocreate groups-overwrite prompt scopes acr-values "+
 			"audiences default comment query-userinfo"),
 }
 
-func optionSet(required, optional string) map[string]bool {
+func realmOptionSet(required, optional string) map[string]bool {
 	m := map[string]bool{}
 	for _, k := range strings.Fields(required) {
 		m[k] = true

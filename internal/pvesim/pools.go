@@ -175,7 +175,7 @@ func (s *Sim) createPool(c *call) (any, error) {
 		}
 		leaf = id[i+1:]
 	}
-	if s.major() >= 9 && (leaf == "" || !isLetter(leaf[0])) {
+	if s.major() >= 9 && (leaf == "" || !poolLeadLetter(leaf[0])) {
 		return nil, failf("create pool failed: pool name must start with a letter")
 	}
 	c.st.pools[id] = &pool{id: id, comment: c.params["comment"], members: map[string]bool{}}
@@ -183,7 +183,7 @@ func (s *Sim) createPool(c *call) (any, error) {
 	return nil, nil
 }
 
-func isLetter(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }
+func poolLeadLetter(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }
 
 // updatePool adds or (delete=1) removes guests and storages. Every change
 // is checked before any is made: Perl dies before it writes user.cfg.
@@ -255,7 +255,7 @@ func (s *Sim) updatePool(c *call) (any, error) {
 		if del {
 			delete(p.members, "storage/"+sid)
 			s.acl.st.RemovePoolMember(id, "/storage/"+sid)
-		} else if s.storageDef(sid) != nil {
+		} else if s.poolStorageDef(sid) != nil {
 			p.members["storage/"+sid] = true
 			_ = s.acl.st.AddPoolMember(id, "/storage/"+sid)
 		}
@@ -263,7 +263,7 @@ func (s *Sim) updatePool(c *call) (any, error) {
 	return nil, nil
 }
 
-func (s *Sim) storageDef(sid string) *storageDef {
+func (s *Sim) poolStorageDef(sid string) *storageDef {
 	for _, d := range s.st.storages {
 		if d.id == sid {
 			return d
@@ -306,7 +306,7 @@ func (s *Sim) deletePool(c *call) (any, error) {
 		return nil, fail("pool '%s' is not empty (contains VM %d)", id, gs[0].vmid)
 	}
 	for _, sid := range poolStorages(p) {
-		if s.storageDef(sid) != nil {
+		if s.poolStorageDef(sid) != nil {
 			return nil, fail("pool '%s' is not empty (contains storage '%s')", id, sid)
 		}
 	}

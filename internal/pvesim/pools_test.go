@@ -4,7 +4,7 @@ import (
 	"testing"
 )
 
-func poolOf(e *env, vmid float64) any {
+func poolOfGuest(e *env, vmid float64) any {
 	for _, it := range e.ok("GET", "/cluster/resources", vals("type", "vm")).([]any) {
 		if m := it.(map[string]any); m["vmid"] == vmid {
 			return m["pool"]
@@ -16,8 +16,8 @@ func poolOf(e *env, vmid float64) any {
 func TestPoolsCRUD(t *testing.T) {
 	e := newEnv(t, Options{})
 	e.ok("POST", "/pools", vals("poolid", "lab", "comment", "Test guests"))
-	wantErr(t, e.do("POST", "/pools", vals("poolid", "lab")), 500, "create pool failed: pool 'lab' already exists")
-	wantErr(t, e.do("POST", "/pools", vals("poolid", "9lab")), 500, "create pool failed: pool name must start with a letter")
+	accWantErr(t, e.do("POST", "/pools", vals("poolid", "lab")), 500, "create pool failed: pool 'lab' already exists")
+	accWantErr(t, e.do("POST", "/pools", vals("poolid", "9lab")), 500, "create pool failed: pool name must start with a letter")
 	list := e.ok("GET", "/pools", nil).([]any)
 	if len(list) != 2 || list[0].(map[string]any)["poolid"] != "lab" || list[0].(map[string]any)["comment"] != "Test guests" {
 		t.Fatalf("pools: %v", list)
@@ -49,29 +49,29 @@ func TestPoolsCRUD(t *testing.T) {
 		t.Fatalf("type filter: %v", got)
 	}
 	// the model: /cluster/resources shows the pool
-	if got := poolOf(e, 101); got != "lab" {
+	if got := poolOfGuest(e, 101); got != "lab" {
 		t.Fatalf("resources pool of 101: %v", got)
 	}
 	// a guest in another pool needs allow-move
-	wantErr(t, e.do("PUT", "/pools/lab", vals("vms", "100")), 500,
+	accWantErr(t, e.do("PUT", "/pools/lab", vals("vms", "100")), 500,
 		"update pools failed: VM 100 belongs already to pool 'prod' and 'allow-move' is not set")
-	wantErr(t, e.do("PUT", "/pools/lab", vals("vms", "101")), 500, "update pools failed: VM 101 is already a pool member")
+	accWantErr(t, e.do("PUT", "/pools/lab", vals("vms", "101")), 500, "update pools failed: VM 101 is already a pool member")
 	e.ok("PUT", "/pools/lab", vals("vms", "100", "allow-move", "1"))
-	if got := poolOf(e, 100); got != "lab" {
+	if got := poolOfGuest(e, 100); got != "lab" {
 		t.Fatalf("moved guest: %v", got)
 	}
 	prod := e.ok("GET", "/pools/prod", nil).(map[string]any)["members"].([]any)
 	if len(prod) != 1 || prod[0].(map[string]any)["vmid"] != float64(200) {
 		t.Fatalf("prod after the move: %v", prod)
 	}
-	wantErr(t, e.do("DELETE", "/pools/lab", nil), 500, "delete pool failed: pool 'lab' is not empty (contains VM 100)")
+	accWantErr(t, e.do("DELETE", "/pools/lab", nil), 500, "delete pool failed: pool 'lab' is not empty (contains VM 100)")
 	e.ok("PUT", "/pools/lab", vals("vms", "100,101,201", "storage", "local", "delete", "1"))
-	wantErr(t, e.do("PUT", "/pools/lab", vals("vms", "101", "delete", "1")), 500, "update pools failed: VM 101 is not a pool member")
-	if got := poolOf(e, 101); got != nil {
+	accWantErr(t, e.do("PUT", "/pools/lab", vals("vms", "101", "delete", "1")), 500, "update pools failed: VM 101 is not a pool member")
+	if got := poolOfGuest(e, 101); got != nil {
 		t.Fatalf("removed guest still in pool: %v", got)
 	}
 	e.ok("DELETE", "/pools/lab", nil)
-	wantErr(t, e.do("GET", "/pools/lab", nil), 500, "pool 'lab' does not exist")
+	accWantErr(t, e.do("GET", "/pools/lab", nil), 500, "pool 'lab' does not exist")
 }
 
 func TestPoolPermissions(t *testing.T) {
@@ -79,12 +79,12 @@ func TestPoolPermissions(t *testing.T) {
 	e.ok("POST", "/access/users", vals("userid", "pia@pve", "password", "piapass123"))
 	e.ok("POST", "/pools", vals("poolid", "team"))
 	e.ok("PUT", "/pools/team", vals("vms", "102"))
-	pia := e.login("pia@pve", "piapass123")
-	wantErr(t, pia.do("POST", "/nodes/pve2/qemu/102/status/stop", nil), 403, "Permission check failed (/vms/102, VM.PowerMgmt)")
+	pia := e.accLogin("pia@pve", "piapass123")
+	accWantErr(t, pia.do("POST", "/nodes/pve2/qemu/102/status/stop", nil), 403, "Permission check failed (/vms/102, VM.PowerMgmt)")
 	if got := pia.do("GET", "/pools", nil).data.([]any); len(got) != 0 {
 		t.Fatalf("pools without Pool.Audit: %v", got)
 	}
-	wantErr(t, pia.do("GET", "/pools/team", nil), 403, "Permission check failed (/pool/team, Pool.Audit)")
+	accWantErr(t, pia.do("GET", "/pools/team", nil), 403, "Permission check failed (/pool/team, Pool.Audit)")
 	// a role on /pool/team reaches its guests, on the next request
 	e.ok("PUT", "/access/acl", vals("path", "/pool/team", "roles", "PVEVMUser", "users", "pia@pve"))
 	if r := pia.do("POST", "/nodes/pve2/qemu/102/status/stop", nil); r.status != 200 {
@@ -102,7 +102,7 @@ func TestPoolPermissions(t *testing.T) {
 	if got := pia.do("GET", "/pools", nil).data.([]any); len(got) != 1 {
 		t.Fatalf("pools with PVEPoolAdmin: %v", got)
 	}
-	wantErr(t, pia.do("PUT", "/pools/team", vals("vms", "103")), 500,
+	accWantErr(t, pia.do("PUT", "/pools/team", vals("vms", "103")), 500,
 		"update pools failed: Permission check failed (/vms/103, Permissions.Modify|VM.Allocate)")
 	// deleting the pool drops its ACLs and the guests' access
 	e.ok("PUT", "/pools/team", vals("vms", "102", "delete", "1"))
@@ -129,9 +129,9 @@ func TestPoolsByRelease(t *testing.T) {
 	}
 	// nested pools
 	e.ok("POST", "/pools", vals("poolid", "dev/web"))
-	wantErr(t, e.do("POST", "/pools", vals("poolid", "nope/web")), 500, "create pool failed: parent 'nope' of pool 'nope/web' does not exist")
+	accWantErr(t, e.do("POST", "/pools", vals("poolid", "nope/web")), 500, "create pool failed: parent 'nope' of pool 'nope/web' does not exist")
 	e.ok("PUT", "/pools", vals("poolid", "dev", "vms", "103", "delete", "1"))
-	wantErr(t, e.do("DELETE", "/pools", vals("poolid", "dev")), 500, "delete pool failed: pool 'dev' is not empty (contains pool 'dev/web')")
+	accWantErr(t, e.do("DELETE", "/pools", vals("poolid", "dev")), 500, "delete pool failed: pool 'dev' is not empty (contains pool 'dev/web')")
 	e.ok("DELETE", "/pools", vals("poolid", "dev/web"))
 	e.ok("DELETE", "/pools", vals("poolid", "dev"))
 
@@ -142,7 +142,7 @@ func TestPoolsByRelease(t *testing.T) {
 		t.Fatalf("7.4 pool: %v", p)
 	}
 	old.ok("POST", "/pools", vals("poolid", "lab"))
-	wantErr(t, old.do("PUT", "/pools/lab", vals("vms", "100")), 500, "update pools failed: VM 100 belongs already to pool 'prod'")
+	accWantErr(t, old.do("PUT", "/pools/lab", vals("vms", "100")), 500, "update pools failed: VM 100 belongs already to pool 'prod'")
 	if r := old.do("PUT", "/pools", vals("poolid", "lab")); r.status != 501 {
 		t.Fatalf("7.4 PUT /pools: %d", r.status)
 	}
