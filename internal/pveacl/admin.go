@@ -321,21 +321,61 @@ func (s *Store) DeleteGroup(name string) {
 	s.dropACLs(func(k aclKey, _ string) bool { return k.ugid == "@"+name })
 }
 
-// IsBuiltinRole tells whether a role is one of PVE's auto-generated
-// ("special") roles.
-func IsBuiltinRole(name string) bool {
-	_, ok := builtinRoles()[name]
-	return ok
+// SetPrivileges makes the store's privileges those of a release, as its
+// schema lists them, and rebuilds the built-in roles from them; custom
+// roles keep only privileges the release knows.
+func (s *Store) SetPrivileges(names []string) {
+	valid := privSet{}
+	for _, n := range names {
+		valid[n] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setPrivileges(valid)
+}
+
+// setPrivileges: caller holds s.mu (or owns s).
+func (s *Store) setPrivileges(valid privSet) {
+	for r := range s.builtin {
+		delete(s.roles, r)
+	}
+	s.builtin = map[string]bool{}
+	for _, privs := range s.roles {
+		for p := range privs {
+			if !valid[p] {
+				delete(privs, p)
+			}
+		}
+	}
+	for r, privs := range builtinRolesFor(valid) {
+		s.roles[r], s.builtin[r] = privs, true
+	}
+	s.valid = valid
+}
+
+// IsPrivilege tells whether name is a privilege of the store's release.
+func (s *Store) IsPrivilege(name string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.valid[name]
+}
+
+// IsBuiltinRole tells whether a role is one of the release's
+// auto-generated ("special") roles.
+func (s *Store) IsBuiltinRole(name string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.builtin[name]
 }
 
 // DeleteRole removes a custom role and the ACL entries that name it
 // (user.cfg ignores ACLs of unknown roles when it is read again).
 func (s *Store) DeleteRole(name string) {
-	if IsBuiltinRole(name) {
-		return
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.builtin[name] {
+		return
+	}
 	delete(s.roles, name)
 	s.dropACLs(func(k aclKey, _ string) bool { return k.role == name })
 }

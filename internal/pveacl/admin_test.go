@@ -47,7 +47,7 @@ func TestDeleteUserCascades(t *testing.T) {
 		t.Fatalf("root login after delete: %v", err)
 	}
 	s.DeleteRole("PVEVMUser") // built-in: kept
-	if !IsBuiltinRole("PVEVMUser") || len(s.ACL()) != 1 {
+	if !s.IsBuiltinRole("PVEVMUser") || len(s.ACL()) != 1 {
 		t.Fatal("built-in role deleted")
 	}
 }

@@ -28,6 +28,8 @@ type Store struct {
 	// groupComment holds the groups' comments (user.cfg "group" lines)
 	groupComment map[string]string
 	roles        map[string]privSet
+	builtin      map[string]bool // the release's auto-generated roles
+	valid        privSet         // the release's privileges
 	acl          map[string]map[aclKey]bool // path -> (ugid, role) -> propagate
 	pools        map[string]map[string]bool // pool -> member paths (/vms/100, /storage/local)
 
@@ -72,13 +74,14 @@ func NewStore() *Store {
 		tokens:       map[string]*token{},
 		groups:       map[string]map[string]bool{},
 		groupComment: map[string]string{},
-		roles:        builtinRoles(),
+		roles:        map[string]privSet{},
 		acl:          map[string]map[aclKey]bool{},
 		pools:        map[string]map[string]bool{},
 		now:          time.Now,
 		ticketKey:    randomKey(),
 		csrfKey:      randomKey(),
 	}
+	s.setPrivileges(newestPrivileges)
 	return s
 }
 
@@ -202,18 +205,18 @@ func (s *Store) AddRole(name string, privs []string) error {
 	if !pveid.ValidRole(name) {
 		return fmt.Errorf("pveacl: invalid role name %q", name)
 	}
-	if _, builtin := builtinRoles()[name]; builtin {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.builtin[name] {
 		return fmt.Errorf("pveacl: cannot modify built-in role %q", name)
 	}
 	set := privSet{}
 	for _, p := range privs {
-		if !IsPrivilege(p) {
+		if !s.valid[p] {
 			return fmt.Errorf("pveacl: invalid privilege '%s'", p)
 		}
 		set[p] = true
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.roles[name] = set
 	return nil
 }

@@ -342,3 +342,38 @@ func TestAccessDomains(t *testing.T) {
 	e.ok("DELETE", "/access/domains/corp", nil)
 	accWantErr(t, e.do("DELETE", "/access/domains/corp", nil), 500, "delete auth server failed: authentication domain 'corp' does not exist")
 }
+
+// Each release has its own privileges and built-in roles: VM.Monitor up to
+// 8.x, the guest agent privileges and mappings later.
+func TestAccessRolesByRelease(t *testing.T) {
+	roles := func(e *env) map[string]string {
+		out := map[string]string{}
+		for _, r := range e.ok("GET", "/access/roles", nil).([]any) {
+			m := r.(map[string]any)
+			out[m["roleid"].(string)] = m["privs"].(string)
+		}
+		return out
+	}
+	e84 := newEnv(t, Options{Schema: "8.4"})
+	r84 := roles(e84)
+	if !strings.Contains(r84["PVEVMAdmin"], "VM.Monitor") || strings.Contains(r84["PVEVMAdmin"], "VM.GuestAgent") {
+		t.Fatalf("8.4 PVEVMAdmin: %s", r84["PVEVMAdmin"])
+	}
+	e84.ok("POST", "/access/roles", vals("roleid", "TerraformProv", "privs", "VM.Audit,VM.Monitor"))
+	e74 := newEnv(t, Options{Schema: "7.4"})
+	r74 := roles(e74)
+	if _, ok := r74["PVEMappingAdmin"]; ok {
+		t.Fatalf("7.4 has mapping roles: %v", r74)
+	}
+	if _, ok := r74["PVESDNUser"]; ok || strings.Contains(r74["Administrator"], "Sys.AccessNetwork") {
+		t.Fatalf("7.4 roles: %v", r74)
+	}
+	e := newEnv(t, Options{})
+	if strings.Contains(roles(e)["Administrator"], "VM.Monitor") {
+		t.Fatal("9.1 has VM.Monitor")
+	}
+	r := e.do("POST", "/access/roles", vals("roleid", "TerraformProv", "privs", "VM.Audit,VM.Monitor"))
+	if r.status != 400 || r.errors["privs"] != "invalid format - invalid privilege 'VM.Monitor'\n" {
+		t.Fatalf("9.1 VM.Monitor: %d %s", r.status, r.raw)
+	}
+}

@@ -85,17 +85,19 @@ func (s *Sim) listRoles(c *call) (any, error) {
 	out := make([]map[string]any, 0, len(ids))
 	for _, id := range ids {
 		out = append(out, map[string]any{"roleid": id, "privs": strings.Join(roles[id], ","),
-			"special": b2i(pveacl.IsBuiltinRole(id))})
+			"special": b2i(s.acl.st.IsBuiltinRole(id))})
 	}
 	return out, nil
 }
 
-// rolePrivs checks a privs parameter (add_role_privs).
-func rolePrivs(list string) ([]string, error) {
+// rolePrivs checks a privs parameter against the release's privileges: the
+// schema's pve-priv-list format, which knows the privileges of every
+// release served, lets another release's through (VM.Monitor on 9.x).
+func (s *Sim) rolePrivs(list string) ([]string, error) {
 	privs := splitList(list)
 	for _, p := range privs {
-		if !pveacl.IsPrivilege(p) {
-			return nil, errors.New("invalid privilege '" + p + "'")
+		if !s.acl.st.IsPrivilege(p) {
+			return nil, paramErr("privs", "invalid format - invalid privilege '"+p+"'\n")
 		}
 	}
 	return privs, nil
@@ -109,9 +111,9 @@ func (s *Sim) createRole(c *call) (any, error) {
 	if s.acl.hasRole(role) {
 		return nil, failf("create role failed: role '%s' already exists", role)
 	}
-	privs, err := rolePrivs(c.params["privs"])
+	privs, err := s.rolePrivs(c.params["privs"])
 	if err != nil {
-		return nil, failf("create role failed: %s", err)
+		return nil, err
 	}
 	if err := s.acl.addRole(role, privs); err != nil {
 		return nil, failf("create role failed: %s", err)
@@ -134,16 +136,16 @@ func (s *Sim) readRole(c *call) (any, error) {
 
 func (s *Sim) updateRole(c *call) (any, error) {
 	role := c.params["roleid"]
-	if pveacl.IsBuiltinRole(role) {
+	if s.acl.st.IsBuiltinRole(role) {
 		return nil, failf("auto-generated role '%s' cannot be modified", role)
 	}
 	old, ok := s.acl.st.Roles()[role]
 	if !ok {
 		return nil, failf("update role failed: role '%s' does not exist", role)
 	}
-	privs, err := rolePrivs(c.params["privs"])
+	privs, err := s.rolePrivs(c.params["privs"])
 	if err != nil {
-		return nil, failf("update role failed: %s", err)
+		return nil, err
 	}
 	if c.boolParam("append", false) {
 		privs = append(old, privs...)
@@ -158,7 +160,7 @@ func (s *Sim) updateRole(c *call) (any, error) {
 // drops ACLs of unknown roles when it is read again).
 func (s *Sim) deleteRole(c *call) (any, error) {
 	role := c.params["roleid"]
-	if pveacl.IsBuiltinRole(role) {
+	if s.acl.st.IsBuiltinRole(role) {
 		return nil, failf("auto-generated role '%s' cannot be deleted", role)
 	}
 	if !s.acl.hasRole(role) {

@@ -17,9 +17,10 @@ type accessControl struct {
 	dom *domainConfig // domains.cfg, built by domains()
 }
 
-func newAccessControl(now func() time.Time) *accessControl {
+func newAccessControl(now func() time.Time, sc *schemaAdapter) *accessControl {
 	st := pveacl.NewStore()
 	st.SetClock(now)
+	st.SetPrivileges(releasePrivileges(sc))
 	// the address the installer asked for
 	_ = st.UpdateUser(pveacl.Root, func(u *pveacl.UserInfo) { u.Email = "admin@example.com" })
 	return &accessControl{st: st}
@@ -142,6 +143,22 @@ func (a *accessControl) capabilities(user string) map[string]map[string]int {
 		out[g.name] = m
 	}
 	return out
+}
+
+// releasePrivileges are the privileges of the release served: the keys of
+// what GET /access/roles/{roleid} returns in its schema.
+func releasePrivileges(sc *schemaAdapter) []string {
+	ep, ok := sc.schema.Endpoint("GET", "/access/roles/{roleid}")
+	if !ok {
+		return pveacl.AllPrivileges()
+	}
+	var ret struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if json.Unmarshal(ep.Returns, &ret) != nil || len(ret.Properties) == 0 {
+		return pveacl.AllPrivileges()
+	}
+	return sortedKeys(ret.Properties)
 }
 
 // syncPools makes the ACL store's pools those of the simulator (after a
