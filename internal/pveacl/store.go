@@ -28,8 +28,8 @@ type Store struct {
 	// groupComment holds the groups' comments (user.cfg "group" lines)
 	groupComment map[string]string
 	roles        map[string]privSet
-	builtin      map[string]bool // the release's auto-generated roles
-	valid        privSet         // the release's privileges
+	builtin      map[string]bool            // the release's auto-generated roles
+	valid        privSet                    // the release's privileges
 	acl          map[string]map[aclKey]bool // path -> (ugid, role) -> propagate
 	pools        map[string]map[string]bool // pool -> member paths (/vms/100, /storage/local)
 
