@@ -153,3 +153,13 @@ func TestPoolsByRelease(t *testing.T) {
 		t.Fatalf("pools after reset: %v", got)
 	}
 }
+
+// vzdump --pool backs up the pool's guests, not its storages.
+func TestPoolBackupSkipsStorage(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.ok("PUT", "/pools/prod", vals("storage", "local"))
+	upid, _ := e.ok("POST", "/nodes/pve1/vzdump", vals("pool", "prod", "storage", "local")).(string)
+	if exit := e.waitTask(upid); exit != "OK" {
+		t.Fatalf("pool backup: %s %v", exit, e.taskLog(upid))
+	}
+}
