@@ -68,11 +68,14 @@ func (s *Store) CheckToken(value string) (authid string, ok bool) {
 	return id, true
 }
 
-// userActive: user exists and is enabled (the store keeps no user expiry).
-// Caller holds s.mu.
+// userActive: user exists, is enabled and has not expired
+// (check_user_enabled). Caller holds s.mu.
 func (s *Store) userActive(uid string) bool {
 	u := s.users[uid]
-	return u != nil && u.enabled
+	if u == nil || !u.enabled {
+		return false
+	}
+	return u.info.Expire == 0 || u.info.Expire >= s.now().Unix()
 }
 
 // Login checks a user's password (or, to renew, a valid ticket of that

@@ -222,36 +222,25 @@ func (s *Store) checkUseridGroup(expr []any, authid string, params map[string]st
 
 // checkFull mirrors check / check_any with their 403 texts.
 func (s *Store) checkFull(authid, path string, privs []string, any, noerr bool) (bool, string) {
-	held := make([]string, len(privs))
-	for i, p := range privs {
-		held[i] = p
-		if succ, ok := legacyPrivs[p]; ok {
-			held[i] = succ
-		}
-		if !IsPrivilege(held[i]) {
+	for _, p := range privs {
+		if !IsPrivilege(p) {
 			return false, "invalid privilege '" + p + "'"
 		}
 	}
-	if s.hasPrivs(authid, path, held, any) {
+	if s.hasPrivs(authid, path, privs, any) {
 		return true, ""
 	}
 	if any {
 		return s.fail(noerr, permFailed(path+", "+strings.Join(privs, "|")))
 	}
 	have := s.privsAt(authid, path)
-	for i, p := range privs {
-		if _, ok := have[held[i]]; !ok {
+	for _, p := range privs {
+		if _, ok := have[p]; !ok {
 			return s.fail(noerr, permFailed(path+", "+p))
 		}
 	}
 	return true, ""
 }
-
-// legacyPrivs are privileges the schemas of older releases ask for that PVE
-// 9 replaced; the model holds PVE 9's, so they are checked through their
-// successor: VM.Monitor (the guest agent and monitor endpoints before 9.0)
-// was an admin privilege of the VM group, as VM.GuestAgent.Unrestricted is.
-var legacyPrivs = map[string]string{"VM.Monitor": "VM.GuestAgent.Unrestricted"}
 
 // hasPrivs is Has for callers holding s.mu.
 func (s *Store) hasPrivs(authid, path string, privs []string, any bool) bool {

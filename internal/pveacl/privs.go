@@ -17,7 +17,8 @@ var privGroups = []privGroup{
 	{cat: "VM",
 		admin: []string{"VM.Config.Disk", "VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network",
 			"VM.Config.HWType", "VM.Config.Options", "VM.Allocate", "VM.Clone",
-			"VM.GuestAgent.Unrestricted", "VM.Migrate", "VM.Replicate", "VM.Snapshot", "VM.Snapshot.Rollback"},
+			"VM.GuestAgent.Unrestricted", "VM.Migrate", "VM.Replicate", "VM.Snapshot", "VM.Snapshot.Rollback",
+			"VM.Monitor"}, // VM.Monitor: PVE 7 and 8 only (dropped in 9.0)
 		user: []string{"VM.Config.CDROM", "VM.Config.Cloudinit", "VM.Console", "VM.Backup",
 			"VM.GuestAgent.FileRead", "VM.GuestAgent.FileSystemMgmt", "VM.GuestAgent.FileWrite", "VM.PowerMgmt"},
 		audit: []string{"VM.Audit", "VM.GuestAgent.Audit"},
@@ -57,7 +58,11 @@ var privGroups = []privGroup{
 type privSet map[string]bool
 
 // builtinRoles computes PVE 9's built-in roles (create_roles).
-func builtinRoles() map[string]privSet {
+func builtinRoles() map[string]privSet { return builtinRolesFor(newestPrivileges) }
+
+// builtinRolesFor computes the built-in roles of a release from the
+// privileges it knows: a category without privileges there has no roles.
+func builtinRolesFor(valid privSet) map[string]privSet {
 	roles := map[string]privSet{
 		"NoAccess":        {},
 		"Administrator":   {"Permissions.Modify": true},
@@ -66,6 +71,9 @@ func builtinRoles() map[string]privSet {
 		"PVETemplateUser": {"VM.Clone": true, "VM.Audit": true},
 	}
 	add := func(role, priv string) {
+		if !valid[priv] {
+			return
+		}
 		if roles[role] == nil {
 			roles[role] = privSet{}
 		}
@@ -83,7 +91,7 @@ func builtinRoles() map[string]privSet {
 				add("PVEAdmin", p)
 			}
 		}
-		if len(g.user) > 0 {
+		if hasValid(g.user, valid) {
 			for _, list := range [][]string{g.user, g.audit} {
 				for _, p := range list {
 					add("PVE"+g.cat+"User", p)
@@ -99,14 +107,45 @@ func builtinRoles() map[string]privSet {
 	return roles
 }
 
-// allPrivileges is the set of valid privilege names.
-var allPrivileges = builtinRoles()["Administrator"]
+func hasValid(privs []string, valid privSet) bool {
+	for _, p := range privs {
+		if valid[p] {
+			return true
+		}
+	}
+	return false
+}
 
-// IsPrivilege reports whether name is a valid PVE privilege.
+// allPrivileges are the privileges of every release served.
+var allPrivileges = func() privSet {
+	out := privSet{"Permissions.Modify": true}
+	for _, g := range privGroups {
+		for _, list := range [][]string{g.root, g.admin, g.user, g.audit} {
+			for _, p := range list {
+				out[p] = true
+			}
+		}
+	}
+	return out
+}()
+
+// newestPrivileges are PVE 9's.
+var newestPrivileges = func() privSet {
+	out := privSet{}
+	for p := range allPrivileges {
+		if p != "VM.Monitor" {
+			out[p] = true
+		}
+	}
+	return out
+}()
+
+// IsPrivilege reports whether name is a privilege of some release served
+// (a Store knows its release's: Store.IsPrivilege).
 func IsPrivilege(name string) bool { return allPrivileges[name] }
 
-// AllPrivileges returns every valid privilege name, sorted.
-func AllPrivileges() []string { return sortedSet(allPrivileges) }
+// AllPrivileges returns PVE 9's privilege names, sorted.
+func AllPrivileges() []string { return sortedSet(newestPrivileges) }
 
 // BuiltinRoles returns the built-in (special) roles of PVE 9 and their
 // privileges, sorted.

@@ -25,9 +25,13 @@ type Store struct {
 	users  map[string]*user
 	tokens map[string]*token // by full token id user@realm!name
 	groups map[string]map[string]bool
-	roles  map[string]privSet
-	acl    map[string]map[aclKey]bool // path -> (ugid, role) -> propagate
-	pools  map[string]map[string]bool // pool -> member paths (/vms/100, /storage/local)
+	// groupComment holds the groups' comments (user.cfg "group" lines)
+	groupComment map[string]string
+	roles        map[string]privSet
+	builtin      map[string]bool            // the release's auto-generated roles
+	valid        privSet                    // the release's privileges
+	acl          map[string]map[aclKey]bool // path -> (ugid, role) -> propagate
+	pools        map[string]map[string]bool // pool -> member paths (/vms/100, /storage/local)
 
 	now       func() time.Time
 	ticketKey []byte
@@ -38,12 +42,14 @@ type user struct {
 	enabled  bool
 	password [32]byte
 	hasPass  bool
+	info     UserInfo // the rest of the user.cfg line (enabled stays above)
 }
 
 type token struct {
 	privsep bool
 	expire  int64
 	secret  [32]byte // sha256 of the secret
+	comment string
 }
 
 type aclKey struct {
@@ -64,16 +70,18 @@ type ACLEntry struct {
 // fresh random keys for tickets and CSRF tokens.
 func NewStore() *Store {
 	s := &Store{
-		users:     map[string]*user{Root: {enabled: true}},
-		tokens:    map[string]*token{},
-		groups:    map[string]map[string]bool{},
-		roles:     builtinRoles(),
-		acl:       map[string]map[aclKey]bool{},
-		pools:     map[string]map[string]bool{},
-		now:       time.Now,
-		ticketKey: randomKey(),
-		csrfKey:   randomKey(),
+		users:        map[string]*user{Root: {enabled: true}},
+		tokens:       map[string]*token{},
+		groups:       map[string]map[string]bool{},
+		groupComment: map[string]string{},
+		roles:        map[string]privSet{},
+		acl:          map[string]map[aclKey]bool{},
+		pools:        map[string]map[string]bool{},
+		now:          time.Now,
+		ticketKey:    randomKey(),
+		csrfKey:      randomKey(),
 	}
+	s.setPrivileges(newestPrivileges)
 	return s
 }
 
@@ -105,6 +113,9 @@ func (s *Store) AddUser(userid, password string, enabled bool) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if old := s.users[userid]; old != nil {
+		u.info = old.info // a new password keeps the user.cfg entry
+	}
 	s.users[userid] = u
 	return nil
 }
@@ -194,18 +205,18 @@ func (s *Store) AddRole(name string, privs []string) error {
 	if !pveid.ValidRole(name) {
 		return fmt.Errorf("pveacl: invalid role name %q", name)
 	}
-	if _, builtin := builtinRoles()[name]; builtin {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.builtin[name] {
 		return fmt.Errorf("pveacl: cannot modify built-in role %q", name)
 	}
 	set := privSet{}
 	for _, p := range privs {
-		if !IsPrivilege(p) {
+		if !s.valid[p] {
 			return fmt.Errorf("pveacl: invalid privilege '%s'", p)
 		}
 		set[p] = true
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.roles[name] = set
 	return nil
 }

@@ -15,6 +15,17 @@ func (s *Sim) authenticate(c *call, r *http.Request) error {
 	if c.method == "POST" && c.rel == "/access/ticket" && !strings.Contains(r.Header.Get("Authorization"), "PVEAPIToken") {
 		return nil // world-accessible: the login itself
 	}
+	if c.method == "GET" && (c.rel == "/access/domains" || c.rel == "/access/ticket") {
+		// pve-http-server asks no credentials here (the login box lists realms)
+		if err := s.checkCredentials(c, r); err != nil {
+			c.authid, c.ticket = "", false
+		}
+		return nil
+	}
+	return s.checkCredentials(c, r)
+}
+
+func (s *Sim) checkCredentials(c *call, r *http.Request) error {
 	ticket := ""
 	if ck, err := r.Cookie("PVEAuthCookie"); err == nil {
 		ticket = unescapeTicket(ck.Value)

@@ -13,12 +13,16 @@ import (
 // accessControl adapts pveacl.Store (users, tokens, roles, ACLs, pools,
 // tickets) to what the simulator's handlers ask.
 type accessControl struct {
-	st *pveacl.Store
+	st  *pveacl.Store
+	dom *domainConfig // domains.cfg, built by domains()
 }
 
-func newAccessControl(now func() time.Time) *accessControl {
+func newAccessControl(now func() time.Time, sc *schemaAdapter) *accessControl {
 	st := pveacl.NewStore()
 	st.SetClock(now)
+	st.SetPrivileges(releasePrivileges(sc))
+	// the address the installer asked for
+	_ = st.UpdateUser(pveacl.Root, func(u *pveacl.UserInfo) { u.Email = "admin@example.com" })
 	return &accessControl{st: st}
 }
 
@@ -102,6 +106,9 @@ func (a *accessControl) checkRule(authid string, raw json.RawMessage, params map
 	if ok {
 		return nil
 	}
+	if !strings.HasPrefix(text, "Permission check failed") {
+		return failf("%s", text) // a plain die in the check ("no such user"): HTTP 500
+	}
 	return permErrorText(text)
 }
 
@@ -138,14 +145,38 @@ func (a *accessControl) capabilities(user string) map[string]map[string]int {
 	return out
 }
 
-// syncPools mirrors the simulator's pools into the ACL store, so roles on
-// /pool/<id> apply to member guests.
+// releasePrivileges are the privileges of the release served: the keys of
+// what GET /access/roles/{roleid} returns in its schema.
+func releasePrivileges(sc *schemaAdapter) []string {
+	ep, ok := sc.schema.Endpoint("GET", "/access/roles/{roleid}")
+	if !ok {
+		return pveacl.AllPrivileges()
+	}
+	var ret struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if json.Unmarshal(ep.Returns, &ret) != nil || len(ret.Properties) == 0 {
+		return pveacl.AllPrivileges()
+	}
+	return sortedKeys(ret.Properties)
+}
+
+// syncPools makes the ACL store's pools those of the simulator (after a
+// seed or Reset), so roles on /pool/<id> apply to member guests and
+// storages.
 func (a *accessControl) syncPools(st *state) {
+	for _, id := range a.st.PoolIDs() {
+		a.st.DeletePool(id)
+	}
 	for id, p := range st.pools {
 		_ = a.st.AddPool(id)
 		for m := range p.members {
-			_, vmid, _ := strings.Cut(m, "/")
-			_ = a.st.AddPoolMember(id, "/vms/"+vmid)
+			kind, rest, _ := strings.Cut(m, "/")
+			if kind == "storage" {
+				_ = a.st.AddPoolMember(id, "/storage/"+rest)
+			} else {
+				_ = a.st.AddPoolMember(id, "/vms/"+rest)
+			}
 		}
 	}
 }

@@ -34,10 +34,8 @@ func (s *Sim) vzdump(c *call) (any, error) {
 		}
 	} else if p := c.params["pool"]; p != "" {
 		if pl := c.st.pools[p]; pl != nil {
-			for m := range pl.members {
-				_, id, _ := strings.Cut(m, "/")
-				n, _ := strconv.Atoi(id)
-				ids = append(ids, n)
+			for _, g := range c.st.poolGuests(pl) { // not its storages
+				ids = append(ids, g.vmid)
 			}
 			sort.Ints(ids)
 		}

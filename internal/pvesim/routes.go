@@ -41,7 +41,6 @@ func (s *Sim) routes() []route {
 		{method: "DELETE", tmpl: "/cluster/backup/{id}", h: s.deleteBackupJob},
 		{method: "GET", tmpl: "/storage", h: s.storageConfigList},
 		{method: "GET", tmpl: "/storage/{storage}", h: s.storageConfigGet},
-		{method: "GET", tmpl: "/pools", h: s.listPools},
 
 		{method: "GET", tmpl: "/nodes/{node}/tasks", h: s.listTasks},
 		{method: "GET", tmpl: "/nodes/{node}/tasks/{upid}", h: s.taskIndex},

@@ -104,7 +104,7 @@ func New(o Options) (*Sim, error) {
 		return nil, err
 	}
 	s.schema = sc
-	s.acl = newAccessControl(s.now)
+	s.acl = newAccessControl(s.now, sc)
 	if err := s.setupAccess(); err != nil {
 		return nil, err
 	}
