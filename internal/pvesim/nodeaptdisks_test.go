@@ -29,7 +29,7 @@ func TestNodeAPT(t *testing.T) {
 	found := map[string]map[string]any{}
 	for _, x := range ups {
 		m := x.(map[string]any)
-		wantKeys(t, "update", m, "Package", "Title", "Description", "Origin", "Section", "Arch", "Priority", "Version", "OldVersion")
+		sysWantKeys(t, "update", m, "Package", "Title", "Description", "Origin", "Section", "Arch", "Priority", "Version", "OldVersion")
 		found[m["Package"].(string)] = m
 	}
 	q := found["pve-qemu-kvm"]
@@ -71,7 +71,7 @@ func TestNodeAPT(t *testing.T) {
 		t.Fatalf("unknown: %q", cl)
 	}
 	repos := e.ok("GET", "/nodes/pve1/apt/repositories", nil).(map[string]any)
-	wantKeys(t, "repositories", repos, "files", "errors", "digest", "infos", "standard-repos")
+	sysWantKeys(t, "repositories", repos, "files", "errors", "digest", "infos", "standard-repos")
 	f0 := repos["files"].([]any)[0].(map[string]any)
 	if f0["file-type"] != "sources" || len(f0["digest"].([]any)) != 32 {
 		t.Fatalf("files: %v", f0)
@@ -103,7 +103,7 @@ func TestNodeDisks(t *testing.T) {
 		t.Fatalf("disks: %v", list)
 	}
 	nvme := list[0].(map[string]any)
-	wantKeys(t, "disk", nvme, "devpath", "size", "model", "serial", "vendor", "wwn", "type", "rpm", "health", "used", "gpt",
+	sysWantKeys(t, "disk", nvme, "devpath", "size", "model", "serial", "vendor", "wwn", "type", "rpm", "health", "used", "gpt",
 		"osdid", "osdid-list", "by_id_link", "wearout")
 	if nvme["devpath"] != "/dev/nvme0n1" || nvme["type"] != "nvme" || nvme["used"] != "BIOS boot" || nvme["gpt"] != float64(1) ||
 		nvme["wearout"] != float64(97) || nvme["osdid"] != float64(-1) || nvme["health"] != "PASSED" {

@@ -38,19 +38,19 @@ type diskPart struct {
 }
 
 const (
-	mib          = int64(1) << 20
-	gib          = int64(1) << 30
+	diskMiB      = int64(1) << 20
+	diskGiB      = int64(1) << 30
 	nvmeSize     = int64(2000398934016)
-	espSize      = gib
+	espSize      = diskGiB
 	biosSize     = int64(1031168)
-	lvmRootSize  = 96 * gib
-	lvmSwapSize  = 8 * gib
-	thinMetaSize = 15 * gib
-	vgMinFree    = 16 * gib
+	lvmRootSize  = 96 * diskGiB
+	lvmSwapSize  = 8 * diskGiB
+	thinMetaSize = 15 * diskGiB
+	vgMinFree    = 16 * diskGiB
 )
 
 // pvSize is the LVM PV on the third partition, in whole 4 MiB extents.
-func pvSize() int64 { return (nvmeSize - biosSize - espSize - 2*mib) &^ (4*mib - 1) }
+func pvSize() int64 { return (nvmeSize - biosSize - espSize - 2*diskMiB) &^ (4*diskMiB - 1) }
 
 func (s *Sim) disksOf(n *node) []physDisk {
 	sfx := fmt.Sprintf("%02d", n.id)
@@ -60,7 +60,7 @@ func (s *Sim) disksOf(n *node) []physDisk {
 			parts: []diskPart{
 				{dev: "/dev/nvme0n1p1", used: "BIOS boot", size: biosSize},
 				{dev: "/dev/nvme0n1p2", used: "vfat", size: espSize, mounted: true},
-				{dev: "/dev/nvme0n1p3", used: "LVM", size: nvmeSize - biosSize - espSize - 2*mib},
+				{dev: "/dev/nvme0n1p3", used: "LVM", size: nvmeSize - biosSize - espSize - 2*diskMiB},
 			}},
 		{dev: "/dev/sda", model: "Samsung_SSD_870_EVO_1TB", vendor: "ATA", serial: "S6PTNZ0R8123" + sfx + "X",
 			wwn: "0x5002538f4212" + sfx + "cd", typ: "ssd", size: 1000204886016, wearout: 99},

@@ -139,9 +139,9 @@ func (e journalEntry) line(host string, loc *time.Location) string {
 
 // cursor is the entry's journal cursor (sd_journal_get_cursor's format).
 func (e journalEntry) cursor(n *node) string {
-	return fmt.Sprintf("s=%s;i=%x;b=%s;m=%x;t=%x;x=%s", sha1Hex("seqnum " + n.name)[:32], e.seq,
-		sha1Hex(fmt.Sprintf("boot %s %d", n.name, n.boot.Unix()))[:32], e.t.Sub(n.boot).Microseconds(),
-		e.t.UnixMicro(), sha1Hex(fmt.Sprintf("%s %d %s", n.name, e.seq, e.msg))[:16])
+	return fmt.Sprintf("s=%s;i=%x;b=%s;m=%x;t=%x;x=%s", nodeSHA1("seqnum " + n.name)[:32], e.seq,
+		nodeSHA1(fmt.Sprintf("boot %s %d", n.name, n.boot.Unix()))[:32], e.t.Sub(n.boot).Microseconds(),
+		e.t.UnixMicro(), nodeSHA1(fmt.Sprintf("%s %d %s", n.name, e.seq, e.msg))[:16])
 }
 
 var cursorSeqRe = regexp.MustCompile(`(?:^|;)i=([0-9a-f]+)(?:;|$)`)

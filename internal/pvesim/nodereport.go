@@ -95,7 +95,7 @@ func (s *Sim) report(c *call) (any, error) {
 				pid = 10000 + g.vmid*7
 			}
 			qm = append(qm, fmt.Sprintf("%10d %-20s %-10s %-10d %12.2f %-10d", g.vmid, g.name(), state, g.maxMem()>>20,
-				float64(g.maxDisk())/float64(gib), pid))
+				float64(g.maxDisk())/float64(diskGiB), pid))
 		} else {
 			pct = append(pct, fmt.Sprintf("%-10d %-10s %-12s %-20s", g.vmid, state, g.lock(), g.name()))
 		}
@@ -120,18 +120,18 @@ func (s *Sim) report(c *call) (any, error) {
 	cmd("pvecm nodes", nodes...)
 
 	section("info about volumes")
-	pvSz := float64(pvSize()) / float64(gib)
-	free := float64(pvSize()-s.vgUsed(n)) / float64(gib)
+	pvSz := float64(pvSize()) / float64(diskGiB)
+	free := float64(pvSize()-s.vgUsed(n)) / float64(diskGiB)
 	cmd("pvs", "  PV             VG  Fmt  Attr PSize  PFree ", fmt.Sprintf("  /dev/nvme0n1p3 pve lvm2 a--  <%.2fg %.2fg", pvSz, free))
 	lvs := []string{"  LV            VG  Attr       LSize   Pool Origin Data%  Meta%  Move Log Cpy%Sync Convert"}
 	var vols []string
 	if thin := n.store["local-lvm"]; thin != nil {
-		lvs = append(lvs, fmt.Sprintf("  data          pve twi-aotz-- <%.2fg             %5.2f  0.52", float64(thin.def.total)/float64(gib),
+		lvs = append(lvs, fmt.Sprintf("  data          pve twi-aotz-- <%.2fg             %5.2f  0.52", float64(thin.def.total)/float64(diskGiB),
 			100*float64(thin.used())/float64(thin.def.total)))
 		vols = sortedKeys(thin.vols)
 		for _, v := range vols {
 			lvs = append(lvs, fmt.Sprintf("  %-13s pve Vwi-a-tz-- %6.2fg data        %5.2f", strings.TrimPrefix(v, "local-lvm:"),
-				float64(thin.vols[v].size)/float64(gib), 31.5))
+				float64(thin.vols[v].size)/float64(diskGiB), 31.5))
 		}
 	}
 	lvs = append(lvs, "  root          pve -wi-ao----  96.00g", "  swap          pve -wi-ao----   8.00g")

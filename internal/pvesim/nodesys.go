@@ -149,21 +149,21 @@ func (s *Sim) putDNS(c *call) (any, error) {
 	return nil, nil
 }
 
-func sha1Hex(s string) string {
+func nodeSHA1(s string) string {
 	sum := sha1.Sum([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
 
 func (s *Sim) getHosts(c *call) (any, error) {
 	h := c.sys(c.params["node"]).hosts
-	return map[string]any{"data": h, "digest": sha1Hex(h)}, nil
+	return map[string]any{"data": h, "digest": nodeSHA1(h)}, nil
 }
 
 var hostsNameRe = regexp.MustCompile(`^[.\-a-zA-Z0-9]+$`)
 
 func (s *Sim) postHosts(c *call) (any, error) {
 	ns := c.sys(c.params["node"])
-	if d := c.params["digest"]; d != "" && d != sha1Hex(ns.hosts) {
+	if d := c.params["digest"]; d != "" && d != nodeSHA1(ns.hosts) {
 		return nil, failf("detected modified configuration - file changed by other user? Try again.")
 	}
 	data := c.params["data"]
@@ -188,7 +188,7 @@ func (s *Sim) postHosts(c *call) (any, error) {
 
 // serverID is the node's made-up subscription server id (a hash of its MAC).
 func serverID(n *node) string {
-	return strings.ToUpper(sha1Hex("serverid " + n.name)[:32])
+	return strings.ToUpper(nodeSHA1("serverid " + n.name)[:32])
 }
 
 func (s *Sim) getSubscription(c *call) (any, error) {

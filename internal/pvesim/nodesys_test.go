@@ -6,13 +6,13 @@ import (
 	"time"
 )
 
-func keysOf(m map[string]any) []string { return sortedKeys(m) }
+func sysKeys(m map[string]any) []string { return sortedKeys(m) }
 
-func wantKeys(t *testing.T, what string, m map[string]any, keys ...string) {
+func sysWantKeys(t *testing.T, what string, m map[string]any, keys ...string) {
 	t.Helper()
 	for _, k := range keys {
 		if _, ok := m[k]; !ok {
-			t.Errorf("%s: no %q in %v", what, k, keysOf(m))
+			t.Errorf("%s: no %q in %v", what, k, sysKeys(m))
 		}
 	}
 }
@@ -74,7 +74,7 @@ func TestNodeDNSAndHosts(t *testing.T) {
 
 	h := e.ok("GET", "/nodes/pve2/hosts", nil).(map[string]any)
 	data, digest := h["data"].(string), h["digest"].(string)
-	if !strings.Contains(data, "192.168.100.12 pve2.lan pve2\n") || len(digest) != 40 || digest != sha1Hex(data) {
+	if !strings.Contains(data, "192.168.100.12 pve2.lan pve2\n") || len(digest) != 40 || digest != nodeSHA1(data) {
 		t.Fatalf("hosts: %v", h)
 	}
 	if r := e.do("POST", "/nodes/pve2/hosts", vals("data", "300.1.1.1 x\n")); r.status != 400 || r.errors["data"] != "Invalid IP '300.1.1.1'" {
@@ -100,7 +100,7 @@ func TestNodeServices(t *testing.T) {
 	byName := map[string]map[string]any{}
 	for _, x := range list {
 		m := x.(map[string]any)
-		wantKeys(t, "service", m, "service", "name", "desc", "state", "active-state", "unit-state")
+		sysWantKeys(t, "service", m, "service", "name", "desc", "state", "active-state", "unit-state")
 		byName[m["service"].(string)] = m
 	}
 	if len(list) != 23 || byName["qmeventd"] == nil || byName["pveproxy"]["state"] != "running" || byName["postfix"]["state"] != "exited" ||
@@ -237,7 +237,7 @@ func TestNodeSyslogAndJournal(t *testing.T) {
 	if len(j) < 5 || j[0] != cur || j[len(j)-1] == cur || !strings.Contains(j[1].(string), "starting task "+upid) {
 		t.Fatalf("poll after task: %v", j)
 	}
-	if !strings.Contains(strings.Join(anyStrings(j), "\n"), "reloading service cron: "+upid) {
+	if !strings.Contains(strings.Join(sysStrings(j), "\n"), "reloading service cron: "+upid) {
 		t.Fatalf("worker line: %v", j)
 	}
 	// since/until are epochs; until is exclusive
@@ -250,7 +250,7 @@ func TestNodeSyslogAndJournal(t *testing.T) {
 	}
 }
 
-func anyStrings(l []any) []string {
+func sysStrings(l []any) []string {
 	out := make([]string, len(l))
 	for i, x := range l {
 		out[i], _ = x.(string)
