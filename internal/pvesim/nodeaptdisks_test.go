@@ -172,6 +172,9 @@ func TestNodeDisks(t *testing.T) {
 			t.Fatalf("%s: %v", p, l)
 		}
 	}
+	if r := e.do("GET", "/nodes/pve1/disks/zfs/tank", nil); r.status != 500 || r.message != "command '/sbin/zpool status -P tank' failed: exit code 1\n" {
+		t.Fatalf("zfs detail: %d %s", r.status, r.raw)
+	}
 	// an auditor may read disks; the 403 of a user without Sys.Audit
 	if err := e.sim.AddToken("nobody@pve!tk", "x", true); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,10 @@ func (s *Sim) diskRoutes() []route {
 		{method: "GET", tmpl: b + "/lvmthin", h: s.diskLVMThin},
 		{method: "GET", tmpl: b + "/directory", h: func(*call) (any, error) { return []any{}, nil }},
 		{method: "GET", tmpl: b + "/zfs", h: func(*call) (any, error) { return []any{}, nil }},
+		// no pool exists: zpool status fails for any name
+		{method: "GET", tmpl: b + "/zfs/{name}", h: func(c *call) (any, error) {
+			return nil, failf("command '/sbin/zpool status -P %s' failed: exit code 1", c.params["name"])
+		}},
 	}
 }
 

@@ -162,7 +162,7 @@ func cursorSeq(cur string, list []journalEntry) (int, bool) {
 
 // journal is mini-journalreader's output: the first printed entry's cursor,
 // the lines, then the cursor of the position the reader stopped at.
-func (s *Sim) journal(c *call) (any, error) {
+func (s *Sim) nodeJournal(c *call) (any, error) {
 	node := c.params["node"]
 	n := c.st.node(node)
 	loc := c.sys(node).location()
@@ -238,7 +238,7 @@ func parseSyslogTime(v string, loc *time.Location) (time.Time, bool) {
 
 // syslog is journalctl -o short, paged by start/limit (total = all lines),
 // with "no content" when nothing matches.
-func (s *Sim) syslog(c *call) (any, error) {
+func (s *Sim) nodeSyslog(c *call) (any, error) {
 	node := c.params["node"]
 	loc := c.sys(node).location()
 	unit := ""

@@ -8,7 +8,7 @@ import (
 // report is PVE::Report::generate: sections of "# command" and its output,
 // built from the node's own state (versions, hosts, storages, guests,
 // network, cluster, LVM).
-func (s *Sim) report(c *call) (any, error) {
+func (s *Sim) nodeReport(c *call) (any, error) {
 	node := c.params["node"]
 	n := c.st.node(node)
 	ns := c.sys(node)

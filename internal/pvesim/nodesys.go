@@ -16,17 +16,17 @@ import (
 func (s *Sim) nodeSysRoutes() []route {
 	n := "/nodes/{node}"
 	r := []route{
-		{method: "GET", tmpl: n + "/time", h: s.getTime},
+		{method: "GET", tmpl: n + "/time", h: s.getNodeTime},
 		{method: "PUT", tmpl: n + "/time", h: s.setTimezone},
 		{method: "GET", tmpl: n + "/dns", h: s.getDNS},
 		{method: "PUT", tmpl: n + "/dns", h: s.putDNS},
 		{method: "GET", tmpl: n + "/hosts", h: s.getHosts},
 		{method: "POST", tmpl: n + "/hosts", h: s.postHosts},
 		{method: "GET", tmpl: n + "/subscription", h: s.getSubscription},
-		{method: "GET", tmpl: n + "/netstat", h: s.netstat},
-		{method: "GET", tmpl: n + "/report", h: s.report},
-		{method: "GET", tmpl: n + "/syslog", h: s.syslog},
-		{method: "GET", tmpl: n + "/journal", h: s.journal},
+		{method: "GET", tmpl: n + "/netstat", h: s.nodeNetstat},
+		{method: "GET", tmpl: n + "/report", h: s.nodeReport},
+		{method: "GET", tmpl: n + "/syslog", h: s.nodeSyslog},
+		{method: "GET", tmpl: n + "/journal", h: s.nodeJournal},
 	}
 	r = append(r, s.serviceRoutes()...)
 	r = append(r, s.aptRoutes()...)
@@ -88,7 +88,7 @@ func (ns *nodeSys) location() *time.Location {
 	return time.UTC
 }
 
-func (s *Sim) getTime(c *call) (any, error) {
+func (s *Sim) getNodeTime(c *call) (any, error) {
 	ns := c.sys(c.params["node"])
 	_, off := c.now.In(ns.location()).Zone()
 	return map[string]any{"timezone": ns.timezone, "time": c.now.Unix(), "localtime": c.now.Unix() + int64(off)}, nil
@@ -206,7 +206,7 @@ func (s *Sim) getSubscription(c *call) (any, error) {
 
 // netstat lists the tap/veth counters of the running guests: vmid and the
 // counters are strings, as the regex captures of /proc/net/dev are.
-func (s *Sim) netstat(c *call) (any, error) {
+func (s *Sim) nodeNetstat(c *call) (any, error) {
 	out := []map[string]any{}
 	for _, g := range c.st.sortedGuests() {
 		if g.node != c.params["node"] || !g.running {
