@@ -167,8 +167,8 @@ func (s *Sim) nodeJournal(c *call) (any, error) {
 	n := c.st.node(node)
 	loc := c.sys(node).location()
 	list := c.journalOf(node)
-	if c.has("lastentries") && (c.has("since") || c.has("startcursor")) && c.params["lastentries"] != "0" {
-		return nil, failf("command '/usr/bin/mini-journalreader' failed: exit code 1")
+	if err := s.journalConflicts(c); err != nil {
+		return nil, err
 	}
 	lo, hi := 0, len(list) // entries [lo, hi) are printed
 	if v := c.params["until"]; v != "" && v != "0" {
@@ -215,6 +215,30 @@ func (s *Sim) nodeJournal(c *call) (any, error) {
 	}
 	out = append(out, list[last].cursor(n))
 	return out, nil
+}
+
+// journalConflicts: mini-journalreader refuses -n with a range, -b with -f
+// and -e with -t (a usage error, exit code 1).
+func (s *Sim) journalConflicts(c *call) error {
+	set := func(k string) bool { v := c.params[k]; return v != "" && v != "0" }
+	if !(set("lastentries") && (set("since") || set("startcursor"))) && !(set("since") && set("startcursor")) &&
+		!(set("until") && set("endcursor")) {
+		return nil
+	}
+	cmd := "/usr/bin/mini-journalreader"
+	if s.major() >= 8 {
+		cmd += " -j"
+	}
+	for _, o := range []struct{ flag, key string }{{"-n", "lastentries"}, {"-b", "since"}, {"-e", "until"}, {"-f", "startcursor"}, {"-t", "endcursor"}} {
+		if set(o.key) {
+			v := c.params[o.key]
+			if o.flag == "-f" || o.flag == "-t" {
+				v = "'" + v + "'"
+			}
+			cmd += " " + o.flag + " " + v
+		}
+	}
+	return failf("command '%s' failed: exit code 1", cmd)
 }
 
 var syslogTimeRe = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2})(?: (\d{2}:\d{2})(:\d{2})?)?$`)

@@ -245,6 +245,10 @@ func TestNodeSyslogAndJournal(t *testing.T) {
 	if len(j) < 3 || !strings.Contains(j[1].(string), "Jun 01 14:00:00") {
 		t.Fatalf("range: %v", j)
 	}
+	if r := e.do("GET", "/nodes/pve1/journal", vals("lastentries", "5", "since", "1748779200")); r.status != 500 ||
+		r.message != "command '/usr/bin/mini-journalreader -j -n 5 -b 1748779200' failed: exit code 1\n" {
+		t.Fatalf("conflict: %d %s", r.status, r.raw)
+	}
 	if r := e.do("GET", "/nodes/pve1/journal", vals("startcursor", "bogus")); r.status != 500 {
 		t.Fatalf("bad cursor: %d", r.status)
 	}
