@@ -17,6 +17,8 @@ func (s *Sim) aptRoutes() []route {
 		{method: "GET", tmpl: b + "/versions", h: s.aptVersions},
 		{method: "GET", tmpl: b + "/changelog", h: s.aptChangelog},
 		{method: "GET", tmpl: b + "/repositories", h: s.aptRepositories},
+		{method: "PUT", tmpl: b + "/repositories", h: s.putRepository},
+		{method: "POST", tmpl: b + "/repositories", h: s.postRepository},
 	}
 }
 
@@ -47,51 +49,79 @@ func (s *Sim) aptListUpdates(c *call) (any, error) {
 	return out, nil
 }
 
-// aptUpdate is the "aptupdate" worker: apt-get update's output against the
-// release's Debian and no-subscription repositories, then the package list
-// is refreshed (the updates it finds show in GET update and versions).
+// aptUpdate is the "aptupdate" worker: apt-get update's output for the
+// node's enabled repositories, then the package list is refreshed (the
+// updates found show in GET update and versions). The enterprise
+// repository without a subscription answers 401 and fails the task.
 func (s *Sim) aptUpdate(c *call) (any, error) {
 	node := c.params["node"]
 	ns := c.sys(node)
-	suite := debianSuite(s.major())
 	first := !ns.aptRan
-	verb := "Hit"
-	if first {
-		verb = "Get"
-	}
-	deb, sec := "http://deb.debian.org/debian", "http://security.debian.org/debian-security"
-	if s.major() < 9 {
-		deb, sec = "http://ftp.debian.org/debian", "http://security.debian.org"
-	}
-	var lines []string
-	if !c.boolParam("quiet", false) {
-		lines = append(lines, "starting apt-get update",
-			"Hit:1 "+deb+" "+suite+" InRelease",
-			"Hit:2 "+deb+" "+suite+"-updates InRelease",
-			fmt.Sprintf("%s:3 %s %s-security InRelease%s", verb, sec, suite, map[bool]string{true: " [43.4 kB]"}[first]),
-			"Hit:4 http://download.proxmox.com/debian/pve "+suite+" InRelease")
-		if first {
-			lines = append(lines,
-				"Get:5 "+sec+" "+suite+"-security/main amd64 Packages [71.2 kB]",
-				"Get:6 http://download.proxmox.com/debian/pve "+suite+"/pve-no-subscription amd64 Packages [402 kB]",
-				"Fetched 517 kB in 2s (251 kB/s)")
+	files, _ := c.sourceFiles(node)
+	lines := []string{"starting apt-get update"}
+	var errs []string
+	item := 0
+	noSub := false
+	for _, f := range files {
+		for _, r := range f.repos {
+			if !r.enabled {
+				continue
+			}
+			noSub = noSub || r.components == "pve-no-subscription"
+			for _, suite := range strings.Fields(r.suite) {
+				item++
+				switch {
+				case strings.Contains(r.uri, "enterprise.proxmox.com"):
+					lines = append(lines, fmt.Sprintf("Err:%d %s %s InRelease", item, r.uri, suite), "  401  Unauthorized [IP: 170.130.165.90 443]")
+					errs = append(errs, fmt.Sprintf("E: Failed to fetch %s/dists/%s/InRelease  401  Unauthorized [IP: 170.130.165.90 443]", r.uri, suite),
+						fmt.Sprintf("E: The repository '%s %s InRelease' is not signed.", r.uri, suite))
+				case first && strings.HasSuffix(suite, "-security"):
+					lines = append(lines, fmt.Sprintf("Get:%d %s %s InRelease [43.4 kB]", item, r.uri, suite))
+					item++
+					lines = append(lines, fmt.Sprintf("Get:%d %s %s/main amd64 Packages [71.2 kB]", item, r.uri, suite))
+				default:
+					lines = append(lines, fmt.Sprintf("Hit:%d %s %s InRelease", item, r.uri, suite))
+				}
+			}
 		}
-		lines = append(lines, "Reading package lists...")
+	}
+	if first && noSub {
+		item++
+		suite := debianSuite(s.major())
+		lines = append(lines, fmt.Sprintf("Get:%d http://download.proxmox.com/debian/pve %s/pve-no-subscription amd64 Packages [402 kB]", item, suite),
+			"Fetched 517 kB in 2s (251 kB/s)")
+	}
+	lines = append(lines, "Reading package lists...")
+	lines = append(lines, errs...)
+	if c.boolParam("quiet", false) {
+		lines = nil
 	}
 	tl := make([]taskLine, len(lines))
 	for i, l := range lines {
 		tl[i] = taskLine{at: float64(i+1) / float64(len(lines)+1), text: l}
 	}
+	sp := taskSpec{typ: "aptupdate", dur: 4 * time.Second, lines: tl}
+	if len(errs) > 0 {
+		sp.failMsg = "command 'apt-get update' failed: exit code 100"
+	}
 	major := s.major()
-	return c.startTask(taskSpec{typ: "aptupdate", dur: 4 * time.Second, lines: tl, onOK: func(end time.Time) error {
+	var worker *task
+	sp.onOK = func(end time.Time) error {
 		if !ns.aptRan {
 			ns.aptRan = true
 			ns.upgrades = upgradesFound(major)
 		}
-		ns.events = append(ns.events, journalEntry{t: end.Add(-50 * time.Millisecond), ident: "pvedaemon", pid: 1,
+		pid := 1
+		if worker != nil {
+			pid = int(worker.pid)
+		}
+		ns.events = append(ns.events, journalEntry{t: end.Add(-50 * time.Millisecond), ident: "pvedaemon", pid: pid,
 			unit: "pvedaemon", msg: "update new package list: /var/lib/pve-manager/pkgupdates"})
 		return nil
-	}})
+	}
+	sp.node, sp.user = node, c.authid
+	worker = s.startTask(sp)
+	return worker.upid, nil
 }
 
 func (s *Sim) aptVersions(c *call) (any, error) {

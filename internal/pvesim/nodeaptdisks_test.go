@@ -78,6 +78,67 @@ func TestNodeAPT(t *testing.T) {
 	}
 }
 
+func TestNodeAPTRepositories(t *testing.T) {
+	e := newEnv(t, Options{})
+	repos := e.ok("GET", "/nodes/pve1/apt/repositories", nil).(map[string]any)
+	status := func(repos map[string]any, handle string) any {
+		for _, x := range repos["standard-repos"].([]any) {
+			if m := x.(map[string]any); m["handle"] == handle {
+				return m["status"]
+			}
+		}
+		return "absent"
+	}
+	if status(repos, "enterprise") != false || status(repos, "no-subscription") != true || status(repos, "test") != nil {
+		t.Fatalf("standard repos: %v", repos["standard-repos"])
+	}
+	digest := repos["digest"].(string)
+	path := "/etc/apt/sources.list.d/pve-enterprise.sources"
+	if r := e.do("POST", "/nodes/pve1/apt/repositories", vals("path", path, "index", "3", "enabled", "1")); r.status != 500 || r.message != "repository not found\n" {
+		t.Fatalf("bad index: %d %s", r.status, r.raw)
+	}
+	e.ok("POST", "/nodes/pve1/apt/repositories", vals("path", path, "index", "0", "enabled", "1", "digest", digest))
+	if r := e.do("POST", "/nodes/pve1/apt/repositories", vals("path", path, "index", "0", "enabled", "0", "digest", digest)); r.status != 500 ||
+		!strings.HasPrefix(r.message, "detected modified configuration") {
+		t.Fatalf("stale digest: %d %s", r.status, r.raw)
+	}
+	repos = e.ok("GET", "/nodes/pve1/apt/repositories", nil).(map[string]any)
+	if status(repos, "enterprise") != true || repos["digest"] == digest {
+		t.Fatalf("after enable: %v", repos["standard-repos"])
+	}
+	// without a subscription the enterprise repository refuses apt update
+	upid := e.ok("POST", "/nodes/pve1/apt/update", nil).(string)
+	if st := e.waitTask(upid); st != "command 'apt-get update' failed: exit code 100" {
+		t.Fatalf("aptupdate: %s", st)
+	}
+	log := strings.Join(e.taskLog(upid), "\n")
+	if !strings.Contains(log, "Err:5 https://enterprise.proxmox.com/debian/pve trixie InRelease\n  401  Unauthorized") ||
+		!strings.Contains(log, "E: The repository 'https://enterprise.proxmox.com/debian/pve trixie InRelease' is not signed.") {
+		t.Fatalf("log: %s", log)
+	}
+	if l := e.ok("GET", "/nodes/pve1/apt/update", nil).([]any); len(l) != 0 {
+		t.Fatalf("a failed update lists nothing new: %v", l)
+	}
+	e.ok("POST", "/nodes/pve1/apt/repositories", vals("path", path, "index", "0", "enabled", "0"))
+	e.ok("PUT", "/nodes/pve1/apt/repositories", vals("handle", "test"))
+	repos = e.ok("GET", "/nodes/pve1/apt/repositories", nil).(map[string]any)
+	files := repos["files"].([]any)
+	last := files[len(files)-1].(map[string]any)
+	if status(repos, "test") != true || status(repos, "enterprise") != false || last["path"] != "/etc/apt/sources.list.d/pvetest-for-beta.sources" {
+		t.Fatalf("after add: %v %v", repos["standard-repos"], last)
+	}
+	if st := e.waitTask(e.ok("POST", "/nodes/pve1/apt/update", nil).(string)); st != "OK" {
+		t.Fatalf("aptupdate with test: %s", st)
+	}
+	if r := e.do("PUT", "/nodes/pve1/apt/repositories", vals("handle", "nope")); r.status != 500 {
+		t.Fatalf("unknown handle: %d", r.status)
+	}
+	// other nodes are untouched
+	if repos := e.ok("GET", "/nodes/pve2/apt/repositories", nil).(map[string]any); status(repos, "test") != nil {
+		t.Fatalf("pve2: %v", repos["standard-repos"])
+	}
+}
+
 func TestNodeAPTReleases(t *testing.T) {
 	e := newEnv(t, Options{Schema: "8.4"})
 	repos := e.ok("GET", "/nodes/pve1/apt/repositories", nil).(map[string]any)

@@ -31,7 +31,7 @@ func (s *Sim) nodeReport(c *call) (any, error) {
 	cmd("cat /etc/hosts", strings.Split(strings.TrimRight(ns.hosts, "\n"), "\n")...)
 	cmd("pvesubscription get", "message: There is no subscription key", "serverid: "+serverID(n), "status: notfound",
 		"url: https://www.proxmox.com/en/proxmox-virtual-environment/pricing")
-	files, kind := s.sourceFiles()
+	files, kind := c.sourceFiles(node)
 	if kind == "list" {
 		cmd("cat /etc/apt/sources.list", strings.Split(strings.TrimRight(files[0].text(kind), "\n"), "\n")...)
 		files = files[1:]

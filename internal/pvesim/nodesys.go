@@ -47,6 +47,10 @@ type nodeSys struct {
 	// aptRan: an apt update has run; upgrades then lists what it found.
 	aptRan   bool
 	upgrades []aptPkg
+	// repoEnabled overrides the Enabled of "path#index"; repoAdded are
+	// the files of standard repositories added through the API.
+	repoEnabled map[string]bool
+	repoAdded   []aptSourceFile
 	// events are journal entries the simulator's actions left (systemd
 	// unit messages, timezone changes), besides those derived from tasks.
 	events []journalEntry
@@ -67,6 +71,8 @@ func (c *call) sys(name string) *nodeSys {
 		dns:      map[string]string{"search": "lan", "dns1": "192.168.100.1", "dns2": "1.1.1.1"},
 		hosts:    seedHosts(n),
 		services: c.s.seedServices(n),
+
+		repoEnabled: map[string]bool{},
 	}
 	st.sysS.nodes[name] = ns
 	return ns
