@@ -245,3 +245,59 @@ func TestNodeDisks(t *testing.T) {
 		t.Fatalf("smart denial: %d %q", r.status, r.reason)
 	}
 }
+
+func TestNodeDiskInitAndWipe(t *testing.T) {
+	e := newEnv(t, Options{})
+	root := e.rootTicket() // wipedisk has no permission rule: root@pam only
+	do := func(method, path string, params map[string][]string) resp {
+		if method == "PUT" {
+			return root.do(method, path, params)
+		}
+		return e.do(method, path, params)
+	}
+	for _, c := range []struct{ method, path, disk, want string }{
+		{"POST", "/nodes/pve1/disks/initgpt", "/dev/nvme0n1", "disk /dev/nvme0n1 already in use"},
+		{"POST", "/nodes/pve1/disks/initgpt", "/dev/nvme0n1p3", "/dev/nvme0n1p3 is a partition"},
+		{"POST", "/nodes/pve1/disks/initgpt", "/dev/sdx", "not a valid block device"},
+		{"PUT", "/nodes/pve1/disks/wipedisk", "/dev/nvme0n1", "disk/partition '/dev/nvme0n1p2' is mounted"},
+		{"PUT", "/nodes/pve1/disks/wipedisk", "/dev/nvme0n1p3", "disk/partition '/dev/nvme0n1p3' has a holder"},
+	} {
+		if r := do(c.method, c.path, vals("disk", c.disk)); r.status != 500 || r.message != c.want+"\n" {
+			t.Errorf("%s %s: %d %s", c.path, c.disk, r.status, r.raw)
+		}
+	}
+	gpt := func() any {
+		for _, x := range e.ok("GET", "/nodes/pve1/disks/list", vals("skipsmart", "1")).([]any) {
+			if m := x.(map[string]any); m["devpath"] == "/dev/sda" {
+				return m["gpt"]
+			}
+		}
+		return nil
+	}
+	upid := e.ok("POST", "/nodes/pve1/disks/initgpt", vals("disk", "/dev/sda")).(string)
+	if !strings.Contains(upid, ":diskinit:sda:") || e.waitTask(upid) != "OK" || gpt() != float64(1) {
+		t.Fatalf("initgpt: %s %v %v", upid, e.taskLog(upid), gpt())
+	}
+	if log := e.taskLog(upid); log[0] != "Creating new GPT entries in memory." {
+		t.Fatalf("initgpt log: %v", log)
+	}
+	if r := e.do("PUT", "/nodes/pve1/disks/wipedisk", vals("disk", "/dev/sda")); r.status != 403 || r.reason != "Permission check failed (user != root@pam)" {
+		t.Fatalf("wipedisk as token: %d %q", r.status, r.reason)
+	}
+	upid = do("PUT", "/nodes/pve1/disks/wipedisk", vals("disk", "/dev/sda")).data.(string)
+	if !strings.Contains(upid, ":wipedisk:sda:") || e.waitTask(upid) != "OK" || gpt() != float64(0) {
+		t.Fatalf("wipedisk: %s %v", upid, gpt())
+	}
+	if log := e.taskLog(upid); log[0] != "wiping block device /dev/sda" || !strings.Contains(log[1], "(gpt)") {
+		t.Fatalf("wipe log: %v", log)
+	}
+	if err := e.sim.AddAuditorToken("audit@pve!ro", "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/nodes/pve1/disks/initgpt", "/nodes/pve1/disks/wipedisk"} {
+		method := map[bool]string{true: "POST", false: "PUT"}[strings.HasSuffix(p, "initgpt")]
+		if r := e.doAuth(method, p, vals("disk", "/dev/sdb"), "PVEAPIToken=audit@pve!ro=s3cret"); r.status != 403 {
+			t.Errorf("%s as auditor: %d", p, r.status)
+		}
+	}
+}

@@ -11,6 +11,8 @@ func (s *Sim) diskRoutes() []route {
 		{method: "GET", tmpl: b, h: indexOf("name")},
 		{method: "GET", tmpl: b + "/list", h: s.listDisks},
 		{method: "GET", tmpl: b + "/smart", h: s.diskSmart},
+		{method: "POST", tmpl: b + "/initgpt", h: s.diskInitGPT},
+		{method: "PUT", tmpl: b + "/wipedisk", h: s.wipeDisk},
 		{method: "GET", tmpl: b + "/lvm", h: s.diskLVM},
 		{method: "GET", tmpl: b + "/lvmthin", h: s.diskLVMThin},
 		{method: "GET", tmpl: b + "/directory", h: func(*call) (any, error) { return []any{}, nil }},
@@ -56,7 +58,18 @@ const (
 // pvSize is the LVM PV on the third partition, in whole 4 MiB extents.
 func pvSize() int64 { return (nvmeSize - biosSize - espSize - 2*diskMiB) &^ (4*diskMiB - 1) }
 
-func (s *Sim) disksOf(n *node) []physDisk {
+// disksOf is the node's disks with the partition tables the API changed.
+func (c *call) disksOf(n *node) []physDisk {
+	list := baseDisks(n)
+	for i := range list {
+		if gpt, ok := c.sys(n.name).diskGPT[list[i].dev]; ok {
+			list[i].gpt = gpt
+		}
+	}
+	return list
+}
+
+func baseDisks(n *node) []physDisk {
 	sfx := fmt.Sprintf("%02d", n.id)
 	return []physDisk{
 		{dev: "/dev/nvme0n1", model: "Samsung SSD 980 PRO 2TB", vendor: "unknown", serial: "S6B0NL0T6158" + sfx + "A",
@@ -86,7 +99,7 @@ func (s *Sim) listDisks(c *call) (any, error) {
 	smart := !c.boolParam("skipsmart", false)
 	typ := c.params["type"]
 	out := []map[string]any{}
-	for _, d := range s.disksOf(n) {
+	for _, d := range c.disksOf(n) {
 		m := map[string]any{"devpath": d.dev, "size": d.size, "model": d.model, "vendor": d.vendor, "serial": d.serial,
 			"wwn": d.wwn, "type": d.typ, "rpm": d.rpm, "gpt": b2i(d.gpt), "health": "UNKNOWN", "wearout": "N/A",
 			"osdid": -1, "osdid-list": nil, "by_id_link": d.byID()}
@@ -122,25 +135,26 @@ func (s *Sim) listDisks(c *call) (any, error) {
 	return out, nil
 }
 
-func (s *Sim) findDisk(n *node, dev string) (*physDisk, bool) {
-	for _, d := range s.disksOf(n) {
+// findDisk finds a disk or partition: the disk, and the partition if dev is one.
+func (c *call) findDisk(n *node, dev string) (*physDisk, *diskPart) {
+	for _, d := range c.disksOf(n) {
 		if d.dev == dev {
-			return &d, true
+			return &d, nil
 		}
 		for _, p := range d.parts {
 			if p.dev == dev {
-				return &d, false
+				return &d, &p
 			}
 		}
 	}
-	return nil, false
+	return nil, nil
 }
 
 // diskSmart is smartctl -H -A -f brief parsed as Diskmanage does: ATA disks
 // give attributes, NVMe a text block with its wearout.
 func (s *Sim) diskSmart(c *call) (any, error) {
 	n := c.st.node(c.params["node"])
-	d, _ := s.findDisk(n, c.params["disk"])
+	d, _ := c.findDisk(n, c.params["disk"])
 	if d == nil {
 		return nil, failf("not a valid block device")
 	}

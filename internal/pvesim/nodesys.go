@@ -51,6 +51,7 @@ type nodeSys struct {
 	// the files of standard repositories added through the API.
 	repoEnabled map[string]bool
 	repoAdded   []aptSourceFile
+	diskGPT     map[string]bool // partition tables written or wiped, by device
 	// events are journal entries the simulator's actions left (systemd
 	// unit messages, timezone changes), besides those derived from tasks.
 	events []journalEntry
@@ -73,6 +74,7 @@ func (c *call) sys(name string) *nodeSys {
 		services: c.s.seedServices(n),
 
 		repoEnabled: map[string]bool{},
+		diskGPT:     map[string]bool{},
 	}
 	st.sysS.nodes[name] = ns
 	return ns
