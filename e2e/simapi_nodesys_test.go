@@ -73,6 +73,12 @@ func TestSimAPINodeSys(t *testing.T) {
 		t.Fatalf("versions: %v", pm)
 	}
 
+	repos := a.ok("GET", "/nodes/pve1/apt/repositories", nil).(map[string]any)
+	a.ok("PUT", "/nodes/pve1/apt/repositories", form("handle", "test", "digest", repos["digest"].(string)))
+	if ans := a.do("PUT", "/nodes/pve1/apt/repositories", form("handle", "test", "digest", repos["digest"].(string))); ans.Status != 500 {
+		t.Fatalf("stale repositories digest: %d %s", ans.Status, ans.Raw)
+	}
+
 	disks := a.ok("GET", "/nodes/pve1/disks/list", nil).([]any)
 	if len(disks) == 0 {
 		t.Fatal("no disks")
@@ -83,6 +89,10 @@ func TestSimAPINodeSys(t *testing.T) {
 	}
 	if ans := a.do("GET", "/nodes/pve1/disks/smart", form("disk", "/dev/sdq")); ans.Status != 500 || ans.Message != "not a valid block device\n" {
 		t.Fatalf("unknown disk: %d %s", ans.Status, ans.Raw)
+	}
+	upid = a.ok("POST", "/nodes/pve1/disks/initgpt", form("disk", "/dev/sdb")).(string)
+	if st := a.waitTask("pve1", upid); st != "OK" {
+		t.Fatalf("initgpt: %s", st)
 	}
 	if thin := a.ok("GET", "/nodes/pve1/disks/lvmthin", nil).([]any); len(thin) != 1 || thin[0].(map[string]any)["lv"] != "data" {
 		t.Fatalf("lvmthin: %v", thin)

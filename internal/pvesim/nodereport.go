@@ -30,7 +30,7 @@ func (s *Sim) nodeReport(c *call) (any, error) {
 	cmd("pveversion --verbose", s.pveversionLines(ns)...)
 	cmd("cat /etc/hosts", strings.Split(strings.TrimRight(ns.hosts, "\n"), "\n")...)
 	cmd("pvesubscription get", "message: There is no subscription key", "serverid: "+serverID(n), "status: notfound",
-		"url: https://www.proxmox.com/en/proxmox-virtual-environment/pricing")
+		"url: "+s.subscriptionURL())
 	files, kind := c.sourceFiles(node)
 	if kind == "list" {
 		cmd("cat /etc/apt/sources.list", strings.Split(strings.TrimRight(files[0].text(kind), "\n"), "\n")...)

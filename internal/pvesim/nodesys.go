@@ -199,12 +199,16 @@ func serverID(n *node) string {
 	return strings.ToUpper(nodeSHA1("serverid " + n.name)[:32])
 }
 
-func (s *Sim) getSubscription(c *call) (any, error) {
-	url := "https://www.proxmox.com/en/proxmox-virtual-environment/pricing"
+// subscriptionURL is where the node points to for a subscription.
+func (s *Sim) subscriptionURL() string {
 	if s.major() < 8 {
-		url = "https://www.proxmox.com/proxmox-ve/pricing"
+		return "https://www.proxmox.com/proxmox-ve/pricing"
 	}
-	out := map[string]any{"status": "notfound", "message": "There is no subscription key", "url": url}
+	return "https://www.proxmox.com/en/proxmox-virtual-environment/pricing"
+}
+
+func (s *Sim) getSubscription(c *call) (any, error) {
+	out := map[string]any{"status": "notfound", "message": "There is no subscription key", "url": s.subscriptionURL()}
 	node := c.params["node"]
 	if s.has(c.authid, "/nodes/"+node, "Sys.Audit") {
 		out["serverid"] = serverID(c.st.node(node))
