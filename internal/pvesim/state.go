@@ -23,9 +23,10 @@ type state struct {
 	pools       map[string]*pool
 	rng         *rand.Rand
 	nextPID     uint32
-	dcOpts      *dcOptions  // datacenter.cfg, built by datacenter()
-	haS         *haState    // HA resources, groups, rules; replication jobs (ha.go)
-	agentS      *agentState // guest agents' view of the VMs (agentos.go)
+	dcOpts      *dcOptions    // datacenter.cfg, built by datacenter()
+	haS         *haState      // HA resources, groups, rules; replication jobs (ha.go)
+	agentS      *agentState   // guest agents' view of the VMs (agentos.go)
+	sysS        *nodeSysState // node system settings (nodesys.go)
 }
 
 type node struct {
