@@ -103,6 +103,7 @@ func (s *Sim) destroyGuest(c *call, kind guestKind) (any, error) {
 				}
 			}
 			delete(s.st.guests, vmid)
+			s.st.dropGuestFirewall(vmid)
 			s.acl.removePathACLs("/vms/" + strconv.Itoa(vmid))
 			for id, p := range s.st.pools {
 				delete(p.members, kind.id(vmid))

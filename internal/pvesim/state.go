@@ -26,6 +26,7 @@ type state struct {
 	pools       map[string]*pool
 	rng         *rand.Rand
 	nextPID     uint32
+	fwS         *fwState // firewall.go, built on first use
 }
 
 type node struct {
