@@ -26,7 +26,8 @@ type state struct {
 	pools       map[string]*pool
 	rng         *rand.Rand
 	nextPID     uint32
-	fwS         *fwState // firewall.go, built on first use
+	fwS         *fwState  // firewall.go, built on first use
+	sdnS        *sdnState // sdn.go, built on first use
 }
 
 type node struct {
