@@ -20,6 +20,9 @@ type sdnState struct {
 	cfg     map[string]sdnObjects // "zones", "vnets", "subnets", "controllers", "ipams", "dns"
 	running map[string]sdnObjects // zones, vnets, subnets, controllers
 	version int64
+	// nodeVersion is the running version each node's network was last
+	// reloaded with (the local sdn config version)
+	nodeVersion map[string]int64
 }
 
 // sdn builds the SDN state on first use: no zones yet, only the built-in
@@ -29,7 +32,7 @@ func (st *state) sdn() *sdnState {
 		st.sdnS = &sdnState{cfg: map[string]sdnObjects{
 			"zones": {}, "vnets": {}, "subnets": {}, "controllers": {}, "dns": {},
 			"ipams": {"pve": {"type": "pve"}},
-		}, running: map[string]sdnObjects{}}
+		}, running: map[string]sdnObjects{}, nodeVersion: map[string]int64{}}
 	}
 	return st.sdnS
 }
@@ -190,7 +193,8 @@ func (s *Sim) sdnRoutes() []route {
 		{method: "GET", tmpl: "/cluster/sdn/ipams", h: s.sdnListPlain("ipams", "ipam", "/sdn/ipams/")},
 		{method: "GET", tmpl: "/cluster/sdn/dns", h: s.sdnListPlain("dns", "dns", "/sdn/dns/")},
 	}
-	return append(r, s.sdnVnetRoutes()...)
+	r = append(r, s.sdnVnetRoutes()...)
+	return append(r, s.sdnNodeRoutes()...)
 }
 
 // sdnApply commits the configuration as the running one and reloads the
@@ -206,7 +210,16 @@ func (s *Sim) sdnApply(c *call) (any, error) {
 	for _, f := range []string{"zones", "vnets", "subnets", "controllers"} {
 		sd.running[f] = sd.cfg[f].clone()
 	}
-	return c.startTask(taskSpec{node: c.st.nodes[0].name, typ: "reloadnetworkall", dur: 3 * time.Second, lines: lines})
+	version := sd.version
+	return c.startTask(taskSpec{node: c.st.nodes[0].name, typ: "reloadnetworkall", dur: 3 * time.Second, lines: lines,
+		onOK: func(time.Time) error {
+			for _, n := range s.st.nodes {
+				if !n.offline {
+					sd.nodeVersion[n.name] = version
+				}
+			}
+			return nil
+		}})
 }
 
 // sdnListPlain lists controllers, IPAMs or DNS servers the caller may see.

@@ -56,6 +56,11 @@ func TestSDNZonesPendingAndApply(t *testing.T) {
 	if p["state"] != nil || p["pending"] != nil || p["bridge"] != "vmbr0" {
 		t.Fatalf("after apply: %v", p)
 	}
+	// the nodes run it once their network was reloaded
+	nz := e.ok("GET", "/nodes/pve2/sdn/zones", nil).([]any)
+	if len(nz) != 1 || nz[0].(map[string]any)["zone"] != "lab" || nz[0].(map[string]any)["status"] != "available" {
+		t.Fatalf("node zones: %v", nz)
+	}
 	e.ok("PUT", "/cluster/sdn/zones/lab", vals("mtu", "9000", "digest", z["digest"].(string)))
 	p = e.ok("GET", "/cluster/sdn/zones/lab", vals("pending", "1")).(map[string]any)
 	if p["state"] != "changed" || p["mtu"] != float64(1500) || p["pending"].(map[string]any)["mtu"] != float64(9000) {
@@ -117,6 +122,13 @@ func TestSDNVnetsSubnets(t *testing.T) {
 	}
 	if r := e.do("POST", "/cluster/sdn/vnets/vnet20/subnets", vals("subnet", "10.0.30.0/24", "type", "subnet", "gateway", "10.0.20.1")); r.status != 500 || !strings.Contains(r.message, "gateway: 10.0.20.1 is not in subnet 10.0.30.0/24") {
 		t.Fatalf("gateway: %q", r.message)
+	}
+	if c := e.ok("GET", "/nodes/pve1/sdn/zones/lab/content", nil).([]any); len(c) != 0 {
+		t.Fatalf("content before apply: %v", c)
+	}
+	e.waitTask(e.ok("PUT", "/cluster/sdn", nil).(string))
+	if c := e.ok("GET", "/nodes/pve1/sdn/zones/lab/content", nil).([]any); len(c) != 1 || c[0].(map[string]any)["vnet"] != "vnet20" {
+		t.Fatalf("zone content: %v", c)
 	}
 	e.ok("PUT", "/cluster/sdn/vnets/vnet20/subnets/lab-10.0.20.0-24", vals("delete", "snat"))
 	if s := e.ok("GET", "/cluster/sdn/vnets/vnet20/subnets/lab-10.0.20.0-24", nil).(map[string]any); s["snat"] != nil {
