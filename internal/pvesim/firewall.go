@@ -81,6 +81,29 @@ func (st *state) dropGuestFirewall(vmid int) {
 	}
 }
 
+// cloneGuestFirewall copies <vmid>.fw to the clone (clone_vmfw_conf).
+func (st *state) cloneGuestFirewall(src, dst int) {
+	if st.fwS == nil || st.fwS.guests[src] == nil {
+		return
+	}
+	o := st.fwS.guests[src]
+	n := newFWConf()
+	n.options = copyConf(o.options)
+	for _, r := range o.rules {
+		n.rules = append(n.rules, fwRule(copyConf(r)))
+	}
+	for k, a := range o.aliases {
+		cp := *a
+		n.aliases[k] = &cp
+	}
+	for k, set := range o.ipsets {
+		cp := *set
+		cp.entries = append([]fwIPEntry(nil), set.entries...)
+		n.ipsets[k] = &cp
+	}
+	st.fwS.guests[dst] = n
+}
+
 // fwScope is where a firewall endpoint works: rule_env in PVE::Firewall
 // (cluster, host, vm, ct, group) and the path it is served under.
 type fwScope struct {

@@ -271,8 +271,14 @@ func TestFirewallPermissionsAndDestroy(t *testing.T) {
 	if r.status != 403 || r.reason != "Permission check failed (/vms/100, VM.Config.Network)" {
 		t.Fatalf("auditor writes vm: %d %q", r.status, r.reason)
 	}
-	// destroying a guest drops its firewall file
+	// a clone gets a copy of the firewall file, destroying a guest drops it
 	e.ok("POST", "/nodes/pve1/qemu/101/firewall/rules", vals("type", "in", "action", "ACCEPT", "enable", "1"))
+	if st := e.waitTask(e.ok("POST", "/nodes/pve1/qemu/101/clone", vals("newid", "150")).(string)); st != "OK" {
+		t.Fatalf("clone: %s", st)
+	}
+	if l := e.ok("GET", "/nodes/pve1/qemu/150/firewall/rules", nil).([]any); len(l) != 1 {
+		t.Fatalf("clone's rules: %v", l)
+	}
 	if e.sim.st.guests[101].running {
 		e.waitTask(e.ok("POST", "/nodes/pve1/qemu/101/status/stop", nil).(string))
 	}

@@ -2,7 +2,6 @@ package pvesim
 
 import (
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -17,56 +16,6 @@ type fwIPSet struct {
 type fwIPEntry struct {
 	cidr, comment string
 	nomatch       bool
-}
-
-type fwGroup struct {
-	name, comment string
-	rules         []fwRule
-}
-
-// parseIPOrRange reads an IP, a CIDR or a range a-b and returns its version.
-func parseIPOrRange(s string) (int, bool) {
-	if a, b, ok := strings.Cut(s, "-"); ok {
-		x, err1 := netip.ParseAddr(a)
-		y, err2 := netip.ParseAddr(b)
-		if err1 != nil || err2 != nil || x.Is4() != y.Is4() || y.Less(x) {
-			return 0, false
-		}
-		return ipVer(x), true
-	}
-	if strings.Contains(s, "/") {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return 0, false
-		}
-		return ipVer(p.Addr()), true
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return 0, false
-	}
-	return ipVer(a), true
-}
-
-func ipVer(a netip.Addr) int {
-	if a.Is4() {
-		return 4
-	}
-	return 6
-}
-
-func ipVersionOf(cidr string) int { v, _ := parseIPOrRange(cidr); return v }
-
-// normCIDR is parse_ip_or_cidr's normal form: lower-case IPv6, no host bits
-// kept beyond what was given.
-func normCIDR(s string) string {
-	if p, err := netip.ParsePrefix(s); err == nil {
-		return p.String()
-	}
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a.String()
-	}
-	return s
 }
 
 func (sc fwScope) aliasBase() string { return sc.base + "/aliases" }
@@ -365,79 +314,4 @@ func fwCreateIPSet(c *call, conf *fwConf) error {
 	}
 	conf.ipsets[name] = &fwIPSet{name: name, comment: comment}
 	return nil
-}
-
-func (s *Sim) fwListGroups(c *call) (any, error) {
-	cl := c.st.fw().cluster
-	list, _ := fwNamedList("group", sortedKeys(cl.groups), func(n string) string { return cl.groups[n].comment })
-	return list, nil
-}
-
-func (s *Sim) fwCreateGroup(c *call) (any, error) {
-	cl := c.st.fw().cluster
-	group, rn := c.params["group"], c.params["rename"]
-	if rn == "" {
-		if cl.groups[group] != nil {
-			return nil, paramErr("group", fmt.Sprintf("Security group '%s' already exists", group))
-		}
-		cl.groups[group] = &fwGroup{name: group, comment: c.params["comment"]}
-		return nil, nil
-	}
-	list, _ := s.fwListGroups(c)
-	digest := ""
-	if l := list.([]map[string]any); len(l) > 0 {
-		digest = l[0]["digest"].(string)
-	} else {
-		digest = fwDigest()
-	}
-	if err := checkDigest(c, digest); err != nil {
-		return nil, err
-	}
-	old := cl.groups[rn]
-	if old == nil {
-		return nil, paramErr("group", fmt.Sprintf("Security group '%s' does not exist", rn))
-	}
-	if cl.groups[group] != nil && group != rn {
-		return nil, paramErr("group", fmt.Sprintf("Security group '%s' does already exist", group))
-	}
-	if c.has("comment") {
-		old.comment = c.params["comment"]
-	}
-	if group == rn {
-		return nil, nil
-	}
-	delete(cl.groups, rn)
-	old.name = group
-	cl.groups[group] = old
-	// rules using the group follow the new name everywhere
-	f := c.st.fw()
-	for _, conf := range append(append([]*fwConf{f.cluster}, mapValues(f.hosts)...), mapValues(f.guests)...) {
-		for _, r := range conf.rules {
-			if r["type"] == "group" && r["action"] == rn {
-				r["action"] = group
-			}
-		}
-	}
-	return nil, nil
-}
-
-func mapValues[K comparable, V any](m map[K]V) []V {
-	out := make([]V, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	return out
-}
-
-func (s *Sim) fwDeleteGroup(c *call) (any, error) {
-	cl := c.st.fw().cluster
-	g := cl.groups[c.params["group"]]
-	if g == nil {
-		return nil, failf("no such security group '%s'", c.params["group"])
-	}
-	if len(g.rules) > 0 {
-		return nil, failf("Security group '%s' is not empty", c.params["group"])
-	}
-	delete(cl.groups, c.params["group"])
-	return nil, nil
 }
