@@ -14,6 +14,7 @@ type fwState struct {
 	cluster *fwConf
 	hosts   map[string]*fwConf
 	guests  map[int]*fwConf
+	vnets   map[string]*fwConf // sdn/firewall/<vnet>.fw (8.x on)
 }
 
 // fwConf is one firewall file: [OPTIONS], [RULES], [ALIASES], [IPSET x] and,
@@ -55,7 +56,8 @@ func (st *state) fw() *fwState {
 		{"type": "in", "action": "ACCEPT", "source": "lan", "macro": "SSH", "enable": "1"},
 		{"type": "in", "action": "ACCEPT", "proto": "icmp", "enable": "1", "ipversion": "4"},
 	}
-	st.fwS = &fwState{cluster: c, hosts: map[string]*fwConf{}, guests: map[int]*fwConf{}}
+	st.fwS = &fwState{cluster: c, hosts: map[string]*fwConf{}, guests: map[int]*fwConf{},
+		vnets: map[string]*fwConf{}}
 	return st.fwS
 }
 
@@ -123,6 +125,11 @@ func (sc fwScope) conf(c *call) *fwConf {
 		return f.host(c.params["node"])
 	case "vm", "ct":
 		return f.guest(c.vmid())
+	case "vnet":
+		if f.vnets[c.params["vnet"]] == nil {
+			f.vnets[c.params["vnet"]] = newFWConf()
+		}
+		return f.vnets[c.params["vnet"]]
 	}
 	return f.cluster
 }
@@ -168,7 +175,7 @@ func (s *Sim) firewallRoutes() []route {
 		route{method: "DELETE", tmpl: g.base + "/{pos}", h: s.fwDeleteRule(g)},
 		route{method: "GET", tmpl: "/cluster/firewall/macros", h: s.fwMacros},
 	)
-	return r
+	return append(r, s.fwVnetRoutes()...)
 }
 
 // fwDigest is copy_opject_with_digest / copy_list_with_digest: SHA1 over
@@ -202,6 +209,9 @@ var fwIntOptions = map[string]bool{
 
 func (s *Sim) fwGetOptions(sc fwScope) handler {
 	return func(c *call) (any, error) {
+		if err := s.fwAccess(c, sc, false); err != nil {
+			return nil, err
+		}
 		conf := sc.conf(c)
 		out := map[string]any{"digest": fwDigest(conf.options)}
 		for k, v := range conf.options {
@@ -217,11 +227,14 @@ func (s *Sim) fwGetOptions(sc fwScope) handler {
 
 func (s *Sim) fwSetOptions(sc fwScope) handler {
 	return func(c *call) (any, error) {
+		if err := s.fwAccess(c, sc, true); err != nil {
+			return nil, err
+		}
 		conf := sc.conf(c)
 		if err := checkDigest(c, fwDigest(conf.options)); err != nil {
 			return nil, err
 		}
-		skip := map[string]bool{"node": true, "vmid": true, "delete": true, "digest": true}
+		skip := map[string]bool{"node": true, "vmid": true, "vnet": true, "delete": true, "digest": true}
 		for _, opt := range splitList(c.params["delete"]) {
 			if _, ok := c.ep.Param(opt); !ok || skip[opt] {
 				return nil, paramErr("delete", "no such option '"+opt+"'")

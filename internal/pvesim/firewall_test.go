@@ -289,3 +289,38 @@ func TestFirewallPermissionsAndDestroy(t *testing.T) {
 		t.Fatalf("rules survive destroy: %v", l)
 	}
 }
+
+func TestFirewallVnet(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.ok("POST", "/cluster/sdn/zones", vals("zone", "lab", "type", "simple"))
+	e.ok("POST", "/cluster/sdn/vnets", vals("vnet", "dmz", "zone", "lab"))
+	base := "/cluster/sdn/vnets/dmz/firewall"
+	// only an applied vnet has a firewall
+	if r := e.do("GET", base+"/rules", nil); r.status != 500 || !strings.HasPrefix(r.reason, "invalid vnet specified") {
+		t.Fatalf("unapplied vnet: %d %q", r.status, r.reason)
+	}
+	e.waitTask(e.ok("PUT", "/cluster/sdn", nil).(string))
+	e.ok("PUT", base+"/options", vals("enable", "1", "policy_forward", "DROP"))
+	if o := e.ok("GET", base+"/options", nil).(map[string]any); o["enable"] != float64(1) || o["policy_forward"] != "DROP" {
+		t.Fatalf("vnet options: %v", o)
+	}
+	e.ok("POST", base+"/rules", vals("type", "forward", "action", "ACCEPT", "dest", "lan", "proto", "tcp", "dport", "443"))
+	if r := e.do("POST", base+"/rules", vals("type", "in", "action", "ACCEPT")); r.status != 400 || r.errors["type"] != "invalid rule type 'in' for rule_env 'vnet'" {
+		t.Fatalf("in rule on vnet: %v", r.raw)
+	}
+	if l := e.ok("GET", base+"/rules", nil).([]any); len(l) != 1 || l[0].(map[string]any)["type"] != "forward" {
+		t.Fatalf("vnet rules: %v", l)
+	}
+	if err := e.sim.AddAuditorToken("audit@pve!ro", "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	r := e.doAuth("DELETE", base+"/rules/0", nil, "PVEAPIToken=audit@pve!ro=s3cret")
+	if r.status != 403 || r.reason != "Permission check failed (/sdn/zones/lab/dmz, SDN.Allocate)" {
+		t.Fatalf("auditor deletes vnet rule: %d %q", r.status, r.reason)
+	}
+	// 7.4 has no vnet firewall
+	old := newEnv(t, Options{Schema: "7.4"})
+	if r := old.do("GET", base+"/rules", nil); r.status != 501 {
+		t.Fatalf("7.4 vnet firewall: %d", r.status)
+	}
+}

@@ -18,7 +18,7 @@ var fwRuleProps = []string{"type", "action", "macro", "iface", "source", "dest",
 var fwRuleEnvTypes = map[string][]string{
 	"vm": {"in", "out", "group"}, "ct": {"in", "out", "group"},
 	"group": {"in", "out", "forward"}, "cluster": {"in", "out", "forward", "group"},
-	"host": {"in", "out", "forward", "group"},
+	"host": {"in", "out", "forward", "group"}, "vnet": {"forward", "group"},
 }
 
 var (
@@ -29,7 +29,10 @@ var (
 )
 
 // fwRules is the rule list of the scope: the file's [RULES] or a group's.
-func (sc fwScope) rules(c *call) (*[]fwRule, error) {
+func (sc fwScope) rules(c *call, write bool) (*[]fwRule, error) {
+	if err := c.s.fwAccess(c, sc, write); err != nil {
+		return nil, err
+	}
 	if sc.env == "group" {
 		g := c.st.fw().cluster.groups[c.params["group"]]
 		if g == nil {
@@ -65,7 +68,7 @@ func fwRuleList(rules []fwRule) ([]map[string]any, string) {
 
 func (s *Sim) fwListRules(sc fwScope) handler {
 	return func(c *call) (any, error) {
-		rules, err := sc.rules(c)
+		rules, err := sc.rules(c, false)
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +87,7 @@ func (c *call) fwPos(rules []fwRule) (int, error) {
 
 func (s *Sim) fwGetRule(sc fwScope) handler {
 	return func(c *call) (any, error) {
-		rules, err := sc.rules(c)
+		rules, err := sc.rules(c, false)
 		if err != nil {
 			return nil, err
 		}
@@ -118,7 +121,7 @@ func copyRuleData(r fwRule, params map[string]string) {
 
 func (s *Sim) fwCreateRule(sc fwScope) handler {
 	return func(c *call) (any, error) {
-		rules, err := sc.rules(c)
+		rules, err := sc.rules(c, true)
 		if err != nil {
 			return nil, err
 		}
@@ -137,7 +140,7 @@ func (s *Sim) fwCreateRule(sc fwScope) handler {
 
 func (s *Sim) fwUpdateRule(sc fwScope) handler {
 	return func(c *call) (any, error) {
-		rules, err := sc.rules(c)
+		rules, err := sc.rules(c, true)
 		if err != nil {
 			return nil, err
 		}
@@ -197,7 +200,7 @@ func moveRule(rules []fwRule, pos, to int) []fwRule {
 
 func (s *Sim) fwDeleteRule(sc fwScope) handler {
 	return func(c *call) (any, error) {
-		rules, err := sc.rules(c)
+		rules, err := sc.rules(c, true)
 		if err != nil {
 			return nil, err
 		}
@@ -240,7 +243,7 @@ func (s *Sim) verifyRule(c *call, sc fwScope, r fwRule) error {
 		}
 	}
 	if ifc := r["iface"]; ifc != "" {
-		if sc.env == "group" {
+		if sc.env == "group" || sc.env == "vnet" {
 			return paramErr("type", "parameter -i not allowed for this rule type")
 		}
 		if sc.guest() && !fwGuestIface.MatchString(ifc) {
