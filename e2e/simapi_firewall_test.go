@@ -11,7 +11,7 @@ import (
 func TestSimAPIFirewall(t *testing.T) {
 	t.Parallel()
 	a := startSimAPI(t)
-	for _, idx := range []string{"/cluster/firewall", "/nodes/pve1/firewall", "/nodes/pve1/qemu/100/firewall", "/nodes/pve2/lxc/200/firewall"} {
+	for _, idx := range []string{"/cluster/firewall", "/nodes/pve1/firewall", "/nodes/pve1/qemu/100/firewall", "/nodes/pve1/lxc/200/firewall"} {
 		for _, item := range a.ok("GET", idx, nil).([]any) {
 			name := item.(map[string]any)["name"].(string)
 			if ans := a.do("GET", idx+"/"+name, nil); ans.Status != 200 {
@@ -25,9 +25,9 @@ func TestSimAPIFirewall(t *testing.T) {
 	}
 	a.ok("PUT", "/cluster/firewall/options", form("enable", "1", "digest", opts["digest"].(string)))
 
-	rules := "/nodes/pve1/qemu/100/firewall/rules"
-	a.ok("POST", "/nodes/pve1/qemu/100/firewall/ipset", form("name", "trusted"))
-	a.ok("POST", "/nodes/pve1/qemu/100/firewall/ipset/trusted", form("cidr", "192.168.1.50"))
+	rules := "/nodes/pve1/qemu/101/firewall/rules"
+	a.ok("POST", "/nodes/pve1/qemu/101/firewall/ipset", form("name", "trusted"))
+	a.ok("POST", "/nodes/pve1/qemu/101/firewall/ipset/trusted", form("cidr", "192.168.1.50"))
 	a.ok("POST", rules, form("type", "in", "action", "ACCEPT", "source", "+trusted", "macro", "SSH", "enable", "1"))
 	a.ok("POST", rules, form("type", "group", "action", "webserver", "enable", "1"))
 	list := a.ok("GET", rules, nil).([]any)

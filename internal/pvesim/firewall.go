@@ -36,7 +36,8 @@ func newFWConf() *fwConf {
 
 // fw builds the firewall configuration on first use: a fresh cluster has
 // the firewall off (no enable option in cluster.fw), with the aliases, the
-// management IPSet and the web server group a home lab typically sets up.
+// management IPSet and the web server group a home lab typically sets up,
+// and the web-facing guests (VM 100, CT 200) using the group.
 func (st *state) fw() *fwState {
 	if st.fwS != nil {
 		return st.fwS
@@ -58,6 +59,18 @@ func (st *state) fw() *fwState {
 	}
 	st.fwS = &fwState{cluster: c, hosts: map[string]*fwConf{}, guests: map[int]*fwConf{},
 		vnets: map[string]*fwConf{}}
+	// the web server VM and the reverse proxy CT use the group
+	for _, vmid := range []int{100, 200} {
+		if st.guests[vmid] == nil {
+			continue
+		}
+		g := st.fwS.guest(vmid)
+		g.options["enable"] = "1"
+		g.rules = []fwRule{
+			{"type": "group", "action": "webserver", "enable": "1"},
+			{"type": "in", "action": "ACCEPT", "macro": "SSH", "source": "+management", "enable": "1"},
+		}
+	}
 	return st.fwS
 }
 
@@ -213,8 +226,16 @@ func (s *Sim) fwGetOptions(sc fwScope) handler {
 			return nil, err
 		}
 		conf := sc.conf(c)
-		out := map[string]any{"digest": fwDigest(conf.options)}
-		for k, v := range conf.options {
+		opts := conf.options
+		if sc.env == "cluster" {
+			if en := atoi64Default(opts["enable"], 0); en > 1 && c.now.Unix()-en > 60 {
+				// an anti-lockout time stamp older than a minute reads as off
+				opts = copyConf(opts)
+				opts["enable"] = "0"
+			}
+		}
+		out := map[string]any{"digest": fwDigest(opts)}
+		for k, v := range opts {
 			if n, err := strconv.ParseInt(v, 10, 64); err == nil && fwIntOptions[k] {
 				out[k] = n
 			} else {

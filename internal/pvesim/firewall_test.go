@@ -32,6 +32,10 @@ func TestFirewallIndexesAndDefaults(t *testing.T) {
 	if got := names("/nodes/pve1/firewall"); got != "log,options,rules" {
 		t.Fatalf("host index: %s", got)
 	}
+	seeded := e.ok("GET", "/nodes/pve1/qemu/100/firewall/rules", nil).([]any)
+	if len(seeded) != 2 || seeded[0].(map[string]any)["action"] != "webserver" {
+		t.Fatalf("web01 rules: %v", seeded)
+	}
 	if got := names("/nodes/pve1/qemu/100/firewall"); got != "aliases,ipset,log,options,refs,rules" {
 		t.Fatalf("vm index: %s", got)
 	}
@@ -40,7 +44,7 @@ func TestFirewallIndexesAndDefaults(t *testing.T) {
 	if keysOf(opts) != "digest" || opts["digest"] != "da39a3ee5e6b4b0d3255bfef95601890afd80709" {
 		t.Fatalf("cluster options: %v", opts)
 	}
-	if o := e.ok("GET", "/nodes/pve2/lxc/200/firewall/options", nil).(map[string]any); keysOf(o) != "digest" {
+	if o := e.ok("GET", "/nodes/pve2/lxc/201/firewall/options", nil).(map[string]any); keysOf(o) != "digest" {
 		t.Fatalf("ct options: %v", o)
 	}
 	macros := e.ok("GET", "/cluster/firewall/macros", nil).([]any)
@@ -51,7 +55,7 @@ func TestFirewallIndexesAndDefaults(t *testing.T) {
 
 func TestFirewallRulesCRUD(t *testing.T) {
 	e := newEnv(t, Options{})
-	base := "/nodes/pve1/qemu/100/firewall/rules"
+	base := "/nodes/pve2/qemu/102/firewall/rules"
 	if l := e.ok("GET", base, nil).([]any); len(l) != 0 {
 		t.Fatalf("fresh vm rules: %v", l)
 	}
@@ -161,6 +165,16 @@ func TestFirewallOptions(t *testing.T) {
 	if o := e.ok("GET", "/cluster/firewall/options", nil).(map[string]any); o["ebtables"] != nil {
 		t.Fatalf("after delete: %v", o)
 	}
+	// the anti-lockout form stores the time and reads as off after a minute
+	e.ok("PUT", "/cluster/firewall/options", vals("enable", "2"))
+	if o := e.ok("GET", "/cluster/firewall/options", nil).(map[string]any); o["enable"] != float64(e.sim.now().Unix()) {
+		t.Fatalf("timestamp enable: %v", o)
+	}
+	e.advance(2 * time.Minute)
+	if o := e.ok("GET", "/cluster/firewall/options", nil).(map[string]any); o["enable"] != float64(0) {
+		t.Fatalf("stale timestamp enable: %v", o)
+	}
+	e.ok("PUT", "/cluster/firewall/options", vals("enable", "1"))
 	if r := e.do("PUT", "/cluster/firewall/options", vals("delete", "bogus")); r.status != 400 || r.errors["delete"] != "no such option 'bogus'" {
 		t.Fatalf("delete bogus: %d %v", r.status, r.raw)
 	}

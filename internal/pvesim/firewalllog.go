@@ -28,7 +28,7 @@ func (s *Sim) fwNodeLog(c *call, nodeName string) []fwLogLine {
 	lines := []fwLogLine{{at: n.boot, text: "0 5 - " + fwLogTime(n.boot) + " starting pvefw logger"}}
 	f := c.st.fw()
 	cl := f.cluster
-	if atoiDefault(cl.options["enable"], 0) == 0 {
+	if en := atoi64Default(cl.options["enable"], 0); en == 0 || (en > 1 && c.now.Unix()-en > 60) {
 		return lines
 	}
 	host := f.host(nodeName)
