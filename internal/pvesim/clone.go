@@ -242,6 +242,7 @@ func (s *Sim) finishClone(c *call, kind guestKind, pl *clonePlan, newGuest *gues
 	}
 	newGuest.conf = pl.newconf
 	newGuest.node = target
+	s.st.cloneGuestFirewall(c.vmid(), newGuest.vmid)
 	if target != srcNode {
 		for _, v := range vols {
 			if vol := s.st.findVolume(srcNode, v); vol != nil {

@@ -120,6 +120,7 @@ func (s *Sim) destroyTask(c *call, kind guestKind, g *guest, vols []string, line
 				}
 			}
 			delete(s.st.guests, vmid)
+			s.st.dropGuestFirewall(vmid)
 			s.acl.removePathACLs("/vms/" + strconv.Itoa(vmid))
 			for id, p := range s.st.pools {
 				delete(p.members, kind.id(vmid))

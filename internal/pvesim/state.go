@@ -27,6 +27,8 @@ type state struct {
 	haS         *haState      // HA resources, groups, rules; replication jobs (ha.go)
 	agentS      *agentState   // guest agents' view of the VMs (agentos.go)
 	sysS        *nodeSysState // node system settings (nodesys.go)
+	fwS         *fwState      // firewall.go, built on first use
+	sdnS        *sdnState     // sdn.go, built on first use
 }
 
 type node struct {
