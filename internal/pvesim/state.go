@@ -26,6 +26,7 @@ type state struct {
 	pools       map[string]*pool
 	rng         *rand.Rand
 	nextPID     uint32
+	ciS         *cloudinitState // cloudinit.go
 }
 
 type node struct {
