@@ -466,3 +466,55 @@ func (st *state) cloudinitStarted(g *guest, now time.Time) {
 		st.cloudinitGenerated(g)
 	}
 }
+
+// newCloudinitDrive tells whether a qemu drive value asks for a new
+// cloud-init drive ("local-lvm:cloudinit") and on which storage.
+func newCloudinitDrive(kind guestKind, file, defStorage string) (string, bool) {
+	if !kind.isQemu() {
+		return "", false
+	}
+	if file == "cloudinit" {
+		return defStorage, true
+	}
+	sid, volname, ok := parseVolumeID(file)
+	if !ok || volname != "cloudinit" {
+		return "", false
+	}
+	return sid, true
+}
+
+// allocCloudinit creates a cloud-init drive's 4 MiB volume, vm-N-cloudinit
+// (qcow2 on file storages), as create_disks does, and returns its volid,
+// the drive string and the log lines.
+func (st *state) allocCloudinit(nodeName string, vmid int, pl *diskPlan, now time.Time) (string, string, []string, error) {
+	if g := st.guests[vmid]; g != nil {
+		if k, _ := cloudinitDrive(g); k != "" && k != pl.key {
+			return "", "", nil, fmt.Errorf("%s - cloud-init drive is already attached at '%s'", pl.key, k)
+		}
+	}
+	ns := st.storageOn(nodeName, pl.cloudinit)
+	if ns == nil {
+		return "", "", nil, fmt.Errorf("storage '%s' does not exist", pl.cloudinit)
+	}
+	format := pl.prop.get("format")
+	volid := fmt.Sprintf("%s:vm-%d-cloudinit", pl.cloudinit, vmid)
+	line := fmt.Sprintf("  Logical volume \"vm-%d-cloudinit\" created.", vmid)
+	if fileBased(ns.def.typ) {
+		if format == "" {
+			format = "qcow2"
+		}
+		volid = fmt.Sprintf("%s:%d/vm-%d-cloudinit.%s", pl.cloudinit, vmid, vmid, format)
+		line = fmt.Sprintf("Formatting '%s/images/%d/vm-%d-cloudinit.%s', fmt=%s size=4194304", ns.def.path, vmid, vmid, format, format)
+	} else if format == "" {
+		format = "raw"
+	}
+	if ns.vols[volid] != nil {
+		return "", "", nil, fmt.Errorf("unable to create volume '%s' - already exists", volid)
+	}
+	ns.vols[volid] = &volume{volid: volid, content: "images", format: format, size: 4 << 20, vmid: vmid, ctime: now.Unix()}
+	pl.prop.del("format")
+	pl.prop.set("file", volid)
+	pl.prop.set("media", "cdrom")
+	drive := pl.prop.String()
+	return volid, drive, []string{line, fmt.Sprintf("%s: successfully created disk '%s'", pl.key, drive)}, nil
+}

@@ -250,4 +250,3 @@ func TestTemplateAndResizeConsistency(t *testing.T) {
 		t.Fatalf("7.4 resize answers %v", d)
 	}
 }
-

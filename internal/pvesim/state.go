@@ -238,10 +238,10 @@ func volumesOf(g *guest) []string {
 			}
 			v := conf[k]
 			ps := parsePropString(v, g.kind.diskKey())
-			if ps.get("media") == "cdrom" {
-				continue
-			}
 			file := ps.get(g.kind.diskKey())
+			if ps.get("media") == "cdrom" && !isCloudinitVolume(file) {
+				continue // a cloud-init drive's volume is the guest's own
+			}
 			if file == "" || file == "none" || !strings.Contains(file, ":") || seen[file] {
 				continue
 			}
