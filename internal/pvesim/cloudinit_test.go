@@ -121,5 +121,5 @@ func TestCloudinitReleases(t *testing.T) {
 	}
 }
 
-// pveEscape encodes sshkeys as the clients do (Python's quote(safe='')).
+// pveEscape encodes sshkeys as the clients do (Python's quote(safe=”)).
 func pveEscape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }

@@ -133,7 +133,7 @@ func (s *Sim) parseUpload(body io.Reader, boundary string, q url.Values, up *upl
 			continue
 		}
 		if disp := rest[m[2]:m[3]]; disp != "form-data" {
-			return fmt.Errorf("wrong Content-Disposition '%s' in multipart, expected 'form-data'\n", disp)
+			return wrongDisposition(disp)
 		}
 		rest = removeUntilData(rest[m[4]:m[5]] + rest[m[1]:])
 		vm := regexp.MustCompile(`(?s)^(.*?)(` + delim + `)`).FindStringSubmatchIndex(rest)
@@ -148,7 +148,7 @@ func (s *Sim) parseUpload(body io.Reader, boundary string, q url.Values, up *upl
 		return uploadFailed()
 	}
 	if disp := rest[m[2]:m[3]]; disp != "form-data" {
-		return fmt.Errorf("wrong Content-Disposition '%s' in multipart, expected 'form-data'\n", disp)
+		return wrongDisposition(disp)
 	}
 	if field := rest[m[4]:m[5]]; field != "filename" {
 		return dieAt(fmt.Sprintf("wrong field name '%s' for file upload, expected 'filename'", field), map[int]int{7: 1227, 8: 1281, 9: 1322})
@@ -301,4 +301,9 @@ func (s *Sim) uploadFile(c *call) (any, error) {
 			c.st.addVolume(nodeName, &volume{volid: volid, content: content, format: format, size: size, ctime: end.Unix()})
 			return nil
 		}})
+}
+
+// wrongDisposition is assert_form_disposition's die (with its newline).
+func wrongDisposition(disp string) error {
+	return errors.New(fmt.Sprintf("wrong Content-Disposition '%s' in multipart, expected 'form-data'", disp) + "\n")
 }
