@@ -196,6 +196,7 @@ func (s *Sim) forkClone(c *call, kind guestKind, src *guest, newid int, newconf 
 			}
 			newGuest.conf = newconf
 			newGuest.node = target
+			s.st.cloneCloudinit(newGuest, c.params["storage"], end)
 			if target != srcNode {
 				for _, v := range vols {
 					if vol := s.st.findVolume(srcNode, v); vol != nil {

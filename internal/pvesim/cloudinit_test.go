@@ -123,3 +123,22 @@ func TestCloudinitReleases(t *testing.T) {
 
 // pveEscape encodes sshkeys as the clients do (Python's quote(safe=”)).
 func pveEscape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
+
+// A clone gets its own cloud-init drive; a migration takes the drive along.
+func TestCloudinitCloneAndMigrate(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.ok("PUT", "/nodes/pve1/qemu/101/config", vals("ide2", "local-lvm:cloudinit", "ciuser", "admin"))
+	if exit := e.waitTask(e.ok("POST", "/nodes/pve1/qemu/101/clone", vals("newid", "120")).(string)); exit != "OK" {
+		t.Fatalf("clone: %q", exit)
+	}
+	conf := e.ok("GET", "/nodes/pve1/qemu/120/config", nil).(map[string]any)
+	if conf["ide2"] != "local-lvm:vm-120-cloudinit,media=cdrom" || e.volumeOf("pve1", "local-lvm", "local-lvm:vm-120-cloudinit") == nil {
+		t.Fatalf("clone drive: %v", conf["ide2"])
+	}
+	if exit := e.waitTask(e.ok("POST", "/nodes/pve1/qemu/101/migrate", vals("target", "pve2")).(string)); exit != "OK" {
+		t.Fatalf("migrate: %q", exit)
+	}
+	if e.volumeOf("pve2", "local-lvm", "local-lvm:vm-101-cloudinit") == nil || e.volumeOf("pve1", "local-lvm", "local-lvm:vm-101-cloudinit") != nil {
+		t.Fatal("cloud-init volume did not move")
+	}
+}
