@@ -147,7 +147,7 @@ func (s *Sim) cloudinitPending(c *call, kind guestKind) (any, error) {
 	}
 	for _, k := range s.cloudinitOptions() {
 		v, ok := cur[k]
-		if !ok || v == "" || isAdded[k] {
+		if !ok || v == "" || v == "0" || isAdded[k] { // Perl: next if !$conf->{$opt}
 			continue
 		}
 		item := map[string]any{"key": k, "value": mask(k, v)}
@@ -156,8 +156,11 @@ func (s *Sim) cloudinitPending(c *call, kind guestKind) (any, error) {
 		}
 		out = append(out, item)
 	}
-	for _, k := range deleted {
-		out = append(out, map[string]any{"key": k, "delete": 1})
+	for _, k := range sortedKeys(gen) {
+		// recorded keys whose value is gone (or false, as Perl tests it)
+		if v := cur[k]; (v == "" || v == "0") && !isAdded[k] && gen[k] != v {
+			out = append(out, map[string]any{"key": k, "delete": 1})
+		}
 	}
 	return out, nil
 }

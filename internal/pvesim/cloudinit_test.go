@@ -109,6 +109,10 @@ func TestCloudinitReleases(t *testing.T) {
 	if !reflect.DeepEqual(d, map[string]any{"ciuser": map[string]any{"new": "admin"}}) {
 		t.Fatalf("7.4 pending: %v", d)
 	}
+	user := e.ok("GET", "/nodes/pve1/qemu/101/cloudinit/dump", vals("type", "user")).(string)
+	if user != "#cloud-config\nhostname: db01\nmanage_etc_hosts: true\nuser: admin\nchpasswd:\n  expire: False\nusers:\n  - default\npackage_upgrade: true\n" {
+		t.Fatalf("7.4 user-data:\n%s", user)
+	}
 	// configdrive2 for Windows guests
 	e.ok("PUT", "/nodes/pve1/qemu/101/config", vals("ostype", "win11", "ipconfig0", "ip=dhcp"))
 	net := e.ok("GET", "/nodes/pve1/qemu/101/cloudinit/dump", vals("type", "network")).(string)

@@ -84,6 +84,9 @@ func (ci *ciGen) hostname() (string, string) {
 	if sd := ci.conf["searchdomain"]; sd != "" {
 		return host, host + "." + sd
 	}
+	if ci.major < 8 {
+		return host, "" // 7.x writes no fqdn then
+	}
 	return host, host
 }
 
@@ -102,7 +105,10 @@ func (ci *ciGen) dns() (search, servers []string) {
 func (ci *ciGen) userdata(mask bool) string {
 	host, fqdn := ci.hostname()
 	var b strings.Builder
-	b.WriteString("#cloud-config\nhostname: " + host + "\nmanage_etc_hosts: true\nfqdn: " + fqdn + "\n")
+	b.WriteString("#cloud-config\nhostname: " + host + "\nmanage_etc_hosts: true\n")
+	if fqdn != "" {
+		b.WriteString("fqdn: " + fqdn + "\n")
+	}
 	user, hasUser := ci.conf["ciuser"]
 	if hasUser {
 		b.WriteString("user: " + user + "\n")
