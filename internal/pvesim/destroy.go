@@ -271,6 +271,11 @@ func (s *Sim) resizeGuest(c *call, kind guestKind) (any, error) {
 			return nil, failf("you can't resize a cdrom")
 		}
 		pl := &plan{g: g, file: p.get(kind.diskKey()), cur: sizeBytes(p.get("size"))}
+		if sid, _, ok := parseVolumeID(pl.file); ok {
+			if err := c.checkPriv("/storage/"+sid, "Datastore.AllocateSpace"); err != nil {
+				return nil, err
+			}
+		}
 		if v := s.st.findVolume(g.node, pl.file); v != nil {
 			pl.cur = v.size
 		}
