@@ -250,3 +250,27 @@ func TestTemplateAndResizeConsistency(t *testing.T) {
 		t.Fatalf("7.4 resize answers %v", d)
 	}
 }
+
+func TestGuestToolsPermissions(t *testing.T) {
+	e := newEnv(t, Options{})
+	must(t, e.sim.AddToken("ops@pve!tk", "x", true))
+	auth := "PVEAPIToken=ops@pve!tk=x"
+	for _, c := range []struct{ method, path, priv string }{
+		{"GET", "/nodes/pve1/qemu/100/migrate", "/vms/100, VM.Migrate"},
+		{"GET", "/nodes/pve1/lxc/200/migrate", "/vms/200, VM.Migrate"},
+		{"GET", "/nodes/pve1/qemu/100/feature?feature=snapshot", "/vms/100, VM.Audit"},
+		{"GET", "/nodes/pve1/lxc/200/feature?feature=clone", "/vms/200, VM.Audit"},
+		{"GET", "/nodes/pve1/qemu/100/cloudinit", "/vms/100, VM.Audit"},
+		{"GET", "/nodes/pve1/qemu/100/cloudinit/dump?type=user", "/vms/100, VM.Audit"},
+	} {
+		if r := e.doAuth(c.method, c.path, nil, auth); r.status != 403 || r.message != "Permission check failed ("+c.priv+")\n" {
+			t.Errorf("%s %s: %d %q", c.method, c.path, r.status, r.message)
+		}
+	}
+	// 7.4 uploads know no import content
+	e7 := newEnv(t, Options{Schema: "7.4"})
+	body, ct := multipartUpload([][2]string{{"content", "import"}}, "filename", "disk.qcow2", []byte("q"))
+	if r := e7.upload("pve1", "local", e7.token, body, ct); r.status != 400 || r.errors["content"] == "" {
+		t.Errorf("7.4 import: %d %s", r.status, r.raw)
+	}
+}
