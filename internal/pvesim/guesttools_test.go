@@ -85,6 +85,15 @@ func TestMigratePreflightReleases(t *testing.T) {
 	if r := e.do("GET", "/nodes/pve1/lxc/200/migrate", nil); r.status != 501 {
 		t.Fatalf("7.4 lxc: %d", r.status)
 	}
+	e8 := newEnv(t, Options{Schema: "8.4"})
+	d = e8.ok("GET", "/nodes/pve1/qemu/100/migrate", nil).(map[string]any)
+	if got := keysOf(d); !reflect.DeepEqual(got, []string{"allowed_nodes", "local_disks", "local_resources", "mapped-resource-info",
+		"mapped-resources", "not_allowed_nodes", "running"}) {
+		t.Fatalf("8.4: %v", got)
+	}
+	if disk := d["local_disks"].([]any)[0].(map[string]any); disk["is_cloudinit"] != nil || disk["is_attached"] != float64(1) {
+		t.Fatalf("8.4 disk %v", disk)
+	}
 	e9 := newEnv(t, Options{Schema: "9.1"})
 	d = e9.ok("GET", "/nodes/pve1/lxc/200/migrate", nil).(map[string]any)
 	if got := keysOf(d); !reflect.DeepEqual(got, []string{"allowed-nodes", "not-allowed-nodes", "running"}) || d["running"] != float64(1) {
@@ -272,5 +281,20 @@ func TestGuestToolsPermissions(t *testing.T) {
 	body, ct := multipartUpload([][2]string{{"content", "import"}}, "filename", "disk.qcow2", []byte("q"))
 	if r := e7.upload("pve1", "local", e7.token, body, ct); r.status != 400 || r.errors["content"] == "" {
 		t.Errorf("7.4 import: %d %s", r.status, r.raw)
+	}
+}
+
+func TestMigratePreflightMappedDevice(t *testing.T) {
+	e := newEnv(t, Options{})
+	if r := e.rootTicket().do("PUT", "/nodes/pve1/qemu/101/config", vals("hostpci0", "mapping=gpu")); r.status != 200 {
+		t.Fatalf("hostpci: %d %s", r.status, r.raw)
+	}
+	d := e.ok("GET", "/nodes/pve1/qemu/101/migrate", nil).(map[string]any)
+	// offline: a mapped device is no local resource, but no node has the mapping
+	if !reflect.DeepEqual(d["local_resources"], []any{}) || !reflect.DeepEqual(d["mapped-resources"], []any{"hostpci0"}) ||
+		!reflect.DeepEqual(d["mapped-resource-info"], map[string]any{"hostpci0": map[string]any{"name": "gpu"}}) ||
+		!reflect.DeepEqual(d["allowed_nodes"], []any{}) ||
+		!reflect.DeepEqual(d["not_allowed_nodes"].(map[string]any)["pve2"], map[string]any{"unavailable-resources": []any{"hostpci0"}}) {
+		t.Fatalf("mapped: %v", d)
 	}
 }

@@ -153,16 +153,24 @@ func (s *Sim) migratePreflight(c *call, kind guestKind) (any, error) {
 	res := map[string]any{"running": b2i(g.running)}
 	allowed := []string{}
 	notAllowed := map[string]any{}
+	local, mapped := localResources(g, s.major())
 	for _, n := range c.st.nodes {
 		if n.name == g.node {
 			continue
 		}
-		var missing []string
+		why := map[string]any{}
 		if kind.isQemu() {
-			missing = c.st.unavailableStorages(g, n.name)
+			if missing := c.st.unavailableStorages(g, n.name); len(missing) > 0 {
+				why["unavailable_storages"] = missing
+			}
+			// the cluster has no resource mappings: a mapped device
+			// is missing on every node
+			if len(mapped) > 0 && s.major() >= 8 {
+				why["unavailable-resources"] = sortedKeys(mapped)
+			}
 		}
-		if len(missing) > 0 {
-			notAllowed[n.name] = map[string]any{"unavailable_storages": missing}
+		if len(why) > 0 {
+			notAllowed[n.name] = why
 		} else {
 			if s.major() < 8 {
 				notAllowed[n.name] = map[string]any{} // 7.x lists every node
@@ -183,7 +191,6 @@ func (s *Sim) migratePreflight(c *call, kind guestKind) (any, error) {
 		res["not_allowed_nodes"] = notAllowed
 	}
 	res["local_disks"] = s.localDisks(g)
-	local, mapped := localResources(g, s.major())
 	res["local_resources"] = local
 	if s.major() >= 8 {
 		names := sortedKeys(mapped)
