@@ -211,7 +211,7 @@ func (s *Sim) forkClone(c *call, kind guestKind, pl *clonePlan) (any, error) {
 	return c.startTask(taskSpec{typ: kind.task("clone"), vmid: src.vmid, dur: cloneDuration(pl.disks, pl.full), lines: lines,
 		failMsg: failMsg, failAt: 0.3, interruptMsg: "clone failed: interrupted by signal",
 		onOK: func(end time.Time) error {
-			s.finishClone(c, kind, pl, newGuest, vols)
+			s.finishClone(c, kind, pl, newGuest, vols, end)
 			return nil
 		},
 		onFail: func() {
@@ -227,7 +227,7 @@ func (s *Sim) forkClone(c *call, kind guestKind, pl *clonePlan) (any, error) {
 
 // finishClone is the end of a clone's worker: the new guest's config with
 // its new disks, on the target node, in the pool.
-func (s *Sim) finishClone(c *call, kind guestKind, pl *clonePlan, newGuest *guest, vols []string) {
+func (s *Sim) finishClone(c *call, kind guestKind, pl *clonePlan, newGuest *guest, vols []string, end time.Time) {
 	srcNode, target := c.params["node"], c.params["target"]
 	if target == "" {
 		target = srcNode
@@ -243,6 +243,7 @@ func (s *Sim) finishClone(c *call, kind guestKind, pl *clonePlan, newGuest *gues
 	newGuest.conf = pl.newconf
 	newGuest.node = target
 	s.st.cloneGuestFirewall(c.vmid(), newGuest.vmid)
+	s.st.cloneCloudinit(newGuest, c.params["storage"], end)
 	if target != srcNode {
 		for _, v := range vols {
 			if vol := s.st.findVolume(srcNode, v); vol != nil {

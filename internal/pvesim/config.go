@@ -184,6 +184,7 @@ func (c *call) checkHookscript(nodeName, volid string) error {
 // become unusedN (deleting unusedN frees the volume), and a running qemu VM
 // keeps non-hotpluggable changes pending. It returns the worker's lines.
 func (st *state) applyConfig(g *guest, u *configUpdate, now time.Time) ([]string, error) {
+	st.cloudinitBeforeUpdate(g, u.set)
 	lines, drives, _, err := st.allocate(g.node, g.vmid, g.kind, u.plans, now)
 	if err != nil {
 		return lines, err

@@ -247,60 +247,121 @@ func (s *Sim) templateGuest(c *call, kind guestKind) (any, error) {
 	return upid, err
 }
 
-// resizeGuest grows a disk (PUT .../resize, a "resize" task).
+// resizeGuest grows a disk (PUT .../resize). qemu 8.x+ checks everything
+// in its "resize" worker, qemu 7.x works synchronously (answering null);
+// lxc checks before forking. The size compared is the volume's.
 func (s *Sim) resizeGuest(c *call, kind guestKind) (any, error) {
-	vmid := c.vmid()
+	vmid, nodeName := c.vmid(), c.params["node"]
 	if err := c.rootOnly("skiplock"); err != nil {
 		return nil, err
 	}
-	g, err := c.guestOnNode(kind)
-	if err != nil {
-		return nil, err
+	key, req := c.params["disk"], c.params["size"]
+	digest, skiplock := c.params["digest"], c.flag("skiplock")
+	type plan struct {
+		g           *guest
+		file        string
+		cur, newLen int64
 	}
-	if d := c.params["digest"]; d != "" && d != g.digest() {
-		return nil, failf("detected modified configuration - file changed by other user? Try again.")
-	}
-	if err := lockError(g); err != nil {
-		return nil, err
-	}
-	key := c.params["disk"]
-	val, ok := g.conf[key]
-	if !ok {
-		return nil, failf("disk '%s' does not exist", key)
-	}
-	defKey := kind.diskKey()
-	p := parsePropString(val, defKey)
-	if p.get("media") == "cdrom" {
-		return nil, failf("you can't resize a cdrom")
-	}
-	cur := sizeBytes(p.get("size"))
-	req := c.params["size"]
-	var newSize int64
-	if strings.HasPrefix(req, "+") {
-		newSize = cur + sizeBytes(strings.TrimPrefix(req, "+"))
-	} else {
-		newSize = sizeBytes(req)
-	}
-	if newSize < cur {
-		return nil, failf("shrinking disks is not supported")
-	}
-	if newSize == cur {
-		return nil, failf("disk is already at specified size")
-	}
-	file := p.get(defKey)
-	_, name, _ := strings.Cut(file, ":")
-	lines := at(0.5, fmt.Sprintf("  Size of logical volume pve/%s changed from %s (%d extents) to %s (%d extents).", name,
-		renderBytes(float64(cur), 2), cur/(4<<20), renderBytes(float64(newSize), 2), newSize/(4<<20)),
-		fmt.Sprintf("  Logical volume pve/%s successfully resized.", name))
-	return c.startTask(taskSpec{typ: "resize", vmid: vmid,
-		dur: time.Second, lines: lines,
-		onOK: func(time.Time) error {
-			p := parsePropString(g.conf[key], defKey)
-			p.set("size", formatSize(newSize))
-			g.conf[key] = p.String()
-			if v := s.st.findVolume(g.node, file); v != nil {
-				v.size = newSize
+	check := func() (*plan, error) {
+		g := s.st.guests[vmid]
+		if g == nil || g.kind != kind || g.node != nodeName {
+			return nil, noConfig(kind, nodeName, vmid)
+		}
+		if digest != "" && digest != g.digest() {
+			if kind.isQemu() {
+				return nil, failf("checksum mismatch (file change by other user?)")
 			}
+			return nil, failf("detected modified configuration - file changed by other user? Try again.")
+		}
+		if !skiplock {
+			if err := lockError(g); err != nil {
+				return nil, err
+			}
+		}
+		val, ok := g.conf[key]
+		if !ok {
+			return nil, failf("disk '%s' does not exist", key)
+		}
+		p := parsePropString(val, kind.diskKey())
+		if p.get("media") == "cdrom" {
+			return nil, failf("you can't resize a cdrom")
+		}
+		pl := &plan{g: g, file: p.get(kind.diskKey()), cur: sizeBytes(p.get("size"))}
+		if sid, _, ok := parseVolumeID(pl.file); ok {
+			if err := c.checkPriv("/storage/"+sid, "Datastore.AllocateSpace"); err != nil {
+				return nil, err
+			}
+		}
+		if v := s.st.findVolume(g.node, pl.file); v != nil {
+			pl.cur = v.size
+		}
+		pl.newLen = sizeBytes(strings.TrimPrefix(req, "+"))
+		if strings.HasPrefix(req, "+") {
+			pl.newLen += pl.cur
+		}
+		switch {
+		case pl.newLen < pl.cur && kind.isLXC():
+			return nil, failf("unable to shrink disk size")
+		case pl.newLen < pl.cur:
+			return nil, failf("shrinking disks is not supported")
+		case pl.newLen == pl.cur && kind.isLXC():
+			return nil, failf("disk is already at specified size")
+		}
+		return pl, nil
+	}
+	apply := func(pl *plan) {
+		if pl.newLen == pl.cur {
+			return
+		}
+		p := parsePropString(pl.g.conf[key], kind.diskKey())
+		p.set("size", formatSize(pl.newLen))
+		pl.g.conf[key] = p.String()
+		if v := s.st.findVolume(pl.g.node, pl.file); v != nil {
+			v.size = pl.newLen
+		}
+	}
+	inWorker := kind.isQemu() && s.major() >= 8
+	var pl *plan
+	if !inWorker {
+		var err error
+		if pl, err = check(); err != nil {
+			return nil, err
+		}
+		if kind.isQemu() {
+			apply(pl)
+			return nil, nil
+		}
+	}
+	var lines []taskLine
+	if pl != nil {
+		lines = resizeLines(pl.file, pl.cur, pl.newLen)
+	} else if g := s.st.guests[vmid]; g != nil && g.kind == kind {
+		p := parsePropString(g.conf[key], kind.diskKey())
+		cur := sizeBytes(p.get("size"))
+		if v := s.st.findVolume(g.node, p.get(kind.diskKey())); v != nil {
+			cur = v.size
+		}
+		if n := sizeBytes(strings.TrimPrefix(req, "+")); strings.HasPrefix(req, "+") && n > 0 {
+			lines = resizeLines(p.get(kind.diskKey()), cur, cur+n)
+		} else if n > cur {
+			lines = resizeLines(p.get(kind.diskKey()), cur, n)
+		}
+	}
+	return c.startTask(taskSpec{typ: "resize", vmid: vmid, dur: time.Second, lines: lines, failAt: -1,
+		onOK: func(time.Time) error {
+			p, err := check()
+			if err != nil {
+				return err
+			}
+			apply(p)
 			return nil
 		}})
+}
+
+// resizeLines is what lvresize prints.
+func resizeLines(file string, cur, newLen int64) []taskLine {
+	_, name, _ := strings.Cut(file, ":")
+	return at(0.5, fmt.Sprintf("  Size of logical volume pve/%s changed from %s (%d extents) to %s (%d extents).", name,
+		renderBytes(float64(cur), 2), cur/(4<<20), renderBytes(float64(newLen), 2), newLen/(4<<20)),
+		fmt.Sprintf("  Logical volume pve/%s successfully resized.", name))
 }

@@ -20,6 +20,8 @@ type diskPlan struct {
 	storage string // for new volumes
 	cdrom   bool
 	volid   string // existing or allocated volume
+	// cloudinit is the storage of a new cloud-init drive ("sid:cloudinit", cloudinit.go)
+	cloudinit string
 }
 
 // planDisks checks the new disks of a create or config update
@@ -36,6 +38,14 @@ func (c *call) planDisks(kind guestKind, params map[string]string, defStorage st
 		file := p.get(defKey)
 		pl := &diskPlan{key: k, prop: p}
 		file = kind.newVolumeSpec(file, defStorage)
+		if sid, ok := newCloudinitDrive(kind, file, defStorage); ok {
+			if sid == "" {
+				return nil, failf("no storage ID specified (and no default storage)")
+			}
+			pl.cloudinit = sid
+			plans = append(plans, pl)
+			continue
+		}
 		if kind.isCDROM(p) {
 			pl.cdrom = true
 			pl.volid = file
@@ -85,6 +95,14 @@ func (st *state) allocate(nodeName string, vmid int, kind guestKind, plans []*di
 	drives = map[string]string{}
 	defKey := kind.diskKey()
 	for _, pl := range plans {
+		if pl.cloudinit != "" {
+			volid, drive, line, cerr := st.allocCloudinit(nodeName, vmid, pl, now)
+			if cerr != nil {
+				return lines, drives, vols, cerr
+			}
+			drives[pl.key], vols, lines = drive, append(vols, volid), append(lines, line...)
+			continue
+		}
 		if pl.cdrom {
 			drives[pl.key] = pl.prop.String()
 			continue

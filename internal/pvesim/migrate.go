@@ -148,6 +148,12 @@ func (s *Sim) migrationScan(g *guest) (disks, cdroms []string) {
 		}
 		p := parsePropString(g.conf[k], g.kind.diskKey())
 		file := p.get(g.kind.diskKey())
+		if g.kind.isCDROM(p) && isCloudinitVolume(file) {
+			if !s.sharedVolume(file) {
+				disks = append(disks, file) // migrated like a disk (QemuMigrate: 'generated')
+			}
+			continue
+		}
 		if g.kind.isCDROM(p) {
 			if file != "none" && file != "cdrom" && strings.Contains(file, ":") && !s.sharedVolume(file) {
 				cdroms = append(cdroms, file)

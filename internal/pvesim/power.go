@@ -54,7 +54,7 @@ func (s *Sim) startQemu(g *guest, nodeName string, vmid int, user string, skiplo
 	if g != nil && g.conf["bios"] == "ovmf" && g.conf["efidisk0"] == "" {
 		lines = at(0.3, "WARN: no efidisk configured! Using temporary efivars disk.")
 	}
-	if g != nil && g.conf["ipconfig0"] != "" {
+	if _, ci := cloudinitDrive(g); g != nil && ci != "" {
 		lines = append(at(0.1, "generating cloud-init ISO"), lines...)
 	}
 	return s.startTask(taskSpec{node: nodeName, typ: kindQemu.task("start"), id: strconv.Itoa(vmid), user: user, vmid: vmid,
@@ -83,6 +83,7 @@ func (s *Sim) startQemu(g *guest, nodeName string, vmid int, user string, skiplo
 				return err
 			}
 			g.applyPending()
+			s.st.cloudinitStarted(g, end)
 			if g.lock() == "suspended" {
 				delete(g.conf, "lock")
 				delete(g.conf, "vmstate")

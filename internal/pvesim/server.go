@@ -51,6 +51,7 @@ type call struct {
 	total   int    // emitted as "total" when > 0
 	changes string // emitted as "changes" when non-empty
 	ep      *pveschema.Endpoint
+	upload  *uploadedFile // the file part of a multipart upload (upload.go)
 }
 
 func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request) {
@@ -145,7 +146,7 @@ func (s *Sim) dispatch(c *call, r *http.Request) (data any, err error) {
 		c.query, _ = readParams(r)
 		return nil, err
 	}
-	params, perr := readParams(r)
+	params, perr := s.readParams(c, r)
 	c.query = params
 	if perr != nil {
 		return nil, perr
@@ -170,7 +171,7 @@ func (s *Sim) dispatch(c *call, r *http.Request) (data any, err error) {
 		}
 		c.params[k] = v
 	}
-	if c.method != "GET" && c.ticket && !s.verifyCSRF(c, r) {
+	if c.method != "GET" && c.ticket && !isUpload(r) && !s.verifyCSRF(c, r) {
 		return nil, &apiError{status: 401, msg: "Permission denied - invalid csrf token", empty: true}
 	}
 	if !ep.AllowToken && isToken(c.authid) {
@@ -260,7 +261,7 @@ func checkTransport(r *http.Request) *apiError {
 		msg := "chunked transfer encoding not supported"
 		return &apiError{status: 501, msg: msg, rawBody: msg}
 	}
-	if r.ContentLength > maxPostSize {
+	if r.ContentLength > maxPostSize && !isUpload(r) {
 		return &apiError{status: 501, msg: "for data too large", rawBody: "for data too large"}
 	}
 	return nil

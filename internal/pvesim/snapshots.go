@@ -199,9 +199,7 @@ func lastSeg(s string) string {
 }
 
 func (st *state) supportsSnapshot(nodeName, volid string) bool {
-	sid, _, _ := strings.Cut(volid, ":")
-	ns := st.storageOn(nodeName, sid)
-	return ns != nil && !fileBased(ns.def.typ) // raw files have no snapshots
+	return st.volumeHasFeature(nodeName, "snapshot", volid, "", false) // preflight.go
 }
 
 func (g *guest) removeSnap(name string) {

@@ -23,12 +23,13 @@ type state struct {
 	pools       map[string]*pool
 	rng         *rand.Rand
 	nextPID     uint32
-	dcOpts      *dcOptions    // datacenter.cfg, built by datacenter()
-	haS         *haState      // HA resources, groups, rules; replication jobs (ha.go)
-	agentS      *agentState   // guest agents' view of the VMs (agentos.go)
-	sysS        *nodeSysState // node system settings (nodesys.go)
-	fwS         *fwState      // firewall.go, built on first use
-	sdnS        *sdnState     // sdn.go, built on first use
+	dcOpts      *dcOptions      // datacenter.cfg, built by datacenter()
+	haS         *haState        // HA resources, groups, rules; replication jobs (ha.go)
+	agentS      *agentState     // guest agents' view of the VMs (agentos.go)
+	sysS        *nodeSysState   // node system settings (nodesys.go)
+	fwS         *fwState        // firewall.go, built on first use
+	sdnS        *sdnState       // sdn.go, built on first use
+	ciS         *cloudinitState // cloudinit.go
 }
 
 type node struct {
@@ -226,10 +227,10 @@ func volumesOf(g *guest) []string {
 			}
 			v := conf[k]
 			ps := parsePropString(v, g.kind.diskKey())
-			if ps.get("media") == "cdrom" {
-				continue
-			}
 			file := ps.get(g.kind.diskKey())
+			if ps.get("media") == "cdrom" && !isCloudinitVolume(file) {
+				continue // a cloud-init drive's volume is the guest's own
+			}
 			if file == "" || file == "none" || !strings.Contains(file, ":") || seen[file] {
 				continue
 			}
