@@ -73,36 +73,9 @@ func backupVolumes(g *guest) []map[string]any {
 	var out []map[string]any
 	for _, k := range backupVolumeKeys(g) {
 		v := g.conf[k]
-		var included bool
-		var reason, name string
-		if g.kind.isLXC() {
-			ps := parsePropString(v, "volume")
-			name = ps.get("volume")
-			switch {
-			case k == "rootfs":
-				included, reason = true, "rootfs"
-			case strings.HasPrefix(name, "/"):
-				included, reason = false, "not a volume"
-			case optBool(ps.get("backup")):
-				included, reason = true, "enabled"
-			default:
-				included, reason = false, "disabled"
-			}
-		} else {
-			ps := parsePropString(v, "file")
-			if ps.get("media") == "cdrom" {
-				continue
-			}
-			name = ps.get("file")
-			b, set := ps.get("backup"), ps.get("backup") != ""
-			// Perl's text says "no" whenever backup= is written at all
-			included, reason = !set || optBool(b), "backup=yes"
-			if set {
-				reason = "backup=no"
-			}
-			if strings.HasPrefix(k, "efidisk") && g.conf["bios"] != "ovmf" {
-				included, reason = false, "efidisk but no OVMF BIOS"
-			}
+		name, included, reason, ok := byKind(g.kind, qemuBackupVolume, lxcBackupVolume)(g, k, v)
+		if !ok {
+			continue
 		}
 		out = append(out, map[string]any{"id": fmt.Sprintf("%d:%s", g.vmid, k), "name": name,
 			"included": b2i(included), "reason": reason, "leaf": 1})
@@ -112,11 +85,43 @@ func backupVolumes(g *guest) []map[string]any {
 
 // backupVolumeKeys orders a config's volumes as foreach_volume does:
 // ide, sata, scsi, virtio, efidisk, tpmstate; rootfs then mount points.
-func backupVolumeKeys(g *guest) []string {
-	prefixes := []string{"ide", "sata", "scsi", "virtio", "efidisk", "tpmstate"}
-	if g.kind.isLXC() {
-		prefixes = []string{"rootfs", "mp"}
+// lxcBackupVolume is whether vzdump takes a mount point, and why.
+func lxcBackupVolume(_ *guest, k, v string) (name string, included bool, reason string, ok bool) {
+	ps := parsePropString(v, "volume")
+	name = ps.get("volume")
+	switch {
+	case k == "rootfs":
+		return name, true, "rootfs", true
+	case strings.HasPrefix(name, "/"):
+		return name, false, "not a volume", true
+	case optBool(ps.get("backup")):
+		return name, true, "enabled", true
 	}
+	return name, false, "disabled", true
+}
+
+// qemuBackupVolume is whether vzdump takes a drive, and why; CD-ROMs are
+// not volumes of the VM (ok false).
+func qemuBackupVolume(g *guest, k, v string) (name string, included bool, reason string, ok bool) {
+	ps := parsePropString(v, "file")
+	if ps.get("media") == "cdrom" {
+		return "", false, "", false
+	}
+	name = ps.get("file")
+	b, set := ps.get("backup"), ps.get("backup") != ""
+	// Perl's text says "no" whenever backup= is written at all
+	included, reason = !set || optBool(b), "backup=yes"
+	if set {
+		reason = "backup=no"
+	}
+	if strings.HasPrefix(k, "efidisk") && g.conf["bios"] != "ovmf" {
+		included, reason = false, "efidisk but no OVMF BIOS"
+	}
+	return name, included, reason, true
+}
+
+func backupVolumeKeys(g *guest) []string {
+	prefixes := byKind(g.kind, []string{"ide", "sata", "scsi", "virtio", "efidisk", "tpmstate"}, []string{"rootfs", "mp"})
 	var out []string
 	for _, p := range prefixes {
 		var keys []string
@@ -136,11 +141,7 @@ func backupVolumeKeys(g *guest) []string {
 }
 
 func guestConfName(g *guest) any {
-	k := "name"
-	if g.kind.isLXC() {
-		k = "hostname"
-	}
-	if v, ok := g.conf[k]; ok {
+	if v, ok := g.conf[g.kind.nameKey()]; ok {
 		return v
 	}
 	return nil

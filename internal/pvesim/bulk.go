@@ -253,7 +253,7 @@ func (s *Sim) bulkStart(c *call) (any, error) {
 	b := &bulkRun{groups: c.st.bulkGroups(vms, false, false), max: maxWorkers(c, 4), verb: "Starting",
 		failMsg: "Some guests failed to start: "}
 	b.launch = func(sc *call, g *guest) (string, error) {
-		if g.running && !(g.kind.isQemu() && g.paused) && g.kind.isQemu() {
+		if g.running && !g.paused && g.kind.pausable() {
 			b.log(fmt.Sprintf("WARN: Skipping %s %d, already running.", g.typeName(), g.vmid))
 			return "", nil
 		}
@@ -263,7 +263,7 @@ func (s *Sim) bulkStart(c *call) (any, error) {
 		if g.running {
 			res, err = byKind(g.kind, s.qemuResume, s.lxcResume)(sc)
 		} else {
-			if timeout != "" && g.kind.isQemu() {
+			if timeout != "" && g.kind.startTakesTimeout() {
 				sc.params["timeout"] = timeout
 			}
 			res, err = byKind(g.kind, s.qemuStart, s.lxcStart)(sc)
@@ -287,7 +287,7 @@ func (s *Sim) bulkShutdown(c *call) (any, error) {
 			b.log(fmt.Sprintf("WARN: Skipping %s %d, not running.", g.typeName(), g.vmid))
 			return "", nil
 		}
-		if g.kind.isQemu() && g.paused && !force {
+		if g.kind.pausable() && g.paused && !force {
 			b.log(fmt.Sprintf("WARN: Skipping %s %d, resume paused VM before shutdown.", g.typeName(), g.vmid))
 			return "", nil
 		}
@@ -326,7 +326,7 @@ func (s *Sim) bulkSuspend(c *call) (any, error) {
 	b := &bulkRun{groups: c.st.bulkGroups(vms, true, false), max: maxWorkers(c, 4), verb: "Stopping",
 		failMsg: "Some guests failed to suspend "}
 	b.launch = func(sc *call, g *guest) (string, error) {
-		if !g.kind.isQemu() {
+		if !g.kind.pausable() {
 			b.log(fmt.Sprintf("WARN: skipping %d, only VMs can be suspended", g.vmid))
 			return "", nil
 		}
@@ -365,13 +365,9 @@ func (s *Sim) bulkMigrate(c *call) (any, error) {
 		}
 		sc.params["target"] = target
 		if v, ok := c.params["online"]; ok {
-			if g.kind.isLXC() {
-				sc.params["restart"] = v
-			} else {
-				sc.params["online"] = v
-			}
+			sc.params[g.kind.runningMigrateParam()] = v
 		}
-		if v, ok := c.params["with-local-disks"]; ok && g.kind.isQemu() {
+		if v, ok := c.params["with-local-disks"]; ok && g.kind.liveMigrates() {
 			sc.params["with-local-disks"] = v
 		}
 		b.log(fmt.Sprintf("Migrating %s %d", g.typeName(), g.vmid))

@@ -52,7 +52,7 @@ func cloudinitKeys(conf map[string]string) map[string]string {
 // a new cipassword is stored hashed as qemu-server does (not for Windows,
 // whose cloudbase-init needs it plain).
 func (st *state) cloudinitBeforeUpdate(g *guest, set map[string]string) {
-	if !g.kind.isQemu() {
+	if !g.kind.hasCloudinit() {
 		return
 	}
 	cs := st.cloudinit()
@@ -210,7 +210,7 @@ func (st *state) cloudinitStarted(g *guest, now time.Time) {
 // newCloudinitDrive tells whether a qemu drive value asks for a new
 // cloud-init drive ("local-lvm:cloudinit") and on which storage.
 func newCloudinitDrive(kind guestKind, file, defStorage string) (string, bool) {
-	if !kind.isQemu() {
+	if !kind.hasCloudinit() {
 		return "", false
 	}
 	if file == "cloudinit" {

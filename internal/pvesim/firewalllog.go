@@ -54,10 +54,7 @@ func (s *Sim) fwNodeLog(c *call, nodeName string) []fwLogLine {
 		if !g.running {
 			continue
 		}
-		chain := fmt.Sprintf("tap%di0-IN", g.vmid)
-		if g.kind.isLXC() {
-			chain = fmt.Sprintf("veth%di0-IN", g.vmid)
-		}
+		chain := g.kind.nicDevice(g.vmid, 0) + "-IN"
 		lines = append(lines, fwDropLines(c, since, n.boot, g.vmid, lvl, chain, fmt.Sprintf("192.168.1.%d", 100+g.vmid%100), 7+g.vmid%5)...)
 	}
 	sortLogLines(lines)

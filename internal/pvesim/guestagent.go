@@ -20,36 +20,40 @@ type guestNIC struct {
 	down bool
 }
 
+// lxcNIC is a container's NIC as its config names it.
+func lxcNIC(g *guest, k string, _, _ int, _ bool) (*propString, guestNIC, string, string) {
+	p := parsePropString(g.conf[k], "")
+	nic := guestNIC{name: p.get("name"), mac: strings.ToLower(p.get("hwaddr"))}
+	return p, nic, p.get("ip"), p.get("ip6")
+}
+
+// qemuNIC is a VM's NIC as the guest sees it: net0 sits in PCI slot 18
+// (0x12), ens18 in a systemd guest, "Ethernet" on Windows; its addresses
+// are cloud-init's ipconfigN, else DHCP.
+func qemuNIC(g *guest, k string, n, idx int, win bool) (*propString, guestNIC, string, string) {
+	p := parsePropString(g.conf[k], "model")
+	nic := guestNIC{mac: strings.ToLower(macOf(g.conf[k])), name: "ens" + strconv.Itoa(18+n)}
+	if win {
+		nic.name = "Ethernet"
+		if idx > 0 {
+			nic.name = "Ethernet " + strconv.Itoa(idx+1)
+		}
+	}
+	ipc := parsePropString(g.conf["ipconfig"+strconv.Itoa(n)], "")
+	ip4, ip6 := ipc.get("ip"), ipc.get("ip6")
+	if ip4 == "" {
+		ip4 = "dhcp"
+	}
+	return p, nic, ip4, ip6
+}
+
 // nics lists the guest's network devices in config order.
 func (st *state) nics(g *guest, win bool) []guestNIC {
 	var out []guestNIC
 	idx := 0
 	for _, k := range sortedIndexed(g.conf, "net") {
 		n, _ := strconv.Atoi(strings.TrimPrefix(k, "net"))
-		var p *propString
-		nic := guestNIC{}
-		var ip4, ip6 string
-		if g.kind.isLXC() {
-			p = parsePropString(g.conf[k], "")
-			nic.name, nic.mac = p.get("name"), strings.ToLower(p.get("hwaddr"))
-			ip4, ip6 = p.get("ip"), p.get("ip6")
-		} else {
-			p = parsePropString(g.conf[k], "model")
-			nic.mac = strings.ToLower(macOf(g.conf[k]))
-			// net0 sits in PCI slot 18 (0x12): ens18 in a systemd guest
-			nic.name = "ens" + strconv.Itoa(18+n)
-			if win {
-				nic.name = "Ethernet"
-				if idx > 0 {
-					nic.name = "Ethernet " + strconv.Itoa(idx+1)
-				}
-			}
-			ipc := parsePropString(g.conf["ipconfig"+strconv.Itoa(n)], "")
-			ip4, ip6 = ipc.get("ip"), ipc.get("ip6")
-			if ip4 == "" {
-				ip4 = "dhcp"
-			}
-		}
+		p, nic, ip4, ip6 := byKind(g.kind, qemuNIC, lxcNIC)(g, k, n, idx, win)
 		nic.down = p.get("link_down") == "1"
 		switch ip4 {
 		case "dhcp":
@@ -112,10 +116,7 @@ func (st *state) lease(g *guest, p *propString, n int) string {
 // gateway is the default gateway of the guest: a configured one (cloud-init
 // or the container's net0), else the router of the first bridge.
 func (st *state) gateway(g *guest) string {
-	if gw := parsePropString(g.conf["ipconfig0"], "").get("gw"); gw != "" && g.kind.isQemu() {
-		return gw
-	}
-	if gw := parsePropString(g.conf["net0"], "").get("gw"); gw != "" && g.kind.isLXC() {
+	if gw := parsePropString(g.conf[g.kind.gatewayKey()], "").get("gw"); gw != "" {
 		return gw
 	}
 	nd := st.node(g.node)

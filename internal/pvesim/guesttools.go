@@ -12,10 +12,10 @@ import (
 func (s *Sim) guestToolRoutes() []route {
 	q := "/nodes/{node}/qemu/{vmid}"
 	l := "/nodes/{node}/lxc/{vmid}"
-	lxcMigrate := kindRoute(kindLXC, "GET", l+"/migrate", s.migratePreflight)
+	lxcMigrate := route{method: "GET", tmpl: l + "/migrate", h: s.lxcMigratePreflight}
 	lxcMigrate.since = "9.1"
 	return []route{
-		kindRoute(kindQemu, "GET", q+"/migrate", s.migratePreflight),
+		{method: "GET", tmpl: q + "/migrate", h: s.qemuMigratePreflight},
 		lxcMigrate,
 		kindRoute(kindQemu, "GET", q+"/feature", s.guestFeature),
 		kindRoute(kindLXC, "GET", l+"/feature", s.guestFeature),

@@ -125,12 +125,7 @@ func (c *call) parseSID(sid string) (full, typ, name string, err error) {
 	return sid, m[1], m[2], nil
 }
 
-func haType(k guestKind) string {
-	if k.isLXC() {
-		return "ct"
-	}
-	return "vm"
-}
+func haType(k guestKind) string { return byKind(k, "vm", "ct") }
 
 // groupsMigrated is have_groups_been_migrated: PVE 9 converts every group
 // to a rule, so its groups.cfg is empty and the group API refuses.
@@ -214,8 +209,8 @@ func (s *Sim) haMove(r *haResource, target string, relocate bool) {
 		return
 	}
 	wasRunning := g.running
-	online := g.running && !relocate && g.kind.isQemu()
-	restart := g.running && g.kind.isLXC()
+	online := g.running && !relocate && g.kind.liveMigrates()
+	restart := g.running && !g.kind.liveMigrates()
 	lines, dur, failMsg := s.migrationPlan(g, tn, online, false, restart, s.now())
 	lines = append(at(0, "task started by HA resource agent"), lines...)
 	prev := r.crm

@@ -185,3 +185,74 @@ func (k guestKind) keepsOnlyOwnUnused() bool { return byKind(k, true, false) }
 func (k guestKind) addCurrent(m map[string]any, g *guest, major int) {
 	byKind(k, addQemuCurrent, func(map[string]any, *guest, int) {})(m, g, major)
 }
+
+// nameKey is the config key of the guest's name.
+func (k guestKind) nameKey() string { return byKind(k, "name", "hostname") }
+
+// pausable: a VM can be paused (and a paused VM is resumed rather than
+// started, and must be resumed before a shutdown); a container is frozen
+// only by suspend, which the bulk actions leave to VMs.
+func (k guestKind) pausable() bool { return byKind(k, true, false) }
+
+// startTakesTimeout: qemu-server's start has a timeout parameter.
+func (k guestKind) startTakesTimeout() bool { return byKind(k, true, false) }
+
+// liveMigrates: a running VM migrates online (with its local disks if
+// asked); a running container is shut down and restarted on the target.
+func (k guestKind) liveMigrates() bool { return byKind(k, true, false) }
+
+// runningMigrateParam is the migrate parameter that moves a running guest.
+func (k guestKind) runningMigrateParam() string { return byKind(k, "online", "restart") }
+
+// hasCloudinit: only VMs have cloud-init drives.
+func (k guestKind) hasCloudinit() bool { return byKind(k, true, false) }
+
+// gatewayKey is the config key holding a guest's IPv4 gateway: the VM's
+// cloud-init ipconfig0, the container's net0.
+func (k guestKind) gatewayKey() string { return byKind(k, "ipconfig0", "net0") }
+
+// nicDevice is the host's name of a guest's NIC: tap100i0, veth200i0.
+func (k guestKind) nicDevice(vmid, n int) string {
+	return byKind(k, "tap", "veth") + strconv.Itoa(vmid) + "i" + strconv.Itoa(n)
+}
+
+// clonesToRawOrSubvol: pve-container asks the storage for clone targets
+// raw or subvol, which file storages' clones (always qcow2) cannot give.
+func (k guestKind) clonesToRawOrSubvol() bool { return byKind(k, false, true) }
+
+// featureListsNodes: qemu-server's feature answer lists the nodes the
+// guest could run on with it; pve-container's only says yes or no.
+func (k guestKind) featureListsNodes() bool { return byKind(k, true, false) }
+
+// resizeMode is when the kind's resize checks and applies (see resize.go).
+func (k guestKind) resizeMode(major int) resizeMode {
+	if k.isLXC() {
+		return resizeForkAfterChecks
+	}
+	if major >= 8 {
+		return resizeInWorker
+	}
+	return resizeSync
+}
+
+// digestMismatch is the error of a write whose digest is stale.
+func (k guestKind) digestMismatch() string {
+	return byKind(k, "checksum mismatch (file change by other user?)",
+		"detected modified configuration - file changed by other user? Try again.")
+}
+
+// resizeRefusal is the kind's refusal of a new disk size: no kind shrinks;
+// pve-container also refuses the size the disk already has.
+func (k guestKind) resizeRefusal(cur, newLen int64) error {
+	switch {
+	case newLen < cur:
+		return failf("%s", byKind(k, "shrinking disks is not supported", "unable to shrink disk size"))
+	case newLen == cur && k.isLXC():
+		return failf("disk is already at specified size")
+	}
+	return nil
+}
+
+// writesHostMem: pvestatd records a VM's host memory (memhost, PVE 9);
+// containers write none.
+func (k guestKind) writesHostMem() bool { return byKind(k, true, false) }

@@ -89,16 +89,8 @@ func (s *Sim) nodeReport(c *call) (any, error) {
 		if g.running {
 			state = "running"
 		}
-		if g.kind.isQemu() {
-			pid := 0
-			if g.running {
-				pid = 10000 + g.vmid*7
-			}
-			qm = append(qm, fmt.Sprintf("%10d %-20s %-10s %-10d %12.2f %-10d", g.vmid, g.name(), state, g.maxMem()>>20,
-				float64(g.maxDisk())/float64(diskGiB), pid))
-		} else {
-			pct = append(pct, fmt.Sprintf("%-10d %-10s %-12s %-20s", g.vmid, state, g.lock(), g.name()))
-		}
+		list := byKind(g.kind, &qm, &pct)
+		*list = append(*list, byKind(g.kind, qmListLine, pctListLine)(g, state))
 	}
 	cmd("qm list", qm...)
 	cmd("pct list", pct...)
@@ -155,4 +147,19 @@ func (s *Sim) pveversionLines(ns *nodeSys) []string {
 		}
 	}
 	return out
+}
+
+// qmListLine is a VM's line of `qm list`.
+func qmListLine(g *guest, state string) string {
+	pid := 0
+	if g.running {
+		pid = 10000 + g.vmid*7
+	}
+	return fmt.Sprintf("%10d %-20s %-10s %-10d %12.2f %-10d", g.vmid, g.name(), state, g.maxMem()>>20,
+		float64(g.maxDisk())/float64(diskGiB), pid)
+}
+
+// pctListLine is a container's line of `pct list`.
+func pctListLine(g *guest, state string) string {
+	return fmt.Sprintf("%-10d %-10s %-12s %-20s", g.vmid, state, g.lock(), g.name())
 }

@@ -81,10 +81,10 @@ func (st *state) guestHasFeature(g *guest, conf map[string]string, feature, snap
 			continue
 		}
 		p := parsePropString(conf[k], g.kind.diskKey())
-		if g.kind.isQemu() && p.get("media") == "cdrom" {
+		if g.kind.isCDROM(p) {
 			continue
 		}
-		if !st.volumeHasFeature(g.node, feature, p.get(g.kind.diskKey()), snapname, g.kind.isLXC()) {
+		if !st.volumeHasFeature(g.node, feature, p.get(g.kind.diskKey()), snapname, g.kind.clonesToRawOrSubvol()) {
 			return false
 		}
 	}
@@ -106,7 +106,7 @@ func (s *Sim) guestFeature(c *call, kind guestKind) (any, error) {
 		conf = sn.conf
 	}
 	has := b2i(c.st.guestHasFeature(g, conf, c.params["feature"], snapname))
-	if kind.isLXC() {
+	if !kind.featureListsNodes() {
 		return map[string]any{"hasFeature": has}, nil
 	}
 	return map[string]any{"hasFeature": has, "nodes": c.st.sharedNodes(g, conf)}, nil
@@ -137,55 +137,32 @@ func (st *state) sharedNodes(g *guest, conf map[string]string) []string {
 	return out
 }
 
-// migratePreflight is GET .../migrate. qemu: running, the nodes the
-// storages allow, the local disks (every volume of config, pending and
+// qemuMigratePreflight is GET .../qemu/{vmid}/migrate: running, the nodes
+// the storages allow, the local disks (every volume of config, pending and
 // snapshots not on shared storage) and the local resources that block a
-// migration; the field set follows the release. lxc (9.x): running and the
-// allowed nodes.
-func (s *Sim) migratePreflight(c *call, kind guestKind) (any, error) {
-	g, err := c.guestOnNode(kind)
+// migration; the field set follows the release.
+func (s *Sim) qemuMigratePreflight(c *call) (any, error) {
+	g, err := c.guestOnNode(kindQemu)
 	if err != nil {
 		return nil, err
 	}
 	if err := lockError(g); err != nil {
 		return nil, err
 	}
-	res := map[string]any{"running": b2i(g.running)}
-	allowed := []string{}
-	notAllowed := map[string]any{}
 	local, mapped := localResources(g, s.major())
-	for _, n := range c.st.nodes {
-		if n.name == g.node {
-			continue
-		}
+	allowed, notAllowed := s.migrationTargets(c, g, func(node string) map[string]any {
 		why := map[string]any{}
-		if kind.isQemu() {
-			if missing := c.st.unavailableStorages(g, n.name); len(missing) > 0 {
-				why["unavailable_storages"] = missing
-			}
-			// the cluster has no resource mappings: a mapped device
-			// is missing on every node
-			if len(mapped) > 0 && s.major() >= 8 {
-				why["unavailable-resources"] = sortedKeys(mapped)
-			}
+		if missing := c.st.unavailableStorages(g, node); len(missing) > 0 {
+			why["unavailable_storages"] = missing
 		}
-		if len(why) > 0 {
-			notAllowed[n.name] = why
-		} else {
-			if s.major() < 8 {
-				notAllowed[n.name] = map[string]any{} // 7.x lists every node
-			}
-			allowed = append(allowed, n.name)
+		// the cluster has no resource mappings: a mapped device is
+		// missing on every node
+		if len(mapped) > 0 && s.major() >= 8 {
+			why["unavailable-resources"] = sortedKeys(mapped)
 		}
-	}
-	if kind.isLXC() {
-		res["allowed-nodes"] = allowed
-		res["not-allowed-nodes"] = notAllowed
-		if c.st.haManaged(g.vmid) != nil {
-			res["dependent-ha-resources"] = []string{}
-		}
-		return res, nil
-	}
+		return why
+	})
+	res := map[string]any{"running": b2i(g.running)}
 	if s.major() >= 8 || !g.running {
 		res["allowed_nodes"] = allowed
 		res["not_allowed_nodes"] = notAllowed
@@ -204,6 +181,46 @@ func (s *Sim) migratePreflight(c *call, kind guestKind) (any, error) {
 		}
 	}
 	return res, nil
+}
+
+// lxcMigratePreflight is GET .../lxc/{vmid}/migrate (9.x): running and the
+// allowed nodes; pve-container checks no storages there.
+func (s *Sim) lxcMigratePreflight(c *call) (any, error) {
+	g, err := c.guestOnNode(kindLXC)
+	if err != nil {
+		return nil, err
+	}
+	if err := lockError(g); err != nil {
+		return nil, err
+	}
+	allowed, notAllowed := s.migrationTargets(c, g, func(string) map[string]any { return nil })
+	res := map[string]any{"running": b2i(g.running), "allowed-nodes": allowed, "not-allowed-nodes": notAllowed}
+	if c.st.haManaged(g.vmid) != nil {
+		res["dependent-ha-resources"] = []string{}
+	}
+	return res, nil
+}
+
+// migrationTargets sorts the other nodes into allowed ones and the others
+// with why (what blocks returns; empty allows); 7.x lists every node in
+// not_allowed_nodes.
+func (s *Sim) migrationTargets(c *call, g *guest, blocks func(node string) map[string]any) ([]string, map[string]any) {
+	allowed := []string{}
+	notAllowed := map[string]any{}
+	for _, n := range c.st.nodes {
+		if n.name == g.node {
+			continue
+		}
+		if why := blocks(n.name); len(why) > 0 {
+			notAllowed[n.name] = why
+			continue
+		}
+		if s.major() < 8 {
+			notAllowed[n.name] = map[string]any{} // 7.x lists every node
+		}
+		allowed = append(allowed, n.name)
+	}
+	return allowed, notAllowed
 }
 
 // unavailableStorages lists the storages of a guest's volumes that the

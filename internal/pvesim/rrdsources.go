@@ -126,10 +126,9 @@ func (s *Sim) guestRRD(st *state, g *guest, now int64) *rrdSource {
 			v["netin"] = guestRate(g)
 			v["netout"] = math.Floor(guestRate(g) / 3)
 			v["diskread"], v["diskwrite"] = 900, 400
-			if g.kind.isLXC() {
-				v["disk"] = float64(g.maxDisk() / 4)
-			} else {
-				v["memhost"] = mem + 64<<20 // containers write no memhost
+			v["disk"] = float64(g.kind.visibleDiskUse(g.maxDisk()))
+			if g.kind.writesHostMem() {
+				v["memhost"] = mem + 64<<20
 			}
 			for _, f := range rrdGuest9Fields[1:] {
 				v[f] = 0
