@@ -21,6 +21,10 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	if bin := os.Getenv("FIDELITY_BIN"); bin != "" { // built by .ci/fidelity.sh
+		binary = bin
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "fidelity-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
