@@ -76,7 +76,7 @@ func TestGoProxmoxAdmin(t *testing.T) {
 			t.Fatal("empty task log")
 		}
 	})
-	t.Run("pools", func(t *testing.T) {
+	t.Run("pool members", func(t *testing.T) {
 		pools, err := c.Pools(ctx)
 		need(t, err, "Pools")
 		if len(pools) == 0 || pools[0].PoolID != "prod" {
@@ -89,9 +89,11 @@ func TestGoProxmoxAdmin(t *testing.T) {
 			// [{poolid, comment, members}] of that pool only.
 			t.Skip("sim bug: GET /pools/?poolid=prod ignores poolid: lists every pool, without members")
 		}
-		if len(prod.Members) < 2 {
-			t.Fatalf("prod members %+v", prod.Members)
+		if len(prod.Members) != 2 || prod.PoolID != "prod" {
+			t.Fatalf("prod %+v", prod)
 		}
+	})
+	t.Run("pool create update delete", func(t *testing.T) {
 		need(t, c.NewPool(ctx, "fidelity", "made by the fidelity suite"), "NewPool")
 		p, err := c.Pool(ctx, "fidelity")
 		need(t, err, "Pool(fidelity)")
@@ -103,6 +105,8 @@ func TestGoProxmoxAdmin(t *testing.T) {
 		}
 		need(t, p.Update(ctx, &proxmox.PoolUpdateOption{VirtualMachines: "101", Delete: true}), "Pool.Update delete")
 		need(t, p.Delete(ctx), "Pool.Delete")
+		_, err = c.Pool(ctx, "fidelity")
+		wantErr(t, err, "Pool after delete", "pool 'fidelity' does not exist")
 	})
 	t.Run("users groups acls tokens", func(t *testing.T) {
 		users, err := c.Users(ctx)
