@@ -76,12 +76,17 @@ func TestGoProxmoxMore(t *testing.T) {
 		}
 	})
 	t.Run("migrate preconditions", func(t *testing.T) {
-		vm, err := node.VirtualMachine(ctx, 101)
-		need(t, err, "VirtualMachine(101)")
-		pre, err := vm.MigratePreconditions(ctx, "pve2")
-		need(t, err, "MigratePreconditions")
-		if pre.Running || len(pre.LocalDisks) != 0 {
-			t.Fatalf("preconditions %+v", pre)
+		// go-proxmox's MigratePreconditions decodes has-dbus-vmstate into a
+		// bool; qemu-server (API2/Qemu.pm, migrate_vm_precondition) sends
+		// the integer 1, so read it through the library's generic Get.
+		var pre map[string]any
+		need(t, c.Get(ctx, "/nodes/pve1/qemu/101/migrate?target=pve2", &pre), "GET migrate")
+		disks, _ := pre["local_disks"].([]any)
+		if pre["running"] != float64(0) || pre["has-dbus-vmstate"] != float64(1) || len(disks) == 0 {
+			t.Fatalf("preconditions %v: want running 0, has-dbus-vmstate 1 and VM 101's disk on local-lvm among local_disks", pre)
+		}
+		if d := disks[0].(map[string]any); d["volid"] != "local-lvm:vm-101-disk-0" {
+			t.Errorf("local disk %v, want local-lvm:vm-101-disk-0", d)
 		}
 	})
 	t.Run("move disk", func(t *testing.T) {

@@ -1,19 +1,14 @@
 package pvesim
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
@@ -143,10 +138,10 @@ func (s *Sim) dispatch(c *call, r *http.Request) (data any, err error) {
 	// Authentication happens before routing on a real node.
 	if err := s.authenticate(c, r); err != nil {
 		// parameters are still recorded for the log
-		c.query, _ = readParams(r)
+		c.query, _, _ = readParams(r)
 		return nil, err
 	}
-	params, perr := s.readParams(c, r)
+	params, shapes, perr := s.readParams(c, r)
 	c.query = params
 	if perr != nil {
 		return nil, perr
@@ -162,7 +157,10 @@ func (s *Sim) dispatch(c *call, r *http.Request) (data any, err error) {
 	c.params = map[string]string{}
 	for k, vs := range params {
 		if len(vs) > 0 {
-			c.params[k] = strings.Join(vs, "\x00") // repeated keys: PVE's array form
+			c.params[k] = strings.Join(vs, "\x00") // repeated keys: PVE 7's array form
+		}
+		if len(vs) > 1 && s.major() >= 8 && shapes[k] == "" {
+			shapes[k] = "ARRAY" // pve-http-server 8 decodes repeated keys to an array
 		}
 	}
 	for k, v := range pathParams {
@@ -185,7 +183,14 @@ func (s *Sim) dispatch(c *call, r *http.Request) (data any, err error) {
 			return nil, err
 		}
 	}
-	if errs := ep.Validate(c.params); len(errs) > 0 {
+	errs := ep.Validate(c.params)
+	for k, msg := range shapeErrors(ep, shapes) {
+		if errs == nil {
+			errs = map[string]string{}
+		}
+		errs[k] = msg
+	}
+	if len(errs) > 0 {
 		return nil, paramError(errs)
 	}
 	if f := s.errorFault(c.method, c.rel); f != nil {
@@ -265,66 +270,6 @@ func checkTransport(r *http.Request) *apiError {
 		return &apiError{status: 501, msg: "for data too large", rawBody: "for data too large"}
 	}
 	return nil
-}
-
-// readParams collects query (GET/DELETE) or body (POST/PUT) parameters.
-func readParams(r *http.Request) (url.Values, error) {
-	q := r.URL.Query()
-	if r.Method == "GET" || r.Method == "DELETE" {
-		return q, nil
-	}
-	if r.Body == nil {
-		return q, nil
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxPostSize+1))
-	if err != nil {
-		return q, &apiError{status: 400, msg: "unable to read request body: " + err.Error() + "\n"}
-	}
-	// A second read must see the same body (auth + params both call us).
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch {
-	case len(bytes.TrimSpace(body)) == 0:
-	case ct == "application/json":
-		var m map[string]any
-		if err := json.Unmarshal(body, &m); err != nil {
-			return q, &apiError{status: 400, msg: "unable to parse JSON body: " + err.Error() + "\n"}
-		}
-		for k, v := range m {
-			q.Set(k, jsonParam(v))
-		}
-	case ct == "" || ct == "application/x-www-form-urlencoded":
-		form, err := url.ParseQuery(string(body))
-		if err != nil {
-			return q, &apiError{status: 400, msg: "unable to parse form body: " + err.Error() + "\n"}
-		}
-		for k, vs := range form {
-			for _, v := range vs {
-				q.Add(k, v)
-			}
-		}
-	default:
-		return q, &apiError{status: 506, msg: fmt.Sprintf("upload 'Content-Type '%s' not implemented", ct)}
-	}
-	return q, nil
-}
-
-// jsonParam turns a JSON body value into the string the form would carry;
-// JSON booleans are accepted there.
-func jsonParam(v any) string {
-	switch x := v.(type) {
-	case bool:
-		return pve.Bool(x)
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case string:
-		return x
-	case nil:
-		return ""
-	default:
-		b, _ := json.Marshal(x)
-		return string(b)
-	}
 }
 
 // apiIndex is what GET /api2/json/ lists on a real node: the routed

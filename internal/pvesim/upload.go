@@ -45,11 +45,11 @@ type uploadedFile struct {
 
 // readParams reads the request parameters; an upload with a body is
 // parsed as pveproxy does, everything else by readParams.
-func (s *Sim) readParams(c *call, r *http.Request) (url.Values, error) {
+func (s *Sim) readParams(c *call, r *http.Request) (url.Values, map[string]string, error) {
 	if !isUpload(r) || r.ContentLength == 0 || r.Body == nil {
 		return readParams(r)
 	}
-	q := r.URL.Query()
+	q, shapes := r.URL.Query(), map[string]string{}
 	// pveproxy checks the upload permission before it reads the body
 	sid := uploadPathRe.FindStringSubmatch(r.URL.Path)[1]
 	if u, err := url.PathUnescape(sid); err == nil {
@@ -60,24 +60,24 @@ func (s *Sim) readParams(c *call, r *http.Request) (url.Values, error) {
 	tmpSeq := s.st.nextPID
 	s.mu.Unlock()
 	if !allowed {
-		return q, permError("/storage/"+sid, "Datastore.AllocateTemplate")
+		return q, shapes, permError("/storage/"+sid, "Datastore.AllocateTemplate")
 	}
 	ct := r.Header.Get("Content-Type")
 	mt, mp, _ := mime.ParseMediaType(ct)
 	if mt != "multipart/form-data" || mp["boundary"] == "" {
-		return q, &apiError{status: 506, msg: fmt.Sprintf("upload 'Content-Type '%s' not implemented", ct)}
+		return q, shapes, &apiError{status: 506, msg: fmt.Sprintf("upload 'Content-Type '%s' not implemented", ct)}
 	}
 	if q.Has("tmpfilename") {
-		return q, failf("'tmpfilename' query parameter is not allowed for file uploads")
+		return q, shapes, failf("'tmpfilename' query parameter is not allowed for file uploads")
 	}
 	sum := md5.Sum([]byte(fmt.Sprintf("%d%d%d", tmpSeq, s.now().Unix(), 0x2a5)))
 	up := &uploadedFile{tmpname: "/var/tmp/pveupload-" + hex.EncodeToString(sum[:])}
 	if err := s.parseUpload(r.Body, mp["boundary"], q, up); err != nil {
-		return q, &apiError{status: 500, msg: err.Error(), rawBody: err.Error()}
+		return q, shapes, &apiError{status: 500, msg: err.Error(), rawBody: err.Error()}
 	}
 	q.Set("tmpfilename", up.tmpname)
 	c.upload = up
-	return q, nil
+	return q, shapes, nil
 }
 
 // parseUpload follows AnyEvent.pm's file_upload_multipart on a body: the

@@ -30,9 +30,10 @@ func atoi64Default(s string, def int64) int64 {
 	return n
 }
 
-// splitList splits a PVE list parameter (comma, semicolon or space separated).
+// splitList splits a PVE list parameter (comma, semicolon, space, or NUL: how
+// PVE 7 joins repeated keys).
 func splitList(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n' })
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n' || r == 0 })
 }
 
 func isToken(authid string) bool { return strings.Contains(authid, "!") }
