@@ -24,6 +24,7 @@ type movePlan struct {
 	diskKey, old string // the disk's slot and its current volume
 	sid          string // the target storage
 	size         int64
+	format       string // the new volume's ("" = the source's where the target takes it)
 }
 
 // checkMove is the synchronous part of a move: parameters, the disk, the
@@ -65,7 +66,12 @@ func (c *call) checkMove(kind guestKind) (*movePlan, error) {
 	}
 	old := p.get(kind.diskKey())
 	oldSid, _, _ := strings.Cut(old, ":")
-	if oldSid == sid {
+	format := c.params["format"] // qemu only: the schema of move_volume has none
+	oldFormat := "raw"
+	if v := c.st.findVolume(nodeName, old); v != nil && v.format != "" {
+		oldFormat = v.format
+	}
+	if oldSid == sid && (format == "" || format == oldFormat) {
 		return nil, failf("you can't move to the same storage with same format")
 	}
 	if g.running && !kind.traits().mirrorsRunning {
@@ -85,7 +91,10 @@ func (c *call) checkMove(kind guestKind) (*movePlan, error) {
 	if v := c.st.findVolume(nodeName, old); v != nil {
 		size = v.size
 	}
-	return &movePlan{g: g, diskKey: diskKey, old: old, sid: sid, size: size}, nil
+	if format == "" && fileBased(ns.def.typ) {
+		format = oldFormat // resolve_dst_disk_format keeps the source's format
+	}
+	return &movePlan{g: g, diskKey: diskKey, old: old, sid: sid, size: size, format: format}, nil
 }
 
 // forkMove is the task step of a move: the new volume, then the worker that
@@ -93,7 +102,7 @@ func (c *call) checkMove(kind guestKind) (*movePlan, error) {
 func (s *Sim) forkMove(c *call, kind guestKind, mv *movePlan) (any, error) {
 	nodeName, vmid := c.params["node"], c.vmid()
 	g, diskKey, old, size := mv.g, mv.diskKey, mv.old, mv.size
-	newVol, err := c.st.allocDisk(nodeName, mv.sid, vmid, size, kind.volContent(), g.isTemplate(), c.now)
+	newVol, err := c.st.allocDiskFormat(nodeName, mv.sid, vmid, size, kind.volContent(), g.isTemplate(), mv.format, c.now)
 	if err != nil {
 		return nil, failf("%s", err)
 	}

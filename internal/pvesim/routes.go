@@ -49,6 +49,7 @@ func (s *Sim) routes() []route {
 		{method: "DELETE", tmpl: "/nodes/{node}/tasks/{upid}", h: s.stopTask},
 
 		{method: "POST", tmpl: "/nodes/{node}/vzdump", h: s.vzdump},
+		{method: "GET", tmpl: "/nodes/{node}/vzdump/defaults", h: s.vzdumpDefaults},
 
 		{method: "GET", tmpl: "/nodes/{node}/storage", h: s.listStorage},
 		{method: "GET", tmpl: "/nodes/{node}/storage/{storage}", h: s.storageIndex},

@@ -343,14 +343,27 @@ func (st *state) addVolume(nodeName string, v *volume) {
 	}
 }
 
-// allocDisk creates a new image volume for vmid on a storage and returns its volid.
+// allocDisk creates a new raw image volume for vmid on a storage and
+// returns its volid.
 func (st *state) allocDisk(nodeName, sid string, vmid int, size int64, content string, base bool, now time.Time) (string, error) {
+	return st.allocDiskFormat(nodeName, sid, vmid, size, content, base, "", now)
+}
+
+// allocDiskFormat is allocDisk with a format ("" = the storage's default):
+// file storages keep raw, qcow2 and vmdk images, LVM only raw.
+func (st *state) allocDiskFormat(nodeName, sid string, vmid int, size int64, content string, base bool, format string, now time.Time) (string, error) {
 	ns := st.storageOn(nodeName, sid)
 	if ns == nil {
 		return "", fmt.Errorf("storage '%s' does not exist", sid)
 	}
 	if !hasContent(ns.def, content) && !(content == "rootdir" && hasContent(ns.def, "images")) {
 		return "", fmt.Errorf("storage '%s' does not support %s", sid, contentWord(content))
+	}
+	if format == "" {
+		format = "raw"
+	}
+	if !fileBased(ns.def.typ) && format != "raw" {
+		return "", fmt.Errorf("unsupported format '%s'", format)
 	}
 	prefix := "vm"
 	if base {
@@ -360,14 +373,10 @@ func (st *state) allocDisk(nodeName, sid string, vmid int, size int64, content s
 		name := fmt.Sprintf("%s-%d-disk-%d", prefix, vmid, i)
 		volid := sid + ":" + name
 		if fileBased(ns.def.typ) {
-			volid = fmt.Sprintf("%s:%d/%s.raw", sid, vmid, name)
+			volid = fmt.Sprintf("%s:%d/%s.%s", sid, vmid, name, format)
 		}
 		if st.diskNameUsed(ns, vmid, i) {
 			continue
-		}
-		format := "raw"
-		if ns.def.typ == "dir" && content == "rootdir" {
-			format = "raw"
 		}
 		ns.vols[volid] = &volume{volid: volid, content: content, format: format, size: size, vmid: vmid, ctime: now.Unix()}
 		return volid, nil
@@ -378,9 +387,13 @@ func (st *state) diskNameUsed(ns *nodeStorage, vmid, i int) bool {
 	for _, p := range []string{"vm", "base"} {
 		name := fmt.Sprintf("%s-%d-disk-%d", p, vmid, i)
 		for volid := range ns.vols {
-			if strings.HasSuffix(volid, ":"+name) || strings.HasSuffix(volid, "/"+name) ||
-				strings.HasSuffix(volid, "/"+name+".raw") {
+			if strings.HasSuffix(volid, ":"+name) || strings.HasSuffix(volid, "/"+name) {
 				return true
+			}
+			for _, ext := range []string{".raw", ".qcow2", ".vmdk"} {
+				if strings.HasSuffix(volid, "/"+name+ext) {
+					return true
+				}
 			}
 		}
 	}
