@@ -68,14 +68,7 @@ func (s *Sim) has(authid, path string, privs ...string) bool {
 }
 
 // checkPriv fails with the 403 of the first missing privilege.
-func (c *call) checkPriv(path string, privs ...string) error {
-	for _, p := range privs {
-		if !c.s.acl.has(c.authid, path, p) {
-			return permError(path, p)
-		}
-	}
-	return nil
-}
+func (c *call) checkPriv(path string, privs ...string) error { return c.op().checkPriv(path, privs...) }
 
 // checkAny fails unless authid holds at least one of privs on path.
 func (c *call) checkAny(path string, privs ...string) error {

@@ -3,7 +3,6 @@ package pvesim
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -94,16 +93,7 @@ func (s *Sim) startTask(sp taskSpec) *task {
 // request's node, as the caller, with the guest's vmid as the task id,
 // unless sp says otherwise. Callers hold s.mu.
 func (c *call) startTask(sp taskSpec) (any, error) {
-	if sp.node == "" {
-		sp.node = c.params["node"]
-	}
-	if sp.user == "" {
-		sp.user = c.authid
-	}
-	if sp.id == "" && sp.vmid != 0 {
-		sp.id = strconv.Itoa(sp.vmid)
-	}
-	return c.s.startTask(sp).upid, nil
+	return c.op().startTask(sp), nil
 }
 
 // advanceLocked finishes every task whose end time has passed, oldest end first.
