@@ -103,6 +103,34 @@ func TestModelMigrate(t *testing.T) {
 	}
 }
 
+func TestModelDestroy(t *testing.T) {
+	s := newModel(t)
+	s.mu.Lock()
+	vols := volumesOf(s.st.guests[103])
+	_, err := s.destroy(modelOp(s, "root@pam", "pve1"), kindQemu, destroyArgs{vmid: 100})
+	if err == nil || !strings.Contains(errText(err), "is running - destroy failed") {
+		t.Errorf("destroying running VM 100: %v", err)
+	}
+	upid, err := s.destroy(modelOp(s, "root@pam", "pve3"), kindQemu, destroyArgs{vmid: 103, purge: true})
+	s.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk := modelTask(t, s, upid); tk.exit != "OK" || tk.typ != "qmdestroy" {
+		t.Fatalf("%s exit %q, log %v", tk.typ, tk.exit, tk.log)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st.guests[103] != nil {
+		t.Error("VM 103 still configured after destroy")
+	}
+	for _, v := range vols {
+		if s.st.findVolume("pve3", v) != nil {
+			t.Errorf("volume %s left after destroy", v)
+		}
+	}
+}
+
 // errText is an error's message as the API would send it.
 func errText(err error) string {
 	if ae, ok := err.(*apiError); ok {
