@@ -363,17 +363,8 @@ func (s *Sim) bulkMigrate(c *call) (any, error) {
 			b.log(fmt.Sprintf("WARN: %s %d already on %s, skipping.", g.typeName(), g.vmid, g.node))
 			return "", nil
 		}
-		sc.params["target"] = target
-		if v, ok := c.params["online"]; ok {
-			sc.params[g.kind.runningMigrateParam()] = v
-		}
-		if v, ok := c.params["with-local-disks"]; ok && g.kind.liveMigrates() {
-			sc.params["with-local-disks"] = v
-		}
 		b.log(fmt.Sprintf("Migrating %s %d", g.typeName(), g.vmid))
-		res, err := s.migrateGuest(sc, g.kind)
-		upid, _ := res.(string)
-		return upid, err
+		return s.migrate(sc.op(), g.kind, migrateArgsFor(g, target, c.params["online"], c.params["with-local-disks"]))
 	}
 	return s.startBulk(c, "bulk-migrate", startAction(vms, "Migrating", "to "+target), b)
 }

@@ -7,35 +7,57 @@ import (
 	"time"
 )
 
-func (s *Sim) destroyGuest(c *call, kind guestKind) (any, error) {
-	g, err := c.checkDestroy(kind)
-	if err != nil {
-		return nil, err
-	}
-	vols, lines, failMsg := c.destroyPlan(kind, g)
-	return s.destroyTask(c, kind, g, vols, lines, failMsg)
+// destroyArgs are a destroy's parameters, decoded by the adapter.
+type destroyArgs struct {
+	vmid         int
+	purge        bool // also drop it from backup jobs and HA
+	skiplock     bool
+	unreferenced bool // destroy-unreferenced-disks (its default is the kind's)
 }
 
-// checkDestroy is what destroy_vm checks before it forks the worker.
-func (c *call) checkDestroy(kind guestKind) (*guest, error) {
-	vmid := c.vmid()
+// destroyGuest is the adapter of DELETE /nodes/{node}/{kind}/{vmid}: the
+// root-only check of the parameters as sent, then the model's destroy.
+func (s *Sim) destroyGuest(c *call, kind guestKind) (any, error) {
 	if err := c.rootOnly("skiplock"); err != nil {
 		return nil, err
 	}
-	g, err := c.guestOnNode(kind)
+	a := destroyArgs{vmid: c.vmid(), purge: c.flag("purge"), skiplock: c.flag("skiplock"),
+		unreferenced: c.flagOr("destroy-unreferenced-disks", kind.purgesUnreferenced())}
+	upid, err := s.destroy(c.op(), kind, a)
+	if err != nil {
+		return nil, err
+	}
+	return upid, nil
+}
+
+// destroy is the Destroy operation: the check step, then the worker. It
+// returns the UPID.
+func (s *Sim) destroy(o op, kind guestKind, a destroyArgs) (string, error) {
+	g, err := o.checkDestroy(kind, a)
+	if err != nil {
+		return "", err
+	}
+	vols, lines, failMsg := o.destroyPlan(kind, a, g)
+	return s.destroyTask(o, kind, a, g, vols, lines, failMsg), nil
+}
+
+// checkDestroy is what destroy_vm checks before it forks the worker.
+func (o op) checkDestroy(kind guestKind, a destroyArgs) (*guest, error) {
+	vmid := a.vmid
+	g, err := o.guestHere(kind, vmid)
 	if err != nil {
 		return nil, err
 	}
 	if g.conf["protection"] == "1" {
 		return nil, failf("can't remove %s %d - protection mode enabled", g.typeName(), vmid)
 	}
-	if c.st.haManaged(vmid) != nil && !c.flag("purge") {
+	if o.st.haManaged(vmid) != nil && !a.purge {
 		return nil, failf("unable to remove %s %d - used in HA resources and purge parameter not set.", g.typeName(), vmid)
 	}
 	if g.running {
 		return nil, failf("%s %d is running - destroy failed", kind.typeName(), vmid)
 	}
-	if kind.locksBeforeWorker() && !c.flag("skiplock") {
+	if kind.locksBeforeWorker() && !a.skiplock {
 		if err := lockError(g); err != nil {
 			return nil, err
 		}
@@ -46,8 +68,8 @@ func (c *call) checkDestroy(kind guestKind) (*guest, error) {
 // destroyPlan lists the volumes the destroy frees (the guest's own, in the
 // config, its snapshots and, when asked, unreferenced ones) with the log
 // lines, and the lock failure qemu-server meets in the worker.
-func (c *call) destroyPlan(kind guestKind, g *guest) (vols []string, lines []taskLine, failMsg string) {
-	nodeName, vmid := c.params["node"], c.vmid()
+func (o op) destroyPlan(kind guestKind, a destroyArgs, g *guest) (vols []string, lines []taskLine, failMsg string) {
+	nodeName, vmid := o.node, a.vmid
 	vols = volumesOf(g)
 	for _, sn := range g.snaps {
 		for k, v := range sn.conf {
@@ -59,8 +81,8 @@ func (c *call) destroyPlan(kind guestKind, g *guest) (vols []string, lines []tas
 			}
 		}
 	}
-	if c.flagOr("destroy-unreferenced-disks", kind.purgesUnreferenced()) {
-		for _, ns := range c.st.node(nodeName).store {
+	if a.unreferenced {
+		for _, ns := range o.st.node(nodeName).store {
 			for _, v := range ns.vols {
 				if v.vmid == vmid && (v.content == "images" || v.content == "rootdir") && !contains(vols, v.volid) {
 					vols = append(vols, v.volid)
@@ -73,17 +95,17 @@ func (c *call) destroyPlan(kind guestKind, g *guest) (vols []string, lines []tas
 	// disks, ISOs, snippets and paths stay
 	owned := vols[:0:0]
 	for _, v := range vols {
-		if c.st.volumeOwner(v, c.s.major()) == vmid {
+		if o.st.volumeOwner(v, o.s.major()) == vmid {
 			owned = append(owned, v)
 		} else if kind.warnsForeignVolumes() && mountType(v) == "volume" {
 			lines = append(lines, taskLine{at: 0.3, text: fmt.Sprintf("ignore deletion of '%s', CT %d isn't the owner!", v, vmid)})
 		}
 	}
-	if !kind.locksBeforeWorker() && !c.flag("skiplock") && g.lock() != "" {
+	if !kind.locksBeforeWorker() && !a.skiplock && g.lock() != "" {
 		failMsg = fmt.Sprintf("VM is locked (%s)", g.lock())
 	}
 	for _, v := range owned {
-		if user := c.st.linkedUser(nodeName, v); user != 0 && failMsg == "" {
+		if user := o.st.linkedUser(nodeName, v); user != 0 && failMsg == "" {
 			_, name, _ := strings.Cut(v, ":")
 			lines = append(lines, taskLine{at: 0.3, text: fmt.Sprintf("WARN: Could not remove disk '%s', check manually: base volume '%s' is still in use by linked cloned", v, name)})
 			continue
@@ -95,16 +117,15 @@ func (c *call) destroyPlan(kind guestKind, g *guest) (vols []string, lines []tas
 
 // destroyTask starts the destroy worker: it frees the volumes and drops the
 // guest from the config, its ACLs, pools and, with purge, backup jobs.
-func (s *Sim) destroyTask(c *call, kind guestKind, g *guest, vols []string, lines []taskLine, failMsg string) (any, error) {
-	nodeName, vmid := c.params["node"], c.vmid()
-	purge := c.flag("purge")
+func (s *Sim) destroyTask(o op, kind guestKind, a destroyArgs, g *guest, vols []string, lines []taskLine, failMsg string) string {
+	nodeName, vmid, purge := o.node, a.vmid, a.purge
 	if purge {
 		lines = append(lines, taskLine{at: 0.8, text: fmt.Sprintf("purging %s %d from related configurations..", g.typeName(), vmid)})
-		if c.st.haOf(vmid) != nil {
+		if o.st.haOf(vmid) != nil {
 			lines = append(lines, taskLine{at: 0.9, text: fmt.Sprintf("NOTE: removed %s %d from HA resource configuration.", g.typeName(), vmid)})
 		}
 	}
-	return c.startTask(taskSpec{typ: kind.task("destroy"), vmid: vmid,
+	return o.startTask(taskSpec{typ: kind.task("destroy"), vmid: vmid,
 		dur: 2*time.Second + time.Duration(len(vols))*300*time.Millisecond, lines: lines, failMsg: failMsg,
 		onOK: func(end time.Time) error {
 			cur := s.st.guests[vmid]

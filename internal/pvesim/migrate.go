@@ -2,20 +2,64 @@ package pvesim
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
+// migrateArgs are a migration's parameters, decoded by the adapter.
+type migrateArgs struct {
+	vmid      int
+	target    string
+	online    bool     // a running VM migrates live (a container refuses)
+	restart   bool     // a running container stops and starts on the target
+	withLocal bool     // with-local-disks: a live migration mirrors local disks
+	rootOpts  []string // the root-only options sent (force, migration_type, ...)
+}
+
+// migrateGuest is the adapter of POST .../migrate: it decodes the
+// parameters and runs the migration in the model.
 func (s *Sim) migrateGuest(c *call, kind guestKind) (any, error) {
-	mg, err := c.checkMigrate(kind)
+	a := migrateArgs{vmid: c.vmid(), target: c.params["target"], online: c.flag("online"),
+		restart: c.flag("restart"), withLocal: c.flag("with-local-disks")}
+	for _, n := range kind.traits().rootOnlyMigrate {
+		if c.boolish(n) {
+			a.rootOpts = append(a.rootOpts, n)
+		}
+	}
+	upid, err := s.migrate(c.op(), kind, a)
 	if err != nil {
 		return nil, err
 	}
-	if c.st.haManaged(c.vmid()) != nil {
-		return s.haGuestRequest(c, mg.g, "hamigrate", "", c.params["target"])
+	return upid, nil
+}
+
+// migrateArgsFor is what a bulk migrate asks of one guest: its online
+// parameter is the one that moves a running guest of that kind.
+func migrateArgsFor(g *guest, target, online, withLocal string) migrateArgs {
+	on, _ := pveschema.ParseBool(online)
+	wl, _ := pveschema.ParseBool(withLocal)
+	a := migrateArgs{vmid: g.vmid, target: target, withLocal: wl && g.kind.liveMigrates()}
+	if g.kind.runningMigrateParam() == "online" {
+		a.online = on
+	} else {
+		a.restart = on
 	}
-	return s.forkMigrate(c, kind, mg)
+	return a
+}
+
+// migrate is the Migrate operation: the check step, then an HA request
+// for an HA-managed guest, else the migration task. It returns the UPID.
+func (s *Sim) migrate(o op, kind guestKind, a migrateArgs) (string, error) {
+	mg, err := o.checkMigrate(kind, a)
+	if err != nil {
+		return "", err
+	}
+	if o.st.haManaged(a.vmid) != nil {
+		return s.haGuestRequestOp(o, mg.g, "hamigrate", "", a.target), nil
+	}
+	return s.forkMigrate(o, kind, a, mg), nil
 }
 
 // migratePlan is what a migration found before its task starts.
@@ -27,27 +71,25 @@ type migratePlan struct {
 
 // checkMigrate is the synchronous part of a migration: the target, the
 // guest, and whether its state allows the migration asked for.
-func (c *call) checkMigrate(kind guestKind) (*migratePlan, error) {
-	nodeName, target := c.params["node"], c.params["target"]
-	if target == nodeName {
+func (o op) checkMigrate(kind guestKind, a migrateArgs) (*migratePlan, error) {
+	if a.target == o.node {
 		return nil, paramErr("target", "target is local node.")
 	}
-	tn := c.st.node(target)
+	tn := o.st.node(a.target)
 	if tn == nil {
-		return nil, failf("no such cluster node '%s'", target)
+		return nil, failf("no such cluster node '%s'", a.target)
 	}
-	if err := c.rootOnly(kind.traits().rootOnlyMigrate...); err != nil {
-		return nil, err
+	if o.user != "root@pam" && len(a.rootOpts) > 0 {
+		return nil, paramErr(a.rootOpts[0], "Only root may use this option.")
 	}
-	g, err := c.guestOnNode(kind)
+	g, err := o.guestHere(kind, a.vmid)
 	if err != nil {
 		return nil, err
 	}
 	if err := lockError(g); err != nil {
 		return nil, err
 	}
-	online := c.flag("online")
-	restart := c.flag("restart")
+	online, restart := a.online, a.restart
 	if g.running {
 		if err := kind.traits().runningMigration(online, restart); err != nil {
 			return nil, err
@@ -58,17 +100,25 @@ func (c *call) checkMigrate(kind guestKind) (*migratePlan, error) {
 	return &migratePlan{g: g, tn: tn, online: online, restart: restart}, nil
 }
 
+// guestHere loads a guest as the op's node sees it: a guest of the other
+// kind, or on another node, does not exist here (guestOnNode of the model).
+func (o op) guestHere(kind guestKind, vmid int) (*guest, error) {
+	g := o.st.guests[vmid]
+	if g == nil || g.kind != kind || g.node != o.node {
+		return nil, noConfig(kind, o.node, vmid)
+	}
+	return g, nil
+}
+
 // forkMigrate is the task step of a migration: the lock, then the worker
 // that moves the guest and its local volumes to the target.
-func (s *Sim) forkMigrate(c *call, kind guestKind, mg *migratePlan) (any, error) {
-	nodeName, vmid := c.params["node"], c.vmid()
-	g, tn, target, restart := mg.g, mg.tn, c.params["target"], mg.restart
-	withLocal := c.flag("with-local-disks")
+func (s *Sim) forkMigrate(o op, kind guestKind, a migrateArgs, mg *migratePlan) string {
+	g, tn, target, restart := mg.g, mg.tn, a.target, mg.restart
 	g.conf["lock"] = "migrate"
-	lines, dur, failMsg := s.migrationPlan(g, tn, mg.online, withLocal, restart, c.now)
+	lines, dur, failMsg := s.migrationPlan(g, tn, mg.online, a.withLocal, restart, o.now)
 	// a container migrated with restart stops now and starts on the target
 	restarts := kind.traits().restartMigrates && restart && g.running
-	t := s.startTask(taskSpec{node: nodeName, typ: kind.traits().migrateTask, id: strconv.Itoa(vmid), user: c.authid, vmid: vmid,
+	upid := o.startTask(taskSpec{typ: kind.traits().migrateTask, vmid: a.vmid,
 		dur: dur, lines: lines, failMsg: failMsg, failAt: 0.1, interruptMsg: "migration aborted",
 		onOK: func(end time.Time) error {
 			if tn.offline {
@@ -92,7 +142,7 @@ func (s *Sim) forkMigrate(c *call, kind guestKind, mg *migratePlan) (any, error)
 	if restarts {
 		g.running = false
 	}
-	return t.upid, nil
+	return upid
 }
 
 // migrationPlan builds the log of a migration (timestamped like
