@@ -3,7 +3,6 @@ package pvesim
 import (
 	"crypto/sha1"
 	"encoding/hex"
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -254,25 +253,5 @@ func (s *Sim) haMove(r *haResource, target string, relocate bool) {
 // haGuestRequest is qm/pct start, stop, shutdown or migrate on an HA guest:
 // a short hastart/hastop/hamigrate task that only asks the CRM.
 func (s *Sim) haGuestRequest(c *call, g *guest, typ, state, target string) (any, error) {
-	r := c.st.haOf(g.vmid)
-	text := fmt.Sprintf("Requesting HA start for %s %d", g.typeName(), g.vmid)
-	switch typ {
-	case "hastop":
-		text = fmt.Sprintf("Requesting HA stop for %s %d", g.typeName(), g.vmid)
-	case "hamigrate":
-		text = fmt.Sprintf("Requesting HA migration for %s %d to node %s", g.typeName(), g.vmid, target)
-	}
-	return c.startTask(taskSpec{typ: typ, vmid: g.vmid, dur: 500 * time.Millisecond, lines: at(0, text),
-		onOK: func(time.Time) error {
-			if s.st.haOf(g.vmid) != r {
-				return nil // no longer HA managed: ha-manager has nothing to set
-			}
-			if target != "" {
-				s.haMove(r, target, false)
-				return nil
-			}
-			r.opts["state"] = state
-			s.haRequest(r)
-			return nil
-		}})
+	return s.haGuestRequestOp(c.op(), g, typ, state, target), nil
 }
