@@ -8,76 +8,135 @@ import (
 	"time"
 )
 
+// vzdumpArgs are the parameters of POST /nodes/{node}/vzdump, decoded.
+type vzdumpArgs struct {
+	vmids     []int // the guests asked for (without all or pool)
+	all       bool
+	exclude   []int // with all
+	pool      string
+	storage   string // "" = vzdump.conf's default, local
+	mode      string
+	compress  string
+	notesTmpl string
+	protected bool
+	// the permission rules look at which options were sent (even empty):
+	// their names, and the values they read
+	sent     []string
+	fleecing string
+	dumpdir  string
+	// cmdOpts are the options as sent but node and vmid, sorted, each
+	// "--key value": the job's command line in its log
+	cmdOpts []string
+}
+
 // vzdump backs up the selected guests that live on this node; guests on
 // other nodes are skipped ("OK" when none is local), unknown ids fail inside
 // the job.
 func (s *Sim) vzdump(c *call) (any, error) {
-	nodeName := c.params["node"]
 	if c.params["stdout"] != "" && c.boolish("stdout") {
 		return nil, paramErr("stdout", "option is only allowed on the command line interface.")
 	}
-	if err := c.vzdumpPerm(); err != nil {
-		return nil, err
-	}
-	all := c.flag("all")
-	exclude := map[int]bool{}
+	a := vzdumpArgs{all: c.flag("all"), pool: c.params["pool"], storage: c.arg("storage"), mode: c.arg("mode"),
+		compress: c.params["compress"], notesTmpl: c.params["notes-template"], protected: c.flag("protected"),
+		fleecing: c.params["fleecing"], dumpdir: c.params["dumpdir"]}
 	for _, v := range splitList(c.params["exclude"]) {
 		id, _ := strconv.Atoi(v)
+		a.exclude = append(a.exclude, id)
+	}
+	for _, v := range splitList(c.params["vmid"]) {
+		id, _ := strconv.Atoi(v)
+		a.vmids = append(a.vmids, id)
+	}
+	for _, k := range sortedKeys(c.params) {
+		a.sent = append(a.sent, k)
+		if k != "node" && k != "vmid" {
+			a.cmdOpts = append(a.cmdOpts, "--"+k+" "+c.params[k])
+		}
+	}
+	res, err := s.backup(c.op(), a)
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// backupPlan is what a vzdump's check step found: the target storage, the
+// guests on the node and those skipped on others.
+type backupPlan struct {
+	ns             *nodeStorage
+	local, skipped []int
+}
+
+// backup is the vzdump operation: "OK" when no guest asked for is on the
+// node, else the job's UPID.
+func (s *Sim) backup(o op, a vzdumpArgs) (string, error) {
+	p, err := s.checkBackup(o, a)
+	if err != nil || p == nil {
+		return "OK", err
+	}
+	return s.startBackup(o, a, p), nil
+}
+
+// checkBackup is vzdump's check step: permissions, the guests it takes
+// and the storage; nil when there is nothing to do.
+func (s *Sim) checkBackup(o op, a vzdumpArgs) (*backupPlan, error) {
+	if err := o.vzdumpPerm(a); err != nil {
+		return nil, err
+	}
+	exclude := map[int]bool{}
+	for _, id := range a.exclude {
 		exclude[id] = true
 	}
 	var ids []int
-	if all {
-		for _, g := range c.st.sortedGuests() {
+	if a.all {
+		for _, g := range o.st.sortedGuests() {
 			if !exclude[g.vmid] {
 				ids = append(ids, g.vmid)
 			}
 		}
-	} else if p := c.params["pool"]; p != "" {
-		if pl := c.st.pools[p]; pl != nil {
-			for _, g := range c.st.poolGuests(pl) { // not its storages
+	} else if a.pool != "" {
+		if pl := o.st.pools[a.pool]; pl != nil {
+			for _, g := range o.st.poolGuests(pl) { // not its storages
 				ids = append(ids, g.vmid)
 			}
 			sort.Ints(ids)
 		}
 	} else {
-		for _, v := range splitList(c.params["vmid"]) {
-			id, _ := strconv.Atoi(v)
-			ids = append(ids, id)
-		}
+		ids = a.vmids
 	}
 	for _, id := range ids {
-		if err := c.checkPriv("/vms/"+strconv.Itoa(id), "VM.Backup"); err != nil {
+		if err := o.checkPriv("/vms/"+strconv.Itoa(id), "VM.Backup"); err != nil {
 			return nil, err
 		}
 	}
-	var local, skipped []int
+	p := &backupPlan{}
 	for _, id := range ids {
-		g := c.st.guests[id]
+		g := o.st.guests[id]
 		switch {
-		case g == nil || g.node == nodeName:
-			local = append(local, id)
+		case g == nil || g.node == o.node:
+			p.local = append(p.local, id)
 		default:
-			skipped = append(skipped, id)
+			p.skipped = append(p.skipped, id)
 		}
 	}
-	if len(local) == 0 && !all {
-		return "OK", nil
+	if len(p.local) == 0 && !a.all {
+		return nil, nil
 	}
-	storage := c.arg("storage")
+	storage := a.storage
 	if storage == "" {
 		storage = "local" // vzdump.conf's default; the schema has none
 	}
-	if err := c.checkPriv("/storage/"+storage, "Datastore.AllocateSpace"); err != nil {
+	if err := o.checkPriv("/storage/"+storage, "Datastore.AllocateSpace"); err != nil {
 		return nil, err
 	}
-	ns := c.st.storageOn(nodeName, storage)
-	if ns == nil {
+	p.ns = o.st.storageOn(o.node, storage)
+	if p.ns == nil {
 		return nil, failf("storage '%s' does not exist", storage)
 	}
-	if !hasContent(ns.def, "backup") {
+	if !hasContent(p.ns.def, "backup") {
 		return nil, failf("storage '%s' does not support backups", storage)
 	}
-	return s.startBackup(c, nodeName, ns, local, skipped)
+	return p, nil
 }
 
 type backupItem struct {
@@ -100,35 +159,35 @@ type vzdumpRun struct {
 	total                     int64 // bytes to read
 }
 
-// startBackup is the job's check step (the guests, locked) then its task.
-func (s *Sim) startBackup(c *call, nodeName string, ns *nodeStorage, local, skipped []int) (any, error) {
-	j := &vzdumpRun{nodeName: nodeName, ns: ns, mode: c.arg("mode"), compress: c.params["compress"],
-		notesTmpl: c.params["notes-template"], protected: c.flag("protected"), start: c.now}
-	j.items, j.total = c.backupItems(nodeName, local)
+// startBackup locks the job's guests and starts its task.
+func (s *Sim) startBackup(o op, a vzdumpArgs, p *backupPlan) string {
+	j := &vzdumpRun{nodeName: o.node, ns: p.ns, mode: a.mode, compress: a.compress,
+		notesTmpl: a.notesTmpl, protected: a.protected, start: o.now}
+	j.items, j.total = o.st.backupItems(o.node, p.local)
 	// time: 2s per guest plus ~1 GiB/s of data, at least 10s for a job
 	secs := 2*len(j.items) + int(j.total/(1<<30))
 	if secs < 10 {
 		secs = 10
 	}
 	j.dur = time.Duration(secs) * time.Second
-	lines := s.backupJobLines(c, j, local, skipped, secs)
-	return s.forkBackup(c, j, local, lines)
+	lines := s.backupJobLines(o.st, j, a.cmdOpts, p.local, p.skipped, secs)
+	return s.forkBackup(o, j, p.local, lines)
 }
 
 // backupItems are the guests of a job: each locked, with the size to read,
 // or why it fails.
-func (c *call) backupItems(nodeName string, local []int) ([]*backupItem, int64) {
+func (st *state) backupItems(nodeName string, local []int) ([]*backupItem, int64) {
 	var items []*backupItem
 	var total int64
 	for _, id := range local {
-		it := &backupItem{vmid: id, g: c.st.guests[id]}
+		it := &backupItem{vmid: id, g: st.guests[id]}
 		switch {
 		case it.g == nil:
 			it.failed = fmt.Sprintf("unable to find VM '%d'", id)
 		case it.g.lock() != "":
 			it.failed = fmt.Sprintf("%s is locked (%s)", it.g.typeName(), it.g.lock())
 		default:
-			it.size = it.g.kind.traits().backupSize(c.st, it.g, nodeName)
+			it.size = it.g.kind.traits().backupSize(st, it.g, nodeName)
 			it.g.conf["lock"] = "backup"
 		}
 		total += it.size
@@ -164,7 +223,7 @@ func (j *vzdumpRun) failures() int {
 
 // forkBackup is the job's task: it unlocks the guests and stores the
 // archives of those that worked, even when others failed.
-func (s *Sim) forkBackup(c *call, j *vzdumpRun, local []int, lines []taskLine) (any, error) {
+func (s *Sim) forkBackup(o op, j *vzdumpRun, local []int, lines []taskLine) string {
 	failMsg := ""
 	if j.failures() > 0 {
 		failMsg = "job errors"
@@ -188,7 +247,7 @@ func (s *Sim) forkBackup(c *call, j *vzdumpRun, local []int, lines []taskLine) (
 			}
 		}
 	}
-	t = s.startTask(taskSpec{node: j.nodeName, typ: "vzdump", id: taskID, user: c.authid, vmid: firstOr(local),
+	t = s.startTask(taskSpec{node: j.nodeName, typ: "vzdump", id: taskID, user: o.user, vmid: firstOr(local),
 		dur: j.dur, lines: lines, failMsg: failMsg, interruptMsg: "interrupted by signal",
 		onOK: func(end time.Time) error {
 			unlock()
@@ -202,7 +261,7 @@ func (s *Sim) forkBackup(c *call, j *vzdumpRun, local []int, lines []taskLine) (
 				store(t.start.Add(t.dur))
 			}
 		}})
-	return t.upid, nil
+	return t.upid
 }
 
 func firstOr(ids []int) int {

@@ -8,13 +8,10 @@ import (
 
 // backupJobLines is a vzdump job's log: the command, each guest's part,
 // the end.
-func (s *Sim) backupJobLines(c *call, j *vzdumpRun, local, skipped []int, secs int) []taskLine {
+func (s *Sim) backupJobLines(st *state, j *vzdumpRun, cmdOpts []string, local, skipped []int, secs int) []taskLine {
 	cmd := "vzdump " + strings.Join(intsToStrings(local), " ")
-	for _, k := range sortedKeys(c.params) {
-		if k == "node" || k == "vmid" {
-			continue
-		}
-		cmd += " --" + k + " " + c.params[k]
+	for _, o := range cmdOpts {
+		cmd += " " + o
 	}
 	lines := at(0, "INFO: starting new backup job: "+cmd)
 	if len(skipped) > 0 {
@@ -31,7 +28,7 @@ func (s *Sim) backupJobLines(c *call, j *vzdumpRun, local, skipped []int, secs i
 			to = 0.97
 		}
 		pos = to
-		lines = append(lines, s.backupLines(c, j, it, from, to, j.start.Add(time.Duration(from*float64(j.dur))))...)
+		lines = append(lines, s.backupLines(st, j, it, from, to, j.start.Add(time.Duration(from*float64(j.dur))))...)
 	}
 	if j.failures() > 0 {
 		lines = append(lines, taskLine{at: 0.98, text: "INFO: Backup job finished with errors"})
@@ -46,7 +43,7 @@ func (s *Sim) backupJobLines(c *call, j *vzdumpRun, local, skipped []int, secs i
 
 // backupLog is one guest's part of a vzdump log on its way.
 type backupLog struct {
-	c             *call
+	st            *state
 	j             *vzdumpRun
 	it            *backupItem
 	from, span    float64
@@ -59,12 +56,12 @@ func (b *backupLog) add(f float64, text string) {
 }
 
 // backupLines is one guest's part of the log, from..to of the job.
-func (s *Sim) backupLines(c *call, j *vzdumpRun, it *backupItem, from, to float64, at0 time.Time) []taskLine {
+func (s *Sim) backupLines(st *state, j *vzdumpRun, it *backupItem, from, to float64, at0 time.Time) []taskLine {
 	kind := kindQemu
 	if it.g != nil {
 		kind = it.g.kind
 	}
-	b := &backupLog{c: c, j: j, it: it, from: from, span: to - from}
+	b := &backupLog{st: st, j: j, it: it, from: from, span: to - from}
 	add := b.add
 	add(from, fmt.Sprintf("Starting Backup of VM %d (%s)", it.vmid, kind))
 	add(from, "Backup started at "+at0.Format("2006-01-02 15:04:05"))
@@ -107,7 +104,7 @@ func (b *backupLog) qemuGuest() {
 	b.add(b.from, "VM Name: "+g.name())
 	for _, d := range snapshotDisks(g) {
 		sz := ""
-		if v := b.c.st.findVolume(b.j.nodeName, d[1]); v != nil {
+		if v := b.st.findVolume(b.j.nodeName, d[1]); v != nil {
 			sz = formatSize(v.size)
 		}
 		b.add(b.from, fmt.Sprintf("include disk '%s' '%s' %s", d[0], d[1], sz))
@@ -128,7 +125,7 @@ func (b *backupLog) qemuArchive() {
 		add(from+0.01*span, "starting kvm to execute backup task")
 	}
 	add(from+0.02*span, "creating vzdump archive '"+b.dumpDir+"/"+b.name+"'")
-	add(from+0.03*span, "started backup task '"+b.c.st.uuid()+"'")
+	add(from+0.03*span, "started backup task '"+b.st.uuid()+"'")
 	if g.running && b.j.mode == "snapshot" {
 		add(from+0.03*span, "resuming VM again")
 	}

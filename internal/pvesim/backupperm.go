@@ -7,11 +7,15 @@ package pvesim
 // and job-id are root-only even when empty; bwlimit, ionice and performance
 // need Sys.Modify; a fleecing storage needs space.
 func (c *call) backupParamPerm(params map[string]string, deleting bool) error {
-	if c.authid == rootUser {
+	return c.op().backupParamPerm(params, deleting)
+}
+
+func (o op) backupParamPerm(params map[string]string, deleting bool) error {
+	if o.user == rootUser {
 		return nil
 	}
 	keys := []string{"tmpdir", "dumpdir", "script", "job-id"}
-	if c.s.major() < 8 {
+	if o.s.major() < 8 {
 		keys = keys[:3] // job-id became root-only in PVE 8.2
 	}
 	for _, k := range keys {
@@ -21,7 +25,7 @@ func (c *call) backupParamPerm(params map[string]string, deleting bool) error {
 	}
 	for _, k := range []string{"bwlimit", "ionice", "performance"} {
 		if _, ok := params[k]; ok {
-			if err := c.checkPriv("/", "Sys.Modify"); err != nil {
+			if err := o.checkPriv("/", "Sys.Modify"); err != nil {
 				return err
 			}
 			break
@@ -29,7 +33,7 @@ func (c *call) backupParamPerm(params map[string]string, deleting bool) error {
 	}
 	if f := params["fleecing"]; f != "" && !deleting {
 		if sid := parsePropString(f, "enabled").get("storage"); sid != "" {
-			return c.checkPriv("/storage/"+sid, "Datastore.AllocateSpace")
+			return o.checkPriv("/storage/"+sid, "Datastore.AllocateSpace")
 		}
 	}
 	return nil
@@ -48,13 +52,24 @@ func backupStorage(opts map[string]string) string {
 }
 
 // vzdumpPerm is assert_param_permission_vzdump.
-func (c *call) vzdumpPerm() error {
-	if err := c.backupParamPerm(c.params, false); err != nil || c.authid == rootUser {
+func (o op) vzdumpPerm(a vzdumpArgs) error {
+	// the options as the rules read them: which were sent, and the
+	// values of those whose value counts
+	opts := map[string]string{}
+	for _, k := range a.sent {
+		opts[k] = ""
+	}
+	for k, v := range map[string]string{"fleecing": a.fleecing, "dumpdir": a.dumpdir, "storage": a.storage} {
+		if _, ok := opts[k]; ok {
+			opts[k] = v
+		}
+	}
+	if err := o.backupParamPerm(opts, false); err != nil || o.user == rootUser {
 		return err
 	}
-	if _, ok := c.params["prune-backups"]; ok {
-		if sid := backupStorage(c.params); sid != "" {
-			return c.checkPriv("/storage/"+sid, "Datastore.Allocate")
+	if _, ok := opts["prune-backups"]; ok {
+		if sid := backupStorage(opts); sid != "" {
+			return o.checkPriv("/storage/"+sid, "Datastore.Allocate")
 		}
 	}
 	return nil

@@ -49,7 +49,7 @@ func (s *Sim) createQemu(c *call) (any, error) {
 		return nil, err
 	}
 	if archive != "" {
-		return s.restoreGuest(c, kindQemu, archive)
+		return s.restoreCall(c, kindQemu, archive)
 	}
 	plans, err := c.planDisks(kindQemu, conf, c.params["storage"])
 	if err != nil {

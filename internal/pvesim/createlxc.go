@@ -17,7 +17,7 @@ func (s *Sim) createLXC(c *call) (any, error) {
 	}
 	ostemplate := c.params["ostemplate"]
 	if c.flag("restore") {
-		return s.restoreGuest(c, kindLXC, ostemplate)
+		return s.restoreCall(c, kindLXC, ostemplate)
 	}
 	plans, err := c.lxcNewConf(conf, unpriv, ostemplate)
 	if err != nil {

@@ -6,6 +6,35 @@ import (
 	"time"
 )
 
+// restoreArgs are the parameters of a restore (create with archive for
+// qemu, restore=1 for lxc), decoded.
+type restoreArgs struct {
+	kind                 guestKind
+	vmid                 int
+	archive              string // the backup's volume id
+	storage              string // "" = each disk where it was
+	force, start, unique bool
+	// conf are the config options sent (not create-only, not disks): they
+	// win over the backup's
+	conf map[string]string
+}
+
+// restoreCall decodes a restore from the create request and runs it.
+func (s *Sim) restoreCall(c *call, kind guestKind, archive string) (any, error) {
+	a := restoreArgs{kind: kind, vmid: c.vmid(), archive: archive, storage: c.params["storage"],
+		force: c.flag("force"), start: c.flag("start"), unique: c.flag("unique"), conf: map[string]string{}}
+	for k, v := range c.params {
+		if !createOnlyParams[k] && !kind.diskSlot(k) {
+			a.conf[k] = v
+		}
+	}
+	upid, err := s.restoreGuest(c.op(), a)
+	if err != nil {
+		return nil, err
+	}
+	return upid, nil
+}
+
 // restoreCheck is what a restore found before its task starts.
 type restoreCheck struct {
 	vol      *volume // the backup archive
@@ -16,11 +45,11 @@ type restoreCheck struct {
 
 // checkRestore is the synchronous part of a restore: the archive, the
 // target storage and the guest it would overwrite.
-func (c *call) checkRestore(kind guestKind, archive string) (*restoreCheck, error) {
-	nodeName, vmid := c.params["node"], c.vmid()
+func (s *Sim) checkRestore(o op, a restoreArgs) (*restoreCheck, error) {
+	nodeName, vmid, kind, archive := o.node, a.vmid, a.kind, a.archive
 	rc := &restoreCheck{emsg: fmt.Sprintf("unable to restore %s %d -", kind.typeName(), vmid)}
 	emsg := rc.emsg
-	vol := c.st.findVolume(nodeName, archive)
+	vol := o.st.findVolume(nodeName, archive)
 	if vol == nil || vol.content != "backup" {
 		return nil, failf("volume '%s' does not exist", archive)
 	}
@@ -28,8 +57,8 @@ func (c *call) checkRestore(kind guestKind, archive string) (*restoreCheck, erro
 		return nil, failf("%s unknown backup archive type", emsg)
 	}
 	rc.vol = vol
-	if sid := c.params["storage"]; sid != "" {
-		ns := c.st.storageOn(nodeName, sid)
+	if sid := a.storage; sid != "" {
+		ns := o.st.storageOn(nodeName, sid)
 		if ns == nil {
 			return nil, failf("storage '%s' does not exist", sid)
 		}
@@ -37,10 +66,9 @@ func (c *call) checkRestore(kind guestKind, archive string) (*restoreCheck, erro
 			return nil, failf("storage '%s' does not support %s", sid, contentWord(kind.volContent()))
 		}
 	}
-	existing := c.st.guests[vmid]
-	force := c.flag("force")
-	if existing != nil && (!force || existing.node != nodeName || existing.kind != kind) {
-		return nil, failf("%s %s", emsg, c.st.vmidInUse(vmid))
+	existing := o.st.guests[vmid]
+	if existing != nil && (!a.force || existing.node != nodeName || existing.kind != kind) {
+		return nil, failf("%s %s", emsg, o.st.vmidInUse(vmid))
 	}
 	if existing != nil {
 		if err := lockError(existing); err != nil {
@@ -93,12 +121,12 @@ func restoreDisks(kind guestKind, backupConf map[string]string, storage string) 
 
 // restoreGuest is create with archive (qemu) or restore=1 (lxc): a check
 // step, then the task that reallocates the disks and writes the config.
-func (s *Sim) restoreGuest(c *call, kind guestKind, archive string) (any, error) {
-	rc, err := c.checkRestore(kind, archive)
+func (s *Sim) restoreGuest(o op, a restoreArgs) (string, error) {
+	rc, err := s.checkRestore(o, a)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	return s.forkRestore(c, kind, archive, rc)
+	return s.forkRestore(o, a, rc), nil
 }
 
 // restoreRun is a restore on its way to its task: the log, the new
@@ -119,41 +147,39 @@ type restoreRun struct {
 // forkRestore is the task step of a restore: the guest (new or
 // overwritten, locked), its new volumes, then the worker that writes the
 // config.
-func (s *Sim) forkRestore(c *call, kind guestKind, archive string, rc *restoreCheck) (any, error) {
-	nodeName, vmid := c.params["node"], c.vmid()
+func (s *Sim) forkRestore(o op, a restoreArgs, rc *restoreCheck) string {
+	nodeName, vmid, kind, archive := o.node, a.vmid, a.kind, a.archive
 	existing := rc.existing
-	g, oldConf := c.restoreTarget(kind, existing)
+	g, oldConf := o.restoreTarget(a, existing)
 	r := &restoreRun{archive: archive, vol: rc.vol, failMsg: rc.failMsg, failAt: 0.5}
-	r.disks, r.newconf = restoreDisks(kind, rc.vol.backupConf, c.params["storage"])
-	r.path = volumePath(c.st.storageOn(nodeName, strings.SplitN(archive, ":", 2)[0]).def, rc.vol)
-	r.tmp = fmt.Sprintf("/var/tmp/vzdumptmp%d", c.st.nextPID+1)
+	r.disks, r.newconf = restoreDisks(kind, rc.vol.backupConf, a.storage)
+	r.path = volumePath(o.st.storageOn(nodeName, strings.SplitN(archive, ":", 2)[0]).def, rc.vol)
+	r.tmp = fmt.Sprintf("/var/tmp/vzdumptmp%d", o.st.nextPID+1)
 	r.lines = kind.traits().restoreHeader(r)
 	if r.failMsg == "" {
-		c.allocRestoreDisks(kind, r, rc.emsg)
+		o.allocRestoreDisks(a, r, rc.emsg)
 	}
 	secs := 5 + int(r.totalSize/(1<<30))
 	r.lines = append(r.lines, kind.traits().restoreProgress(archive, r.totalSize, secs)...)
 	if r.newconf["template"] == "1" {
 		r.lines = append(r.lines, taskLine{at: 0.97, text: "Convert to template."})
 	}
-	start := c.flag("start")
+	start := a.start
 	if start {
 		r.lines = append(r.lines, taskLine{at: 1, text: "Execute autostart"})
 	}
-	for k, v := range c.params {
-		if !createOnlyParams[k] && !kind.diskSlot(k) {
-			r.newconf[k] = v
-		}
+	for k, v := range a.conf {
+		r.newconf[k] = v
 	}
-	if kind.traits().uniqueRestore && c.flag("unique") {
-		uniqueNets(r.newconf, c.st.macAddr)
+	if kind.traits().uniqueRestore && a.unique {
+		uniqueNets(r.newconf, o.st.macAddr)
 	}
-	user := c.authid
+	user := o.user
 	var oldVols []string
 	if existing != nil {
 		oldVols = volumesOf(existing)
 	}
-	return c.startTask(taskSpec{typ: kind.task("restore"), vmid: vmid,
+	return o.startTask(taskSpec{typ: kind.task("restore"), vmid: vmid,
 		dur: time.Duration(secs) * time.Second, lines: r.lines, failMsg: r.failMsg, failAt: r.failAt,
 		onOK: func(end time.Time) error {
 			for _, v := range oldVols {
@@ -184,13 +210,12 @@ func (s *Sim) forkRestore(c *call, kind guestKind, archive string, rc *restoreCh
 
 // restoreTarget is the guest a restore writes, locked: the existing one
 // (with its config to put back if the restore fails) or a new one.
-func (c *call) restoreTarget(kind guestKind, existing *guest) (*guest, map[string]string) {
-	nodeName, vmid := c.params["node"], c.vmid()
+func (o op) restoreTarget(a restoreArgs, existing *guest) (*guest, map[string]string) {
 	g := existing
 	var oldConf map[string]string
 	if g == nil {
-		g = &guest{vmid: vmid, kind: kind, node: nodeName, conf: map[string]string{}, load: guestLoad(vmid)}
-		c.st.guests[vmid] = g
+		g = &guest{vmid: a.vmid, kind: a.kind, node: o.node, conf: map[string]string{}, load: guestLoad(a.vmid)}
+		o.st.guests[a.vmid] = g
 	} else {
 		oldConf = copyConf(g.conf)
 	}
@@ -200,10 +225,10 @@ func (c *call) restoreTarget(kind guestKind, existing *guest) (*guest, map[strin
 
 // allocRestoreDisks allocates the restore's volumes, logs them and puts
 // them in the new config; a failure fails the task early.
-func (c *call) allocRestoreDisks(kind guestKind, r *restoreRun, emsg string) {
-	nodeName, vmid := c.params["node"], c.vmid()
+func (o op) allocRestoreDisks(a restoreArgs, r *restoreRun, emsg string) {
+	nodeName, vmid, kind := o.node, a.vmid, a.kind
 	for _, d := range r.disks {
-		volid, err := c.st.allocDisk(nodeName, d.sid, vmid, d.size, kind.volContent(), false, c.now)
+		volid, err := o.st.allocDisk(nodeName, d.sid, vmid, d.size, kind.volContent(), false, o.now)
 		if err != nil {
 			r.failMsg = fmt.Sprintf("%s %s", emsg, err)
 			r.failAt = 0.05
@@ -211,7 +236,7 @@ func (c *call) allocRestoreDisks(kind guestKind, r *restoreRun, emsg string) {
 		}
 		r.vols = append(r.vols, volid)
 		r.totalSize += d.size
-		for _, l := range allocLines(c.st, nodeName, volid, d.size) {
+		for _, l := range allocLines(o.st, nodeName, volid, d.size) {
 			r.lines = append(r.lines, taskLine{at: 0.03, text: l})
 		}
 		if kind.traits().logsDrives {
