@@ -18,7 +18,7 @@ func cloneModelSim(t *testing.T) *Sim {
 	return s
 }
 
-// rootOp is root's operation context on node pve1 now.
+// cloneModelOp is root's operation context on node pve1 now.
 func cloneModelOp(s *Sim) op {
 	return op{s: s, st: s.st, user: "root@pam", node: "pve1", now: s.now()}
 }
