@@ -26,29 +26,60 @@ type clonePlan struct {
 	shared   bool // every disk is on shared storage
 }
 
+// cloneArgs are a clone's parameters, decoded once by the adapter.
+type cloneArgs struct {
+	kind                      guestKind
+	vmid, newid               int
+	target, storage, snapname string
+	full                      *bool // nil: Proxmox's default (linked for a template)
+	format                    bool  // a format was sent (full clones only)
+	pool, description         string
+	name, hostname            string // the VM's name, the container's hostname
+}
+
+// cloneGuest is the adapter of POST .../clone: it decodes the parameters
+// and runs the model's clone.
 func (s *Sim) cloneGuest(c *call, kind guestKind) (any, error) {
-	pl, err := c.checkClone(kind)
+	a := cloneArgs{kind: kind, vmid: c.vmid(), newid: c.num("newid"),
+		target: c.params["target"], storage: c.params["storage"], snapname: c.params["snapname"],
+		format: c.has("format"), pool: c.params["pool"], description: c.params["description"],
+		name: c.params["name"], hostname: c.params["hostname"]}
+	if c.arg("full") != "" {
+		full := c.flag("full")
+		a.full = &full
+	}
+	upid, err := s.clone(c.op(), a)
 	if err != nil {
 		return nil, err
 	}
-	return s.forkClone(c, kind, pl)
+	return upid, nil
+}
+
+// clone is the model's clone: its check step, then its task step; it
+// answers the task's UPID.
+func (s *Sim) clone(o op, a cloneArgs) (string, error) {
+	pl, err := checkClone(o, a)
+	if err != nil {
+		return "", err
+	}
+	return s.forkClone(o, a, pl), nil
 }
 
 // checkClone is the synchronous part of a clone: target, source (or its
 // snapshot), the config to copy and its disks.
-func (c *call) checkClone(kind guestKind) (*clonePlan, error) {
-	nodeName, target, storage := c.params["node"], c.params["target"], c.params["storage"]
-	if err := c.checkCloneTarget(); err != nil {
+func checkClone(o op, a cloneArgs) (*clonePlan, error) {
+	kind := a.kind
+	if err := checkCloneTarget(o, a); err != nil {
 		return nil, err
 	}
-	src, err := c.guestOnNode(kind)
-	if err != nil {
-		return nil, err
+	src := o.st.guests[a.vmid]
+	if src == nil || src.kind != kind || src.node != o.node {
+		return nil, noConfig(kind, o.node, a.vmid)
 	}
 	if err := lockError(src); err != nil {
 		return nil, err
 	}
-	pl := &clonePlan{src: src, newid: c.num("newid"), snapname: c.params["snapname"], newconf: map[string]string{}, shared: true}
+	pl := &clonePlan{src: src, newid: a.newid, snapname: a.snapname, newconf: map[string]string{}, shared: true}
 	conf := src.conf
 	if pl.snapname != "" {
 		sn := src.snapshot(pl.snapname)
@@ -57,41 +88,44 @@ func (c *call) checkClone(kind guestKind) (*clonePlan, error) {
 		}
 		conf = sn.conf
 	}
-	pl.full = c.flagOr("full", !src.isTemplate())
-	if storage != "" && !pl.full {
+	pl.full = !src.isTemplate()
+	if a.full != nil {
+		pl.full = *a.full
+	}
+	if a.storage != "" && !pl.full {
 		return nil, failf("parameter 'storage' not allowed for linked clones")
 	}
-	if kind.traits().diskFormats && c.has("format") && !pl.full {
+	if kind.traits().diskFormats && a.format && !pl.full {
 		return nil, failf("parameter 'format' not allowed for linked clones")
 	}
-	if err := c.cloneConfOf(kind, pl, conf); err != nil {
+	if err := cloneConfOf(o, a, pl, conf); err != nil {
 		return nil, err
 	}
-	if target != "" && target != nodeName && !pl.shared {
-		return nil, failf("can't clone %s to node '%s' (%s uses local storage)", src.typeName(), target, src.typeName())
+	if a.target != "" && a.target != o.node && !pl.shared {
+		return nil, failf("can't clone %s to node '%s' (%s uses local storage)", src.typeName(), a.target, src.typeName())
 	}
-	if g := c.st.guests[pl.newid]; g != nil && g.node == nodeName {
+	if g := o.st.guests[pl.newid]; g != nil && g.node == o.node {
 		return nil, kind.traits().cloneExists(pl.newid, g.node)
 	}
 	return pl, nil
 }
 
 // checkCloneTarget checks the target storage and node.
-func (c *call) checkCloneTarget() error {
-	nodeName, target, storage := c.params["node"], c.params["target"], c.params["storage"]
+func checkCloneTarget(o op, a cloneArgs) error {
+	target, storage := a.target, a.storage
 	if storage != "" {
-		if c.st.storageOn(nodeName, storage) == nil {
+		if o.st.storageOn(o.node, storage) == nil {
 			return failf("storage '%s' does not exist", storage)
 		}
-		if target != "" && target != nodeName {
-			for _, d := range c.st.storages {
+		if target != "" && target != o.node {
+			for _, d := range o.st.storages {
 				if d.id == storage && !d.shared {
 					return failf("can't clone to non-shared storage '%s'", storage)
 				}
 			}
 		}
 	}
-	if target != "" && c.st.node(target) == nil {
+	if target != "" && o.st.node(target) == nil {
 		return failf("no such cluster node '%s'", target)
 	}
 	return nil
@@ -99,7 +133,8 @@ func (c *call) checkCloneTarget() error {
 
 // cloneConfOf splits the source config into the plan's new config (network
 // devices get new MACs) and the disks to copy.
-func (c *call) cloneConfOf(kind guestKind, pl *clonePlan, conf map[string]string) error {
+func cloneConfOf(o op, a cloneArgs, pl *clonePlan, conf map[string]string) error {
+	kind := a.kind
 	for _, k := range sortedKeys(conf) {
 		v := conf[k]
 		switch k {
@@ -110,7 +145,7 @@ func (c *call) cloneConfOf(kind guestKind, pl *clonePlan, conf map[string]string
 			continue
 		}
 		if kind.diskSlot(k) {
-			d, err := c.cloneDiskOf(kind, pl, k, v)
+			d, err := cloneDiskOf(o, a, pl, k, v)
 			if err != nil {
 				return err
 			}
@@ -122,7 +157,7 @@ func (c *call) cloneConfOf(kind guestKind, pl *clonePlan, conf map[string]string
 			continue
 		}
 		if isIndexed(k, "net") {
-			pl.newconf[k] = kind.traits().freshNet(v, c.st.macAddr)
+			pl.newconf[k] = kind.traits().freshNet(v, o.st.macAddr)
 			continue
 		}
 		pl.newconf[k] = v
@@ -132,8 +167,8 @@ func (c *call) cloneConfOf(kind guestKind, pl *clonePlan, conf map[string]string
 
 // cloneDiskOf is the disk of a config slot to copy (nil for a CD-ROM),
 // checked: space on its storage, a base volume for a linked clone.
-func (c *call) cloneDiskOf(kind guestKind, pl *clonePlan, k, v string) (*cloneDisk, error) {
-	nodeName, storage := c.params["node"], c.params["storage"]
+func cloneDiskOf(o op, a cloneArgs, pl *clonePlan, k, v string) (*cloneDisk, error) {
+	kind, nodeName, storage := a.kind, o.node, a.storage
 	defKey := kind.diskKey()
 	p := parsePropString(v, defKey)
 	if kind.isCDROM(p) {
@@ -144,16 +179,16 @@ func (c *call) cloneDiskOf(kind guestKind, pl *clonePlan, k, v string) (*cloneDi
 	if storage != "" {
 		sid = storage
 	}
-	if err := c.checkPriv("/storage/"+sid, "Datastore.AllocateSpace"); err != nil {
+	if err := o.checkPriv("/storage/"+sid, "Datastore.AllocateSpace"); err != nil {
 		return nil, err
 	}
-	for _, d := range c.st.storages {
+	for _, d := range o.st.storages {
 		if d.id == sid && !d.shared {
 			pl.shared = false
 		}
 	}
 	if !pl.full {
-		vol := c.st.findVolume(nodeName, file)
+		vol := o.st.findVolume(nodeName, file)
 		if vol == nil || !isBaseVolume(file) {
 			return nil, kind.traits().noLinkedClone(file, k)
 		}
@@ -161,7 +196,7 @@ func (c *call) cloneDiskOf(kind guestKind, pl *clonePlan, k, v string) (*cloneDi
 		return nil, failf("Full clone of a running container is only possible from a snapshot")
 	}
 	size := sizeBytes(p.get("size"))
-	if vol := c.st.findVolume(nodeName, file); vol != nil {
+	if vol := o.st.findVolume(nodeName, file); vol != nil {
 		size = vol.size
 	}
 	return &cloneDisk{key: k, srcVolid: file, size: size, prop: p}, nil
@@ -189,13 +224,13 @@ func lxcFreshNet(v string, macAddr func() string) string {
 }
 
 // forkClone is the task step of a clone: the new guest's config and disks,
-// then the worker that fills them in.
-func (s *Sim) forkClone(c *call, kind guestKind, pl *clonePlan) (any, error) {
-	nodeName := c.params["node"]
+// then the worker that fills them in. It answers the task's UPID.
+func (s *Sim) forkClone(o op, a cloneArgs, pl *clonePlan) string {
+	kind, nodeName := a.kind, o.node
 	src, newid, newconf := pl.src, pl.newid, pl.newconf
-	c.cloneConf(kind, src, newconf)
+	cloneConf(o, a, src, newconf)
 	failMsg := ""
-	if other := c.st.guests[newid]; other != nil {
+	if other := o.st.guests[newid]; other != nil {
 		failMsg = fmt.Sprintf("clone failed: unable to create VM %d: VM %d already exists on node '%s'", newid, newid, other.node)
 	}
 	// the target config exists (locked) from the start of the worker
@@ -203,15 +238,15 @@ func (s *Sim) forkClone(c *call, kind guestKind, pl *clonePlan) (any, error) {
 	var vols []string
 	if failMsg == "" {
 		newGuest = &guest{vmid: newid, kind: kind, node: nodeName, conf: map[string]string{"lock": kind.traits().cloneLock}, load: guestLoad(newid)}
-		c.st.guests[newid] = newGuest
+		o.st.guests[newid] = newGuest
 		kind.lockForCopy(src.conf)
-		vols, failMsg = c.allocCloneDisks(kind, pl.disks, newid, pl.full)
+		vols, failMsg = allocCloneDisks(o, a, pl.disks, newid, pl.full)
 	}
-	lines := s.cloneLines(c, kind, src, pl.disks, pl.full)
-	return c.startTask(taskSpec{typ: kind.task("clone"), vmid: src.vmid, dur: cloneDuration(pl.disks, pl.full), lines: lines,
+	lines := s.cloneLines(o, kind, src, pl.disks, pl.full)
+	return o.startTask(taskSpec{typ: kind.task("clone"), vmid: src.vmid, dur: cloneDuration(pl.disks, pl.full), lines: lines,
 		failMsg: failMsg, failAt: 0.3, interruptMsg: "clone failed: interrupted by signal",
 		onOK: func(end time.Time) error {
-			s.finishClone(c, kind, pl, newGuest, vols, end)
+			s.finishClone(o, a, pl, newGuest, vols, end)
 			return nil
 		},
 		onFail: func() {
@@ -227,12 +262,12 @@ func (s *Sim) forkClone(c *call, kind guestKind, pl *clonePlan) (any, error) {
 
 // finishClone is the end of a clone's worker: the new guest's config with
 // its new disks, on the target node, in the pool.
-func (s *Sim) finishClone(c *call, kind guestKind, pl *clonePlan, newGuest *guest, vols []string, end time.Time) {
-	srcNode, target := c.params["node"], c.params["target"]
+func (s *Sim) finishClone(o op, a cloneArgs, pl *clonePlan, newGuest *guest, vols []string, end time.Time) {
+	srcNode, target := o.node, a.target
 	if target == "" {
 		target = srcNode
 	}
-	defKey := kind.diskKey()
+	defKey := a.kind.diskKey()
 	for _, d := range pl.disks {
 		d.prop.set(defKey, d.newVolid)
 		if d.size > 0 {
@@ -242,8 +277,8 @@ func (s *Sim) finishClone(c *call, kind guestKind, pl *clonePlan, newGuest *gues
 	}
 	newGuest.conf = pl.newconf
 	newGuest.node = target
-	s.st.cloneGuestFirewall(c.vmid(), newGuest.vmid)
-	s.st.cloneCloudinit(newGuest, c.params["storage"], end)
+	s.st.cloneGuestFirewall(a.vmid, newGuest.vmid)
+	s.st.cloneCloudinit(newGuest, a.storage, end)
 	if target != srcNode {
 		for _, v := range vols {
 			if vol := s.st.findVolume(srcNode, v); vol != nil {
@@ -252,30 +287,30 @@ func (s *Sim) finishClone(c *call, kind guestKind, pl *clonePlan, newGuest *gues
 			}
 		}
 	}
-	if p := c.params["pool"]; p != "" {
-		s.addToPool(p, newGuest)
+	if a.pool != "" {
+		s.addToPool(a.pool, newGuest)
 	}
-	kind.unlockAfterCopy(pl.src.conf)
+	a.kind.unlockAfterCopy(pl.src.conf)
 }
 
 // cloneConf sets what a clone gets anew: name or hostname, UUIDs,
 // description.
-func (c *call) cloneConf(kind guestKind, src *guest, newconf map[string]string) {
-	kind.traits().cloneIdentity(c, src, newconf)
-	if d := c.params["description"]; d != "" {
-		newconf["description"] = d
+func cloneConf(o op, a cloneArgs, src *guest, newconf map[string]string) {
+	a.kind.traits().cloneIdentity(o, a, src, newconf)
+	if a.description != "" {
+		newconf["description"] = a.description
 	}
 }
 
 // qemuCloneIdentity gives a VM's clone new UUIDs and its name
 // ("Copy-of-VM-<name>" unless given).
-func qemuCloneIdentity(c *call, src *guest, newconf map[string]string) {
-	newconf["smbios1"] = "uuid=" + c.st.uuid()
+func qemuCloneIdentity(o op, a cloneArgs, src *guest, newconf map[string]string) {
+	newconf["smbios1"] = "uuid=" + o.st.uuid()
 	if _, ok := newconf["vmgenid"]; ok {
-		newconf["vmgenid"] = c.st.uuid()
+		newconf["vmgenid"] = o.st.uuid()
 	}
-	if name := c.params["name"]; name != "" {
-		newconf["name"] = name
+	if a.name != "" {
+		newconf["name"] = a.name
 		return
 	}
 	n := src.conf["name"]
@@ -286,8 +321,8 @@ func qemuCloneIdentity(c *call, src *guest, newconf map[string]string) {
 }
 
 // lxcCloneIdentity gives a container's clone the hostname asked for.
-func lxcCloneIdentity(c *call, _ *guest, newconf map[string]string) {
-	if h := c.params["hostname"]; h != "" {
-		newconf["hostname"] = h
+func lxcCloneIdentity(_ op, a cloneArgs, _ *guest, newconf map[string]string) {
+	if a.hostname != "" {
+		newconf["hostname"] = a.hostname
 	}
 }

@@ -9,8 +9,8 @@ import (
 // allocCloneDisks allocates the clone's volumes (full copies or linked
 // clones of base volumes, on storage when given) and returns them, or the
 // task's failure text when one cannot be allocated.
-func (c *call) allocCloneDisks(kind guestKind, disks []*cloneDisk, newid int, full bool) (vols []string, failMsg string) {
-	nodeName, storage := c.params["node"], c.params["storage"]
+func allocCloneDisks(o op, a cloneArgs, disks []*cloneDisk, newid int, full bool) (vols []string, failMsg string) {
+	kind, nodeName, storage := a.kind, o.node, a.storage
 	for _, d := range disks {
 		sid, _, _ := strings.Cut(d.srcVolid, ":")
 		if storage != "" {
@@ -18,9 +18,9 @@ func (c *call) allocCloneDisks(kind guestKind, disks []*cloneDisk, newid int, fu
 		}
 		var err error
 		if full {
-			d.newVolid, err = c.st.allocDisk(nodeName, sid, newid, d.size, kind.volContent(), false, c.now)
+			d.newVolid, err = o.st.allocDisk(nodeName, sid, newid, d.size, kind.volContent(), false, o.now)
 		} else {
-			d.newVolid, err = c.st.linkedClone(nodeName, d.srcVolid, newid, c.now)
+			d.newVolid, err = o.st.linkedClone(nodeName, d.srcVolid, newid, o.now)
 		}
 		if err != nil {
 			return vols, "clone failed: " + err.Error()
@@ -31,7 +31,7 @@ func (c *call) allocCloneDisks(kind guestKind, disks []*cloneDisk, newid int, fu
 }
 
 // cloneLines is the clone task's log, disk by disk.
-func (s *Sim) cloneLines(c *call, kind guestKind, src *guest, disks []*cloneDisk, full bool) []taskLine {
+func (s *Sim) cloneLines(o op, kind guestKind, src *guest, disks []*cloneDisk, full bool) []taskLine {
 	var lines []taskLine
 	mode := "full"
 	if !full {
@@ -45,7 +45,7 @@ func (s *Sim) cloneLines(c *call, kind guestKind, src *guest, disks []*cloneDisk
 			lines = append(lines, taskLine{at: from, text: fmt.Sprintf("create %s clone of drive %s (%s)", mode, d.key, d.srcVolid)})
 		}
 		if d.newVolid != "" {
-			for _, l := range allocLines(c.st, c.params["node"], d.newVolid, d.size) {
+			for _, l := range allocLines(o.st, o.node, d.newVolid, d.size) {
 				lines = append(lines, taskLine{at: from + 0.01, text: l})
 			}
 		}

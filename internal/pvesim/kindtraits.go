@@ -52,7 +52,7 @@ type kindTraits struct {
 	freshNet func(v string, macAddr func() string) string
 	// cloneIdentity sets what makes a clone another guest: name or
 	// hostname, UUIDs.
-	cloneIdentity func(c *call, src *guest, newconf map[string]string)
+	cloneIdentity func(o op, a cloneArgs, src *guest, newconf map[string]string)
 	// cloneExists is the error for a clone's vmid taken on the node.
 	cloneExists func(newid int, node string) error
 	// cloneLock is the lock of the clone's config while it is created.

@@ -11,11 +11,44 @@ import (
 // drive mirror (running VM) or qemu-img convert (stopped) with progress
 // lines; the old volume becomes unusedN unless delete=1.
 func (s *Sim) moveDisk(c *call, kind guestKind) (any, error) {
-	mv, err := c.checkMove(kind)
+	a := moveArgs{kind: kind, vmid: c.vmid(), disk: c.params[kind.traits().moveParam], storage: c.params["storage"],
+		targetVMID: c.num("target-vmid"), digest: c.params["digest"], format: c.params["format"], delete: c.flag("delete")}
+	// storage and target-vmid exclude each other, and one is needed
+	if a.targetVMID != 0 && a.storage != "" {
+		msg := "either set 'storage' or 'target-vmid', but not both"
+		return nil, paramError(map[string]string{"target-vmid": msg, "storage": msg})
+	}
+	if a.targetVMID == 0 && a.storage == "" {
+		msg := "both 'storage' and 'target-vmid' missing, either needs to be set"
+		return nil, paramError(map[string]string{"target-vmid": msg, "storage": msg})
+	}
+	upid, err := s.move(c.op(), a)
 	if err != nil {
 		return nil, err
 	}
-	return s.forkMove(c, kind, mv)
+	return upid, nil
+}
+
+// moveArgs are a disk move's parameters, decoded once by the adapter.
+type moveArgs struct {
+	kind       guestKind
+	vmid       int
+	disk       string // the slot to move (disk of move_disk, volume of move_volume)
+	storage    string // the target storage
+	targetVMID int    // reassign to this guest instead (not simulated)
+	digest     string
+	format     string // qemu only: the schema of move_volume has none
+	delete     bool   // drop the source instead of keeping it as unusedN
+}
+
+// move is the model's disk move: its check step, then its task step; it
+// answers the task's UPID.
+func (s *Sim) move(o op, a moveArgs) (string, error) {
+	mv, err := checkMove(o, a)
+	if err != nil {
+		return "", err
+	}
+	return s.forkMove(o, a, mv)
 }
 
 // movePlan is what a disk move found before its task starts.
@@ -29,31 +62,22 @@ type movePlan struct {
 
 // checkMove is the synchronous part of a move: parameters, the disk, the
 // target storage.
-func (c *call) checkMove(kind guestKind) (*movePlan, error) {
-	nodeName := c.params["node"]
-	diskKey, sid := c.params[kind.traits().moveParam], c.params["storage"]
-	if c.params["target-vmid"] != "" {
-		if sid != "" {
-			msg := "either set 'storage' or 'target-vmid', but not both"
-			return nil, paramError(map[string]string{"target-vmid": msg, "storage": msg})
-		}
+func checkMove(o op, a moveArgs) (*movePlan, error) {
+	kind, nodeName, diskKey, sid := a.kind, o.node, a.disk, a.storage
+	if a.targetVMID != 0 {
 		return nil, failf("reassigning disks to another guest is not simulated")
 	}
-	if sid == "" {
-		msg := "both 'storage' and 'target-vmid' missing, either needs to be set"
-		return nil, paramError(map[string]string{"target-vmid": msg, "storage": msg})
-	}
-	if err := c.checkPriv("/storage/"+sid, "Datastore.AllocateSpace"); err != nil {
+	if err := o.checkPriv("/storage/"+sid, "Datastore.AllocateSpace"); err != nil {
 		return nil, err
 	}
-	g, err := c.guestOnNode(kind)
-	if err != nil {
-		return nil, err
+	g := o.st.guests[a.vmid]
+	if g == nil || g.kind != kind || g.node != nodeName {
+		return nil, noConfig(kind, nodeName, a.vmid)
 	}
 	if err := lockError(g); err != nil {
 		return nil, err
 	}
-	if d := c.params["digest"]; d != "" && d != g.digest() {
+	if d := a.digest; d != "" && d != g.digest() {
 		return nil, failf("detected modified configuration - file changed by other user? Try again.")
 	}
 	val, ok := g.conf[diskKey]
@@ -66,9 +90,9 @@ func (c *call) checkMove(kind guestKind) (*movePlan, error) {
 	}
 	old := p.get(kind.diskKey())
 	oldSid, _, _ := strings.Cut(old, ":")
-	format := c.params["format"] // qemu only: the schema of move_volume has none
+	format := a.format
 	oldFormat := "raw"
-	if v := c.st.findVolume(nodeName, old); v != nil && v.format != "" {
+	if v := o.st.findVolume(nodeName, old); v != nil && v.format != "" {
 		oldFormat = v.format
 	}
 	if oldSid == sid && (format == "" || format == oldFormat) {
@@ -77,18 +101,18 @@ func (c *call) checkMove(kind guestKind) (*movePlan, error) {
 	if g.running && !kind.traits().mirrorsRunning {
 		return nil, failf("cannot move volumes of a running container")
 	}
-	ns := c.st.storageOn(nodeName, sid)
+	ns := o.st.storageOn(nodeName, sid)
 	if ns == nil {
 		return nil, failf("storage '%s' does not exist", sid)
 	}
 	if !hasContent(ns.def, kind.volContent()) {
 		return nil, failf("storage '%s' does not support %s", sid, contentWord(kind.volContent()))
 	}
-	if len(g.snaps) > 0 && c.flag("delete") {
+	if len(g.snaps) > 0 && a.delete {
 		return nil, failf("you can't move a disk with snapshots and delete the source")
 	}
 	size := sizeBytes(p.get("size"))
-	if v := c.st.findVolume(nodeName, old); v != nil {
+	if v := o.st.findVolume(nodeName, old); v != nil {
 		size = v.size
 	}
 	if format == "" && fileBased(ns.def.typ) {
@@ -99,23 +123,23 @@ func (c *call) checkMove(kind guestKind) (*movePlan, error) {
 
 // forkMove is the task step of a move: the new volume, then the worker that
 // switches the disk to it.
-func (s *Sim) forkMove(c *call, kind guestKind, mv *movePlan) (any, error) {
-	nodeName, vmid := c.params["node"], c.vmid()
+func (s *Sim) forkMove(o op, a moveArgs, mv *movePlan) (string, error) {
+	kind, nodeName, vmid := a.kind, o.node, a.vmid
 	g, diskKey, old, size := mv.g, mv.diskKey, mv.old, mv.size
-	newVol, err := c.st.allocDiskFormat(nodeName, mv.sid, vmid, size, kind.volContent(), g.isTemplate(), mv.format, c.now)
+	newVol, err := o.st.allocDiskFormat(nodeName, mv.sid, vmid, size, kind.volContent(), g.isTemplate(), mv.format, o.now)
 	if err != nil {
-		return nil, failf("%s", err)
+		return "", failf("%s", err)
 	}
 	kind.lockForCopy(g.conf)
 	var alloc []taskLine
-	for _, l := range allocLines(c.st, nodeName, newVol, size) {
+	for _, l := range allocLines(o.st, nodeName, newVol, size) {
 		alloc = append(alloc, taskLine{at: 0.01, text: l})
 	}
 	lines := kind.traits().moveLog(s, mv, alloc)
-	del := c.flag("delete")
+	del := a.delete
 	defKey := kind.diskKey()
 	dur := 2*time.Second + time.Duration(float64(size)/float64(1<<30))*time.Second
-	return c.startTask(taskSpec{typ: kind.traits().moveTask, vmid: vmid, dur: dur,
+	return o.startTask(taskSpec{typ: kind.traits().moveTask, vmid: vmid, dur: dur,
 		lines: lines, interruptMsg: "storage migration failed: interrupted by signal",
 		onOK: func(time.Time) error {
 			np := parsePropString(g.conf[diskKey], defKey)
@@ -137,7 +161,7 @@ func (s *Sim) forkMove(c *call, kind guestKind, mv *movePlan) (any, error) {
 		onFail: func() {
 			s.st.removeVolume(nodeName, newVol)
 			kind.unlockAfterCopy(g.conf)
-		}})
+		}}), nil
 }
 
 // qemuMoveLog is qemu-server's log of a move: the drive's clone, a copy
