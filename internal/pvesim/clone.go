@@ -72,9 +72,9 @@ func checkClone(o op, a cloneArgs) (*clonePlan, error) {
 	if err := checkCloneTarget(o, a); err != nil {
 		return nil, err
 	}
-	src := o.st.guests[a.vmid]
-	if src == nil || src.kind != kind || src.node != o.node {
-		return nil, noConfig(kind, o.node, a.vmid)
+	src, err := o.guestHere(kind, a.vmid)
+	if err != nil {
+		return nil, err
 	}
 	if err := lockError(src); err != nil {
 		return nil, err

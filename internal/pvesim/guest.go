@@ -44,14 +44,7 @@ func configJSON(kind guestKind, conf map[string]string) map[string]any {
 
 // guestOnNode loads a guest as the node in the path sees it: a guest of the
 // other kind, or on another node, does not exist here.
-func (c *call) guestOnNode(kind guestKind) (*guest, error) {
-	vmid := c.vmid()
-	g := c.st.guests[vmid]
-	if g == nil || g.kind != kind || g.node != c.params["node"] {
-		return nil, noConfig(kind, c.params["node"], vmid)
-	}
-	return g, nil
-}
+func (c *call) guestOnNode(kind guestKind) (*guest, error) { return c.op().guestHere(kind, c.vmid()) }
 
 // lockError is check_lock's text: "VM is locked (backup)".
 func lockError(g *guest) error {

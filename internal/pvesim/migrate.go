@@ -100,16 +100,6 @@ func (o op) checkMigrate(kind guestKind, a migrateArgs) (*migratePlan, error) {
 	return &migratePlan{g: g, tn: tn, online: online, restart: restart}, nil
 }
 
-// guestHere loads a guest as the op's node sees it: a guest of the other
-// kind, or on another node, does not exist here (guestOnNode of the model).
-func (o op) guestHere(kind guestKind, vmid int) (*guest, error) {
-	g := o.st.guests[vmid]
-	if g == nil || g.kind != kind || g.node != o.node {
-		return nil, noConfig(kind, o.node, vmid)
-	}
-	return g, nil
-}
-
 // forkMigrate is the task step of a migration: the lock, then the worker
 // that moves the guest and its local volumes to the target.
 func (s *Sim) forkMigrate(o op, kind guestKind, a migrateArgs, mg *migratePlan) string {

@@ -47,3 +47,13 @@ func (o op) startTask(sp taskSpec) string {
 	}
 	return o.s.startTask(sp).upid
 }
+
+// guestHere loads a guest as the op's node sees it: a guest of the other
+// kind, or on another node, does not exist here (guestOnNode of the model).
+func (o op) guestHere(kind guestKind, vmid int) (*guest, error) {
+	g := o.st.guests[vmid]
+	if g == nil || g.kind != kind || g.node != o.node {
+		return nil, noConfig(kind, o.node, vmid)
+	}
+	return g, nil
+}
