@@ -152,8 +152,9 @@ func (s *Store) holds(authid, path, priv string) bool {
 	if authid == Root {
 		return s.roles["Administrator"][priv]
 	}
-	if uid, _, ok := pveid.SplitTokenID(authid); ok {
-		t := s.tokens[authid]
+	// tokens are stored under valid ids only, so a lookup replaces parsing
+	if i := strings.IndexByte(authid, '!'); i >= 0 {
+		t, uid := s.tokens[authid], authid[:i]
 		switch {
 		case t == nil:
 			return false
@@ -164,7 +165,7 @@ func (s *Store) holds(authid, path, priv string) bool {
 		}
 		return s.rolesGrant(authid, path, priv)
 	}
-	return pveid.ValidUserID(authid) && s.rolesGrant(authid, path, priv)
+	return (s.users[authid] != nil || pveid.ValidUserID(authid)) && s.rolesGrant(authid, path, priv)
 }
 
 func (s *Store) rolesGrant(authid, path, priv string) bool {

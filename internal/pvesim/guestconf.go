@@ -28,8 +28,7 @@ func qemuName(g *guest) string {
 
 // lxcMaxDisk is the root file system's size.
 func lxcMaxDisk(g *guest) int64 {
-	ps := parsePropString(g.conf["rootfs"], "volume")
-	if s := sizeBytes(ps.get("size")); s > 0 {
+	if s := sizeBytes(propValue(g.conf["rootfs"], "volume", "size")); s > 0 {
 		return s
 	}
 	return 4 << 30
@@ -38,12 +37,9 @@ func lxcMaxDisk(g *guest) int64 {
 // qemuMaxDisk is the boot disk's size, as PVE reports it: the first disk
 // of the usual buses, else the first disk at all.
 func qemuMaxDisk(g *guest) int64 {
-	for _, k := range []string{"scsi0", "virtio0", "sata0", "ide0"} {
-		if v, ok := g.conf[k]; ok {
-			ps := parsePropString(v, "file")
-			if ps.get("media") != "cdrom" {
-				return sizeBytes(ps.get("size"))
-			}
+	for _, k := range [...]string{"scsi0", "virtio0", "sata0", "ide0"} {
+		if v, ok := g.conf[k]; ok && propValue(v, "file", "media") != "cdrom" {
+			return sizeBytes(propValue(v, "file", "size"))
 		}
 	}
 	for _, k := range sortedKeys(g.conf) {
@@ -68,8 +64,7 @@ func lxcMaxMem(g *guest) int64 {
 // qemuMaxMem reads memory's "current" (PVE 8.1+ writes memory as a
 // property string).
 func qemuMaxMem(g *guest) int64 {
-	ps := parsePropString(g.conf["memory"], "current")
-	m, _ := strconv.ParseInt(ps.get("current"), 10, 64)
+	m, _ := strconv.ParseInt(propValue(g.conf["memory"], "current", "current"), 10, 64)
 	if m == 0 {
 		m = 512
 	}

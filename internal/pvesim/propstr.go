@@ -136,3 +136,28 @@ func canonicalLxcNet(v string, mac func() string) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// propValue is parsePropString(s, defKey).get(k) without building the map:
+// status reads of thousands of guests take a size or two from each config.
+func propValue(s, defKey, k string) string {
+	v := ""
+	for s != "" {
+		part := s
+		if i := strings.IndexByte(s, ','); i >= 0 {
+			part, s = s[:i], s[i+1:]
+		} else {
+			s = ""
+		}
+		if part == "" {
+			continue
+		}
+		key, val, ok := strings.Cut(part, "=")
+		if !ok {
+			key, val = defKey, part
+		}
+		if key == k {
+			v = val // the last one wins, as in parsePropString
+		}
+	}
+	return v
+}

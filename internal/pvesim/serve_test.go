@@ -197,3 +197,15 @@ type discardWriter struct {
 func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discardWriter) WriteHeader(s int)           { d.status = s }
+
+// BenchmarkNew builds the standard three-node simulator, as `sim` and
+// `demo` do at start.
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		s, err := New(Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+}
