@@ -228,6 +228,9 @@ func (c *Call) judgeGuest(ctx context.Context, r *request, k, s string, v *verdi
 		v.refuse("%s", trimRefused(err))
 		return
 	}
+	if r.ep.Path == "/cluster/nextid" {
+		return // asks whether the id is free: no guest is acted on, wherever it lives
+	}
 	if r.create && k == "vmid" && a.HasNodes() {
 		// A restore over an existing guest acts on it wherever it lives.
 		v.later = append(v.later, func() {

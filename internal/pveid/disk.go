@@ -57,3 +57,11 @@ func slot(kind, key string) (string, bool) {
 	idx, err := strconv.Atoi(num)
 	return bus, err == nil && idx < n
 }
+
+// Patterns of the disk slots a resize names: a VM drive (QemuDrive) and a
+// container's root or mount point (DiskSlot "lxc" other than unusedN).
+const (
+	QemuDrivePattern = `^(ide[0-3]|sata[0-5]|scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|efidisk0|tpmstate0)$`
+	CTVolumePattern  = `^(rootfs|mp([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5]))$`
+	DiskSizePattern  = `^\+?[0-9]{1,12}(\.[0-9]{1,6})?[KMGT]$`
+)

@@ -2,6 +2,7 @@ package pveid_test
 
 import (
 	"fmt"
+	"regexp"
 	"testing"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
@@ -58,6 +59,22 @@ func TestDiskSlotsMatchSchemas(t *testing.T) {
 			}
 			if _, ok := ep.Param("rootfs"); ok != pveid.DiskSlot(kind, "rootfs") {
 				t.Errorf("%s %s: rootfs in the schema %v", v, kind, ok)
+			}
+		}
+	}
+}
+
+// The slot patterns accept exactly the keys the slot rules accept.
+func TestDiskSlotPatterns(t *testing.T) {
+	qemu, ct := regexp.MustCompile(pveid.QemuDrivePattern), regexp.MustCompile(pveid.CTVolumePattern)
+	for _, bus := range []string{"ide", "sata", "scsi", "virtio", "efidisk", "tpmstate", "unused", "mp", "rootfs", "net"} {
+		for _, n := range []string{"", "0", "00", "01", "5", "6", "15", "16", "30", "31", "99", "100", "255", "256"} {
+			key := bus + n
+			if got, want := qemu.MatchString(key), pveid.QemuDrive(key); got != want {
+				t.Errorf("QemuDrivePattern(%q) = %v, QemuDrive says %v", key, got, want)
+			}
+			if got, want := ct.MatchString(key), pveid.DiskSlot("lxc", key) && bus != "unused"; got != want {
+				t.Errorf("CTVolumePattern(%q) = %v, DiskSlot says %v", key, got, want)
 			}
 		}
 	}

@@ -34,6 +34,9 @@ type (
 	HexChecksum string // a checksum in hex
 	OneLine     string // text without line breaks
 	Calendar    string // a calendar event: one non-empty line
+	QemuDisk    string // a VM drive slot: scsi0, virtio1...
+	CTVolume    string // a container's rootfs or mpN
+	DiskSize    string // a resize: +20G grows by, 64G is the new size
 )
 
 // Formats that are the tools' own, for values that go into property strings
@@ -89,6 +92,11 @@ func argTypes() map[reflect.Type]argType {
 		reflect.TypeFor[HexChecksum](): {schema: str(`^[0-9a-fA-F]{32,128}$`)},
 		reflect.TypeFor[OneLine]():     {schema: str(`^[^\r\n]*$`)},
 		reflect.TypeFor[Calendar]():    {schema: str(`^[^\r\n]+$`)},
+		reflect.TypeFor[QemuDisk](): {schema: str(pveid.QemuDrivePattern),
+			hint: "a VM disk slot: ide0-3, sata0-5, scsi0-30, virtio0-15, efidisk0 or tpmstate0"},
+		reflect.TypeFor[CTVolume](): {schema: str(pveid.CTVolumePattern), hint: "a container volume: rootfs or mp0 to mp255"},
+		reflect.TypeFor[DiskSize](): {schema: str(pveid.DiskSizePattern),
+			hint: "a size with a unit K, M, G or T: +20G grows by 20 GiB, 64G is the new size"},
 	}
 }
 

@@ -3,11 +3,15 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
@@ -83,6 +87,7 @@ func clusterTools(d *Deps) []Tool {
 				}
 				return c.list(ctx, "list tasks on "+string(in.Node), pve.Path("nodes", string(in.Node), "tasks"), q, c.allowedTask(ctx))
 			}),
+		nextVMID(d),
 	}
 }
 
@@ -143,4 +148,92 @@ func (c *call) allowedTask(ctx context.Context) func(entry) bool {
 		_, elsewhere := c.PVE.GuestElsewhere(ctx, id)
 		return c.allow.VMIDAllowed(id) && !elsewhere
 	}
+}
+
+type nextIDArgs struct {
+	VMID  VMID `json:"vmid,omitempty" jsonschema:"the first free id at or above this number"`
+	Exact bool `json:"exact,omitempty" jsonschema:"only vmid itself: fail with Proxmox's reason when it is taken"`
+}
+
+type nextIDOut struct {
+	VMID int `json:"vmid"`
+}
+
+// Bounds of pve_next_vmid's search upward: the ids it asks Proxmox about,
+// and the ids it looks at (those outside PVE_VMID_ALLOWLIST cost no request).
+const (
+	nextIDProbes = 100
+	nextIDScan   = 100000
+)
+
+func nextVMID(d *Deps) Tool {
+	return define(d, spec{name: "pve_next_vmid", title: "Next free guest id", toolset: "cluster",
+		desc: "The next free guest id, or the first free one at or above vmid (exact: vmid itself or an error)."},
+		func(ctx context.Context, c *call, in nextIDArgs) (nextIDOut, error) {
+			switch {
+			case in.Exact && in.VMID == 0:
+				return nextIDOut{}, fmt.Errorf("invalid argument \"exact\": it needs vmid, the id to check")
+			case in.Exact:
+				if err := c.vmid("vmid", in.VMID); err != nil {
+					return nextIDOut{}, err
+				}
+				id, err := c.nextID(ctx, int(in.VMID))
+				if err != nil {
+					return nextIDOut{}, fmt.Errorf("check guest id %d: %w", in.VMID, err)
+				}
+				return nextIDOut{VMID: id}, nil
+			case in.VMID == 0:
+				id, err := c.nextID(ctx, 0)
+				if err != nil {
+					return nextIDOut{}, fmt.Errorf("get the next free guest id: %w", err)
+				}
+				if c.allow.VMIDAllowed(id) {
+					return nextIDOut{VMID: id}, nil
+				}
+				return c.firstFree(ctx, id+1)
+			}
+			return c.firstFree(ctx, int(in.VMID))
+		})
+}
+
+// firstFree asks Proxmox about each id from start upward until one is free.
+func (c *call) firstFree(ctx context.Context, start int) (nextIDOut, error) {
+	probes, id := 0, start
+	for ; probes < nextIDProbes && id < start+nextIDScan && id <= pveid.MaxVMID; id++ {
+		if !c.allow.VMIDAllowed(id) {
+			continue
+		}
+		probes++
+		got, err := c.nextID(ctx, id)
+		if err == nil {
+			return nextIDOut{VMID: got}, nil
+		}
+		if !idTaken(err) {
+			return nextIDOut{}, fmt.Errorf("check guest id %d: %w", id, err)
+		}
+	}
+	msg := fmt.Sprintf("no free guest id from %d to %d (%d ids checked)", start, id-1, probes)
+	if c.allow.HasVMIDs() {
+		msg += " among those PVE_VMID_ALLOWLIST allows"
+	}
+	return nextIDOut{}, fmt.Errorf("%s; give a higher vmid", msg)
+}
+
+// nextID is GET /cluster/nextid: with id, id itself when it is free.
+func (c *call) nextID(ctx context.Context, id int) (int, error) {
+	q := url.Values{}
+	if id > 0 {
+		q.Set("vmid", strconv.Itoa(id))
+	}
+	var n pve.Int
+	if err := c.PVE.Get(ctx, "/cluster/nextid", q, &n); err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+// idTaken is Proxmox's answer for an id in use: 400, "VM 100 already exists".
+func idTaken(err error) bool {
+	var api *pve.APIError
+	return errors.As(err, &api) && api.Status == http.StatusBadRequest && strings.Contains(api.Errors["vmid"], "already exists")
 }

@@ -120,6 +120,8 @@ var destructiveArgs = map[string]map[string]any{
 		"archive": "local:backup/vzdump-qemu-100-2024_01_01-00_00_00.vma.zst"},
 	"pve_apply_network": {"node": "pve1"},
 	"pve_task_stop":     {"upid": testUPID},
+	"pve_vm_template":   {"node": "pve1", "vmid": 101},
+	"pve_lxc_template":  {"node": "pve1", "vmid": 200},
 }
 
 var confirmWord = regexp.MustCompile(`\bconfirm\b`)
@@ -130,6 +132,9 @@ var confirmWord = regexp.MustCompile(`\bconfirm\b`)
 // the refusal was for confirm and not for some other argument.
 func TestEveryDestructiveToolNeedsConfirm(t *testing.T) {
 	e := newEnv(t, envOpts{}) // one server for all: building one costs more than the calls
+	// The template tools read the conversion back.
+	e.fake.routes["GET /nodes/pve1/qemu/101/config"] = `{"template":1}`
+	e.fake.routes["GET /nodes/pve1/lxc/200/config"] = `{"template":1}`
 	covered := 0
 	for _, tl := range Inventory(&Deps{}) {
 		name := tl.Def.Name

@@ -1,0 +1,256 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
+)
+
+var (
+	qemuDiskRE = regexp.MustCompile(pveid.QemuDrivePattern)
+	ctVolumeRE = regexp.MustCompile(pveid.CTVolumePattern)
+)
+
+// Guest operations of issue 14: templates, disk resizes, suspend and resume.
+
+type vmResizeArgs struct {
+	Node NodeName `json:"node"`
+	VMID VMID     `json:"vmid"`
+	Disk QemuDisk `json:"disk" jsonschema:"disk slot, e.g. scsi0"`
+	Size DiskSize `json:"size" jsonschema:"+20G grows by 20 GiB; 64G is the new size (grow only)"`
+}
+
+type ctResizeArgs struct {
+	Node NodeName `json:"node"`
+	VMID VMID     `json:"vmid"`
+	Disk CTVolume `json:"disk" jsonschema:"rootfs or mp0 to mp255"`
+	Size DiskSize `json:"size" jsonschema:"+20G grows by 20 GiB; 64G is the new size (grow only)"`
+}
+
+type vmSuspendArgs struct {
+	Node   NodeName `json:"node"`
+	VMID   VMID     `json:"vmid"`
+	ToDisk bool     `json:"todisk,omitempty" jsonschema:"hibernate: save RAM to disk and stop; pve_vm_resume or start brings it back"`
+}
+
+func guestOpTools(d *Deps) []Tool {
+	return []Tool{
+		templateTool(d, qemuKind), templateTool(d, lxcKind),
+		define(d, spec{name: "pve_vm_resize_disk", title: "Grow VM disk", toolset: "qemu", effect: Mutating,
+			desc: "Grow a VM disk: size +20G adds 20 GiB, 64G sets the size; shrinking is refused.", task: true},
+			func(ctx context.Context, c *call, in vmResizeArgs) (taskOut, error) {
+				return c.resize(ctx, qemuKind, in.Node, in.VMID, string(in.Disk), string(in.Size))
+			}),
+		define(d, spec{name: "pve_lxc_resize_disk", title: "Grow container volume", toolset: "lxc", effect: Mutating,
+			desc: "Grow a container's rootfs or mount point: size +20G adds 20 GiB, 64G sets the size; shrinking is refused.", task: true},
+			func(ctx context.Context, c *call, in ctResizeArgs) (taskOut, error) {
+				return c.resize(ctx, lxcKind, in.Node, in.VMID, string(in.Disk), string(in.Size))
+			}),
+		define(d, spec{name: "pve_vm_suspend", title: "Suspend VM", toolset: "qemu", effect: Mutating,
+			desc: "Pause a running VM in RAM, or with todisk hibernate it to disk; pve_vm_resume brings it back."},
+			func(ctx context.Context, c *call, in vmSuspendArgs) (taskOut, error) {
+				if err := c.guest(in.Node, in.VMID); err != nil {
+					return taskOut{}, err
+				}
+				var form url.Values
+				if in.ToDisk {
+					form = url.Values{"todisk": {"1"}}
+				}
+				out := taskOut{Action: "suspend", Node: string(in.Node), VMID: int(in.VMID)}
+				what := fmt.Sprintf("suspend VM %d on %s", in.VMID, in.Node)
+				return c.postTask(ctx, what, qemuKind.path(in.Node, in.VMID, "status", "suspend"), form, out)
+			}),
+		power(d, qemuKind, "resume", "Resume VM", "Resume a paused VM, or start one hibernated to disk.", false, ""),
+		power(d, lxcKind, "suspend", "Suspend container", "Freeze a running container (Proxmox: experimental); pve_lxc_resume thaws it.", false, ""),
+		power(d, lxcKind, "resume", "Resume container", "Thaw a suspended container.", false, ""),
+	}
+}
+
+// templateTool converts a guest to a template. qemu-server answers with a
+// task, pve-container with null while its worker runs: either way success
+// is reported only once the config reads template: 1.
+func templateTool(d *Deps, k guestKind) Tool {
+	sp := spec{name: "pve_" + k.tool + "_template", title: "Convert " + k.label + " to template", toolset: k.set, effect: Destructive, task: true,
+		desc: "Convert a stopped " + k.label + " to a template, for clones; there is no way back to an ordinary guest. Needs confirm: true."}
+	return define(d, sp, func(ctx context.Context, c *call, in confirmArgs) (taskOut, error) {
+		if err := c.guest(in.Node, in.VMID); err != nil {
+			return taskOut{}, err
+		}
+		warn := fmt.Sprintf("convert %s %d on %s to a template: its disks become read-only base images and there is no way back to an ordinary guest",
+			k.noun, in.VMID, in.Node)
+		if err := c.confirm(in.Confirm, warn); err != nil {
+			return taskOut{}, err
+		}
+		out := taskOut{Action: "template", Node: string(in.Node), VMID: int(in.VMID)}
+		what := fmt.Sprintf("convert %s %d on %s to a template", k.noun, in.VMID, in.Node)
+		var raw json.RawMessage
+		if err := c.PVE.Post(ctx, k.path(in.Node, in.VMID, "template"), nil, &raw); err != nil {
+			return out, writeError(what, err, k.configTool()+" for whether template is 1")
+		}
+		if upid, ok := upidOf(raw); ok {
+			if err := c.follow(ctx, what, upid, k.api, &out); err != nil || c.async {
+				return out, err
+			}
+		}
+		return out, c.awaitTemplate(ctx, k, in.Node, in.VMID, what)
+	})
+}
+
+func (k guestKind) configTool() string { return "pve_" + k.tool + "_config" }
+
+// awaitTemplate reads the guest's config until it shows template: 1, for
+// up to the task timeout.
+func (c *call) awaitTemplate(ctx context.Context, k guestKind, node NodeName, vmid VMID, what string) error {
+	timeout := c.TaskTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Minute
+	}
+	deadline, pause := time.Now().Add(timeout), 50*time.Millisecond
+	for {
+		var cfg struct {
+			Template pve.Int `json:"template"`
+		}
+		err := c.PVE.Get(ctx, k.path(node, vmid, "config"), nil, &cfg)
+		switch {
+		case err == nil && cfg.Template == 1:
+			return nil
+		case err != nil && ctx.Err() != nil:
+			return fmt.Errorf("%s: %w", what, ctx.Err())
+		case time.Now().After(deadline):
+			why := "its config does not show template: 1 yet"
+			if err != nil {
+				why = "its config could not be read (" + err.Error() + ")"
+			}
+			return fmt.Errorf("%s: Proxmox accepted the conversion, but after %s %s; check %s %d before repeating it",
+				what, timeout, why, k.configTool(), vmid)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w", what, ctx.Err())
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Second)
+	}
+}
+
+// resize grows a disk. A shrink is refused before Proxmox is asked when the
+// config tells the disk's size, with the reason Proxmox would give; qemu 8+
+// and pve-container answer with a task, qemu-server 7 with null once done.
+func (c *call) resize(ctx context.Context, k guestKind, node NodeName, vmid VMID, disk, size string) (taskOut, error) {
+	if err := c.guest(node, vmid); err != nil {
+		return taskOut{}, err
+	}
+	if err := c.checkGrow(ctx, k, node, vmid, disk, size); err != nil {
+		return taskOut{}, err
+	}
+	out := taskOut{Action: "resize", Node: string(node), VMID: int(vmid)}
+	what := fmt.Sprintf("resize %s of %s %d on %s to %s", disk, k.noun, vmid, node, size)
+	var raw json.RawMessage
+	if err := c.PVE.Put(ctx, k.path(node, vmid, "resize"), url.Values{"disk": {disk}, "size": {size}}, &raw); err != nil {
+		return out, writeError(what, err, k.configTool()+" for the size of "+disk)
+	}
+	if upid, ok := upidOf(raw); ok {
+		return out, c.follow(ctx, what, upid, k.api, &out)
+	}
+	if t := strings.TrimSpace(string(raw)); t != "" && t != "null" {
+		return out, noTask(what, answerText(raw), k.configTool()+" for the size of "+disk)
+	}
+	out.Status = "done" // qemu-server 7 resizes at once
+	return out, nil
+}
+
+// checkGrow compares the requested size with the disk's size in the config.
+// When the config cannot be read, Proxmox checks alone.
+func (c *call) checkGrow(ctx context.Context, k guestKind, node NodeName, vmid VMID, disk, size string) error {
+	var cfg map[string]json.RawMessage
+	if err := c.PVE.Get(ctx, k.path(node, vmid, "config"), nil, &cfg); err != nil {
+		return nil
+	}
+	rawVal, ok := cfg[disk]
+	if !ok {
+		return fmt.Errorf("invalid argument \"disk\": %s %d has no disk %s (it has: %s)", k.noun, vmid, disk, strings.Join(disksOf(k, cfg), ", "))
+	}
+	var val string
+	if json.Unmarshal(rawVal, &val) != nil || strings.HasPrefix(size, "+") {
+		return nil
+	}
+	cur, ok := sizeOf(val)
+	want, wok := parseSize(size)
+	if !ok || !wok || want >= cur {
+		return nil
+	}
+	reason := "shrinking disks is not supported" // qemu-server's words
+	if k.api == "lxc" {
+		reason = "unable to shrink disk size" // pve-container's
+	}
+	return fmt.Errorf("invalid argument \"size\": %s is smaller than the current size of %s (%s): %s; give a larger size, or +N to grow by N",
+		size, disk, sizeText(cur), reason)
+}
+
+// disksOf lists the config's disk slots that a resize can name.
+func disksOf(k guestKind, cfg map[string]json.RawMessage) []string {
+	var out []string
+	for key := range cfg {
+		if resizable(k, key) {
+			out = append(out, key)
+		}
+	}
+	if len(out) == 0 {
+		return []string{"none"}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func resizable(k guestKind, key string) bool {
+	if k.api == "lxc" {
+		return ctVolumeRE.MatchString(key)
+	}
+	return qemuDiskRE.MatchString(key)
+}
+
+// sizeOf reads size= from a disk's property string.
+func sizeOf(prop string) (int64, bool) {
+	for _, part := range strings.Split(prop, ",") {
+		if v, ok := strings.CutPrefix(part, "size="); ok {
+			return parseSize(v)
+		}
+	}
+	return 0, false
+}
+
+// parseSize reads a size as Proxmox does (parse_size): a number with an
+// optional unit K, M, G or T, powers of 1024; a leading + is the caller's.
+func parseSize(s string) (int64, bool) {
+	s = strings.TrimPrefix(s, "+")
+	mult := int64(1)
+	if n := len(s); n > 0 {
+		if i := strings.IndexByte("KMGT", s[n-1]); i >= 0 {
+			mult, s = int64(1)<<(10*(i+1)), s[:n-1]
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 {
+		return 0, false
+	}
+	return int64(f * float64(mult)), true
+}
+
+// sizeText renders bytes in the largest unit that divides them.
+func sizeText(b int64) string {
+	for i := 4; i > 0; i-- {
+		if u := int64(1) << (10 * i); b%u == 0 {
+			return strconv.FormatInt(b/u, 10) + string("KMGT"[i-1])
+		}
+	}
+	return strconv.FormatInt(b, 10) + " bytes"
+}

@@ -1,0 +1,134 @@
+package tools
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestNextVMID(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.fake.routes["GET /cluster/nextid"] = `"104"`
+	if got := e.ok(t, "pve_next_vmid", nil); got != `{"vmid":104}` {
+		t.Errorf("next id %s", got)
+	}
+	if got := e.ok(t, "pve_next_vmid", map[string]any{"vmid": 500}); got != `{"vmid":104}` {
+		t.Errorf("from 500: %s (the fake answers 104 to any id)", got)
+	}
+	if r := e.fake.log(); len(r) != 2 || form(r[1]).Get("vmid") != "500" {
+		t.Errorf("requests %v", r)
+	}
+	e.refused(t, "pve_next_vmid", map[string]any{"exact": true}, `"exact"`, "vmid")
+	e.refused(t, "pve_next_vmid", map[string]any{"vmid": 99}, "vmid")
+}
+
+// A next id outside PVE_VMID_ALLOWLIST is passed over for an allowed one.
+func TestNextVMIDAllowlist(t *testing.T) {
+	e := newEnv(t, envOpts{vmids: []int{100, 150}})
+	e.fake.routes["GET /cluster/nextid"] = `"150"`
+	e.ok(t, "pve_next_vmid", map[string]any{"vmid": 120})
+	if r := e.fake.log(); len(r) != 1 || form(r[0]).Get("vmid") != "150" {
+		t.Errorf("requests %v, want one for 150 only", r)
+	}
+}
+
+func TestResizeDisk(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.fake.routes["GET /nodes/pve1/qemu/100/config"] = `{"scsi0":"local-lvm:vm-100-disk-0,iothread=1,size=32G","ide2":"none,media=cdrom","net0":"virtio,bridge=vmbr0"}`
+	e.fake.routes["GET /nodes/pve1/lxc/200/config"] = `{"rootfs":"local-lvm:vm-200-disk-0,size=8G"}`
+	g := func(kv ...any) map[string]any {
+		m := map[string]any{"node": "pve1", "vmid": 100}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	}
+	// Bad arguments are refused by name, before any request.
+	e.refused(t, "pve_vm_resize_disk", g("disk", "scsi31", "size", "+1G"), `"disk"`, "scsi0-30")
+	e.refused(t, "pve_vm_resize_disk", g("disk", "rootfs", "size", "+1G"), `"disk"`)
+	e.refused(t, "pve_vm_resize_disk", g("disk", "scsi0", "size", "20"), `"size"`, "unit")
+	e.refused(t, "pve_vm_resize_disk", g("disk", "scsi0", "size", "-2G"), `"size"`)
+	e.refused(t, "pve_lxc_resize_disk", map[string]any{"node": "pve1", "vmid": 200, "disk": "scsi0", "size": "+1G"}, `"disk"`, "rootfs")
+
+	// A shrink and an absent disk are refused after reading the config, with no write.
+	for _, c := range []struct {
+		tool string
+		args map[string]any
+		want []string
+	}{
+		{"pve_vm_resize_disk", g("disk", "scsi0", "size", "16G"), []string{`"size"`, "shrinking disks is not supported", "32G"}},
+		{"pve_vm_resize_disk", g("disk", "scsi0", "size", "31.5G"), []string{"shrinking disks is not supported"}},
+		{"pve_lxc_resize_disk", map[string]any{"node": "pve1", "vmid": 200, "disk": "rootfs", "size": "4096M"}, []string{"unable to shrink disk size", "8G"}},
+		{"pve_vm_resize_disk", g("disk", "virtio1", "size", "+1G"), []string{`"disk"`, "no disk virtio1", "it has: ide2, scsi0"}},
+	} {
+		res, text := e.call(t, c.tool, c.args)
+		if !res.IsError {
+			t.Fatalf("%s(%v) succeeded: %s", c.tool, c.args, text)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s: error %q lacks %q", c.tool, text, w)
+			}
+		}
+	}
+	if w := e.fake.writes(); len(w) != 0 {
+		t.Fatalf("refused resizes sent writes: %v", w)
+	}
+
+	var out taskOut
+	decode(t, e.ok(t, "pve_vm_resize_disk", g("disk", "scsi0", "size", "+20G")), &out)
+	decode(t, e.ok(t, "pve_vm_resize_disk", g("disk", "scsi0", "size", "64G")), &out)
+	w := e.fake.writes()
+	if len(w) != 2 || !strings.HasPrefix(w[0], "PUT /nodes/pve1/qemu/100/resize?") || form(w[0]).Get("size") != "+20G" ||
+		form(w[0]).Get("disk") != "scsi0" || form(w[1]).Get("size") != "64G" {
+		t.Fatalf("writes %v", w)
+	}
+	if out.UPID != testUPID || out.ExitStatus != "OK" {
+		t.Errorf("resize out %+v", out)
+	}
+
+	// qemu-server 7 answers null: done at once, no task.
+	e.fake.routes["PUT /nodes/pve1/qemu/100/resize"] = "null"
+	out = taskOut{}
+	decode(t, e.ok(t, "pve_vm_resize_disk", g("disk", "scsi0", "size", "+1G")), &out)
+	if out.UPID != "" || out.Status != "done" {
+		t.Errorf("null answer: %+v", out)
+	}
+}
+
+// The template tools report success only once the config says template: 1,
+// read after the conversion.
+func TestTemplateReadBack(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.fake.routes["GET /nodes/pve1/lxc/200/config"] = `{"template":1,"rootfs":"local-lvm:base-200-disk-0,size=8G"}`
+	e.fake.routes["POST /nodes/pve1/lxc/200/template"] = "null" // pve-container's answer
+	e.refused(t, "pve_lxc_template", map[string]any{"node": "pve1", "vmid": 200}, "confirm: true", "no way back")
+	var out taskOut
+	decode(t, e.ok(t, "pve_lxc_template", map[string]any{"node": "pve1", "vmid": 200, "confirm": true}), &out)
+	if out.Action != "template" || out.VMID != 200 {
+		t.Errorf("out %+v", out)
+	}
+	r := e.fake.log()
+	if len(r) != 2 || !strings.HasPrefix(r[0], "POST /nodes/pve1/lxc/200/template") || !strings.HasPrefix(r[1], "GET /nodes/pve1/lxc/200/config") {
+		t.Errorf("requests %v, want the conversion then the config read", r)
+	}
+}
+
+func TestSuspendResume(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.ok(t, "pve_vm_suspend", map[string]any{"node": "pve1", "vmid": 100})
+	e.ok(t, "pve_vm_suspend", map[string]any{"node": "pve1", "vmid": 100, "todisk": true})
+	e.ok(t, "pve_vm_resume", map[string]any{"node": "pve1", "vmid": 100})
+	e.ok(t, "pve_lxc_suspend", map[string]any{"node": "pve1", "vmid": 200})
+	e.ok(t, "pve_lxc_resume", map[string]any{"node": "pve1", "vmid": 200})
+	w := e.fake.writes()
+	want := []string{"/qemu/100/status/suspend?", "/qemu/100/status/suspend?todisk=1", "/qemu/100/status/resume?",
+		"/lxc/200/status/suspend?", "/lxc/200/status/resume?"}
+	if len(w) != len(want) {
+		t.Fatalf("writes %v", w)
+	}
+	for i, s := range want {
+		if !strings.HasPrefix(w[i], "POST /nodes/pve1"+s) || strings.HasSuffix(s, "?") && form(w[i]).Has("todisk") {
+			t.Errorf("write %d = %q, want %q", i, w[i], s)
+		}
+	}
+}
