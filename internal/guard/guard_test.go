@@ -168,3 +168,15 @@ func TestLongKeyRefusedCheaply(t *testing.T) {
 		t.Fatalf("err of %d bytes: %.200v", len(out.err.Error()), out.err)
 	}
 }
+
+// GET /cluster/nextid?vmid=N asks whether N is free: no guest is acted on,
+// so PVE_NODE_ALLOWLIST needs no node for it; PVE_VMID_ALLOWLIST still holds.
+func TestNextIDUnderAllowlists(t *testing.T) {
+	runGuardCases(t, nodesSet, []guardCase{
+		{"free id", "GET", "/cluster/nextid", form("vmid", "777"), "ok", nil, false},
+		{"id on another node", "GET", "/cluster/nextid", form("vmid", "300"), "ok", nil, false},
+	})
+	runGuardCases(t, guestsSet, []guardCase{
+		{"id outside the guest allowlist", "GET", "/cluster/nextid", form("vmid", "777"), "refused", []string{"777", "PVE_VMID_ALLOWLIST"}, true},
+	})
+}

@@ -1,0 +1,187 @@
+package e2e
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// diskSize reads size= of a disk in a guest's config.
+func (c *client) diskSize(kind, node string, vmid int, disk string) string {
+	c.t.Helper()
+	val, _ := c.config(kind, node, vmid)[disk].(string)
+	for _, part := range strings.Split(val, ",") {
+		if s, ok := strings.CutPrefix(part, "size="); ok {
+			return s
+		}
+	}
+	c.t.Fatalf("%s %d: no size in %s = %q", kind, vmid, disk, val)
+	return ""
+}
+
+func (c *client) qmpStatus(node string, vmid int) (status, qmp, lock string) {
+	c.t.Helper()
+	var st struct{ Status, Qmpstatus, Lock string }
+	c.ok("pve_vm_status", m("node", node, "vmid", vmid), &st)
+	return st.Status, st.Qmpstatus, st.Lock
+}
+
+// TestGuestOps calls issue 14's guest tools over MCP and checks what the
+// simulator holds after each.
+func TestGuestOps(t *testing.T) {
+	t.Parallel()
+	cl := newCluster(t, 0.02)
+	c := cl.connect(t, clientOpts{})
+
+	t.Run("next id", func(t *testing.T) {
+		var next struct{ VMID int }
+		c.ok("pve_next_vmid", nil, &next)
+		if _, taken := c.findGuest(next.VMID); taken || next.VMID < 100 {
+			t.Errorf("next id %d is taken or out of range", next.VMID)
+		}
+		for from, want := range map[int]int{100: 104, 200: 202, 777: 777} {
+			c.ok("pve_next_vmid", m("vmid", from), &next)
+			if next.VMID != want {
+				t.Errorf("first free at or above %d: %d, want %d", from, next.VMID, want)
+			}
+		}
+		c.fails("pve_next_vmid", m("vmid", 100, "exact", true), "VM 100 already exists")
+		c.ok("pve_next_vmid", m("vmid", 555, "exact", true), &next)
+		if next.VMID != 555 {
+			t.Errorf("exact 555: %d", next.VMID)
+		}
+	})
+
+	t.Run("resize", func(t *testing.T) {
+		c.task("pve_vm_resize_disk", m("node", "pve1", "vmid", 101, "disk", "scsi0", "size", "+2G"))
+		if got := c.diskSize("vm", "pve1", 101, "scsi0"); got != "66G" {
+			t.Errorf("after +2G: size %s, want 66G", got)
+		}
+		c.task("pve_vm_resize_disk", m("node", "pve1", "vmid", 101, "disk", "scsi0", "size", "70G"))
+		if got := c.diskSize("vm", "pve1", 101, "scsi0"); got != "70G" {
+			t.Errorf("after 70G: size %s", got)
+		}
+		c.task("pve_lxc_resize_disk", m("node", "pve2", "vmid", 201, "disk", "rootfs", "size", "+1G"))
+		if got := c.diskSize("lxc", "pve2", 201, "rootfs"); got != "5G" {
+			t.Errorf("CT after +1G: size %s, want 5G", got)
+		}
+		before := len(cl.writes())
+		c.fails("pve_vm_resize_disk", m("node", "pve1", "vmid", 101, "disk", "scsi0", "size", "10G"), "shrinking disks is not supported", `"size"`)
+		c.fails("pve_lxc_resize_disk", m("node", "pve2", "vmid", 201, "disk", "rootfs", "size", "1G"), "unable to shrink disk size")
+		c.fails("pve_vm_resize_disk", m("node", "pve1", "vmid", 101, "disk", "virtio3", "size", "+1G"), "no disk virtio3")
+		if w := cl.writes(); len(w) != before {
+			t.Errorf("refused resizes reached Proxmox: %v", w[before:])
+		}
+		if got := c.diskSize("vm", "pve1", 101, "scsi0"); got != "70G" {
+			t.Errorf("after the refusals: size %s", got)
+		}
+	})
+
+	t.Run("suspend and resume", func(t *testing.T) {
+		c.task("pve_vm_suspend", m("node", "pve1", "vmid", 100))
+		if st, qmp, _ := c.qmpStatus("pve1", 100); st != "running" || qmp != "paused" {
+			t.Errorf("after suspend: %s/%s, want running/paused", st, qmp)
+		}
+		c.task("pve_vm_resume", m("node", "pve1", "vmid", 100))
+		if _, qmp, _ := c.qmpStatus("pve1", 100); qmp != "running" {
+			t.Errorf("after resume: qmpstatus %s", qmp)
+		}
+		c.task("pve_vm_suspend", m("node", "pve1", "vmid", 100, "todisk", true))
+		if st, _, lock := c.qmpStatus("pve1", 100); st != "stopped" || lock != "suspended" {
+			t.Errorf("after hibernate: status %s, lock %q; want stopped, suspended", st, lock)
+		}
+		c.task("pve_vm_resume", m("node", "pve1", "vmid", 100))
+		if st, qmp, lock := c.qmpStatus("pve1", 100); st != "running" || qmp != "running" || lock != "" {
+			t.Errorf("after resuming the hibernated VM: %s/%s lock %q", st, qmp, lock)
+		}
+		c.task("pve_lxc_suspend", m("node", "pve1", "vmid", 200))
+		c.task("pve_lxc_resume", m("node", "pve1", "vmid", 200))
+		if st := c.status("lxc", "pve1", 200); st != "running" {
+			t.Errorf("CT after resume: %s", st)
+		}
+		c.fails("pve_vm_suspend", m("node", "pve1", "vmid", 101), "not running")
+	})
+
+	t.Run("template", func(t *testing.T) {
+		c.fails("pve_vm_template", m("node", "pve1", "vmid", 101), "confirm: true", "no way back")
+		c.fails("pve_vm_template", m("node", "pve1", "vmid", 100, "confirm", true), "running")
+		c.task("pve_vm_template", m("node", "pve1", "vmid", 101, "confirm", true))
+		var ct struct{ Action, UPID string }
+		c.ok("pve_lxc_template", m("node", "pve2", "vmid", 201, "confirm", true), &ct)
+		if ct.Action != "template" {
+			t.Errorf("CT template: %+v", ct)
+		}
+		for _, g := range []struct {
+			kind, node string
+			vmid       int
+		}{{"vm", "pve1", 101}, {"lxc", "pve2", 201}} {
+			if tmpl := c.config(g.kind, g.node, g.vmid)["template"]; tmpl != float64(1) {
+				t.Errorf("%s %d: template %v, want 1", g.kind, g.vmid, tmpl)
+			}
+		}
+		var res []struct {
+			VMID     int
+			Template int
+		}
+		c.ok("pve_cluster_resources", m("type", "vm"), &res)
+		var templates []int
+		for _, r := range res {
+			if r.Template == 1 {
+				templates = append(templates, r.VMID)
+			}
+		}
+		slices.Sort(templates)
+		if !slices.Equal(templates, []int{101, 201, 9000}) {
+			t.Errorf("templates in the cluster: %v", templates)
+		}
+		c.fails("pve_vm_template", m("node", "pve1", "vmid", 101, "confirm", true), "can't convert a template to a template")
+	})
+}
+
+// qemu-server 7 resizes at once and answers null; pve-container answers a
+// task. Both count as done only when Proxmox is.
+func TestGuestOpsOnPVE7(t *testing.T) {
+	t.Parallel()
+	c := newClusterSchema(t, 0.02, "7.4").connect(t, clientOpts{})
+	var out struct{ UPID, Status string }
+	c.ok("pve_vm_resize_disk", m("node", "pve1", "vmid", 101, "disk", "scsi0", "size", "+1G"), &out)
+	if out.UPID != "" || out.Status != "done" {
+		t.Errorf("7.4 VM resize: %+v, want no task and status done", out)
+	}
+	if got := c.diskSize("vm", "pve1", 101, "scsi0"); got != "65G" {
+		t.Errorf("7.4 VM after +1G: size %s", got)
+	}
+	c.task("pve_lxc_resize_disk", m("node", "pve2", "vmid", 201, "disk", "rootfs", "size", "6G"))
+	if got := c.diskSize("lxc", "pve2", 201, "rootfs"); got != "6G" {
+		t.Errorf("7.4 CT after 6G: size %s", got)
+	}
+	c.task("pve_vm_template", m("node", "pve1", "vmid", 101, "confirm", true))
+	c.ok("pve_lxc_template", m("node", "pve2", "vmid", 201, "confirm", true), nil)
+	for _, g := range []struct {
+		kind, node string
+		vmid       int
+	}{{"vm", "pve1", 101}, {"lxc", "pve2", 201}} {
+		if tmpl := c.config(g.kind, g.node, g.vmid)["template"]; tmpl != float64(1) {
+			t.Errorf("7.4 %s %d: template %v, want 1", g.kind, g.vmid, tmpl)
+		}
+	}
+}
+
+// Under PVE_NODE_ALLOWLIST a free id is on no node: the search still works,
+// and ids outside PVE_VMID_ALLOWLIST are passed over.
+func TestNextVMIDAllowlists(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, 0.02).connect(t, clientOpts{env: map[string]string{
+		"PVE_NODE_ALLOWLIST": "pve1", "PVE_VMID_ALLOWLIST": "100,101,150,151"}})
+	var next struct{ VMID int }
+	c.ok("pve_next_vmid", m("vmid", 100), &next)
+	if next.VMID != 150 {
+		t.Errorf("first free allowed id from 100: %d, want 150", next.VMID)
+	}
+	c.ok("pve_next_vmid", nil, &next)
+	if next.VMID != 150 {
+		t.Errorf("next free allowed id: %d, want 150", next.VMID)
+	}
+	c.fails("pve_next_vmid", m("vmid", 152), "no free guest id", "PVE_VMID_ALLOWLIST")
+	c.fails("pve_next_vmid", m("vmid", 102, "exact", true), "PVE_VMID_ALLOWLIST")
+}
