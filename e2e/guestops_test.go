@@ -86,7 +86,7 @@ func TestGuestOps(t *testing.T) {
 		if _, qmp, _ := c.qmpStatus("pve1", 100); qmp != "running" {
 			t.Errorf("after resume: qmpstatus %s", qmp)
 		}
-		c.task("pve_vm_suspend", m("node", "pve1", "vmid", 100, "todisk", true))
+		c.task("pve_vm_suspend", m("node", "pve1", "vmid", 100, "todisk", true, "statestorage", "local-lvm"))
 		if st, _, lock := c.qmpStatus("pve1", 100); st != "stopped" || lock != "suspended" {
 			t.Errorf("after hibernate: status %s, lock %q; want stopped, suspended", st, lock)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/url"
 	"regexp"
 	"slices"
@@ -40,6 +41,8 @@ type vmSuspendArgs struct {
 	Node   NodeName `json:"node"`
 	VMID   VMID     `json:"vmid"`
 	ToDisk bool     `json:"todisk,omitempty" jsonschema:"hibernate: save RAM to disk and stop; pve_vm_resume or start brings it back"`
+	// Proxmox's default is the storage of the VM's disks.
+	StateStorage StorageID `json:"statestorage,omitempty" jsonschema:"with todisk: storage for the saved RAM"`
 }
 
 func guestOpTools(d *Deps) []Tool {
@@ -62,8 +65,14 @@ func guestOpTools(d *Deps) []Tool {
 					return taskOut{}, err
 				}
 				var form url.Values
-				if in.ToDisk {
+				switch {
+				case in.StateStorage != "" && !in.ToDisk:
+					return taskOut{}, fmt.Errorf("invalid argument \"statestorage\": it holds the RAM of a hibernation; set todisk: true or leave it out")
+				case in.ToDisk:
 					form = url.Values{"todisk": {"1"}}
+					if in.StateStorage != "" {
+						form.Set("statestorage", string(in.StateStorage))
+					}
 				}
 				out := taskOut{Action: "suspend", Node: string(in.Node), VMID: int(in.VMID)}
 				what := fmt.Sprintf("suspend VM %d on %s", in.VMID, in.Node)
@@ -239,10 +248,10 @@ func parseSize(s string) (int64, bool) {
 		}
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f < 0 {
-		return 0, false
+	if b := f * float64(mult); err == nil && f >= 0 && b < math.MaxInt64 {
+		return int64(b), true
 	}
-	return int64(f * float64(mult)), true
+	return 0, false // Proxmox judges what does not fit
 }
 
 // sizeText renders bytes in the largest unit that divides them.

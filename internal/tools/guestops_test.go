@@ -59,6 +59,7 @@ func TestResizeDisk(t *testing.T) {
 		{"pve_vm_resize_disk", g("disk", "scsi0", "size", "31.5G"), []string{"shrinking disks is not supported"}},
 		{"pve_lxc_resize_disk", map[string]any{"node": "pve1", "vmid": 200, "disk": "rootfs", "size": "4096M"}, []string{"unable to shrink disk size", "8G"}},
 		{"pve_vm_resize_disk", g("disk", "virtio1", "size", "+1G"), []string{`"disk"`, "no disk virtio1", "it has: ide2, scsi0"}},
+		{"pve_vm_resize_disk", g("disk", "scsi0", "size", "abcG"), []string{`"size"`, "unit"}},
 	} {
 		res, text := e.call(t, c.tool, c.args)
 		if !res.IsError {
@@ -117,6 +118,7 @@ func TestSuspendResume(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	e.ok(t, "pve_vm_suspend", map[string]any{"node": "pve1", "vmid": 100})
 	e.ok(t, "pve_vm_suspend", map[string]any{"node": "pve1", "vmid": 100, "todisk": true})
+	e.refused(t, "pve_vm_suspend", map[string]any{"node": "pve1", "vmid": 100, "statestorage": "local-lvm"}, `"statestorage"`, "todisk")
 	e.ok(t, "pve_vm_resume", map[string]any{"node": "pve1", "vmid": 100})
 	e.ok(t, "pve_lxc_suspend", map[string]any{"node": "pve1", "vmid": 200})
 	e.ok(t, "pve_lxc_resume", map[string]any{"node": "pve1", "vmid": 200})
@@ -130,5 +132,24 @@ func TestSuspendResume(t *testing.T) {
 		if !strings.HasPrefix(w[i], "POST /nodes/pve1"+s) || strings.HasSuffix(s, "?") && form(w[i]).Has("todisk") {
 			t.Errorf("write %d = %q, want %q", i, w[i], s)
 		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"32G": 32 << 30, "+2G": 2 << 30, "1.5K": 1536, "10737418240": 10 << 30, "4T": 4 << 40, "528K": 528 << 10} {
+		if got, ok := parseSize(in); !ok || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", "G", "x", "-1G", "999999999999T"} {
+		if got, ok := parseSize(in); ok {
+			t.Errorf("parseSize(%q) = %d, want not ok (Proxmox judges)", in, got)
+		}
+	}
+	if got := sizeText(32 << 30); got != "32G" {
+		t.Errorf("sizeText(32G) = %q", got)
+	}
+	if got := sizeText(1536); got != "1536 bytes" {
+		t.Errorf("sizeText(1536) = %q", got)
 	}
 }
