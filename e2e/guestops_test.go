@@ -66,7 +66,7 @@ func TestGuestOps(t *testing.T) {
 			t.Errorf("CT after +1G: size %s, want 5G", got)
 		}
 		before := len(cl.writes())
-		c.fails("pve_vm_resize_disk", m("node", "pve1", "vmid", 101, "disk", "scsi0", "size", "10G"), "shrinking disks is not supported", `"size"`)
+		c.fails("pve_vm_resize_disk", m("node", "pve1", "vmid", 101, "disk", "scsi0", "size", "10G"), "shrinking disks is not supported", `"size"`, "+N")
 		c.fails("pve_lxc_resize_disk", m("node", "pve2", "vmid", 201, "disk", "rootfs", "size", "1G"), "unable to shrink disk size")
 		c.fails("pve_vm_resize_disk", m("node", "pve1", "vmid", 101, "disk", "virtio3", "size", "+1G"), "no disk virtio3")
 		if w := cl.writes(); len(w) != before {
@@ -135,6 +135,8 @@ func TestGuestOps(t *testing.T) {
 			t.Errorf("templates in the cluster: %v", templates)
 		}
 		c.fails("pve_vm_template", m("node", "pve1", "vmid", 101, "confirm", true), "can't convert a template to a template")
+		c.fails("pve_vm_start", m("node", "pve1", "vmid", 101), "if it's a template", "pve_vm_clone")
+		c.fails("pve_lxc_start", m("node", "pve2", "vmid", 201), "if it's a template", "pve_lxc_clone")
 	})
 }
 

@@ -201,8 +201,7 @@ func (c *call) checkGrow(ctx context.Context, k guestKind, node NodeName, vmid V
 	if k.api == "lxc" {
 		reason = "unable to shrink disk size" // pve-container's
 	}
-	return fmt.Errorf("invalid argument \"size\": %s is smaller than the current size of %s (%s): %s; give a larger size, or +N to grow by N",
-		size, disk, sizeText(cur), reason)
+	return fmt.Errorf("invalid argument \"size\": %s is smaller than the current size of %s (%s): %s", size, disk, sizeText(cur), reason)
 }
 
 // disksOf lists the config's disk slots that a resize can name.

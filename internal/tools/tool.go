@@ -194,6 +194,10 @@ func withHint(err error) error {
 		return fmt.Errorf("%w (stop the guest first: pve_vm_stop or pve_lxc_stop)", err)
 	case strings.Contains(text, "local cdrom image"):
 		return fmt.Errorf("%w (eject the ISO first: pve_vm_set_config with extra {\"ide2\": \"none,media=cdrom\"} and confirm: true)", err)
+	case strings.Contains(text, "if it's a template"):
+		return fmt.Errorf("%w (a template never runs; clone it with pve_vm_clone or pve_lxc_clone and start the clone)", err)
+	case strings.Contains(text, "shrinking disks is not supported"), strings.Contains(text, "unable to shrink disk size"):
+		return fmt.Errorf("%w (disks only grow: give a size above the current one, or +N to grow by N)", err)
 	case strings.Contains(text, "Linked clone feature is not supported"):
 		return fmt.Errorf("%w (only templates can be linked-cloned; leave full out or set full: true)", err)
 	}
