@@ -146,6 +146,12 @@ func noUPIDCases() []faultCase {
 			vm(100, "type", "qemu", "snapname", "before-upgrade", "confirm", true, "confirmName", "before-upgrade"), nil},
 		{"pve_snapshot_delete", "DELETE /nodes/pve1/qemu/100/snapshot/before-upgrade", "pve_list_snapshots for VM 100 on pve1",
 			vm(100, "type", "qemu", "snapname", "before-upgrade", "confirm", true, "confirmName", "before-upgrade"), nil},
+		{"pve_vm_suspend", "POST /nodes/pve1/qemu/100/status/suspend", "pve_vm_status for VM 100 on pve1", vm(100), nil},
+		{"pve_vm_resume", "POST /nodes/pve1/qemu/100/status/resume", "pve_vm_status for VM 100 on pve1", vm(100), nil},
+		{"pve_lxc_suspend", "POST /nodes/pve1/lxc/200/status/suspend", "pve_lxc_status for CT 200 on pve1", vm(200), nil},
+		{"pve_lxc_resume", "POST /nodes/pve1/lxc/200/status/resume", "pve_lxc_status for CT 200 on pve1", vm(200), nil},
+		{"pve_vm_resize_disk", "PUT /nodes/pve1/qemu/101/resize", "pve_vm_config for the size of scsi0", vm(101, "disk", "scsi0", "size", "+1G"), nil},
+		{"pve_lxc_resize_disk", "PUT /nodes/pve2/lxc/201/resize", "pve_lxc_config for the size of rootfs", ct2("disk", "rootfs", "size", "+1G"), nil},
 		{"pve_backup_now", "POST /nodes/pve1/vzdump", "pve_list_backups for local on pve1", vm(101, "storage", "local"), nil},
 		{"pve_restore", "POST /nodes/pve1/qemu", "pve_vm_config for VM 150 on pve1", nil, func(t *testing.T, h *harness) map[string]any {
 			return vm(150, "type", "qemu", "archive", backupOf(t, h, 100), "storage", "local-lvm", "confirm", true, "confirmVmid", 150)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
 var (
@@ -170,11 +171,19 @@ func (c *call) resize(ctx context.Context, k guestKind, node NodeName, vmid VMID
 	if upid, ok := upidOf(raw); ok {
 		return out, c.follow(ctx, what, upid, k.api, &out)
 	}
-	if t := strings.TrimSpace(string(raw)); t != "" && t != "null" {
-		return out, noTask(what, answerText(raw), k.configTool()+" for the size of "+disk)
+	if t := strings.TrimSpace(string(raw)); (t == "" || t == "null") && k.api == "qemu" && c.resizesAtOnce(ctx) {
+		out.Status = "done"
+		return out, nil
 	}
-	out.Status = "done" // qemu-server 7 resizes at once
-	return out, nil
+	return out, noTask(what, answerText(raw), k.configTool()+" for the size of "+disk)
+}
+
+// resizesAtOnce: qemu-server before 8 resizes in the request and answers
+// null; later releases answer a task.
+func (c *call) resizesAtOnce(ctx context.Context) bool {
+	v, err := c.PVE.Version(ctx)
+	major, _, _, ok := pveschema.ParseVersion(v.Version)
+	return err == nil && ok && major < 8
 }
 
 // checkGrow compares the requested size with the disk's size in the config.
