@@ -108,7 +108,7 @@ func TestGuestOps(t *testing.T) {
 		c.task("pve_vm_template", m("node", "pve1", "vmid", 101, "confirm", true))
 		var ct struct{ Action, UPID string }
 		c.ok("pve_lxc_template", m("node", "pve2", "vmid", 201, "confirm", true), &ct)
-		if ct.Action != "template" {
+		if ct.Action != "template" || !strings.Contains(ct.UPID, ":vztemplate:201:") {
 			t.Errorf("CT template: %+v", ct)
 		}
 		for _, g := range []struct {

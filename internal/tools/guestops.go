@@ -103,16 +103,37 @@ func templateTool(d *Deps, k guestKind) Tool {
 		out := taskOut{Action: "template", Node: string(in.Node), VMID: int(in.VMID)}
 		what := fmt.Sprintf("convert %s %d on %s to a template", k.noun, in.VMID, in.Node)
 		var raw json.RawMessage
+		sent := time.Now()
 		if err := c.PVE.Post(ctx, k.path(in.Node, in.VMID, "template"), nil, &raw); err != nil {
 			return out, writeError(what, err, k.configTool()+" for whether template is 1")
 		}
-		if upid, ok := upidOf(raw); ok {
+		upid, ok := upidOf(raw)
+		if !ok {
+			upid, ok = c.templateTask(ctx, k, in.Node, in.VMID, sent)
+		}
+		if ok {
 			if err := c.follow(ctx, what, upid, k.api, &out); err != nil || c.async {
 				return out, err
 			}
 		}
 		return out, c.awaitTemplate(ctx, k, in.Node, in.VMID, what)
 	})
+}
+
+// templateTask finds the worker of a conversion Proxmox answered with null
+// (pve-container drops its UPID) in the node's task list, so its failure is
+// told at once; none found, the config read alone decides.
+func (c *call) templateTask(ctx context.Context, k guestKind, node NodeName, vmid VMID, sent time.Time) (string, bool) {
+	typ := "qmtemplate"
+	if k.api == "lxc" {
+		typ = "vztemplate"
+	}
+	e := expected{node: string(node), types: []string{typ}, id: strconv.Itoa(int(vmid)), vmid: int(vmid)}
+	found, err := c.startedSince(ctx, e, sent)
+	if err != nil || len(found) != 1 {
+		return "", false
+	}
+	return found[0].UPID, true
 }
 
 func (k guestKind) configTool() string { return "pve_" + k.tool + "_config" }

@@ -119,8 +119,9 @@ func TestTemplateReadBack(t *testing.T) {
 		t.Errorf("out %+v", out)
 	}
 	r := e.fake.log()
-	if len(r) != 2 || !strings.HasPrefix(r[0], "POST /nodes/pve1/lxc/200/template") || !strings.HasPrefix(r[1], "GET /nodes/pve1/lxc/200/config") {
-		t.Errorf("requests %v, want the conversion then the config read", r)
+	if len(r) != 3 || !strings.HasPrefix(r[0], "POST /nodes/pve1/lxc/200/template") || !strings.HasPrefix(r[1], "GET /nodes/pve1/tasks") ||
+		!strings.HasPrefix(r[2], "GET /nodes/pve1/lxc/200/config") {
+		t.Errorf("requests %v, want the conversion, a look for its task, then the config read", r)
 	}
 }
 
