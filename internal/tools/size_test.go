@@ -66,7 +66,11 @@ func BenchmarkToolListSize(b *testing.B) {
 // TestToolListBudget keeps the 42 reference tools' model-facing part under
 // 60% of the reference design's.
 func TestToolListBudget(t *testing.T) {
-	m, _ := listSizes(referenceOnly(Inventory(&Deps{})))
+	ref := referenceOnly(Inventory(&Deps{}))
+	if len(ref) != 42 {
+		t.Fatalf("referenceOnly gives %d tools, not the reference's 42: list a new tool in its extra names", len(ref))
+	}
+	m, _ := listSizes(ref)
 	if limit := referenceBytes * 60 / 100; m > limit {
 		t.Errorf("the 42 reference tools cost %d model-facing bytes, over the budget of %d", m, limit)
 	}
