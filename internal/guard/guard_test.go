@@ -169,6 +169,15 @@ func TestLongKeyRefusedCheaply(t *testing.T) {
 	}
 }
 
+// Raw LXC keys (lxc.*) are no API parameter: Proxmox keeps them to root
+// editing the config file, and the guard refuses them as unknown.
+func TestRawLXCKeyRefused(t *testing.T) {
+	runGuardCases(t, Options{AllowHostAccess: true}, []guardCase{
+		{"lxc.apparmor.profile", "PUT", ctConfig, form("lxc.apparmor.profile", "unconfined"), "refused", []string{"has no parameter", "lxc.apparmor.profile"}, true},
+		{"lxc.mount.entry on create", "POST", ctCreate, form("vmid", "200", "ostemplate", "local:vztmpl/d.tar.zst", "unprivileged", "1", "lxc.mount.entry", "/ mnt none bind 0 0"), "refused", []string{"has no parameter"}, true},
+	})
+}
+
 // GET /cluster/nextid?vmid=N asks whether N is free: no guest is acted on,
 // so PVE_NODE_ALLOWLIST needs no node for it; PVE_VMID_ALLOWLIST still holds.
 func TestNextIDUnderAllowlists(t *testing.T) {
