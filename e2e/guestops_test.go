@@ -187,3 +187,86 @@ func TestNextVMIDAllowlists(t *testing.T) {
 	c.fails("pve_next_vmid", m("vmid", 152), "no free guest id", "PVE_VMID_ALLOWLIST")
 	c.fails("pve_next_vmid", m("vmid", 102, "exact", true), "PVE_VMID_ALLOWLIST")
 }
+
+// TestLXCConfigAndMigrate changes a container's config and moves
+// containers between nodes over MCP, checking the simulator after each.
+func TestLXCConfigAndMigrate(t *testing.T) {
+	t.Parallel()
+	cl := newCluster(t, 0.02)
+	c := cl.connect(t, clientOpts{})
+
+	t.Run("set config", func(t *testing.T) {
+		c.fails("pve_lxc_set_config", m("node", "pve1", "vmid", 200, "delete", []any{"tags"}), "confirm: true", "delete")
+		var out struct {
+			Changed map[string]struct{ From, To string }
+		}
+		c.ok("pve_lxc_set_config", m("node", "pve1", "vmid", 200, "cores", 2, "memory", 1024, "swap", 0, "hostname", "proxy2",
+			"description", "edge proxy", "delete", []any{"tags"}, "extra", m("onboot", false), "confirm", true), &out)
+		if ch := out.Changed["cores"]; ch.From != "1" || ch.To != "2" {
+			t.Errorf("changed cores %+v, in %+v", ch, out.Changed)
+		}
+		if ch, ok := out.Changed["tags"]; !ok || ch.From != "prod" || ch.To != "" {
+			t.Errorf("changed tags %+v (present %v)", ch, ok)
+		}
+		if _, ok := out.Changed["arch"]; ok {
+			t.Errorf("unchanged arch reported: %+v", out.Changed)
+		}
+		cfg := c.config("lxc", "pve1", 200)
+		for k, want := range map[string]any{"cores": float64(2), "memory": float64(1024), "swap": float64(0), "hostname": "proxy2", "onboot": float64(0)} {
+			if cfg[k] != want {
+				t.Errorf("config %s = %v, want %v", k, cfg[k], want)
+			}
+		}
+		if d, _ := cfg["description"].(string); strings.TrimSpace(d) != "edge proxy" {
+			t.Errorf("description %q", d)
+		}
+		if _, ok := cfg["tags"]; ok {
+			t.Errorf("tags still set: %v", cfg["tags"])
+		}
+
+		// Host-level keys are refused by the request guard before any write.
+		before := len(cl.writes())
+		c.fails("pve_lxc_set_config", m("node", "pve1", "vmid", 200, "confirm", true, "extra", m("dev0", "/dev/kvm")), "dev0", "PVE_ALLOW_HOST_ACCESS")
+		c.fails("pve_lxc_set_config", m("node", "pve1", "vmid", 200, "confirm", true, "extra", m("features", "nesting=1,keyctl=1")), "features.keyctl", "PVE_ALLOW_HOST_ACCESS")
+		c.fails("pve_lxc_set_config", m("node", "pve1", "vmid", 200, "extra", m("lxc.apparmor.profile", "unconfined")), "extra")
+		c.fails("pve_lxc_set_config", m("node", "pve1", "vmid", 200, "cores", 4096, "memory", 4), `"memory"`)
+		if w := cl.writes(); len(w) != before {
+			t.Errorf("refused changes reached Proxmox: %v", w[before:])
+		}
+		cfg = c.config("lxc", "pve1", 200)
+		if _, ok := cfg["dev0"]; ok || cfg["features"] != "nesting=1" || cfg["cores"] != float64(2) {
+			t.Errorf("after the refusals: dev0 %v, features %v, cores %v", cfg["dev0"], cfg["features"], cfg["cores"])
+		}
+	})
+
+	t.Run("migrate", func(t *testing.T) {
+		before := len(cl.writes())
+		c.fails("pve_lxc_migrate", m("node", "pve1", "vmid", 200, "target", "pve2"), "can't migrate running container", "restart: true")
+		if w := cl.writes(); len(w) != before+1 {
+			t.Errorf("want the one refused migrate request, got %v", w[before:])
+		}
+		if g, _ := c.findGuest(200); g.Node != "pve1" {
+			t.Errorf("after the refusal CT 200 is on %q", g.Node)
+		}
+		c.fails("pve_lxc_migrate", m("node", "pve1", "vmid", 200, "target", "pve1", "restart", true), `"target"`, "already on pve1")
+
+		tk := c.task("pve_lxc_migrate", m("node", "pve1", "vmid", 200, "target", "pve2", "restart", true, "timeout", 30))
+		if !strings.Contains(tk.UPID, ":vzmigrate:200:") {
+			t.Errorf("task %+v", tk)
+		}
+		if g, _ := c.findGuest(200); g.Node != "pve2" {
+			t.Errorf("after the restart migration CT 200 is on %q", g.Node)
+		}
+		if st := c.status("lxc", "pve2", 200); st != "running" {
+			t.Errorf("CT 200 on pve2: %s, want running again", st)
+		}
+		if cfg := c.config("lxc", "pve2", 200); cfg["hostname"] != "proxy2" {
+			t.Errorf("config did not move with it: %v", cfg)
+		}
+
+		c.task("pve_lxc_migrate", m("node", "pve2", "vmid", 201, "target", "pve3"))
+		if g, _ := c.findGuest(201); g.Node != "pve3" || g.Status != "stopped" {
+			t.Errorf("CT 201 after the offline migration: %+v", g)
+		}
+	})
+}

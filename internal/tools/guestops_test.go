@@ -164,3 +164,105 @@ func TestParseSize(t *testing.T) {
 		t.Errorf("sizeText(1536) = %q", got)
 	}
 }
+
+func TestLXCSetConfig(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.fake.routes["GET /nodes/pve1/lxc/200/config"] = `{"cores":1,"memory":512,"hostname":"ct200","mp1":"local-lvm:vm-200-disk-1,mp=/srv,size=4G","digest":"abc"}`
+	ct := func(kv ...any) map[string]any {
+		m := map[string]any{"node": "pve1", "vmid": 200}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	}
+	e.refused(t, "pve_lxc_set_config", ct(), "nothing to change")
+	e.refused(t, "pve_lxc_set_config", ct("cores", 2, "extra", map[string]any{"cores": 4}), "from cores")
+	e.refused(t, "pve_lxc_set_config", ct("delete", []any{"lxc.apparmor.profile"}), `"delete"`)
+	e.refused(t, "pve_lxc_set_config", ct("cores", 2, "delete", []any{"cores"}), `"delete"`, "also set")
+	e.refused(t, "pve_lxc_set_config", ct("extra", map[string]any{"lxc.apparmor.profile": "unconfined"}), "extra", "not a Proxmox parameter name")
+	// Host-level keys are the request guard's to refuse, with its reason,
+	// after the config read that the report of changes compares with.
+	for _, c := range []struct {
+		args map[string]any
+		want []string
+	}{
+		{ct("confirm", true, "extra", map[string]any{"dev0": "/dev/kvm"}), []string{"extra.dev0", "passes a device of the node", "PVE_ALLOW_HOST_ACCESS"}},
+		{ct("confirm", true, "extra", map[string]any{"features": "nesting=1,keyctl=1"}), []string{"extra.features.keyctl", "PVE_ALLOW_HOST_ACCESS"}},
+		{ct("confirm", true, "extra", map[string]any{"lock": "backup"}), []string{"extra.lock", "PVE_ALLOW_HOST_ACCESS"}},
+		{ct("confirm", true, "delete", []any{"dev0"}), []string{"delete names dev0", "PVE_ALLOW_HOST_ACCESS"}},
+		// Deleting a key asks for confirm, as for VMs.
+		{ct("delete", []any{"mp1"}), []string{"confirm: true", "delete"}},
+	} {
+		res, text := e.call(t, "pve_lxc_set_config", c.args)
+		if !res.IsError {
+			t.Fatalf("%v succeeded: %s", c.args, text)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("error %q lacks %q", text, w)
+			}
+		}
+	}
+	if w := e.fake.writes(); len(w) != 0 {
+		t.Fatalf("refused calls sent writes: %v", w)
+	}
+
+	e.fake.routes["GET /nodes/pve1/lxc/200/pending"] = `[{"key":"cores","value":1,"pending":2},{"key":"mp1","value":"x","delete":1},{"key":"memory","value":512}]`
+	var out lxcConfigOut
+	decode(t, e.ok(t, "pve_lxc_set_config", ct("cores", 2, "swap", 0, "hostname", "web", "confirm", true, "delete", []any{"mp1"},
+		"extra", map[string]any{"onboot": true})), &out)
+	w := e.fake.writes()
+	if len(w) != 1 || !strings.HasPrefix(w[0], "PUT /nodes/pve1/lxc/200/config?") {
+		t.Fatalf("writes %v", w)
+	}
+	f := form(w[0])
+	if f.Get("cores") != "2" || f.Get("swap") != "0" || f.Get("hostname") != "web" || f.Get("delete") != "mp1" || f.Get("onboot") != "1" || f.Has("memory") {
+		t.Errorf("form %v", f)
+	}
+	// The fake's config does not change: nothing is reported changed.
+	if out.Action != "set_config" || out.VMID != 200 || len(out.Changed) != 0 || strings.Join(out.Pending, ",") != "cores,mp1" {
+		t.Errorf("out %+v", out)
+	}
+}
+
+func TestConfigDiff(t *testing.T) {
+	got := configDiff(map[string]string{"cores": "1", "mp1": "x", "digest": "a", "hostname": "h"},
+		map[string]string{"cores": "2", "hostname": "h", "onboot": "1", "digest": "b"})
+	want := map[string]change{"cores": {From: "1", To: "2"}, "mp1": {From: "x"}, "onboot": {To: "1"}}
+	if len(got) != len(want) {
+		t.Fatalf("diff %v", got)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %+v, want %+v", k, got[k], v)
+		}
+	}
+}
+
+func TestLXCMigrate(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	args := map[string]any{"node": "pve1", "vmid": 200, "target": "pve2"}
+	e.refused(t, "pve_lxc_migrate", map[string]any{"node": "pve1", "vmid": 200, "target": "pve1"}, `"target"`, "already on pve1")
+	e.refused(t, "pve_lxc_migrate", map[string]any{"node": "pve1", "vmid": 200, "target": "pve2", "timeout": 60}, `"timeout"`, "restart")
+	// The task ends OK but the container is still on pve1: no success.
+	res, text := e.call(t, "pve_lxc_migrate", args)
+	if !res.IsError || !strings.Contains(text, "is on pve1, not pve2") {
+		t.Errorf("container left behind: %s", text)
+	}
+	e.fake.routes["GET /cluster/resources"] = strings.Replace(fakeResources, `{"type":"lxc","node":"pve1","vmid":200}`, `{"type":"lxc","node":"pve2","vmid":200}`, 1)
+	var out taskOut
+	decode(t, e.ok(t, "pve_lxc_migrate", map[string]any{"node": "pve1", "vmid": 200, "target": "pve2", "restart": true, "timeout": 60}), &out)
+	if out.Action != "migrate" || out.Target != "pve2" || out.ExitStatus != "OK" {
+		t.Errorf("out %+v", out)
+	}
+	w := e.fake.writes()
+	if len(w) != 2 || !strings.HasPrefix(w[1], "POST /nodes/pve1/lxc/200/migrate?") {
+		t.Fatalf("writes %v", w)
+	}
+	if f := form(w[0]); f.Get("target") != "pve2" || f.Has("restart") || f.Has("timeout") {
+		t.Errorf("plain migrate form %v", f)
+	}
+	if f := form(w[1]); f.Get("target") != "pve2" || f.Get("restart") != "1" || f.Get("timeout") != "60" {
+		t.Errorf("restart migrate form %v", f)
+	}
+}

@@ -16,6 +16,7 @@ func Inventory(d *Deps) []Tool {
 	all = append(all, qemuTools(d)...)
 	all = append(all, lxcTools(d)...)
 	all = append(all, guestOpTools(d)...)
+	all = append(all, lxcWriteTools(d)...)
 	all = append(all, snapshotTools(d)...)
 	all = append(all, storageTools(d)...)
 	all = append(all, networkTools(d)...)
