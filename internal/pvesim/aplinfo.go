@@ -178,10 +178,7 @@ func (s *Sim) aplDownload(c *call) (any, error) {
 // wgetLines is the output of `wget --progress=dot:giga` as
 // download_file_from_url logs it.
 func wgetLines(rawURL, dest, tmp string, size int64, start time.Time) []taskLine {
-	host := rawURL
-	if _, after, ok := strings.Cut(rawURL, "://"); ok {
-		host, _, _ = strings.Cut(after, "/")
-	}
+	host := urlHost(rawURL)
 	stamp := start.Format("2006-01-02 15:04:05")
 	lines := at(0, "downloading "+rawURL+" to "+dest, "--"+stamp+"--  "+rawURL,
 		"Resolving "+host+" ("+host+")... 203.0.113.10",

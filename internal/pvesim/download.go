@@ -40,32 +40,12 @@ func (s *Sim) downloadURL(c *call) (any, error) {
 	default:
 		volid, dest = d.id+":import/"+filename, d.path+"/import/"+filename
 	}
-	u, _ := url.Parse(rawURL)
-	host := ""
-	if u != nil {
-		host = u.Hostname()
-	}
+	host := urlHost(rawURL)
 	size := downloadSize(filename)
 	nodeName := c.params["node"]
 	start := c.now
 	tmp := fmt.Sprintf("%s.tmp_dwnl.%d", dest, c.st.nextPID+1)
-	lines := at(0, "downloading "+rawURL+" to "+dest,
-		"--"+start.Format("2006-01-02 15:04:05")+"--  "+rawURL,
-		"Resolving "+host+" ("+host+")... 203.0.113.10",
-		"Connecting to "+host+" ("+host+")|203.0.113.10|:443... connected.",
-		"HTTP request sent, awaiting response... 200 OK",
-		fmt.Sprintf("Length: %d (%dM) [application/octet-stream]", size, size>>20),
-		"Saving to: '"+tmp+"'")
-	chunks := int(size / (32 << 20))
-	for i := 1; i <= chunks; i++ {
-		pct := int(float64(i) * float64(32<<20) / float64(size) * 100)
-		lines = append(lines, taskLine{at: 0.05 + 0.85*float64(i)/float64(chunks+1),
-			text: fmt.Sprintf("%6dK ........ ........ ........ ........ %2d%% 48.2M %ds", i*32768, pct, chunks-i+1)})
-	}
-	lines = append(lines, taskLine{at: 0.92, text: fmt.Sprintf("%6dK ........                           100%% 51.0M=%ds", (chunks+1)*32768, chunks+1)},
-		taskLine{at: 0.93, text: ""},
-		taskLine{at: 0.93, text: start.Format("2006-01-02 15:04:05") + " (48.7 MB/s) - '" + tmp + fmt.Sprintf("' saved [%d/%d]", size, size)},
-		taskLine{at: 0.93, text: ""})
+	lines := wgetLines(rawURL, dest, tmp, size, start)
 	if c.params["checksum"] != "" {
 		lines = append(lines, taskLine{at: 0.97, text: "calculating checksum...OK, checksum verified"})
 	}
@@ -113,4 +93,12 @@ func encodeText(s string) string {
 		b.WriteByte(c)
 	}
 	return b.String()
+}
+
+// urlHost is the host name of a URL, "" when it has none.
+func urlHost(rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil {
+		return u.Hostname()
+	}
+	return ""
 }

@@ -138,17 +138,27 @@ func (s *Sim) fwCreateRule(sc fwScope) handler {
 	}
 }
 
+// fwRuleAt is the rule a write names by its pos, after the digest check
+// that guards the whole list.
+func (c *call) fwRuleAt(sc fwScope) (*[]fwRule, int, error) {
+	rules, err := sc.rules(c, true)
+	if err != nil {
+		return nil, 0, err
+	}
+	_, digest := fwRuleList(*rules)
+	if err := checkDigest(c, digest); err != nil {
+		return nil, 0, err
+	}
+	pos, err := c.fwPos(*rules)
+	if err != nil {
+		return nil, 0, err
+	}
+	return rules, pos, nil
+}
+
 func (s *Sim) fwUpdateRule(sc fwScope) handler {
 	return func(c *call) (any, error) {
-		rules, err := sc.rules(c, true)
-		if err != nil {
-			return nil, err
-		}
-		_, digest := fwRuleList(*rules)
-		if err := checkDigest(c, digest); err != nil {
-			return nil, err
-		}
-		pos, err := c.fwPos(*rules)
+		rules, pos, err := c.fwRuleAt(sc)
 		if err != nil {
 			return nil, err
 		}
@@ -200,15 +210,7 @@ func moveRule(rules []fwRule, pos, to int) []fwRule {
 
 func (s *Sim) fwDeleteRule(sc fwScope) handler {
 	return func(c *call) (any, error) {
-		rules, err := sc.rules(c, true)
-		if err != nil {
-			return nil, err
-		}
-		_, digest := fwRuleList(*rules)
-		if err := checkDigest(c, digest); err != nil {
-			return nil, err
-		}
-		pos, err := c.fwPos(*rules)
+		rules, pos, err := c.fwRuleAt(sc)
 		if err != nil {
 			return nil, err
 		}

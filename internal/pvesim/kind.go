@@ -132,10 +132,7 @@ func (k guestKind) addStats(m map[string]any, g *guest, u usage, full bool, majo
 		return
 	}
 	if major >= 9 {
-		m["memhost"] = 0
-		if g.running {
-			m["memhost"] = u.mem + 64<<20
-		}
+		m["memhost"] = k.hostMem(u, g.running)
 	}
 	if full {
 		m["diskread"], m["diskwrite"] = u.diskread, u.diskwrite
