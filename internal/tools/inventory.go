@@ -28,7 +28,7 @@ func Inventory(d *Deps) []Tool {
 type Selection struct {
 	ReadOnly           bool     // no write tool at all
 	DisableDestructive bool     // no destructive tool
-	Toolsets           []string // empty: every toolset (unless Tools is set)
+	Toolsets           []string // empty: the default toolsets (unless Tools is set); "all": every one
 	Tools              []string // by name, added to the toolsets
 	Exclude            []string // by name, removed last
 }
@@ -66,10 +66,12 @@ func Select(all []Tool, s Selection) ([]Tool, error) {
 	if len(bad) > 0 {
 		return nil, fmt.Errorf("tool selection:\n  %s", strings.Join(bad, "\n  "))
 	}
-	allSets := (len(s.Toolsets) == 0 && len(s.Tools) == 0) || slices.Contains(s.Toolsets, "all")
+	allSets := slices.Contains(s.Toolsets, "all")
+	defaults := len(s.Toolsets) == 0 && len(s.Tools) == 0
 	var out []Tool
 	for _, t := range all {
-		on := allSets || slices.Contains(s.Toolsets, t.Toolset) || slices.Contains(s.Tools, t.Def.Name)
+		on := allSets || slices.Contains(s.Toolsets, t.Toolset) || slices.Contains(s.Tools, t.Def.Name) ||
+			defaults && !slices.Contains(extraSets, t.Toolset)
 		switch {
 		case !on, slices.Contains(s.Exclude, t.Def.Name):
 		case s.ReadOnly && t.Effect != ReadOnly:

@@ -20,8 +20,20 @@ func TestSelection(t *testing.T) {
 		}
 		return out
 	}
-	if n := len(names(Selection{})); n != len(all) {
-		t.Errorf("default selection has %d of %d", n, len(all))
+	var defaults int
+	for _, tl := range all {
+		if !slices.Contains(extraSets, tl.Toolset) {
+			defaults++
+		}
+	}
+	if n := len(names(Selection{})); n != defaults {
+		t.Errorf("default selection has %d tools, want the %d of the default toolsets", n, defaults)
+	}
+	if n := len(names(Selection{Toolsets: []string{"all"}})); n != len(all) {
+		t.Errorf("PVE_TOOLSETS=all has %d of %d", n, len(all))
+	}
+	if d := DefaultToolsets(); slices.Contains(d, "exec") || !slices.Contains(d, "qemu") {
+		t.Errorf("default toolsets: %v", d)
 	}
 	got := names(Selection{Toolsets: []string{"snapshots"}, Tools: []string{"pve_version"}, Exclude: []string{"pve_snapshot_delete"}})
 	if !slices.Equal(got, []string{"pve_version", "pve_list_snapshots", "pve_snapshot_create", "pve_snapshot_rollback"}) {
