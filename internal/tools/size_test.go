@@ -27,12 +27,13 @@ func listSizes(tools []Tool) (model, output int) {
 
 func referenceOnly(all []Tool) []Tool {
 	extra := []string{"pve_task_status", "pve_task_log", "pve_task_wait", "pve_task_stop",
-		// issue 14's guest operations, which the reference design lacks
+		// issue 14's guest operations in default toolsets, which the reference
+		// design lacks (tools of the extra toolsets are left out by set)
 		"pve_next_vmid", "pve_vm_template", "pve_lxc_template", "pve_vm_resize_disk", "pve_lxc_resize_disk",
 		"pve_vm_suspend", "pve_vm_resume", "pve_lxc_suspend", "pve_lxc_resume", "pve_lxc_set_config", "pve_lxc_migrate"}
 	var out []Tool
 	for _, t := range all {
-		if !slices.Contains(extra, t.Def.Name) {
+		if !slices.Contains(extra, t.Def.Name) && !slices.Contains(extraSets, t.Toolset) {
 			out = append(out, t)
 		}
 	}
