@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/execallow"
+
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
@@ -36,10 +38,14 @@ type Config struct {
 	// passthrough, bind mounts...) through the request guard, each with consent.
 	AllowHostAccess bool
 	// Tool selection; names are checked against the inventory by the server.
-	Toolsets           []string // empty: all
+	Toolsets           []string // empty: the default toolsets
 	Tools              []string // enable these by name
 	ExcludeTools       []string // never register these
 	DisableDestructive bool
+	// AgentCommands and AgentFiles are what may run inside guests and what
+	// the guest agent may read or write (see internal/execallow).
+	AgentCommands execallow.Commands
+	AgentFiles    execallow.Paths
 }
 
 // Getenv looks a variable up; os.LookupEnv fits.
@@ -64,6 +70,8 @@ func Load(getenv Getenv) (*Config, error) {
 		ExcludeTools:          p.names("PVE_EXCLUDE_TOOLS"),
 		DisableDestructive:    p.boolean("PVE_DISABLE_DESTRUCTIVE", false),
 	}
+	c.AgentCommands = p.commands("PVE_AGENT_EXEC_ALLOWLIST")
+	c.AgentFiles = p.paths("PVE_AGENT_FILE_ALLOWLIST")
 	c.Host = p.host("PROXMOX_HOST")
 	auth, authProblems := LoadAuth(getenv)
 	p.problems = append(p.problems, authProblems...)
@@ -331,4 +339,22 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+func (p *parser) commands(key string) execallow.Commands {
+	v, _ := p.get(key)
+	l, err := execallow.ParseCommands(v)
+	if err != nil {
+		p.fail("%s: %v", key, err)
+	}
+	return l
+}
+
+func (p *parser) paths(key string) execallow.Paths {
+	v, _ := p.get(key)
+	l, err := execallow.ParsePaths(v)
+	if err != nil {
+		p.fail("%s: %v", key, err)
+	}
+	return l
 }

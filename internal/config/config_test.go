@@ -46,9 +46,17 @@ func TestAllValues(t *testing.T) {
 	m["PROXMOX_REQUEST_TIMEOUT_MS"] = "5000"
 	m["PVE_TASK_TIMEOUT_MS"] = "1000"
 	m["LOG_LEVEL"] = "debug"
+	m["PVE_AGENT_EXEC_ALLOWLIST"] = "ro:/usr/bin/df ...; /usr/bin/systemctl restart nginx"
+	m["PVE_AGENT_FILE_ALLOWLIST"] = "ro:/var/log/**"
 	c, err := Load(env(m))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if r, ok := c.AgentCommands.Match([]string{"/usr/bin/df", "-h"}); !ok || !r.ReadOnly {
+		t.Errorf("agent commands: %v", c.AgentCommands.Entries())
+	}
+	if _, ok := c.AgentFiles.Match("/var/log/syslog", false); !ok {
+		t.Errorf("agent files: %v", c.AgentFiles.Entries())
 	}
 	if c.ReadOnly || !c.InsecureTLS || c.Host.String() != "http://127.0.0.1:18006" {
 		t.Fatalf("got %+v", c)
@@ -68,6 +76,8 @@ func TestEveryProblemReported(t *testing.T) {
 		"PVE_NODE_ALLOWLIST":         "pve/../x",
 		"PROXMOX_REQUEST_TIMEOUT_MS": "-1",
 		"LOG_LEVEL":                  "loud",
+		"PVE_AGENT_EXEC_ALLOWLIST":   "*",
+		"PVE_AGENT_FILE_ALLOWLIST":   "etc/motd",
 	}
 	_, err := Load(env(m))
 	if err == nil {
@@ -84,6 +94,8 @@ func TestEveryProblemReported(t *testing.T) {
 		`PROXMOX_REQUEST_TIMEOUT_MS: "-1"`,
 		`LOG_LEVEL: "loud"`,
 		`PROXMOX_TOKEN_SECRET: contains whitespace`,
+		`PVE_AGENT_EXEC_ALLOWLIST: command entry "*": the program must be named`,
+		`PVE_AGENT_FILE_ALLOWLIST: file entry "etc/motd": not an absolute path`,
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("missing %q in:\n%s", want, msg)

@@ -85,6 +85,7 @@ func (c *Call) check(ctx context.Context, method, path string, params url.Values
 		}
 		c.judgeMissing(r, &v)
 		c.judgeScope(r, &v)
+		c.judgeAgent(r, &v)
 	}
 	if len(v.refusals) == 0 {
 		for _, f := range v.later {
@@ -175,7 +176,7 @@ func (c *Call) validate(r *request, names []string, v *verdict) {
 
 func isArray(ep *pveschema.Endpoint, k string) bool {
 	p, ok := ep.Param(k)
-	return ok && p.Type == "array"
+	return ok && (p.Type == "array" || p.Format == "string-alist")
 }
 
 // judge applies the allowlists, volume, host-level and consent rules to one

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"sync"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/execallow"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
@@ -23,6 +24,10 @@ type Options struct {
 	// AllowHostAccess (PVE_ALLOW_HOST_ACCESS) lets host-level keys through,
 	// each still needing the user's consent.
 	AllowHostAccess bool
+	// Commands (PVE_AGENT_EXEC_ALLOWLIST) may run inside guests; Files
+	// (PVE_AGENT_FILE_ALLOWLIST) may be read or written by the guest agent.
+	Commands execallow.Commands
+	Files    execallow.Paths
 	Schemas         *pveschema.Registry // nil: a registry of its own
 	// Release fixes the schema release (one of pveschema.Versions); empty:
 	// pveschema.ReleaseFor the version the cluster reports.

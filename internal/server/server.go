@@ -29,6 +29,8 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 		Guard: guard.New(client, guard.Options{
 			Allow:           guard.NewAllowlist(cfg.NodeAllowlist, cfg.VMIDAllowlist),
 			AllowHostAccess: cfg.AllowHostAccess,
+			Commands:        cfg.AgentCommands,
+			Files:           cfg.AgentFiles,
 			Schemas:         &pveschema.Registry{},
 			Logger:          logger,
 		}),

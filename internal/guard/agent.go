@@ -1,0 +1,125 @@
+package guard
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Commands run inside guests (the guest agent's exec, and pct exec over
+// SSH) and files the agent reads or writes are judged here, so no tool and
+// no generic API call can run a command or touch a file the allowlists do
+// not name.
+const (
+	agentExec  = "/nodes/{node}/qemu/{vmid}/agent/exec"
+	agentRead  = "/nodes/{node}/qemu/{vmid}/agent/file-read"
+	agentWrite = "/nodes/{node}/qemu/{vmid}/agent/file-write"
+)
+
+func (c *Call) judgeAgent(r *request, v *verdict) {
+	switch r.ep.Path {
+	case agentExec:
+		if r.method == "POST" {
+			c.judgeCommand(fmt.Sprintf("VM %d on %s", r.vmid, r.node), execArgv(r), v)
+		}
+	case agentRead:
+		c.judgeFile(r, false, v)
+	case agentWrite:
+		c.judgeFile(r, true, v)
+	}
+}
+
+// execArgv reads the command as Proxmox does: from PVE 8 an array (repeated
+// keys, joined by NUL in params); on 7.4 a string-alist, which split_list
+// splits on NUL when there is one, else on commas, semicolons and blanks.
+func execArgv(r *request) []string {
+	cmd := r.params["command"]
+	p, _ := r.ep.Param("command")
+	switch {
+	case cmd == "":
+		return nil
+	case strings.Contains(cmd, "\x00") || p == nil || p.Type == "array":
+		return strings.Split(cmd, "\x00")
+	}
+	return strings.Fields(strings.NewReplacer(",", " ", ";", " ").Replace(cmd))
+}
+
+func (c *Call) judgeCommand(where string, argv []string, v *verdict) {
+	l := c.g.opts.Commands
+	switch {
+	case l.Empty():
+		v.refuse("commands inside guests are off: PVE_AGENT_EXEC_ALLOWLIST names none")
+		return
+	case len(argv) == 0 || argv[0] == "":
+		v.refuse("command: empty; name the program and its arguments")
+		return
+	}
+	rule, ok := l.Match(argv)
+	if !ok {
+		v.refuse("command %s is not in PVE_AGENT_EXEC_ALLOWLIST (allowed: %s)", quoteArgv(argv), strings.Join(l.Entries(), "; "))
+		return
+	}
+	if !rule.ReadOnly {
+		v.ask("run %s in %s (allowed by %q, which is not marked read-only)", quoteArgv(argv), where, rule.Text)
+	}
+}
+
+func (c *Call) judgeFile(r *request, write bool, v *verdict) {
+	l := c.g.opts.Files
+	path := r.params["file"]
+	verb := "read"
+	if write {
+		verb = "write"
+	}
+	if l.Empty() {
+		v.refuse("file %ss through the guest agent are off: PVE_AGENT_FILE_ALLOWLIST names none", verb)
+		return
+	}
+	if _, ok := l.Match(path, write); !ok {
+		v.refuse("file %q: PVE_AGENT_FILE_ALLOWLIST does not allow a %s there (allowed: %s); paths must be absolute, without . or .. elements",
+			path, verb, strings.Join(l.Entries(), "; "))
+		return
+	}
+	if write {
+		v.ask("write %s in VM %d on %s, replacing what it holds", path, r.vmid, r.node)
+	}
+}
+
+// CheckCommand judges a command a tool runs inside a guest without the
+// Proxmox API (pct exec over SSH) by the same allowlist, and asks the
+// user's consent as a request would. where names the guest.
+func (c *Call) CheckCommand(ctx context.Context, where string, argv []string) error {
+	var v verdict
+	c.judgeCommand(where, argv, &v)
+	if len(v.refusals) > 0 {
+		return fmt.Errorf("%w: %s", ErrRefused, strings.Join(v.refusals, "; "))
+	}
+	question := ""
+	if len(v.reasons) > 0 {
+		question = strings.Join(v.reasons, "; ")
+	}
+	switch {
+	case c.consent == nil && question != "":
+		return fmt.Errorf("%w: %s needs the user's consent, which this call cannot ask for", ErrRefused, question)
+	case c.consent == nil:
+		return nil
+	}
+	return c.consent(ctx, question)
+}
+
+// quoteArgv shows a command as a shell would read it back.
+func quoteArgv(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = ShellQuote(a)
+	}
+	return strings.Join(q, " ")
+}
+
+// ShellQuote quotes one word for a POSIX shell; plain words stay as they are.
+func ShellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,121 @@
+package guard
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/execallow"
+)
+
+func agentEnv(t *testing.T, release, cmds, files string) *testEnv {
+	t.Helper()
+	c, err := execallow.ParseCommands(cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := execallow.ParsePaths(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newTestEnv(t, Options{Release: release, Commands: c, Files: f})
+}
+
+func TestAgentExec(t *testing.T) {
+	const exec = "/nodes/pve1/qemu/100/agent/exec"
+	argv := func(words ...string) url.Values { return url.Values{"command": words} }
+	e := agentEnv(t, "9.1", "ro:/usr/bin/df ...; /usr/bin/systemctl restart *", "")
+	cases := []struct {
+		form     url.Values
+		refused  string
+		question string
+	}{
+		{argv("/usr/bin/df", "-h"), "", ""},
+		{argv("/usr/bin/systemctl", "restart", "nginx"), "", "run /usr/bin/systemctl restart nginx in VM 100 on pve1"},
+		{argv("/bin/sh", "-c", "reboot"), "command /bin/sh -c reboot is not in PVE_AGENT_EXEC_ALLOWLIST (allowed: ro:/usr/bin/df ...; /usr/bin/systemctl restart *)", ""},
+		{argv("/usr/bin/systemctl", "restart", "a b"), "", "'a b'"},
+		{url.Values{}, "command: Proxmox would refuse it", ""},
+	}
+	for _, c := range cases {
+		o := e.send("POST", exec, c.form)
+		switch {
+		case c.refused != "":
+			if !errors.Is(o.err, ErrRefused) || !strings.Contains(o.err.Error(), c.refused) || o.wrote("POST", exec) {
+				t.Errorf("%v: %v (sent %v), want refused with %q", c.form, o.err, o.sent, c.refused)
+			}
+		case o.err != nil || !o.wrote("POST", exec):
+			t.Errorf("%v: %v, sent %v", c.form, o.err, o.sent)
+		case c.question == "" && strings.Contains(o.question, "run "):
+			t.Errorf("%v: a read-only command asked %q", c.form, o.question)
+		case !strings.Contains(o.question, c.question):
+			t.Errorf("%v: asked %q, want %q", c.form, o.question, c.question)
+		}
+	}
+	// 7.4 takes the command as a NUL-separated string-alist.
+	e74 := agentEnv(t, "7.4", "ro:/usr/bin/df ...", "")
+	if o := e74.send("POST", exec, form("command", "/usr/bin/df\x00-h")); o.err != nil {
+		t.Errorf("7.4 string-alist: %v", o.err)
+	}
+	if o := e74.send("POST", exec, form("command", "/bin/rm\x00-rf\x00/")); !errors.Is(o.err, ErrRefused) {
+		t.Errorf("7.4 rm: %v", o.err)
+	}
+	// Without NUL, split_list splits on blanks, commas and semicolons.
+	if o := e74.send("POST", exec, form("command", "/usr/bin/df -h,/")); o.err != nil || o.question != "POST "+exec+": " && o.question != "" {
+		t.Errorf("7.4 df -h,/: %v %q", o.err, o.question)
+	}
+	if o := e74.send("POST", exec, form("command", "/usr/bin/dfx;-h")); !errors.Is(o.err, ErrRefused) || !strings.Contains(o.err.Error(), "command /usr/bin/dfx -h is not") {
+		t.Errorf("7.4 dfx: %v", o.err)
+	}
+	off := agentEnv(t, "9.1", "", "")
+	if o := off.send("POST", exec, argv("/usr/bin/df")); o.err == nil || !strings.Contains(o.err.Error(), "PVE_AGENT_EXEC_ALLOWLIST names none") {
+		t.Errorf("no allowlist: %v", o.err)
+	}
+}
+
+func TestAgentFiles(t *testing.T) {
+	const read, write = "/nodes/pve1/qemu/100/agent/file-read", "/nodes/pve1/qemu/100/agent/file-write"
+	e := agentEnv(t, "9.1", "", "ro:/var/log/**; /etc/motd")
+	if o := e.send("GET", read, form("file", "/var/log/syslog")); o.err != nil || o.question != "" {
+		t.Errorf("read syslog: %v, asked %q", o.err, o.question)
+	}
+	for _, p := range []string{"/etc/shadow", "/var/log/../../etc/shadow", "var/log/x"} {
+		if o := e.send("GET", read, form("file", p)); !errors.Is(o.err, ErrRefused) || o.wrote("GET", read) {
+			t.Errorf("read %s: %v", p, o.err)
+		}
+	}
+	if o := e.send("POST", write, form("file", "/var/log/syslog", "content", "x")); !errors.Is(o.err, ErrRefused) {
+		t.Errorf("write under a read-only entry: %v", o.err)
+	}
+	if o := e.send("POST", write, form("file", "/etc/motd", "content", "hi")); o.err != nil || !strings.Contains(o.question, "write /etc/motd in VM 100") {
+		t.Errorf("write motd: %v, asked %q", o.err, o.question)
+	}
+	off := agentEnv(t, "9.1", "", "")
+	if o := off.send("GET", read, form("file", "/etc/motd")); o.err == nil || !strings.Contains(o.err.Error(), "PVE_AGENT_FILE_ALLOWLIST names none") {
+		t.Errorf("no allowlist: %v", o.err)
+	}
+}
+
+func TestCheckCommand(t *testing.T) {
+	e := agentEnv(t, "9.1", "ro:/bin/ls ...; /usr/bin/apt-get update", "")
+	var asked string
+	c := e.g.Call(func(_ context.Context, q string) error { asked = q; return nil })
+	ctx := context.Background()
+	if err := c.CheckCommand(ctx, "CT 200 on pve1", []string{"/bin/ls", "-l"}); err != nil || asked != "" {
+		t.Errorf("ls: %v, asked %q", err, asked)
+	}
+	if err := c.CheckCommand(ctx, "CT 200 on pve1", []string{"/usr/bin/apt-get", "update"}); err != nil || !strings.Contains(asked, "in CT 200 on pve1") {
+		t.Errorf("apt-get update: %v, asked %q", err, asked)
+	}
+	if err := c.CheckCommand(ctx, "CT 200 on pve1", []string{"/usr/bin/apt-get", "upgrade"}); !errors.Is(err, ErrRefused) {
+		t.Errorf("apt-get upgrade: %v", err)
+	}
+	no := e.g.Call(nil)
+	if err := no.CheckCommand(ctx, "CT 200 on pve1", []string{"/usr/bin/apt-get", "update"}); !errors.Is(err, ErrRefused) {
+		t.Errorf("no consent step: %v", err)
+	}
+	if len(e.fake.log()) != 0 {
+		t.Errorf("CheckCommand sent %v", e.fake.log())
+	}
+}
