@@ -148,23 +148,33 @@ func start(t *testing.T, env map[string]string, o clientOpts) *client {
 			}
 		}
 	})
-	tools, err := s.ListTools(ctx, nil)
+	cl.loadTools()
+	return cl
+}
+
+// loadTools reads tools/list again, as a client does after
+// notifications/tools/list_changed: calls check results against these schemas.
+func (c *client) loadTools() {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	tools, err := c.session.ListTools(ctx, nil)
 	if err != nil {
-		t.Fatal(err)
+		c.t.Fatal(err)
 	}
+	c.schemas = map[string]*jsonschema.Resolved{}
 	for _, tl := range tools.Tools {
 		raw, _ := json.Marshal(tl.OutputSchema)
 		var sc jsonschema.Schema
 		if err := json.Unmarshal(raw, &sc); err != nil {
-			t.Fatalf("%s: output schema: %v", tl.Name, err)
+			c.t.Fatalf("%s: output schema: %v", tl.Name, err)
 		}
 		rs, err := sc.Resolve(nil)
 		if err != nil {
-			t.Fatalf("%s: resolve output schema: %v", tl.Name, err)
+			c.t.Fatalf("%s: resolve output schema: %v", tl.Name, err)
 		}
-		cl.schemas[tl.Name] = rs
+		c.schemas[tl.Name] = rs
 	}
-	return cl
 }
 
 func (c *client) toolNames() []string {

@@ -45,13 +45,11 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 		// logs to stderr; the SDK advertises it unless told otherwise.
 		&mcp.ServerOptions{Instructions: instructions, Logger: logger, Capabilities: &mcp.ServerCapabilities{}})
 	s.AddReceivingMiddleware(checkLogLevel, (&capabilityGate{}).middleware, rpcCodes)
-	selected, err := tools.Select(tools.Inventory(deps), Selection(cfg))
+	box, err := tools.NewToolbox(s, tools.Inventory(deps), Selection(cfg))
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range selected {
-		t.Register(s)
-	}
+	deps.Toolbox = box
 	return s, nil
 }
 

@@ -15,6 +15,18 @@ var toolsetOrder = []string{"cluster", "nodes", "tasks", "qemu", "lxc", "snapsho
 // the default tool list costs a model what the reference design's does.
 var extraSets = []string{"cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access"}
 
+// toolsetAbout says in a few words what each toolset is for.
+var toolsetAbout = map[string]string{
+	"cluster": "version, resources, toolsets", "nodes": "nodes and their status", "tasks": "Proxmox tasks",
+	"qemu": "virtual machines", "lxc": "containers", "snapshots": "guest snapshots", "storage": "storages, ISOs, templates",
+	"network": "node networks", "backup": "backups and restores", "cloudinit": "cloud-init settings and provisioning",
+	"agent": "the QEMU guest agent: OS, file systems, file reads", "exec": "commands and file writes inside guests",
+	"metrics": "CPU, memory, network, disk graphs", "backupjobs": "backup jobs and backup audits", "ha": "high availability",
+	"firewall": "firewall rules and options", "pools": "resource pools", "nodeadmin": "node services, journal, updates, disks",
+	"replication": "storage replication", "sdn": "SDN zones, vnets, subnets", "ceph": "Ceph health, OSDs, pools",
+	"access": "who the server is and what it may do",
+}
+
 // DefaultToolsets lists the toolsets offered when PVE_TOOLSETS is unset.
 func DefaultToolsets() []string {
 	var out []string

@@ -129,13 +129,15 @@ func newEnv(t *testing.T, o envOpts) *env {
 	g := guard.New(client, guard.Options{Allow: guard.NewAllowlist(o.nodes, o.vmids), AllowHostAccess: o.hostAccess, Release: "9.1", Schemas: testSchemas})
 	deps := &Deps{Guard: g, TaskTimeout: 10 * time.Second}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "0"}, nil)
-	selected, err := Select(Inventory(deps), o.selection)
+	sel := o.selection
+	if sel.Toolsets == nil && sel.Tools == nil && sel.Exclude == nil && !sel.ReadOnly && !sel.DisableDestructive {
+		sel.Toolsets = []string{"all"}
+	}
+	box, err := NewToolbox(srv, Inventory(deps), sel)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tl := range selected {
-		tl.Register(srv)
-	}
+	deps.Toolbox = box
 	ctx := context.Background()
 	st, ct := mcp.NewInMemoryTransports()
 	ss, err := srv.Connect(ctx, st, nil)

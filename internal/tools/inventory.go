@@ -21,6 +21,7 @@ func Inventory(d *Deps) []Tool {
 	all = append(all, storageTools(d)...)
 	all = append(all, networkTools(d)...)
 	all = append(all, backupTools(d)...)
+	all = append(all, toolsetsTool(d))
 	return all
 }
 
@@ -72,13 +73,22 @@ func Select(all []Tool, s Selection) ([]Tool, error) {
 	for _, t := range all {
 		on := allSets || slices.Contains(s.Toolsets, t.Toolset) || slices.Contains(s.Tools, t.Def.Name) ||
 			defaults && !slices.Contains(extraSets, t.Toolset)
-		switch {
-		case !on, slices.Contains(s.Exclude, t.Def.Name):
-		case s.ReadOnly && t.Effect != ReadOnly:
-		case s.DisableDestructive && t.Effect == Destructive:
-		default:
+		if on && s.admits(t) {
 			out = append(out, t)
 		}
 	}
 	return out, nil
+}
+
+// admits applies the gates no toolset choice overrides: read-only mode,
+// no destructive tools, the exclude list.
+func (s Selection) admits(t Tool) bool {
+	switch {
+	case slices.Contains(s.Exclude, t.Def.Name):
+	case s.ReadOnly && t.Effect != ReadOnly:
+	case s.DisableDestructive && t.Effect == Destructive:
+	default:
+		return true
+	}
+	return false
 }

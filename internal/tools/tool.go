@@ -40,6 +40,9 @@ type Deps struct {
 	AllowPrivateDownloads bool
 	Resolver              Resolver // nil: URLs are checked by their literal host only
 	Consent               *Consent // signs the questions put to the user; nil: each tool makes its own
+	// Toolbox adds toolsets at run time (pve_toolsets); set by the server
+	// once its tools are registered.
+	Toolbox *Toolbox
 }
 
 // Tool is one MCP tool: its definition as clients see it, its toolset and its effect.

@@ -1,0 +1,42 @@
+package e2e
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestToolsetsAtRunTime: the default list leaves the extra toolsets out;
+// pve_toolsets enables one over MCP, and the configuration's gates hold.
+func TestToolsetsAtRunTime(t *testing.T) {
+	t.Parallel()
+	cl := newCluster(t, 0.02)
+	c := cl.connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "cluster,nodes", "PVE_DISABLE_DESTRUCTIVE": "true"}})
+	if slices.Contains(c.toolNames(), "pve_list_snapshots") || !slices.Contains(c.toolNames(), "pve_toolsets") {
+		t.Fatalf("before: %v", c.toolNames())
+	}
+	var out struct {
+		Added    []string
+		Toolsets []struct {
+			Name     string
+			Enabled  bool
+			Tools    []string
+			HeldBack int `json:"held_back"`
+		}
+	}
+	c.ok("pve_toolsets", m("enable", []string{"snapshots"}), &out)
+	if !slices.Contains(out.Added, "pve_snapshot_create") || slices.Contains(out.Added, "pve_snapshot_delete") {
+		t.Errorf("added: %v (a destructive tool with PVE_DISABLE_DESTRUCTIVE)", out.Added)
+	}
+	c.loadTools()
+	if !slices.Contains(c.toolNames(), "pve_list_snapshots") || slices.Contains(c.toolNames(), "pve_snapshot_delete") {
+		t.Errorf("after: %v", c.toolNames())
+	}
+	var snaps []map[string]any
+	c.ok("pve_list_snapshots", m("node", "pve1", "vmid", 100, "type", "qemu"), &snaps)
+	c.fails("pve_toolsets", m("enable", []string{"vms"}), `unknown toolset "vms"`)
+	for _, ts := range out.Toolsets {
+		if ts.Name == "snapshots" && (!ts.Enabled || ts.HeldBack != 2) {
+			t.Errorf("snapshots: %+v", ts)
+		}
+	}
+}
