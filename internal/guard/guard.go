@@ -28,7 +28,7 @@ type Options struct {
 	// (PVE_AGENT_FILE_ALLOWLIST) may be read or written by the guest agent.
 	Commands execallow.Commands
 	Files    execallow.Paths
-	Schemas         *pveschema.Registry // nil: a registry of its own
+	Schemas  *pveschema.Registry // nil: a registry of its own
 	// Release fixes the schema release (one of pveschema.Versions); empty:
 	// pveschema.ReleaseFor the version the cluster reports.
 	Release string
