@@ -48,6 +48,7 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 		return nil, err
 	}
 	for _, t := range selected {
+		deps.Enabled = append(deps.Enabled, t.Def.Name)
 		t.Register(s)
 	}
 	return s, nil

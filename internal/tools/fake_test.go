@@ -129,7 +129,11 @@ func newEnv(t *testing.T, o envOpts) *env {
 	g := guard.New(client, guard.Options{Allow: guard.NewAllowlist(o.nodes, o.vmids), AllowHostAccess: o.hostAccess, Release: "9.1", Schemas: testSchemas})
 	deps := &Deps{Guard: g, TaskTimeout: 10 * time.Second}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "0"}, nil)
-	selected, err := Select(Inventory(deps), o.selection)
+	sel := o.selection
+	if sel.Toolsets == nil && sel.Tools == nil && !sel.ReadOnly && !sel.DisableDestructive && sel.Exclude == nil {
+		sel.Toolsets = []string{"all"} // zero: every tool, the extra toolsets' too
+	}
+	selected, err := Select(Inventory(deps), sel)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,6 +40,9 @@ type Deps struct {
 	AllowPrivateDownloads bool
 	Resolver              Resolver // nil: URLs are checked by their literal host only
 	Consent               *Consent // signs the questions put to the user; nil: each tool makes its own
+	// Enabled names the tools the server registered, for pve_whoami; nil:
+	// the whole inventory.
+	Enabled []string
 }
 
 // Tool is one MCP tool: its definition as clients see it, its toolset and its effect.
