@@ -63,8 +63,6 @@ type replicationOut struct {
 	Failing int       `json:"failing"`
 }
 
-func (o replicationOut) text() any { return o }
-
 func clusterOpsTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_cluster_status", title: "Cluster status", toolset: "cluster",

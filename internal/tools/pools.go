@@ -237,7 +237,7 @@ func (c *call) readPool(ctx context.Context, id string) (poolOut, error) {
 		if err == nil && len(list) == 1 {
 			err = json.Unmarshal(list[0], &info)
 		} else if err == nil {
-			err = fmt.Errorf("Proxmox answered %d pools for poolid %s", len(list), id)
+			err = fmt.Errorf("the answer lists %d pools for poolid %s, not one", len(list), id)
 		}
 	} else {
 		err = c.PVE.Get(ctx, pve.Path("pools", id), nil, &info)
