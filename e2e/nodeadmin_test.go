@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
 )
 
 // serviceState is a service's state as the simulator holds it.
@@ -219,6 +221,15 @@ func TestClusterStatusLogReplication(t *testing.T) {
 	if !st.Quorate || st.Nodes != 3 || st.Online != 3 || len(st.Members) != 3 || st.Members[0].Version != cl.sim.Version() {
 		t.Fatalf("status: %+v", st)
 	}
+	if _, err := cl.sim.AddFault(pvesim.Fault{Kind: pvesim.FaultOffline, Node: "pve3"}); err != nil {
+		t.Fatal(err)
+	}
+	st.Members = nil
+	c.ok("pve_cluster_status", nil, &st)
+	if !st.Quorate || st.Online != 2 || st.Members[2].Name != "pve3" || st.Members[2].Online || st.Members[2].Version != "" {
+		t.Fatalf("status with pve3 offline: %+v", st)
+	}
+	cl.sim.ClearFaults()
 	c.task("pve_vm_start", m("node", "pve1", "vmid", 101))
 	var log []map[string]any
 	c.ok("pve_cluster_log", m("max", 3), &log)

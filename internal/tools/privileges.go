@@ -20,15 +20,19 @@ func needFor(part, path, privs string) privNeed {
 
 // toolPrivileges is what each tool needs, from the permission checks of
 // the endpoints it calls (the schemas' "permissions" and the Perl behind
-// them), kept in step with the README's least-privilege section. Tools not
-// listed need no privilege of their own (lists show what the token may
-// audit; tasks are the caller's own). pve_whoami reads it; a tool missing
-// here is reported as unknown, not as usable.
+// them), kept in step with the README's least-privilege section. nil: no
+// privilege of its own (the list shows what the token may see; tasks are
+// the caller's own). pve_whoami reads it; a tool missing here is reported
+// as unknown, never as usable, and TestToolPrivilegesCoverInventory fails.
 var toolPrivileges = map[string][]privNeed{
 	"pve_version": nil, "pve_cluster_resources": nil, "pve_next_vmid": nil, "pve_list_nodes": nil,
 	"pve_list_tasks": nil, "pve_task_status": nil, "pve_task_log": nil, "pve_task_wait": nil, "pve_cluster_log": nil,
-	"pve_list_storage": nil, "pve_pools": nil, "pve_replication": nil, "pve_whoami": nil,
-	"pve_list_vms": {need("/vms/{vmid}", "VM.Audit")}, "pve_list_containers": {need("/vms/{vmid}", "VM.Audit")},
+	"pve_whoami": nil,
+	// lists Proxmox filters by privilege: without it they come back empty
+	"pve_list_storage": {need("/storage/{storage}", "Datastore.Audit|Datastore.AllocateSpace")},
+	"pve_pools":        {need("/pool/{poolid}", "Pool.Audit")},
+	"pve_replication":  {need("/vms/{vmid}", "VM.Audit")},
+	"pve_list_vms":     {need("/vms/{vmid}", "VM.Audit")}, "pve_list_containers": {need("/vms/{vmid}", "VM.Audit")},
 	"pve_task_stop":         {needFor("stopping another user's task", "/nodes/{node}", "Sys.Modify")},
 	"pve_node_status":       {need("/nodes/{node}", "Sys.Audit")},
 	"pve_cluster_status":    {need("/", "Sys.Audit")},
