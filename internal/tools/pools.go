@@ -167,7 +167,6 @@ func (c *call) poolMembers(ctx context.Context, in poolMembersArgs) (poolWriteOu
 	form := url.Values{}
 	if len(vms) > 0 {
 		form.Set("vms", strings.Join(vms, ","))
-		c.PVE.Name("vms", "vms")
 	}
 	if len(stores) > 0 {
 		form.Set("storage", strings.Join(stores, ","))
