@@ -275,3 +275,40 @@ func TestClusterStatusLogReplication(t *testing.T) {
 		t.Fatalf("guest 101 has no jobs: %+v", repl)
 	}
 }
+
+// The node tools read PVE 7.4 the same way.
+func TestNodeAdminOn74(t *testing.T) {
+	t.Parallel()
+	cl := newClusterSchema(t, 0.02, "7.4")
+	c := cl.connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "nodeadmin,cluster,replication,access"}})
+	var out servicesResult
+	c.ok("pve_node_services", m("node", "pve2", "action", "restart", "service", "pvestatd", "confirm", true), &out)
+	if out.Task == nil || out.Task.ExitStatus != "OK" || cl.serviceState(t, "pve2", "pvestatd") != "running" {
+		t.Fatalf("restart on 7.4: %+v", out)
+	}
+	var j journalResult
+	c.ok("pve_node_journal", m("node", "pve2", "limit", 3), &j)
+	if len(j.Lines) != 3 || !strings.Contains(strings.Join(j.Lines, "\n"), "srvrestart:pvestatd") {
+		t.Fatalf("journal on 7.4: %v", j.Lines)
+	}
+	var st struct {
+		Quorate bool
+		Members []struct{ Version string }
+	}
+	c.ok("pve_cluster_status", nil, &st)
+	if !st.Quorate || len(st.Members) != 3 || !strings.HasPrefix(st.Members[0].Version, "7.4") {
+		t.Fatalf("status on 7.4: %+v", st)
+	}
+	var disks struct{ Disks []struct{ Health string } }
+	c.ok("pve_node_disks", m("node", "pve2"), &disks)
+	if len(disks.Disks) == 0 || disks.Disks[0].Health != "PASSED" {
+		t.Fatalf("disks on 7.4: %+v", disks)
+	}
+	var w whoamiResult
+	c.ok("pve_whoami", nil, &w)
+	if len(w.Refused) != 0 || len(w.Usable) == 0 {
+		t.Fatalf("whoami on 7.4: %+v", w)
+	}
+	c.ok("pve_replication", nil, nil)
+	c.ok("pve_cluster_log", nil, nil)
+}
