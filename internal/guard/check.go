@@ -86,6 +86,7 @@ func (c *Call) check(ctx context.Context, method, path string, params url.Values
 		c.judgeMissing(r, &v)
 		c.judgeScope(r, &v)
 		c.judgeAgent(r, &v)
+		c.judgeService(r, &v)
 	}
 	if len(v.refusals) == 0 {
 		for _, f := range v.later {

@@ -97,6 +97,12 @@ func argTypes() map[reflect.Type]argType {
 		reflect.TypeFor[CTVolume](): {schema: str(pveid.CTVolumePattern), hint: "a container volume: rootfs or mp0 to mp255"},
 		reflect.TypeFor[DiskSize](): {schema: str(pveid.DiskSizePattern),
 			hint: "a size with a unit K, M, G or T: +20G grows by 20 GiB, 64G is the new size"},
+		reflect.TypeFor[PoolID](): {schema: str(pveid.PoolIDPattern),
+			hint: "a pool id: letters, digits, '-' and '_', up to three levels joined by '/'"},
+		reflect.TypeFor[ServiceName](): {schema: str(`^[a-z][a-z0-9-]{0,39}$`), hint: "a service name such as pveproxy or chrony"},
+		reflect.TypeFor[DevPath]():     {schema: str(`^/dev/[A-Za-z0-9][A-Za-z0-9/_.:-]{0,120}$`), hint: "a disk's device path such as /dev/sda"},
+		reflect.TypeFor[TimeArg](): {schema: str(`^([0-9]{1,12}|[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:?[0-9]{2})?)?)$`),
+			hint: "a time: RFC 3339 such as 2026-01-02T15:04:05Z, a date, or unix seconds"},
 	}
 }
 
@@ -122,3 +128,11 @@ var hints = func() map[string]string {
 	}
 	return m
 }()
+
+// Named types of issue 15's pool, node and journal tools.
+type (
+	PoolID      string // pve-poolid: a pool, nested with '/' on PVE 8.1+
+	ServiceName string // a node service as Proxmox names it
+	DevPath     string // a disk's /dev path
+	TimeArg     string // RFC 3339, a date, or unix seconds
+)

@@ -122,6 +122,8 @@ var destructiveArgs = map[string]map[string]any{
 	"pve_task_stop":     {"upid": testUPID},
 	"pve_vm_template":   {"node": "pve1", "vmid": 101},
 	"pve_lxc_template":  {"node": "pve1", "vmid": 200},
+	"pve_pool_delete":   {"poolid": "team"},
+	"pve_node_services": {"node": "pve1", "action": "restart", "service": "pveproxy"},
 }
 
 var confirmWord = regexp.MustCompile(`\bconfirm\b`)

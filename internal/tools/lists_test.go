@@ -39,7 +39,7 @@ func TestToolListsGolden(t *testing.T) {
 // read-only mode or a destructive one when they are disabled.
 func TestToolListsFollowEffects(t *testing.T) {
 	all := Inventory(&Deps{})
-	for name, sel := range map[string]Selection{"read-only": {ReadOnly: true}, "no-destructive": {DisableDestructive: true}} {
+	for name, sel := range map[string]Selection{"read-only": {ReadOnly: true, Toolsets: []string{"all"}}, "no-destructive": {DisableDestructive: true, Toolsets: []string{"all"}}} {
 		got := map[string]bool{}
 		for _, n := range listed(t, newEnv(t, envOpts{selection: sel})) {
 			got[n] = true

@@ -37,6 +37,19 @@ func NewToolbox(srv *mcp.Server, all []Tool, sel Selection) (*Toolbox, error) {
 	return b, nil
 }
 
+// Enabled lists the names of the tools offered now, in inventory order.
+func (b *Toolbox) Enabled() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, t := range b.all {
+		if b.on[t.Def.Name] {
+			out = append(out, t.Def.Name)
+		}
+	}
+	return out
+}
+
 // ToolsetInfo is one toolset as pve_toolsets shows it.
 type ToolsetInfo struct {
 	Name    string   `json:"name"`

@@ -1,0 +1,100 @@
+package tools
+
+import "strings"
+
+// privNeed is one privilege check of Proxmox a tool's requests meet: any
+// of privs (joined by "|") on path, whose {node}, {vmid}, {storage} or
+// {poolid} is the object the call names.
+type privNeed struct {
+	path  string
+	privs string
+	part  string // "": the tool's main use; else the part of it that needs this
+}
+
+func need(path, privs string) privNeed { return privNeed{path: path, privs: privs} }
+
+// needFor is a privilege only part of a tool's use needs.
+func needFor(part, path, privs string) privNeed {
+	return privNeed{path: path, privs: privs, part: part}
+}
+
+// toolPrivileges is what each tool needs, from the permission checks of
+// the endpoints it calls (the schemas' "permissions" and the Perl behind
+// them), kept in step with the README's least-privilege section. nil: no
+// privilege of its own (the list shows what the token may see; tasks are
+// the caller's own). pve_whoami reads it; a tool missing here is reported
+// as unknown, never as usable, and TestToolPrivilegesCoverInventory fails.
+var toolPrivileges = map[string][]privNeed{
+	"pve_version": nil, "pve_cluster_resources": nil, "pve_next_vmid": nil, "pve_list_nodes": nil,
+	"pve_list_tasks": nil, "pve_task_status": nil, "pve_task_log": nil, "pve_task_wait": nil, "pve_cluster_log": nil,
+	"pve_whoami": nil, "pve_toolsets": nil,
+	// lists Proxmox filters by privilege: without it they come back empty
+	"pve_list_storage": {need("/storage/{storage}", "Datastore.Audit|Datastore.AllocateSpace")},
+	"pve_pools":        {need("/pool/{poolid}", "Pool.Audit")},
+	"pve_replication":  {need("/vms/{vmid}", "VM.Audit")},
+	"pve_list_vms":     {need("/vms/{vmid}", "VM.Audit")}, "pve_list_containers": {need("/vms/{vmid}", "VM.Audit")},
+	"pve_task_stop":         {needFor("stopping another user's task", "/nodes/{node}", "Sys.Modify")},
+	"pve_node_status":       {need("/nodes/{node}", "Sys.Audit")},
+	"pve_cluster_status":    {need("/", "Sys.Audit")},
+	"pve_vm_status":         {need("/vms/{vmid}", "VM.Audit")},
+	"pve_vm_config":         {need("/vms/{vmid}", "VM.Audit")},
+	"pve_lxc_status":        {need("/vms/{vmid}", "VM.Audit")},
+	"pve_lxc_config":        {need("/vms/{vmid}", "VM.Audit")},
+	"pve_vm_start":          {need("/vms/{vmid}", "VM.PowerMgmt")},
+	"pve_vm_shutdown":       {need("/vms/{vmid}", "VM.PowerMgmt")},
+	"pve_vm_reboot":         {need("/vms/{vmid}", "VM.PowerMgmt")},
+	"pve_vm_stop":           {need("/vms/{vmid}", "VM.PowerMgmt")},
+	"pve_vm_reset":          {need("/vms/{vmid}", "VM.PowerMgmt")},
+	"pve_vm_suspend":        {need("/vms/{vmid}", "VM.PowerMgmt")},
+	"pve_vm_resume":         {need("/vms/{vmid}", "VM.PowerMgmt")},
+	"pve_lxc_start":         {need("/vms/{vmid}", "VM.PowerMgmt")},
+	"pve_lxc_shutdown":      {need("/vms/{vmid}", "VM.PowerMgmt")},
+	"pve_lxc_reboot":        {need("/vms/{vmid}", "VM.PowerMgmt")},
+	"pve_lxc_stop":          {need("/vms/{vmid}", "VM.PowerMgmt")},
+	"pve_lxc_suspend":       {need("/vms/{vmid}", "VM.PowerMgmt")},
+	"pve_lxc_resume":        {need("/vms/{vmid}", "VM.PowerMgmt")},
+	"pve_vm_create":         {need("/vms/{vmid}", "VM.Allocate"), need("/storage/{storage}", "Datastore.AllocateSpace")},
+	"pve_lxc_create":        {need("/vms/{vmid}", "VM.Allocate"), need("/storage/{storage}", "Datastore.AllocateSpace")},
+	"pve_vm_clone":          {need("/vms/{vmid}", "VM.Clone"), need("/storage/{storage}", "Datastore.AllocateSpace")},
+	"pve_lxc_clone":         {need("/vms/{vmid}", "VM.Clone"), need("/storage/{storage}", "Datastore.AllocateSpace")},
+	"pve_vm_migrate":        {need("/vms/{vmid}", "VM.Migrate")},
+	"pve_lxc_migrate":       {need("/vms/{vmid}", "VM.Migrate")},
+	"pve_vm_set_config":     {need("/vms/{vmid}", "VM.Config.Disk|VM.Config.CPU|VM.Config.Memory|VM.Config.Network|VM.Config.Options")},
+	"pve_lxc_set_config":    {need("/vms/{vmid}", "VM.Config.Disk|VM.Config.CPU|VM.Config.Memory|VM.Config.Network|VM.Config.Options")},
+	"pve_vm_delete":         {need("/vms/{vmid}", "VM.Allocate")},
+	"pve_lxc_delete":        {need("/vms/{vmid}", "VM.Allocate")},
+	"pve_vm_template":       {need("/vms/{vmid}", "VM.Allocate")},
+	"pve_lxc_template":      {need("/vms/{vmid}", "VM.Allocate")},
+	"pve_vm_resize_disk":    {need("/vms/{vmid}", "VM.Config.Disk"), need("/storage/{storage}", "Datastore.AllocateSpace")},
+	"pve_lxc_resize_disk":   {need("/vms/{vmid}", "VM.Config.Disk"), need("/storage/{storage}", "Datastore.AllocateSpace")},
+	"pve_list_snapshots":    {need("/vms/{vmid}", "VM.Audit")},
+	"pve_snapshot_create":   {need("/vms/{vmid}", "VM.Snapshot")},
+	"pve_snapshot_delete":   {need("/vms/{vmid}", "VM.Snapshot")},
+	"pve_snapshot_rollback": {need("/vms/{vmid}", "VM.Snapshot.Rollback")},
+	"pve_storage_content":   {need("/storage/{storage}", "Datastore.Audit|Datastore.AllocateSpace")},
+	// download-url: also Sys.Audit and Sys.Modify on / (PVE 9: or Sys.AccessNetwork on the node)
+	"pve_download_iso":    {need("/storage/{storage}", "Datastore.AllocateTemplate"), need("/", "Sys.Modify")},
+	"pve_list_network":    nil,
+	"pve_create_bridge":   {need("/nodes/{node}", "Sys.Modify")},
+	"pve_apply_network":   {need("/nodes/{node}", "Sys.Modify")},
+	"pve_list_backups":    {need("/storage/{storage}", "Datastore.Audit|Datastore.AllocateSpace")},
+	"pve_backup_now":      {need("/vms/{vmid}", "VM.Backup"), need("/storage/{storage}", "Datastore.AllocateSpace")},
+	"pve_restore":         {need("/vms/{vmid}", "VM.Allocate"), need("/storage/{storage}", "Datastore.AllocateSpace")},
+	"pve_schedule_backup": {need("/", "Sys.Modify")},
+	// issue 15
+	"pve_pool_create":   {need("/pool/{poolid}", "Pool.Allocate")},
+	"pve_pool_delete":   {need("/pool/{poolid}", "Pool.Allocate")},
+	"pve_pool_members":  {need("/pool/{poolid}", "Pool.Allocate"), need("/vms/{vmid}", "Permissions.Modify|VM.Allocate")},
+	"pve_node_services": {need("/nodes/{node}", "Sys.Audit"), needFor("start, stop, restart, reload", "/nodes/{node}", "Sys.Modify")},
+	"pve_node_journal":  {need("/nodes/{node}", "Sys.Syslog")},
+	"pve_node_updates":  {need("/nodes/{node}", "Sys.Modify")}, // even GET apt/update wants it
+	"pve_node_disks":    {need("/nodes/{node}", "Sys.Audit")},
+}
+
+// list splits a need's privileges.
+func (n privNeed) list() []string { return strings.Split(n.privs, "|") }
+
+// text is "Sys.Modify on /nodes/{node}".
+func (n privNeed) text() string {
+	return strings.ReplaceAll(n.privs, "|", " or ") + " on " + n.path
+}
