@@ -74,7 +74,7 @@ type fwRulesArgs struct {
 	Comment OneLine     `json:"comment,omitempty" maxLength:"512"`
 	Pos     *int        `json:"pos,omitempty" minimum:"0" maximum:"10000" jsonschema:"add: position (default 0, the top); delete: the rule to delete"`
 	Digest  HexChecksum `json:"digest,omitempty" jsonschema:"digest from list: refuse if the rules changed since"`
-	Confirm bool        `json:"confirm,omitempty" jsonschema:"needed for delete"`
+	Confirm bool        `json:"confirm,omitempty" jsonschema:"needed for delete, and for cluster or node writes"`
 }
 
 func (a fwRulesArgs) confirmedByArg() bool { return a.Confirm }
