@@ -255,7 +255,7 @@ func (c *call) fwOffWarning(ctx context.Context, scope, base, label string) stri
 		return n != 0, true
 	}
 	if cl, ok := on("/cluster/firewall/options", false); ok && !cl {
-		return "the cluster firewall is off (Proxmox: enable 0 in the cluster's options), so no rule of any scope filters until pve_firewall_options scope cluster sets enable: true"
+		return "the cluster firewall is off (its options do not set enable: 1), so no rule of any scope filters until pve_firewall_options scope cluster sets enable: true"
 	}
 	if scope == "cluster" {
 		return ""

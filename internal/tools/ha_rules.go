@@ -85,6 +85,9 @@ func (c *call) haRules(ctx context.Context, in haRulesArgs) (haRulesOut, error) 
 	var raw json.RawMessage
 	if in.Action == "delete" {
 		what := "delete " + noun
+		if err := c.ruleExists(ctx, path, string(in.ID), noun); err != nil {
+			return out, err
+		}
 		if err := c.PVE.Delete(ctx, path+"/"+string(in.ID), nil, &raw); err != nil {
 			return out, writeError(what, err, "pve_ha_rules action list")
 		}
@@ -260,4 +263,30 @@ next:
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// ruleExists refuses to delete a rule or group that is not there (Proxmox
+// deletes nothing and answers OK) or that names guests outside
+// PVE_VMID_ALLOWLIST, which the list hides.
+func (c *call) ruleExists(ctx context.Context, path, id, noun string) error {
+	var raw []struct {
+		Rule      string `json:"rule"`
+		Group     string `json:"group"`
+		Resources string `json:"resources"`
+	}
+	if err := c.PVE.Get(ctx, path, nil, &raw); err != nil {
+		return fmt.Errorf("read %s: %w", noun, err)
+	}
+	for _, r := range raw {
+		if r.Rule+r.Group != id {
+			continue
+		}
+		for _, sid := range strings.Split(r.Resources, ",") {
+			if n := sidVMID(sid); n != 0 && !c.allow.VMIDAllowed(n) {
+				return fmt.Errorf("%w: %s names guest %d, which is not in PVE_VMID_ALLOWLIST", errRefused, noun, n)
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("invalid argument \"id\": there is no %s (pve_ha_rules action list shows them)", noun)
 }
