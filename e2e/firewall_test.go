@@ -256,3 +256,20 @@ func TestFirewallHostAccess(t *testing.T) {
 		t.Errorf("VM 101 rules %+v", got)
 	}
 }
+
+// TestFirewallBeforePVE9: the requests are valid against the 8.4 and 7.4 schemas too.
+func TestFirewallBeforePVE9(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"8.4", "7.4"} {
+		t.Run(v, func(t *testing.T) {
+			cl := newClusterSchema(t, 0.02, v)
+			c := cl.connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "firewall"}})
+			c.ok("pve_firewall_rules", m("op", "add", "scope", "vm", "node", "pve1", "vmid", 100, "type", "in", "action", "ACCEPT", "proto", "tcp", "dport", "443", "pos", 1), nil)
+			if got := cl.fwRules(t, "/nodes/pve1/qemu/100/firewall"); len(got) != 3 || got[1].Dport != "443" {
+				t.Errorf("rules %+v", got)
+			}
+			c.ok("pve_firewall_options", m("scope", "vm", "node", "pve1", "vmid", 100, "enable", false, "confirm", true), nil)
+			c.ok("pve_firewall_ipsets", m("scope", "cluster"), nil)
+		})
+	}
+}

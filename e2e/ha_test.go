@@ -180,13 +180,20 @@ func TestHATools(t *testing.T) {
 	})
 }
 
-// TestHAGroupsOnPVE8: PVE 8.4 has HA groups and no rules; the tools say which applies.
-func TestHAGroupsOnPVE8(t *testing.T) {
+// TestHAGroupsBeforePVE9: PVE 8.4 and 7.4 have HA groups and no rules; the
+// tools say which applies.
+func TestHAGroupsBeforePVE9(t *testing.T) {
 	t.Parallel()
-	cl := newClusterSchema(t, 0.02, "8.4")
+	for _, v := range []string{"8.4", "7.4"} {
+		t.Run(v, func(t *testing.T) { haGroups(t, v) })
+	}
+}
+
+func haGroups(t *testing.T, release string) {
+	cl := newClusterSchema(t, 0.02, release)
 	c := cl.connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "ha"}})
 	before := len(cl.writes())
-	c.fails("pve_ha_rules", m("action", "add", "id", "pin", "type", "node-affinity", "resources", []int{101}, "nodes", []string{"pve1"}), "HA rules are PVE 9's", "PVE 8", "groups")
+	c.fails("pve_ha_rules", m("action", "add", "id", "pin", "type", "node-affinity", "resources", []int{101}, "nodes", []string{"pve1"}), "HA rules are PVE 9's", "PVE "+release[:1], "groups")
 	if w := cl.writes(); len(w) != before {
 		t.Errorf("refused writes reached Proxmox: %v", w[before:])
 	}
