@@ -7,9 +7,9 @@ import (
 	"testing"
 )
 
-// simGet reads the simulator's API directly (not through the server), so
+// simState reads the simulator's API directly (not through the server), so
 // a test sees what Proxmox holds after a tool call.
-func (cl *cluster) simGet(t *testing.T, path string, out any) {
+func (cl *cluster) simState(t *testing.T, path string, out any) {
 	t.Helper()
 	id, secret := cl.sim.DefaultToken()
 	req, _ := http.NewRequest("GET", cl.url+"/api2/json"+path, nil)
@@ -44,7 +44,7 @@ type simRule struct {
 func (cl *cluster) fwRules(t *testing.T, path string) []simRule {
 	t.Helper()
 	var rules []simRule
-	cl.simGet(t, path+"/rules", &rules)
+	cl.simState(t, path+"/rules", &rules)
 	return rules
 }
 
@@ -148,7 +148,7 @@ func TestFirewallTools(t *testing.T) {
 	t.Run("options", func(t *testing.T) {
 		opts := func() map[string]any {
 			var o map[string]any
-			cl.simGet(t, vm101+"/options", &o)
+			cl.simState(t, vm101+"/options", &o)
 			return o
 		}
 		var out struct {
@@ -234,7 +234,7 @@ func TestFirewallHostAccess(t *testing.T) {
 	}
 	c.ok("pve_firewall_options", m("scope", "cluster", "enable", true, "confirm", true), nil)
 	var o map[string]any
-	cl.simGet(t, "/cluster/firewall/options", &o)
+	cl.simState(t, "/cluster/firewall/options", &o)
 	if o["enable"] != 1.0 {
 		t.Errorf("cluster options %v", o)
 	}

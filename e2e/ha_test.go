@@ -17,7 +17,7 @@ type simHARes struct {
 func (cl *cluster) haResources(t *testing.T) map[string]simHARes {
 	t.Helper()
 	var list []simHARes
-	cl.simGet(t, "/cluster/ha/resources", &list)
+	cl.simState(t, "/cluster/ha/resources", &list)
 	out := map[string]simHARes{}
 	for _, r := range list {
 		out[r.SID] = r
@@ -25,7 +25,7 @@ func (cl *cluster) haResources(t *testing.T) map[string]simHARes {
 	return out
 }
 
-type haStatus struct {
+type haStatusText struct {
 	Configured bool
 	Note       string
 	Quorate    bool
@@ -45,7 +45,7 @@ func TestHATools(t *testing.T) {
 	c := cl.connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "ha,qemu"}})
 
 	t.Run("not configured", func(t *testing.T) {
-		var st haStatus
+		var st haStatusText
 		c.ok("pve_ha_status", nil, &st)
 		if st.Configured || !strings.Contains(st.Note, "HA is not configured") || !strings.Contains(st.Note, "idle") || !st.Quorate || len(st.Nodes) != 3 {
 			t.Errorf("status %+v", st)
@@ -84,7 +84,7 @@ func TestHATools(t *testing.T) {
 	t.Run("status", func(t *testing.T) {
 		// the CRM starts VM 101 in a task of its own
 		deadline := time.Now().Add(20 * time.Second)
-		var st haStatus
+		var st haStatusText
 		for {
 			c.ok("pve_ha_status", nil, &st)
 			if running := c.status("vm", "pve1", 101) == "running"; running || time.Now().After(deadline) {
@@ -119,7 +119,7 @@ func TestHATools(t *testing.T) {
 		}
 		c.ok("pve_ha_rules", m("action", "add", "id", "apart", "type", "resource-affinity", "resources", []int{101, 201}, "affinity", "negative"), nil)
 		var rules []struct{ Rule, Type, Resources, Nodes, Affinity string }
-		cl.simGet(t, "/cluster/ha/rules", &rules)
+		cl.simState(t, "/cluster/ha/rules", &rules)
 		if len(rules) != 2 || rules[0].Rule != "pin101" || rules[0].Resources != "vm:101" || !strings.HasPrefix(rules[0].Nodes, "pve1:2") ||
 			rules[1].Affinity != "negative" || rules[1].Resources != "ct:201,vm:101" && rules[1].Resources != "vm:101,ct:201" {
 			t.Errorf("simulator holds %+v", rules)
@@ -132,7 +132,7 @@ func TestHATools(t *testing.T) {
 			t.Errorf("list %+v", list)
 		}
 		c.ok("pve_ha_rules", m("action", "delete", "id", "apart"), nil)
-		cl.simGet(t, "/cluster/ha/rules", &rules)
+		cl.simState(t, "/cluster/ha/rules", &rules)
 		if len(rules) != 1 || rules[0].Rule != "pin101" {
 			t.Errorf("after delete: %+v", rules)
 		}
@@ -152,7 +152,7 @@ func TestHATools(t *testing.T) {
 			t.Errorf("removing VM 101 from HA stopped it")
 		}
 		var rules []struct{ Rule string }
-		cl.simGet(t, "/cluster/ha/rules", &rules)
+		cl.simState(t, "/cluster/ha/rules", &rules)
 		if len(rules) != 0 {
 			t.Errorf("a rule of only vm:101 is left: %+v", rules) // Proxmox purges by default
 		}
@@ -172,7 +172,7 @@ func TestHATools(t *testing.T) {
 		if len(list.Resources) != 0 {
 			t.Errorf("ct:201 is outside the allowlist but listed: %+v", list)
 		}
-		var st haStatus
+		var st haStatusText
 		limited.ok("pve_ha_status", nil, &st)
 		if st.Configured || len(st.Resources) != 0 {
 			t.Errorf("status shows guests outside the allowlist: %+v", st)
@@ -209,7 +209,7 @@ func haGroups(t *testing.T, release string) {
 		Group, Nodes string
 		Restricted   int
 	}
-	cl.simGet(t, "/cluster/ha/groups", &groups)
+	cl.simState(t, "/cluster/ha/groups", &groups)
 	if len(groups) != 1 || groups[0].Group != "prod" || groups[0].Restricted != 1 || !strings.Contains(groups[0].Nodes, "pve1:2") {
 		t.Errorf("simulator holds %+v", groups)
 	}
@@ -220,7 +220,7 @@ func haGroups(t *testing.T, release string) {
 	c.fails("pve_ha_rules", m("action", "delete", "id", "prod"), "used by")
 	c.ok("pve_ha_resources", m("action", "remove", "vmid", 101), nil)
 	c.ok("pve_ha_rules", m("action", "delete", "id", "prod"), nil)
-	cl.simGet(t, "/cluster/ha/groups", &groups)
+	cl.simState(t, "/cluster/ha/groups", &groups)
 	if len(groups) != 0 {
 		t.Errorf("after delete: %+v", groups)
 	}

@@ -48,7 +48,7 @@ func (c *call) fwBase(w fwWhere) (string, string, error) {
 		k, label = lxcKind, "CT"
 	}
 	if w.node == "" || w.vmid == 0 {
-		return "", "", fmt.Errorf("invalid argument %q: scope %s needs node and vmid", firstSet(w.node == "", "node", "vmid"), w.scope)
+		return "", "", fmt.Errorf("invalid argument %q: scope %s needs node and vmid", argOr(w.node == "", "node", "vmid"), w.scope)
 	}
 	if err := c.guest(w.node, w.vmid); err != nil {
 		return "", "", err
@@ -132,7 +132,7 @@ func (c *call) fwRules(ctx context.Context, in fwRulesArgs) (fwRulesOut, error) 
 	default:
 		if err = noRuleFields(in, "list"); err == nil {
 			out.Rules, out.Digest, err = c.fwList(ctx, base)
-			err = wrapf(err, "list the rules of %s", label)
+			err = wrapErr(err, "list the rules of %s", label)
 		}
 	}
 	if err == nil && in.Op != "delete" {
@@ -157,7 +157,7 @@ func noRuleFields(in fwRulesArgs, op string) error {
 	return nil
 }
 
-func wrapf(err error, format string, args ...any) error {
+func wrapErr(err error, format string, args ...any) error {
 	if err == nil {
 		return nil
 	}
@@ -190,7 +190,7 @@ func ruleForm(in fwRulesArgs) (url.Values, error) {
 	switch {
 	case in.Type == "" || in.Action == "":
 		return nil, fmt.Errorf("invalid argument %q: op add needs type (in, out or group) and action (ACCEPT, DROP, REJECT or a security group)",
-			firstSet(in.Type == "", "type", "action"))
+			argOr(in.Type == "", "type", "action"))
 	case in.Type == "group" && (in.Macro != "" || in.Proto != "" || in.Dport != "" || in.Sport != "" || in.Source != "" || in.Dest != ""):
 		return nil, fmt.Errorf("invalid argument \"type\": a group rule inserts the security group named by action; its own rules say what they match, so leave macro, proto, ports and addresses out")
 	case in.Type != "group" && in.Action != "ACCEPT" && in.Action != "DROP" && in.Action != "REJECT":

@@ -177,7 +177,7 @@ func (c *call) haResources(ctx context.Context, in haResourcesArgs) (haResources
 		}
 		list, err := c.haList(ctx)
 		out.Resources = list
-		return out, wrapf(err, "list HA resources")
+		return out, wrapErr(err, "list HA resources")
 	}
 	if in.VMID == 0 {
 		return out, fmt.Errorf("invalid argument \"vmid\": action %s needs the guest's id", in.Action)

@@ -76,7 +76,7 @@ func (c *call) haRules(ctx context.Context, in haRulesArgs) (haRulesOut, error) 
 	}
 	if in.Action == "list" {
 		out.Rules, err = c.haRuleList(ctx, path)
-		return out, wrapf(err, "list HA %s", out.Kind)
+		return out, wrapErr(err, "list HA %s", out.Kind)
 	}
 	if in.ID == "" {
 		return out, fmt.Errorf("invalid argument \"id\": action %s needs the %s's name", in.Action, strings.TrimSuffix(out.Kind, "s"))
@@ -93,7 +93,7 @@ func (c *call) haRules(ctx context.Context, in haRulesArgs) (haRulesOut, error) 
 		}
 		out.Delete = string(in.ID)
 		out.Rules, err = c.haRuleList(ctx, path)
-		return out, wrapf(err, "%s: Proxmox accepted it, but the list could not be read back; check pve_ha_rules action list", what)
+		return out, wrapErr(err, "%s: Proxmox accepted it, but the list could not be read back; check pve_ha_rules action list", what)
 	}
 	form, err := c.ruleForm(ctx, in, major)
 	if err != nil {
@@ -129,7 +129,7 @@ func checkRuleArgs(in haRulesArgs, major int) error {
 	if major >= 9 {
 		switch {
 		case in.Restricted || in.NoFailback:
-			return fmt.Errorf("invalid argument %q: HA groups are PVE 8's; PVE %d replaced them with rules (Proxmox: ha groups have been migrated to rules): use type node-affinity with nodes and strict", firstSet(in.Restricted, "restricted", "nofailback"), major)
+			return fmt.Errorf("invalid argument %q: HA groups are PVE 8's; PVE %d replaced them with rules (Proxmox: ha groups have been migrated to rules): use type node-affinity with nodes and strict", argOr(in.Restricted, "restricted", "nofailback"), major)
 		case in.Type == "":
 			return fmt.Errorf("invalid argument \"type\": a PVE %d HA rule is node-affinity (resources on nodes) or resource-affinity (resources together or apart)", major)
 		case len(in.Resources) == 0:
@@ -144,14 +144,14 @@ func checkRuleArgs(in haRulesArgs, major int) error {
 	switch {
 	case in.Type != "" || len(in.Resources) > 0 || in.Strict || in.Affinity != "":
 		return fmt.Errorf("invalid argument %q: HA rules are PVE 9's; this cluster runs PVE %d, where HA groups apply: give id, nodes and optionally restricted and nofailback, then add guests with pve_ha_resources group",
-			firstSet(in.Type != "", "type", firstSet(len(in.Resources) > 0, "resources", firstSet(in.Strict, "strict", "affinity"))), major)
+			argOr(in.Type != "", "type", argOr(len(in.Resources) > 0, "resources", argOr(in.Strict, "strict", "affinity"))), major)
 	case len(in.Nodes) == 0:
 		return fmt.Errorf("invalid argument \"nodes\": an HA group needs its nodes, optionally with priority (pve1:2)")
 	}
 	return nil
 }
 
-func firstSet(cond bool, a, b string) string {
+func argOr(cond bool, a, b string) string {
 	if cond {
 		return a
 	}

@@ -5,12 +5,12 @@ import (
 	"testing"
 )
 
-func allSets() envOpts { return envOpts{selection: Selection{Toolsets: []string{"all"}}} }
+func allToolsets() envOpts { return envOpts{selection: Selection{Toolsets: []string{"all"}}} }
 
 // Proxmox adds every rule at the top: a position is reached by moving the
 // new rule with moveto one past it, guarded by the digest just read.
 func TestFirewallAddAtPosition(t *testing.T) {
-	e := newEnv(t, allSets())
+	e := newEnv(t, allToolsets())
 	rule := `{"type":"in","action":"ACCEPT","proto":"tcp","dport":"443","enable":1,"digest":"d1"}`
 	e.fake.routes["GET /nodes/pve1/qemu/100/firewall/rules"] = `[` + rule + `,{"type":"in","action":"DROP","enable":1,"digest":"d1"},` + rule + `]`
 	e.fake.routes["GET /cluster/firewall/options"] = `{"enable":1,"digest":"x"}`
@@ -37,7 +37,7 @@ func TestFirewallAddAtPosition(t *testing.T) {
 }
 
 func TestFirewallDeleteSendsDigest(t *testing.T) {
-	e := newEnv(t, allSets())
+	e := newEnv(t, allToolsets())
 	e.fake.routes["GET /nodes/pve1/lxc/200/firewall/rules"] = `[{"type":"in","action":"ACCEPT","macro":"SSH","enable":1,"digest":"d2"}]`
 	e.fake.routes["DELETE /nodes/pve1/lxc/200/firewall/rules/0"] = "null"
 	e.ok(t, "pve_firewall_rules", map[string]any{"op": "delete", "scope": "lxc", "node": "pve1", "vmid": 200, "pos": 0, "confirm": true})
@@ -50,7 +50,7 @@ func TestFirewallDeleteSendsDigest(t *testing.T) {
 
 // On PVE 8 pve_ha_rules writes HA groups; rule arguments are refused with what applies.
 func TestHARulesFollowTheRelease(t *testing.T) {
-	e := newEnv(t, allSets())
+	e := newEnv(t, allToolsets())
 	e.fake.routes["GET /version"] = `{"version":"8.4.1","release":"8.4","repoid":"x"}`
 	e.fake.routes["GET /cluster/ha/groups"] = `[{"group":"prod","type":"group","nodes":"pve1:2,pve2","restricted":1,"digest":"z"}]`
 	e.fake.routes["POST /cluster/ha/groups"] = "null"
