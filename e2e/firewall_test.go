@@ -224,7 +224,7 @@ func TestFirewallTools(t *testing.T) {
 func TestFirewallHostAccess(t *testing.T) {
 	t.Parallel()
 	cl := newCluster(t, 0.02)
-	c := cl.connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "firewall", "PVE_ALLOW_HOST_ACCESS": "true"}})
+	c := cl.connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "firewall,qemu", "PVE_ALLOW_HOST_ACCESS": "true"}})
 	add := m("op", "add", "scope", "cluster", "type", "in", "action", "ACCEPT", "proto", "tcp", "dport", "443")
 	c.fails("pve_firewall_rules", add, "confirm: true", "host-level")
 	add["confirm"] = true
@@ -242,6 +242,18 @@ func TestFirewallHostAccess(t *testing.T) {
 	c.ok("pve_firewall_rules", m("op", "list", "scope", "vm", "node", "pve1", "vmid", 101), &list)
 	if !strings.Contains(list.Warning, "VM 101") {
 		t.Errorf("warning %q, want that VM 101's firewall is off", list.Warning)
+	}
+	c.ok("pve_firewall_options", m("scope", "vm", "node", "pve1", "vmid", 101, "enable", true), nil)
+	list = fwOut{}
+	c.ok("pve_firewall_rules", m("op", "list", "scope", "vm", "node", "pve1", "vmid", 101), &list)
+	if list.Warning != "" {
+		t.Errorf("warning %q with both firewalls on", list.Warning)
+	}
+	c.ok("pve_vm_set_config", m("node", "pve1", "vmid", 101, "extra", m("net0", "virtio,bridge=vmbr0")), nil)
+	list = fwOut{}
+	c.ok("pve_firewall_rules", m("op", "list", "scope", "vm", "node", "pve1", "vmid", 101), &list)
+	if !strings.Contains(list.Warning, "firewall=1") {
+		t.Errorf("warning %q, want that no network device has firewall=1", list.Warning)
 	}
 
 	limited := cl.connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "firewall", "PVE_ALLOW_HOST_ACCESS": "true", "PVE_VMID_ALLOWLIST": "100,101"}})

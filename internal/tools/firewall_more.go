@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
@@ -264,5 +266,27 @@ func (c *call) fwOffWarning(ctx context.Context, scope, base, label string) stri
 	if own, ok := on(base+"/options", scope == "node"); ok && !own {
 		return label + " is off (enable 0 in its options), so its rules do not filter until pve_firewall_options sets enable: true"
 	}
-	return ""
+	if scope == "node" {
+		return ""
+	}
+	// A guest's rules filter only the network devices marked firewall=1.
+	cfg, err := c.configStrings(ctx, strings.TrimSuffix(base, "/firewall")+"/config")
+	if err != nil {
+		return ""
+	}
+	nets := 0
+	for k, v := range cfg {
+		if netKeyRE.MatchString(k) {
+			nets++
+			if strings.Contains(","+v+",", ",firewall=1,") {
+				return ""
+			}
+		}
+	}
+	if nets == 0 {
+		return ""
+	}
+	return "no network device of the guest has firewall=1, so " + label + " filters none of its traffic; set firewall=1 on its net0 (pve_vm_set_config or pve_lxc_set_config)"
 }
+
+var netKeyRE = regexp.MustCompile(`^net[0-9]+$`)
