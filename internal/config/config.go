@@ -35,7 +35,8 @@ type Config struct {
 	// AllowPrivateDownloads lets pve_download_iso fetch from internal addresses.
 	AllowPrivateDownloads bool
 	// AllowHostAccess lets host-level keys (args, hookscript, device
-	// passthrough, bind mounts...) through the request guard, each with consent.
+	// passthrough, bind mounts, cluster and node firewall writes...) through
+	// the request guard, each with consent.
 	AllowHostAccess bool
 	// Tool selection; names are checked against the inventory by the server.
 	Toolsets           []string // empty: the default toolsets

@@ -87,6 +87,7 @@ func (c *Call) check(ctx context.Context, method, path string, params url.Values
 		c.judgeScope(r, &v)
 		c.judgeAgent(r, &v)
 		c.judgeService(r, &v)
+		c.judgeFirewall(r, &v)
 	}
 	if len(v.refusals) == 0 {
 		for _, f := range v.later {
@@ -187,6 +188,9 @@ func (c *Call) judge(ctx context.Context, r *request, k, val string, p *pveschem
 	format := p.Format
 	c.judgeHostLevel(r, k, val, v)
 	c.judgeDestructive(r, k, val, v)
+	if c.judgeHA(ctx, r, k, val, format, v) {
+		return
+	}
 	switch {
 	case k == "upid" && r.inPath[k]:
 		c.judgeUPID(ctx, val, v)

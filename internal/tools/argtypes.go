@@ -2,7 +2,9 @@ package tools
 
 import (
 	"encoding/json"
+	"maps"
 	"reflect"
+	"slices"
 
 	"github.com/google/jsonschema-go/jsonschema"
 
@@ -115,13 +117,16 @@ func typeSchemas() map[reflect.Type]*jsonschema.Schema {
 	for t, a := range argTypes() {
 		m[t] = a.schema
 	}
+	for t, a := range haFirewallTypes() {
+		m[t] = a.schema
+	}
 	return m
 }
 
 // hints say in words what a pattern accepts, for error messages.
 var hints = func() map[string]string {
 	m := map[string]string{}
-	for _, a := range argTypes() {
+	for _, a := range append(slices.Collect(maps.Values(argTypes())), slices.Collect(maps.Values(haFirewallTypes()))...) {
 		if a.hint != "" {
 			m[a.schema.Pattern] = a.hint
 		}
@@ -136,3 +141,29 @@ type (
 	DevPath     string // a disk's /dev path
 	TimeArg     string // RFC 3339, a date, or unix seconds
 )
+
+// Types of the HA and firewall tools (issue 15).
+type (
+	ConfigID string // a Proxmox config id: HA rule or group names
+	FWName   string // a firewall action, security group or macro name
+	FWAddr   string // a firewall address: IP, CIDR, range, alias or +ipset, comma-separated
+	FWPorts  string // firewall ports: numbers, names, ranges a:b, comma-separated
+	FWProto  string // an IP protocol name or number
+	HANode   string // a node with an optional HA priority: pve1 or pve1:2
+)
+
+func haFirewallTypes() map[reflect.Type]argType {
+	return map[reflect.Type]argType{
+		reflect.TypeFor[ConfigID](): {schema: str(`^[A-Za-z][A-Za-z0-9_\-]{1,127}$`),
+			hint: "an id: a letter, then letters, digits, '_' or '-' (at least 2 characters)"},
+		reflect.TypeFor[FWName](): {schema: str(`^[A-Za-z][A-Za-z0-9_\-]{0,63}$`),
+			hint: "ACCEPT, DROP, REJECT or a name: a letter, then letters, digits, '_' or '-'"},
+		reflect.TypeFor[FWAddr](): {schema: str(`^[+]?[A-Za-z0-9.:/_\-]+(,[+]?[A-Za-z0-9.:/_\-]+)*$`),
+			hint: "an IP, CIDR, range a-b, alias or +ipset, or a comma-separated list of them"},
+		reflect.TypeFor[FWPorts](): {schema: str(`^[A-Za-z0-9:\-]+(,[A-Za-z0-9:\-]+)*$`),
+			hint: "ports such as 443, 8000:8100 or https, comma-separated"},
+		reflect.TypeFor[FWProto](): {schema: str(`^[A-Za-z0-9\-]{1,32}$`), hint: "a protocol such as tcp, udp, icmp or a number"},
+		reflect.TypeFor[HANode](): {schema: str(`^` + pveid.DNSLabelRE + `(:[0-9]{1,4})?$`),
+			hint: "a node name with an optional priority, e.g. pve1 or pve1:2"},
+	}
+}

@@ -23,6 +23,7 @@ func Inventory(d *Deps) []Tool {
 	all = append(all, backupTools(d)...)
 	all = append(all, adminTools(d)...)
 	all = append(all, toolsetsTool(d))
+	all = append(all, haFirewallTools(d)...)
 	return all
 }
 

@@ -89,6 +89,17 @@ var toolPrivileges = map[string][]privNeed{
 	"pve_node_journal":  {need("/nodes/{node}", "Sys.Syslog")},
 	"pve_node_updates":  {need("/nodes/{node}", "Sys.Modify")}, // even GET apt/update wants it
 	"pve_node_disks":    {need("/nodes/{node}", "Sys.Audit")},
+	"pve_ha_status":     {need("/", "Sys.Audit")},
+	"pve_ha_resources":  {need("/", "Sys.Audit"), needFor("add, remove", "/", "Sys.Console")},
+	"pve_ha_rules":      {need("/", "Sys.Audit"), needFor("add, delete", "/", "Sys.Console")},
+	// firewall: the scope decides; guests need the VM privileges, the
+	// cluster "/" and a node its own path
+	"pve_firewall_rules": {needFor("guest rules", "/vms/{vmid}", "VM.Audit"), needFor("changing guest rules", "/vms/{vmid}", "VM.Config.Network"),
+		needFor("cluster rules", "/", "Sys.Audit"), needFor("node rules", "/nodes/{node}", "Sys.Audit"), needFor("changing cluster or node rules", "/", "Sys.Modify")},
+	"pve_firewall_options": {needFor("guest options", "/vms/{vmid}", "VM.Audit"), needFor("setting guest options", "/vms/{vmid}", "VM.Config.Network"),
+		needFor("cluster options", "/", "Sys.Audit"), needFor("setting cluster or node options", "/", "Sys.Modify")},
+	"pve_firewall_aliases": {needFor("guest aliases", "/vms/{vmid}", "VM.Audit"), needFor("cluster aliases", "/", "Sys.Audit")},
+	"pve_firewall_ipsets":  {needFor("guest IP sets", "/vms/{vmid}", "VM.Audit"), needFor("cluster IP sets", "/", "Sys.Audit")},
 }
 
 // list splits a need's privileges.
