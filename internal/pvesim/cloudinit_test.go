@@ -146,3 +146,26 @@ func TestCloudinitCloneAndMigrate(t *testing.T) {
 		t.Fatal("cloud-init volume did not move")
 	}
 }
+
+// sshkeys are checked URL-decoded, as qemu-server does, and stored as sent.
+func TestCloudinitSSHKeys(t *testing.T) {
+	e := newEnv(t, Options{})
+	const vm = "/nodes/pve1/qemu/101/config"
+	enc := pveEscape(testKey + "\n")
+	e.ok("PUT", vm, vals("sshkeys", enc))
+	if got := e.ok("GET", vm, nil).(map[string]any)["sshkeys"]; got != enc {
+		t.Fatalf("stored: %v", got)
+	}
+	for _, bad := range []string{pveEscape("ssh-ed25519 AAAA"), pveEscape("not a key"), pveEscape(testKey + "\nssh-rsa")} {
+		if r := e.do("PUT", vm, vals("sshkeys", bad)); r.status != 500 || r.message != "SSH public key validation error\n" {
+			t.Errorf("%q: %d %q", bad, r.status, r.message)
+		}
+	}
+	// not URL-encoded: the format check refuses it first
+	if r := e.do("PUT", vm, vals("sshkeys", testKey)); r.status != 400 || !strings.Contains(r.errors["sshkeys"], "invalid urlencoded string") {
+		t.Errorf("plain: %d %q", r.status, r.message)
+	}
+	if got := uriUnescape("a%20b+c%zz%4"); got != "a b+c%zz%4" {
+		t.Errorf("uri_unescape: %q", got)
+	}
+}
