@@ -55,6 +55,10 @@ func applyTags(s *jsonschema.Schema, t reflect.Type) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" {
+			applyTags(s, f.Type) // an embedded struct's fields are the outer object's
+			continue
+		}
 		p := s.Properties[name]
 		if name == "" || name == "-" || p == nil {
 			continue
@@ -164,7 +168,7 @@ var (
 )
 
 // secretArgs are never echoed back in errors.
-var secretArgs = map[string]bool{"password": true, "sshPublicKeys": true}
+var secretArgs = map[string]bool{"password": true, "sshPublicKeys": true, "cipassword": true}
 
 // explain turns a schema validation error into one that names the argument,
 // what was given and what would be accepted.
