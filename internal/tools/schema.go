@@ -165,6 +165,7 @@ var (
 	pointerRe    = regexp.MustCompile(`validating (/[^:\s]*)`)
 	missingRe    = regexp.MustCompile(`missing properties: \[([^\]]*)\]`)
 	additionalRe = regexp.MustCompile(`unexpected additional properties \[([^\]]*)\]`)
+	listValueRe  = regexp.MustCompile(`: ("(?:[^"\\]|\\.)*") does not match`)
 )
 
 // secretArgs are never echoed back in errors.
@@ -187,16 +188,28 @@ func explain(s *jsonschema.Schema, args map[string]any, err error) error {
 		prefix += "."
 	}
 	sub, val := s, any(args)
-	for _, p := range path {
-		if sub == nil || sub.Properties[p] == nil {
+	inList := false // the value is an item of a list: the error tells which
+	for i, p := range path {
+		name, items := strings.CutSuffix(p, "/items")
+		if sub == nil || sub.Properties[name] == nil {
 			sub = nil
 			break
 		}
-		sub = sub.Properties[p]
+		sub = sub.Properties[name]
 		if m, ok := val.(map[string]any); ok {
-			val = m[p]
+			val = m[name]
 		} else {
 			val = nil
+		}
+		if items && sub.Items != nil {
+			sub, val, inList = sub.Items, nil, true
+			path[i] = name + "[]"
+		}
+	}
+	if inList {
+		prefix = strings.Join(path, ".") + "."
+		if m := listValueRe.FindStringSubmatch(msg); m != nil {
+			_ = json.Unmarshal([]byte(m[1]), &val)
 		}
 	}
 	if m := missingRe.FindStringSubmatch(msg); m != nil {
@@ -224,8 +237,11 @@ func explain(s *jsonschema.Schema, args map[string]any, err error) error {
 	if sub == nil || len(path) == 0 {
 		return fmt.Errorf("invalid arguments: %s", strings.TrimPrefix(msg, "validating root: "))
 	}
+	if inList && val == nil {
+		return fmt.Errorf("invalid argument %q: an item is not %s", strings.Join(path, "."), describe(sub))
+	}
 	got, _ := json.Marshal(val)
-	if secretArgs[path[len(path)-1]] {
+	if secretArgs[strings.TrimSuffix(path[len(path)-1], "[]")] {
 		got = []byte("(hidden)")
 	}
 	return fmt.Errorf("invalid argument %q: got %s; expected %s", strings.Join(path, "."), got, describe(sub))
