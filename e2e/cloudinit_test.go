@@ -74,7 +74,7 @@ func TestCloudinit(t *testing.T) {
 		}
 		cfg := c.config("vm", "pve1", 101)
 		for k, want := range map[string]string{"sshkeys": ciKeysStored, "ciuser": "admin", "cipassword": "**********",
-			"ipconfig0": "ip=192.168.100.50/24,gw=192.168.100.1,ip6=2001:db8::50/64,gw6=2001:db8::1",
+			"ipconfig0":  "ip=192.168.100.50/24,gw=192.168.100.1,ip6=2001:db8::50/64,gw6=2001:db8::1",
 			"nameserver": "1.1.1.1 9.9.9.9", "searchdomain": "example.com", "ide0": "local-lvm:vm-101-cloudinit,media=cdrom"} {
 			if cfg[k] != want {
 				t.Errorf("config %s = %v, want %q", k, cfg[k], want)
