@@ -104,6 +104,13 @@ func TestCloudinit(t *testing.T) {
 		}
 	})
 
+	t.Run("pending", func(t *testing.T) {
+		if p := ciPendingOf(t, c, "pve1", 101); len(p) != 1 || p[0] != (struct{ Key, Value, Pending string }{"ciuser", "admin", "ops"}) {
+			t.Errorf("pending: %+v", p)
+		}
+		c.ok("pve_vm_cloudinit", with("ciuser", "admin"), nil)
+	})
+
 	t.Run("refused", func(t *testing.T) {
 		before := len(cl.writes())
 		for _, tc := range []struct {
@@ -287,4 +294,42 @@ func callJSON[T any](t *testing.T, c *client, params *mcp.CallToolParams) T {
 		t.Fatalf("%s: decode %q: %v", params.Name, text, err)
 	}
 	return out
+}
+
+// ciPendingOf changes ciuser behind the drive's back and reads what the dump
+// says is not in the image yet.
+func ciPendingOf(t *testing.T, c *client, node string, vmid int) []struct{ Key, Value, Pending string } {
+	t.Helper()
+	c.ok("pve_vm_set_config", m("node", node, "vmid", vmid, "extra", m("ciuser", "ops")), nil)
+	var d struct {
+		Pending []struct{ Key, Value, Pending string }
+	}
+	c.ok("pve_vm_cloudinit_dump", m("node", node, "vmid", vmid, "type", "user"), &d)
+	return d.Pending
+}
+
+// PVE 7.4 answers the pending values as an object, resizes without a task
+// and has the regenerate call too.
+func TestCloudinitOnPVE7(t *testing.T) {
+	t.Parallel()
+	cl := newClusterSchema(t, 0.02, "7.4")
+	c := cl.connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "all"}})
+	c.ok("pve_vm_set_config", m("node", "pve1", "vmid", 9000, "extra", m("ide2", "local-lvm:cloudinit"), "confirm", true), nil)
+	var out ciResult
+	c.ok("pve_vm_cloudinit", m("node", "pve1", "vmid", 9000, "ciuser", "admin", "sshkeys", []string{ciKey1}), &out)
+	if !out.Regenerated || out.Status != "template" {
+		t.Errorf("7.4 set: %+v", out)
+	}
+	if p := ciPendingOf(t, c, "pve1", 9000); len(p) != 1 || p[0] != (struct{ Key, Value, Pending string }{"ciuser", "admin", "ops"}) {
+		t.Errorf("7.4 pending: %+v", p)
+	}
+	var prov provisionResult
+	c.ok("pve_vm_provision", m("node", "pve1", "template", 9000, "diskSize", "+1G", "ipconfig", []any{m("ip", "192.168.100.80/24")}), &prov)
+	prov.stepsOK(t, "id:ok", "clone:ok", "config:ok", "resize:ok", "start:ok", "agent:ok")
+	if len(prov.Addresses) != 1 || prov.Addresses[0].IPv4[0] != "192.168.100.80/24" {
+		t.Errorf("7.4 provision: %+v", prov)
+	}
+	if got := c.config("vm", "pve1", prov.VMID)["sshkeys"]; got != strings.SplitAfter(ciKeysStored, "%0A")[0] {
+		t.Errorf("7.4 clone sshkeys: %v", got)
+	}
 }

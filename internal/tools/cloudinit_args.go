@@ -107,12 +107,12 @@ func (c ciIPConfig) value(i int) (string, error) {
 	arg := func(k string) string { return fmt.Sprintf("invalid argument \"ipconfig[%d].%s\"", i, k) }
 	var parts []string
 	switch {
+	case c.IP == "" && c.GW != "":
+		return "", fmt.Errorf("%s: a gateway needs a static ip in the same family", arg("gw"))
 	case c.IP == "" && c.IP6 == "":
 		return "", fmt.Errorf("%s: give ip (dhcp or a CIDR such as 192.168.1.50/24), ip6, or both", arg("ip"))
 	case c.IP == "dhcp" && c.GW != "":
 		return "", fmt.Errorf("%s: a gateway with DHCP (Proxmox: gateway specified together with DHCP); leave gw out, DHCP gives it", arg("gw"))
-	case c.IP == "" && c.GW != "":
-		return "", fmt.Errorf("%s: a gateway needs a static ip in the same family", arg("gw"))
 	}
 	if c.IP != "" {
 		v, err := checkCIDR(string(c.IP), false)
