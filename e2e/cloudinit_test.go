@@ -333,3 +333,24 @@ func TestCloudinitOnPVE7(t *testing.T) {
 		t.Errorf("7.4 clone sshkeys: %v", got)
 	}
 }
+
+// The README's walk-through, from a new VM with a cloud-init drive to a
+// provisioned clone (a blank disk standing in for the imported image).
+func TestProvisionWalkthrough(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, 0.02).connect(t, clientOpts{env: map[string]string{
+		"PVE_TOOLSETS": "cluster,nodes,tasks,qemu,lxc,snapshots,storage,network,backup,cloudinit"}})
+	c.task("pve_vm_create", m("node", "pve1", "vmid", 9001, "name", "debian-12-cloud", "memory", 2048, "net", m("bridge", "vmbr0"),
+		"extra", m("scsi0", "local-lvm:4", "ide0", "local-lvm:cloudinit", "boot", "order=scsi0", "agent", "1", "serial0", "socket", "vga", "serial0"), "confirm", true))
+	c.ok("pve_vm_cloudinit", m("node", "pve1", "vmid", 9001, "ciuser", "admin", "sshkeys", []string{ciKey1}, "ipconfig", []any{m("ip", "dhcp")}), nil)
+	c.task("pve_vm_template", m("node", "pve1", "vmid", 9001, "confirm", true))
+	var out provisionResult
+	c.ok("pve_vm_provision", m("node", "pve1", "template", 9001, "name", "web01", "ipconfig", []any{m("ip", "192.168.1.50/24", "gw", "192.168.1.1")},
+		"diskSize", "+20G", "cores", 4, "memory", 4096), &out)
+	out.stepsOK(t, "id:ok", "clone:ok", "config:ok", "resize:ok", "start:ok", "agent:ok")
+	cfg := c.config("vm", "pve1", out.VMID)
+	if cfg["ciuser"] != "admin" || cfg["ipconfig0"] != "ip=192.168.1.50/24,gw=192.168.1.1" || c.diskSize("vm", "pve1", out.VMID, "scsi0") != "24G" ||
+		len(out.Addresses) != 1 || out.Addresses[0].IPv4[0] != "192.168.1.50/24" {
+		t.Errorf("provisioned: %+v, config %v", out, cfg)
+	}
+}
