@@ -28,6 +28,7 @@ type ciResult struct {
 	Status      string
 	Drive       string
 	Next        string
+	Pending     []string
 }
 
 // TestCloudinit calls the cloudinit toolset over MCP and checks what the
@@ -149,8 +150,18 @@ func TestCloudinit(t *testing.T) {
 		}
 		c.task("pve_vm_start", vm)
 		c.ok("pve_vm_cloudinit", with("ipconfig", []any{m("ip", "dhcp")}), &out)
-		if out.Status != "running" || !strings.Contains(out.Next, "pve_vm_reboot") || out.Changed["ipconfig0"].To != "ip=dhcp" {
+		if out.Status != "running" || !strings.Contains(out.Next, "holds ipconfig0 pending: reboot it (pve_vm_reboot)") || out.Changed["ipconfig0"].To != "ip=dhcp" ||
+			out.Regenerated || strings.Join(out.Pending, ",") != "ipconfig0" {
 			t.Errorf("running: %+v", out)
+		}
+		c.task("pve_vm_reboot", vm)
+		var d struct {
+			Network string
+			Pending []any
+		}
+		c.ok("pve_vm_cloudinit_dump", with("type", "network"), &d)
+		if !strings.Contains(d.Network, "- type: dhcp4") || len(d.Pending) != 0 {
+			t.Errorf("after the reboot: %+v", d)
 		}
 	})
 	if strings.Contains(c.transcript.String(), ciPassword) || strings.Contains(c.stderr.String(), ciPassword) {

@@ -132,9 +132,11 @@ func (c *call) setCloudinit(ctx context.Context, in vmCloudinitArgs) (ciOut, err
 		return out, fmt.Errorf("%s: the settings are saved (%s), but regenerating the cloud-init drive failed: %w; it is regenerated at the next start, or run pve_vm_cloudinit again",
 			what, strings.Join(slices.Sorted(maps.Keys(out.Changed)), ", "), err)
 	}
-	out.Regenerated = regenerated
 	out.Status, out.Pending = c.ciState(ctx, in.Node, in.VMID, after)
-	out.Next = ciNext(out.Status, regenerated, note)
+	// Proxmox builds the drive from the current config: keys a running VM
+	// holds pending are not in it yet.
+	out.Regenerated = regenerated && len(out.Pending) == 0
+	out.Next = ciNext(out.Status, out.Pending, regenerated, note)
 	return out, nil
 }
 
@@ -241,12 +243,15 @@ func (c *call) ciState(ctx context.Context, node NodeName, vmid VMID, cfg map[st
 	return st.Status, pending
 }
 
-func ciNext(status string, regenerated bool, note string) string {
+func ciNext(status string, pending []string, regenerated bool, note string) string {
 	var s string
-	switch status {
-	case "running":
+	switch {
+	case status == "running" && len(pending) > 0:
+		return "the running VM holds " + strings.Join(pending, ", ") + " pending: reboot it (pve_vm_reboot), which applies them, " +
+			"regenerates the drive, and cloud-init in the guest reads it at boot"
+	case status == "running":
 		s = "cloud-init in the guest reads the drive at boot: reboot the VM (pve_vm_reboot) for it to apply the change"
-	case "template":
+	case status == "template":
 		s = "clones of this template get these settings (each clone its own drive)"
 	default:
 		s = "the guest applies it when the VM starts (pve_vm_start)"
