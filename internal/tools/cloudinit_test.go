@@ -82,3 +82,23 @@ func TestMaskSecrets(t *testing.T) {
 		t.Errorf("masked:\n%s", got)
 	}
 }
+
+// A bad list item is named by its list, with the value when the schema
+// error tells it; a password never.
+func TestListItemErrors(t *testing.T) {
+	s := inputSchema[vmCloudinitArgs]()
+	rs, err := s.Resolve(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for raw, want := range map[string]string{
+		`{"node":"pve1","vmid":100,"ipconfig":[{"ip":"dhcp"},{"ip":"10.0.0.300/8"}]}`:     `invalid argument "ipconfig[].ip": got "10.0.0.300/8"; expected dhcp, or an IPv4 address`,
+		`{"node":"pve1","vmid":100,"sshkeys":[""]}`:                                       `invalid argument "sshkeys[]": got ""; expected an OpenSSH public key line`,
+		`{"node":"pve1","vmid":100,"cipassword":` + `"` + strings.Repeat("x", 300) + `"}`: `invalid argument "cipassword": got (hidden)`,
+	} {
+		_, _, err := decodeInput[vmCloudinitArgs](s, rs, []byte(raw))
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", raw, err, want)
+		}
+	}
+}
