@@ -10,7 +10,7 @@ import (
 var readOnlyTools = []string{
 	"pve_cluster_log", "pve_cluster_resources", "pve_cluster_status", "pve_list_backups", "pve_list_containers", "pve_list_network", "pve_list_nodes",
 	"pve_list_snapshots", "pve_list_storage", "pve_list_tasks", "pve_list_vms", "pve_lxc_config", "pve_lxc_status", "pve_next_vmid",
-	"pve_node_status", "pve_storage_content", "pve_task_log", "pve_task_status", "pve_task_wait", "pve_version",
+	"pve_node_status", "pve_storage_content", "pve_task_log", "pve_task_status", "pve_task_wait", "pve_toolsets", "pve_version",
 	"pve_vm_config", "pve_vm_status",
 }
 
@@ -33,8 +33,8 @@ func TestReadOnlyByDefault(t *testing.T) {
 		t.Errorf("writes in read-only mode: %v", w)
 	}
 	all := cl.connect(t, clientOpts{}).toolNames()
-	if len(all) != 59 {
-		t.Errorf("PVE_READONLY=false lists %d tools, want 59", len(all))
+	if want := defaultTools(t); len(all) != want {
+		t.Errorf("PVE_READONLY=false lists %d tools, want %d", len(all), want)
 	}
 }
 
@@ -164,8 +164,8 @@ func TestEveryToolExercised(t *testing.T) {
 func TestDemoFromAFreshClone(t *testing.T) {
 	t.Parallel()
 	c := start(t, map[string]string{}, clientOpts{args: []string{"demo"}})
-	if n := len(c.toolNames()); n != 59 {
-		t.Errorf("demo lists %d tools, want 59", n)
+	if n, want := len(c.toolNames()), defaultTools(t); n != want {
+		t.Errorf("demo lists %d tools, want %d", n, want)
 	}
 	var vms []resource
 	c.ok("pve_list_vms", nil, &vms)

@@ -65,8 +65,8 @@ func TestHTTPMCPGoClient(t *testing.T) {
 			if err != nil {
 				t.Fatalf("tools/list (protocol %s): %v\n%s", c.ProtocolVersion(), err, hs.log())
 			}
-			if len(tools.Tools) != 59 {
-				t.Errorf("%d tools", len(tools.Tools))
+			if want := defaultTools(t); len(tools.Tools) != want {
+				t.Errorf("%d tools, want %d", len(tools.Tools), want)
 			}
 			call := gomcp.CallToolRequest{}
 			call.Params.Name = "pve_vm_start"

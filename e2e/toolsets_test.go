@@ -3,6 +3,8 @@ package e2e
 import (
 	"slices"
 	"testing"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/tools"
 )
 
 // TestToolsetsAtRunTime: the default list leaves the extra toolsets out;
@@ -39,4 +41,15 @@ func TestToolsetsAtRunTime(t *testing.T) {
 			t.Errorf("snapshots: %+v", ts)
 		}
 	}
+}
+
+// defaultTools is how many tools a server with PVE_READONLY=false and no
+// tool selection offers: the inventory's default toolsets.
+func defaultTools(t *testing.T) int {
+	t.Helper()
+	sel, err := tools.Select(tools.Inventory(&tools.Deps{}), tools.Selection{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(sel)
 }

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // Cloud-init of qemu guests: the pending/current diff (GET .../cloudinit),
@@ -275,4 +277,47 @@ func (st *state) cloneCloudinit(g *guest, storage string, now time.Time) {
 	if _, drive, _, err := st.allocCloudinit(g.node, g.vmid, pl, now); err == nil {
 		g.conf[k] = drive
 	}
+}
+
+// checkSSHKeys is the sshkeys check of create_vm and update_vm_api: the
+// value URL-decoded as uri_unescape does, each non-blank line a key that
+// `ssh-keygen -l` reads (validate_ssh_public_keys).
+func checkSSHKeys(params map[string]string) error {
+	v, ok := params["sshkeys"]
+	if ok && pveid.CheckSSHPublicKeys(uriUnescape(v)) != nil {
+		return failf("SSH public key validation error")
+	}
+	return nil
+}
+
+// uriUnescape is URI::Escape's uri_unescape: each %XX becomes its byte;
+// anything else, '+' and a stray '%' included, stays as it is.
+func uriUnescape(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			i += 2
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	}
+	return c - '0'
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSHA256Crypt(t *testing.T) {
@@ -144,5 +145,58 @@ func TestCloudinitCloneAndMigrate(t *testing.T) {
 	}
 	if e.volumeOf("pve2", "local-lvm", "local-lvm:vm-101-cloudinit") == nil || e.volumeOf("pve1", "local-lvm", "local-lvm:vm-101-cloudinit") != nil {
 		t.Fatal("cloud-init volume did not move")
+	}
+}
+
+// sshkeys are checked URL-decoded, as qemu-server does, and stored as sent.
+func TestCloudinitSSHKeys(t *testing.T) {
+	e := newEnv(t, Options{})
+	const vm = "/nodes/pve1/qemu/101/config"
+	enc := pveEscape(testKey + "\n")
+	e.ok("PUT", vm, vals("sshkeys", enc))
+	if got := e.ok("GET", vm, nil).(map[string]any)["sshkeys"]; got != enc {
+		t.Fatalf("stored: %v", got)
+	}
+	for _, bad := range []string{pveEscape("ssh-ed25519 AAAA"), pveEscape("not a key"), pveEscape(testKey + "\nssh-rsa")} {
+		if r := e.do("PUT", vm, vals("sshkeys", bad)); r.status != 500 || r.message != "SSH public key validation error\n" {
+			t.Errorf("%q: %d %q", bad, r.status, r.message)
+		}
+	}
+	// not URL-encoded: the format check refuses it first
+	if r := e.do("PUT", vm, vals("sshkeys", testKey)); r.status != 400 || !strings.Contains(r.errors["sshkeys"], "invalid urlencoded string") {
+		t.Errorf("plain: %d %q", r.status, r.message)
+	}
+	if got := uriUnescape("a%20b+c%zz%4"); got != "a b+c%zz%4" {
+		t.Errorf("uri_unescape: %q", got)
+	}
+}
+
+// A clone of template 9000 with a cloud-init drive: its own drive, and an
+// agent that answers some seconds after the start with ipconfig0's address
+// (or a DHCP lease from its bridge's subnet).
+func TestCloudinitProvisionedClone(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.ok("PUT", "/nodes/pve1/qemu/9000/config", vals("ide2", "local-lvm:cloudinit", "ciuser", "admin"))
+	for id, ipc := range map[string]string{"120": "ip=192.168.100.77/24,gw=192.168.100.1", "121": "ip=dhcp"} {
+		if exit := e.waitTask(e.ok("POST", "/nodes/pve1/qemu/9000/clone", vals("newid", id)).(string)); exit != "OK" {
+			t.Fatalf("clone: %s", exit)
+		}
+		vm := "/nodes/pve1/qemu/" + id
+		e.ok("PUT", vm+"/config", vals("ipconfig0", ipc, "sshkeys", pveEscape(testKey)))
+		if conf := e.ok("GET", vm+"/config", nil).(map[string]any); conf["ide2"] != "local-lvm:vm-"+id+"-cloudinit,media=cdrom" || conf["ciuser"] != "admin" {
+			t.Fatalf("clone %s: %v", id, conf)
+		}
+		e.waitTask(e.ok("POST", vm+"/status/start", nil).(string))
+		wantFail(t, e.do("GET", vm+"/agent/network-get-interfaces", nil), 500, "QEMU guest agent is not running")
+		e.advance(20 * time.Second)
+		ifaces := e.result("GET", vm+"/agent/network-get-interfaces", nil).([]any)
+		addrs := ifaces[1].(map[string]any)["ip-addresses"].([]any)
+		got := addrs[0].(map[string]any)["ip-address"]
+		if want := map[string]string{"120": "192.168.100.77", "121": "192.168.100.221"}[id]; got != want {
+			t.Errorf("clone %s: address %v, want %s", id, got, want)
+		}
+		if !strings.Contains(e.ok("GET", vm+"/cloudinit/dump", vals("type", "user")).(string), "  - "+testKey+"\n") {
+			t.Errorf("clone %s: keys not in user-data", id)
+		}
 	}
 }

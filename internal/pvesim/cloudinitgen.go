@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"net/url"
 	"strings"
 )
 
@@ -123,9 +122,7 @@ func (ci *ciGen) userdata(mask bool) string {
 		b.WriteString("password: " + pw + "\n")
 	}
 	if keys, ok := ci.conf["sshkeys"]; ok {
-		if k, err := url.PathUnescape(keys); err == nil {
-			keys = k
-		}
+		keys = uriUnescape(keys)
 		b.WriteString("ssh_authorized_keys:\n")
 		for _, k := range strings.Split(keys, "\n") {
 			if strings.TrimSpace(k) != "" {

@@ -70,6 +70,9 @@ func (c *call) prepareConfig(kind guestKind, g *guest) (*configUpdate, error) {
 		}
 		u.del = append(u.del, k)
 	}
+	if err := checkSSHKeys(c.params); err != nil {
+		return nil, err
+	}
 	if len(u.set) == 0 && len(u.del) == 0 && c.params["revert"] == "" {
 		return nil, failf("no options specified")
 	}

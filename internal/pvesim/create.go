@@ -70,6 +70,9 @@ func (s *Sim) createQemu(c *call) (any, error) {
 // allocated and returns the config the parameters give.
 func (c *call) checkCreateQemu(archive string) (map[string]string, error) {
 	vmid, restore := c.vmid(), archive != ""
+	if err := checkSSHKeys(c.params); err != nil {
+		return nil, err
+	}
 	if p := c.params["pool"]; p != "" && c.st.pools[p] == nil {
 		return nil, failf("pool '%s' does not exist", p)
 	}

@@ -39,6 +39,13 @@ type (
 	QemuDisk    string // a VM drive slot: scsi0, virtio1...
 	CTVolume    string // a container's rootfs or mpN
 	DiskSize    string // a resize: +20G grows by, 64G is the new size
+	CIIPv4      string // cloud-init ip=: dhcp or an IPv4 CIDR
+	CIIPv6      string // cloud-init ip6=: dhcp, auto or an IPv6 CIDR
+	IPv6        string // an IPv6 address (checked in full by netip)
+	IPAddr      string // an IPv4 or IPv6 address
+	CIUser      string // the user cloud-init creates
+	CIKey       string // a cloud-init setting to delete
+	SSHKey      string // OpenSSH public keys (checked by pveid)
 )
 
 // Formats that are the tools' own, for values that go into property strings
@@ -55,6 +62,10 @@ const (
 	portsPattern  = `^` + ifaceChars + `{1,20}( ` + ifaceChars + `{1,20})*$`
 	isoPattern    = `^[A-Za-z0-9][A-Za-z0-9_.+~\-]*\.(iso|img|ISO|IMG)$`
 	filePattern   = `^[A-Za-z0-9][A-Za-z0-9_.+~\-]*$`
+	ipv6Chars     = `[0-9a-fA-F:.]{2,45}`
+	ciIPv4Pattern = `^(dhcp|` + ipv4RE + prefixLenRE + `)$`
+	ciIPv6Pattern = `^(dhcp|auto|` + ipv6Chars + `/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))$`
+	ciKeyPattern  = `^(ciuser|cipassword|sshkeys|nameserver|searchdomain|citype|cicustom|ciupgrade|ipconfig([0-9]|[12][0-9]|3[01]))$`
 )
 
 // argType is the schema of a named argument type, and what its pattern
@@ -105,6 +116,15 @@ func argTypes() map[reflect.Type]argType {
 		reflect.TypeFor[DevPath]():     {schema: str(`^/dev/[A-Za-z0-9][A-Za-z0-9/_.:-]{0,120}$`), hint: "a disk's device path such as /dev/sda"},
 		reflect.TypeFor[TimeArg](): {schema: str(`^([0-9]{1,12}|[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:?[0-9]{2})?)?)$`),
 			hint: "a time: RFC 3339 such as 2026-01-02T15:04:05Z, a date, or unix seconds"},
+		reflect.TypeFor[CIIPv4](): {schema: str(ciIPv4Pattern), hint: "dhcp, or an IPv4 address with its prefix length such as 192.168.1.50/24"},
+		reflect.TypeFor[CIIPv6](): {schema: str(ciIPv6Pattern), hint: "dhcp, auto (SLAAC), or an IPv6 address with its prefix length such as 2001:db8::50/64"},
+		reflect.TypeFor[IPv6]():   {schema: str(`^` + ipv6Chars + `$`), hint: "an IPv6 address such as 2001:db8::1"},
+		reflect.TypeFor[IPAddr](): {schema: str(`^(` + ipv4RE + `|` + ipv6Chars + `)$`), hint: "an IPv4 or IPv6 address"},
+		reflect.TypeFor[CIUser](): {schema: str(`^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$`),
+			hint: "a user name: a letter or '_', then letters, digits, '_', '.' or '-'"},
+		reflect.TypeFor[CIKey](): {schema: str(ciKeyPattern),
+			hint: "a cloud-init setting: ciuser, cipassword, sshkeys, nameserver, searchdomain, citype, cicustom, ciupgrade or ipconfig0 to ipconfig31"},
+		reflect.TypeFor[SSHKey](): {schema: str(`^[^\x00]*[^\s\x00][^\x00]*$`), hint: "an OpenSSH public key line such as the content of id_ed25519.pub"},
 	}
 }
 

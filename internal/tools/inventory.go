@@ -24,6 +24,7 @@ func Inventory(d *Deps) []Tool {
 	all = append(all, adminTools(d)...)
 	all = append(all, toolsetsTool(d))
 	all = append(all, haFirewallTools(d)...)
+	all = append(all, cloudinitTools(d)...)
 	return all
 }
 

@@ -82,16 +82,21 @@ var toolPrivileges = map[string][]privNeed{
 	"pve_restore":         {need("/vms/{vmid}", "VM.Allocate"), need("/storage/{storage}", "Datastore.AllocateSpace")},
 	"pve_schedule_backup": {need("/", "Sys.Modify")},
 	// issue 15
-	"pve_pool_create":   {need("/pool/{poolid}", "Pool.Allocate")},
-	"pve_pool_delete":   {need("/pool/{poolid}", "Pool.Allocate")},
-	"pve_pool_members":  {need("/pool/{poolid}", "Pool.Allocate"), need("/vms/{vmid}", "Permissions.Modify|VM.Allocate")},
-	"pve_node_services": {need("/nodes/{node}", "Sys.Audit"), needFor("start, stop, restart, reload", "/nodes/{node}", "Sys.Modify")},
-	"pve_node_journal":  {need("/nodes/{node}", "Sys.Syslog")},
-	"pve_node_updates":  {need("/nodes/{node}", "Sys.Modify")}, // even GET apt/update wants it
-	"pve_node_disks":    {need("/nodes/{node}", "Sys.Audit")},
-	"pve_ha_status":     {need("/", "Sys.Audit")},
-	"pve_ha_resources":  {need("/", "Sys.Audit"), needFor("add, remove", "/", "Sys.Console")},
-	"pve_ha_rules":      {need("/", "Sys.Audit"), needFor("add, delete", "/", "Sys.Console")},
+	"pve_pool_create":       {need("/pool/{poolid}", "Pool.Allocate")},
+	"pve_pool_delete":       {need("/pool/{poolid}", "Pool.Allocate")},
+	"pve_pool_members":      {need("/pool/{poolid}", "Pool.Allocate"), need("/vms/{vmid}", "Permissions.Modify|VM.Allocate")},
+	"pve_node_services":     {need("/nodes/{node}", "Sys.Audit"), needFor("start, stop, restart, reload", "/nodes/{node}", "Sys.Modify")},
+	"pve_node_journal":      {need("/nodes/{node}", "Sys.Syslog")},
+	"pve_node_updates":      {need("/nodes/{node}", "Sys.Modify")}, // even GET apt/update wants it
+	"pve_node_disks":        {need("/nodes/{node}", "Sys.Audit")},
+	"pve_vm_cloudinit":      {need("/vms/{vmid}", "VM.Config.Cloudinit|VM.Config.Network")},
+	"pve_vm_cloudinit_dump": {need("/vms/{vmid}", "VM.Audit")},
+	"pve_vm_provision": {need("/vms/{vmid}", "VM.Clone"), need("/vms/{vmid}", "VM.Allocate"), need("/storage/{storage}", "Datastore.AllocateSpace"),
+		need("/vms/{vmid}", "VM.Config.Cloudinit|VM.Config.Network"), need("/vms/{vmid}", "VM.PowerMgmt"),
+		needFor("the addresses from the agent", "/vms/{vmid}", "VM.GuestAgent.Audit|VM.Monitor")},
+	"pve_ha_status":    {need("/", "Sys.Audit")},
+	"pve_ha_resources": {need("/", "Sys.Audit"), needFor("add, remove", "/", "Sys.Console")},
+	"pve_ha_rules":     {need("/", "Sys.Audit"), needFor("add, delete", "/", "Sys.Console")},
 	// firewall: the scope decides; guests need the VM privileges, the
 	// cluster "/" and a node its own path
 	"pve_firewall_rules": {needFor("guest rules", "/vms/{vmid}", "VM.Audit"), needFor("changing guest rules", "/vms/{vmid}", "VM.Config.Network"),

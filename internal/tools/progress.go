@@ -24,7 +24,7 @@ type progress struct {
 
 // progress returns nil when the client gave no progress token.
 func (c *call) progress(ctx context.Context, upid string) *progress {
-	if c.req == nil || c.req.Params == nil || c.req.Session == nil {
+	if c.req == nil || c.req.Params == nil || c.req.Session == nil || c.stepped {
 		return nil
 	}
 	token := c.req.Params.GetProgressToken()

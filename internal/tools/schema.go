@@ -55,6 +55,10 @@ func applyTags(s *jsonschema.Schema, t reflect.Type) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" {
+			applyTags(s, f.Type) // an embedded struct's fields are the outer object's
+			continue
+		}
 		p := s.Properties[name]
 		if name == "" || name == "-" || p == nil {
 			continue
@@ -161,10 +165,11 @@ var (
 	pointerRe    = regexp.MustCompile(`validating (/[^:\s]*)`)
 	missingRe    = regexp.MustCompile(`missing properties: \[([^\]]*)\]`)
 	additionalRe = regexp.MustCompile(`unexpected additional properties \[([^\]]*)\]`)
+	listValueRe  = regexp.MustCompile(`: ("(?:[^"\\]|\\.)*") does not match`)
 )
 
 // secretArgs are never echoed back in errors.
-var secretArgs = map[string]bool{"password": true, "sshPublicKeys": true}
+var secretArgs = map[string]bool{"password": true, "sshPublicKeys": true, "cipassword": true}
 
 // explain turns a schema validation error into one that names the argument,
 // what was given and what would be accepted.
@@ -183,16 +188,28 @@ func explain(s *jsonschema.Schema, args map[string]any, err error) error {
 		prefix += "."
 	}
 	sub, val := s, any(args)
-	for _, p := range path {
-		if sub == nil || sub.Properties[p] == nil {
+	inList := false // the value is an item of a list: the error tells which
+	for i, p := range path {
+		name, items := strings.CutSuffix(p, "/items")
+		if sub == nil || sub.Properties[name] == nil {
 			sub = nil
 			break
 		}
-		sub = sub.Properties[p]
+		sub = sub.Properties[name]
 		if m, ok := val.(map[string]any); ok {
-			val = m[p]
+			val = m[name]
 		} else {
 			val = nil
+		}
+		if items && sub.Items != nil {
+			sub, val, inList = sub.Items, nil, true
+			path[i] = name + "[]"
+		}
+	}
+	if inList {
+		prefix = strings.Join(path, ".") + "."
+		if m := listValueRe.FindStringSubmatch(msg); m != nil {
+			_ = json.Unmarshal([]byte(m[1]), &val)
 		}
 	}
 	if m := missingRe.FindStringSubmatch(msg); m != nil {
@@ -220,8 +237,11 @@ func explain(s *jsonschema.Schema, args map[string]any, err error) error {
 	if sub == nil || len(path) == 0 {
 		return fmt.Errorf("invalid arguments: %s", strings.TrimPrefix(msg, "validating root: "))
 	}
+	if inList && val == nil {
+		return fmt.Errorf("invalid argument %q: an item is not %s", strings.Join(path, "."), describe(sub))
+	}
 	got, _ := json.Marshal(val)
-	if secretArgs[path[len(path)-1]] {
+	if secretArgs[strings.TrimSuffix(path[len(path)-1], "[]")] {
 		got = []byte("(hidden)")
 	}
 	return fmt.Errorf("invalid argument %q: got %s; expected %s", strings.Join(path, "."), got, describe(sub))

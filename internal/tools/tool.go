@@ -84,6 +84,9 @@ type call struct {
 	// question, asked with the first write (see gate).
 	confirmed, consented bool
 	pending              string
+	// stepped: the tool reports progress per step of its own, so the
+	// tasks it follows send none (values must only rise).
+	stepped bool
 }
 
 // texter lets an output choose its JSON text; lists render as a bare array,
