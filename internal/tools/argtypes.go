@@ -3,6 +3,7 @@ package tools
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
 
@@ -97,6 +98,10 @@ func argTypes() map[reflect.Type]argType {
 		reflect.TypeFor[CTVolume](): {schema: str(pveid.CTVolumePattern), hint: "a container volume: rootfs or mp0 to mp255"},
 		reflect.TypeFor[DiskSize](): {schema: str(pveid.DiskSizePattern),
 			hint: "a size with a unit K, M, G or T: +20G grows by 20 GiB, 64G is the new size"},
+		reflect.TypeFor[VMDiskKey](): {schema: str(vmDiskKeyPattern),
+			hint: "a VM disk slot (scsi0, virtio1, ...) or unused0 to unused255"},
+		reflect.TypeFor[VMDiskList](): {schema: str(vmDiskListPattern),
+			hint: "disk slots separated by commas, e.g. scsi1 or scsi1,unused0"},
 	}
 }
 
@@ -122,3 +127,17 @@ var hints = func() map[string]string {
 	}
 	return m
 }()
+
+// Disk keys of the disk moves and unlinks (issue 14): Proxmox's disk slots,
+// with the unusedN entries a detached volume is kept under.
+type (
+	VMDiskKey  string // a VM drive slot or unusedN
+	VMDiskList string // VM drive slots or unusedN, comma-separated
+)
+
+// vmDiskKeyRE is pveid.QemuDrivePattern's slots (anchors cut) or unusedN.
+var (
+	vmDiskKeyRE       = `(` + strings.TrimSuffix(strings.TrimPrefix(pveid.QemuDrivePattern, "^"), "$") + `|unused([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5]))`
+	vmDiskKeyPattern  = `^` + vmDiskKeyRE + `$`
+	vmDiskListPattern = `^` + vmDiskKeyRE + `(,` + vmDiskKeyRE + `){0,15}$`
+)
