@@ -39,3 +39,14 @@ func TestBulkAction(t *testing.T) {
 		{"no allowlist: every guest", "POST", start, nil, "ok", nil, false},
 	})
 }
+
+// A bulk task names no guest: ours (its guests were checked when it was
+// sent) may be followed, another user's not while a guest allowlist is set.
+func TestBulkTask(t *testing.T) {
+	ours := "/nodes/pve1/tasks/UPID:pve1:0001A2B3:0012D687:6650F00D:bulk-start::root@pam!mcp:/status"
+	theirs := "/nodes/pve1/tasks/UPID:pve1:0001A2B3:0012D687:6650F00D:bulk-start::alice@pve:/status"
+	runGuardCases(t, guestsSet, []guardCase{
+		{"our bulk task", "GET", ours, nil, "ok", nil, false},
+		{"another user's bulk task", "GET", theirs, nil, "refused", []string{"names no guest"}, true},
+	})
+}
