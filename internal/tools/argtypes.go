@@ -102,6 +102,7 @@ func argTypes() map[reflect.Type]argType {
 			hint: "a VM disk slot (scsi0, virtio1, ...) or unused0 to unused255"},
 		reflect.TypeFor[VMDiskList](): {schema: str(vmDiskListPattern),
 			hint: "disk slots separated by commas, e.g. scsi1 or scsi1,unused0"},
+		reflect.TypeFor[SDNID](): {schema: str(sdnIDPattern), hint: "an SDN zone or vnet id: 2 to 8 lower-case letters and digits, a letter first"},
 	}
 }
 
@@ -141,3 +142,8 @@ var (
 	vmDiskKeyPattern  = `^` + vmDiskKeyRE + `$`
 	vmDiskListPattern = `^` + vmDiskKeyRE + `(,` + vmDiskKeyRE + `){0,15}$`
 )
+
+// SDNID is an SDN zone or vnet id (pve-sdn-zone-id, pve-sdn-vnet-id).
+type SDNID string
+
+const sdnIDPattern = `^[a-z][a-z0-9]{0,6}[a-z0-9]$`
