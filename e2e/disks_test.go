@@ -105,8 +105,8 @@ func TestDiskMoves(t *testing.T) {
 		unused := c.config("vm", "pve1", 101)["unused0"].(string)
 		disk := volOf(c, "vm", "pve1", 101, "scsi0")
 		before := len(cl.writes())
-		c.fails("pve_vm_unlink_disk", m("node", "pve1", "vmid", 101, "idlist", "unused0"), "confirm: true", unused)
-		c.fails("pve_vm_unlink_disk", m("node", "pve1", "vmid", 101, "idlist", "scsi0", "force", true), "confirm: true", disk)
+		c.fails("pve_vm_unlink_disk", m("node", "pve1", "vmid", 101, "idlist", "unused0"), "confirm: true", "delete the volumes of unused0")
+		c.fails("pve_vm_unlink_disk", m("node", "pve1", "vmid", 101, "idlist", "scsi0", "force", true), "confirm: true", "scsi0 of VM 101")
 		c.fails("pve_vm_unlink_disk", m("node", "pve1", "vmid", 101, "idlist", "scsi9"), "no disk scsi9", "scsi0")
 		c.fails("pve_vm_unlink_disk", m("node", "pve1", "vmid", 101, "idlist", "net0"), "idlist")
 		if w := cl.writes(); len(w) != before {

@@ -99,6 +99,10 @@ func (c *call) moveDisk(ctx context.Context, k guestKind, node NodeName, vmid VM
 	if err := c.guest(node, vmid); err != nil {
 		return out, err
 	}
+	warn := fmt.Sprintf("move %s of %s %d on %s to %s and delete its source volume", disk, k.noun, vmid, node, storage)
+	if del && !confirm {
+		return out, c.confirm(false, warn+" (no copy is kept)") // refused before anything is sent
+	}
 	cfgPath := k.path(node, vmid, "config")
 	before, err := c.configStrings(ctx, cfgPath)
 	if err != nil {
@@ -110,14 +114,17 @@ func (c *call) moveDisk(ctx context.Context, k guestKind, node NodeName, vmid VM
 	}
 	out.Source = volumeOf(k, val)
 	if del {
-		warn := fmt.Sprintf("move %s of %s %d on %s to %s and delete its source volume %s (no copy is kept)", disk, k.noun, vmid, node, storage, out.Source)
-		if err := c.confirm(confirm, warn); err != nil {
+		if err := c.confirm(confirm, warn+" "+out.Source+" (no copy is kept)"); err != nil {
 			return out, err
 		}
 		form.Set("delete", pve.Bool(true))
 	}
 	what := fmt.Sprintf("move %s of %s %d on %s to %s", disk, k.noun, vmid, node, storage)
-	t, err := c.postTask(ctx, what, k.path(node, vmid, "move_"+map[string]string{"qemu": "disk", "lxc": "volume"}[k.api]), form, out.taskOut)
+	endpoint := "move_disk"
+	if k.api == "lxc" {
+		endpoint = "move_volume"
+	}
+	t, err := c.postTask(ctx, what, k.path(node, vmid, endpoint), form, out.taskOut)
 	out.taskOut = t
 	if err != nil || c.async {
 		return out, moveHint(err)
@@ -198,12 +205,16 @@ func (c *call) unlinkDisks(ctx context.Context, in vmUnlinkArgs) (unlinkOut, err
 	if err := c.guest(in.Node, in.VMID); err != nil {
 		return out, err
 	}
+	ids := strings.Split(string(in.IDList), ",")
+	if !in.Confirm && (in.Force || slices.ContainsFunc(ids, func(id string) bool { return strings.HasPrefix(id, "unused") })) {
+		// refused before anything is sent
+		return out, c.confirm(false, fmt.Sprintf("delete the volumes of %s of VM %d on %s for good", in.IDList, in.VMID, in.Node))
+	}
 	cfgPath := qemuKind.path(in.Node, in.VMID, "config")
 	before, err := c.configStrings(ctx, cfgPath)
 	if err != nil {
 		return out, fmt.Errorf("read config of VM %d on %s: %w", in.VMID, in.Node, err)
 	}
-	ids := strings.Split(string(in.IDList), ",")
 	var deletes []string
 	for i, id := range ids {
 		if slices.Contains(ids[:i], id) {
