@@ -38,6 +38,7 @@ func parseSimFlags(args []string, stderr io.Writer) (pvesim.RunConfig, error) {
 	fs.StringVar(&rc.Schema, "schema", pveschema.Newest(), "PVE API schema and version to simulate: "+strings.Join(pveschema.Versions(), ", "))
 	fs.Int64Var(&rc.Seed, "seed", 1, "seed for generated MACs, UUIDs and pids")
 	fs.DurationVar(&rc.AuthDelay, "auth-delay", 0, "delay before a 401 (a real node waits 3s)")
+	fs.BoolVar(&rc.Ceph, "ceph", false, "install and configure Ceph on every node (default: no node has Ceph)")
 	var tokens, users, faults multiFlag
 	fs.Var(&tokens, "token", "API token ID=SECRET with full privileges (repeatable; default: a generated root@pam!mcp token)")
 	fs.Var(&users, "user", "user USER@REALM=PASSWORD for ticket login (repeatable; default: root@pam with a generated password)")

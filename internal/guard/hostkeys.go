@@ -202,6 +202,16 @@ func (c *Call) judgeDestructive(r *request, k, val string, v *verdict) {
 		v.ask("%s = %s (can replace or detach the volume in that slot)", arg, quote(val))
 	case r.create && k == "force" && truthy(val):
 		v.ask("%s (replaces guest %d and its disks if it exists)", arg, r.vmid)
+	case k == "delete" && truthy(val) && (strings.HasSuffix(r.ep.Path, "/move_disk") || strings.HasSuffix(r.ep.Path, "/move_volume")):
+		v.ask("%s (deletes the source volume after the copy; by default it is kept as unusedN)", arg)
+	case r.ep.Path == "/nodes/{node}/qemu/{vmid}/unlink" && k == "force" && truthy(val):
+		v.ask("%s (deletes the volumes of %s for good)", arg, quote(r.params["idlist"]))
+	case r.ep.Path == "/nodes/{node}/qemu/{vmid}/unlink" && k == "idlist" && !truthy(r.params["force"]):
+		for _, id := range splitList(val) {
+			if strings.HasPrefix(id, "unused") {
+				v.ask("%s names %s (unlinking an unused disk deletes its volume)", arg, id)
+			}
+		}
 	}
 }
 

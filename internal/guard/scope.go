@@ -9,11 +9,15 @@ import (
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
 
-// judgeScope refuses backups that pick their guests by a rule (all, a pool)
-// while an allowlist is set: the guests they reach are not named, so they
-// cannot be checked.
+// judgeScope refuses backups that pick their guests by a rule (all, a pool),
+// and bulk actions without a vms list, while an allowlist is set: the
+// guests they reach are not named, so they cannot be checked.
 func (c *Call) judgeScope(r *request, v *verdict) {
 	tmpl := r.ep.Path
+	if c.g.opts.Allow.Any() && r.method == "POST" && strings.HasPrefix(tmpl, "/cluster/bulk-action/guest/") && r.params["vms"] == "" {
+		v.refuse("%s left out: the bulk action would reach every guest of the cluster, including guests outside PVE_VMID_ALLOWLIST or PVE_NODE_ALLOWLIST; list the guests in vms", c.arg("vms"))
+		return
+	}
 	if !c.g.opts.Allow.Any() || (tmpl != "/nodes/{node}/vzdump" && !strings.HasPrefix(tmpl, "/cluster/backup")) || r.method == "GET" {
 		return
 	}

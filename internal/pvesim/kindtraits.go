@@ -3,6 +3,7 @@ package pvesim
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -62,6 +63,12 @@ type kindTraits struct {
 	// move_volume); moveTask is the task's type; moveLog its log.
 	moveParam, moveTask string
 	moveLog             func(s *Sim, mv *movePlan, alloc []taskLine) []taskLine
+	// moveRefusal is the kind's own refusal of a move of key (nil: none):
+	// pve-container moves only configured volumes, and words the
+	// snapshot-and-delete refusal its own way; sameStorageMove is whether a
+	// move to the disk's own storage and format is refused (qemu-server).
+	moveRefusal     func(key string, snapshots, del bool) error
+	sameStorageMove bool
 
 	// rootOnlyMigrate are the migration parameters only root may use.
 	rootOnlyMigrate []string
@@ -124,10 +131,17 @@ func qemuTraits() kindTraits {
 		cloneExists: func(newid int, _ string) error {
 			return failf("unable to create VM %d: config file already exists", newid)
 		},
-		cloneLock:       "clone",
-		moveParam:       "disk",
-		moveTask:        "qmmove",
-		moveLog:         qemuMoveLog,
+		cloneLock: "clone",
+		moveParam: "disk",
+		moveTask:  "qmmove",
+		moveLog:   qemuMoveLog,
+		moveRefusal: func(_ string, snapshots, del bool) error {
+			if snapshots && del {
+				return failf("you can't move a disk with snapshots and delete the source")
+			}
+			return nil
+		},
+		sameStorageMove: true,
 		rootOnlyMigrate: []string{"force", "migration_type", "migration_network"},
 		runningMigration: func(online, _ bool) error {
 			if !online {
@@ -170,6 +184,15 @@ func lxcTraits() kindTraits {
 		moveParam: "volume",
 		moveTask:  "move_volume",
 		moveLog:   lxcMoveLog,
+		moveRefusal: func(key string, snapshots, del bool) error {
+			if strings.HasPrefix(key, "unused") {
+				return failf("cannot move volume '%s', only configured volumes can be moved to another storage", key)
+			}
+			if snapshots && del {
+				return failf("you can't move a volume with snapshots and delete the source")
+			}
+			return nil
+		},
 		runningMigration: func(online, restart bool) error {
 			if !online && !restart {
 				return failf("can't migrate running container without --online or --restart")

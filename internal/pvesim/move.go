@@ -80,6 +80,9 @@ func checkMove(o op, a moveArgs) (*movePlan, error) {
 	if d := a.digest; d != "" && d != g.digest() {
 		return nil, failf("detected modified configuration - file changed by other user? Try again.")
 	}
+	if err := kind.traits().moveRefusal(diskKey, false, false); err != nil {
+		return nil, err // pve-container refuses unusedN before reading it
+	}
 	val, ok := g.conf[diskKey]
 	if !ok {
 		return nil, failf("disk '%s' does not exist", diskKey)
@@ -95,11 +98,14 @@ func checkMove(o op, a moveArgs) (*movePlan, error) {
 	if v := o.st.findVolume(nodeName, old); v != nil && v.format != "" {
 		oldFormat = v.format
 	}
-	if oldSid == sid && (format == "" || format == oldFormat) {
+	if oldSid == sid && (format == "" || format == oldFormat) && kind.traits().sameStorageMove {
 		return nil, failf("you can't move to the same storage with same format")
 	}
 	if g.running && !kind.traits().mirrorsRunning {
 		return nil, failf("cannot move volumes of a running container")
+	}
+	if err := kind.traits().moveRefusal(diskKey, len(g.snaps) > 0, a.delete); err != nil {
+		return nil, err
 	}
 	ns := o.st.storageOn(nodeName, sid)
 	if ns == nil {
@@ -107,9 +113,6 @@ func checkMove(o op, a moveArgs) (*movePlan, error) {
 	}
 	if !hasContent(ns.def, kind.volContent()) {
 		return nil, failf("storage '%s' does not support %s", sid, contentWord(kind.volContent()))
-	}
-	if len(g.snaps) > 0 && a.delete {
-		return nil, failf("you can't move a disk with snapshots and delete the source")
 	}
 	size := sizeBytes(p.get("size"))
 	if v := o.st.findVolume(nodeName, old); v != nil {

@@ -74,3 +74,26 @@ func TestMoveAdapter(t *testing.T) {
 		t.Errorf("target-vmid: %d %s", r.status, r.raw)
 	}
 }
+
+// TestMoveVolumeRefusals: pve-container's own refusals of move_volume.
+func TestMoveVolumeRefusals(t *testing.T) {
+	e := newEnv(t, Options{})
+	ct := "/nodes/pve1/lxc/200"
+	r := e.do("POST", ct+"/move_volume", vals("volume", "rootfs", "storage", "nas"))
+	if r.status != 500 || r.message != "cannot move volumes of a running container\n" {
+		t.Errorf("running: %d %q", r.status, r.message)
+	}
+	e.waitTask(e.ok("POST", ct+"/status/stop", nil).(string))
+	r = e.do("POST", ct+"/move_volume", vals("volume", "rootfs", "storage", "nas", "delete", "1"))
+	if r.status != 500 || r.message != "you can't move a volume with snapshots and delete the source\n" {
+		t.Errorf("snapshots and delete: %d %q", r.status, r.message)
+	}
+	r = e.do("POST", ct+"/move_volume", vals("volume", "unused0", "storage", "nas"))
+	if r.status != 500 || !strings.Contains(r.message, "only configured volumes can be moved to another storage") {
+		t.Errorf("unused0: %d %q", r.status, r.message)
+	}
+	// A copy on its own storage is allowed: pve-container has no such check.
+	if got := e.waitTask(e.ok("POST", ct+"/move_volume", vals("volume", "rootfs", "storage", "local-lvm")).(string)); got != "OK" {
+		t.Errorf("same storage: %s", got)
+	}
+}

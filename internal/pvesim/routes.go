@@ -79,7 +79,7 @@ func (s *Sim) routes() []route {
 	for _, family := range [][]route{
 		s.rrdRoutes(), s.agentRoutes(), s.accessRoutes(), s.poolRoutes(),
 		s.nodeSysRoutes(), s.guestToolRoutes(), s.haRoutes(), s.firewallRoutes(),
-		s.sdnRoutes(), s.clusterMoreRoutes(),
+		s.sdnRoutes(), s.clusterMoreRoutes(), s.cephRoutes(),
 	} {
 		r = append(r, family...)
 	}

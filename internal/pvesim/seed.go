@@ -92,6 +92,9 @@ func seedState(o Options, now time.Time) *state {
 	seedGuests(st, now)
 	seedExtra(st, o.Guests, now)
 	seedHistory(st, now)
+	if o.Ceph {
+		st.cephS = seedCeph(st)
+	}
 	return st
 }
 

@@ -35,6 +35,9 @@ type Options struct {
 	Clock func() time.Time
 	// Seed makes generated values (MACs, UUIDs, pids) reproducible; 0 means 1.
 	Seed int64
+	// Ceph installs and configures Ceph on every node (a monitor and an OSD
+	// each, an rbd pool); by default no node has Ceph.
+	Ceph bool
 }
 
 // Request is one entry of the request log.

@@ -30,6 +30,7 @@ type state struct {
 	fwS         *fwState        // firewall.go, built on first use
 	sdnS        *sdnState       // sdn.go, built on first use
 	ciS         *cloudinitState // cloudinit.go
+	cephS       *cephState      // ceph.go: nil, Ceph on no node, unless Options.Ceph
 }
 
 type node struct {

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
 
@@ -125,6 +126,11 @@ func argTypes() map[reflect.Type]argType {
 		reflect.TypeFor[CIKey](): {schema: str(ciKeyPattern),
 			hint: "a cloud-init setting: ciuser, cipassword, sshkeys, nameserver, searchdomain, citype, cicustom, ciupgrade or ipconfig0 to ipconfig31"},
 		reflect.TypeFor[SSHKey](): {schema: str(`^[^\x00]*[^\s\x00][^\x00]*$`), hint: "an OpenSSH public key line such as the content of id_ed25519.pub"},
+		reflect.TypeFor[VMDiskKey](): {schema: str(vmDiskKeyPattern),
+			hint: "a VM disk slot (scsi0, virtio1, ...) or unused0 to unused255"},
+		reflect.TypeFor[VMDiskList](): {schema: str(vmDiskListPattern),
+			hint: "disk slots separated by commas, e.g. scsi1 or scsi1,unused0"},
+		reflect.TypeFor[SDNID](): {schema: str(sdnIDPattern), hint: "an SDN zone or vnet id: 2 to 8 lower-case letters and digits, a letter first"},
 	}
 }
 
@@ -187,3 +193,22 @@ func haFirewallTypes() map[reflect.Type]argType {
 			hint: "a node name with an optional priority, e.g. pve1 or pve1:2"},
 	}
 }
+
+// Disk keys of the disk moves and unlinks (issue 14): Proxmox's disk slots,
+// with the unusedN entries a detached volume is kept under.
+type (
+	VMDiskKey  string // a VM drive slot or unusedN
+	VMDiskList string // VM drive slots or unusedN, comma-separated
+)
+
+// vmDiskKeyRE is pveid.QemuDrivePattern's slots (anchors cut) or unusedN.
+var (
+	vmDiskKeyRE       = `(` + strings.TrimSuffix(strings.TrimPrefix(pveid.QemuDrivePattern, "^"), "$") + `|unused([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5]))`
+	vmDiskKeyPattern  = `^` + vmDiskKeyRE + `$`
+	vmDiskListPattern = `^` + vmDiskKeyRE + `(,` + vmDiskKeyRE + `){0,15}$`
+)
+
+// SDNID is an SDN zone or vnet id (pve-sdn-zone-id, pve-sdn-vnet-id).
+type SDNID string
+
+const sdnIDPattern = `^[a-z][a-z0-9]{0,6}[a-z0-9]$`

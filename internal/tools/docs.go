@@ -9,11 +9,11 @@ import (
 // Toolsets in the order the README and clients see them: the reference
 // design's nine, then the ones a server offers only when asked (extraSets).
 var toolsetOrder = []string{"cluster", "nodes", "tasks", "qemu", "lxc", "snapshots", "storage", "network", "backup",
-	"cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access"}
+	"cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access", "bulk"}
 
 // extraSets are off unless PVE_TOOLSETS, PVE_TOOLS or "all" names them, so
 // the default tool list costs a model what the reference design's does.
-var extraSets = []string{"cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access"}
+var extraSets = []string{"cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access", "bulk"}
 
 // toolsetAbout says in a few words what each toolset is for.
 var toolsetAbout = map[string]string{

@@ -119,6 +119,10 @@ func guestTaskTypes(kind, method string, rest []string, action string) []string 
 		op = rest[2]
 	case len(rest) == 2 && rest[1] == "migrate" && kind == "qemu":
 		return []string{"qmigrate"}
+	case len(rest) == 2 && rest[1] == "move_disk":
+		return []string{"qmmove"}
+	case len(rest) == 2 && rest[1] == "move_volume":
+		return []string{"move_volume"} // pve-container's type has no vz prefix
 	case len(rest) == 2 && (rest[1] == "clone" || rest[1] == "migrate"):
 		op = rest[1]
 	case len(rest) == 2 && rest[1] == "snapshot" && method == http.MethodPost:

@@ -149,6 +149,8 @@ func TestExpectedTask(t *testing.T) {
 		{"POST", "/nodes/pve1/qemu/100/migrate", "migrate", "qmigrate/100"},
 		{"POST", "/nodes/pve1/lxc/100/migrate", "migrate", "vzmigrate/100"},
 		{"POST", "/nodes/pve1/qemu/100/clone", "clone", "qmclone/100"},
+		{"POST", "/nodes/pve1/qemu/100/move_disk", "move_disk", "qmmove/100"},
+		{"POST", "/nodes/pve1/lxc/100/move_volume", "move_disk", "move_volume/100"},
 		{"POST", "/nodes/pve1/lxc/100/snapshot", "snapshot_create", "vzsnapshot/100"},
 		{"DELETE", "/nodes/pve1/qemu/100/snapshot/s1", "snapshot_delete", "qmdelsnapshot/100"},
 		{"POST", "/nodes/pve1/qemu/100/snapshot/s1/rollback", "rollback", "qmrollback/100"},

@@ -94,6 +94,15 @@ var toolPrivileges = map[string][]privNeed{
 	"pve_vm_provision": {need("/vms/{vmid}", "VM.Clone"), need("/vms/{vmid}", "VM.Allocate"), need("/storage/{storage}", "Datastore.AllocateSpace"),
 		need("/vms/{vmid}", "VM.Config.Cloudinit|VM.Config.Network"), need("/vms/{vmid}", "VM.PowerMgmt"),
 		needFor("the addresses from the agent", "/vms/{vmid}", "VM.GuestAgent.Audit|VM.Monitor")},
+	"pve_vm_move_disk":    {need("/vms/{vmid}", "VM.Config.Disk"), need("/storage/{storage}", "Datastore.AllocateSpace")},
+	"pve_lxc_move_volume": {need("/vms/{vmid}", "VM.Config.Disk"), need("/storage/{storage}", "Datastore.AllocateSpace")},
+	"pve_vm_unlink_disk":  {need("/vms/{vmid}", "VM.Config.Disk")},
+	// bulk: VM.PowerMgmt (start, shutdown) or VM.Migrate on / or each guest
+	"pve_bulk_action": {needFor("start, shutdown", "/vms/{vmid}", "VM.PowerMgmt"), needFor("migrate", "/vms/{vmid}", "VM.Migrate")},
+	// SDN lists are filtered per zone and vnet: without it they come back empty
+	"pve_sdn_zones": {need("/sdn/zones", "SDN.Audit|SDN.Allocate")}, "pve_sdn_vnets": {need("/sdn/zones", "SDN.Audit|SDN.Allocate")},
+	"pve_sdn_subnets":  {need("/sdn/zones", "SDN.Audit|SDN.Allocate")},
+	"pve_ceph_status":  {need("/", "Sys.Audit|Datastore.Audit")},
 	"pve_ha_status":    {need("/", "Sys.Audit")},
 	"pve_ha_resources": {need("/", "Sys.Audit"), needFor("add, remove", "/", "Sys.Console")},
 	"pve_ha_rules":     {need("/", "Sys.Audit"), needFor("add, delete", "/", "Sys.Console")},

@@ -33,7 +33,8 @@ func referenceOnly(all []Tool) []Tool {
 		"pve_vm_suspend", "pve_vm_resume", "pve_lxc_suspend", "pve_lxc_resume", "pve_lxc_set_config", "pve_lxc_migrate",
 		"pve_toolsets",
 		// issue 15's cluster status and log, in the default cluster toolset
-		"pve_cluster_status", "pve_cluster_log"}
+		"pve_cluster_status", "pve_cluster_log",
+		"pve_vm_move_disk", "pve_lxc_move_volume", "pve_vm_unlink_disk"}
 	var out []Tool
 	for _, t := range all {
 		if !slices.Contains(extra, t.Def.Name) && !slices.Contains(extraSets, t.Toolset) {
