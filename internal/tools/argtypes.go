@@ -97,6 +97,11 @@ func argTypes() map[reflect.Type]argType {
 		reflect.TypeFor[CTVolume](): {schema: str(pveid.CTVolumePattern), hint: "a container volume: rootfs or mp0 to mp255"},
 		reflect.TypeFor[DiskSize](): {schema: str(pveid.DiskSizePattern),
 			hint: "a size with a unit K, M, G or T: +20G grows by 20 GiB, 64G is the new size"},
+		reflect.TypeFor[JobID](): {schema: str(`^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$`),
+			hint: "a backup job id such as backup-1a2b3c4d-5e6f, as pve_backup_jobs lists them"},
+		reflect.TypeFor[BackupPool](): {schema: str(pveid.PoolIDPattern), hint: "a pool id such as prod or dev/web"},
+		reflect.TypeFor[AgeLimit](): {schema: str(`^[1-9][0-9]{0,3}[hdw]$`),
+			hint: "an age: a number and h (hours), d (days) or w (weeks), e.g. 7d"},
 	}
 }
 
@@ -122,3 +127,13 @@ var hints = func() map[string]string {
 	}
 	return m
 }()
+
+// JobID is a backup job id: backup- and hex for the web UI's, or the
+// configuration id given at creation.
+type JobID string
+
+// BackupPool is the pool whose guests a backup job takes.
+type BackupPool string
+
+// AgeLimit is an age such as 36h, 7d or 2w.
+type AgeLimit string

@@ -118,10 +118,11 @@ var destructiveArgs = map[string]map[string]any{
 	"pve_snapshot_delete":   {"node": "pve1", "vmid": 100, "type": "qemu", "snapname": "before", "confirmName": "before"},
 	"pve_restore": {"node": "pve1", "vmid": 100, "type": "qemu", "confirmVmid": 100,
 		"archive": "local:backup/vzdump-qemu-100-2024_01_01-00_00_00.vma.zst"},
-	"pve_apply_network": {"node": "pve1"},
-	"pve_task_stop":     {"upid": testUPID},
-	"pve_vm_template":   {"node": "pve1", "vmid": 101},
-	"pve_lxc_template":  {"node": "pve1", "vmid": 200},
+	"pve_apply_network":     {"node": "pve1"},
+	"pve_task_stop":         {"upid": testUPID},
+	"pve_vm_template":       {"node": "pve1", "vmid": 101},
+	"pve_lxc_template":      {"node": "pve1", "vmid": 200},
+	"pve_backup_job_delete": {"id": "backup-1a2b3c4d-5e6f"},
 }
 
 var confirmWord = regexp.MustCompile(`\bconfirm\b`)
@@ -131,10 +132,11 @@ var confirmWord = regexp.MustCompile(`\bconfirm\b`)
 // write reaches Proxmox; with confirm: true the same call goes through, so
 // the refusal was for confirm and not for some other argument.
 func TestEveryDestructiveToolNeedsConfirm(t *testing.T) {
-	e := newEnv(t, envOpts{}) // one server for all: building one costs more than the calls
+	e := newEnv(t, envOpts{selection: Selection{Toolsets: []string{"all"}}}) // one server for all: building one costs more than the calls
 	// The template tools read the conversion back.
 	e.fake.routes["GET /nodes/pve1/qemu/101/config"] = `{"template":1}`
 	e.fake.routes["GET /nodes/pve1/lxc/200/config"] = `{"template":1}`
+	e.fake.routes["GET /cluster/backup"] = `[{"id":"backup-1a2b3c4d-5e6f","type":"vzdump","schedule":"sun 01:00","vmid":"100","storage":"local"}]`
 	covered := 0
 	for _, tl := range Inventory(&Deps{}) {
 		name := tl.Def.Name

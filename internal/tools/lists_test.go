@@ -2,6 +2,7 @@ package tools
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -46,13 +47,19 @@ func TestToolListsFollowEffects(t *testing.T) {
 		}
 		for _, tl := range all {
 			n := tl.Def.Name
-			want := tl.Effect == ReadOnly || (!sel.ReadOnly && tl.Effect != Destructive)
+			want := (tl.Effect == ReadOnly || (!sel.ReadOnly && tl.Effect != Destructive)) && !slices.Contains(extraSets, tl.Toolset)
 			if got[n] != want {
 				t.Errorf("%s: %s listed=%v, want %v (effect %d)", name, n, got[n], want, tl.Effect)
 			}
 		}
 	}
-	if n := len(listed(t, newEnv(t, envOpts{}))); n != len(all) {
-		t.Errorf("all: %d tools listed, inventory has %d", n, len(all))
+	defaults := 0
+	for _, tl := range all {
+		if !slices.Contains(extraSets, tl.Toolset) {
+			defaults++
+		}
+	}
+	if n := len(listed(t, newEnv(t, envOpts{}))); n != defaults {
+		t.Errorf("all: %d tools listed, the default toolsets have %d", n, defaults)
 	}
 }
