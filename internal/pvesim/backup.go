@@ -283,6 +283,9 @@ func intsToStrings(ids []int) []string {
 func (s *Sim) storeBackup(nodeName string, ns *nodeStorage, it *backupItem, end time.Time, notesTmpl string, protected bool, compress string) {
 	g := it.g
 	_, format := backupExt(g.kind, compress)
+	if ns.def.typ == "pbs" {
+		format = pbsFormat(g.kind)
+	}
 	conf := copyConf(g.conf)
 	delete(conf, "lock")
 	delete(conf, "parent")

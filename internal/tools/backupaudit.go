@@ -92,11 +92,10 @@ func ageOf(s AgeLimit) time.Duration {
 }
 
 type guestRes struct {
-	VMID     pve.Int `json:"vmid"`
-	Name     string  `json:"name"`
-	Type     string  `json:"type"`
-	Node     string  `json:"node"`
-	Template pve.Int `json:"template"`
+	VMID pve.Int `json:"vmid"`
+	Name string  `json:"name"`
+	Type string  `json:"type"`
+	Node string  `json:"node"`
 }
 
 func (c *call) backupAudit(ctx context.Context, in auditArgs) (auditOut, error) {
@@ -111,7 +110,7 @@ func (c *call) backupAudit(ctx context.Context, in auditArgs) (auditOut, error) 
 	}
 	guests := map[int]guestRes{}
 	for _, g := range res {
-		if g.Template == 0 && c.PVE.GuestAllowed(ctx, int(g.VMID)) {
+		if c.PVE.GuestAllowed(ctx, int(g.VMID)) {
 			guests[int(g.VMID)] = g
 		}
 	}
