@@ -187,10 +187,10 @@ func TestBackupJobs(t *testing.T) {
 			NotInJob []guest `json:"not_in_any_job"`
 			Stale    []guest
 			Storages []struct {
-				Storage, Type, Retention                string
+				Storage, Type, Retention                 string
 				Backups, Protected, Verified, Unverified int
-				VerifyFailed                            int `json:"verify_failed"`
-				Jobs                                    []struct{ ID, Retention string }
+				VerifyFailed                             int `json:"verify_failed"`
+				Jobs                                     []struct{ ID, Retention string }
 			}
 			FailedVerification []struct{ Volid string } `json:"failed_verification"`
 		}
