@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -28,6 +29,23 @@ func (cl *cluster) simGet(t *testing.T, path string, out any) {
 	}
 	if err := json.Unmarshal(body.Data, out); err != nil {
 		t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
+// simPut changes an object through the simulator's API, as the default token.
+func (cl *cluster) simPut(t *testing.T, path string, form url.Values) {
+	t.Helper()
+	id, secret := cl.sim.DefaultToken()
+	req, _ := http.NewRequest("PUT", cl.url+"/api2/json"+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Authorization", "PVEAPIToken="+id+"="+secret)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("PUT %s: %d", path, resp.StatusCode)
 	}
 }
 
@@ -175,6 +193,11 @@ func TestBackupJobs(t *testing.T) {
 			t.Errorf("PBS backups of 201: %v", got)
 		}
 		c.fails("pve_backup_job_run", m("id", "to-pbs", "prune", true), "confirm: true", "delete older backups")
+		// a job whose storage takes no backups (set behind the tools' back):
+		// the node's task fails with Proxmox's reason
+		cl.simPut(t, "/cluster/backup/to-pbs", url.Values{"storage": {"local-lvm"}})
+		c.fails("pve_backup_job_run", m("id", "to-pbs"), "pve2: failed", "can't use storage 'local-lvm' for backups - wrong content type")
+		cl.simPut(t, "/cluster/backup/to-pbs", url.Values{"storage": {PBS}})
 	})
 
 	t.Run("audit", func(t *testing.T) {

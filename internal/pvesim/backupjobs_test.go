@@ -103,3 +103,27 @@ func loc(spec string) *time.Location {
 	}
 	return time.Local
 }
+
+// TestVzdumpStorageInTask: vzdump checks the target storage inside its
+// task (VZDump->new), so a storage without backups fails the task.
+func TestVzdumpStorageInTask(t *testing.T) {
+	e := newEnv(t, Options{})
+	for storage, want := range map[string]string{
+		"local-lvm": "could not get storage information for 'local-lvm': can't use storage 'local-lvm' for backups - wrong content type",
+		"gone":      "could not activate storage 'gone': storage 'gone' does not exist",
+	} {
+		upid, _ := e.ok("POST", "/nodes/pve1/vzdump", vals("vmid", "101", "storage", storage)).(string)
+		if !strings.Contains(upid, ":vzdump:101:") {
+			t.Fatalf("%s: %v", storage, upid)
+		}
+		if got := e.waitTask(upid); !strings.Contains(got, want) {
+			t.Errorf("%s: exit status %q, want %q", storage, got, want)
+		}
+	}
+	e.sim.mu.Lock()
+	lock := e.sim.st.guests[101].conf["lock"]
+	e.sim.mu.Unlock()
+	if lock != "" {
+		t.Errorf("a failed storage check left lock %q", lock)
+	}
+}
