@@ -114,6 +114,7 @@ func TestBackupJobs(t *testing.T) {
 		Action, ID string
 		Job        jobOut
 		Changed    map[string]struct{ From, To string }
+		NextRuns   []string `json:"next_runs"`
 	}
 	var set setOut
 	t.Run("create", func(t *testing.T) {
@@ -121,6 +122,15 @@ func TestBackupJobs(t *testing.T) {
 			"retention", m("keep_daily", 7, "keep_weekly", 4), "notes_template", "{{guestname}}", "comment", "weekday nights"), &set)
 		if set.Action != "created" || set.ID == "" || set.Job.Retention["keep-daily"] != 7 || set.Job.Mode != "snapshot" || set.Job.Compress != "zstd" {
 			t.Fatalf("created: %+v", set)
+		}
+		for _, r := range set.NextRuns {
+			at, err := time.Parse(time.RFC3339, r)
+			if wd := at.In(time.Local).Weekday(); err != nil || wd == time.Saturday || wd == time.Sunday || at.In(time.Local).Hour() != 21 {
+				t.Errorf("next runs of mon..fri 21:30: %v", set.NextRuns)
+			}
+		}
+		if len(set.NextRuns) != 3 {
+			t.Errorf("next runs: %v", set.NextRuns)
 		}
 		j := cl.simJob(t, set.ID)
 		if j == nil || j["vmid"] != "101,102" || j["storage"] != "nas" || j["schedule"] != "mon..fri 21:30" || j["enabled"] != float64(1) {

@@ -1,6 +1,7 @@
 package pvesim
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +126,20 @@ func TestVzdumpStorageInTask(t *testing.T) {
 	e.sim.mu.Unlock()
 	if lock != "" {
 		t.Errorf("a failed storage check left lock %q", lock)
+	}
+}
+
+func TestScheduleAnalyze(t *testing.T) {
+	e := newEnv(t, Options{})
+	start := time.Date(2026, 12, 2, 10, 7, 0, 0, time.UTC).Unix()
+	got := e.ok("GET", "/cluster/jobs/schedule-analyze", vals("schedule", "sat 02:00 UTC", "iterations", "2", "starttime", strconv.FormatInt(start, 10))).([]any)
+	if len(got) != 2 || got[0].(map[string]any)["utc"] != "Sat Dec  5 02:00:00 2026" || got[1].(map[string]any)["utc"] != "Sat Dec 12 02:00:00 2026" {
+		t.Fatalf("analyze %v", got)
+	}
+	if n := len(e.ok("GET", "/cluster/jobs/schedule-analyze", vals("schedule", "*/30")).([]any)); n != 10 {
+		t.Errorf("default iterations: %d", n)
+	}
+	if r := e.do("GET", "/cluster/jobs/schedule-analyze", vals("schedule", "every night")); r.status != 400 || !strings.Contains(r.raw, "calendar event") {
+		t.Errorf("bad schedule: %d %s", r.status, r.raw)
 	}
 }

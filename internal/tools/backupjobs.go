@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -258,7 +259,14 @@ func (c *call) backupJobs(ctx context.Context, id JobID) (backupJobsOut, error) 
 		case !c.jobAllowed(ctx, j):
 			out.Hidden++
 		default:
-			out.Jobs = append(out.Jobs, j.view())
+			v := j.view()
+			if v.NextRun == "" && v.Enabled && j["next-run"] == "" {
+				// releases whose list lacks next-run: Proxmox's own analysis
+				if next := c.nextRuns(ctx, v.Schedule, 1); len(next) == 1 {
+					v.NextRun = next[0]
+				}
+			}
+			out.Jobs = append(out.Jobs, v)
 		}
 	}
 	if id != "" && len(out.Jobs) == 0 {
@@ -365,4 +373,24 @@ func (c *call) storageHoldsBackups(ctx context.Context, id StorageID) error {
 		}
 	}
 	return fmt.Errorf("invalid argument \"storage\": no storage %q; storages that hold backups: %s", id, orDefault(strings.Join(backup, ", "), "none"))
+}
+
+// nextRuns asks Proxmox when a schedule fires next (schedule-analyze); nil
+// when it cannot tell.
+func (c *call) nextRuns(ctx context.Context, schedule string, n int) []string {
+	if schedule == "" {
+		return nil
+	}
+	var runs []struct {
+		Timestamp pve.Int `json:"timestamp"`
+	}
+	q := url.Values{"schedule": {schedule}, "iterations": {strconv.Itoa(n)}}
+	if err := c.PVE.Get(ctx, "/cluster/jobs/schedule-analyze", q, &runs); err != nil {
+		return nil
+	}
+	var out []string
+	for _, r := range runs {
+		out = append(out, time.Unix(int64(r.Timestamp), 0).UTC().Format(time.RFC3339))
+	}
+	return out
 }

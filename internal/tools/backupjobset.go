@@ -51,6 +51,9 @@ type jobSetOut struct {
 	ID      string            `json:"id"`
 	Job     jobView           `json:"job"`               // as Proxmox stores it now
 	Changed map[string]change `json:"changed,omitempty"` // updates: the stored keys that changed
+	// NextRuns are the schedule's next three times (UTC), as Proxmox
+	// analyses it; they apply while the job is enabled.
+	NextRuns []string `json:"next_runs,omitempty"`
 }
 
 // jobDeletable are the settings delete may name, by argument.
@@ -217,7 +220,8 @@ func (c *call) setBackupJob(ctx context.Context, in jobSetArgs) (jobSetOut, erro
 	if err != nil {
 		return jobSetOut{}, fmt.Errorf("%s: Proxmox accepted the change, but the job could not be read back (%w); check pve_backup_jobs", what, err)
 	}
-	return jobSetOut{Action: "updated", ID: string(in.ID), Job: after.view(), Changed: jobChanges(before, after)}, nil
+	return jobSetOut{Action: "updated", ID: string(in.ID), Job: after.view(), Changed: jobChanges(before, after),
+		NextRuns: c.nextRuns(ctx, after["schedule"], 3)}, nil
 }
 
 func (c *call) createJob(ctx context.Context, id JobID, form url.Values) (jobSetOut, error) {
@@ -258,7 +262,7 @@ func (c *call) createJob(ctx context.Context, id JobID, form url.Values) (jobSet
 	if len(found) != 1 {
 		return jobSetOut{}, fmt.Errorf("%s: Proxmox accepted it, but %d new jobs are listed since; check pve_backup_jobs", what, len(found))
 	}
-	return jobSetOut{Action: "created", ID: found[0]["id"], Job: found[0].view()}, nil
+	return jobSetOut{Action: "created", ID: found[0]["id"], Job: found[0].view(), NextRuns: c.nextRuns(ctx, found[0]["schedule"], 3)}, nil
 }
 
 // jobChanges lists the stored keys an update changed ("" when absent).
