@@ -306,3 +306,37 @@ func TestBackupJobs(t *testing.T) {
 
 // PBS is the simulator's Proxmox Backup Server storage.
 const PBS = "pbs"
+
+// TestBackupJobsOnPVE7: the same tools against a 7.4 cluster, whose
+// schema the request guard checks them by.
+func TestBackupJobsOnPVE7(t *testing.T) {
+	t.Parallel()
+	cl := newClusterSchema(t, 0.02, "7.4")
+	c := cl.connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "backupjobs"}})
+	var set struct {
+		ID       string
+		NextRuns []string `json:"next_runs"`
+	}
+	c.ok("pve_backup_job_set", m("schedule", "daily", "storage", PBS, "vmids", []int{103}, "retention", m("keep_last", 2)), &set)
+	if j := cl.simJob(t, set.ID); j == nil || j["vmid"] != "103" || len(set.NextRuns) != 3 {
+		t.Fatalf("created %+v: %v", set, j)
+	}
+	var run struct {
+		Nodes []struct{ Node, Status string }
+	}
+	c.ok("pve_backup_job_run", m("id", set.ID), &run)
+	if len(run.Nodes) != 1 || run.Nodes[0].Node != "pve3" || run.Nodes[0].Status != "ok" {
+		t.Fatalf("run: %+v", run)
+	}
+	var items []struct{ Volid string }
+	cl.simGet(t, "/nodes/pve3/storage/"+PBS+"/content?content=backup&vmid=103", &items)
+	if len(items) != 1 {
+		t.Errorf("PBS backups of 103: %v", items)
+	}
+	c.fails("pve_backup_job_set", m("id", set.ID, "notification_mode", "auto"), "notification-mode")
+	var del struct{ Action string }
+	c.ok("pve_backup_job_delete", m("id", set.ID, "confirm", true), &del)
+	if cl.simJob(t, set.ID) != nil {
+		t.Error("still listed after delete")
+	}
+}
