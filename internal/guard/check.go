@@ -96,6 +96,7 @@ func (c *Call) check(ctx context.Context, method, path string, params url.Values
 	}
 	if len(v.refusals) == 0 {
 		c.judgeReplace(ctx, r, &v)
+		c.judgeJob(ctx, r, &v)
 	}
 	if len(v.refusals) > 0 {
 		return fmt.Errorf("%w: %s", ErrRefused, strings.Join(v.refusals, "; "))

@@ -32,6 +32,7 @@ type fakePVE struct {
 	mu       sync.Mutex
 	requests []string
 	content  string // GET .../content answer
+	job      string // GET /cluster/backup/{id} answer
 }
 
 func (f *fakePVE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -39,7 +40,7 @@ func (f *fakePVE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.EscapedPath(), "/api2/json")
 	f.mu.Lock()
 	f.requests = append(f.requests, r.Method+" "+path)
-	content := f.content
+	content, job := f.content, f.job
 	f.mu.Unlock()
 	data := "null"
 	switch {
@@ -49,6 +50,8 @@ func (f *fakePVE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		data = `{"version":"9.1.3","release":"9.1","repoid":"x"}`
 	case strings.HasSuffix(path, "/content"):
 		data = content
+	case strings.HasPrefix(path, "/cluster/backup/") && job != "":
+		data = job
 	}
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, `{"data":%s}`, data)

@@ -2,8 +2,8 @@ package guard
 
 import (
 	"context"
-
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
@@ -71,6 +71,48 @@ func (c *Call) judgeReplace(ctx context.Context, r *request, v *verdict) {
 		if it.VolID == want {
 			v.ask("replace the existing file %s (guests or templates made from it keep the old one only if they copied it)", want)
 			return
+		}
+	}
+}
+
+// judgeJob refuses, while an allowlist is set, a change to or the deletion
+// of a backup job that reaches guests outside it: one that takes all guests
+// or a pool, names a guest not allowed, or is bound to a node not allowed.
+// The job is read as it is now; one that cannot be read is left to Proxmox.
+func (c *Call) judgeJob(ctx context.Context, r *request, v *verdict) {
+	a := c.g.opts.Allow
+	if !a.Any() || r.ep.Path != "/cluster/backup/{id}" || (r.method != "PUT" && r.method != "DELETE") {
+		return
+	}
+	var job struct {
+		All  pve.Flag `json:"all"`
+		Pool string   `json:"pool"`
+		VMID string   `json:"vmid"`
+		Node string   `json:"node"`
+	}
+	if err := c.g.raw.Get(ctx, pve.Path("cluster", "backup", r.params["id"]), nil, &job); err != nil {
+		return
+	}
+	id := r.params["id"]
+	switch {
+	case job.Pool != "":
+		v.refuse("backup job %s backs up pool %s, whose guests may be outside the allowlists", id, job.Pool)
+	case bool(job.All):
+		v.refuse("backup job %s backs up every guest, including guests outside PVE_VMID_ALLOWLIST or PVE_NODE_ALLOWLIST", id)
+	case job.Node != "" && !a.NodeAllowed(job.Node):
+		v.refuse("backup job %s runs on node %s, which is not in PVE_NODE_ALLOWLIST", id, job.Node)
+	}
+	for _, s := range splitList(job.VMID) {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			continue
+		}
+		if err := a.VMID("the job's vmid", n); err != nil {
+			v.refuse("backup job %s: %s", id, trimRefused(err))
+			continue
+		}
+		if node, elsewhere := c.GuestElsewhere(ctx, n); elsewhere {
+			v.refuse("backup job %s backs up guest %d on node %s, which is not in PVE_NODE_ALLOWLIST", id, n, orUnknown(node))
 		}
 	}
 }

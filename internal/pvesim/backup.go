@@ -65,14 +65,24 @@ func (s *Sim) vzdump(c *call) (any, error) {
 type backupPlan struct {
 	ns             *nodeStorage
 	local, skipped []int
+	storageErr     string // why the storage cannot take the backups
 }
 
 // backup is the vzdump operation: "OK" when no guest asked for is on the
 // node, else the job's UPID.
 func (s *Sim) backup(o op, a vzdumpArgs) (string, error) {
 	p, err := s.checkBackup(o, a)
-	if err != nil || p == nil {
+	switch {
+	case err != nil || p == nil:
 		return "OK", err
+	case p.storageErr != "":
+		taskID := ""
+		if len(p.local) == 1 {
+			taskID = strconv.Itoa(p.local[0])
+		}
+		t := s.startTask(taskSpec{node: o.node, typ: "vzdump", id: taskID, user: o.user, vmid: firstOr(p.local),
+			dur: time.Second, failMsg: p.storageErr})
+		return t.upid, nil
 	}
 	return s.startBackup(o, a, p), nil
 }
@@ -129,12 +139,14 @@ func (s *Sim) checkBackup(o op, a vzdumpArgs) (*backupPlan, error) {
 	if err := o.checkPriv("/storage/"+storage, "Datastore.AllocateSpace"); err != nil {
 		return nil, err
 	}
+	// VZDump->new checks the storage inside the task: the task fails
 	p.ns = o.st.storageOn(o.node, storage)
-	if p.ns == nil {
-		return nil, failf("storage '%s' does not exist", storage)
-	}
-	if !hasContent(p.ns.def, "backup") {
-		return nil, failf("storage '%s' does not support backups", storage)
+	switch {
+	case p.ns == nil:
+		p.storageErr = fmt.Sprintf("could not activate storage '%s': storage '%s' does not exist could not get storage information for '%s': storage '%s' does not exist",
+			storage, storage, storage, storage)
+	case !hasContent(p.ns.def, "backup"):
+		p.storageErr = fmt.Sprintf("could not get storage information for '%s': can't use storage '%s' for backups - wrong content type", storage, storage)
 	}
 	return p, nil
 }
@@ -283,6 +295,9 @@ func intsToStrings(ids []int) []string {
 func (s *Sim) storeBackup(nodeName string, ns *nodeStorage, it *backupItem, end time.Time, notesTmpl string, protected bool, compress string) {
 	g := it.g
 	_, format := backupExt(g.kind, compress)
+	if ns.def.typ == "pbs" {
+		format = pbsFormat(g.kind)
+	}
 	conf := copyConf(g.conf)
 	delete(conf, "lock")
 	delete(conf, "parent")

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
@@ -17,7 +18,28 @@ func (s *Sim) backupInfoRoutes() []route {
 		{method: "GET", tmpl: "/cluster/backup/{id}/included_volumes", h: s.includedVolumes},
 		{method: "GET", tmpl: "/cluster/backup-info", h: indexOf("subdir")},
 		{method: "GET", tmpl: "/cluster/backup-info/not-backed-up", h: s.notBackedUp},
+		{method: "GET", tmpl: "/cluster/jobs", h: indexOf("subdir")},
+		{method: "GET", tmpl: "/cluster/jobs/schedule-analyze", h: s.scheduleAnalyze},
 	}
+}
+
+// scheduleAnalyze is Jobs.pm's schedule-analyze: the next iterations
+// events from starttime (now), each with Perl's gmtime text.
+func (s *Sim) scheduleAnalyze(c *call) (any, error) {
+	from := c.now
+	if c.has("starttime") {
+		from = time.Unix(int64(c.num("starttime")), 0)
+	}
+	out := []map[string]any{}
+	for i := 0; i < c.num("iterations"); i++ {
+		next, ok := nextCalendarEvent(c.params["schedule"], from)
+		if !ok {
+			break
+		}
+		out = append(out, map[string]any{"timestamp": next.Unix(), "utc": next.UTC().Format("Mon Jan _2 15:04:05 2006")})
+		from = next
+	}
+	return out, nil
 }
 
 func optBool(v string) bool { b, _ := pveschema.ParseBool(v); return b }

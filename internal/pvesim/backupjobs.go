@@ -1,6 +1,7 @@
 package pvesim
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -39,14 +40,16 @@ func jobJSON(j *backupJob, now time.Time) map[string]any {
 	if _, ok := m["enabled"]; !ok {
 		m["enabled"] = 1
 	}
-	if j.opts["schedule"] != "" && m["enabled"] == 1 {
-		m["next-run"] = nextRun(j.opts["schedule"], now)
+	// Proxmox computes next-run from now for every job with a schedule,
+	// enabled or not (vzdump jobs are cluster-wide).
+	if next, ok := nextCalendarEvent(j.opts["schedule"], now); ok {
+		m["next-run"] = next.Unix()
 	}
 	return m
 }
 
 // nextRun approximates the next calendar event: the next top of the hour
-// matching "HH:MM" when given, else tomorrow 01:00.
+// matching "HH:MM" when given, else tomorrow 01:00 (replication's runs).
 func nextRun(schedule string, now time.Time) int64 {
 	hh, mm := 1, 0
 	for _, f := range strings.Fields(schedule) {
@@ -80,7 +83,7 @@ func (s *Sim) findJob(id string) (*backupJob, error) {
 			return j, nil
 		}
 	}
-	return nil, failf("Job '%s' does not exist", id)
+	return nil, paramErr("id", fmt.Sprintf("No such job '%s'", id))
 }
 
 func (s *Sim) getBackupJob(c *call) (any, error) {
@@ -110,31 +113,16 @@ func (s *Sim) createBackupJob(c *call) (any, error) {
 	if err := c.jobCreatePerm(opts); err != nil {
 		return nil, err
 	}
-	if opts["schedule"] == "" && opts["starttime"] != "" {
-		dow := opts["dow"]
-		if dow == "" {
-			dow = "mon,tue,wed,thu,fri,sat,sun"
-		}
-		opts["schedule"] = dow + " " + opts["starttime"]
-		delete(opts, "starttime")
-		delete(opts, "dow")
+	if err := scheduleParamCheck(opts, true); err != nil {
+		return nil, err
 	}
-	if opts["schedule"] == "" {
-		return nil, paramErr("schedule", "property is missing and it is not optional")
+	if opts["enabled"] == "" {
+		opts["enabled"] = "1"
 	}
-	if opts["all"] != "1" && opts["vmid"] == "" && opts["pool"] == "" {
-		return nil, paramErr("vmid", "property is missing and it is not optional")
-	}
-	if opts["storage"] != "" {
-		found := false
-		for _, d := range c.st.storages {
-			if d.id == opts["storage"] {
-				found = true
-			}
-		}
-		if !found {
-			return nil, failf("storage '%s' does not exist", opts["storage"])
-		}
+	// verify_vzdump_parameters; the storage is not looked up: a job may
+	// name one that exists only later, and each run fails on it
+	if err := verifyJobParams(opts, true); err != nil {
+		return nil, err
 	}
 	c.st.jobs = append(c.st.jobs, &backupJob{id: id, opts: opts})
 	return nil, nil
@@ -151,22 +139,112 @@ func (s *Sim) updateBackupJob(c *call) (any, error) {
 	if err := c.jobUpdatePerm(set, del, nil); err != nil {
 		return nil, err
 	}
-	j, err := s.findJob(c.params["id"])
-	if err != nil {
+	if err := scheduleParamCheck(set, false); err != nil {
 		return nil, err
+	}
+	if len(set) == 0 && len(del) == 0 {
+		return nil, failf("no options specified")
+	}
+	if err := verifyJobParams(set, false); err != nil {
+		return nil, err
+	}
+	var j *backupJob
+	for _, x := range c.st.jobs {
+		if x.id == c.params["id"] {
+			j = x
+		}
+	}
+	if j == nil {
+		return nil, failf("no such vzdump job")
 	}
 	if err := c.jobUpdatePerm(set, del, j); err != nil {
 		return nil, err
 	}
-	for k, v := range c.params {
-		if k != "id" && k != "delete" {
-			j.opts[k] = v
+	opts := map[string]string{}
+	for k, v := range j.opts {
+		opts[k] = v
+	}
+	for _, k := range del {
+		if !vzdumpOption(k) && k != "comment" && k != "repeat-missed" {
+			return nil, paramErr("delete", fmt.Sprintf("unknown option '%s'", k))
+		}
+		delete(opts, k)
+	}
+	for k, v := range set {
+		opts[k] = v
+	}
+	// the selection keys replace one another (update_job)
+	if opts["exclude"] != "" && opts["pool"] == "" {
+		opts["all"] = "1"
+	}
+	switch {
+	case set["vmid"] != "":
+		delete(opts, "all")
+		delete(opts, "exclude")
+		delete(opts, "pool")
+	case optBool(set["all"]):
+		delete(opts, "vmid")
+		delete(opts, "pool")
+	case opts["pool"] != "":
+		delete(opts, "vmid")
+		delete(opts, "all")
+		delete(opts, "exclude")
+	}
+	if err := verifyJobParams(opts, true); err != nil {
+		return nil, err
+	}
+	j.opts = opts
+	return nil, nil
+}
+
+// scheduleParamCheck is Backup.pm's: schedule, or the deprecated
+// starttime and dow turned into one.
+func scheduleParamCheck(opts map[string]string, required bool) error {
+	switch {
+	case opts["schedule"] != "" && opts["starttime"] != "":
+		return paramErr("starttime", "'starttime' and 'schedule' cannot both be set")
+	case opts["schedule"] == "" && opts["starttime"] == "":
+		if required {
+			return paramErr("schedule", "neither 'starttime' nor 'schedule' were set")
+		}
+	case opts["schedule"] == "":
+		dow := strings.Join(splitList(opts["dow"]), ",")
+		opts["schedule"] = opts["starttime"]
+		if dow != "" && dow != "mon,tue,wed,thu,fri,sat,sun" {
+			opts["schedule"] = dow + " " + opts["starttime"]
 		}
 	}
-	for _, k := range splitList(c.params["delete"]) {
-		delete(j.opts, k)
+	delete(opts, "starttime")
+	delete(opts, "dow")
+	return nil
+}
+
+// verifyJobParams is VZDump's verify_vzdump_parameters.
+func verifyJobParams(opts map[string]string, checkMissing bool) error {
+	for _, k := range []string{"all", "exclude", "pool"} {
+		if (k == "all" && optBool(opts[k]) || k != "all" && opts[k] != "") && opts["vmid"] != "" {
+			return paramErr(k, "option conflicts with option 'vmid'")
+		}
 	}
-	return nil, nil
+	if opts["exclude"] != "" && opts["pool"] == "" {
+		opts["all"] = "1"
+	}
+	if checkMissing && !optBool(opts["all"]) && !optBool(opts["stop"]) && opts["pool"] == "" && opts["vmid"] == "" {
+		return paramErr("vmid", "property is missing")
+	}
+	return nil
+}
+
+// vzdumpOption tells whether k is an option of vzdump (option_exists).
+func vzdumpOption(k string) bool {
+	switch k {
+	case "all", "bwlimit", "compress", "dumpdir", "exclude", "exclude-path", "fleecing", "ionice", "lockwait", "mailnotification",
+		"mailto", "maxfiles", "mode", "node", "notes-template", "notification-mode", "pbs-change-detection-mode", "performance",
+		"pigz", "pool", "protected", "prune-backups", "quiet", "remove", "script", "stdexcludes", "stop", "stopwait", "storage",
+		"tmpdir", "vmid", "zstd", "notification-policy", "notification-target":
+		return true
+	}
+	return false
 }
 
 func (s *Sim) deleteBackupJob(c *call) (any, error) {
@@ -177,5 +255,5 @@ func (s *Sim) deleteBackupJob(c *call) (any, error) {
 			return nil, nil
 		}
 	}
-	return nil, failf("job '%s' not found", id)
+	return nil, paramErr("id", fmt.Sprintf("No such job '%s'", id))
 }

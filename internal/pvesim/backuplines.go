@@ -81,6 +81,9 @@ func (s *Sim) backupLines(st *state, j *vzdumpRun, it *backupItem, from, to floa
 	b.dumpDir = j.ns.def.path + "/dump"
 	b.name = backupName(kind, it.vmid, at0, j.compress)
 	it.volid = j.ns.def.id + ":backup/" + b.name
+	if j.ns.def.typ == "pbs" {
+		it.volid = j.ns.def.id + ":" + pbsVolname(kind, it.vmid, at0)
+	}
 	span := b.span
 	kind.traits().backupArchiveLog(b)
 	add(from+0.93*span, "archive file size: "+vzdumpSize(archiveSize(it)))

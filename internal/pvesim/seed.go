@@ -90,6 +90,7 @@ func seedState(o Options, now time.Time) *state {
 		ctime: now.Add(-30 * 24 * time.Hour).Unix()})
 	st.pools["prod"] = &pool{id: "prod", comment: "Production guests", members: map[string]bool{}}
 	seedGuests(st, now)
+	seedPBS(st, now)
 	seedExtra(st, o.Guests, now)
 	seedHistory(st, now)
 	if o.Ceph {

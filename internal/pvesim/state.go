@@ -80,6 +80,7 @@ type volume struct {
 	parent    string // linked clone base
 	// backups carry the guest config they were taken from (for restore)
 	backupConf map[string]string
+	verify     string // PBS backups: the last verification's state
 }
 
 // guest is a VM or container. conf holds config file values as strings,

@@ -109,6 +109,9 @@ func volumeJSON(v *volume) map[string]any {
 		if v.protected {
 			m["protected"] = 1
 		}
+		if v.verify != "" {
+			m["verification"] = verifyJSON(v.verify, v.ctime)
+		}
 	}
 	return m
 }

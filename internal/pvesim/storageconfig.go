@@ -31,6 +31,7 @@ func storageConfigJSON(d *storageDef) map[string]any {
 	if fileBased(d.typ) && hasContent(d, "backup") {
 		m["prune-backups"] = "keep-all=1"
 	}
+	pbsConfig(m, d)
 	return m
 }
 

@@ -131,6 +131,11 @@ func argTypes() map[reflect.Type]argType {
 		reflect.TypeFor[VMDiskList](): {schema: str(vmDiskListPattern),
 			hint: "disk slots separated by commas, e.g. scsi1 or scsi1,unused0"},
 		reflect.TypeFor[SDNID](): {schema: str(sdnIDPattern), hint: "an SDN zone or vnet id: 2 to 8 lower-case letters and digits, a letter first"},
+		reflect.TypeFor[JobID](): {schema: str(`^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$`),
+			hint: "a backup job id such as backup-1a2b3c4d-5e6f, as pve_backup_jobs lists them"},
+		reflect.TypeFor[BackupPool](): {schema: str(pveid.PoolIDPattern), hint: "a pool id such as prod or dev/web"},
+		reflect.TypeFor[AgeLimit](): {schema: str(`^[1-9][0-9]{0,3}[hdw]$`),
+			hint: "an age: a number and h (hours), d (days) or w (weeks), e.g. 7d"},
 	}
 }
 
@@ -212,3 +217,13 @@ var (
 type SDNID string
 
 const sdnIDPattern = `^[a-z][a-z0-9]{0,6}[a-z0-9]$`
+
+// JobID is a backup job id: backup- and hex for the web UI's, or the
+// configuration id given at creation.
+type JobID string
+
+// BackupPool is the pool whose guests a backup job takes.
+type BackupPool string
+
+// AgeLimit is an age such as 36h, 7d or 2w.
+type AgeLimit string

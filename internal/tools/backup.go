@@ -152,8 +152,8 @@ func backupTools(d *Deps) []Tool {
 				c.PVE.Name("vmid", "vmids") // the guard finds each guest's node
 				var raw json.RawMessage
 				if err := c.PVE.Post(ctx, "/cluster/backup", form, &raw); err != nil {
-					// No tool lists backup jobs: the web UI's Datacenter > Backup does.
-					return scheduleOut{}, writeError(fmt.Sprintf("create backup job %q", in.Schedule), err, "the cluster's backup jobs (Datacenter > Backup in the web UI)")
+					// pve_backup_jobs is in a toolset that may be off: the web UI tells too.
+					return scheduleOut{}, writeError(fmt.Sprintf("create backup job %q", in.Schedule), err, "the cluster's backup jobs (pve_backup_jobs of the backupjobs toolset, or Datacenter > Backup in the web UI)")
 				}
 				return scheduleOut{Action: "schedule_backup", Schedule: string(in.Schedule), Result: okResult(raw)}, nil
 			}),

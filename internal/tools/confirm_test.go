@@ -118,13 +118,14 @@ var destructiveArgs = map[string]map[string]any{
 	"pve_snapshot_delete":   {"node": "pve1", "vmid": 100, "type": "qemu", "snapname": "before", "confirmName": "before"},
 	"pve_restore": {"node": "pve1", "vmid": 100, "type": "qemu", "confirmVmid": 100,
 		"archive": "local:backup/vzdump-qemu-100-2024_01_01-00_00_00.vma.zst"},
-	"pve_apply_network":  {"node": "pve1"},
-	"pve_task_stop":      {"upid": testUPID},
-	"pve_vm_template":    {"node": "pve1", "vmid": 101},
-	"pve_lxc_template":   {"node": "pve1", "vmid": 200},
-	"pve_pool_delete":    {"poolid": "team"},
-	"pve_node_services":  {"node": "pve1", "action": "restart", "service": "pveproxy"},
-	"pve_firewall_rules": {"op": "delete", "scope": "vm", "node": "pve1", "vmid": 100, "pos": 0},
+	"pve_apply_network":     {"node": "pve1"},
+	"pve_task_stop":         {"upid": testUPID},
+	"pve_vm_template":       {"node": "pve1", "vmid": 101},
+	"pve_lxc_template":      {"node": "pve1", "vmid": 200},
+	"pve_pool_delete":       {"poolid": "team"},
+	"pve_node_services":     {"node": "pve1", "action": "restart", "service": "pveproxy"},
+	"pve_firewall_rules":    {"op": "delete", "scope": "vm", "node": "pve1", "vmid": 100, "pos": 0},
+	"pve_backup_job_delete": {"id": "backup-1a2b3c4d-5e6f"},
 }
 
 var confirmWord = regexp.MustCompile(`\bconfirm\b`)
@@ -139,6 +140,7 @@ func TestEveryDestructiveToolNeedsConfirm(t *testing.T) {
 	e.fake.routes["GET /nodes/pve1/qemu/101/config"] = `{"template":1}`
 	e.fake.routes["GET /nodes/pve1/lxc/200/config"] = `{"template":1}`
 	e.fake.routes["GET /nodes/pve1/qemu/100/firewall/rules"] = `[{"pos":0,"type":"in","action":"ACCEPT","enable":1,"digest":"ab12"}]`
+	e.fake.routes["GET /cluster/backup"] = `[{"id":"backup-1a2b3c4d-5e6f","type":"vzdump","schedule":"sun 01:00","vmid":"100","storage":"local"}]`
 	covered := 0
 	for _, tl := range Inventory(&Deps{}) {
 		name := tl.Def.Name

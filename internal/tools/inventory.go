@@ -28,6 +28,7 @@ func Inventory(d *Deps) []Tool {
 	all = append(all, toolsetsTool(d))
 	all = append(all, haFirewallTools(d)...)
 	all = append(all, cloudinitTools(d)...)
+	all = append(all, backupJobTools(d)...)
 	return all
 }
 

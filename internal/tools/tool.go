@@ -204,6 +204,8 @@ func withHint(err error) error {
 		return fmt.Errorf("%w (a template never runs; clone it with pve_vm_clone or pve_lxc_clone and start the clone)", err)
 	case strings.Contains(text, "shrinking disks is not supported"), strings.Contains(text, "unable to shrink disk size"):
 		return fmt.Errorf("%w (disks only grow: give a size above the current one, or +N to grow by N)", err)
+	case strings.Contains(text, "invalid calendar event"):
+		return fmt.Errorf("%w (a calendar event is e.g. daily, sat 02:30, mon..fri 21:00, *-*-01 03:00 or */30)", err)
 	case strings.Contains(text, "Linked clone feature is not supported"):
 		return fmt.Errorf("%w (only templates can be linked-cloned; leave full out or set full: true)", err)
 	}
