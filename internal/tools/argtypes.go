@@ -97,6 +97,8 @@ func argTypes() map[reflect.Type]argType {
 		reflect.TypeFor[CTVolume](): {schema: str(pveid.CTVolumePattern), hint: "a container volume: rootfs or mp0 to mp255"},
 		reflect.TypeFor[DiskSize](): {schema: str(pveid.DiskSizePattern),
 			hint: "a size with a unit K, M, G or T: +20G grows by 20 GiB, 64G is the new size"},
+		reflect.TypeFor[GuestPath](): {schema: &jsonschema.Schema{Type: "string", Pattern: `^/[^\x00]*$`, MaxLength: ptr(4096)},
+			hint: "an absolute path inside the guest, e.g. /etc/os-release"},
 	}
 }
 
@@ -122,3 +124,7 @@ var hints = func() map[string]string {
 	}
 	return m
 }()
+
+// GuestPath is a file inside a guest, for the guest agent's file tools: an
+// absolute path (PVE_AGENT_FILE_ALLOWLIST names absolute paths).
+type GuestPath string

@@ -118,10 +118,11 @@ var destructiveArgs = map[string]map[string]any{
 	"pve_snapshot_delete":   {"node": "pve1", "vmid": 100, "type": "qemu", "snapname": "before", "confirmName": "before"},
 	"pve_restore": {"node": "pve1", "vmid": 100, "type": "qemu", "confirmVmid": 100,
 		"archive": "local:backup/vzdump-qemu-100-2024_01_01-00_00_00.vma.zst"},
-	"pve_apply_network": {"node": "pve1"},
-	"pve_task_stop":     {"upid": testUPID},
-	"pve_vm_template":   {"node": "pve1", "vmid": 101},
-	"pve_lxc_template":  {"node": "pve1", "vmid": 200},
+	"pve_apply_network":       {"node": "pve1"},
+	"pve_task_stop":           {"upid": testUPID},
+	"pve_vm_template":         {"node": "pve1", "vmid": 101},
+	"pve_lxc_template":        {"node": "pve1", "vmid": 200},
+	"pve_vm_agent_file_write": {"node": "pve1", "vmid": 100, "file": "/etc/motd", "content": "hello\n"},
 }
 
 var confirmWord = regexp.MustCompile(`\bconfirm\b`)

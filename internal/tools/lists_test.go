@@ -39,7 +39,8 @@ func TestToolListsGolden(t *testing.T) {
 // read-only mode or a destructive one when they are disabled.
 func TestToolListsFollowEffects(t *testing.T) {
 	all := Inventory(&Deps{})
-	for name, sel := range map[string]Selection{"read-only": {ReadOnly: true}, "no-destructive": {DisableDestructive: true}} {
+	every := []string{"all"} // the extra toolsets too
+	for name, sel := range map[string]Selection{"read-only": {ReadOnly: true, Toolsets: every}, "no-destructive": {DisableDestructive: true, Toolsets: every}} {
 		got := map[string]bool{}
 		for _, n := range listed(t, newEnv(t, envOpts{selection: sel})) {
 			got[n] = true

@@ -31,7 +31,7 @@ func referenceOnly(all []Tool) []Tool {
 		// design lacks (tools of the extra toolsets are left out by set)
 		"pve_next_vmid", "pve_vm_template", "pve_lxc_template", "pve_vm_resize_disk", "pve_lxc_resize_disk",
 		"pve_vm_suspend", "pve_vm_resume", "pve_lxc_suspend", "pve_lxc_resume", "pve_lxc_set_config", "pve_lxc_migrate",
-		"pve_toolsets"}
+		"pve_toolsets", "pve_vm_ip_addresses", "pve_lxc_ip_addresses"}
 	var out []Tool
 	for _, t := range all {
 		if !slices.Contains(extra, t.Def.Name) && !slices.Contains(extraSets, t.Toolset) {
