@@ -9,9 +9,9 @@ import (
 
 var readOnlyTools = []string{
 	"pve_cluster_resources", "pve_list_backups", "pve_list_containers", "pve_list_network", "pve_list_nodes",
-	"pve_list_snapshots", "pve_list_storage", "pve_list_tasks", "pve_list_vms", "pve_lxc_config", "pve_lxc_status", "pve_next_vmid",
-	"pve_node_status", "pve_storage_content", "pve_task_log", "pve_task_status", "pve_task_wait", "pve_version",
-	"pve_vm_config", "pve_vm_status",
+	"pve_list_snapshots", "pve_list_storage", "pve_list_tasks", "pve_list_vms", "pve_lxc_config", "pve_lxc_ip_addresses", "pve_lxc_status", "pve_next_vmid",
+	"pve_node_status", "pve_storage_content", "pve_task_log", "pve_task_status", "pve_task_wait", "pve_toolsets", "pve_version",
+	"pve_vm_config", "pve_vm_ip_addresses", "pve_vm_status",
 }
 
 func TestReadOnlyByDefault(t *testing.T) {
@@ -33,8 +33,8 @@ func TestReadOnlyByDefault(t *testing.T) {
 		t.Errorf("writes in read-only mode: %v", w)
 	}
 	all := cl.connect(t, clientOpts{}).toolNames()
-	if len(all) != 57 {
-		t.Errorf("PVE_READONLY=false lists %d tools, want 57", len(all))
+	if len(all) != 60 {
+		t.Errorf("PVE_READONLY=false lists %d tools, want 60", len(all))
 	}
 }
 

@@ -105,9 +105,10 @@ func agentInfo(d *Deps) Tool {
 				} `json:"result"`
 			}
 			if msg := get("info", &info); msg != "" {
-				// Proxmox checks the agent before each command: they all fail alike.
-				out.Agent.Error, out.OS.Error, out.HostName.Error = msg, msg, msg
-				out.FileSystems.Error, out.Users.Error = msg, msg
+				// Proxmox checks the agent before each command: they would all fail alike.
+				skipped := "not asked: the agent is not available (see agent.error)"
+				out.Agent.Error, out.OS.Error, out.HostName.Error = msg, skipped, skipped
+				out.FileSystems.Error, out.Users.Error = skipped, skipped
 				return out, nil
 			}
 			out.Agent.Running, out.Agent.Version = true, info.Result.Version
