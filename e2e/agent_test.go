@@ -284,12 +284,23 @@ func TestAgentTools(t *testing.T) {
 	})
 }
 
-// TestAgentAddressesOn74: PVE 7.4 has no container interfaces call; the
-// config answers, saying so.
-func TestAgentAddressesOn74(t *testing.T) {
+// TestAgentOn74: PVE 7.4 has no container interfaces call (the config
+// answers, saying so), takes exec's command as a string-alist and reads
+// files whole, without count (the bound is the server's).
+func TestAgentOn74(t *testing.T) {
 	t.Parallel()
 	cl := newClusterSchema(t, 0.02, "7.4")
-	c := cl.connect(t, clientOpts{})
+	c := cl.connect(t, clientOpts{env: agentEnv})
+	var out execOut
+	c.ok("pve_vm_agent_exec", m("node", "pve1", "vmid", 100, "command", []string{"/usr/bin/uname", "-n", "-r"}), &out)
+	if !strings.HasPrefix(out.Stdout, "web01 ") || out.ExitCode == nil || *out.ExitCode != 0 {
+		t.Errorf("exec on 7.4: %+v", out)
+	}
+	text := c.ok("pve_vm_agent_file_read", m("node", "pve1", "vmid", 100, "file", "/etc/hostname", "maxBytes", 3), &out)
+	if out.Content == nil || *out.Content != "web" || !strings.Contains(text, `"truncated":true`) {
+		t.Errorf("bounded read on 7.4: %s", text)
+	}
+	c.fails("pve_vm_agent_file_read", m("node", "pve1", "vmid", 100, "file", "/etc/hostname", "offset", 2), `"offset"`, "PVE 9.1")
 	var ip ipOut
 	c.ok("pve_lxc_ip_addresses", m("node", "pve1", "vmid", 200), &ip)
 	if ip.Source != "config" || !strings.Contains(ip.Why, "PVE 8") || len(ip.Interfaces) != 1 || ip.Interfaces[0].Name != "eth0" {
