@@ -164,8 +164,8 @@ func TestEveryToolExercised(t *testing.T) {
 func TestDemoFromAFreshClone(t *testing.T) {
 	t.Parallel()
 	c := start(t, map[string]string{}, clientOpts{args: []string{"demo"}})
-	if n := len(c.toolNames()); n != 57 {
-		t.Errorf("demo lists %d tools, want 57", n)
+	if n := len(c.toolNames()); n != 60 {
+		t.Errorf("demo lists %d tools, want 60", n)
 	}
 	var vms []resource
 	c.ok("pve_list_vms", nil, &vms)

@@ -65,7 +65,7 @@ func TestHTTPMCPGoClient(t *testing.T) {
 			if err != nil {
 				t.Fatalf("tools/list (protocol %s): %v\n%s", c.ProtocolVersion(), err, hs.log())
 			}
-			if len(tools.Tools) != 57 {
+			if len(tools.Tools) != 60 {
 				t.Errorf("%d tools", len(tools.Tools))
 			}
 			call := gomcp.CallToolRequest{}

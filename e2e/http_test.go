@@ -87,7 +87,7 @@ func TestHTTPTransport(t *testing.T) {
 		t.Fatalf("connect: %v\n%s", err, stderr.String())
 	}
 	tools, err := s.ListTools(ctx, nil)
-	if err != nil || len(tools.Tools) != 57 {
+	if err != nil || len(tools.Tools) != 60 {
 		t.Fatalf("tools: %v %d", err, len(tools.Tools))
 	}
 	res, err := s.CallTool(ctx, mcpParams("pve_vm_start", m("node", "pve1", "vmid", 101)))
