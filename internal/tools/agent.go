@@ -106,7 +106,7 @@ func agentInfo(d *Deps) Tool {
 			}
 			if msg := get("info", &info); msg != "" {
 				// Proxmox checks the agent before each command: they would all fail alike.
-				skipped := "not asked: the agent is not available (see agent.error)"
+				skipped := "not asked: the agent's first answer failed (see agent.error)"
 				out.Agent.Error, out.OS.Error, out.HostName.Error = msg, skipped, skipped
 				out.FileSystems.Error, out.Users.Error = skipped, skipped
 				return out, nil

@@ -69,7 +69,7 @@ func agentExec(d *Deps) Tool {
 				return agentExecOut{}, fmt.Errorf("invalid argument \"pid\": give either command (to run one) or pid (to collect one), not both")
 			case in.PID != 0 && in.Input != "":
 				return agentExecOut{}, fmt.Errorf("invalid argument \"input\": input goes with command, not with pid")
-			case len(in.Command) > 0 && !strings.HasPrefix(in.Command[0], "/"):
+			case len(in.Command) > 0 && !absProgram(in.Command[0]):
 				return agentExecOut{}, fmt.Errorf("invalid argument \"command\": %q: give the program's absolute path (the allowlist names programs by path), e.g. /usr/bin/%s",
 					in.Command[0], in.Command[0])
 			}
@@ -164,6 +164,12 @@ func (c *call) execWait(ctx context.Context, node NodeName, vmid VMID, timeout t
 		}
 		pause = min(pause*2, 2*time.Second)
 	}
+}
+
+// absProgram: a program named by its absolute path, in a Linux guest or a
+// Windows one (C:\...), as the allowlist names programs.
+func absProgram(p string) bool {
+	return strings.HasPrefix(p, "/") || len(p) > 3 && p[1] == ':' && p[2] == '\\'
 }
 
 // cutText keeps the first max bytes of s, ending on a whole character, and

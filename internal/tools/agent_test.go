@@ -18,6 +18,14 @@ func TestDecodeChunks(t *testing.T) {
 	}
 }
 
+func TestAbsProgram(t *testing.T) {
+	for p, want := range map[string]bool{"/usr/bin/df": true, `C:\Windows\System32\ipconfig.exe`: true, "df": false, "C:ipconfig": false, "": false} {
+		if absProgram(p) != want {
+			t.Errorf("absProgram(%q) = %v", p, !want)
+		}
+	}
+}
+
 func TestCutText(t *testing.T) {
 	if s, n := cutText("short", 10); s != "short" || n != 0 {
 		t.Errorf("short: %q %d", s, n)
