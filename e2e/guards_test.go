@@ -8,10 +8,11 @@ import (
 )
 
 var readOnlyTools = []string{
-	"pve_cluster_log", "pve_cluster_resources", "pve_cluster_status", "pve_list_backups", "pve_list_containers", "pve_list_network", "pve_list_nodes",
-	"pve_list_snapshots", "pve_list_storage", "pve_list_tasks", "pve_list_vms", "pve_lxc_config", "pve_lxc_status", "pve_next_vmid",
-	"pve_node_status", "pve_storage_content", "pve_task_log", "pve_task_status", "pve_task_wait", "pve_toolsets", "pve_version",
-	"pve_vm_config", "pve_vm_status",
+	"pve_cluster_log", "pve_cluster_resources", "pve_cluster_status", "pve_list_backups", "pve_list_containers",
+	"pve_list_network", "pve_list_nodes", "pve_list_snapshots", "pve_list_storage", "pve_list_tasks", "pve_list_vms",
+	"pve_lxc_config", "pve_lxc_ip_addresses", "pve_lxc_status", "pve_next_vmid", "pve_node_status", "pve_storage_content",
+	"pve_task_log", "pve_task_status", "pve_task_wait", "pve_toolsets", "pve_version", "pve_vm_config",
+	"pve_vm_ip_addresses", "pve_vm_status",
 }
 
 func TestReadOnlyByDefault(t *testing.T) {

@@ -74,7 +74,7 @@ func (l Commands) Match(argv []string) (Rule, bool) {
 		}
 		ok := true
 		for i, w := range r.words {
-			if !glob(w, argv[i]) {
+			if !glob(w, argv[i]) || !wildElems(w, argv[i]) {
 				ok = false
 				break
 			}
@@ -117,6 +117,26 @@ func cutRO(e string) (string, bool) {
 		return strings.TrimSpace(rest), true
 	}
 	return e, false
+}
+
+// wildElems refuses what a wildcard matched as a whole path element when
+// it is ".", ".." or empty, so /srv/* names the files in /srv, not /srv/..
+// (the parent) or /srv/ (the directory itself). A wildcard never crosses a
+// "/", so the elements of a match line up with the pattern's.
+func wildElems(pattern, s string) bool {
+	if !strings.ContainsAny(pattern, "*?") {
+		return true
+	}
+	pe, se := strings.Split(pattern, "/"), strings.Split(s, "/")
+	if len(pe) != len(se) {
+		return false
+	}
+	for i, p := range pe {
+		if strings.ContainsAny(p, "*?") && (se[i] == "." || se[i] == ".." || se[i] == "" && len(pe) > 1) {
+			return false
+		}
+	}
+	return true
 }
 
 // glob matches s against a pattern where "*" is any run of characters and

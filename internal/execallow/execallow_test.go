@@ -26,6 +26,12 @@ func TestCommands(t *testing.T) {
 		{[]string{"/usr/bin/cat", "/var/log/syslog"}, true, false},
 		{[]string{"/usr/bin/cat", "/var/log/../../etc/shadow"}, false, false},
 		{[]string{"/usr/bin/cat", "/var/log/apt/history.log"}, false, false},
+		// a wildcard element never stands for the parent, the directory itself or "."
+		{[]string{"/usr/bin/cat", "/var/log/.."}, false, false},
+		{[]string{"/usr/bin/cat", "/var/log/."}, false, false},
+		{[]string{"/usr/bin/cat", "/var/log/"}, false, false},
+		{[]string{"/usr/bin/cat", "/var/log/.hidden"}, true, false},
+		{[]string{"/usr/bin/systemctl", "status", ".."}, false, false}, // relative to the agent's working directory, /
 		{[]string{"uptime"}, true, false},
 		{nil, false, false},
 	}

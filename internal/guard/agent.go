@@ -14,6 +14,7 @@ const (
 	agentExec  = "/nodes/{node}/qemu/{vmid}/agent/exec"
 	agentRead  = "/nodes/{node}/qemu/{vmid}/agent/file-read"
 	agentWrite = "/nodes/{node}/qemu/{vmid}/agent/file-write"
+	agentPass  = "/nodes/{node}/qemu/{vmid}/agent/set-user-password"
 )
 
 func (c *Call) judgeAgent(r *request, v *verdict) {
@@ -26,6 +27,9 @@ func (c *Call) judgeAgent(r *request, v *verdict) {
 		c.judgeFile(r, false, v)
 	case agentWrite:
 		c.judgeFile(r, true, v)
+	case agentPass:
+		// a new password is a login to the guest, as good as any command
+		v.ask("set the password of user %q in VM %d on %s (whoever knows it can log in)", r.params["username"], r.vmid, r.node)
 	}
 }
 

@@ -26,7 +26,7 @@ func agentEnv(t *testing.T, release, cmds, files string) *testEnv {
 func TestAgentExec(t *testing.T) {
 	const exec = "/nodes/pve1/qemu/100/agent/exec"
 	argv := func(words ...string) url.Values { return url.Values{"command": words} }
-	e := agentEnv(t, "9.1", "ro:/usr/bin/df ...; /usr/bin/systemctl restart *", "")
+	e := agentEnv(t, "9.1", "ro:/usr/bin/df ...; /usr/bin/systemctl restart *; /usr/bin/chmod 0755 /srv/*", "")
 	cases := []struct {
 		form     url.Values
 		refused  string
@@ -34,7 +34,11 @@ func TestAgentExec(t *testing.T) {
 	}{
 		{argv("/usr/bin/df", "-h"), "", ""},
 		{argv("/usr/bin/systemctl", "restart", "nginx"), "", "run /usr/bin/systemctl restart nginx in VM 100 on pve1"},
-		{argv("/bin/sh", "-c", "reboot"), "command /bin/sh -c reboot is not in PVE_AGENT_EXEC_ALLOWLIST (allowed: ro:/usr/bin/df ...; /usr/bin/systemctl restart *)", ""},
+		{argv("/bin/sh", "-c", "reboot"), "command /bin/sh -c reboot is not in PVE_AGENT_EXEC_ALLOWLIST (allowed: ro:/usr/bin/df ...; /usr/bin/systemctl restart *; /usr/bin/chmod 0755 /srv/*)", ""},
+		{argv("/usr/bin/chmod", "0755", "/srv/app"), "", "run /usr/bin/chmod 0755 /srv/app"},
+		// the wildcard names what is in /srv, never /srv itself or its parent
+		{argv("/usr/bin/chmod", "0755", "/srv/.."), "command /usr/bin/chmod 0755 /srv/.. is not in PVE_AGENT_EXEC_ALLOWLIST", ""},
+		{argv("/usr/bin/chmod", "0755", "/srv/"), "is not in PVE_AGENT_EXEC_ALLOWLIST", ""},
 		{argv("/usr/bin/systemctl", "restart", "a b"), "", "'a b'"},
 		{url.Values{}, "command: Proxmox would refuse it", ""},
 	}
@@ -117,5 +121,17 @@ func TestCheckCommand(t *testing.T) {
 	}
 	if len(e.fake.log()) != 0 {
 		t.Errorf("CheckCommand sent %v", e.fake.log())
+	}
+}
+
+// Setting a guest user's password hands out a login to the guest: the
+// user is asked, as for a command that is not read-only.
+func TestAgentSetUserPassword(t *testing.T) {
+	const path = "/nodes/pve1/qemu/100/agent/set-user-password"
+	e := agentEnv(t, "9.1", "", "")
+	o := e.send("POST", path, form("username", "root", "password", "s3cret-pw"))
+	if o.err != nil || !o.wrote("POST", path) || !strings.Contains(o.question, `set the password of user "root" in VM 100 on pve1`) ||
+		strings.Contains(o.question, "s3cret-pw") {
+		t.Errorf("set-user-password: %v, asked %q", o.err, o.question)
 	}
 }

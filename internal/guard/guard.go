@@ -223,3 +223,36 @@ func (g *Guard) schemaFor(ctx context.Context) (*pveschema.Schema, error) {
 	}
 	return s, nil
 }
+
+// Commands is PVE_AGENT_EXEC_ALLOWLIST and Files PVE_AGENT_FILE_ALLOWLIST,
+// for the tools' early checks and messages; the rule is judged here.
+func (g *Guard) Commands() execallow.Commands { return g.opts.Commands }
+
+// Files is PVE_AGENT_FILE_ALLOWLIST.
+func (g *Guard) Files() execallow.Paths { return g.opts.Files }
+
+// HasParam tells whether the cluster's release has parameter name on the
+// endpoint method path (parameters added in later releases); false when
+// the release cannot be learnt or there is no such endpoint.
+func (c *Call) HasParam(ctx context.Context, method, path, name string) bool {
+	s, err := c.g.schemaFor(ctx)
+	if err != nil {
+		return false
+	}
+	ep, _, ok := s.Lookup(method, path)
+	if !ok {
+		return false
+	}
+	_, ok = ep.Param(name)
+	return ok
+}
+
+// HasEndpoint tells whether the cluster's release has the endpoint.
+func (c *Call) HasEndpoint(ctx context.Context, method, path string) bool {
+	s, err := c.g.schemaFor(ctx)
+	if err != nil {
+		return true // let the request say
+	}
+	_, _, ok := s.Lookup(method, path)
+	return ok
+}

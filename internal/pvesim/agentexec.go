@@ -13,8 +13,13 @@ type guestProc struct {
 	dur      time.Duration // how long it runs
 	end      time.Time
 	code     int
+	signal   int // killed by it: no exit code then
 	out, err string
 }
+
+// qgaMaxOutput is how much of each of stdout and stderr qemu-ga keeps
+// (GUEST_EXEC_MAX_OUTPUT); the rest is dropped and marked truncated.
+const qgaMaxOutput = 16 << 20
 
 // agentExec is exec: the command runs in the guest's model at once (sleep
 // takes its simulated time) and exec-status collects its output.
@@ -75,12 +80,22 @@ func (s *Sim) agentExecStatus(c *call) (any, error) {
 		return map[string]any{"exited": 0}, nil
 	}
 	delete(os.procs, pid)
-	out := map[string]any{"exited": 1, "exitcode": p.code}
-	if p.out != "" {
-		out["out-data"] = p.out
+	out := map[string]any{"exited": 1}
+	if p.signal != 0 {
+		out["signal"] = p.signal
+	} else {
+		out["exitcode"] = p.code
 	}
-	if p.err != "" {
-		out["err-data"] = p.err
+	for _, s := range []struct{ key, data string }{{"out", p.out}, {"err", p.err}} {
+		if s.data == "" {
+			continue
+		}
+		// qemu-ga sends the flag only when it is true, as has_out_truncated
+		if len(s.data) > qgaMaxOutput {
+			s.data = s.data[:qgaMaxOutput]
+			out[s.key+"-truncated"] = 1
+		}
+		out[s.key+"-data"] = s.data
 	}
 	return out, nil
 }
@@ -148,6 +163,8 @@ func linuxProgram(name string) program {
 		}
 	case "sleep":
 		return progSleep
+	case "seq":
+		return progSeq
 	case "touch":
 		return progTouch
 	case "mkdir":
@@ -292,6 +309,12 @@ func progShell(sh string) program {
 		if len(words) == 0 {
 			return guestProc{}
 		}
+		if words[0] == "kill" && len(words) == 3 && words[2] == "$$" {
+			// the shell kills itself: qemu-ga reports the signal
+			if sig, err := strconv.Atoi(strings.TrimPrefix(words[1], "-")); err == nil && sig > 0 && sig < 65 {
+				return guestProc{signal: sig}
+			}
+		}
 		if words[0] == "exit" {
 			n := 0
 			if len(words) > 1 {
@@ -330,4 +353,31 @@ func progCmd(c *call, os *guestOS, args []string, stdin string) guestProc {
 		return guestProc{code: 1, err: "'" + words[0] + "' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n"}
 	}
 	return r
+}
+
+// progSeq prints the numbers from first (default 1) to last, one a line.
+func progSeq(_ *call, _ *guestOS, args []string, _ string) guestProc {
+	nums := make([]int, 0, 2)
+	for _, a := range args {
+		n, err := strconv.Atoi(a)
+		if err != nil {
+			return guestProc{code: 1, err: "seq: invalid floating point argument: '" + a + "'\nTry 'seq --help' for more information.\n"}
+		}
+		nums = append(nums, n)
+	}
+	first, last := 1, 0
+	switch len(nums) {
+	case 1:
+		last = nums[0]
+	case 2:
+		first, last = nums[0], nums[1]
+	default:
+		return guestProc{code: 1, err: "seq: missing operand\nTry 'seq --help' for more information.\n"}
+	}
+	var b strings.Builder
+	for i := first; i <= last; i++ {
+		b.WriteString(strconv.Itoa(i))
+		b.WriteByte('\n')
+	}
+	return guestProc{out: b.String()}
 }

@@ -148,3 +148,29 @@ func TestAgentExecJSONBody(t *testing.T) {
 		t.Fatalf("json exec: %v", st)
 	}
 }
+
+// A process killed by a signal has no exit code; output past qemu-ga's
+// 16 MiB is dropped and flagged, only when it was.
+func TestAgentExecSignalAndTruncation(t *testing.T) {
+	e := newEnv(t, Options{})
+	if st := e.run("sh", "-c", "kill -9 $$"); !reflect.DeepEqual(st, map[string]any{"exited": float64(1), "signal": float64(9)}) {
+		t.Fatalf("killed: %v", st)
+	}
+	if st := e.run("seq", "3"); st["out-data"] != "1\n2\n3\n" || st["out-truncated"] != nil {
+		t.Fatalf("seq 3: %v", st)
+	}
+	st := e.run("seq", "3000000") // 20.9 MB of output
+	if out := st["out-data"].(string); len(out) != qgaMaxOutput || st["out-truncated"] != float64(1) || !strings.HasPrefix(out, "1\n2\n") {
+		t.Fatalf("seq 3000000: %d bytes, truncated %v", len(out), st["out-truncated"])
+	}
+}
+
+// With decode=0 Agent.pm joins the base64 of each 1 MiB read.
+func TestAgentFileReadBase64Chunks(t *testing.T) {
+	data := []byte(strings.Repeat("x", agentReadChunk+3))
+	got := agentReadBase64(data)
+	want := base64.StdEncoding.EncodeToString(data[:agentReadChunk]) + base64.StdEncoding.EncodeToString(data[agentReadChunk:])
+	if got != want || !strings.Contains(got, "=") || strings.HasSuffix(got, "=") {
+		t.Fatalf("chunked base64: %d chars, want %d", len(got), len(want))
+	}
+}

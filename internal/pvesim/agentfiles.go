@@ -41,13 +41,28 @@ func (s *Sim) agentFileRead(c *call) (any, error) {
 	}
 	content := string(chunk)
 	if !c.flagOr("decode", true) {
-		content = base64.StdEncoding.EncodeToString(chunk)
+		content = agentReadBase64(chunk)
 	}
 	out := map[string]any{"content": content, "bytes-read": len(chunk)}
 	if !eof {
 		out["truncated"] = 1
 	}
 	return out, nil
+}
+
+// agentReadChunk is how much Agent.pm asks guest-file-read for at a time.
+const agentReadChunk = 1 << 20
+
+// agentReadBase64 is file-read's content with decode=0: Agent.pm joins the
+// base64 of each read as it comes, so padding can stand in the middle.
+func agentReadBase64(data []byte) string {
+	var b strings.Builder
+	for len(data) > agentReadChunk {
+		b.WriteString(base64.StdEncoding.EncodeToString(data[:agentReadChunk]))
+		data = data[agentReadChunk:]
+	}
+	b.WriteString(base64.StdEncoding.EncodeToString(data))
+	return b.String()
 }
 
 // agentFileWrite is file-write: the file is replaced (mode wb) in the

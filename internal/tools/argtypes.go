@@ -136,6 +136,8 @@ func argTypes() map[reflect.Type]argType {
 		reflect.TypeFor[BackupPool](): {schema: str(pveid.PoolIDPattern), hint: "a pool id such as prod or dev/web"},
 		reflect.TypeFor[AgeLimit](): {schema: str(`^[1-9][0-9]{0,3}[hdw]$`),
 			hint: "an age: a number and h (hours), d (days) or w (weeks), e.g. 7d"},
+		reflect.TypeFor[GuestPath](): {schema: &jsonschema.Schema{Type: "string", Pattern: `^/[^\x00]*$`, MaxLength: ptr(4096)},
+			hint: "an absolute path inside the guest, e.g. /etc/os-release"},
 	}
 }
 
@@ -227,3 +229,7 @@ type BackupPool string
 
 // AgeLimit is an age such as 36h, 7d or 2w.
 type AgeLimit string
+
+// GuestPath is a file inside a guest, for the guest agent's file tools: an
+// absolute path (PVE_AGENT_FILE_ALLOWLIST names absolute paths).
+type GuestPath string

@@ -118,14 +118,15 @@ var destructiveArgs = map[string]map[string]any{
 	"pve_snapshot_delete":   {"node": "pve1", "vmid": 100, "type": "qemu", "snapname": "before", "confirmName": "before"},
 	"pve_restore": {"node": "pve1", "vmid": 100, "type": "qemu", "confirmVmid": 100,
 		"archive": "local:backup/vzdump-qemu-100-2024_01_01-00_00_00.vma.zst"},
-	"pve_apply_network":     {"node": "pve1"},
-	"pve_task_stop":         {"upid": testUPID},
-	"pve_vm_template":       {"node": "pve1", "vmid": 101},
-	"pve_lxc_template":      {"node": "pve1", "vmid": 200},
-	"pve_pool_delete":       {"poolid": "team"},
-	"pve_node_services":     {"node": "pve1", "action": "restart", "service": "pveproxy"},
-	"pve_firewall_rules":    {"op": "delete", "scope": "vm", "node": "pve1", "vmid": 100, "pos": 0},
-	"pve_backup_job_delete": {"id": "backup-1a2b3c4d-5e6f"},
+	"pve_apply_network":       {"node": "pve1"},
+	"pve_task_stop":           {"upid": testUPID},
+	"pve_vm_template":         {"node": "pve1", "vmid": 101},
+	"pve_lxc_template":        {"node": "pve1", "vmid": 200},
+	"pve_pool_delete":         {"poolid": "team"},
+	"pve_node_services":       {"node": "pve1", "action": "restart", "service": "pveproxy"},
+	"pve_firewall_rules":      {"op": "delete", "scope": "vm", "node": "pve1", "vmid": 100, "pos": 0},
+	"pve_backup_job_delete":   {"id": "backup-1a2b3c4d-5e6f"},
+	"pve_vm_agent_file_write": {"node": "pve1", "vmid": 100, "file": "/etc/motd", "content": "hello\n"},
 }
 
 var confirmWord = regexp.MustCompile(`\bconfirm\b`)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/execallow"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/guard"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
@@ -104,6 +105,12 @@ func (f *fakePVE) writes() []string {
 // took most of each test's time under -race, once per server built.
 var testSchemas = &pveschema.Registry{}
 
+// The tests' guest command and file allowlists.
+var (
+	testCommands, _ = execallow.ParseCommands("ro:/usr/bin/df ...; /usr/bin/touch /tmp/*")
+	testFiles, _    = execallow.ParsePaths("/etc/motd; ro:/var/log/**")
+)
+
 type env struct {
 	fake    *fakePVE
 	session *mcp.ClientSession
@@ -126,7 +133,8 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := guard.New(client, guard.Options{Allow: guard.NewAllowlist(o.nodes, o.vmids), AllowHostAccess: o.hostAccess, Release: "9.1", Schemas: testSchemas})
+	g := guard.New(client, guard.Options{Allow: guard.NewAllowlist(o.nodes, o.vmids), AllowHostAccess: o.hostAccess, Release: "9.1", Schemas: testSchemas,
+		Commands: testCommands, Files: testFiles})
 	deps := &Deps{Guard: g, TaskTimeout: 10 * time.Second}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "0"}, nil)
 	sel := o.selection

@@ -25,6 +25,7 @@ func Inventory(d *Deps) []Tool {
 	all = append(all, networkTools(d)...)
 	all = append(all, backupTools(d)...)
 	all = append(all, adminTools(d)...)
+	all = append(all, agentTools(d)...)
 	all = append(all, toolsetsTool(d))
 	all = append(all, haFirewallTools(d)...)
 	all = append(all, cloudinitTools(d)...)

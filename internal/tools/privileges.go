@@ -100,8 +100,8 @@ var toolPrivileges = map[string][]privNeed{
 	// bulk: VM.PowerMgmt (start, shutdown) or VM.Migrate on / or each guest
 	"pve_bulk_action": {needFor("start, shutdown", "/vms/{vmid}", "VM.PowerMgmt"), needFor("migrate", "/vms/{vmid}", "VM.Migrate")},
 	// SDN lists are filtered per zone and vnet: without it they come back empty
-	"pve_sdn_zones": {need("/sdn/zones", "SDN.Audit|SDN.Allocate")}, "pve_sdn_vnets": {need("/sdn/zones", "SDN.Audit|SDN.Allocate")},
-	"pve_sdn_subnets": {need("/sdn/zones", "SDN.Audit|SDN.Allocate")},
+	"pve_sdn_zones": {need("/sdn/zones/{zone}", "SDN.Audit|SDN.Allocate")}, "pve_sdn_vnets": {need("/sdn/zones/{zone}", "SDN.Audit|SDN.Allocate")},
+	"pve_sdn_subnets": {need("/sdn/zones/{zone}", "SDN.Audit|SDN.Allocate")},
 	"pve_ceph_status": {need("/", "Sys.Audit|Datastore.Audit")},
 	// backup jobs: Sys.Audit on / to read them, Sys.Modify on / to change them;
 	// running one is vzdump on each guest
@@ -110,9 +110,16 @@ var toolPrivileges = map[string][]privNeed{
 	"pve_backup_job_delete": {need("/", "Sys.Modify")},
 	"pve_backup_job_run":    {need("/vms/{vmid}", "VM.Backup"), need("/storage/{storage}", "Datastore.AllocateSpace")},
 	"pve_backup_audit":      {need("/", "Sys.Audit"), need("/storage/{storage}", "Datastore.Audit|Datastore.AllocateSpace")},
-	"pve_ha_status":         {need("/", "Sys.Audit")},
-	"pve_ha_resources":      {need("/", "Sys.Audit"), needFor("add, remove", "/", "Sys.Console")},
-	"pve_ha_rules":          {need("/", "Sys.Audit"), needFor("add, delete", "/", "Sys.Console")},
+	// guest agent: PVE 9's VM.GuestAgent.*, VM.Monitor on 8 and older
+	"pve_vm_agent_info":       {need("/vms/{vmid}", "VM.GuestAgent.Audit|VM.GuestAgent.Unrestricted|VM.Monitor")},
+	"pve_vm_ip_addresses":     {need("/vms/{vmid}", "VM.Audit"), needFor("addresses from the agent", "/vms/{vmid}", "VM.GuestAgent.Audit|VM.GuestAgent.Unrestricted|VM.Monitor")},
+	"pve_lxc_ip_addresses":    {need("/vms/{vmid}", "VM.Audit")},
+	"pve_vm_agent_exec":       {need("/vms/{vmid}", "VM.GuestAgent.Unrestricted|VM.Monitor")},
+	"pve_vm_agent_file_read":  {need("/vms/{vmid}", "VM.GuestAgent.FileRead|VM.GuestAgent.Unrestricted|VM.Monitor")},
+	"pve_vm_agent_file_write": {need("/vms/{vmid}", "VM.GuestAgent.FileWrite|VM.GuestAgent.Unrestricted|VM.Monitor")},
+	"pve_ha_status":           {need("/", "Sys.Audit")},
+	"pve_ha_resources":        {need("/", "Sys.Audit"), needFor("add, remove", "/", "Sys.Console")},
+	"pve_ha_rules":            {need("/", "Sys.Audit"), needFor("add, delete", "/", "Sys.Console")},
 	// firewall: the scope decides; guests need the VM privileges, the
 	// cluster "/" and a node its own path
 	"pve_firewall_rules": {needFor("guest rules", "/vms/{vmid}", "VM.Audit"), needFor("changing guest rules", "/vms/{vmid}", "VM.Config.Network"),

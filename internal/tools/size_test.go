@@ -34,7 +34,8 @@ func referenceOnly(all []Tool) []Tool {
 		"pve_toolsets",
 		// issue 15's cluster status and log, in the default cluster toolset
 		"pve_cluster_status", "pve_cluster_log",
-		"pve_vm_move_disk", "pve_lxc_move_volume", "pve_vm_unlink_disk"}
+		"pve_vm_move_disk", "pve_lxc_move_volume", "pve_vm_unlink_disk",
+		"pve_vm_ip_addresses", "pve_lxc_ip_addresses"}
 	var out []Tool
 	for _, t := range all {
 		if !slices.Contains(extra, t.Def.Name) && !slices.Contains(extraSets, t.Toolset) {
