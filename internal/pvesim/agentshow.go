@@ -36,6 +36,9 @@ func human(b int64, suffix string) string {
 
 func progDf(_ *call, os *guestOS, args []string, _ string) guestProc {
 	h := len(args) > 0 && strings.Contains(args[0], "h")
+	if os.g.kind.isLXC() {
+		return progDfCT(os, h)
+	}
 	mem := os.g.maxMem()
 	type row struct {
 		fs, mount   string
