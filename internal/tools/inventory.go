@@ -17,6 +17,7 @@ func Inventory(d *Deps) []Tool {
 	all = append(all, lxcTools(d)...)
 	all = append(all, guestOpTools(d)...)
 	all = append(all, lxcWriteTools(d)...)
+	all = append(all, lxcExecTools(d)...)
 	all = append(all, snapshotTools(d)...)
 	all = append(all, storageTools(d)...)
 	all = append(all, networkTools(d)...)

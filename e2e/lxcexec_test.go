@@ -1,0 +1,202 @@
+package e2e
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"maps"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
+)
+
+// sshFixture is the simulator's sshd and a client key it authorizes.
+type sshFixture struct {
+	sshd    *pvesim.SSHServer
+	keyFile string // the private key, mode 0600
+	known   string // known_hosts pinning every node
+	env     map[string]string
+	pem     []byte
+}
+
+func newSSHFixture(t *testing.T, cl *cluster) *sshFixture {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	f := &sshFixture{keyFile: filepath.Join(dir, "id_ed25519"), known: filepath.Join(dir, "known_hosts"), pem: pem.EncodeToMemory(block)}
+	if err := os.WriteFile(f.keyFile, f.pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.sshd, err = cl.sim.ServeSSH(pvesim.SSHOptions{AuthorizedKeys: func() ([]ssh.PublicKey, error) {
+		return []ssh.PublicKey{signer.PublicKey()}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.sshd.Close() })
+	if err := os.WriteFile(f.known, []byte(f.sshd.KnownHosts()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.env = map[string]string{
+		"PVE_TOOLSETS":             "exec,lxc",
+		"PVE_AGENT_EXEC_ALLOWLIST": "ro:/bin/hostname; ro:/usr/bin/df ...; ro:/bin/cat ...; ro:/bin/false; /usr/bin/touch /tmp/*; ro:/bin/sleep *",
+		"PVE_SSH_KEY_FILE":         f.keyFile,
+		"PVE_SSH_KNOWN_HOSTS":      f.known,
+		"PVE_SSH_HOSTS":            f.sshd.Hosts(),
+	}
+	return f
+}
+
+type execOut struct {
+	ExitCode  int      `json:"exitcode"`
+	Stdout    string   `json:"stdout"`
+	Stderr    string   `json:"stderr"`
+	StdoutCut int64    `json:"stdoutCut"`
+	Command   []string `json:"command"`
+}
+
+func ctExec(node string, vmid int, argv ...string) map[string]any {
+	return m("node", node, "vmid", vmid, "command", argv)
+}
+
+// TestLXCExec calls pve_lxc_exec over MCP against the simulator's sshd.
+func TestLXCExec(t *testing.T) {
+	t.Parallel()
+	cl := newCluster(t, 0.01)
+	f := newSSHFixture(t, cl)
+	declined := &askLog{answer: "decline"}
+	c := cl.connect(t, clientOpts{env: f.env, elicit: declined.handler})
+	ran := func() int { return len(f.sshd.Commands()) }
+
+	t.Run("output and exit code", func(t *testing.T) {
+		var out execOut
+		c.ok("pve_lxc_exec", ctExec("pve1", 200, "/bin/hostname"), &out)
+		if out.ExitCode != 0 || out.Stdout != "proxy\n" {
+			t.Errorf("hostname: %+v", out)
+		}
+		c.ok("pve_lxc_exec", ctExec("pve1", 200, "/usr/bin/df", "-h"), &out)
+		if out.ExitCode != 0 || !strings.Contains(out.Stdout, "/dev/mapper/pve-vm--200--disk--0") {
+			t.Errorf("df -h: %+v", out)
+		}
+		if got := f.sshd.Commands(); got[len(got)-1] != "pve1: pct exec 200 -- /usr/bin/df -h" {
+			t.Errorf("command line %q", got[len(got)-1])
+		}
+	})
+
+	t.Run("non-zero exit", func(t *testing.T) {
+		var out execOut
+		c.ok("pve_lxc_exec", ctExec("pve1", 200, "/bin/false"), &out)
+		if out.ExitCode != 1 {
+			t.Errorf("false: %+v", out)
+		}
+		// shell syntax in an argument arrives as one word
+		c.ok("pve_lxc_exec", ctExec("pve1", 200, "/bin/cat", "x; reboot"), &out)
+		if out.ExitCode != 1 || out.Stderr != "cat: x; reboot: No such file or directory\n" {
+			t.Errorf("cat 'x; reboot': %+v", out)
+		}
+	})
+
+	t.Run("not allowed", func(t *testing.T) {
+		before := ran()
+		c.fails("pve_lxc_exec", ctExec("pve1", 200, "/sbin/reboot"), "is not in PVE_AGENT_EXEC_ALLOWLIST")
+		c.fails("pve_lxc_exec", ctExec("pve1", 200, "/bin/sh", "-c", "reboot"), "is not in PVE_AGENT_EXEC_ALLOWLIST")
+		if n := ran() - before; n != 0 {
+			t.Errorf("%d commands reached the node", n)
+		}
+	})
+
+	t.Run("consent declined", func(t *testing.T) {
+		before := ran()
+		c.fails("pve_lxc_exec", ctExec("pve1", 200, "/usr/bin/touch", "/tmp/x"), "confirm: true")
+		args := ctExec("pve1", 200, "/usr/bin/touch", "/tmp/x")
+		args["confirm"] = true
+		c.fails("pve_lxc_exec", args, "the user declined")
+		if asked := declined.asked(); len(asked) != 1 || !strings.Contains(asked[0], "/usr/bin/touch /tmp/x in CT 200 on pve1") {
+			t.Errorf("asked %q", asked)
+		}
+		if n := ran() - before; n != 0 {
+			t.Errorf("%d commands reached the node", n)
+		}
+	})
+
+	t.Run("container stopped or elsewhere", func(t *testing.T) {
+		before := ran()
+		c.fails("pve_lxc_exec", ctExec("pve2", 201, "/bin/hostname"), "CT 201 on pve2 is stopped", "pve_lxc_start")
+		c.fails("pve_lxc_exec", ctExec("pve1", 201, "/bin/hostname"), "does not exist")
+		if n := ran() - before; n != 0 {
+			t.Errorf("%d commands reached the node", n)
+		}
+	})
+
+	t.Run("timeout", func(t *testing.T) {
+		// sleep 1000 takes 10 s at speed 0.01
+		args := ctExec("pve1", 200, "/bin/sleep", "1000")
+		args["timeout"] = 1
+		c.fails("pve_lxc_exec", args, "timed out after 1s", "may still be running")
+	})
+
+	t.Run("host keys", func(t *testing.T) {
+		// known_hosts lines are "[127.0.0.1]:port ssh-ed25519 KEY", pve1 first
+		pinned := strings.Split(strings.TrimSpace(f.sshd.KnownHosts()), "\n")
+		_, otherKey, _ := ed25519.GenerateKey(rand.Reader)
+		other, _ := ssh.NewSignerFromKey(otherKey)
+		changed := strings.Fields(pinned[0])[0] + " " + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(other.PublicKey())))
+		try := func(known, want string) {
+			t.Helper()
+			file := filepath.Join(t.TempDir(), "known_hosts")
+			writeFile(t, file, known, 0o644)
+			env := maps.Clone(f.env)
+			env["PVE_SSH_KNOWN_HOSTS"] = file
+			before := ran()
+			cl.connect(t, clientOpts{env: env}).fails("pve_lxc_exec", ctExec("pve1", 200, "/bin/hostname"), want, "nothing was run")
+			if n := ran() - before; n != 0 {
+				t.Errorf("%d commands reached the node", n)
+			}
+		}
+		// another key pinned for pve1: refused as a changed key
+		try(changed+"\n"+pinned[1]+"\n", "does not match the one pinned in PVE_SSH_KNOWN_HOSTS")
+		// pve1 not pinned at all: refused as unknown, never trusted on first use
+		try(pinned[1]+"\n", "is not in PVE_SSH_KNOWN_HOSTS")
+	})
+
+	t.Run("key file others can read", func(t *testing.T) {
+		loose := filepath.Join(t.TempDir(), "id")
+		writeFile(t, loose, string(f.pem), 0o644)
+		id, secret := cl.sim.DefaultToken()
+		cmd := osexec.Command(binary)
+		cmd.Env = []string{"PROXMOX_HOST=" + cl.url, "PROXMOX_TOKEN_ID=" + id, "PROXMOX_TOKEN_SECRET=" + secret,
+			"PVE_SSH_KEY_FILE=" + loose, "PVE_SSH_KNOWN_HOSTS=" + f.known}
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "PVE_SSH_KEY_FILE") || !strings.Contains(string(out), "chmod 600") ||
+			strings.Contains(string(out), "PRIVATE KEY") {
+			t.Fatalf("err=%v output=%s", err, out)
+		}
+	})
+}
+
+func writeFile(t *testing.T, path, content string, mode os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+}
