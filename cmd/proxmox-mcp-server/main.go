@@ -89,7 +89,8 @@ const usage = `usage: proxmox-mcp-server [command]
                 serve MCP over Streamable HTTP at /mcp (bearer token: PVE_MCP_HTTP_TOKEN)
   demo          serve MCP over stdio against a built-in simulated cluster
                 (--tour: watch a short scripted session)
-  sim           run the Proxmox VE simulator (--plain-http --listen 127.0.0.1:18006)
+  sim           run the Proxmox VE simulator (--plain-http --listen 127.0.0.1:18006;
+                --ssh-listen 127.0.0.1:2222 --ssh-dir DIR: an sshd per node for pve_lxc_exec)
   version       print the version
 `
 

@@ -1,9 +1,17 @@
 package pvesim
 
 import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 )
 
 func TestShellWords(t *testing.T) {
@@ -55,5 +63,43 @@ func TestPctExec(t *testing.T) {
 	}
 	if r := s.nodeCommand("pve1", "reboot"); r.code != 127 {
 		t.Errorf("reboot: %+v", r)
+	}
+}
+
+// TestRunSSH: `sim --ssh-listen --ssh-dir` writes known_hosts, prints the
+// PVE_SSH_* values and runs pct exec for a key in authorized_keys.
+func TestRunSSH(t *testing.T) {
+	dir := t.TempDir()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := ssh.NewSignerFromKey(priv)
+	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), ssh.MarshalAuthorizedKey(signer.PublicKey()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env, _, stop := runSim(t, RunConfig{PlainHTTP: true, Listen: "127.0.0.1:0", SSHListen: "127.0.0.1:0", SSHDir: dir, Options: Options{Speed: 0.01}})
+	defer stop()
+	if env["PVE_SSH_KNOWN_HOSTS"] != filepath.Join(dir, "known_hosts") || strings.Count(env["PVE_SSH_HOSTS"], "=127.0.0.1:") != 3 {
+		t.Fatalf("env %v", env)
+	}
+	hostKeys, err := knownhosts.New(env["PVE_SSH_KNOWN_HOSTS"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimPrefix(strings.Split(env["PVE_SSH_HOSTS"], ",")[0], "pve1=")
+	client, err := ssh.Dial("tcp", addr, &ssh.ClientConfig{User: "root", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)}, HostKeyCallback: hostKeys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	sess, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := sess.Output("pct exec 200 -- hostname")
+	if err != nil || string(out) != "proxy\n" {
+		t.Fatalf("%q %v", out, err)
+	}
+	if err := Run(context.Background(), RunConfig{PlainHTTP: true, Listen: "127.0.0.1:0", SSHListen: "127.0.0.1:0"}); err == nil ||
+		!strings.Contains(err.Error(), "--ssh-dir") {
+		t.Errorf("no --ssh-dir: %v", err)
 	}
 }

@@ -102,13 +102,14 @@ func Run(ctx context.Context, rc RunConfig) error {
 	if sshd != nil {
 		defer sshd.Close()
 	}
-	sim.printEnv(stdout, scheme+"://"+addr, fingerprint, time.Since(start), len(o.Users) == 0)
 	if sshd != nil {
+		// before the token lines, which tell a reader the start-up is done
 		fmt.Fprintf(stdout, "# pve_lxc_exec: add a public key to %s, then export PVE_SSH_KEY_FILE=<its private key, mode 600>\n",
 			filepath.Join(rc.SSHDir, "authorized_keys"))
 		fmt.Fprintf(stdout, "export PVE_SSH_KNOWN_HOSTS=%s\n", filepath.Join(rc.SSHDir, "known_hosts"))
 		fmt.Fprintf(stdout, "export PVE_SSH_HOSTS=%s\n", sshd.Hosts())
 	}
+	sim.printEnv(stdout, scheme+"://"+addr, fingerprint, time.Since(start), len(o.Users) == 0)
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()

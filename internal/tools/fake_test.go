@@ -14,6 +14,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/execallow"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/guard"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
@@ -115,6 +116,8 @@ type envOpts struct {
 	nodes      []string
 	vmids      []int
 	hostAccess bool
+	commands   execallow.Commands // PVE_AGENT_EXEC_ALLOWLIST
+	nodeSSH    *NodeSSH
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
@@ -126,8 +129,9 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := guard.New(client, guard.Options{Allow: guard.NewAllowlist(o.nodes, o.vmids), AllowHostAccess: o.hostAccess, Release: "9.1", Schemas: testSchemas})
-	deps := &Deps{Guard: g, TaskTimeout: 10 * time.Second}
+	g := guard.New(client, guard.Options{Allow: guard.NewAllowlist(o.nodes, o.vmids), AllowHostAccess: o.hostAccess, Release: "9.1", Schemas: testSchemas,
+		Commands: o.commands})
+	deps := &Deps{Guard: g, TaskTimeout: 10 * time.Second, NodeSSH: o.nodeSSH}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "0"}, nil)
 	sel := o.selection
 	if sel.Toolsets == nil && sel.Tools == nil && sel.Exclude == nil && !sel.ReadOnly && !sel.DisableDestructive {

@@ -2,6 +2,7 @@ package tools
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -46,7 +47,8 @@ func TestToolListsFollowEffects(t *testing.T) {
 		}
 		for _, tl := range all {
 			n := tl.Def.Name
-			want := tl.Effect == ReadOnly || (!sel.ReadOnly && tl.Effect != Destructive)
+			// these selections name no toolset: the extra sets stay off
+			want := (tl.Effect == ReadOnly || (!sel.ReadOnly && tl.Effect != Destructive)) && !slices.Contains(extraSets, tl.Toolset)
 			if got[n] != want {
 				t.Errorf("%s: %s listed=%v, want %v (effect %d)", name, n, got[n], want, tl.Effect)
 			}

@@ -61,8 +61,8 @@ type lxcExecOut struct {
 
 func lxcExecTools(d *Deps) []Tool {
 	return []Tool{define(d, spec{name: "pve_lxc_exec", title: "Run command in container", toolset: "exec", effect: Mutating,
-		desc: "Run a command in a running container (pct exec over SSH); returns exit code and output. Only commands in " +
-			"PVE_AGENT_EXEC_ALLOWLIST; others than ro: ask the user."},
+		desc: "Run a command in a running container (pct exec over SSH): exit code and output. PVE_AGENT_EXEC_ALLOWLIST " +
+			"decides; commands not marked ro: need confirm."},
 		func(ctx context.Context, c *call, in lxcExecArgs) (lxcExecOut, error) { return c.lxcExec(ctx, in) })}
 }
 
@@ -91,6 +91,11 @@ func (c *call) lxcExec(ctx context.Context, in lxcExecArgs) (lxcExecOut, error) 
 		timeout = execDefaultTimeout
 	}
 	where := fmt.Sprintf("CT %d on %s", in.VMID, in.Node)
+	// The allowlist first: a refused command costs no request. Consent is
+	// asked here too, before anything reaches the node.
+	if err := c.PVE.CheckCommand(ctx, where, in.Command); err != nil {
+		return out, err
+	}
 	var st struct {
 		Status string `json:"status"`
 	}
@@ -99,9 +104,6 @@ func (c *call) lxcExec(ctx context.Context, in lxcExecArgs) (lxcExecOut, error) 
 	}
 	if st.Status != "running" {
 		return out, fmt.Errorf("%s is %s: pct exec needs it running (start it with pve_lxc_start); nothing was run", where, st.Status)
-	}
-	if err := c.PVE.CheckCommand(ctx, where, in.Command); err != nil {
-		return out, err
 	}
 	addr, err := c.nodeSSHAddr(ctx, string(in.Node))
 	if err != nil {
