@@ -37,7 +37,7 @@ type RunConfig struct {
 	// authorized_keys is read at each login.
 	SSHListen, SSHDir string
 	Stdout            io.Writer // the environment to use is printed here
-	Stderr    io.Writer
+	Stderr            io.Writer
 }
 
 // Run serves a simulated cluster (`proxmox-mcp-server sim`) until ctx is
