@@ -136,6 +136,23 @@ func TestLXCExec(t *testing.T) {
 		}
 	})
 
+	t.Run("consent given", func(t *testing.T) {
+		accepted := &askLog{answer: "accept"}
+		a := cl.connect(t, clientOpts{env: f.env, elicit: accepted.handler})
+		args := ctExec("pve1", 200, "/usr/bin/touch", "/tmp/made-by-e2e")
+		args["confirm"] = true
+		var out execOut
+		a.ok("pve_lxc_exec", args, &out)
+		if out.ExitCode != 0 || len(accepted.asked()) != 1 {
+			t.Errorf("touch: %+v, asked %q", out, accepted.asked())
+		}
+		// the container holds the file now
+		a.ok("pve_lxc_exec", ctExec("pve1", 200, "/bin/cat", "/tmp/made-by-e2e"), &out)
+		if out.ExitCode != 0 || out.Stderr != "" {
+			t.Errorf("cat after touch: %+v", out)
+		}
+	})
+
 	t.Run("container stopped or elsewhere", func(t *testing.T) {
 		before := ran()
 		c.fails("pve_lxc_exec", ctExec("pve2", 201, "/bin/hostname"), "CT 201 on pve2 is stopped", "pve_lxc_start")

@@ -157,6 +157,13 @@ func startupWarnings(cfg *config.Config) []string {
 			"create an API token with only the privileges the tools need and set PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET instead "+
 			"(README, \"A least-privilege API token\")")
 	}
+	if cfg.SSH != nil {
+		out = append(out, "PVE_SSH_KEY_FILE is set: pve_lxc_exec logs in to the nodes over SSH as "+cfg.SSH.User+
+			", which bypasses Proxmox's permission system; only PVE_AGENT_EXEC_ALLOWLIST and the user's consent limit what runs")
+		if cfg.AgentCommands.Empty() {
+			out = append(out, "PVE_SSH_KEY_FILE is set but PVE_AGENT_EXEC_ALLOWLIST names no command: pve_lxc_exec refuses every command")
+		}
+	}
 	return out
 }
 
