@@ -75,8 +75,8 @@ func (t Target) String() string { return fmt.Sprintf("%s (%s)", t.Node, t.Addr) 
 
 // Limits bound one run.
 type Limits struct {
-	Timeout   time.Duration // the whole run, connection included
-	MaxOutput int           // bytes kept of stdout and of stderr each
+	Timeout   time.Duration // the whole run, connection included; default 1 minute
+	MaxOutput int           // bytes kept of stdout and of stderr each; default 64 KiB
 }
 
 // Result is what the command did.
@@ -116,6 +116,9 @@ func (e *Error) Error() string { return e.msg }
 func (r *Runner) Run(ctx context.Context, t Target, command string, l Limits) (Result, error) {
 	if l.Timeout <= 0 {
 		l.Timeout = time.Minute
+	}
+	if l.MaxOutput <= 0 {
+		l.MaxOutput = 64 << 10
 	}
 	ctx, cancel := context.WithTimeout(ctx, l.Timeout)
 	defer cancel()
