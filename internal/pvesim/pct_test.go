@@ -46,7 +46,7 @@ func TestPctExec(t *testing.T) {
 		!strings.HasSuffix(strings.SplitN(r.out, "\n", 3)[1], " /") {
 		t.Errorf("df -h: %+v", r)
 	}
-	if r := s.nodeCommand("pve1", "pct exec 200 -- ip a"); r.code != 0 || !strings.Contains(r.out, "eth0") {
+	if r := s.nodeCommand("pve1", "pct exec 200 -- ip a"); r.code != 0 || !strings.Contains(r.out, "2: eth0@if") || strings.Contains(r.out, "altname") {
 		t.Errorf("ip a: %+v", r)
 	}
 	if r := s.nodeCommand("pve1", "pct exec 200 -- bash -c nosuch"); r.code != 127 || r.err != "bash: line 1: nosuch: command not found\n" {
