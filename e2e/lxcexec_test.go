@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
@@ -9,6 +10,7 @@ import (
 	osexec "os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"golang.org/x/crypto/ssh"
@@ -215,5 +217,54 @@ func writeFile(t *testing.T, path, content string, mode os.FileMode) {
 	}
 	if err := os.Chmod(path, mode); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSimCommandSSH follows the README: `sim --ssh-listen --ssh-dir`, a key
+// in authorized_keys, and the PVE_SSH_* values the simulator prints.
+func TestSimCommandSSH(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := ssh.NewSignerFromKey(priv)
+	block, _ := ssh.MarshalPrivateKey(priv, "")
+	keyFile := filepath.Join(t.TempDir(), "id_ed25519")
+	writeFile(t, keyFile, string(pem.EncodeToMemory(block)), 0o600)
+	writeFile(t, filepath.Join(dir, "authorized_keys"), string(ssh.MarshalAuthorizedKey(signer.PublicKey())), 0o600)
+	addr := freeAddr(t)
+	sim := osexec.Command(binary, "sim", "--plain-http", "--listen", addr, "--speed", "0.02", "--ssh-listen", "127.0.0.1:0", "--ssh-dir", dir)
+	sim.Env = []string{"PATH=" + os.Getenv("PATH")}
+	out, err := sim.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Process.Signal(syscall.SIGTERM); _ = sim.Wait() })
+	env := map[string]string{"PVE_READONLY": "false", "PVE_TOOLSETS": "exec", "PVE_SSH_KEY_FILE": keyFile,
+		"PVE_AGENT_EXEC_ALLOWLIST": "ro:/usr/bin/uname ..."}
+	lines := bufio.NewScanner(out)
+	for lines.Scan() {
+		line := strings.TrimPrefix(lines.Text(), "export ")
+		if k, v, ok := strings.Cut(line, "="); ok && (strings.HasPrefix(k, "PROXMOX_") || strings.HasPrefix(k, "PVE_SSH_")) {
+			env[k] = strings.Trim(v, "'")
+		}
+		if env["PROXMOX_TOKEN_SECRET"] != "" {
+			break
+		}
+	}
+	if env["PVE_SSH_KNOWN_HOSTS"] != filepath.Join(dir, "known_hosts") || env["PVE_SSH_HOSTS"] == "" {
+		t.Fatalf("sim printed %v", env)
+	}
+	go func() {
+		for lines.Scan() {
+		}
+	}()
+	c := start(t, env, clientOpts{})
+	var res execOut
+	c.ok("pve_lxc_exec", ctExec("pve1", 200, "/usr/bin/uname", "-n"), &res)
+	if res.ExitCode != 0 || res.Stdout != "proxy\n" {
+		t.Errorf("uname -n: %+v", res)
 	}
 }

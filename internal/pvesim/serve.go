@@ -102,14 +102,13 @@ func Run(ctx context.Context, rc RunConfig) error {
 	if sshd != nil {
 		defer sshd.Close()
 	}
+	var sshEnv string
 	if sshd != nil {
-		// before the token lines, which tell a reader the start-up is done
-		fmt.Fprintf(stdout, "# pve_lxc_exec: add a public key to %s, then export PVE_SSH_KEY_FILE=<its private key, mode 600>\n",
-			filepath.Join(rc.SSHDir, "authorized_keys"))
-		fmt.Fprintf(stdout, "export PVE_SSH_KNOWN_HOSTS=%s\n", filepath.Join(rc.SSHDir, "known_hosts"))
-		fmt.Fprintf(stdout, "export PVE_SSH_HOSTS=%s\n", sshd.Hosts())
+		sshEnv = fmt.Sprintf("# pve_lxc_exec: add a public key to %s, then export PVE_SSH_KEY_FILE=<its private key, mode 600>\n"+
+			"export PVE_SSH_KNOWN_HOSTS=%s\nexport PVE_SSH_HOSTS=%s\n",
+			filepath.Join(rc.SSHDir, "authorized_keys"), filepath.Join(rc.SSHDir, "known_hosts"), sshd.Hosts())
 	}
-	sim.printEnv(stdout, scheme+"://"+addr, fingerprint, time.Since(start), len(o.Users) == 0)
+	sim.printEnv(stdout, scheme+"://"+addr, fingerprint, time.Since(start), len(o.Users) == 0, sshEnv)
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -172,7 +171,9 @@ func withTLS(ln net.Listener) (net.Listener, string, error) {
 // printEnv prints what a client needs: the environment for the server, the
 // certificate's fingerprint and, when the password was made up, the ticket
 // login.
-func (s *Sim) printEnv(w io.Writer, url, fingerprint string, ready time.Duration, madeUpPassword bool) {
+// sshEnv, the PVE_SSH_* lines, comes before the token lines, which tell a
+// reader that start-up is done.
+func (s *Sim) printEnv(w io.Writer, url, fingerprint string, ready time.Duration, madeUpPassword bool, sshEnv string) {
 	id, secret := s.DefaultToken()
 	fmt.Fprintf(w, "# Proxmox VE %s simulator: %d nodes, %d guests, speed %g (ready in %s)\n",
 		s.Version(), s.opts.Nodes, len(s.st.guests), s.opts.Speed, ready.Round(time.Millisecond))
@@ -181,6 +182,7 @@ func (s *Sim) printEnv(w io.Writer, url, fingerprint string, ready time.Duration
 		fmt.Fprintf(w, "export PROXMOX_INSECURE_TLS=true\n")
 	}
 	fmt.Fprintf(w, "export PROXMOX_HOST=%s\n", url)
+	fmt.Fprint(w, sshEnv)
 	fmt.Fprintf(w, "export PROXMOX_TOKEN_ID='%s'\n", id)
 	fmt.Fprintf(w, "export PROXMOX_TOKEN_SECRET='%s'\n", secret)
 	if pw := s.RootPassword(); pw != "" && madeUpPassword {
