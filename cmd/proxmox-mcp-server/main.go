@@ -89,7 +89,8 @@ const usage = `usage: proxmox-mcp-server [command]
                 serve MCP over Streamable HTTP at /mcp (bearer token: PVE_MCP_HTTP_TOKEN)
   demo          serve MCP over stdio against a built-in simulated cluster
                 (--tour: watch a short scripted session)
-  sim           run the Proxmox VE simulator (--plain-http --listen 127.0.0.1:18006)
+  sim           run the Proxmox VE simulator (--plain-http --listen 127.0.0.1:18006;
+                --ssh-listen 127.0.0.1:2222 --ssh-dir DIR: an sshd per node for pve_lxc_exec)
   version       print the version
 `
 
@@ -155,6 +156,13 @@ func startupWarnings(cfg *config.Config) []string {
 		out = append(out, "PROXMOX_USERNAME=root@pam: the server logs in as root with its password, so a tool call can do anything root can; "+
 			"create an API token with only the privileges the tools need and set PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET instead "+
 			"(README, \"A least-privilege API token\")")
+	}
+	if cfg.SSH != nil {
+		out = append(out, "PVE_SSH_KEY_FILE is set: pve_lxc_exec logs in to the nodes over SSH as "+cfg.SSH.User+
+			", which bypasses Proxmox's permission system; only PVE_AGENT_EXEC_ALLOWLIST and the user's consent limit what runs")
+		if cfg.AgentCommands.Empty() {
+			out = append(out, "PVE_SSH_KEY_FILE is set but PVE_AGENT_EXEC_ALLOWLIST names no command: pve_lxc_exec refuses every command")
+		}
 	}
 	return out
 }

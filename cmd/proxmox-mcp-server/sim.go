@@ -39,6 +39,8 @@ func parseSimFlags(args []string, stderr io.Writer) (pvesim.RunConfig, error) {
 	fs.Int64Var(&rc.Seed, "seed", 1, "seed for generated MACs, UUIDs and pids")
 	fs.DurationVar(&rc.AuthDelay, "auth-delay", 0, "delay before a 401 (a real node waits 3s)")
 	fs.BoolVar(&rc.Ceph, "ceph", false, "install and configure Ceph on every node (default: no node has Ceph)")
+	fs.StringVar(&rc.SSHListen, "ssh-listen", "", "serve an sshd per node for pct exec (pve_lxc_exec), the first at this address, e.g. 127.0.0.1:2222 (port 0: free ports)")
+	fs.StringVar(&rc.SSHDir, "ssh-dir", "", "with --ssh-listen: directory where known_hosts is written and authorized_keys read")
 	var tokens, users, faults multiFlag
 	fs.Var(&tokens, "token", "API token ID=SECRET with full privileges (repeatable; default: a generated root@pam!mcp token)")
 	fs.Var(&users, "user", "user USER@REALM=PASSWORD for ticket login (repeatable; default: root@pam with a generated password)")

@@ -10,12 +10,14 @@ import (
 func TestSimFlags(t *testing.T) {
 	var errb bytes.Buffer
 	rc, err := parseSimFlags([]string{"--plain-http", "--listen", "127.0.0.1:0", "--token", "root@pam!ci=abc", "--user", "u@pve=pw",
-		"--speed", "0.01", "--schema", "8.4", "--nodes", "2", "--guests", "5", "--seed", "7", "--auth-delay", "1s", "--fault", "error:status=500", "--ceph"}, &errb)
+		"--speed", "0.01", "--schema", "8.4", "--nodes", "2", "--guests", "5", "--seed", "7", "--auth-delay", "1s", "--fault", "error:status=500",
+		"--ceph", "--ssh-listen", "127.0.0.1:2222", "--ssh-dir", "/tmp/x"}, &errb)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !rc.PlainHTTP || rc.Listen != "127.0.0.1:0" || rc.Tokens["root@pam!ci"] != "abc" || rc.Users["u@pve"] != "pw" ||
-		rc.Speed != 0.01 || rc.Schema != "8.4" || rc.Nodes != 2 || rc.Guests != 5 || rc.Seed != 7 || rc.AuthDelay != time.Second || len(rc.Faults) != 1 || !rc.Ceph {
+		rc.Speed != 0.01 || rc.Schema != "8.4" || rc.Nodes != 2 || rc.Guests != 5 || rc.Seed != 7 || rc.AuthDelay != time.Second || len(rc.Faults) != 1 ||
+		rc.Ceph && rc.SSHListen != "127.0.0.1:2222" || rc.SSHDir != "/tmp/x" {
 		t.Fatalf("parsed %+v", rc)
 	}
 }

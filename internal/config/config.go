@@ -47,6 +47,8 @@ type Config struct {
 	// the guest agent may read or write (see internal/execallow).
 	AgentCommands execallow.Commands
 	AgentFiles    execallow.Paths
+	// SSH reaches the nodes for pve_lxc_exec; nil: not configured (off).
+	SSH *SSH
 }
 
 // Getenv looks a variable up; os.LookupEnv fits.
@@ -73,6 +75,7 @@ func Load(getenv Getenv) (*Config, error) {
 	}
 	c.AgentCommands = p.commands("PVE_AGENT_EXEC_ALLOWLIST")
 	c.AgentFiles = p.paths("PVE_AGENT_FILE_ALLOWLIST")
+	c.SSH = p.ssh()
 	c.Host = p.host("PROXMOX_HOST")
 	auth, authProblems := LoadAuth(getenv)
 	p.problems = append(p.problems, authProblems...)

@@ -36,6 +36,9 @@ func human(b int64, suffix string) string {
 
 func progDf(_ *call, os *guestOS, args []string, _ string) guestProc {
 	h := len(args) > 0 && strings.Contains(args[0], "h")
+	if os.g.kind.isLXC() {
+		return progDfCT(os, h)
+	}
 	mem := os.g.maxMem()
 	type row struct {
 		fs, mount   string
@@ -181,6 +184,10 @@ func progIP(c *call, os *guestOS, args []string, _ string) guestProc {
 		if n.name == "lo" {
 			b.WriteString("1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000\n" +
 				"    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n")
+		} else if os.g.kind.isLXC() {
+			// a veth whose peer is on the node: eth0@ifN, in its own netns
+			fmt.Fprintf(&b, "%d: %s@if%d: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state %s group default qlen 1000\n"+
+				"    link/ether %s brd ff:ff:ff:ff:ff:ff link-netnsid 0\n", i+1, n.name, 10+os.g.vmid%50+i, state, n.mac)
 		} else {
 			flags := "BROADCAST,MULTICAST,UP,LOWER_UP"
 			if n.down {

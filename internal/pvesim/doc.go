@@ -45,6 +45,12 @@
 // latency, error, offline (595/596, empty body), reset, hang, nonjson, html,
 // task-fail, lock-timeout, task-vanish.
 //
+// SSH (ServeSSH, flags --ssh-listen and --ssh-dir): an sshd per node, each
+// with its own host key, where root with an authorized key runs `pct exec
+// VMID -- ARGV` in a container's model (pct.go: pct's and lxc-attach's own
+// errors and exit codes; the command line is split as a shell splits it, and
+// unquoted shell syntax is refused).
+//
 // Admin API (needs a full-privilege token): GET/POST/DELETE /_sim/faults,
 // DELETE /_sim/faults/{id}, GET/DELETE /_sim/requests, POST /_sim/reset,
 // POST /_sim/advance {"duration":"30s"}, POST /_sim/tokens {"tokenid",

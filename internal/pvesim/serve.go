@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -30,8 +31,13 @@ type RunConfig struct {
 	Listen    string // address to listen on; default 127.0.0.1:8006
 	PlainHTTP bool   // plain HTTP instead of TLS with a self-signed certificate
 	Faults    []Fault
-	Stdout    io.Writer // the environment to use is printed here
-	Stderr    io.Writer
+	// SSHListen, when set, serves an sshd per node for pct exec (sshd.go),
+	// the first at this address, the others on the next ports (or free
+	// ones with port 0). SSHDir receives known_hosts and is where
+	// authorized_keys is read at each login.
+	SSHListen, SSHDir string
+	Stdout            io.Writer // the environment to use is printed here
+	Stderr            io.Writer
 }
 
 // Run serves a simulated cluster (`proxmox-mcp-server sim`) until ctx is
@@ -88,7 +94,21 @@ func Run(ctx context.Context, rc RunConfig) error {
 	if h, p, err := net.SplitHostPort(addr); err == nil && (h == "0.0.0.0" || h == "::") {
 		addr = net.JoinHostPort("127.0.0.1", p)
 	}
-	sim.printEnv(stdout, scheme+"://"+addr, fingerprint, time.Since(start), len(o.Users) == 0)
+	sshd, err := startSSH(sim, rc)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if sshd != nil {
+		defer sshd.Close()
+	}
+	var sshEnv string
+	if sshd != nil {
+		sshEnv = fmt.Sprintf("# pve_lxc_exec: add a public key to %s, then export PVE_SSH_KEY_FILE=<its private key, mode 600>\n"+
+			"export PVE_SSH_KNOWN_HOSTS=%s\nexport PVE_SSH_HOSTS=%s\n",
+			filepath.Join(rc.SSHDir, "authorized_keys"), filepath.Join(rc.SSHDir, "known_hosts"), sshd.Hosts())
+	}
+	sim.printEnv(stdout, scheme+"://"+addr, fingerprint, time.Since(start), len(o.Users) == 0, sshEnv)
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -114,6 +134,28 @@ func Run(ctx context.Context, rc RunConfig) error {
 	return nil
 }
 
+// startSSH serves the nodes' sshd when asked, and writes known_hosts.
+func startSSH(sim *Sim, rc RunConfig) (*SSHServer, error) {
+	if rc.SSHListen == "" {
+		return nil, nil
+	}
+	if rc.SSHDir == "" {
+		return nil, errors.New("sim: --ssh-listen needs --ssh-dir, where known_hosts is written and authorized_keys read")
+	}
+	if err := os.MkdirAll(rc.SSHDir, 0o700); err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	x, err := sim.ServeSSH(SSHOptions{Listen: rc.SSHListen, AuthorizedKeys: AuthorizedKeysFile(filepath.Join(rc.SSHDir, "authorized_keys"))})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(rc.SSHDir, "known_hosts"), []byte(x.KnownHosts()), 0o644); err != nil {
+		x.Close()
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	return x, nil
+}
+
 // withTLS serves ln over TLS with a new self-signed certificate and
 // returns its fingerprint.
 func withTLS(ln net.Listener) (net.Listener, string, error) {
@@ -129,7 +171,9 @@ func withTLS(ln net.Listener) (net.Listener, string, error) {
 // printEnv prints what a client needs: the environment for the server, the
 // certificate's fingerprint and, when the password was made up, the ticket
 // login.
-func (s *Sim) printEnv(w io.Writer, url, fingerprint string, ready time.Duration, madeUpPassword bool) {
+// sshEnv, the PVE_SSH_* lines, comes before the token lines, which tell a
+// reader that start-up is done.
+func (s *Sim) printEnv(w io.Writer, url, fingerprint string, ready time.Duration, madeUpPassword bool, sshEnv string) {
 	id, secret := s.DefaultToken()
 	fmt.Fprintf(w, "# Proxmox VE %s simulator: %d nodes, %d guests, speed %g (ready in %s)\n",
 		s.Version(), s.opts.Nodes, len(s.st.guests), s.opts.Speed, ready.Round(time.Millisecond))
@@ -138,6 +182,7 @@ func (s *Sim) printEnv(w io.Writer, url, fingerprint string, ready time.Duration
 		fmt.Fprintf(w, "export PROXMOX_INSECURE_TLS=true\n")
 	}
 	fmt.Fprintf(w, "export PROXMOX_HOST=%s\n", url)
+	fmt.Fprint(w, sshEnv)
 	fmt.Fprintf(w, "export PROXMOX_TOKEN_ID='%s'\n", id)
 	fmt.Fprintf(w, "export PROXMOX_TOKEN_SECRET='%s'\n", secret)
 	if pw := s.RootPassword(); pw != "" && madeUpPassword {

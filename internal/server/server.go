@@ -11,6 +11,7 @@ import (
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/guard"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/sshexec"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/tools"
 )
 
@@ -39,6 +40,13 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 		AllowPrivateDownloads: cfg.AllowPrivateDownloads,
 		Resolver:              net.DefaultResolver,
 		Consent:               tools.NewConsent(), // one key per server process
+	}
+	if cfg.SSH != nil {
+		r, err := sshexec.New(sshexec.Options{User: cfg.SSH.User, Signer: cfg.SSH.Signer, KnownHosts: cfg.SSH.KnownHosts})
+		if err != nil {
+			return nil, err
+		}
+		deps.NodeSSH = &tools.NodeSSH{Runner: r, Hosts: cfg.SSH.Hosts, Port: cfg.SSH.Port}
 	}
 	s := mcp.NewServer(&mcp.Implementation{Name: "proxmox-mcp-server", Title: "Proxmox VE", Version: Version},
 		// No logging capability: MCP deprecated it (SEP-2577) and the server

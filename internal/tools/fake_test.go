@@ -122,6 +122,8 @@ type envOpts struct {
 	nodes      []string
 	vmids      []int
 	hostAccess bool
+	commands   execallow.Commands // PVE_AGENT_EXEC_ALLOWLIST
+	nodeSSH    *NodeSSH
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
@@ -133,9 +135,13 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	commands := testCommands
+	if !o.commands.Empty() {
+		commands = o.commands
+	}
 	g := guard.New(client, guard.Options{Allow: guard.NewAllowlist(o.nodes, o.vmids), AllowHostAccess: o.hostAccess, Release: "9.1", Schemas: testSchemas,
-		Commands: testCommands, Files: testFiles})
-	deps := &Deps{Guard: g, TaskTimeout: 10 * time.Second}
+		Commands: commands, Files: testFiles})
+	deps := &Deps{Guard: g, TaskTimeout: 10 * time.Second, NodeSSH: o.nodeSSH}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "0"}, nil)
 	sel := o.selection
 	if sel.Toolsets == nil && sel.Tools == nil && sel.Exclude == nil && !sel.ReadOnly && !sel.DisableDestructive {

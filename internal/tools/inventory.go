@@ -20,6 +20,7 @@ func Inventory(d *Deps) []Tool {
 	all = append(all, diskTools(d)...)
 	all = append(all, bulkTools(d)...)
 	all = append(all, sdnCephTools(d)...)
+	all = append(all, lxcExecTools(d)...)
 	all = append(all, snapshotTools(d)...)
 	all = append(all, storageTools(d)...)
 	all = append(all, networkTools(d)...)

@@ -43,6 +43,8 @@ type Deps struct {
 	// Toolbox adds toolsets at run time (pve_toolsets); set by the server
 	// once its tools are registered.
 	Toolbox *Toolbox
+	// NodeSSH reaches the nodes over SSH for pve_lxc_exec; nil: not configured.
+	NodeSSH *NodeSSH
 }
 
 // Tool is one MCP tool: its definition as clients see it, its toolset and its effect.
