@@ -97,6 +97,7 @@ func argTypes() map[reflect.Type]argType {
 		reflect.TypeFor[CTVolume](): {schema: str(pveid.CTVolumePattern), hint: "a container volume: rootfs or mp0 to mp255"},
 		reflect.TypeFor[DiskSize](): {schema: str(pveid.DiskSizePattern),
 			hint: "a size with a unit K, M, G or T: +20G grows by 20 GiB, 64G is the new size"},
+		reflect.TypeFor[SeriesName](): {schema: str(`^[a-z]{1,32}$`), hint: "an RRD series name such as cpu, mem or netin"},
 	}
 }
 
@@ -122,3 +123,6 @@ var hints = func() map[string]string {
 	}
 	return m
 }()
+
+// SeriesName is an RRD data source of Proxmox's statistics: cpu, mem, netin...
+type SeriesName string

@@ -21,6 +21,7 @@ func Inventory(d *Deps) []Tool {
 	all = append(all, storageTools(d)...)
 	all = append(all, networkTools(d)...)
 	all = append(all, backupTools(d)...)
+	all = append(all, metricsTools(d)...)
 	return all
 }
 

@@ -11,7 +11,7 @@ import (
 // each toolset alone.
 func listConfigs() map[string]Selection {
 	configs := map[string]Selection{
-		"all":            {},
+		"all":            {Toolsets: []string{"all"}},
 		"read-only":      {ReadOnly: true},
 		"no-destructive": {DisableDestructive: true},
 	}
@@ -39,7 +39,9 @@ func TestToolListsGolden(t *testing.T) {
 // read-only mode or a destructive one when they are disabled.
 func TestToolListsFollowEffects(t *testing.T) {
 	all := Inventory(&Deps{})
-	for name, sel := range map[string]Selection{"read-only": {ReadOnly: true}, "no-destructive": {DisableDestructive: true}} {
+	// every toolset, so that the extra ones' tools are judged too
+	every := []string{"all"}
+	for name, sel := range map[string]Selection{"read-only": {ReadOnly: true, Toolsets: every}, "no-destructive": {DisableDestructive: true, Toolsets: every}} {
 		got := map[string]bool{}
 		for _, n := range listed(t, newEnv(t, envOpts{selection: sel})) {
 			got[n] = true
@@ -52,7 +54,7 @@ func TestToolListsFollowEffects(t *testing.T) {
 			}
 		}
 	}
-	if n := len(listed(t, newEnv(t, envOpts{}))); n != len(all) {
+	if n := len(listed(t, newEnv(t, envOpts{selection: Selection{Toolsets: every}}))); n != len(all) {
 		t.Errorf("all: %d tools listed, inventory has %d", n, len(all))
 	}
 }

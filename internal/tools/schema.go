@@ -183,12 +183,18 @@ func explain(s *jsonschema.Schema, args map[string]any, err error) error {
 		prefix += "."
 	}
 	sub, val := s, any(args)
-	for _, p := range path {
+	for i, p := range path {
+		// an item of an array argument: told as the argument, by the item's schema
+		p, item := strings.CutSuffix(p, "/items")
+		path[i] = p
 		if sub == nil || sub.Properties[p] == nil {
 			sub = nil
 			break
 		}
 		sub = sub.Properties[p]
+		if item {
+			sub = sub.Items
+		}
 		if m, ok := val.(map[string]any); ok {
 			val = m[p]
 		} else {
