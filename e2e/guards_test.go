@@ -152,7 +152,8 @@ func TestEveryToolExercised(t *testing.T) {
 			src.Write(b)
 		}
 	}
-	c := newCluster(t, 0.02).connect(t, clientOpts{})
+	// every toolset, the ones off by default too
+	c := newCluster(t, 0.02).connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "all"}})
 	for _, name := range c.toolNames() {
 		if !strings.Contains(src.String(), `"`+name+`"`) {
 			t.Errorf("no end-to-end test calls %s", name)

@@ -138,6 +138,7 @@ func argTypes() map[reflect.Type]argType {
 			hint: "an age: a number and h (hours), d (days) or w (weeks), e.g. 7d"},
 		reflect.TypeFor[GuestPath](): {schema: &jsonschema.Schema{Type: "string", Pattern: `^/[^\x00]*$`, MaxLength: ptr(4096)},
 			hint: "an absolute path inside the guest, e.g. /etc/os-release"},
+		reflect.TypeFor[SeriesName](): {schema: str(`^[a-z]{1,32}$`), hint: "an RRD series name such as cpu, mem or netin"},
 	}
 }
 
@@ -233,3 +234,6 @@ type AgeLimit string
 // GuestPath is a file inside a guest, for the guest agent's file tools: an
 // absolute path (PVE_AGENT_FILE_ALLOWLIST names absolute paths).
 type GuestPath string
+
+// SeriesName is an RRD data source of Proxmox's statistics: cpu, mem, netin...
+type SeriesName string

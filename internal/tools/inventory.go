@@ -31,6 +31,7 @@ func Inventory(d *Deps) []Tool {
 	all = append(all, haFirewallTools(d)...)
 	all = append(all, cloudinitTools(d)...)
 	all = append(all, backupJobTools(d)...)
+	all = append(all, metricsTools(d)...)
 	return all
 }
 

@@ -11,7 +11,7 @@ import (
 // each toolset alone.
 func listConfigs() map[string]Selection {
 	configs := map[string]Selection{
-		"all":            {},
+		"all":            {Toolsets: []string{"all"}},
 		"read-only":      {ReadOnly: true},
 		"no-destructive": {DisableDestructive: true},
 	}

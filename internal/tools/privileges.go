@@ -119,10 +119,15 @@ var toolPrivileges = map[string][]privNeed{
 	"pve_vm_agent_file_write": {need("/vms/{vmid}", "VM.GuestAgent.FileWrite|VM.GuestAgent.Unrestricted|VM.Monitor")},
 	// pct exec over SSH: VM.Audit for the status read; the command itself
 	// runs as the SSH user on the node, outside Proxmox's permissions
-	"pve_lxc_exec":     {need("/vms/{vmid}", "VM.Audit")},
-	"pve_ha_status":    {need("/", "Sys.Audit")},
-	"pve_ha_resources": {need("/", "Sys.Audit"), needFor("add, remove", "/", "Sys.Console")},
-	"pve_ha_rules":     {need("/", "Sys.Audit"), needFor("add, delete", "/", "Sys.Console")},
+	"pve_lxc_exec": {need("/vms/{vmid}", "VM.Audit")},
+	// RRD data: the node's, a guest's or a storage's audit privilege
+	"pve_node_metrics":    {need("/nodes/{node}", "Sys.Audit")},
+	"pve_vm_metrics":      {need("/vms/{vmid}", "VM.Audit")},
+	"pve_lxc_metrics":     {need("/vms/{vmid}", "VM.Audit")},
+	"pve_storage_metrics": {need("/storage/{storage}", "Datastore.Audit|Datastore.AllocateSpace")},
+	"pve_ha_status":       {need("/", "Sys.Audit")},
+	"pve_ha_resources":    {need("/", "Sys.Audit"), needFor("add, remove", "/", "Sys.Console")},
+	"pve_ha_rules":        {need("/", "Sys.Audit"), needFor("add, delete", "/", "Sys.Console")},
 	// firewall: the scope decides; guests need the VM privileges, the
 	// cluster "/" and a node its own path
 	"pve_firewall_rules": {needFor("guest rules", "/vms/{vmid}", "VM.Audit"), needFor("changing guest rules", "/vms/{vmid}", "VM.Config.Network"),

@@ -95,6 +95,10 @@ type call struct {
 // as the reference design's clients expect.
 type texter interface{ text() any }
 
+// attacher lets an output add content after its text, such as a chart
+// image; the structured content stays the output's JSON alone.
+type attacher interface{ attachments() []mcp.Content }
+
 // define builds a Tool from a typed handler. Input is decoded strictly and
 // validated against the tool's schema with errors that name the argument.
 func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, in In) (Out, error)) Tool {
@@ -175,10 +179,11 @@ func resultOf(out any) (*mcp.CallToolResult, error) {
 			return nil, fmt.Errorf("encode result text: %w", err)
 		}
 	}
-	return &mcp.CallToolResult{
-		Content:           []mcp.Content{&mcp.TextContent{Text: string(text)}},
-		StructuredContent: json.RawMessage(structured),
-	}, nil
+	content := []mcp.Content{&mcp.TextContent{Text: string(text)}}
+	if a, ok := out.(attacher); ok {
+		content = append(content, a.attachments()...)
+	}
+	return &mcp.CallToolResult{Content: content, StructuredContent: json.RawMessage(structured)}, nil
 }
 
 func errorResult(err error) *mcp.CallToolResult {
