@@ -50,6 +50,7 @@ func TestNodeServices(t *testing.T) {
 
 	before := len(cl.writes())
 	c.fails("pve_node_services", m("node", "pve1", "action", "restart", "service", "pvestatd"), "confirm: true")
+	c.fails("pve_node_services", m("node", "pve1", "action", "reload", "service", "pveproxy"), "confirm: true", "cannot reload is restarted")
 	c.fails("pve_node_services", m("node", "pve1", "action", "stop", "service", "ksmtuned", "confirm", false), "confirm: true")
 	c.fails("pve_node_services", m("node", "pve1", "action", "restart"), `"service"`)
 	c.fails("pve_node_services", m("node", "pve1", "action", "restart", "service", "nosuch", "confirm", true), "nosuch", "enumeration")
@@ -60,6 +61,10 @@ func TestNodeServices(t *testing.T) {
 	c.ok("pve_node_services", m("node", "pve1", "action", "restart", "service", "pvestatd", "confirm", true), &out)
 	if out.Task == nil || !strings.Contains(out.Task.UPID, ":srvrestart:pvestatd:") || out.Task.ExitStatus != "OK" || out.State.State != "running" {
 		t.Fatalf("restart: %+v", out)
+	}
+	c.ok("pve_node_services", m("node", "pve1", "action", "reload", "service", "pveproxy", "confirm", true), &out)
+	if out.Task == nil || !strings.Contains(out.Task.UPID, ":srvreload:pveproxy:") || out.Task.ExitStatus != "OK" {
+		t.Fatalf("reload: %+v", out)
 	}
 	c.ok("pve_node_services", m("node", "pve1", "action", "stop", "service", "ksmtuned", "confirm", true), &out)
 	if got := cl.serviceState(t, "pve1", "ksmtuned"); got != "dead" || out.State.State != "dead" {

@@ -43,6 +43,9 @@ func ParseCommands(spec string) (Commands, error) {
 		e, r.ReadOnly = cutRO(e)
 		r.Text = e
 		r.words = strings.Fields(e)
+		if len(r.words) == 0 {
+			return Commands{}, fmt.Errorf(`command entry "ro:": names no program`)
+		}
 		if n := len(r.words); n > 1 && r.words[n-1] == "..." {
 			r.words, r.rest = r.words[:n-1], true
 		}
@@ -74,7 +77,7 @@ func (l Commands) Match(argv []string) (Rule, bool) {
 		}
 		ok := true
 		for i, w := range r.words {
-			if !glob(w, argv[i]) || !wildElems(w, argv[i]) {
+			if !glob(w, argv[i]) || !wildElems(w, argv[i]) || optionSlip(w, argv[i]) {
 				ok = false
 				break
 			}
@@ -127,12 +130,15 @@ func wildElems(pattern, s string) bool {
 	if !strings.ContainsAny(pattern, "*?") {
 		return true
 	}
-	pe, se := strings.Split(pattern, "/"), strings.Split(s, "/")
+	pe, se := strings.FieldsFunc(pattern, isSep), strings.FieldsFunc(s, isSep)
+	if strings.Count(pattern, "/")+strings.Count(pattern, `\`) != strings.Count(s, "/")+strings.Count(s, `\`) {
+		return false
+	}
 	if len(pe) != len(se) {
 		return false
 	}
 	for i, p := range pe {
-		if strings.ContainsAny(p, "*?") && (se[i] == "." || se[i] == ".." || se[i] == "" && len(pe) > 1) {
+		if strings.ContainsAny(p, "*?") && (se[i] == "." || se[i] == "..") {
 			return false
 		}
 	}
@@ -150,10 +156,10 @@ func glob(pattern, s string) bool {
 		case px < len(pattern) && pattern[px] == '*':
 			starP, starS = px, sx
 			px++
-		case px < len(pattern) && (pattern[px] == '?' && s[sx] != '/' || pattern[px] == s[sx]):
+		case px < len(pattern) && (pattern[px] == '?' && !isSep(rune(s[sx])) || pattern[px] == s[sx]):
 			px++
 			sx++
-		case starP >= 0 && s[starS] != '/':
+		case starP >= 0 && !isSep(rune(s[starS])):
 			px, starS = starP+1, starS+1
 			sx = starS
 		default:
@@ -164,4 +170,14 @@ func glob(pattern, s string) bool {
 		px++
 	}
 	return px == len(pattern)
+}
+
+// isSep: wildcards stop at path separators, "/" and Windows' "\\".
+func isSep(r rune) bool { return r == '/' || r == '\\' }
+
+// optionSlip: a wildcard word that does not itself start with "-" never
+// matches an option, so "ro:/usr/bin/date *" cannot become date -s; write
+// "-*" where options are meant.
+func optionSlip(pattern, s string) bool {
+	return strings.ContainsAny(pattern, "*?") && !strings.HasPrefix(pattern, "-") && strings.HasPrefix(s, "-")
 }

@@ -113,3 +113,32 @@ func FuzzCommandMatch(f *testing.F) {
 		}
 	})
 }
+
+// Review findings: wildcards stop at "\" too (Windows guests), never match
+// an option unless the pattern starts with "-", and "ro:" alone is refused.
+func TestCommandsReviewed(t *testing.T) {
+	l, err := ParseCommands(`ro:C:\Windows\System32\*; ro:/usr/bin/date *; ro:/usr/bin/journalctl -*; /usr/bin/ls /home/*`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		argv []string
+		ok   bool
+	}{
+		{[]string{`C:\Windows\System32\ipconfig.exe`}, true},
+		{[]string{`C:\Windows\System32\..\..\Users\Public\evil.exe`}, false},
+		{[]string{"/usr/bin/date", "+%s"}, true},
+		{[]string{"/usr/bin/date", "-s@0"}, false},
+		{[]string{"/usr/bin/journalctl", "-b"}, true},
+		{[]string{"/usr/bin/ls", "/home/.."}, false},
+		{[]string{"/usr/bin/ls", "/home/"}, false},
+		{[]string{"/usr/bin/ls", "/home/ann"}, true},
+	} {
+		if _, ok := l.Match(c.argv); ok != c.ok {
+			t.Errorf("%q: matched %v, want %v", c.argv, ok, c.ok)
+		}
+	}
+	if _, err := ParseCommands("ro:/usr/bin/df ...; ro:"); err == nil {
+		t.Error(`"ro:" alone parsed`)
+	}
+}

@@ -3,6 +3,7 @@ package guard
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -20,8 +21,15 @@ const (
 func (c *Call) judgeAgent(r *request, v *verdict) {
 	switch r.ep.Path {
 	case agentExec:
-		if r.method == "POST" {
-			c.judgeCommand(fmt.Sprintf("VM %d on %s", r.vmid, r.node), execArgv(r), v)
+		// whatever the method: no release has another, and none may slip by
+		argv, err := execArgv(r)
+		if err != nil {
+			v.refuse("command: %v", err)
+			return
+		}
+		c.judgeCommand(fmt.Sprintf("VM %d on %s", r.vmid, r.node), argv, v)
+		if in := r.params["input-data"]; in != "" {
+			v.ask("pass %d bytes of standard input to %s in VM %d on %s (input can make even a read-only command act)", len(in), quoteArgv(argv), r.vmid, r.node)
 		}
 	case agentRead:
 		c.judgeFile(r, false, v)
@@ -33,19 +41,28 @@ func (c *Call) judgeAgent(r *request, v *verdict) {
 	}
 }
 
-// execArgv reads the command as Proxmox does: from PVE 8 an array (repeated
-// keys, joined by NUL in params); on 7.4 a string-alist, which split_list
-// splits on NUL when there is one, else on commas, semicolons and blanks.
-func execArgv(r *request) []string {
+// execArgv reads the command as every release reads it, or says why it
+// cannot: from PVE 8 an array (repeated keys, joined by NUL in params), on
+// 7.4 a string-alist, which split_list splits on NUL when there is one,
+// else on commas, semicolons and blanks, and whose trailing empty fields
+// Perl drops. A node of a cluster mid-upgrade, or a failed version read,
+// may apply the other reading, so a command is judged only when both agree.
+func execArgv(r *request) ([]string, error) {
 	cmd := r.params["command"]
-	p, _ := r.ep.Param("command")
-	switch {
-	case cmd == "":
-		return nil
-	case strings.Contains(cmd, "\x00") || p == nil || p.Type == "array":
-		return strings.Split(cmd, "\x00")
+	if cmd == "" {
+		return nil, nil
 	}
-	return strings.Fields(strings.NewReplacer(",", " ", ";", " ").Replace(cmd))
+	if !strings.Contains(cmd, "\x00") {
+		if alist := strings.Fields(strings.NewReplacer(",", " ", ";", " ").Replace(cmd)); len(alist) != 1 || alist[0] != cmd {
+			return nil, fmt.Errorf("%q would be one word on PVE 8 and later but split on PVE 7; give the program and each argument as its own element", cmd)
+		}
+		return []string{cmd}, nil
+	}
+	argv := strings.Split(cmd, "\x00")
+	if slices.Contains(argv, "") {
+		return nil, fmt.Errorf("an empty argument (PVE 7 drops trailing ones); leave it out or quote what it stands for")
+	}
+	return argv, nil
 }
 
 func (c *Call) judgeCommand(where string, argv []string, v *verdict) {

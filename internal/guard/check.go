@@ -69,6 +69,12 @@ func (c *Call) check(ctx context.Context, method, path string, params url.Values
 			v.refuse("%s: set by the path; it cannot be given again", c.arg(k))
 			continue
 		}
+		for _, val := range vals {
+			if len(vals) > 1 && strings.ContainsRune(val, 0) {
+				// joined, it would read as more items than were given
+				v.refuse("%s: an item must not contain NUL", c.arg(k))
+			}
+		}
 		r.params[k] = strings.Join(vals, "\x00") // PVE's form decoding of repeated keys
 	}
 	c.describe(r)
@@ -87,6 +93,7 @@ func (c *Call) check(ctx context.Context, method, path string, params url.Values
 		c.judgeScope(r, &v)
 		c.judgeAgent(r, &v)
 		c.judgeService(r, &v)
+		c.judgeNodePower(r, &v)
 		c.judgeFirewall(r, &v)
 	}
 	if len(v.refusals) == 0 {

@@ -14,5 +14,9 @@ func (c *Call) judgeService(r *request, v *verdict) {
 	switch cmd := tmpl[strings.LastIndexByte(tmpl, '/')+1:]; cmd {
 	case "stop", "restart":
 		v.ask("%s the service %s on node %s (interrupts what it serves)", cmd, r.params["service"], r.params["node"])
+	case "reload":
+		// pve-manager reloads with try-reload-or-restart: a unit that
+		// cannot reload is restarted
+		v.ask("reload the service %s on node %s (a service that cannot reload is restarted, which interrupts what it serves)", r.params["service"], r.params["node"])
 	}
 }

@@ -42,7 +42,7 @@ func TestAgentExecRequests(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	e.fake.routes["POST /nodes/pve1/qemu/100/agent/exec"] = `{"pid":42}`
 	e.fake.routes["GET /nodes/pve1/qemu/100/agent/exec-status"] = `{"exited":1,"exitcode":0,"out-data":"` + strings.Repeat("x", maxExecOutput+5) + `","out-truncated":1}`
-	text := e.ok(t, "pve_vm_agent_exec", map[string]any{"node": "pve1", "vmid": 100, "command": []string{"/usr/bin/df", "-h", "/"}, "input": "in"})
+	text := e.ok(t, "pve_vm_agent_exec", map[string]any{"node": "pve1", "vmid": 100, "command": []string{"/usr/bin/df", "-h", "/"}, "input": "in", "confirm": true})
 	var sent string
 	for _, r := range e.fake.log() {
 		if strings.HasPrefix(r, "POST ") {

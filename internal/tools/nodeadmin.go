@@ -16,7 +16,7 @@ import (
 
 type nodeServicesArgs struct {
 	Node    NodeName    `json:"node"`
-	Action  string      `json:"action,omitempty" enum:"list,start,stop,restart,reload" default:"list" jsonschema:"stop and restart need confirm"`
+	Action  string      `json:"action,omitempty" enum:"list,start,stop,restart,reload" default:"list" jsonschema:"stop, restart and reload need confirm"`
 	Service ServiceName `json:"service,omitempty" jsonschema:"the service to act on, e.g. pveproxy, chrony"`
 	Confirm bool        `json:"confirm,omitempty"`
 }
@@ -46,7 +46,7 @@ type journalOut struct {
 func nodeAdminTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_node_services", title: "Node services", toolset: "nodeadmin", effect: Destructive,
-			desc: "List a node's system services, or start, stop, restart or reload one (stop and restart need confirm: true)."},
+			desc: "List a node's system services, or start, stop, restart or reload one (all but start need confirm: true)."},
 			func(ctx context.Context, c *call, in nodeServicesArgs) (nodeServicesOut, error) {
 				return c.nodeServices(ctx, in)
 			}),
@@ -83,8 +83,10 @@ func (c *call) nodeServices(ctx context.Context, in nodeServicesArgs) (nodeServi
 		return out, fmt.Errorf("invalid argument \"service\": %s needs the service, e.g. pveproxy (action list shows them)", in.Action)
 	}
 	what := fmt.Sprintf("%s service %s on %s", in.Action, in.Service, in.Node)
-	if in.Action == "stop" || in.Action == "restart" {
-		warn := fmt.Sprintf("%s the service %s on node %s, interrupting what it serves (stopping sshd, corosync or pve-cluster can cut the node off)",
+	if in.Action == "stop" || in.Action == "restart" || in.Action == "reload" {
+		// Proxmox reloads with try-reload-or-restart: a unit that cannot
+		// reload is restarted.
+		warn := fmt.Sprintf("%s the service %s on node %s, interrupting what it serves (stopping sshd, corosync or pve-cluster can cut the node off; a service that cannot reload is restarted)",
 			in.Action, in.Service, in.Node)
 		if err := c.confirm(in.Confirm, warn); err != nil {
 			return out, err
