@@ -278,7 +278,7 @@ func TestGoProxmoxAdmin(t *testing.T) {
 		need(t, tmpl.ConfigSync(ctx, proxmox.VirtualMachineOption{Name: "ide0", Value: "local-lvm:cloudinit"},
 			proxmox.VirtualMachineOption{Name: "ciuser", Value: "debian"},
 			proxmox.VirtualMachineOption{Name: "ipconfig0", Value: "ip=dhcp"},
-			proxmox.VirtualMachineOption{Name: "sshkeys", Value: proxmox.EncodeSSHKeys("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFidelity fid@example")}), "ConfigSync cloud-init")
+			proxmox.VirtualMachineOption{Name: "sshkeys", Value: proxmox.EncodeSSHKeys("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f fid@example")}), "ConfigSync cloud-init")
 		pending, err := tmpl.CloudInitPending(ctx)
 		need(t, err, "CloudInitPending")
 		if len(pending) == 0 {
