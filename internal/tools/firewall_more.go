@@ -77,11 +77,11 @@ var fwOptionKeys = map[string]string{"enable": "enable", "policy_in": "policy_in
 
 func firewallMoreTools(d *Deps) []Tool {
 	return []Tool{
-		define(d, spec{name: "pve_firewall_options", title: "Firewall options", toolset: "firewall", effect: Mutating, idempotent: true,
+		withReadForm(define(d, spec{name: "pve_firewall_options", title: "Firewall options", toolset: "firewall", effect: Mutating, idempotent: true,
 			desc: "Read the firewall options of the cluster, a node or a guest, or set enable, policies or other options; turning it off needs confirm."},
 			func(ctx context.Context, c *call, in fwOptionsArgs) (fwOptionsOut, error) {
 				return c.fwOptions(ctx, in)
-			}),
+			}), fwOptionsRead(d)),
 		define(d, spec{name: "pve_firewall_aliases", title: "Firewall aliases", toolset: "firewall",
 			desc: "Named addresses (aliases) of the cluster's or a guest's firewall, usable in rules' source and dest."},
 			func(ctx context.Context, c *call, in fwScopeArgs) (fwAliasesOut, error) {

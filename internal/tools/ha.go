@@ -82,11 +82,11 @@ func haTools(d *Deps) []Tool {
 			func(ctx context.Context, c *call, _ noArgs) (haStatusOut, error) {
 				return c.haStatus(ctx)
 			}),
-		define(d, spec{name: "pve_ha_resources", title: "HA resources", toolset: "ha", effect: Mutating,
+		withReadForm(define(d, spec{name: "pve_ha_resources", title: "HA resources", toolset: "ha", effect: Mutating,
 			desc: "List HA resources, add a guest to HA (state, max_restart, max_relocate, group on PVE 8), or remove one; removing does not stop the guest."},
 			func(ctx context.Context, c *call, in haResourcesArgs) (haResourcesOut, error) {
 				return c.haResources(ctx, in)
-			}),
+			}), haResourcesRead(d)),
 	}
 	return append(tools, haRuleTools(d)...)
 }

@@ -83,11 +83,23 @@ func Select(all []Tool, s Selection) ([]Tool, error) {
 	for _, t := range all {
 		on := allSets || slices.Contains(s.Toolsets, t.Toolset) || slices.Contains(s.Tools, t.Def.Name) ||
 			defaults && !slices.Contains(extraSets, t.Toolset)
-		if on && s.admits(t) {
-			out = append(out, t)
+		if pick, ok := s.pick(t); on && ok {
+			out = append(out, pick)
 		}
 	}
 	return out, nil
+}
+
+// pick is the form of t the selection offers: t itself, or its read form
+// where the gates keep t out.
+func (s Selection) pick(t Tool) (Tool, bool) {
+	switch {
+	case s.admits(t):
+		return t, true
+	case t.readForm != nil && s.admits(*t.readForm):
+		return *t.readForm, true
+	}
+	return Tool{}, false
 }
 
 // admits applies the gates no toolset choice overrides: read-only mode,

@@ -1,9 +1,12 @@
 package tools
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // listConfigs are the tool selections whose tools/list is kept in
@@ -36,20 +39,36 @@ func TestToolListsGolden(t *testing.T) {
 
 // TestToolListsFollowEffects checks the gates against each tool's Effect, so
 // a golden refreshed without a look still cannot offer a write tool in
-// read-only mode or a destructive one when they are disabled.
+// read-only mode or a destructive one when they are disabled. A tool with a
+// read form is offered in that form, which must only read, under the same name.
 func TestToolListsFollowEffects(t *testing.T) {
 	all := Inventory(&Deps{})
 	every := []string{"all"} // the extra toolsets' tools too
 	for name, sel := range map[string]Selection{"read-only": {ReadOnly: true, Toolsets: every}, "no-destructive": {DisableDestructive: true, Toolsets: every}} {
-		got := map[string]bool{}
-		for _, n := range listed(t, newEnv(t, envOpts{selection: sel})) {
-			got[n] = true
+		e := newEnv(t, envOpts{selection: sel})
+		res, err := e.session.ListTools(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
 		}
+		got := map[string]*mcp.Tool{}
+		for _, tl := range res.Tools {
+			got[tl.Name] = tl
+		}
+		admitted := func(eff Effect) bool { return eff == ReadOnly || (!sel.ReadOnly && eff != Destructive) }
 		for _, tl := range all {
 			n := tl.Def.Name
-			want := tl.Effect == ReadOnly || (!sel.ReadOnly && tl.Effect != Destructive)
-			if got[n] != want {
-				t.Errorf("%s: %s listed=%v, want %v (effect %d)", name, n, got[n], want, tl.Effect)
+			want := admitted(tl.Effect)
+			if !want && tl.readForm != nil {
+				if tl.readForm.Effect != ReadOnly {
+					t.Errorf("%s: the read form of %s does not only read", name, n)
+				}
+				want = true
+				if l := got[n]; l != nil && (!l.Annotations.ReadOnlyHint || l.Description != tl.readForm.Def.Description) {
+					t.Errorf("%s: %s is offered, but not in its read form", name, n)
+				}
+			}
+			if (got[n] != nil) != want {
+				t.Errorf("%s: %s listed=%v, want %v (effect %d)", name, n, got[n] != nil, want, tl.Effect)
 			}
 		}
 	}

@@ -44,50 +44,52 @@ type nodeUpdatesOut struct {
 func nodeUpdatesTool(d *Deps) Tool {
 	return define(d, spec{name: "pve_node_updates", title: "Node updates", toolset: "nodeadmin", effect: Mutating,
 		desc: "Pending package updates of a node and its installed Proxmox versions; refresh: true runs apt-get update first."},
-		func(ctx context.Context, c *call, in nodeUpdatesArgs) (nodeUpdatesOut, error) {
-			if err := c.node("node", in.Node); err != nil {
-				return nodeUpdatesOut{}, err
-			}
-			out := nodeUpdatesOut{Node: string(in.Node), Pending: []pendingPkg{}, Installed: []installedPkg{}}
-			base := pve.Path("nodes", string(in.Node), "apt")
-			if in.Refresh {
-				what := "refresh the package index of " + string(in.Node)
-				t, err := c.postTask(ctx, what, base+"/update", nil, taskOut{Action: "aptupdate", Node: string(in.Node)})
-				out.Refresh = &t
-				if err != nil {
-					return out, err
-				}
-			}
-			var pending []struct {
-				Package, OldVersion, Version, Origin, Priority, Title string
-			}
-			if err := c.PVE.Get(ctx, base+"/update", nil, &pending); err != nil {
-				return out, fmt.Errorf("list pending updates of %s: %w", in.Node, err)
-			}
-			for _, p := range pending {
-				out.Pending = append(out.Pending, pendingPkg{Package: p.Package, OldVersion: p.OldVersion, Version: p.Version,
-					Origin: p.Origin, Priority: p.Priority, Title: p.Title})
-			}
-			out.Count = len(out.Pending)
-			var versions []struct {
-				Package, Version, OldVersion, CurrentState, RunningKernel, ManagerVersion string
-			}
-			if err := c.PVE.Get(ctx, base+"/versions", nil, &versions); err != nil {
-				return out, fmt.Errorf("list installed versions of %s: %w", in.Node, err)
-			}
-			for _, v := range versions {
-				if v.CurrentState != "" && v.CurrentState != "Installed" {
-					continue
-				}
-				ver := v.OldVersion // apt/versions puts the installed one here when an update is pending
-				if ver == "" {
-					ver = v.Version
-				}
-				out.Installed = append(out.Installed, installedPkg{Package: v.Package, Version: ver,
-					RunningKernel: v.RunningKernel, ManagerVersion: v.ManagerVersion})
-			}
-			return out, nil
-		})
+		nodeUpdates)
+}
+
+func nodeUpdates(ctx context.Context, c *call, in nodeUpdatesArgs) (nodeUpdatesOut, error) {
+	if err := c.node("node", in.Node); err != nil {
+		return nodeUpdatesOut{}, err
+	}
+	out := nodeUpdatesOut{Node: string(in.Node), Pending: []pendingPkg{}, Installed: []installedPkg{}}
+	base := pve.Path("nodes", string(in.Node), "apt")
+	if in.Refresh {
+		what := "refresh the package index of " + string(in.Node)
+		t, err := c.postTask(ctx, what, base+"/update", nil, taskOut{Action: "aptupdate", Node: string(in.Node)})
+		out.Refresh = &t
+		if err != nil {
+			return out, err
+		}
+	}
+	var pending []struct {
+		Package, OldVersion, Version, Origin, Priority, Title string
+	}
+	if err := c.PVE.Get(ctx, base+"/update", nil, &pending); err != nil {
+		return out, fmt.Errorf("list pending updates of %s: %w", in.Node, err)
+	}
+	for _, p := range pending {
+		out.Pending = append(out.Pending, pendingPkg{Package: p.Package, OldVersion: p.OldVersion, Version: p.Version,
+			Origin: p.Origin, Priority: p.Priority, Title: p.Title})
+	}
+	out.Count = len(out.Pending)
+	var versions []struct {
+		Package, Version, OldVersion, CurrentState, RunningKernel, ManagerVersion string
+	}
+	if err := c.PVE.Get(ctx, base+"/versions", nil, &versions); err != nil {
+		return out, fmt.Errorf("list installed versions of %s: %w", in.Node, err)
+	}
+	for _, v := range versions {
+		if v.CurrentState != "" && v.CurrentState != "Installed" {
+			continue
+		}
+		ver := v.OldVersion // apt/versions puts the installed one here when an update is pending
+		if ver == "" {
+			ver = v.Version
+		}
+		out.Installed = append(out.Installed, installedPkg{Package: v.Package, Version: ver,
+			RunningKernel: v.RunningKernel, ManagerVersion: v.ManagerVersion})
+	}
+	return out, nil
 }
 
 type nodeDisksArgs struct {

@@ -54,6 +54,9 @@ type Tool struct {
 	Effect  Effect
 	handler mcp.ToolHandler
 	input   *jsonschema.Schema // what arguments are validated against; Def has the advertised part
+	// readForm is offered under the same name where the configuration
+	// keeps this tool out (see readforms.go); nil for most tools.
+	readForm *Tool
 }
 
 // Register adds the tool to an MCP server.

@@ -67,9 +67,10 @@ func (b *Toolbox) Toolsets() []ToolsetInfo {
 	for _, set := range toolsetOrder {
 		info := ToolsetInfo{Name: set, About: toolsetAbout[set], Enabled: true, Tools: []string{}}
 		for _, t := range b.all {
+			_, ok := b.sel.pick(t)
 			switch {
 			case t.Toolset != set:
-			case !b.sel.admits(t):
+			case !ok:
 				info.Held++
 			default:
 				info.Tools = append(info.Tools, t.Def.Name)
@@ -100,10 +101,11 @@ func (b *Toolbox) Enable(sets []string) ([]string, error) {
 	defer b.mu.Unlock()
 	var added []string
 	for _, t := range b.all {
-		if b.on[t.Def.Name] || !b.sel.admits(t) || !slices.Contains(sets, t.Toolset) && !slices.Contains(sets, "all") {
+		pick, ok := b.sel.pick(t)
+		if b.on[t.Def.Name] || !ok || !slices.Contains(sets, t.Toolset) && !slices.Contains(sets, "all") {
 			continue
 		}
-		t.Register(b.srv)
+		pick.Register(b.srv)
 		b.on[t.Def.Name] = true
 		added = append(added, t.Def.Name)
 	}
