@@ -220,7 +220,7 @@ func (c *call) setBackupJob(ctx context.Context, in jobSetArgs) (jobSetOut, erro
 	if err != nil {
 		return jobSetOut{}, fmt.Errorf("%s: Proxmox accepted the change, but the job could not be read back (%w); check pve_backup_jobs", what, err)
 	}
-	return jobSetOut{Action: "updated", ID: string(in.ID), Job: after.view(), Changed: jobChanges(before, after),
+	return jobSetOut{Action: "updated", ID: string(in.ID), Job: after.view(), Changed: configDiff(before, after, "next-run"),
 		NextRuns: c.nextRuns(ctx, after["schedule"], 3)}, nil
 }
 
@@ -265,18 +265,3 @@ func (c *call) createJob(ctx context.Context, id JobID, form url.Values) (jobSet
 	return jobSetOut{Action: "created", ID: found[0]["id"], Job: found[0].view(), NextRuns: c.nextRuns(ctx, found[0]["schedule"], 3)}, nil
 }
 
-// jobChanges lists the stored keys an update changed ("" when absent).
-func jobChanges(before, after rawJob) map[string]change {
-	out := map[string]change{}
-	for k, v := range after {
-		if k != "next-run" && before[k] != v {
-			out[k] = change{From: before[k], To: v}
-		}
-	}
-	for k, v := range before {
-		if _, ok := after[k]; !ok && k != "next-run" {
-			out[k] = change{From: v}
-		}
-	}
-	return out
-}

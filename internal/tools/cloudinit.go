@@ -181,7 +181,7 @@ func needCloudinitDrive(cfg map[string]string, vmid VMID) (string, error) {
 // sshkeys decoded.
 func ciChanges(before, after map[string]string, form url.Values) map[string]change {
 	out := map[string]change{}
-	for k, ch := range configDiff(before, after) {
+	for k, ch := range configDiff(before, after, "digest") {
 		if isCIKey(k) {
 			out[k] = ch
 		}

@@ -227,7 +227,7 @@ func TestLXCSetConfig(t *testing.T) {
 
 func TestConfigDiff(t *testing.T) {
 	got := configDiff(map[string]string{"cores": "1", "mp1": "x", "digest": "a", "hostname": "h"},
-		map[string]string{"cores": "2", "hostname": "h", "onboot": "1", "digest": "b"})
+		map[string]string{"cores": "2", "hostname": "h", "onboot": "1", "digest": "b"}, "digest")
 	want := map[string]change{"cores": {From: "1", To: "2"}, "mp1": {From: "x"}, "onboot": {To: "1"}}
 	if len(got) != len(want) {
 		t.Fatalf("diff %v", got)

@@ -120,22 +120,23 @@ func (c *call) lxcSetConfig(ctx context.Context, in lxcSetConfigArgs) (lxcConfig
 		return lxcConfigOut{}, fmt.Errorf("%s: Proxmox accepted the change, but the config could not be read back (%w); check pve_lxc_config", what, err)
 	}
 	out := lxcConfigOut{Action: "set_config", Node: string(in.Node), VMID: int(in.VMID)}
-	out.Changed = configDiff(before, after)
+	out.Changed = configDiff(before, after, "digest")
 	out.Pending = c.pendingKeys(ctx, in.Node, in.VMID)
 	return out, nil
 }
 
-// configDiff compares the config before and after a change (digest aside).
+// configDiff compares a config or job before and after a change, the key
+// skip aside (digest, next-run: they change by themselves).
 // Proxmox's config read includes what is pending.
-func configDiff(before, after map[string]string) map[string]change {
+func configDiff(before, after map[string]string, skip string) map[string]change {
 	changed := map[string]change{}
 	for k, v := range after {
-		if k != "digest" && before[k] != v {
+		if k != skip && before[k] != v {
 			changed[k] = change{From: before[k], To: v}
 		}
 	}
 	for k, v := range before {
-		if _, ok := after[k]; !ok && k != "digest" {
+		if _, ok := after[k]; !ok && k != skip {
 			changed[k] = change{From: v}
 		}
 	}
