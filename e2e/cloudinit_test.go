@@ -154,11 +154,20 @@ func TestCloudinit(t *testing.T) {
 			out.Regenerated || strings.Join(out.Pending, ",") != "ipconfig0" {
 			t.Errorf("running: %+v", out)
 		}
-		c.task("pve_vm_reboot", vm)
 		var d struct {
 			Network string
-			Pending []any
+			Pending []struct {
+				Key  string
+				Held bool `json:"heldForRestart"`
+			}
+			Note string
 		}
+		c.ok("pve_vm_cloudinit_dump", with("type", "network"), &d)
+		if len(d.Pending) != 1 || d.Pending[0].Key != "ipconfig0" || !d.Pending[0].Held || !strings.Contains(d.Note, "holds ipconfig0 pending") {
+			t.Errorf("dump of the running VM: %+v", d)
+		}
+		c.task("pve_vm_reboot", vm)
+		d.Pending, d.Note = nil, ""
 		c.ok("pve_vm_cloudinit_dump", with("type", "network"), &d)
 		if !strings.Contains(d.Network, "- type: dhcp4") || len(d.Pending) != 0 {
 			t.Errorf("after the reboot: %+v", d)

@@ -52,6 +52,7 @@ type ciPending struct {
 	Value   string `json:"value,omitempty" jsonschema:"what the current image was generated from"`
 	Pending string `json:"pending,omitempty" jsonschema:"the new value, not in the image yet"`
 	Delete  bool   `json:"delete,omitempty"`
+	Held    bool   `json:"heldForRestart,omitempty" jsonschema:"set on the running VM, applied at its next start"`
 }
 
 type ciDumpOut struct {
@@ -298,6 +299,21 @@ func (c *call) dumpCloudinit(ctx context.Context, in ciDumpArgs) (ciDumpOut, err
 		}
 	}
 	out.Pending = c.ciPendingValues(ctx, in.Node, in.VMID)
+	// A running VM holds changed keys in the config's pending section,
+	// which neither the dump nor GET .../cloudinit reads yet.
+	if status, held := c.ciState(ctx, in.Node, in.VMID, cfg); len(held) > 0 {
+		listed := map[string]bool{}
+		for _, p := range out.Pending {
+			listed[p.Key] = true
+		}
+		for _, k := range held {
+			if !listed[k] {
+				out.Pending = append(out.Pending, ciPending{Key: k, Held: true})
+			}
+		}
+		out.Note = strings.TrimPrefix(out.Note+"; ", "; ") + "the " + status + " VM holds " + strings.Join(held, ", ") +
+			" pending: the data above is without them until a reboot (pve_vm_reboot) applies them"
+	}
 	return out, nil
 }
 
