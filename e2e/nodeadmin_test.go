@@ -104,6 +104,36 @@ type journalResult struct {
 	Omitted int      `json:"omitted"`
 }
 
+type clusterLogResult struct {
+	Items []struct {
+		Node, Msg string
+	} `json:"items"`
+	Hidden int `json:"hidden"`
+}
+
+// TestClusterLogAllowlist: under PVE_VMID_ALLOWLIST the cluster log keeps
+// the task entries of allowed guests and counts the others as hidden.
+func TestClusterLogAllowlist(t *testing.T) {
+	t.Parallel()
+	cl := newCluster(t, 0.02)
+	admin := cl.connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "cluster,qemu"}})
+	admin.task("pve_vm_start", m("node", "pve1", "vmid", 101))
+	admin.fails("pve_vm_start", m("node", "pve2", "vmid", 102), "already running") // a task entry all the same
+	var all clusterLogResult
+	admin.ok("pve_cluster_log", nil, &all)
+	c := cl.connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "cluster", "PVE_VMID_ALLOWLIST": "101"}})
+	var log clusterLogResult
+	c.ok("pve_cluster_log", nil, &log)
+	if len(log.Items) < 2 || log.Hidden < 2 || len(log.Items)+log.Hidden != len(all.Items) {
+		t.Fatalf("log under the allowlist: %+v (all: %d)", log, len(all.Items))
+	}
+	for _, e := range log.Items {
+		if !strings.Contains(e.Msg, ":101:") {
+			t.Fatalf("entry of another guest: %+v", e)
+		}
+	}
+}
+
 // TestNodeJournal reads the journal by count and by time range, and checks
 // the bounds.
 func TestNodeJournal(t *testing.T) {
@@ -236,10 +266,10 @@ func TestClusterStatusLogReplication(t *testing.T) {
 	}
 	cl.sim.ClearFaults()
 	c.task("pve_vm_start", m("node", "pve1", "vmid", 101))
-	var log []map[string]any
+	var log clusterLogResult
 	c.ok("pve_cluster_log", m("max", 3), &log)
-	if len(log) == 0 || len(log) > 3 {
-		t.Fatalf("log: %v", log)
+	if len(log.Items) == 0 || len(log.Items) > 3 || log.Hidden != 0 {
+		t.Fatalf("log: %+v", log)
 	}
 	c.fails("pve_cluster_log", m("max", 0), `"max"`)
 
