@@ -195,9 +195,11 @@ func TestNodeUpdatesAndDisks(t *testing.T) {
 		Installed []struct {
 			Package, Version, RunningKernel, ManagerVersion string
 		} `json:"installed"`
+		IndexRefreshed string `json:"index_refreshed"`
+		Note           string `json:"note"`
 	}
 	c.ok("pve_node_updates", m("node", "pve2"), &up)
-	if up.Count != 0 || up.Refresh != nil {
+	if up.Count != 0 || up.Refresh != nil || up.IndexRefreshed != "" || !strings.Contains(up.Note, "run with refresh: true") {
 		t.Fatalf("before any refresh: %+v", up)
 	}
 	manager := ""
@@ -209,12 +211,23 @@ func TestNodeUpdatesAndDisks(t *testing.T) {
 	if manager != cl.sim.Version() {
 		t.Fatalf("pve-manager %q, the simulator serves %s", manager, cl.sim.Version())
 	}
+	up.Note = ""
 	c.ok("pve_node_updates", m("node", "pve2", "refresh", true), &up)
 	if up.Refresh == nil || up.Refresh.ExitStatus != "OK" || up.Count == 0 || up.Pending[0].Version == "" {
 		t.Fatalf("after refresh: %+v", up)
 	}
 	if _, data, _ := cl.api(t, "/nodes/pve2/apt/update", nil); len(data.([]any)) != up.Count {
 		t.Fatalf("the simulator lists %d updates, the tool %d", len(data.([]any)), up.Count)
+	}
+	if up.Note != "" {
+		t.Fatalf("a note after a refresh: %q", up.Note)
+	}
+	// without refresh: when the index was refreshed, from the aptupdate task
+	c.ok("pve_node_updates", m("node", "pve2"), &up)
+	_, tasks, _ := cl.api(t, "/nodes/pve2/tasks", url.Values{"typefilter": {"aptupdate"}})
+	end := time.Unix(int64(tasks.([]any)[0].(map[string]any)["endtime"].(float64)), 0).UTC().Format(time.RFC3339)
+	if up.Count == 0 || up.IndexRefreshed != end || !strings.Contains(up.Note, "status: OK") {
+		t.Fatalf("after a refresh, without one (task ended %s): %+v", end, up)
 	}
 
 	var disks struct {
