@@ -268,6 +268,26 @@ func TestBackupJobs(t *testing.T) {
 			t.Errorf("stale after 1h: %v", got)
 		}
 		c.fails("pve_backup_audit", m("older_than", "7 days"), "older_than", "7d")
+
+		// a disabled job covers 9000 for Proxmox, but backs up nothing
+		c.ok("pve_backup_job_set", m("id", "off-9000", "create", true, "schedule", "daily", "storage", "nas", "vmids", []int{9000}, "enabled", false), nil)
+		if j := cl.simJob(t, "off-9000"); j == nil || j["enabled"] != float64(0) {
+			t.Fatalf("disabled job: %v", j)
+		}
+		var off struct {
+			NotInJob     []guest `json:"not_in_any_job"`
+			OnlyDisabled []struct {
+				VMID int
+				Jobs []string
+			} `json:"only_disabled_jobs"`
+			Notes []string
+		}
+		text := c.ok("pve_backup_audit", nil, &off)
+		if len(off.NotInJob) != 0 || len(off.OnlyDisabled) != 1 || off.OnlyDisabled[0].VMID != 9000 ||
+			!slices.Equal(off.OnlyDisabled[0].Jobs, []string{"off-9000"}) || !strings.Contains(text, "guest 9000 is only in disabled backup jobs") {
+			t.Errorf("audit with a disabled job: %s", text)
+		}
+		c.ok("pve_backup_job_delete", m("id", "off-9000", "confirm", true), nil)
 	})
 
 	t.Run("allowlist", func(t *testing.T) {

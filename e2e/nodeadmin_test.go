@@ -104,6 +104,36 @@ type journalResult struct {
 	Omitted int      `json:"omitted"`
 }
 
+type clusterLogResult struct {
+	Items []struct {
+		Node, Msg string
+	} `json:"items"`
+	Hidden int `json:"hidden"`
+}
+
+// TestClusterLogAllowlist: under PVE_VMID_ALLOWLIST the cluster log keeps
+// the task entries of allowed guests and counts the others as hidden.
+func TestClusterLogAllowlist(t *testing.T) {
+	t.Parallel()
+	cl := newCluster(t, 0.02)
+	admin := cl.connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "cluster,qemu"}})
+	admin.task("pve_vm_start", m("node", "pve1", "vmid", 101))
+	admin.fails("pve_vm_start", m("node", "pve2", "vmid", 102), "already running") // a task entry all the same
+	var all clusterLogResult
+	admin.ok("pve_cluster_log", nil, &all)
+	c := cl.connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "cluster", "PVE_VMID_ALLOWLIST": "101"}})
+	var log clusterLogResult
+	c.ok("pve_cluster_log", nil, &log)
+	if len(log.Items) < 2 || log.Hidden < 2 || len(log.Items)+log.Hidden != len(all.Items) {
+		t.Fatalf("log under the allowlist: %+v (all: %d)", log, len(all.Items))
+	}
+	for _, e := range log.Items {
+		if !strings.Contains(e.Msg, ":101:") {
+			t.Fatalf("entry of another guest: %+v", e)
+		}
+	}
+}
+
 // TestNodeJournal reads the journal by count and by time range, and checks
 // the bounds.
 func TestNodeJournal(t *testing.T) {
@@ -165,9 +195,11 @@ func TestNodeUpdatesAndDisks(t *testing.T) {
 		Installed []struct {
 			Package, Version, RunningKernel, ManagerVersion string
 		} `json:"installed"`
+		IndexRefreshed string `json:"index_refreshed"`
+		Note           string `json:"note"`
 	}
 	c.ok("pve_node_updates", m("node", "pve2"), &up)
-	if up.Count != 0 || up.Refresh != nil {
+	if up.Count != 0 || up.Refresh != nil || up.IndexRefreshed != "" || !strings.Contains(up.Note, "run with refresh: true") {
 		t.Fatalf("before any refresh: %+v", up)
 	}
 	manager := ""
@@ -179,12 +211,23 @@ func TestNodeUpdatesAndDisks(t *testing.T) {
 	if manager != cl.sim.Version() {
 		t.Fatalf("pve-manager %q, the simulator serves %s", manager, cl.sim.Version())
 	}
+	up.Note = ""
 	c.ok("pve_node_updates", m("node", "pve2", "refresh", true), &up)
 	if up.Refresh == nil || up.Refresh.ExitStatus != "OK" || up.Count == 0 || up.Pending[0].Version == "" {
 		t.Fatalf("after refresh: %+v", up)
 	}
 	if _, data, _ := cl.api(t, "/nodes/pve2/apt/update", nil); len(data.([]any)) != up.Count {
 		t.Fatalf("the simulator lists %d updates, the tool %d", len(data.([]any)), up.Count)
+	}
+	if up.Note != "" {
+		t.Fatalf("a note after a refresh: %q", up.Note)
+	}
+	// without refresh: when the index was refreshed, from the aptupdate task
+	c.ok("pve_node_updates", m("node", "pve2"), &up)
+	_, tasks, _ := cl.api(t, "/nodes/pve2/tasks", url.Values{"typefilter": {"aptupdate"}})
+	end := time.Unix(int64(tasks.([]any)[0].(map[string]any)["endtime"].(float64)), 0).UTC().Format(time.RFC3339)
+	if up.Count == 0 || up.IndexRefreshed != end || !strings.Contains(up.Note, "status: OK") {
+		t.Fatalf("after a refresh, without one (task ended %s): %+v", end, up)
 	}
 
 	var disks struct {
@@ -236,10 +279,10 @@ func TestClusterStatusLogReplication(t *testing.T) {
 	}
 	cl.sim.ClearFaults()
 	c.task("pve_vm_start", m("node", "pve1", "vmid", 101))
-	var log []map[string]any
+	var log clusterLogResult
 	c.ok("pve_cluster_log", m("max", 3), &log)
-	if len(log) == 0 || len(log) > 3 {
-		t.Fatalf("log: %v", log)
+	if len(log.Items) == 0 || len(log.Items) > 3 || log.Hidden != 0 {
+		t.Fatalf("log: %+v", log)
 	}
 	c.fails("pve_cluster_log", m("max", 0), `"max"`)
 

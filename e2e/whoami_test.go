@@ -11,7 +11,7 @@ type whoamiResult struct {
 	Kind        string `json:"kind"`
 	User        string `json:"user"`
 	Permissions []struct {
-		Path       string   `json:"path"`
+		Paths      []string `json:"paths"`
 		Privileges []string `json:"privileges"`
 	} `json:"permissions"`
 	Usable  []string `json:"usable"`
@@ -50,8 +50,17 @@ func TestWhoami(t *testing.T) {
 
 	root := cl.connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "all"}})
 	var w whoamiResult
-	root.ok("pve_whoami", nil, &w)
+	text := root.ok("pve_whoami", nil, &w)
 	id, secret := cl.sim.DefaultToken()
+	// root has every privilege on every path: one set, shown once
+	if len(w.Permissions) != 1 || !slices.Contains(w.Permissions[0].Paths, "/") || !slices.Contains(w.Permissions[0].Paths, "/vms") ||
+		!slices.Contains(w.Permissions[0].Privileges, "Sys.Modify") || strings.Count(text, `"Sys.Modify"`) != 1 {
+		t.Fatalf("root's permissions: %+v", w.Permissions)
+	}
+	_, perms, _ := cl.api(t, "/access/permissions", nil)
+	if n := len(perms.(map[string]any)); n != len(w.Permissions[0].Paths) {
+		t.Fatalf("%d paths of %d shown: %v", len(w.Permissions[0].Paths), n, w.Permissions[0].Paths)
+	}
 	if w.AuthID != id || w.Kind != "token" || w.User != "root@pam" || len(w.Refused) != 0 || len(w.Limited) != 0 || len(w.Unknown) != 0 {
 		t.Fatalf("root token: %+v", w)
 	}
@@ -79,7 +88,9 @@ func TestWhoami(t *testing.T) {
 	}
 	paths := map[string][]string{}
 	for _, p := range w.Permissions {
-		paths[p.Path] = p.Privileges
+		for _, path := range p.Paths {
+			paths[path] = p.Privileges
+		}
 	}
 	if !slices.Contains(paths["/vms/101"], "VM.PowerMgmt") || !slices.Contains(paths["/nodes/pve1"], "Sys.Audit") || paths["/"] != nil {
 		t.Fatalf("permissions: %v", paths)

@@ -72,6 +72,9 @@ type auditOut struct {
 	// that have none on the storages read.
 	Stale    []auditGuest   `json:"stale"`
 	Storages []auditStorage `json:"storages"`
+	// OnlyDisabled are guests that only disabled jobs select: Proxmox's
+	// not-backed-up counts them covered, yet no job backs them up.
+	OnlyDisabled []disabledGuest `json:"only_disabled_jobs"`
 	// FailedVerification are PBS backups whose last verification failed.
 	FailedVerification []backupRef `json:"failed_verification,omitempty"`
 	Notes              []string    `json:"notes,omitempty"` // what could not be read
@@ -79,7 +82,7 @@ type auditOut struct {
 
 func backupAuditTool(d *Deps) Tool {
 	return define(d, spec{name: "pve_backup_audit", title: "Audit backups", toolset: "backupjobs",
-		desc: "Which guests are in no backup job, which have no backup newer than older_than, and each backup storage's retention and content (PBS verification, protection)."},
+		desc: "Which guests are in no backup job (or only in disabled ones), which have no backup newer than older_than, and each backup storage's retention and content (PBS verification, protection)."},
 		func(ctx context.Context, c *call, in auditArgs) (auditOut, error) {
 			return c.backupAudit(ctx, in)
 		})
@@ -103,7 +106,7 @@ func (c *call) backupAudit(ctx context.Context, in auditArgs) (auditOut, error) 
 	if limit == "" {
 		limit = "7d"
 	}
-	out := auditOut{OlderThan: string(limit), NotInJob: []auditGuest{}, Stale: []auditGuest{}, Storages: []auditStorage{}}
+	out := auditOut{OlderThan: string(limit), NotInJob: []auditGuest{}, Stale: []auditGuest{}, Storages: []auditStorage{}, OnlyDisabled: []disabledGuest{}}
 	var res []guestRes
 	if err := c.PVE.Get(ctx, "/cluster/resources", url.Values{"type": {"vm"}}, &res); err != nil {
 		return out, fmt.Errorf("read cluster resources: %w", err)
@@ -125,10 +128,15 @@ func (c *call) backupAudit(ctx context.Context, in auditArgs) (auditOut, error) 
 			out.NotInJob = append(out.NotInJob, auditGuest{VMID: int(r.VMID), Name: r.Name, Type: r.Type, Node: r.Node})
 		}
 	}
-	backups, err := c.auditStorages(ctx, &out)
+	all, err := c.readJobs(ctx)
+	if err != nil {
+		out.Notes = append(out.Notes, "backup jobs could not be read: "+err.Error())
+	}
+	backups, err := c.auditStorages(ctx, &out, all)
 	if err != nil {
 		return out, err
 	}
+	c.onlyDisabledJobs(ctx, &out, all, guests)
 	now, cut := time.Now(), time.Now().Add(-ageOf(limit))
 	ids := make([]int, 0, len(guests))
 	for id := range guests {
@@ -178,7 +186,7 @@ type contentRow struct {
 
 // auditStorages reads each backup storage's content once (a shared storage
 // on one node, a local one on each node), and returns the backups by guest.
-func (c *call) auditStorages(ctx context.Context, out *auditOut) (map[int][]backupRef, error) {
+func (c *call) auditStorages(ctx context.Context, out *auditOut, all []rawJob) (map[int][]backupRef, error) {
 	var nodes []struct {
 		Node   string `json:"node"`
 		Status string `json:"status"`
@@ -187,10 +195,6 @@ func (c *call) auditStorages(ctx context.Context, out *auditOut) (map[int][]back
 		return nil, fmt.Errorf("list nodes: %w", err)
 	}
 	retention := c.storageRetention(ctx, out)
-	all, err := c.readJobs(ctx)
-	if err != nil {
-		out.Notes = append(out.Notes, "backup jobs could not be read: "+err.Error())
-	}
 	var jobs []rawJob
 	for _, j := range all {
 		if c.jobAllowed(ctx, j) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
@@ -72,9 +71,9 @@ func clusterOpsTools(d *Deps) []Tool {
 			}),
 		define(d, spec{name: "pve_cluster_log", title: "Cluster log", toolset: "cluster",
 			desc:   "Recent cluster log entries (tasks, logins, HA), newest first.",
-			output: listSchema("GET /cluster/log entries", "time: unix time", "node: node", "user: who", "tag: daemon", "pri: syslog priority", "msg: message")},
-			func(ctx context.Context, c *call, in clusterLogArgs) (listOut, error) {
-				return c.list(ctx, "read the cluster log", "/cluster/log", url.Values{"max": {strconv.Itoa(in.Max)}}, c.allowedLogEntry)
+			output: clusterLogSchema()},
+			func(ctx context.Context, c *call, in clusterLogArgs) (clusterLogOut, error) {
+				return c.clusterLog(ctx, in)
 			}),
 		define(d, spec{name: "pve_replication", title: "Replication jobs", toolset: "replication",
 			desc: "Storage replication jobs with last sync, duration, failures and errors."},
@@ -125,15 +124,6 @@ func (c *call) clusterStatus(ctx context.Context) (clusterStatusOut, error) {
 		out.Quorate, out.Nodes = true, len(list)
 	}
 	return out, nil
-}
-
-// allowedLogEntry hides entries of nodes outside PVE_NODE_ALLOWLIST; under
-// a guest-id allowlist only entries about an allowed guest's task show.
-func (c *call) allowedLogEntry(e entry) bool {
-	if e.Node != "" && !c.allow.NodeAllowed(e.Node) {
-		return false
-	}
-	return !c.allow.HasVMIDs()
 }
 
 func (c *call) replication(ctx context.Context, in replicationArgs) (replicationOut, error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
@@ -39,6 +40,9 @@ type nodeUpdatesOut struct {
 	Pending   []pendingPkg   `json:"pending" jsonschema:"packages an upgrade would install"`
 	Count     int            `json:"count"`
 	Installed []installedPkg `json:"installed" jsonschema:"installed Proxmox packages (apt/versions)"`
+	// IndexRefreshed is when the newest apt-get update task (aptupdate) ended.
+	IndexRefreshed string `json:"index_refreshed,omitempty" jsonschema:"when apt-get update last ran (UTC), from the node's task list"`
+	Note           string `json:"note,omitempty" jsonschema:"how current the package index is"`
 }
 
 func nodeUpdatesTool(d *Deps) Tool {
@@ -60,6 +64,9 @@ func nodeUpdates(ctx context.Context, c *call, in nodeUpdatesArgs) (nodeUpdatesO
 		if err != nil {
 			return out, err
 		}
+	}
+	if !in.Refresh {
+		c.indexAge(ctx, &out)
 	}
 	var pending []struct {
 		Package, OldVersion, Version, Origin, Priority, Title string
@@ -90,6 +97,34 @@ func nodeUpdates(ctx context.Context, c *call, in nodeUpdatesArgs) (nodeUpdatesO
 			RunningKernel: v.RunningKernel, ManagerVersion: v.ManagerVersion})
 	}
 	return out, nil
+}
+
+// indexAge tells how old the package index is: Proxmox keeps no date of
+// it, but every apt-get update (the daily pveupdate's too) is an aptupdate
+// task in the node's task list.
+func (c *call) indexAge(ctx context.Context, out *nodeUpdatesOut) {
+	const refresh = "run with refresh: true to update the package index first"
+	var tasks []struct {
+		StartTime pve.Int `json:"starttime"`
+		EndTime   pve.Int `json:"endtime"`
+		Status    string  `json:"status"`
+	}
+	q := url.Values{"typefilter": {"aptupdate"}, "limit": {"1"}}
+	if err := c.PVE.Get(ctx, pve.Path("nodes", out.Node, "tasks"), q, &tasks); err != nil || len(tasks) == 0 {
+		out.Note = "the package index may be stale (when it was last refreshed is unknown): " + refresh
+		return
+	}
+	t := tasks[0]
+	at := int64(t.EndTime)
+	if at == 0 {
+		at = int64(t.StartTime)
+	}
+	out.IndexRefreshed = time.Unix(at, 0).UTC().Format(time.RFC3339)
+	status := t.Status
+	if status == "" {
+		status = "still running"
+	}
+	out.Note = fmt.Sprintf("apt-get update last ran %s (%s ago, status: %s); %s", out.IndexRefreshed, since(time.Now(), at), pve.ClipLine(status), refresh)
 }
 
 type nodeDisksArgs struct {

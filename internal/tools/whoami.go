@@ -11,8 +11,10 @@ import (
 // privileges from GET /access/permissions, and what they mean for the
 // enabled tools by toolPrivileges.
 
+// pathPrivs is one set of effective privileges with every path that has
+// exactly it: a root token's ten paths share one set of 47, shown once.
 type pathPrivs struct {
-	Path       string   `json:"path"`
+	Paths      []string `json:"paths" jsonschema:"the paths with exactly these privileges"`
 	Privileges []string `json:"privileges"`
 	// Proxmox's propagate flag: 0 for a grant that does not reach below the path.
 	NotInherited []string `json:"notInherited,omitempty" jsonschema:"privileges that hold on this path only, not below"`
@@ -28,7 +30,7 @@ type whoamiOut struct {
 	AuthID      string       `json:"authid" jsonschema:"the user or API token id requests are sent as (never the secret)"`
 	Kind        string       `json:"kind" jsonschema:"token or user"`
 	User        string       `json:"user"`
-	Permissions []pathPrivs  `json:"permissions" jsonschema:"effective privileges per path"`
+	Permissions []pathPrivs  `json:"permissions" jsonschema:"effective privileges: each set once, with the paths that have it"`
 	Usable      []string     `json:"usable" jsonschema:"enabled tools whose privileges are held everywhere"`
 	Limited     []toolAccess `json:"limited,omitempty" jsonschema:"enabled tools that work only on some objects, or without some of their actions"`
 	Refused     []toolAccess `json:"refused,omitempty" jsonschema:"enabled tools Proxmox would refuse for lack of a privilege"`
@@ -49,18 +51,7 @@ func whoamiTool(d *Deps) Tool {
 			if isToken {
 				out.Kind = "token"
 			}
-			for _, p := range sortedPaths(perms) {
-				pp := pathPrivs{Path: p, Privileges: []string{}}
-				for priv, prop := range perms[p] {
-					pp.Privileges = append(pp.Privileges, priv)
-					if prop == 0 {
-						pp.NotInherited = append(pp.NotInherited, priv)
-					}
-				}
-				slices.Sort(pp.Privileges)
-				slices.Sort(pp.NotInherited)
-				out.Permissions = append(out.Permissions, pp)
-			}
+			out.Permissions = groupPrivs(perms)
 			for _, name := range d.enabled() {
 				needs, known := toolPrivileges[name]
 				if !known {
@@ -145,6 +136,33 @@ func holds(perms map[string]map[string]int, n privNeed) (all bool, some []string
 	}
 	slices.Sort(some)
 	return false, some
+}
+
+// groupPrivs lists each distinct set of privileges (with what does not
+// propagate) once, with its paths, in the order of their first path.
+func groupPrivs(perms map[string]map[string]int) []pathPrivs {
+	out := []pathPrivs{}
+	at := map[string]int{} // the set's key -> index in out
+	for _, p := range sortedPaths(perms) {
+		pp := pathPrivs{Privileges: []string{}}
+		for priv, prop := range perms[p] {
+			pp.Privileges = append(pp.Privileges, priv)
+			if prop == 0 {
+				pp.NotInherited = append(pp.NotInherited, priv)
+			}
+		}
+		slices.Sort(pp.Privileges)
+		slices.Sort(pp.NotInherited)
+		key := strings.Join(pp.Privileges, ",") + "|" + strings.Join(pp.NotInherited, ",")
+		if i, ok := at[key]; ok {
+			out[i].Paths = append(out[i].Paths, p)
+			continue
+		}
+		at[key] = len(out)
+		pp.Paths = []string{p}
+		out = append(out, pp)
+	}
+	return out
 }
 
 func sortedPaths(m map[string]map[string]int) []string {
