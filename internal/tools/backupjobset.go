@@ -264,4 +264,3 @@ func (c *call) createJob(ctx context.Context, id JobID, form url.Values) (jobSet
 	}
 	return jobSetOut{Action: "created", ID: found[0]["id"], Job: found[0].view(), NextRuns: c.nextRuns(ctx, found[0]["schedule"], 3)}, nil
 }
-
