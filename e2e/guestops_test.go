@@ -53,17 +53,18 @@ func TestGuestOps(t *testing.T) {
 	})
 
 	t.Run("resize", func(t *testing.T) {
-		c.task("pve_vm_resize_disk", m("node", "pve1", "vmid", 101, "disk", "scsi0", "size", "+2G"))
-		if got := c.diskSize("vm", "pve1", 101, "scsi0"); got != "66G" {
-			t.Errorf("after +2G: size %s, want 66G", got)
+		var grown struct{ UPID, ExitStatus, Disk, Size string }
+		c.ok("pve_vm_resize_disk", m("node", "pve1", "vmid", 101, "disk", "scsi0", "size", "+2G"), &grown)
+		if got := c.diskSize("vm", "pve1", 101, "scsi0"); got != "66G" || grown.Size != "66G" || grown.Disk != "scsi0" || grown.ExitStatus != "OK" {
+			t.Errorf("after +2G: size %s, output %+v, want 66G", got, grown)
 		}
 		c.task("pve_vm_resize_disk", m("node", "pve1", "vmid", 101, "disk", "scsi0", "size", "70G"))
 		if got := c.diskSize("vm", "pve1", 101, "scsi0"); got != "70G" {
 			t.Errorf("after 70G: size %s", got)
 		}
-		c.task("pve_lxc_resize_disk", m("node", "pve2", "vmid", 201, "disk", "rootfs", "size", "+1G"))
-		if got := c.diskSize("lxc", "pve2", 201, "rootfs"); got != "5G" {
-			t.Errorf("CT after +1G: size %s, want 5G", got)
+		c.ok("pve_lxc_resize_disk", m("node", "pve2", "vmid", 201, "disk", "rootfs", "size", "+1G"), &grown)
+		if got := c.diskSize("lxc", "pve2", 201, "rootfs"); got != "5G" || grown.Size != "5G" || grown.ExitStatus != "OK" {
+			t.Errorf("CT after +1G: size %s, output %+v, want 5G", got, grown)
 		}
 		before := len(cl.writes())
 		c.fails("pve_vm_resize_disk", m("node", "pve1", "vmid", 101, "disk", "scsi0", "size", "10G"), "shrinking disks is not supported", `"size"`, "+N")
@@ -145,9 +146,9 @@ func TestGuestOps(t *testing.T) {
 func TestGuestOpsOnPVE7(t *testing.T) {
 	t.Parallel()
 	c := newClusterSchema(t, 0.02, "7.4").connect(t, clientOpts{})
-	var out struct{ UPID, Status string }
+	var out struct{ UPID, Status, Size string }
 	c.ok("pve_vm_resize_disk", m("node", "pve1", "vmid", 101, "disk", "scsi0", "size", "+1G"), &out)
-	if out.UPID != "" || out.Status != "done" {
+	if out.UPID != "" || out.Status != "done" || out.Size != "65G" {
 		t.Errorf("7.4 VM resize: %+v, want no task and status done", out)
 	}
 	if got := c.diskSize("vm", "pve1", 101, "scsi0"); got != "65G" {
