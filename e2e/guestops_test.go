@@ -91,9 +91,17 @@ func TestGuestOps(t *testing.T) {
 		if st, _, lock := c.qmpStatus("pve1", 100); st != "stopped" || lock != "suspended" {
 			t.Errorf("after hibernate: status %s, lock %q; want stopped, suspended", st, lock)
 		}
+		_, data, _ := cl.api(t, "/nodes/pve1/qemu/100/config", nil)
+		state, _ := data.(map[string]any)["vmstate"].(string)
+		if !strings.HasPrefix(state, "local-lvm:vm-100-state-suspend-") {
+			t.Errorf("after hibernate: vmstate %q, want the RAM's volume on local-lvm", state)
+		}
 		c.task("pve_vm_resume", m("node", "pve1", "vmid", 100))
 		if st, qmp, lock := c.qmpStatus("pve1", 100); st != "running" || qmp != "running" || lock != "" {
 			t.Errorf("after resuming the hibernated VM: %s/%s lock %q", st, qmp, lock)
+		}
+		if _, data, _ := cl.api(t, "/nodes/pve1/qemu/100/config", nil); data.(map[string]any)["vmstate"] != nil {
+			t.Errorf("after resuming the hibernated VM: vmstate kept: %v", data)
 		}
 		c.task("pve_lxc_suspend", m("node", "pve1", "vmid", 200))
 		c.task("pve_lxc_resume", m("node", "pve1", "vmid", 200))
