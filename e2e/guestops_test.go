@@ -103,7 +103,15 @@ func TestGuestOps(t *testing.T) {
 		if _, data, _ := cl.api(t, "/nodes/pve1/qemu/100/config", nil); data.(map[string]any)["vmstate"] != nil {
 			t.Errorf("after resuming the hibernated VM: vmstate kept: %v", data)
 		}
-		c.task("pve_lxc_suspend", m("node", "pve1", "vmid", 200))
+		var frozen struct{ UPID, ExitStatus, State, Note string }
+		c.ok("pve_lxc_suspend", m("node", "pve1", "vmid", 200), &frozen)
+		if frozen.ExitStatus != "OK" || frozen.State != "frozen" || !strings.Contains(frozen.Note, "pve_lxc_resume") {
+			t.Errorf("CT suspend: %+v, want state frozen and how to thaw it", frozen)
+		}
+		// As pve-container's vmstatus, a frozen container reads running.
+		if st := c.status("lxc", "pve1", 200); st != "running" {
+			t.Errorf("frozen CT: %s", st)
+		}
 		c.task("pve_lxc_resume", m("node", "pve1", "vmid", 200))
 		if st := c.status("lxc", "pve1", 200); st != "running" {
 			t.Errorf("CT after resume: %s", st)

@@ -80,7 +80,21 @@ func guestOpTools(d *Deps) []Tool {
 				return c.postTask(ctx, what, qemuKind.path(in.Node, in.VMID, "status", "suspend"), form, out)
 			}),
 		power(d, qemuKind, "resume", "Resume VM", "Resume a paused VM, or start one hibernated to disk.", false, ""),
-		power(d, lxcKind, "suspend", "Suspend container", "Freeze a running container (Proxmox: experimental); pve_lxc_resume thaws it.", false, ""),
+		define(d, spec{name: "pve_lxc_suspend", title: "Suspend container", toolset: "lxc", effect: Mutating, task: true,
+			desc: "Freeze a running container (Proxmox: experimental; its status still reads running); pve_lxc_resume thaws it."},
+			func(ctx context.Context, c *call, in guestArgs) (ctSuspendOut, error) {
+				if err := c.guest(in.Node, in.VMID); err != nil {
+					return ctSuspendOut{}, err
+				}
+				out := ctSuspendOut{}
+				t := taskOut{Action: "suspend", Node: string(in.Node), VMID: int(in.VMID)}
+				t, err := c.postTask(ctx, fmt.Sprintf("suspend CT %d on %s", in.VMID, in.Node), lxcKind.path(in.Node, in.VMID, "status", "suspend"), nil, t)
+				out.taskOut = t
+				if err == nil && !c.async {
+					out.State, out.Note = "frozen", ctFrozenNote
+				}
+				return out, err
+			}),
 		power(d, lxcKind, "resume", "Resume container", "Thaw a suspended container.", false, ""),
 	}
 }
@@ -172,6 +186,16 @@ func (c *call) awaitTemplate(ctx context.Context, k guestKind, node NodeName, vm
 		pause = min(2*pause, time.Second)
 	}
 }
+
+// ctSuspendOut tells that the container is frozen: Proxmox's status reads
+// (pve-container's vmstatus) still say running.
+type ctSuspendOut struct {
+	taskOut
+	State string `json:"state,omitempty"`
+	Note  string `json:"note,omitempty"`
+}
+
+const ctFrozenNote = "its processes are frozen; pve_lxc_status still says running (Proxmox does not show a freeze); pve_lxc_resume thaws it"
 
 // resize grows a disk. A shrink is refused before Proxmox is asked when the
 // config tells the disk's size, with the reason Proxmox would give; qemu 8+
