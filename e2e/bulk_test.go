@@ -61,11 +61,14 @@ func TestBulkAction(t *testing.T) {
 			t.Errorf("refused calls reached Proxmox: %v", w[before:])
 		}
 		var b bulkResult
-		c.ok("pve_bulk_action", m("action", "shutdown", "vms", []int{101, 103}, "timeout", 30), &b)
+		c.ok("pve_bulk_action", m("action", "shutdown", "vms", []int{101, 103, 9000}, "timeout", 30), &b)
 		for _, id := range []int{101, 103} {
 			if b.outcome(id) != "stopped" {
 				t.Errorf("%d: %q", id, b.outcome(id))
 			}
+		}
+		if o := b.outcome(9000); o != "skipped: a template (Proxmox leaves templates out)" {
+			t.Errorf("template 9000 in a shutdown: %q", o)
 		}
 		if st := c.status("vm", "pve1", 101); st != "stopped" {
 			t.Errorf("101 after shutdown: %s", st)
@@ -90,6 +93,13 @@ func TestBulkAction(t *testing.T) {
 			if g, _ := c.findGuest(id); g.Node != "pve1" {
 				t.Errorf("%d moved to %s: %s", id, g.Node, text)
 			}
+		}
+		// 102 runs with a local disk: the reason is in its own task's log.
+		text = c.fails("pve_bulk_action", m("action", "migrate", "vms", []int{102}, "target", "pve3", "online", true),
+			"102 failed: migration aborted: can't live migrate attached local disks without with-local-disks option",
+			"withLocalDisks: true")
+		if g, _ := c.findGuest(102); g.Node == "pve3" {
+			t.Errorf("102 moved: %s", text)
 		}
 	})
 }

@@ -53,17 +53,18 @@ func TestGuestOps(t *testing.T) {
 	})
 
 	t.Run("resize", func(t *testing.T) {
-		c.task("pve_vm_resize_disk", m("node", "pve1", "vmid", 101, "disk", "scsi0", "size", "+2G"))
-		if got := c.diskSize("vm", "pve1", 101, "scsi0"); got != "66G" {
-			t.Errorf("after +2G: size %s, want 66G", got)
+		var grown struct{ UPID, ExitStatus, Disk, Size string }
+		c.ok("pve_vm_resize_disk", m("node", "pve1", "vmid", 101, "disk", "scsi0", "size", "+2G"), &grown)
+		if got := c.diskSize("vm", "pve1", 101, "scsi0"); got != "66G" || grown.Size != "66G" || grown.Disk != "scsi0" || grown.ExitStatus != "OK" {
+			t.Errorf("after +2G: size %s, output %+v, want 66G", got, grown)
 		}
 		c.task("pve_vm_resize_disk", m("node", "pve1", "vmid", 101, "disk", "scsi0", "size", "70G"))
 		if got := c.diskSize("vm", "pve1", 101, "scsi0"); got != "70G" {
 			t.Errorf("after 70G: size %s", got)
 		}
-		c.task("pve_lxc_resize_disk", m("node", "pve2", "vmid", 201, "disk", "rootfs", "size", "+1G"))
-		if got := c.diskSize("lxc", "pve2", 201, "rootfs"); got != "5G" {
-			t.Errorf("CT after +1G: size %s, want 5G", got)
+		c.ok("pve_lxc_resize_disk", m("node", "pve2", "vmid", 201, "disk", "rootfs", "size", "+1G"), &grown)
+		if got := c.diskSize("lxc", "pve2", 201, "rootfs"); got != "5G" || grown.Size != "5G" || grown.ExitStatus != "OK" {
+			t.Errorf("CT after +1G: size %s, output %+v, want 5G", got, grown)
 		}
 		before := len(cl.writes())
 		c.fails("pve_vm_resize_disk", m("node", "pve1", "vmid", 101, "disk", "scsi0", "size", "10G"), "shrinking disks is not supported", `"size"`, "+N")
@@ -90,11 +91,27 @@ func TestGuestOps(t *testing.T) {
 		if st, _, lock := c.qmpStatus("pve1", 100); st != "stopped" || lock != "suspended" {
 			t.Errorf("after hibernate: status %s, lock %q; want stopped, suspended", st, lock)
 		}
+		_, data, _ := cl.api(t, "/nodes/pve1/qemu/100/config", nil)
+		state, _ := data.(map[string]any)["vmstate"].(string)
+		if !strings.HasPrefix(state, "local-lvm:vm-100-state-suspend-") {
+			t.Errorf("after hibernate: vmstate %q, want the RAM's volume on local-lvm", state)
+		}
 		c.task("pve_vm_resume", m("node", "pve1", "vmid", 100))
 		if st, qmp, lock := c.qmpStatus("pve1", 100); st != "running" || qmp != "running" || lock != "" {
 			t.Errorf("after resuming the hibernated VM: %s/%s lock %q", st, qmp, lock)
 		}
-		c.task("pve_lxc_suspend", m("node", "pve1", "vmid", 200))
+		if _, data, _ := cl.api(t, "/nodes/pve1/qemu/100/config", nil); data.(map[string]any)["vmstate"] != nil {
+			t.Errorf("after resuming the hibernated VM: vmstate kept: %v", data)
+		}
+		var frozen struct{ UPID, ExitStatus, State, Note string }
+		c.ok("pve_lxc_suspend", m("node", "pve1", "vmid", 200), &frozen)
+		if frozen.ExitStatus != "OK" || frozen.State != "frozen" || !strings.Contains(frozen.Note, "pve_lxc_resume") {
+			t.Errorf("CT suspend: %+v, want state frozen and how to thaw it", frozen)
+		}
+		// As pve-container's vmstatus, a frozen container reads running.
+		if st := c.status("lxc", "pve1", 200); st != "running" {
+			t.Errorf("frozen CT: %s", st)
+		}
 		c.task("pve_lxc_resume", m("node", "pve1", "vmid", 200))
 		if st := c.status("lxc", "pve1", 200); st != "running" {
 			t.Errorf("CT after resume: %s", st)
@@ -145,9 +162,9 @@ func TestGuestOps(t *testing.T) {
 func TestGuestOpsOnPVE7(t *testing.T) {
 	t.Parallel()
 	c := newClusterSchema(t, 0.02, "7.4").connect(t, clientOpts{})
-	var out struct{ UPID, Status string }
+	var out struct{ UPID, Status, Size string }
 	c.ok("pve_vm_resize_disk", m("node", "pve1", "vmid", 101, "disk", "scsi0", "size", "+1G"), &out)
-	if out.UPID != "" || out.Status != "done" {
+	if out.UPID != "" || out.Status != "done" || out.Size != "65G" {
 		t.Errorf("7.4 VM resize: %+v, want no task and status done", out)
 	}
 	if got := c.diskSize("vm", "pve1", 101, "scsi0"); got != "65G" {

@@ -119,9 +119,18 @@ func TestPools(t *testing.T) {
 
 	c.fails("pve_pool_delete", m("poolid", "team"), "confirm: true")
 	c.fails("pve_pool_delete", m("poolid", "team", "confirm", true), "is not empty", "pve_pool_members")
-	c.ok("pve_pool_members", m("poolid", "team", "vms", []int{100, 101}, "storage", []string{"local"}, "remove", true), &w)
-	if got := cl.poolMembers(t, "team"); len(got) != 0 || w.Action != "remove" {
+	w.Members = nil
+	c.ok("pve_pool_members", m("poolid", "team", "vms", []int{100}, "remove", true), &w)
+	if got := cl.poolMembers(t, "team"); !slices.Equal(got, []string{"qemu/101", "storage/pve1/local"}) || len(w.Members) != 2 || w.Action != "remove" {
+		t.Fatalf("after removing 100: %v (tool said %+v)", got, w)
+	}
+	var emptied map[string]any
+	c.ok("pve_pool_members", m("poolid", "team", "vms", []int{101}, "storage", []string{"local"}, "remove", true), &emptied)
+	if got := cl.poolMembers(t, "team"); len(got) != 0 || emptied["action"] != "remove" {
 		t.Fatalf("after removing: %v", got)
+	}
+	if ms, ok := emptied["members"].([]any); !ok || len(ms) != 0 {
+		t.Errorf("the emptied pool's members: %v, want []", emptied)
 	}
 	c.fails("pve_pool_members", m("poolid", "team", "vms", []int{101}, "remove", true), "VM 101 is not a pool member")
 	c.ok("pve_pool_delete", m("poolid", "team", "confirm", true), nil)

@@ -86,7 +86,7 @@ func (s *Sim) startQemu(g *guest, nodeName string, vmid int, user string, skiplo
 			s.st.cloudinitStarted(g, end)
 			if g.lock() == "suspended" {
 				delete(g.conf, "lock")
-				delete(g.conf, "vmstate")
+				s.st.freeSuspendState(g)
 			}
 			g.running, g.paused, g.startedAt = true, false, end
 			return nil

@@ -136,7 +136,7 @@ func (s *Sim) lxcSuspend(c *call) (any, error) {
 }
 
 func (s *Sim) suspendTask(c *call, kind guestKind, typ string, todisk bool) (any, error) {
-	nodeName, vmid := c.params["node"], c.vmid()
+	nodeName, vmid, statestorage := c.params["node"], c.vmid(), c.params["statestorage"]
 	return c.startTask(taskSpec{typ: typ, vmid: vmid, dur: time.Second,
 		onOK: func(end time.Time) error {
 			g, err := s.unlockedGuest(kind, nodeName, vmid, false)
@@ -144,6 +144,9 @@ func (s *Sim) suspendTask(c *call, kind guestKind, typ string, todisk bool) (any
 				return err
 			}
 			if todisk {
+				if err := s.st.saveSuspendState(g, suspendStateStorage(s.st, g, statestorage), end); err != nil {
+					return err
+				}
 				g.running, g.paused = false, false
 				g.conf["lock"] = "suspended"
 				return nil

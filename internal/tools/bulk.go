@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
@@ -40,6 +41,7 @@ type bulkGuest struct {
 	Node    string `json:"node,omitempty"`   // where it is now
 	Status  string `json:"status,omitempty"` // running or stopped, now
 	Outcome string `json:"outcome"`          // started, stopped, migrated, skipped: ..., failed: ...
+	Task    string `json:"task,omitempty"`   // the guest's own failed task, whose log tells why
 }
 
 type bulkOut struct {
@@ -229,6 +231,7 @@ func (c *call) bulkOutcomes(ctx context.Context, in bulkArgs, upid string) []bul
 	}
 	resErr := c.PVE.Get(ctx, "/cluster/resources", url.Values{"type": {"vm"}}, &res)
 	out := make([]bulkGuest, 0, len(in.VMs))
+	reads := 0
 	for _, id := range in.VMs {
 		g := bulkGuest{VMID: int(id), Outcome: logged[int(id)]}
 		found, template := false, false
@@ -241,20 +244,72 @@ func (c *call) bulkOutcomes(ctx context.Context, in bulkArgs, upid string) []bul
 		case strings.HasPrefix(g.Outcome, "skipped") || strings.HasPrefix(g.Outcome, "failed"):
 		case resErr != nil:
 			g.Outcome = "unknown: the guests' state could not be read (" + resErr.Error() + ")"
+		case found && template && in.Action != "migrate" && g.Outcome == "":
+			// Proxmox leaves templates out of start and shutdown.
+			g.Outcome = "skipped: a template (Proxmox leaves templates out)"
 		case !found:
 			g.Outcome = "failed: not in the cluster"
 		case in.Action == "start" && g.Status == "running", in.Action == "shutdown" && g.Status == "stopped":
 			g.Outcome = map[string]string{"start": "started", "shutdown": "stopped"}[in.Action]
 		case in.Action == "migrate" && g.Node == string(in.Target):
 			g.Outcome = "migrated to " + g.Node
-		case g.Outcome == "" && template && in.Action != "migrate":
-			g.Outcome = "skipped: a template (Proxmox leaves templates out)"
 		case g.Outcome == "":
 			g.Outcome = "unknown: the task log does not name it and it is " + g.Status + " on " + g.Node
 		default:
 			g.Outcome = "failed: it is " + g.Status + " on " + g.Node + " after the task"
 		}
+		if strings.HasPrefix(logged[int(id)], "failed: ") && found && reads < maxReasonReads {
+			reads++
+			c.guestTaskReason(ctx, in.Action, upid, &g)
+		}
 		out = append(out, g)
 	}
 	return out
+}
+
+// maxReasonReads bounds the failed guests whose own task log is read.
+const maxReasonReads = 10
+
+// The guest's own tasks a bulk action starts, by action.
+var bulkTaskTypes = map[string][]string{
+	"start":    {"qmstart", "qmresume", "vzstart", "vzresume"},
+	"shutdown": {"qmshutdown", "vzshutdown"},
+	"migrate":  {"qmigrate", "vzmigrate"},
+}
+
+// guestTaskReason adds why a guest's own task failed: pve-manager's bulk
+// log gives only that task's exit status ("migration aborted"), its log
+// the reason. The task is the guest's failed one started since the bulk
+// task, on the node the guest is on.
+func (c *call) guestTaskReason(ctx context.Context, action, bulkUPID string, g *bulkGuest) {
+	bu, err := pveid.ParseUPID(bulkUPID)
+	if err != nil || g.Node == "" {
+		return
+	}
+	q := url.Values{"source": {"all"}, "vmid": {strconv.Itoa(g.VMID)}, "errors": {"1"}, "limit": {"20"},
+		"since": {strconv.FormatUint(bu.StartTime, 10)}}
+	var list []listedTask
+	if c.PVE.Get(ctx, "/nodes/"+g.Node+"/tasks", q, &list) != nil {
+		return
+	}
+	for _, t := range list {
+		if t.UPID == "" || !slices.Contains(bulkTaskTypes[action], t.Type) {
+			continue
+		}
+		lines, _, err := c.PVE.TaskLog(ctx, t.UPID, 0, 1000)
+		if err != nil {
+			return
+		}
+		g.Task = t.UPID
+		for _, l := range lines {
+			if _, msg, ok := strings.Cut(l.T, "ERROR: "); ok {
+				g.Outcome += ": " + pve.ClipLine(strings.TrimSpace(msg))
+				break
+			}
+		}
+		if strings.Contains(g.Outcome, "with-local-disks") {
+			g.Outcome += "; to move local disks with the guest, repeat with withLocalDisks: true"
+		}
+		return
+	}
 }

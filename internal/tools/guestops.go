@@ -51,12 +51,12 @@ func guestOpTools(d *Deps) []Tool {
 		templateTool(d, qemuKind), templateTool(d, lxcKind),
 		define(d, spec{name: "pve_vm_resize_disk", title: "Grow VM disk", toolset: "qemu", effect: Mutating,
 			desc: "Grow a VM disk: size +20G adds 20 GiB, 64G sets the size; shrinking is refused.", task: true},
-			func(ctx context.Context, c *call, in vmResizeArgs) (taskOut, error) {
+			func(ctx context.Context, c *call, in vmResizeArgs) (resizeOut, error) {
 				return c.resize(ctx, qemuKind, in.Node, in.VMID, string(in.Disk), string(in.Size))
 			}),
 		define(d, spec{name: "pve_lxc_resize_disk", title: "Grow container volume", toolset: "lxc", effect: Mutating,
 			desc: "Grow a container's rootfs or mount point: size +20G adds 20 GiB, 64G sets the size; shrinking is refused.", task: true},
-			func(ctx context.Context, c *call, in ctResizeArgs) (taskOut, error) {
+			func(ctx context.Context, c *call, in ctResizeArgs) (resizeOut, error) {
 				return c.resize(ctx, lxcKind, in.Node, in.VMID, string(in.Disk), string(in.Size))
 			}),
 		define(d, spec{name: "pve_vm_suspend", title: "Suspend VM", toolset: "qemu", effect: Mutating,
@@ -80,7 +80,21 @@ func guestOpTools(d *Deps) []Tool {
 				return c.postTask(ctx, what, qemuKind.path(in.Node, in.VMID, "status", "suspend"), form, out)
 			}),
 		power(d, qemuKind, "resume", "Resume VM", "Resume a paused VM, or start one hibernated to disk.", false, ""),
-		power(d, lxcKind, "suspend", "Suspend container", "Freeze a running container (Proxmox: experimental); pve_lxc_resume thaws it.", false, ""),
+		define(d, spec{name: "pve_lxc_suspend", title: "Suspend container", toolset: "lxc", effect: Mutating, task: true,
+			desc: "Freeze a running container (Proxmox: experimental; its status still reads running); pve_lxc_resume thaws it."},
+			func(ctx context.Context, c *call, in guestArgs) (ctSuspendOut, error) {
+				if err := c.guest(in.Node, in.VMID); err != nil {
+					return ctSuspendOut{}, err
+				}
+				out := ctSuspendOut{}
+				t := taskOut{Action: "suspend", Node: string(in.Node), VMID: int(in.VMID)}
+				t, err := c.postTask(ctx, fmt.Sprintf("suspend CT %d on %s", in.VMID, in.Node), lxcKind.path(in.Node, in.VMID, "status", "suspend"), nil, t)
+				out.taskOut = t
+				if err == nil && !c.async {
+					out.State, out.Note = "frozen", ctFrozenNote
+				}
+				return out, err
+			}),
 		power(d, lxcKind, "resume", "Resume container", "Thaw a suspended container.", false, ""),
 	}
 }
@@ -173,10 +187,47 @@ func (c *call) awaitTemplate(ctx context.Context, k guestKind, node NodeName, vm
 	}
 }
 
+// ctSuspendOut tells that the container is frozen: Proxmox's status reads
+// (pve-container's vmstatus) still say running.
+type ctSuspendOut struct {
+	taskOut
+	State string `json:"state,omitempty"`
+	Note  string `json:"note,omitempty"`
+}
+
+const ctFrozenNote = "its processes are frozen; pve_lxc_status still says running (Proxmox does not show a freeze); pve_lxc_resume thaws it"
+
 // resize grows a disk. A shrink is refused before Proxmox is asked when the
 // config tells the disk's size, with the reason Proxmox would give; qemu 8+
 // and pve-container answer with a task, qemu-server 7 with null once done.
-func (c *call) resize(ctx context.Context, k guestKind, node NodeName, vmid VMID, disk, size string) (taskOut, error) {
+func (c *call) resize(ctx context.Context, k guestKind, node NodeName, vmid VMID, disk, size string) (resizeOut, error) {
+	out := resizeOut{Disk: disk}
+	t, err := c.resizeTask(ctx, k, node, vmid, disk, size)
+	out.taskOut = t
+	if err != nil || c.async {
+		return out, err
+	}
+	// The new size, as the config now records it.
+	var cfg map[string]any
+	if err := c.PVE.Get(ctx, k.path(node, vmid, "config"), nil, &cfg); err == nil {
+		val, _ := cfg[disk].(string)
+		for _, part := range strings.Split(val, ",") {
+			if v, ok := strings.CutPrefix(part, "size="); ok {
+				out.Size = v
+			}
+		}
+	}
+	return out, nil
+}
+
+// resizeOut is a resize's outcome with the disk's size after it.
+type resizeOut struct {
+	taskOut
+	Disk string `json:"disk"`
+	Size string `json:"size,omitempty"` // from the config after the resize; absent when unread
+}
+
+func (c *call) resizeTask(ctx context.Context, k guestKind, node NodeName, vmid VMID, disk, size string) (taskOut, error) {
 	if err := c.guest(node, vmid); err != nil {
 		return taskOut{}, err
 	}

@@ -64,10 +64,17 @@ type poolsOut struct {
 func (o poolsOut) text() any { return o.Pools }
 
 type poolWriteOut struct {
-	Action  string       `json:"action"`
-	PoolID  string       `json:"poolid"`
-	Result  string       `json:"result"`
-	Members []poolMember `json:"members,omitempty" jsonschema:"the pool's members after the change"`
+	Action string `json:"action"`
+	PoolID string `json:"poolid"`
+	Result string `json:"result"`
+}
+
+// poolMembersOut lists the members after the change, also when none are
+// left; MembersError says why they could not be read.
+type poolMembersOut struct {
+	poolWriteOut
+	Members      []poolMember `json:"members" jsonschema:"the pool's members after the change"`
+	MembersError string       `json:"membersError,omitempty"`
 }
 
 func poolTools(d *Deps) []Tool {
@@ -133,27 +140,27 @@ func poolTools(d *Deps) []Tool {
 			}),
 		define(d, spec{name: "pve_pool_members", title: "Add or remove pool members", toolset: "pools", effect: Mutating,
 			desc: "Add guests (vms) and storages to a pool, or with remove: true take them out; returns the members after."},
-			func(ctx context.Context, c *call, in poolMembersArgs) (poolWriteOut, error) {
+			func(ctx context.Context, c *call, in poolMembersArgs) (poolMembersOut, error) {
 				return c.poolMembers(ctx, in)
 			}),
 	}
 }
 
-func (c *call) poolMembers(ctx context.Context, in poolMembersArgs) (poolWriteOut, error) {
+func (c *call) poolMembers(ctx context.Context, in poolMembersArgs) (poolMembersOut, error) {
 	id := string(in.PoolID)
 	if len(in.VMs) == 0 && len(in.Storage) == 0 {
-		return poolWriteOut{}, fmt.Errorf("invalid argument \"vms\": give the guests (vms) or storages (storage) to add or remove")
+		return poolMembersOut{}, fmt.Errorf("invalid argument \"vms\": give the guests (vms) or storages (storage) to add or remove")
 	}
 	if in.AllowMove && in.Remove {
-		return poolWriteOut{}, fmt.Errorf("invalid argument \"allowMove\": it moves guests into this pool; leave it out with remove: true")
+		return poolMembersOut{}, fmt.Errorf("invalid argument \"allowMove\": it moves guests into this pool; leave it out with remove: true")
 	}
 	if len(in.VMs)+len(in.Storage) > 100 {
-		return poolWriteOut{}, fmt.Errorf("invalid argument \"vms\": at most 100 members per call, got %d", len(in.VMs)+len(in.Storage))
+		return poolMembersOut{}, fmt.Errorf("invalid argument \"vms\": at most 100 members per call, got %d", len(in.VMs)+len(in.Storage))
 	}
 	var vms, stores []string
 	for i, v := range in.VMs {
 		if err := c.vmid(fmt.Sprintf("vms[%d]", i), v); err != nil {
-			return poolWriteOut{}, err
+			return poolMembersOut{}, err
 		}
 		vms = append(vms, strconv.Itoa(int(v)))
 	}
@@ -162,7 +169,7 @@ func (c *call) poolMembers(ctx context.Context, in poolMembersArgs) (poolWriteOu
 	}
 	newAPI := c.newPoolAPI(ctx)
 	if in.AllowMove && !newAPI {
-		return poolWriteOut{}, fmt.Errorf("invalid argument \"allowMove\": PVE before 8.1 cannot move a guest between pools; remove it from its pool first")
+		return poolMembersOut{}, fmt.Errorf("invalid argument \"allowMove\": PVE before 8.1 cannot move a guest between pools; remove it from its pool first")
 	}
 	form := url.Values{}
 	if len(vms) > 0 {
@@ -188,13 +195,15 @@ func (c *call) poolMembers(ctx context.Context, in poolMembersArgs) (poolWriteOu
 	}
 	if err := c.PVE.Put(ctx, path, form, nil); err != nil {
 		if strings.Contains(err.Error(), "belongs already to pool") && newAPI {
-			return poolWriteOut{}, fmt.Errorf("%s: %w (set allowMove: true to move it)", what, err)
+			return poolMembersOut{}, fmt.Errorf("%s: %w (set allowMove: true to move it)", what, err)
 		}
-		return poolWriteOut{}, writeError(what, err, "pve_pools")
+		return poolMembersOut{}, writeError(what, err, "pve_pools")
 	}
-	out := poolWriteOut{Action: action, PoolID: id, Result: "ok"}
+	out := poolMembersOut{poolWriteOut: poolWriteOut{Action: action, PoolID: id, Result: "ok"}, Members: []poolMember{}}
 	if p, err := c.readPool(ctx, id); err == nil {
 		out.Members = p.Members
+	} else {
+		out.MembersError = err.Error() + "; pve_pools lists them"
 	}
 	return out, nil
 }
