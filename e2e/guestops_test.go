@@ -173,7 +173,8 @@ func TestGuestOpsOnPVE7(t *testing.T) {
 // and ids outside PVE_VMID_ALLOWLIST are passed over.
 func TestNextVMIDAllowlists(t *testing.T) {
 	t.Parallel()
-	c := newCluster(t, 0.02).connect(t, clientOpts{env: map[string]string{
+	cl := newCluster(t, 0.02)
+	c := cl.connect(t, clientOpts{env: map[string]string{
 		"PVE_NODE_ALLOWLIST": "pve1", "PVE_VMID_ALLOWLIST": "100,101,150,151"}})
 	var next struct{ VMID int }
 	c.ok("pve_next_vmid", m("vmid", 100), &next)
@@ -184,8 +185,19 @@ func TestNextVMIDAllowlists(t *testing.T) {
 	if next.VMID != 150 {
 		t.Errorf("next free allowed id: %d, want 150", next.VMID)
 	}
-	c.fails("pve_next_vmid", m("vmid", 152), "no free guest id", "PVE_VMID_ALLOWLIST")
+	c.fails("pve_next_vmid", m("vmid", 152), "PVE_VMID_ALLOWLIST permits no guest id at or above 152", "100, 101, 150, 151", "give a lower vmid")
 	c.fails("pve_next_vmid", m("vmid", 102, "exact", true), "PVE_VMID_ALLOWLIST")
+
+	// Every permitted id taken (the seed holds 100 to 105): the ids and
+	// what to do, not "give a higher vmid".
+	full := cl.connect(t, clientOpts{env: map[string]string{"PVE_VMID_ALLOWLIST": "100,101,102"}})
+	for _, args := range []map[string]any{nil, m("vmid", 100)} {
+		text := full.fails("pve_next_vmid", args, "every guest id PVE_VMID_ALLOWLIST permits is taken (100, 101, 102)", "add ids to PVE_VMID_ALLOWLIST", "delete a guest")
+		if strings.Contains(text, "higher vmid") {
+			t.Errorf("args %v: %s", args, text)
+		}
+	}
+	full.fails("pve_next_vmid", m("vmid", 101), "permits at or above 101 is taken (101, 102)", "it also permits 100")
 }
 
 // TestLXCConfigAndMigrate changes a container's config and moves

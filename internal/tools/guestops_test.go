@@ -31,6 +31,16 @@ func TestNextVMIDAllowlist(t *testing.T) {
 	}
 }
 
+// idSpan lists few ids, and words many by count and range.
+func TestIDSpan(t *testing.T) {
+	if got := idSpan([]int{100, 101, 150}); got != "100, 101, 150" {
+		t.Errorf("few: %q", got)
+	}
+	if got := idSpan([]int{100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 200}); got != "11 ids from 100 to 200" {
+		t.Errorf("many: %q", got)
+	}
+}
+
 func TestResizeDisk(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	e.fake.routes["GET /nodes/pve1/qemu/100/config"] = `{"scsi0":"local-lvm:vm-100-disk-0,iothread=1,size=32G","ide2":"none,media=cdrom","net0":"virtio,bridge=vmbr0"}`
