@@ -122,6 +122,8 @@ func TestAgentTools(t *testing.T) {
 				t.Errorf("VM 102 %s: %q", part, p.Error)
 			}
 		}
+		// no such VM on that node: the tool's error, with Proxmox's reason
+		c.fails("pve_vm_agent_info", m("node", "pve2", "vmid", 100), "Configuration file 'nodes/pve2/qemu-server/100.conf' does not exist", "pve_cluster_resources")
 		// agent configured, VM stopped
 		c.ok("pve_vm_set_config", m("node", "pve1", "vmid", 101, "extra", m("agent", "enabled=1", "ipconfig0", "ip=10.0.0.5/24,gw=10.0.0.1")), nil)
 		text := c.ok("pve_vm_agent_info", m("node", "pve1", "vmid", 101), nil)
