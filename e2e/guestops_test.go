@@ -104,7 +104,17 @@ func TestGuestOps(t *testing.T) {
 
 	t.Run("template", func(t *testing.T) {
 		c.fails("pve_vm_template", m("node", "pve1", "vmid", 101), "confirm: true", "no way back")
-		c.fails("pve_vm_template", m("node", "pve1", "vmid", 100, "confirm", true), "running")
+		// A running guest is refused before confirm or consent is asked for.
+		before := len(cl.writes())
+		for _, args := range []map[string]any{m("node", "pve1", "vmid", 100), m("node", "pve1", "vmid", 100, "confirm", true)} {
+			if text := c.fails("pve_vm_template", args, "VM 100 on pve1 is running", "shut it down first (pve_vm_shutdown)"); strings.Contains(text, "confirm: true") {
+				t.Errorf("running VM: asked for confirm: %s", text)
+			}
+		}
+		c.fails("pve_lxc_template", m("node", "pve1", "vmid", 200), "CT 200 on pve1 is running", "pve_lxc_shutdown")
+		if w := cl.writes(); len(w) != before {
+			t.Errorf("refused conversions reached Proxmox: %v", w[before:])
+		}
 		c.task("pve_vm_template", m("node", "pve1", "vmid", 101, "confirm", true))
 		var ct struct{ Action, UPID string }
 		c.ok("pve_lxc_template", m("node", "pve2", "vmid", 201, "confirm", true), &ct)
