@@ -309,3 +309,23 @@ func TestAgentOn74(t *testing.T) {
 		t.Errorf("CT 200 on 7.4: %+v", ip)
 	}
 }
+
+// TestAgentTemplateAddresses: a template never runs, so its addresses come
+// from the config with that reason, not "start it".
+func TestAgentTemplateAddresses(t *testing.T) {
+	t.Parallel()
+	cl := newCluster(t, 0.02)
+	c := cl.connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "all"}})
+	c.ok("pve_lxc_template", m("node", "pve2", "vmid", 201, "confirm", true), nil)
+	for _, g := range []struct {
+		tool, node string
+		vmid       int
+		want       string
+	}{{"pve_lxc_ip_addresses", "pve2", 201, "CT 201 is a template"}, {"pve_vm_ip_addresses", "pve1", 9000, "VM 9000 is a template"}} {
+		var ip ipOut
+		c.ok(g.tool, m("node", g.node, "vmid", g.vmid), &ip)
+		if ip.Source != "config" || !strings.Contains(ip.Why, g.want) || !strings.Contains(ip.Why, "clone it") || strings.Contains(ip.Why, "start it") {
+			t.Errorf("%s %d: %+v", g.tool, g.vmid, ip)
+		}
+	}
+}
