@@ -122,6 +122,8 @@ func TestAgentTools(t *testing.T) {
 				t.Errorf("VM 102 %s: %q", part, p.Error)
 			}
 		}
+		// no such VM on that node: the tool's error, with Proxmox's reason
+		c.fails("pve_vm_agent_info", m("node", "pve2", "vmid", 100), "Configuration file 'nodes/pve2/qemu-server/100.conf' does not exist", "pve_cluster_resources")
 		// agent configured, VM stopped
 		c.ok("pve_vm_set_config", m("node", "pve1", "vmid", 101, "extra", m("agent", "enabled=1", "ipconfig0", "ip=10.0.0.5/24,gw=10.0.0.1")), nil)
 		text := c.ok("pve_vm_agent_info", m("node", "pve1", "vmid", 101), nil)
@@ -305,5 +307,25 @@ func TestAgentOn74(t *testing.T) {
 	c.ok("pve_lxc_ip_addresses", m("node", "pve1", "vmid", 200), &ip)
 	if ip.Source != "config" || !strings.Contains(ip.Why, "PVE 8") || len(ip.Interfaces) != 1 || ip.Interfaces[0].Name != "eth0" {
 		t.Errorf("CT 200 on 7.4: %+v", ip)
+	}
+}
+
+// TestAgentTemplateAddresses: a template never runs, so its addresses come
+// from the config with that reason, not "start it".
+func TestAgentTemplateAddresses(t *testing.T) {
+	t.Parallel()
+	cl := newCluster(t, 0.02)
+	c := cl.connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "all"}})
+	c.ok("pve_lxc_template", m("node", "pve2", "vmid", 201, "confirm", true), nil)
+	for _, g := range []struct {
+		tool, node string
+		vmid       int
+		want       string
+	}{{"pve_lxc_ip_addresses", "pve2", 201, "CT 201 is a template"}, {"pve_vm_ip_addresses", "pve1", 9000, "VM 9000 is a template"}} {
+		var ip ipOut
+		c.ok(g.tool, m("node", g.node, "vmid", g.vmid), &ip)
+		if ip.Source != "config" || !strings.Contains(ip.Why, g.want) || !strings.Contains(ip.Why, "clone it") || strings.Contains(ip.Why, "start it") {
+			t.Errorf("%s %d: %+v", g.tool, g.vmid, ip)
+		}
 	}
 }

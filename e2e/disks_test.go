@@ -130,7 +130,8 @@ func TestDiskMoves(t *testing.T) {
 			t.Errorf("unlink without force removed %s", disk)
 		}
 		// VM 100's old disk (unused0 since the running move) is in a snapshot.
-		c.fails("pve_vm_unlink_disk", m("node", "pve1", "vmid", 100, "idlist", "unused0", "confirm", true), "volume is still in use (snapshot?)")
+		c.fails("pve_vm_unlink_disk", m("node", "pve1", "vmid", 100, "idlist", "unused0", "confirm", true), "volume is still in use (snapshot?)",
+			"pve_list_snapshots", "pve_snapshot_delete", "keep it as an unused disk")
 		// VM 103's attached disk, deleted with force.
 		gone := volOf(c, "vm", "pve3", 103, "scsi0")
 		out.Kept, out.Deleted = nil, nil

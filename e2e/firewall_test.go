@@ -82,6 +82,12 @@ func TestFirewallTools(t *testing.T) {
 		if out.Warning == "" || !strings.Contains(out.Warning, "cluster firewall is off") {
 			t.Errorf("no warning that the cluster firewall is off: %q", out.Warning)
 		}
+		// Without PVE_ALLOW_HOST_ACCESS this server may not turn it on: an admin does.
+		for _, w := range []string{"an admin", "Datacenter > Firewall > Options", "PVE_ALLOW_HOST_ACCESS=true"} {
+			if !strings.Contains(out.Warning, w) {
+				t.Errorf("warning %q lacks %q", out.Warning, w)
+			}
+		}
 		got := cl.fwRules(t, vm101)
 		if len(got) != 1 || got[0].Action != "ACCEPT" || got[0].Proto != "tcp" || got[0].Dport != "443" || got[0].Enable != 1 || got[0].Comment != "https" {
 			t.Errorf("simulator holds %+v", got)
@@ -173,6 +179,13 @@ func TestFirewallTools(t *testing.T) {
 		if o := opts(); o["enable"] != 0.0 {
 			t.Errorf("after disable: %v", o)
 		}
+		// Off already: no confirm, nothing written, and it says so.
+		before = len(cl.writes())
+		var again struct{ Note string }
+		c.ok("pve_firewall_options", m("scope", "vm", "node", "pve1", "vmid", 101, "enable", false), &again)
+		if w := cl.writes(); len(w) != before || !strings.Contains(again.Note, "already off") {
+			t.Errorf("disable when off: note %q, writes %v", again.Note, w[before:])
+		}
 		var list fwOut
 		c.ok("pve_firewall_rules", rule("op", "list", "vmid", 101), &list)
 		if !strings.Contains(list.Warning, "off") {
@@ -240,7 +253,7 @@ func TestFirewallHostAccess(t *testing.T) {
 	}
 	var list fwOut
 	c.ok("pve_firewall_rules", m("op", "list", "scope", "vm", "node", "pve1", "vmid", 101), &list)
-	if !strings.Contains(list.Warning, "VM 101") {
+	if !strings.Contains(list.Warning, "VM 101") || strings.Contains(list.Warning, "admin") {
 		t.Errorf("warning %q, want that VM 101's firewall is off", list.Warning)
 	}
 	c.ok("pve_firewall_options", m("scope", "vm", "node", "pve1", "vmid", 101, "enable", true), nil)

@@ -121,7 +121,17 @@ func TestGuestOps(t *testing.T) {
 
 	t.Run("template", func(t *testing.T) {
 		c.fails("pve_vm_template", m("node", "pve1", "vmid", 101), "confirm: true", "no way back")
-		c.fails("pve_vm_template", m("node", "pve1", "vmid", 100, "confirm", true), "running")
+		// A running guest is refused before confirm or consent is asked for.
+		before := len(cl.writes())
+		for _, args := range []map[string]any{m("node", "pve1", "vmid", 100), m("node", "pve1", "vmid", 100, "confirm", true)} {
+			if text := c.fails("pve_vm_template", args, "VM 100 on pve1 is running", "shut it down first (pve_vm_shutdown)"); strings.Contains(text, "confirm: true") {
+				t.Errorf("running VM: asked for confirm: %s", text)
+			}
+		}
+		c.fails("pve_lxc_template", m("node", "pve1", "vmid", 200), "CT 200 on pve1 is running", "pve_lxc_shutdown")
+		if w := cl.writes(); len(w) != before {
+			t.Errorf("refused conversions reached Proxmox: %v", w[before:])
+		}
 		c.task("pve_vm_template", m("node", "pve1", "vmid", 101, "confirm", true))
 		var ct struct{ Action, UPID string }
 		c.ok("pve_lxc_template", m("node", "pve2", "vmid", 201, "confirm", true), &ct)
@@ -190,7 +200,8 @@ func TestGuestOpsOnPVE7(t *testing.T) {
 // and ids outside PVE_VMID_ALLOWLIST are passed over.
 func TestNextVMIDAllowlists(t *testing.T) {
 	t.Parallel()
-	c := newCluster(t, 0.02).connect(t, clientOpts{env: map[string]string{
+	cl := newCluster(t, 0.02)
+	c := cl.connect(t, clientOpts{env: map[string]string{
 		"PVE_NODE_ALLOWLIST": "pve1", "PVE_VMID_ALLOWLIST": "100,101,150,151"}})
 	var next struct{ VMID int }
 	c.ok("pve_next_vmid", m("vmid", 100), &next)
@@ -201,8 +212,19 @@ func TestNextVMIDAllowlists(t *testing.T) {
 	if next.VMID != 150 {
 		t.Errorf("next free allowed id: %d, want 150", next.VMID)
 	}
-	c.fails("pve_next_vmid", m("vmid", 152), "no free guest id", "PVE_VMID_ALLOWLIST")
+	c.fails("pve_next_vmid", m("vmid", 152), "PVE_VMID_ALLOWLIST permits no guest id at or above 152", "100, 101, 150, 151", "give a lower vmid")
 	c.fails("pve_next_vmid", m("vmid", 102, "exact", true), "PVE_VMID_ALLOWLIST")
+
+	// Every permitted id taken (the seed holds 100 to 105): the ids and
+	// what to do, not "give a higher vmid".
+	full := cl.connect(t, clientOpts{env: map[string]string{"PVE_VMID_ALLOWLIST": "100,101,102"}})
+	for _, args := range []map[string]any{nil, m("vmid", 100)} {
+		text := full.fails("pve_next_vmid", args, "every guest id PVE_VMID_ALLOWLIST permits is taken (100, 101, 102)", "add ids to PVE_VMID_ALLOWLIST", "delete a guest")
+		if strings.Contains(text, "higher vmid") {
+			t.Errorf("args %v: %s", args, text)
+		}
+	}
+	full.fails("pve_next_vmid", m("vmid", 101), "permits at or above 101 is taken (101, 102)", "it also permits 100")
 }
 
 // TestLXCConfigAndMigrate changes a container's config and moves

@@ -55,6 +55,13 @@ func (a Allowlist) NodeAllowed(n string) bool {
 // VMIDAllowed tells whether guest id may be touched or shown.
 func (a Allowlist) VMIDAllowed(id int) bool { return len(a.vmids) == 0 || slices.Contains(a.vmids, id) }
 
+// VMIDs is PVE_VMID_ALLOWLIST in ascending order (empty: every guest).
+func (a Allowlist) VMIDs() []int {
+	ids := slices.Clone(a.vmids)
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
 // HasNodes reports whether a node allowlist is set.
 func (a Allowlist) HasNodes() bool { return len(a.nodes) > 0 }
 

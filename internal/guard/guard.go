@@ -57,6 +57,10 @@ func New(raw *pve.Client, o Options) *Guard {
 // list filters.
 func (g *Guard) Allow() Allowlist { return g.opts.Allow }
 
+// HostAccess tells whether host-level requests (PVE_ALLOW_HOST_ACCESS) may
+// go through at all, so tools can advise only what the guard would let by.
+func (g *Guard) HostAccess() bool { return g.opts.AllowHostAccess }
+
 // Consent is asked when a request needs the user's yes: question says what
 // the request would do. It returns nil to go on.
 type Consent func(ctx context.Context, question string) error

@@ -3,6 +3,7 @@ package guard
 import (
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -188,4 +189,16 @@ func TestNextIDUnderAllowlists(t *testing.T) {
 	runGuardCases(t, guestsSet, []guardCase{
 		{"id outside the guest allowlist", "GET", "/cluster/nextid", form("vmid", "777"), "refused", []string{"777", "PVE_VMID_ALLOWLIST"}, true},
 	})
+}
+
+// VMIDs gives the guest-id allowlist sorted and without repeats, for the
+// tools' searches and messages.
+func TestAllowlistVMIDs(t *testing.T) {
+	a := NewAllowlist(nil, []int{150, 100, 101, 100})
+	if got := a.VMIDs(); !slices.Equal(got, []int{100, 101, 150}) {
+		t.Errorf("VMIDs %v", got)
+	}
+	if got := NewAllowlist(nil, nil).VMIDs(); len(got) != 0 {
+		t.Errorf("no allowlist: %v", got)
+	}
 }

@@ -69,6 +69,13 @@ func TestHostLevelAskedWhenAllowed(t *testing.T) {
 	runGuardCases(t, Options{AllowHostAccess: true}, cases)
 }
 
+// HostAccess tells the tools what the guard would do with host-level writes.
+func TestHostAccessAccessor(t *testing.T) {
+	if newTestEnv(t, Options{}).g.HostAccess() || !newTestEnv(t, Options{AllowHostAccess: true}).g.HostAccess() {
+		t.Error("HostAccess does not follow Options.AllowHostAccess")
+	}
+}
+
 // What is not host-level stays free of questions.
 func TestNotHostLevel(t *testing.T) {
 	runGuardCases(t, Options{}, []guardCase{

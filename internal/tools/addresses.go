@@ -167,6 +167,11 @@ func (c *call) configAddresses(ctx context.Context, k guestKind, node NodeName, 
 	if err != nil {
 		return fmt.Errorf("%s; and its config could not be read: %w", out.Why, err)
 	}
+	if conf["template"] == "1" {
+		// A template never runs: "start it" would be refused.
+		out.Why = fmt.Sprintf("%s %d is a template, and templates never run, so it holds no addresses; clone it (pve_%s_clone) and start the clone",
+			k.noun, vmid, k.tool)
+	}
 	for i := 0; i < 32; i++ {
 		n := strconv.Itoa(i)
 		netv, ok := conf["net"+n]

@@ -104,7 +104,13 @@ func agentInfo(d *Deps) Tool {
 					Version string `json:"version"`
 				} `json:"result"`
 			}
-			if msg := get("info", &info); msg != "" {
+			if err := c.PVE.Get(ctx, qemuKind.path(in.Node, in.VMID, "agent", "info"), nil, &info); err != nil {
+				if pve.IsNotFound(err) || errors.Is(err, errRefused) {
+					// No such VM on that node (or the guard said no): nothing to
+					// report parts of.
+					return agentInfoOut{}, fmt.Errorf("ask the guest agent of VM %d on %s: %w", in.VMID, in.Node, err)
+				}
+				msg := c.agentError(ctx, in.Node, in.VMID, err)
 				// Proxmox checks the agent before each command: they would all fail alike.
 				skipped := "not asked: the agent's first answer failed (see agent.error)"
 				out.Agent.Error, out.OS.Error, out.HostName.Error = msg, skipped, skipped

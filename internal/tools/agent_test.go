@@ -75,3 +75,16 @@ func TestAgentFileReadRequest(t *testing.T) {
 	}
 	e.refused(t, "pve_vm_agent_file_read", map[string]any{"node": "pve1", "vmid": 100, "file": "/etc/shadow"}, "PVE_AGENT_FILE_ALLOWLIST")
 }
+
+// A container template holds no addresses because it never runs: the
+// reason says to clone it, not to start it.
+func TestLXCAddressesOfTemplate(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.fake.routes["GET /nodes/pve1/lxc/200/interfaces"] = "null"
+	e.fake.routes["GET /nodes/pve1/lxc/200/config"] = `{"template":1,"net0":"name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:00:01,ip=10.0.0.9/24"}`
+	var out addressesOut
+	decode(t, e.ok(t, "pve_lxc_ip_addresses", map[string]any{"node": "pve1", "vmid": 200}), &out)
+	if out.Source != "config" || !strings.Contains(out.Why, "is a template") || !strings.Contains(out.Why, "pve_lxc_clone") || strings.Contains(out.Why, "pve_lxc_start") {
+		t.Errorf("out %+v", out)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -159,12 +160,8 @@ type nextIDOut struct {
 	VMID int `json:"vmid"`
 }
 
-// Bounds of pve_next_vmid's search upward: the ids it asks Proxmox about,
-// and the ids it looks at (those outside PVE_VMID_ALLOWLIST cost no request).
-const (
-	nextIDProbes = 100
-	nextIDScan   = 100000
-)
+// nextIDProbes bounds the ids pve_next_vmid asks Proxmox about in one call.
+const nextIDProbes = 100
 
 func nextVMID(d *Deps) Tool {
 	return define(d, spec{name: "pve_next_vmid", title: "Next free guest id", toolset: "cluster",
@@ -190,7 +187,10 @@ func nextVMID(d *Deps) Tool {
 				if c.allow.VMIDAllowed(id) {
 					return nextIDOut{VMID: id}, nil
 				}
-				return c.firstFree(ctx, id+1)
+				return c.firstFreeAllowed(ctx, id+1, true)
+			}
+			if c.allow.HasVMIDs() {
+				return c.firstFreeAllowed(ctx, int(in.VMID), false)
 			}
 			return c.firstFree(ctx, int(in.VMID))
 		})
@@ -199,10 +199,7 @@ func nextVMID(d *Deps) Tool {
 // firstFree asks Proxmox about each id from start upward until one is free.
 func (c *call) firstFree(ctx context.Context, start int) (nextIDOut, error) {
 	probes, id := 0, start
-	for ; probes < nextIDProbes && id < start+nextIDScan && id <= pveid.MaxVMID; id++ {
-		if !c.allow.VMIDAllowed(id) {
-			continue
-		}
+	for ; probes < nextIDProbes && id <= pveid.MaxVMID; id++ {
 		probes++
 		got, err := c.nextID(ctx, id)
 		if err == nil {
@@ -212,11 +209,55 @@ func (c *call) firstFree(ctx context.Context, start int) (nextIDOut, error) {
 			return nextIDOut{}, fmt.Errorf("check guest id %d: %w", id, err)
 		}
 	}
-	msg := fmt.Sprintf("no free guest id from %d to %d (%d ids checked)", start, id-1, probes)
-	if c.allow.HasVMIDs() {
-		msg += " among those PVE_VMID_ALLOWLIST allows"
+	return nextIDOut{}, fmt.Errorf("no free guest id from %d to %d (%d ids checked); give a higher vmid", start, id-1, probes)
+}
+
+// firstFreeAllowed asks Proxmox about the ids PVE_VMID_ALLOWLIST permits
+// from start upward; with wrap, then about those below start (the search
+// for the next id began at Proxmox's own proposal).
+func (c *call) firstFreeAllowed(ctx context.Context, start int, wrap bool) (nextIDOut, error) {
+	all := c.allow.VMIDs()
+	i, _ := slices.BinarySearch(all, start)
+	ids := all[i:]
+	if wrap {
+		ids = append(slices.Clone(ids), all[:i]...)
 	}
-	return nextIDOut{}, fmt.Errorf("%s; give a higher vmid", msg)
+	const act = "delete a guest you no longer need (pve_vm_delete, pve_lxc_delete) or add ids to PVE_VMID_ALLOWLIST"
+	if len(ids) == 0 {
+		return nextIDOut{}, fmt.Errorf("PVE_VMID_ALLOWLIST permits no guest id at or above %d (it permits %s); give a lower vmid, or add ids to PVE_VMID_ALLOWLIST",
+			start, idSpan(all))
+	}
+	for n, id := range ids {
+		if n == nextIDProbes {
+			return nextIDOut{}, fmt.Errorf("the first %d guest ids PVE_VMID_ALLOWLIST permits that were checked (%s) are taken; give a vmid above %d, or %s",
+				n, idSpan(ids[:n]), ids[n-1], act)
+		}
+		got, err := c.nextID(ctx, id)
+		if err == nil {
+			return nextIDOut{VMID: got}, nil
+		}
+		if !idTaken(err) {
+			return nextIDOut{}, fmt.Errorf("check guest id %d: %w", id, err)
+		}
+	}
+	if len(ids) == len(all) {
+		return nextIDOut{}, fmt.Errorf("every guest id PVE_VMID_ALLOWLIST permits is taken (%s); %s", idSpan(all), act)
+	}
+	return nextIDOut{}, fmt.Errorf("every guest id PVE_VMID_ALLOWLIST permits at or above %d is taken (%s); give a lower vmid (it also permits %s), or %s",
+		start, idSpan(ids), idSpan(all[:i]), act)
+}
+
+// idSpan words a sorted list of ids: all of them when few, else their
+// count and range.
+func idSpan(ids []int) string {
+	if len(ids) <= 10 {
+		s := make([]string, len(ids))
+		for i, id := range ids {
+			s[i] = strconv.Itoa(id)
+		}
+		return strings.Join(s, ", ")
+	}
+	return fmt.Sprintf("%d ids from %d to %d", len(ids), slices.Min(ids), slices.Max(ids))
 }
 
 // nextID is GET /cluster/nextid: with id, id itself when it is free.

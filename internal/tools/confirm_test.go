@@ -140,6 +140,8 @@ func TestEveryDestructiveToolNeedsConfirm(t *testing.T) {
 	// The template tools read the conversion back.
 	e.fake.routes["GET /nodes/pve1/qemu/101/config"] = `{"template":1}`
 	e.fake.routes["GET /nodes/pve1/lxc/200/config"] = `{"template":1}`
+	e.fake.routes["GET /nodes/pve1/qemu/101/status/current"] = `{"status":"stopped"}`
+	e.fake.routes["GET /nodes/pve1/lxc/200/status/current"] = `{"status":"stopped"}`
 	e.fake.routes["GET /nodes/pve1/qemu/100/firewall/rules"] = `[{"pos":0,"type":"in","action":"ACCEPT","enable":1,"digest":"ab12"}]`
 	e.fake.routes["GET /cluster/backup"] = `[{"id":"backup-1a2b3c4d-5e6f","type":"vzdump","schedule":"sun 01:00","vmid":"100","storage":"local"}]`
 	covered := 0

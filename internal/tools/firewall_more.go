@@ -33,6 +33,7 @@ type fwOptionsOut struct {
 	Options map[string]any    `json:"options"`
 	Digest  string            `json:"digest,omitempty"`
 	Changed map[string]change `json:"changed,omitempty"`
+	Note    string            `json:"note,omitempty"`
 }
 
 type fwScopeArgs struct {
@@ -127,14 +128,21 @@ func (c *call) fwOptions(ctx context.Context, in fwOptionsArgs) (fwOptionsOut, e
 		return fwOptionsOut{}, fmt.Errorf("read the options of %s: %w", label, err)
 	}
 	out := fwOptionsOut{Scope: label, Options: before, Digest: digest}
+	offAlready := in.Enable != nil && !*in.Enable && !fwEnabled(before, in.Scope)
+	if offAlready {
+		// Nothing to turn off: enable is left out of the write, which needs
+		// no confirm then (the guard asks for any enable: 0).
+		form.Del("enable")
+		out.Note = label + " was already off; enable was not sent, and no confirm is needed for it"
+	}
 	if len(form) == 0 {
-		if in.Confirm {
+		if in.Confirm && !offAlready {
 			return fwOptionsOut{}, fmt.Errorf("invalid argument \"confirm\": nothing is being set; give enable, policy_in, policy_out or extra, or leave confirm out to read")
 		}
 		return out, nil
 	}
 	var warn []string
-	if in.Enable != nil && !*in.Enable {
+	if in.Enable != nil && !*in.Enable && !offAlready {
 		warn = append(warn, "turn "+label+" off, so its rules stop filtering")
 	}
 	if in.PolicyIn == "ACCEPT" {
@@ -244,27 +252,26 @@ func (c *call) fwIPSets(ctx context.Context, in fwScopeArgs) (fwIPSetsOut, error
 // firewall is off (every scope), or the scope's own is. Unreadable options
 // give no warning.
 func (c *call) fwOffWarning(ctx context.Context, scope, base, label string) string {
-	on := func(ep string, dflt bool) (bool, bool) {
+	on := func(ep, scope string) (bool, bool) {
 		opts, _, err := c.fwReadOptions(ctx, ep)
 		if err != nil {
 			return false, false
 		}
-		v, ok := opts["enable"]
-		if !ok {
-			return dflt, true
-		}
-		n, _ := strconv.ParseFloat(fmt.Sprint(v), 64)
-		return n != 0, true
+		return fwEnabled(opts, scope), true
 	}
-	if cl, ok := on("/cluster/firewall/options", false); ok && !cl {
-		return "the cluster firewall is off (its options do not set enable: 1), so no rule of any scope filters until pve_firewall_options scope cluster sets enable: true"
+	if cl, ok := on("/cluster/firewall/options", "cluster"); ok && !cl {
+		return "the cluster firewall is off (its options do not set enable: 1), so no rule of any scope filters until " +
+			c.fwTurnOn("cluster", "the cluster firewall", "Datacenter > Firewall > Options")
 	}
 	if scope == "cluster" {
 		return ""
 	}
-	// A node's firewall is on unless turned off; a guest's is off unless turned on.
-	if own, ok := on(base+"/options", scope == "node"); ok && !own {
-		return label + " is off (enable 0 in its options), so its rules do not filter until pve_firewall_options sets enable: true"
+	if own, ok := on(base+"/options", scope); ok && !own {
+		where := "the guest's Firewall > Options"
+		if scope == "node" {
+			where = "the node's Firewall > Options"
+		}
+		return label + " is off (enable 0 in its options), so its rules do not filter until " + c.fwTurnOn(scope, label, where)
 	}
 	if scope == "node" {
 		return ""
@@ -290,3 +297,30 @@ func (c *call) fwOffWarning(ctx context.Context, scope, base, label string) stri
 }
 
 var netKeyRE = regexp.MustCompile(`^net[0-9]+$`)
+
+// fwEnabled reads enable from a firewall's options: a node's firewall is on
+// unless turned off, the cluster's and a guest's are off unless turned on.
+func fwEnabled(opts map[string]any, scope string) bool {
+	v, ok := opts["enable"]
+	if !ok {
+		return scope == "node"
+	}
+	n, _ := strconv.ParseFloat(fmt.Sprint(v), 64)
+	return n != 0
+}
+
+// fwTurnOn says how a firewall that is off gets turned on. The cluster's and
+// a node's are host-level: without PVE_ALLOW_HOST_ACCESS the guard refuses
+// pve_firewall_options for them, so the advice names who can (where: the
+// web UI's place for it).
+func (c *call) fwTurnOn(scope, label, where string) string {
+	call := "pve_firewall_options scope " + scope + " sets enable: true"
+	if scope == "cluster" || scope == "node" {
+		if !c.Guard.HostAccess() {
+			return "an admin turns it on: in the web UI (" + where + ": Firewall yes), or by setting PVE_ALLOW_HOST_ACCESS=true for this server, " +
+				"then pve_firewall_options scope " + scope + " enable: true (changes to " + label + " are host-level, refused without it)"
+		}
+		return call + " (host-level: it asks first)"
+	}
+	return call
+}

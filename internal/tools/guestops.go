@@ -109,6 +109,17 @@ func templateTool(d *Deps, k guestKind) Tool {
 		if err := c.guest(in.Node, in.VMID); err != nil {
 			return taskOut{}, err
 		}
+		// Proxmox converts only a stopped guest: say so before asking anyone.
+		var st struct {
+			Status string `json:"status"`
+		}
+		if err := c.PVE.Get(ctx, k.path(in.Node, in.VMID, "status", "current"), nil, &st); err != nil {
+			return taskOut{}, fmt.Errorf("read the status of %s %d on %s: %w", k.noun, in.VMID, in.Node, err)
+		}
+		if st.Status == "running" {
+			return taskOut{}, fmt.Errorf("%s %d on %s is running, and only a stopped %s can become a template: shut it down first (pve_%s_shutdown), then retry; nothing was changed",
+				k.noun, in.VMID, in.Node, k.label, k.tool)
+		}
 		warn := fmt.Sprintf("convert %s %d on %s to a template: its disks become read-only base images and there is no way back to an ordinary guest",
 			k.noun, in.VMID, in.Node)
 		if err := c.confirm(in.Confirm, warn); err != nil {

@@ -31,6 +31,16 @@ func TestNextVMIDAllowlist(t *testing.T) {
 	}
 }
 
+// idSpan lists few ids, and words many by count and range.
+func TestIDSpan(t *testing.T) {
+	if got := idSpan([]int{100, 101, 150}); got != "100, 101, 150" {
+		t.Errorf("few: %q", got)
+	}
+	if got := idSpan([]int{100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 200}); got != "11 ids from 100 to 200" {
+		t.Errorf("many: %q", got)
+	}
+}
+
 func TestResizeDisk(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	e.fake.routes["GET /nodes/pve1/qemu/100/config"] = `{"scsi0":"local-lvm:vm-100-disk-0,iothread=1,size=32G","ide2":"none,media=cdrom","net0":"virtio,bridge=vmbr0"}`
@@ -112,16 +122,37 @@ func TestTemplateReadBack(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	e.fake.routes["GET /nodes/pve1/lxc/200/config"] = `{"template":1,"rootfs":"local-lvm:base-200-disk-0,size=8G"}`
 	e.fake.routes["POST /nodes/pve1/lxc/200/template"] = "null" // pve-container's answer
-	e.refused(t, "pve_lxc_template", map[string]any{"node": "pve1", "vmid": 200}, "confirm: true", "no way back")
+	e.fake.routes["GET /nodes/pve1/lxc/200/status/current"] = `{"status":"stopped"}`
+	if res, text := e.call(t, "pve_lxc_template", map[string]any{"node": "pve1", "vmid": 200}); !res.IsError ||
+		!strings.Contains(text, "confirm: true") || !strings.Contains(text, "no way back") || len(e.fake.writes()) != 0 {
+		t.Errorf("without confirm: %s; writes %v", text, e.fake.writes())
+	}
+	before := len(e.fake.log())
 	var out taskOut
 	decode(t, e.ok(t, "pve_lxc_template", map[string]any{"node": "pve1", "vmid": 200, "confirm": true}), &out)
 	if out.Action != "template" || out.VMID != 200 {
 		t.Errorf("out %+v", out)
 	}
-	r := e.fake.log()
-	if len(r) != 3 || !strings.HasPrefix(r[0], "POST /nodes/pve1/lxc/200/template") || !strings.HasPrefix(r[1], "GET /nodes/pve1/tasks") ||
-		!strings.HasPrefix(r[2], "GET /nodes/pve1/lxc/200/config") {
-		t.Errorf("requests %v, want the conversion, a look for its task, then the config read", r)
+	r := e.fake.log()[before:]
+	if len(r) != 4 || !strings.HasPrefix(r[0], "GET /nodes/pve1/lxc/200/status/current") || !strings.HasPrefix(r[1], "POST /nodes/pve1/lxc/200/template") ||
+		!strings.HasPrefix(r[2], "GET /nodes/pve1/tasks") || !strings.HasPrefix(r[3], "GET /nodes/pve1/lxc/200/config") {
+		t.Errorf("requests %v, want the status, the conversion, a look for its task, then the config read", r)
+	}
+}
+
+// A running guest is refused before confirm is asked for: it could not be
+// converted anyway.
+func TestTemplateRunningRefusedFirst(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.fake.routes["GET /nodes/pve1/qemu/100/status/current"] = `{"status":"running"}`
+	for _, confirm := range []bool{false, true} {
+		res, text := e.call(t, "pve_vm_template", map[string]any{"node": "pve1", "vmid": 100, "confirm": confirm})
+		if !res.IsError || !strings.Contains(text, "is running") || !strings.Contains(text, "pve_vm_shutdown") || strings.Contains(text, "confirm: true") {
+			t.Errorf("confirm %v: %s", confirm, text)
+		}
+	}
+	if w := e.fake.writes(); len(w) != 0 {
+		t.Errorf("writes %v", w)
 	}
 }
 

@@ -216,6 +216,8 @@ func withHint(err error) error {
 		return fmt.Errorf("%w (disks only grow: give a size above the current one, or +N to grow by N)", err)
 	case strings.Contains(text, "invalid calendar event"):
 		return fmt.Errorf("%w (a calendar event is e.g. daily, sat 02:30, mon..fri 21:00, *-*-01 03:00 or */30)", err)
+	case strings.Contains(text, "volume is still in use (snapshot?)"):
+		return fmt.Errorf("%w (a snapshot still references the volume: delete the snapshots that hold it (pve_list_snapshots, pve_snapshot_delete) and retry, or keep it as an unused disk)", err)
 	case strings.Contains(text, "Linked clone feature is not supported"):
 		return fmt.Errorf("%w (only templates can be linked-cloned; leave full out or set full: true)", err)
 	}
