@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/base64"
 	"encoding/json"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -21,27 +20,17 @@ var agentEnv = map[string]string{
 // simFile reads a guest file through the simulator's own API, not the server.
 func (c *cluster) simFile(t *testing.T, vmid int, file string) (string, bool) {
 	t.Helper()
-	id, secret := c.sim.DefaultToken()
-	req, _ := http.NewRequest("GET", c.url+"/api2/json/nodes/pve1/qemu/"+strconv.Itoa(vmid)+"/agent/file-read?"+
-		url.Values{"file": {file}}.Encode(), nil)
-	req.Header.Set("Authorization", "PVEAPIToken="+id+"="+secret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Data struct {
-			Content string `json:"content"`
-		} `json:"data"`
-	}
-	if resp.StatusCode != 200 {
+	status, raw, _ := c.simRaw(t, "GET", "/nodes/pve1/qemu/"+strconv.Itoa(vmid)+"/agent/file-read", url.Values{"file": {file}})
+	if status != 200 {
 		return "", false
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+	var data struct {
+		Content string `json:"content"`
+	}
+	if err := json.Unmarshal(raw, &data); err != nil {
 		t.Fatal(err)
 	}
-	return body.Data.Content, true
+	return data.Content, true
 }
 
 func (a *askLog) set(answer string) {

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -10,50 +8,11 @@ import (
 	"time"
 )
 
-// simGet reads the simulator's API directly, as the default token.
-func (cl *cluster) simGet(t *testing.T, path string, out any) {
-	t.Helper()
-	id, secret := cl.sim.DefaultToken()
-	req, _ := http.NewRequest("GET", cl.url+"/api2/json"+path, nil)
-	req.Header.Set("Authorization", "PVEAPIToken="+id+"="+secret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Data json.RawMessage `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("GET %s: %d %v", path, resp.StatusCode, err)
-	}
-	if err := json.Unmarshal(body.Data, out); err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-}
-
-// simPut changes an object through the simulator's API, as the default token.
-func (cl *cluster) simPut(t *testing.T, path string, form url.Values) {
-	t.Helper()
-	id, secret := cl.sim.DefaultToken()
-	req, _ := http.NewRequest("PUT", cl.url+"/api2/json"+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Authorization", "PVEAPIToken="+id+"="+secret)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("PUT %s: %d", path, resp.StatusCode)
-	}
-}
-
 // simJob is a job as GET /cluster/backup shows it (nil: not listed).
 func (cl *cluster) simJob(t *testing.T, id string) map[string]any {
 	t.Helper()
 	var jobs []map[string]any
-	cl.simGet(t, "/cluster/backup", &jobs)
+	cl.simGet(t, "/cluster/backup", nil, &jobs)
 	for _, j := range jobs {
 		if j["id"] == id {
 			return j
@@ -69,7 +28,7 @@ func (cl *cluster) simBackups(t *testing.T, storage string, vmid int) []string {
 		Volid string `json:"volid"`
 		VMID  int    `json:"vmid"`
 	}
-	cl.simGet(t, "/nodes/pve1/storage/"+storage+"/content?content=backup", &items)
+	cl.simGet(t, "/nodes/pve1/storage/"+storage+"/content", url.Values{"content": {"backup"}}, &items)
 	var out []string
 	for _, it := range items {
 		if it.VMID == vmid {
@@ -349,7 +308,7 @@ func TestBackupJobsOnPVE7(t *testing.T) {
 		t.Fatalf("run: %+v", run)
 	}
 	var items []struct{ Volid string }
-	cl.simGet(t, "/nodes/pve3/storage/"+PBS+"/content?content=backup&vmid=103", &items)
+	cl.simGet(t, "/nodes/pve3/storage/"+PBS+"/content", url.Values{"content": {"backup"}, "vmid": {"103"}}, &items)
 	if len(items) != 1 {
 		t.Errorf("PBS backups of 103: %v", items)
 	}

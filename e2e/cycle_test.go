@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -287,20 +286,10 @@ func TestStorageNetworkSchedule(t *testing.T) {
 	if job.Action != "schedule_backup" {
 		t.Errorf("job: %+v", job)
 	}
-	id, secret := cl.sim.DefaultToken()
-	req, _ := http.NewRequest("GET", cl.url+"/api2/json/cluster/backup", nil)
-	req.Header.Set("Authorization", "PVEAPIToken="+id+"="+secret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var jobs struct {
-		Data []map[string]any `json:"data"`
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&jobs)
-	if !slices.ContainsFunc(jobs.Data, func(j map[string]any) bool { return j["schedule"] == "sun 01:00" && j["vmid"] == "100,101" }) {
-		t.Errorf("job not created: %v", jobs.Data)
+	var jobs []map[string]any
+	cl.simGet(t, "/cluster/backup", nil, &jobs)
+	if !slices.ContainsFunc(jobs, func(j map[string]any) bool { return j["schedule"] == "sun 01:00" && j["vmid"] == "100,101" }) {
+		t.Errorf("job not created: %v", jobs)
 	}
 }
 

@@ -1,34 +1,9 @@
 package e2e
 
 import (
-	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 )
-
-// simState reads the simulator's API directly (not through the server), so
-// a test sees what Proxmox holds after a tool call.
-func (cl *cluster) simState(t *testing.T, path string, out any) {
-	t.Helper()
-	id, secret := cl.sim.DefaultToken()
-	req, _ := http.NewRequest("GET", cl.url+"/api2/json"+path, nil)
-	req.Header.Set("Authorization", "PVEAPIToken="+id+"="+secret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var env struct {
-		Data json.RawMessage `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("GET %s: %d %v", path, resp.StatusCode, err)
-	}
-	if err := json.Unmarshal(env.Data, out); err != nil {
-		t.Fatalf("GET %s: %v in %s", path, err, env.Data)
-	}
-}
 
 type simRule struct {
 	Pos     int    `json:"pos"`
@@ -44,7 +19,7 @@ type simRule struct {
 func (cl *cluster) fwRules(t *testing.T, path string) []simRule {
 	t.Helper()
 	var rules []simRule
-	cl.simState(t, path+"/rules", &rules)
+	cl.simGet(t, path+"/rules", nil, &rules)
 	return rules
 }
 
@@ -154,7 +129,7 @@ func TestFirewallTools(t *testing.T) {
 	t.Run("options", func(t *testing.T) {
 		opts := func() map[string]any {
 			var o map[string]any
-			cl.simState(t, vm101+"/options", &o)
+			cl.simGet(t, vm101+"/options", nil, &o)
 			return o
 		}
 		var out struct {
@@ -247,7 +222,7 @@ func TestFirewallHostAccess(t *testing.T) {
 	}
 	c.ok("pve_firewall_options", m("scope", "cluster", "enable", true, "confirm", true), nil)
 	var o map[string]any
-	cl.simState(t, "/cluster/firewall/options", &o)
+	cl.simGet(t, "/cluster/firewall/options", nil, &o)
 	if o["enable"] != 1.0 {
 		t.Errorf("cluster options %v", o)
 	}

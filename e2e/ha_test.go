@@ -17,7 +17,7 @@ type simHARes struct {
 func (cl *cluster) haResources(t *testing.T) map[string]simHARes {
 	t.Helper()
 	var list []simHARes
-	cl.simState(t, "/cluster/ha/resources", &list)
+	cl.simGet(t, "/cluster/ha/resources", nil, &list)
 	out := map[string]simHARes{}
 	for _, r := range list {
 		out[r.SID] = r
@@ -119,7 +119,7 @@ func TestHATools(t *testing.T) {
 		}
 		c.ok("pve_ha_rules", m("action", "add", "id", "apart", "type", "resource-affinity", "resources", []int{101, 201}, "affinity", "negative"), nil)
 		var rules []struct{ Rule, Type, Resources, Nodes, Affinity string }
-		cl.simState(t, "/cluster/ha/rules", &rules)
+		cl.simGet(t, "/cluster/ha/rules", nil, &rules)
 		if len(rules) != 2 || rules[0].Rule != "pin101" || rules[0].Resources != "vm:101" || !strings.HasPrefix(rules[0].Nodes, "pve1:2") ||
 			rules[1].Affinity != "negative" || rules[1].Resources != "ct:201,vm:101" && rules[1].Resources != "vm:101,ct:201" {
 			t.Errorf("simulator holds %+v", rules)
@@ -132,7 +132,7 @@ func TestHATools(t *testing.T) {
 			t.Errorf("list %+v", list)
 		}
 		c.ok("pve_ha_rules", m("action", "delete", "id", "apart"), nil)
-		cl.simState(t, "/cluster/ha/rules", &rules)
+		cl.simGet(t, "/cluster/ha/rules", nil, &rules)
 		if len(rules) != 1 || rules[0].Rule != "pin101" {
 			t.Errorf("after delete: %+v", rules)
 		}
@@ -152,7 +152,7 @@ func TestHATools(t *testing.T) {
 			t.Errorf("removing VM 101 from HA stopped it")
 		}
 		var rules []struct{ Rule string }
-		cl.simState(t, "/cluster/ha/rules", &rules)
+		cl.simGet(t, "/cluster/ha/rules", nil, &rules)
 		if len(rules) != 0 {
 			t.Errorf("a rule of only vm:101 is left: %+v", rules) // Proxmox purges by default
 		}
@@ -209,7 +209,7 @@ func haGroups(t *testing.T, release string) {
 		Group, Nodes string
 		Restricted   int
 	}
-	cl.simState(t, "/cluster/ha/groups", &groups)
+	cl.simGet(t, "/cluster/ha/groups", nil, &groups)
 	if len(groups) != 1 || groups[0].Group != "prod" || groups[0].Restricted != 1 || !strings.Contains(groups[0].Nodes, "pve1:2") {
 		t.Errorf("simulator holds %+v", groups)
 	}
@@ -220,7 +220,7 @@ func haGroups(t *testing.T, release string) {
 	c.fails("pve_ha_rules", m("action", "delete", "id", "prod"), "used by")
 	c.ok("pve_ha_resources", m("action", "remove", "vmid", 101), nil)
 	c.ok("pve_ha_rules", m("action", "delete", "id", "prod"), nil)
-	cl.simState(t, "/cluster/ha/groups", &groups)
+	cl.simGet(t, "/cluster/ha/groups", nil, &groups)
 	if len(groups) != 0 {
 		t.Errorf("after delete: %+v", groups)
 	}

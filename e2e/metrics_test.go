@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"image"
 	"image/png"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -93,19 +92,9 @@ func (c *client) chart(tool string, args map[string]any) (metricsResult, image.I
 // checked against.
 func (cl *cluster) rawRRD(t *testing.T, path, timeframe string) []map[string]float64 {
 	t.Helper()
-	id, secret := cl.sim.DefaultToken()
-	req, _ := http.NewRequest("GET", cl.url+"/api2/json"+path+"/rrddata?"+url.Values{"timeframe": {timeframe}}.Encode(), nil)
-	req.Header.Set("Authorization", "PVEAPIToken="+id+"="+secret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body struct{ Data []map[string]float64 }
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("rrddata %s: %d %v", path, resp.StatusCode, err)
-	}
-	return body.Data
+	var rows []map[string]float64
+	cl.simGet(t, path+"/rrddata", url.Values{"timeframe": {timeframe}}, &rows)
+	return rows
 }
 
 // blue counts the pixels of the first line colour (the chart's first series).

@@ -1,55 +1,11 @@
 package e2e
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 )
-
-// api reads the simulator's API directly, with its default token, to check
-// what a tool changed.
-func (c *cluster) api(t *testing.T, path string, q url.Values) (status int, data any, message string) {
-	t.Helper()
-	return c.apiDo(t, "GET", path, q)
-}
-
-// apiDo sends one request to the simulator: params in the query for GET,
-// as a form otherwise.
-func (c *cluster) apiDo(t *testing.T, method, path string, params url.Values) (status int, data any, message string) {
-	t.Helper()
-	u := c.url + "/api2/json" + path
-	var body io.Reader
-	if method == "GET" && len(params) > 0 {
-		u += "?" + params.Encode()
-	} else if method != "GET" {
-		body = strings.NewReader(params.Encode())
-	}
-	req, err := http.NewRequest(method, u, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	id, secret := c.sim.DefaultToken()
-	req.Header.Set("Authorization", "PVEAPIToken="+id+"="+secret)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	var env struct {
-		Data    any    `json:"data"`
-		Message string `json:"message"`
-	}
-	_ = json.Unmarshal(raw, &env)
-	return res.StatusCode, env.Data, env.Message
-}
 
 // poolMembers lists the ids of a pool's members as the simulator holds them.
 func (c *cluster) poolMembers(t *testing.T, id string) []string {
