@@ -15,33 +15,33 @@ import (
 // Metrics: Proxmox's RRD statistics (rrddata) of nodes, guests and
 // storages, summed up per series, downsampled, and optionally charted.
 
+// rrdWindow is what the four metrics tools ask alike: which rows and how
+// many points of them.
+type rrdWindow struct {
+	Timeframe string `json:"timeframe,omitempty" enum:"hour,day,week,month,year" default:"hour"`
+	CF        string `json:"cf,omitempty" enum:"AVERAGE,MAX" default:"AVERAGE" jsonschema:"per row: average or maximum"`
+	Points    int    `json:"points,omitempty" minimum:"1" maximum:"200" default:"24" jsonschema:"most points per series"`
+	Chart     bool   `json:"chart,omitempty" jsonschema:"also return a PNG chart (800x400)"`
+}
+
 type nodeMetricsArgs struct {
-	Node      NodeName     `json:"node"`
-	Timeframe string       `json:"timeframe,omitempty" enum:"hour,day,week,month,year" default:"hour"`
-	CF        string       `json:"cf,omitempty" enum:"AVERAGE,MAX" default:"AVERAGE" jsonschema:"per row: average or maximum"`
-	Series    []SeriesName `json:"series,omitempty" jsonschema:"RRD series; default cpu, iowait, loadavg, memused, netin, netout"`
-	Points    int          `json:"points,omitempty" minimum:"1" maximum:"200" default:"24" jsonschema:"most points per series"`
-	Chart     bool         `json:"chart,omitempty" jsonschema:"also return a PNG chart (800x400)"`
+	Node   NodeName     `json:"node"`
+	Series []SeriesName `json:"series,omitempty" jsonschema:"RRD series; default cpu, iowait, loadavg, memused, netin, netout"`
+	rrdWindow
 }
 
 type guestMetricsArgs struct {
-	Node      NodeName     `json:"node"`
-	VMID      VMID         `json:"vmid"`
-	Timeframe string       `json:"timeframe,omitempty" enum:"hour,day,week,month,year" default:"hour"`
-	CF        string       `json:"cf,omitempty" enum:"AVERAGE,MAX" default:"AVERAGE" jsonschema:"per row: average or maximum"`
-	Series    []SeriesName `json:"series,omitempty" jsonschema:"RRD series; default cpu, mem, netin, netout, diskread, diskwrite"`
-	Points    int          `json:"points,omitempty" minimum:"1" maximum:"200" default:"24" jsonschema:"most points per series"`
-	Chart     bool         `json:"chart,omitempty" jsonschema:"also return a PNG chart (800x400)"`
+	Node   NodeName     `json:"node"`
+	VMID   VMID         `json:"vmid"`
+	Series []SeriesName `json:"series,omitempty" jsonschema:"RRD series; default cpu, mem, netin, netout, diskread, diskwrite"`
+	rrdWindow
 }
 
 type storageMetricsArgs struct {
-	Node      NodeName     `json:"node"`
-	Storage   StorageID    `json:"storage" jsonschema:"storage id, e.g. local"`
-	Timeframe string       `json:"timeframe,omitempty" enum:"hour,day,week,month,year" default:"hour"`
-	CF        string       `json:"cf,omitempty" enum:"AVERAGE,MAX" default:"AVERAGE" jsonschema:"per row: average or maximum"`
-	Series    []SeriesName `json:"series,omitempty" jsonschema:"RRD series: used, total (default both)"`
-	Points    int          `json:"points,omitempty" minimum:"1" maximum:"200" default:"24" jsonschema:"most points per series"`
-	Chart     bool         `json:"chart,omitempty" jsonschema:"also return a PNG chart (800x400)"`
+	Node    NodeName     `json:"node"`
+	Storage StorageID    `json:"storage" jsonschema:"storage id, e.g. local"`
+	Series  []SeriesName `json:"series,omitempty" jsonschema:"RRD series: used, total (default both)"`
+	rrdWindow
 }
 
 // metricsQuery is what the four tools share.
