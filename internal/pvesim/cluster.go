@@ -64,21 +64,10 @@ func (s *Sim) nodeIndex(c *call) (any, error) {
 	return c.subdirs("name"), nil
 }
 
-// kernel is the release of the nodes' running kernel.
-func (s *Sim) kernel() string {
-	switch s.major() {
-	case 7:
-		return "5.15.158-2-pve"
-	case 8:
-		return "6.8.12-15-pve"
-	}
-	return "6.14.11-4-pve"
-}
-
 func (s *Sim) nodeStatus(c *call) (any, error) {
 	n := c.st.node(c.params["node"])
 	mem := c.st.nodeMem(n)
-	kernel := s.kernel()
+	kernel := s.runningKernel()
 	kver := "#1 SMP PREEMPT_DYNAMIC PMX 6.14.11-4 (2025-10-10T08:04Z)"
 	out := map[string]any{
 		"uptime": int64(c.now.Sub(n.boot).Seconds()),

@@ -65,7 +65,7 @@ func (s *Sim) nodeCommand(node, line string) ctProc {
 	}
 	c := &call{s: s, st: s.st, now: s.now()}
 	if a := s.st.agent(); a.guests[vmid] == nil || a.guests[vmid].g != g {
-		a.guests[vmid] = newContainerOS(g, s.kernel())
+		a.guests[vmid] = newContainerOS(g, s.runningKernel())
 	}
 	os := s.st.guestOS(g)
 	r, found := os.run(c, argv, "")

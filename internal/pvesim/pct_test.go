@@ -39,7 +39,7 @@ func TestShellWords(t *testing.T) {
 func TestPctExec(t *testing.T) {
 	e := newEnv(t, Options{})
 	s := e.sim
-	if r := s.nodeCommand("pve1", "pct exec 200 -- uname -r"); r.code != 0 || r.out != s.kernel()+"\n" {
+	if r := s.nodeCommand("pve1", "pct exec 200 -- uname -r"); r.code != 0 || r.out != s.runningKernel()+"\n" {
 		t.Errorf("uname -r: %+v", r)
 	}
 	if r := s.nodeCommand("pve1", "pct exec 200 -- df -h"); r.code != 0 || !strings.Contains(r.out, "/dev/mapper/pve-vm--200--disk--0") ||
