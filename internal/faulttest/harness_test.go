@@ -116,6 +116,16 @@ func (h *harness) callWithProgress(t *testing.T, name string, args map[string]an
 		t.Fatalf("%s: protocol error: %v", name, err)
 	}
 	isErr, text := h.record(res)
+	// The client runs notification handlers apart from the reply, so the
+	// last notification may land just after CallTool returns.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		h.mu.Lock()
+		n := len(h.progress)
+		h.mu.Unlock()
+		if n > 0 {
+			break
+		}
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return isErr, text, h.progress
