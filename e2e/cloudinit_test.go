@@ -359,7 +359,7 @@ func TestCloudinitOnPVE7(t *testing.T) {
 func TestProvisionWalkthrough(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t, 0.02).connect(t, clientOpts{env: map[string]string{
-		"PVE_TOOLSETS": "cluster,nodes,tasks,qemu,lxc,snapshots,storage,network,backup,cloudinit"}})
+		"PVE_TOOLSETS": "cluster,nodes,tasks,qemu,lxc,snapshots,storage,network,backup,cloudinit,guestops"}})
 	c.task("pve_vm_create", m("node", "pve1", "vmid", 9001, "name", "debian-12-cloud", "memory", 2048, "net", m("bridge", "vmbr0"),
 		"extra", m("scsi0", "local-lvm:4", "ide0", "local-lvm:cloudinit", "boot", "order=scsi0", "agent", "1", "serial0", "socket", "vga", "serial0"), "confirm", true))
 	c.ok("pve_vm_cloudinit", m("node", "pve1", "vmid", 9001, "ciuser", "admin", "sshkeys", []string{ciKey1}, "ipconfig", []any{m("ip", "dhcp")}), nil)

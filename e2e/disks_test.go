@@ -27,7 +27,7 @@ func volOf(c *client, kind, node string, vmid int, disk string) string {
 func TestDiskMoves(t *testing.T) {
 	t.Parallel()
 	cl := newCluster(t, 0.02)
-	c := cl.connect(t, clientOpts{})
+	c := cl.connect(t, clientOpts{env: guestOpsEnv})
 
 	t.Run("vm move keeps the source", func(t *testing.T) {
 		old := volOf(c, "vm", "pve1", 101, "scsi0")

@@ -7,6 +7,10 @@ import (
 )
 
 // diskSize reads size= of a disk in a guest's config.
+// guestOpsEnv adds the guestops toolset (templates, suspend, disk moves,
+// container migration), which is off by default, to the default ones.
+var guestOpsEnv = map[string]string{"PVE_TOOLSETS": "cluster,nodes,tasks,qemu,lxc,snapshots,storage,network,backup,guestops"}
+
 func (c *client) diskSize(kind, node string, vmid int, disk string) string {
 	c.t.Helper()
 	val, _ := c.config(kind, node, vmid)[disk].(string)
@@ -31,7 +35,7 @@ func (c *client) qmpStatus(node string, vmid int) (status, qmp, lock string) {
 func TestGuestOps(t *testing.T) {
 	t.Parallel()
 	cl := newCluster(t, 0.02)
-	c := cl.connect(t, clientOpts{})
+	c := cl.connect(t, clientOpts{env: guestOpsEnv})
 
 	t.Run("next id", func(t *testing.T) {
 		var next struct{ VMID int }
@@ -171,7 +175,7 @@ func TestGuestOps(t *testing.T) {
 // task. Both count as done only when Proxmox is.
 func TestGuestOpsOnPVE7(t *testing.T) {
 	t.Parallel()
-	c := newClusterSchema(t, 0.02, "7.4").connect(t, clientOpts{})
+	c := newClusterSchema(t, 0.02, "7.4").connect(t, clientOpts{env: guestOpsEnv})
 	var out struct{ UPID, Status, Size string }
 	c.ok("pve_vm_resize_disk", m("node", "pve1", "vmid", 101, "disk", "scsi0", "size", "+1G"), &out)
 	if out.UPID != "" || out.Status != "done" || out.Size != "65G" {
@@ -232,7 +236,7 @@ func TestNextVMIDAllowlists(t *testing.T) {
 func TestLXCConfigAndMigrate(t *testing.T) {
 	t.Parallel()
 	cl := newCluster(t, 0.02)
-	c := cl.connect(t, clientOpts{})
+	c := cl.connect(t, clientOpts{env: guestOpsEnv})
 
 	t.Run("set config", func(t *testing.T) {
 		c.fails("pve_lxc_set_config", m("node", "pve1", "vmid", 200, "delete", []any{"tags"}), "confirm: true", "delete")

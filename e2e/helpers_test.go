@@ -194,12 +194,13 @@ func (c *client) call(name string, args map[string]any) (*mcp.CallToolResult, st
 	if err != nil {
 		c.t.Fatalf("%s: %v", name, err)
 	}
-	text := ""
+	var texts []string
 	for _, ct := range res.Content {
 		if tc, ok := ct.(*mcp.TextContent); ok {
-			text += tc.Text
+			texts = append(texts, tc.Text)
 		}
 	}
+	text := strings.Join(texts, "\n")
 	c.mu.Lock()
 	c.transcript.WriteString(text + "\n")
 	c.mu.Unlock()
@@ -226,8 +227,13 @@ func (c *client) ok(name string, args map[string]any, out any) string {
 		c.t.Fatalf("%s(%v) failed: %s", name, args, text)
 	}
 	if out != nil {
-		if err := json.Unmarshal([]byte(text), out); err != nil {
-			c.t.Fatalf("%s: decode %q: %v", name, text, err)
+		// The first block is the JSON; a cut list adds a note after it.
+		first := ""
+		if tc, ok := res.Content[0].(*mcp.TextContent); ok {
+			first = tc.Text
+		}
+		if err := json.Unmarshal([]byte(first), out); err != nil {
+			c.t.Fatalf("%s: decode %q: %v", name, first, err)
 		}
 	}
 	return text

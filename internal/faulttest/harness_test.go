@@ -20,6 +20,7 @@ import (
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/tools"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -79,7 +80,8 @@ func newHarness(t *testing.T, ticket bool) *harness {
 		o.TokenID, o.TokenSecret, o.Username, o.Password = "", "", "root@pam", password
 	}
 	client := cl.Client(t, o)
-	cfg := &config.Config{ReadOnly: false, TaskTimeout: 30 * time.Second, RequestTimeout: requestTimeout}
+	cfg := &config.Config{ReadOnly: false, TaskTimeout: 30 * time.Second, RequestTimeout: requestTimeout,
+		Toolsets: append(tools.DefaultToolsets(), "guestops")}
 	h := &harness{sim: cl.Sim, client: client, logs: logs, hook: hook, wire: &wireLog{results: map[string]json.RawMessage{}}}
 	h.session = simtest.Session(t, cfg, client, logger, simtest.SessionOptions{
 		Client: &mcp.ClientOptions{ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) {

@@ -99,6 +99,14 @@ func (c *Call) Get(ctx context.Context, path string, q url.Values, out any) erro
 	return c.g.raw.Get(ctx, path, q, out)
 }
 
+// GetPage is Get for lists that carry a "total" beside the data.
+func (c *Call) GetPage(ctx context.Context, path string, q url.Values, out any) (int, error) {
+	if err := c.check(ctx, "GET", path, q); err != nil {
+		return 0, err
+	}
+	return c.g.raw.GetPage(ctx, path, q, out)
+}
+
 // Post sends form to path.
 func (c *Call) Post(ctx context.Context, path string, form url.Values, out any) error {
 	if err := c.check(ctx, "POST", path, form); err != nil {

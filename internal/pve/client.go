@@ -3,6 +3,7 @@
 package pve
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -292,7 +293,7 @@ func (c *Client) exchange(parent context.Context, method, path string, params ur
 		return 0, ctx.Err() == nil && !permanentTransportError(err), unsure(method, path, err, c.transportError(parent, ctx, method, path, err))
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+	raw, err := readBody(resp)
 	if err != nil {
 		return 0, ctx.Err() == nil, unsure(method, path, err, c.transportError(parent, ctx, method, path, err))
 	}
@@ -394,4 +395,17 @@ func (c *Client) scrubString(s string) string {
 		}
 	}
 	return s
+}
+
+// readBody reads at most maxBodyBytes+1 bytes, into one buffer of the
+// announced length when there is one (a large list is read without the
+// copies of a growing buffer).
+func readBody(resp *http.Response) ([]byte, error) {
+	body := io.LimitReader(resp.Body, maxBodyBytes+1)
+	if n := resp.ContentLength; n > 0 && n <= maxBodyBytes {
+		buf := bytes.NewBuffer(make([]byte, 0, n+1))
+		_, err := buf.ReadFrom(body)
+		return buf.Bytes(), err
+	}
+	return io.ReadAll(body)
 }

@@ -176,6 +176,9 @@ type EnvelopeReader interface {
 // decodeEnvelope unwraps {"data": ..., "total": n} into out, after checking
 // that data has the shape out needs.
 func decodeEnvelope(raw []byte, out any) (int, error) {
+	if l, ok := out.(*List); ok {
+		return l.readEnvelope(raw)
+	}
 	var env struct {
 		Data  json.RawMessage `json:"data"`
 		Total json.RawMessage `json:"total"`

@@ -22,7 +22,10 @@ const instructions = `Proxmox VE cluster tools. Guest ids (vmid) are unique acro
 	`find a guest's node with pve_cluster_resources. Writes wait for the Proxmox task and report its UPID ` +
 	`and exit status; with async: true they return the UPID at once: follow it with pve_task_wait or ` +
 	`pve_task_status. In read-only mode (the default) no write tool is listed. Destructive tools need ` +
-	`confirm: true (deletes also the id repeated) and may ask the user.`
+	`confirm: true (deletes also the id repeated) and may ask the user. Lists return one page, 50 items ` +
+	`unless limit says otherwise (limit 0 or "all": every item), and say the total and the next offset; ` +
+	`fields picks item fields (comma-separated, or "all"), sort orders by fields (-field: descending); ` +
+	`name and tag filters take a glob (* and ?) or, for name, a part of it.`
 
 // New builds an MCP server exposing the tools the configuration enables.
 func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Server, error) {

@@ -139,6 +139,7 @@ func argTypes() map[reflect.Type]argType {
 		reflect.TypeFor[GuestPath](): {schema: &jsonschema.Schema{Type: "string", Pattern: `^/[^\x00]*$`, MaxLength: ptr(4096)},
 			hint: "an absolute path inside the guest, e.g. /etc/os-release"},
 		reflect.TypeFor[SeriesName](): {schema: str(`^[a-z]{1,32}$`), hint: "an RRD series name such as cpu, mem or netin"},
+		reflect.TypeFor[TaskType]():   {schema: str(`^[a-zA-Z0-9_-]{1,64}$`), hint: "a task type such as vzdump, qmstart or qmigrate"},
 	}
 }
 
@@ -147,6 +148,7 @@ func typeSchemas() map[reflect.Type]*jsonschema.Schema {
 	m := map[reflect.Type]*jsonschema.Schema{
 		// Proxmox's own answer, passed on as it comes: any JSON value.
 		reflect.TypeFor[json.RawMessage](): {Description: "Proxmox's answer; \"ok\" when it returned nothing"},
+		reflect.TypeFor[Limit]():           {Types: []string{"integer", "string"}, Description: "default 50; 0: all"},
 	}
 	for t, a := range argTypes() {
 		m[t] = a.schema
@@ -237,3 +239,6 @@ type GuestPath string
 
 // SeriesName is an RRD data source of Proxmox's statistics: cpu, mem, netin...
 type SeriesName string
+
+// TaskType is a Proxmox task type, as UPIDs name it: vzdump, qmstart...
+type TaskType string

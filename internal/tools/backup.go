@@ -44,6 +44,16 @@ type scheduleArgs struct {
 	Notes    OneLine   `json:"notes,omitempty" maxLength:"1024" jsonschema:"notes template"`
 }
 
+type backupListArgs struct {
+	Node    NodeName  `json:"node"`
+	Storage StorageID `json:"storage" jsonschema:"storage id, e.g. local"`
+	volumeFilters
+	pageArgs
+}
+
+// backupList puts the newest backups first.
+var backupList = listSpec{fields: []string{"volid", "vmid", "size", "ctime", "format", "notes", "protected"}, sort: "-ctime"}
+
 type scheduleOut struct {
 	Action   string          `json:"action"`
 	Schedule string          `json:"schedule"`
@@ -54,12 +64,17 @@ func backupTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_list_backups", title: "List backups", toolset: "backup",
 			desc: "Backup archives on a storage, with guest id, size, time and notes.", output: listSchema("GET .../content?content=backup entries", "volid: archive volume id, for pve_restore", "vmid: guest id", "size: bytes", "ctime: unix time", "format: e.g. vma.zst, tar.zst", "notes: notes", "protected: 1 when protected")},
-			func(ctx context.Context, c *call, in storageArgs) (listOut, error) {
+			func(ctx context.Context, c *call, in backupListArgs) (listOut, error) {
 				if err := c.node("node", in.Node); err != nil {
 					return listOut{}, err
 				}
-				return c.list(ctx, fmt.Sprintf("list backups on %s of %s", in.Storage, in.Node),
-					pve.Path("nodes", string(in.Node), "storage", string(in.Storage), "content"), url.Values{"content": {"backup"}}, c.allowedVolume(ctx))
+				q := url.Values{"content": {"backup"}}
+				pg, err := newPager(in.pageArgs, backupList, in.apply(q)...)
+				if err != nil {
+					return listOut{}, err
+				}
+				return c.listPage(ctx, fmt.Sprintf("list backups on %s of %s", in.Storage, in.Node),
+					pve.Path("nodes", string(in.Node), "storage", string(in.Storage), "content"), q, c.allowedVolume(ctx), pg)
 			}),
 		define(d, spec{name: "pve_backup_now", title: "Back up now", toolset: "backup", effect: Mutating,
 			desc: "Back up one guest now (vzdump); prunes nothing."},

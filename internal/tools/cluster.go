@@ -22,14 +22,33 @@ type nodeArgs struct {
 	Node NodeName `json:"node"`
 }
 
-type resourcesArgs struct {
-	Type string `json:"type,omitempty" enum:"vm,storage,node,sdn" jsonschema:"only this kind of resource"`
+type nodeListArgs struct {
+	Status string `json:"status,omitempty" jsonschema:"online or offline"`
+	pageArgs
 }
 
+type resourcesArgs struct {
+	Type string   `json:"type,omitempty" enum:"vm,storage,node,sdn" jsonschema:"only this kind of resource"`
+	Node NodeName `json:"node,omitempty"`
+	guestFilters
+	pageArgs
+}
+
+// resourceList shows what tells resources apart and how full they are.
+var resourceList = listSpec{fields: []string{"id", "type", "node", "vmid", "name", "storage", "status", "cpu", "mem", "maxmem", "disk", "maxdisk", "uptime", "tags", "pool", "template", "lock"},
+	sort: "type,vmid,id"}
+
+// tasksArgs page in Proxmox (start, limit), newest first.
 type tasksArgs struct {
 	Node    NodeName `json:"node"`
 	Limit   int      `json:"limit,omitempty" minimum:"1" maximum:"500" default:"50" jsonschema:"most tasks to return"`
+	Offset  int      `json:"offset,omitempty"`
 	Running bool     `json:"running,omitempty" jsonschema:"only tasks still running"`
+	Type    TaskType `json:"type,omitempty" jsonschema:"e.g. vzdump, qmstart"`
+	VMID    VMID     `json:"vmid,omitempty"`
+	Errors  bool     `json:"errors,omitempty" jsonschema:"only failed tasks"`
+	Fields  string   `json:"fields,omitempty"`
+	Sort    string   `json:"sort,omitempty"`
 }
 
 type versionOut struct {
@@ -56,8 +75,12 @@ func clusterTools(d *Deps) []Tool {
 			}),
 		define(d, spec{name: "pve_list_nodes", title: "List nodes", toolset: "nodes",
 			desc: "Nodes of the cluster with status, CPU, memory and uptime.", output: listSchema("nodes as GET /nodes returns them", "node: name", "status: online or offline", "cpu: CPU use, 0 to 1", "maxcpu: CPUs", "mem: memory used, bytes", "maxmem: memory, bytes", "uptime: seconds")},
-			func(ctx context.Context, c *call, _ noArgs) (listOut, error) {
-				return c.list(ctx, "list nodes", "/nodes", nil, func(e entry) bool { return c.allow.NodeAllowed(e.Node) })
+			func(ctx context.Context, c *call, in nodeListArgs) (listOut, error) {
+				pg, err := newPager(in.pageArgs, listSpec{sort: "node"}, match{"status", in.Status, exact})
+				if err != nil {
+					return listOut{}, err
+				}
+				return c.listPage(ctx, "list nodes", "/nodes", nil, func(e entry) bool { return c.allow.NodeAllowed(e.Node) }, pg)
 			}),
 		define(d, spec{name: "pve_node_status", title: "Node status", toolset: "nodes",
 			desc: "Node status: CPU, memory, disk, load, uptime, kernel, PVE version.", output: objectSchema("GET /nodes/{node}/status", "cpu: CPU use, 0 to 1", "memory: total, used, free (bytes)", "rootfs: root disk total, used, avail (bytes)", "loadavg: 1, 5, 15 minutes", "uptime: seconds", "pveversion: PVE version", "kversion: kernel")},
@@ -74,7 +97,11 @@ func clusterTools(d *Deps) []Tool {
 				if in.Type != "" {
 					q.Set("type", in.Type)
 				}
-				return c.list(ctx, "list cluster resources", "/cluster/resources", q, c.allowedResource)
+				pg, err := newPager(in.pageArgs, resourceList, append(in.matches(), match{"node", string(in.Node), exact})...)
+				if err != nil {
+					return listOut{}, err
+				}
+				return c.listPage(ctx, "list cluster resources", "/cluster/resources", q, c.allowedResource, pg)
 			}),
 		define(d, spec{name: "pve_list_tasks", title: "List tasks", toolset: "tasks",
 			desc: "Recent tasks on a node with UPID and exit status; running: true lists only running ones.", output: listSchema("GET /nodes/{node}/tasks entries", "upid: task id", "type: e.g. qmstart, vzdump", "id: guest id or other object", "user: who started it", "starttime: unix time", "endtime: unix time, when done", "status: exit status when done, RUNNING while running")},
@@ -82,11 +109,7 @@ func clusterTools(d *Deps) []Tool {
 				if err := c.node("node", in.Node); err != nil {
 					return listOut{}, err
 				}
-				q := url.Values{"limit": {strconv.Itoa(in.Limit)}, "source": {"all"}}
-				if in.Running {
-					q.Set("source", "active") // PVE has no "running" parameter
-				}
-				return c.list(ctx, "list tasks on "+string(in.Node), pve.Path("nodes", string(in.Node), "tasks"), q, c.allowedTask(ctx))
+				return c.tasks(ctx, in)
 			}),
 		nextVMID(d),
 	}
@@ -96,19 +119,20 @@ func clusterTools(d *Deps) []Tool {
 // answer that is not a list of objects (null included) fails with a
 // *pve.ShapeError rather than reading as an empty list or an empty entry.
 func (c *call) list(ctx context.Context, what, path string, q url.Values, keep func(entry) bool) (listOut, error) {
-	var objs []pve.Object
-	if err := c.PVE.Get(ctx, path, q, &objs); err != nil {
+	return c.listPage(ctx, what, path, q, keep, &pager{})
+}
+
+// listPage is list, filtered, sorted, cut and projected by pg.
+func (c *call) listPage(ctx context.Context, what, path string, q url.Values, keep func(entry) bool, pg *pager) (listOut, error) {
+	var l pve.List
+	if err := c.PVE.Get(ctx, path, q, &l); err != nil {
 		return listOut{}, fmt.Errorf("%s: %w", what, err)
 	}
-	items := make([]json.RawMessage, len(objs))
-	for i, o := range objs {
-		items[i] = json.RawMessage(o)
-	}
-	kept, err := filter(items, keep)
+	out, err := pg.page(l.Items, keep)
 	if err != nil {
 		return listOut{}, fmt.Errorf("%s: %w", what, err)
 	}
-	return listOut{Items: kept}, nil
+	return out, nil
 }
 
 // object reads one Proxmox object; pve.Object refuses any other shape
@@ -120,6 +144,9 @@ func (c *call) object(ctx context.Context, what, path string) (objectOut, error)
 	}
 	return compact(json.RawMessage(raw)), nil
 }
+
+// allowedGuest keeps a node's guests that the guest-id allowlist permits.
+func (c *call) allowedGuest(e entry) bool { return c.allow.VMIDAllowed(int(e.VMID)) }
 
 // allowedResource hides cluster entries outside the allowlists; pools span
 // guests and nodes, so they are hidden while any allowlist is set.
@@ -152,8 +179,8 @@ func (c *call) allowedTask(ctx context.Context) func(entry) bool {
 }
 
 type nextIDArgs struct {
-	VMID  VMID `json:"vmid,omitempty" jsonschema:"the first free id at or above this number"`
-	Exact bool `json:"exact,omitempty" jsonschema:"only vmid itself: fail with Proxmox's reason when it is taken"`
+	VMID  VMID `json:"vmid,omitempty" jsonschema:"first id to try"`
+	Exact bool `json:"exact,omitempty" jsonschema:"vmid itself, or Proxmox's reason it is taken"`
 }
 
 type nextIDOut struct {

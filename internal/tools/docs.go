@@ -9,17 +9,18 @@ import (
 // Toolsets in the order the README and clients see them: the reference
 // design's nine, then the ones a server offers only when asked (extraSets).
 var toolsetOrder = []string{"cluster", "nodes", "tasks", "qemu", "lxc", "snapshots", "storage", "network", "backup",
-	"cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access", "bulk"}
+	"guestops", "cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access", "bulk"}
 
 // extraSets are off unless PVE_TOOLSETS, PVE_TOOLS or "all" names them, so
 // the default tool list costs a model what the reference design's does.
-var extraSets = []string{"cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access", "bulk"}
+var extraSets = []string{"guestops", "cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access", "bulk"}
 
 // toolsetAbout says in a few words what each toolset is for.
 var toolsetAbout = map[string]string{
 	"cluster": "version, resources, toolsets", "nodes": "nodes and their status", "tasks": "Proxmox tasks",
 	"qemu": "virtual machines", "lxc": "containers", "snapshots": "guest snapshots", "storage": "storages, ISOs, templates",
-	"network": "node networks", "backup": "backups and restores", "cloudinit": "cloud-init settings and provisioning",
+	"network": "node networks", "backup": "backups and restores",
+	"guestops": "templates, suspend and resume, container migration, moving and detaching disks", "cloudinit": "cloud-init settings and provisioning",
 	"agent": "the QEMU guest agent: OS, file systems, file reads", "exec": "commands and file writes inside guests",
 	"metrics": "CPU, memory, network, disk graphs", "backupjobs": "backup jobs and backup audits", "ha": "high availability",
 	"firewall": "firewall rules and options", "pools": "resource pools", "nodeadmin": "node services, journal, updates, disks",

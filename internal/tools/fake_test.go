@@ -114,6 +114,7 @@ var (
 type env struct {
 	fake    *fakePVE
 	session *mcp.ClientSession
+	tools   []Tool // the server's tools, to call a handler directly
 }
 
 type envOpts struct {
@@ -147,7 +148,8 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if sel.Toolsets == nil && sel.Tools == nil && sel.Exclude == nil && !sel.ReadOnly && !sel.DisableDestructive {
 		sel.Toolsets = []string{"all"}
 	}
-	box, err := NewToolbox(srv, Inventory(deps), sel)
+	inv := Inventory(deps)
+	box, err := NewToolbox(srv, inv, sel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +165,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cs.Close(); ss.Wait(); client.CloseIdleConnections() })
-	return &env{fake: fake, session: cs}
+	return &env{fake: fake, session: cs, tools: inv}
 }
 
 func (e *env) call(t *testing.T, name string, args map[string]any) (*mcp.CallToolResult, string) {

@@ -59,7 +59,7 @@ func guestOpTools(d *Deps) []Tool {
 			func(ctx context.Context, c *call, in ctResizeArgs) (resizeOut, error) {
 				return c.resize(ctx, lxcKind, in.Node, in.VMID, string(in.Disk), string(in.Size))
 			}),
-		define(d, spec{name: "pve_vm_suspend", title: "Suspend VM", toolset: "qemu", effect: Mutating,
+		define(d, spec{name: "pve_vm_suspend", title: "Suspend VM", toolset: "guestops", effect: Mutating,
 			desc: "Pause a running VM in RAM, or with todisk hibernate it to disk; pve_vm_resume brings it back."},
 			func(ctx context.Context, c *call, in vmSuspendArgs) (taskOut, error) {
 				if err := c.guest(in.Node, in.VMID); err != nil {
@@ -79,8 +79,8 @@ func guestOpTools(d *Deps) []Tool {
 				what := fmt.Sprintf("suspend VM %d on %s", in.VMID, in.Node)
 				return c.postTask(ctx, what, qemuKind.path(in.Node, in.VMID, "status", "suspend"), form, out)
 			}),
-		power(d, qemuKind, "resume", "Resume VM", "Resume a paused VM, or start one hibernated to disk.", false, ""),
-		define(d, spec{name: "pve_lxc_suspend", title: "Suspend container", toolset: "lxc", effect: Mutating, task: true,
+		inSet("guestops", power(d, qemuKind, "resume", "Resume VM", "Resume a paused VM, or start one hibernated to disk.", false, "")),
+		define(d, spec{name: "pve_lxc_suspend", title: "Suspend container", toolset: "guestops", effect: Mutating, task: true,
 			desc: "Freeze a running container (Proxmox: experimental; its status still reads running); pve_lxc_resume thaws it."},
 			func(ctx context.Context, c *call, in guestArgs) (ctSuspendOut, error) {
 				if err := c.guest(in.Node, in.VMID); err != nil {
@@ -95,7 +95,7 @@ func guestOpTools(d *Deps) []Tool {
 				}
 				return out, err
 			}),
-		power(d, lxcKind, "resume", "Resume container", "Thaw a suspended container.", false, ""),
+		inSet("guestops", power(d, lxcKind, "resume", "Resume container", "Thaw a suspended container.", false, "")),
 	}
 }
 
@@ -103,7 +103,7 @@ func guestOpTools(d *Deps) []Tool {
 // task, pve-container with null while its worker runs: either way success
 // is reported only once the config reads template: 1.
 func templateTool(d *Deps, k guestKind) Tool {
-	sp := spec{name: "pve_" + k.tool + "_template", title: "Convert " + k.label + " to template", toolset: k.set, effect: Destructive, task: true,
+	sp := spec{name: "pve_" + k.tool + "_template", title: "Convert " + k.label + " to template", toolset: "guestops", effect: Destructive, task: true,
 		desc: "Convert a stopped " + k.label + " to a template, for clones; there is no way back to an ordinary guest. Needs confirm: true."}
 	return define(d, sp, func(ctx context.Context, c *call, in confirmArgs) (taskOut, error) {
 		if err := c.guest(in.Node, in.VMID); err != nil {
@@ -353,4 +353,10 @@ func sizeText(b int64) string {
 		}
 	}
 	return strconv.FormatInt(b, 10) + " bytes"
+}
+
+// inSet puts a tool built for a guest kind's toolset into another one.
+func inSet(set string, t Tool) Tool {
+	t.Toolset = set
+	return t
 }

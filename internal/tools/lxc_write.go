@@ -64,7 +64,7 @@ func lxcWriteTools(d *Deps) []Tool {
 			func(ctx context.Context, c *call, in lxcSetConfigArgs) (lxcConfigOut, error) {
 				return c.lxcSetConfig(ctx, in)
 			}),
-		define(d, spec{name: "pve_lxc_migrate", title: "Migrate container", toolset: "lxc", effect: Mutating,
+		define(d, spec{name: "pve_lxc_migrate", title: "Migrate container", toolset: "guestops", effect: Mutating,
 			desc: "Move a container to another node; a running one needs restart (shut down, moved, started there)."},
 			func(ctx context.Context, c *call, in lxcMigrateArgs) (taskOut, error) {
 				return c.lxcMigrate(ctx, in)

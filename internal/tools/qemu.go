@@ -24,7 +24,12 @@ type confirmArgs struct {
 
 type listGuestsArgs struct {
 	Node NodeName `json:"node,omitempty" jsonschema:"default: all nodes"`
+	guestFilters
+	pageArgs
 }
+
+// guestList is what a guest listing shows unless fields says otherwise.
+var guestList = listSpec{fields: []string{"vmid", "name", "type", "node", "status", "cpu", "mem", "maxmem", "uptime", "tags", "template", "lock", "pool"}, sort: "vmid"}
 
 type deleteArgs struct {
 	Node        NodeName `json:"node"`
@@ -77,16 +82,28 @@ func listGuests(d *Deps, k guestKind, name, title, desc string) Tool {
 		output: listSchema("guests as GET /nodes/{node}/"+k.api+" or /cluster/resources return them",
 			"vmid: guest id", "name: name", "status: running or stopped", "node: node (cluster-wide list)", "maxmem: bytes", "maxdisk: bytes", "uptime: seconds", "template: 1 for a template", "lock: lock held, if any")},
 		func(ctx context.Context, c *call, in listGuestsArgs) (listOut, error) {
+			matches := in.matches()
 			if in.Node != "" {
 				if err := c.node("node", in.Node); err != nil {
 					return listOut{}, err
 				}
-				return c.list(ctx, "list "+k.label+"s on "+string(in.Node), pve.Path("nodes", string(in.Node), k.api), nil,
-					func(e entry) bool { return c.allow.VMIDAllowed(int(e.VMID)) })
 			}
-			// The cluster index holds both kinds: keep only this one.
-			return c.list(ctx, "list "+k.label+"s", "/cluster/resources", url.Values{"type": {"vm"}},
-				func(e entry) bool { return e.Type == k.api && c.allowedResource(e) })
+			if in.Node != "" && in.Pool == "" {
+				pg, err := newPager(in.pageArgs, guestList, matches...)
+				if err != nil {
+					return listOut{}, err
+				}
+				return c.listPage(ctx, "list "+k.label+"s on "+string(in.Node), pve.Path("nodes", string(in.Node), k.api), nil,
+					func(e entry) bool { return c.allowedGuest(e) }, pg)
+			}
+			// The cluster index holds both kinds (and the pools, which the
+			// node's list lacks): keep only this kind.
+			pg, err := newPager(in.pageArgs, guestList, append(matches, match{"node", string(in.Node), exact})...)
+			if err != nil {
+				return listOut{}, err
+			}
+			return c.listPage(ctx, "list "+k.label+"s", "/cluster/resources", url.Values{"type": {"vm"}},
+				func(e entry) bool { return e.Type == k.api && c.allowedResource(e) }, pg)
 		})
 }
 

@@ -35,7 +35,7 @@ func TestListVMsWithoutNodeReturnsOnlyQEMU(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	e.fake.routes["GET /cluster/resources"] = `[{"id":"qemu/100","type":"qemu","vmid":100,"node":"pve1"},{"id":"lxc/200","type":"lxc","vmid":200,"node":"pve1"}]`
 	got := e.ok(t, "pve_list_vms", nil)
-	if !strings.Contains(got, "qemu/100") || strings.Contains(got, "lxc/200") {
+	if !strings.Contains(got, `"vmid":100`) || strings.Contains(got, `"vmid":200`) {
 		t.Fatalf("list vms: %s", got)
 	}
 	if q := form(e.fake.log()[0]); q.Get("type") != "vm" {

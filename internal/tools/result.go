@@ -7,17 +7,76 @@ import (
 	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
 
-// listOut is a Proxmox list as it comes; its text is the bare array, its
-// structured content {"items": [...]} (structured content must be an object).
+// listOut is a Proxmox list, a page of it when the tool pages; its text is
+// the bare array, its structured content {"items": [...], "total": n}
+// (structured content must be an object). A cut list says so in a second
+// text block, for clients that read only text.
 type listOut struct {
-	Items []json.RawMessage `json:"items"`
+	Items  []json.RawMessage `json:"items"`
+	Total  int               `json:"total"`
+	Offset int               `json:"offset,omitempty"`
+	Next   int               `json:"next,omitempty"` // the offset of the next page
+	note   string
 }
 
 func (l listOut) text() any { return l.Items }
+
+// encode writes the items once for both copies: they are already compact
+// JSON, so nothing is parsed again.
+func (l listOut) encode() (structured, text []byte) {
+	size := 2
+	for _, it := range l.Items {
+		size += len(it) + 1
+	}
+	text = make([]byte, 0, size)
+	text = append(text, '[')
+	for i, it := range l.Items {
+		if i > 0 {
+			text = append(text, ',')
+		}
+		text = append(text, it...)
+	}
+	text = append(text, ']')
+	structured = make([]byte, 0, min(len(text), structuredItemsMax)+64)
+	if len(text) <= structuredItemsMax {
+		structured = append(structured, `{"items":`...)
+		structured = append(structured, text...)
+		structured = append(structured, ',')
+	} else {
+		structured = fmt.Appendf(structured, `{"count":%d,`, len(l.Items))
+	}
+	structured = fmt.Appendf(structured, `"total":%d`, l.total())
+	if l.Offset > 0 {
+		structured = fmt.Appendf(structured, `,"offset":%d`, l.Offset)
+	}
+	if l.Next > 0 {
+		structured = fmt.Appendf(structured, `,"next":%d`, l.Next)
+	}
+	return append(structured, '}'), text
+}
+
+// structuredItemsMax is the largest list whose items the structured
+// content repeats. Past it the copy does not earn its bytes: it doubles
+// what is sent and parsed (measured: 6.4 MB instead of 3.2 MB, and about
+// twice the encoding time, for 10 000 guests) for items the text block
+// already holds as the same JSON array; a client that wants them
+// structured pages with limit.
+const structuredItemsMax = 256 << 10
+
+// total is the items' count for lists built without a pager.
+func (l listOut) total() int { return max(l.Total, l.Offset+len(l.Items)) }
+
+func (l listOut) attachments() []mcp.Content {
+	if l.note == "" {
+		return nil
+	}
+	return []mcp.Content{&mcp.TextContent{Text: l.note}}
+}
 
 // objectOut is a Proxmox object as it comes.
 type objectOut = json.RawMessage
@@ -66,10 +125,13 @@ func okResult(raw json.RawMessage) json.RawMessage {
 func listSchema(itemDesc string, fields ...string) *jsonschema.Schema {
 	item := &jsonschema.Schema{Type: "object", Properties: documented(fields)}
 	return &jsonschema.Schema{
-		Type:     "object",
-		Required: []string{"items"},
+		Type: "object",
 		Properties: map[string]*jsonschema.Schema{
-			"items": {Type: "array", Description: itemDesc, Items: item},
+			"items":  {Type: "array", Description: itemDesc + "; over 256 KiB only in the text, with count", Items: item},
+			"count":  {Type: "integer", Description: "items on this page, when items is left out"},
+			"total":  {Type: "integer", Description: "items that match, on all pages"},
+			"offset": {Type: "integer", Description: "items skipped before this page"},
+			"next":   {Type: "integer", Description: "offset of the next page; absent on the last"},
 		},
 	}
 }

@@ -15,6 +15,7 @@ type snapListArgs struct {
 	Node NodeName `json:"node"`
 	VMID VMID     `json:"vmid"`
 	Type string   `json:"type" enum:"qemu,lxc" jsonschema:"qemu (VM) or lxc (container)"`
+	pageArgs
 }
 
 type snapCreateArgs struct {
@@ -50,9 +51,13 @@ func snapshotTools(d *Deps) []Tool {
 				if err := c.guest(in.Node, in.VMID); err != nil {
 					return listOut{}, err
 				}
+				pg, err := newPager(in.pageArgs, listSpec{})
+				if err != nil {
+					return listOut{}, err
+				}
 				k := kindOf(in.Type)
-				return c.list(ctx, fmt.Sprintf("list snapshots of %s %d", k.noun, in.VMID), k.path(in.Node, in.VMID, "snapshot"), nil,
-					func(entry) bool { return true })
+				return c.listPage(ctx, fmt.Sprintf("list snapshots of %s %d", k.noun, in.VMID), k.path(in.Node, in.VMID, "snapshot"), nil,
+					func(entry) bool { return true }, pg)
 			}),
 		define(d, spec{name: "pve_snapshot_create", title: "Create snapshot", toolset: "snapshots", effect: Mutating,
 			desc: "Take a snapshot of a VM or container and wait for the task."},

@@ -4,21 +4,40 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
 
-type storageArgs struct {
-	Node    NodeName  `json:"node"`
-	Storage StorageID `json:"storage" jsonschema:"storage id, e.g. local"`
+type storageListArgs struct {
+	Node NodeName `json:"node"`
+	pageArgs
 }
 
 type contentArgs struct {
 	Node    NodeName  `json:"node"`
 	Storage StorageID `json:"storage" jsonschema:"storage id, e.g. local"`
 	Content string    `json:"content,omitempty" enum:"iso,vztmpl,images,backup,rootdir,snippets" jsonschema:"only this content type"`
+	volumeFilters
+	pageArgs
 }
+
+// volumeFilters narrow a storage's volumes.
+type volumeFilters struct {
+	VMID VMID   `json:"vmid,omitempty" jsonschema:"only this guest's"`
+	Name string `json:"name,omitempty" jsonschema:"volid part or glob"`
+}
+
+func (f volumeFilters) apply(q url.Values) []match {
+	if f.VMID != 0 {
+		q.Set("vmid", strconv.Itoa(int(f.VMID)))
+	}
+	return []match{{"volid", f.Name, pattern}}
+}
+
+// contentList leaves out the verification objects and other detail.
+var contentList = listSpec{fields: []string{"volid", "content", "format", "size", "vmid", "ctime", "notes", "protected"}, sort: "volid"}
 
 type downloadArgs struct {
 	Node              NodeName    `json:"node" jsonschema:"node that downloads"`
@@ -35,11 +54,15 @@ func storageTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_list_storage", title: "List storage", toolset: "storage",
 			desc: "Storages of a node with type, content and space.", output: listSchema("GET /nodes/{node}/storage entries", "storage: id", "type: dir, lvmthin, zfspool, nfs...", "content: content types", "active: 1 when usable", "total: bytes", "used: bytes", "avail: bytes")},
-			func(ctx context.Context, c *call, in nodeArgs) (listOut, error) {
+			func(ctx context.Context, c *call, in storageListArgs) (listOut, error) {
 				if err := c.node("node", in.Node); err != nil {
 					return listOut{}, err
 				}
-				return c.list(ctx, "list storage on "+string(in.Node), pve.Path("nodes", string(in.Node), "storage"), nil, func(entry) bool { return true })
+				pg, err := newPager(in.pageArgs, listSpec{sort: "storage"})
+				if err != nil {
+					return listOut{}, err
+				}
+				return c.listPage(ctx, "list storage on "+string(in.Node), pve.Path("nodes", string(in.Node), "storage"), nil, func(entry) bool { return true }, pg)
 			}),
 		define(d, spec{name: "pve_storage_content", title: "Storage content", toolset: "storage",
 			desc: "Volumes on a storage (ISOs, templates, disks, backups).", output: listSchema("GET .../storage/{storage}/content entries", "volid: volume id", "content: iso, vztmpl, images, rootdir or backup", "format: e.g. iso, raw, vma.zst", "size: bytes", "vmid: owning guest", "ctime: unix time", "notes: backup notes")},
@@ -51,8 +74,12 @@ func storageTools(d *Deps) []Tool {
 				if in.Content != "" {
 					q.Set("content", in.Content)
 				}
-				return c.list(ctx, fmt.Sprintf("list content of %s on %s", in.Storage, in.Node),
-					pve.Path("nodes", string(in.Node), "storage", string(in.Storage), "content"), q, c.allowedVolume(ctx))
+				pg, err := newPager(in.pageArgs, contentList, in.apply(q)...)
+				if err != nil {
+					return listOut{}, err
+				}
+				return c.listPage(ctx, fmt.Sprintf("list content of %s on %s", in.Storage, in.Node),
+					pve.Path("nodes", string(in.Node), "storage", string(in.Storage), "content"), q, c.allowedVolume(ctx), pg)
 			}),
 		define(d, spec{name: "pve_download_iso", title: "Download ISO or template", toolset: "storage", effect: Mutating,
 			desc: "Download an ISO or container template from an http(s) URL into a storage (PVE 7.2+)."},

@@ -110,7 +110,8 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 		sp.task = true
 	}
 	if sp.task {
-		in.Properties["async"] = &jsonschema.Schema{Type: "boolean", Description: "return the UPID without waiting"}
+		// The server's instructions say what async does, once for all tools.
+		in.Properties["async"] = &jsonschema.Schema{Type: "boolean"}
 		in.PropertyOrder = append(in.PropertyOrder, "async")
 	}
 	// Resolving a schema is the costliest step of building a tool: do it on
@@ -171,7 +172,20 @@ func annotations(sp spec) *mcp.ToolAnnotations {
 	}
 }
 
+// encoder is an output that writes its own JSON, structured and text.
+type encoder interface {
+	encode() (structured, text []byte)
+}
+
 func resultOf(out any) (*mcp.CallToolResult, error) {
+	if e, ok := out.(encoder); ok {
+		structured, text := e.encode()
+		content := []mcp.Content{&mcp.TextContent{Text: string(text)}}
+		if a, ok := out.(attacher); ok {
+			content = append(content, a.attachments()...)
+		}
+		return &mcp.CallToolResult{Content: content, StructuredContent: json.RawMessage(structured)}, nil
+	}
 	structured, err := json.Marshal(out)
 	if err != nil {
 		return nil, fmt.Errorf("encode result: %w", err)

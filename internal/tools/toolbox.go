@@ -113,7 +113,7 @@ func (b *Toolbox) Enable(sets []string) ([]string, error) {
 }
 
 type toolsetsArgs struct {
-	Enable []string `json:"enable,omitempty" jsonschema:"toolsets to offer from now on, e.g. [\"metrics\",\"agent\"]; empty: only list them"`
+	Enable []string `json:"enable,omitempty" jsonschema:"toolsets to add, e.g. [\"agent\"]; empty: list"`
 }
 
 type toolsetsOut struct {
@@ -125,7 +125,7 @@ type toolsetsOut struct {
 // mode offers it too; what it enables still passes every gate.
 func toolsetsTool(d *Deps) Tool {
 	return define(d, spec{name: "pve_toolsets", title: "Toolsets", toolset: "cluster", effect: ReadOnly,
-		desc: "List the toolsets (cloud-init, guest agent, metrics, backup jobs, HA, firewall...) and enable some: their tools are offered from then on."},
+		desc: "Enable more tools (templates, suspend, disk moves, cloud-init, guest agent, metrics, backup jobs, HA, firewall, the whole API...) or list the toolsets."},
 		func(_ context.Context, c *call, in toolsetsArgs) (toolsetsOut, error) {
 			if c.Toolbox == nil {
 				return toolsetsOut{}, fmt.Errorf("this server was built without a toolbox: toolsets are fixed by PVE_TOOLSETS")

@@ -1,0 +1,97 @@
+package jsonscan
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+func TestElementsAndMembers(t *testing.T) {
+	data := []byte(` [ {"a" : 1, "b":"x\"}y", "c":[1,{"d":"]"}], "e":null} , {} ,{"f":true}] `)
+	var got []string
+	if err := Elements(data, func(e []byte) bool { got = append(got, string(e)); return true }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[1] != "{}" || got[2] != `{"f":true}` {
+		t.Fatalf("elements: %q", got)
+	}
+	var keys, vals []string
+	if err := Members([]byte(got[0]), func(k, v []byte) bool {
+		keys, vals = append(keys, string(k)), append(vals, string(v))
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"1", `"x\"}y"`, `[1,{"d":"]"}]`, "null"}
+	if len(vals) != 4 || keys[2] != "c" {
+		t.Fatalf("members: %q %q", keys, vals)
+	}
+	for i := range want {
+		if vals[i] != want[i] {
+			t.Errorf("value %d: %s, want %s", i, vals[i], want[i])
+		}
+	}
+	if s, ok := String([]byte(vals[1])); !ok || s != `x"}y` {
+		t.Errorf("String: %q %v", s, ok)
+	}
+	if Compact([]byte(got[0])) || !Compact([]byte(`{"a":"b c"}`)) {
+		t.Error("Compact is wrong")
+	}
+	if err := Elements([]byte(`[]`), func([]byte) bool { t.Error("element in []"); return true }); err != nil {
+		t.Error(err)
+	}
+	if err := Elements([]byte(`{}`), func([]byte) bool { return true }); err == nil {
+		t.Error("an object read as an array")
+	}
+}
+
+// FuzzElements checks the scanner against encoding/json on valid input.
+func FuzzElements(f *testing.F) {
+	f.Add([]byte(`[{"a":1,"b":[2,3],"c":{"d":"e\\"}},{}]`))
+	f.Add([]byte(`[1, "x", null, [ ], {"k" :"v"}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var want []json.RawMessage
+		if json.Unmarshal(data, &want) != nil || want == nil {
+			return // not an array (null decodes to nil)
+		}
+		var got [][]byte
+		if err := Elements(data, func(e []byte) bool { got = append(got, e); return true }); err != nil {
+			t.Fatalf("Elements(%q): %v", data, err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%q: %d elements, want %d", data, len(got), len(want))
+		}
+		for i := range got {
+			if !bytes.Equal(bytes.TrimSpace(want[i]), got[i]) {
+				t.Fatalf("%q: element %d is %q, want %q", data, i, got[i], want[i])
+			}
+			var obj map[string]json.RawMessage
+			if got[i][0] != '{' || json.Unmarshal(got[i], &obj) != nil {
+				continue
+			}
+			n := 0
+			err := Members(got[i], func(k, v []byte) bool {
+				n++
+				if !json.Valid(v) {
+					t.Fatalf("%q: member %q has value %q", got[i], k, v)
+				}
+				return true
+			})
+			if err != nil || n < len(obj) {
+				t.Fatalf("%q: %d members (%v), want at least %d", got[i], n, err, len(obj))
+			}
+		}
+	})
+}
+
+// FuzzValid checks Valid against encoding/json.Valid.
+func FuzzValid(f *testing.F) {
+	for _, s := range []string{`{"a":[1,-0.5e+3,"\u00e9\n",true,false,null]}`, `[01]`, `{"a" 1}`, `"\x"`, `1.`, `[1,]`, ` {} `, `-`, `"ab`, "\"\x01\""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if got, want := Valid(data), json.Valid(data); got != want {
+			t.Fatalf("Valid(%q) = %v, encoding/json says %v", data, got, want)
+		}
+	})
+}
