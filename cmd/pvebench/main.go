@@ -241,4 +241,3 @@ func text(r *mcp.CallToolResult) string {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
