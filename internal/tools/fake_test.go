@@ -127,7 +127,7 @@ type envOpts struct {
 	nodeSSH    *NodeSSH
 }
 
-func newEnv(t *testing.T, o envOpts) *env {
+func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	fake := &fakePVE{routes: map[string]string{}, exit: "OK"}
 	hs := httptest.NewServer(fake)

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestQuickAgainstBuiltBinary builds the server and runs the bench with
+// -quick (a few seconds), so the scenarios stay exercised in CI.
+func TestQuickAgainstBuiltBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the server")
+	}
+	bin := filepath.Join(t.TempDir(), "proxmox-mcp-server")
+	if out, err := exec.Command("go", "build", "-o", bin, "../proxmox-mcp-server").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"-bin", bin, "-quick"}, &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{"cold start", "tools/list", "stdio CPU per small call, 32", "http CPU per small call, 1", "peak RSS"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in\n%s", want, out.String())
+		}
+	}
+}
