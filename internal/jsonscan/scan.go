@@ -46,7 +46,7 @@ func Elements(data []byte, fn func(elem []byte) bool) error {
 	return ErrNotValid
 }
 
-// Members calls fn with the key (without quotes, as written) and the raw
+// Members calls fn with the key (without quotes, unescaped) and the raw
 // value of each member of the object obj; fn returns false to stop.
 func Members(obj []byte, fn func(key, val []byte) bool) error {
 	i := space(obj, 0)
@@ -63,6 +63,11 @@ func Members(obj []byte, fn func(key, val []byte) bool) error {
 			return ErrNotValid
 		}
 		key := obj[i+1 : kend-1]
+		if bytes.IndexByte(key, '\\') >= 0 { // an escaped key reads as what it spells
+			if s, ok := String(obj[i:kend]); ok {
+				key = []byte(s)
+			}
+		}
 		i = space(obj, kend)
 		if i >= len(obj) || obj[i] != ':' {
 			return ErrNotValid

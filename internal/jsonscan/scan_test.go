@@ -34,6 +34,9 @@ func TestElementsAndMembers(t *testing.T) {
 	if s, ok := String([]byte(vals[1])); !ok || s != `x"}y` {
 		t.Errorf("String: %q %v", s, ok)
 	}
+	if err := Members([]byte(`{"vm\u0069d":1}`), func(k, _ []byte) bool { keys = append(keys, string(k)); return true }); err != nil || keys[len(keys)-1] != "vmid" {
+		t.Errorf("escaped key: %q %v", keys, err)
+	}
 	if Compact([]byte(got[0])) || !Compact([]byte(`{"a":"b c"}`)) {
 		t.Error("Compact is wrong")
 	}
