@@ -94,6 +94,7 @@ func (c *Call) check(ctx context.Context, method, path string, params url.Values
 		c.judgeAgent(r, &v)
 		c.judgeService(r, &v)
 		c.judgeNodePower(r, &v)
+		c.judgeRaw(ctx, r, &v)
 		c.judgeFirewall(r, &v)
 	}
 	if len(v.refusals) == 0 {

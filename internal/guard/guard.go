@@ -33,6 +33,9 @@ type Options struct {
 	// pveschema.ReleaseFor the version the cluster reports.
 	Release string
 	Logger  *slog.Logger
+	// CheckURL judges a URL a request makes a node fetch (download-url,
+	// query-url-metadata), as pve_download_iso does; nil: not judged.
+	CheckURL func(ctx context.Context, url string) error
 }
 
 // Guard holds the raw client and the rules; it is safe for concurrent use.
@@ -258,6 +261,10 @@ func (c *Call) HasParam(ctx context.Context, method, path, name string) bool {
 	_, ok = ep.Param(name)
 	return ok
 }
+
+// Schema is the API schema of the cluster's release, as the guard reads
+// every request by it.
+func (c *Call) Schema(ctx context.Context) (*pveschema.Schema, error) { return c.g.schemaFor(ctx) }
 
 // HasEndpoint tells whether the cluster's release has the endpoint.
 func (c *Call) HasEndpoint(ctx context.Context, method, path string) bool {

@@ -37,6 +37,7 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 			Files:           cfg.AgentFiles,
 			Schemas:         &pveschema.Registry{},
 			Logger:          logger,
+			CheckURL:        tools.URLChecker(cfg.AllowPrivateDownloads, net.DefaultResolver),
 		}),
 		TaskTimeout:           cfg.TaskTimeout,
 		Logger:                logger,

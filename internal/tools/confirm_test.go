@@ -58,6 +58,15 @@ func TestContainerSnapshotNetworkBackupRefusals(t *testing.T) {
 }
 
 func elicitEnv(t *testing.T, answer string) (*env, *[]string) {
+	return elicitEnvOpts(t, answer, envOpts{})
+}
+
+func elicitEnvSet(t *testing.T, answer string, sel Selection) (*env, *[]string) {
+	return elicitEnvOpts(t, answer, envOpts{selection: sel})
+}
+
+// elicitEnvOpts is an env whose client answers every question with answer.
+func elicitEnvOpts(t *testing.T, answer string, o envOpts) (*env, *[]string) {
 	var mu sync.Mutex
 	var asked []string
 	opts := &mcp.ClientOptions{ElicitationHandler: func(_ context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
@@ -66,7 +75,8 @@ func elicitEnv(t *testing.T, answer string) (*env, *[]string) {
 		mu.Unlock()
 		return &mcp.ElicitResult{Action: answer, Content: map[string]any{}}, nil
 	}}
-	return newEnv(t, envOpts{client: opts}), &asked
+	o.client = opts
+	return newEnv(t, o), &asked
 }
 
 func TestElicitationAccept(t *testing.T) {
@@ -119,6 +129,7 @@ var destructiveArgs = map[string]map[string]any{
 	"pve_restore": {"node": "pve1", "vmid": 100, "type": "qemu", "confirmVmid": 100,
 		"archive": "local:backup/vzdump-qemu-100-2024_01_01-00_00_00.vma.zst"},
 	"pve_apply_network":       {"node": "pve1"},
+	"pve_api_call":            {"method": "DELETE", "path": "/nodes/pve1/qemu/100"},
 	"pve_task_stop":           {"upid": testUPID},
 	"pve_vm_template":         {"node": "pve1", "vmid": 101},
 	"pve_lxc_template":        {"node": "pve1", "vmid": 200},
@@ -176,6 +187,17 @@ func TestEveryDestructiveToolNeedsConfirm(t *testing.T) {
 			}
 			args := maps.Clone(base)
 			args["confirm"] = true
+			if name == "pve_api_call" {
+				// a generic write needs the user's yes by elicitation too,
+				// which this client cannot give (api_test.go asks)
+				if res, text := e.call(t, name, args); !res.IsError || !strings.Contains(text, "elicitation") {
+					t.Errorf("confirm=true without elicitation: want a refusal, got %s", text)
+				}
+				if w := e.fake.writes(); len(w) != before {
+					t.Fatalf("writes reached Proxmox without the user's consent: %v", w[before:])
+				}
+				return
+			}
 			e.ok(t, name, args)
 			if len(e.fake.writes()) == before {
 				t.Errorf("confirm=true: no write sent")

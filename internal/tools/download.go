@@ -329,3 +329,9 @@ func embeddedInternal(what string, v4 [4]byte) string {
 	}
 	return ""
 }
+
+// URLChecker is the guard's check of a URL a request makes a node fetch:
+// the rule pve_download_iso applies, for every path to such an endpoint.
+func URLChecker(allowPrivate bool, r Resolver) func(context.Context, string) error {
+	return func(ctx context.Context, raw string) error { return checkDownloadURL(ctx, raw, allowPrivate, r) }
+}

@@ -141,7 +141,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 		commands = o.commands
 	}
 	g := guard.New(client, guard.Options{Allow: guard.NewAllowlist(o.nodes, o.vmids), AllowHostAccess: o.hostAccess, Release: "9.1", Schemas: testSchemas,
-		Commands: commands, Files: testFiles})
+		Commands: commands, Files: testFiles, CheckURL: URLChecker(false, nil)})
 	deps := &Deps{Guard: g, TaskTimeout: 10 * time.Second, NodeSSH: o.nodeSSH}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "0"}, nil)
 	sel := o.selection

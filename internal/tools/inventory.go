@@ -32,6 +32,7 @@ func Inventory(d *Deps) []Tool {
 	all = append(all, cloudinitTools(d)...)
 	all = append(all, backupJobTools(d)...)
 	all = append(all, metricsTools(d)...)
+	all = append(all, apiTools(d)...)
 	return all
 }
 

@@ -186,6 +186,17 @@ func (pg *pager) compare(a, b row) int {
 	return 0
 }
 
+// pageValues is page for a list of plain values: a window, no filters.
+func (pg *pager) pageValues(items []json.RawMessage) listOut {
+	out := listOut{Total: len(items), Offset: pg.offset, Items: items[min(pg.offset, len(items)):]}
+	if pg.limit > 0 && len(out.Items) > pg.limit {
+		out.Items = out.Items[:pg.limit]
+		out.Next = pg.offset + pg.limit
+	}
+	out.note = pg.note(out)
+	return out
+}
+
 // project writes the chosen fields of one item, compact.
 func (pg *pager) project(buf *bytes.Buffer, raw []byte) error {
 	if pg.fields == nil {

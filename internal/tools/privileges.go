@@ -28,6 +28,9 @@ var toolPrivileges = map[string][]privNeed{
 	"pve_version": nil, "pve_cluster_resources": nil, "pve_next_vmid": nil, "pve_list_nodes": nil,
 	"pve_list_tasks": nil, "pve_task_status": nil, "pve_task_log": nil, "pve_task_wait": nil, "pve_cluster_log": nil,
 	"pve_whoami": nil, "pve_toolsets": nil,
+	// The api toolset reads the shipped schema; a call needs its endpoint's
+	// own privilege, which pve_api_search and pve_api_describe show.
+	"pve_api_search": nil, "pve_api_describe": nil, "pve_api_call": nil,
 	// lists Proxmox filters by privilege: without it they come back empty
 	"pve_list_storage": {need("/storage/{storage}", "Datastore.Audit|Datastore.AllocateSpace")},
 	"pve_pools":        {need("/pool/{poolid}", "Pool.Audit")},
