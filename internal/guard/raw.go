@@ -77,10 +77,13 @@ func (c *Call) judgeRaw(ctx context.Context, r *request, v *verdict) {
 		c.hostLevel(v, "the package repositories of node "+r.params["node"], "changes where the node installs software from")
 	case tmpl == "/nodes/{node}/hosts":
 		c.hostLevel(v, "/etc/hosts of node "+r.params["node"], "rewrites the node's host names file")
+	case strings.HasPrefix(tmpl, "/access/"):
+		v.ask("change the cluster's users, tokens, groups, roles, permissions or login realms (%s %s)", r.method, r.path)
 	case strings.HasPrefix(tmpl, "/cluster/config"):
 		v.ask("change the cluster's membership or corosync configuration (%s %s)", r.method, r.path)
-	case strings.HasPrefix(tmpl, "/nodes/{node}/network"):
-		v.ask("change the network configuration of node %s (a wrong one can cut the node off)", r.params["node"])
+	case key == "PUT /nodes/{node}/network":
+		// changes to interfaces stay pending until applied here
+		v.ask("apply the pending network configuration of node %s (a wrong one can cut the node off)", r.params["node"])
 	case strings.HasPrefix(tmpl, "/nodes/{node}/certificates"):
 		v.ask("change the HTTPS certificate of node %s (clients that pin the old one, this server among them, stop connecting)", r.params["node"])
 	case tmpl == "/nodes/{node}/dns" || tmpl == "/nodes/{node}/time":

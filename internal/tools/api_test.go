@@ -122,6 +122,11 @@ func TestAPICallHidesSecrets(t *testing.T) {
 	if strings.Contains(text, "0f5e4a3c") || !strings.Contains(text, "(hidden)") {
 		t.Errorf("token secret shown: %s", text)
 	}
+	e.fake.routes["GET /nodes/pve1/qemu/100/cloudinit/dump"] = `"#cloud-config\nuser: admin\npassword: $5$abc$hashhashhash\n"`
+	text = e.ok(t, "pve_api_call", map[string]any{"path": "/nodes/pve1/qemu/100/cloudinit/dump", "params": map[string]any{"type": "user"}})
+	if strings.Contains(text, "hashhash") || !strings.Contains(text, "user: admin") {
+		t.Errorf("cloud-init password hash shown: %s", text)
+	}
 }
 
 func TestAPICallWritesNeedConfirmAndConsent(t *testing.T) {

@@ -94,6 +94,14 @@ var secretWords = [][]byte{[]byte("password"), []byte("ticket"), []byte("CSRFPre
 // hideSecrets replaces secret values in an answer with "(hidden)": API
 // token secrets (token create), tickets, ACME plugin credentials, keys.
 func hideSecrets(e *pveschema.Endpoint, raw json.RawMessage) json.RawMessage {
+	if strings.HasSuffix(e.Path, "/cloudinit/dump") {
+		// user-data holds the password hash, Windows' meta-data the password
+		var text string
+		if json.Unmarshal(raw, &text) == nil {
+			masked, _ := json.Marshal(maskSecrets(text))
+			return masked
+		}
+	}
 	found := false
 	for _, w := range secretWords {
 		if bytes.Contains(raw, w) {
