@@ -32,6 +32,9 @@ func main() {
 	if errors.Is(err, flag.ErrHelp) {
 		return // --help of a command: its usage is printed
 	}
+	if errors.Is(err, errNotReady) {
+		os.Exit(1) // doctor printed why
+	}
 	if err != nil {
 		if !config.IsConfigError(err) {
 			err = fmt.Errorf("proxmox-mcp-server: %w", err)
@@ -53,6 +56,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return nil
 		case "sim":
 			return runSim(ctx, args[1:], stdout, stderr)
+		case "doctor":
+			return runDoctor(ctx, args[1:], os.LookupEnv, stdout, stderr)
+		case "privileges":
+			return runPrivileges(args[1:], os.LookupEnv, stdout, stderr)
 		case "demo":
 			exe, _ := os.Executable()
 			return demo.Run(ctx, demo.Options{Args: args[1:], Stdin: stdin, Stdout: stdout, Stderr: stderr,
@@ -91,6 +98,10 @@ const usage = `usage: proxmox-mcp-server [command]
                 (--tour: watch a short scripted session)
   sim           run the Proxmox VE simulator (--plain-http --listen 127.0.0.1:18006;
                 --ssh-listen 127.0.0.1:2222 --ssh-dir DIR: an sshd per node for pve_lxc_exec)
+  doctor        check the setup step by step: configuration, DNS, TCP, TLS, login, version
+                and quorum, the privileges of every enabled tool (--json for scripts)
+  privileges    print the least-privilege roles for a selection of tools as pveum commands
+                (--toolsets, --tools, --writes, --token)
   version       print the version
 `
 
