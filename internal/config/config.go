@@ -43,6 +43,9 @@ type Config struct {
 	Tools              []string // enable these by name
 	ExcludeTools       []string // never register these
 	DisableDestructive bool
+	// HideUnpermitted lists only the tools the credential's privileges
+	// allow, as read at start-up.
+	HideUnpermitted bool
 	// AgentCommands and AgentFiles are what may run inside guests and what
 	// the guest agent may read or write (see internal/execallow).
 	AgentCommands execallow.Commands
@@ -72,6 +75,7 @@ func Load(getenv Getenv) (*Config, error) {
 		Tools:                 p.names("PVE_TOOLS"),
 		ExcludeTools:          p.names("PVE_EXCLUDE_TOOLS"),
 		DisableDestructive:    p.boolean("PVE_DISABLE_DESTRUCTIVE", false),
+		HideUnpermitted:       p.boolean("PVE_HIDE_UNPERMITTED", false),
 	}
 	c.AgentCommands = p.commands("PVE_AGENT_EXEC_ALLOWLIST")
 	c.AgentFiles = p.paths("PVE_AGENT_FILE_ALLOWLIST")

@@ -57,7 +57,11 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 		// logs to stderr; the SDK advertises it unless told otherwise.
 		&mcp.ServerOptions{Instructions: instructions, Logger: logger, Capabilities: &mcp.ServerCapabilities{}})
 	s.AddReceivingMiddleware(checkLogLevel, (&capabilityGate{}).middleware, rpcCodes)
-	box, err := tools.NewToolbox(s, tools.Inventory(deps), Selection(cfg))
+	sel := Selection(cfg)
+	if cfg.HideUnpermitted {
+		sel.Exclude = append(sel.Exclude, unpermitted(client, cfg, logger)...)
+	}
+	box, err := tools.NewToolbox(s, tools.Inventory(deps), sel)
 	if err != nil {
 		return nil, err
 	}
