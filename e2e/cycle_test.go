@@ -73,7 +73,11 @@ func (c *client) backupOf(vmid int) string {
 
 func TestClusterReads(t *testing.T) {
 	t.Parallel()
-	c := newCluster(t, 0.02).connect(t, clientOpts{})
+	clusterReads(t, newCluster(t, 0.02), clientOpts{})
+}
+
+func clusterReads(t *testing.T, cl *cluster, o clientOpts) {
+	c := cl.connect(t, o)
 	var v struct{ Major, Minor int }
 	c.ok("pve_version", nil, &v)
 	if v.Major != 9 || v.Minor != 1 {
@@ -129,8 +133,11 @@ func TestClusterReads(t *testing.T) {
 
 func TestVMCycle(t *testing.T) {
 	t.Parallel()
-	cl := newCluster(t, 0.02)
-	c := cl.connect(t, clientOpts{})
+	vmCycle(t, newCluster(t, 0.02), clientOpts{})
+}
+
+func vmCycle(t *testing.T, cl *cluster, o clientOpts) {
+	c := cl.connect(t, o)
 	c.task("pve_vm_create", m("node", "pve1", "vmid", 500, "name", "e2e-web", "memory", 1024,
 		"disk", m("storage", "local-lvm", "sizeGb", 2), "net", m("vlan", 10),
 		"iso", m("storage", "local", "file", "debian-12.8.0-amd64-netinst.iso")))
@@ -201,7 +208,11 @@ func TestVMCycle(t *testing.T) {
 
 func TestContainerCycle(t *testing.T) {
 	t.Parallel()
-	c := newCluster(t, 0.02).connect(t, clientOpts{})
+	containerCycle(t, newCluster(t, 0.02), clientOpts{})
+}
+
+func containerCycle(t *testing.T, cl *cluster, o clientOpts) {
+	c := cl.connect(t, o)
 	c.task("pve_lxc_create", m("node", "pve1", "vmid", 600, "hostname", "e2e-ct",
 		"ostemplate", "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst",
 		"rootfs", m("storage", "local-lvm", "sizeGb", 2), "net", m("ip", "10.0.0.5/24", "gateway", "10.0.0.1"),
@@ -244,8 +255,11 @@ func TestContainerCycle(t *testing.T) {
 
 func TestStorageNetworkSchedule(t *testing.T) {
 	t.Parallel()
-	cl := newCluster(t, 0.02)
-	c := cl.connect(t, clientOpts{})
+	storageNetworkSchedule(t, newCluster(t, 0.02), clientOpts{})
+}
+
+func storageNetworkSchedule(t *testing.T, cl *cluster, o clientOpts) {
+	c := cl.connect(t, o)
 	c.task("pve_download_iso", m("node", "pve2", "storage", "local", "url", "https://93.184.216.34/images/alpine-virt.iso", "filename", "alpine-virt.iso"))
 	if s := c.ok("pve_storage_content", m("node", "pve2", "storage", "local", "content", "iso"), nil); !strings.Contains(s, "local:iso/alpine-virt.iso") {
 		t.Errorf("downloaded ISO missing: %s", s)
@@ -295,8 +309,11 @@ func TestStorageNetworkSchedule(t *testing.T) {
 
 func TestTaskTools(t *testing.T) {
 	t.Parallel()
-	cl := newCluster(t, 0.05)
-	c := cl.connect(t, clientOpts{})
+	taskTools(t, newCluster(t, 0.05), clientOpts{})
+}
+
+func taskTools(t *testing.T, cl *cluster, o clientOpts) {
+	c := cl.connect(t, o)
 	var started task
 	c.ok("pve_vm_start", m("node", "pve1", "vmid", 101, "async", true), &started)
 	if started.Status != "running" || started.ExitStatus != "" || started.UPID == "" {

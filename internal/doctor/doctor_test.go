@@ -174,7 +174,7 @@ func TestDoctorMissingPrivileges(t *testing.T) {
 			}
 			named = named || part
 			fix := strings.Join(c.Fix, "\n")
-			if !named || !strings.Contains(fix, missing) || !strings.Contains(fix, "pveum acl modify "+g.Path+" --tokens '"+id+"'") {
+			if !named || !strings.Contains(fix, missing) || !strings.Contains(fix, "pveum acl modify "+g.Path+" --users '"+user+"' --tokens '"+id+"'") {
 				t.Errorf("without %s on %s: refused %+v, fix %s", missing, g.Path, r.Tools.Refused, fix)
 			}
 		}

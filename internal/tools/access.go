@@ -136,18 +136,19 @@ func roleName(path string) string {
 }
 
 // PveumLines are the commands that create the roles and grant them to
-// authid (a token "user@realm!name" or a user).
+// authid. A token with privilege separation holds only what both it and
+// its user are granted, so a token's lines grant to both.
 func PveumLines(grants []Grant, authid string) []string {
-	who := "--users"
-	if strings.Contains(authid, "!") {
-		who = "--tokens"
+	who := fmt.Sprintf("--users '%s'", authid)
+	if user, _, isToken := strings.Cut(authid, "!"); isToken {
+		who = fmt.Sprintf("--users '%s' --tokens '%s'", user, authid)
 	}
 	var out []string
 	for _, g := range grants {
 		out = append(out, fmt.Sprintf("pveum role add %s --privs %q", g.Role, strings.Join(g.Privileges, ",")))
 	}
 	for _, g := range grants {
-		out = append(out, fmt.Sprintf("pveum acl modify %s %s '%s' --roles %s", g.Path, who, authid, g.Role))
+		out = append(out, fmt.Sprintf("pveum acl modify %s %s --roles %s", g.Path, who, g.Role))
 	}
 	return out
 }

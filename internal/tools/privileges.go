@@ -11,6 +11,13 @@ type privNeed struct {
 	part  string // "": the tool's main use; else the part of it that needs this
 }
 
+// Proxmox checks a guest's config privileges per key given (memory:
+// VM.Config.Memory, a NIC: VM.Config.Network, scsihw: VM.Config.HWType...).
+const (
+	qemuConfigPrivs = "VM.Config.Disk|VM.Config.CDROM|VM.Config.CPU|VM.Config.Memory|VM.Config.Network|VM.Config.HWType|VM.Config.Options"
+	lxcConfigPrivs  = "VM.Config.Disk|VM.Config.CPU|VM.Config.Memory|VM.Config.Network|VM.Config.Options"
+)
+
 func need(path, privs string) privNeed { return privNeed{path: path, privs: privs} }
 
 // needFor is a privilege only part of a tool's use needs.
@@ -56,14 +63,14 @@ var toolPrivileges = map[string][]privNeed{
 	"pve_lxc_stop":          {need("/vms/{vmid}", "VM.PowerMgmt")},
 	"pve_lxc_suspend":       {need("/vms/{vmid}", "VM.PowerMgmt")},
 	"pve_lxc_resume":        {need("/vms/{vmid}", "VM.PowerMgmt")},
-	"pve_vm_create":         {need("/vms/{vmid}", "VM.Allocate"), need("/storage/{storage}", "Datastore.AllocateSpace")},
-	"pve_lxc_create":        {need("/vms/{vmid}", "VM.Allocate"), need("/storage/{storage}", "Datastore.AllocateSpace")},
+	"pve_vm_create":         {need("/vms/{vmid}", "VM.Allocate"), need("/vms/{vmid}", qemuConfigPrivs), need("/storage/{storage}", "Datastore.AllocateSpace")},
+	"pve_lxc_create":        {need("/vms/{vmid}", "VM.Allocate"), need("/vms/{vmid}", lxcConfigPrivs), need("/storage/{storage}", "Datastore.AllocateSpace")},
 	"pve_vm_clone":          {need("/vms/{vmid}", "VM.Clone"), need("/storage/{storage}", "Datastore.AllocateSpace")},
 	"pve_lxc_clone":         {need("/vms/{vmid}", "VM.Clone"), need("/storage/{storage}", "Datastore.AllocateSpace")},
 	"pve_vm_migrate":        {need("/vms/{vmid}", "VM.Migrate")},
 	"pve_lxc_migrate":       {need("/vms/{vmid}", "VM.Migrate")},
-	"pve_vm_set_config":     {need("/vms/{vmid}", "VM.Config.Disk|VM.Config.CPU|VM.Config.Memory|VM.Config.Network|VM.Config.Options")},
-	"pve_lxc_set_config":    {need("/vms/{vmid}", "VM.Config.Disk|VM.Config.CPU|VM.Config.Memory|VM.Config.Network|VM.Config.Options")},
+	"pve_vm_set_config":     {need("/vms/{vmid}", qemuConfigPrivs+"|VM.Config.Cloudinit")},
+	"pve_lxc_set_config":    {need("/vms/{vmid}", lxcConfigPrivs)},
 	"pve_vm_delete":         {need("/vms/{vmid}", "VM.Allocate")},
 	"pve_lxc_delete":        {need("/vms/{vmid}", "VM.Allocate")},
 	"pve_vm_template":       {need("/vms/{vmid}", "VM.Allocate")},
@@ -83,7 +90,7 @@ var toolPrivileges = map[string][]privNeed{
 	"pve_list_backups":    {need("/storage/{storage}", "Datastore.Audit|Datastore.AllocateSpace")},
 	"pve_backup_now":      {need("/vms/{vmid}", "VM.Backup"), need("/storage/{storage}", "Datastore.AllocateSpace")},
 	"pve_restore":         {need("/vms/{vmid}", "VM.Allocate"), need("/storage/{storage}", "Datastore.AllocateSpace")},
-	"pve_schedule_backup": {need("/", "Sys.Modify")},
+	"pve_schedule_backup": {need("/", "Sys.Modify"), need("/storage/{storage}", "Datastore.Allocate"), need("/vms/{vmid}", "VM.Backup")},
 	// issue 15
 	"pve_pool_create":       {need("/pool/{poolid}", "Pool.Allocate")},
 	"pve_pool_delete":       {need("/pool/{poolid}", "Pool.Allocate")},
