@@ -17,6 +17,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/buildinfo"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/demo"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/httpserver"
@@ -49,7 +50,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if len(args) > 0 {
 		switch args[0] {
 		case "version", "--version", "-v":
-			fmt.Fprintln(stdout, "proxmox-mcp-server", server.Version)
+			fmt.Fprintln(stdout, "proxmox-mcp-server", buildinfo.Get())
 			return nil
 		case "help", "--help", "-h":
 			fmt.Fprint(stdout, usage)

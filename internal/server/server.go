@@ -2,6 +2,7 @@
 package server
 
 import (
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/buildinfo"
 	"log/slog"
 	"net"
 
@@ -16,7 +17,7 @@ import (
 )
 
 // Version is the server's version, reported in initialize.
-const Version = "0.1.0"
+func Version() string { return buildinfo.Get().Version }
 
 const instructions = `Proxmox VE cluster tools. Guest ids (vmid) are unique across the whole cluster; ` +
 	`find a guest's node with pve_cluster_resources. Writes wait for the Proxmox task and report its UPID ` +
@@ -52,7 +53,7 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 		}
 		deps.NodeSSH = &tools.NodeSSH{Runner: r, Hosts: cfg.SSH.Hosts, Port: cfg.SSH.Port}
 	}
-	s := mcp.NewServer(&mcp.Implementation{Name: "proxmox-mcp-server", Title: "Proxmox VE", Version: Version},
+	s := mcp.NewServer(&mcp.Implementation{Name: "proxmox-mcp-server", Title: "Proxmox VE", Version: Version()},
 		// No logging capability: MCP deprecated it (SEP-2577) and the server
 		// logs to stderr; the SDK advertises it unless told otherwise.
 		&mcp.ServerOptions{Instructions: instructions, Logger: logger, Capabilities: &mcp.ServerCapabilities{}})
