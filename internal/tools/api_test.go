@@ -217,3 +217,16 @@ func TestAPICallGuard(t *testing.T) {
 		t.Errorf("read outside the allowlist: %s", text)
 	}
 }
+
+func TestAPICallHidesWhatTheAllowlistsHide(t *testing.T) {
+	e := apiEnv(t, envOpts{vmids: []int{100}, nodes: []string{"pve1"}})
+	e.fake.routes["GET /pools/p1"] = `{"members":[{"type":"qemu","vmid":100,"node":"pve1"},{"type":"qemu","vmid":105,"node":"pve2"},{"type":"storage","node":"pve2","storage":"nfs"}]}`
+	text := e.ok(t, "pve_api_call", map[string]any{"path": "/pools/p1"})
+	if strings.Contains(text, "105") || strings.Contains(text, "pve2") || !strings.Contains(text, `"vmid":100`) {
+		t.Errorf("pool members: %s", text)
+	}
+	text = e.ok(t, "pve_api_call", map[string]any{"path": "/cluster/resources"})
+	if strings.Contains(text, `"vmid":101`) || strings.Contains(text, `"vmid":105`) || !strings.Contains(text, `"vmid":100`) {
+		t.Errorf("resources: %s", text)
+	}
+}

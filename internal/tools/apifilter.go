@@ -56,6 +56,9 @@ func (c *call) hideOutside(raw json.RawMessage) json.RawMessage {
 // objectAllowed reads the guest an object is about from vmid, guest, an
 // HA sid ("vm:105") or a task's id, and its node.
 func (c *call) objectAllowed(m map[string]any) bool {
+	if m["type"] == "pool" {
+		return false // a pool spans guests and nodes, as in pve_cluster_resources
+	}
 	if n, ok := m["node"].(string); ok && n != "" && !c.allow.NodeAllowed(n) {
 		return false
 	}
