@@ -82,6 +82,8 @@ type client struct {
 	t       *testing.T
 	session *mcp.ClientSession
 	schemas map[string]*jsonschema.Resolved // output schema per tool
+	// afterCall, from clientOpts, runs after each tool call.
+	afterCall func(tool string)
 	stderr  *simtest.Buffer
 	// transcript holds every tool result text, scanned for secrets at the end.
 	transcript strings.Builder
@@ -95,6 +97,8 @@ type clientOpts struct {
 	elicit   func(*mcp.ElicitRequest) (*mcp.ElicitResult, error)
 	args     []string
 	protocol string // MCP protocol version to ask for; "" for the newest
+	// afterCall runs after each tool call returns, with the tool's name.
+	afterCall func(tool string)
 }
 
 func (c *cluster) connect(t *testing.T, o clientOpts) *client {
@@ -117,7 +121,7 @@ func start(t *testing.T, env map[string]string, o clientOpts) *client {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cl := &client{t: t, stderr: &simtest.Buffer{}, schemas: map[string]*jsonschema.Resolved{}}
+	cl := &client{t: t, stderr: &simtest.Buffer{}, schemas: map[string]*jsonschema.Resolved{}, afterCall: o.afterCall}
 	cmd.Stderr = cl.stderr
 	opts := &mcp.ClientOptions{ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) {
 		cl.mu.Lock()
@@ -191,6 +195,9 @@ func (c *client) call(name string, args map[string]any) (*mcp.CallToolResult, st
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	res, err := c.session.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+	if c.afterCall != nil {
+		c.afterCall(name)
+	}
 	if err != nil {
 		c.t.Fatalf("%s: %v", name, err)
 	}

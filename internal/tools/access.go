@@ -40,6 +40,20 @@ func Access(perms map[string]map[string]int, names []string) AccessReport {
 	return r
 }
 
+// PrivilegesOf lists every privilege the table names for a tool, all
+// alternatives and parts included; known is false for a tool it lacks.
+func PrivilegesOf(name string) (privs []string, known bool) {
+	needs, known := toolPrivileges[name]
+	for _, n := range needs {
+		for _, p := range n.list() {
+			if !slices.Contains(privs, p) {
+				privs = append(privs, p)
+			}
+		}
+	}
+	return privs, known
+}
+
 // SelectedNames lists the tools a selection offers, by name.
 func SelectedNames(sel Selection) ([]string, error) {
 	tools, err := Select(Inventory(&Deps{}), sel)
