@@ -84,7 +84,7 @@ type client struct {
 	schemas map[string]*jsonschema.Resolved // output schema per tool
 	// afterCall, from clientOpts, runs after each tool call.
 	afterCall func(tool string)
-	stderr  *simtest.Buffer
+	stderr    *simtest.Buffer
 	// transcript holds every tool result text, scanned for secrets at the end.
 	transcript strings.Builder
 
