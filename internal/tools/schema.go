@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
@@ -17,11 +18,16 @@ import (
 
 func ptr[T any](v T) *T { return &v }
 
+// sharedTypeSchemas is typeSchemas built once: every tool's two schemas need
+// it, and rebuilding it each time was most of start-up's allocations. It is
+// only read: jsonschema.For copies the map and clones the schemas it uses.
+var sharedTypeSchemas = sync.OnceValue(typeSchemas)
+
 // inputSchema infers the schema of In and applies the per-field tags
 // `enum:"a,b"`, `default:"x"`, `minimum:"1"`, `maximum:"9"`, `maxLength:"9"`.
 // Patterns come only from the named types of argTypes.
 func inputSchema[In any]() *jsonschema.Schema {
-	s, err := jsonschema.For[In](&jsonschema.ForOptions{TypeSchemas: typeSchemas()})
+	s, err := jsonschema.For[In](&jsonschema.ForOptions{TypeSchemas: sharedTypeSchemas()})
 	if err != nil {
 		panic(fmt.Sprintf("input schema for %T: %v", *new(In), err))
 	}
@@ -30,7 +36,7 @@ func inputSchema[In any]() *jsonschema.Schema {
 }
 
 func outputSchema[Out any]() *jsonschema.Schema {
-	s, err := jsonschema.For[Out](&jsonschema.ForOptions{TypeSchemas: typeSchemas()})
+	s, err := jsonschema.For[Out](&jsonschema.ForOptions{TypeSchemas: sharedTypeSchemas()})
 	if err != nil {
 		panic(fmt.Sprintf("output schema for %T: %v", *new(Out), err))
 	}
