@@ -137,9 +137,19 @@ func (b *bench) all(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.row(fmt.Sprintf("peak RSS after %d calls (MiB)", b.o.calls), rss[0])
-	b.row(fmt.Sprintf("peak RSS after %d calls, bare (MiB)", b.o.calls), rss[1])
-	f.rssOurs, f.rssBare = median(rss[0]), median(rss[1])
+	for i, who := range []string{"", ", bare"} {
+		peak := mib(rss[i], func(m mem) int64 { return m.peak })
+		b.row(fmt.Sprintf("peak RSS after %d calls%s (MiB)", b.o.calls, who), peak)
+		// The split says whether a gap is heap or the binary's pages.
+		fmt.Fprintf(b.out, "%-50s %12s %12s\n", "  resident then, median (MiB)",
+			fmt.Sprintf("%.1f anon", median(mib(rss[i], func(m mem) int64 { return m.anon }))),
+			fmt.Sprintf("%.1f file", median(mib(rss[i], func(m mem) int64 { return m.file }))))
+		if i == 0 {
+			f.rssOurs = median(peak)
+		} else {
+			f.rssBare = median(peak)
+		}
+	}
 	b.ratio("peak RSS ours / bare", f.rssOurs, f.rssBare)
 	if err := b.lists(ctx, s, tl.Tools, &f); err != nil {
 		return err

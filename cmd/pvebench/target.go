@@ -129,10 +129,10 @@ func (b *bench) coldStarts(ctx context.Context, ts ...target) ([][]float64, erro
 	return out, nil
 }
 
-// rssAfterCalls is the peak RSS (MiB) of fresh stdio processes after a
-// tools/list and o.calls pve_version calls one at a time, per target.
-func (b *bench) rssAfterCalls(ctx context.Context, ts ...target) ([][]float64, error) {
-	out := make([][]float64, len(ts))
+// rssAfterCalls is the memory of fresh stdio processes after a tools/list
+// and o.calls pve_version calls one at a time, -rssruns times per target.
+func (b *bench) rssAfterCalls(ctx context.Context, ts ...target) ([][]mem, error) {
+	out := make([][]mem, len(ts))
 	for range b.o.rssRuns {
 		for j, t := range ts {
 			s, pid, err := b.stdio(ctx, t)
@@ -143,16 +143,25 @@ func (b *bench) rssAfterCalls(ctx context.Context, ts ...target) ([][]float64, e
 			if err == nil {
 				_, _, err = b.small(ctx, s, pid, 1)
 			}
-			var hwm int64
+			var m mem
 			if err == nil {
-				hwm, err = peakRSS(pid)
+				m, err = memory(pid)
 			}
 			s.Close()
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", t.name, err)
 			}
-			out[j] = append(out[j], float64(hwm)/(1<<20))
+			out[j] = append(out[j], m)
 		}
 	}
 	return out, nil
+}
+
+// mib is one field of each mem in MiB.
+func mib(ms []mem, field func(mem) int64) []float64 {
+	var out []float64
+	for _, m := range ms {
+		out = append(out, float64(field(m))/(1<<20))
+	}
+	return out
 }
