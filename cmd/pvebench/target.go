@@ -44,13 +44,22 @@ func bareTarget(bin, toolsFile string) target {
 
 // stdio starts t over stdio; the session and its pid.
 func (b *bench) stdio(ctx context.Context, t target) (*mcp.ClientSession, int, error) {
+	s, cmd, err := b.command(ctx, t)
+	if err != nil {
+		return nil, 0, err
+	}
+	return s, cmd.Process.Pid, nil
+}
+
+// command starts t over stdio; closing the session waits for the process.
+func (b *bench) command(ctx context.Context, t target) (*mcp.ClientSession, *exec.Cmd, error) {
 	cmd := exec.Command(t.bin, t.args...)
 	cmd.Env = t.env
 	s, err := newClient().Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
 	if err != nil {
-		return nil, 0, fmt.Errorf("start %s: %w", t.bin, err)
+		return nil, nil, fmt.Errorf("start %s: %w", t.bin, err)
 	}
-	return s, cmd.Process.Pid, nil
+	return s, cmd, nil
 }
 
 // http starts t with its HTTP transport on a free loopback port.
@@ -108,21 +117,33 @@ func writeTools(dir string, tools []*mcp.Tool) (string, error) {
 	return path, nil
 }
 
-// coldStarts times exec to the initialize answer, alternating ours and bare
-// so machine noise falls on both; a first untimed pair warms the page cache.
-func (b *bench) coldStarts(ctx context.Context, ts ...target) ([][]float64, error) {
-	out := make([][]float64, len(ts))
+// starts are cold-start figures of one target, in ms.
+type starts struct {
+	wall []float64 // exec to the initialize answer
+	cpu  []float64 // the process's whole life: start, initialize, exit on EOF
+}
+
+// coldStarts times exec to the initialize answer, alternating the targets
+// so machine noise falls on all; a first untimed round warms the page cache.
+func (b *bench) coldStarts(ctx context.Context, ts ...target) ([]starts, error) {
+	out := make([]starts, len(ts))
 	for i := range b.o.runs + 1 {
 		for j, t := range ts {
 			start := time.Now()
-			s, _, err := b.stdio(ctx, t)
+			s, cmd, err := b.command(ctx, t)
 			if err != nil {
 				return nil, err
 			}
 			d := ms(time.Since(start))
-			s.Close()
-			if i > 0 {
-				out[j] = append(out[j], d)
+			if err := s.Close(); err != nil {
+				return nil, fmt.Errorf("%s: close: %w", t.name, err)
+			}
+			if i == 0 {
+				continue
+			}
+			out[j].wall = append(out[j].wall, d)
+			if ps := cmd.ProcessState; ps != nil {
+				out[j].cpu = append(out[j].cpu, ms(ps.UserTime()+ps.SystemTime()))
 			}
 		}
 	}
