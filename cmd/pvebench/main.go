@@ -1,6 +1,11 @@
 // Command pvebench drives a built proxmox-mcp-server over stdio and Streamable
 // HTTP against a fixed-response fake Proxmox and prints medians. It is a
 // separate command so the shipped binary carries no bench code.
+//
+// Cold start and the peak RSS after -calls calls are also measured on a bare
+// go-sdk server (./baseline, built unless -baseline names it) serving the
+// same tools/list, and printed with the ratio ours/bare; -compare ends with
+// issue 16's targets and PASS or FAIL for each.
 package main
 
 import (
