@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
@@ -168,10 +168,10 @@ func applyDefaults(s *jsonschema.Schema, args map[string]any) {
 }
 
 var (
-	pointerRe    = regexp.MustCompile(`validating (/[^:\s]*)`)
-	missingRe    = regexp.MustCompile(`missing properties: \[([^\]]*)\]`)
-	additionalRe = regexp.MustCompile(`unexpected additional properties \[([^\]]*)\]`)
-	listValueRe  = regexp.MustCompile(`: ("(?:[^"\\]|\\.)*") does not match`)
+	pointerRe    = lazyre.New(`validating (/[^:\s]*)`)
+	missingRe    = lazyre.New(`missing properties: \[([^\]]*)\]`)
+	additionalRe = lazyre.New(`unexpected additional properties \[([^\]]*)\]`)
+	listValueRe  = lazyre.New(`: ("(?:[^"\\]|\\.)*") does not match`)
 )
 
 // secretArgs are never echoed back in errors.
