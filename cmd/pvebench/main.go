@@ -1,6 +1,11 @@
 // Command pvebench drives a built proxmox-mcp-server over stdio and Streamable
 // HTTP against a fixed-response fake Proxmox and prints medians. It is a
 // separate command so the shipped binary carries no bench code.
+//
+// Cold start and the peak RSS after -calls calls are also measured on a bare
+// go-sdk server (./baseline, built unless -baseline names it) serving the
+// same tools/list, and printed with the ratio ours/bare; -compare ends with
+// issue 16's targets and PASS or FAIL for each.
 package main
 
 import (
@@ -9,10 +14,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"sync"
 	"time"
 
@@ -20,11 +23,14 @@ import (
 )
 
 type options struct {
-	bin    string
-	guests int
-	runs   int
-	calls  int
-	quick  bool
+	bin      string
+	baseline string
+	guests   int
+	runs     int
+	rssRuns  int
+	calls    int
+	quick    bool
+	compare  bool
 }
 
 func main() {
@@ -41,12 +47,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.guests, "guests", 10000, "guests in the fake's /cluster/resources")
 	fs.IntVar(&o.runs, "runs", 9, "repetitions of each timed scenario")
 	fs.IntVar(&o.calls, "calls", 1000, "small calls per in-flight level (and before the peak RSS)")
-	fs.BoolVar(&o.quick, "quick", false, "a few seconds: 50 guests, 3 runs, 60 calls (a smoke test)")
+	fs.StringVar(&o.baseline, "baseline", "", "path of the bare go-sdk server (cmd/pvebench/baseline); empty: go build it")
+	fs.IntVar(&o.rssRuns, "rssruns", 3, "fresh processes, each, for the peak RSS after -calls calls")
+	fs.BoolVar(&o.quick, "quick", false, "a few seconds: 50 guests, 3 runs, 60 calls, 1 RSS run (a smoke test)")
+	fs.BoolVar(&o.compare, "compare", false, "end with the issue 16 targets and PASS/FAIL for each")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if o.quick {
-		o.guests, o.runs, o.calls = 50, 3, 60
+		o.guests, o.runs, o.calls, o.rssRuns = 50, 3, 60, 1
+	}
+	if o.runs < 1 || o.rssRuns < 1 || o.calls < 1 {
+		return fmt.Errorf("-runs, -rssruns and -calls must be at least 1")
 	}
 	f, err := newFake(o.guests)
 	if err != nil {
@@ -73,46 +85,6 @@ func newClient() *mcp.Client {
 	return mcp.NewClient(&mcp.Implementation{Name: "pvebench", Version: "1"}, nil)
 }
 
-// stdio starts the server over stdio; the session and its pid.
-func (b *bench) stdio(ctx context.Context) (*mcp.ClientSession, int, error) {
-	cmd := exec.Command(b.o.bin)
-	cmd.Env = b.env()
-	s, err := newClient().Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
-	if err != nil {
-		return nil, 0, fmt.Errorf("start %s: %w", b.o.bin, err)
-	}
-	return s, cmd.Process.Pid, nil
-}
-
-// http starts the server with its HTTP transport on a free loopback port.
-func (b *bench) http(ctx context.Context) (*mcp.ClientSession, int, func(), error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, 0, nil, fmt.Errorf("free port: %w", err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	const token = "pvebench-http-token-0123456789abcdef"
-	cmd := exec.Command(b.o.bin, "--transport", "http", "--listen", addr)
-	cmd.Env = append(b.env(), "PVE_MCP_HTTP_TOKEN="+token, "PVE_MCP_RATE_LIMIT=0", "PVE_MCP_MAX_INFLIGHT_PER_SESSION=1000")
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		return nil, 0, nil, fmt.Errorf("start %s: %w", b.o.bin, err)
-	}
-	stop := func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }
-	hc := &http.Client{Transport: bearer{token, http.DefaultTransport}}
-	var s *mcp.ClientSession
-	for range 100 {
-		s, err = newClient().Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr + "/mcp", HTTPClient: hc, MaxRetries: -1}, nil)
-		if err == nil {
-			return s, cmd.Process.Pid, stop, nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	stop()
-	return nil, 0, nil, fmt.Errorf("connect over http: %w", err)
-}
-
 type bearer struct {
 	token string
 	next  http.RoundTripper
@@ -126,19 +98,13 @@ func (t bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func (b *bench) all(ctx context.Context) error {
 	fmt.Fprintf(b.out, "pvebench: %s, %d guests, %d runs, %d calls per level\n", b.o.bin, b.o.guests, b.o.runs, b.o.calls)
-	fmt.Fprintf(b.out, "%-44s %12s %12s\n", "scenario", "median", "p90")
-	var starts []float64
-	for range b.o.runs {
-		t := time.Now()
-		s, _, err := b.stdio(ctx)
-		if err != nil {
-			return err
-		}
-		starts = append(starts, ms(time.Since(t)))
-		s.Close()
+	dir, err := os.MkdirTemp("", "pvebench-")
+	if err != nil {
+		return fmt.Errorf("temp dir: %w", err)
 	}
-	b.row("cold start to initialize (ms)", starts)
-	s, pid, err := b.stdio(ctx)
+	defer os.RemoveAll(dir)
+	ours := b.ours()
+	s, pid, err := b.stdio(ctx, ours)
 	if err != nil {
 		return err
 	}
@@ -147,44 +113,122 @@ func (b *bench) all(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("tools/list: %w", err)
 	}
+	toolsFile, err := writeTools(dir, tl.Tools)
+	if err != nil {
+		return err
+	}
+	bin, err := b.baselineBin(dir)
+	if err != nil {
+		return err
+	}
+	bare := bareTarget(bin, toolsFile)
+	fmt.Fprintf(b.out, "%-50s %12s %12s\n", "scenario", "median", "p90")
+	f := figures{cpuStdio: map[int]float64{}, cpuHTTP: map[int]float64{}}
+	starts, err := b.coldStarts(ctx, ours, bare)
+	if err != nil {
+		return err
+	}
+	b.row("cold start to initialize (ms)", starts[0].wall)
+	b.row(fmt.Sprintf("cold start, bare go-sdk, %d tools (ms)", len(tl.Tools)), starts[1].wall)
+	f.coldOurs, f.coldBare = median(starts[0].wall), median(starts[1].wall)
+	b.ratio("cold start ours / bare", f.coldOurs, f.coldBare)
+	// CPU time varies less than wall time on a loaded machine.
+	b.row("cold start CPU, start to exit (ms)", starts[0].cpu)
+	b.row("cold start CPU, bare (ms)", starts[1].cpu)
+	b.ratio("cold start CPU ours / bare", median(starts[0].cpu), median(starts[1].cpu))
 	bytes := 0
 	for _, t := range tl.Tools {
 		raw, _ := json.Marshal(t.InputSchema)
 		bytes += len(t.Name) + len(t.Description) + len(raw)
 	}
-	fmt.Fprintf(b.out, "%-44s %12d %12s\n", fmt.Sprintf("tools/list model-facing bytes (%d tools)", len(tl.Tools)), bytes, "")
-	if err := b.lists(ctx, s, tl.Tools); err != nil {
+	fmt.Fprintf(b.out, "%-50s %12d %12s\n", fmt.Sprintf("tools/list model-facing bytes (%d tools)", len(tl.Tools)), bytes, "")
+	rss, err := b.rssAfterCalls(ctx, ours, bare)
+	if err != nil {
 		return err
 	}
-	for _, n := range []int{1, 8, 32} {
-		cpu, rate, err := b.small(ctx, s, pid, n)
-		if err != nil {
-			return err
+	for i, who := range []string{"", ", bare"} {
+		peak := mib(rss[i], func(m mem) int64 { return m.peak })
+		b.row(fmt.Sprintf("peak RSS after %d calls%s (MiB)", b.o.calls, who), peak)
+		// The split says whether a gap is heap or the binary's pages.
+		fmt.Fprintf(b.out, "%-50s %12s %12s\n", "  resident then, median (MiB)",
+			fmt.Sprintf("%.1f anon", median(mib(rss[i], func(m mem) int64 { return m.anon }))),
+			fmt.Sprintf("%.1f file", median(mib(rss[i], func(m mem) int64 { return m.file }))))
+		if i == 0 {
+			f.rssOurs = median(peak)
+		} else {
+			f.rssBare = median(peak)
 		}
-		fmt.Fprintf(b.out, "%-44s %12.3f %12s\n", fmt.Sprintf("stdio CPU per small call, %d in flight (ms)", n), cpu, fmt.Sprintf("%.0f/s", rate))
+	}
+	b.ratio("peak RSS ours / bare", f.rssOurs, f.rssBare)
+	if err := b.lists(ctx, s, tl.Tools, &f); err != nil {
+		return err
+	}
+	if f.cpuStdio, err = b.levels(ctx, "stdio", s, pid); err != nil {
+		return err
 	}
 	if hwm, err := peakRSS(pid); err == nil {
-		fmt.Fprintf(b.out, "%-44s %12.1f %12s\n", "peak RSS after the calls (MiB)", float64(hwm)/(1<<20), "")
+		fmt.Fprintf(b.out, "%-50s %12.1f %12s\n", "peak RSS after the lists and calls (MiB)", float64(hwm)/(1<<20), "")
 	}
-	hs, hpid, stop, err := b.http(ctx)
+	hs, hpid, stop, err := b.http(ctx, ours)
 	if err != nil {
 		return err
 	}
 	defer stop()
 	defer hs.Close()
-	for _, n := range []int{1, 8, 32} {
-		cpu, rate, err := b.small(ctx, hs, hpid, n)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(b.out, "%-44s %12.3f %12s\n", fmt.Sprintf("http CPU per small call, %d in flight (ms)", n), cpu, fmt.Sprintf("%.0f/s", rate))
+	if f.cpuHTTP, err = b.levels(ctx, "http", hs, hpid); err != nil {
+		return err
+	}
+	if err := b.bareCPU(ctx, bare); err != nil {
+		return err
 	}
 	fmt.Fprintf(b.out, "fake: %d requests, %d to paths it does not serve\n", b.fake.requests.Load(), b.fake.unknown.Load())
+	if b.o.compare {
+		printCompare(b.out, f.checks())
+	}
 	return nil
 }
 
+// levels prints and returns the CPU per small call at each in-flight level.
+func (b *bench) levels(ctx context.Context, label string, s *mcp.ClientSession, pid int) (map[int]float64, error) {
+	cpus := map[int]float64{}
+	for _, n := range levels() {
+		cpu, rate, err := b.small(ctx, s, pid, n)
+		if err != nil {
+			return nil, fmt.Errorf("%s, %d in flight: %w", label, n, err)
+		}
+		cpus[n] = cpu
+		fmt.Fprintf(b.out, "%-50s %12.3f %12s\n", fmt.Sprintf("%s CPU per small call, %d in flight (ms)", label, n), cpu, fmt.Sprintf("%.0f/s", rate))
+	}
+	return cpus, nil
+}
+
+// bareCPU is what the SDK alone costs per call, for reading the http/stdio
+// ratio of ours: the share of it the SDK's transports account for.
+func (b *bench) bareCPU(ctx context.Context, bare target) error {
+	s, pid, err := b.stdio(ctx, bare)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if _, err := b.levels(ctx, "bare stdio", s, pid); err != nil {
+		return err
+	}
+	hs, hpid, stop, err := b.http(ctx, bare)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	defer hs.Close()
+	_, err = b.levels(ctx, "bare http", hs, hpid)
+	return err
+}
+
+func (b *bench) ratio(name string, ours, bare float64) {
+	fmt.Fprintf(b.out, "%-50s %11.2fx %12s\n", name, ours/bare, "")
+}
+
 func (b *bench) row(name string, xs []float64) {
-	fmt.Fprintf(b.out, "%-44s %12.2f %12.2f\n", name, median(xs), quantile(xs, 0.9))
+	fmt.Fprintf(b.out, "%-50s %12.2f %12.2f\n", name, median(xs), quantile(xs, 0.9))
 }
 
 // small makes o.calls pve_version calls, n at a time, and returns the

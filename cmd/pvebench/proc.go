@@ -44,25 +44,52 @@ func processCPU(pid int) (time.Duration, error) {
 }
 
 // parseVmHWM returns the peak resident set in bytes from /proc/PID/status.
-func parseVmHWM(status string) (int64, error) {
+func parseVmHWM(status string) (int64, error) { return statusBytes(status, "VmHWM") }
+
+// statusBytes returns a "kB" field of /proc/PID/status in bytes.
+func statusBytes(status, key string) (int64, error) {
 	for _, line := range strings.Split(status, "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, key+":"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("VmHWM: %w", err)
+				return 0, fmt.Errorf("%s: %w", key, err)
 			}
 			return kb * 1024, nil
 		}
 	}
-	return 0, fmt.Errorf("no VmHWM line")
+	return 0, fmt.Errorf("no %s line", key)
 }
 
 func peakRSS(pid int) (int64, error) {
+	m, err := memory(pid)
+	return m.peak, err
+}
+
+// mem is a process's peak resident set and how its resident set is now
+// split: anonymous (heap, stacks) and file-backed (mostly the binary's pages).
+type mem struct{ peak, anon, file int64 }
+
+func memory(pid int) (mem, error) {
 	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
-		return 0, fmt.Errorf("peak rss: %w", err)
+		return mem{}, fmt.Errorf("peak rss: %w", err)
 	}
-	return parseVmHWM(string(raw))
+	return parseMem(string(raw))
+}
+
+func parseMem(status string) (mem, error) {
+	var m mem
+	for _, f := range []struct {
+		key string
+		v   *int64
+	}{{"VmHWM", &m.peak}, {"RssAnon", &m.anon}, {"RssFile", &m.file}} {
+		n, err := statusBytes(status, f.key)
+		if err != nil {
+			return mem{}, err
+		}
+		*f.v = n
+	}
+	return m, nil
 }
 
 // quantile is the q-th quantile (nearest rank) of xs; 0 for none.

@@ -24,6 +24,16 @@ func TestParseVmHWM(t *testing.T) {
 	}
 }
 
+func TestParseMem(t *testing.T) {
+	m, err := parseMem("VmHWM:\t 3072 kB\nVmRSS:\t 2048 kB\nRssAnon:\t 1024 kB\nRssFile:\t 512 kB\nRssShmem:\t 0 kB\n")
+	if err != nil || m != (mem{peak: 3 << 20, anon: 1 << 20, file: 512 << 10}) {
+		t.Fatalf("got %+v, %v", m, err)
+	}
+	if _, err := parseMem("VmHWM:\t 3072 kB\n"); err == nil {
+		t.Fatal("no error without RssAnon")
+	}
+}
+
 func TestMedianQuantile(t *testing.T) {
 	if m := median([]float64{5, 1, 3}); m != 3 {
 		t.Fatalf("median %v", m)

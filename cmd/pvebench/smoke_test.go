@@ -10,7 +10,8 @@ import (
 )
 
 // TestQuickAgainstBuiltBinary builds the server and runs the bench with
-// -quick (a few seconds), so the scenarios stay exercised in CI.
+// -quick -compare (a few seconds; it builds the baseline itself), so the
+// scenarios stay exercised in CI.
 func TestQuickAgainstBuiltBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the server")
@@ -20,10 +21,12 @@ func TestQuickAgainstBuiltBinary(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"-bin", bin, "-quick"}, &out); err != nil {
+	if err := run(context.Background(), []string{"-bin", bin, "-quick", "-compare"}, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	for _, want := range []string{"cold start", "tools/list", "stdio CPU per small call, 32", "http CPU per small call, 1", "peak RSS"} {
+	for _, want := range []string{"cold start", "tools/list", "stdio CPU per small call, 32", "http CPU per small call, 1", "peak RSS",
+		"cold start, bare go-sdk", "cold start ours / bare", "cold start CPU ours / bare", "peak RSS ours / bare", "anon", "bare http CPU per small call, 32",
+		"cold start (ms), ours / bare go-sdk", "targets met"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("no %q in\n%s", want, out.String())
 		}

@@ -1,9 +1,9 @@
 package guard
 
 import (
-	"regexp"
 	"strings"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
@@ -54,12 +54,12 @@ var (
 		"script":  "runs a script on the node as root",
 		"job-id":  "claims to be a scheduled job (root only)",
 	}
-	reHostPCI  = regexp.MustCompile(`^hostpci\d+$`)
-	reParallel = regexp.MustCompile(`^parallel\d+$`)
-	reVirtioFS = regexp.MustCompile(`^virtiofs\d+$`)
-	reSerial   = regexp.MustCompile(`^serial\d+$`)
-	reUSB      = regexp.MustCompile(`^usb\d+$`)
-	reLXCDev   = regexp.MustCompile(`^dev\d+$`)
+	reHostPCI  = lazyre.New(`^hostpci\d+$`)
+	reParallel = lazyre.New(`^parallel\d+$`)
+	reVirtioFS = lazyre.New(`^virtiofs\d+$`)
+	reSerial   = lazyre.New(`^serial\d+$`)
+	reUSB      = lazyre.New(`^usb\d+$`)
+	reLXCDev   = lazyre.New(`^dev\d+$`)
 )
 
 // hostLevel refuses a host-level key, or with PVE_ALLOW_HOST_ACCESS asks.

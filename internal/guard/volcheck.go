@@ -3,10 +3,10 @@ package guard
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
@@ -22,10 +22,10 @@ const (
 
 // reNewDisk is STORAGE:SIZE, which allocates a new volume (qemu-server and
 // pve-container both read it so).
-var reNewDisk = regexp.MustCompile(`^(?:([^\t\n\v\f\r :/]+):)?(\d+(?:\.\d+)?)$`)
+var reNewDisk = lazyre.New(`^(?:([^\t\n\v\f\r :/]+):)?(\d+(?:\.\d+)?)$`)
 
 // reCloudInit is a new cloud-init drive: cloudinit or STORAGE:cloudinit.
-var reCloudInit = regexp.MustCompile(`^(?:[^\t\n\v\f\r :/]+:)?cloudinit$`)
+var reCloudInit = lazyre.New(`^(?:[^\t\n\v\f\r :/]+:)?cloudinit$`)
 
 // volumeParam tells whether top-level parameter k holds a volume. The schema
 // types most; the rest are Proxmox facts the schema leaves untyped.

@@ -2,10 +2,10 @@ package guard
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
@@ -33,34 +33,34 @@ const (
 
 var (
 	// Plugin.pm (dir, nfs, cifs, glusterfs, cephfs, btrfs)
-	reDirLinked   = regexp.MustCompile(`^(\d+)/(` + nonSpace + `+)/(\d+)/(` + nonSpace + `+)$`)
-	reDirImage    = regexp.MustCompile(`^(\d+)/(` + nonSpace + `+)$`)
-	reDirFile     = regexp.MustCompile(`^((base-)?[^/\t\n\v\f\r ]+\.(raw|qcow2|vmdk|subvol))$`)
-	reDirSnapFile = regexp.MustCompile(`^snap-.*\.qcow2$`)
-	reDirISO      = regexp.MustCompile(`^iso/([^/]+` + isoExt + `)$`)
-	reDirTemplate = regexp.MustCompile(`^vztmpl/([^/]+` + tmplExt + `)$`)
-	reDirRootdir  = regexp.MustCompile(`^rootdir/(\d+)$`)
-	reDirBackup   = regexp.MustCompile(`^backup/([^/]+` + backExt + `)$`)
-	reBackupOwner = regexp.MustCompile(`^vzdump-(?:openvz|lxc|qemu)-(\d+)-.+`)
-	reDirSnippet  = regexp.MustCompile(`^snippets/([^/]+)$`)
-	reDirImport   = regexp.MustCompile(`^import/(` + safeChar + `+` + importEx + `)$`)
-	reDirOVA      = regexp.MustCompile(`^import/(` + safeChar + `+\.ova/` + safeChar + `+\.(?:qcow2|raw|vmdk))$`)
+	reDirLinked   = lazyre.New(`^(\d+)/(` + nonSpace + `+)/(\d+)/(` + nonSpace + `+)$`)
+	reDirImage    = lazyre.New(`^(\d+)/(` + nonSpace + `+)$`)
+	reDirFile     = lazyre.New(`^((base-)?[^/\t\n\v\f\r ]+\.(raw|qcow2|vmdk|subvol))$`)
+	reDirSnapFile = lazyre.New(`^snap-.*\.qcow2$`)
+	reDirISO      = lazyre.New(`^iso/([^/]+` + isoExt + `)$`)
+	reDirTemplate = lazyre.New(`^vztmpl/([^/]+` + tmplExt + `)$`)
+	reDirRootdir  = lazyre.New(`^rootdir/(\d+)$`)
+	reDirBackup   = lazyre.New(`^backup/([^/]+` + backExt + `)$`)
+	reBackupOwner = lazyre.New(`^vzdump-(?:openvz|lxc|qemu)-(\d+)-.+`)
+	reDirSnippet  = lazyre.New(`^snippets/([^/]+)$`)
+	reDirImport   = lazyre.New(`^import/(` + safeChar + `+` + importEx + `)$`)
+	reDirOVA      = lazyre.New(`^import/(` + safeChar + `+\.ova/` + safeChar + `+\.(?:qcow2|raw|vmdk))$`)
 
 	// LVMPlugin.pm and LvmThinPlugin.pm (parse_lvm_name first)
-	reLVMName = regexp.MustCompile(`(?i)^[a-z0-9][a-z0-9\-_.]*[a-z0-9]$`)
-	reLVM     = regexp.MustCompile(`^(vm-(\d+)-` + nonSpace + `+)$`)
-	reLVMThin = regexp.MustCompile(`^((vm|base)-(\d+)-` + nonSpace + `+)$`)
+	reLVMName = lazyre.New(`(?i)^[a-z0-9][a-z0-9\-_.]*[a-z0-9]$`)
+	reLVM     = lazyre.New(`^(vm-(\d+)-` + nonSpace + `+)$`)
+	reLVMThin = lazyre.New(`^((vm|base)-(\d+)-` + nonSpace + `+)$`)
 	// ZFSPoolPlugin.pm (and ZFSPlugin.pm)
-	reZFS = regexp.MustCompile(`^(((base|basevol)-(\d+)-` + nonSpace + `+)/)?((base|basevol|vm|subvol)-(\d+)-` + nonSpace + `+)$`)
+	reZFS = lazyre.New(`^(((base|basevol)-(\d+)-` + nonSpace + `+)/)?((base|basevol|vm|subvol)-(\d+)-` + nonSpace + `+)$`)
 	// RBDPlugin.pm
-	reRBD = regexp.MustCompile(`^((base-(\d+)-` + nonSpace + `+)/)?((base)?(vm)?-(\d+)-` + nonSpace + `+)$`)
+	reRBD = lazyre.New(`^((base-(\d+)-` + nonSpace + `+)/)?((base)?(vm)?-(\d+)-` + nonSpace + `+)$`)
 	// ISCSIPlugin.pm, ISCSIDirectPlugin.pm: LUNs, owned by no guest
-	reISCSI       = regexp.MustCompile(`^\d+\.\d+\.\d+\.([^/\t\n\v\f\r ]+)$`)
-	reISCSIDirect = regexp.MustCompile(`^lun(\d+)$`)
+	reISCSI       = lazyre.New(`^\d+\.\d+\.\d+\.([^/\t\n\v\f\r ]+)$`)
+	reISCSIDirect = lazyre.New(`^lun(\d+)$`)
 	// PBSPlugin.pm
-	rePBS = regexp.MustCompile(`^backup/([^\t\n\v\f\r _]+)/([^\t\n\v\f\r _]+)/([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)$`)
+	rePBS = lazyre.New(`^backup/([^\t\n\v\f\r _]+)/([^\t\n\v\f\r _]+)/([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)$`)
 	// ESXiPlugin.pm: import sources, owned by no guest
-	reESXi = regexp.MustCompile(`^([^/]+)/([^/]+)/(.+)$`)
+	reESXi = lazyre.New(`^([^/]+)/([^/]+)/(.+)$`)
 )
 
 // dirTypes are the plugins that use Plugin.pm's directory layout.
@@ -188,7 +188,7 @@ func parseDir(v *Volume) error {
 	return nil
 }
 
-func parseLVM(v *Volume, re *regexp.Regexp, thin bool) error {
+func parseLVM(v *Volume, re *lazyre.Regexp, thin bool) error {
 	if !reLVMName.MatchString(v.Name) {
 		return fmt.Errorf("unable to parse lvm volume name '%s'", v.Name)
 	}

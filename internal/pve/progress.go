@@ -1,34 +1,35 @@
 package pve
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // Percentage lines Proxmox workers print, from their printf formats
 // (see design/task-logs.md §5).
 var (
 	// drive-mirror / blockdev-mirror / live restore: "drive-scsi0: transferred 383.0 MiB of 32.0 GiB (1.17%) in 1s"
-	mirrorRe = regexp.MustCompile(`^(?:drive|mirror|restore-drive)-[\w-]+: transferred [\d.]+ [KMGTP]?i?B of [\d.]+ [KMGTP]?i?B \(([\d.]+)%\) in `)
+	mirrorRe = lazyre.New(`^(?:drive|mirror|restore-drive)-[\w-]+: transferred [\d.]+ [KMGTP]?i?B of [\d.]+ [KMGTP]?i?B \(([\d.]+)%\) in `)
 	// qemu-img convert (offline clone, move disk): "transferred 14.0 MiB of 1.3 GiB (1.05%)"
-	convertRe = regexp.MustCompile(`^transferred [\d.]+ [KMGTP]?i?B of [\d.]+ [KMGTP]?i?B \(([\d.]+)%\)$`)
+	convertRe = lazyre.New(`^transferred [\d.]+ [KMGTP]?i?B of [\d.]+ [KMGTP]?i?B \(([\d.]+)%\)$`)
 	// vzdump of a VM: "INFO:  10% (3.2 GiB of 32.0 GiB) in 10s, read: ..."
-	vzdumpRe = regexp.MustCompile(`^INFO: +(\d+)% \([\d.]+ \S+ of [\d.]+ \S+\) in `)
+	vzdumpRe = lazyre.New(`^INFO: +(\d+)% \([\d.]+ \S+ of [\d.]+ \S+\) in `)
 	// vma and PBS restore: "progress 1% (read 214761472 bytes, duration 0 sec)",
 	// "progress 1% (read 130023424 bytes, zeroes = 45% (58720256 bytes), duration 0 sec)"
-	restoreRe = regexp.MustCompile(`^progress (\d+)% \(read \d+ bytes, `)
+	restoreRe = lazyre.New(`^progress (\d+)% \(read \d+ bytes, `)
 	// wget --progress=dot:giga: " 32768K ........ ........ ........ ........ 46% 6.83M 9s"
-	wgetRe = regexp.MustCompile(`^\s*\d+K[ .]+\s+(\d+)%\s+\S+?[ =]\S+$`)
+	wgetRe = lazyre.New(`^\s*\d+K[ .]+\s+(\d+)%\s+\S+?[ =]\S+$`)
 	// live migration: "2025-01-04 00:34:30 migration active, transferred 357.9 MiB of 4.0 GiB VM-state, 586.6 MiB/s"
-	migrateRe = regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d migration (?:active|device), transferred ([\d.]+) ([KMGTP]?i?B) of ([\d.]+) ([KMGTP]?i?B) VM-state`)
+	migrateRe = lazyre.New(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d migration (?:active|device), transferred ([\d.]+) ([KMGTP]?i?B) of ([\d.]+) ([KMGTP]?i?B) VM-state`)
 )
 
 // ParsePercent returns the completion percentage (0..100) that one task log
 // line reports, if it reports one.
 func ParsePercent(line string) (float64, bool) {
 	line = strings.TrimRight(line, " \r\n")
-	for _, re := range []*regexp.Regexp{mirrorRe, convertRe, vzdumpRe, restoreRe, wgetRe} {
+	for _, re := range []*lazyre.Regexp{mirrorRe, convertRe, vzdumpRe, restoreRe, wgetRe} {
 		if m := re.FindStringSubmatch(line); m != nil {
 			return clampPercent(m[1], 100)
 		}

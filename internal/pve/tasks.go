@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
@@ -97,7 +97,7 @@ const (
 	progressInterval  = 2 * time.Second
 )
 
-var warningsRe = regexp.MustCompile(`^WARNINGS: (\d+)$`)
+var warningsRe = lazyre.New(`^WARNINGS: (\d+)$`)
 
 // WaitTask polls the task until it stops. OK and "WARNINGS: n" give a
 // result; any other exit status gives *TaskFailedError with the log tail.

@@ -2,8 +2,9 @@ package pveid
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // Guest ids (pve-vmid: m/^[1-9][0-9]{2,8}$/).
@@ -27,7 +28,7 @@ const (
 	DNSNamePattern = `^` + DNSLabelRE + `(\.` + DNSLabelRE + `)*$`
 )
 
-var nodeMatch = regexp.MustCompile(NodePattern)
+var nodeMatch = lazyre.New(NodePattern)
 
 // ValidNode tells whether s is a node name.
 func ValidNode(s string) bool { return len(s) <= MaxNodeLen && nodeMatch.MatchString(s) }

@@ -2,10 +2,11 @@ package pveid
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // UPIDPattern is the decoder regex of pve-common PVE/UPID.pm:
@@ -13,7 +14,7 @@ import (
 // have 9 digits) and an id that may be empty.
 const UPIDPattern = `^UPID:` + DNSLabelRE + `:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\s/]+:[^:\s/]*:[^:\s/]+:$`
 
-var upidMatch = regexp.MustCompile(UPIDPattern)
+var upidMatch = lazyre.New(UPIDPattern)
 
 // UPID identifies a Proxmox task.
 type UPID struct {

@@ -1,8 +1,9 @@
 package pveid
 
 import (
-	"regexp"
 	"unicode/utf8"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // User and token ids, as pve-access-control writes them:
@@ -29,9 +30,9 @@ const (
 )
 
 var (
-	realmMatch   = regexp.MustCompile(RealmPattern)
-	userIDMatch  = regexp.MustCompile(UserIDPattern)
-	tokenIDMatch = regexp.MustCompile(TokenIDPattern)
+	realmMatch   = lazyre.New(RealmPattern)
+	userIDMatch  = lazyre.New(UserIDPattern)
+	tokenIDMatch = lazyre.New(TokenIDPattern)
 )
 
 // ValidRealm tells whether s is a realm name (pve-realm).
@@ -79,8 +80,8 @@ const (
 )
 
 var (
-	groupMatch = regexp.MustCompile(GroupPattern)
-	poolMatch  = regexp.MustCompile(PoolIDPattern)
+	groupMatch = lazyre.New(GroupPattern)
+	poolMatch  = lazyre.New(PoolIDPattern)
 )
 
 // ValidGroup tells whether s is a group name.

@@ -1,10 +1,10 @@
 package pvesim
 
 import (
-	"regexp"
 	"sort"
 	"strings"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveacl"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
@@ -12,7 +12,7 @@ import (
 // ACLs (PVE::API2::ACL) and password changes (PVE::API2::AccessControl).
 
 // aclPathRe is AccessControl.pm check_path: the paths an ACL may be set on.
-var aclPathRe = regexp.MustCompile(`^(?:/|/access|/access/groups|/access/groups/[[:alnum:]\.\-_]+|/access/realm|/access/realm/[[:alnum:]\.\-_]+` +
+var aclPathRe = lazyre.New(`^(?:/|/access|/access/groups|/access/groups/[[:alnum:]\.\-_]+|/access/realm|/access/realm/[[:alnum:]\.\-_]+` +
 	`|/nodes|/nodes/[[:alnum:]\.\-_]+|/pool|/pool/[A-Za-z0-9\.\-_]+(?:/[A-Za-z0-9\.\-_]+){0,2}` +
 	`|/sdn|/sdn/controllers|/sdn/controllers/[[:alnum:]_\-]+|/sdn/dns|/sdn/dns/[[:alnum:]]+|/sdn/fabrics|/sdn/fabrics/[[:alnum:]]+` +
 	`|/sdn/ipams|/sdn/ipams/[[:alnum:]]+|/sdn/zones|/sdn/zones/[[:alnum:]\.\-_]+|/sdn/zones/[[:alnum:]\.\-_]+/[[:alnum:]\.\-_]+` +

@@ -2,10 +2,10 @@ package pvesim
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
@@ -72,7 +72,7 @@ func (st *state) cloudinitGenerated(g *guest) {
 	delete(st.cloudinit().generated, g)
 }
 
-var cryptRe = regexp.MustCompile(`^\$(?:[156]|2[ay])(\$.+){2}`)
+var cryptRe = lazyre.New(`^\$(?:[156]|2[ay])(\$.+){2}`)
 
 // cloudinitDrive finds the guest's cloud-init drive: its key and volid.
 func cloudinitDrive(g *guest) (string, string) {

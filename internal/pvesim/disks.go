@@ -2,15 +2,16 @@ package pvesim
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // newDiskRe is qemu-server's NEW_DISK_RE: "[storage:]size" in GiB.
-var newDiskRe = regexp.MustCompile(`^(([^/:\s]+):)?(\d+(\.\d+)?)$`)
+var newDiskRe = lazyre.New(`^(([^/:\s]+):)?(\d+(\.\d+)?)$`)
 
 // diskPlan is a disk parameter resolved before the worker runs.
 type diskPlan struct {

@@ -2,8 +2,9 @@ package pvesim
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // fwRule is one rule line as the parser reads it back: type, action,
@@ -22,10 +23,10 @@ var fwRuleEnvTypes = map[string][]string{
 }
 
 var (
-	fwNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9\-_]+$`)
-	fwIPSetRef    = regexp.MustCompile(`^\+(guest/|dc/|sdn/)?([A-Za-z][A-Za-z0-9\-_]+)$`)
-	fwAliasRef    = regexp.MustCompile(`^(guest/|dc/)?([A-Za-z][A-Za-z0-9\-_]+)$`)
-	fwGuestIface  = regexp.MustCompile(`^net\d+$`)
+	fwNamePattern = lazyre.New(`^[A-Za-z][A-Za-z0-9\-_]+$`)
+	fwIPSetRef    = lazyre.New(`^\+(guest/|dc/|sdn/)?([A-Za-z][A-Za-z0-9\-_]+)$`)
+	fwAliasRef    = lazyre.New(`^(guest/|dc/)?([A-Za-z][A-Za-z0-9\-_]+)$`)
+	fwGuestIface  = lazyre.New(`^net\d+$`)
 )
 
 // fwRules is the rule list of the scope: the file's [RULES] or a group's.

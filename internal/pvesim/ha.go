@@ -3,10 +3,11 @@ package pvesim
 import (
 	"crypto/sha1"
 	"encoding/hex"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // High availability: resources.cfg, groups.cfg (PVE 7/8), rules.cfg (PVE 9)
@@ -105,7 +106,7 @@ func (s *Sim) haRoutes() []route {
 	return append(r, s.backupInfoRoutes()...)
 }
 
-var sidRE = regexp.MustCompile(`^(\S+):(\S+)$`)
+var sidRE = lazyre.New(`^(\S+):(\S+)$`)
 
 // parseSID is PVE::HA::Config::parse_sid: a plain vmid takes its guest's type.
 func (c *call) parseSID(sid string) (full, typ, name string, err error) {

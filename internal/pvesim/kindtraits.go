@@ -2,9 +2,10 @@ package pvesim
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // kindTraits is what the storage operations (disk allocation, snapshots,
@@ -221,7 +222,7 @@ func (k guestKind) isCDROM(p *propString) bool {
 	return k.traits().cdroms && p.get("media") == "cdrom"
 }
 
-var bareSizeRe = regexp.MustCompile(`^\d+(\.\d+)?$`)
+var bareSizeRe = lazyre.New(`^\d+(\.\d+)?$`)
 
 // newVolumeSpec is a disk parameter's volume as the kind's tools read it
 // (see bareSizeOnDefault).

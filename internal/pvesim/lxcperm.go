@@ -1,13 +1,14 @@
 package pvesim
 
 import (
-	"regexp"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // lxcNewDiskRe is pve-container's NEW_DISK_RE: "storage:size" (a bare size
 // is not one, so a bare number checks as a path for non-root users).
-var lxcNewDiskRe = regexp.MustCompile(`^([^:\s]+):(\d+(\.\d+)?)$`)
+var lxcNewDiskRe = lazyre.New(`^([^:\s]+):(\d+(\.\d+)?)$`)
 
 // mountType is classify_mountpoint.
 func mountType(vol string) string {

@@ -2,10 +2,11 @@ package pvesim
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 func (s *Sim) aptRoutes() []route {
@@ -164,7 +165,7 @@ func (s *Sim) aptVersions(c *call) (any, error) {
 	return out, nil
 }
 
-var pkgNameRe = regexp.MustCompile(`^[a-z0-9][-+.a-z0-9:]+$`)
+var pkgNameRe = lazyre.New(`^[a-z0-9][-+.a-z0-9:]+$`)
 
 // aptChangelog is apt-get changelog's output (errors included, then "RC: n").
 func (s *Sim) aptChangelog(c *call) (any, error) {

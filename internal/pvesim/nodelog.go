@@ -2,11 +2,12 @@ package pvesim
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // journalEntry is one record of a node's systemd journal.
@@ -144,7 +145,7 @@ func (e journalEntry) cursor(n *node) string {
 		e.t.UnixMicro(), nodeSHA1(fmt.Sprintf("%s %d %s", n.name, e.seq, e.msg))[:16])
 }
 
-var cursorSeqRe = regexp.MustCompile(`(?:^|;)i=([0-9a-f]+)(?:;|$)`)
+var cursorSeqRe = lazyre.New(`(?:^|;)i=([0-9a-f]+)(?:;|$)`)
 
 // cursorSeq finds the entry a cursor points to (0 when it is not one).
 func cursorSeq(cur string, list []journalEntry) (int, bool) {
@@ -241,7 +242,7 @@ func (s *Sim) journalConflicts(c *call) error {
 	return failf("command '%s' failed: exit code 1", cmd)
 }
 
-var syslogTimeRe = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2})(?: (\d{2}:\d{2})(:\d{2})?)?$`)
+var syslogTimeRe = lazyre.New(`^(\d{4}-\d{2}-\d{2})(?: (\d{2}:\d{2})(:\d{2})?)?$`)
 
 func parseSyslogTime(v string, loc *time.Location) (time.Time, bool) {
 	m := syslogTimeRe.FindStringSubmatch(v)

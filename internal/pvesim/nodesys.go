@@ -5,11 +5,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // PUT /time validates zone names without the host's zoneinfo
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // nodeSysRoutes: a node's system endpoints (time, dns, services, logs, apt, disks, report).
@@ -167,7 +168,7 @@ func (s *Sim) getHosts(c *call) (any, error) {
 	return map[string]any{"data": h, "digest": nodeSHA1(h)}, nil
 }
 
-var hostsNameRe = regexp.MustCompile(`^[.\-a-zA-Z0-9]+$`)
+var hostsNameRe = lazyre.New(`^[.\-a-zA-Z0-9]+$`)
 
 func (s *Sim) postHosts(c *call) (any, error) {
 	ns := c.sys(c.params["node"])

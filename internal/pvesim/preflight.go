@@ -3,6 +3,8 @@ package pvesim
 import (
 	"regexp"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // Pre-flight reads: GET .../migrate (migrate_vm_precondition) and GET
@@ -59,7 +61,7 @@ func (st *state) volumeHasFeature(nodeName, feature, volid, snapname string, lxc
 	return supported[feature][key][format]
 }
 
-var volExtRe = regexp.MustCompile(`\.(raw|qcow2|vmdk|subvol)$`)
+var volExtRe = lazyre.New(`\.(raw|qcow2|vmdk|subvol)$`)
 
 // volumeFormat is the format of a volume: its name's extension on file
 // storages, else what the storage recorded.
@@ -388,4 +390,4 @@ func isCloudinitVolume(volid string) bool {
 	return cloudinitVolRe.MatchString(volid)
 }
 
-var cloudinitVolRe = regexp.MustCompile(`[:/](?:vm-\d+-)?cloudinit(?:\.(?:raw|cow|qcow|qed|qcow2|vmdk|cloop))?$`)
+var cloudinitVolRe = lazyre.New(`[:/](?:vm-\d+-)?cloudinit(?:\.(?:raw|cow|qcow|qed|qcow2|vmdk|cloop))?$`)

@@ -1,10 +1,10 @@
 package pvesim
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
@@ -190,7 +190,7 @@ func (c *call) qemuDevicePerm(k, v, pool string) error {
 	return nil
 }
 
-var cloudinitDriveRe = regexp.MustCompile(`[:/](?:vm-\d+-)?cloudinit(?:\.(?:raw|qcow2|vmdk))?$`)
+var cloudinitDriveRe = lazyre.New(`[:/](?:vm-\d+-)?cloudinit(?:\.(?:raw|qcow2|vmdk))?$`)
 
 // qemuDrivePerm is $check_drive_perms of the config update.
 func (c *call) qemuDrivePerm(v string) error {

@@ -2,10 +2,11 @@ package pvesim
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // Storage replication (/cluster/replication, /nodes/{node}/replication):
@@ -89,7 +90,7 @@ func (j *replJob) configJSON() map[string]any {
 	return m
 }
 
-var replIDRE = regexp.MustCompile(`^(\d+)-(\d+)$`)
+var replIDRE = lazyre.New(`^(\d+)-(\d+)$`)
 
 func (c *call) replGuestPerm(id, priv string) (int, error) {
 	m := replIDRE.FindStringSubmatch(id)

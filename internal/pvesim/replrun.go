@@ -2,17 +2,18 @@ package pvesim
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // The replication runs pvescheduler makes: due jobs run on the simulated
 // clock whenever a replication endpoint is read.
 
-var everyMinutesRE = regexp.MustCompile(`^\*/(\d+)$`)
+var everyMinutesRE = lazyre.New(`^\*/(\d+)$`)
 
 // nextEvent approximates compute_next_event for the schedules replication
 // jobs use: "*/N" minutes, else the daily time nextRun reads.

@@ -1,8 +1,9 @@
 package pvesim
 
 import (
-	"regexp"
 	"strconv"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // sdnZoneOptions are the options each zone plugin accepts (options() of
@@ -54,7 +55,7 @@ func (c *call) sdnCheckConfig(opts map[string]bool, create bool, ids ...string) 
 	return out, nil
 }
 
-var sdnIDPattern = regexp.MustCompile(`(?i)^[a-z][a-z0-9]*[a-z0-9]$`)
+var sdnIDPattern = lazyre.New(`(?i)^[a-z][a-z0-9]*[a-z0-9]$`)
 
 // sdnCheckID is the pve-sdn-zone-id / pve-sdn-vnet-id format check of the
 // parameter key (the schema only names the format).

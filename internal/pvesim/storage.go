@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 func (ns *nodeStorage) used() int64 {
@@ -263,5 +265,5 @@ func (s *Sim) allocVolume(c *call) (any, error) {
 	return volid, nil
 }
 
-var isoExtRe = regexp.MustCompile(`(?i)\.(iso|img)$`)
-var vztmplExtRe = regexp.MustCompile(`\.tar\.(gz|xz|zst|bz2)$`)
+var isoExtRe = lazyre.New(`(?i)\.(iso|img)$`)
+var vztmplExtRe = lazyre.New(`\.tar\.(gz|xz|zst|bz2)$`)

@@ -18,6 +18,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // File uploads (POST /nodes/{node}/storage/{storage}/upload). pveproxy
@@ -28,7 +30,7 @@ import (
 // The simulator keeps no bytes: it counts them and hashes them with the
 // algorithm asked for.
 
-var uploadPathRe = regexp.MustCompile(`^/api2/json/nodes/[^/]+/storage/([^/]+)/upload/?$`)
+var uploadPathRe = lazyre.New(`^/api2/json/nodes/[^/]+/storage/([^/]+)/upload/?$`)
 
 // isUpload is pveproxy's isUpload: a POST to a storage's upload path.
 func isUpload(r *http.Request) bool {
@@ -207,10 +209,10 @@ func newHash(algo string) hash.Hash {
 }
 
 var (
-	uploadISORe    = regexp.MustCompile(`(?i)[^/]+\.(?:iso|img)$`)
-	uploadVztmplRe = regexp.MustCompile(`(?i)[^/]+\.(?:tar|tar\.(?:gz|xz|zst|bz2))$`)
-	uploadImportRe = regexp.MustCompile(`[a-zA-Z0-9\-.+=_]+\.(ova|qcow2|raw|vmdk)$`)
-	unsafeNameRe   = regexp.MustCompile(`[^a-zA-Z0-9_.-]`)
+	uploadISORe    = lazyre.New(`(?i)[^/]+\.(?:iso|img)$`)
+	uploadVztmplRe = lazyre.New(`(?i)[^/]+\.(?:tar|tar\.(?:gz|xz|zst|bz2))$`)
+	uploadImportRe = lazyre.New(`[a-zA-Z0-9\-.+=_]+\.(ova|qcow2|raw|vmdk)$`)
+	unsafeNameRe   = lazyre.New(`[^a-zA-Z0-9_.-]`)
 )
 
 // uploadFile is the API side: checks, then the imgcopy task that puts the

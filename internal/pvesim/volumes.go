@@ -2,11 +2,11 @@ package pvesim
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
@@ -14,7 +14,7 @@ import (
 // and each plugin's parse_volname): the owner of a volume is what its name
 // says, not who references it.
 
-var volidRe = regexp.MustCompile(`^(` + pveid.StorageRE + `):(.+)$`)
+var volidRe = lazyre.New(`^(` + pveid.StorageRE + `):(.+)$`)
 
 // parseVolumeID splits "sid:volname"; anything else is a filesystem path.
 func parseVolumeID(volid string) (sid, volname string, ok bool) {
@@ -36,24 +36,24 @@ func fileBased(typ string) bool {
 }
 
 var (
-	dirLinkedRe  = regexp.MustCompile(`^(\d+)/(\S+)/(\d+)/(\S+)$`)
-	dirImageRe   = regexp.MustCompile(`^(\d+)/(\S+)$`)
-	dirISORe     = regexp.MustCompile(`(?i)^iso/[^/]+\.(?:iso|img)$`)
-	dirVztmplRe  = regexp.MustCompile(`(?i)^vztmpl/[^/]+\.(?:tar|tar\.(?:gz|xz|zst|bz2))$`)
-	dirBackupRe  = regexp.MustCompile(`^backup/([^/]+\.(?:tgz|(?:tar|vma)(?:\.(?:gz|lzo|zst|bz2))?))$`)
-	backupOwner  = regexp.MustCompile(`^vzdump-(?:openvz|lxc|qemu)-(\d+)-.+`)
-	dirSnippetRe = regexp.MustCompile(`^snippets/[^/]+$`)
-	dirOVARe     = regexp.MustCompile(`^import/[ a-zA-Z0-9\-.+=_]+\.ova/[ a-zA-Z0-9\-.+=_]+\.(?:qcow2|raw|vmdk)$`)
-	dirImportRe  = regexp.MustCompile(`^import/[ a-zA-Z0-9\-.+=_]+\.(?:ova|ovf|qcow2|raw|vmdk)$`)
-	dirRootdirRe = regexp.MustCompile(`^rootdir/(\d+)$`) // PVE 8 and older
-	nameDirRe    = regexp.MustCompile(`^(?:base-)?[^/\s]+\.(?:raw|qcow2|vmdk|subvol)$`)
-	lvmNameRe    = regexp.MustCompile(`(?i)^[a-z0-9][a-z0-9\-_.]*[a-z0-9]$`)
-	lvmThinRe    = regexp.MustCompile(`^(?:vm|base)-(\d+)-\S+$`)
-	lvmRe        = regexp.MustCompile(`^vm-(\d+)-\S+$`)
-	zfsRe        = regexp.MustCompile(`^(?:(?:base|basevol)-\d+-\S+/)?(?:base|basevol|vm|subvol)-(\d+)-\S+$`)
-	rbdRe        = regexp.MustCompile(`^(?:base-\d+-\S+/)?(?:base)?(?:vm)?-(\d+)-\S+$`)
-	pbsRe        = regexp.MustCompile(`^backup/[^\s_]+/([^\s_]+)/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$`)
-	iscsiRe      = regexp.MustCompile(`^\d+\.\d+\.\d+\.[^/\s]+$`)
+	dirLinkedRe  = lazyre.New(`^(\d+)/(\S+)/(\d+)/(\S+)$`)
+	dirImageRe   = lazyre.New(`^(\d+)/(\S+)$`)
+	dirISORe     = lazyre.New(`(?i)^iso/[^/]+\.(?:iso|img)$`)
+	dirVztmplRe  = lazyre.New(`(?i)^vztmpl/[^/]+\.(?:tar|tar\.(?:gz|xz|zst|bz2))$`)
+	dirBackupRe  = lazyre.New(`^backup/([^/]+\.(?:tgz|(?:tar|vma)(?:\.(?:gz|lzo|zst|bz2))?))$`)
+	backupOwner  = lazyre.New(`^vzdump-(?:openvz|lxc|qemu)-(\d+)-.+`)
+	dirSnippetRe = lazyre.New(`^snippets/[^/]+$`)
+	dirOVARe     = lazyre.New(`^import/[ a-zA-Z0-9\-.+=_]+\.ova/[ a-zA-Z0-9\-.+=_]+\.(?:qcow2|raw|vmdk)$`)
+	dirImportRe  = lazyre.New(`^import/[ a-zA-Z0-9\-.+=_]+\.(?:ova|ovf|qcow2|raw|vmdk)$`)
+	dirRootdirRe = lazyre.New(`^rootdir/(\d+)$`) // PVE 8 and older
+	nameDirRe    = lazyre.New(`^(?:base-)?[^/\s]+\.(?:raw|qcow2|vmdk|subvol)$`)
+	lvmNameRe    = lazyre.New(`(?i)^[a-z0-9][a-z0-9\-_.]*[a-z0-9]$`)
+	lvmThinRe    = lazyre.New(`^(?:vm|base)-(\d+)-\S+$`)
+	lvmRe        = lazyre.New(`^vm-(\d+)-\S+$`)
+	zfsRe        = lazyre.New(`^(?:(?:base|basevol)-\d+-\S+/)?(?:base|basevol|vm|subvol)-(\d+)-\S+$`)
+	rbdRe        = lazyre.New(`^(?:base-\d+-\S+/)?(?:base)?(?:vm)?-(\d+)-\S+$`)
+	pbsRe        = lazyre.New(`^backup/[^\s_]+/([^\s_]+)/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$`)
+	iscsiRe      = lazyre.New(`^\d+\.\d+\.\d+\.[^/\s]+$`)
 )
 
 // parseVolname is the storage plugin's parse_volname: the content type

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
@@ -179,10 +179,10 @@ func guestsText(gs []bulkGuest) string {
 // The bulk worker's log lines about one guest (pve-manager's
 // BulkAction/Guest.pm).
 var (
-	bulkLaunch = regexp.MustCompile(`^(?:Starting|Shutting down|Migrating|Suspending) (?:VM|CT) (\d+)\b`)
-	bulkSkip   = regexp.MustCompile(`^WARN: Skipping (?:VM|CT) (\d+), (.*?)\.?$`)
-	bulkThere  = regexp.MustCompile(`^WARN: (?:VM|CT) (\d+) (already on \S+), skipping\.?$`)
-	bulkFailed = regexp.MustCompile(`^WARN: (?:Starting|Stopping|Migrating) (?:VM|CT) (\d+) failed: (.*)$`)
+	bulkLaunch = lazyre.New(`^(?:Starting|Shutting down|Migrating|Suspending) (?:VM|CT) (\d+)\b`)
+	bulkSkip   = lazyre.New(`^WARN: Skipping (?:VM|CT) (\d+), (.*?)\.?$`)
+	bulkThere  = lazyre.New(`^WARN: (?:VM|CT) (\d+) (already on \S+), skipping\.?$`)
+	bulkFailed = lazyre.New(`^WARN: (?:Starting|Stopping|Migrating) (?:VM|CT) (\d+) failed: (.*)$`)
 )
 
 // bulkLog reads each guest's outcome from the task log: skipped (why),

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/guard"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // Cloud-init of VMs (issue 14): typed settings, the regenerated drive, and
@@ -143,7 +143,7 @@ func (c *call) setCloudinit(ctx context.Context, in vmCloudinitArgs) (ciOut, err
 
 // cloudinitRe finds a cloud-init volume in a drive value, as
 // drive_is_cloudinit does.
-var cloudinitRe = regexp.MustCompile(`^[^,]*[:/](vm-\d+-)?cloudinit(\.(raw|qcow2|vmdk))?(,|$)`)
+var cloudinitRe = lazyre.New(`^[^,]*[:/](vm-\d+-)?cloudinit(\.(raw|qcow2|vmdk))?(,|$)`)
 
 // cloudinitSlot is the config's cloud-init drive slot, or "".
 func cloudinitSlot(cfg map[string]string) string {
@@ -319,7 +319,7 @@ func (c *call) dumpCloudinit(ctx context.Context, in ciDumpArgs) (ciDumpOut, err
 
 // secretLineRe finds the lines of generated data that hold the password:
 // its hash in user-data, the plain one a Windows guest gets.
-var secretLineRe = regexp.MustCompile(`(?m)^(\s*"?(?:password|admin_pass|CRYPTED_PASSWORD_BASE64)"?\s*[:=]\s*).*$`)
+var secretLineRe = lazyre.New(`(?m)^(\s*"?(?:password|admin_pass|CRYPTED_PASSWORD_BASE64)"?\s*[:=]\s*).*$`)
 
 func maskSecrets(text string) string {
 	return secretLineRe.ReplaceAllString(text, "${1}"+maskedPassword)

@@ -6,11 +6,12 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"golang.org/x/net/idna"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // Resolver looks host names up; net.DefaultResolver fits.
@@ -92,7 +93,7 @@ var (
 	idnaTransitional    = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.Transitional(true), idna.StrictDomainName(false))
 )
 
-var hostCharsRe = regexp.MustCompile(`^[a-z0-9_.-]+$`)
+var hostCharsRe = lazyre.New(`^[a-z0-9_.-]+$`)
 
 // hostForms gives the one or two ASCII forms a client may look host up as:
 // IDNA-mapped, lowercase, without one trailing dot.
@@ -129,8 +130,8 @@ func hostForms(host string) ([]string, error) {
 // inet_aton reads 127.1, 2130706433, 0x7f000001 and 0177.0.0.1 as IPv4
 // addresses; the node's resolver would too.
 var (
-	numericHostRe  = regexp.MustCompile(`^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}$`)
-	numericLabelRe = regexp.MustCompile(`^(0x[0-9a-f]*|[0-9]+)$`)
+	numericHostRe  = lazyre.New(`^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}$`)
+	numericLabelRe = lazyre.New(`^(0x[0-9a-f]*|[0-9]+)$`)
 )
 
 // Suffixes that public DNS does not answer for, but a network's own
@@ -204,7 +205,7 @@ func privateRefusal(host, form, why string) error {
 	return fmt.Errorf("%w: invalid argument \"url\": host %s is %s; the node would fetch it from inside the network. Set PVE_ALLOW_PRIVATE_DOWNLOADS=true to allow such URLs", errRefused, shown, why)
 }
 
-var schemeRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
+var schemeRe = lazyre.New(`^[A-Za-z][A-Za-z0-9+.-]*://`)
 
 // shownURL is raw as an error may quote it: nothing before its last '@'
 // (a user and password) but the scheme, and at most 200 bytes.

@@ -3,15 +3,15 @@ package tools
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
 
-var extraKeyRe = regexp.MustCompile(`^[a-z][a-z0-9_\-]*$`)
+var extraKeyRe = lazyre.New(`^[a-z][a-z0-9_\-]*$`)
 
 // restoreKeys turn a create into a restore; pve_restore is the tool for that,
 // with its confirmation.

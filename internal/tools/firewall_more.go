@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
 
@@ -296,7 +296,7 @@ func (c *call) fwOffWarning(ctx context.Context, scope, base, label string) stri
 	return "no network device of the guest has firewall=1, so " + label + " filters none of its traffic; set firewall=1 on its net0 (pve_vm_set_config or pve_lxc_set_config)"
 }
 
-var netKeyRE = regexp.MustCompile(`^net[0-9]+$`)
+var netKeyRE = lazyre.New(`^net[0-9]+$`)
 
 // fwEnabled reads enable from a firewall's options: a node's firewall is on
 // unless turned off, the cluster's and a guest's are off unless turned on.

@@ -23,8 +23,8 @@ func TestToolDefinitionsGolden(t *testing.T) {
 	seen := map[string]bool{}
 	for _, tl := range Inventory(&Deps{}) {
 		for file, v := range map[string]any{
-			tl.Def.Name + ".json":            tl.Def,
-			tl.Def.Name + ".validation.json": tl.input,
+			tl.Def.Name + ".json":            tl.Definition(),
+			tl.Def.Name + ".validation.json": tl.input(),
 		} {
 			got, err := json.MarshalIndent(v, "", "  ")
 			if err != nil {
@@ -88,7 +88,7 @@ var toolNameRe = regexp.MustCompile(`^pve_[a-z0-9_]{2,60}$`)
 // TestToolDefinitionsAreClean checks what some clients reject or need.
 func TestToolDefinitionsAreClean(t *testing.T) {
 	for _, tl := range Inventory(&Deps{}) {
-		d := tl.Def
+		d := tl.Definition()
 		if !toolNameRe.MatchString(d.Name) {
 			t.Errorf("%s: bad tool name", d.Name)
 		}

@@ -6,20 +6,20 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
 var (
-	qemuDiskRE = regexp.MustCompile(pveid.QemuDrivePattern)
-	ctVolumeRE = regexp.MustCompile(pveid.CTVolumePattern)
+	qemuDiskRE = lazyre.New(pveid.QemuDrivePattern)
+	ctVolumeRE = lazyre.New(pveid.CTVolumePattern)
 )
 
 // Guest operations of issue 14: templates, disk resizes, suspend and resume.

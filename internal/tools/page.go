@@ -3,9 +3,10 @@ package tools
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // defaultLimit keeps a default page of a large list near 10 kB of text.
@@ -129,7 +130,7 @@ func globFold(p, s string) bool {
 	return i == len(p)
 }
 
-var fieldListRE = regexp.MustCompile(`^-?[a-z0-9_-]+(,-?[a-z0-9_-]+)*$`)
+var fieldListRE = lazyre.New(`^-?[a-z0-9_-]+(,-?[a-z0-9_-]+)*$`)
 
 // fieldList parses fields or sort: nil for "", all for "all".
 func fieldList(arg, value string, signed bool) (names []string, all bool, err error) {

@@ -6,22 +6,28 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 func ptr[T any](v T) *T { return &v }
 
+// sharedTypeSchemas is typeSchemas built once: every tool's two schemas need
+// it, and rebuilding it each time was most of start-up's allocations. It is
+// only read: jsonschema.For copies the map and clones the schemas it uses.
+var sharedTypeSchemas = sync.OnceValue(typeSchemas)
+
 // inputSchema infers the schema of In and applies the per-field tags
 // `enum:"a,b"`, `default:"x"`, `minimum:"1"`, `maximum:"9"`, `maxLength:"9"`.
 // Patterns come only from the named types of argTypes.
 func inputSchema[In any]() *jsonschema.Schema {
-	s, err := jsonschema.For[In](&jsonschema.ForOptions{TypeSchemas: typeSchemas()})
+	s, err := jsonschema.For[In](&jsonschema.ForOptions{TypeSchemas: sharedTypeSchemas()})
 	if err != nil {
 		panic(fmt.Sprintf("input schema for %T: %v", *new(In), err))
 	}
@@ -30,7 +36,7 @@ func inputSchema[In any]() *jsonschema.Schema {
 }
 
 func outputSchema[Out any]() *jsonschema.Schema {
-	s, err := jsonschema.For[Out](&jsonschema.ForOptions{TypeSchemas: typeSchemas()})
+	s, err := jsonschema.For[Out](&jsonschema.ForOptions{TypeSchemas: sharedTypeSchemas()})
 	if err != nil {
 		panic(fmt.Sprintf("output schema for %T: %v", *new(Out), err))
 	}
@@ -162,10 +168,10 @@ func applyDefaults(s *jsonschema.Schema, args map[string]any) {
 }
 
 var (
-	pointerRe    = regexp.MustCompile(`validating (/[^:\s]*)`)
-	missingRe    = regexp.MustCompile(`missing properties: \[([^\]]*)\]`)
-	additionalRe = regexp.MustCompile(`unexpected additional properties \[([^\]]*)\]`)
-	listValueRe  = regexp.MustCompile(`: ("(?:[^"\\]|\\.)*") does not match`)
+	pointerRe    = lazyre.New(`validating (/[^:\s]*)`)
+	missingRe    = lazyre.New(`missing properties: \[([^\]]*)\]`)
+	additionalRe = lazyre.New(`unexpected additional properties \[([^\]]*)\]`)
+	listValueRe  = lazyre.New(`: ("(?:[^"\\]|\\.)*") does not match`)
 )
 
 // secretArgs are never echoed back in errors.

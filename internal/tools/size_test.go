@@ -13,6 +13,7 @@ const referenceBytes = 35600
 // the model reads (name, description, input schema) and the output schemas.
 func listSizes(tools []Tool) (model, output int) {
 	for _, t := range tools {
+		t.Definition()
 		in, _ := json.Marshal(struct {
 			Name        string `json:"name"`
 			Description string `json:"description"`

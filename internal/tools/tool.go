@@ -49,18 +49,29 @@ type Deps struct {
 
 // Tool is one MCP tool: its definition as clients see it, its toolset and its effect.
 type Tool struct {
+	// Def's schemas are built on first use (Definition, Register, a call):
+	// most tools of the inventory are never offered, and inferring schemas
+	// was most of start-up. Read them through Definition.
 	Def     *mcp.Tool
 	Toolset string
 	Effect  Effect
 	handler mcp.ToolHandler
-	input   *jsonschema.Schema // what arguments are validated against; Def has the advertised part
+	// input builds Def's schemas once and returns what arguments are
+	// validated against; Def has the advertised part.
+	input func() *jsonschema.Schema
 	// readForm is offered under the same name where the configuration
 	// keeps this tool out (see readforms.go); nil for most tools.
 	readForm *Tool
 }
 
 // Register adds the tool to an MCP server.
-func (t Tool) Register(s *mcp.Server) { s.AddTool(t.Def, t.handler) }
+func (t Tool) Register(s *mcp.Server) { s.AddTool(t.Definition(), t.handler) }
+
+// Definition is the tool as clients see it, its schemas built.
+func (t Tool) Definition() *mcp.Tool {
+	t.input()
+	return t.Def
+}
 
 // Handle runs the tool directly (tests, benchmarks).
 func (t Tool) Handle(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -105,32 +116,30 @@ type attacher interface{ attachments() []mcp.Content }
 // define builds a Tool from a typed handler. Input is decoded strictly and
 // validated against the tool's schema with errors that name the argument.
 func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, in In) (Out, error)) Tool {
-	in := inputSchema[In]()
 	if _, ok := any(*new(Out)).(taskOut); ok {
 		sp.task = true
 	}
-	if sp.task {
-		// The server's instructions say what async does, once for all tools.
-		in.Properties["async"] = &jsonschema.Schema{Type: "boolean"}
-		in.PropertyOrder = append(in.PropertyOrder, "async")
-	}
-	// Resolving a schema is the costliest step of building a tool: do it on
-	// the tool's first call, so start-up stays fast.
-	resolve := sync.OnceValues(func() (*jsonschema.Resolved, error) {
-		return in.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true})
+	def := &mcp.Tool{Name: sp.name, Title: sp.title, Description: sp.desc, Annotations: annotations(sp)}
+	// Schemas are built when the tool is first registered or called, and
+	// resolved (the costliest step) on its first call: start-up builds only
+	// the tools it offers.
+	inSchema := sync.OnceValue(func() *jsonschema.Schema {
+		in := inputSchema[In]()
+		if sp.task {
+			// The server's instructions say what async does, once for all tools.
+			in.Properties["async"] = &jsonschema.Schema{Type: "boolean"}
+			in.PropertyOrder = append(in.PropertyOrder, "async")
+		}
+		out := sp.output
+		if out == nil {
+			out = outputSchema[Out]()
+		}
+		def.InputSchema, def.OutputSchema = advertised(in), out
+		return in
 	})
-	out := sp.output
-	if out == nil {
-		out = outputSchema[Out]()
-	}
-	def := &mcp.Tool{
-		Name:         sp.name,
-		Title:        sp.title,
-		Description:  sp.desc,
-		InputSchema:  advertised(in),
-		OutputSchema: out,
-		Annotations:  annotations(sp),
-	}
+	resolve := sync.OnceValues(func() (*jsonschema.Resolved, error) {
+		return inSchema().Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true})
+	})
 	consent := d.Consent
 	if consent == nil {
 		consent = NewConsent()
@@ -140,7 +149,7 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 		if err != nil {
 			return nil, fmt.Errorf("tool %s: input schema: %w", sp.name, err)
 		}
-		input, extras, err := decodeInput[In](in, resolvedIn, req.Params.Arguments, "async")
+		input, extras, err := decodeInput[In](inSchema(), resolvedIn, req.Params.Arguments, "async")
 		if err != nil {
 			return errorResult(err), nil
 		}
@@ -157,7 +166,7 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 		}
 		return resultOf(res)
 	}
-	return Tool{Def: def, Toolset: sp.toolset, Effect: sp.effect, handler: handler, input: in}
+	return Tool{Def: def, Toolset: sp.toolset, Effect: sp.effect, handler: handler, input: inSchema}
 }
 
 func annotations(sp spec) *mcp.ToolAnnotations {

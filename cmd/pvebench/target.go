@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// target is a server binary pvebench can start: ours or the bare go-sdk baseline.
+type target struct {
+	name     string
+	bin      string
+	args     []string // for stdio
+	httpArgs func(addr string) []string
+	env      []string
+	httpEnv  []string // added to env for HTTP
+}
+
+const httpToken = "pvebench-http-token-0123456789abcdef"
+
+func (b *bench) ours() target {
+	return target{name: "ours", bin: b.o.bin, env: b.env(),
+		httpArgs: func(addr string) []string { return []string{"--transport", "http", "--listen", addr} },
+		httpEnv:  []string{"PVE_MCP_HTTP_TOKEN=" + httpToken, "PVE_MCP_RATE_LIMIT=0", "PVE_MCP_MAX_INFLIGHT_PER_SESSION=1000"}}
+}
+
+// bare is the baseline serving the tools of toolsFile.
+func bareTarget(bin, toolsFile string) target {
+	return target{name: "bare", bin: bin, args: []string{"-tools", toolsFile},
+		httpArgs: func(addr string) []string {
+			return []string{"-tools", toolsFile, "-transport", "http", "-listen", addr}
+		},
+		env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir()}}
+}
+
+// stdio starts t over stdio; the session and its pid.
+func (b *bench) stdio(ctx context.Context, t target) (*mcp.ClientSession, int, error) {
+	s, cmd, err := b.command(ctx, t)
+	if err != nil {
+		return nil, 0, err
+	}
+	return s, cmd.Process.Pid, nil
+}
+
+// command starts t over stdio; closing the session waits for the process.
+func (b *bench) command(ctx context.Context, t target) (*mcp.ClientSession, *exec.Cmd, error) {
+	cmd := exec.Command(t.bin, t.args...)
+	cmd.Env = t.env
+	s, err := newClient().Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("start %s: %w", t.bin, err)
+	}
+	return s, cmd, nil
+}
+
+// http starts t with its HTTP transport on a free loopback port.
+func (b *bench) http(ctx context.Context, t target) (*mcp.ClientSession, int, func(), error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("free port: %w", err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(t.bin, t.httpArgs(addr)...)
+	cmd.Env = append(append([]string{}, t.env...), t.httpEnv...)
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		return nil, 0, nil, fmt.Errorf("start %s: %w", t.bin, err)
+	}
+	stop := func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }
+	hc := &http.Client{Transport: bearer{httpToken, http.DefaultTransport}}
+	var s *mcp.ClientSession
+	for range 100 {
+		s, err = newClient().Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr + "/mcp", HTTPClient: hc, MaxRetries: -1}, nil)
+		if err == nil {
+			return s, cmd.Process.Pid, stop, nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	stop()
+	return nil, 0, nil, fmt.Errorf("connect to %s over http: %w", t.name, err)
+}
+
+// baselineBin is -baseline, or the baseline built into dir.
+func (b *bench) baselineBin(dir string) (string, error) {
+	if b.o.baseline != "" {
+		return b.o.baseline, nil
+	}
+	bin := filepath.Join(dir, "pvebench-baseline")
+	// By import path, so it builds from anywhere inside the module.
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/proxmox-mcp/proxmox-mcp-server/cmd/pvebench/baseline")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the baseline (or pass -baseline): %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// writeTools saves our tools/list for the baseline to serve the same definitions.
+func writeTools(dir string, tools []*mcp.Tool) (string, error) {
+	raw, err := json.Marshal(&mcp.ListToolsResult{Tools: tools})
+	if err != nil {
+		return "", fmt.Errorf("tools file: %w", err)
+	}
+	path := filepath.Join(dir, "tools.json")
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		return "", fmt.Errorf("tools file: %w", err)
+	}
+	return path, nil
+}
+
+// starts are cold-start figures of one target, in ms.
+type starts struct {
+	wall []float64 // exec to the initialize answer
+	cpu  []float64 // the process's whole life: start, initialize, exit on EOF
+}
+
+// coldStarts times exec to the initialize answer, alternating the targets
+// so machine noise falls on all; a first untimed round warms the page cache.
+func (b *bench) coldStarts(ctx context.Context, ts ...target) ([]starts, error) {
+	out := make([]starts, len(ts))
+	for i := range b.o.runs + 1 {
+		for j, t := range ts {
+			start := time.Now()
+			s, cmd, err := b.command(ctx, t)
+			if err != nil {
+				return nil, err
+			}
+			d := ms(time.Since(start))
+			if err := s.Close(); err != nil {
+				return nil, fmt.Errorf("%s: close: %w", t.name, err)
+			}
+			if i == 0 {
+				continue
+			}
+			out[j].wall = append(out[j].wall, d)
+			if ps := cmd.ProcessState; ps != nil {
+				out[j].cpu = append(out[j].cpu, ms(ps.UserTime()+ps.SystemTime()))
+			}
+		}
+	}
+	return out, nil
+}
+
+// rssAfterCalls is the memory of fresh stdio processes after a tools/list
+// and o.calls pve_version calls one at a time, -rssruns times per target.
+func (b *bench) rssAfterCalls(ctx context.Context, ts ...target) ([][]mem, error) {
+	out := make([][]mem, len(ts))
+	for range b.o.rssRuns {
+		for j, t := range ts {
+			s, pid, err := b.stdio(ctx, t)
+			if err != nil {
+				return nil, err
+			}
+			_, err = s.ListTools(ctx, nil)
+			if err == nil {
+				_, _, err = b.small(ctx, s, pid, 1)
+			}
+			var m mem
+			if err == nil {
+				m, err = memory(pid)
+			}
+			s.Close()
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", t.name, err)
+			}
+			out[j] = append(out[j], m)
+		}
+	}
+	return out, nil
+}
+
+// mib is one field of each mem in MiB.
+func mib(ms []mem, field func(mem) int64) []float64 {
+	var out []float64
+	for _, m := range ms {
+		out = append(out, float64(field(m))/(1<<20))
+	}
+	return out
+}
