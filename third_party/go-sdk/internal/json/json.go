@@ -37,12 +37,33 @@ func (d *Decoder) Decode(v any) error {
 	return d.dec.Decode(v)
 }
 
+// parseFlags are the flags [NewDecoder] sets.
+const parseFlags = json.DontMatchCaseInsensitiveStructFields
+
+// Unmarshal decodes the first JSON value in data into v, as
+// NewDecoder(bytes.NewReader(data)).Decode(v) does, data after the value
+// included, but without a Decoder: each one allocates a 32 KiB read buffer,
+// which made Unmarshal the largest allocation per message.
 func Unmarshal(data []byte, v any) error {
 	if err := checkMaxDepth(data, defaultMaxDepth); err != nil {
 		return err
 	}
-	return NewDecoder(bytes.NewReader(data)).Decode(v)
+	// Find the value and check its syntax first, as the Decoder does (parsing
+	// into nil only validates, and always fails). Malformed input is rare:
+	// the Decoder reports it, so the errors stay the same (io.EOF for none,
+	// io.ErrUnexpectedEOF for a value cut short), and v untouched.
+	data = bytes.TrimLeft(data, spaces)
+	rest, err := json.Parse(data, nil, parseFlags)
+	if _, ok := err.(*json.InvalidUnmarshalError); !ok {
+		return NewDecoder(bytes.NewReader(data)).Decode(v)
+	}
+	value := bytes.TrimRight(data[:len(data)-len(rest)], spaces)
+	_, err = json.Parse(value, v, parseFlags)
+	return err
 }
+
+// spaces are JSON's whitespace.
+const spaces = " \t\r\n"
 
 // checkMaxDepth scans data once and reports [errMaxDepthExceeded] if the
 // nesting of JSON objects and arrays exceeds maxDepth. It is a lightweight pass which
