@@ -545,6 +545,37 @@ func extractRequestMeta(rawParams json.RawMessage) Meta {
 	return meta.Meta
 }
 
+// extractRawRequestMeta is [extractRequestMeta] with the values left
+// undecoded: validateRequestMeta, which runs for every request, decodes the
+// few it reads straight into their types instead of through a map
+// and [remarshal].
+func extractRawRequestMeta(rawParams json.RawMessage) map[string]json.RawMessage {
+	if len(rawParams) == 0 {
+		return nil
+	}
+	var meta struct {
+		Meta map[string]json.RawMessage `json:"_meta"`
+	}
+	if err := internaljson.Unmarshal(rawParams, &meta); err != nil {
+		return nil
+	}
+	return meta.Meta
+}
+
+// decodeRawMetaValue is [decodeMetaValue] for a value of
+// [extractRawRequestMeta]: absent and null are not ok.
+func decodeRawMetaValue[T any](m map[string]json.RawMessage, key string) (T, bool) {
+	var zero, v T
+	raw, ok := m[key]
+	if !ok || string(raw) == "null" {
+		return zero, false
+	}
+	if err := internaljson.Unmarshal(raw, &v); err != nil {
+		return zero, false
+	}
+	return v, true
+}
+
 type validatedMeta struct {
 	usesNewProtocol  bool
 	initializeParams *InitializeParams
@@ -569,18 +600,18 @@ func validateRequestMeta(req *jsonrpc.Request) (*validatedMeta, error) {
 	if !req.IsCall() {
 		return &validatedMeta{usesNewProtocol: false, initializeParams: nil}, nil
 	}
-	meta := extractRequestMeta(req.Params)
+	meta := extractRawRequestMeta(req.Params)
 	if meta == nil {
 		return &validatedMeta{usesNewProtocol: false, initializeParams: nil}, nil
 	}
-	protocolVersion, ok := meta[MetaKeyProtocolVersion].(string)
+	protocolVersion, ok := decodeRawMetaValue[string](meta, MetaKeyProtocolVersion)
 	if !ok || protocolVersion < protocolVersion20260728 {
 		return &validatedMeta{usesNewProtocol: false, initializeParams: nil}, nil
 	}
 	var clientInfo *Implementation
 	if _, present := meta[MetaKeyClientInfo]; present {
 		var ok bool
-		clientInfo, ok = decodeMetaValue[*Implementation](meta, MetaKeyClientInfo)
+		clientInfo, ok = decodeRawMetaValue[*Implementation](meta, MetaKeyClientInfo)
 		if !ok {
 			return nil, &jsonrpc.Error{
 				Code:    jsonrpc.CodeInvalidParams,
@@ -588,14 +619,14 @@ func validateRequestMeta(req *jsonrpc.Request) (*validatedMeta, error) {
 			}
 		}
 	}
-	capabilities, ok := decodeMetaValue[*clientCapabilitiesV2](meta, MetaKeyClientCapabilities)
+	capabilities, ok := decodeRawMetaValue[*clientCapabilitiesV2](meta, MetaKeyClientCapabilities)
 	if !ok {
 		return nil, &jsonrpc.Error{
 			Code:    jsonrpc.CodeInvalidParams,
 			Message: fmt.Sprintf("missing or invalid _meta field %q", MetaKeyClientCapabilities),
 		}
 	}
-	logLevel, _ := decodeMetaValue[LoggingLevel](meta, MetaKeyLogLevel)
+	logLevel, _ := decodeRawMetaValue[LoggingLevel](meta, MetaKeyLogLevel)
 	return &validatedMeta{usesNewProtocol: true, initializeParams: &InitializeParams{
 		ProtocolVersion: protocolVersion,
 		Capabilities:    capabilities.toV1(),

@@ -54,9 +54,17 @@ type Connection struct {
 	writer  Writer
 	handler Handler
 
+	// workers hands a request to an idle handler goroutine; idleWorkers
+	// counts those waiting (see work).
+	workers     chan func()
+	idleWorkers atomic.Int32
+
 	onInternalError func(error)
 	onDone          func()
 }
+
+// maxIdleWorkers bounds the handler goroutines kept waiting for work.
+const maxIdleWorkers = 64
 
 // inFlightState records the state of the incoming and outgoing calls on a
 // Connection.
@@ -236,6 +244,7 @@ func NewConnection(ctx context.Context, cfg ConnectionConfig) *Connection {
 	c := &Connection{
 		state:           inFlightState{closer: cfg.Closer},
 		done:            make(chan struct{}),
+		workers:         make(chan func()),
 		writer:          cfg.Writer,
 		onDone:          cfg.OnDone,
 		onInternalError: cfg.OnInternalError,
@@ -681,12 +690,38 @@ func (c *Connection) handleAsync() {
 
 		releaser := &releaser{ch: make(chan struct{})}
 		ctx := context.WithValue(req.ctx, asyncKey, releaser)
-		go func() {
+		job := func() {
 			defer releaser.release(true)
 			result, err := c.handler.Handle(ctx, req.Request)
 			c.processResult(c.handler, req, result, err)
-		}()
+		}
+		select {
+		case c.workers <- job:
+		default:
+			go c.work(job)
+		}
 		<-releaser.ch
+	}
+}
+
+// work runs job and then, while the connection lasts and fewer than
+// maxIdleWorkers wait, further jobs. A fresh goroutine per request grows its
+// stack anew, copying it several times as the handler's calls deepen; a
+// worker's stack has already grown.
+func (c *Connection) work(job func()) {
+	for {
+		job()
+		if c.idleWorkers.Add(1) > maxIdleWorkers {
+			c.idleWorkers.Add(-1)
+			return
+		}
+		select {
+		case job = <-c.workers:
+			c.idleWorkers.Add(-1)
+		case <-c.done:
+			c.idleWorkers.Add(-1)
+			return
+		}
 	}
 }
 
