@@ -72,6 +72,9 @@ func TestValidateRequestMetaRaw(t *testing.T) {
 		`{"_meta":{` + pv + `:"2026-07-28",` + caps + `:{},` + ll + `:7}}`,
 		`{"_meta":{` + pv + `:"2026-07-28",` + caps + `:{"roots":{"listChanged":"yes"}}}}`,
 		`{"_meta":{` + pv + `:"2026-07-28",` + pv + `:"2025-06-18",` + caps + `:{}}}`,
+		`{"_meta":{"IO.modelcontextprotocol/protocolVersion":"2026-07-28",` + caps + `:{}}}`,
+		`{"_meta":{` + pv + `:"2026-07-28",` + caps + `:{},` + ci + `:null,` + ci + `:{"name":"n","version":"1"}}}`,
+		`{"_meta":{` + pv + `:"2026-07-28",` + caps + `:{}},"_meta":null}`,
 		`{"_meta":{"progressToken":1,` + pv + `:"2099-01-01",` + caps + `:{}},"name":"x","arguments":{"a":1}}`,
 	} {
 		one, _ := jsonrpc.MakeID(float64(1))
@@ -82,6 +85,16 @@ func TestValidateRequestMetaRaw(t *testing.T) {
 			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || !reflect.DeepEqual(got, want) {
 				t.Errorf("params %s: got %+v, %v; want %+v, %v", params, got, gotErr, want, wantErr)
 			}
+		}
+	}
+}
+
+func TestRawRequestMetaTags(t *testing.T) {
+	typ := reflect.TypeFor[rawRequestMeta]()
+	want := []string{MetaKeyProtocolVersion, MetaKeyClientInfo, MetaKeyClientCapabilities, MetaKeyLogLevel}
+	for i, key := range want {
+		if tag := typ.Field(i).Tag.Get("json"); tag != key {
+			t.Errorf("field %s: tag %q, want %q", typ.Field(i).Name, tag, key)
 		}
 	}
 }

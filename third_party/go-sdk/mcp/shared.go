@@ -545,16 +545,24 @@ func extractRequestMeta(rawParams json.RawMessage) Meta {
 	return meta.Meta
 }
 
-// extractRawRequestMeta is [extractRequestMeta] with the values left
-// undecoded: validateRequestMeta, which runs for every request, decodes the
-// few it reads straight into their types instead of through a map
-// and [remarshal].
-func extractRawRequestMeta(rawParams json.RawMessage) map[string]json.RawMessage {
+// rawRequestMeta holds the `_meta` fields validateRequestMeta reads, each
+// undecoded: nil when absent. The tags are the MetaKey constants.
+type rawRequestMeta struct {
+	ProtocolVersion    json.RawMessage `json:"io.modelcontextprotocol/protocolVersion"`
+	ClientInfo         json.RawMessage `json:"io.modelcontextprotocol/clientInfo"`
+	ClientCapabilities json.RawMessage `json:"io.modelcontextprotocol/clientCapabilities"`
+	LogLevel           json.RawMessage `json:"io.modelcontextprotocol/logLevel"`
+}
+
+// extractRawRequestMeta is [extractRequestMeta] for the fields
+// validateRequestMeta reads, which runs for every request: they are decoded
+// straight into their types, instead of through a map and [remarshal].
+func extractRawRequestMeta(rawParams json.RawMessage) *rawRequestMeta {
 	if len(rawParams) == 0 {
 		return nil
 	}
 	var meta struct {
-		Meta map[string]json.RawMessage `json:"_meta"`
+		Meta *rawRequestMeta `json:"_meta"`
 	}
 	if err := internaljson.Unmarshal(rawParams, &meta); err != nil {
 		return nil
@@ -562,12 +570,11 @@ func extractRawRequestMeta(rawParams json.RawMessage) map[string]json.RawMessage
 	return meta.Meta
 }
 
-// decodeRawMetaValue is [decodeMetaValue] for a value of
-// [extractRawRequestMeta]: absent and null are not ok.
-func decodeRawMetaValue[T any](m map[string]json.RawMessage, key string) (T, bool) {
+// decodeRawMetaValue is [decodeMetaValue] for a field of [rawRequestMeta]:
+// absent and null are not ok.
+func decodeRawMetaValue[T any](raw json.RawMessage) (T, bool) {
 	var zero, v T
-	raw, ok := m[key]
-	if !ok || string(raw) == "null" {
+	if raw == nil || string(raw) == "null" {
 		return zero, false
 	}
 	if err := internaljson.Unmarshal(raw, &v); err != nil {
@@ -604,14 +611,14 @@ func validateRequestMeta(req *jsonrpc.Request) (*validatedMeta, error) {
 	if meta == nil {
 		return &validatedMeta{usesNewProtocol: false, initializeParams: nil}, nil
 	}
-	protocolVersion, ok := decodeRawMetaValue[string](meta, MetaKeyProtocolVersion)
+	protocolVersion, ok := decodeRawMetaValue[string](meta.ProtocolVersion)
 	if !ok || protocolVersion < protocolVersion20260728 {
 		return &validatedMeta{usesNewProtocol: false, initializeParams: nil}, nil
 	}
 	var clientInfo *Implementation
-	if _, present := meta[MetaKeyClientInfo]; present {
+	if meta.ClientInfo != nil {
 		var ok bool
-		clientInfo, ok = decodeRawMetaValue[*Implementation](meta, MetaKeyClientInfo)
+		clientInfo, ok = decodeRawMetaValue[*Implementation](meta.ClientInfo)
 		if !ok {
 			return nil, &jsonrpc.Error{
 				Code:    jsonrpc.CodeInvalidParams,
@@ -619,14 +626,14 @@ func validateRequestMeta(req *jsonrpc.Request) (*validatedMeta, error) {
 			}
 		}
 	}
-	capabilities, ok := decodeRawMetaValue[*clientCapabilitiesV2](meta, MetaKeyClientCapabilities)
+	capabilities, ok := decodeRawMetaValue[*clientCapabilitiesV2](meta.ClientCapabilities)
 	if !ok {
 		return nil, &jsonrpc.Error{
 			Code:    jsonrpc.CodeInvalidParams,
 			Message: fmt.Sprintf("missing or invalid _meta field %q", MetaKeyClientCapabilities),
 		}
 	}
-	logLevel, _ := decodeRawMetaValue[LoggingLevel](meta, MetaKeyLogLevel)
+	logLevel, _ := decodeRawMetaValue[LoggingLevel](meta.LogLevel)
 	return &validatedMeta{usesNewProtocol: true, initializeParams: &InitializeParams{
 		ProtocolVersion: protocolVersion,
 		Capabilities:    capabilities.toV1(),

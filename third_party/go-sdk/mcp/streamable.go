@@ -1132,7 +1132,13 @@ func (s *stream) deliverLocked(data []byte, eventID string, responseTo jsonrpc.I
 	} else {
 		// SSE mode: write event to response writer.
 		s.lastIdx++
-		if _, err := writeEvent(s.w, Event{Name: "message", Data: data, ID: eventID}); err != nil {
+		write := writeEvent
+		if done {
+			// The POST handler returns once the stream is done, and the end of
+			// the response carries this event: one write instead of two.
+			write = writeEventUnflushed
+		}
+		if _, err := write(s.w, Event{Name: "message", Data: data, ID: eventID}); err != nil {
 			return done, err
 		}
 	}
