@@ -176,7 +176,6 @@ func (c *conn) accept(l line) (jsonrpc.Message, error) {
 		}
 		return req, nil
 	}
-	id, _ := json.Marshal(req.ID.Raw())
 	c.mu.Lock()
 	draining := c.draining
 	_, inUse := c.inflight[req.ID]
@@ -184,14 +183,15 @@ func (c *conn) accept(l line) (jsonrpc.Message, error) {
 		c.inflight[req.ID] = false
 	}
 	c.mu.Unlock()
-	switch {
-	case draining:
-		return nil, c.refuse(&rejection{codeShuttingDown, id, "the server is shutting down and takes no new requests"})
-	case inUse:
-		return nil, c.refuse(&rejection{codeInvalidRequest, id, fmt.Sprintf(
-			"invalid request: id %s is already in use by a call in progress", id)})
+	if !draining && !inUse {
+		return req, nil
 	}
-	return req, nil
+	id, _ := json.Marshal(req.ID.Raw()) // only a refusal needs it
+	if draining {
+		return nil, c.refuse(&rejection{codeShuttingDown, id, "the server is shutting down and takes no new requests"})
+	}
+	return nil, c.refuse(&rejection{codeInvalidRequest, id, fmt.Sprintf(
+		"invalid request: id %s is already in use by a call in progress", id)})
 }
 
 // noteCancelled marks a call the client cancelled, so that the answer its

@@ -69,9 +69,11 @@ func parse(data []byte) (jsonrpc.Message, *rejection) {
 	if len(data) == 0 {
 		return nil, nil
 	}
-	if !json.Valid(data) {
-		var v any
-		err := json.Unmarshal(data, &v) // for its description of the fault
+	// Unmarshal checks the whole line before decoding, so a syntax error
+	// means the line is not JSON: one pass for both.
+	var fields map[string]json.RawMessage
+	err := json.Unmarshal(data, &fields)
+	if syntax := (*json.SyntaxError)(nil); errors.As(err, &syntax) {
 		return nil, &rejection{codeParse, scanID(data), fmt.Sprintf("parse error: the line is not JSON (%v)", err)}
 	}
 	switch data[0] {
@@ -81,8 +83,7 @@ func parse(data []byte) (jsonrpc.Message, *rejection) {
 	default:
 		return nil, &rejection{codeInvalidRequest, null, "invalid request: a message must be a JSON object"}
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(data, &fields); err != nil {
+	if err != nil {
 		return nil, &rejection{codeParse, null, "parse error: " + err.Error()}
 	}
 	rawID, hasID := fields["id"]
@@ -90,8 +91,7 @@ func parse(data []byte) (jsonrpc.Message, *rejection) {
 	if hasID && idErr != nil {
 		return nil, &rejection{codeInvalidRequest, null, "invalid request: " + idErr.Error()}
 	}
-	var version string
-	if json.Unmarshal(fields["jsonrpc"], &version) != nil || version != "2.0" {
+	if !isVersion2(fields["jsonrpc"]) {
 		return nil, &rejection{codeInvalidRequest, id, `invalid request: "jsonrpc" must be "2.0"`}
 	}
 	method, hasMethod := fields["method"]
@@ -121,6 +121,15 @@ func parse(data []byte) (jsonrpc.Message, *rejection) {
 	return msg, nil
 }
 
+// isVersion2 reports whether raw is the JSON string "2.0", however escaped.
+func isVersion2(raw json.RawMessage) bool {
+	if string(raw) == `"2.0"` {
+		return true
+	}
+	var version string
+	return json.Unmarshal(raw, &version) == nil && version == "2.0"
+}
+
 func orNull(id json.RawMessage) json.RawMessage {
 	if id == nil {
 		return null
@@ -134,11 +143,21 @@ func readID(raw json.RawMessage) (json.RawMessage, error) {
 	if raw == nil {
 		return nil, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
+	// raw is one valid JSON value: its first byte tells its kind, and a
+	// number is its own json.Number (as a Decoder with UseNumber gives it).
 	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("read id: %w", err)
+	switch raw[0] {
+	case 'n':
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, fmt.Errorf("read id: %w", err)
+		}
+		v = s
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		v = json.Number(raw)
+	default:
+		v = false // an object, an array or a boolean: not an id
 	}
 	return idValue(v)
 }
