@@ -3,6 +3,7 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -95,6 +96,54 @@ func FuzzValid(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if got, want := Valid(data), json.Valid(data); got != want {
 			t.Fatalf("Valid(%q) = %v, encoding/json says %v", data, got, want)
+		}
+	})
+}
+
+func TestWalkReportsItemMembers(t *testing.T) {
+	data := []byte(`{"a":[{"k":1,"o":{"deep":2},"l":[{"deeper":3}]},5,{"k\u0032":"x"}],"b":{"c":{"d":1}},"e":[[{"f":1}]]}`)
+	var got []string
+	ok := Walk(data, &Visitor{
+		ElemMember: func(k, v []byte) { got = append(got, string(k)+"="+string(v)) },
+		Elem:       func(k, e []byte) { got = append(got, "elem "+string(k)+" "+string(e)) },
+	})
+	want := []string{`k=1`, `o={"deep":2}`, `l=[{"deeper":3}]`, `elem a {"k":1,"o":{"deep":2},"l":[{"deeper":3}]}`,
+		`elem a 5`, `k2="x"`, `elem a {"k\u0032":"x"}`, `elem e [{"f":1}]`}
+	if !ok || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Walk reported\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if Walk([]byte(`[{"a":1}]`), &Visitor{ElemMember: func(k, _ []byte) { t.Errorf("member %s of a bare list", k) }}) != true {
+		t.Error("a bare list is not valid")
+	}
+}
+
+// FuzzWalk checks that Walk reports the members of the items of a
+// top-level object's lists as Elements and Members find them.
+func FuzzWalk(f *testing.F) {
+	for _, s := range []string{`{"data":[{"a":1,"b":"\"}"},{"c":[{"d":2}]},3]}`, `{"a":[],"b":[{}],"c":{"d":[{"e":1}]}}`, `{"\u0061":[{"\u0062":1}]}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got, want []string
+		ok := Walk(data, &Visitor{
+			Member:     func(k, _ []byte) { got = append(got, "member "+string(k)) },
+			ElemMember: func(k, v []byte) { got = append(got, string(k)+"="+string(v)) },
+			Elem:       func([]byte, []byte) { got = append(got, "elem") },
+		})
+		if !ok || Members(data, func([]byte, []byte) bool { return true }) != nil {
+			return
+		}
+		Members(data, func(k, v []byte) bool {
+			_ = Elements(v, func(e []byte) bool {
+				_ = Members(e, func(ek, ev []byte) bool { want = append(want, string(ek)+"="+string(ev)); return true })
+				want = append(want, "elem")
+				return true
+			})
+			want = append(want, "member "+string(k))
+			return true
+		})
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("%q: Walk reported\n%s\nwant\n%s", data, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	})
 }

@@ -11,23 +11,51 @@ const maxDepth = 10000
 // Valid reports whether data is one JSON value, with the grammar of RFC
 // 8259 (encoding/json.Valid's), several times faster: a big Proxmox list
 // is checked once, then walked with Elements and Members.
-func Valid(data []byte) bool { return Walk(data, nil, nil) }
+func Valid(data []byte) bool { return Walk(data, nil) }
 
-// Walk is Valid that reports, in the same pass, the members of a top-level
-// object (member) and the elements of the arrays those members hold
-// (elem, with the member's key): the envelope of a Proxmox answer and the
-// items of its list, checked and split at once. Either may be nil.
-func Walk(data []byte, member func(key, val []byte), elem func(key, e []byte)) bool {
-	v := validator{data: data, member: member, elem: elem}
+// Visitor is what Walk reports of the envelope of a Proxmox answer and the
+// items of its list, as subslices of the input, in the pass that checks
+// it. Keys come unescaped. Any field may be nil.
+type Visitor struct {
+	// Member gets each member of a top-level object.
+	Member func(key, val []byte)
+	// Elem gets each element of an array such a member holds, with the
+	// member's key.
+	Elem func(key, elem []byte)
+	// ElemMember gets each member of such an element that is an object,
+	// before Elem gets the element: the fields of a list's items, read
+	// without walking the items again.
+	ElemMember func(key, val []byte)
+}
+
+// Walk is Valid that reports to vis (nil: nothing) what it passes; it
+// reports before it has seen all of data, so a caller trusts nothing it
+// was told unless Walk returns true.
+func Walk(data []byte, vis *Visitor) bool {
+	v := validator{data: data}
+	if vis != nil {
+		v.vis = *vis
+	}
 	i, ok := v.value(space(data, 0), 0)
 	return ok && space(data, i) == len(data)
 }
 
 type validator struct {
-	data   []byte
-	member func(key, val []byte)
-	elem   func(key, e []byte)
-	key    []byte // the top-level member being read
+	data    []byte
+	vis     Visitor
+	key     []byte // the top-level member being read
+	inArray bool   // that member holds an array: objects at depth 3 are its elements
+	escaped bool   // the last string had an escape
+}
+
+// keyOf is the text of the key that ends at end: unescaped when it has an
+// escape, so "vm\u0069d" is read as the "vmid" encoding/json would see.
+func (v *validator) keyOf(start, end int) []byte {
+	if !v.escaped {
+		return v.data[start+1 : end-1]
+	}
+	s, _ := String(v.data[start:end])
+	return []byte(s)
 }
 
 func (v *validator) value(i, depth int) (int, bool) {
@@ -56,6 +84,9 @@ func (v *validator) value(i, depth int) (int, bool) {
 
 func (v *validator) object(i, depth int) (int, bool) {
 	d := v.data
+	if depth == 2 {
+		v.inArray = false
+	}
 	i = space(d, i+1)
 	if i < len(d) && d[i] == '}' {
 		return i + 1, true
@@ -69,8 +100,13 @@ func (v *validator) object(i, depth int) (int, bool) {
 		if i, ok = v.str(i); !ok {
 			return i, false
 		}
+		var key []byte
+		field := depth == 3 && v.inArray && v.vis.ElemMember != nil
+		if depth == 1 || field {
+			key = v.keyOf(kstart, i)
+		}
 		if depth == 1 {
-			v.key = d[kstart+1 : i-1]
+			v.key = key
 		}
 		i = space(d, i)
 		if i >= len(d) || d[i] != ':' {
@@ -80,8 +116,11 @@ func (v *validator) object(i, depth int) (int, bool) {
 		if i, ok = v.value(vstart, depth); !ok {
 			return i, false
 		}
-		if depth == 1 && v.member != nil {
-			v.member(v.key, d[vstart:i])
+		switch {
+		case depth == 1 && v.vis.Member != nil:
+			v.vis.Member(key, d[vstart:i])
+		case field:
+			v.vis.ElemMember(key, d[vstart:i])
 		}
 		i = space(d, i)
 		switch {
@@ -98,6 +137,9 @@ func (v *validator) object(i, depth int) (int, bool) {
 
 func (v *validator) array(i, depth int) (int, bool) {
 	d := v.data
+	if depth == 2 {
+		v.inArray = v.key != nil
+	}
 	i = space(d, i+1)
 	if i < len(d) && d[i] == ']' {
 		return i + 1, true
@@ -108,8 +150,8 @@ func (v *validator) array(i, depth int) (int, bool) {
 		if i, ok = v.value(i, depth); !ok {
 			return i, false
 		}
-		if depth == 2 && v.elem != nil && v.key != nil {
-			v.elem(v.key, d[start:i])
+		if depth == 2 && v.vis.Elem != nil && v.key != nil {
+			v.vis.Elem(v.key, d[start:i])
 		}
 		i = space(d, i)
 		switch {
@@ -126,6 +168,7 @@ func (v *validator) array(i, depth int) (int, bool) {
 
 func (v *validator) str(i int) (int, bool) {
 	d := v.data
+	v.escaped = false
 	for j := i + 1; j < len(d); j++ {
 		switch c := d[j]; {
 		case c == '"':
@@ -133,6 +176,7 @@ func (v *validator) str(i int) (int, bool) {
 		case c < 0x20:
 			return j, false
 		case c == '\\':
+			v.escaped = true
 			j++
 			if j >= len(d) {
 				return j, false

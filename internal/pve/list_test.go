@@ -27,3 +27,38 @@ func TestListEnvelope(t *testing.T) {
 		}
 	}
 }
+
+func TestListPicksWantedMembers(t *testing.T) {
+	l := List{Want: []string{"vmid", "name", "tags"}}
+	body := `{"data":[{"x":1}],"other":[{"vmid":9}],` + // an earlier "data" and another list do not count
+		`"data":[{"vmid":100,"name":"a","conf":{"vmid":1},"name":"b"},{"vm\u0069d":"101"},{}]}`
+	if _, err := decodeEnvelope([]byte(body), &l); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"100", `"b"`, "", `"101"`, "", "", "", "", ""} // "" for absent
+	if len(l.Items) != 3 || len(l.Values) != len(want) {
+		t.Fatalf("%d items, %d values: %q", len(l.Items), len(l.Values), l.Values)
+	}
+	for i, v := range l.Values {
+		if string(v) != want[i] || (v == nil) != (want[i] == "") {
+			t.Errorf("value %d (item %d, %s) is %q, want %q", i, i/3, l.Want[i%3], v, want[i])
+		}
+	}
+	var none List
+	if _, err := decodeEnvelope([]byte(body), &none); err != nil || none.Values != nil || len(none.Items) != 3 {
+		t.Errorf("no Want: values %q, items %d, err %v", none.Values, len(none.Items), err)
+	}
+}
+
+func TestGuessCount(t *testing.T) {
+	for _, c := range []struct{ body, first, width, atMost int }{
+		{3 << 20, 336, 4, 3<<20/336 + 1},
+		{3 << 20, 2, 6, 3 << 20 / (24 * 7)}, // a tiny first item reserves no more than the body
+		{10, 9, 0, 2},
+	} {
+		n := guessCount(c.body, c.first, c.width)
+		if n < 1 || n > c.atMost+1 || n*24*(c.width+1) > c.body+24*(c.width+1) {
+			t.Errorf("guessCount(%d, %d, %d) = %d", c.body, c.first, c.width, n)
+		}
+	}
+}

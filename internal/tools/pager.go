@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/jsonscan"
@@ -71,96 +70,82 @@ func newPager(p pageArgs, ls listSpec, matches ...match) (*pager, error) {
 	return pg, nil
 }
 
-// row is one item kept, with the values it is sorted by.
-type row struct {
-	raw  []byte
-	keys []sortVal
-}
-
 type sortVal struct {
 	present, isNum bool
 	num            float64
 	str            string
 }
 
-// page filters, sorts, cuts and projects a Proxmox list in one pass over
-// its items; keep applies the allowlists.
-func (pg *pager) page(items []json.RawMessage, keep func(entry) bool) (listOut, error) {
-	rows := make([]row, 0, len(items))
-	vals := make([]string, len(pg.matches))
-	seen := make([]bool, len(pg.matches))
-	for _, it := range items {
-		var e entry
-		r := row{raw: it}
-		if len(pg.sorts) > 0 {
-			r.keys = make([]sortVal, len(pg.sorts))
-		}
-		clear(seen)
-		err := jsonscan.Members(it, func(k, v []byte) bool {
-			switch string(k) {
-			case "node":
-				e.Node, _ = jsonscan.String(v)
-			case "vmid":
-				e.VMID = pve.Int(intOf(v))
-			case "type":
-				e.Type, _ = jsonscan.String(v)
-			case "id":
-				e.ID = textOf(v)
-			}
-			for i, m := range pg.matches {
-				if m.want != "" && string(k) == m.field {
-					vals[i], seen[i] = textOf(v), true
-				}
-			}
-			for i, s := range pg.sorts {
-				if string(k) == s.field {
-					r.keys[i] = valueOf(v)
-				}
-			}
-			return true
-		})
-		if err != nil {
-			return listOut{}, fmt.Errorf("decode list entry: %w", err)
-		}
-		if !keep(e) || !pg.matched(vals, seen) {
+// page filters, sorts, cuts and projects a Proxmox list; keep applies the
+// allowlists. It reads of each item only the members it needs, which l
+// holds already when it was read with pg.columns' names as l.Want.
+func (pg *pager) page(l *pve.List, keep func(entry) bool) (listOut, error) {
+	names, matchAt, sortAt := pg.columns()
+	t, err := newTable(l, names)
+	if err != nil {
+		return listOut{}, err
+	}
+	ns := len(sortAt)
+	rows := make([]int, 0, len(l.Items)) // the items kept, by index
+	keys := make([]sortVal, 0, len(l.Items)*ns)
+	for i := range l.Items {
+		if !keep(t.entry(i)) || !pg.matched(t, i, matchAt) {
 			continue
 		}
-		rows = append(rows, r)
-	}
-	if len(pg.sorts) > 0 {
-		slices.SortStableFunc(rows, pg.compare)
+		rows = append(rows, i)
+		for _, j := range sortAt {
+			keys = append(keys, t.sortVal(i, j))
+		}
 	}
 	out := listOut{Total: len(rows), Offset: pg.offset, Items: []json.RawMessage{}}
-	window := rows[min(pg.offset, len(rows)):]
+	order := make([]int, len(rows)) // positions in rows, sorted
+	for k := range order {
+		order[k] = k
+	}
+	if ns > 0 {
+		byKeys := func(a, b int) int { return pg.compare(keys[a*ns:(a+1)*ns], keys[b*ns:(b+1)*ns]) }
+		if !slices.IsSortedFunc(order, byKeys) { // Proxmox often sends them in order
+			slices.SortStableFunc(order, byKeys)
+		}
+	}
+	window := order[min(pg.offset, len(order)):]
 	if pg.limit > 0 && len(window) > pg.limit {
 		window = window[:pg.limit]
 		out.Next = pg.offset + pg.limit
 	}
-	var buf bytes.Buffer
-	for _, r := range window {
+	size := 0
+	for _, k := range window {
+		size += len(l.Items[rows[k]])
+	}
+	// Projection and compaction only shorten an item: one buffer holds them.
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	out.Items = make([]json.RawMessage, 0, len(window))
+	for _, k := range window {
 		start := buf.Len()
-		if err := pg.project(&buf, r.raw); err != nil {
+		if err := pg.project(buf, l.Items[rows[k]]); err != nil {
 			return listOut{}, err
 		}
-		// A slice of buf stays valid when buf grows: the old array keeps it.
+		// A slice of buf stays valid if buf grows: the old array keeps it.
 		out.Items = append(out.Items, buf.Bytes()[start:buf.Len():buf.Len()])
 	}
 	out.note = pg.note(out)
 	return out, nil
 }
 
-func (pg *pager) matched(vals []string, seen []bool) bool {
-	for i, m := range pg.matches {
-		if !m.ok(vals[i], seen[i]) {
+// matched reports whether item i passes the filters.
+func (pg *pager) matched(t *table, i int, matchAt []int) bool {
+	for k, m := range pg.matches {
+		if j := matchAt[k]; j >= 0 && !m.ok(t.str(i, j), t.present(i, j)) {
 			return false
 		}
 	}
 	return true
 }
 
-func (pg *pager) compare(a, b row) int {
+// compare orders two items by their sort keys.
+func (pg *pager) compare(a, b []sortVal) int {
 	for i, s := range pg.sorts {
-		x, y := a.keys[i], b.keys[i]
+		x, y := a[i], b[i]
 		if x.present != y.present { // absent values go last either way
 			if x.present {
 				return -1
@@ -171,8 +156,10 @@ func (pg *pager) compare(a, b row) int {
 		switch {
 		case x.isNum && y.isNum:
 			c = cmp.Compare(x.num, y.num)
-		case x.isNum != y.isNum:
-			c = map[bool]int{true: -1, false: 1}[x.isNum]
+		case x.isNum: // numbers before text
+			c = -1
+		case y.isNum:
+			c = 1
 		default:
 			c = strings.Compare(x.str, y.str)
 		}
@@ -262,21 +249,4 @@ func textOf(v []byte) string {
 		return s
 	}
 	return string(v)
-}
-
-// intOf reads Proxmox's integers, which some releases send as strings.
-func intOf(v []byte) int64 {
-	n, _ := strconv.ParseInt(textOf(v), 10, 64)
-	return n
-}
-
-func valueOf(v []byte) sortVal {
-	s := textOf(v)
-	if string(v) == "null" {
-		return sortVal{}
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		return sortVal{present: true, isNum: true, num: f}
-	}
-	return sortVal{present: true, str: strings.ToLower(s)}
 }
