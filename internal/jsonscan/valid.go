@@ -14,18 +14,23 @@ const maxDepth = 10000
 func Valid(data []byte) bool { return Walk(data, nil) }
 
 // Visitor is what Walk reports of the envelope of a Proxmox answer and the
-// items of its list, as subslices of the input, in the pass that checks
-// it. Keys come unescaped. Any field may be nil.
+// items of its list, in the pass that checks it: values as subslices of
+// the input, or as their offsets in it (start, end), which a caller keeps
+// without keeping pointers for the garbage collector to scan. Keys come
+// unescaped. Any field may be nil.
 type Visitor struct {
 	// Member gets each member of a top-level object.
 	Member func(key, val []byte)
 	// Elem gets each element of an array such a member holds, with the
 	// member's key.
-	Elem func(key, elem []byte)
+	Elem func(key []byte, start, end int)
 	// ElemMember gets each member of such an element that is an object,
 	// before Elem gets the element: the fields of a list's items, read
 	// without walking the items again.
-	ElemMember func(key, val []byte)
+	ElemMember func(key []byte, start, end int)
+	// Spaced is set by Walk: data has whitespace outside its strings, so
+	// its values are not all compact as they are.
+	Spaced bool
 }
 
 // Walk is Valid that reports to vis (nil: nothing) what it passes; it
@@ -36,8 +41,12 @@ func Walk(data []byte, vis *Visitor) bool {
 	if vis != nil {
 		v.vis = *vis
 	}
-	i, ok := v.value(space(data, 0), 0)
-	return ok && space(data, i) == len(data)
+	i, ok := v.value(v.space(0), 0)
+	ok = ok && v.space(i) == len(data)
+	if vis != nil {
+		vis.Spaced = v.spaced
+	}
+	return ok
 }
 
 type validator struct {
@@ -46,6 +55,16 @@ type validator struct {
 	key     []byte // the top-level member being read
 	inArray bool   // that member holds an array: objects at depth 3 are its elements
 	escaped bool   // the last string had an escape
+	spaced  bool   // whitespace was skipped
+}
+
+// space skips whitespace from i and notes if there was any.
+func (v *validator) space(i int) int {
+	j := space(v.data, i)
+	if j != i {
+		v.spaced = true
+	}
+	return j
 }
 
 // keyOf is the text of the key that ends at end: unescaped when it has an
@@ -87,7 +106,7 @@ func (v *validator) object(i, depth int) (int, bool) {
 	if depth == 2 {
 		v.inArray = false
 	}
-	i = space(d, i+1)
+	i = v.space(i + 1)
 	if i < len(d) && d[i] == '}' {
 		return i + 1, true
 	}
@@ -108,11 +127,11 @@ func (v *validator) object(i, depth int) (int, bool) {
 		if depth == 1 {
 			v.key = key
 		}
-		i = space(d, i)
+		i = v.space(i)
 		if i >= len(d) || d[i] != ':' {
 			return i, false
 		}
-		vstart := space(d, i+1)
+		vstart := v.space(i + 1)
 		if i, ok = v.value(vstart, depth); !ok {
 			return i, false
 		}
@@ -120,9 +139,9 @@ func (v *validator) object(i, depth int) (int, bool) {
 		case depth == 1 && v.vis.Member != nil:
 			v.vis.Member(key, d[vstart:i])
 		case field:
-			v.vis.ElemMember(key, d[vstart:i])
+			v.vis.ElemMember(key, vstart, i)
 		}
-		i = space(d, i)
+		i = v.space(i)
 		switch {
 		case i >= len(d):
 			return i, false
@@ -131,7 +150,7 @@ func (v *validator) object(i, depth int) (int, bool) {
 		case d[i] != ',':
 			return i, false
 		}
-		i = space(d, i+1)
+		i = v.space(i + 1)
 	}
 }
 
@@ -140,7 +159,7 @@ func (v *validator) array(i, depth int) (int, bool) {
 	if depth == 2 {
 		v.inArray = v.key != nil
 	}
-	i = space(d, i+1)
+	i = v.space(i + 1)
 	if i < len(d) && d[i] == ']' {
 		return i + 1, true
 	}
@@ -151,9 +170,9 @@ func (v *validator) array(i, depth int) (int, bool) {
 			return i, false
 		}
 		if depth == 2 && v.vis.Elem != nil && v.key != nil {
-			v.vis.Elem(v.key, d[start:i])
+			v.vis.Elem(v.key, start, i)
 		}
-		i = space(d, i)
+		i = v.space(i)
 		switch {
 		case i >= len(d):
 			return i, false
@@ -162,7 +181,7 @@ func (v *validator) array(i, depth int) (int, bool) {
 		case d[i] != ',':
 			return i, false
 		}
-		i = space(d, i+1)
+		i = v.space(i + 1)
 	}
 }
 
@@ -170,6 +189,12 @@ func (v *validator) str(i int) (int, bool) {
 	d := v.data
 	v.escaped = false
 	for j := i + 1; j < len(d); j++ {
+		for j < len(d) && d[j] >= 0x20 && d[j] != '"' && d[j] != '\\' { // the common bytes
+			j++
+		}
+		if j >= len(d) {
+			break
+		}
 		switch c := d[j]; {
 		case c == '"':
 			return j + 1, true

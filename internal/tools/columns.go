@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/proxmox-mcp/proxmox-mcp-server/internal/jsonscan"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
 
@@ -45,53 +44,47 @@ func (pg *pager) columns() (names []string, matchAt, sortAt []int) {
 	return names, matchAt, sortAt
 }
 
-// table is the members read of every item: raw, and as text (a string's
-// content, else the JSON as written) in one string, so reading them makes
-// one allocation rather than one per value.
+// table is the members read of every item: where they are, and their
+// text (a string's content, else the JSON as written) in one string, so
+// reading them makes one allocation rather than one per value.
 type table struct {
-	width int
-	raw   [][]byte // item i's column j at i*width+j; nil: absent
-	text  string
-	ends  []int32 // where each value's text ends in text
+	l    *pve.List
+	text string
+	ends []int32 // where each value's text ends in text
 }
 
 // newTable reads the columns of l's items: the values pve.List picked in
 // the pass that checked the answer when it was asked for these names,
-// else with one jsonscan.Members pass per item.
+// else with one more pass over the items.
 func newTable(l *pve.List, names []string) (*table, error) {
-	t := &table{width: len(names), raw: l.Values}
 	if !slices.Equal(l.Want, names) || len(l.Values) != len(l.Items)*len(names) {
-		t.raw = make([][]byte, len(l.Items)*len(names))
-		for i, it := range l.Items {
-			row := t.raw[i*len(names) : (i+1)*len(names)]
-			err := jsonscan.Members(it, func(k, v []byte) bool {
-				if j := slices.Index(names, string(k)); j >= 0 {
-					row[j] = v
-				}
-				return true
-			})
-			if err != nil {
-				return nil, fmt.Errorf("decode list entry: %w", err)
-			}
+		picked := &pve.List{Items: l.Items, Want: names}
+		if err := picked.Pick(); err != nil {
+			return nil, fmt.Errorf("decode list entry: %w", err)
 		}
+		l = picked
 	}
+	t := &table{l: l}
 	size := 0
-	for _, v := range t.raw {
-		size += len(v)
+	for _, s := range l.Values {
+		size += int(s.End - s.Start)
 	}
 	var b strings.Builder
 	b.Grow(size)
-	t.ends = make([]int32, len(t.raw))
-	for k, v := range t.raw {
-		switch {
-		case len(v) == 0 || v[0] != '"':
-			b.Write(v)
-		case slices.Contains(v, '\\'):
-			b.WriteString(textOf(v))
-		default:
-			b.Write(v[1 : len(v)-1])
+	t.ends = make([]int32, len(l.Values))
+	w := len(names)
+	for i := range l.Items {
+		for j := range w {
+			switch v := l.Value(i, j); {
+			case len(v) == 0 || v[0] != '"':
+				b.Write(v)
+			case slices.Contains(v, '\\'):
+				b.WriteString(textOf(v))
+			default:
+				b.Write(v[1 : len(v)-1])
+			}
+			t.ends[i*w+j] = int32(b.Len())
 		}
-		t.ends[k] = int32(b.Len())
 	}
 	t.text = b.String()
 	return t, nil
@@ -99,7 +92,7 @@ func newTable(l *pve.List, names []string) (*table, error) {
 
 // str is the text of item i's column j.
 func (t *table) str(i, j int) string {
-	k := i*t.width + j
+	k := i*len(t.l.Want) + j
 	start := int32(0)
 	if k > 0 {
 		start = t.ends[k-1]
@@ -122,15 +115,15 @@ func (t *table) entry(i int) entry {
 }
 
 func (t *table) isString(i, j int) bool {
-	v := t.raw[i*t.width+j]
+	v := t.l.Value(i, j)
 	return len(v) > 0 && v[0] == '"'
 }
 
-func (t *table) present(i, j int) bool { return t.raw[i*t.width+j] != nil }
+func (t *table) present(i, j int) bool { return t.l.Values[i*len(t.l.Want)+j].End != 0 }
 
 // sortVal is item i's column j as a sort key.
 func (t *table) sortVal(i, j int) sortVal {
-	v := t.raw[i*t.width+j]
+	v := t.l.Value(i, j)
 	if v == nil || string(v) == "null" {
 		return sortVal{}
 	}

@@ -25,7 +25,14 @@ const oddResources = `{"id":"qemu/7","type":"qemu","vmid":"7","node":"pve1","nam
 // reading every item with jsonscan.Members, for filters and orders over
 // every kind of value.
 func TestPageReadsPickedValuesAsMembers(t *testing.T) {
-	data := strings.TrimSuffix(guests(300), "]") + "," + oddResources + "]"
+	spaced := strings.TrimSuffix(guests(300), "]") + "," + oddResources + "]"
+	compact := strings.NewReplacer(" ", "", "\n", "").Replace(spaced) // no space inside its strings
+	for _, data := range []string{spaced, compact} {
+		t.Run(map[bool]string{true: "spaced", false: "compact"}[data == spaced], func(t *testing.T) { pageAsMembers(t, data) })
+	}
+}
+
+func pageAsMembers(t *testing.T, data string) {
 	e := newEnv(t, envOpts{})
 	e.fake.routes["GET /cluster/resources"] = data
 	var items []json.RawMessage
@@ -71,7 +78,7 @@ func TestPageReadsPickedValuesAsMembers(t *testing.T) {
 		raw, _ = json.Marshal(res.StructuredContent)
 		_ = json.Unmarshal(raw, &gotMeta)
 		_ = json.Unmarshal(structured, &wantMeta)
-		if got := res.Content[0].(*mcp.TextContent).Text; got != string(text) || gotMeta != wantMeta {
+		if got := res.Content[0].(*mcp.TextContent).Text; got != text || gotMeta != wantMeta {
 			t.Errorf("%v: picked values give %+v\n%.400s\nMembers give %+v\n%.400s", args, gotMeta, got, wantMeta, text)
 		}
 		if gotMeta.Total != c.total {

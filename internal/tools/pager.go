@@ -122,7 +122,7 @@ func (pg *pager) page(l *pve.List, keep func(entry) bool) (listOut, error) {
 	out.Items = make([]json.RawMessage, 0, len(window))
 	for _, k := range window {
 		start := buf.Len()
-		if err := pg.project(buf, l.Items[rows[k]]); err != nil {
+		if err := pg.project(buf, l.Items[rows[k]], l.Compact); err != nil {
 			return listOut{}, err
 		}
 		// A slice of buf stays valid if buf grows: the old array keeps it.
@@ -173,10 +173,11 @@ func (pg *pager) compare(a, b []sortVal) int {
 	return 0
 }
 
-// project writes the chosen fields of one item, compact.
-func (pg *pager) project(buf *bytes.Buffer, raw []byte) error {
+// project writes the chosen fields of one item, compact; compact says
+// the item is already.
+func (pg *pager) project(buf *bytes.Buffer, raw []byte, compact bool) error {
 	if pg.fields == nil {
-		if jsonscan.Compact(raw) {
+		if compact || jsonscan.Compact(raw) {
 			buf.Write(raw)
 			return nil
 		}
@@ -196,7 +197,7 @@ func (pg *pager) project(buf *bytes.Buffer, raw []byte) error {
 		buf.WriteByte('"')
 		buf.Write(k)
 		buf.WriteString(`":`)
-		if jsonscan.Compact(v) {
+		if compact || jsonscan.Compact(v) {
 			buf.Write(v)
 		} else if err = json.Compact(buf, v); err != nil {
 			return false
