@@ -1,7 +1,9 @@
 package tools
 
 import (
+	"cmp"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -86,6 +88,30 @@ func pageAsMembers(t *testing.T, data string) {
 		}
 		if len(res.Content) > 1 && res.Content[1].(*mcp.TextContent).Text != want.note {
 			t.Errorf("%v: note %q, want %q", args, res.Content[1].(*mcp.TextContent).Text, want.note)
+		}
+	}
+}
+
+// TestSortFirst checks the first n of a partial sort against a stable sort
+// of everything, with many ties.
+func TestSortFirst(t *testing.T) {
+	keys := make([]int, 5000)
+	for i := range keys {
+		keys[i] = (i * 7919) % 97 // 97 values, each ~50 times
+	}
+	byKey := func(a, b int) int { return cmp.Or(cmp.Compare(keys[a], keys[b]), cmp.Compare(a, b)) }
+	want := make([]int, len(keys))
+	for i := range want {
+		want[i] = i
+	}
+	slices.SortStableFunc(want, func(a, b int) int { return cmp.Compare(keys[a], keys[b]) })
+	for _, n := range []int{0, 1, 50, 99, 600, 700, 5000} {
+		order := make([]int, len(keys))
+		for i := range order {
+			order[i] = i
+		}
+		if got := sortFirst(order, n, byKey); !slices.Equal(got, want[:n]) {
+			t.Errorf("first %d: %v..., want %v...", n, got[:min(n, 5)], want[:min(n, 5)])
 		}
 	}
 }

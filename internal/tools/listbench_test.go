@@ -14,15 +14,17 @@ import (
 // clusterResources renders /cluster/resources?type=vm of a cluster with n
 // guests as PVE 9 sends it (pve-payloads.md section 5): every fifth an lxc,
 // every seventh stopped, every fiftieth a template, in Proxmox's own member
-// order, with memhost on qemu guests and a pool, lock or hastate on a few.
+// order, with memhost on qemu guests and a pool, lock or hastate on a few,
+// the guests in no particular order.
 func clusterResources(n int) string {
 	var b strings.Builder
 	b.Grow(n * 400)
 	b.WriteByte('[')
-	for g := range n {
-		if g > 0 {
+	for k := range n {
+		if k > 0 {
 			b.WriteByte(',')
 		}
+		g := k * 7919 % n // Proxmox's order is its hash's, not by vmid: a fixed shuffle (7919 is prime)
 		vmid, kind, status := 100+g, "qemu", "running"
 		if g%5 == 4 {
 			kind = "lxc"
@@ -129,7 +131,11 @@ func TestClusterResourcesFake(t *testing.T) {
 	for _, it := range items {
 		kinds[it["type"].(string)]++
 	}
-	if len(items) != 10000 || kinds["qemu"] != 8000 || kinds["lxc"] != 2000 {
+	seen := map[float64]bool{}
+	for _, it := range items {
+		seen[it["vmid"].(float64)] = true
+	}
+	if len(items) != 10000 || kinds["qemu"] != 8000 || kinds["lxc"] != 2000 || len(seen) != 10000 || items[1]["vmid"] == 101.0 {
 		t.Errorf("%d items, kinds %v", len(items), kinds)
 	}
 	t.Logf("%d bytes", len(raw))

@@ -102,15 +102,23 @@ func (pg *pager) page(l *pve.List, keep func(entry) bool) (listOut, error) {
 	for k := range order {
 		order[k] = k
 	}
-	if ns > 0 {
-		byKeys := func(a, b int) int { return pg.compare(keys[a*ns:(a+1)*ns], keys[b*ns:(b+1)*ns]) }
-		if !slices.IsSortedFunc(order, byKeys) { // Proxmox often sends them in order
-			slices.SortStableFunc(order, byKeys)
-		}
+	shown := len(order) // how many of the first of order the page needs
+	if pg.limit > 0 {
+		shown = min(pg.offset+pg.limit, len(order))
 	}
-	window := order[min(pg.offset, len(order)):]
-	if pg.limit > 0 && len(window) > pg.limit {
-		window = window[:pg.limit]
+	if ns > 0 {
+		// Ties keep Proxmox's order: by position, so an unstable sort
+		// orders as a stable one would.
+		byKeys := func(a, b int) int {
+			if c := pg.compare(keys[a*ns:(a+1)*ns], keys[b*ns:(b+1)*ns]); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		}
+		order = sortFirst(order, shown, byKeys)
+	}
+	window := order[min(pg.offset, shown):shown]
+	if shown < len(rows) {
 		out.Next = pg.offset + pg.limit
 	}
 	size := 0
@@ -130,6 +138,31 @@ func (pg *pager) page(l *pve.List, keep func(entry) bool) (listOut, error) {
 	}
 	out.note = pg.note(out)
 	return out, nil
+}
+
+// sortFirst returns the first n of order by the total order cmp, sorted:
+// a default page needs 50 of thousands, which one pass keeps without
+// sorting the rest.
+func sortFirst(order []int, n int, cmp func(a, b int) int) []int {
+	if slices.IsSortedFunc(order, cmp) { // Proxmox may send them in order
+		return order[:n]
+	}
+	if n > len(order)/8 {
+		slices.SortFunc(order, cmp)
+		return order[:n]
+	}
+	top := make([]int, 0, n+1)
+	for _, x := range order {
+		if len(top) == n && (n == 0 || cmp(x, top[n-1]) >= 0) {
+			continue
+		}
+		at, _ := slices.BinarySearchFunc(top, x, cmp)
+		top = slices.Insert(top, at, x)
+		if len(top) > n {
+			top = top[:n]
+		}
+	}
+	return top
 }
 
 // matched reports whether item i passes the filters.
