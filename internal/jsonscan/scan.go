@@ -49,6 +49,11 @@ func Elements(data []byte, fn func(elem []byte) bool) error {
 // Members calls fn with the key (without quotes, unescaped) and the raw
 // value of each member of the object obj; fn returns false to stop.
 func Members(obj []byte, fn func(key, val []byte) bool) error {
+	return MemberSpans(obj, func(key []byte, start, end int) bool { return fn(key, obj[start:end]) })
+}
+
+// MemberSpans is Members with each value as where it lies in obj.
+func MemberSpans(obj []byte, fn func(key []byte, start, end int) bool) error {
 	i := space(obj, 0)
 	if i >= len(obj) || obj[i] != '{' {
 		return errors.New("jsonscan: not an object")
@@ -77,7 +82,7 @@ func Members(obj []byte, fn func(key, val []byte) bool) error {
 		if err != nil {
 			return err
 		}
-		if !fn(key, obj[i:vend]) {
+		if !fn(key, i, vend) {
 			return nil
 		}
 		i = space(obj, vend)

@@ -3,6 +3,8 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -97,4 +99,91 @@ func FuzzValid(f *testing.F) {
 			t.Fatalf("Valid(%q) = %v, encoding/json says %v", data, got, want)
 		}
 	})
+}
+
+func TestWalkReportsItemMembers(t *testing.T) {
+	data := []byte(`{"a":[{"k":1,"o":{"deep":2},"l":[{"deeper":3}]},5,{"k\u0032":"x"}],"b":{"c":{"d":1}},"e":[[{"f":1}]]}`)
+	var got []string
+	ok := Walk(data, &Visitor{
+		ElemMember: func(k []byte, start, end int) { got = append(got, string(k)+"="+string(data[start:end])) },
+		Elem:       func(k []byte, start, end int) { got = append(got, "elem "+string(k)+" "+string(data[start:end])) },
+	})
+	want := []string{`k=1`, `o={"deep":2}`, `l=[{"deeper":3}]`, `elem a {"k":1,"o":{"deep":2},"l":[{"deeper":3}]}`,
+		`elem a 5`, `k2="x"`, `elem a {"k\u0032":"x"}`, `elem e [{"f":1}]`}
+	if !ok || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Walk reported\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if Walk([]byte(`[{"a":1}]`), &Visitor{ElemMember: func(k []byte, _, _ int) { t.Errorf("member %s of a bare list", k) }}) != true {
+		t.Error("a bare list is not valid")
+	}
+}
+
+// FuzzWalk checks that Walk reports the members of the items of a
+// top-level object's lists as Elements and Members find them.
+func FuzzWalk(f *testing.F) {
+	for _, s := range []string{`{"data":[{"a":1,"b":"\"}"},{"c":[{"d":2}]},3]}`, `{"a":[],"b":[{}],"c":{"d":[{"e":1}]}}`, `{"\u0061":[{"\u0062":1}]}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got, want []string
+		vis := &Visitor{
+			Member:     func(k, _ []byte) { got = append(got, "member "+string(k)) },
+			ElemMember: func(k []byte, start, end int) { got = append(got, string(k)+"="+string(data[start:end])) },
+			Elem:       func([]byte, int, int) { got = append(got, "elem") },
+		}
+		if !Walk(data, vis) {
+			return
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, data); err != nil || vis.Spaced != (compact.Len() != len(data)) {
+			t.Fatalf("%q: Spaced %v, compacted to %q (%v)", data, vis.Spaced, compact.Bytes(), err)
+		}
+		if Members(data, func([]byte, []byte) bool { return true }) != nil {
+			return
+		}
+		Members(data, func(k, v []byte) bool {
+			_ = Elements(v, func(e []byte) bool {
+				_ = Members(e, func(ek, ev []byte) bool { want = append(want, string(ek)+"="+string(ev)); return true })
+				want = append(want, "elem")
+				return true
+			})
+			want = append(want, "member "+string(k))
+			return true
+		})
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("%q: Walk reported\n%s\nwant\n%s", data, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+}
+
+// BenchmarkWalk checks a list of 2 000 guests as /cluster/resources sends
+// them and reports their members, as pve.List reads it.
+func BenchmarkWalk(b *testing.B) {
+	var body strings.Builder
+	body.WriteString(`{"data":[`)
+	for i := range 2000 {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		fmt.Fprintf(&body, `{"memhost":5179975680,"netin":82601058,"maxcpu":8,"maxdisk":34359738368,"diskwrite":1072448512,"name":"guest-%05d","node":"server5",`+
+			`"uptime":8825,"vmid":%d,"template":0,"tags":"boyang","id":"qemu/%d","netout":1060469,"mem":5179975680,"status":"running",`+
+			`"maxmem":8589934592,"cpu":0.0202062065371041,"type":"qemu","diskread":1455539712,"disk":0}`, i, 100+i, 100+i)
+	}
+	body.WriteString(`]}`)
+	data := []byte(body.String())
+	want := []string{"node", "vmid", "type", "id"}
+	picked := 0
+	vis := &Visitor{Elem: func([]byte, int, int) {}, ElemMember: func(k []byte, _, _ int) {
+		for _, w := range want {
+			if string(k) == w {
+				picked++
+			}
+		}
+	}}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if !Walk(data, vis) {
+			b.Fatal("not valid")
+		}
+	}
 }

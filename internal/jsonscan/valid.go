@@ -11,23 +11,70 @@ const maxDepth = 10000
 // Valid reports whether data is one JSON value, with the grammar of RFC
 // 8259 (encoding/json.Valid's), several times faster: a big Proxmox list
 // is checked once, then walked with Elements and Members.
-func Valid(data []byte) bool { return Walk(data, nil, nil) }
+func Valid(data []byte) bool { return Walk(data, nil) }
 
-// Walk is Valid that reports, in the same pass, the members of a top-level
-// object (member) and the elements of the arrays those members hold
-// (elem, with the member's key): the envelope of a Proxmox answer and the
-// items of its list, checked and split at once. Either may be nil.
-func Walk(data []byte, member func(key, val []byte), elem func(key, e []byte)) bool {
-	v := validator{data: data, member: member, elem: elem}
-	i, ok := v.value(space(data, 0), 0)
-	return ok && space(data, i) == len(data)
+// Visitor is what Walk reports of the envelope of a Proxmox answer and the
+// items of its list, in the pass that checks it: values as subslices of
+// the input, or as their offsets in it (start, end), which a caller keeps
+// without keeping pointers for the garbage collector to scan. Keys come
+// unescaped. Any field may be nil.
+type Visitor struct {
+	// Member gets each member of a top-level object.
+	Member func(key, val []byte)
+	// Elem gets each element of an array such a member holds, with the
+	// member's key.
+	Elem func(key []byte, start, end int)
+	// ElemMember gets each member of such an element that is an object,
+	// before Elem gets the element: the fields of a list's items, read
+	// without walking the items again.
+	ElemMember func(key []byte, start, end int)
+	// Spaced is set by Walk: data has whitespace outside its strings, so
+	// its values are not all compact as they are.
+	Spaced bool
+}
+
+// Walk is Valid that reports to vis (nil: nothing) what it passes; it
+// reports before it has seen all of data, so a caller trusts nothing it
+// was told unless Walk returns true.
+func Walk(data []byte, vis *Visitor) bool {
+	v := validator{data: data}
+	if vis != nil {
+		v.vis = *vis
+	}
+	i, ok := v.value(v.space(0), 0)
+	ok = ok && v.space(i) == len(data)
+	if vis != nil {
+		vis.Spaced = v.spaced
+	}
+	return ok
 }
 
 type validator struct {
-	data   []byte
-	member func(key, val []byte)
-	elem   func(key, e []byte)
-	key    []byte // the top-level member being read
+	data    []byte
+	vis     Visitor
+	key     []byte // the top-level member being read
+	inArray bool   // that member holds an array: objects at depth 3 are its elements
+	escaped bool   // the last string had an escape
+	spaced  bool   // whitespace was skipped
+}
+
+// space skips whitespace from i and notes if there was any.
+func (v *validator) space(i int) int {
+	j := space(v.data, i)
+	if j != i {
+		v.spaced = true
+	}
+	return j
+}
+
+// keyOf is the text of the key that ends at end: unescaped when it has an
+// escape, so "vm\u0069d" is read as the "vmid" encoding/json would see.
+func (v *validator) keyOf(start, end int) []byte {
+	if !v.escaped {
+		return v.data[start+1 : end-1]
+	}
+	s, _ := String(v.data[start:end])
+	return []byte(s)
 }
 
 func (v *validator) value(i, depth int) (int, bool) {
@@ -56,7 +103,10 @@ func (v *validator) value(i, depth int) (int, bool) {
 
 func (v *validator) object(i, depth int) (int, bool) {
 	d := v.data
-	i = space(d, i+1)
+	if depth == 2 {
+		v.inArray = false
+	}
+	i = v.space(i + 1)
 	if i < len(d) && d[i] == '}' {
 		return i + 1, true
 	}
@@ -69,21 +119,29 @@ func (v *validator) object(i, depth int) (int, bool) {
 		if i, ok = v.str(i); !ok {
 			return i, false
 		}
-		if depth == 1 {
-			v.key = d[kstart+1 : i-1]
+		var key []byte
+		field := depth == 3 && v.inArray && v.vis.ElemMember != nil
+		if depth == 1 || field {
+			key = v.keyOf(kstart, i)
 		}
-		i = space(d, i)
+		if depth == 1 {
+			v.key = key
+		}
+		i = v.space(i)
 		if i >= len(d) || d[i] != ':' {
 			return i, false
 		}
-		vstart := space(d, i+1)
+		vstart := v.space(i + 1)
 		if i, ok = v.value(vstart, depth); !ok {
 			return i, false
 		}
-		if depth == 1 && v.member != nil {
-			v.member(v.key, d[vstart:i])
+		switch {
+		case depth == 1 && v.vis.Member != nil:
+			v.vis.Member(key, d[vstart:i])
+		case field:
+			v.vis.ElemMember(key, vstart, i)
 		}
-		i = space(d, i)
+		i = v.space(i)
 		switch {
 		case i >= len(d):
 			return i, false
@@ -92,13 +150,16 @@ func (v *validator) object(i, depth int) (int, bool) {
 		case d[i] != ',':
 			return i, false
 		}
-		i = space(d, i+1)
+		i = v.space(i + 1)
 	}
 }
 
 func (v *validator) array(i, depth int) (int, bool) {
 	d := v.data
-	i = space(d, i+1)
+	if depth == 2 {
+		v.inArray = v.key != nil
+	}
+	i = v.space(i + 1)
 	if i < len(d) && d[i] == ']' {
 		return i + 1, true
 	}
@@ -108,10 +169,10 @@ func (v *validator) array(i, depth int) (int, bool) {
 		if i, ok = v.value(i, depth); !ok {
 			return i, false
 		}
-		if depth == 2 && v.elem != nil && v.key != nil {
-			v.elem(v.key, d[start:i])
+		if depth == 2 && v.vis.Elem != nil && v.key != nil {
+			v.vis.Elem(v.key, start, i)
 		}
-		i = space(d, i)
+		i = v.space(i)
 		switch {
 		case i >= len(d):
 			return i, false
@@ -120,19 +181,27 @@ func (v *validator) array(i, depth int) (int, bool) {
 		case d[i] != ',':
 			return i, false
 		}
-		i = space(d, i+1)
+		i = v.space(i + 1)
 	}
 }
 
 func (v *validator) str(i int) (int, bool) {
 	d := v.data
+	v.escaped = false
 	for j := i + 1; j < len(d); j++ {
+		for j < len(d) && d[j] >= 0x20 && d[j] != '"' && d[j] != '\\' { // the common bytes
+			j++
+		}
+		if j >= len(d) {
+			break
+		}
 		switch c := d[j]; {
 		case c == '"':
 			return j + 1, true
 		case c < 0x20:
 			return j, false
 		case c == '\\':
+			v.escaped = true
 			j++
 			if j >= len(d) {
 				return j, false

@@ -180,7 +180,7 @@ func apiRead(ctx context.Context, c *call, e *pveschema.Endpoint, path string, q
 			pg.fields = nil
 			return pg.pageValues(items), nil
 		}
-		return pg.page(items, func(entry) bool { return true })
+		return pg.page(&pve.List{Items: items}, func(entry) bool { return true })
 	}
 	if in.Fields != "" || in.Offset != 0 || in.Limit.Set {
 		return nil, fmt.Errorf("limit, offset and fields apply to list answers; GET %s answers %s", path, returnsText(e.Returns))

@@ -124,11 +124,12 @@ func (c *call) list(ctx context.Context, what, path string, q url.Values, keep f
 
 // listPage is list, filtered, sorted, cut and projected by pg.
 func (c *call) listPage(ctx context.Context, what, path string, q url.Values, keep func(entry) bool, pg *pager) (listOut, error) {
-	var l pve.List
+	names, _, _ := pg.columns()
+	l := pve.List{Want: names} // read with the answer's check
 	if err := c.PVE.Get(ctx, path, q, &l); err != nil {
 		return listOut{}, fmt.Errorf("%s: %w", what, err)
 	}
-	out, err := pg.page(l.Items, keep)
+	out, err := pg.page(&l, keep)
 	if err != nil {
 		return listOut{}, fmt.Errorf("%s: %w", what, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/jsonscan"
@@ -71,96 +70,115 @@ func newPager(p pageArgs, ls listSpec, matches ...match) (*pager, error) {
 	return pg, nil
 }
 
-// row is one item kept, with the values it is sorted by.
-type row struct {
-	raw  []byte
-	keys []sortVal
-}
-
 type sortVal struct {
 	present, isNum bool
 	num            float64
 	str            string
 }
 
-// page filters, sorts, cuts and projects a Proxmox list in one pass over
-// its items; keep applies the allowlists.
-func (pg *pager) page(items []json.RawMessage, keep func(entry) bool) (listOut, error) {
-	rows := make([]row, 0, len(items))
-	vals := make([]string, len(pg.matches))
-	seen := make([]bool, len(pg.matches))
-	for _, it := range items {
-		var e entry
-		r := row{raw: it}
-		if len(pg.sorts) > 0 {
-			r.keys = make([]sortVal, len(pg.sorts))
-		}
-		clear(seen)
-		err := jsonscan.Members(it, func(k, v []byte) bool {
-			switch string(k) {
-			case "node":
-				e.Node, _ = jsonscan.String(v)
-			case "vmid":
-				e.VMID = pve.Int(intOf(v))
-			case "type":
-				e.Type, _ = jsonscan.String(v)
-			case "id":
-				e.ID = textOf(v)
-			}
-			for i, m := range pg.matches {
-				if m.want != "" && string(k) == m.field {
-					vals[i], seen[i] = textOf(v), true
-				}
-			}
-			for i, s := range pg.sorts {
-				if string(k) == s.field {
-					r.keys[i] = valueOf(v)
-				}
-			}
-			return true
-		})
-		if err != nil {
-			return listOut{}, fmt.Errorf("decode list entry: %w", err)
-		}
-		if !keep(e) || !pg.matched(vals, seen) {
+// page filters, sorts, cuts and projects a Proxmox list; keep applies the
+// allowlists. It reads of each item only the members it needs, which l
+// holds already when it was read with pg.columns' names as l.Want.
+func (pg *pager) page(l *pve.List, keep func(entry) bool) (listOut, error) {
+	names, matchAt, sortAt := pg.columns()
+	t, err := newTable(l, names)
+	if err != nil {
+		return listOut{}, err
+	}
+	ns := len(sortAt)
+	rows := make([]int, 0, len(l.Items)) // the items kept, by index
+	keys := make([]sortVal, 0, len(l.Items)*ns)
+	for i := range l.Items {
+		if !keep(t.entry(i)) || !pg.matched(t, i, matchAt) {
 			continue
 		}
-		rows = append(rows, r)
-	}
-	if len(pg.sorts) > 0 {
-		slices.SortStableFunc(rows, pg.compare)
+		rows = append(rows, i)
+		for _, j := range sortAt {
+			keys = append(keys, t.sortVal(i, j))
+		}
 	}
 	out := listOut{Total: len(rows), Offset: pg.offset, Items: []json.RawMessage{}}
-	window := rows[min(pg.offset, len(rows)):]
-	if pg.limit > 0 && len(window) > pg.limit {
-		window = window[:pg.limit]
+	order := make([]int, len(rows)) // positions in rows, sorted
+	for k := range order {
+		order[k] = k
+	}
+	shown := len(order) // how many of the first of order the page needs
+	if pg.limit > 0 {
+		shown = min(pg.offset+pg.limit, len(order))
+	}
+	if ns > 0 {
+		// Ties keep Proxmox's order: by position, so an unstable sort
+		// orders as a stable one would.
+		byKeys := func(a, b int) int {
+			if c := pg.compare(keys[a*ns:(a+1)*ns], keys[b*ns:(b+1)*ns]); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		}
+		order = sortFirst(order, shown, byKeys)
+	}
+	window := order[min(pg.offset, shown):shown]
+	if shown < len(rows) {
 		out.Next = pg.offset + pg.limit
 	}
-	var buf bytes.Buffer
-	for _, r := range window {
+	size := 0
+	for _, k := range window {
+		size += len(l.Items[rows[k]])
+	}
+	// Projection and compaction only shorten an item: one buffer holds them.
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	out.Items = make([]json.RawMessage, 0, len(window))
+	for _, k := range window {
 		start := buf.Len()
-		if err := pg.project(&buf, r.raw); err != nil {
+		if err := pg.project(buf, l.Items[rows[k]], l.Compact); err != nil {
 			return listOut{}, err
 		}
-		// A slice of buf stays valid when buf grows: the old array keeps it.
+		// A slice of buf stays valid if buf grows: the old array keeps it.
 		out.Items = append(out.Items, buf.Bytes()[start:buf.Len():buf.Len()])
 	}
 	out.note = pg.note(out)
 	return out, nil
 }
 
-func (pg *pager) matched(vals []string, seen []bool) bool {
-	for i, m := range pg.matches {
-		if !m.ok(vals[i], seen[i]) {
+// sortFirst returns the first n of order by the total order cmp, sorted:
+// a default page needs 50 of thousands, which one pass keeps without
+// sorting the rest.
+func sortFirst(order []int, n int, cmp func(a, b int) int) []int {
+	if slices.IsSortedFunc(order, cmp) { // Proxmox may send them in order
+		return order[:n]
+	}
+	if n > len(order)/8 {
+		slices.SortFunc(order, cmp)
+		return order[:n]
+	}
+	top := make([]int, 0, n+1)
+	for _, x := range order {
+		if len(top) == n && (n == 0 || cmp(x, top[n-1]) >= 0) {
+			continue
+		}
+		at, _ := slices.BinarySearchFunc(top, x, cmp)
+		top = slices.Insert(top, at, x)
+		if len(top) > n {
+			top = top[:n]
+		}
+	}
+	return top
+}
+
+// matched reports whether item i passes the filters.
+func (pg *pager) matched(t *table, i int, matchAt []int) bool {
+	for k, m := range pg.matches {
+		if j := matchAt[k]; j >= 0 && !m.ok(t.str(i, j), t.present(i, j)) {
 			return false
 		}
 	}
 	return true
 }
 
-func (pg *pager) compare(a, b row) int {
+// compare orders two items by their sort keys.
+func (pg *pager) compare(a, b []sortVal) int {
 	for i, s := range pg.sorts {
-		x, y := a.keys[i], b.keys[i]
+		x, y := a[i], b[i]
 		if x.present != y.present { // absent values go last either way
 			if x.present {
 				return -1
@@ -171,8 +189,10 @@ func (pg *pager) compare(a, b row) int {
 		switch {
 		case x.isNum && y.isNum:
 			c = cmp.Compare(x.num, y.num)
-		case x.isNum != y.isNum:
-			c = map[bool]int{true: -1, false: 1}[x.isNum]
+		case x.isNum: // numbers before text
+			c = -1
+		case y.isNum:
+			c = 1
 		default:
 			c = strings.Compare(x.str, y.str)
 		}
@@ -197,10 +217,11 @@ func (pg *pager) pageValues(items []json.RawMessage) listOut {
 	return out
 }
 
-// project writes the chosen fields of one item, compact.
-func (pg *pager) project(buf *bytes.Buffer, raw []byte) error {
+// project writes the chosen fields of one item, compact; compact says
+// the item is already.
+func (pg *pager) project(buf *bytes.Buffer, raw []byte, compact bool) error {
 	if pg.fields == nil {
-		if jsonscan.Compact(raw) {
+		if compact || jsonscan.Compact(raw) {
 			buf.Write(raw)
 			return nil
 		}
@@ -220,7 +241,7 @@ func (pg *pager) project(buf *bytes.Buffer, raw []byte) error {
 		buf.WriteByte('"')
 		buf.Write(k)
 		buf.WriteString(`":`)
-		if jsonscan.Compact(v) {
+		if compact || jsonscan.Compact(v) {
 			buf.Write(v)
 		} else if err = json.Compact(buf, v); err != nil {
 			return false
@@ -273,21 +294,4 @@ func textOf(v []byte) string {
 		return s
 	}
 	return string(v)
-}
-
-// intOf reads Proxmox's integers, which some releases send as strings.
-func intOf(v []byte) int64 {
-	n, _ := strconv.ParseInt(textOf(v), 10, 64)
-	return n
-}
-
-func valueOf(v []byte) sortVal {
-	s := textOf(v)
-	if string(v) == "null" {
-		return sortVal{}
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		return sortVal{present: true, isNum: true, num: f}
-	}
-	return sortVal{present: true, str: strings.ToLower(s)}
 }

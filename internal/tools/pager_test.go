@@ -1,7 +1,6 @@
 package tools
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -140,52 +139,5 @@ func TestListPagingKeepsAllowlists(t *testing.T) {
 	p, note := listPage(t, e, "pve_cluster_resources", map[string]any{"limit": 4})
 	if p.Total != 10 || len(p.Items) != 4 || !strings.Contains(note, "of 10") {
 		t.Errorf("allowlisted page: total %d, %d items, note %q", p.Total, len(p.Items), note)
-	}
-}
-
-// BenchmarkListVMs10000 measures pve_list_vms over MCP (in memory) on a
-// 10 000-guest cluster: the default page and every guest.
-// go test -run '^$' -bench ListVMs10000 ./internal/tools
-func BenchmarkListVMs10000(b *testing.B) {
-	e := newEnv(b, envOpts{})
-	e.fake.routes["GET /cluster/resources"] = guests(13334) // 10 000 VMs among them, 3.8 MB
-	var tool Tool
-	for _, tl := range e.tools {
-		if tl.Def.Name == "pve_list_vms" {
-			tool = tl
-		}
-	}
-	for _, c := range []struct {
-		name string
-		args map[string]any
-	}{{"default", nil}, {"all", map[string]any{"limit": "all", "fields": "all"}}} {
-		// The handler and the JSON the server sends, without the client.
-		b.Run("server-"+c.name, func(b *testing.B) {
-			args, _ := json.Marshal(c.args)
-			size := 0
-			for b.Loop() {
-				res, err := tool.Handle(context.Background(), &mcp.CallToolRequest{Params: &mcp.CallToolParamsRaw{Name: "pve_list_vms", Arguments: args}})
-				if err != nil || res.IsError {
-					b.Fatal(err, res)
-				}
-				wire, err := json.Marshal(res)
-				if err != nil {
-					b.Fatal(err)
-				}
-				size = len(wire)
-			}
-			b.ReportMetric(float64(size), "wire-bytes")
-		})
-		b.Run("mcp-"+c.name, func(b *testing.B) {
-			size := 0
-			for b.Loop() {
-				res, err := e.session.CallTool(context.Background(), &mcp.CallToolParams{Name: "pve_list_vms", Arguments: c.args})
-				if err != nil || res.IsError {
-					b.Fatal(err, res)
-				}
-				size = len(res.Content[0].(*mcp.TextContent).Text)
-			}
-			b.ReportMetric(float64(size), "text-bytes")
-		})
 	}
 }

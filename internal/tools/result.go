@@ -27,21 +27,24 @@ type listOut struct {
 func (l listOut) text() any { return l.Items }
 
 // encode writes the items once for both copies: they are already compact
-// JSON, so nothing is parsed again.
-func (l listOut) encode() (structured, text []byte) {
+// JSON, so nothing is parsed again. The text is built as a string, not
+// copied into one: a full listing of a big cluster is megabytes.
+func (l listOut) encode() (structured []byte, text string) {
 	size := 2
 	for _, it := range l.Items {
 		size += len(it) + 1
 	}
-	text = make([]byte, 0, size)
-	text = append(text, '[')
+	var b strings.Builder
+	b.Grow(size)
+	b.WriteByte('[')
 	for i, it := range l.Items {
 		if i > 0 {
-			text = append(text, ',')
+			b.WriteByte(',')
 		}
-		text = append(text, it...)
+		b.Write(it)
 	}
-	text = append(text, ']')
+	b.WriteByte(']')
+	text = b.String()
 	structured = make([]byte, 0, min(len(text), structuredItemsMax)+64)
 	if len(text) <= structuredItemsMax {
 		structured = append(structured, `{"items":`...)

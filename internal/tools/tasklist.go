@@ -39,12 +39,13 @@ func (c *call) tasks(ctx context.Context, in tasksArgs) (listOut, error) {
 		q.Set("errors", "1")
 	}
 	what := "list tasks on " + string(in.Node)
-	var l pve.List
+	names, _, _ := pg.columns()
+	l := pve.List{Want: names}
 	total, err := c.PVE.GetPage(ctx, pve.Path("nodes", string(in.Node), "tasks"), q, &l)
 	if err != nil {
 		return listOut{}, fmt.Errorf("%s: %w", what, err)
 	}
-	out, err := pg.page(l.Items, c.allowedTask(ctx))
+	out, err := pg.page(&l, c.allowedTask(ctx))
 	if err != nil {
 		return listOut{}, fmt.Errorf("%s: %w", what, err)
 	}

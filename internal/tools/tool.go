@@ -183,13 +183,13 @@ func annotations(sp spec) *mcp.ToolAnnotations {
 
 // encoder is an output that writes its own JSON, structured and text.
 type encoder interface {
-	encode() (structured, text []byte)
+	encode() (structured []byte, text string)
 }
 
 func resultOf(out any) (*mcp.CallToolResult, error) {
 	if e, ok := out.(encoder); ok {
 		structured, text := e.encode()
-		content := []mcp.Content{&mcp.TextContent{Text: string(text)}}
+		content := []mcp.Content{&mcp.TextContent{Text: text}}
 		if a, ok := out.(attacher); ok {
 			content = append(content, a.attachments()...)
 		}
