@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // namePrefix marks the guests the sweep makes; cleanup deletes no guest
@@ -15,7 +16,7 @@ const namePrefix = "mcp-selftest-"
 
 func (w *sweep) undoGuest(id int, kind string) undo {
 	return undo{name: "guest " + strconv.Itoa(id), tool: "pve_" + kind + "_delete", run: func(ctx context.Context) (string, error) {
-		g, ok, err := w.s.guest(ctx, id)
+		g, ok, err := w.unlocked(ctx, id)
 		if err != nil || !ok {
 			return "not there", err
 		}
@@ -36,6 +37,26 @@ func (w *sweep) undoGuest(id int, kind string) undo {
 	}}
 }
 
+// lockPoll is how often cleanup looks whether a task it was interrupted in
+// still holds a guest's lock.
+const lockPoll = time.Second
+
+// unlocked finds a guest once no task holds its lock: after Ctrl-C a clone
+// or backup may still run on the node, and its guest has no name yet.
+func (w *sweep) unlocked(ctx context.Context, id int) (guest, bool, error) {
+	for {
+		g, ok, err := w.s.guest(ctx, id)
+		if err != nil || !ok || g.Lock == "" {
+			return g, ok, err
+		}
+		select {
+		case <-ctx.Done():
+			return g, ok, fmt.Errorf("%d still locked (%s): %w", id, g.Lock, ctx.Err())
+		case <-time.After(lockPoll):
+		}
+	}
+}
+
 // newBackups are the backups of id the sweep made.
 func (w *sweep) newBackups(ctx context.Context, id int) ([]string, error) {
 	vols, err := w.s.backups(ctx, w.node, w.o.BackupStorage, id)
@@ -50,6 +71,11 @@ func (w *sweep) newBackups(ctx context.Context, id int) ([]string, error) {
 
 func (w *sweep) undoBackups(id int) undo {
 	return undo{name: "backups of " + strconv.Itoa(id), tool: "pve_api_call", run: func(ctx context.Context) (string, error) {
+		// A backup still running holds the guest's lock; its archive is
+		// listed once it ends.
+		if _, _, err := w.unlocked(ctx, id); err != nil {
+			return "", err
+		}
 		vols, err := w.newBackups(ctx, id)
 		if err != nil {
 			return "", err

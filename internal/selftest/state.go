@@ -14,6 +14,7 @@ type guest struct {
 	Node   string `json:"node"`
 	Type   string `json:"type"`
 	Status string `json:"status"`
+	Lock   string `json:"lock"`
 }
 
 type node struct {
