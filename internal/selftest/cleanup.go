@@ -103,12 +103,43 @@ func (w *sweep) hasTemplate(ctx context.Context) (bool, error) {
 
 func (w *sweep) undoTemplate() undo {
 	return undo{name: "template " + w.template, tool: "pve_api_call", run: func(ctx context.Context) (string, error) {
+		// After Ctrl-C the download may still run; its file shows up when
+		// it ends.
+		if err := w.downloadDone(ctx); err != nil {
+			return "", err
+		}
 		ok, err := w.hasTemplate(ctx)
 		if err != nil || !ok {
 			return "not there", err
 		}
 		return "deleted", w.deleteVolume(ctx, w.template)
 	}}
+}
+
+// downloadDone waits until no download of the sweep's runs on the node.
+func (w *sweep) downloadDone(ctx context.Context) error {
+	for {
+		var out struct {
+			Items []struct {
+				ID string `json:"id"`
+			}
+		}
+		if err := w.s.call(ctx, "pve_list_tasks", m("node", w.node, "running", true, "type", "download", "limit", 500), &out); err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(out.Items, func(t struct {
+			ID string `json:"id"`
+		}) bool {
+			return strings.Contains(t.ID, "selftest")
+		}) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the template download still runs: %w", ctx.Err())
+		case <-time.After(lockPoll):
+		}
+	}
 }
 
 func (w *sweep) hasBridge(ctx context.Context) (bool, string, error) {

@@ -92,3 +92,26 @@ func TestInterruptDuringABackup(t *testing.T) {
 		t.Errorf("state changed:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 }
+
+// TestInterruptDuringTheDownload cancels while the template downloads: the
+// file appears when the task ends, after cleanup started.
+func TestInterruptDuringTheDownload(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := simtest.Start(t, simtest.Options{Sim: pvesim.Options{Speed: 0.3}, Wrap: func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(w, r)
+			if r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/download-url") {
+				cancel()
+			}
+		})
+	}})
+	before := state(t, c)
+	r := runSweep(t, ctx, c, options(nil))
+	if r.OK || status(r, "download a container template") != statusFail || status(r, "nothing left behind") != statusOK {
+		t.Errorf("ok %v, download %s, leftovers %s", r.OK, status(r, "download a container template"), status(r, "nothing left behind"))
+	}
+	if after := state(t, c); after != before {
+		t.Errorf("state changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}

@@ -32,6 +32,7 @@ func options(progress io.Writer) Options {
 // changes of every node.
 func state(t *testing.T, c *simtest.Cluster) string {
 	t.Helper()
+	settle(t, c)
 	var b strings.Builder
 	var guests []map[string]any
 	get(t, c, "/cluster/resources?type=vm", &guests, nil)
@@ -62,6 +63,30 @@ func state(t *testing.T, c *simtest.Cluster) string {
 		}
 	}
 	return b.String()
+}
+
+// settle waits until no task runs on any node: a task a sweep was
+// interrupted in must not change the state after it is read.
+func settle(t *testing.T, c *simtest.Cluster) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var nodes []map[string]any
+		get(t, c, "/nodes", &nodes, nil)
+		running := 0
+		for _, n := range nodes {
+			var tasks []map[string]any
+			get(t, c, "/nodes/"+str(n["node"])+"/tasks?source=active", &tasks, nil)
+			running += len(tasks)
+		}
+		if running == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d tasks still run", running)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func str(v any) string { raw, _ := json.Marshal(v); return strings.Trim(string(raw), `"`) }
