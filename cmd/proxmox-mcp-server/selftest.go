@@ -68,7 +68,10 @@ func runSelftest(ctx context.Context, args []string, getenv config.Getenv, stdou
 		cfg.Host.Host, o.First, o.Last)
 	o.Progress = stderr
 	r, err := selftest.Run(ctx, cfg, o)
-	selftest.Table(stdout, r.Steps)
+	// Notes quote Proxmox's errors; whatever reflected a secret is masked.
+	var table strings.Builder
+	selftest.Table(&table, r.Steps)
+	fmt.Fprint(stdout, redact.New(secrets(cfg, nil)...).String(table.String()))
 	if err != nil {
 		return err
 	}

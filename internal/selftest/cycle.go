@@ -77,6 +77,9 @@ func (w *sweep) preflight(ctx context.Context) error {
 	if inUse != nil {
 		return inUse
 	}
+	if last := w.r.steps[len(w.r.steps)-1]; last.Status != statusOK {
+		return fmt.Errorf("selftest: nothing made: %s: %s", last.Name, last.Note)
+	}
 	return nil
 }
 

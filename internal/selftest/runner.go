@@ -25,6 +25,12 @@ const (
 	statusSkipped = "skipped"
 )
 
+// The notes of steps not run; a skip on purpose has its own note.
+const (
+	noteAfterFailure = "an earlier step failed"
+	noteInterrupted  = "interrupted"
+)
+
 // errSkip makes a step skipped rather than failed; its text is the note.
 type errSkip string
 
@@ -49,9 +55,9 @@ type runner struct {
 // step runs f unless an earlier step failed or ctx is done.
 func (r *runner) step(ctx context.Context, name, tool string, f func(ctx context.Context) (string, error)) bool {
 	if r.failed || ctx.Err() != nil {
-		note := "an earlier step failed"
+		note := noteAfterFailure
 		if !r.failed {
-			note = "interrupted"
+			note = noteInterrupted
 		}
 		r.add(Step{Name: name, Tool: tool, Status: statusSkipped, Note: note})
 		return false
@@ -100,7 +106,7 @@ func (r *runner) cleanup(ctx context.Context) {
 // failure or an interrupt).
 func (r *runner) ok() bool {
 	for _, s := range r.steps {
-		if s.Status == statusFail || s.Status == statusSkipped && (s.Note == "an earlier step failed" || s.Note == "interrupted") {
+		if s.Status == statusFail || s.Status == statusSkipped && (s.Note == noteAfterFailure || s.Note == noteInterrupted) {
 			return false
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -214,5 +216,38 @@ func TestRefusesAnIDInUse(t *testing.T) {
 	}
 	if after := state(t, c); after != before {
 		t.Errorf("state changed")
+	}
+}
+
+// TestRefusesWhatIsThereAlready: a template of an earlier sweep stops the
+// run before it makes anything, and it is not deleted.
+func TestRefusesWhatIsThereAlready(t *testing.T) {
+	c := startSim(t, 1)
+	form := url.Values{"url": {templateURL}, "content": {"vztmpl"}, "filename": {"mcp-selftest-" + path.Base(templateURL)}}
+	req, err := http.NewRequest("POST", c.URL+"/api2/json/nodes/pve1/storage/local/download-url", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, secret := c.Sim.DefaultToken()
+	req.Header.Set("Authorization", "PVEAPIToken="+id+"="+secret)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.Server.Client().Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("download: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	before := state(t, c)
+	if !strings.Contains(before, "local:vztmpl/mcp-selftest-") {
+		t.Fatalf("no template:\n%s", before)
+	}
+	r, err := Run(context.Background(), c.Config(t, nil), options(nil))
+	if err == nil || !strings.Contains(err.Error(), "is there already") {
+		t.Errorf("err %v", err)
+	}
+	if len(r.Steps) != 3 {
+		t.Errorf("steps after the refusal: %+v", r.Steps)
+	}
+	if after := state(t, c); after != before {
+		t.Errorf("state changed:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 }
