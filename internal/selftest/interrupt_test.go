@@ -28,6 +28,7 @@ func (c *cancelAfter) Write(p []byte) (int, error) {
 }
 
 func TestInterruptCleansUp(t *testing.T) {
+	t.Parallel()
 	c := startSim(t, 3)
 	before := state(t, c)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -47,6 +48,7 @@ func TestInterruptCleansUp(t *testing.T) {
 // TestInterruptDuringATask cancels while the VM clone's task runs on the
 // node: the clone and its source are locked when cleanup starts.
 func TestInterruptDuringATask(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c := simtest.Start(t, simtest.Options{Sim: pvesim.Options{Speed: 0.2}, Wrap: func(h http.Handler) http.Handler {
@@ -73,6 +75,7 @@ func TestInterruptDuringATask(t *testing.T) {
 // TestInterruptDuringABackup cancels while the VM's backup runs: its
 // archive is listed only when the task ends, after cleanup started.
 func TestInterruptDuringABackup(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c := simtest.Start(t, simtest.Options{Sim: pvesim.Options{Speed: 0.2}, Wrap: func(h http.Handler) http.Handler {
@@ -96,6 +99,7 @@ func TestInterruptDuringABackup(t *testing.T) {
 // TestInterruptDuringTheDownload cancels while the template downloads: the
 // file appears when the task ends, after cleanup started.
 func TestInterruptDuringTheDownload(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c := simtest.Start(t, simtest.Options{Sim: pvesim.Options{Speed: 0.3}, Wrap: func(h http.Handler) http.Handler {

@@ -145,6 +145,7 @@ func status(r Report, name string) string {
 }
 
 func TestFullPass(t *testing.T) {
+	t.Parallel()
 	c := startSim(t, 3)
 	before := state(t, c)
 	r := runSweep(t, context.Background(), c, options(nil))
@@ -165,6 +166,7 @@ func TestFullPass(t *testing.T) {
 }
 
 func TestOneNodeSkipsMigration(t *testing.T) {
+	t.Parallel()
 	c := startSim(t, 1)
 	before := state(t, c)
 	r := runSweep(t, context.Background(), c, options(nil))
@@ -177,6 +179,7 @@ func TestOneNodeSkipsMigration(t *testing.T) {
 }
 
 func TestFailedStepCleansUp(t *testing.T) {
+	t.Parallel()
 	c := startSim(t, 3)
 	before := state(t, c)
 	// The container's backup fails: by then there are the template, the
@@ -203,6 +206,7 @@ func TestFailedStepCleansUp(t *testing.T) {
 }
 
 func TestRefusesAnIDInUse(t *testing.T) {
+	t.Parallel()
 	c := startSim(t, 3)
 	before := state(t, c)
 	o := options(nil)
@@ -222,6 +226,7 @@ func TestRefusesAnIDInUse(t *testing.T) {
 // TestRefusesWhatIsThereAlready: a template of an earlier sweep stops the
 // run before it makes anything, and it is not deleted.
 func TestRefusesWhatIsThereAlready(t *testing.T) {
+	t.Parallel()
 	c := startSim(t, 1)
 	form := url.Values{"url": {templateURL}, "content": {"vztmpl"}, "filename": {"mcp-selftest-" + path.Base(templateURL)}}
 	req, err := http.NewRequest("POST", c.URL+"/api2/json/nodes/pve1/storage/local/download-url", strings.NewReader(form.Encode()))
