@@ -27,6 +27,16 @@ func TestSelftestLive(t *testing.T) {
 		t.Error("the token secret is in the output")
 	}
 
+	// A step fails: the table says which, the exit status says so.
+	if _, err := c.Sim.AddFault(pvesim.Fault{Kind: pvesim.FaultTaskFail, TaskType: "qmclone", Message: "injected", Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := runSelftest(context.Background(), args, getenv, &out, &errb); !errors.Is(err, errSweepFailed) ||
+		!strings.Contains(out.String(), "injected") {
+		t.Errorf("failed step: %v\n%s", err, out.String())
+	}
+
 	// An id in use: refused, listed, the exit status says so.
 	out.Reset()
 	errb.Reset()
