@@ -200,19 +200,21 @@ func (w *sweep) leftovers(ctx context.Context) (string, error) {
 		}
 		left = append(left, vols...)
 	}
-	if ok, err := w.hasTemplate(ctx); err != nil || ok {
-		left = append(left, w.template)
+	check := func(what string, ok bool, err error) {
+		switch {
+		case err != nil:
+			left = append(left, what+" (not checked: "+err.Error()+")")
+		case ok:
+			left = append(left, what)
+		}
 	}
+	ok, err := w.hasTemplate(ctx)
+	check(w.template, ok, err)
 	ok, changes, err := w.hasBridge(ctx)
-	if err != nil || ok {
-		left = append(left, "bridge "+w.bridge)
-	}
-	if err == nil && w.cleanNetwork && strings.TrimSpace(changes) != "" {
-		left = append(left, "staged network changes")
-	}
-	if ok, err := w.hasJob(ctx); err != nil || ok {
-		left = append(left, "backup job "+w.jobID)
-	}
+	check("bridge "+w.bridge, ok, err)
+	check("staged network changes", err == nil && w.cleanNetwork && strings.TrimSpace(changes) != "", nil)
+	ok, err = w.hasJob(ctx)
+	check("backup job "+w.jobID, ok, err)
 	if len(left) > 0 {
 		return "", fmt.Errorf("left behind: %s", strings.Join(left, ", "))
 	}
