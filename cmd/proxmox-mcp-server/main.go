@@ -59,6 +59,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return runSim(ctx, args[1:], stdout, stderr)
 		case "doctor":
 			return runDoctor(ctx, args[1:], os.LookupEnv, stdout, stderr)
+		case "selftest":
+			return runSelftest(ctx, args[1:], os.LookupEnv, stdout, stderr)
 		case "privileges":
 			return runPrivileges(args[1:], os.LookupEnv, stdout, stderr)
 		case "demo":
