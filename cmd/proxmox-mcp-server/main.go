@@ -105,6 +105,9 @@ const usage = `usage: proxmox-mcp-server [command]
                 and quorum, the privileges of every enabled tool (--json for scripts)
   privileges    print the least-privilege roles for a selection of tools as pveum commands
                 (--toolsets, --tools, --writes, --token)
+  selftest --live
+                drive a create, start, snapshot, clone, backup, delete, restore cycle through the
+                tools against the configured cluster, in a free id range, and clean up after it
   version       print the version
 `
 
