@@ -80,6 +80,9 @@ type WaitOptions struct {
 	MinInterval time.Duration  // default 100ms
 	MaxInterval time.Duration  // default 2s (doubling from MinInterval)
 	OnProgress  func(Progress) // optional; called on every poll while running (at least every ~2s)
+	// NoHistory: do not read the node's list of finished tasks for the
+	// estimate (the caller may not read it).
+	NoHistory bool
 }
 
 // TaskResult is a task that finished successfully.
@@ -105,12 +108,24 @@ var warningsRe = regexp.MustCompile(`^WARNINGS: (\d+)$`)
 // known: *TaskTimeoutError (Timeout passed, the task runs),
 // *TaskWaitStoppedError (ctx ended), *TaskUnknownError (the status could
 // not be read). Waiting never stops the task in Proxmox.
+//
+// Without MinInterval/MaxInterval the polls follow a plan (taskplan.go):
+// a fast start, then sparse polls far from the end that earlier tasks of
+// the same type and guest, or the log's percentages, predict, and dense
+// ones near it. It reads only this task's status and log and the list of
+// finished tasks of its type and guest on its node.
 func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (TaskResult, error) {
-	begin := time.Now()
-	if _, err := pveid.ParseUPID(upid); err != nil {
+	begin := c.now()
+	u, err := pveid.ParseUPID(upid)
+	if err != nil {
 		return TaskResult{}, err
 	}
-	interval, maxInterval := o.intervals()
+	elapsed := func() time.Duration { return c.now().Sub(begin) }
+	age0 := time.Duration(0)
+	if age := begin.Sub(time.Unix(int64(u.StartTime), 0)); age > 2*time.Second {
+		age0 = age // an older task (pve_task_wait); a fresh one's whole-second start says nothing finer
+	}
+	plan := newPlan(o, ReportsPercent(u.Type), age0)
 
 	pollCtx := ctx
 	if o.Timeout > 0 {
@@ -118,6 +133,7 @@ func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (Task
 		pollCtx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
+	timedOut := func() bool { return pollCtx.Err() != nil || o.Timeout > 0 && elapsed() >= o.Timeout }
 	running := false // the last status read showed the task running
 	var lastErr error
 	// stopped says why waiting must end early, or nil to go on.
@@ -125,24 +141,23 @@ func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (Task
 		if err := ctx.Err(); err != nil {
 			return &TaskWaitStoppedError{UPID: upid, Running: running, Err: err}
 		}
-		if pollCtx.Err() == nil {
+		if !timedOut() {
 			return nil
 		}
 		if !running && lastErr != nil {
 			// Never claim "still running" from reads that failed.
 			return &TaskUnknownError{UPID: upid, Err: fmt.Errorf("the wait ended after %v on a failed status read: %w",
-				time.Since(begin).Round(time.Millisecond), lastErr)}
+				elapsed().Round(time.Millisecond), lastErr)}
 		}
-		return &TaskTimeoutError{UPID: upid, Waited: time.Since(begin)}
+		return &TaskTimeoutError{UPID: upid, Waited: elapsed()}
 	}
 
-	var tracker *progressTracker
-	logNext := 0 // lines of the log already read for progress
-	if o.OnProgress != nil {
-		tracker = newProgressTracker()
-	}
+	tracker := newProgressTracker()
+	logNext := 0 // lines of the log already read
 	fails := 0
+	lastRunning := time.Duration(-1) // when a poll last found it running
 	for {
+		at := elapsed()
 		st, err := c.TaskStatus(pollCtx, upid)
 		switch {
 		case err != nil:
@@ -156,26 +171,55 @@ func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (Task
 			}
 			c.log.DebugContext(ctx, "task status failed, will retry", "upid", upid, "err", err)
 		case st.Status == "stopped":
-			return c.finish(ctx, upid, strings.TrimSpace(st.ExitStatus), time.Since(begin))
+			exit := strings.TrimSpace(st.ExitStatus)
+			if lastRunning >= 0 && (exit == "OK" || warningsRe.MatchString(exit)) {
+				// It ended between the two polls.
+				c.history.remember(u, age0+(lastRunning+at)/2, (at-lastRunning)/2+50*time.Millisecond)
+			}
+			return c.finish(ctx, upid, exit, elapsed())
 		case st.Status != "running":
 			return TaskResult{}, &TaskUnknownError{UPID: upid, Err: fmt.Errorf("unexpected task status %q", st.Status)}
 		default:
 			fails, running = 0, true
-			if tracker != nil {
+			if lastRunning < 0 && !plan.fixed && !o.NoHistory {
+				plan.hist = c.historyWindow(pollCtx, u, age0)
+			}
+			lastRunning = at
+			if plan.readLog(elapsed()) {
 				logNext = c.readProgress(pollCtx, upid, logNext, tracker)
-				o.OnProgress(Progress{Elapsed: time.Since(begin), Percent: tracker.percent, Line: tracker.line})
+				plan.sawPercent(elapsed(), tracker.percent)
+			}
+			if o.OnProgress != nil {
+				o.OnProgress(Progress{Elapsed: elapsed(), Percent: tracker.percent, Line: tracker.line})
 			}
 		}
 
-		t := time.NewTimer(interval)
-		select {
-		case <-pollCtx.Done():
-			t.Stop()
-			return TaskResult{}, stopped()
-		case <-t.C:
+		d := plan.next(at)
+		d = max(d-(elapsed()-at), 0) // the plan counts from the poll's start
+		if o.Timeout > 0 {
+			d = min(d, max(o.Timeout-elapsed(), 0))
 		}
-		interval = min(interval*2, maxInterval)
+		if err := c.wait(pollCtx, d); err != nil || timedOut() {
+			return TaskResult{}, stopped()
+		}
 	}
+}
+
+// historyWindow predicts the end from earlier tasks of u's type and guest:
+// Proxmox's list (once per wait, while it answers) and the client's own.
+func (c *Client) historyWindow(ctx context.Context, u pveid.UPID, age0 time.Duration) window {
+	if u.Type == "" {
+		return window{}
+	}
+	var listed []historySample
+	if c.history.listAllowed(u.Node, c.now()) {
+		var err error
+		if listed, err = c.recentTasks(ctx, u); err != nil {
+			c.history.listFailed(u.Node, c.now())
+			c.log.DebugContext(ctx, "task list for the wait's estimate failed", "node", u.Node, "err", err)
+		}
+	}
+	return predict(listed, c.history.own(u), age0)
 }
 
 // intervals applies the defaults; with OnProgress the interval stays at or
