@@ -15,9 +15,14 @@ const (
 	idlePoll   = time.Second            // nothing known of the end
 	densePoll  = 250 * time.Millisecond // inside the predicted end's window
 	sparsePoll = 3 * time.Second        // far from it; under Proxmox's 5 s keep-alive
-	// Log reads are requests too: past a few, at most one per 4 s of waiting.
-	logBurst     = 3
-	logPerSecond = 0.25
+	// Log reads are requests too. For the estimate of a task that prints
+	// percentages: a few, then one per 4 s of waiting. For progress lines
+	// only: while all the wait's requests, and the dense polls a predicted
+	// window will take, stay within a few plus 1.05 a second.
+	estimateBurst     = 2
+	estimatePerSecond = 0.25
+	requestBurst      = 3
+	requestPerSecond  = 1.05
 	// A log read for the estimate only (no OnProgress) pays from this age on.
 	logEstimateAfter = time.Second
 )
@@ -40,6 +45,7 @@ type plan struct {
 
 	hist     window // from earlier tasks; dropped once passed
 	pct      window // from the log's percentages
+	requests int    // made so far: status, list and log reads
 	logReads int
 	p0, p1   percentPoint // first and latest rise seen in the log
 }
@@ -57,6 +63,17 @@ func newPlan(o WaitOptions, percent bool, age0 time.Duration) *plan {
 		p.step, p.maxStep = o.intervals()
 	}
 	return p
+}
+
+// first is the delay before the first poll: a task Proxmox just started
+// has not ended yet.
+func (p *plan) first() time.Duration {
+	if p.fixed {
+		return 0
+	}
+	d := p.step
+	p.step *= 2
+	return d
 }
 
 // next is the delay after a poll at t that found the task running.
@@ -98,20 +115,28 @@ func (p *plan) window(t time.Duration) window {
 	return window{}
 }
 
-// readLog tells whether the poll at t also reads the log: for progress, or
-// for the estimate of a task that prints percentages, within the budget.
+// readLog tells whether the poll at t also reads the log: for the estimate
+// of a task that prints percentages, or for progress, within the budgets.
 func (p *plan) readLog(t time.Duration) bool {
 	if p.fixed {
 		return p.progress
 	}
-	if !p.progress && (!p.percent || t < logEstimateAfter) {
-		return false
+	var ok bool
+	switch {
+	case p.percent:
+		ok = (p.progress || t >= logEstimateAfter) && float64(p.logReads) < estimateBurst+estimatePerSecond*t.Seconds()
+	case p.progress:
+		reserve := 0
+		if w := p.window(t); w.ok {
+			reserve = int((w.hi - max(w.lo, t)) / densePoll)
+		}
+		ok = float64(p.requests+1+reserve) <= requestBurst+requestPerSecond*t.Seconds()
 	}
-	if float64(p.logReads) >= logBurst+logPerSecond*t.Seconds() {
-		return false
+	if ok {
+		p.logReads++
+		p.requests++
 	}
-	p.logReads++
-	return true
+	return ok
 }
 
 // sawPercent takes the highest percentage the log showed by t.

@@ -156,9 +156,18 @@ func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (Task
 	logNext := 0 // lines of the log already read
 	fails := 0
 	lastRunning := time.Duration(-1) // when a poll last found it running
-	for {
+	for d := plan.first(); ; {
+		if d > 0 {
+			if o.Timeout > 0 {
+				d = min(d, max(o.Timeout-elapsed(), 0))
+			}
+			if err := c.wait(pollCtx, d); err != nil || timedOut() {
+				return TaskResult{}, stopped()
+			}
+		}
 		at := elapsed()
 		st, err := c.TaskStatus(pollCtx, upid)
+		plan.requests++
 		switch {
 		case err != nil:
 			if serr := stopped(); serr != nil {
@@ -182,7 +191,7 @@ func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (Task
 		default:
 			fails, running = 0, true
 			if lastRunning < 0 && !plan.fixed && !o.NoHistory {
-				plan.hist = c.historyWindow(pollCtx, u, age0)
+				plan.hist = c.historyWindow(pollCtx, u, age0, plan)
 			}
 			lastRunning = at
 			if plan.readLog(elapsed()) {
@@ -193,27 +202,20 @@ func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (Task
 				o.OnProgress(Progress{Elapsed: elapsed(), Percent: tracker.percent, Line: tracker.line})
 			}
 		}
-
-		d := plan.next(at)
-		d = max(d-(elapsed()-at), 0) // the plan counts from the poll's start
-		if o.Timeout > 0 {
-			d = min(d, max(o.Timeout-elapsed(), 0))
-		}
-		if err := c.wait(pollCtx, d); err != nil || timedOut() {
-			return TaskResult{}, stopped()
-		}
+		d = max(plan.next(at)-(elapsed()-at), 0) // the plan counts from the poll's start
 	}
 }
 
 // historyWindow predicts the end from earlier tasks of u's type and guest:
 // Proxmox's list (once per wait, while it answers) and the client's own.
-func (c *Client) historyWindow(ctx context.Context, u pveid.UPID, age0 time.Duration) window {
+func (c *Client) historyWindow(ctx context.Context, u pveid.UPID, age0 time.Duration, p *plan) window {
 	if u.Type == "" {
 		return window{}
 	}
 	var listed []historySample
 	if c.history.listAllowed(u.Node, c.now()) {
 		var err error
+		p.requests++
 		if listed, err = c.recentTasks(ctx, u); err != nil {
 			c.history.listFailed(u.Node, c.now())
 			c.log.DebugContext(ctx, "task list for the wait's estimate failed", "node", u.Node, "err", err)
