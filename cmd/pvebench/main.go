@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"sync"
 	"time"
 
@@ -25,6 +26,11 @@ type options struct {
 	runs   int
 	calls  int
 	quick  bool
+	// -tasks (tasks.go)
+	tasks        bool
+	taskLengths  string
+	taskCount    int
+	taskParallel int
 }
 
 func main() {
@@ -42,6 +48,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.runs, "runs", 9, "repetitions of each timed scenario")
 	fs.IntVar(&o.calls, "calls", 1000, "small calls per in-flight level (and before the peak RSS)")
 	fs.BoolVar(&o.quick, "quick", false, "a few seconds: 50 guests, 3 runs, 60 calls (a smoke test)")
+	fs.BoolVar(&o.tasks, "tasks", false, "only the task-wait scenario: lag from a task's end to the answer, and polls")
+	fs.StringVar(&o.taskLengths, "task-lengths", "", "task lengths in seconds, comma-separated (default: -task-count spread over 2..60)")
+	fs.IntVar(&o.taskCount, "task-count", 12, "tasks spread over 2..60 s without -task-lengths")
+	fs.IntVar(&o.taskParallel, "task-parallel", 4, "tasks waited for at once (on different guests)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,19 +64,23 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer f.Close()
 	b := &bench{o: o, fake: f, out: out}
+	if o.tasks {
+		return b.allTasks(ctx)
+	}
 	return b.all(ctx)
 }
 
 type bench struct {
-	o    options
-	fake *fake
-	out  io.Writer
+	o      options
+	fake   *fake
+	out    io.Writer
+	writes bool // PVE_READONLY=false (the tasks scenario starts VMs on the fake)
 }
 
 func (b *bench) env() []string {
 	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "PROXMOX_HOST=" + b.fake.URL(),
 		"PROXMOX_TOKEN_ID=root@pam!bench", "PROXMOX_TOKEN_SECRET=00000000-0000-0000-0000-000000000000",
-		"PROXMOX_INSECURE_TLS=true"}
+		"PROXMOX_INSECURE_TLS=true", "PVE_READONLY=" + strconv.FormatBool(!b.writes)}
 }
 
 func newClient() *mcp.Client {
