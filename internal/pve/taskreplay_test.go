@@ -23,6 +23,7 @@ type replayTask struct {
 	start, end time.Time // virtual
 	percent    bool      // the log prints a percentage every second
 	history    []taskRow // the node's finished tasks of this type and guest
+	noList     bool      // the list answers 501, as a fake that lacks it
 
 	now                        time.Time
 	latency                    time.Duration // per request, half before and half after it is answered
@@ -59,7 +60,7 @@ func (r *replayTask) answer(req *http.Request) ([]byte, int) {
 		}
 		b, _ := json.Marshal(map[string]any{"data": out, "total": len(lines)})
 		return b, http.StatusOK
-	case path == "/nodes/pve1/tasks":
+	case path == "/nodes/pve1/tasks" && !r.noList:
 		r.lists++
 		data = r.history
 	default:
@@ -88,12 +89,16 @@ func (r *replayTask) logLines() []string {
 type scenario int
 
 const (
-	noInfo scenario = iota
-	percentLines
-	repeated
+	noInfo       scenario = iota
+	percentLines          // the log prints a percentage a second
+	repeated              // Proxmox lists earlier runs of the task, within a few percent
+	sameLength            // no list; the client saw the earlier runs of the same length
+	mixed                 // one guest, lengths all over 2..60 s; the list holds them
 )
 
-func (s scenario) String() string { return [...]string{"no-info", "percent", "history"}[s] }
+func (s scenario) String() string {
+	return [...]string{"no-info", "percent", "history", "own-history", "mixed"}[s]
+}
 
 // replayLengths are task lengths spread over 2..60 s (a golden-ratio
 // sequence: even, and never on whole seconds only).
@@ -118,26 +123,15 @@ func (f replayFigures) meanLag() float64     { return f.lag.Seconds() / float64(
 func (f replayFigures) statusRate() float64  { return float64(f.status) / f.busy.Seconds() }
 func (f replayFigures) requestRate() float64 { return float64(f.request) / f.busy.Seconds() }
 
-// replayOne waits for one task of length d and returns its lag.
-func replayOne(t testing.TB, sc scenario, i int, d time.Duration, progress bool) (time.Duration, *replayTask) {
-	begin := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i)*time.Hour + time.Duration(i%10)*97*time.Millisecond)
-	typ := "qmstart"
-	if sc == percentLines {
-		typ = "qmclone"
-	}
-	r := &replayTask{start: begin.Add(-10 * time.Millisecond), now: begin, latency: 20 * time.Millisecond, percent: sc == percentLines}
-	r.upid = fmt.Sprintf("UPID:pve1:00001234:00ABCDEF:%08X:%s:100:root@pam:", r.start.Unix(), typ)
-	r.end = r.start.Add(d)
-	r.history = []taskRow{}
-	if sc == repeated {
-		// Earlier runs took within a few percent of this one, in whole seconds.
-		for k, jitter := range []float64{-0.03, 0.02, -0.01, 0.03, 0} {
-			s := begin.Add(-time.Duration(k+1) * 10 * time.Minute).Add(time.Duration(k) * 333 * time.Millisecond)
-			e := s.Add(seconds(d.Seconds() * (1 + jitter)))
-			r.history = append(r.history, taskRow{UPID: taskText(fmt.Sprintf("UPID:pve1:0000%04X:00ABCDEF:%08X:%s:100:root@pam:", k, s.Unix(), typ)),
-				Type: taskText(typ), ID: "100", Status: "OK", StartTime: Int(s.Unix()), EndTime: Int(e.Unix())})
-		}
-	}
+// replayEnv is one client and the Proxmox it talks to, for a run of tasks.
+type replayEnv struct {
+	r        *replayTask
+	c        *Client
+	finished []taskRow // newest first
+}
+
+func newReplayEnv(t testing.TB) *replayEnv {
+	r := &replayTask{latency: 20 * time.Millisecond, now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	c, err := New(Options{BaseURL: "http://127.0.0.1:8006", TokenID: testTokenID, TokenSecret: testSecret,
 		HTTPClient: &http.Client{Transport: r}})
 	if err != nil {
@@ -147,6 +141,34 @@ func replayOne(t testing.TB, sc scenario, i int, d time.Duration, progress bool)
 	c.sleep = func(ctx context.Context, d time.Duration) error {
 		r.now = r.now.Add(d)
 		return ctx.Err()
+	}
+	return &replayEnv{r: r, c: c}
+}
+
+// run waits for task i, of length d, and returns its lag.
+func (e *replayEnv) run(t testing.TB, sc scenario, i int, d time.Duration, progress bool) time.Duration {
+	r := e.r
+	begin := r.now.Add(time.Hour + time.Duration(i%10)*97*time.Millisecond)
+	typ := "qmstart"
+	if sc == percentLines {
+		typ = "qmclone"
+	}
+	r.start, r.now, r.end = begin.Add(-10*time.Millisecond), begin, begin.Add(-10*time.Millisecond+d)
+	r.upid = fmt.Sprintf("UPID:pve1:%08X:00ABCDEF:%08X:%s:100:root@pam:", 0x1000+i, r.start.Unix(), typ)
+	r.percent, r.noList = sc == percentLines, sc == sameLength
+	r.status, r.logs, r.lists, r.other = 0, 0, 0, 0
+	r.history = []taskRow{}
+	switch sc {
+	case repeated:
+		// Earlier runs took within a few percent of this one, in whole seconds.
+		for k, jitter := range []float64{-0.03, 0.02, -0.01, 0.03, 0} {
+			s := begin.Add(-time.Duration(k+1) * 10 * time.Minute).Add(time.Duration(k) * 333 * time.Millisecond)
+			e := s.Add(seconds(d.Seconds() * (1 + jitter)))
+			r.history = append(r.history, taskRow{UPID: taskText(fmt.Sprintf("UPID:pve1:0000%04X:00ABCDEF:%08X:%s:100:root@pam:", k, s.Unix(), typ)),
+				Type: taskText(typ), ID: "100", Status: "OK", StartTime: Int(s.Unix()), EndTime: Int(e.Unix())})
+		}
+	case mixed:
+		r.history = e.finished
 	}
 	var o WaitOptions
 	last := time.Duration(-1)
@@ -158,19 +180,34 @@ func replayOne(t testing.TB, sc scenario, i int, d time.Duration, progress bool)
 			last = p.Elapsed
 		}
 	}
-	if _, err := c.WaitTask(context.Background(), r.upid, o); err != nil {
+	if _, err := e.c.WaitTask(context.Background(), r.upid, o); err != nil {
 		t.Fatalf("%s task %v: %v", sc, d, err)
 	}
-	if r.other > 0 {
+	if r.other > 0 && !r.noList {
 		t.Fatalf("%s: %d requests the replay does not serve", sc, r.other)
 	}
-	return r.now.Sub(r.end), r
+	e.finished = append([]taskRow{{UPID: taskText(r.upid), Type: taskText(typ), ID: "100", Status: "OK",
+		StartTime: Int(r.start.Unix()), EndTime: Int(r.end.Unix())}}, e.finished...)
+	return r.now.Sub(r.end)
 }
 
+// replay runs the tasks of a scenario, each length on a fresh client but
+// mixed's, that all run on one.
 func replay(t testing.TB, sc scenario, lengths []time.Duration, progress bool) replayFigures {
 	var f replayFigures
+	var e *replayEnv
 	for i, d := range lengths {
-		lag, r := replayOne(t, sc, i, d, progress)
+		if e == nil || sc != mixed {
+			e = newReplayEnv(t)
+		}
+		if sc == sameLength {
+			// Three runs of each length: the first two teach the third.
+			for k := range 2 {
+				e.run(t, sc, 3*i+k, d, progress)
+			}
+		}
+		lag := e.run(t, sc, 3*i+2, d, progress)
+		r := e.r
 		if lag < 0 {
 			t.Fatalf("%s task %v: answered %v before its end", sc, d, -lag)
 		}
@@ -179,7 +216,7 @@ func replay(t testing.TB, sc scenario, lengths []time.Duration, progress bool) r
 		f.maxLag = max(f.maxLag, lag)
 		f.busy += d
 		f.status += r.status
-		f.request += r.status + r.logs + r.lists
+		f.request += r.status + r.logs + r.lists + r.other
 	}
 	return f
 }
@@ -200,6 +237,9 @@ func TestReplayFigures(t *testing.T) {
 		{percentLines, true, 0.15, 0.75, 1.1},
 		{repeated, false, 0.14, 0.74, 0.77},
 		{repeated, true, 0.14, 0.87, 1.0},
+		{sameLength, false, 0.15, 0.6, 0.62},
+		{mixed, false, 0.55, 1.1, 1.13},
+		{mixed, true, 0.55, 1.1, 1.2},
 	} {
 		f := replay(t, tc.sc, lengths, tc.progress)
 		t.Logf("%s progress=%v: mean lag %.3f s (max %.3f), %.3f status polls/s, %.3f requests/s",
@@ -215,7 +255,7 @@ func TestReplayFigures(t *testing.T) {
 // per op is the cost of planning, not of waiting.
 func BenchmarkReplay(b *testing.B) {
 	lengths := replayLengths(59)
-	for _, sc := range []scenario{noInfo, percentLines, repeated} {
+	for _, sc := range []scenario{noInfo, percentLines, repeated, sameLength, mixed} {
 		b.Run(sc.String(), func(b *testing.B) {
 			var f replayFigures
 			for b.Loop() {
