@@ -18,11 +18,11 @@ const (
 	// Log reads are requests too. For the estimate of a task that prints
 	// percentages: a few, then one per 4 s of waiting. For progress lines
 	// only: while all the wait's requests, and the dense polls a predicted
-	// window will take, stay within a few plus 1.05 a second.
+	// window will take, stay within a few plus 1 a second.
 	estimateBurst     = 2
 	estimatePerSecond = 0.25
-	requestBurst      = 3
-	requestPerSecond  = 1.05
+	requestBurst      = 2
+	requestPerSecond  = 1.0
 	// A log read for the estimate only (no OnProgress) pays from this age on.
 	logEstimateAfter = time.Second
 )
@@ -47,6 +47,7 @@ type plan struct {
 	pct      window // from the log's percentages
 	requests int    // made so far: status, list and log reads
 	logReads int
+	probes   int          // log reads beyond the budget, to find percentages
 	p0, p1   percentPoint // first and latest rise seen in the log
 }
 
@@ -131,6 +132,12 @@ func (p *plan) readLog(t time.Duration) bool {
 			reserve = int((w.hi - max(w.lo, t)) / densePoll)
 		}
 		ok = float64(p.requests+1+reserve) <= requestBurst+requestPerSecond*t.Seconds()
+		// Two probes, at 1 s and 3 s, find a log that prints percentages
+		// (sawPercent then reads it as one).
+		if !ok && p.probes < 2 && t >= logEstimateAfter*time.Duration(1+2*p.probes) {
+			ok = true
+			p.probes++
+		}
 	}
 	if ok {
 		p.logReads++
@@ -144,6 +151,7 @@ func (p *plan) sawPercent(t time.Duration, pc float64) {
 	if p.fixed || pc < 0 || pc <= p.p1.p {
 		return
 	}
+	p.percent = true // a log that prints percentages pays to read, whatever the type
 	if p.p0.p < 0 {
 		p.p0 = percentPoint{t, pc}
 	}

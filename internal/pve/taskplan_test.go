@@ -186,3 +186,21 @@ func TestRecentTasks(t *testing.T) {
 		t.Error("a task without a guest has a history request")
 	}
 }
+
+// NoHistory keeps WaitTask off the node's task list; without it the list
+// is read once per wait.
+func TestWaitTaskNoHistory(t *testing.T) {
+	for _, no := range []bool{true, false} {
+		e := newReplayEnv(t)
+		r := e.r
+		r.start, r.end = r.now, r.now.Add(5*time.Second)
+		r.upid = fmt.Sprintf("UPID:pve1:00001234:00ABCDEF:%08X:qmstart:100:root@pam:", r.start.Unix())
+		r.history = []taskRow{}
+		if _, err := e.c.WaitTask(context.Background(), r.upid, WaitOptions{NoHistory: no}); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{true: 0, false: 1}[no]; r.lists != want {
+			t.Errorf("NoHistory %v: %d list reads, want %d", no, r.lists, want)
+		}
+	}
+}

@@ -94,10 +94,11 @@ const (
 	repeated              // Proxmox lists earlier runs of the task, within a few percent
 	sameLength            // no list; the client saw the earlier runs of the same length
 	mixed                 // one guest, lengths all over 2..60 s; the list holds them
+	percentStart          // percentages in the log of a type that seldom prints them (qmstart)
 )
 
 func (s scenario) String() string {
-	return [...]string{"no-info", "percent", "history", "own-history", "mixed"}[s]
+	return [...]string{"no-info", "percent", "history", "own-history", "mixed", "percent-qmstart"}[s]
 }
 
 // replayLengths are task lengths spread over 2..60 s (a golden-ratio
@@ -155,7 +156,7 @@ func (e *replayEnv) run(t testing.TB, sc scenario, i int, d time.Duration, progr
 	}
 	r.start, r.now, r.end = begin.Add(-10*time.Millisecond), begin, begin.Add(-10*time.Millisecond+d)
 	r.upid = fmt.Sprintf("UPID:pve1:%08X:00ABCDEF:%08X:%s:100:root@pam:", 0x1000+i, r.start.Unix(), typ)
-	r.percent, r.noList = sc == percentLines, sc == sameLength
+	r.percent, r.noList = sc == percentLines || sc == percentStart, sc == sameLength
 	r.status, r.logs, r.lists, r.other = 0, 0, 0, 0
 	r.history = []taskRow{}
 	switch sc {
@@ -240,6 +241,8 @@ func TestReplayFigures(t *testing.T) {
 		{sameLength, false, 0.15, 0.6, 0.62},
 		{mixed, false, 0.55, 1.1, 1.13},
 		{mixed, true, 0.55, 1.1, 1.2},
+		{percentStart, false, 0.55, 1.1, 1.13}, // the log is not read: no progress asked, a type without percentages
+		{percentStart, true, 0.18, 0.75, 1.1},
 	} {
 		f := replay(t, tc.sc, lengths, tc.progress)
 		t.Logf("%s progress=%v: mean lag %.3f s (max %.3f), %.3f status polls/s, %.3f requests/s",
