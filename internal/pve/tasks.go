@@ -76,9 +76,12 @@ type Progress struct {
 
 // WaitOptions tunes WaitTask.
 type WaitOptions struct {
-	Timeout     time.Duration  // 0 -> no timeout beyond ctx
-	MinInterval time.Duration  // default 100ms
-	MaxInterval time.Duration  // default 2s (doubling from MinInterval)
+	Timeout time.Duration // 0 -> no timeout beyond ctx
+	// MinInterval and MaxInterval, when either is set, replace the planned
+	// polls with intervals doubling from MinInterval (default 100ms) to
+	// MaxInterval (default 2s), from an immediate first poll.
+	MinInterval time.Duration
+	MaxInterval time.Duration
 	OnProgress  func(Progress) // optional; called on every poll while running (at least every ~2s)
 	// NoHistory: do not read the node's list of finished tasks for the
 	// estimate (the caller may not read it).
