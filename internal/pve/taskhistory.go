@@ -18,10 +18,10 @@ import (
 // newest few must agree, or the guess costs more polls than it saves.
 const (
 	historyKeys     = 256 // task kinds a client remembers
-	historySamples  = 8   // durations kept per kind
+	historySamples  = 20  // durations kept per kind
 	historyUse      = 5   // newest durations a prediction looks at
 	historyMin      = 2   // fewer say nothing
-	historyList     = 10  // rows asked of Proxmox
+	historyList     = 20  // rows asked of Proxmox
 	historyListOff  = 10 * time.Minute
 	historySlack    = 300 * time.Millisecond // past the latest end the samples allow
 	historySpread   = 2 * time.Second        // samples this far apart still agree ...
@@ -142,8 +142,9 @@ func (c *Client) recentTasks(ctx context.Context, u pveid.UPID) ([]historySample
 
 // predict merges Proxmox's rows with the client's own (finer) durations of
 // the same tasks and, when the newest agree, gives the end's window as
-// time since the wait began.
-func predict(listed, own []historySample, age0 time.Duration) window {
+// time since the wait began; when they disagree, with enough of them, their
+// spread.
+func predict(listed, own []historySample, age0 time.Duration) (window, *spread) {
 	byUPID := map[string]historySample{}
 	for _, s := range listed {
 		byUPID[s.upid] = s
@@ -161,20 +162,20 @@ func predict(listed, own []historySample, age0 time.Duration) window {
 		}
 		return strings.Compare(b.upid, a.upid)
 	})
-	all = all[:min(len(all), historyUse)]
-	if len(all) < historyMin {
-		return window{}
+	newest := all[:min(len(all), historyUse)]
+	if len(newest) < historyMin {
+		return window{}, nil
 	}
-	durs := make([]time.Duration, len(all))
+	durs := make([]time.Duration, len(newest))
 	lo, hi := time.Duration(math.MaxInt64), time.Duration(0)
-	for i, s := range all {
+	for i, s := range newest {
 		durs[i] = s.dur
 		lo, hi = min(lo, s.dur-s.unc), max(hi, s.dur+s.unc)
 	}
 	slices.Sort(durs)
 	median := durs[len(durs)/2]
 	if durs[len(durs)-1]-durs[0] > max(historySpread, time.Duration(historySpreadPc*float64(median))) {
-		return window{}
+		return window{}, newSpread(all, age0)
 	}
-	return window{lo: lo - age0, hi: hi + historySlack - age0, ok: true}
+	return window{lo: lo - age0, hi: hi + historySlack - age0, ok: true}, nil
 }

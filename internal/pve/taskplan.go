@@ -43,9 +43,10 @@ type plan struct {
 	percent  bool          // the task type prints percentages
 	age0     time.Duration // the task's age when the wait began
 
-	hist     window // from earlier tasks; dropped once passed
-	pct      window // from the log's percentages
-	requests int    // made so far: status, list and log reads
+	hist     window  // from earlier tasks that agree; dropped once passed
+	spread   *spread // from earlier tasks that do not
+	pct      window  // from the log's percentages
+	requests int     // made so far: status, list and log reads
 	logReads int
 	probes   int          // log reads beyond the budget, to find percentages
 	p0, p1   percentPoint // first and latest rise seen in the log
@@ -86,6 +87,9 @@ func (p *plan) next(t time.Duration) time.Duration {
 	}
 	p.step = min(p.step*2, sparsePoll)
 	d := min(fast, idlePoll)
+	if g, ok := p.spread.gap(t); ok && !p.pct.ok {
+		d = min(max(g, densePoll), fast, sparsePoll)
+	}
 	if w := p.window(t); w.ok {
 		switch r := w.lo - t; {
 		case r <= densePoll/2:

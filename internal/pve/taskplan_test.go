@@ -110,27 +110,27 @@ func TestPredict(t *testing.T) {
 		return historySample{upid: upid, start: start, dur: dur, unc: time.Second}
 	}
 	agree := []historySample{s("a", 1, 20*time.Second), s("b", 2, 21*time.Second), s("c", 3, 22*time.Second)}
-	if w := predict(agree, nil, 0); !w.ok || w.lo != 19*time.Second || w.hi != 23*time.Second+historySlack {
+	if w, _ := predict(agree, nil, 0); !w.ok || w.lo != 19*time.Second || w.hi != 23*time.Second+historySlack {
 		t.Errorf("agreeing: %+v", w)
 	}
-	if w := predict(agree, nil, 5*time.Second); w.lo != 14*time.Second {
+	if w, _ := predict(agree, nil, 5*time.Second); w.lo != 14*time.Second {
 		t.Errorf("task 5 s old: %+v", w)
 	}
-	if w := predict(agree[:1], nil, 0); w.ok {
+	if w, _ := predict(agree[:1], nil, 0); w.ok {
 		t.Errorf("one sample: %+v", w)
 	}
 	scattered := []historySample{s("a", 1, 5*time.Second), s("b", 2, 40*time.Second), s("c", 3, 21*time.Second)}
-	if w := predict(scattered, nil, 0); w.ok {
+	if w, _ := predict(scattered, nil, 0); w.ok {
 		t.Errorf("scattered: %+v", w)
 	}
 	// Only the newest five count: old outliers do not spoil it.
 	old := append([]historySample{s("x", 0, time.Hour)}, append(agree, s("d", 4, 20*time.Second), s("e", 5, 21*time.Second))...)
-	if w := predict(old, nil, 0); !w.ok {
+	if w, _ := predict(old, nil, 0); !w.ok {
 		t.Errorf("old outlier: %+v", w)
 	}
 	// The client's own figure of a listed task replaces Proxmox's.
 	own := []historySample{{upid: "c", start: 3, dur: 20500 * ms, unc: 100 * ms}}
-	if w := predict(agree[1:], own, 0); !w.ok || w.hi != 22*time.Second+historySlack {
+	if w, _ := predict(agree[1:], own, 0); !w.ok || w.hi != 22*time.Second+historySlack {
 		t.Errorf("own over listed: %+v", w)
 	}
 }
@@ -202,5 +202,30 @@ func TestWaitTaskNoHistory(t *testing.T) {
 		if want := map[bool]int{true: 0, false: 1}[no]; r.lists != want {
 			t.Errorf("NoHistory %v: %d list reads, want %d", no, r.lists, want)
 		}
+	}
+}
+
+// Durations spread over 2-60 s: sparse polls early, where few runs ended,
+// dense late, where the rest must; none past the longest.
+func TestSpread(t *testing.T) {
+	var all []historySample
+	for i := range 12 {
+		all = append(all, historySample{upid: fmt.Sprint(i), dur: seconds(2 + 58*float64(i)/11)})
+	}
+	if newSpread(all[:spreadMin-1], 0) != nil {
+		t.Error("a spread from too few durations")
+	}
+	s := newSpread(all, 0)
+	early, ok1 := s.gap(5 * time.Second)
+	late, ok2 := s.gap(55 * time.Second)
+	if !ok1 || !ok2 || early <= late || late > time.Second || early > 3*time.Second {
+		t.Errorf("gap at 5 s %v (%v), at 55 s %v (%v)", early, ok1, late, ok2)
+	}
+	if _, ok := s.gap(2 * time.Minute); ok {
+		t.Error("a gap past the longest run")
+	}
+	// Scattered durations give a spread, agreeing ones a window.
+	if w, sp := predict(all, nil, 0); w.ok || sp == nil {
+		t.Errorf("scattered: %+v %v", w, sp)
 	}
 }

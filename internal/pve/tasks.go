@@ -194,7 +194,7 @@ func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (Task
 		default:
 			fails, running = 0, true
 			if lastRunning < 0 && !plan.fixed && !o.NoHistory {
-				plan.hist = c.historyWindow(pollCtx, u, age0, plan)
+				plan.hist, plan.spread = c.historyWindow(pollCtx, u, age0, plan)
 			}
 			lastRunning = at
 			if plan.readLog(elapsed()) {
@@ -211,9 +211,9 @@ func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (Task
 
 // historyWindow predicts the end from earlier tasks of u's type and guest:
 // Proxmox's list (once per wait, while it answers) and the client's own.
-func (c *Client) historyWindow(ctx context.Context, u pveid.UPID, age0 time.Duration, p *plan) window {
+func (c *Client) historyWindow(ctx context.Context, u pveid.UPID, age0 time.Duration, p *plan) (window, *spread) {
 	if u.Type == "" {
-		return window{}
+		return window{}, nil
 	}
 	var listed []historySample
 	if c.history.listAllowed(u.Node, c.now()) {
