@@ -176,7 +176,7 @@ func TestRecentTasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "/api2/json/nodes/pve2/tasks?limit=10&source=archive&typefilter=qmclone&vmid=100"; query != want {
+	if want := "/api2/json/nodes/pve2/tasks?limit=20&source=archive&typefilter=qmclone&vmid=100"; query != want {
 		t.Errorf("query %s, want %s", query, want)
 	}
 	if len(got) != 2 || got[0].upid != "U1" || got[0].dur != 30*time.Second || got[1].dur != 20*time.Second {
