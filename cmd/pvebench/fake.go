@@ -19,13 +19,14 @@ type fake struct {
 	status    []byte
 	requests  atomic.Int64
 	unknown   atomic.Int64
+	taskSrv   *taskServer // tasks.go
 }
 
 const fakeNodes = 4
 
 // newFake starts the fake with guests qemu and lxc guests spread over four nodes.
 func newFake(guests int) (*fake, error) {
-	f := &fake{}
+	f := &fake{taskSrv: newTaskServer()}
 	var err error
 	if f.version, err = envelope(map[string]any{"version": "9.1.3", "release": "9.1", "repoid": "e5010dc5"}); err != nil {
 		return nil, err
@@ -67,6 +68,7 @@ func (f *fake) serve(w http.ResponseWriter, r *http.Request) {
 		w.Write(f.resources)
 	case len(parts) == 6 && parts[0] == "nodes" && (parts[2] == "qemu" || parts[2] == "lxc") && parts[4] == "status" && parts[5] == "current":
 		w.Write(f.status)
+	case f.taskSrv.serve(w, r, parts):
 	default:
 		f.unknown.Add(1)
 		w.WriteHeader(http.StatusNotImplemented)

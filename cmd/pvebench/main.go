@@ -16,6 +16,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -31,6 +32,11 @@ type options struct {
 	calls    int
 	quick    bool
 	compare  bool
+	// -tasks (tasks.go)
+	tasks        bool
+	taskLengths  string
+	taskCount    int
+	taskParallel int
 }
 
 func main() {
@@ -51,6 +57,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.rssRuns, "rssruns", 3, "fresh processes, each, for the peak RSS after -calls calls")
 	fs.BoolVar(&o.quick, "quick", false, "a few seconds: 50 guests, 3 runs, 60 calls, 1 RSS run (a smoke test)")
 	fs.BoolVar(&o.compare, "compare", false, "end with the issue 16 targets and PASS/FAIL for each")
+	fs.BoolVar(&o.tasks, "tasks", false, "only the task-wait scenario: lag from a task's end to the answer, and polls")
+	fs.StringVar(&o.taskLengths, "task-lengths", "", "task lengths in seconds, comma-separated (default: -task-count spread over 2..60)")
+	fs.IntVar(&o.taskCount, "task-count", 12, "tasks spread over 2..60 s without -task-lengths")
+	fs.IntVar(&o.taskParallel, "task-parallel", 4, "tasks waited for at once (on different guests)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -66,19 +76,23 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer f.Close()
 	b := &bench{o: o, fake: f, out: out}
+	if o.tasks {
+		return b.allTasks(ctx)
+	}
 	return b.all(ctx)
 }
 
 type bench struct {
-	o    options
-	fake *fake
-	out  io.Writer
+	o      options
+	fake   *fake
+	out    io.Writer
+	writes bool // PVE_READONLY=false (the tasks scenario starts VMs on the fake)
 }
 
 func (b *bench) env() []string {
 	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "PROXMOX_HOST=" + b.fake.URL(),
 		"PROXMOX_TOKEN_ID=root@pam!bench", "PROXMOX_TOKEN_SECRET=00000000-0000-0000-0000-000000000000",
-		"PROXMOX_INSECURE_TLS=true"}
+		"PROXMOX_INSECURE_TLS=true", "PVE_READONLY=" + strconv.FormatBool(!b.writes)}
 }
 
 func newClient() *mcp.Client {

@@ -31,4 +31,14 @@ func TestQuickAgainstBuiltBinary(t *testing.T) {
 			t.Errorf("no %q in\n%s", want, out.String())
 		}
 	}
+	out.Reset()
+	if err := run(context.Background(), []string{"-bin", bin, "-tasks", "-task-lengths", "0.3,1.1,0.6", "-task-parallel", "2"}, &out); err != nil {
+		t.Fatalf("-tasks: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"task lag, no percent lines, 2 tasks", "task lag, percent lines, progress asked, 1 tasks",
+		"status polls per second", " 0 to paths it does not serve"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("-tasks: no %q in\n%s", want, out.String())
+		}
+	}
 }

@@ -157,10 +157,14 @@ func (c *Call) TaskLog(ctx context.Context, upid string, start, limit int) ([]pv
 }
 
 // WaitTask follows a task once its UPID passed the checks; the polls it makes
-// are GETs of that task's status and log.
+// are GETs of that task's status and log, and of the list of finished tasks
+// of its type and guest on its node when that passes the checks too.
 func (c *Call) WaitTask(ctx context.Context, upid string, o pve.WaitOptions) (pve.TaskResult, error) {
 	if err := c.checkTask(ctx, upid, "status"); err != nil {
 		return pve.TaskResult{}, err
+	}
+	if path, q, ok := pve.HistoryRequest(upid); !ok || c.check(ctx, "GET", path, q) != nil {
+		o.NoHistory = true
 	}
 	return c.g.raw.WaitTask(ctx, upid, o)
 }

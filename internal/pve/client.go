@@ -64,6 +64,7 @@ type Client struct {
 	secret     string // token secret or password, scrubbed from errors
 	tickets    *ticketAuth
 	now        func() time.Time
+	sleep      func(context.Context, time.Duration) error // nil: a real timer (tests replay task waits)
 	hc         *http.Client
 	timeout    time.Duration
 	retryBase  time.Duration
@@ -72,6 +73,8 @@ type Client struct {
 
 	mu      sync.Mutex
 	version *Version // cached GET /version
+
+	history taskHistory // finished tasks' durations, for WaitTask's estimate
 }
 
 // New checks the options and builds a client. It does not contact Proxmox.

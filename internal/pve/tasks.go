@@ -76,10 +76,16 @@ type Progress struct {
 
 // WaitOptions tunes WaitTask.
 type WaitOptions struct {
-	Timeout     time.Duration  // 0 -> no timeout beyond ctx
-	MinInterval time.Duration  // default 100ms
-	MaxInterval time.Duration  // default 2s (doubling from MinInterval)
+	Timeout time.Duration // 0 -> no timeout beyond ctx
+	// MinInterval and MaxInterval, when either is set, replace the planned
+	// polls with intervals doubling from MinInterval (default 100ms) to
+	// MaxInterval (default 2s), from an immediate first poll.
+	MinInterval time.Duration
+	MaxInterval time.Duration
 	OnProgress  func(Progress) // optional; called on every poll while running (at least every ~2s)
+	// NoHistory: do not read the node's list of finished tasks for the
+	// estimate (the caller may not read it).
+	NoHistory bool
 }
 
 // TaskResult is a task that finished successfully.
@@ -105,12 +111,24 @@ var warningsRe = lazyre.New(`^WARNINGS: (\d+)$`)
 // known: *TaskTimeoutError (Timeout passed, the task runs),
 // *TaskWaitStoppedError (ctx ended), *TaskUnknownError (the status could
 // not be read). Waiting never stops the task in Proxmox.
+//
+// Without MinInterval/MaxInterval the polls follow a plan (taskplan.go):
+// a fast start, then sparse polls far from the end that earlier tasks of
+// the same type and guest, or the log's percentages, predict, and dense
+// ones near it. It reads only this task's status and log and the list of
+// finished tasks of its type and guest on its node.
 func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (TaskResult, error) {
-	begin := time.Now()
-	if _, err := pveid.ParseUPID(upid); err != nil {
+	begin := c.now()
+	u, err := pveid.ParseUPID(upid)
+	if err != nil {
 		return TaskResult{}, err
 	}
-	interval, maxInterval := o.intervals()
+	elapsed := func() time.Duration { return c.now().Sub(begin) }
+	age0 := time.Duration(0)
+	if age := begin.Sub(time.Unix(int64(u.StartTime), 0)); age > 2*time.Second {
+		age0 = age // an older task (pve_task_wait); a fresh one's whole-second start says nothing finer
+	}
+	plan := newPlan(o, ReportsPercent(u.Type), age0)
 
 	pollCtx := ctx
 	if o.Timeout > 0 {
@@ -118,6 +136,7 @@ func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (Task
 		pollCtx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
+	timedOut := func() bool { return pollCtx.Err() != nil || o.Timeout > 0 && elapsed() >= o.Timeout }
 	running := false // the last status read showed the task running
 	var lastErr error
 	// stopped says why waiting must end early, or nil to go on.
@@ -125,25 +144,33 @@ func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (Task
 		if err := ctx.Err(); err != nil {
 			return &TaskWaitStoppedError{UPID: upid, Running: running, Err: err}
 		}
-		if pollCtx.Err() == nil {
+		if !timedOut() {
 			return nil
 		}
 		if !running && lastErr != nil {
 			// Never claim "still running" from reads that failed.
 			return &TaskUnknownError{UPID: upid, Err: fmt.Errorf("the wait ended after %v on a failed status read: %w",
-				time.Since(begin).Round(time.Millisecond), lastErr)}
+				elapsed().Round(time.Millisecond), lastErr)}
 		}
-		return &TaskTimeoutError{UPID: upid, Waited: time.Since(begin)}
+		return &TaskTimeoutError{UPID: upid, Waited: elapsed()}
 	}
 
-	var tracker *progressTracker
-	logNext := 0 // lines of the log already read for progress
-	if o.OnProgress != nil {
-		tracker = newProgressTracker()
-	}
+	tracker := newProgressTracker()
+	logNext := 0 // lines of the log already read
 	fails := 0
-	for {
+	lastRunning := time.Duration(-1) // when a poll last found it running
+	for d := plan.first(); ; {
+		if d > 0 {
+			if o.Timeout > 0 {
+				d = min(d, max(o.Timeout-elapsed(), 0))
+			}
+			if err := c.wait(pollCtx, d); err != nil || timedOut() {
+				return TaskResult{}, stopped()
+			}
+		}
+		at := elapsed()
 		st, err := c.TaskStatus(pollCtx, upid)
+		plan.requests++
 		switch {
 		case err != nil:
 			if serr := stopped(); serr != nil {
@@ -156,26 +183,48 @@ func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (Task
 			}
 			c.log.DebugContext(ctx, "task status failed, will retry", "upid", upid, "err", err)
 		case st.Status == "stopped":
-			return c.finish(ctx, upid, strings.TrimSpace(st.ExitStatus), time.Since(begin))
+			exit := strings.TrimSpace(st.ExitStatus)
+			if lastRunning >= 0 && (exit == "OK" || warningsRe.MatchString(exit)) {
+				// It ended between the two polls.
+				c.history.remember(u, age0+(lastRunning+at)/2, (at-lastRunning)/2+50*time.Millisecond)
+			}
+			return c.finish(ctx, upid, exit, elapsed())
 		case st.Status != "running":
 			return TaskResult{}, &TaskUnknownError{UPID: upid, Err: fmt.Errorf("unexpected task status %q", st.Status)}
 		default:
 			fails, running = 0, true
-			if tracker != nil {
+			if lastRunning < 0 && !plan.fixed && !o.NoHistory {
+				plan.hist, plan.spread = c.historyWindow(pollCtx, u, age0, plan)
+			}
+			lastRunning = at
+			if plan.readLog(elapsed()) {
 				logNext = c.readProgress(pollCtx, upid, logNext, tracker)
-				o.OnProgress(Progress{Elapsed: time.Since(begin), Percent: tracker.percent, Line: tracker.line})
+				plan.sawPercent(elapsed(), tracker.percent)
+			}
+			if o.OnProgress != nil {
+				o.OnProgress(Progress{Elapsed: elapsed(), Percent: tracker.percent, Line: tracker.line})
 			}
 		}
-
-		t := time.NewTimer(interval)
-		select {
-		case <-pollCtx.Done():
-			t.Stop()
-			return TaskResult{}, stopped()
-		case <-t.C:
-		}
-		interval = min(interval*2, maxInterval)
+		d = max(plan.next(at)-(elapsed()-at), 0) // the plan counts from the poll's start
 	}
+}
+
+// historyWindow predicts the end from earlier tasks of u's type and guest:
+// Proxmox's list (once per wait, while it answers) and the client's own.
+func (c *Client) historyWindow(ctx context.Context, u pveid.UPID, age0 time.Duration, p *plan) (window, *spread) {
+	if u.Type == "" {
+		return window{}, nil
+	}
+	var listed []historySample
+	if c.history.listAllowed(u.Node, c.now()) {
+		var err error
+		p.requests++
+		if listed, err = c.recentTasks(ctx, u); err != nil {
+			c.history.listFailed(u.Node, c.now())
+			c.log.DebugContext(ctx, "task list for the wait's estimate failed", "node", u.Node, "err", err)
+		}
+	}
+	return predict(listed, c.history.own(u), age0)
 }
 
 // intervals applies the defaults; with OnProgress the interval stays at or
