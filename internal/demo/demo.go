@@ -151,7 +151,8 @@ func explain(w io.Writer, exe string, nodes int, readOnly bool) {
 	}
 	fmt.Fprintf(w, `proxmox-mcp-server demo: an MCP server for Proxmox VE, serving MCP over stdio
 against a built-in simulated cluster of %d nodes (pve1..pve%d) with VMs, containers,
-storage and backups; %s. Its state resets each time it starts.
+storage and backups; %s.
+Its state starts afresh each time the demo starts.
 
 It is waiting for an MCP client on stdin. To try it:
 %[6]s
