@@ -1,6 +1,7 @@
 package pve
 
 import (
+	"crypto/x509"
 	"errors"
 	"strings"
 	"testing"
@@ -50,5 +51,19 @@ func TestMissingPortHint(t *testing.T) {
 	err, _ = tlsGet(t, Options{BaseURL: "https://127.0.0.1:1", MaxRetries: -1})
 	if err == nil || strings.Contains(err.Error(), "8006") {
 		t.Errorf("got %v", err)
+	}
+}
+
+func TestCertificateErrorExpired(t *testing.T) {
+	srv := tlsServer(t)
+	leaf := srv.Certificate()
+	err := &CertificateError{Leaf: leaf, Host: "pve1", Err: x509.CertificateInvalidError{Cert: leaf, Reason: x509.Expired}}
+	for _, w := range []string{"expired", "pvecm updatecerts", "PROXMOX_TLS_FINGERPRINT=" + CertFingerprint(leaf.Raw)} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("%q lacks %q", err, w)
+		}
+	}
+	if !errors.Is(err, err.Err) {
+		t.Error("the verification error is not wrapped")
 	}
 }
