@@ -180,7 +180,8 @@ func (s *Sim) printEnv(w io.Writer, url, fingerprint string, ready time.Duration
 	if fingerprint != "" {
 		// Pinning is what a self-signed node needs; skipping verification
 		// (PROXMOX_INSECURE_TLS) would teach the wrong habit.
-		fmt.Fprintf(w, "# self-signed TLS certificate, pinned by its SHA-256 fingerprint:\n")
+		// (The comment line is what scripts and the fidelity harness read.)
+		fmt.Fprintf(w, "# TLS certificate SHA-256 fingerprint: %s\n", fingerprint)
 		fmt.Fprintf(w, "export PROXMOX_TLS_FINGERPRINT=%s\n", fingerprint)
 	}
 	fmt.Fprintf(w, "export PROXMOX_HOST=%s\n", url)
