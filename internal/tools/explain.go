@@ -30,7 +30,7 @@ func (c *call) explain(ctx context.Context, err error) (error, bool) {
 	if m := missingConfRe.FindStringSubmatch(text); m != nil && pve.IsNotFound(err) {
 		id, _ := strconv.Atoi(m[3])
 		if hint := c.guestHint(ctx, m[1], m[2], id); hint != "" {
-			return fmt.Errorf("%w (%s)", err, hint), true
+			return fmt.Errorf("%w (%s; pve_cluster_resources lists each guest's kind and node)", err, hint), true
 		}
 		return err, false
 	}
