@@ -52,8 +52,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		case "version", "--version", "-v":
 			fmt.Fprintln(stdout, "proxmox-mcp-server", buildinfo.Get())
 			return nil
-		case "help", "--help", "-h":
-			fmt.Fprint(stdout, usage)
+		case "help", "--help", "-h", "-help":
+			writeUsage(stdout)
 			return nil
 		case "sim":
 			return runSim(ctx, args[1:], stdout, stderr)
@@ -75,6 +75,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	fs := flag.NewFlagSet("proxmox-mcp-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { writeUsage(stderr) }
 	hf := config.AddHTTPFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -83,6 +84,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return fmt.Errorf("unexpected argument %q\n%s", fs.Arg(0), usage)
 	}
 	cfg, hc, err := config.LoadAll(os.LookupEnv, hf)
+	if isTerminal(stdin) && !wantsHTTP(fs, os.LookupEnv) {
+		// A person typed the command: MCP on a terminal helps nobody.
+		return explainTerminal(stderr, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -92,7 +97,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return serveStdio(ctx, cfg, hc, stdin, stdout, stderr)
 }
 
-const usage = `usage: proxmox-mcp-server [command]
+const usage = `usage: proxmox-mcp-server [command] [--help]
 
   (no command)  serve MCP over stdio against PROXMOX_HOST
   --transport http [--listen 127.0.0.1:8787] [--stateless] [--tls-cert F --tls-key F]
@@ -110,6 +115,13 @@ const usage = `usage: proxmox-mcp-server [command]
                 tools against the configured cluster, in a free id range, and clean up after it
   version       print the version
 `
+
+// writeUsage prints the commands and every environment variable.
+func writeUsage(w io.Writer) {
+	fmt.Fprint(w, usage)
+	fmt.Fprint(w, "\nEnvironment variables:\n")
+	config.WriteVars(w)
+}
 
 // isTerminal tells whether r is an interactive terminal.
 func isTerminal(r io.Reader) bool {

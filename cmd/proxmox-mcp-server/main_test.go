@@ -79,11 +79,67 @@ func TestCommandHelp(t *testing.T) {
 	for _, cmd := range []string{"sim", "demo"} {
 		var out, errOut strings.Builder
 		err := run(context.Background(), []string{cmd, "--help"}, strings.NewReader(""), &out, &errOut)
-		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(errOut.String(), "-speed") {
+		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(errOut.String(), "-speed") || !strings.Contains(errOut.String(), "PROXMOX_") && cmd == "sim" ||
+			!strings.Contains(errOut.String(), "PVE_READONLY") && cmd == "demo" {
 			t.Errorf("%s --help: %v; printed %q", cmd, err, errOut.String())
 		}
 		if out.Len() != 0 {
 			t.Errorf("%s --help wrote to stdout, which belongs to MCP: %q", cmd, out.String())
+		}
+	}
+}
+
+// The server's help lists every environment variable, one line each.
+func TestServerHelpListsVariables(t *testing.T) {
+	for _, arg := range []string{"--help", "-h", "help"} {
+		var out, errOut strings.Builder
+		if err := run(context.Background(), []string{arg}, strings.NewReader(""), &out, &errOut); err != nil {
+			t.Fatalf("%s: %v", arg, err)
+		}
+		for _, v := range config.Vars() {
+			if !strings.Contains(out.String(), "  "+v.Name+" ") {
+				t.Errorf("%s: %s missing from\n%s", arg, v.Name, out.String())
+			}
+		}
+		if !strings.Contains(out.String(), "doctor") || !strings.Contains(out.String(), "demo") {
+			t.Errorf("%s: no doctor or demo in\n%s", arg, out.String())
+		}
+	}
+}
+
+func TestTerminalExplanation(t *testing.T) {
+	var w strings.Builder
+	cfgErr := &config.Error{Problems: []string{"PROXMOX_HOST: required"}}
+	if err := explainTerminal(&w, cfgErr); err != cfgErr {
+		t.Errorf("configuration error not returned: %v", err)
+	}
+	for _, want := range []string{"MCP", "demo --tour", "doctor", "claude mcp add proxmox --env"} {
+		if !strings.Contains(w.String(), want) {
+			t.Errorf("lacks %q:\n%s", want, w.String())
+		}
+	}
+	w.Reset()
+	if err := explainTerminal(&w, nil); err != nil || !strings.Contains(w.String(), "valid") {
+		t.Errorf("%v\n%s", err, w.String())
+	}
+}
+
+func TestWantsHTTP(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want bool
+	}{
+		{nil, "", false}, {nil, "HTTP", true}, {[]string{"--transport", "http"}, "", true}, {[]string{"--transport", "stdio"}, "http", false},
+	} {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		config.AddHTTPFlags(fs)
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		env := func(string) (string, bool) { return tc.env, tc.env != "" }
+		if got := wantsHTTP(fs, env); got != tc.want {
+			t.Errorf("%v %q: %v", tc.args, tc.env, got)
 		}
 	}
 }

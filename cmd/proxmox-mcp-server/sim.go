@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
 )
@@ -45,6 +46,14 @@ func parseSimFlags(args []string, stderr io.Writer) (pvesim.RunConfig, error) {
 	fs.Var(&tokens, "token", "API token ID=SECRET with full privileges (repeatable; default: a generated root@pam!mcp token)")
 	fs.Var(&users, "user", "user USER@REALM=PASSWORD for ticket login (repeatable; default: root@pam with a generated password)")
 	fs.Var(&faults, "fault", "fault to inject, KIND[:key=value,...] (repeatable; see the admin API /_sim/faults)")
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprint(w, "usage: proxmox-mcp-server sim [flags]\n\nRuns a simulated Proxmox VE cluster (HTTPS with a self-signed certificate unless --plain-http).\n\n")
+		fs.PrintDefaults()
+		fmt.Fprint(w, "\nThe simulator reads no environment variable. The server connects to it with these\n"+
+			"(the simulator prints the values to use when it starts):\n")
+		config.WriteVars(w, "proxmox")
+	}
 	if err := fs.Parse(args); err != nil {
 		return rc, err
 	}

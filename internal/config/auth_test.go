@@ -120,6 +120,14 @@ func TestLoadAuthProblems(t *testing.T) {
 			if strings.Contains(text, testTokenSecret) || strings.Contains(text, testPassword) || strings.Contains(text, "a\x00b") {
 				t.Errorf("a secret leaked into:\n%s", text)
 			}
+			// A problem with a secret file names the variable the user set.
+			for _, plain := range []string{"PROXMOX_TOKEN_SECRET", "PROXMOX_PASSWORD"} {
+				_, file := tc.env[plain+"_FILE"]
+				_, direct := tc.env[plain]
+				if file && !direct && strings.Contains(text, plain+":") {
+					t.Errorf("names %s, but %s_FILE was set:\n%s", plain, plain, text)
+				}
+			}
 		})
 	}
 }

@@ -232,6 +232,10 @@ func TestHTTPTokenFileProblems(t *testing.T) {
 			t.Errorf("%s: got %v", name, err)
 			continue
 		}
+		// The problem names the variable the user set, not the plain one.
+		if !strings.Contains(err.Error(), "PVE_MCP_HTTP_TOKEN_FILE: ") || strings.Contains(err.Error(), "PVE_MCP_HTTP_TOKEN: ") {
+			t.Errorf("%s: names the wrong variable: %v", name, err)
+		}
 		if strings.Contains(err.Error(), goodToken) || strings.Contains(err.Error(), "a/b") {
 			t.Errorf("%s: token or name echoed: %v", name, err)
 		}

@@ -29,7 +29,7 @@ func (p *parser) httpTokens(key, fileKey string) []HTTPToken {
 		}
 		return []HTTPToken{{Name: "default", Secret: v}}
 	case hasFile:
-		return p.tokenFile(key, fileKey, file)
+		return p.tokenFile(fileKey, file)
 	}
 	return nil
 }
@@ -43,24 +43,24 @@ func pathless(err error) error {
 	return err
 }
 
-func (p *parser) tokenFile(key, fileKey, path string) []HTTPToken {
+func (p *parser) tokenFile(fileKey, path string) []HTTPToken {
 	// Open first and check the open file: no swap between check and read,
 	// and a FIFO or device cannot hang the start-up.
 	// Errors name the reason, not the path: a token pasted into the variable
 	// by mistake would be echoed.
 	f, err := os.Open(path)
 	if err != nil {
-		p.fail("%s: cannot open the file: %v", key, pathless(err))
+		p.fail("%s: cannot open the file: %v", fileKey, pathless(err))
 		return nil
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		p.fail("%s: %v", key, pathless(err))
+		p.fail("%s: %v", fileKey, pathless(err))
 		return nil
 	}
 	if !fi.Mode().IsRegular() {
-		p.fail("%s: %s is not a regular file", key, path)
+		p.fail("%s: %s is not a regular file", fileKey, path)
 		return nil
 	}
 	// systemd's credentials (LoadCredential=) are private to the service but
@@ -70,17 +70,17 @@ func (p *parser) tokenFile(key, fileKey, path string) []HTTPToken {
 		mask = 0o007
 	}
 	if runtime.GOOS != "windows" && fi.Mode().Perm()&mask != 0 {
-		p.fail("%s: %s is accessible to group or others (mode %04o); run chmod 600 on it", key, path, fi.Mode().Perm())
+		p.fail("%s: %s is accessible to group or others (mode %04o); run chmod 600 on it", fileKey, path, fi.Mode().Perm())
 		return nil
 	}
 	const maxTokenFile = 1 << 20
 	data, err := io.ReadAll(io.LimitReader(f, maxTokenFile+1))
 	if err != nil {
-		p.fail("%s: %v", key, pathless(err))
+		p.fail("%s: %v", fileKey, pathless(err))
 		return nil
 	}
 	if len(data) > maxTokenFile {
-		p.fail("%s: %s is larger than 1 MiB; it should hold one token per line", key, path)
+		p.fail("%s: %s is larger than 1 MiB; it should hold one token per line", fileKey, path)
 		return nil
 	}
 	n := len(p.problems)
@@ -98,29 +98,29 @@ func (p *parser) tokenFile(key, fileKey, path string) []HTTPToken {
 		case 2:
 			t.Name, t.Secret = fields[0], fields[1]
 		default:
-			p.fail("%s: %s line %d: expected TOKEN or NAME TOKEN", key, fileKey, i+1)
+			p.fail("%s: line %d: expected TOKEN or NAME TOKEN", fileKey, i+1)
 			continue
 		}
 		if !validTokenName(t.Name) {
-			p.fail("%s: %s line %d: the name (first column, not shown: it may be a token in the wrong column) may hold letters, digits, '.', '-', '_' and '@'", key, fileKey, i+1)
+			p.fail("%s: line %d: the name (first column, not shown: it may be a token in the wrong column) may hold letters, digits, '.', '-', '_' and '@'", fileKey, i+1)
 			continue
 		}
 		if e := checkTokenSecret(t.Secret); e != "" {
-			p.fail("%s: %s line %d: %s", key, fileKey, i+1, e)
+			p.fail("%s: line %d: %s", fileKey, i+1, e)
 			continue
 		}
 		for _, o := range out {
 			if o.Name == t.Name {
-				p.fail("%s: %s line %d: the name of an earlier line is used again", key, fileKey, i+1)
+				p.fail("%s: line %d: the name of an earlier line is used again", fileKey, i+1)
 			}
 			if o.Secret == t.Secret {
-				p.fail("%s: %s line %d: the same token appears twice", key, fileKey, i+1)
+				p.fail("%s: line %d: the same token appears twice", fileKey, i+1)
 			}
 		}
 		out = append(out, t)
 	}
 	if len(out) == 0 && len(p.problems) == n {
-		p.fail("%s: %s holds no token", key, fileKey)
+		p.fail("%s: %s holds no token", fileKey, path)
 	}
 	return out
 }

@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
@@ -38,6 +40,14 @@ func Run(ctx context.Context, o Options) error {
 	tour := fs.Bool("tour", false, "drive the server through a short session and print each step")
 	speed := fs.Float64("speed", 0.05, "simulated task duration multiplier (1 = as long as on a real cluster)")
 	nodes := fs.Int("nodes", 3, "number of simulated nodes")
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprint(w, "usage: proxmox-mcp-server demo [--tour] [--speed X] [--nodes N]\n\n"+
+			"Serves MCP over stdio against a built-in simulated cluster (its state resets with each process).\n\n")
+		fs.PrintDefaults()
+		fmt.Fprint(w, "\nEnvironment variables (PROXMOX_* are supplied by the demo; PVE_READONLY defaults to false):\n")
+		config.WriteVars(w, "tools", "logging")
+	}
 	if err := fs.Parse(o.Args); err != nil {
 		return err
 	}
@@ -109,23 +119,50 @@ func overlay(env config.Getenv, set map[string]string) config.Getenv {
 	}
 }
 
+// commandNames are how the banner names this program so that its commands
+// still work after it exits: a binary `go run` built in a temporary
+// directory is deleted then, so the banner says go run again for commands
+// typed in the checkout, and the installed name for client configurations.
+func commandNames(exe string) (shell, client string) {
+	if exe == "" || isTemporary(exe) {
+		return "go run ./cmd/proxmox-mcp-server", "proxmox-mcp-server"
+	}
+	return exe, exe
+}
+
+func isTemporary(exe string) bool {
+	if strings.Contains(filepath.ToSlash(exe), "/go-build") {
+		return true
+	}
+	rel, err := filepath.Rel(os.TempDir(), exe)
+	return err == nil && !strings.HasPrefix(rel, "..")
+}
+
 func explain(w io.Writer, exe string, nodes int, readOnly bool) {
 	mode := "write tools enabled (PVE_READONLY=false; it is a simulation)"
 	if readOnly {
 		mode = "read-only (PVE_READONLY=true)"
 	}
+	shell, client := commandNames(exe)
+	where := ""
+	if shell != exe {
+		where = "(go run: type these in the repository's root; clients need the installed binary,\n" +
+			"`go install ./cmd/proxmox-mcp-server`, with Go's bin directory on PATH)\n"
+	}
 	fmt.Fprintf(w, `proxmox-mcp-server demo: an MCP server for Proxmox VE, serving MCP over stdio
 against a built-in simulated cluster of %d nodes (pve1..pve%d) with VMs, containers,
 storage and backups; %s.
+Its state starts afresh each time the demo starts.
 
 It is waiting for an MCP client on stdin. To try it:
-
+%[6]s
   - watch a scripted session:   %[4]s demo --tour
   - inspect it in a browser:    npx @modelcontextprotocol/inspector %[4]s demo
   - add it to a client (Claude Desktop, Cursor, ... "mcpServers"):
       {"mcpServers": {"proxmox-demo": {"command": %[5]q, "args": ["demo"]}}}
-  - Claude Code:                claude mcp add proxmox-demo -- %[4]s demo
+  - Claude Code:                claude mcp add proxmox-demo -- %[5]s demo
+  - check a real cluster:       %[4]s doctor
 
 Press Ctrl-C to quit.
-`, nodes, nodes, mode, exe, exe)
+`, nodes, nodes, mode, shell, client, where)
 }

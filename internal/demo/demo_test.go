@@ -3,6 +3,10 @@ package demo
 import (
 	"bytes"
 	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -50,5 +54,34 @@ func TestNoExplanationForClients(t *testing.T) {
 	}
 	if errb.Len() != 0 || out.Len() != 0 {
 		t.Errorf("unexpected output: %q %q", out.String(), errb.String())
+	}
+}
+
+// The banner of a `go run` binary names commands that survive it.
+func TestBannerAfterGoRun(t *testing.T) {
+	for _, tc := range []struct{ exe, want, notWant string }{
+		{"/tmp/go-build123/b001/exe/proxmox-mcp-server", "go run ./cmd/proxmox-mcp-server demo --tour", "go-build"},
+		{filepath.Join(os.TempDir(), "x", "proxmox-mcp-server"), `"command": "proxmox-mcp-server", "args": ["demo"]`, os.TempDir()},
+		{"/tmp/go-build1/b001/exe/proxmox-mcp-server", "claude mcp add proxmox-demo -- proxmox-mcp-server demo", "/tmp"},
+		{"/usr/local/bin/proxmox-mcp-server", `"command": "/usr/local/bin/proxmox-mcp-server", "args": ["demo"]`, "go run"},
+	} {
+		var b bytes.Buffer
+		explain(&b, tc.exe, 3, false)
+		if !strings.Contains(b.String(), tc.want) || strings.Contains(b.String(), tc.notWant) {
+			t.Errorf("%s: want %q and not %q in\n%s", tc.exe, tc.want, tc.notWant, b.String())
+		}
+	}
+}
+
+func TestDemoHelpListsVariables(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := Run(context.Background(), Options{Args: []string{"--help"}, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: noEnv})
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err %v", err)
+	}
+	for _, want := range []string{"-tour", "PVE_READONLY", "PVE_TOOLSETS", "LOG_LEVEL"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("help lacks %q:\n%s", want, errb.String())
+		}
 	}
 }

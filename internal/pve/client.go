@@ -63,6 +63,7 @@ type Client struct {
 	authid     string // USER@REALM!TOKEN or USER@REALM: who Proxmox sees
 	secret     string // token secret or password, scrubbed from errors
 	tickets    *ticketAuth
+	caFile     bool // PROXMOX_CA_FILE given: named in certificate errors
 	now        func() time.Time
 	sleep      func(context.Context, time.Duration) error // nil: a real timer (tests replay task waits)
 	hc         *http.Client
@@ -94,6 +95,7 @@ func New(o Options) (*Client, error) {
 		retryBase:  o.RetryBase,
 		maxRetries: o.MaxRetries,
 		log:        o.Logger,
+		caFile:     o.CAFile != "",
 	}
 	if c.timeout <= 0 {
 		c.timeout = defaultTimeout
@@ -364,6 +366,7 @@ func (c *Client) transportError(parent, ctx context.Context, method, path string
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
+	err = c.hintTransport(err)
 	if parent.Err() == nil && ctx.Err() != nil {
 		return fmt.Errorf("proxmox: %s %s: no answer within %v: %w", method, path, c.timeout, c.scrub(err))
 	}

@@ -178,8 +178,11 @@ func (s *Sim) printEnv(w io.Writer, url, fingerprint string, ready time.Duration
 	fmt.Fprintf(w, "# Proxmox VE %s simulator: %d nodes, %d guests, speed %g (ready in %s)\n",
 		s.Version(), s.opts.Nodes, len(s.st.guests), s.opts.Speed, ready.Round(time.Millisecond))
 	if fingerprint != "" {
+		// Pinning is what a self-signed node needs; skipping verification
+		// (PROXMOX_INSECURE_TLS) would teach the wrong habit.
+		// (The comment line is what scripts and the fidelity harness read.)
 		fmt.Fprintf(w, "# TLS certificate SHA-256 fingerprint: %s\n", fingerprint)
-		fmt.Fprintf(w, "export PROXMOX_INSECURE_TLS=true\n")
+		fmt.Fprintf(w, "export PROXMOX_TLS_FINGERPRINT=%s\n", fingerprint)
 	}
 	fmt.Fprintf(w, "export PROXMOX_HOST=%s\n", url)
 	fmt.Fprint(w, sshEnv)

@@ -93,9 +93,12 @@ func TestRunTLS(t *testing.T) {
 	if !strings.HasPrefix(env["PROXMOX_HOST"], "https://") || env["PROXMOX_TOKEN_ID"] != "root@pam!mcp" || len(env["PROXMOX_TOKEN_SECRET"]) != 36 {
 		t.Fatalf("env: %v", env)
 	}
-	m := regexp.MustCompile(`fingerprint: ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})`).FindStringSubmatch(out)
-	if m == nil {
+	m := regexp.MustCompile(`(?m)^export PROXMOX_TLS_FINGERPRINT=((?:[0-9A-F]{2}:){31}[0-9A-F]{2})$`).FindStringSubmatch(out)
+	if m == nil || env["PROXMOX_TLS_FINGERPRINT"] != m[1] {
 		t.Fatalf("no fingerprint in %q", out)
+	}
+	if strings.Contains(out, "PROXMOX_INSECURE_TLS") {
+		t.Errorf("the simulator suggests turning verification off:\n%s", out)
 	}
 	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
 	client := &http.Client{Transport: tr}

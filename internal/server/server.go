@@ -67,6 +67,7 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 		return nil, err
 	}
 	deps.Toolbox = box
+	s.AddReceivingMiddleware(explainOffTools(box))
 	return s, nil
 }
 

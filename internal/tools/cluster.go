@@ -133,6 +133,11 @@ func (c *call) listPage(ctx context.Context, what, path string, q url.Values, ke
 	if err != nil {
 		return listOut{}, fmt.Errorf("%s: %w", what, err)
 	}
+	if len(l.Items) == 0 {
+		if note := c.emptyListNote(ctx, path); note != "" {
+			out.note = strings.TrimSpace(out.note + "\n" + note)
+		}
+	}
 	return out, nil
 }
 

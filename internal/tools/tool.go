@@ -162,6 +162,9 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 			return &mcp.CallToolResult{InputRequests: ask.requests, RequestState: ask.state}, nil
 		}
 		if err != nil {
+			if e, ok := c.explain(ctx, err); ok {
+				return errorResult(e), nil
+			}
 			return errorResult(withHint(err)), nil
 		}
 		return resultOf(res)
