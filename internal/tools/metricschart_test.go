@@ -211,3 +211,31 @@ func TestChartTimeTicks(t *testing.T) {
 		}
 	}
 }
+
+// Value axes get a few round labels, in the precision the step needs, and
+// minor ticks between them.
+func TestChartValueTicks(t *testing.T) {
+	for _, c := range []struct {
+		min, max float64
+		want     string
+	}{
+		{0, 108, "0,25,50,75,100"},
+		{0, 2.7, "0,1,2"},
+		{0, 1, "0.0,0.2,0.4,0.6,0.8,1.0"},
+		{0, 1.35, "0.0,0.5,1.0"}, {0, 1.2, "0.00,0.25,0.50,0.75,1.00"},
+		{0, 864000, "0,200000,400000,600000,800000"},
+	} {
+		var labels []string
+		minor := 0
+		for _, tk := range valueTicks(c.min, c.max) {
+			if tk.Label == "" {
+				minor++
+				continue
+			}
+			labels = append(labels, tk.Label)
+		}
+		if got := strings.Join(labels, ","); got != c.want || minor == 0 {
+			t.Errorf("[%v, %v]: labels %s and %d minor ticks, want %s and some", c.min, c.max, got, minor, c.want)
+		}
+	}
+}
