@@ -253,7 +253,7 @@ func drawPanel(dc *draw.Canvas, fonts *font.Cache, pn panel, x, y axis, cl cell)
 				pts[k] = vg.Point{X: x.at(float64(v.t), da.Min.X, da.Max.X), Y: y.at(v.v/y.div, da.Min.Y, da.Max.Y)}
 			}
 			if len(run) == 1 {
-				data.DrawGlyph(draw.GlyphStyle{Color: style.Color, Radius: 1.6, Shape: draw.RingGlyph{}}, pts[0])
+				data.DrawGlyph(draw.GlyphStyle{Color: style.Color, Radius: 1.6, Shape: draw.CircleGlyph{}}, pts[0])
 				continue
 			}
 			data.StrokeLines(style, data.ClipLinesXY(pts)...)
