@@ -8,10 +8,9 @@ import (
 	"image/png"
 	"math"
 	"slices"
-	"time"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -88,11 +87,23 @@ func renderChart(title string, from, to int64, series []chartSeries) ([]byte, er
 	return b.Bytes(), nil
 }
 
+// Text sizes, in points (pixels).
+const (
+	headSize, panelTitleSize, labelSize = 13, 11, 10
+	panelTitlePad                       = 3
+)
+
+// Space around the grid of panels and between them.
+const (
+	padTop, padBottom, padLeft, padRight = 2, 2, 4, 10
+	padX, padY                           = 14, 10
+)
+
 // drawChart returns the image and, for tests, each panel's data area in
 // pixels.
 func drawChart(title string, from, to int64, series []chartSeries) (img image.Image, areas []image.Rectangle, err error) {
 	defer func() {
-		// gonum panics on what it cannot lay out; a chart is never worth a crash
+		// the drawing library panics on what it cannot draw; a chart is never worth a crash
 		if r := recover(); r != nil {
 			err = fmt.Errorf("draw the chart: %v", r)
 		}
@@ -101,36 +112,27 @@ func drawChart(title string, from, to int64, series []chartSeries) (img image.Im
 	if len(ps) == 0 {
 		return nil, nil, fmt.Errorf("nothing to draw")
 	}
+	fonts, err := chartFonts()
+	if err != nil {
+		return nil, nil, err
+	}
 	if to <= from {
 		from = to - 60 // one row: a minute's width to draw it in
 	}
 	rows, cols := grid(len(ps))
-	plots := make([][]*plot.Plot, rows)
-	for r := range plots {
-		plots[r] = make([]*plot.Plot, cols)
-		for c := range plots[r] {
-			if i := r*cols + c; i < len(ps) {
-				plots[r][c] = panelPlot(ps[i], from, to, cols)
-			}
-		}
-	}
-	canvas := vgimg.NewWith(vgimg.UseWH(chartW, chartH), vgimg.UseDPI(72))
+	canvas := vgimg.NewWith(vgimg.UseWH(chartW, chartH), vgimg.UseDPI(72), vgimg.UseBackgroundColor(color.White))
 	dc := draw.New(canvas)
-	head := plot.New().Title.TextStyle
-	head.Font.Size = 13
-	dc.FillText(head, vg.Point{X: chartW / 2, Y: chartH - 4}, title+" (times UTC)")
-	tiles := draw.Tiles{Rows: rows, Cols: cols, PadTop: 2, PadBottom: 2, PadLeft: 4, PadRight: 10, PadX: 14, PadY: 10}
-	body := draw.Crop(dc, 0, 0, 0, -chartTitleH)
-	cells := plot.Align(plots, tiles, body)
-	for r := range plots {
-		for c, p := range plots[r] {
-			if p == nil {
-				continue
-			}
-			p.Draw(cells[r][c])
-			a := p.DataCanvas(cells[r][c]).Rectangle
-			areas = append(areas, image.Rect(int(a.Min.X), chartH-int(a.Max.Y), int(a.Max.X), chartH-int(a.Min.Y)))
-		}
+	dc.FillText(textStyle(fonts, headSize, text.XCenter, text.YTop), vg.Point{X: chartW / 2, Y: chartH - 4}, title+" (times UTC)")
+
+	xs, ys := make([]axis, len(ps)), make([]axis, len(ps))
+	for i, p := range ps {
+		xs[i], ys[i] = panelAxes(p, from, to, cols)
+	}
+	cells := layout(fonts, ps, xs, ys, rows, cols)
+	for i, p := range ps {
+		drawPanel(&dc, fonts, p, xs[i], ys[i], cells[i])
+		a := cells[i].data
+		areas = append(areas, image.Rect(int(a.Min.X), chartH-int(a.Max.Y), int(a.Max.X), chartH-int(a.Min.Y)))
 	}
 	return canvas.Image(), areas, nil
 }
@@ -147,64 +149,120 @@ func grid(n int) (rows, cols int) {
 	return 2, 3
 }
 
-func panelPlot(pn panel, from, to int64, cols int) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = pn.name
-	p.Title.TextStyle.Font.Size = 11
-	p.Title.Padding = 3
-	for _, ax := range []*plot.Axis{&p.X, &p.Y} {
-		ax.Tick.Label.Font.Size = 10
-		ax.Label.TextStyle.Font.Size = 10
-	}
-	p.Legend.TextStyle.Font.Size = 10
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.XOffs, p.Legend.YOffs = 4, -2
-	p.Add(plotter.NewGrid())
-
+// panelAxes sets a panel's ranges: all of [from, to] along x, and from 0
+// to above the highest value (with room for the legend when there is one)
+// on y, in the unit that suits the values.
+func panelAxes(pn panel, from, to int64, cols int) (x, y axis) {
 	top := 0.0
 	for _, s := range pn.series {
-		for _, x := range s.samples {
-			top = max(top, x.v)
+		for _, v := range s.samples {
+			top = max(top, v.v)
 		}
 	}
 	div, label := axisUnit(pn.unit, top)
-	p.Y.Label.Text = label
-	for i, s := range pn.series {
-		style := draw.LineStyle{Color: chartColors[i%len(chartColors)], Width: vg.Points(2)}
-		for j, run := range runs(s.samples) {
-			xys := make(plotter.XYs, len(run))
-			for k, x := range run {
-				xys[k] = plotter.XY{X: float64(x.t), Y: x.v / div}
-			}
-			if len(run) == 1 { // a lone sample still shows, as a dot
-				sc, _ := plotter.NewScatter(xys)
-				sc.GlyphStyle.Color, sc.GlyphStyle.Radius = style.Color, vg.Points(1.6)
-				p.Add(sc)
-				continue
-			}
-			ln, _ := plotter.NewLine(xys)
-			ln.LineStyle = style
-			p.Add(ln)
-			if j == 0 && len(pn.series) > 1 {
-				p.Legend.Add(s.name, ln)
-			}
-		}
-	}
-	// Room above the highest value, and for the legend when there is one.
 	head := 1.08
 	if len(pn.series) > 1 {
 		head = 1.35
 	}
-	p.Y.Min, p.Y.Max = 0, top/div*head
+	y = axis{min: 0, max: top / div * head, label: label, div: div}
 	if top == 0 {
-		p.Y.Max = 1 // all zero: a plain axis, with the line along its bottom
+		y.max = 1 // all zero: a plain axis, with the line along its bottom
 	}
 	if pn.unit == unitPercent && top <= 100 && top > 50 {
-		p.Y.Max = 100 * head
+		y.max = 100 * head
 	}
-	p.X.Min, p.X.Max = float64(from), float64(to)
-	p.X.Tick.Marker = timeTicks(from, to, 6/cols+2)
-	return p
+	y.ticks = valueTicks(y.min, y.max)
+	x = axis{min: float64(from), max: float64(to)}
+	x.ticks = timeTicks(from, to, 6/cols+2).Ticks(x.min, x.max)
+	return x, y
+}
+
+// cell is a panel's place: the whole of it and its data area.
+type cell struct {
+	outer, data vg.Rectangle
+}
+
+// layout splits the chart into the grid's cells, with the data areas of a
+// column lined up (the widest y axis labels of the column decide their
+// left edge) and the same size in every cell.
+func layout(fonts *font.Cache, ps []panel, xs, ys []axis, rows, cols int) []cell {
+	title := textStyle(fonts, panelTitleSize, text.XCenter, text.YTop)
+	label := textStyle(fonts, labelSize, text.XCenter, text.YBottom)
+	left, right := make([]vg.Length, cols), make([]vg.Length, cols)
+	top, bottom := make([]vg.Length, rows), make([]vg.Length, rows)
+	for i, p := range ps {
+		r, c := i/cols, i%cols
+		l := vg.Length(axisPadding + axisWidth/2 + tickLength)
+		if w, _ := widest(label, ys[i].ticks); w > 0 {
+			l += w + label.Width(" ")
+		}
+		if ys[i].label != "" {
+			l += label.FontExtents().Descent + label.Height(ys[i].label)
+		}
+		xw, xh := widest(label, xs[i].ticks)
+		_, yh := widest(label, ys[i].ticks)
+		left[c] = max(left[c], l)
+		right[c] = max(right[c], xw/2)
+		top[r] = max(top[r], title.Rectangle(p.name).Size().Y+panelTitlePad+yh/2)
+		bottom[r] = max(bottom[r], axisPadding+axisWidth/2+tickLength+xh)
+	}
+	w, h := vg.Length(chartW-padLeft-padRight-padX*(cols-1)), vg.Length(chartH-chartTitleH-padTop-padBottom-padY*(rows-1))
+	for c := range cols {
+		w -= left[c] + right[c]
+	}
+	for r := range rows {
+		h -= top[r] + bottom[r]
+	}
+	w, h = w/vg.Length(cols), h/vg.Length(rows)
+	out := make([]cell, len(ps))
+	for i := range ps {
+		r, c := i/cols, i%cols
+		x := vg.Length(padLeft + padX*c)
+		for j := range c {
+			x += left[j] + w + right[j]
+		}
+		y := vg.Length(chartH - chartTitleH - padTop - padY*r) // the top, counted from the bottom
+		for j := range r {
+			y -= top[j] + h + bottom[j]
+		}
+		out[i] = cell{
+			outer: vg.Rectangle{Min: vg.Point{X: x, Y: y - top[r] - h - bottom[r]}, Max: vg.Point{X: x + left[c] + w + right[c], Y: y}},
+			data:  vg.Rectangle{Min: vg.Point{X: x + left[c], Y: y - top[r] - h}, Max: vg.Point{X: x + left[c] + w, Y: y - top[r]}},
+		}
+	}
+	return out
+}
+
+// drawPanel draws one panel in its cell: title, grid, axes, the series'
+// lines (a lone sample as a dot) and, for more than one series, a legend.
+func drawPanel(dc *draw.Canvas, fonts *font.Cache, pn panel, x, y axis, cl cell) {
+	title := textStyle(fonts, panelTitleSize, text.XCenter, text.YTop)
+	dc.FillText(title, vg.Point{X: (cl.outer.Min.X + cl.outer.Max.X) / 2, Y: cl.outer.Max.Y + title.FontExtents().Descent}, pn.name)
+	da := cl.data
+	drawGrid(dc, x, y, da)
+	drawXAxis(dc, textStyle(fonts, labelSize, text.XCenter, text.YTop), x, da)
+	drawYAxis(dc, textStyle(fonts, labelSize, text.XRight, text.YCenter), textStyle(fonts, labelSize, text.XCenter, text.YBottom), y, da, cl.outer.Min.X)
+
+	data := draw.Canvas{Canvas: dc.Canvas, Rectangle: da}
+	var names []string
+	for i, s := range pn.series {
+		style := draw.LineStyle{Color: chartColors[i%len(chartColors)], Width: lineWidth}
+		for _, run := range runs(s.samples) {
+			pts := make([]vg.Point, len(run))
+			for k, v := range run {
+				pts[k] = vg.Point{X: x.at(float64(v.t), da.Min.X, da.Max.X), Y: y.at(v.v/y.div, da.Min.Y, da.Max.Y)}
+			}
+			if len(run) == 1 {
+				data.DrawGlyph(draw.GlyphStyle{Color: style.Color, Radius: 1.6, Shape: draw.CircleGlyph{}}, pts[0])
+				continue
+			}
+			data.StrokeLines(style, data.ClipLinesXY(pts)...)
+		}
+		names = append(names, s.name)
+	}
+	if len(names) > 1 {
+		drawLegend(dc, textStyle(fonts, labelSize, text.XLeft, text.YBottom), names, da)
+	}
 }
 
 // runs splits samples at gaps (more than twice the usual spacing), so a
@@ -244,41 +302,4 @@ func axisUnit(unit string, top float64) (float64, string) {
 		return div, prefixes[i] + "/s"
 	}
 	return div, prefixes[i]
-}
-
-// timeTicks marks round times, about want of them over [from, to], in a
-// format that suits the span: hours (midnight as the date), days, months.
-func timeTicks(from, to int64, want int) plot.Ticker {
-	return plot.TickerFunc(func(float64, float64) []plot.Tick {
-		span := to - from
-		var ticks []plot.Tick
-		if span > 60*86400 {
-			t := time.Unix(from, 0).UTC()
-			every := max(1, int(math.Ceil(float64(span)/(30*86400)/float64(want))))
-			for m := time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, time.UTC); m.Unix() <= to; m = m.AddDate(0, every, 0) {
-				ticks = append(ticks, plot.Tick{Value: float64(m.Unix()), Label: m.Format("Jan 2006")})
-			}
-			return ticks
-		}
-		format := "15:04"
-		if span > 3*86400 {
-			format = "Jan 02"
-		}
-		var step int64
-		for _, s := range []int64{60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 2 * 86400, 7 * 86400, 14 * 86400} {
-			step = s
-			if span/s <= int64(want) {
-				break
-			}
-		}
-		for t := (from/step + 1) * step; t <= to; t += step {
-			at := time.Unix(t, 0).UTC()
-			label := at.Format(format)
-			if format == "15:04" && t%86400 == 0 {
-				label = at.Format("Jan 02")
-			}
-			ticks = append(ticks, plot.Tick{Value: float64(t), Label: label})
-		}
-		return ticks
-	})
 }

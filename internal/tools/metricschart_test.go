@@ -211,3 +211,71 @@ func TestChartTimeTicks(t *testing.T) {
 		}
 	}
 }
+
+// Value axes get a few round labels, in the precision the step needs, and
+// minor ticks between them.
+func TestChartValueTicks(t *testing.T) {
+	for _, c := range []struct {
+		min, max float64
+		want     string
+	}{
+		{0, 108, "0,25,50,75,100"},
+		{0, 2.7, "0,1,2"},
+		{0, 1, "0.0,0.2,0.4,0.6,0.8,1.0"},
+		{0, 1.35, "0.0,0.5,1.0"}, {0, 1.2, "0.00,0.25,0.50,0.75,1.00"},
+		{0, 864000, "0,200000,400000,600000,800000"},
+	} {
+		var labels []string
+		minor := 0
+		for _, tk := range valueTicks(c.min, c.max) {
+			if tk.Label == "" {
+				minor++
+				continue
+			}
+			labels = append(labels, tk.Label)
+		}
+		if got := strings.Join(labels, ","); got != c.want || minor == 0 {
+			t.Errorf("[%v, %v]: labels %s and %d minor ticks, want %s and some", c.min, c.max, got, minor, c.want)
+		}
+	}
+}
+
+// Six panels fill a 2x3 grid, each data area inside its sixth; a lone
+// sample shows as a dot; charts drawn at once share the lazily parsed font
+// (run with -race).
+func TestChartSixPanelsAndDot(t *testing.T) {
+	var series []chartSeries
+	for _, n := range []string{"cpu", "loadavg", "memused", "swapused", "rootused", "netin"} {
+		series = append(series, chartSeries{name: n, samples: steps(30, func(i int) float64 { return float64(i + 1) })})
+	}
+	series[0].samples = series[0].samples[:1] // CPU: one sample
+	from, to := span(series[1:])
+	done := make(chan error, 3)
+	for range 3 {
+		go func() {
+			_, err := renderChart("test", from, to, series)
+			done <- err
+		}()
+	}
+	for range 3 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	img, areas, err := drawChart("test", from, to, series)
+	if err != nil || len(areas) != 6 {
+		t.Fatalf("areas %v, err %v", areas, err)
+	}
+	for i, a := range areas {
+		col, row := i%3, i/3
+		q := image.Rect(col*chartW/3, chartTitleH+row*(chartH-chartTitleH)/2, (col+1)*chartW/3, chartTitleH+(row+1)*(chartH-chartTitleH)/2)
+		if !a.In(q) || a.Dx() < 150 || a.Dy() < 100 {
+			t.Errorf("panel %d: area %v, not inside %v or too small", i, a, q)
+		}
+	}
+	// the dot sits at the left edge (the first sample's time), at 1% on
+	// an axis to 1.08%
+	if h := height(img, areas[0], areas[0].Min.X, areas[0].Min.X+4, chartColors[0]); math.Abs(h-1/1.08) > 0.03 {
+		t.Errorf("the lone sample's dot at height %.3f, want %.3f", h, 1/1.08)
+	}
+}
