@@ -28,6 +28,8 @@ func runDoctor(ctx context.Context, args []string, getenv config.Getenv, stdout,
 			"authentication, the Proxmox version and quorum, and the privileges every enabled tool needs;\n"+
 			"prints what to fix. Exit status 0 only when everything the enabled tools need is there.")
 		fs.PrintDefaults()
+		fmt.Fprintln(fs.Output(), "\nenvironment (as the server reads it):")
+		config.WriteVars(fs.Output(), "proxmox", "tools")
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -62,6 +64,8 @@ func runPrivileges(args []string, getenv config.Getenv, stdout, stderr io.Writer
 		fmt.Fprintln(fs.Output(), "usage: proxmox-mcp-server privileges [--toolsets a,b] [--tools x,y] [--writes] [--token ID] [--json]\n\n"+
 			"Prints the least-privilege roles for the selected tools, one per path, as pveum commands.")
 		fs.PrintDefaults()
+		fmt.Fprintln(fs.Output(), "\nenvironment (read when the flags are not given):")
+		config.WriteVars(fs.Output(), "tools")
 	}
 	if err := fs.Parse(args); err != nil {
 		return err

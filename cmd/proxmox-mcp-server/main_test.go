@@ -75,6 +75,16 @@ func TestStartupErrorMasksEnvSecrets(t *testing.T) {
 
 // TestCommandHelp: each command's --help prints its flags and is no error
 // (main exits 0 on flag.ErrHelp).
+func TestDoctorAndPrivilegesHelp(t *testing.T) {
+	for _, cmd := range []string{"doctor", "privileges"} {
+		var out, errOut strings.Builder
+		err := run(context.Background(), []string{cmd, "--help"}, strings.NewReader(""), &out, &errOut)
+		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(errOut.String(), "PVE_TOOLSETS") || out.Len() != 0 {
+			t.Errorf("%s --help: %v; printed %q, stdout %q", cmd, err, errOut.String(), out.String())
+		}
+	}
+}
+
 func TestCommandHelp(t *testing.T) {
 	for _, cmd := range []string{"sim", "demo"} {
 		var out, errOut strings.Builder
