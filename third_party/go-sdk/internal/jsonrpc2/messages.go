@@ -76,7 +76,17 @@ type Response struct {
 	// Extra is additional information that does not appear on the wire. It can be
 	// used to pass information from the underlying transport to the application.
 	Extra any
+	// compact is set by NewResponse: Result is encoding/json's own output
+	// (valid and compact), so EncodeMessage writes it without re-compacting.
+	compact bool
 }
+
+// Encoded is a value already encoded as valid, compact JSON that
+// encoding/json without HTML escaping would leave unchanged. A handler may
+// return one (mcp does for large results): NewResponse takes it as is
+// instead of re-compacting it, which for a result of megabytes is most of
+// the cost of sending it.
+type Encoded []byte
 
 // StringID creates a new string request identifier.
 func StringID(s string) ID { return ID{value: s} }
@@ -117,7 +127,7 @@ func (msg *Request) marshal(to *wireCombined) {
 // supplied. If err is set result may be ignored.
 func NewResponse(id ID, result any, rerr error) (*Response, error) {
 	r, merr := marshalToRaw(result)
-	return &Response{ID: id, Result: r, Error: rerr}, merr
+	return &Response{ID: id, Result: r, Error: rerr, compact: merr == nil}, merr
 }
 
 func (msg *Response) marshal(to *wireCombined) {
@@ -148,6 +158,20 @@ func toWireError(err error) *WireError {
 func EncodeMessage(msg Message) ([]byte, error) {
 	wire := wireCombined{VersionTag: wireVersion}
 	msg.marshal(&wire)
+	if r, ok := msg.(*Response); ok && r.compact && wire.Error == nil && len(wire.Result) > 0 {
+		// The result is the last field: encode the rest, then append it as is.
+		result := wire.Result
+		wire.Result = nil
+		head, err := jsonMarshal(&wire)
+		if err != nil {
+			return nil, fmt.Errorf("marshaling jsonrpc message: %w", err)
+		}
+		data := make([]byte, 0, len(head)+len(`,"result":`)+len(result))
+		data = append(data, head[:len(head)-1]...) // without the closing brace
+		data = append(data, `,"result":`...)
+		data = append(data, result...)
+		return append(data, '}'), nil
+	}
 	data, err := jsonMarshal(&wire)
 	if err != nil {
 		return nil, fmt.Errorf("marshaling jsonrpc message: %w", err)
@@ -225,6 +249,9 @@ func DecodeMessage(data []byte) (Message, error) {
 func marshalToRaw(obj any) (json.RawMessage, error) {
 	if obj == nil {
 		return nil, nil
+	}
+	if e, ok := obj.(Encoded); ok {
+		return json.RawMessage(e), nil
 	}
 	data, err := jsonMarshal(obj)
 	if err != nil {
