@@ -33,7 +33,7 @@ type TextContent struct {
 
 func (c *TextContent) MarshalJSON() ([]byte, error) {
 	// Custom wire format to ensure the required "text" field is always included, even when empty.
-	return appendTextContent(nil, c)
+	return appendTextContent(make([]byte, 0, 32+len(c.Text)+len(c.Text)/4), c)
 }
 
 func (c *TextContent) fromWire(wire *wireContent) {

@@ -374,7 +374,7 @@ func (r *CallToolResult) NeedsInput() bool { return r.resultType == resultTypeIn
 // re-compacting each content's and the structured content's JSON, which
 // for a result of megabytes was most of the cost of sending it.
 func (x *CallToolResult) MarshalJSON() ([]byte, error) {
-	return appendCallToolResult(nil, x)
+	return appendCallToolResult(make([]byte, 0, callToolResultSize(x)), x)
 }
 
 func (x *CallToolResult) UnmarshalJSON(data []byte) error {

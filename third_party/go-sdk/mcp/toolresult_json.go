@@ -73,6 +73,24 @@ func appendCallToolResult(b []byte, x *CallToolResult) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+// callToolResultSize guesses the encoded size of x, so that the buffer
+// grows seldom: a few growths of a megabyte-sized buffer cost more than the
+// encoding; a small result grows in about as many steps as it has fields.
+func callToolResultSize(x *CallToolResult) int {
+	n := 32
+	for _, c := range x.Content {
+		if t, ok := c.(*TextContent); ok && t != nil {
+			n += 32 + len(t.Text) + len(t.Text)/4 // JSON text escapes its quotes
+		} else {
+			n += 256
+		}
+	}
+	if r, ok := x.StructuredContent.(json.RawMessage); ok {
+		n += len(r)
+	}
+	return n
+}
+
 // appendTextContent appends what TextContent.MarshalJSON returns.
 func appendTextContent(b []byte, c *TextContent) ([]byte, error) {
 	b, err := appendField(b, `{"type":"text","text":`, c.Text)
