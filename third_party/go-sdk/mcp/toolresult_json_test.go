@@ -136,13 +136,20 @@ func TestEncodedResponse(t *testing.T) {
 		}
 		got, err1 := jsonrpc2.EncodeMessage(fast)
 		want, err2 := jsonrpc2.EncodeMessage(slow)
-		// A Response built by hand is encoded the old way.
+		// A Response built by hand, compact or not, comes out the same.
 		byHand, err3 := jsonrpc2.EncodeMessage(&jsonrpc2.Response{ID: id, Result: json.RawMessage(" " + string(data) + " ")})
-		if err := errors.Join(err1, err2, err3); err != nil {
+		compact, err4 := jsonrpc2.EncodeMessage(&jsonrpc2.Response{ID: id, Result: json.RawMessage(data)})
+		if err := errors.Join(err1, err2, err3, err4); err != nil {
 			t.Fatal(err)
 		}
-		if string(got) != string(want) || string(byHand) != string(want) {
-			t.Errorf("encoded:\n%s\nencoding/json:\n%s\nby hand:\n%s", got, want, byHand)
+		if string(got) != string(want) || string(byHand) != string(want) || string(compact) != string(want) {
+			t.Errorf("encoded:\n%s\nencoding/json:\n%s\nby hand:\n%s\n%s", got, want, byHand, compact)
+		}
+	}
+	// Invalid JSON by hand is refused, as encoding/json refuses it.
+	for _, bad := range []string{`{"a":`, `{"a":1}}`, `{"a" 1}`, `"\u12"`, `[1,]`} {
+		if got, err := jsonrpc2.EncodeMessage(&jsonrpc2.Response{ID: jsonrpc2.Int64ID(1), Result: json.RawMessage(bad)}); err == nil {
+			t.Errorf("%s: encoded as %s", bad, got)
 		}
 	}
 	failed, err := jsonrpc2.NewResponse(jsonrpc2.Int64ID(1), jsonrpc2.Encoded(data), errors.New("e"))

@@ -76,9 +76,6 @@ type Response struct {
 	// Extra is additional information that does not appear on the wire. It can be
 	// used to pass information from the underlying transport to the application.
 	Extra any
-	// compact is set by NewResponse: Result is encoding/json's own output
-	// (valid and compact), so EncodeMessage writes it without re-compacting.
-	compact bool
 }
 
 // Encoded is a value already encoded as valid, compact JSON that
@@ -87,6 +84,10 @@ type Response struct {
 // instead of re-compacting it, which for a result of megabytes is most of
 // the cost of sending it.
 type Encoded []byte
+
+// MarshalJSON returns e, so that an Encoded marshals as the JSON it holds
+// wherever it ends up (a test or middleware calling json.Marshal on a result).
+func (e Encoded) MarshalJSON() ([]byte, error) { return e, nil }
 
 // StringID creates a new string request identifier.
 func StringID(s string) ID { return ID{value: s} }
@@ -127,7 +128,7 @@ func (msg *Request) marshal(to *wireCombined) {
 // supplied. If err is set result may be ignored.
 func NewResponse(id ID, result any, rerr error) (*Response, error) {
 	r, merr := marshalToRaw(result)
-	return &Response{ID: id, Result: r, Error: rerr, compact: merr == nil}, merr
+	return &Response{ID: id, Result: r, Error: rerr}, merr
 }
 
 func (msg *Response) marshal(to *wireCombined) {
@@ -158,8 +159,9 @@ func toWireError(err error) *WireError {
 func EncodeMessage(msg Message) ([]byte, error) {
 	wire := wireCombined{VersionTag: wireVersion}
 	msg.marshal(&wire)
-	if r, ok := msg.(*Response); ok && r.compact && wire.Error == nil && len(wire.Result) > 0 {
-		// The result is the last field: encode the rest, then append it as is.
+	if _, ok := msg.(*Response); ok && wire.Error == nil && len(wire.Result) > 0 && isCompact(wire.Result) {
+		// The result is the last field, and encoding/json would copy it
+		// unchanged: encode the rest, then append it as is.
 		result := wire.Result
 		wire.Result = nil
 		head, err := jsonMarshal(&wire)
@@ -177,6 +179,26 @@ func EncodeMessage(msg Message) ([]byte, error) {
 		return nil, fmt.Errorf("marshaling jsonrpc message: %w", err)
 	}
 	return data, nil
+}
+
+// isCompact reports whether data is valid JSON without whitespace outside
+// its strings, which encoding/json's compaction (without HTML escaping)
+// leaves as it is. Both checks are a good deal cheaper than that
+// compaction, which for a result of megabytes is most of the cost of
+// sending it.
+func isCompact(data []byte) bool {
+	inString := false
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case !inString && (c == ' ' || c == '\t' || c == '\r' || c == '\n'):
+			return false
+		}
+	}
+	return internaljson.Valid(data)
 }
 
 // EncodeIndent is like EncodeMessage, but honors indents.
