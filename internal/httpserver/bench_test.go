@@ -162,3 +162,52 @@ func runLoad(e *env) ([]time.Duration, time.Duration, error) {
 	}
 	return lat, elapsed, nil
 }
+
+// BenchmarkSmallCallHTTP is BenchmarkSmallCall of internal/server over
+// Streamable HTTP: one pve_version call, client included, at 1, 8 and 32
+// in flight on one session.
+//
+//	go test -run '^$' -bench SmallCallHTTP -benchmem -count 6 ./internal/httpserver
+func BenchmarkSmallCallHTTP(b *testing.B) {
+	e := newEnv(b, envOpts{quietLog: true, http: config.HTTPConfig{MaxInflightPerSession: 64}})
+	cs := e.mustConnect(aliceToken, nil)
+	defer cs.Close()
+	ctx := context.Background()
+	callOnce := func() error {
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "pve_version"})
+		if err == nil && res.IsError {
+			err = fmt.Errorf("pve_version: %v", res.Content)
+		}
+		return err
+	}
+	if err := callOnce(); err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{1, 8, 32} {
+		b.Run(fmt.Sprintf("inflight=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			jobs := make(chan struct{})
+			errs := make(chan error, n)
+			var wg sync.WaitGroup
+			for range n {
+				wg.Go(func() {
+					for range jobs {
+						if err := callOnce(); err != nil {
+							errs <- err
+							return
+						}
+					}
+				})
+			}
+			defer wg.Wait()
+			defer close(jobs)
+			for b.Loop() {
+				select {
+				case jobs <- struct{}{}:
+				case err := <-errs:
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -72,14 +72,20 @@ func peekMessage(body []byte) message {
 }
 
 // metaVersion reads _meta's protocol version from a request's params.
+// _meta's values stay raw: a 2026-07-28 client sends its capabilities and
+// clientInfo there with every request, and building maps of them was most
+// of the cost of this peek. Keys match exactly, as a map's do.
 func metaVersion(params json.RawMessage) string {
 	var p struct {
-		Meta map[string]any `json:"_meta"`
+		Meta map[string]json.RawMessage `json:"_meta"`
 	}
 	if len(params) == 0 || json.Unmarshal(params, &p) != nil {
 		return ""
 	}
-	v, _ := p.Meta[mcp.MetaKeyProtocolVersion].(string)
+	var v string
+	if json.Unmarshal(p.Meta[mcp.MetaKeyProtocolVersion], &v) != nil {
+		return "" // not a string
+	}
 	return v
 }
 

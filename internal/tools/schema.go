@@ -127,7 +127,7 @@ func decodeInput[In any](s *jsonschema.Schema, rs *jsonschema.Resolved, raw json
 			return in, nil, fmt.Errorf("invalid arguments: expected a JSON object: %v", err)
 		}
 	}
-	applyDefaults(s, args)
+	added := applyDefaults(s, args)
 	if err := rs.Validate(args); err != nil {
 		return in, nil, explain(s, args, err)
 	}
@@ -137,11 +137,19 @@ func decodeInput[In any](s *jsonschema.Schema, rs *jsonschema.Resolved, raw json
 			delete(args, k)
 		}
 	}
-	b, err := json.Marshal(args)
-	if err != nil {
-		return in, nil, fmt.Errorf("invalid arguments: %v", err)
+	if len(args) == 0 && reflect.TypeFor[In]().Kind() == reflect.Struct {
+		return in, taken, nil // what {} decodes to: most calls of tools without arguments
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
+	// The caller's object as it came is what args holds: decode it, not
+	// args encoded again.
+	data := []byte(raw)
+	if added || len(taken) > 0 || len(args) == 0 {
+		var err error
+		if data, err = json.Marshal(args); err != nil {
+			return in, nil, fmt.Errorf("invalid arguments: %v", err)
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
 		return in, nil, fmt.Errorf("invalid arguments: %v", err)
@@ -151,20 +159,24 @@ func decodeInput[In any](s *jsonschema.Schema, rs *jsonschema.Resolved, raw json
 
 // applyDefaults fills absent properties that have a default, descending only
 // into objects the caller gave (an absent optional object stays absent).
-func applyDefaults(s *jsonschema.Schema, args map[string]any) {
+// It reports whether it filled any.
+func applyDefaults(s *jsonschema.Schema, args map[string]any) bool {
+	added := false
 	for name, p := range s.Properties {
 		v, ok := args[name]
 		if !ok && p.Default != nil {
 			var d any
 			if json.Unmarshal(p.Default, &d) == nil {
 				args[name] = d
+				added = true
 			}
 			continue
 		}
 		if m, isObj := v.(map[string]any); isObj && len(p.Properties) > 0 {
-			applyDefaults(p, m)
+			added = applyDefaults(p, m) || added
 		}
 	}
+	return added
 }
 
 var (

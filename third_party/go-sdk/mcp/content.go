@@ -33,18 +33,7 @@ type TextContent struct {
 
 func (c *TextContent) MarshalJSON() ([]byte, error) {
 	// Custom wire format to ensure the required "text" field is always included, even when empty.
-	wire := struct {
-		Type        string       `json:"type"`
-		Text        string       `json:"text"`
-		Meta        Meta         `json:"_meta,omitempty"`
-		Annotations *Annotations `json:"annotations,omitempty"`
-	}{
-		Type:        "text",
-		Text:        c.Text,
-		Meta:        c.Meta,
-		Annotations: c.Annotations,
-	}
-	return json.Marshal(wire)
+	return appendTextContent(make([]byte, 0, 32+len(c.Text)+len(c.Text)/4), c)
 }
 
 func (c *TextContent) fromWire(wire *wireContent) {

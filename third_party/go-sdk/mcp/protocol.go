@@ -369,22 +369,12 @@ func (r *CallToolResult) hasContent() bool {
 // An empty InputRequests with NeedsInput true indicates load-shedding.
 func (r *CallToolResult) NeedsInput() bool { return r.resultType == resultTypeInputRequired }
 
+// MarshalJSON writes the fields in the order and form encoding/json gives
+// the wire struct (see appendCallToolResult), without encoding/json
+// re-compacting each content's and the structured content's JSON, which
+// for a result of megabytes was most of the cost of sending it.
 func (x *CallToolResult) MarshalJSON() ([]byte, error) {
-	type res CallToolResult // avoid recursion
-	type wire struct {
-		res
-		ResultType    resultType      `json:"resultType,omitempty"`
-		InputRequests json.RawMessage `json:"inputRequests,omitempty"` // shadows res.InputRequests
-	}
-	w := wire{res: res(*x), ResultType: x.resultType}
-	if x.InputRequests != nil {
-		ir, err := json.Marshal(x.InputRequests)
-		if err != nil {
-			return nil, err
-		}
-		w.InputRequests = ir
-	}
-	return json.Marshal(w)
+	return appendCallToolResult(make([]byte, 0, callToolResultSize(x)), x)
 }
 
 func (x *CallToolResult) UnmarshalJSON(data []byte) error {

@@ -2043,6 +2043,13 @@ func (ss *ServerSession) handle(ctx context.Context, req *jsonrpc.Request) (any,
 		setCompleteResultType(res)
 		annotateServerInfo(res, ss.server.impl)
 	}
+	if r, ok := res.(*CallToolResult); ok && r != nil {
+		// Its MarshalJSON is compact already: jsonrpc2 need not compact it
+		// again. On an error jsonrpc2 reports the marshaling as before.
+		if data, err := r.MarshalJSON(); err == nil {
+			return jsonrpc2.Encoded(data), nil
+		}
+	}
 	return res, nil
 }
 

@@ -736,10 +736,27 @@ func (t *ioConn) Read(ctx context.Context) (jsonrpc.Message, error) {
 
 // readBatch reads batch data, which may be either a single JSON-RPC message,
 // or an array of JSON-RPC messages.
+// mayBeBatch reports whether data's first byte after JSON whitespace could
+// begin a value that decodes into a slice: an array or null.
+func mayBeBatch(data []byte) bool {
+	for _, c := range data {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '[', 'n':
+			return true
+		}
+		return false
+	}
+	return false
+}
+
 func readBatch(data []byte) (msgs []jsonrpc.Message, isBatch bool, _ error) {
-	// Try to read an array of messages first.
+	// Try to read an array of messages first. Only an array or null decode
+	// into one: for anything else the attempt is a parse and a type error
+	// made for nothing, on every message.
 	var rawBatch []json.RawMessage
-	if err := internaljson.Unmarshal(data, &rawBatch); err == nil {
+	if mayBeBatch(data) && internaljson.Unmarshal(data, &rawBatch) == nil {
 		if len(rawBatch) == 0 {
 			return nil, true, fmt.Errorf("empty batch")
 		}

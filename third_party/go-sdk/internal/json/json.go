@@ -103,3 +103,9 @@ func checkMaxDepth(data []byte, maxDepth int) error {
 	}
 	return nil
 }
+
+// Valid reports whether data is one valid JSON value (surrounding
+// whitespace allowed).
+func Valid(data []byte) bool {
+	return json.Valid(data)
+}

@@ -78,6 +78,17 @@ type Response struct {
 	Extra any
 }
 
+// Encoded is a value already encoded as valid, compact JSON that
+// encoding/json without HTML escaping would leave unchanged. A handler may
+// return one (mcp does for large results): NewResponse takes it as is
+// instead of re-compacting it, which for a result of megabytes is most of
+// the cost of sending it.
+type Encoded []byte
+
+// MarshalJSON returns e, so that an Encoded marshals as the JSON it holds
+// wherever it ends up (a test or middleware calling json.Marshal on a result).
+func (e Encoded) MarshalJSON() ([]byte, error) { return e, nil }
+
 // StringID creates a new string request identifier.
 func StringID(s string) ID { return ID{value: s} }
 
@@ -148,11 +159,46 @@ func toWireError(err error) *WireError {
 func EncodeMessage(msg Message) ([]byte, error) {
 	wire := wireCombined{VersionTag: wireVersion}
 	msg.marshal(&wire)
+	if _, ok := msg.(*Response); ok && wire.Error == nil && len(wire.Result) > 0 && isCompact(wire.Result) {
+		// The result is the last field, and encoding/json would copy it
+		// unchanged: encode the rest, then append it as is.
+		result := wire.Result
+		wire.Result = nil
+		head, err := jsonMarshal(&wire)
+		if err != nil {
+			return nil, fmt.Errorf("marshaling jsonrpc message: %w", err)
+		}
+		data := make([]byte, 0, len(head)+len(`,"result":`)+len(result))
+		data = append(data, head[:len(head)-1]...) // without the closing brace
+		data = append(data, `,"result":`...)
+		data = append(data, result...)
+		return append(data, '}'), nil
+	}
 	data, err := jsonMarshal(&wire)
 	if err != nil {
 		return nil, fmt.Errorf("marshaling jsonrpc message: %w", err)
 	}
 	return data, nil
+}
+
+// isCompact reports whether data is valid JSON without whitespace outside
+// its strings, which encoding/json's compaction (without HTML escaping)
+// leaves as it is. Both checks are a good deal cheaper than that
+// compaction, which for a result of megabytes is most of the cost of
+// sending it.
+func isCompact(data []byte) bool {
+	inString := false
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case !inString && (c == ' ' || c == '\t' || c == '\r' || c == '\n'):
+			return false
+		}
+	}
+	return internaljson.Valid(data)
 }
 
 // EncodeIndent is like EncodeMessage, but honors indents.
@@ -225,6 +271,9 @@ func DecodeMessage(data []byte) (Message, error) {
 func marshalToRaw(obj any) (json.RawMessage, error) {
 	if obj == nil {
 		return nil, nil
+	}
+	if e, ok := obj.(Encoded); ok {
+		return json.RawMessage(e), nil
 	}
 	data, err := jsonMarshal(obj)
 	if err != nil {
