@@ -133,13 +133,11 @@ func badDriveVolume(v string, types map[string]string) string {
 			return "has a '..' component"
 		}
 	}
-	for _, plugin := range pluginTypes {
-		if vol, err := ParseVolume(v, plugin); err == nil && vol.Owner != 0 && vol.Owner != 100 {
-			return "belongs to guest " + strconv.Itoa(vol.Owner) + " as a " + plugin + " volume"
-		}
-	}
-	// Independently of ParseVolume: by Proxmox's regexes for the storage's
-	// real type, the owner is 100 or none.
+	// By Proxmox's regexes for the storage's real type (which the guard
+	// reads once it knows the type; before, it refuses any type's reading
+	// of another owner, which is stricter), the owner is 100 or none. Not
+	// by every type's: "tank:base-100-x/-1-0" is guest 1's as an rbd name
+	// but guest 100's on tank, a zfspool, which is how Proxmox reads it.
 	plugin, ok := types[m[1]]
 	if !ok {
 		return "is on a storage node pve1 does not have"

@@ -18,6 +18,8 @@ func (c *Call) judgeNodePower(r *request, v *verdict) {
 		v.ask("stop every guest on node %s", node)
 	case "/nodes/{node}/migrateall":
 		v.ask("migrate every guest off node %s", node)
+	case "/nodes/{node}/suspendall":
+		v.ask("suspend every guest on node %s", node)
 	case "/nodes/{node}/startall":
 		v.ask("start every guest on node %s marked to start at boot", node)
 	case "/nodes/{node}/execute":

@@ -52,6 +52,21 @@ func (c *Call) judgeRaw(ctx context.Context, r *request, v *verdict) {
 		v.refuse("%s %s creates or changes login credentials; that is done by the user in the Proxmox web UI or with pveum, not through this server", r.method, r.path)
 		return
 	}
+	if strings.HasSuffix(tmpl, "/file-restore/download") {
+		v.refuse("%s %s reads files out of a backup, past PVE_AGENT_FILE_ALLOWLIST; restore the guest or use pve_vm_agent_file_read on it", r.method, r.path)
+		return
+	}
+	if c.g.opts.CheckURL != nil && (strings.HasPrefix(tmpl, "/nodes/{node}/scan/") || tmpl == "/nodes/{node}/query-oci-repo-tags") {
+		// the node connects to the host named: judged like a download's
+		for _, k := range []string{"server", "portal", "reference"} {
+			if h, ok := r.params[k]; ok && h != "" {
+				host, _, _ := strings.Cut(h, "/")
+				if err := c.g.opts.CheckURL(ctx, "https://"+host+"/"); err != nil {
+					v.refuse("%s: the node would connect to %s: %v", c.arg(k), host, err)
+				}
+			}
+		}
+	}
 	if urlFetches[key] && c.g.opts.CheckURL != nil {
 		if u, ok := r.params["url"]; ok {
 			if err := c.g.opts.CheckURL(ctx, u); err != nil {

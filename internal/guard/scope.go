@@ -14,6 +14,11 @@ import (
 // guests they reach are not named, so they cannot be checked.
 func (c *Call) judgeScope(r *request, v *verdict) {
 	tmpl := r.ep.Path
+	nodeWide := tmpl == "/nodes/{node}/startall" || tmpl == "/nodes/{node}/stopall" || tmpl == "/nodes/{node}/suspendall" || tmpl == "/nodes/{node}/migrateall"
+	if c.g.opts.Allow.Any() && r.method == "POST" && nodeWide && r.params["vms"] == "" {
+		v.refuse("%s left out: %s would reach every guest of node %s, including guests outside PVE_VMID_ALLOWLIST; list the guests in vms", c.arg("vms"), tmpl[strings.LastIndexByte(tmpl, '/')+1:], r.params["node"])
+		return
+	}
 	if c.g.opts.Allow.Any() && r.method == "POST" && strings.HasPrefix(tmpl, "/cluster/bulk-action/guest/") && r.params["vms"] == "" {
 		v.refuse("%s left out: the bulk action would reach every guest of the cluster, including guests outside PVE_VMID_ALLOWLIST or PVE_NODE_ALLOWLIST; list the guests in vms", c.arg("vms"))
 		return

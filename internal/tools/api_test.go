@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -228,5 +229,73 @@ func TestAPICallHidesWhatTheAllowlistsHide(t *testing.T) {
 	text = e.ok(t, "pve_api_call", map[string]any{"path": "/cluster/resources"})
 	if strings.Contains(text, `"vmid":101`) || strings.Contains(text, `"vmid":105`) || !strings.Contains(text, `"vmid":100`) {
 		t.Errorf("resources: %s", text)
+	}
+}
+
+// TestAPICallReviewFindings: the ways around the guard a review found.
+func TestAPICallReviewFindings(t *testing.T) {
+	e, asked := elicitEnvOpts(t, "accept", envOpts{selection: Selection{Toolsets: []string{"api"}}, vmids: []int{100}, nodes: []string{"pve1"}})
+	before := len(e.fake.writes())
+	for _, p := range []string{"/nodes/pve1/stopall", "/nodes/pve1/startall", "/nodes/pve1/suspendall"} {
+		res, text := e.call(t, "pve_api_call", map[string]any{"method": "POST", "path": p, "confirm": true})
+		if !res.IsError || !strings.Contains(text, "PVE_VMID_ALLOWLIST") {
+			t.Errorf("%s without vms: %s", p, text)
+		}
+	}
+	res, text := e.call(t, "pve_api_call", map[string]any{"method": "POST", "path": "/nodes/pve1/migrateall", "params": map[string]any{"target": "pve2"}, "confirm": true})
+	if !res.IsError || !strings.Contains(text, "vms") {
+		t.Errorf("migrateall: %s", text)
+	}
+	if w := e.fake.writes(); len(w) != before {
+		t.Errorf("node-wide actions reached Proxmox: %v", w[before:])
+	}
+	// the question shows every value in full
+	var users []string
+	for i := range 15 {
+		users = append(users, fmt.Sprintf("user%02d@pve", i))
+	}
+	long := strings.Join(users, ",") + ",evil@pve"
+	e.fake.routes["PUT /access/acl"] = "null"
+	e.ok(t, "pve_api_call", map[string]any{"method": "PUT", "path": "/access/acl", "params": map[string]any{"path": "/vms/100", "roles": "PVEVMUser", "users": long}, "confirm": true})
+	if q := (*asked)[len(*asked)-1]; !strings.Contains(q, "evil@pve") {
+		t.Errorf("question hides a value: %s", q)
+	}
+	// secrets in config lists and webhook answers
+	e.fake.routes["GET /nodes/pve1/qemu/100/pending"] = `[{"key":"cipassword","value":"$5$oldhash","pending":"Plain-W1ndows"},{"key":"memory","value":"2048"}]`
+	text = e.ok(t, "pve_api_call", map[string]any{"path": "/nodes/pve1/qemu/100/pending"})
+	if strings.Contains(text, "oldhash") || strings.Contains(text, "W1ndows") || !strings.Contains(text, `"2048"`) {
+		t.Errorf("pending: %s", text)
+	}
+	e.fake.routes["GET /cluster/notifications/endpoints/webhook/w1"] = `{"name":"w1","url":"https://h/x","secret":[{"name":"k","value":"c2VjcmV0"}],"header":[{"name":"Authorization","value":"QmVhcmVyIHg="}]}`
+	text = e.ok(t, "pve_api_call", map[string]any{"path": "/cluster/notifications/endpoints/webhook/w1"})
+	if strings.Contains(text, "c2VjcmV0") || strings.Contains(text, "QmVhcmVy") {
+		t.Errorf("webhook: %s", text)
+	}
+	// entries outside the allowlists, however they name their guest or node
+	e.fake.routes["GET /cluster/status"] = `[{"type":"cluster","name":"c"},{"type":"node","name":"pve1"},{"type":"node","name":"pve2","ip":"10.0.0.2"}]`
+	if text = e.ok(t, "pve_api_call", map[string]any{"path": "/cluster/status"}); strings.Contains(text, "pve2") {
+		t.Errorf("cluster status: %s", text)
+	}
+	e.fake.routes["GET /cluster/ha/status/manager_status"] = `{"manager_status":{"service_status":{"vm:100":{"node":"pve1"},"vm:105":{"node":"pve1"}}}}`
+	if text = e.ok(t, "pve_api_call", map[string]any{"path": "/cluster/ha/status/manager_status"}); strings.Contains(text, "vm:105") || !strings.Contains(text, "vm:100") {
+		t.Errorf("manager status: %s", text)
+	}
+	e.fake.routes["GET /cluster/backup"] = `[{"id":"j1","vmid":"100,105"},{"id":"j2","vmid":"100"}]`
+	if text = e.ok(t, "pve_api_call", map[string]any{"path": "/cluster/backup"}); strings.Contains(text, "105") || !strings.Contains(text, "j2") {
+		t.Errorf("backup jobs: %s", text)
+	}
+	e.fake.routes["GET /cluster/metrics/export"] = `{"data":[{"id":"qemu/105","metric":"cpu"},{"id":"qemu/100","metric":"cpu"},{"id":"node/pve2","metric":"cpu"}]}`
+	if text = e.ok(t, "pve_api_call", map[string]any{"path": "/cluster/metrics/export"}); strings.Contains(text, "105") || strings.Contains(text, "pve2") {
+		t.Errorf("metrics export: %s", text)
+	}
+	// file restore and scans of hosts the node would contact
+	res, text = e.call(t, "pve_api_call", map[string]any{"path": "/nodes/pve1/storage/local/file-restore/download",
+		"params": map[string]any{"volume": "local:backup/vzdump-qemu-100-2024_01_01-00_00_00.vma.zst", "filepath": "L2V0Yy9zaGFkb3c="}})
+	if !res.IsError || !strings.Contains(text, "PVE_AGENT_FILE_ALLOWLIST") {
+		t.Errorf("file-restore download: %s", text)
+	}
+	res, text = e.call(t, "pve_api_call", map[string]any{"path": "/nodes/pve1/scan/nfs", "params": map[string]any{"server": "169.254.169.254"}})
+	if !res.IsError || !strings.Contains(text, "params.server") {
+		t.Errorf("scan of a link-local host: %s", text)
 	}
 }

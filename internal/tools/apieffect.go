@@ -73,23 +73,26 @@ func paramsText(form url.Values) string {
 		if secretParam(k) {
 			v = "(hidden)"
 		}
-		parts = append(parts, k+"="+clip(v, 120))
+		parts = append(parts, k+"="+v) // in full: a cut value could hide what is sent
 	}
 	return " with " + strings.Join(parts, " ")
 }
 
 // secretParam: values never repeated in a question or an answer.
 func secretParam(k string) bool {
-	switch k {
-	case "password", "cipassword", "secret", "keyring", "encryption-key", "ticket", "CSRFPreventionToken", "token", "private-key":
+	switch strings.ToLower(k) {
+	case "password", "cipassword", "secret", "keyring", "encryption-key", "ticket", "csrfpreventiontoken", "token", "private-key",
+		"client-key", "header", "headers", "tsig-key", "api-key", "apikey", "passphrase":
 		return true
 	}
+	k = strings.ToLower(k)
 	return strings.HasSuffix(k, "-password") || strings.HasSuffix(k, "_password")
 }
 
 // secretWords are quick signs that an answer may hold a secret; most hold none.
 var secretWords = [][]byte{[]byte("password"), []byte("ticket"), []byte("CSRFPrevention"), []byte("secret"), []byte("keyring"),
-	[]byte("encryption-key"), []byte(`"token"`), []byte(`"value"`), []byte("PRIVATE KEY"), []byte(`"data"`)}
+	[]byte("encryption-key"), []byte(`"token"`), []byte(`"value"`), []byte("PRIVATE KEY"), []byte(`"data"`),
+	[]byte("-key"), []byte("header"), []byte("passphrase"), []byte(`"key"`)}
 
 // hideSecrets replaces secret values in an answer with "(hidden)": API
 // token secrets (token create), tickets, ACME plugin credentials, keys.
@@ -120,17 +123,32 @@ func hideSecrets(e *pveschema.Endpoint, raw json.RawMessage) json.RawMessage {
 	}
 	acme := strings.HasPrefix(e.Path, "/cluster/acme/plugins")
 	token := e.Path == "/access/users/{userid}/token/{tokenid}" // a new token's secret is its value
+	subscription := strings.HasSuffix(e.Path, "/subscription")  // the key is what was bought
 	changed := false
+	hide := func() any { changed = true; return "(hidden)" }
 	var walk func(x any) any
 	walk = func(x any) any {
 		switch x := x.(type) {
 		case map[string]any:
-			for k, val := range x {
-				if s, ok := val.(string); ok && (secretParam(k) || (acme && k == "data") || (token && k == "value") || strings.Contains(s, "PRIVATE KEY")) && s != "" {
-					x[k], changed = "(hidden)", true
-					continue
+			// config lists as {"key":"cipassword","value":...,"pending":...}
+			if name, ok := x["key"].(string); ok && secretParam(name) {
+				for _, k := range []string{"value", "pending", "old", "new"} {
+					if _, ok := x[k]; ok {
+						x[k] = hide()
+					}
 				}
-				x[k] = walk(val)
+			}
+			for k, val := range x {
+				s, isStr := val.(string)
+				switch {
+				case val == nil || (isStr && s == ""):
+				case secretParam(k) || (acme && k == "data") || (token && k == "value") || (subscription && k == "key"):
+					x[k] = hide() // whatever its type: webhook secrets are lists
+				case isStr && strings.Contains(s, "PRIVATE KEY"):
+					x[k] = hide()
+				default:
+					x[k] = walk(val)
+				}
 			}
 		case []any:
 			for i := range x {

@@ -27,6 +27,12 @@ func (c *call) hideOutside(raw json.RawMessage) json.RawMessage {
 		switch x := x.(type) {
 		case map[string]any:
 			for k, val := range x {
+				// HA manager status keys its services by sid ("vm:105")
+				if id, ok := sidGuest(k); ok && !c.allow.VMIDAllowed(id) {
+					delete(x, k)
+					changed = true
+					continue
+				}
 				x[k] = walk(val)
 			}
 		case []any:
@@ -62,14 +68,30 @@ func (c *call) objectAllowed(m map[string]any) bool {
 	if n, ok := m["node"].(string); ok && n != "" && !c.allow.NodeAllowed(n) {
 		return false
 	}
-	for _, k := range []string{"vmid", "guest"} {
-		if id, ok := guestID(m[k]); ok && !c.allow.VMIDAllowed(id) {
+	if n, ok := m["name"].(string); ok && m["type"] == "node" && !c.allow.NodeAllowed(n) {
+		return false // /cluster/status
+	}
+	for _, k := range []string{"vmid", "guest", "vms"} {
+		if !c.guestsAllowed(m[k]) {
 			return false
 		}
 	}
 	if sid, ok := m["sid"].(string); ok {
-		if _, num, ok := strings.Cut(sid, ":"); ok {
-			if id, ok := guestID(num); ok && !c.allow.VMIDAllowed(id) {
+		if id, ok := sidGuest(sid); ok && !c.allow.VMIDAllowed(id) {
+			return false
+		}
+	}
+	if id, ok := m["id"].(string); ok {
+		// resource ids: "qemu/105", "lxc/105", "node/pve2", "storage/pve2/local"
+		kind, rest, _ := strings.Cut(id, "/")
+		switch kind {
+		case "qemu", "lxc":
+			if n, err := strconv.Atoi(rest); err == nil && !c.allow.VMIDAllowed(n) {
+				return false
+			}
+		case "node", "storage":
+			node, _, _ := strings.Cut(rest, "/")
+			if node != "" && !c.allow.NodeAllowed(node) {
 				return false
 			}
 		}
@@ -80,6 +102,33 @@ func (c *call) objectAllowed(m map[string]any) bool {
 		}
 	}
 	return true
+}
+
+// guestsAllowed: a vmid, or a list of them ("100,105"), all allowed.
+func (c *call) guestsAllowed(v any) bool {
+	if id, ok := guestID(v); ok {
+		return c.allow.VMIDAllowed(id)
+	}
+	s, ok := v.(string)
+	if !ok || !strings.ContainsAny(s, ", ") {
+		return true
+	}
+	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if id, err := strconv.Atoi(part); err == nil && !c.allow.VMIDAllowed(id) {
+			return false
+		}
+	}
+	return true
+}
+
+// sidGuest reads an HA service id, "vm:105" or "ct:105".
+func sidGuest(sid string) (int, bool) {
+	kind, num, ok := strings.Cut(sid, ":")
+	if !ok || (kind != "vm" && kind != "ct") {
+		return 0, false
+	}
+	id, err := strconv.Atoi(num)
+	return id, err == nil
 }
 
 func guestID(v any) (int, bool) {
