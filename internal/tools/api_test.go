@@ -299,3 +299,17 @@ func TestAPICallReviewFindings(t *testing.T) {
 		t.Errorf("scan of a link-local host: %s", text)
 	}
 }
+
+func TestAPICallVolumeWithItsSlash(t *testing.T) {
+	e, _ := elicitEnvSet(t, "accept", Selection{Toolsets: []string{"api"}})
+	e.fake.routes["GET /nodes/pve1/storage/local/content/local:iso%2Fx.iso"] = `{"format":"iso","size":1}`
+	for _, p := range []string{"/nodes/pve1/storage/local/content/local:iso/x.iso", "/nodes/pve1/storage/local/content/local:iso%2Fx.iso"} {
+		if text := e.ok(t, "pve_api_call", map[string]any{"path": p}); !strings.Contains(text, `"format":"iso"`) {
+			t.Errorf("%s: %s", p, text)
+		}
+	}
+	res, text := e.call(t, "pve_api_call", map[string]any{"path": "/nodes/pve1/storage/local/content/local:iso/../../x"})
+	if !res.IsError || len(e.fake.writes()) != 0 {
+		t.Errorf("dot segments in a volume: %s", text)
+	}
+}

@@ -85,6 +85,13 @@ func apiCall(ctx context.Context, c *call, in apiCallArgs) (any, error) {
 	}
 	e, _, ok := s.Lookup(method, path)
 	if !ok {
+		// content/{volume} takes the rest of the path, as Proxmox routes it:
+		// "local:iso/x.iso" given with its slash is one volume
+		if re, params, found := s.Route(method, pathSegments(path)); found && strings.HasSuffix(re.Path, "/{volume}") {
+			path, e, ok = fillTemplate(re.Path, params), re, true
+		}
+	}
+	if !ok {
 		if methods := s.PathMethods(path); len(methods) > 0 {
 			return nil, fmt.Errorf("method: %s has no %s endpoint in PVE %s; it has %s", in.Path, method, s.Version(), strings.Join(methods, ", "))
 		}
@@ -256,4 +263,30 @@ func allObjects(items []json.RawMessage) bool {
 		}
 	}
 	return true
+}
+
+// pathSegments splits an escaped path into its unescaped segments.
+func pathSegments(path string) []string {
+	var segs []string
+	for _, raw := range strings.Split(strings.TrimPrefix(path, "/"), "/") {
+		seg, err := url.PathUnescape(raw)
+		if err != nil {
+			seg = raw
+		}
+		segs = append(segs, seg)
+	}
+	return segs
+}
+
+// fillTemplate writes a template's {name} segments from params, each
+// escaped as one segment.
+func fillTemplate(tmpl string, params map[string]string) string {
+	var segs []string
+	for _, seg := range strings.Split(strings.TrimPrefix(tmpl, "/"), "/") {
+		if name, ok := strings.CutPrefix(seg, "{"); ok {
+			seg = params[strings.TrimSuffix(name, "}")]
+		}
+		segs = append(segs, seg)
+	}
+	return pve.Path(segs...)
 }
