@@ -16,6 +16,7 @@ import (
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/server"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/tools"
 )
 
@@ -115,10 +116,12 @@ func (r Report) done() Report {
 	return r
 }
 
+// clientOptions are the server's, without retries: doctor reports the
+// first answer.
 func clientOptions(cfg *config.Config) pve.Options {
-	return pve.Options{BaseURL: cfg.Host.String(), TokenID: cfg.TokenID, TokenSecret: cfg.TokenSecret, Username: cfg.Username,
-		Password: cfg.Password, CAFile: cfg.CAFile, Fingerprint: cfg.Fingerprint, InsecureTLS: cfg.InsecureTLS,
-		RequestTimeout: cfg.RequestTimeout, MaxRetries: -1, Logger: slog.New(slog.DiscardHandler)}
+	o := server.ClientOptions(cfg, slog.New(slog.DiscardHandler))
+	o.MaxRetries = -1
+	return o
 }
 
 func configCheck(cfg *config.Config, err error) Check {

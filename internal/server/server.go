@@ -79,7 +79,12 @@ func Selection(cfg *config.Config) tools.Selection {
 
 // NewClient builds the Proxmox client from the configuration.
 func NewClient(cfg *config.Config, logger *slog.Logger) (*pve.Client, error) {
-	return pve.New(pve.Options{
+	return pve.New(ClientOptions(cfg, logger))
+}
+
+// ClientOptions are the Proxmox client's options the configuration gives.
+func ClientOptions(cfg *config.Config, logger *slog.Logger) pve.Options {
+	return pve.Options{
 		BaseURL:        cfg.Host.String(),
 		TokenID:        cfg.TokenID,
 		TokenSecret:    cfg.TokenSecret,
@@ -90,5 +95,5 @@ func NewClient(cfg *config.Config, logger *slog.Logger) (*pve.Client, error) {
 		InsecureTLS:    cfg.InsecureTLS,
 		RequestTimeout: cfg.RequestTimeout,
 		Logger:         logger,
-	})
+	}
 }

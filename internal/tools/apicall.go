@@ -88,7 +88,11 @@ func apiCall(ctx context.Context, c *call, in apiCallArgs) (any, error) {
 		// content/{volume} takes the rest of the path, as Proxmox routes it:
 		// "local:iso/x.iso" given with its slash is one volume
 		if re, params, found := s.Route(method, pathSegments(path)); found && strings.HasSuffix(re.Path, "/{volume}") {
-			path, e, ok = fillTemplate(re.Path, params), re, true
+			var vals []string
+			for _, name := range re.PathParams() {
+				vals = append(vals, params[name])
+			}
+			path, e, ok = at(re.Path, vals...).path, re, true
 		}
 	}
 	if !ok {
@@ -276,17 +280,4 @@ func pathSegments(path string) []string {
 		segs = append(segs, seg)
 	}
 	return segs
-}
-
-// fillTemplate writes a template's {name} segments from params, each
-// escaped as one segment.
-func fillTemplate(tmpl string, params map[string]string) string {
-	var segs []string
-	for _, seg := range strings.Split(strings.TrimPrefix(tmpl, "/"), "/") {
-		if name, ok := strings.CutPrefix(seg, "{"); ok {
-			seg = params[strings.TrimSuffix(name, "}")]
-		}
-		segs = append(segs, seg)
-	}
-	return pve.Path(segs...)
 }

@@ -93,14 +93,18 @@ func TestToolListBudget(t *testing.T) {
 	if len(ref) != 42 {
 		t.Fatalf("referenceOnly gives %d tools, not the reference's 42: list a new tool in its extra names", len(ref))
 	}
-	if m, _ := listSizes(ref); m > ref42Budget {
+	refBytes, _ := listSizes(ref)
+	t.Logf("the 42 reference tools: %d model-facing bytes (budget %d)", refBytes, ref42Budget)
+	if m := refBytes; m > ref42Budget {
 		t.Errorf("the 42 reference tools cost %d model-facing bytes, over the budget of %d", m, ref42Budget)
 	}
 	def, err := Select(all, Selection{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m, _ := listSizes(def); m > defaultBudget {
+	defBytes, _ := listSizes(def)
+	t.Logf("the default list, writes enabled: %d tools, %d model-facing bytes (budget %d)", len(def), defBytes, defaultBudget)
+	if m := defBytes; m > defaultBudget {
 		t.Errorf("the default tool list (%d tools, writes enabled) costs %d model-facing bytes, over the budget of %d: "+
 			"put new tools in an extra toolset or trim descriptions", len(def), m, defaultBudget)
 	}

@@ -52,25 +52,8 @@ func whoamiTool(d *Deps) Tool {
 				out.Kind = "token"
 			}
 			out.Permissions = groupPrivs(perms)
-			for _, name := range d.enabled() {
-				needs, known := toolPrivileges[name]
-				if !known {
-					out.Unknown = append(out.Unknown, name)
-					continue
-				}
-				refused, limited := judgeTool(perms, name, needs)
-				switch {
-				case len(refused) > 0:
-					out.Refused = append(out.Refused, refused...)
-				case len(limited) > 0:
-					out.Limited = append(out.Limited, limited...)
-				default:
-					out.Usable = append(out.Usable, name)
-				}
-				if len(refused) > 0 && len(limited) > 0 {
-					out.Limited = append(out.Limited, limited...)
-				}
-			}
+			access := Access(perms, d.enabled())
+			out.Usable, out.Limited, out.Refused, out.Unknown = access.Usable, access.Limited, access.Refused, access.Unknown
 			return out, nil
 		})
 }
