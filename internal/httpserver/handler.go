@@ -163,7 +163,9 @@ func (h *Server) track(w http.ResponseWriter, r *http.Request, session string, m
 	stop := context.AfterFunc(r.Context(), func() { h.calls.posted(c, true) })
 	serve(&streamWriter{ResponseWriter: w, saw: saw})
 	if stop() {
-		h.calls.posted(c, false)
+		// A context closes its Done channel before it runs its AfterFuncs:
+		// the SDK may return for a client that left before stop() sees it.
+		h.calls.posted(c, r.Context().Err() != nil)
 	}
 }
 
