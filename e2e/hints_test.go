@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +69,39 @@ func TestHintSelfSigned(t *testing.T) {
 	text := c.fails("pve_cluster_resources", nil, "not trusted", "PROXMOX_TLS_FINGERPRINT="+cl.fingerprint, "valid ")
 	if strings.Contains(text, "INSECURE") {
 		t.Errorf("suggests turning verification off: %s", text)
+	}
+}
+
+// TestStartupErrorReachesClient: a stdio server that cannot start answers
+// the client's initialize with the reason, so the client shows what to fix
+// instead of "Connection closed"; the secret is never in it.
+func TestStartupErrorReachesClient(t *testing.T) {
+	t.Parallel()
+	const secret = "0ps-token-secret-5678"
+	for _, tc := range []struct{ env, want []string }{
+		{[]string{"PROXMOX_HOST=pve.example:8006", "PROXMOX_TOKEN_ID=ops@pve!mcp", "PROXMOX_TOKEN_SECRET=" + secret},
+			[]string{"PROXMOX_HOST", "https://"}},
+		{[]string{"PROXMOX_HOST=https://pve.example:8006", "PROXMOX_TOKEN_ID=ops@pve", "PROXMOX_TOKEN_SECRET=" + secret},
+			[]string{"PROXMOX_TOKEN_ID", "USER@REALM!TOKENID"}},
+		{[]string{"PROXMOX_HOST=https://pve.example:8006", "PROXMOX_TOKEN_ID=ops@pve!mcp", "PROXMOX_TOKEN_SECRET=" + secret,
+			"PROXMOX_CA_FILE=/nonexistent/ca.pem"}, []string{"PROXMOX_CA_FILE"}},
+	} {
+		cmd := exec.Command(binary)
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, tc.env...)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		_, err := mcp.NewClient(&mcp.Implementation{Name: "e2e", Version: "1"}, nil).Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
+		cancel()
+		if err == nil {
+			t.Fatalf("%v: connected", tc.env)
+		}
+		msg := err.Error()
+		for _, w := range append(tc.want, "cannot start") {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%v: the client saw %q, without %q", tc.env, msg, w)
+			}
+		}
+		if strings.Contains(msg, secret) {
+			t.Errorf("the secret reached the client: %q", msg)
+		}
 	}
 }

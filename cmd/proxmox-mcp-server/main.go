@@ -89,12 +89,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return explainTerminal(stderr, err)
 	}
 	if err != nil {
-		return err
+		if wantsHTTP(fs, os.LookupEnv) {
+			return err
+		}
+		return failStdio(ctx, stdin, stdout, err)
 	}
 	if hc.Transport == config.TransportHTTP {
 		return serveHTTP(ctx, cfg, hc, stderr)
 	}
 	return serveStdio(ctx, cfg, hc, stdin, stdout, stderr)
+}
+
+// failStdio answers the MCP client that started the server with the reason
+// it cannot start, then returns err (printed on stderr as well).
+func failStdio(ctx context.Context, stdin io.Reader, stdout io.Writer, err error) error {
+	text := redact.New(envSecrets(os.LookupEnv)...).String(err.Error())
+	stdio.ServeStartupError(ctx, stdin, stdout, errors.New(text))
+	return err
 }
 
 const usage = `usage: proxmox-mcp-server [command] [--help]
@@ -209,7 +220,7 @@ func serveHTTP(ctx context.Context, cfg *config.Config, hc *config.HTTPConfig, s
 func serveStdio(ctx context.Context, cfg *config.Config, hc *config.HTTPConfig, stdin io.Reader, stdout, stderr io.Writer) error {
 	logger, s, err := build(cfg, hc, stderr)
 	if err != nil {
-		return err
+		return failStdio(ctx, stdin, stdout, err)
 	}
 	return stdio.Serve(ctx, s, &stdio.Transport{In: stdin, Out: stdout, Logger: logger})
 }
