@@ -178,6 +178,7 @@ func describeID(v string, prefix *regexp.Regexp, what, secretVar string) string 
 		if strings.Contains(what, "!") && !strings.Contains(s, "!") {
 			notes = append(notes, "it has no '!'")
 		}
+		notes = append(notes, partNotes(s, strings.Contains(what, "!"))...)
 		if strings.ContainsAny(s, "= \t:") || hexRunRe.MatchString(s) {
 			notes = append(notes, fmt.Sprintf("if it holds a secret, that goes in %s", secretVar))
 		}
@@ -188,6 +189,30 @@ func describeID(v string, prefix *regexp.Regexp, what, secretVar string) string 
 		notes = append(notes, fmt.Sprintf("remove what follows it (%s, not shown); a secret goes in %s", restKind(rest), secretVar))
 	}
 	return fmt.Sprintf("%q is not %s as given: %s", id, what, strings.Join(notes, "; "))
+}
+
+var idPartRe = regexp.MustCompile(`^` + pveid.RealmRE + `$`)
+
+// partNotes says which part of a user or token id breaks Proxmox's rules
+// (a realm or token name starts with a letter and has two or more
+// characters), naming the part and never showing it.
+func partNotes(s string, token bool) []string {
+	user, rest, ok := strings.Cut(s, "@")
+	if !ok {
+		return nil
+	}
+	var notes []string
+	if user == "" {
+		notes = append(notes, "the user name before '@' is empty")
+	}
+	realm, name, hasName := strings.Cut(rest, "!")
+	if !idPartRe.MatchString(realm) {
+		notes = append(notes, "the realm after '@' (pve, pam or your own) must start with a letter and have at least 2 letters, digits, '.', '-' or '_'")
+	}
+	if token && hasName && !idPartRe.MatchString(name) {
+		notes = append(notes, "the token name after '!' must start with a letter and have at least 2 letters, digits, '.', '-' or '_'")
+	}
+	return notes
 }
 
 // restKind names what follows an id, without quoting it.
