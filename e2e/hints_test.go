@@ -105,3 +105,14 @@ func TestStartupErrorReachesClient(t *testing.T) {
 		}
 	}
 }
+
+// TestServerInfo: initialize names the server, its build's version and
+// where its source is (the AGPL's offer of source to network users).
+func TestServerInfo(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, 0.02).connect(t, clientOpts{})
+	info := c.session.InitializeResult().ServerInfo
+	if info.Name != "proxmox-mcp-server" || info.Version == "" || info.WebsiteURL != "https://github.com/proxmox-mcp/proxmox-mcp-server" {
+		t.Errorf("serverInfo %+v", info)
+	}
+}

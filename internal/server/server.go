@@ -16,6 +16,10 @@ import (
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/tools"
 )
 
+// SourceURL is where the source is, reported in initialize as the
+// server's website: the AGPL (section 13) asks a network service to offer it.
+const SourceURL = "https://github.com/proxmox-mcp/proxmox-mcp-server"
+
 // Version is the server's version, reported in initialize.
 func Version() string { return buildinfo.Get().Version }
 
@@ -53,7 +57,8 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 		}
 		deps.NodeSSH = &tools.NodeSSH{Runner: r, Hosts: cfg.SSH.Hosts, Port: cfg.SSH.Port}
 	}
-	s := mcp.NewServer(&mcp.Implementation{Name: "proxmox-mcp-server", Title: "Proxmox VE", Version: Version()},
+	s := mcp.NewServer(&mcp.Implementation{Name: "proxmox-mcp-server", Title: "Proxmox VE", Version: Version(),
+		WebsiteURL: SourceURL},
 		// No logging capability: MCP deprecated it (SEP-2577) and the server
 		// logs to stderr; the SDK advertises it unless told otherwise.
 		&mcp.ServerOptions{Instructions: instructions, Logger: logger, Capabilities: &mcp.ServerCapabilities{}})
