@@ -45,9 +45,13 @@ func TestVersionsAndEnvAgree(t *testing.T) {
 		} `json:"packages"`
 	}
 	readJSON(t, "../../server.json", &server)
+	var plugin struct {
+		Version string `json:"version"`
+	}
+	readJSON(t, "../../.claude-plugin/plugin.json", &plugin)
 	want := buildinfo.Get().Version
-	if manifest.Version != want || server.Version != want {
-		t.Errorf("versions: manifest %q, server.json %q, buildinfo %q", manifest.Version, server.Version, want)
+	if manifest.Version != want || server.Version != want || plugin.Version != want {
+		t.Errorf("versions: manifest %q, server.json %q, plugin.json %q, buildinfo %q", manifest.Version, server.Version, plugin.Version, want)
 	}
 	names := map[string]bool{}
 	for name := range manifest.Server.MCPConfig.Env {
