@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/buildinfo"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
 )
 
 func readJSON(t *testing.T, path string, v any) {
@@ -70,6 +71,15 @@ func TestVersionsAndEnvAgree(t *testing.T) {
 	}
 	for n := range names {
 		t.Errorf("manifest variable %s not in server.json", n)
+	}
+	known := map[string]bool{}
+	for _, v := range config.Vars() {
+		known[v.Name] = true
+	}
+	for name := range manifest.Server.MCPConfig.Env {
+		if !known[name] {
+			t.Errorf("manifest variable %s is not one the server reads (internal/config/vars.go)", name)
+		}
 	}
 }
 
