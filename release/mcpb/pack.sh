@@ -39,3 +39,5 @@ fs.writeFileSync(dst, JSON.stringify(m, null, 2) + "\n");
 	npx --yes "$mcpb" pack "$stage" "$out/proxmox-mcp-server-$version-$goos-$goarch.mcpb" >&2
 	rm -rf "$stage"
 done
+# The fileSha256 values server.json's mcpb packages need.
+(cd "$out" && sha256sum ./*.mcpb)
