@@ -46,7 +46,7 @@ LABEL io.modelcontextprotocol.server.name="io.github.proxmox-mcp/proxmox-mcp-ser
       org.opencontainers.image.documentation="https://github.com/proxmox-mcp/proxmox-mcp-server#readme" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${COMMIT}" \
-      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.licenses="AGPL-3.0-or-later" \
       org.opencontainers.image.title="proxmox-mcp-server" \
       org.opencontainers.image.description="Model Context Protocol server for Proxmox VE"
 ENTRYPOINT ["/usr/local/bin/proxmox-mcp-server"]

@@ -34,7 +34,7 @@ const (
 	Module       = "github.com/proxmox-mcp/proxmox-mcp-server"
 	MCPName      = "io.github.proxmox-mcp/proxmox-mcp-server"
 	Source       = "https://github.com/proxmox-mcp/proxmox-mcp-server"
-	License      = "MIT" // SPDX id; must follow the repository's LICENSE (a test checks)
+	License      = "AGPL-3.0-or-later" // SPDX id; must follow the repository's LICENSE (a test checks)
 	Title        = "proxmox-mcp-server"
 	Description  = "Model Context Protocol server for Proxmox VE"
 	buildinfoPkg = Module + "/internal/buildinfo"
