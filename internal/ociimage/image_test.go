@@ -97,7 +97,51 @@ func TestImageRunsTheServer(t *testing.T) {
 	if !strings.Contains(version, "proxmox-mcp-server 9.8.7-test") || !strings.Contains(version, "commit 0123456789ab") {
 		t.Errorf("version printed %q", version)
 	}
-	checkDemo(t, root, cf.Config)
+	checkDemo(t, root, cf.Config, "9.8.7-test")
+}
+
+// TestDistImageRunsTheServer runs the image of a release build:
+// PVE_MCP_DIST names goreleaser's dist directory after .ci/release.sh
+// built the image from its linux binaries.
+func TestDistImageRunsTheServer(t *testing.T) {
+	dist := os.Getenv("PVE_MCP_DIST")
+	if dist == "" {
+		t.Skip("no release build: set PVE_MCP_DIST (.ci/release.sh does)")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("the image is Linux; its binary runs only on Linux")
+	}
+	var meta struct{ Version, Commit string }
+	b, err := os.ReadFile(filepath.Join(dist, "metadata.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &meta); err != nil {
+		t.Fatal(err)
+	}
+	idx, _ := readLayoutTar(t, filepath.Join(dist, "proxmox-mcp-server_"+meta.Version+"_oci.tar"))
+	if got := platforms(t, idx); strings.Join(got, " ") != "linux/amd64 linux/arm64" {
+		t.Errorf("platforms %v, want linux/amd64 and linux/arm64", got)
+	}
+	img, err := PlatformImage(idx, v1.Platform{OS: "linux", Architecture: runtime.GOARCH})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkConfig(t, cf, "linux/"+runtime.GOARCH, meta.Version, meta.Commit)
+	root := filepath.Join(t.TempDir(), "rootfs")
+	rc := mutate.Extract(img)
+	untar(t, rc, root)
+	rc.Close()
+	checkFiles(t, root)
+	version := runImage(t, root, cf.Config, []string{"version"}, "")
+	if !strings.Contains(version, "proxmox-mcp-server "+meta.Version+" (commit "+meta.Commit[:12]) {
+		t.Errorf("version printed %q, want %s at %s", version, meta.Version, meta.Commit)
+	}
+	checkDemo(t, root, cf.Config, meta.Version)
 }
 
 // checkFiles checks the unpacked image's files other than the binary.
@@ -179,7 +223,7 @@ func stderrOf(err error) string {
 }
 
 // checkDemo sends demo an initialize line and reads the answer line.
-func checkDemo(t *testing.T, root string, c v1.Config) {
+func checkDemo(t *testing.T, root string, c v1.Config, version string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
@@ -224,7 +268,7 @@ func checkDemo(t *testing.T, root string, c v1.Config) {
 	if resp.ID != 1 || resp.Result.ServerInfo.Name != "proxmox-mcp-server" {
 		t.Errorf("demo answered %s", line)
 	}
-	if !strings.HasPrefix(resp.Result.ServerInfo.Version, "9.8.7-test") {
-		t.Errorf("serverInfo.version %q, want the build's 9.8.7-test", resp.Result.ServerInfo.Version)
+	if resp.Result.ServerInfo.Version != version {
+		t.Errorf("serverInfo.version %q, want the build's %s", resp.Result.ServerInfo.Version, version)
 	}
 }

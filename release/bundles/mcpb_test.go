@@ -30,8 +30,38 @@ func TestBundleRuns(t *testing.T) {
 	if len(files) != 1 {
 		t.Fatalf("want one .mcpb, got %v", files)
 	}
+	runBundle(t, files[0], "")
+}
+
+// TestDistBundleRuns runs this platform's bundle of a release build:
+// PVE_MCP_DIST names goreleaser's dist directory after .ci/release.sh
+// packed the bundles from its binaries.
+func TestDistBundleRuns(t *testing.T) {
+	dist := os.Getenv("PVE_MCP_DIST")
+	if dist == "" {
+		t.Skip("no release build: set PVE_MCP_DIST (.ci/release.sh does)")
+	}
+	var meta struct{ Version string }
+	readJSON(t, filepath.Join(dist, "metadata.json"), &meta)
+	file := filepath.Join(dist, "proxmox-mcp-server-"+meta.Version+"-"+runtime.GOOS+"-"+runtime.GOARCH+".mcpb")
+	if _, err := os.Stat(file); err != nil {
+		t.Fatalf("no bundle for this platform in the release: %v", err)
+	}
+	runBundle(t, file, meta.Version)
+}
+
+// runBundle unpacks a bundle, checks its files, and talks MCP to its
+// binary as Claude Desktop would run it; version, when given, is the one
+// the server must report.
+func runBundle(t *testing.T, file, version string) {
+	t.Helper()
 	dir := t.TempDir()
-	unzip(t, files[0], dir)
+	unzip(t, file, dir)
+	for _, f := range []string{"LICENSE", "NOTICE", "THIRD_PARTY_LICENSES.md"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("the bundle lacks %s", f)
+		}
+	}
 
 	var m struct {
 		Server struct {
@@ -111,8 +141,11 @@ func TestBundleRuns(t *testing.T) {
 		t.Fatalf("%s: no answer", method)
 		return nil
 	}
-	call(1, "initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
+	init := call(1, "initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
 		"clientInfo": map[string]any{"name": "bundle-test", "version": "1"}})
+	if info, _ := init["serverInfo"].(map[string]any); version != "" && info["version"] != version {
+		t.Errorf("serverInfo %v, want version %s", info, version)
+	}
 	_, _ = stdin.Write([]byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n"))
 	tools := call(2, "tools/list", map[string]any{})["tools"].([]any)
 	found := false

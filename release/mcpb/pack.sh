@@ -2,7 +2,9 @@
 # Packs one Claude Desktop bundle per platform: stages manifest.json, the
 # platform's binary and LICENSE, then validates and packs with the pinned
 # official CLI. Usage: pack.sh OUTDIR [GOOS/GOARCH ...] (default: the four
-# release platforms). VERSION sets the manifest and binary version.
+# release platforms). VERSION sets the manifest and binary version; DIST,
+# a goreleaser dist directory, makes it take the release's binaries instead
+# of building them.
 set -eu
 mcpb="@anthropic-ai/mcpb@2.1.2"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,10 +22,17 @@ for target in "$@"; do
 	exe=proxmox-mcp-server
 	[ "$goos" = windows ] && exe=$exe.exe
 	mkdir -p "$stage/server"
-	(cd "$root" && CGO_ENABLED=0 GOOS=$goos GOARCH=$goarch go build -trimpath \
-		-ldflags "-s -w -X github.com/proxmox-mcp/proxmox-mcp-server/internal/buildinfo.version=$version" \
-		-o "$stage/server/$exe" ./cmd/proxmox-mcp-server)
-	cp "$root/LICENSE" "$stage/LICENSE"
+	if [ -n "${DIST:-}" ]; then
+		# goreleaser's binary for the platform (dist/NAME_OS_ARCH_LEVEL/).
+		bin=$(ls "$DIST"/proxmox-mcp-server_"$goos"_"$goarch"_*/"$exe" 2>/dev/null | head -n 1)
+		[ -n "$bin" ] || { echo "pack.sh: no $goos/$goarch binary in $DIST" >&2; exit 1; }
+		cp "$bin" "$stage/server/$exe"
+	else
+		(cd "$root" && CGO_ENABLED=0 GOOS=$goos GOARCH=$goarch go build -trimpath \
+			-ldflags "-s -w -X github.com/proxmox-mcp/proxmox-mcp-server/internal/buildinfo.version=$version" \
+			-o "$stage/server/$exe" ./cmd/proxmox-mcp-server)
+	fi
+	cp "$root/LICENSE" "$root/NOTICE" "$root/THIRD_PARTY_LICENSES.md" "$stage/"
 	platform=$goos
 	[ "$goos" = windows ] && platform=win32
 	node -e '
