@@ -32,7 +32,7 @@ SOURCE_DATE_EPOCH="$(git log -1 --format=%ct)" pvebuildimage --version "$version
 	--binary "linux/arm64=$(ls "$dist"/proxmox-mcp-server_linux_arm64_*/proxmox-mcp-server)" \
 	--out "$dist/proxmox-mcp-server_${version}_oci.tar"
 # The Claude Desktop bundles from the release's binaries.
-DIST="$dist" VERSION="$version" sh release/mcpb/pack.sh "$dist" >/dev/null
+DIST="$dist" VERSION="$version" sh release/mcpb/pack.sh "$dist" >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; exit 1; }
 if ! PVE_MCP_DIST="$dist" go test -count=1 -v ./release/dist/ ./release/bundles/ ./internal/ociimage/ \
 	-run 'Dist|TestBuiltFromHead|TestChecksums|TestArchives|TestHomebrewCask|TestHostArchiveRuns' >"$work/test.log" 2>&1; then
 	cat "$work/test.log"; exit 1
