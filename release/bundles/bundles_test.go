@@ -110,7 +110,7 @@ func TestLauncher(t *testing.T) {
 	}
 	sys := "/usr/bin:/bin"
 	root := t.TempDir()
-	if _, stderr, err := run(sys, root); err == nil || !strings.Contains(stderr, "go install") {
+	if _, stderr, err := run(sys, root); err == nil || !strings.Contains(stderr, "brew install --cask") || !strings.Contains(stderr, "/releases") {
 		t.Errorf("no binary: err %v, stderr %q", err, stderr)
 	}
 	arch := map[string]string{"amd64": "amd64", "arm64": "arm64"}[runtime.GOARCH]
