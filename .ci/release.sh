@@ -33,10 +33,12 @@ SOURCE_DATE_EPOCH="$(git log -1 --format=%ct)" pvebuildimage --version "$version
 	--out "$dist/proxmox-mcp-server_${version}_oci.tar"
 # The Claude Desktop bundles from the release's binaries.
 DIST="$dist" VERSION="$version" sh release/mcpb/pack.sh "$dist" >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; exit 1; }
+# The registry entry: the image and every bundle, with their sums.
+sh release/registry/server-json.sh "$dist" "$version"
 if ! PVE_MCP_DIST="$dist" go test -count=1 -v ./release/dist/ ./release/bundles/ ./internal/ociimage/ \
 	-run 'Dist|TestBuiltFromHead|TestChecksums|TestArchives|TestHomebrewCask|TestHostArchiveRuns' >"$work/test.log" 2>&1; then
 	cat "$work/test.log"; exit 1
 fi
 grep -E '^(--- |ok )' "$work/test.log"
-( cd "$dist" && ls -1 *.tar.gz *.zip *.mcpb *_oci.tar *.cdx.json checksums.txt homebrew/Casks/*.rb | while read -r f; do printf '%8s  %s\n' "$(du -h "$f" | cut -f1)" "$f"; done )
+( cd "$dist" && ls -1 *.tar.gz *.zip *.mcpb *_oci.tar *.cdx.json checksums.txt server.json homebrew/Casks/*.rb | while read -r f; do printf '%8s  %s\n' "$(du -h "$f" | cut -f1)" "$f"; done )
 echo "release: $version ($commit) built and checked"

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Writes DIST/server.json, the MCP registry entry of a release: the
+# repository's server.json with the release's version, its OCI image tag,
+# and one MCPB package per Claude Desktop bundle in DIST with the bundle's
+# SHA-256 (the registry requires it). Usage: server-json.sh DIST VERSION
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+dist=$1
+version=$2
+node -e '
+const fs = require("fs"), path = require("path"), crypto = require("crypto");
+const [src, dist, version] = process.argv.slice(1);
+const s = JSON.parse(fs.readFileSync(src));
+s.version = version;
+const oci = s.packages.filter(p => p.registryType === "oci");
+for (const p of oci) {
+	p.version = version;
+	p.identifier = p.identifier.replace(/:[^:/]+$/, ":" + version);
+}
+const bundles = fs.readdirSync(dist).filter(f => f.endsWith(".mcpb")).sort();
+if (bundles.length === 0) throw new Error("no .mcpb in " + dist);
+s.packages = oci.concat(bundles.map(f => ({
+	registryType: "mcpb",
+	identifier: s.repository.url + "/releases/download/v" + version + "/" + f,
+	version,
+	fileSha256: crypto.createHash("sha256").update(fs.readFileSync(path.join(dist, f))).digest("hex"),
+	transport: { type: "stdio" },
+})));
+fs.writeFileSync(path.join(dist, "server.json"), JSON.stringify(s, null, 2) + "\n");
+' "$here/../../server.json" "$dist" "$version"
