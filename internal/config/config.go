@@ -46,6 +46,9 @@ type Config struct {
 	// HideUnpermitted lists only the tools the credential's privileges
 	// allow, as read at start-up.
 	HideUnpermitted bool
+	// ProtectedTags (PVE_PROTECTED_TAGS) mark guests no tool may change,
+	// as Proxmox's protection flag does; lower-case.
+	ProtectedTags []string
 	// AgentCommands and AgentFiles are what may run inside guests and what
 	// the guest agent may read or write (see internal/execallow).
 	AgentCommands execallow.Commands
@@ -79,6 +82,7 @@ func Load(getenv Getenv) (*Config, error) {
 	}
 	c.AgentCommands = p.commands("PVE_AGENT_EXEC_ALLOWLIST")
 	c.AgentFiles = p.paths("PVE_AGENT_FILE_ALLOWLIST")
+	c.ProtectedTags = p.protectedTags("PVE_PROTECTED_TAGS")
 	c.SSH = p.ssh()
 	c.Host = p.host("PROXMOX_HOST")
 	auth, authProblems := LoadAuth(getenv)

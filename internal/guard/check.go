@@ -118,12 +118,22 @@ func (c *Call) check(ctx context.Context, method, path string, params url.Values
 		return nil
 	case c.consent == nil && question != "":
 		return fmt.Errorf("%w: %s needs the user's consent, which this call cannot ask for", ErrRefused, question)
-	case c.consent == nil:
-		return nil
+	case c.consent != nil:
+		// Every write is offered to the consent step, so a tool's own
+		// question and the guard's are asked together, once, before
+		// anything changes.
+		if err := c.consent(ctx, question); err != nil {
+			return err
+		}
 	}
-	// Every write is offered to the consent step, so a tool's own question
-	// and the guard's are asked together, once, before anything changes.
-	return c.consent(ctx, question)
+	// Protection reads the guest's config: after the user's yes, since
+	// nothing may reach Proxmox before it, and just before the write.
+	var pv verdict
+	c.judgeProtected(ctx, r, &pv)
+	if len(pv.refusals) > 0 {
+		return fmt.Errorf("%w: %s", ErrRefused, strings.Join(pv.refusals, "; "))
+	}
+	return nil
 }
 
 // describe finds what the request is about.

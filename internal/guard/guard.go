@@ -28,7 +28,10 @@ type Options struct {
 	// (PVE_AGENT_FILE_ALLOWLIST) may be read or written by the guest agent.
 	Commands execallow.Commands
 	Files    execallow.Paths
-	Schemas  *pveschema.Registry // nil: a registry of its own
+	// ProtectedTags (PVE_PROTECTED_TAGS, lower-case) protect a guest as
+	// Proxmox's protection flag does, from every tool (protect.go).
+	ProtectedTags []string
+	Schemas       *pveschema.Registry // nil: a registry of its own
 	// Release fixes the schema release (one of pveschema.Versions); empty:
 	// pveschema.ReleaseFor the version the cluster reports.
 	Release string

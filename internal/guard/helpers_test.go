@@ -31,8 +31,9 @@ const testResources = `[
 type fakePVE struct {
 	mu       sync.Mutex
 	requests []string
-	content  string // GET .../content answer
-	job      string // GET /cluster/backup/{id} answer
+	content  string            // GET .../content answer
+	job      string            // GET /cluster/backup/{id} answer
+	configs  map[string]string // GET /nodes/N/KIND/ID/config answers by ID; others {}
 }
 
 func (f *fakePVE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -42,6 +43,7 @@ func (f *fakePVE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.requests = append(f.requests, r.Method+" "+path)
 	content, job := f.content, f.job
 	f.mu.Unlock()
+	parts := strings.Split(path, "/")
 	data := "null"
 	switch {
 	case path == "/cluster/resources":
@@ -52,6 +54,13 @@ func (f *fakePVE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		data = content
 	case strings.HasPrefix(path, "/cluster/backup/") && job != "":
 		data = job
+	case r.Method == "GET" && len(parts) == 6 && parts[1] == "nodes" && parts[5] == "config":
+		data = "{}"
+		f.mu.Lock()
+		if c, ok := f.configs[parts[4]]; ok {
+			data = c
+		}
+		f.mu.Unlock()
 	}
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, `{"data":%s}`, data)

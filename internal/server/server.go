@@ -40,6 +40,7 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 			AllowHostAccess: cfg.AllowHostAccess,
 			Commands:        cfg.AgentCommands,
 			Files:           cfg.AgentFiles,
+			ProtectedTags:   cfg.ProtectedTags,
 			Schemas:         &pveschema.Registry{},
 			Logger:          logger,
 			CheckURL:        tools.URLChecker(cfg.AllowPrivateDownloads, net.DefaultResolver),

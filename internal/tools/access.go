@@ -25,7 +25,7 @@ type ToolAccess = toolAccess
 func Access(perms map[string]map[string]int, names []string) AccessReport {
 	r := AccessReport{Usable: []string{}}
 	for _, name := range names {
-		needs, known := toolPrivileges[name]
+		needs, known := needsOf(name)
 		if !known {
 			r.Unknown = append(r.Unknown, name)
 			continue
@@ -43,7 +43,7 @@ func Access(perms map[string]map[string]int, names []string) AccessReport {
 // PrivilegesOf lists every privilege the table names for a tool, all
 // alternatives and parts included; known is false for a tool it lacks.
 func PrivilegesOf(name string) (privs []string, known bool) {
-	needs, known := toolPrivileges[name]
+	needs, known := needsOf(name)
 	for _, n := range needs {
 		for _, p := range n.list() {
 			if !slices.Contains(privs, p) {
@@ -81,7 +81,7 @@ type Grant struct {
 func Grants(names []string) []Grant {
 	at := map[string]*Grant{}
 	for _, name := range names {
-		for _, n := range toolPrivileges[name] {
+		for _, n := range needsOnly(name) {
 			root := rootOf(n.path)
 			g := at[root]
 			if g == nil {

@@ -56,6 +56,8 @@ func (f *fakePVE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		data = fakeResources
 	case r.Method == http.MethodGet && strings.HasSuffix(path, "/content"):
 		data = "[]"
+	case r.Method == http.MethodGet && strings.HasSuffix(path, "/config") && strings.Count(path, "/") == 5:
+		data = "{}" // a guest's config, which the guard reads for its protection
 	case r.Method != http.MethodGet:
 		data = `"` + testUPID + `"`
 	default:

@@ -87,11 +87,12 @@ var toolPrivileges = map[string][]privNeed{
 	// and the storage's content, read to ask before replacing a file
 	"pve_download_iso": {need("/storage/{storage}", "Datastore.AllocateTemplate"), need("/", "Sys.Audit"), need("/", "Sys.Modify"),
 		need("/storage/{storage}", "Datastore.Audit|Datastore.AllocateSpace")},
-	"pve_list_network":    nil,
-	"pve_create_bridge":   {need("/nodes/{node}", "Sys.Modify")},
-	"pve_apply_network":   {need("/nodes/{node}", "Sys.Modify")},
-	"pve_list_backups":    {need("/storage/{storage}", "Datastore.Audit|Datastore.AllocateSpace")},
-	"pve_backup_now":      {need("/vms/{vmid}", "VM.Backup"), need("/storage/{storage}", "Datastore.AllocateSpace")},
+	"pve_list_network":  nil,
+	"pve_create_bridge": {need("/nodes/{node}", "Sys.Modify")},
+	"pve_apply_network": {need("/nodes/{node}", "Sys.Modify")},
+	"pve_list_backups":  {need("/storage/{storage}", "Datastore.Audit|Datastore.AllocateSpace")},
+	"pve_backup_now": {need("/vms/{vmid}", "VM.Backup"), need("/storage/{storage}", "Datastore.AllocateSpace"),
+		needFor("a stop-mode backup (the guard reads the guest's protection)", "/vms/{vmid}", "VM.Audit")},
 	"pve_restore":         {need("/vms/{vmid}", "VM.Allocate"), need("/storage/{storage}", "Datastore.AllocateSpace")},
 	"pve_schedule_backup": {need("/", "Sys.Modify"), need("/storage/{storage}", "Datastore.Allocate"), need("/vms/{vmid}", "VM.Backup")},
 	// issue 15

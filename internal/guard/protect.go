@@ -1,0 +1,209 @@
+package guard
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+)
+
+// Protected guests (issue 20): a guest with Proxmox's protection flag, or
+// a tag of Options.ProtectedTags, may be read, started, snapshotted, cloned
+// and backed up, and nothing else: no tool may change its config, stop it,
+// roll it back, restore over it, migrate it or delete it. The check is
+// here, so pve_api_call cannot get around it either.
+
+// protectedOK are the writes under a guest's path that leave it as it is.
+var protectedOK = map[string]bool{
+	"/status/start": true, "/status/resume": true, "/snapshot": true, "/clone": true,
+	"/vncproxy": true, "/termproxy": true, "/spiceproxy": true, "/agent/ping": true,
+}
+
+// agentReadOnly tells guest-agent commands that only read, for POST .../agent.
+func agentReadOnly(cmd string) bool {
+	return cmd == "ping" || cmd == "info" || cmd == "fsfreeze-status" || cmd == "network-get-interfaces" ||
+		strings.HasPrefix(cmd, "get-")
+}
+
+// guestRef is a guest a request acts on; node or kind may be unknown ("").
+type guestRef struct {
+	node, kind string
+	vmid       int
+}
+
+// judgeProtected refuses a write that would act on a protected guest.
+func (c *Call) judgeProtected(ctx context.Context, r *request, v *verdict) {
+	if r.method == "GET" {
+		return
+	}
+	gl := &guestList{c: c}
+	refs, everyOn, every := protectedTargets(r)
+	if every {
+		all, err := gl.on(ctx, everyOn)
+		if err != nil {
+			v.refuse("cannot tell whether any of the guests this acts on is protected: %v", err)
+			return
+		}
+		refs = all
+	}
+	for _, g := range refs {
+		why, err := c.protection(ctx, gl, g)
+		switch {
+		case err != nil:
+			v.refuse("cannot tell whether guest %d is protected, so it is left alone: %v", g.vmid, err)
+		case why != "":
+			v.refuse("%s", why)
+		}
+	}
+}
+
+// protectedTargets finds the guests a write acts on. every means all
+// guests (of node everyOn, or of the cluster when it is ""), as the bulk
+// endpoints do when no list is given.
+func protectedTargets(r *request) (refs []guestRef, everyOn string, every bool) {
+	p := r.params
+	tmpl := r.ep.Path
+	switch {
+	case r.kind != "" && r.vmid > 0 && !r.create:
+		i := strings.Index(tmpl, "/{vmid}")
+		suffix := tmpl[i+len("/{vmid}"):]
+		if (r.method == "POST" || r.method == "PUT") && protectedOK[suffix] ||
+			r.method == "POST" && suffix == "/agent" && agentReadOnly(p["command"]) {
+			return nil, "", false
+		}
+		return []guestRef{{node: r.node, kind: r.kind, vmid: r.vmid}}, "", false
+	case r.create && r.vmid > 0:
+		// A restore onto an id that exists replaces that guest, wherever
+		// it lives; a new id finds nothing.
+		return []guestRef{{vmid: r.vmid}}, "", false
+	case strings.HasPrefix(tmpl, "/cluster/ha/resources"):
+		return sidRefs(p["sid"]), "", false
+	case strings.HasPrefix(tmpl, "/cluster/ha/rules"):
+		return sidRefs(p["resources"]), "", false
+	case strings.HasPrefix(tmpl, "/cluster/bulk-action/guest/"):
+		if strings.HasSuffix(tmpl, "/start") {
+			return nil, "", false
+		}
+		if ids := idRefs(p["vms"]); len(ids) > 0 {
+			return ids, "", false
+		}
+		return nil, "", true
+	case tmpl == "/nodes/{node}/stopall" || tmpl == "/nodes/{node}/suspendall" || tmpl == "/nodes/{node}/migrateall":
+		if ids := idRefs(p["vms"]); len(ids) > 0 {
+			return ids, "", false
+		}
+		return nil, r.node, true
+	case tmpl == "/nodes/{node}/vzdump" && p["mode"] == "stop":
+		// A stop-mode backup shuts the guest down for the while.
+		if p["all"] == "1" {
+			return nil, r.node, true
+		}
+		return idRefs(p["vmid"]), "", false
+	}
+	return nil, "", false
+}
+
+// sidRefs reads HA resource ids: "vm:100", "ct:101" or "100", comma-separated.
+func sidRefs(s string) []guestRef {
+	var out []guestRef
+	for _, sid := range splitList(s) {
+		kind := ""
+		if t, id, ok := strings.Cut(sid, ":"); ok {
+			kind, sid = map[string]string{"vm": "qemu", "ct": "lxc"}[t], id
+		}
+		if id, err := strconv.Atoi(sid); err == nil {
+			out = append(out, guestRef{kind: kind, vmid: id})
+		}
+	}
+	return out
+}
+
+func idRefs(s string) []guestRef {
+	var out []guestRef
+	for _, f := range splitList(strings.ReplaceAll(s, "\x00", ",")) {
+		if id, err := strconv.Atoi(f); err == nil {
+			out = append(out, guestRef{vmid: id})
+		}
+	}
+	return out
+}
+
+// guestList is the cluster's guests, read once per check when needed.
+type guestList struct {
+	c    *Call
+	all  []guestRef
+	err  error
+	done bool
+}
+
+// on lists the guests of node (every node when "").
+func (l *guestList) on(ctx context.Context, node string) ([]guestRef, error) {
+	if !l.done {
+		l.done = true
+		var res []resource
+		if err := l.c.g.raw.Get(ctx, "/cluster/resources", url.Values{"type": {"vm"}}, &res); err != nil {
+			l.err = fmt.Errorf("GET /cluster/resources: %w", err)
+		}
+		for _, r := range res {
+			if r.Type == "qemu" || r.Type == "lxc" {
+				l.all = append(l.all, guestRef{node: r.Node, kind: r.Type, vmid: int(r.VMID)})
+			}
+		}
+	}
+	if l.err != nil {
+		return nil, l.err
+	}
+	var out []guestRef
+	for _, g := range l.all {
+		if node == "" || g.node == node {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// protection reads guest g's config and says why it may not be touched,
+// or "" when it may. A guest that does not exist is not protected (Proxmox
+// will answer that it does not exist).
+func (c *Call) protection(ctx context.Context, gl *guestList, g guestRef) (string, error) {
+	if g.node == "" || g.kind == "" {
+		all, err := gl.on(ctx, "")
+		if err != nil {
+			return "", err
+		}
+		i := slices.IndexFunc(all, func(x guestRef) bool { return x.vmid == g.vmid })
+		if i < 0 {
+			return "", nil // no such guest
+		}
+		g = all[i]
+	}
+	var cfg struct {
+		Protection pve.Flag `json:"protection"`
+		Tags       string   `json:"tags"`
+	}
+	path := fmt.Sprintf("/nodes/%s/%s/%d/config", g.node, g.kind, g.vmid)
+	if err := c.g.raw.Get(ctx, path, nil, &cfg); err != nil {
+		if pve.IsNotFound(err) {
+			return "", nil
+		}
+		return "", fmt.Errorf("GET %s: %w", path, err)
+	}
+	cli := map[string]string{"qemu": "qm", "lxc": "pct"}[g.kind]
+	if cfg.Protection {
+		return fmt.Sprintf("guest %d is protected (Proxmox's protection flag): no tool may change, stop, roll back, "+
+			"restore over, migrate or delete it; a person with VM.Config.Options on /vms/%d can lift it "+
+			"(web UI: Options > Protection, or `%s set %d --protection 0`)", g.vmid, g.vmid, cli, g.vmid), nil
+	}
+	for _, t := range splitList(cfg.Tags) {
+		if slices.Contains(c.g.opts.ProtectedTags, strings.ToLower(t)) {
+			return fmt.Sprintf("guest %d carries the tag %s, which PVE_PROTECTED_TAGS protects: no tool may change, stop, "+
+				"roll back, restore over, migrate or delete it; a person with VM.Config.Options on /vms/%d can remove "+
+				"the tag (web UI: the guest's tags, or `%s set %d --tags ...` without it)", g.vmid, t, g.vmid, cli, g.vmid), nil
+		}
+	}
+	return "", nil
+}
