@@ -33,8 +33,8 @@ func main() {
 	if errors.Is(err, flag.ErrHelp) {
 		return // --help of a command: its usage is printed
 	}
-	if errors.Is(err, errNotReady) {
-		os.Exit(1) // doctor printed why
+	if errors.Is(err, errNotReady) || errors.Is(err, errChainBroken) {
+		os.Exit(1) // doctor or audit verify printed why
 	}
 	if err != nil {
 		if !config.IsConfigError(err) {
@@ -63,6 +63,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return runSelftest(ctx, args[1:], os.LookupEnv, stdout, stderr)
 		case "privileges":
 			return runPrivileges(args[1:], os.LookupEnv, stdout, stderr)
+		case "audit":
+			return runAudit(args[1:], os.LookupEnv, stdout, stderr)
 		case "demo":
 			exe, _ := os.Executable()
 			return demo.Run(ctx, demo.Options{Args: args[1:], Stdin: stdin, Stdout: stdout, Stderr: stderr,
@@ -121,6 +123,8 @@ const usage = `usage: proxmox-mcp-server [command] [--help]
                 and quorum, the privileges of every enabled tool (--json for scripts)
   privileges    print the least-privilege roles for a selection of tools as pveum commands
                 (--toolsets, --tools, --writes, --token)
+  audit verify [FILE]
+                check the audit log's hash chain (FILE, else PVE_AUDIT_LOG); says where it breaks
   selftest --live
                 drive a create, start, snapshot, clone, backup, delete, restore cycle through the
                 tools against the configured cluster, in a free id range, and clean up after it

@@ -49,6 +49,9 @@ type Config struct {
 	// ProtectedTags (PVE_PROTECTED_TAGS) mark guests no tool may change,
 	// as Proxmox's protection flag does; lower-case.
 	ProtectedTags []string
+	// AuditLog (PVE_AUDIT_LOG) is the file every write, refusal and
+	// consent is appended to; "" keeps no log.
+	AuditLog string
 	// AgentCommands and AgentFiles are what may run inside guests and what
 	// the guest agent may read or write (see internal/execallow).
 	AgentCommands execallow.Commands
@@ -83,6 +86,7 @@ func Load(getenv Getenv) (*Config, error) {
 	c.AgentCommands = p.commands("PVE_AGENT_EXEC_ALLOWLIST")
 	c.AgentFiles = p.paths("PVE_AGENT_FILE_ALLOWLIST")
 	c.ProtectedTags = p.protectedTags("PVE_PROTECTED_TAGS")
+	c.AuditLog, _ = p.get("PVE_AUDIT_LOG")
 	c.SSH = p.ssh()
 	c.Host = p.host("PROXMOX_HOST")
 	auth, authProblems := LoadAuth(getenv)

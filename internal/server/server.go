@@ -5,9 +5,12 @@ import (
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/buildinfo"
 	"log/slog"
 	"net"
+	"os"
+	"os/user"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/audit"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/guard"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
@@ -50,6 +53,12 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 		AllowPrivateDownloads: cfg.AllowPrivateDownloads,
 		Resolver:              net.DefaultResolver,
 		Consent:               tools.NewConsent(), // one key per server process
+	}
+	if cfg.AuditLog != "" {
+		deps.Audit, deps.LocalUser = audit.Open(cfg.AuditLog), localUser()
+		if err := deps.Audit.Err(); err != nil {
+			logger.Error("audit log unusable: write tools will refuse every call until it is fixed and the server restarted", "err", err)
+		}
 	}
 	if cfg.SSH != nil {
 		r, err := sshexec.New(sshexec.Options{User: cfg.SSH.User, Signer: cfg.SSH.Signer, KnownHosts: cfg.SSH.KnownHosts})
@@ -102,4 +111,15 @@ func ClientOptions(cfg *config.Config, logger *slog.Logger) pve.Options {
 		RequestTimeout: cfg.RequestTimeout,
 		Logger:         logger,
 	}
+}
+
+// localUser names the account running a stdio server, for the audit log.
+func localUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "unknown"
 }

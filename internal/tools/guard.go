@@ -33,7 +33,7 @@ func (c *call) confirm(ok bool, what string, more ...error) error {
 // gate is the request guard's consent step for this call: it runs before
 // every write, with the guard's question ("" when the guard needs none).
 // The tool's own question and the guard's are put to the user as one.
-func (c *call) gate(_ context.Context, question string) error {
+func (c *call) gate(ctx context.Context, question string) error {
 	if c.consented {
 		if question == "" {
 			return nil
@@ -53,7 +53,10 @@ func (c *call) gate(_ context.Context, question string) error {
 	if len(parts) == 0 {
 		return nil
 	}
-	if err := c.ask(strings.Join(parts, "; and ")); err != nil {
+	q := strings.Join(parts, "; and ")
+	err := c.ask(q)
+	auditConsent(ctx, q, err)
+	if err != nil {
 		return err
 	}
 	c.consented, c.pending = true, ""

@@ -15,6 +15,7 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/audit"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/guard"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
@@ -45,6 +46,10 @@ type Deps struct {
 	Toolbox *Toolbox
 	// NodeSSH reaches the nodes over SSH for pve_lxc_exec; nil: not configured.
 	NodeSSH *NodeSSH
+	// Audit records writes, refusals and consents (PVE_AUDIT_LOG); nil:
+	// none. LocalUser names who runs a stdio server, for its entries.
+	Audit     *audit.Log
+	LocalUser string
 }
 
 // Tool is one MCP tool: its definition as clients see it, its toolset and its effect.
@@ -168,6 +173,9 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 			return errorResult(withHint(err)), nil
 		}
 		return resultOf(res)
+	}
+	if d.Audit != nil {
+		handler = audited(d, sp, handler)
 	}
 	return Tool{Def: def, Toolset: sp.toolset, Effect: sp.effect, handler: handler, input: inSchema}
 }

@@ -1,0 +1,164 @@
+// Package audit keeps the trail of every write, refusal and consent
+// (PVE_AUDIT_LOG): JSON lines, each holding the hash of the line before,
+// so a line changed, removed or inserted later breaks the chain where it
+// happened (Verify). Each line is synced to disk before the call answers;
+// once the file cannot be written, every later Append fails, so the
+// server refuses writes rather than make them unrecorded.
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// Entry is one line of the log. Append sets Seq, Time, Prev and Hash.
+type Entry struct {
+	Seq       int64           `json:"seq"`
+	Time      string          `json:"time"`
+	Principal string          `json:"principal"`
+	Event     string          `json:"event"` // call, consent, result
+	Call      string          `json:"call,omitempty"`
+	Tool      string          `json:"tool,omitempty"`
+	Args      json.RawMessage `json:"args,omitempty"`
+	Target    string          `json:"target,omitempty"`
+	Question  string          `json:"question,omitempty"`
+	Outcome   string          `json:"outcome,omitempty"`
+	UPID      string          `json:"upid,omitempty"`
+	Error     string          `json:"error,omitempty"`
+	Plan      string          `json:"plan,omitempty"`
+	Prev      string          `json:"prev"`
+	Hash      string          `json:"hash,omitempty"`
+}
+
+// genesis is the Prev of the first line.
+const genesis = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// hashOf is the hash an entry carries: SHA-256 of its JSON without Hash.
+func hashOf(e Entry) (string, error) {
+	e.Hash = ""
+	b, err := json.Marshal(e)
+	if err != nil {
+		return "", fmt.Errorf("audit: encoding entry %d: %w", e.Seq, err)
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:]), nil
+}
+
+// Log appends entries to one file; safe for concurrent use.
+type Log struct {
+	path string
+	now  func() time.Time
+
+	mu   sync.Mutex
+	f    *os.File
+	prev string
+	seq  int64
+	err  error // once set, every Append fails with it
+}
+
+// Open opens (or creates, mode 0600) the log at path and continues its
+// chain. A log that cannot be opened, or whose last line is damaged,
+// still returns a Log, whose Append fails with the reason: reads go on,
+// writes are refused.
+func Open(path string) *Log {
+	l := &Log{path: path, now: time.Now, prev: genesis}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		l.err = fmt.Errorf("cannot open %s: %w", path, err)
+		return l
+	}
+	last, err := lastEntry(f)
+	if err != nil {
+		f.Close()
+		l.err = fmt.Errorf("%s: %w (run `proxmox-mcp-server audit verify %s`)", path, err, path)
+		return l
+	}
+	if last != nil {
+		l.prev, l.seq = last.Hash, last.Seq
+	}
+	l.f = f
+	return l
+}
+
+// lastEntry reads the file's last line; nil for an empty file.
+func lastEntry(r io.Reader) (*Entry, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 1<<20)
+	var last []byte
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) > 0 {
+			last = append(last[:0], sc.Bytes()...)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading the log: %w", err)
+	}
+	if last == nil {
+		return nil, nil
+	}
+	var e Entry
+	if err := json.Unmarshal(last, &e); err != nil || len(e.Hash) != len(genesis) {
+		return nil, errors.New("the last line is not a whole entry")
+	}
+	return &e, nil
+}
+
+// Path is the file the log writes.
+func (l *Log) Path() string { return l.path }
+
+// Err is why Append fails, or nil.
+func (l *Log) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+// Append writes e as the next line and syncs the file.
+func (l *Log) Append(e Entry) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err != nil {
+		return l.err
+	}
+	e.Seq, e.Time, e.Prev = l.seq+1, l.now().UTC().Format(time.RFC3339Nano), l.prev
+	h, err := hashOf(e)
+	if err != nil {
+		return err
+	}
+	e.Hash = h
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("audit: encoding entry %d: %w", e.Seq, err)
+	}
+	if _, err := l.f.Write(append(b, '\n')); err != nil {
+		l.err = fmt.Errorf("cannot write %s: %w", l.path, err)
+		return l.err
+	}
+	if err := l.f.Sync(); err != nil {
+		l.err = fmt.Errorf("cannot sync %s: %w", l.path, err)
+		return l.err
+	}
+	l.prev, l.seq = h, e.Seq
+	return nil
+}
+
+// Close closes the file.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	err := l.f.Close()
+	l.f, l.err = nil, errors.New("the audit log is closed")
+	return err
+}

@@ -1,0 +1,206 @@
+package tools
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/audit"
+)
+
+// The audit trail (PVE_AUDIT_LOG, issue 20): a write tool's call is
+// recorded before it runs (when that fails the call is refused: nothing
+// unrecorded reaches Proxmox), its consent as it is given, and its outcome
+// before it answers; a read tool's refusal is recorded too.
+
+type auditKey struct{}
+
+// auditCall is what a call's consent entries need.
+type auditCall struct {
+	log           *audit.Log
+	principal, id string
+	tool, target  string
+}
+
+// audited wraps a tool's handler with its audit entries.
+func audited(d *Deps, sp spec, next mcp.ToolHandler) mcp.ToolHandler {
+	write := sp.effect != ReadOnly
+	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		ac := &auditCall{log: d.Audit, principal: principalOf(req, d.LocalUser), id: callID(), tool: sp.name}
+		args := redactArgs(req.Params.Arguments)
+		ac.target = targetOf(args)
+		if write {
+			err := ac.log.Append(audit.Entry{Principal: ac.principal, Event: "call", Call: ac.id, Tool: sp.name, Args: args, Target: ac.target})
+			if err != nil {
+				return errorResult(fmt.Errorf("%w: %s changes nothing while the audit log cannot be written (PVE_AUDIT_LOG): %v; reads still work",
+					errRefused, sp.name, err)), nil
+			}
+		}
+		res, err := next(context.WithValue(ctx, auditKey{}, ac), req)
+		outcome, text := outcomeOf(res, err)
+		if !write && outcome != "refused" {
+			return res, err
+		}
+		e := audit.Entry{Principal: ac.principal, Event: "result", Call: ac.id, Tool: sp.name, Target: ac.target,
+			Outcome: outcome, UPID: resultUPID(res), Error: text}
+		if !write {
+			e.Event, e.Args = "refusal", args
+		}
+		if aerr := ac.log.Append(e); aerr != nil && write && res != nil {
+			d.Logger.ErrorContext(ctx, "the audit log could not record a call's outcome", "tool", sp.name, "err", aerr)
+			res.Content = append(res.Content, &mcp.TextContent{Text: "Note: the audit log could not record this outcome: " + aerr.Error()})
+		}
+		return res, err
+	}
+}
+
+// auditConsent records a question put to the user and its answer.
+func auditConsent(ctx context.Context, question string, err error) {
+	ac, ok := ctx.Value(auditKey{}).(*auditCall)
+	if !ok {
+		return
+	}
+	answer := "yes"
+	var ask *inputRequired
+	switch {
+	case errors.As(err, &ask):
+		answer = "asked"
+	case err != nil:
+		answer = "no"
+	}
+	// A failure here refuses nothing more: the call's own entries hold it,
+	// and the result entry says how it ended.
+	_ = ac.log.Append(audit.Entry{Principal: ac.principal, Event: "consent", Call: ac.id, Tool: ac.tool,
+		Target: ac.target, Question: question, Outcome: answer})
+}
+
+// principalOf names who made the call: the HTTP token's name, or the
+// local user running the stdio server.
+func principalOf(req *mcp.CallToolRequest, local string) string {
+	if req.Extra != nil && req.Extra.TokenInfo != nil && req.Extra.TokenInfo.UserID != "" {
+		return "http:" + req.Extra.TokenInfo.UserID
+	}
+	if req.Extra != nil && req.Extra.Header != nil {
+		return "http:anonymous"
+	}
+	return "local:" + local
+}
+
+func callID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
+
+// secretArg tells argument names whose values are never recorded.
+func secretArg(k string) bool {
+	k = strings.ToLower(k)
+	for _, s := range []string{"password", "secret", "token", "keyring", "encryption-key", "cipassword"} {
+		if strings.Contains(k, s) {
+			return true
+		}
+	}
+	return k == "key" || strings.HasSuffix(k, "_key") || strings.HasSuffix(k, "-key") || k == "input-data" || k == "content"
+}
+
+// redactArgs is the arguments with secret values replaced, compact.
+func redactArgs(raw json.RawMessage) json.RawMessage {
+	var v any
+	if len(raw) == 0 || json.Unmarshal(raw, &v) != nil {
+		return nil
+	}
+	b, err := json.Marshal(redactValue(v))
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+func redactValue(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			if secretArg(k) {
+				t[k] = "***"
+			} else {
+				t[k] = redactValue(x)
+			}
+		}
+	case []any:
+		for i := range t {
+			t[i] = redactValue(t[i])
+		}
+	}
+	return v
+}
+
+// targetOf is "node/vmid" (or what of it the arguments name).
+func targetOf(args json.RawMessage) string {
+	var a struct {
+		Node string `json:"node"`
+		VMID any    `json:"vmid"`
+	}
+	_ = json.Unmarshal(args, &a)
+	var parts []string
+	if a.Node != "" {
+		parts = append(parts, a.Node)
+	}
+	if a.VMID != nil {
+		parts = append(parts, fmt.Sprint(a.VMID))
+	}
+	return strings.Join(parts, "/")
+}
+
+// outcomeOf reads how a call ended: ok, refused, declined, unknown,
+// input-required or failed, with the error's text.
+func outcomeOf(res *mcp.CallToolResult, err error) (string, string) {
+	if err != nil {
+		return "failed", err.Error()
+	}
+	if res == nil {
+		return "failed", ""
+	}
+	if len(res.InputRequests) > 0 {
+		return "input-required", ""
+	}
+	if !res.IsError {
+		return "ok", ""
+	}
+	var text string
+	for _, c := range res.Content {
+		if t, ok := c.(*mcp.TextContent); ok {
+			text += t.Text
+		}
+	}
+	switch {
+	case strings.Contains(text, "declined"):
+		return "declined", text
+	case strings.Contains(text, "refused"):
+		return "refused", text
+	case strings.Contains(text, "may have been carried out"):
+		return "unknown", text
+	}
+	return "failed", text
+}
+
+// resultUPID is the task a result names, if any.
+func resultUPID(res *mcp.CallToolResult) string {
+	if res == nil {
+		return ""
+	}
+	b, ok := res.StructuredContent.(json.RawMessage)
+	if !ok {
+		return ""
+	}
+	var out struct {
+		UPID string `json:"upid"`
+	}
+	_ = json.Unmarshal(b, &out)
+	return out.UPID
+}
