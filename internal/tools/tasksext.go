@@ -48,15 +48,19 @@ var handleTools = map[string]bool{
 // TaskHandles answers the Tasks extension's methods. It holds no task
 // state: everything comes from the task ID and Proxmox.
 type TaskHandles struct {
-	d   *Deps
-	now func() time.Time
+	d       *Deps
+	consent *Consent // signs the question tasks/cancel puts to the user
+	now     func() time.Time
 }
 
 // ServeTasks declares the extension in caps (the server's own, read at
 // each initialize and server/discover), registers tasks/get, tasks/update
 // and tasks/cancel and the tools/call middleware that hands out tasks.
 func ServeTasks(s *mcp.Server, caps *mcp.ServerCapabilities, d *Deps) error {
-	h := &TaskHandles{d: d, now: time.Now}
+	h := &TaskHandles{d: d, consent: d.Consent, now: time.Now}
+	if h.consent == nil {
+		h.consent = NewConsent()
+	}
 	caps.AddExtension(TasksExtension, nil)
 	if err := mcp.AddReceivingCustomMethod(s, "tasks/get", h.get); err != nil {
 		return fmt.Errorf("tasks extension: %w", err)

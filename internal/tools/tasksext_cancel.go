@@ -96,10 +96,7 @@ func (h *TaskHandles) askUser(ctx context.Context, ss *mcp.ServerSession, p *tas
 		if !metaCanElicit(p.Meta) {
 			return nil, declined(errors.New("tasks/cancel asks the user, and this request's capabilities have no elicitation"))
 		}
-		consent := h.d.Consent
-		if consent == nil {
-			return nil, declined(errors.New("this server cannot sign its question to the user"))
-		}
+		consent := h.consent
 		q := question{tool: "tasks/cancel", args: argsHash(p.TaskID), text: text}
 		if resp, ok := p.InputResponses[confirmKey]; ok && consent.redeem(p.RequestState, q) == nil {
 			return nil, answer(resp, text)

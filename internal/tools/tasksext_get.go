@@ -43,10 +43,7 @@ const (
 // tasksCall is a guarded view of the cluster for one tasks/* request;
 // consent answers the guard's questions (nil: none may be asked).
 func (h *TaskHandles) tasksCall(consent func(context.Context, string) error) *call {
-	c := &call{Deps: h.d, consent: h.d.Consent}
-	if c.consent == nil {
-		c.consent = NewConsent()
-	}
+	c := &call{Deps: h.d, consent: h.consent}
 	if consent == nil {
 		consent = func(_ context.Context, q string) error {
 			if q == "" {
