@@ -227,3 +227,22 @@ func TestTasksExtRestart(t *testing.T) {
 		t.Errorf("after a restart: %+v %s", end, got)
 	}
 }
+
+// A destructive tool asks the user first, then hands out its task.
+func TestTasksExtDestructiveAsksFirst(t *testing.T) {
+	t.Parallel()
+	cl := newCluster(t, 0.05)
+	r := startTasks(t, cl, tasksCaps)
+	r.send(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"pve_vm_stop","arguments":{"node":"pve1","vmid":100,"confirm":true}}}` + "\n")
+	if q := r.answerElicit(t, "accept"); !strings.Contains(q, "VM 100 on pve1") {
+		t.Errorf("question: %s", q)
+	}
+	w := decodeTask(t, r.expectResult("1"))
+	if w.ResultType != "task" {
+		t.Fatalf("after the yes: %+v", w)
+	}
+	end := r.pollTask(t, w.TaskID, 30*time.Second)
+	if got, isErr := structured(t, end.Result); end.Status != "completed" || isErr || !strings.Contains(got, `"action":"stop"`) {
+		t.Errorf("stop: %+v %s", end, got)
+	}
+}
