@@ -24,7 +24,12 @@ func statelessCall(t *testing.T, hs *httpServer, id int, method, name, params, c
 	if name != "" {
 		hdr["Mcp-Name"] = name
 	}
-	rs := &wireSession{hs: hs, version: "2026-07-28"}
+	return postRPC(t, &wireSession{hs: hs, version: "2026-07-28"}, method, body, hdr)
+}
+
+// postRPC posts one request and returns its reply, from JSON or SSE.
+func postRPC(t *testing.T, rs *wireSession, method, body string, hdr map[string]string) rawMsg {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	resp := rs.post(t, ctx, body, hdr)
@@ -139,5 +144,39 @@ func TestTSClientTasks(t *testing.T) {
 	}
 	if out.Start.Action != "start" || out.Start.ExitStatus != "OK" || !strings.Contains(out.Cancelled, "interrupted by signal") || len(out.Asked) != 1 {
 		t.Errorf("the TypeScript client saw %+v", out)
+	}
+}
+
+// TestTasksExtSessionHTTP: a session over Streamable HTTP that declared the
+// extension at initialize gets tasks as on stdio.
+func TestTasksExtSessionHTTP(t *testing.T) {
+	t.Parallel()
+	cl := newCluster(t, 0.05)
+	hs := startHTTP(t, cl, nil)
+	rs := &wireSession{hs: hs, version: "2025-11-25"}
+	resp := rs.post(t, context.Background(), `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25",`+
+		`"capabilities":`+tasksCaps+`,"clientInfo":{"name":"raw","version":"0"}}}`, nil)
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if rs.id = resp.Header.Get("Mcp-Session-Id"); rs.id == "" {
+		t.Fatalf("initialize: %d", resp.StatusCode)
+	}
+	resp = rs.post(t, context.Background(), `{"jsonrpc":"2.0","method":"notifications/initialized"}`, nil)
+	resp.Body.Close()
+	m := postRPC(t, rs, "tools/call", `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"pve_vm_start","arguments":{"node":"pve1","vmid":101}}}`, nil)
+	w := decodeTask(t, m)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		g := decodeTask(t, postRPC(t, rs, "tasks/get", `{"jsonrpc":"2.0","id":3,"method":"tasks/get","params":{"taskId":"`+w.TaskID+`"}}`, nil))
+		if g.Status == "completed" {
+			if got, isErr := structured(t, g.Result); isErr || !strings.Contains(got, `"exitStatus":"OK"`) {
+				t.Errorf("result: %s", got)
+			}
+			return
+		}
+		if g.Status != "working" || time.Now().After(deadline) {
+			t.Fatalf("task: %+v", g)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
