@@ -67,11 +67,12 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 		}
 		deps.NodeSSH = &tools.NodeSSH{Runner: r, Hosts: cfg.SSH.Hosts, Port: cfg.SSH.Port}
 	}
+	caps := &mcp.ServerCapabilities{}
 	s := mcp.NewServer(&mcp.Implementation{Name: "proxmox-mcp-server", Title: "Proxmox VE", Version: Version(),
 		WebsiteURL: SourceURL},
 		// No logging capability: MCP deprecated it (SEP-2577) and the server
 		// logs to stderr; the SDK advertises it unless told otherwise.
-		&mcp.ServerOptions{Instructions: instructions, Logger: logger, Capabilities: &mcp.ServerCapabilities{}})
+		&mcp.ServerOptions{Instructions: instructions, Logger: logger, Capabilities: caps})
 	s.AddReceivingMiddleware(checkLogLevel, (&capabilityGate{}).middleware, rpcCodes)
 	sel := Selection(cfg)
 	if cfg.HideUnpermitted {
@@ -83,6 +84,10 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 	}
 	deps.Toolbox = box
 	s.AddReceivingMiddleware(explainOffTools(box))
+	// The Tasks extension: task handles for clients that declare it.
+	if err := tools.ServeTasks(s, caps, deps); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

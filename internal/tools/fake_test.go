@@ -131,6 +131,7 @@ type envOpts struct {
 	hostAccess bool
 	commands   execallow.Commands // PVE_AGENT_EXEC_ALLOWLIST
 	nodeSSH    *NodeSSH
+	tasks      bool // serve the Tasks extension (tasksext.go)
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -149,7 +150,12 @@ func newEnv(t testing.TB, o envOpts) *env {
 	g := guard.New(client, guard.Options{Allow: guard.NewAllowlist(o.nodes, o.vmids), AllowHostAccess: o.hostAccess, Release: "9.1", Schemas: testSchemas,
 		Commands: commands, Files: testFiles, CheckURL: URLChecker(false, nil)})
 	deps := &Deps{Guard: g, TaskTimeout: 10 * time.Second, NodeSSH: o.nodeSSH}
-	srv := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "0"}, nil)
+	var srvOpts *mcp.ServerOptions
+	caps := &mcp.ServerCapabilities{}
+	if o.tasks {
+		srvOpts = &mcp.ServerOptions{Capabilities: caps}
+	}
+	srv := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "0"}, srvOpts)
 	sel := o.selection
 	if sel.Toolsets == nil && sel.Tools == nil && sel.Exclude == nil && !sel.ReadOnly && !sel.DisableDestructive {
 		sel.Toolsets = []string{"all"}
@@ -160,13 +166,27 @@ func newEnv(t testing.TB, o envOpts) *env {
 		t.Fatal(err)
 	}
 	deps.Toolbox = box
+	if o.tasks {
+		if err := ServeTasks(srv, caps, deps); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ctx := context.Background()
 	st, ct := mcp.NewInMemoryTransports()
 	ss, err := srv.Connect(ctx, st, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "0"}, o.client).Connect(ctx, ct, nil)
+	mc := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "0"}, o.client)
+	if o.tasks {
+		if err := mcp.AddSendingCustomMethod[*taskParams, *Task](mc, "tasks/get"); err != nil {
+			t.Fatal(err)
+		}
+		if err := mcp.AddSendingCustomMethod[*taskParams, *taskAck](mc, "tasks/cancel"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs, err := mc.Connect(ctx, ct, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

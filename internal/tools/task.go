@@ -66,19 +66,28 @@ func (c *call) wait(ctx context.Context, what, upid string, out *taskOut) error 
 // at once. It reports progress when the request asked for it.
 func (c *call) follow(ctx context.Context, what, upid, kind string, out *taskOut) error {
 	out.UPID = upid
-	if c.async {
-		out.Status = "running"
-		return nil
-	}
 	if kind == "" {
 		kind = kindOfUPID(upid)
 	}
+	if c.async {
+		out.Status = "running"
+		c.slot.started(what, kind, upid, *out) // a task handle (tasksext.go), if asked for
+		return nil
+	}
 	p := c.progress(ctx, upid)
 	res, err := c.PVE.WaitTask(ctx, upid, pve.WaitOptions{Timeout: c.TaskTimeout, OnProgress: p.callback()})
+	if err == nil {
+		p.done(res)
+	}
+	return settle(what, upid, kind, out, res, err)
+}
+
+// settle fills the outcome of a task that ended, or words why the wait did
+// not tell; tasks/get gives the same answer as the tool that waited.
+func settle(what, upid, kind string, out *taskOut, res pve.TaskResult, err error) error {
 	if err != nil {
 		return taskError(what, upid, err, checkRead(*out, kind))
 	}
-	p.done(res)
 	out.ExitStatus = res.ExitStatus
 	out.Warnings, out.WarningCount, out.More = warningsOf(res)
 	return nil

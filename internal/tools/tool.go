@@ -108,6 +108,9 @@ type call struct {
 	// stepped: the tool reports progress per step of its own, so the
 	// tasks it follows send none (values must only rise).
 	stepped bool
+	// slot receives the task of a call that hands out a task handle
+	// (tasksext.go); nil otherwise.
+	slot *taskSlot
 }
 
 // texter lets an output choose its JSON text; lists render as a bare array,
@@ -160,24 +163,32 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 		}
 		async, _ := extras["async"].(bool)
 		c := &call{Deps: d, req: req, async: async, consent: consent, confirmed: confirmedIn(input)}
+		if slot := taskMode(ctx, sp.name, extras); slot != nil && sp.task {
+			c.async, c.slot = true, slot // the Tasks extension: a handle, not a wait
+		}
 		c.PVE, c.allow = d.Guard.Call(c.gate), d.Guard.Allow()
 		res, err := h(ctx, c, input)
 		var ask *inputRequired
 		if errors.As(err, &ask) {
 			return &mcp.CallToolResult{InputRequests: ask.requests, RequestState: ask.state}, nil
 		}
-		if err != nil {
-			if e, ok := c.explain(ctx, err); ok {
-				return errorResult(e), nil
-			}
-			return errorResult(withHint(err)), nil
-		}
-		return resultOf(res)
+		return c.result(ctx, res, err)
 	}
 	if d.Audit != nil {
 		handler = audited(d, sp, handler)
 	}
 	return Tool{Def: def, Toolset: sp.toolset, Effect: sp.effect, handler: handler, input: inSchema}
+}
+
+// result is a tool's answer from its output or error.
+func (c *call) result(ctx context.Context, res any, err error) (*mcp.CallToolResult, error) {
+	if err != nil {
+		if e, ok := c.explain(ctx, err); ok {
+			return errorResult(e), nil
+		}
+		return errorResult(withHint(err)), nil
+	}
+	return resultOf(res)
 }
 
 func annotations(sp spec) *mcp.ToolAnnotations {
