@@ -9,11 +9,11 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"regexp"
 	"runtime"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
@@ -139,9 +139,9 @@ const safeUser = `[^\s:/!@='"]+`
 
 // Well-formed ids at the start of a value; what follows may be a secret.
 var (
-	tokenIDPrefixRe = regexp.MustCompile(`^` + safeUser + `@` + pveid.RealmRE + `!` + pveid.TokenNameRE)
-	userIDPrefixRe  = regexp.MustCompile(`^` + safeUser + `@` + pveid.RealmRE)
-	hexRunRe        = regexp.MustCompile(`[0-9A-Fa-f]{8}`)
+	tokenIDPrefixRe = lazyre.New(`^` + safeUser + `@` + pveid.RealmRE + `!` + pveid.TokenNameRE)
+	userIDPrefixRe  = lazyre.New(`^` + safeUser + `@` + pveid.RealmRE)
+	hexRunRe        = lazyre.New(`[0-9A-Fa-f]{8}`)
 )
 
 const headerPrefix = "PVEAPIToken="
@@ -156,7 +156,7 @@ func hasHeaderPrefix(v string) bool {
 // without echoing anything that may be a secret pasted with or instead of
 // it: only a leading well-formed id is shown, and not even that when it
 // holds a run of hex digits such as a UUID secret's.
-func describeID(v string, prefix *regexp.Regexp, what, secretVar string) string {
+func describeID(v string, prefix *lazyre.Regexp, what, secretVar string) string {
 	var notes []string
 	s := v
 	if t := strings.Trim(s, `"'`); t != s {
@@ -191,7 +191,7 @@ func describeID(v string, prefix *regexp.Regexp, what, secretVar string) string 
 	return fmt.Sprintf("%q is not %s as given: %s", id, what, strings.Join(notes, "; "))
 }
 
-var idPartRe = regexp.MustCompile(`^` + pveid.RealmRE + `$`)
+var idPartRe = lazyre.New(`^` + pveid.RealmRE + `$`)
 
 // partNotes says which part of a user or token id breaks Proxmox's rules
 // (a realm or token name starts with a letter and has two or more

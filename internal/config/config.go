@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"unicode"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/execallow"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
@@ -218,7 +218,7 @@ func (p *parser) vmids(key string) []int {
 	return out
 }
 
-var nameRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+var nameRe = lazyre.New(`^[a-z][a-z0-9_]*$`)
 
 // names reads a comma-separated list of tool or toolset names.
 func (p *parser) names(key string) []string {

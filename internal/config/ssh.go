@@ -4,13 +4,13 @@ import (
 	"errors"
 	"net"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
@@ -27,7 +27,7 @@ type SSH struct {
 
 var sshVars = []string{"PVE_SSH_USER", "PVE_SSH_KNOWN_HOSTS", "PVE_SSH_HOSTS", "PVE_SSH_PORT", "PVE_SSH_KEY_PASSPHRASE_FILE"}
 
-var sshUserRe = regexp.MustCompile(`^[a-z_][a-z0-9_.-]{0,31}$`)
+var sshUserRe = lazyre.New(`^[a-z_][a-z0-9_.-]{0,31}$`)
 
 // ssh reads PVE_SSH_*; nil when PVE_SSH_KEY_FILE is unset (pve_lxc_exec is off).
 func (p *parser) ssh() *SSH {

@@ -14,6 +14,9 @@ import (
 const (
 	sessionIDHeader   = "Mcp-Session-Id"
 	lastEventIDHeader = "Last-Event-ID"
+	// jsonWindow is how long a call may take to be answered as one JSON
+	// object; past it the answer streams (SSE) with an event id to resume.
+	jsonWindow = 50 * time.Millisecond
 )
 
 // handler routes /mcp and /healthz. Every request passes the Origin check;
@@ -32,6 +35,10 @@ func (h *Server) handler(hosts *hostCheck, origins []string) http.Handler {
 		// 2026-07-28 requests end with their POST: a client that drops it
 		// cancels the call (the call table does the same for the others).
 		PropagateRequestCancellation: true,
+		// Most calls answer at once: as application/json they cost one
+		// write instead of the SSE priming event, its flush and the event
+		// store; longer ones still get a resumable stream (patched SDK).
+		JSONResponseWindow: jsonWindow,
 	}
 	if h.events != nil {
 		opts.EventStore = h.events

@@ -8,10 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
@@ -24,7 +24,7 @@ const authGracePeriod = 300
 // ErrAuthFailed is the login failure; PVE answers 401 "authentication failure".
 var ErrAuthFailed = errors.New("authentication failure")
 
-var reAPIToken = regexp.MustCompile(`(?:^|\s)PVEAPIToken(?:=| )([^;]*)`)
+var reAPIToken = lazyre.New(`(?:^|\s)PVEAPIToken(?:=| )([^;]*)`)
 
 // CheckToken verifies an API token. value is the Authorization header
 // ("PVEAPIToken=user@realm!name=secret") or just "user@realm!name=secret".

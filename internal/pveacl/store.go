@@ -4,19 +4,19 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
 // Root is the superuser that bypasses every permission check.
 const Root = "root@pam"
 
-var reACLPath = regexp.MustCompile(`^[[:alnum:]\.\-\_\/]+$`)
+var reACLPath = lazyre.New(`^[[:alnum:]\.\-\_\/]+$`)
 
 // Store holds users, tokens, groups, roles, ACLs and pools. It is safe for
 // concurrent use. Create it with NewStore.

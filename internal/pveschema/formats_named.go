@@ -3,6 +3,7 @@ package pveschema
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Named property-string formats: PVE registers these with a hash, and the
@@ -118,90 +119,94 @@ func validateVMCPU(res map[string]string) string {
 	return ""
 }
 
-var namedFormats = map[string]namedFormat{
-	// qemu-server QemuServer.pm
-	"pve-qm-boot": {props: props(
-		asDefaultKey(strParam("legacy", true, "", "[acdn]{1,4}")),
-		strParam("order", true, "pve-qm-bootdev-list", ""),
-	)},
-	"pve-qm-watchdog": {props: props(
-		asDefaultKey(strParam("model", true, "", "", "i6300esb", "ib700")),
-		strParam("action", true, "", "", "reset", "shutdown", "poweroff", "pause", "debug", "none"),
-	)},
-	// qemu-server QemuServer/Cloudinit.pm: snippets for cloud-init
-	"pve-qm-cicustom": {props: props(
-		strParam("meta", true, "pve-volume-id", ""),
-		strParam("network", true, "pve-volume-id", ""),
-		strParam("user", true, "pve-volume-id", ""),
-		strParam("vendor", true, "pve-volume-id", ""),
-	)},
-	// qemu-server QemuServer/PCI.pm
-	"pve-qm-hostpci": {props: props(
-		asDefaultKey(strParam("host", true, "", `(?:[a-f0-9]{4,}:)?[a-f0-9]{2}:[a-f0-9]{2}(?:\.[a-f0-9])?(;(?:[a-f0-9]{4,}:)?[a-f0-9]{2}:[a-f0-9]{2}(?:\.[a-f0-9])?)*`)),
-		strParam("mapping", true, "pve-configid", ""),
-		boolParam("rombar"),
-		strParam("romfile", true, "", "[^,;]+"),
-		boolParam("pcie"),
-		boolParam("x-vga"),
-		boolParam("legacy-igd"),
-		strParam("mdev", true, "", `[^/\.:]+`),
-		strParam("vendor-id", true, "", "^0x[0-9a-fA-F]{4}$"),
-		strParam("device-id", true, "", "^0x[0-9a-fA-F]{4}$"),
-		strParam("sub-vendor-id", true, "", "^0x[0-9a-fA-F]{4}$"),
-		strParam("sub-device-id", true, "", "^0x[0-9a-fA-F]{4}$"),
-		strParam("driver", true, "", "", "vfio", "keep"),
-	)},
-	// qemu-server QemuServer/Network.pm
-	"pve-qm-ipconfig": {props: func() map[string]*Param {
-		gw := strParam("gw", true, "ipv4", "")
-		gw.Requires = "ip"
-		gw6 := strParam("gw6", true, "ipv6", "")
-		gw6.Requires = "ip6"
-		return props(strParam("ip", true, "pve-ipv4-config", ""), gw, strParam("ip6", true, "pve-ipv6-config", ""), gw6)
-	}()},
-	// qemu-server QemuServer/RNG.pm
-	"pve-qm-rng": {props: props(
-		asDefaultKey(strParam("source", false, "", "", "/dev/urandom", "/dev/random", "/dev/hwrng")),
-		numParam("max_bytes", "integer", true, "", ""),
-		numParam("period", "integer", true, "", ""),
-	)},
-	// qemu-server QemuServer/CPUConfig.pm
-	"pve-vm-cpu-conf": {props: cpuProps(), validate: validateVMCPU},
-	"pve-cpu-conf": {props: cpuProps(), validate: func(res map[string]string) string {
-		return unless(perlTruthy(res["cputype"]), "CPU is missing cputype")
-	}},
-	// pve-storage Storage/Plugin.pm
-	"prune-backups": {props: props(
-		boolParam("keep-all"),
-		numParam("keep-last", "integer", true, "0", ""),
-		numParam("keep-hourly", "integer", true, "0", ""),
-		numParam("keep-daily", "integer", true, "0", ""),
-		numParam("keep-weekly", "integer", true, "0", ""),
-		numParam("keep-monthly", "integer", true, "0", ""),
-		numParam("keep-yearly", "integer", true, "0", ""),
-	), validate: func(res map[string]string) string {
-		for k, v := range res {
-			if k != "keep-all" && isNumber(v) && perlNumeric(v) > 0 {
-				return unless(!perlTruthy(res["keep-all"]), "keep-all cannot be set together with other options.")
+// namedFormats is built on first use: most processes validate no
+// property string, and the table was a third of the package's init.
+var namedFormats = sync.OnceValue(func() map[string]namedFormat {
+	return map[string]namedFormat{
+		// qemu-server QemuServer.pm
+		"pve-qm-boot": {props: props(
+			asDefaultKey(strParam("legacy", true, "", "[acdn]{1,4}")),
+			strParam("order", true, "pve-qm-bootdev-list", ""),
+		)},
+		"pve-qm-watchdog": {props: props(
+			asDefaultKey(strParam("model", true, "", "", "i6300esb", "ib700")),
+			strParam("action", true, "", "", "reset", "shutdown", "poweroff", "pause", "debug", "none"),
+		)},
+		// qemu-server QemuServer/Cloudinit.pm: snippets for cloud-init
+		"pve-qm-cicustom": {props: props(
+			strParam("meta", true, "pve-volume-id", ""),
+			strParam("network", true, "pve-volume-id", ""),
+			strParam("user", true, "pve-volume-id", ""),
+			strParam("vendor", true, "pve-volume-id", ""),
+		)},
+		// qemu-server QemuServer/PCI.pm
+		"pve-qm-hostpci": {props: props(
+			asDefaultKey(strParam("host", true, "", `(?:[a-f0-9]{4,}:)?[a-f0-9]{2}:[a-f0-9]{2}(?:\.[a-f0-9])?(;(?:[a-f0-9]{4,}:)?[a-f0-9]{2}:[a-f0-9]{2}(?:\.[a-f0-9])?)*`)),
+			strParam("mapping", true, "pve-configid", ""),
+			boolParam("rombar"),
+			strParam("romfile", true, "", "[^,;]+"),
+			boolParam("pcie"),
+			boolParam("x-vga"),
+			boolParam("legacy-igd"),
+			strParam("mdev", true, "", `[^/\.:]+`),
+			strParam("vendor-id", true, "", "^0x[0-9a-fA-F]{4}$"),
+			strParam("device-id", true, "", "^0x[0-9a-fA-F]{4}$"),
+			strParam("sub-vendor-id", true, "", "^0x[0-9a-fA-F]{4}$"),
+			strParam("sub-device-id", true, "", "^0x[0-9a-fA-F]{4}$"),
+			strParam("driver", true, "", "", "vfio", "keep"),
+		)},
+		// qemu-server QemuServer/Network.pm
+		"pve-qm-ipconfig": {props: func() map[string]*Param {
+			gw := strParam("gw", true, "ipv4", "")
+			gw.Requires = "ip"
+			gw6 := strParam("gw6", true, "ipv6", "")
+			gw6.Requires = "ip6"
+			return props(strParam("ip", true, "pve-ipv4-config", ""), gw, strParam("ip6", true, "pve-ipv6-config", ""), gw6)
+		}()},
+		// qemu-server QemuServer/RNG.pm
+		"pve-qm-rng": {props: props(
+			asDefaultKey(strParam("source", false, "", "", "/dev/urandom", "/dev/random", "/dev/hwrng")),
+			numParam("max_bytes", "integer", true, "", ""),
+			numParam("period", "integer", true, "", ""),
+		)},
+		// qemu-server QemuServer/CPUConfig.pm
+		"pve-vm-cpu-conf": {props: cpuProps(), validate: validateVMCPU},
+		"pve-cpu-conf": {props: cpuProps(), validate: func(res map[string]string) string {
+			return unless(perlTruthy(res["cputype"]), "CPU is missing cputype")
+		}},
+		// pve-storage Storage/Plugin.pm
+		"prune-backups": {props: props(
+			boolParam("keep-all"),
+			numParam("keep-last", "integer", true, "0", ""),
+			numParam("keep-hourly", "integer", true, "0", ""),
+			numParam("keep-daily", "integer", true, "0", ""),
+			numParam("keep-weekly", "integer", true, "0", ""),
+			numParam("keep-monthly", "integer", true, "0", ""),
+			numParam("keep-yearly", "integer", true, "0", ""),
+		), validate: func(res map[string]string) string {
+			for k, v := range res {
+				if k != "keep-all" && isNumber(v) && perlNumeric(v) > 0 {
+					return unless(!perlTruthy(res["keep-all"]), "keep-all cannot be set together with other options.")
+				}
 			}
-		}
-		return ""
-	}},
-	// pve-guest-common VZDump/Common.pm
-	"backup-fleecing": {props: props(
-		asDefaultKey(boolParam("enabled")),
-		strParam("storage", true, "pve-storage-id", ""),
-	), validate: func(res map[string]string) string {
-		ok := perlTruthy(res["storage"]) || !perlTruthy(res["enabled"])
-		return unless(ok, "'storage' parameter is required when 'enabled' is set")
-	}},
-	"backup-performance": {props: props(
-		numParam("max-workers", "integer", true, "1", "256"),
-		numParam("pbs-entries-max", "integer", true, "1", ""),
-	)},
-}
+			return ""
+		}},
+		// pve-guest-common VZDump/Common.pm
+		"backup-fleecing": {props: props(
+			asDefaultKey(boolParam("enabled")),
+			strParam("storage", true, "pve-storage-id", ""),
+		), validate: func(res map[string]string) string {
+			ok := perlTruthy(res["storage"]) || !perlTruthy(res["enabled"])
+			return unless(ok, "'storage' parameter is required when 'enabled' is set")
+		}},
+		"backup-performance": {props: props(
+			numParam("max-workers", "integer", true, "1", "256"),
+			numParam("pbs-entries-max", "integer", true, "1", ""),
+		)},
+	}
+})
 
 func lookupNamedFormat(name string) (namedFormat, bool) {
-	nf, ok := namedFormats[name]
+	nf, ok := namedFormats()[name]
 	return nf, ok
 }

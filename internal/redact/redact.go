@@ -8,10 +8,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // Mask replaces what is removed.
@@ -29,13 +30,13 @@ const (
 // shapes are credentials recognised by their form, whether known or not:
 // Proxmox tickets (raw and URL-escaped, as in a cookie), CSRF tokens, the
 // API token header and bearer tokens. Group 1, when present, is kept.
-var shapes = []*regexp.Regexp{
-	regexp.MustCompile(`PVE:[^:\s"']+:[0-9A-Fa-f]{8}::[A-Za-z0-9+/=]+`),
-	regexp.MustCompile(`PVE%3A[^\s"';]+?%3A[0-9A-Fa-f]{8}%3A%3A[A-Za-z0-9%+/=]+`),
-	regexp.MustCompile(`\b[0-9A-F]{8}:[A-Za-z0-9+/]{43}`),
-	regexp.MustCompile(`(PVEAuthCookie=)[^;\s"']+`),
-	regexp.MustCompile(`(PVEAPIToken=)[^\s"',;]+`),
-	regexp.MustCompile(`(Bearer\s+)[A-Za-z0-9._~+/=-]{16,}`),
+var shapes = []*lazyre.Regexp{
+	lazyre.New(`PVE:[^:\s"']+:[0-9A-Fa-f]{8}::[A-Za-z0-9+/=]+`),
+	lazyre.New(`PVE%3A[^\s"';]+?%3A[0-9A-Fa-f]{8}%3A%3A[A-Za-z0-9%+/=]+`),
+	lazyre.New(`\b[0-9A-F]{8}:[A-Za-z0-9+/]{43}`),
+	lazyre.New(`(PVEAuthCookie=)[^;\s"']+`),
+	lazyre.New(`(PVEAPIToken=)[^\s"',;]+`),
+	lazyre.New(`(Bearer\s+)[A-Za-z0-9._~+/=-]{16,}`),
 }
 
 // Secrets is a fixed set of values never to be shown. It is safe for
@@ -89,7 +90,8 @@ func escapes(secret string) []string {
 // String returns text with every secret, escaped form and piece of one, and
 // every credential-shaped string, replaced by Mask.
 func (s *Secrets) String(text string) string {
-	for _, re := range shapes {
+	for _, lre := range shapes {
+		re := lre.Compiled()
 		if re.NumSubexp() > 0 {
 			text = re.ReplaceAllString(text, "${1}"+Mask)
 		} else {

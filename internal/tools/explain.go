@@ -5,17 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 )
 
 var (
-	missingConfRe = regexp.MustCompile(`Configuration file 'nodes/([^/']+)/(qemu-server|lxc)/(\d+)\.conf' does not exist`)
-	unknownNodeRe = regexp.MustCompile(`hostname lookup '([^']+)' failed`)
+	missingConfRe = lazyre.New(`Configuration file 'nodes/([^/']+)/(qemu-server|lxc)/(\d+)\.conf' does not exist`)
+	unknownNodeRe = lazyre.New(`hostname lookup '([^']+)' failed`)
 )
 
 // explain looks up, with one read, what makes a common error clear: the
@@ -84,7 +84,7 @@ func (c *call) guestHint(ctx context.Context, node, dir string, id int) string {
 }
 
 // guestListRe matches the lists a credential without privileges sees empty.
-var guestListRe = regexp.MustCompile(`^/nodes/[^/]+/(qemu|lxc)$|^/cluster/resources$`)
+var guestListRe = lazyre.New(`^/nodes/[^/]+/(qemu|lxc)$|^/cluster/resources$`)
 
 // emptyListNote explains an empty guest list when the cause is that the
 // credential holds no privilege at all: GET /access/permissions answers {}.

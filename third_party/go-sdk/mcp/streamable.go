@@ -153,6 +153,15 @@ type StreamableHTTPOptions struct {
 	// [§2.1.5]: https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#sending-messages-to-the-server
 	JSONResponse bool
 
+	// JSONResponseWindow, if positive (and JSONResponse is false), holds the
+	// response headers of a POST carrying one call for up to this long: if
+	// the first message the call produces is its response, it is answered
+	// as application/json (one write, no event ids); if a notification or
+	// request comes first, or the window passes, the response becomes
+	// text/event-stream as without it, priming event included, so long
+	// calls stay resumable. See streamable_lazy.go.
+	JSONResponseWindow time.Duration
+
 	// Logger specifies the logger to use.
 	// If nil, do not log.
 	Logger *slog.Logger
@@ -427,6 +436,7 @@ func (h *StreamableHTTPHandler) serveStateless(w http.ResponseWriter, req *http.
 		Stateless:                   true,
 		EventStore:                  h.opts.EventStore,
 		jsonResponse:                h.opts.JSONResponse,
+		jsonWindow:                  h.opts.JSONResponseWindow,
 		logger:                      h.opts.Logger,
 		shouldPropagateCancellation: info.usesNewProtocol && (info.isSubscriptionsListen || h.opts.PropagateRequestCancellation),
 	}
@@ -657,6 +667,7 @@ func (h *StreamableHTTPHandler) serveStatefulPOST(w http.ResponseWriter, req *ht
 		Stateless:    false,
 		EventStore:   h.opts.EventStore,
 		jsonResponse: h.opts.JSONResponse,
+		jsonWindow:   h.opts.JSONResponseWindow,
 		logger:       h.opts.Logger,
 	}
 
@@ -822,6 +833,9 @@ type StreamableServerTransport struct {
 	// to write their own streamable HTTP handler.
 	jsonResponse bool
 
+	// jsonWindow is [StreamableHTTPOptions.JSONResponseWindow].
+	jsonWindow time.Duration
+
 	// optional logger provided through the [StreamableHTTPOptions.Logger].
 	//
 	// TODO(rfindley): logger should be exported, since we want to allow users
@@ -846,6 +860,7 @@ func (t *StreamableServerTransport) Connect(ctx context.Context) (Connection, er
 		stateless:                   t.Stateless,
 		eventStore:                  t.EventStore,
 		jsonResponse:                t.jsonResponse,
+		jsonWindow:                  t.jsonWindow,
 		logger:                      ensureLogger(t.logger), // see #556: must be non-nil
 		shouldPropagateCancellation: t.shouldPropagateCancellation,
 		incoming:                    make(chan jsonrpc.Message, 10),
@@ -879,6 +894,7 @@ type streamableServerConn struct {
 	sessionID    string
 	stateless    bool
 	jsonResponse bool
+	jsonWindow   time.Duration // see [StreamableHTTPOptions.JSONResponseWindow]
 	eventStore   EventStore
 
 	// shouldPropagateCancellation is true when the underlying HTTP request's
@@ -999,6 +1015,13 @@ type stream struct {
 	// the duration of the subscription, and act as the target for
 	// out-of-band notifications routed through this connection.
 	isListen bool
+
+	// lazy is set while the response headers are held (see
+	// [StreamableHTTPOptions.JSONResponseWindow]).
+	lazy *lazyStream
+	// unstored: the stream has no event store entry (it was lazy, or
+	// opening it failed when it turned SSE); its messages are not stored.
+	unstored bool
 }
 
 // close sends a 'close' event to the client (if protocolVersion >= 2025-11-25
@@ -1012,6 +1035,7 @@ func (s *stream) close(reconnectAfter time.Duration) {
 	if s.done == nil {
 		return // stream not connected or already closed
 	}
+	s.upgradeLazyLocked()
 	if s.protocolVersion >= protocolVersion20251125 && reconnectAfter > 0 {
 		reconnectStr := strconv.FormatInt(reconnectAfter.Milliseconds(), 10)
 		if _, err := writeEvent(s.w, Event{
@@ -1030,6 +1054,7 @@ func (s *stream) close(reconnectAfter time.Duration) {
 func (s *stream) release() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.dropLazyLocked()
 	s.w = nil
 	s.done = nil // may already be nil, if the stream is done or closed
 }
@@ -1125,6 +1150,7 @@ func (s *stream) deliverLocked(data []byte, eventID string, responseTo jsonrpc.I
 					return done, err
 				}
 			}
+			s.w.Header().Set("Content-Length", strconv.Itoa(len(toWrite)))
 			if _, err := s.w.Write(toWrite); err != nil {
 				return done, err
 			}
@@ -1157,7 +1183,13 @@ func (s *stream) doneLocked() bool {
 }
 
 func (c *streamableServerConn) newStream(ctx context.Context, requests map[jsonrpc.ID]struct{}, id string) (*stream, error) {
-	if c.eventStore != nil && protocolVersionFromContext(ctx) < protocolVersion20260728 {
+	return c.newStreamOpen(ctx, requests, id, true)
+}
+
+// newStreamOpen is newStream; open says whether to open the stream in the
+// event store now (a lazy stream does when it becomes SSE).
+func (c *streamableServerConn) newStreamOpen(ctx context.Context, requests map[jsonrpc.ID]struct{}, id string, open bool) (*stream, error) {
+	if open && c.eventStore != nil && protocolVersionFromContext(ctx) < protocolVersion20260728 {
 		if err := c.eventStore.Open(ctx, c.sessionID, id); err != nil {
 			return nil, err
 		}
@@ -1673,7 +1705,9 @@ func (c *streamableServerConn) servePOST(w http.ResponseWriter, req *http.Reques
 	// Important: don't publish the incoming messages until the stream is
 	// registered, as the server may attempt to respond to incoming messages as
 	// soon as they're published.
-	stream, err := c.newStream(req.Context(), calls, crand.Text())
+	// A lazy stream opens its event store entry only if it becomes SSE.
+	lazy := c.lazyPOST(req, isBatch, isSubscriptionsListen, len(calls))
+	stream, err := c.newStreamOpen(req.Context(), calls, crand.Text(), !lazy)
 	if err != nil {
 		http.Error(w, fmt.Sprintf("storing stream: %v", err), http.StatusInternalServerError)
 		return
@@ -1690,7 +1724,9 @@ func (c *streamableServerConn) servePOST(w http.ResponseWriter, req *http.Reques
 
 	// Set response headers. Accept was checked in [StreamableHTTPHandler].
 	w.Header().Set("Cache-Control", "no-cache, no-transform")
-	if useSSE {
+	if lazy {
+		// Content-Type is set when the stream turns JSON or SSE.
+	} else if useSSE {
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.Header().Set("Connection", "keep-alive")
 	} else {
@@ -1729,7 +1765,9 @@ func (c *streamableServerConn) servePOST(w http.ResponseWriter, req *http.Reques
 	// remaining requests here, since the client will never get the results.
 	defer stream.release()
 
-	if !useSSE {
+	if lazy {
+		c.startLazy(req.Context(), stream)
+	} else if !useSSE {
 		// JSON mode: collect messages in pendingJSONMessages until done.
 		// Set pendingJSONMessages to a non-nil value to signal that this is an
 		// application/json stream.
@@ -1905,13 +1943,33 @@ func (c *streamableServerConn) Write(ctx context.Context, msg jsonrpc.Message) e
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
+	// SEP-2575: map protocol-level JSON-RPC error codes to HTTP status codes
+	// on the new protocol (>= 2026-07-28). When non-zero, deliverLocked will
+	// write the body as raw application/json with the override status.
+	overrideStatus := extractErrorStatus(ctx, msg)
+
+	if s.lazy != nil && s.settleLazyLocked(responseTo, overrideStatus) {
+		// Answered as application/json: no event id, nothing to store.
+		done, err := s.deliverLocked(data, "", responseTo, overrideStatus)
+		if done {
+			c.mu.Lock()
+			delete(c.streams, s.id)
+			c.mu.Unlock()
+		}
+		if err != nil {
+			return fmt.Errorf("%w: undelivered message: %v", jsonrpc2.ErrRejected, err)
+		}
+		return nil
+	}
+
 	// Store in eventStore before delivering.
 	// TODO(rfindley): we should only append if the response is SSE, not JSON, by
 	// pushing down into the delivery layer.
 	delivered := false
 	var errs []error
 	protocolVersion := protocolVersionFromContext(ctx)
-	if c.eventStore != nil && protocolVersion < protocolVersion20260728 {
+	stored := c.eventStore != nil && protocolVersion < protocolVersion20260728 && !s.unstored
+	if stored {
 		if err := c.eventStore.Append(ctx, c.sessionID, s.id, data); err != nil {
 			errs = append(errs, err)
 		} else {
@@ -1922,14 +1980,9 @@ func (c *streamableServerConn) Write(ctx context.Context, msg jsonrpc.Message) e
 	// Compute eventID for SSE streams with event store.
 	// Use s.lastIdx + 1 because deliverLocked increments before writing.
 	var eventID string
-	if c.eventStore != nil && protocolVersion < protocolVersion20260728 {
+	if stored {
 		eventID = formatEventID(s.id, s.lastIdx+1)
 	}
-
-	// SEP-2575: map protocol-level JSON-RPC error codes to HTTP status codes
-	// on the new protocol (>= 2026-07-28). When non-zero, deliverLocked will
-	// write the body as raw application/json with the override status.
-	overrideStatus := extractErrorStatus(ctx, msg)
 
 	done, err := s.deliverLocked(data, eventID, responseTo, overrideStatus)
 	if err != nil {
