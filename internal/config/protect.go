@@ -1,7 +1,7 @@
 package config
 
 import (
-	"regexp"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"slices"
 	"strings"
 )
@@ -11,7 +11,7 @@ import (
 const DefaultProtectedTag = "mcp-protected"
 
 // tagRe is Proxmox's pve-tag format (pve-common, PVE/JSONSchema.pm).
-var tagRe = regexp.MustCompile(`^(?i)[a-z0-9_][a-z0-9_\-+.]*$`)
+var tagRe = lazyre.New(`^(?i)[a-z0-9_][a-z0-9_\-+.]*$`)
 
 // protectedTags reads the tags that make a guest untouchable by any tool:
 // unset means the default tag, "none" means no tag (the protection flag
