@@ -8,6 +8,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/apps"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/guard"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
@@ -73,6 +74,8 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 	}
 	deps.Toolbox = box
 	s.AddReceivingMiddleware(explainOffTools(box))
+	// MCP Apps (views, the confirm card), only for clients that declare them.
+	apps.Install(s, deps, apps.Options{Writes: !cfg.ReadOnly})
 	return s, nil
 }
 

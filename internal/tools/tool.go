@@ -103,6 +103,8 @@ type call struct {
 	// stepped: the tool reports progress per step of its own, so the
 	// tasks it follows send none (values must only rise).
 	stepped bool
+	// approval is a confirm card's token, set only by pve_app_confirm.
+	approval string
 }
 
 // texter lets an output choose its JSON text; lists render as a bare array,
@@ -154,12 +156,17 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 			return errorResult(err), nil
 		}
 		async, _ := extras["async"].(bool)
-		c := &call{Deps: d, req: req, async: async, consent: consent, confirmed: confirmedIn(input)}
+		c := &call{Deps: d, req: req, async: async, consent: consent, confirmed: confirmedIn(input),
+			approval: approvalFrom(ctx)}
 		c.PVE, c.allow = d.Guard.Call(c.gate), d.Guard.Allow()
 		res, err := h(ctx, c, input)
 		var ask *inputRequired
 		if errors.As(err, &ask) {
 			return &mcp.CallToolResult{InputRequests: ask.requests, RequestState: ask.state}, nil
+		}
+		var card *cardRequired
+		if errors.As(err, &card) {
+			return card.result(), nil
 		}
 		if err != nil {
 			if e, ok := c.explain(ctx, err); ok {
