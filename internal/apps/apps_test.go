@@ -11,6 +11,7 @@ import (
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/apps"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/server"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/tools"
 )
@@ -152,5 +153,30 @@ func TestConfirmCard(t *testing.T) {
 	}
 	if r := confirm(token, args); !r.IsError {
 		t.Error("a token worked twice")
+	}
+}
+
+// One server, two clients: what the Apps client is shown never leaks into
+// the other's list (the SDK's tools are copied, not changed).
+func TestSessionsKeepTheirOwnList(t *testing.T) {
+	cl := simtest.Start(t, simtest.Options{Sim: pvesim.Options{Speed: 0.01}})
+	cfg := cl.Config(t, map[string]string{"PVE_READONLY": "false"})
+	ms, err := server.New(cfg, cl.Client(t, pve.Options{}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caps := &mcp.ClientCapabilities{}
+	caps.AddExtension(tools.AppsExtension, map[string]any{"mimeTypes": []string{tools.AppMIMEType}})
+	withApps := simtest.Connect(t, ms, simtest.SessionOptions{Client: &mcp.ClientOptions{Capabilities: caps}})
+	plain := simtest.Connect(t, ms, simtest.SessionOptions{})
+	for range 2 {
+		if _, ok := listTools(t, withApps)[tools.AppConfirmName]; !ok {
+			t.Fatal("the Apps client misses the card's tool")
+		}
+		for name, tool := range listTools(t, plain) {
+			if name == tools.AppConfirmName || tool.Meta["ui"] != nil {
+				t.Fatalf("%s listed with _meta %v to the other client", name, tool.Meta)
+			}
+		}
 	}
 }

@@ -16,7 +16,8 @@ async function guestName(app, vmid) {
   }
 }
 
-export async function showCard(app, root, card, onDone) {
+// follow: open the task the action starts (not when the card is a task's own).
+export async function showCard(app, root, card, onDone, follow = true) {
   clear(root);
   const args = card.arguments || {};
   const box = el("section", { className: "card confirm", "data-testid": "confirm-card", role: "alertdialog", "aria-labelledby": "card-title" });
@@ -52,7 +53,7 @@ export async function showCard(app, root, card, onDone) {
       box.dataset.state = "done";
       status.textContent = "Done.";
       const upid = res.structuredContent?.upid;
-      if (upid) {
+      if (upid && follow) {
         const t = el("div");
         box.append(t);
         showTask(app, t, upid, card.action);

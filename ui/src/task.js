@@ -31,7 +31,7 @@ export function showTask(app, root, upid, title) {
   cancel.onclick = async () => {
     const res = await call(app, "pve_task_stop", { upid, confirm: true }, true);
     const card = cardOf(res);
-    if (card) showCard(app, cardRoot, card);
+    if (card) showCard(app, cardRoot, card, null, false);
     else state.textContent = textOf(res);
   };
 

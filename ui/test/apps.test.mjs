@@ -26,7 +26,7 @@ const step = (s) => console.log(`apps: ${s}`);
 
 // The simulator prints the PROXMOX_* lines the server needs.
 function startSim() {
-  const sim = spawn(bin, ["sim", "--plain-http", "--listen", "127.0.0.1:0", "--speed", "0.05"], { stdio: ["ignore", "pipe", "inherit"] });
+  const sim = spawn(bin, ["sim", "--plain-http", "--listen", "127.0.0.1:0", "--speed", "0.1"], { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     let out = "";
     sim.on("exit", (code) => reject(new Error(`sim exited (${code})`)));
@@ -107,6 +107,15 @@ try {
   }
   step("the dashboard renders the simulator's nodes, guests and charts");
 
+  // 1b. The dashboard's own Delete gets a card too, and runs on its click.
+  await frame.locator('tr[data-vmid="201"] button', { hasText: "Delete" }).click();
+  await frame.locator('[data-testid="panel"] [data-testid="card-guest"]', { hasText: "dns (id 201)" }).waitFor();
+  assert.ok(await guestExists(client, 201), "the dashboard's Delete alone deleted nothing");
+  await frame.locator('[data-testid="panel"] [data-testid="card-confirm"]').click();
+  await frame.locator('[data-testid="panel"] [data-testid="confirm-card"][data-state="done"]').waitFor({ timeout: 60000 });
+  assert.equal(await guestExists(client, 201), false, "the card's click deleted the container");
+  step("the dashboard's Delete opened a card, and its click deleted the container");
+
   // 2. A task's progress to the end: the model's async clone, in the task view.
   const cloneArgs = { node: "pve1", vmid: 101, newid: 150, name: "db01-copy", full: true, async: true };
   const cloneResult = await client.callTool({ name: "pve_vm_clone", arguments: cloneArgs });
@@ -125,6 +134,19 @@ try {
   assert.ok(seen.size > 1, `progress moved: ${[...seen]}`);
   assert.match(await frame.locator('[data-testid="task-log"]').innerText(), /TASK OK/);
   step(`the task view followed the clone to the end (progress seen: ${[...seen].join(", ")})`);
+
+  // 2b. Cancel from the task view: pve_task_stop asks on a card too.
+  const longArgs = { node: "pve1", vmid: 101, newid: 151, full: true, async: true };
+  const longResult = await client.callTool({ name: "pve_vm_clone", arguments: longArgs });
+  await page.evaluate(([h, t, a, r]) => window.mountView(h, t, a, r), [view.text, tools.get("pve_vm_clone"), longArgs, longResult]);
+  await task.waitFor();
+  await frame.locator("button", { hasText: "Cancel task" }).click();
+  await frame.locator('[data-testid="card-action"]', { hasText: "Stop the qmclone task on pve1" }).waitFor();
+  assert.equal(await task.getAttribute("data-state"), "running", "the card alone stops nothing");
+  await frame.locator('[data-testid="card-confirm"]').click();
+  await frame.locator('[data-testid="task"][data-state="stopped"]').waitFor({ timeout: 60000 });
+  assert.notEqual(await task.getAttribute("data-exit"), "OK", "the stopped task did not finish");
+  step(`the task view's cancel, confirmed on its card, stopped the task (${await task.getAttribute("data-exit")})`);
 
   // 3. The model's delete with confirm: true deletes nothing on this client...
   const delArgs = { node: "pve1", vmid: 150, confirm: true, confirmVmid: 150 };
