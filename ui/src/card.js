@@ -28,7 +28,8 @@ export async function showCard(app, root, card, onDone, follow = true) {
   const status = el("p", { className: "status", "aria-live": "polite" });
   const go = el("button", { className: "danger", "data-testid": "card-confirm", textContent: "Yes, do it" });
   const no = el("button", { className: "secondary", textContent: "Cancel" });
-  box.append(title, what, who, el("div", { className: "actions" }, go, no), status);
+  const note = el("p", { className: "muted" }, "Nothing happens until you press the button; the assistant cannot press it for you.");
+  box.append(title, what, who, note, el("div", { className: "actions" }, go, no), status);
   root.append(box);
   guestName(app, args.vmid).then((name) => {
     if (name) who.textContent = `${name} (id ${args.vmid})` + (args.node ? ` on ${args.node}` : "");

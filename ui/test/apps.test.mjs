@@ -165,6 +165,7 @@ try {
   await card.waitFor();
   await frame.locator('[data-testid="card-guest"]', { hasText: "db01-copy (id 150)" }).waitFor();
   assert.match(await frame.locator('[data-testid="card-action"]').innerText(), /Delete VM 150 on pve1/);
+  if (process.env.APPS_CARD_SHOT) await page.locator("#view").screenshot({ path: process.env.APPS_CARD_SHOT });
   await frame.locator('[data-testid="card-confirm"]').click();
   await frame.locator('[data-testid="confirm-card"][data-state="done"]').waitFor({ timeout: 60000 });
   assert.equal(await guestExists(client, 150), false, "the click deleted the guest");
