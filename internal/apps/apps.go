@@ -71,6 +71,9 @@ func middleware(next mcp.MethodHandler) mcp.MethodHandler {
 			res, err := next(ctx, method, req)
 			if lr, ok := res.(*mcp.ListToolsResult); ok && err == nil {
 				lr.Tools = listTools(lr.Tools, apps)
+				if apps {
+					lr.CacheScope = "private" // this list is for clients that render Apps only
+				}
 			}
 			return res, err
 		case "resources/list":
@@ -81,16 +84,18 @@ func middleware(next mcp.MethodHandler) mcp.MethodHandler {
 			lr, ok := res.(*mcp.ListResourcesResult)
 			if err != nil || !ok {
 				// No resources of the server's own: the view is the list.
-				return &mcp.ListResourcesResult{Resources: []*mcp.Resource{resource()}}, nil
+				return &mcp.ListResourcesResult{Resources: []*mcp.Resource{resource()}, Cacheable: mcp.Cacheable{CacheScope: "private"}}, nil
 			}
 			if p, _ := req.GetParams().(*mcp.ListResourcesParams); p == nil || p.Cursor == "" {
 				lr.Resources = append([]*mcp.Resource{resource()}, lr.Resources...)
 			}
+			lr.CacheScope = "private"
 			return lr, nil
 		case "resources/read":
 			if p, _ := req.GetParams().(*mcp.ReadResourceParams); p != nil && p.URI == URI {
 				return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: URI, MIMEType: tools.AppMIMEType,
-					Text: html, Meta: mcp.Meta{"ui": map[string]any{"csp": csp(), "prefersBorder": true}}}}}, nil
+					Text: html, Meta: mcp.Meta{"ui": map[string]any{"csp": csp(), "prefersBorder": true}}}},
+					Cacheable: mcp.Cacheable{CacheScope: "public"}}, nil // the same file for every client
 			}
 		}
 		return next(ctx, method, req)
@@ -120,6 +125,7 @@ func declare(ctx context.Context, next mcp.MethodHandler, method string, req mcp
 	case *mcp.DiscoverResult:
 		out := *r
 		out.Capabilities = withApps(r.Capabilities)
+		out.CacheScope = "private"
 		return &out, nil
 	}
 	return res, nil
