@@ -13,6 +13,11 @@ if ! command -v chromium >/dev/null 2>&1; then
 		sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null
 	fi
 fi
+if ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null; then
+	echo "apps: needs Node.js 20 or later (ui/package.json's packages ask for it)" >&2
+	exit 1
+fi
+echo "apps: Node.js $(node --version), $(chromium --version 2>/dev/null || echo chromium)"
 (cd ui && npm ci --no-audit --no-fund --silent)
 # The committed build must be what the sources give.
 go test -count=1 -run '^TestBuiltViewIsCurrent$' ./internal/apps/

@@ -56,6 +56,9 @@ async function guestExists(client, vmid) {
 }
 
 const { sim, env } = await startSim();
+// The simulator goes with this process however it ends.
+process.on("exit", () => sim.kill());
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => process.exit(1));
 let browser, client;
 try {
   client = await connect(env);
