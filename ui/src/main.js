@@ -25,6 +25,12 @@ function route(result) {
   root.append(el("pre", { className: result.isError ? "error" : "" }, textOf(result)));
 }
 
+// A tool that waits for its task sends its result at the end: until then
+// the view says what runs.
+app.ontoolinput = () => {
+  if (root.childElementCount) return;
+  root.append(el("p", { className: "muted", "data-testid": "waiting" }, `${toolName() || "The tool"} is running…`));
+};
 app.ontoolresult = (result) => route(result);
 app.onhostcontextchanged = (ctx) => {
   if (ctx.theme) applyDocumentTheme(ctx.theme);
