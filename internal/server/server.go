@@ -10,6 +10,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/apps"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/audit"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/guard"
@@ -88,6 +89,8 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 	if err := tools.ServeTasks(s, caps, deps); err != nil {
 		return nil, err
 	}
+	// MCP Apps (views, the confirm card), only for clients that declare them.
+	apps.Install(s, deps, apps.Options{Writes: !cfg.ReadOnly})
 	return s, nil
 }
 

@@ -68,9 +68,12 @@ func auditConsent(ctx context.Context, question string, err error) {
 	}
 	answer := "yes"
 	var ask *inputRequired
+	var card *cardRequired
 	switch {
 	case errors.As(err, &ask):
 		answer = "asked"
+	case errors.As(err, &card):
+		answer = "card" // shown to the person; pve_app_confirm records the press
 	case err != nil:
 		answer = "no"
 	}
@@ -158,7 +161,7 @@ func targetOf(args json.RawMessage) string {
 }
 
 // outcomeOf reads how a call ended: ok, refused, declined, unknown,
-// input-required or failed, with the error's text.
+// input-required, card-shown or failed, with the error's text.
 func outcomeOf(res *mcp.CallToolResult, err error) (string, string) {
 	if err != nil {
 		return "failed", err.Error()
@@ -168,6 +171,9 @@ func outcomeOf(res *mcp.CallToolResult, err error) (string, string) {
 	}
 	if len(res.InputRequests) > 0 {
 		return "input-required", ""
+	}
+	if _, ok := res.Meta[CardMetaKey]; ok {
+		return "card-shown", ""
 	}
 	if !res.IsError {
 		return "ok", ""

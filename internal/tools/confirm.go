@@ -31,6 +31,9 @@ func (*inputRequired) Error() string { return "input required" }
 // (see Consent); any other "confirm" response, such as one sent with the
 // first call, is ignored and the user is asked.
 func (c *call) ask(what string) error {
+	if c.rendersApps() { // the person confirms on a card instead (appcard.go)
+		return c.card(sentence(what) + ".")
+	}
 	if !c.canElicit() {
 		return nil
 	}

@@ -111,6 +111,8 @@ type call struct {
 	// slot receives the task of a call that hands out a task handle
 	// (tasksext.go); nil otherwise.
 	slot *taskSlot
+	// approval is a confirm card's token, set only by pve_app_confirm.
+	approval string
 }
 
 // texter lets an output choose its JSON text; lists render as a bare array,
@@ -162,7 +164,8 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 			return errorResult(err), nil
 		}
 		async, _ := extras["async"].(bool)
-		c := &call{Deps: d, req: req, async: async, consent: consent, confirmed: confirmedIn(input)}
+		c := &call{Deps: d, req: req, async: async, consent: consent, confirmed: confirmedIn(input),
+			approval: approvalFrom(ctx)}
 		if slot := taskMode(ctx, sp.name, extras); slot != nil && sp.task {
 			c.async, c.slot = true, slot // the Tasks extension: a handle, not a wait
 		}
@@ -171,6 +174,10 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 		var ask *inputRequired
 		if errors.As(err, &ask) {
 			return &mcp.CallToolResult{InputRequests: ask.requests, RequestState: ask.state}, nil
+		}
+		var card *cardRequired
+		if errors.As(err, &card) {
+			return card.result(), nil
 		}
 		return c.result(ctx, res, err)
 	}
