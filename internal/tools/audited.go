@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/audit"
@@ -81,6 +82,33 @@ func auditConsent(ctx context.Context, question string, err error) {
 	// and the result entry says how it ended.
 	_ = ac.log.Append(audit.Entry{Principal: ac.principal, Event: "consent", Call: ac.id, Tool: ac.tool,
 		Target: ac.target, Question: question, Outcome: answer})
+}
+
+// auditTaskStop records a tasks/cancel (the Tasks extension) that is about
+// to stop a Proxmox task, after the user's yes; done records how it went.
+// It fails, and nothing is stopped, when the log cannot be written.
+func auditTaskStop(ctx context.Context, d *Deps, tool, node, upid string) (done func(error), err error) {
+	if d.Audit == nil {
+		return func(error) {}, nil
+	}
+	principal := "local:" + d.LocalUser
+	if ti := auth.TokenInfoFromContext(ctx); ti != nil && ti.UserID != "" {
+		principal = "http:" + ti.UserID
+	}
+	id := callID()
+	e := audit.Entry{Principal: principal, Event: "call", Call: id, Tool: "tasks/cancel", Target: node, UPID: upid,
+		Question: "stop the task of " + tool}
+	if err := d.Audit.Append(e); err != nil {
+		return nil, fmt.Errorf("%w: nothing is stopped while the audit log cannot be written (PVE_AUDIT_LOG): %v", errRefused, err)
+	}
+	return func(err error) {
+		outcome, text := "ok", ""
+		if err != nil {
+			outcome, text = "failed", err.Error()
+		}
+		_ = d.Audit.Append(audit.Entry{Principal: principal, Event: "result", Call: id, Tool: "tasks/cancel", Target: node,
+			UPID: upid, Outcome: outcome, Error: text})
+	}, nil
 }
 
 // principalOf names who made the call: the HTTP token's name, or the

@@ -44,7 +44,13 @@ func (h *TaskHandles) cancel(ctx context.Context, ss *mcp.ServerSession, p *task
 	if ask != nil {
 		return ask, nil
 	}
-	if err := stopTask(ctx, c, u, r.UPID); err != nil {
+	recorded, err := auditTaskStop(ctx, h.d, r.Tool, u.Node, r.UPID)
+	if err != nil {
+		return nil, refusal(err.Error())
+	}
+	err = stopTask(ctx, c, u, r.UPID)
+	recorded(err)
+	if err != nil {
 		code := int64(jsonrpc.CodeInternalError)
 		if errors.Is(err, errRefused) {
 			code = jsonrpc.CodeInvalidRequest
