@@ -175,3 +175,17 @@ func testTaskLogSubscription(t *testing.T, version string) {
 		t.Error(err)
 	}
 }
+
+// TestSubscriptionEndsWithSession: a watcher whose session closes without
+// unsubscribing stops (TestMain's leak check fails otherwise).
+func TestSubscriptionEndsWithSession(t *testing.T) {
+	e := newEnvWith(t, nil, 0.05, legacy)
+	for _, uri := range []string{"pve://cluster", "pve://pve1/qemu/100/config"} {
+		if err := e.cs.Subscribe(context.Background(), &mcp.SubscribeParams{URI: uri}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.cs.Subscribe(context.Background(), &mcp.SubscribeParams{URI: "pve://pve1/qemu/555/config"}); err == nil {
+		t.Error("subscribed to a guest that does not exist")
+	}
+}
