@@ -72,7 +72,7 @@ func refArg(ref *mcp.CompleteReference, name string) (arg, error) {
 			nodeTmpl:    {"node": {kind: "node"}},
 			qemuTmpl:    {"node": {kind: "node"}, "vmid": {kind: "config", content: "qemu"}},
 			lxcTmpl:     {"node": {kind: "node"}, "vmid": {kind: "config", content: "lxc"}},
-			taskLogTmpl: {"upid": {kind: "text"}},
+			taskLogTmpl: {"upid": {kind: "task"}},
 		}[ref.URI]
 		if vars == nil {
 			return arg{}, fmt.Errorf("unknown resource template %q (accepted: %s, %s, %s, %s)", ref.URI, nodeTmpl, qemuTmpl, lxcTmpl, taskLogTmpl)
@@ -99,8 +99,10 @@ func (x *Context) choices(ctx context.Context, a arg, known map[string]string) (
 		return x.snapshots(ctx, known["vmid"])
 	case "iso":
 		return x.isos(ctx, known["node"])
+	case "task":
+		return x.tasks(ctx)
 	default:
-		return nil, nil // free text and task ids: nothing to offer
+		return nil, nil // free text: nothing to offer
 	}
 	v, err := x.view(ctx)
 	if err != nil {
@@ -254,4 +256,46 @@ func result(choices []choice, typed string) *mcp.CompleteResult {
 		res.Meta = mcp.Meta{LabelsMeta: labels}
 	}
 	return res
+}
+
+// tasks lists the cluster's recent tasks, newest first, that the guard
+// would let be read: on an allowed node, and under a guest-id allowlist of
+// an allowed guest, which under a node allowlist lives on an allowed node.
+func (x *Context) tasks(ctx context.Context) ([]choice, error) {
+	return get(x.cache, "tasks", func() ([]choice, error) {
+		var list []struct {
+			UPID   string `json:"upid"`
+			Node   string `json:"node"`
+			Type   string `json:"type"`
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		}
+		c := x.call()
+		if err := c.Get(ctx, "/cluster/tasks", nil, &list); err != nil {
+			return nil, fmt.Errorf("list the cluster's tasks (GET /cluster/tasks): %w", err)
+		}
+		a := x.g.Allow()
+		var out []choice
+		for _, t := range list {
+			if !a.NodeAllowed(t.Node) {
+				continue
+			}
+			if a.Any() {
+				id, err := strconv.Atoi(t.ID)
+				if err != nil || id < 100 {
+					if a.HasVMIDs() {
+						continue // a task of no one guest
+					}
+				} else if _, elsewhere := c.GuestElsewhere(ctx, id); !a.VMIDAllowed(id) || elsewhere {
+					continue
+				}
+			}
+			state := t.Status
+			if state == "" {
+				state = "running"
+			}
+			out = append(out, choice{value: t.UPID, label: strings.TrimSpace(t.Type+" "+t.ID) + " on " + t.Node + ": " + state, byName: true})
+		}
+		return out, nil
+	})
 }

@@ -115,3 +115,22 @@ func TestCompleteCached(t *testing.T) {
 		t.Errorf("%d reads of /cluster/resources for 4 completions, want 1", n)
 	}
 }
+
+// TestCompleteTasks: task ids complete with their type, guest and state,
+// only those of allowed guests.
+func TestCompleteTasks(t *testing.T) {
+	e := newEnv(t, map[string]string{"PVE_VMID_ALLOWLIST": "101,200"})
+	ok := e.startTask(t, "pve1", "qemu", "101")
+	hidden := e.startTask(t, "pve3", "qemu", "103")
+	res := e.complete(t, tmpl("pve://tasks/{upid}/log"), "upid", "", nil)
+	if !slices.Contains(res.Completion.Values, ok) || slices.Contains(res.Completion.Values, hidden) {
+		t.Errorf("tasks %v; want %s and not %s", res.Completion.Values, ok, hidden)
+	}
+	labels, _ := res.Meta[mcpctx.LabelsMeta].(map[string]any)
+	if l, _ := labels[ok].(string); !strings.HasPrefix(l, "qmstart 101 on pve1: ") {
+		t.Errorf("label %q", l)
+	}
+	if got := e.complete(t, tmpl("pve://tasks/{upid}/log"), "upid", "qmstart", nil).Completion.Values; !slices.Equal(got, []string{ok}) {
+		t.Errorf("tasks matching qmstart: %v", got)
+	}
+}
