@@ -13,7 +13,7 @@ import (
 var tsAllow = map[string]string{"PVE_NODE_ALLOWLIST": "pve1", "PVE_VMID_ALLOWLIST": "100,101,200"}
 
 func TestTSResources(t *testing.T) {
-	cl := newCluster(t, 1)
+	cl := newCluster(t, 4) // a VM start of about 6 s: subscribed to before it ends
 	var out struct {
 		URIs, Templates, ClusterNodes, Refused []string
 		Guests                                 []int
