@@ -57,8 +57,9 @@ func New(g *guard.Guard, o Options) *Context {
 }
 
 // Options sets the handlers the SDK takes only at NewServer (completion,
-// subscriptions) and declares the capabilities this package implements:
-// the lists never change while the server runs, so no listChanged.
+// subscriptions) and declares the capabilities this package implements.
+// No listChanged: the prompts and templates are fixed, and guests coming
+// and going are not announced (resources/list reads the cluster afresh).
 func (x *Context) Options(o *mcp.ServerOptions) {
 	o.CompletionHandler = x.complete
 	o.SubscribeHandler = x.subscribe

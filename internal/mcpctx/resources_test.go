@@ -4,10 +4,14 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pvesim"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/server"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/simtest"
 )
 
@@ -187,5 +191,47 @@ func TestSubscriptionEndsWithSession(t *testing.T) {
 	}
 	if err := e.cs.Subscribe(context.Background(), &mcp.SubscribeParams{URI: "pve://pve1/qemu/555/config"}); err == nil {
 		t.Error("subscribed to a guest that does not exist")
+	}
+}
+
+// TestSharedSubscription: two sessions of one server subscribed to the same
+// task log share a watcher; when one leaves, the other is still told.
+func TestSharedSubscription(t *testing.T) {
+	cl := simtest.Start(t, simtest.Options{Sim: pvesim.Options{Speed: 4}})
+	pc := cl.Client(t, pve.Options{})
+	ms, err := server.New(cl.Config(t, nil), pc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	got := map[int]int{}
+	session := func(i int) *mcp.ClientSession {
+		return simtest.Connect(t, ms, simtest.SessionOptions{Client: &mcp.ClientOptions{
+			ResourceUpdatedHandler: func(context.Context, *mcp.ResourceUpdatedNotificationRequest) {
+				mu.Lock()
+				defer mu.Unlock()
+				got[i]++
+			}}, Session: &mcp.ClientSessionOptions{ProtocolVersion: legacy}})
+	}
+	a, b := session(0), session(1)
+	e := &env{pc: pc}
+	uri := taskURI(e.startTask(t, "pve1", "qemu", "101"))
+	for _, cs := range []*mcp.ClientSession{a, b} {
+		if err := cs.Subscribe(context.Background(), &mcp.SubscribeParams{URI: uri}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(i int) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return got[i]
+	}
+	// a leaves at once, long before the first poll (a second on).
+	if err := a.Unsubscribe(context.Background(), &mcp.UnsubscribeParams{URI: uri}); err != nil {
+		t.Fatal(err)
+	}
+	simtest.Eventually(t, "the other told", func() bool { return count(1) > 0 })
+	if n := count(0); n != 0 {
+		t.Errorf("the session that left was told %d times", n)
 	}
 }
