@@ -2,6 +2,7 @@ package mcpctx_test
 
 import (
 	"context"
+	"encoding/json"
 	"regexp"
 	"slices"
 	"strings"
@@ -18,14 +19,25 @@ var example = map[string]string{"node": "pve1", "vmid": "102", "template": "9000
 	"storage": "local", "snapshot": "clean", "iso": "local:iso/debian-12.8.0-amd64-netinst.iso",
 	"older_than": "14d", "symptom": "slow\nresponses", "name": "web02"}
 
-var toolName = regexp.MustCompile(`\bpve_[a-z0-9_]+`)
+var (
+	toolName = regexp.MustCompile(`\bpve_[a-z0-9_]+`)
+	toolArgs = regexp.MustCompile(`\b(pve_[a-z0-9_]+) (?:with ([a-zA-Z_]+)|\(([a-zA-Z_]+(?:, [a-zA-Z_]+)*)\))`)
+)
 
 // TestPromptsNameRealTools: every tool a runbook names is in the inventory,
 // with every argument given and with only the required ones.
 func TestPromptsNameRealTools(t *testing.T) {
-	known := map[string]bool{}
+	known := map[string]map[string]bool{} // tool -> its arguments
 	for _, tl := range tools.Inventory(&tools.Deps{}) {
-		known[tl.Def.Name] = true
+		var schema struct{ Properties map[string]any }
+		raw, _ := json.Marshal(tl.Definition().InputSchema)
+		if err := json.Unmarshal(raw, &schema); err != nil {
+			t.Fatal(err)
+		}
+		known[tl.Def.Name] = map[string]bool{}
+		for k := range schema.Properties {
+			known[tl.Def.Name][k] = true
+		}
 	}
 	e := newEnv(t, nil)
 	listed, err := e.cs.ListPrompts(context.Background(), nil)
@@ -40,6 +52,7 @@ func TestPromptsNameRealTools(t *testing.T) {
 	if slices.Sort(names); !slices.Equal(names, want) || len(mcpctx.Prompts()) != len(want) {
 		t.Fatalf("prompts %v, want %v", names, want)
 	}
+	checked := 0
 	for _, p := range listed.Prompts {
 		all, required := map[string]string{}, map[string]string{}
 		for _, a := range p.Arguments {
@@ -59,8 +72,18 @@ func TestPromptsNameRealTools(t *testing.T) {
 				t.Errorf("%s names only %v", p.Name, used)
 			}
 			for _, n := range used {
-				if !known[n] {
+				if known[n] == nil {
 					t.Errorf("%s names %s, which is no tool of this server", p.Name, n)
+				}
+			}
+			// "pve_x with arg ..." and "pve_x (arg, arg)" name arguments the tool has.
+			for _, m := range toolArgs.FindAllStringSubmatch(text, -1) {
+				args := strings.Split(m[2]+m[3], ", ")
+				for _, a := range args {
+					checked++
+					if known[m[1]] != nil && !known[m[1]][a] {
+						t.Errorf("%s: %s has no argument %q (%q)", p.Name, m[1], a, m[0])
+					}
 				}
 			}
 			for k, v := range args {
@@ -72,6 +95,9 @@ func TestPromptsNameRealTools(t *testing.T) {
 				t.Errorf("%s: a formatting error in %s", p.Name, text)
 			}
 		}
+	}
+	if checked < 20 {
+		t.Errorf("only %d tool arguments named in the prompts were checked", checked)
 	}
 }
 

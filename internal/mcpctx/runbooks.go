@@ -58,7 +58,7 @@ Report: guests at risk first (no job, no recent backup), then job and storage pr
 				}
 				s += fmt.Sprintf(`
 
-1. pve_cluster_resources with vmid %[1]s (or type vm): is it a VM (qemu) or a container (lxc), which node, running or not, any lock.
+1. pve_cluster_resources with type vm: find guest %[1]s: a VM (qemu) or a container (lxc), which node, running or not, any lock.
 2. A VM: pve_vm_status and pve_vm_config; a container: pve_lxc_status and pve_lxc_config. Look for a lock, a missing disk or ISO, odd memory or CPU settings, a full storage.
 3. pve_list_tasks on its node with vmid %[1]s: its recent tasks; pve_task_log of any that failed.
 4. pve_vm_metrics or pve_lxc_metrics: CPU, memory, disk and network over the last hour.
@@ -110,7 +110,7 @@ Never stop, delete or force anything to empty the node; do not reboot the node y
 1. pve_cluster_resources with type vm: find the template, its node, and that it is a template (template: 1). pve_vm_config of it: disks, cloud-init drive, agent.
 2. pve_next_vmid: a free id for the new VM (or the one the user gives). Check the target node's memory with pve_node_status and, for a full clone, the storage's free space with pve_list_storage.
 3. Ask the user for what is missing: name, cores, memory, disk size, cloud-init user and SSH keys, IP config (or DHCP). Never invent a password; prefer SSH keys.
-4. Show the call and wait for the user's yes, then run pve_vm_provision (node of the template, template, newid, name, target, storage, ciuser, sshkeys, ipconfig, cores, memory, diskSize). It clones, sets cloud-init, grows the disk, starts the VM and waits for the guest agent.
+4. Show the call and wait for the user's yes, then run pve_vm_provision (node, template, newid, name, target, storage, ciuser, sshkeys, ipconfig, cores, memory, diskSize), node being the template's node. It clones, sets cloud-init, grows the disk, starts the VM and waits for the guest agent.
 5. Report the steps it made, the new VM's id, node and addresses. If a step failed, pve_task_log of its task tells why; do not delete the half-made VM without the user's yes (pve_vm_delete needs confirm: true and confirmVmid).`
 			}},
 		{name: "create_vm_from_iso", title: "Create a VM to install from an ISO",
