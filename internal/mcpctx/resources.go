@@ -110,7 +110,9 @@ func (x *Context) read(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.
 	if err != nil {
 		return nil, err
 	}
-	return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: uri, MIMEType: jsonMIME, Text: string(body)}}}, nil
+	res := &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: uri, MIMEType: jsonMIME, Text: string(body)}}}
+	res.CacheScope = "private" // what is read depends on the credential and the allowlists
+	return res, nil
 }
 
 // readURI renders the resource at uri; done is true for a task log whose
@@ -172,21 +174,16 @@ func readError(uri string, err error) error {
 // middleware answers resources/list with the resources added to the
 // server (pve://cluster and any other) and then what the allowlists let be
 // read: each node and each guest's configuration, a page at a time (the SDK
-// would list only the fixed ones). It reads pve:// URIs itself: the SDK
-// matches a template's {upid} only when each ':', '@' and '!' of it is
-// percent-encoded, and answers a malformed URI with only "not found".
-// Subscriptions of a malformed pve:// URI are refused with what is wrong.
+// would list only the fixed ones). A read or subscription of a malformed
+// pve:// URI is refused with what is wrong, where the SDK would say only
+// "not found".
 func (x *Context) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		var uri string
 		switch r := req.(type) {
 		case *mcp.ReadResourceRequest:
 			if r.Params != nil && strings.HasPrefix(r.Params.URI, "pve://") {
-				res, err := x.read(ctx, r)
-				if res != nil {
-					res.CacheScope = "private"
-				}
-				return res, err
+				return readAs(ctx, method, r, next)
 			}
 		case *mcp.SubscribeRequest:
 			if r.Params != nil {
@@ -204,6 +201,32 @@ func (x *Context) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 		}
 		return next(ctx, method, req)
 	}
+}
+
+// readAs reads a task log by its UPID percent-encoded as the SDK's
+// template match needs (every ':', '@' and '!'), whatever form the client
+// gave, and answers with the client's URI.
+func readAs(ctx context.Context, method string, r *mcp.ReadResourceRequest, next mcp.MethodHandler) (mcp.Result, error) {
+	uri := r.Params.URI
+	t, err := parseURI(uri)
+	if err != nil {
+		return nil, err
+	}
+	if t.kind != "tasklog" {
+		return next(ctx, method, r)
+	}
+	canon := "pve://tasks/" + url.QueryEscape(t.upid) + "/log"
+	r2, p := *r, *r.Params
+	p.URI, r2.Params = canon, &p
+	res, err := next(ctx, method, &r2)
+	if rr, ok := res.(*mcp.ReadResourceResult); ok && rr != nil {
+		for _, c := range rr.Contents {
+			if c.URI == canon {
+				c.URI = uri
+			}
+		}
+	}
+	return res, err
 }
 
 func (x *Context) list(ctx context.Context, method string, r *mcp.ListResourcesRequest, next mcp.MethodHandler) (mcp.Result, error) {

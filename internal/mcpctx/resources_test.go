@@ -235,3 +235,37 @@ func TestSharedSubscription(t *testing.T) {
 		t.Errorf("the session that left was told %d times", n)
 	}
 }
+
+// TestReadWire: a 2026-07-28 read carries resultType (the SDK sets it only
+// on reads it routes itself) and the client's own URI, also for a task log
+// named by its raw UPID.
+func TestReadWire(t *testing.T) {
+	cl := simtest.Start(t, simtest.Options{Sim: pvesim.Options{Speed: 0.05}})
+	pc := cl.Client(t, pve.Options{})
+	var wire simtest.Buffer
+	cs := simtest.Session(t, cl.Config(t, nil), pc, nil, simtest.SessionOptions{
+		Transport: func(tr mcp.Transport) mcp.Transport { return &mcp.LoggingTransport{Transport: tr, Writer: &wire} }})
+	e := &env{pc: pc}
+	upid := e.startTask(t, "pve1", "qemu", "101")
+	for _, uri := range []string{"pve://cluster", "pve://pve1/qemu/100/config", "pve://tasks/" + upid + "/log", taskURI(upid)} {
+		res, err := cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: uri})
+		if err != nil {
+			t.Fatalf("read %s: %v", uri, err)
+		}
+		if res.Contents[0].URI != uri {
+			t.Errorf("read %s answered for %s", uri, res.Contents[0].URI)
+		}
+	}
+	reads := 0
+	for _, line := range strings.Split(wire.String(), "\n") {
+		if strings.Contains(line, `"contents"`) {
+			reads++
+			if !strings.Contains(line, `"resultType":"complete"`) {
+				t.Errorf("a read without resultType: %s", line)
+			}
+		}
+	}
+	if reads != 4 {
+		t.Errorf("%d reads on the wire, want 4:\n%s", reads, wire.String())
+	}
+}
