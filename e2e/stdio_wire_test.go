@@ -118,8 +118,8 @@ func TestStdioErrorsHaveCodes(t *testing.T) {
 	r.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n")
 	r.send(initialize("22"))
 	r.expectError(`"22"`, -32600, "already initialized")
-	r.send(`{"jsonrpc":"2.0","id":23,"method":"prompts/list"}` + "\n")
-	r.expectError("23", -32601, "prompts")
+	r.send(`{"jsonrpc":"2.0","id":23,"method":"nosuch/list"}` + "\n")
+	r.expectError("23", -32601, "nosuch/list")
 	r.send(ping("24"))
 	r.expectResult("24")
 }

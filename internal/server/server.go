@@ -14,6 +14,7 @@ import (
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/audit"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/guard"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/mcpctx"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/sshexec"
@@ -68,12 +69,17 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 		}
 		deps.NodeSSH = &tools.NodeSSH{Runner: r, Hosts: cfg.SSH.Hosts, Port: cfg.SSH.Port}
 	}
+	// No logging capability: MCP deprecated it (SEP-2577) and the server
+	// logs to stderr; the SDK advertises it unless told otherwise. caps is
+	// read at each initialize and server/discover, so the extensions below
+	// can add to it.
 	caps := &mcp.ServerCapabilities{}
+	opts := &mcp.ServerOptions{Instructions: instructions, Logger: logger, Capabilities: caps}
+	ctxs := mcpctx.New(deps.Guard, mcpctx.Options{Logger: logger}) // resources, prompts, completions
+	ctxs.Options(opts)
 	s := mcp.NewServer(&mcp.Implementation{Name: "proxmox-mcp-server", Title: "Proxmox VE", Version: Version(),
-		WebsiteURL: SourceURL},
-		// No logging capability: MCP deprecated it (SEP-2577) and the server
-		// logs to stderr; the SDK advertises it unless told otherwise.
-		&mcp.ServerOptions{Instructions: instructions, Logger: logger, Capabilities: caps})
+		WebsiteURL: SourceURL}, opts)
+	ctxs.Register(s)
 	s.AddReceivingMiddleware(checkLogLevel, (&capabilityGate{}).middleware, rpcCodes)
 	sel := Selection(cfg)
 	if cfg.HideUnpermitted {

@@ -1,0 +1,87 @@
+// Package mcpctx serves what a person puts into a model's context besides
+// the tools: resources (cluster, node, guest config and task log views,
+// with subscriptions), prompts (runbooks that use the tools) and argument
+// completions. Every Proxmox request goes through the request guard, so the
+// allowlists apply to all of it as they do to the tools.
+package mcpctx
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/guard"
+)
+
+// Options tune a Context; zero values take the defaults.
+type Options struct {
+	Logger *slog.Logger
+	// CacheTTL is how long a completion's cluster read is reused (default 5s).
+	CacheTTL time.Duration
+	// TaskPoll is how often a subscribed task log is read (default 1s);
+	// OtherPoll how often any other subscribed resource is (default 15s).
+	TaskPoll, OtherPoll time.Duration
+}
+
+// Context is one server's resources, prompts and completions. It owns its
+// caches and subscriptions; nothing is shared between servers.
+type Context struct {
+	g     *guard.Guard
+	log   *slog.Logger
+	opts  Options
+	cache *cache
+
+	mu       sync.Mutex
+	server   *mcp.Server
+	subs     map[string]*watcher         // URI -> its watcher
+	followed map[*mcp.ServerSession]bool // sessions whose end drops their subscriptions
+}
+
+// New builds a Context on the server's guard.
+func New(g *guard.Guard, o Options) *Context {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.CacheTTL <= 0 {
+		o.CacheTTL = 5 * time.Second
+	}
+	if o.TaskPoll <= 0 {
+		o.TaskPoll = time.Second
+	}
+	if o.OtherPoll <= 0 {
+		o.OtherPoll = 15 * time.Second
+	}
+	return &Context{g: g, log: o.Logger, opts: o, cache: newCache(o.CacheTTL), subs: map[string]*watcher{}, followed: map[*mcp.ServerSession]bool{}}
+}
+
+// Options sets the handlers the SDK takes only at NewServer (completion,
+// subscriptions) and declares the capabilities this package implements.
+// No listChanged: the prompts and templates are fixed, and guests coming
+// and going are not announced (resources/list reads the cluster afresh).
+func (x *Context) Options(o *mcp.ServerOptions) {
+	o.CompletionHandler = x.complete
+	o.SubscribeHandler = x.subscribe
+	o.UnsubscribeHandler = x.unsubscribe
+	if o.Capabilities == nil {
+		o.Capabilities = &mcp.ServerCapabilities{}
+	}
+	o.Capabilities.Prompts = &mcp.PromptCapabilities{}
+	o.Capabilities.Resources = &mcp.ResourceCapabilities{Subscribe: true}
+	o.Capabilities.Completions = &mcp.CompletionCapabilities{}
+}
+
+// Register adds the resources and prompts to s, built with Options.
+func (x *Context) Register(s *mcp.Server) {
+	x.mu.Lock()
+	x.server = s
+	x.mu.Unlock()
+	x.addResources(s)
+	x.addPrompts(s)
+	s.AddReceivingMiddleware(x.middleware)
+}
+
+// call is one operation's guarded client. Reads need no consent; a request
+// that would is refused.
+func (x *Context) call() *guard.Call { return x.g.Call(nil) }
