@@ -99,12 +99,21 @@ func protectedTargets(r *request) (refs []guestRef, everyOn string, every bool) 
 		return nil, r.node, true
 	case tmpl == "/nodes/{node}/vzdump" && p["mode"] == "stop":
 		// A stop-mode backup shuts the guest down for the while.
-		if p["all"] == "1" {
+		if isTrue(p["all"]) {
 			return nil, r.node, true
 		}
 		return idRefs(p["vmid"]), "", false
 	}
 	return nil, "", false
+}
+
+// isTrue reads a Proxmox boolean as Proxmox does (1, true, yes, on).
+func isTrue(v string) bool {
+	switch strings.ToLower(v) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
 }
 
 // sidRefs reads HA resource ids: "vm:100", "ct:101" or "100", comma-separated.

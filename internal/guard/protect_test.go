@@ -37,6 +37,7 @@ func TestProtectedGuests(t *testing.T) {
 		{"HA rule", "POST", "/cluster/ha/rules", form("rule", "r1", "type", "node-affinity", "resources", "vm:101,ct:200", "nodes", "pve2"), true, []string{"guest 200"}},
 		{"stop all on the node", "POST", "/nodes/pve1/stopall", nil, true, []string{"guest 100", "guest 200"}},
 		{"stop-mode backup", "POST", "/nodes/pve1/vzdump", form("vmid", "100", "mode", "stop", "storage", "local"), true, nil},
+		{"stop-mode backup of all", "POST", "/nodes/pve1/vzdump", form("all", "1", "mode", "stop", "storage", "local"), true, []string{"guest 100"}},
 		{"start", "POST", "/nodes/pve1/qemu/100/status/start", nil, false, nil},
 		{"snapshot", "POST", "/nodes/pve1/qemu/100/snapshot", form("snapname", "s1"), false, nil},
 		{"clone", "POST", "/nodes/pve1/qemu/100/clone", form("newid", "150"), false, nil},
