@@ -97,6 +97,9 @@ func protectedTargets(r *request) (refs []guestRef, everyOn string, every bool) 
 			return ids, "", false
 		}
 		return nil, r.node, true
+	case tmpl == "/nodes/{node}/storage/{storage}/content/{volume}" && r.method == "DELETE":
+		// Freeing a guest's disk destroys the guest's data.
+		return diskOwners(p["storage"], p["volume"]), "", false
 	case tmpl == "/nodes/{node}/vzdump" && p["mode"] == "stop":
 		// A stop-mode backup shuts the guest down for the while.
 		if isTrue(p["all"]) {
@@ -105,6 +108,28 @@ func protectedTargets(r *request) (refs []guestRef, everyOn string, every bool) 
 		return idRefs(p["vmid"]), "", false
 	}
 	return nil, "", false
+}
+
+// diskOwners are the guests whose disk (images, rootdir) volume is, read
+// as every storage type would read it: a backup or an ISO has no owner here.
+func diskOwners(storage, volume string) []guestRef {
+	volid := volume
+	if !strings.Contains(volid, ":") {
+		volid = storage + ":" + volume
+	}
+	var out []guestRef
+	for _, plugin := range pluginTypes {
+		v, err := ParseVolume(volid, plugin)
+		if err != nil || v.Type != "images" && v.Type != "rootdir" {
+			continue
+		}
+		for _, id := range []int{v.Owner, v.BaseOwner} {
+			if id != 0 && !slices.ContainsFunc(out, func(g guestRef) bool { return g.vmid == id }) {
+				out = append(out, guestRef{vmid: id})
+			}
+		}
+	}
+	return out
 }
 
 // isTrue reads a Proxmox boolean as Proxmox does (1, true, yes, on).
