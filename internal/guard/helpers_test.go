@@ -34,6 +34,10 @@ type fakePVE struct {
 	content  string            // GET .../content answer
 	job      string            // GET /cluster/backup/{id} answer
 	configs  map[string]string // GET /nodes/N/KIND/ID/config answers by ID; others {}
+	// vzdumpMode is the node's vzdump default mode ("" = snapshot); hidden
+	// are ids /cluster/nextid says are taken although no list shows them.
+	vzdumpMode string
+	hidden     map[string]bool
 }
 
 func (f *fakePVE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -54,6 +58,26 @@ func (f *fakePVE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		data = content
 	case strings.HasPrefix(path, "/cluster/backup/") && job != "":
 		data = job
+	case strings.HasSuffix(path, "/vzdump/defaults"):
+		data = `{"mode":"snapshot"}`
+		f.mu.Lock()
+		if f.vzdumpMode != "" {
+			data = `{"mode":"` + f.vzdumpMode + `"}`
+		}
+		f.mu.Unlock()
+	case path == "/cluster/nextid":
+		f.mu.Lock()
+		taken := f.hidden[r.Form.Get("vmid")]
+		f.mu.Unlock()
+		if taken {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(400)
+			fmt.Fprintf(w, `{"data":null,"errors":{"vmid":"VM %s already exists"}}`, r.Form.Get("vmid"))
+			return
+		}
+		data = `"` + r.Form.Get("vmid") + `"`
+	case strings.HasPrefix(path, "/cluster/ha/rules/"):
+		data = `{"rule":"r1","type":"node-affinity","resources":"vm:100,ct:201","nodes":"pve2"}`
 	case r.Method == "GET" && len(parts) == 6 && parts[1] == "nodes" && parts[5] == "config":
 		data = "{}"
 		f.mu.Lock()

@@ -3,6 +3,7 @@ package guard
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -42,6 +43,29 @@ func (c *Call) judgeProtected(ctx context.Context, r *request, v *verdict) {
 	}
 	gl := &guestList{c: c}
 	refs, everyOn, every := protectedTargets(r)
+	more, err := c.storedTargets(ctx, r)
+	if err != nil {
+		v.refuse("cannot tell whether a guest this acts on is protected: %v", err)
+		return
+	}
+	if more == nil && r.ep.Path == "/nodes/{node}/vzdump" && r.params["mode"] == "" {
+		// Proxmox takes the mode from the node's defaults, which may be stop.
+		var d struct {
+			Mode string `json:"mode"`
+		}
+		path := fmt.Sprintf("/nodes/%s/vzdump/defaults", r.node)
+		if err := c.g.raw.Get(ctx, path, nil, &d); err != nil {
+			v.refuse("cannot tell the backup's mode (GET %s: %v): give mode", path, err)
+			return
+		}
+		if d.Mode == "stop" {
+			rc := *r
+			rc.params = maps.Clone(r.params)
+			rc.params["mode"] = "stop"
+			refs, everyOn, every = protectedTargets(&rc)
+		}
+	}
+	refs = append(refs, more...)
 	if every {
 		all, err := gl.on(ctx, everyOn)
 		if err != nil {
@@ -75,7 +99,12 @@ func protectedTargets(r *request) (refs []guestRef, everyOn string, every bool) 
 			r.method == "POST" && suffix == "/agent" && agentReadOnly(p["command"]) {
 			return nil, "", false
 		}
-		return []guestRef{{node: r.node, kind: r.kind, vmid: r.vmid}}, "", false
+		refs := []guestRef{{vmid: r.vmid}}
+		// move_disk and move_volume can put a disk into another guest.
+		if id, err := strconv.Atoi(p["target-vmid"]); err == nil {
+			refs = append(refs, guestRef{vmid: id})
+		}
+		return refs, "", false
 	case r.create && r.vmid > 0:
 		// A restore onto an id that exists replaces that guest, wherever
 		// it lives; a new id finds nothing.
@@ -96,14 +125,18 @@ func protectedTargets(r *request) (refs []guestRef, everyOn string, every bool) 
 		if ids := idRefs(p["vms"]); len(ids) > 0 {
 			return ids, "", false
 		}
-		return nil, r.node, true
+		return nil, nodeOrAll(r.node), true
+	case tmpl == "/nodes/{node}/status" && r.method == "POST" && (p["command"] == "reboot" || p["command"] == "shutdown"):
+		// A node going down stops (or moves) every guest on it.
+		return nil, nodeOrAll(r.node), true
 	case tmpl == "/nodes/{node}/storage/{storage}/content/{volume}" && r.method == "DELETE":
 		// Freeing a guest's disk destroys the guest's data.
 		return diskOwners(p["storage"], p["volume"]), "", false
-	case tmpl == "/nodes/{node}/vzdump" && p["mode"] == "stop":
-		// A stop-mode backup shuts the guest down for the while.
-		if isTrue(p["all"]) {
-			return nil, r.node, true
+	case (tmpl == "/nodes/{node}/vzdump" || tmpl == "/cluster/backup" || tmpl == "/cluster/backup/{id}") && p["mode"] == "stop":
+		// A stop-mode backup (now, or by a job later) shuts the guest down
+		// for the while. A pool or all guests: every guest may be in it.
+		if isTrue(p["all"]) || p["pool"] != "" {
+			return nil, nodeOrAll(r.node), true
 		}
 		return idRefs(p["vmid"]), "", false
 	}
@@ -132,6 +165,16 @@ func diskOwners(storage, volume string) []guestRef {
 	return out
 }
 
+// nodeOrAll is the node whose guests a node-wide request acts on: ""
+// (every node) for "localhost", which Proxmox runs on whichever node the
+// request reaches.
+func nodeOrAll(node string) string {
+	if node == "localhost" {
+		return ""
+	}
+	return node
+}
+
 // isTrue reads a Proxmox boolean as Proxmox does (1, true, yes, on).
 func isTrue(v string) bool {
 	switch strings.ToLower(v) {
@@ -139,6 +182,25 @@ func isTrue(v string) bool {
 		return true
 	}
 	return false
+}
+
+// storedTargets are guests a change to a stored rule acts on: an HA
+// rule's resources as they are now.
+func (c *Call) storedTargets(ctx context.Context, r *request) ([]guestRef, error) {
+	if r.ep.Path != "/cluster/ha/rules/{rule}" || r.method == "GET" {
+		return nil, nil
+	}
+	var rule struct {
+		Resources string `json:"resources"`
+	}
+	path := "/cluster/ha/rules/" + url.PathEscape(r.params["rule"])
+	if err := c.g.raw.Get(ctx, path, nil, &rule); err != nil {
+		if pve.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	return sidRefs(rule.Resources), nil
 }
 
 // sidRefs reads HA resource ids: "vm:100", "ct:101" or "100", comma-separated.
@@ -201,29 +263,31 @@ func (l *guestList) on(ctx context.Context, node string) ([]guestRef, error) {
 }
 
 // protection reads guest g's config and says why it may not be touched,
-// or "" when it may. A guest that does not exist is not protected (Proxmox
-// will answer that it does not exist).
+// or "" when it may. The guest is found by its id in the cluster's list,
+// whatever node a path names (Proxmox hands an HA guest's stop to the HA
+// manager from any node); an id the list lacks is asked about, since the
+// list shows only guests the credential may audit.
 func (c *Call) protection(ctx context.Context, gl *guestList, g guestRef) (string, error) {
-	if g.node == "" || g.kind == "" {
-		all, err := gl.on(ctx, "")
-		if err != nil {
-			return "", err
-		}
-		i := slices.IndexFunc(all, func(x guestRef) bool { return x.vmid == g.vmid })
-		if i < 0 {
+	all, err := gl.on(ctx, "")
+	if err != nil {
+		return "", err
+	}
+	i := slices.IndexFunc(all, func(x guestRef) bool { return x.vmid == g.vmid })
+	if i < 0 {
+		var free any
+		err := c.g.raw.Get(ctx, "/cluster/nextid", url.Values{"vmid": {strconv.Itoa(g.vmid)}}, &free)
+		if err == nil {
 			return "", nil // no such guest
 		}
-		g = all[i]
+		return "", fmt.Errorf("guest %d is not among the guests this credential sees, and Proxmox says: %w", g.vmid, err)
 	}
+	g = all[i]
 	var cfg struct {
 		Protection pve.Flag `json:"protection"`
 		Tags       string   `json:"tags"`
 	}
 	path := fmt.Sprintf("/nodes/%s/%s/%d/config", g.node, g.kind, g.vmid)
 	if err := c.g.raw.Get(ctx, path, nil, &cfg); err != nil {
-		if pve.IsNotFound(err) {
-			return "", nil
-		}
 		return "", fmt.Errorf("GET %s: %w", path, err)
 	}
 	cli := map[string]string{"qemu": "qm", "lxc": "pct"}[g.kind]

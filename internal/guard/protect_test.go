@@ -41,6 +41,12 @@ func TestProtectedGuests(t *testing.T) {
 		{"its disk freed", "DELETE", "/nodes/pve1/storage/local-lvm/content/local-lvm:vm-100-disk-0", nil, true, []string{"guest 100"}},
 		{"an unprotected guest's disk", "DELETE", "/nodes/pve1/storage/local-lvm/content/local-lvm:vm-101-disk-0", nil, false, nil},
 		{"its backup deleted", "DELETE", "/nodes/pve1/storage/local/content/local:backup%2Fvzdump-qemu-100-2026_01_01-00_00_00.vma.zst", nil, false, nil},
+		{"stop all on localhost", "POST", "/nodes/localhost/stopall", nil, true, []string{"guest 100"}},
+		{"stop through another node's path", "POST", "/nodes/pve2/qemu/100/status/stop", nil, true, []string{"guest 100 is protected"}},
+		{"a disk moved into it", "POST", "/nodes/pve1/qemu/101/move_disk", form("disk", "scsi1", "target-vmid", "100", "target-disk", "scsi5"), true, []string{"guest 100"}},
+		{"node reboot", "POST", "/nodes/pve1/status", form("command", "reboot"), true, []string{"guest 100"}},
+		{"a stop-mode job", "POST", "/cluster/backup", form("schedule", "daily", "vmid", "200", "mode", "stop", "storage", "local"), true, []string{"guest 200"}},
+		{"an HA rule holding it", "PUT", "/cluster/ha/rules/r1", form("type", "node-affinity", "nodes", "pve3"), true, []string{"guest 100"}},
 		{"start", "POST", "/nodes/pve1/qemu/100/status/start", nil, false, nil},
 		{"snapshot", "POST", "/nodes/pve1/qemu/100/snapshot", form("snapname", "s1"), false, nil},
 		{"clone", "POST", "/nodes/pve1/qemu/100/clone", form("newid", "150"), false, nil},
@@ -67,6 +73,27 @@ func TestProtectedGuests(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestProtectionUnseenAndDefaults: an id no list shows but Proxmox calls
+// taken is left alone; a backup without a mode takes the node's default.
+func TestProtectionUnseenAndDefaults(t *testing.T) {
+	e := newTestEnv(t, Options{})
+	e.fake.hidden = map[string]bool{"400": true}
+	e.fake.configs = map[string]string{"100": `{"protection":1}`}
+	if out := e.send("DELETE", "/nodes/pve1/qemu/400", nil); out.err == nil || !strings.Contains(out.err.Error(), "not among the guests") {
+		t.Errorf("an unseen guest: %v", out.err)
+	}
+	if out := e.send("DELETE", "/nodes/pve1/qemu/401", nil); out.err != nil {
+		t.Errorf("a guest that does not exist: %v", out.err)
+	}
+	if out := e.send("POST", "/nodes/pve1/vzdump", form("vmid", "100", "storage", "local")); out.err != nil {
+		t.Errorf("a snapshot-mode default: %v", out.err)
+	}
+	e.fake.vzdumpMode = "stop"
+	if out := e.send("POST", "/nodes/pve1/vzdump", form("vmid", "100", "storage", "local")); out.err == nil || !strings.Contains(out.err.Error(), "guest 100") {
+		t.Errorf("a stop-mode default: %v", out.err)
 	}
 }
 
