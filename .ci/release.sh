@@ -27,9 +27,13 @@ dist="$work/src/dist"
 version="$(sed -n 's/.*"version":"\([^"]*\)".*/\1/p' "$dist/metadata.json")"
 commit="$(git rev-parse HEAD)"
 # The image from the release's Linux binaries, dated by the commit.
+amd64="$(ls "$dist"/proxmox-mcp-server_linux_amd64_*/proxmox-mcp-server)"
+arm64="$(ls "$dist"/proxmox-mcp-server_linux_arm64_*/proxmox-mcp-server)"
+if [ -z "$version" ] || [ ! -f "$amd64" ] || [ ! -f "$arm64" ]; then
+	echo "release: no version or Linux binaries in $dist" >&2; exit 1
+fi
 SOURCE_DATE_EPOCH="$(git log -1 --format=%ct)" pvebuildimage --version "$version" --revision "$commit" \
-	--binary "linux/amd64=$(ls "$dist"/proxmox-mcp-server_linux_amd64_*/proxmox-mcp-server)" \
-	--binary "linux/arm64=$(ls "$dist"/proxmox-mcp-server_linux_arm64_*/proxmox-mcp-server)" \
+	--binary "linux/amd64=$amd64" --binary "linux/arm64=$arm64" \
 	--out "$dist/proxmox-mcp-server_${version}_oci.tar"
 # The Claude Desktop bundles from the release's binaries.
 DIST="$dist" VERSION="$version" sh release/mcpb/pack.sh "$dist" >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; exit 1; }

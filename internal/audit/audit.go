@@ -39,6 +39,14 @@ type Entry struct {
 	Hash      string          `json:"hash,omitempty"`
 }
 
+// maxArgs bounds the arguments an entry keeps; larger ones are replaced
+// by their size and hash, so one huge call cannot make the log unreadable.
+// maxLine is what Open and Verify read a line up to.
+const (
+	maxArgs = 64 << 10
+	maxLine = 1 << 20
+)
+
 // genesis is the Prev of the first line.
 const genesis = "0000000000000000000000000000000000000000000000000000000000000000"
 
@@ -62,6 +70,7 @@ type Log struct {
 	f    *os.File
 	prev string
 	seq  int64
+	size int64 // the file's size after this process's last write
 	err  error // once set, every Append fails with it
 }
 
@@ -85,6 +94,9 @@ func Open(path string) *Log {
 	if last != nil {
 		l.prev, l.seq = last.Hash, last.Seq
 	}
+	if st, err := f.Stat(); err == nil {
+		l.size = st.Size()
+	}
 	l.f = f
 	return l
 }
@@ -92,7 +104,7 @@ func Open(path string) *Log {
 // lastEntry reads the file's last line; nil for an empty file.
 func lastEntry(r io.Reader) (*Entry, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 1<<20)
+	sc.Buffer(nil, maxLine)
 	var last []byte
 	for sc.Scan() {
 		if len(bytes.TrimSpace(sc.Bytes())) > 0 {
@@ -129,6 +141,31 @@ func (l *Log) Append(e Entry) error {
 	if l.err != nil {
 		return l.err
 	}
+	if len(e.Args) > maxArgs {
+		sum := sha256.Sum256(e.Args)
+		e.Args = json.RawMessage(fmt.Sprintf(`{"omitted_bytes":%d,"sha256":"%x"}`, len(e.Args), sum))
+	}
+	for _, s := range []*string{&e.Question, &e.Error} {
+		if len(*s) > maxArgs {
+			*s = (*s)[:maxArgs] + "..."
+		}
+	}
+	unlock, err := lockFile(l.f)
+	if err != nil {
+		return fmt.Errorf("cannot lock %s: %w", l.path, err)
+	}
+	defer unlock()
+	// Another process may have appended since: continue its chain.
+	if st, err := l.f.Stat(); err == nil && st.Size() != l.size {
+		if _, err := l.f.Seek(0, io.SeekStart); err == nil {
+			if last, err := lastEntry(l.f); err == nil && last != nil {
+				l.prev, l.seq = last.Hash, last.Seq
+			} else if err != nil {
+				l.err = fmt.Errorf("%s: %w", l.path, err)
+				return l.err
+			}
+		}
+	}
 	e.Seq, e.Time, e.Prev = l.seq+1, l.now().UTC().Format(time.RFC3339Nano), l.prev
 	h, err := hashOf(e)
 	if err != nil {
@@ -148,6 +185,9 @@ func (l *Log) Append(e Entry) error {
 		return l.err
 	}
 	l.prev, l.seq = h, e.Seq
+	if st, err := l.f.Stat(); err == nil {
+		l.size = st.Size()
+	}
 	return nil
 }
 

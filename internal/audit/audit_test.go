@@ -118,3 +118,51 @@ func TestUnwritableRefusesAppend(t *testing.T) {
 		t.Error("append after close: no error")
 	}
 }
+
+// TestTwoProcessesOneLog: two writers on one file (servers started per
+// client session) continue each other's chain.
+func TestTwoProcessesOneLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	a, b := Open(path), Open(path)
+	for i := range 4 {
+		l := a
+		if i%2 == 1 {
+			l = b
+		}
+		if err := l.Append(Entry{Event: "call", Tool: "pve_vm_start"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rep, err := verifyFile(t, path); err != nil || rep.Entries != 4 {
+		t.Errorf("verify: %+v, %v", rep, err)
+	}
+}
+
+// TestRewrittenLineRefused: a line that decodes to its hashed values but
+// is not written as the log writes it (a key given twice) is a break.
+func TestRewrittenLineRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	write(t, path, 2)
+	b, _ := os.ReadFile(path)
+	forged := strings.Replace(string(b), `"tool":"pve_vm_stop"`, `"tool":"pve_vm_status","tool":"pve_vm_stop"`, 1)
+	var br *Break
+	if _, err := Verify(strings.NewReader(forged)); !errors.As(err, &br) || br.Line != 1 {
+		t.Errorf("a repeated key: %v", err)
+	}
+}
+
+func TestHugeArgumentsKeepTheLogReadable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	l := Open(path)
+	big := json.RawMessage(`{"params":"` + strings.Repeat("x", 2<<20) + `"}`)
+	if err := l.Append(Entry{Event: "call", Args: big}); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if err := Open(path).Err(); err != nil {
+		t.Errorf("reopen after a huge call: %v", err)
+	}
+	if rep, err := verifyFile(t, path); err != nil || rep.Entries != 1 {
+		t.Errorf("verify: %+v %v", rep, err)
+	}
+}

@@ -27,7 +27,7 @@ type Report struct {
 // returns a *Break at the first line that fails.
 func Verify(r io.Reader) (Report, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 1<<20)
+	sc.Buffer(nil, maxLine)
 	prev, seq, line := genesis, int64(0), 0
 	var rep Report
 	for sc.Scan() {
@@ -47,6 +47,12 @@ func Verify(r io.Reader) (Report, error) {
 		}
 		if e.Prev != prev {
 			return rep, &Break{line, "it does not hold the hash of the line before: that line, or this one, was changed, removed or inserted"}
+		}
+		// The line must be exactly what Append writes: a duplicate key, a
+		// key in other case or added space would let a reader see other
+		// values than the hash covers.
+		if exact, err := json.Marshal(e); err != nil || !bytes.Equal(exact, b) {
+			return rep, &Break{line, "it is not written as the log writes it (a key repeated, reordered or respelled?)"}
 		}
 		h, err := hashOf(e)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/audit"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // The audit trail (PVE_AUDIT_LOG, issue 20): a write tool's call is
@@ -27,6 +28,7 @@ type auditCall struct {
 	log           *audit.Log
 	principal, id string
 	tool, target  string
+	secrets       []string // argument values never recorded, masked in questions and errors too
 }
 
 // audited wraps a tool's handler with its audit entries.
@@ -34,7 +36,8 @@ func audited(d *Deps, sp spec, next mcp.ToolHandler) mcp.ToolHandler {
 	write := sp.effect != ReadOnly
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		ac := &auditCall{log: d.Audit, principal: principalOf(req, d.LocalUser), id: callID(), tool: sp.name}
-		args := redactArgs(req.Params.Arguments)
+		args, secrets := redactArgs(req.Params.Arguments)
+		ac.secrets = secrets
 		ac.target = targetOf(args)
 		if write {
 			err := ac.log.Append(audit.Entry{Principal: ac.principal, Event: "call", Call: ac.id, Tool: sp.name, Args: args, Target: ac.target})
@@ -49,7 +52,7 @@ func audited(d *Deps, sp spec, next mcp.ToolHandler) mcp.ToolHandler {
 			return res, err
 		}
 		e := audit.Entry{Principal: ac.principal, Event: "result", Call: ac.id, Tool: sp.name, Target: ac.target,
-			Outcome: outcome, UPID: resultUPID(res), Error: text}
+			Outcome: outcome, UPID: resultUPID(res), Error: ac.mask(text)}
 		if !write {
 			e.Event, e.Args = "refusal", args
 		}
@@ -61,11 +64,13 @@ func audited(d *Deps, sp spec, next mcp.ToolHandler) mcp.ToolHandler {
 	}
 }
 
-// auditConsent records a question put to the user and its answer.
-func auditConsent(ctx context.Context, question string, err error) {
+// auditConsent records a question put to the user and its answer. When
+// the entry cannot be written the answer does not count: the write is
+// refused rather than made unrecorded.
+func auditConsent(ctx context.Context, question string, err error) error {
 	ac, ok := ctx.Value(auditKey{}).(*auditCall)
 	if !ok {
-		return
+		return err
 	}
 	answer := "yes"
 	var ask *inputRequired
@@ -78,11 +83,24 @@ func auditConsent(ctx context.Context, question string, err error) {
 	case err != nil:
 		answer = "no"
 	}
-	// A failure here refuses nothing more: the call's own entries hold it,
-	// and the result entry says how it ended.
-	_ = ac.log.Append(audit.Entry{Principal: ac.principal, Event: "consent", Call: ac.id, Tool: ac.tool,
-		Target: ac.target, Question: question, Outcome: answer})
+	aerr := ac.log.Append(audit.Entry{Principal: ac.principal, Event: "consent", Call: ac.id, Tool: ac.tool,
+		Target: ac.target, Question: ac.mask(question), Outcome: answer})
+	if err == nil && aerr != nil {
+		return fmt.Errorf("%w: the user's yes could not be recorded in the audit log (PVE_AUDIT_LOG), so nothing is sent: %v", errRefused, aerr)
+	}
+	return err
 }
+
+// mask replaces the call's secret argument values in text.
+func (ac *auditCall) mask(text string) string {
+	for _, s := range ac.secrets {
+		text = strings.ReplaceAll(text, s, "***")
+	}
+	return userinfo.ReplaceAllString(text, "$1***@")
+}
+
+// userinfo is the user:password part of a URL.
+var userinfo = lazyre.New(`(://)[^/@\s]+@`)
 
 // auditTaskStop records a tasks/cancel (the Tasks extension) that is about
 // to stop a Proxmox task, after the user's yes; done records how it went.
@@ -132,43 +150,68 @@ func callID() string {
 // secretArg tells argument names whose values are never recorded.
 func secretArg(k string) bool {
 	k = strings.ToLower(k)
-	for _, s := range []string{"password", "secret", "token", "keyring", "encryption-key", "cipassword"} {
+	for _, s := range []string{"password", "secret", "token", "keyring", "encryption-key", "cipassword", "passphrase", "apikey", "header"} {
 		if strings.Contains(k, s) {
 			return true
 		}
 	}
-	return k == "key" || strings.HasSuffix(k, "_key") || strings.HasSuffix(k, "-key") || k == "input-data" || k == "content"
+	return k == "key" || strings.HasSuffix(k, "_key") || strings.HasSuffix(k, "-key") || k == "input-data" || k == "content" || k == "data"
 }
 
-// redactArgs is the arguments with secret values replaced, compact.
-func redactArgs(raw json.RawMessage) json.RawMessage {
+// redactArgs is the arguments with secret values replaced, compact, and
+// the values it replaced (to mask them wherever else they show up). A
+// URL's user:password is replaced too.
+func redactArgs(raw json.RawMessage) (json.RawMessage, []string) {
 	var v any
 	if len(raw) == 0 || json.Unmarshal(raw, &v) != nil {
-		return nil
+		return nil, nil
 	}
-	b, err := json.Marshal(redactValue(v))
+	var secrets []string
+	b, err := json.Marshal(redactValue(v, &secrets))
 	if err != nil {
-		return nil
+		return nil, secrets
 	}
-	return b
+	return b, secrets
 }
 
-func redactValue(v any) any {
+func redactValue(v any, secrets *[]string) any {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, x := range t {
 			if secretArg(k) {
+				collect(x, secrets)
 				t[k] = "***"
 			} else {
-				t[k] = redactValue(x)
+				t[k] = redactValue(x, secrets)
 			}
 		}
 	case []any:
 		for i := range t {
-			t[i] = redactValue(t[i])
+			t[i] = redactValue(t[i], secrets)
 		}
+	case string:
+		return userinfo.ReplaceAllString(t, "$1***@")
 	}
 	return v
+}
+
+// collect gathers the strings of a secret value (long enough to mask
+// without masking common words).
+func collect(v any, secrets *[]string) {
+	switch t := v.(type) {
+	case string:
+		if len(t) >= 4 {
+			*secrets = append(*secrets, t)
+		}
+	case map[string]any:
+		for _, x := range t {
+			collect(x, secrets)
+		}
+	case []any:
+		for _, x := range t {
+			collect(x, secrets)
+		}
+	}
 }
 
 // targetOf is "node/vmid" (or what of it the arguments name).
@@ -213,12 +256,12 @@ func outcomeOf(res *mcp.CallToolResult, err error) (string, string) {
 		}
 	}
 	switch {
-	case strings.Contains(text, "declined"):
-		return "declined", text
-	case strings.Contains(text, "refused"):
-		return "refused", text
 	case strings.Contains(text, "may have been carried out"):
 		return "unknown", text
+	case strings.Contains(text, "declined"):
+		return "declined", text
+	case strings.HasPrefix(text, "refused: ") || strings.Contains(text, ": refused: "):
+		return "refused", text // the guard's refusals, not a "connection refused"
 	}
 	return "failed", text
 }

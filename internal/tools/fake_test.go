@@ -56,8 +56,12 @@ func (f *fakePVE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		data = fakeResources
 	case r.Method == http.MethodGet && strings.HasSuffix(path, "/content"):
 		data = "[]"
-	case r.Method == http.MethodGet && strings.HasSuffix(path, "/config") && strings.Count(path, "/") == 5:
-		data = "{}" // a guest's config, which the guard reads for its protection
+	case r.Method == http.MethodGet && strings.HasSuffix(path, "/config") && strings.Count(path, "/") == 5,
+		r.Method == http.MethodGet && strings.HasSuffix(path, "/vzdump/defaults"),
+		r.Method == http.MethodGet && strings.HasPrefix(path, "/cluster/ha/rules/"):
+		data = "{}" // what the guard reads for a guest's protection
+	case r.Method == http.MethodGet && path == "/cluster/nextid":
+		data = `"` + r.Form.Get("vmid") + `"` // a new id is free
 	case r.Method != http.MethodGet:
 		data = `"` + testUPID + `"`
 	default:

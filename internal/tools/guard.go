@@ -54,8 +54,7 @@ func (c *call) gate(ctx context.Context, question string) error {
 		return nil
 	}
 	q := strings.Join(parts, "; and ")
-	err := c.ask(q)
-	auditConsent(ctx, q, err)
+	err := auditConsent(ctx, q, c.ask(q))
 	if err != nil {
 		return err
 	}

@@ -134,9 +134,9 @@ func TestTemplateReadBack(t *testing.T) {
 		t.Errorf("out %+v", out)
 	}
 	r := e.fake.log()[before:]
-	if len(r) != 5 || !strings.HasPrefix(r[0], "GET /nodes/pve1/lxc/200/status/current") || !strings.HasPrefix(r[1], "GET /nodes/pve1/lxc/200/config") ||
-		!strings.HasPrefix(r[2], "POST /nodes/pve1/lxc/200/template") ||
-		!strings.HasPrefix(r[3], "GET /nodes/pve1/tasks") || !strings.HasPrefix(r[4], "GET /nodes/pve1/lxc/200/config") {
+	if len(r) != 6 || !strings.HasPrefix(r[0], "GET /nodes/pve1/lxc/200/status/current") || !strings.HasPrefix(r[1], "GET /cluster/resources") ||
+		!strings.HasPrefix(r[2], "GET /nodes/pve1/lxc/200/config") || !strings.HasPrefix(r[3], "POST /nodes/pve1/lxc/200/template") ||
+		!strings.HasPrefix(r[4], "GET /nodes/pve1/tasks") || !strings.HasPrefix(r[5], "GET /nodes/pve1/lxc/200/config") {
 		t.Errorf("requests %v, want the status, the guard's look at its protection, the conversion, a look for its task, then the config read", r)
 	}
 }

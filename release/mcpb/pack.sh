@@ -49,4 +49,8 @@ fs.writeFileSync(dst, JSON.stringify(m, null, 2) + "\n");
 	rm -rf "$stage"
 done
 # The fileSha256 values server.json's mcpb packages need.
-(cd "$out" && sha256sum ./*.mcpb)
+if command -v sha256sum >/dev/null; then
+	(cd "$out" && sha256sum ./*.mcpb)
+else
+	(cd "$out" && shasum -a 256 ./*.mcpb) # macOS
+fi
