@@ -12,14 +12,18 @@ const fs = require("fs"), path = require("path"), crypto = require("crypto");
 const [src, dist, version] = process.argv.slice(1);
 const s = JSON.parse(fs.readFileSync(src));
 s.version = version;
-const oci = s.packages.filter(p => p.registryType === "oci");
-for (const p of oci) {
+// Every package but the bundles is kept; the image gets the release's tag
+// (an image pinned by digest is left as it is).
+const kept = s.packages.filter(p => p.registryType !== "mcpb");
+for (const p of kept) {
 	p.version = version;
-	p.identifier = p.identifier.replace(/:[^:/]+$/, ":" + version);
+	if (p.registryType === "oci" && !p.identifier.includes("@")) {
+		p.identifier = p.identifier.replace(/:[^:/]+$/, ":" + version);
+	}
 }
 const bundles = fs.readdirSync(dist).filter(f => f.endsWith(".mcpb")).sort();
 if (bundles.length === 0) throw new Error("no .mcpb in " + dist);
-s.packages = oci.concat(bundles.map(f => ({
+s.packages = kept.concat(bundles.map(f => ({
 	registryType: "mcpb",
 	identifier: s.repository.url + "/releases/download/v" + version + "/" + f,
 	version,
