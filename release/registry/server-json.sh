@@ -12,7 +12,7 @@ const fs = require("fs"), path = require("path"), crypto = require("crypto");
 const [src, dist, version] = process.argv.slice(1);
 const s = JSON.parse(fs.readFileSync(src));
 s.version = version;
-// Every package but the bundles is kept; the image gets the release's tag
+// Every package but the bundles is kept; the image gets the release tag
 // (an image pinned by digest is left as it is).
 const kept = s.packages.filter(p => p.registryType !== "mcpb");
 for (const p of kept) {
