@@ -79,6 +79,14 @@ func TestAuditTrail(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "10 entries, the chain holds") {
 		t.Fatalf("audit verify: %v\n%s", err, out)
 	}
+	// The head is kept outside the file too: in the server's log.
+	var last struct{ Hash string }
+	b0, _ := os.ReadFile(path)
+	ls0 := strings.Split(strings.TrimSpace(string(b0)), "\n")
+	_ = json.Unmarshal([]byte(ls0[len(ls0)-1]), &last)
+	if !strings.Contains(c.stderr.String(), last.Hash) || !strings.Contains(string(out), last.Hash) {
+		t.Errorf("the head %s is not in the server's log or verify's report", last.Hash)
+	}
 	b, _ := os.ReadFile(path)
 	ls := strings.Split(string(b), "\n")
 	ls[2] = strings.Replace(ls[2], "pve_vm_delete", "pve_vm_status", 1)

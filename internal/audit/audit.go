@@ -124,6 +124,14 @@ func lastEntry(r io.Reader) (*Entry, error) {
 	return &e, nil
 }
 
+// Head is the last entry's number and hash, for a copy kept elsewhere
+// (the server logs it), which shows a rewritten or cut log.
+func (l *Log) Head() (seq int64, hash string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.seq, l.prev
+}
+
 // Path is the file the log writes.
 func (l *Log) Path() string { return l.path }
 

@@ -56,9 +56,16 @@ func audited(d *Deps, sp spec, next mcp.ToolHandler) mcp.ToolHandler {
 		if !write {
 			e.Event, e.Args = "refusal", args
 		}
-		if aerr := ac.log.Append(e); aerr != nil && write && res != nil {
+		aerr := ac.log.Append(e)
+		switch {
+		case aerr != nil && write && res != nil:
 			d.Logger.ErrorContext(ctx, "the audit log could not record a call's outcome", "tool", sp.name, "err", aerr)
 			res.Content = append(res.Content, &mcp.TextContent{Text: "Note: the audit log could not record this outcome: " + aerr.Error()})
+		case aerr == nil && d.Logger != nil:
+			// The head kept outside the file: a log rewritten or cut later
+			// no longer ends where the server's own log says it did.
+			seq, hash := ac.log.Head()
+			d.Logger.InfoContext(ctx, "audit log head", "seq", seq, "hash", hash)
 		}
 		return res, err
 	}
