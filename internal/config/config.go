@@ -52,6 +52,9 @@ type Config struct {
 	// AuditLog (PVE_AUDIT_LOG) is the file every write, refusal and
 	// consent is appended to; "" keeps no log.
 	AuditLog string
+	// RequirePlan (PVE_REQUIRE_PLAN) sends writes through pve_plan and
+	// pve_apply: "destructive", "all", or "" for none.
+	RequirePlan string
 	// AgentCommands and AgentFiles are what may run inside guests and what
 	// the guest agent may read or write (see internal/execallow).
 	AgentCommands execallow.Commands
@@ -87,6 +90,7 @@ func Load(getenv Getenv) (*Config, error) {
 	c.AgentFiles = p.paths("PVE_AGENT_FILE_ALLOWLIST")
 	c.ProtectedTags = p.protectedTags("PVE_PROTECTED_TAGS")
 	c.AuditLog, _ = p.get("PVE_AUDIT_LOG")
+	c.RequirePlan = p.requirePlan("PVE_REQUIRE_PLAN")
 	c.SSH = p.ssh()
 	c.Host = p.host("PROXMOX_HOST")
 	auth, authProblems := LoadAuth(getenv)

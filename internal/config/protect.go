@@ -36,3 +36,19 @@ func (p *parser) protectedTags(key string) []string {
 	}
 	return out
 }
+
+// requirePlan reads which writes must come from a plan.
+func (p *parser) requirePlan(key string) string {
+	v, ok := p.get(key)
+	if !ok {
+		return ""
+	}
+	switch v = strings.ToLower(v); v {
+	case "destructive", "all":
+		return v
+	case "none", "off", "false", "0":
+		return ""
+	}
+	p.fail("%s: %q is not one of destructive, all, none", key, v)
+	return ""
+}

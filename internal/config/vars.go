@@ -42,6 +42,7 @@ func Vars() []Var {
 		{"PVE_AGENT_EXEC_ALLOWLIST", "tools", "commands the guest agent and pve_lxc_exec may run (default none)"},
 		{"PVE_AGENT_FILE_ALLOWLIST", "tools", "paths the guest agent may read or write (default none)"},
 		{"PVE_AUDIT_LOG", "tools", "file that records every write, refusal and consent as hash-chained JSON lines; writes are refused when it cannot be written"},
+		{"PVE_REQUIRE_PLAN", "tools", "writes that must be rehearsed first (pve_plan, then pve_apply): destructive, all, or none (default)"},
 		{"PVE_PROTECTED_TAGS", "tools", "guest tags that forbid every change, as Proxmox's protection flag (default " + DefaultProtectedTag + "; none: the flag only)"},
 		{"PVE_MCP_TRANSPORT", "http", "stdio (default) or http, like --transport"},
 		{"PVE_MCP_LISTEN", "http", "HTTP listen address, like --listen (default " + DefaultListen + ")"},

@@ -282,3 +282,27 @@ func (c *Call) HasEndpoint(ctx context.Context, method, path string) bool {
 	_, _, ok := s.Lookup(method, path)
 	return ok
 }
+
+// Twin is a guard with the same rules over another client, a plan's
+// rehearsal simulator, judged by the real cluster's schema release.
+func (g *Guard) Twin(ctx context.Context, raw *pve.Client) (*Guard, error) {
+	s, err := g.schemaFor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o := g.opts
+	o.Release = pveschema.ReleaseFor(s.Version())
+	return &Guard{raw: raw, opts: o, schema: s}, nil
+}
+
+// Release is the schema release requests are judged by.
+func (c *Call) Release(ctx context.Context) (string, error) {
+	s, err := c.g.schemaFor(ctx)
+	if err != nil {
+		return "", err
+	}
+	return pveschema.ReleaseFor(s.Version()), nil
+}
+
+// Schemas is the registry of parsed schemas, shared with a twin.
+func (g *Guard) Schemas() *pveschema.Registry { return g.opts.Schemas }

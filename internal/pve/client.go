@@ -42,6 +42,10 @@ type Options struct {
 	HTTPClient     *http.Client  // optional (tests)
 	RetryBase      time.Duration // GET retry backoff base; 0 -> 250ms
 	MaxRetries     int           // GET retries after the first attempt; 0 -> 3; negative -> none
+	// Clock and Sleep replace the real clock for task waits: a plan's twin
+	// (a simulator in process) runs on simulated time. nil: the real ones.
+	Clock func() time.Time
+	Sleep func(context.Context, time.Duration) error
 }
 
 const (
@@ -96,6 +100,10 @@ func New(o Options) (*Client, error) {
 		maxRetries: o.MaxRetries,
 		log:        o.Logger,
 		caFile:     o.CAFile != "",
+		sleep:      o.Sleep,
+	}
+	if o.Clock != nil {
+		c.now = o.Clock
 	}
 	if c.timeout <= 0 {
 		c.timeout = defaultTimeout

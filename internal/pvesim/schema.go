@@ -20,13 +20,17 @@ type schemaAdapter struct {
 }
 
 // loadSchema takes a release as pveschema.FindRelease reads it ("9.1", "9").
-func loadSchema(v string) (*schemaAdapter, error) {
+func loadSchema(v string, reg *pveschema.Registry) (*schemaAdapter, error) {
 	rel, ok := pveschema.FindRelease(v)
 	if !ok {
 		return nil, fmt.Errorf("pvesim: unknown schema %q (want one of %s)", v, strings.Join(pveschema.Versions(), ", "))
 	}
 	major, _, _, _ := pveschema.ParseVersion(rel.Reported)
-	sc, err := pveschema.Load(rel.Name)
+	load := pveschema.Load
+	if reg != nil {
+		load = reg.Load
+	}
+	sc, err := load(rel.Name)
 	if err != nil {
 		return nil, fmt.Errorf("pvesim: schema %s: %w", rel.Name, err)
 	}

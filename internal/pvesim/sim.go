@@ -38,6 +38,9 @@ type Options struct {
 	// Ceph installs and configures Ceph on every node (a monitor and an OSD
 	// each, an rbd pool); by default no node has Ceph.
 	Ceph bool
+	// Schemas, when set, supplies the parsed schema (a twin per plan would
+	// otherwise parse it each time).
+	Schemas *pveschema.Registry
 }
 
 // Request is one entry of the request log.
@@ -102,7 +105,7 @@ func New(o Options) (*Sim, error) {
 	if s.clock == nil {
 		s.clock = time.Now
 	}
-	sc, err := loadSchema(o.Schema)
+	sc, err := loadSchema(o.Schema, o.Schemas)
 	if err != nil {
 		return nil, err
 	}

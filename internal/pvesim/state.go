@@ -65,6 +65,10 @@ type storageDef struct {
 type nodeStorage struct {
 	def  *storageDef
 	vols map[string]*volume // by volid
+	// A twin's storage (twin.go) has its node's size, and counts what the
+	// real one uses beyond the volumes it was given.
+	total, base int64
+	twin        bool
 }
 
 type volume struct {

@@ -32,15 +32,18 @@ func (c *call) storageOnNode() (*nodeStorage, error) {
 
 func (s *Sim) storageInfo(ns *nodeStorage) map[string]any {
 	d := ns.def
-	used := ns.used()
-	if d.typ == "dir" {
+	used, total := ns.used(), d.total
+	switch {
+	case ns.twin:
+		used, total = used+ns.base, ns.total
+	case d.typ == "dir":
 		used += 12 << 30 // the root filesystem also holds the OS
 	}
 	return map[string]any{
 		"storage": d.id, "type": d.typ, "content": strings.Join(d.content, ","),
 		"shared": b2i(d.shared), "enabled": 1, "active": 1,
-		"total": d.total, "used": used, "avail": d.total - used,
-		"used_fraction": float64(used) / float64(d.total),
+		"total": total, "used": used, "avail": total - used,
+		"used_fraction": float64(used) / float64(max(total, 1)),
 	}
 }
 

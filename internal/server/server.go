@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/user"
+	"slices"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -55,6 +56,8 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 		AllowPrivateDownloads: cfg.AllowPrivateDownloads,
 		Resolver:              net.DefaultResolver,
 		Consent:               tools.NewConsent(), // one key per server process
+		Plans:                 tools.NewPlans(),
+		RequirePlan:           cfg.RequirePlan,
 	}
 	if cfg.AuditLog != "" {
 		deps.Audit, deps.LocalUser = audit.Open(cfg.AuditLog), localUser()
@@ -102,8 +105,16 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 
 // Selection turns the configuration's tool choices into a tools.Selection.
 func Selection(cfg *config.Config) tools.Selection {
-	return tools.Selection{ReadOnly: cfg.ReadOnly, DisableDestructive: cfg.DisableDestructive,
+	sel := tools.Selection{ReadOnly: cfg.ReadOnly, DisableDestructive: cfg.DisableDestructive,
 		Toolsets: cfg.Toolsets, Tools: cfg.Tools, Exclude: cfg.ExcludeTools}
+	if cfg.RequirePlan != "" && !cfg.ReadOnly {
+		// Writes need a plan: the tools to make and apply one are offered.
+		if len(sel.Toolsets) == 0 && len(sel.Tools) == 0 {
+			sel.Toolsets = tools.DefaultToolsets() // naming tools alone would drop the default sets
+		}
+		sel.Tools = append(slices.Clone(sel.Tools), "pve_plan", "pve_apply")
+	}
+	return sel
 }
 
 // NewClient builds the Proxmox client from the configuration.

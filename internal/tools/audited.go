@@ -40,7 +40,8 @@ func audited(d *Deps, sp spec, next mcp.ToolHandler) mcp.ToolHandler {
 		ac.secrets = secrets
 		ac.target = targetOf(args)
 		if write {
-			err := ac.log.Append(audit.Entry{Principal: ac.principal, Event: "call", Call: ac.id, Tool: sp.name, Args: args, Target: ac.target})
+			err := ac.log.Append(audit.Entry{Principal: ac.principal, Event: "call", Call: ac.id, Tool: sp.name, Args: args, Target: ac.target,
+				Plan: planFrom(ctx)})
 			if err != nil {
 				return errorResult(fmt.Errorf("%w: %s changes nothing while the audit log cannot be written (PVE_AUDIT_LOG): %v; reads still work",
 					errRefused, sp.name, err)), nil
@@ -51,7 +52,7 @@ func audited(d *Deps, sp spec, next mcp.ToolHandler) mcp.ToolHandler {
 		if !write && outcome != "refused" {
 			return res, err
 		}
-		e := audit.Entry{Principal: ac.principal, Event: "result", Call: ac.id, Tool: sp.name, Target: ac.target,
+		e := audit.Entry{Principal: ac.principal, Event: "result", Call: ac.id, Tool: sp.name, Target: ac.target, Plan: planFrom(ctx),
 			Outcome: outcome, UPID: resultUPID(res), Error: ac.mask(text)}
 		if !write {
 			e.Event, e.Args = "refusal", args

@@ -54,6 +54,11 @@ func (c *call) gate(ctx context.Context, question string) error {
 		return nil
 	}
 	q := strings.Join(parts, "; and ")
+	if c.rehearsal != nil { // on a plan's twin: the user is asked at apply
+		c.rehearsal.questions = append(c.rehearsal.questions, sentence(q)+"?")
+		c.consented, c.pending = true, ""
+		return nil
+	}
 	err := auditConsent(ctx, q, c.ask(q))
 	if err != nil {
 		return err

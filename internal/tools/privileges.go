@@ -35,6 +35,10 @@ var toolPrivileges = map[string][]privNeed{
 	"pve_version": nil, "pve_cluster_resources": nil, "pve_next_vmid": nil, "pve_list_nodes": nil,
 	"pve_list_tasks": nil, "pve_task_status": nil, "pve_task_log": nil, "pve_task_wait": nil, "pve_cluster_log": nil,
 	"pve_whoami": nil, "pve_toolsets": nil,
+	// A plan reads what its call touches; pve_apply runs a tool whose own
+	// entry says what that needs.
+	"pve_plan":  {need("/vms/{vmid}", "VM.Audit"), needFor("the content of the storages involved", "/storage/{storage}", "Datastore.Audit|Datastore.AllocateSpace")},
+	"pve_apply": nil,
 	// The api toolset reads the shipped schema; a call needs its endpoint's
 	// own privilege, which pve_api_search and pve_api_describe show.
 	"pve_api_search": nil, "pve_api_describe": nil, "pve_api_call": nil,

@@ -50,6 +50,12 @@ type Deps struct {
 	// none. LocalUser names who runs a stdio server, for its entries.
 	Audit     *audit.Log
 	LocalUser string
+	// Plans keeps pve_plan's plans for pve_apply; RequirePlan
+	// (PVE_REQUIRE_PLAN: "destructive" or "all") makes those writes go
+	// through one.
+	Plans       *Plans
+	RequirePlan string
+	rehearsal   *rehearsal // set on a plan's twin: questions are recorded, not asked
 }
 
 // Tool is one MCP tool: its definition as clients see it, its toolset and its effect.
@@ -159,6 +165,11 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 		if err != nil {
 			return nil, fmt.Errorf("tool %s: input schema: %w", sp.name, err)
 		}
+		if sp.effect != ReadOnly && sp.name != applyName && wantsPlan(req.Params.Arguments) {
+			// A plan answers in its own shape, not this tool's output schema.
+			return errorResult(fmt.Errorf("invalid argument \"plan\": %s takes no plan argument; rehearse the call with %s {\"tool\": %q, \"arguments\": {...}}",
+				sp.name, planName, sp.name)), nil
+		}
 		input, extras, err := decodeInput[In](inSchema(), resolvedIn, req.Params.Arguments, "async")
 		if err != nil {
 			return errorResult(err), nil
@@ -170,7 +181,14 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 			c.async, c.slot = true, slot // the Tasks extension: a handle, not a wait
 		}
 		c.PVE, c.allow = d.Guard.Call(c.gate), d.Guard.Allow()
+		if err := d.planRequired(ctx, sp, req.Params.Arguments); err != nil {
+			return errorResult(err), nil
+		}
 		res, err := h(ctx, c, input)
+		var inner *innerResult
+		if errors.As(err, &inner) {
+			return inner.res, nil
+		}
 		var ask *inputRequired
 		if errors.As(err, &ask) {
 			return &mcp.CallToolResult{InputRequests: ask.requests, RequestState: ask.state}, nil
