@@ -81,4 +81,17 @@ func TestProtectedGuestsRefuseEveryChange(t *testing.T) {
 	c.ok("pve_snapshot_create", ct("type", "lxc", "snapname", "safe"), nil)
 	// A guest without either is not held.
 	c.ok("pve_vm_set_config", m("node", "pve1", "vmid", 101, "memory", 4096), nil)
+	// Lists show the tag that holds a guest.
+	for _, tool := range []string{"pve_list_containers", "pve_cluster_resources"} {
+		var rows []struct {
+			VMID      int    `json:"vmid"`
+			Protected string `json:"protected"`
+		}
+		c.ok(tool, m(), &rows)
+		for _, r := range rows {
+			if want := map[int]string{200: "tag mcp-protected"}[r.VMID]; r.Protected != want {
+				t.Errorf("%s: guest %d shows protected %q, want %q", tool, r.VMID, r.Protected, want)
+			}
+		}
+	}
 }

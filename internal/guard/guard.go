@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/execallow"
@@ -306,3 +308,14 @@ func (c *Call) Release(ctx context.Context) (string, error) {
 
 // Schemas is the registry of parsed schemas, shared with a twin.
 func (g *Guard) Schemas() *pveschema.Registry { return g.opts.Schemas }
+
+// ProtectedTag returns the first tag of tags (Proxmox's tag list, split
+// by ';', ',' or spaces) that protects a guest, or "".
+func (g *Guard) ProtectedTag(tags string) string {
+	for _, t := range splitList(tags) {
+		if slices.Contains(g.opts.ProtectedTags, strings.ToLower(t)) {
+			return t
+		}
+	}
+	return ""
+}

@@ -101,7 +101,9 @@ func clusterTools(d *Deps) []Tool {
 				if err != nil {
 					return listOut{}, err
 				}
-				return c.listPage(ctx, "list cluster resources", "/cluster/resources", q, c.allowedResource, pg)
+				out, err := c.listPage(ctx, "list cluster resources", "/cluster/resources", q, c.allowedResource, pg)
+				c.markProtected(&out)
+				return out, err
 			}),
 		define(d, spec{name: "pve_list_tasks", title: "List tasks", toolset: "tasks",
 			desc: "Recent tasks on a node with UPID and exit status; running: true lists only running ones.", output: listSchema("GET /nodes/{node}/tasks entries", "upid: task id", "type: e.g. qmstart, vzdump", "id: guest id or other object", "user: who started it", "starttime: unix time", "endtime: unix time, when done", "status: exit status when done, RUNNING while running")},

@@ -80,7 +80,8 @@ func qemuTools(d *Deps) []Tool {
 func listGuests(d *Deps, k guestKind, name, title, desc string) Tool {
 	return define(d, spec{name: name, title: title, desc: desc, toolset: k.set,
 		output: listSchema("guests as GET /nodes/{node}/"+k.api+" or /cluster/resources return them",
-			"vmid: guest id", "name: name", "status: running or stopped", "node: node (cluster-wide list)", "maxmem: bytes", "maxdisk: bytes", "uptime: seconds", "template: 1 for a template", "lock: lock held, if any")},
+			"vmid: guest id", "name: name", "status: running or stopped", "node: node (cluster-wide list)", "maxmem: bytes", "maxdisk: bytes", "uptime: seconds", "template: 1 for a template", "lock: lock held, if any",
+			"protected: the PVE_PROTECTED_TAGS tag that keeps every tool from changing it")},
 		func(ctx context.Context, c *call, in listGuestsArgs) (listOut, error) {
 			matches := in.matches()
 			if in.Node != "" {
@@ -93,8 +94,10 @@ func listGuests(d *Deps, k guestKind, name, title, desc string) Tool {
 				if err != nil {
 					return listOut{}, err
 				}
-				return c.listPage(ctx, "list "+k.label+"s on "+string(in.Node), pve.Path("nodes", string(in.Node), k.api), nil,
+				out, err := c.listPage(ctx, "list "+k.label+"s on "+string(in.Node), pve.Path("nodes", string(in.Node), k.api), nil,
 					func(e entry) bool { return c.allowedGuest(e) }, pg)
+				c.markProtected(&out)
+				return out, err
 			}
 			// The cluster index holds both kinds (and the pools, which the
 			// node's list lacks): keep only this kind.
@@ -102,8 +105,10 @@ func listGuests(d *Deps, k guestKind, name, title, desc string) Tool {
 			if err != nil {
 				return listOut{}, err
 			}
-			return c.listPage(ctx, "list "+k.label+"s", "/cluster/resources", url.Values{"type": {"vm"}},
+			out, err := c.listPage(ctx, "list "+k.label+"s", "/cluster/resources", url.Values{"type": {"vm"}},
 				func(e entry) bool { return e.Type == k.api && c.allowedResource(e) }, pg)
+			c.markProtected(&out)
+			return out, err
 		})
 }
 
