@@ -3,6 +3,7 @@ package httpserver
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -84,6 +85,10 @@ func (h *Server) serveMCP(w http.ResponseWriter, r *http.Request, hosts *hostChe
 	name := ""
 	var msg message
 	defer func() {
+		// Checked first: the arguments alone cost allocations per request.
+		if !h.log.Enabled(r.Context(), slog.LevelDebug) {
+			return
+		}
 		h.log.Debug("http request", "method", r.Method, "rpc", logMethod(msg.method), "status", sw.status, "token", name, "remote", r.RemoteAddr,
 			"took", time.Since(start).Round(time.Microsecond))
 	}()
