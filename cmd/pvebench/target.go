@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -76,8 +77,9 @@ func (b *bench) http(ctx context.Context, t target) (*mcp.ClientSession, int, fu
 	if err := cmd.Start(); err != nil {
 		return nil, 0, nil, fmt.Errorf("start %s: %w", t.bin, err)
 	}
-	stop := func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }
-	hc := &http.Client{Transport: bearer{httpToken, http.DefaultTransport}}
+	tr := keepAliveTransport()
+	stop := func() { tr.CloseIdleConnections(); cmd.Process.Signal(os.Interrupt); cmd.Wait() }
+	hc := &http.Client{Transport: bearer{httpToken, tr}}
 	var s *mcp.ClientSession
 	for range 100 {
 		s, err = newClient().Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr + "/mcp", HTTPClient: hc, MaxRetries: -1}, nil)
@@ -88,6 +90,18 @@ func (b *bench) http(ctx context.Context, t target) (*mcp.ClientSession, int, fu
 	}
 	stop()
 	return nil, 0, nil, fmt.Errorf("connect to %s over http: %w", t.name, err)
+}
+
+// keepAliveTransport keeps a connection per call in flight (and one for the
+// session's GET stream), as an MCP client does: Go's default transport keeps
+// 2 idle per host, so at 8 and 32 in flight most calls opened a new TCP
+// connection and the server's figure was mostly accept and handshake.
+func keepAliveTransport() *http.Transport {
+	n := slices.Max(levels()) * 2
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = n
+	tr.MaxIdleConnsPerHost = n
+	return tr
 }
 
 // baselineBin is -baseline, or the baseline built into dir.

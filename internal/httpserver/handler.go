@@ -3,6 +3,7 @@ package httpserver
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -28,9 +29,12 @@ func (h *Server) handler(hosts *hostCheck, origins []string) http.Handler {
 		Stateless:      h.cfg.Stateless,
 		SessionTimeout: h.cfg.SessionTimeout,
 		Logger:         h.log,
-		// Our Host check replaces the SDK's loopback check when hosts are
-		// configured explicitly (e.g. behind a reverse proxy on loopback).
-		DisableLocalhostProtection: len(h.cfg.AllowedHosts) > 0,
+		// Our Host check (serveMCP, before this handler) replaces the SDK's
+		// loopback check: on a loopback listener it accepts only the
+		// loopback names with our port, stricter than the SDK's, and hosts
+		// configured explicitly (a reverse proxy on loopback) must pass.
+		// The SDK's check formatted the local address on every request.
+		DisableLocalhostProtection: true,
 		MaxRequestBodyBytes:        h.cfg.MaxBodyBytes,
 		// 2026-07-28 requests end with their POST: a client that drops it
 		// cancels the call (the call table does the same for the others).
@@ -84,6 +88,10 @@ func (h *Server) serveMCP(w http.ResponseWriter, r *http.Request, hosts *hostChe
 	name := ""
 	var msg message
 	defer func() {
+		// Checked first: the arguments alone cost allocations per request.
+		if !h.log.Enabled(r.Context(), slog.LevelDebug) {
+			return
+		}
 		h.log.Debug("http request", "method", r.Method, "rpc", logMethod(msg.method), "status", sw.status, "token", name, "remote", r.RemoteAddr,
 			"took", time.Since(start).Round(time.Microsecond))
 	}()

@@ -30,7 +30,7 @@ var sessionVersions = slices.DeleteFunc(mcp.SupportedProtocolVersions(), func(v 
 // request here, UnsupportedProtocolVersion with the versions it supports,
 // makes mcp-go and the go-sdk client alike fall back to initialize.
 func refuseDiscover(w http.ResponseWriter, r *http.Request, msg message) {
-	requested := msg.version
+	requested := msg.version()
 	if requested == "" {
 		requested = r.Header.Get(protocolHeader)
 	}
@@ -47,8 +47,8 @@ func refuseDiscover(w http.ResponseWriter, r *http.Request, msg message) {
 // 2025-11-25 requests they are, a ping is answered and a level is checked
 // (it lasts, as every stateless setting, for that request only).
 func asSessionRequest(r *http.Request, msg message) {
-	if (msg.method == "ping" || msg.method == "logging/setLevel") && msg.version == "" &&
-		r.Header.Get(protocolHeader) >= sessionlessVersion {
+	if (msg.method == "ping" || msg.method == "logging/setLevel") && r.Header.Get(protocolHeader) >= sessionlessVersion &&
+		msg.version() == "" {
 		r.Header.Set(protocolHeader, latestSessionVersion)
 	}
 }

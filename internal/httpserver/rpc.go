@@ -35,10 +35,13 @@ type message struct {
 	kind   messageKind
 	id     json.RawMessage // for the error answers; nil: null
 	method string
-	// version is the protocol version a 2026-07-28 request declares in its
-	// _meta; "" for the earlier protocols, which negotiate it once.
-	version string
+	params json.RawMessage // a request's, for version
 }
+
+// version is the protocol version a 2026-07-28 request declares in its
+// _meta; "" for the earlier protocols, which negotiate it once. Read only
+// where it decides something (stateless, server/discover), not per POST.
+func (m message) version() string { return metaVersion(m.params) }
 
 // isBatch tells whether a body is a JSON-RPC batch (a JSON array), from its
 // first non-whitespace byte, without parsing it.
@@ -64,7 +67,7 @@ func peekMessage(body []byte) message {
 		if err != nil {
 			id = nil
 		}
-		return message{kind: kindRequest, id: id, method: m.Method, version: metaVersion(m.Params)}
+		return message{kind: kindRequest, id: id, method: m.Method, params: m.Params}
 	case *jsonrpc.Response:
 		return message{kind: kindResponse}
 	}
