@@ -86,6 +86,7 @@ func (c *call) rehearse(ctx context.Context, tool string, args json.RawMessage, 
 	}
 	td := *c.Deps
 	td.Guard, td.Audit, td.Toolbox, td.Consent, td.rehearsal = g, nil, nil, nil, &rehearsal{}
+	td.NodeSSH = nil // nothing of a rehearsal leaves the twin
 	var twinTool *Tool
 	for _, t := range Inventory(&td) {
 		if t.Def.Name == tool {
