@@ -167,6 +167,10 @@ func TestPlanMatchesTheRealCall(t *testing.T) {
 		{"pve_lxc_set_config", vm(200, "memory", 1024)},
 		{"pve_lxc_stop", vm(200, "confirm", true)},
 		{"pve_vm_migrate", m("node", "pve2", "vmid", 102, "target", "pve3", "online", true, "withLocalDisks", true)},
+		{"pve_backup_now", vm(101, "storage", "local", "mode", "snapshot")},
+		{"pve_snapshot_rollback", vm(100, "type", "qemu", "snapname", "before-upgrade", "confirm", true, "confirmName", "before-upgrade")},
+		{"pve_lxc_start", vm(200)},
+		{"pve_vm_template", m("node", "pve3", "vmid", 103, "confirm", true)},
 	} {
 		before := cl.sim.Export()
 		cl.sim.ResetRequests()

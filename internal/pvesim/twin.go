@@ -202,8 +202,12 @@ func (st *state) addTwinGuest(tg TwinGuest, now time.Time) error {
 	delete(g.conf, "digest")
 	for _, ts := range tg.Snapshots {
 		conf := copyConf(ts.Config)
-		delete(conf, "digest")
-		delete(conf, "snapstate")
+		// The API shows the section's own keys with the config; the
+		// simulator keeps them apart, as a rollback leaves them out
+		// (PVE::AbstractConfig::__snapshot_copy_config).
+		for _, k := range []string{"digest", "snapstate", "snaptime", "description", "vmstate", "parent", "lock"} {
+			delete(conf, k)
+		}
 		g.snaps = append(g.snaps, &snapshot{name: ts.Name, description: ts.Description, snaptime: ts.SnapTime,
 			vmstate: ts.VMState, parent: ts.Parent, conf: conf})
 	}
