@@ -65,10 +65,12 @@ func TestProtectedGuestsRefuseEveryChange(t *testing.T) {
 		m("method", "PUT", "path", "/nodes/pve1/qemu/100/config", "params", m("protection", 0), "confirm", true),
 		m("method", "DELETE", "path", "/nodes/pve1/qemu/100", "confirm", true),
 		m("method", "POST", "path", "/nodes/pve1/lxc/200/status/stop", "confirm", true),
+		m("method", "POST", "path", "/cluster/replication", "params", m("id", "100-0", "target", "pve2", "type", "local"), "confirm", true),
+		m("method", "PUT", "path", "/pools/prod", "params", m("vms", "200", "delete", 1), "confirm", true),
 	} {
 		api.fails("pve_api_call", args, "protect")
 	}
-	if asked != 3 {
+	if asked != 5 {
 		t.Errorf("the user was asked %d times, want once a call", asked)
 	}
 	if w := cl.writes(); len(w) != 0 {

@@ -43,6 +43,15 @@ func (c *Call) judgeProtected(ctx context.Context, r *request, v *verdict) {
 	}
 	gl := &guestList{c: c}
 	refs, everyOn, every := protectedTargets(r)
+	if len(refs) == 0 && !every {
+		refs, everyOn, every = moreTargets(r)
+	}
+	users, err := c.volumeUsers(ctx, gl, r)
+	if err != nil {
+		v.refuse("cannot tell whether a guest uses the volume: %v", err)
+		return
+	}
+	refs = append(refs, users...)
 	more, err := c.storedTargets(ctx, r)
 	if err != nil {
 		v.refuse("cannot tell whether a guest this acts on is protected: %v", err)
