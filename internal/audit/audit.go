@@ -35,6 +35,7 @@ type Entry struct {
 	UPID      string          `json:"upid,omitempty"`
 	Error     string          `json:"error,omitempty"`
 	Plan      string          `json:"plan,omitempty"`
+	Undo      *Undo           `json:"undo,omitempty"` // a result's prior values, for pve_undo
 	Prev      string          `json:"prev"`
 	Hash      string          `json:"hash,omitempty"`
 }
@@ -144,10 +145,16 @@ func (l *Log) Err() error {
 
 // Append writes e as the next line and syncs the file.
 func (l *Log) Append(e Entry) error {
+	_, err := l.Record(e)
+	return err
+}
+
+// Record is Append that also says the number the entry got.
+func (l *Log) Record(e Entry) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.err != nil {
-		return l.err
+		return 0, l.err
 	}
 	if len(e.Args) > maxArgs {
 		sum := sha256.Sum256(e.Args)
@@ -160,7 +167,7 @@ func (l *Log) Append(e Entry) error {
 	}
 	unlock, err := lockFile(l.f)
 	if err != nil {
-		return fmt.Errorf("cannot lock %s: %w", l.path, err)
+		return 0, fmt.Errorf("cannot lock %s: %w", l.path, err)
 	}
 	defer unlock()
 	// Another process may have appended since: continue its chain.
@@ -170,33 +177,33 @@ func (l *Log) Append(e Entry) error {
 				l.prev, l.seq = last.Hash, last.Seq
 			} else if err != nil {
 				l.err = fmt.Errorf("%s: %w", l.path, err)
-				return l.err
+				return 0, l.err
 			}
 		}
 	}
 	e.Seq, e.Time, e.Prev = l.seq+1, l.now().UTC().Format(time.RFC3339Nano), l.prev
 	h, err := hashOf(e)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	e.Hash = h
 	b, err := json.Marshal(e)
 	if err != nil {
-		return fmt.Errorf("audit: encoding entry %d: %w", e.Seq, err)
+		return 0, fmt.Errorf("audit: encoding entry %d: %w", e.Seq, err)
 	}
 	if _, err := l.f.Write(append(b, '\n')); err != nil {
 		l.err = fmt.Errorf("cannot write %s: %w", l.path, err)
-		return l.err
+		return 0, l.err
 	}
 	if err := l.f.Sync(); err != nil {
 		l.err = fmt.Errorf("cannot sync %s: %w", l.path, err)
-		return l.err
+		return 0, l.err
 	}
 	l.prev, l.seq = h, e.Seq
 	if st, err := l.f.Stat(); err == nil {
 		l.size = st.Size()
 	}
-	return nil
+	return e.Seq, nil
 }
 
 // Close closes the file.
