@@ -104,25 +104,41 @@ func Open(path string) *Log {
 
 // lastEntry reads the file's last line; nil for an empty file.
 func lastEntry(r io.Reader) (*Entry, error) {
+	_, last, err := scanEntries(r, 0)
+	return last, err
+}
+
+// scanEntries reads the file's last line, and the entry numbered seq
+// (nil when seq is 0 or no line has it).
+func scanEntries(r io.Reader, seq int64) (at, last *Entry, err error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, maxLine)
-	var last []byte
+	var lastLine []byte
 	for sc.Scan() {
-		if len(bytes.TrimSpace(sc.Bytes())) > 0 {
-			last = append(last[:0], sc.Bytes()...)
+		b := sc.Bytes()
+		if len(bytes.TrimSpace(b)) == 0 {
+			continue
+		}
+		lastLine = append(lastLine[:0], b...)
+		var head struct {
+			Seq  int64  `json:"seq"`
+			Hash string `json:"hash"`
+		}
+		if seq > 0 && json.Unmarshal(b, &head) == nil && head.Seq == seq {
+			at = &Entry{Seq: head.Seq, Hash: head.Hash}
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading the log: %w", err)
+		return nil, nil, fmt.Errorf("reading the log: %w", err)
 	}
-	if last == nil {
-		return nil, nil
+	if lastLine == nil {
+		return at, nil, nil
 	}
 	var e Entry
-	if err := json.Unmarshal(last, &e); err != nil || len(e.Hash) != len(genesis) {
-		return nil, errors.New("the last line is not a whole entry")
+	if err := json.Unmarshal(lastLine, &e); err != nil || len(e.Hash) != len(genesis) {
+		return nil, nil, errors.New("the last line is not a whole entry")
 	}
-	return &e, nil
+	return at, &e, nil
 }
 
 // Head is the last entry's number and hash, for a copy kept elsewhere
@@ -173,11 +189,19 @@ func (l *Log) Record(e Entry) (int64, error) {
 	// Another process may have appended since: continue its chain.
 	if st, err := l.f.Stat(); err == nil && st.Size() != l.size {
 		if _, err := l.f.Seek(0, io.SeekStart); err == nil {
-			if last, err := lastEntry(l.f); err == nil && last != nil {
-				l.prev, l.seq = last.Hash, last.Seq
-			} else if err != nil {
+			// The other writer's lines must follow this one's last entry:
+			// a file rewritten since, even with its chain recomputed, is
+			// not continued (no later entry could be trusted).
+			ours, last, err := scanEntries(l.f, l.seq)
+			switch {
+			case err != nil:
 				l.err = fmt.Errorf("%s: %w", l.path, err)
 				return 0, l.err
+			case l.seq > 0 && (ours == nil || ours.Hash != l.prev):
+				l.err = fmt.Errorf("%s: entry %d is no longer the one this server wrote: the log was rewritten or cut (run `proxmox-mcp-server audit verify %s`)", l.path, l.seq, l.path)
+				return 0, l.err
+			case last != nil:
+				l.prev, l.seq = last.Hash, last.Seq
 			}
 		}
 	}

@@ -97,3 +97,33 @@ func TestEntriesRefuseRewrittenLog(t *testing.T) {
 		t.Errorf("a changed line: %v", err)
 	}
 }
+
+// TestRecordRefusesRewrittenLog: once the file no longer holds the entry
+// this process wrote last, appending stops rather than continue a chain
+// someone else recomputed.
+func TestRecordRefusesRewrittenLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	l := Open(path)
+	defer l.Close()
+	if err := l.Append(Entry{Event: "call", Tool: "pve_vm_stop"}); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "other.jsonl")
+	o := Open(other)
+	for range 2 {
+		if err := o.Append(Entry{Event: "call", Tool: "pve_vm_start"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o.Close()
+	b, _ := os.ReadFile(other)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append(Entry{Event: "call"}); err == nil || !strings.Contains(err.Error(), "rewritten") {
+		t.Fatalf("append to a rewritten log: %v", err)
+	}
+	if err := l.Append(Entry{Event: "call"}); err == nil {
+		t.Error("a later append went through")
+	}
+}

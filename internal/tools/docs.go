@@ -9,11 +9,11 @@ import (
 // Toolsets in the order the README and clients see them: the reference
 // design's nine, then the ones a server offers only when asked (extraSets).
 var toolsetOrder = []string{"cluster", "nodes", "tasks", "qemu", "lxc", "snapshots", "storage", "network", "backup",
-	"guestops", "cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access", "bulk", "api"}
+	"guestops", "cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access", "bulk", "api", "audit"}
 
 // extraSets are off unless PVE_TOOLSETS, PVE_TOOLS or "all" names them, so
 // the default tool list costs a model what the reference design's does.
-var extraSets = []string{"guestops", "cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access", "bulk", "api"}
+var extraSets = []string{"guestops", "cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access", "bulk", "api", "audit"}
 
 // toolsetAbout says in a few words what each toolset is for.
 var toolsetAbout = map[string]string{
@@ -27,6 +27,7 @@ var toolsetAbout = map[string]string{
 	"replication": "storage replication", "sdn": "SDN zones, vnets, subnets", "ceph": "Ceph health, OSDs, pools",
 	"access": "who the server is and what it may do",
 	"api":    "the whole Proxmox API: search, describe and call any endpoint, through the same guard",
+	"audit":  "undo a config change recorded in the audit log",
 }
 
 // DefaultToolsets lists the toolsets offered when PVE_TOOLSETS is unset.

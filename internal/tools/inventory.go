@@ -33,6 +33,7 @@ func Inventory(d *Deps) []Tool {
 	all = append(all, backupJobTools(d)...)
 	all = append(all, metricsTools(d)...)
 	all = append(all, apiTools(d)...)
+	all = append(all, undoTools(d)...)
 	return all
 }
 
