@@ -136,7 +136,7 @@ func (c *call) undoEntry(n int64) (audit.Entry, error) {
 		case r.Undo == nil:
 			return r, fmt.Errorf("invalid argument \"entry\": entry %d (%s) kept no prior values; pve_undo reverts pve_vm_set_config, pve_lxc_set_config, pve_vm_cloudinit, pve_firewall_options and pve_ha_rules changes made while PVE_AUDIT_LOG was set", r.Seq, r.Tool)
 		}
-		return r, nil
+		return r, checkUndoRecord(r.Tool, r.Undo)
 	}
 	return audit.Entry{}, fmt.Errorf("%w: entry %d: the %s call has no recorded outcome (it may still run, or the server stopped during it), so it is not undone", errRefused, n, e.Tool)
 }
