@@ -31,7 +31,12 @@ type undoEnv struct {
 
 func newUndoEnv(t *testing.T, extra map[string]string, opts *mcp.ClientOptions) *undoEnv {
 	t.Helper()
-	cl := simtest.Start(t, simtest.Options{Sim: pvesim.Options{Speed: 0.02}})
+	return newUndoEnvOn(t, pvesim.Options{Speed: 0.02}, extra, opts)
+}
+
+func newUndoEnvOn(t *testing.T, so pvesim.Options, extra map[string]string, opts *mcp.ClientOptions) *undoEnv {
+	t.Helper()
+	cl := simtest.Start(t, simtest.Options{Sim: so})
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	env := map[string]string{"PVE_READONLY": "false", "PVE_AUDIT_LOG": path, "PVE_TOOLSETS": "all"}
 	for k, v := range extra {
@@ -252,5 +257,22 @@ func TestUndoCloudinitSecrets(t *testing.T) {
 		if strings.Contains(string(log), s) {
 			t.Errorf("the audit log holds the password %q", s)
 		}
+	}
+}
+
+// TestUndoHAGroups: on PVE 8 the same tool adds and deletes HA groups,
+// and undo takes each back.
+func TestUndoHAGroups(t *testing.T) {
+	t.Parallel()
+	e := newUndoEnvOn(t, pvesim.Options{Speed: 0.02, Schema: "8.4.0"}, nil, nil)
+	n := e.change("pve_ha_rules", map[string]any{"action": "add", "id": "prod", "nodes": []string{"pve1:2", "pve2"}, "restricted": true, "comment": "web"})
+	group := e.get("/cluster/ha/groups/prod")
+	d := e.change("pve_ha_rules", map[string]any{"action": "delete", "id": "prod"})
+	e.change("pve_undo", undo(d))
+	e.same("/cluster/ha/groups/prod", group)
+	e.change("pve_undo", undo(n)) // the group is as its add left it again
+	var groups []map[string]any
+	if err := e.pc.Get(context.Background(), "/cluster/ha/groups", nil, &groups); err != nil || len(groups) != 0 {
+		t.Errorf("groups after undoing the add: %v %v", groups, err)
 	}
 }
