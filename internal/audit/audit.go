@@ -35,6 +35,7 @@ type Entry struct {
 	UPID      string          `json:"upid,omitempty"`
 	Error     string          `json:"error,omitempty"`
 	Plan      string          `json:"plan,omitempty"`
+	Undo      *Undo           `json:"undo,omitempty"` // a result's prior values, for pve_undo
 	Prev      string          `json:"prev"`
 	Hash      string          `json:"hash,omitempty"`
 }
@@ -103,25 +104,41 @@ func Open(path string) *Log {
 
 // lastEntry reads the file's last line; nil for an empty file.
 func lastEntry(r io.Reader) (*Entry, error) {
+	_, last, err := scanEntries(r, 0)
+	return last, err
+}
+
+// scanEntries reads the file's last line, and the entry numbered seq
+// (nil when seq is 0 or no line has it).
+func scanEntries(r io.Reader, seq int64) (at, last *Entry, err error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, maxLine)
-	var last []byte
+	var lastLine []byte
 	for sc.Scan() {
-		if len(bytes.TrimSpace(sc.Bytes())) > 0 {
-			last = append(last[:0], sc.Bytes()...)
+		b := sc.Bytes()
+		if len(bytes.TrimSpace(b)) == 0 {
+			continue
+		}
+		lastLine = append(lastLine[:0], b...)
+		var head struct {
+			Seq  int64  `json:"seq"`
+			Hash string `json:"hash"`
+		}
+		if seq > 0 && json.Unmarshal(b, &head) == nil && head.Seq == seq {
+			at = &Entry{Seq: head.Seq, Hash: head.Hash}
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading the log: %w", err)
+		return nil, nil, fmt.Errorf("reading the log: %w", err)
 	}
-	if last == nil {
-		return nil, nil
+	if lastLine == nil {
+		return at, nil, nil
 	}
 	var e Entry
-	if err := json.Unmarshal(last, &e); err != nil || len(e.Hash) != len(genesis) {
-		return nil, errors.New("the last line is not a whole entry")
+	if err := json.Unmarshal(lastLine, &e); err != nil || len(e.Hash) != len(genesis) {
+		return nil, nil, errors.New("the last line is not a whole entry")
 	}
-	return &e, nil
+	return at, &e, nil
 }
 
 // Head is the last entry's number and hash, for a copy kept elsewhere
@@ -144,10 +161,16 @@ func (l *Log) Err() error {
 
 // Append writes e as the next line and syncs the file.
 func (l *Log) Append(e Entry) error {
+	_, err := l.Record(e)
+	return err
+}
+
+// Record is Append that also says the number the entry got.
+func (l *Log) Record(e Entry) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.err != nil {
-		return l.err
+		return 0, l.err
 	}
 	if len(e.Args) > maxArgs {
 		sum := sha256.Sum256(e.Args)
@@ -160,43 +183,51 @@ func (l *Log) Append(e Entry) error {
 	}
 	unlock, err := lockFile(l.f)
 	if err != nil {
-		return fmt.Errorf("cannot lock %s: %w", l.path, err)
+		return 0, fmt.Errorf("cannot lock %s: %w", l.path, err)
 	}
 	defer unlock()
 	// Another process may have appended since: continue its chain.
 	if st, err := l.f.Stat(); err == nil && st.Size() != l.size {
 		if _, err := l.f.Seek(0, io.SeekStart); err == nil {
-			if last, err := lastEntry(l.f); err == nil && last != nil {
-				l.prev, l.seq = last.Hash, last.Seq
-			} else if err != nil {
+			// The other writer's lines must follow this one's last entry:
+			// a file rewritten since, even with its chain recomputed, is
+			// not continued (no later entry could be trusted).
+			ours, last, err := scanEntries(l.f, l.seq)
+			switch {
+			case err != nil:
 				l.err = fmt.Errorf("%s: %w", l.path, err)
-				return l.err
+				return 0, l.err
+			case l.seq > 0 && (ours == nil || ours.Hash != l.prev):
+				l.err = fmt.Errorf("%s: entry %d is no longer the one this server wrote: the log was rewritten or cut (run `proxmox-mcp-server audit verify %s`)", l.path, l.seq, l.path)
+				return 0, l.err
+			case last != nil:
+				l.prev, l.seq = last.Hash, last.Seq
 			}
 		}
 	}
 	e.Seq, e.Time, e.Prev = l.seq+1, l.now().UTC().Format(time.RFC3339Nano), l.prev
 	h, err := hashOf(e)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	e.Hash = h
 	b, err := json.Marshal(e)
 	if err != nil {
-		return fmt.Errorf("audit: encoding entry %d: %w", e.Seq, err)
+		return 0, fmt.Errorf("audit: encoding entry %d: %w", e.Seq, err)
 	}
 	if _, err := l.f.Write(append(b, '\n')); err != nil {
 		l.err = fmt.Errorf("cannot write %s: %w", l.path, err)
-		return l.err
+		return 0, l.err
 	}
 	if err := l.f.Sync(); err != nil {
 		l.err = fmt.Errorf("cannot sync %s: %w", l.path, err)
-		return l.err
+		return 0, l.err
 	}
 	l.prev, l.seq = h, e.Seq
 	if st, err := l.f.Stat(); err == nil {
 		l.size = st.Size()
 	}
-	return nil
+	return e.Seq, nil
 }
 
 // Close closes the file.

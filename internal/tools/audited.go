@@ -28,7 +28,8 @@ type auditCall struct {
 	log           *audit.Log
 	principal, id string
 	tool, target  string
-	secrets       []string // argument values never recorded, masked in questions and errors too
+	secrets       []string    // argument values never recorded, masked in questions and errors too
+	undo          *audit.Undo // a config change's prior values (undorecord.go)
 }
 
 // audited wraps a tool's handler with its audit entries.
@@ -57,7 +58,10 @@ func audited(d *Deps, sp spec, next mcp.ToolHandler) mcp.ToolHandler {
 		if !write {
 			e.Event, e.Args = "refusal", args
 		}
-		aerr := ac.log.Append(e)
+		if outcome == "ok" {
+			e.Undo = ac.undo
+		}
+		seq, aerr := ac.log.Record(e)
 		switch {
 		case aerr != nil && write && res != nil:
 			d.Logger.ErrorContext(ctx, "the audit log could not record a call's outcome", "tool", sp.name, "err", aerr)
@@ -67,6 +71,10 @@ func audited(d *Deps, sp spec, next mcp.ToolHandler) mcp.ToolHandler {
 			// no longer ends where the server's own log says it did.
 			seq, hash := ac.log.Head()
 			d.Logger.InfoContext(ctx, "audit log head", "seq", seq, "hash", hash)
+		}
+		if aerr == nil && e.Undo != nil && res != nil {
+			res.Content = append(res.Content, &mcp.TextContent{Text: fmt.Sprintf(
+				"Audit entry %d keeps the prior values: pve_undo with entry %d puts them back while nothing else changed them.", seq, seq)})
 		}
 		return res, err
 	}

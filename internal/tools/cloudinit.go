@@ -128,6 +128,7 @@ func (c *call) setCloudinit(ctx context.Context, in vmCloudinitArgs) (ciOut, err
 		return out, fmt.Errorf("%s: Proxmox accepted the change, but the config could not be read back (%w); check pve_vm_cloudinit_dump", what, err)
 	}
 	out.Changed = ciChanges(before, after, form)
+	recordUndo(ctx, undoSet(cfgPath, undoKeys(form), before, after))
 	regenerated, note, err := c.regenerate(ctx, in.Node, in.VMID)
 	if err != nil {
 		return out, fmt.Errorf("%s: the settings are saved (%s), but regenerating the cloud-init drive failed: %w; it is regenerated at the next start, or run pve_vm_cloudinit again",

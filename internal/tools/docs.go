@@ -9,11 +9,11 @@ import (
 // Toolsets in the order the README and clients see them: the reference
 // design's nine, then the ones a server offers only when asked (extraSets).
 var toolsetOrder = []string{"cluster", "nodes", "tasks", "qemu", "lxc", "snapshots", "storage", "network", "backup",
-	"guestops", "cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access", "bulk", "api", "plan"}
+	"guestops", "cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access", "bulk", "api", "plan", "audit"}
 
 // extraSets are off unless PVE_TOOLSETS, PVE_TOOLS or "all" names them, so
 // the default tool list costs a model what the reference design's does.
-var extraSets = []string{"guestops", "cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access", "bulk", "api", "plan"}
+var extraSets = []string{"guestops", "cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access", "bulk", "api", "plan", "audit"}
 
 // toolsetAbout says in a few words what each toolset is for.
 var toolsetAbout = map[string]string{
@@ -28,6 +28,7 @@ var toolsetAbout = map[string]string{
 	"access": "who the server is and what it may do",
 	"api":    "the whole Proxmox API: search, describe and call any endpoint, through the same guard",
 	"plan":   "rehearse a write on a twin of the cluster, then apply it if nothing changed",
+	"audit":  "undo a config change recorded in the audit log",
 }
 
 // DefaultToolsets lists the toolsets offered when PVE_TOOLSETS is unset.

@@ -163,6 +163,7 @@ func (c *call) fwOptions(ctx context.Context, in fwOptionsArgs) (fwOptionsOut, e
 	if err != nil {
 		return fwOptionsOut{}, fmt.Errorf("%s: Proxmox accepted the change, but the options could not be read back (%w); check pve_firewall_options", what, err)
 	}
+	recordUndo(ctx, undoSet(ep, undoKeys(form), anyText(before, out.Digest), anyText(after, digest)))
 	out.Options, out.Digest, out.Changed = after, digest, optionDiff(before, after)
 	return out, nil
 }

@@ -88,9 +88,14 @@ func (c *call) haRules(ctx context.Context, in haRulesArgs) (haRulesOut, error) 
 		if err := c.ruleExists(ctx, path, string(in.ID), noun); err != nil {
 			return out, err
 		}
+		rec, err := c.undoRuleDelete(ctx, path, string(in.ID), what)
+		if err != nil {
+			return out, err
+		}
 		if err := c.PVE.Delete(ctx, path+"/"+string(in.ID), nil, &raw); err != nil {
 			return out, writeError(what, err, "pve_ha_rules action list")
 		}
+		rec()
 		out.Delete = string(in.ID)
 		out.Rules, err = c.haRuleList(ctx, path)
 		return out, wrapErr(err, "%s: Proxmox accepted it, but the list could not be read back; check pve_ha_rules action list", what)
@@ -112,6 +117,7 @@ func (c *call) haRules(ctx context.Context, in haRulesArgs) (haRulesOut, error) 
 	for i := range out.Rules {
 		if out.Rules[i].ID == string(in.ID) {
 			out.Added = &out.Rules[i]
+			c.undoRuleCreate(ctx, path, string(in.ID))
 			return out, nil
 		}
 	}

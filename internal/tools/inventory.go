@@ -34,6 +34,7 @@ func Inventory(d *Deps) []Tool {
 	all = append(all, metricsTools(d)...)
 	all = append(all, apiTools(d)...)
 	all = append(all, planTools(d)...)
+	all = append(all, undoTools(d)...)
 	return all
 }
 

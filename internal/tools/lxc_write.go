@@ -121,6 +121,7 @@ func (c *call) lxcSetConfig(ctx context.Context, in lxcSetConfigArgs) (lxcConfig
 	}
 	out := lxcConfigOut{Action: "set_config", Node: string(in.Node), VMID: int(in.VMID)}
 	out.Changed = configDiff(before, after, "digest")
+	recordUndo(ctx, undoSet(ep.path, undoKeys(form), before, after))
 	out.Pending = c.pendingKeys(ctx, in.Node, in.VMID)
 	return out, nil
 }

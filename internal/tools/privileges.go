@@ -42,6 +42,8 @@ var toolPrivileges = map[string][]privNeed{
 	// The api toolset reads the shipped schema; a call needs its endpoint's
 	// own privilege, which pve_api_search and pve_api_describe show.
 	"pve_api_search": nil, "pve_api_describe": nil, "pve_api_call": nil,
+	// pve_undo writes what the change it reverts wrote: that tool's privileges.
+	"pve_undo": nil,
 	// lists Proxmox filters by privilege: without it they come back empty
 	"pve_list_storage": {need("/storage/{storage}", "Datastore.Audit|Datastore.AllocateSpace")},
 	"pve_pools":        {need("/pool/{poolid}", "Pool.Audit")},

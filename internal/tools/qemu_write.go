@@ -225,9 +225,14 @@ func vmSetConfig(d *Deps) Tool {
 			}
 			var raw json.RawMessage
 			what := fmt.Sprintf("set config of VM %d on %s", in.VMID, in.Node)
+			rec, err := c.undoBefore(ctx, ep.path, what)
+			if err != nil {
+				return syncOut{}, err
+			}
 			if err := c.PVE.Put(ctx, ep.path, form, &raw); err != nil {
 				return syncOut{}, writeError(what, err, fmt.Sprintf("pve_vm_config for VM %d on %s", in.VMID, in.Node))
 			}
+			rec(form)
 			return syncOut{Action: "set_config", Node: string(in.Node), VMID: int(in.VMID), Result: okResult(raw)}, nil
 		})
 }
