@@ -258,3 +258,27 @@ func TestRequirePlan(t *testing.T) {
 	}
 	c.ok("pve_vm_start", m("node", "pve1", "vmid", 101), nil) // not destructive: no plan needed
 }
+
+// TestPlanRehearsesPrivileges: the twin holds the privileges of the
+// server's Proxmox user, so a change the token may not make fails in the
+// plan as it would in Proxmox, and a power action it may make succeeds.
+func TestPlanRehearsesPrivileges(t *testing.T) {
+	t.Parallel()
+	cl := newCluster(t, 0.01)
+	const user, id, secret = "ops@pve", "ops@pve!mcp", "0ps-token-secret-5678"
+	for _, err := range []error{cl.sim.AddToken(id, secret, true),
+		cl.sim.SetACL("/", user, "PVEVMUser", true), cl.sim.SetACL("/", id, "PVEVMUser", true),
+		cl.sim.SetACL("/", user, "PVEAuditor", true), cl.sim.SetACL("/", id, "PVEAuditor", true)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := cl.connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "all", "PROXMOX_TOKEN_ID": id, "PROXMOX_TOKEN_SECRET": secret}})
+	p := c.plan("pve_vm_set_config", m("node", "pve1", "vmid", 101, "memory", 6144))
+	if p.WouldSucceed || !strings.Contains(p.Failure, "Permission check failed") {
+		t.Errorf("a config change without VM.Config.Memory: %+v", p)
+	}
+	if p = c.plan("pve_vm_start", m("node", "pve1", "vmid", 101)); !p.WouldSucceed {
+		t.Errorf("a start with VM.PowerMgmt: %+v", p)
+	}
+}

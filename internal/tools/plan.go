@@ -121,7 +121,30 @@ func (c *call) rehearse(ctx context.Context, tool string, args json.RawMessage, 
 	tasks, _ := tw.TasksFrom(n0)
 	out.Tasks = planTasks(tasks)
 	out.Changes = diffTwin(before, tw.Export())
+	checkSpace(out, r.state.Storages)
 	return nil
+}
+
+// checkSpace judges storage the change would overfill: thick LVM cannot
+// allocate past its size; thin storage and files can, until guests write.
+func checkSpace(out *planOut, storages []pvesim.TwinStorage) {
+	for _, u := range out.Changes.Storage {
+		if !u.Over {
+			continue
+		}
+		typ := ""
+		for _, s := range storages {
+			if s.ID == u.Storage {
+				typ = s.Type
+			}
+		}
+		msg := fmt.Sprintf("storage %s on %s would hold %s of %s", u.Storage, u.Node, humanBytes(u.After), humanBytes(u.Total))
+		if typ == "lvm" && out.WouldSucceed {
+			out.WouldSucceed, out.Failure = false, msg+": thick LVM cannot allocate it"
+			continue
+		}
+		out.Notes = append(out.Notes, msg+": it overcommits (thin storage allows it until the guests fill their disks)")
+	}
 }
 
 // grantTwin gives the twin's token the privileges /access/permissions
