@@ -171,6 +171,7 @@ func TestPlanMatchesTheRealCall(t *testing.T) {
 		{"pve_snapshot_rollback", vm(100, "type", "qemu", "snapname", "before-upgrade", "confirm", true, "confirmName", "before-upgrade")},
 		{"pve_lxc_start", vm(200)},
 		{"pve_vm_template", m("node", "pve3", "vmid", 103, "confirm", true)},
+		{"pve_bulk_action", m("action", "start", "vms", []any{201})},
 	} {
 		before := cl.sim.Export()
 		cl.sim.ResetRequests()

@@ -69,13 +69,13 @@ func scopeOf(raw json.RawMessage) scope {
 			if sid, _, ok := strings.Cut(x, ":"); ok && pveStorageID(sid) {
 				sc.storages = append(sc.storages, sid) // a volume id, or a disk spec "local-lvm:32"
 			}
-			if k == "vmid" || k == "newid" || k == "vmids" {
+			if guestKey(k) {
 				for _, part := range strings.Split(x, ",") {
 					addGuest(strings.TrimSpace(part))
 				}
 			}
 		case float64:
-			if k == "vmid" || k == "newid" || k == "vmids" {
+			if guestKey(k) {
 				addGuest(x)
 			}
 		}
@@ -231,4 +231,9 @@ func (r *planReader) readGuest(ctx context.Context, id int, typ, node string) (p
 	sort.Strings(names)
 	r.note(fmt.Sprintf("guest %d snapshots", id), strings.Join(names, ","))
 	return tg, nil
+}
+
+// guestKey tells the argument names that hold guest ids.
+func guestKey(k string) bool {
+	return k == "vmid" || k == "newid" || k == "vmids" || k == "vms" || k == "targetVmid" || k == "target-vmid"
 }
