@@ -20,8 +20,11 @@ const (
 	latestSessionVersion = "2025-11-25"
 )
 
-// sessionVersions are the protocol versions a stateful server speaks.
-var sessionVersions = slices.DeleteFunc(mcp.SupportedProtocolVersions(), func(v string) bool { return v >= sessionlessVersion })
+// sessionVersions are the protocol versions a stateful server speaks
+// (computed when asked: a stdio server never needs them).
+func sessionVersions() []string {
+	return slices.DeleteFunc(mcp.SupportedProtocolVersions(), func(v string) bool { return v >= sessionlessVersion })
+}
 
 // refuseDiscover answers server/discover on a stateful server. The SDK
 // answers it with a success listing only the session versions, which
@@ -34,10 +37,10 @@ func refuseDiscover(w http.ResponseWriter, r *http.Request, msg message) {
 	if requested == "" {
 		requested = r.Header.Get(protocolHeader)
 	}
-	data, _ := json.Marshal(mcp.UnsupportedProtocolVersionData{Supported: sessionVersions, Requested: requested})
+	data, _ := json.Marshal(mcp.UnsupportedProtocolVersionData{Supported: sessionVersions(), Requested: requested})
 	writeRPCErrorData(w, http.StatusBadRequest, msg.id, mcp.CodeUnsupportedProtocolVersion, fmt.Sprintf(
 		"protocol version %q is not served with sessions; use initialize with one of %v, or run the server with --stateless",
-		requested, sessionVersions), data)
+		requested, sessionVersions()), data)
 }
 
 // asSessionRequest lets a stateless server answer ping and

@@ -3,7 +3,6 @@ package mcpctx
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
 
@@ -70,9 +70,9 @@ func (x *Context) addPrompts(s *mcp.Server) {
 }
 
 var (
-	snapName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,39}$`)
-	isoVolID = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]*:iso/[^/\s]+\.(iso|img)$`)
-	ageText  = regexp.MustCompile(`^[0-9]{1,4}[hdw]$`)
+	snapName = lazyre.New(`^[A-Za-z][A-Za-z0-9_-]{0,39}$`)
+	isoVolID = lazyre.New(`^[A-Za-z][A-Za-z0-9_.-]*:iso/[^/\s]+\.(iso|img)$`)
+	ageText  = lazyre.New(`^[0-9]{1,4}[hdw]$`)
 )
 
 // checkArgs refuses unknown and missing arguments and values the kind or

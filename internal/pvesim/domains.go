@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Authentication realms (domains.cfg, PVE::API2::Domains). The simulator
@@ -23,20 +24,23 @@ type domainConfig struct {
 }
 
 // realmOptions are the options of each realm type (the plugins' options();
-// false = optional, true = required).
-var realmOptions = map[string]map[string]bool{
-	"pam": {"default": false, "comment": false, "tfa": false},
-	"pve": {"default": false, "comment": false, "tfa": false},
-	"ldap": realmOptionSet("server1 base_dn user_attr",
-		"server2 bind_dn password port secure sslversion default comment tfa verify capath cert certkey filter "+
-			"sync_attributes user_classes group_dn group_name_attr group_filter group_classes sync-defaults-options mode case-sensitive"),
-	"ad": realmOptionSet("server1 domain",
-		"server2 port secure sslversion default comment tfa verify capath cert certkey base_dn bind_dn password user_attr "+
-			"filter sync_attributes user_classes group_dn group_name_attr group_filter group_classes sync-defaults-options mode case-sensitive"),
-	"openid": realmOptionSet("issuer-url client-id",
-		"client-key autocreate username-claim groups-claim groups-autocreate groups-overwrite prompt scopes acr-values "+
-			"audiences default comment query-userinfo"),
-}
+// false = optional, true = required). Built on first use: the simulator is
+// linked into the server, whose start-up should not pay for it.
+var realmOptions = sync.OnceValue(func() map[string]map[string]bool {
+	return map[string]map[string]bool{
+		"pam": {"default": false, "comment": false, "tfa": false},
+		"pve": {"default": false, "comment": false, "tfa": false},
+		"ldap": realmOptionSet("server1 base_dn user_attr",
+			"server2 bind_dn password port secure sslversion default comment tfa verify capath cert certkey filter "+
+				"sync_attributes user_classes group_dn group_name_attr group_filter group_classes sync-defaults-options mode case-sensitive"),
+		"ad": realmOptionSet("server1 domain",
+			"server2 port secure sslversion default comment tfa verify capath cert certkey base_dn bind_dn password user_attr "+
+				"filter sync_attributes user_classes group_dn group_name_attr group_filter group_classes sync-defaults-options mode case-sensitive"),
+		"openid": realmOptionSet("issuer-url client-id",
+			"client-key autocreate username-claim groups-claim groups-autocreate groups-overwrite prompt scopes acr-values "+
+				"audiences default comment query-userinfo"),
+	}
+})
 
 func realmOptionSet(required, optional string) map[string]bool {
 	m := map[string]bool{}
@@ -152,7 +156,7 @@ func (s *Sim) realmParamType(k string) string {
 // realmSettings is check_config: every option must belong to the type, and
 // on create the required ones must be there.
 func (s *Sim) realmSettings(c *call, typ string, create bool) (map[string]string, error) {
-	opts := realmOptions[typ]
+	opts := realmOptions()[typ]
 	skip := map[string]bool{"realm": true, "type": true, "check-connection": true, "delete": true, "digest": true}
 	out := map[string]string{}
 	for _, k := range sortedKeys(c.params) {

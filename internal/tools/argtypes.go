@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/jsonschema-go/jsonschema"
 
@@ -159,8 +160,9 @@ func typeSchemas() map[reflect.Type]*jsonschema.Schema {
 	return m
 }
 
-// hints say in words what a pattern accepts, for error messages.
-var hints = func() map[string]string {
+// hints say in words what a pattern accepts, for error messages; built on
+// first use, as argTypes is costly and start-up needs none of it.
+var hints = sync.OnceValue(func() map[string]string {
 	m := map[string]string{}
 	for _, a := range append(slices.Collect(maps.Values(argTypes())), slices.Collect(maps.Values(haFirewallTypes()))...) {
 		if a.hint != "" {
@@ -168,7 +170,7 @@ var hints = func() map[string]string {
 		}
 	}
 	return m
-}()
+})
 
 // Named types of issue 15's pool, node and journal tools.
 type (

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/net/idna"
 
@@ -88,10 +89,13 @@ func checkPort(u *url.URL) error {
 // Current wget maps a host with UTS-46 nontransitional processing and falls
 // back to transitional; older wget uses transitional only. Both forms are
 // judged. Not STD3-strict, as libidn2 is not: the results are checked below.
-var (
-	idnaNontransitional = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.Transitional(false), idna.StrictDomainName(false))
-	idnaTransitional    = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.Transitional(true), idna.StrictDomainName(false))
-)
+// Made on first use: only pve_download_iso needs them.
+var idnaProfiles = sync.OnceValue(func() []*idna.Profile {
+	return []*idna.Profile{
+		idna.New(idna.MapForLookup(), idna.BidiRule(), idna.Transitional(false), idna.StrictDomainName(false)),
+		idna.New(idna.MapForLookup(), idna.BidiRule(), idna.Transitional(true), idna.StrictDomainName(false)),
+	}
+})
 
 var hostCharsRe = lazyre.New(`^[a-z0-9_.-]+$`)
 
@@ -100,7 +104,7 @@ var hostCharsRe = lazyre.New(`^[a-z0-9_.-]+$`)
 func hostForms(host string) ([]string, error) {
 	var forms []string
 	var idnaErr error
-	for _, p := range []*idna.Profile{idnaNontransitional, idnaTransitional} {
+	for _, p := range idnaProfiles() {
 		s, err := p.ToASCII(host)
 		if err != nil {
 			idnaErr = err

@@ -300,7 +300,7 @@ func describe(s *jsonschema.Schema) string {
 		}
 		return "one of: " + strings.Join(vals, ", ")
 	}
-	if h, ok := hints[s.Pattern]; ok {
+	if h, ok := hints()[s.Pattern]; ok {
 		return h
 	}
 	parts = append(parts, kind)
@@ -312,13 +312,13 @@ func describe(s *jsonschema.Schema) string {
 		parts = append(parts, "of at most "+num(*s.Maximum))
 	}
 	if s.Pattern != "" {
-		if h, ok := hints[s.Pattern]; ok {
+		if h, ok := hints()[s.Pattern]; ok {
 			parts = append(parts, "("+h+")")
 		} else {
 			parts = append(parts, "matching "+s.Pattern)
 		}
 	}
-	if s.MaxLength != nil && hints[s.Pattern] == "" {
+	if s.MaxLength != nil && hints()[s.Pattern] == "" {
 		parts = append(parts, fmt.Sprintf("of at most %d characters", *s.MaxLength))
 	}
 	return strings.Join(parts, " ")

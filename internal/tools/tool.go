@@ -131,24 +131,60 @@ type attacher interface{ attachments() []mcp.Content }
 
 // define builds a Tool from a typed handler. Input is decoded strictly and
 // validated against the tool's schema with errors that name the argument.
+// It is small enough to be inlined: the start-up builds the whole inventory,
+// and the per-type code (typed's methods) runs only for the tools offered or
+// called, so the pages of the other tools' code are never touched.
 func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, in In) (Out, error)) Tool {
-	if _, ok := any(*new(Out)).(taskOut); ok {
-		sp.task = true
-	}
+	return newTool(d, sp, typed[In, Out]{h})
+}
+
+// typedHandler is the code of a tool that depends on its argument and
+// result types.
+type typedHandler interface {
+	isTask() bool // the result is a task's: the tool takes async
+	input() *jsonschema.Schema
+	output() *jsonschema.Schema
+	decode(s *jsonschema.Schema, rs *jsonschema.Resolved, raw json.RawMessage) (any, map[string]any, error)
+	run(ctx context.Context, c *call, in any) (any, error)
+}
+
+type typed[In, Out any] struct {
+	h func(ctx context.Context, c *call, in In) (Out, error)
+}
+
+func (typed[In, Out]) isTask() bool {
+	_, ok := any(*new(Out)).(taskOut)
+	return ok
+}
+
+func (typed[In, Out]) input() *jsonschema.Schema  { return inputSchema[In]() }
+func (typed[In, Out]) output() *jsonschema.Schema { return outputSchema[Out]() }
+
+func (typed[In, Out]) decode(s *jsonschema.Schema, rs *jsonschema.Resolved, raw json.RawMessage) (any, map[string]any, error) {
+	return decodeInput[In](s, rs, raw, "async")
+}
+
+func (t typed[In, Out]) run(ctx context.Context, c *call, in any) (any, error) {
+	v, _ := in.(In) // decode made it
+	return t.h(ctx, c, v)
+}
+
+func newTool(d *Deps, sp spec, th typedHandler) Tool {
 	def := &mcp.Tool{Name: sp.name, Title: sp.title, Description: sp.desc, Annotations: annotations(sp)}
+	task := sync.OnceValue(func() bool { return sp.task || th.isTask() })
 	// Schemas are built when the tool is first registered or called, and
 	// resolved (the costliest step) on its first call: start-up builds only
 	// the tools it offers.
 	inSchema := sync.OnceValue(func() *jsonschema.Schema {
-		in := inputSchema[In]()
-		if sp.task {
+		in := th.input()
+		if task() {
 			// The server's instructions say what async does, once for all tools.
 			in.Properties["async"] = &jsonschema.Schema{Type: "boolean"}
 			in.PropertyOrder = append(in.PropertyOrder, "async")
 		}
 		out := sp.output
 		if out == nil {
-			out = outputSchema[Out]()
+			out = th.output()
 		}
 		def.InputSchema, def.OutputSchema = advertised(in), out
 		return in
@@ -170,21 +206,21 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 			return errorResult(fmt.Errorf("invalid argument \"plan\": %s takes no plan argument; rehearse the call with %s {\"tool\": %q, \"arguments\": {...}}",
 				sp.name, planName, sp.name)), nil
 		}
-		input, extras, err := decodeInput[In](inSchema(), resolvedIn, req.Params.Arguments, "async")
+		input, extras, err := th.decode(inSchema(), resolvedIn, req.Params.Arguments)
 		if err != nil {
 			return errorResult(err), nil
 		}
 		async, _ := extras["async"].(bool)
 		c := &call{Deps: d, req: req, async: async, consent: consent, confirmed: confirmedIn(input),
 			approval: approvalFrom(ctx)}
-		if slot := taskMode(ctx, sp.name, extras); slot != nil && sp.task {
+		if slot := taskMode(ctx, sp.name, extras); slot != nil && task() {
 			c.async, c.slot = true, slot // the Tasks extension: a handle, not a wait
 		}
 		c.PVE, c.allow = d.Guard.Call(c.gate), d.Guard.Allow()
 		if err := d.planRequired(ctx, sp, req.Params.Arguments); err != nil {
 			return errorResult(err), nil
 		}
-		res, err := h(ctx, c, input)
+		res, err := th.run(ctx, c, input)
 		var inner *innerResult
 		if errors.As(err, &inner) {
 			return inner.res, nil
