@@ -21,6 +21,7 @@ import (
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/demo"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/httpserver"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pve"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/redact"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/server"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/stdio"
@@ -150,7 +151,7 @@ func isTerminal(r io.Reader) bool {
 
 // build makes the logger, the Proxmox client and the MCP server. The logger
 // masks every configured secret, whatever reflects one into a log line.
-func build(cfg *config.Config, hc *config.HTTPConfig, stderr io.Writer) (*slog.Logger, *mcp.Server, error) {
+func build(cfg *config.Config, hc *config.HTTPConfig, stderr io.Writer) (*slog.Logger, *mcp.Server, *pve.Client, error) {
 	text := slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
 	logger := slog.New(redact.Handler(text, redact.New(secrets(cfg, hc)...)))
 	for _, w := range startupWarnings(cfg) {
@@ -158,13 +159,13 @@ func build(cfg *config.Config, hc *config.HTTPConfig, stderr io.Writer) (*slog.L
 	}
 	client, err := server.NewClient(cfg, logger)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	s, err := server.New(cfg, client, logger)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return logger, s, nil
+	return logger, s, client, nil
 }
 
 // secrets lists the configured secrets the logger masks.
@@ -212,17 +213,17 @@ func startupWarnings(cfg *config.Config) []string {
 }
 
 func serveHTTP(ctx context.Context, cfg *config.Config, hc *config.HTTPConfig, stderr io.Writer) error {
-	logger, s, err := build(cfg, hc, stderr)
+	logger, s, client, err := build(cfg, hc, stderr)
 	if err != nil {
 		return err
 	}
-	return httpserver.Serve(ctx, s, hc, logger)
+	return httpserver.Serve(ctx, s, hc, logger, httpserver.WithReadyCheck(httpserver.ProxmoxVersion(client)))
 }
 
 // serveStdio serves MCP on stdin and stdout until stdin ends or a signal
 // cancels ctx; calls in progress then get stdio.ShutdownGrace to finish.
 func serveStdio(ctx context.Context, cfg *config.Config, hc *config.HTTPConfig, stdin io.Reader, stdout, stderr io.Writer) error {
-	logger, s, err := build(cfg, hc, stderr)
+	logger, s, _, err := build(cfg, hc, stderr)
 	if err != nil {
 		return failStdio(ctx, stdin, stdout, err)
 	}

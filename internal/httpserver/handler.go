@@ -20,7 +20,7 @@ const (
 	jsonWindow = 50 * time.Millisecond
 )
 
-// handler routes /mcp and /healthz. Every request passes the Origin check;
+// handler routes /mcp, /healthz and /readyz. Every request passes the Origin check;
 // /mcp then passes the Host check, authentication, the body limit, the batch
 // refusal, the rate limit and the session limits before reaching the SDK's
 // Streamable HTTP handler.
@@ -76,6 +76,7 @@ func (h *Server) handler(hosts *hostCheck, origins []string) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprint(w, "ok")
 	})
+	mux.HandleFunc(ReadyPath, h.serveReady) // like HealthPath: no Host check or token, for probes by IP
 	mux.HandleFunc(Endpoint, func(w http.ResponseWriter, r *http.Request) {
 		h.serveMCP(w, r, hosts, mcpHandler)
 	})

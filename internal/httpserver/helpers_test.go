@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,6 +41,10 @@ type pveRecorder struct {
 	mu     sync.Mutex
 	leaked []string
 	count  int
+	// down makes Proxmox answer 503 to everything; versions counts GET
+	// /version (the readiness check).
+	down     atomic.Bool
+	versions atomic.Int64
 }
 
 func (p *pveRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -57,15 +62,24 @@ func (p *pveRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.mu.Unlock()
+	if strings.HasSuffix(r.URL.Path, "/version") {
+		p.versions.Add(1)
+	}
+	if p.down.Load() {
+		http.Error(w, "proxy: backend down", http.StatusServiceUnavailable)
+		return
+	}
 	p.next.ServeHTTP(w, r)
 }
 
 type envOpts struct {
-	http     config.HTTPConfig // Listen, Transport are ignored; zero limits get defaults
-	noTokens bool              // serve without authentication
-	speed    float64           // simulator task speed; default 0.001 (tasks finish in ms)
-	rootTLS  *tls.Config       // client TLS config when http.TLSCert is set
-	quietLog bool              // log at warn and above only (benchmarks)
+	http       config.HTTPConfig // Listen, Transport are ignored; zero limits get defaults
+	noTokens   bool              // serve without authentication
+	speed      float64           // simulator task speed; default 0.001 (tasks finish in ms)
+	rootTLS    *tls.Config       // client TLS config when http.TLSCert is set
+	quietLog   bool              // log at warn and above only (benchmarks)
+	readyEvery time.Duration     // how long a readiness outcome is reused; 0: the default
+	noReady    bool              // no readiness check
 }
 
 type env struct {
@@ -112,9 +126,16 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if hc.SessionTimeout == 0 {
 		hc.SessionTimeout = time.Minute
 	}
-	h, err := New(ms, &hc, logger)
+	var opts []Option
+	if !o.noReady {
+		opts = append(opts, WithReadyCheck(ProxmoxVersion(pc)))
+	}
+	h, err := New(ms, &hc, logger, opts...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.readyEvery > 0 {
+		h.ready.every = o.readyEvery
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

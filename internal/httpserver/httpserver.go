@@ -22,7 +22,8 @@ import (
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
 )
 
-// Endpoint is the path of the MCP endpoint; HealthPath answers "ok".
+// Endpoint is the path of the MCP endpoint; HealthPath answers "ok" while
+// the process serves (liveness); ReadyPath is in ready.go.
 const (
 	Endpoint   = "/mcp"
 	HealthPath = "/healthz"
@@ -44,13 +45,14 @@ type Server struct {
 	calls     *callTable    // the request handlers running
 	inflight  atomic.Int64  // POST and DELETE requests being served
 	closing   atomic.Bool   // shutting down: new calls get 503
+	ready     readiness     // ReadyPath's check and its cached outcome
 }
 
 // New prepares s to be served over HTTP with cfg. It adds receiving
 // middleware to s (the call table, the count of running handlers), so call
 // it once per mcp.Server. The logger may be nil; the tokens are
 // never logged.
-func New(s *mcp.Server, cfg *config.HTTPConfig, logger *slog.Logger) (*Server, error) {
+func New(s *mcp.Server, cfg *config.HTTPConfig, logger *slog.Logger, opts ...Option) (*Server, error) {
 	if s == nil || cfg == nil {
 		return nil, errors.New("httpserver: nil server or config")
 	}
@@ -86,6 +88,10 @@ func New(s *mcp.Server, cfg *config.HTTPConfig, logger *slog.Logger) (*Server, e
 		return nil, fmt.Errorf("httpserver: negative session timeout %v", c.SessionTimeout)
 	}
 	h := &Server{cfg: c, mcp: s, log: logger, tokens: newTokenSet(c.Tokens), calls: newCallTable(c.ResumeWindow)}
+	h.ready.every = defaultReadyEvery
+	for _, o := range opts {
+		o(h)
+	}
 	if c.TLSCert != "" || c.TLSKey != "" {
 		cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
 		if err != nil {
@@ -109,8 +115,8 @@ func New(s *mcp.Server, cfg *config.HTTPConfig, logger *slog.Logger) (*Server, e
 
 // Serve listens on cfg.Listen and serves until ctx is done, then shuts down
 // gracefully and returns nil.
-func Serve(ctx context.Context, s *mcp.Server, cfg *config.HTTPConfig, logger *slog.Logger) error {
-	h, err := New(s, cfg, logger)
+func Serve(ctx context.Context, s *mcp.Server, cfg *config.HTTPConfig, logger *slog.Logger, opts ...Option) error {
+	h, err := New(s, cfg, logger, opts...)
 	if err != nil {
 		return err
 	}

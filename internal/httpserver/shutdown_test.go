@@ -52,6 +52,10 @@ func TestGracefulShutdownLetsCallsFinish(t *testing.T) {
 	if resp, body := e.raw("GET", HealthPath, nil, ""); resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("healthz during shutdown: %d %s", resp.StatusCode, body)
 	}
+	if resp, body := e.raw("GET", ReadyPath, nil, ""); resp.StatusCode != http.StatusServiceUnavailable ||
+		!strings.Contains(body, "shutting down") {
+		t.Errorf("readyz during shutdown: %d %s", resp.StatusCode, body)
+	}
 	if _, err := idle.ListTools(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "Service Unavailable") {
 		t.Errorf("a new call during shutdown: %v", err)
 	}
