@@ -283,3 +283,31 @@ func TestPlanRehearsesPrivileges(t *testing.T) {
 		t.Errorf("a start with VM.PowerMgmt: %+v", p)
 	}
 }
+
+// TestPlanAttacks: a plan tells nothing past the allowlists, shows no
+// password, and PVE_REQUIRE_PLAN holds for every write that needs a yes,
+// whatever its tool's kind.
+func TestPlanAttacks(t *testing.T) {
+	t.Parallel()
+	cl := newCluster(t, 0.01)
+	c := cl.connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "all", "PVE_VMID_ALLOWLIST": "100,101,150", "PVE_NODE_ALLOWLIST": "pve1"}})
+	text := c.fails("pve_plan", m("tool", "pve_vm_start", "arguments", m("node", "pve1", "vmid", 102)), "PVE_VMID_ALLOWLIST")
+	if strings.Contains(text, "pve2") {
+		t.Errorf("a plan told where a guest outside the allowlist lives: %s", text)
+	}
+	c.fails("pve_plan", m("tool", "pve_vm_start", "arguments", m("node", "pve2", "vmid", 101)), "PVE_NODE_ALLOWLIST")
+	res, text := c.call("pve_plan", m("tool", "pve_vm_set_config", "arguments", m("node", "pve1", "vmid", 101, "extra", m("cipassword", "hunter2-secret"))))
+	raw, _ := json.Marshal(res.StructuredContent)
+	if strings.Contains(text+string(raw), "hunter2-secret") || strings.Contains(text+string(raw), "$5$") {
+		t.Errorf("a plan showed the password or its hash: %s %s", text, raw)
+	}
+	c.fails("pve_plan", m("tool", "pve_vm_start", "arguments", m("node", "pve1", "vmid", 101, "bogus", 1)), "bogus")
+	c.fails("pve_plan", m("tool", "pve_api_call", "arguments", m("method", "GET", "path", "/version")), "only reads")
+
+	strict := cl.connect(t, clientOpts{env: map[string]string{"PVE_TOOLSETS": "all", "PVE_REQUIRE_PLAN": "destructive"}})
+	cl.sim.ResetRequests()
+	strict.fails("pve_vm_unlink_disk", m("node", "pve1", "vmid", 101, "idlist", "scsi0", "force", true, "confirm", true), "PVE_REQUIRE_PLAN")
+	if w := cl.writes(); len(w) != 0 {
+		t.Fatalf("a write needing a yes ran without a plan: %v", w)
+	}
+}

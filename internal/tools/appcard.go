@@ -101,7 +101,9 @@ func (c *call) card(text string) error {
 }
 
 func (c *call) rendersApps() bool {
-	return c.req != nil && c.req.Params != nil && RendersApps(c.req)
+	// A plan's call asks by elicitation: a card's button would run it
+	// again outside the plan.
+	return !c.applying && c.req != nil && c.req.Params != nil && RendersApps(c.req)
 }
 
 // offered is the tool of that name as it is offered now.

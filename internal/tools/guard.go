@@ -53,6 +53,11 @@ func (c *call) gate(ctx context.Context, question string) error {
 	if len(parts) == 0 {
 		return nil
 	}
+	if c.RequirePlan != "" && c.rehearsal == nil && planFrom(ctx) == "" {
+		// Whatever its tool's kind, a write that needs a yes is one a plan covers.
+		return fmt.Errorf("%w: PVE_REQUIRE_PLAN=%s: this would %s; it runs only from a plan: pve_plan {\"tool\": %q, \"arguments\": {...}}, then pve_apply",
+			errRefused, c.RequirePlan, strings.Join(parts, "; and "), c.req.Params.Name)
+	}
 	q := strings.Join(parts, "; and ")
 	if c.rehearsal != nil { // on a plan's twin: the user is asked at apply
 		c.rehearsal.questions = append(c.rehearsal.questions, sentence(q)+"?")

@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -26,7 +28,7 @@ import (
 // rehearsal records what a call on the twin would have asked the user.
 type rehearsal struct{ questions []string }
 
-// twinOnly are tools whose every effect the twin holds: guests, their
+// twinPrefixes are tools whose every effect the twin holds: guests, their
 // disks and snapshots, storage content, nodes. Others are planned as a
 // change set (the state checked again at apply) without a rehearsal.
 var twinPrefixes = []string{"pve_vm_", "pve_lxc_", "pve_snapshot_", "pve_backup_now", "pve_restore", "pve_bulk_action"}
@@ -64,8 +66,12 @@ func (c *call) rehearse(ctx context.Context, tool string, args json.RawMessage, 
 		return fmt.Errorf("plan: build the twin: %w", err)
 	}
 	defer tw.Close()
-	if err := grantTwin(tw, secret, r.perms); err != nil {
+	skipped, err := grantTwin(tw, secret, r.perms)
+	if err != nil {
 		return fmt.Errorf("plan: the twin's privileges: %w", err)
+	}
+	if len(skipped) > 0 {
+		out.Notes = append(out.Notes, "privileges the twin's release does not know were left out: "+strings.Join(skipped, ", "))
 	}
 	if r.perms == nil {
 		out.Notes = append(out.Notes, "privileges not rehearsed: /access/permissions could not be read")
@@ -112,7 +118,8 @@ func (c *call) rehearse(ctx context.Context, tool string, args json.RawMessage, 
 	out.Rehearsed = true
 	out.Questions = td.rehearsal.questions
 	text := resultText(res)
-	out.WouldSucceed = !res.IsError
+	ok := !res.IsError
+	out.WouldSucceed = &ok
 	if res.IsError {
 		out.Failure = bounded(text, 2000)
 	} else {
@@ -139,8 +146,9 @@ func checkSpace(out *planOut, storages []pvesim.TwinStorage) {
 			}
 		}
 		msg := fmt.Sprintf("storage %s on %s would hold %s of %s", u.Storage, u.Node, humanBytes(u.After), humanBytes(u.Total))
-		if typ == "lvm" && out.WouldSucceed {
-			out.WouldSucceed, out.Failure = false, msg+": thick LVM cannot allocate it"
+		if typ == "lvm" && out.WouldSucceed != nil && *out.WouldSucceed {
+			fail := false
+			out.WouldSucceed, out.Failure = &fail, msg+": thick LVM cannot allocate it"
 			continue
 		}
 		out.Notes = append(out.Notes, msg+": it overcommits (thin storage allows it until the guests fill their disks)")
@@ -149,22 +157,30 @@ func checkSpace(out *planOut, storages []pvesim.TwinStorage) {
 
 // grantTwin gives the twin's token the privileges /access/permissions
 // listed (nil: all), so a missing privilege fails there as it would here.
-func grantTwin(tw *pvesim.Sim, secret string, perms map[string]map[string]int) error {
+// What the twin's release cannot hold is skipped and named.
+func grantTwin(tw *pvesim.Sim, secret string, perms map[string]map[string]int) (skipped []string, err error) {
 	if err := tw.AddToken(twinToken, secret, false); err != nil {
-		return err
+		return nil, err
 	}
 	user, _, _ := strings.Cut(twinToken, "!")
 	if perms == nil {
-		return tw.SetACL("/", user, "Administrator", true)
+		return nil, tw.SetACL("/", user, "Administrator", true)
 	}
 	i := 0
-	for path, privs := range perms {
+	for _, path := range slices.Sorted(maps.Keys(perms)) {
+		privs := perms[path]
 		for _, prop := range []bool{true, false} {
 			var names []string
-			for p, v := range privs {
-				if (v == 1) == prop {
-					names = append(names, p)
+			for _, p := range slices.Sorted(maps.Keys(privs)) {
+				if (privs[p] == 1) != prop {
+					continue
 				}
+				i++
+				if tw.AddRole(fmt.Sprintf("MCPPlanCheck%d", i), p) != nil {
+					skipped = append(skipped, p)
+					continue
+				}
+				names = append(names, p)
 			}
 			if len(names) == 0 {
 				continue
@@ -172,14 +188,14 @@ func grantTwin(tw *pvesim.Sim, secret string, perms map[string]map[string]int) e
 			i++
 			role := fmt.Sprintf("MCPPlan%d", i)
 			if err := tw.AddRole(role, names...); err != nil {
-				return err
+				return nil, err
 			}
-			if err := tw.SetACL(path, user, role, prop); err != nil {
-				return err
+			if tw.SetACL(path, user, role, prop) != nil {
+				skipped = append(skipped, "ACLs on "+path)
 			}
 		}
 	}
-	return nil
+	return slices.Compact(slices.Sorted(slices.Values(skipped))), nil
 }
 
 // handlerTransport sends a request to an in-process handler.

@@ -71,13 +71,19 @@ func (c *call) apply(ctx context.Context, id string) (*mcp.CallToolResult, error
 	if c.Plans == nil || c.Toolbox == nil {
 		return nil, fmt.Errorf("plans need the server's toolbox")
 	}
-	rec, ok := c.Plans.get(strings.TrimSpace(id))
+	who, session := c.planOwner()
+	rec, ok := c.Plans.claim(strings.TrimSpace(id), who, session)
 	if !ok {
-		return nil, fmt.Errorf("invalid argument \"plan\": %w %q (plans last %v and run once; make a new one with pve_plan)", errPlanGone, id, planTTL)
+		return nil, fmt.Errorf("invalid argument \"plan\": %w %q (plans last %v, run once and only for whoever made them; make a new one with pve_plan)", errPlanGone, id, planTTL)
 	}
-	if who := principalOf(c.req, c.LocalUser); who != rec.principal {
-		return nil, fmt.Errorf("%w: plan %s was made by %s, not %s; plan it again yourself", errRefused, rec.id, rec.principal, who)
-	}
+	done := false // the plan is used up, else given back for another try
+	defer func() {
+		if done {
+			c.Plans.take(rec.id)
+		} else {
+			c.Plans.release(rec.id)
+		}
+	}()
 	t, ok := c.Toolbox.offered(rec.tool)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s is no longer offered by this server", errRefused, rec.tool)
@@ -87,7 +93,7 @@ func (c *call) apply(ctx context.Context, id string) (*mcp.CallToolResult, error
 		return nil, fmt.Errorf("plan %s: the state could not be read again, nothing was done: %w", rec.id, err)
 	}
 	if len(changed) > 0 {
-		c.Plans.take(rec.id)
+		done = true
 		return nil, fmt.Errorf("%w: nothing was done: the cluster changed since plan %s was made: %s; plan it again",
 			errRefused, rec.id, strings.Join(changed, "; "))
 	}
@@ -96,10 +102,11 @@ func (c *call) apply(ctx context.Context, id string) (*mcp.CallToolResult, error
 		Params: &mcp.CallToolParamsRaw{Meta: p.Meta, Name: rec.tool, Arguments: rec.args, InputResponses: p.InputResponses, RequestState: p.RequestState}}
 	res, err := t.handler(context.WithValue(ctx, planKey{}, rec.id), inner)
 	if err != nil {
+		done = true // it may have run: never again
 		return nil, err
 	}
 	if len(res.InputRequests) == 0 { // asking the user: kept for the answer
-		c.Plans.take(rec.id)
+		done = true
 		note := fmt.Sprintf("(plan %s applied: %s ran on the cluster)", rec.id, rec.tool)
 		if res.IsError {
 			note = fmt.Sprintf("(plan %s used: the real %s call answered the error above)", rec.id, rec.tool)

@@ -28,15 +28,17 @@ func TestDiffTwin(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, got)
 		}
 	}
-	out := &planOut{WouldSucceed: true, Changes: ch}
+	yes := true
+	out := &planOut{WouldSucceed: &yes, Changes: ch}
 	checkSpace(out, after.Storages)
-	if out.WouldSucceed || !strings.Contains(out.Failure, "thick LVM") {
+	if *out.WouldSucceed || !strings.Contains(out.Failure, "thick LVM") {
 		t.Errorf("an overfull thick LVM: %+v", out)
 	}
 	after.Storages[0].Type = "lvmthin"
-	out = &planOut{WouldSucceed: true, Changes: ch}
+	yes = true
+	out = &planOut{WouldSucceed: &yes, Changes: ch}
 	checkSpace(out, after.Storages)
-	if !out.WouldSucceed || len(out.Notes) != 1 {
+	if !*out.WouldSucceed || len(out.Notes) != 1 {
 		t.Errorf("an overcommitted thin pool: %+v", out)
 	}
 }

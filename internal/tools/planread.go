@@ -81,6 +81,19 @@ func scopeOf(raw json.RawMessage) scope {
 		}
 	}
 	walk("", args)
+	if p, ok := args["path"].(string); ok {
+		// pve_api_call: the node and guest its path names.
+		parts := strings.Split(strings.Trim(p, "/"), "/")
+		if len(parts) >= 2 && parts[0] == "nodes" {
+			sc.nodes = append(sc.nodes, parts[1])
+		}
+		if len(parts) >= 4 && parts[0] == "nodes" && (parts[2] == "qemu" || parts[2] == "lxc") {
+			addGuest(parts[3])
+		}
+		if len(parts) >= 4 && parts[0] == "nodes" && parts[2] == "storage" {
+			sc.storages = append(sc.storages, parts[3])
+		}
+	}
 	sc.guests, sc.nodes, sc.storages = uniq(sc.guests), uniq(sc.nodes), uniq(sc.storages)
 	return sc
 }
@@ -125,8 +138,19 @@ func (r *planReader) get(ctx context.Context, path string, q url.Values, out any
 	return nil
 }
 
-// read loads the scope's part of the cluster.
+// read loads the scope's part of the cluster. The allowlists come first:
+// a plan tells no more of a guest or node outside them than the tool does.
 func (r *planReader) read(ctx context.Context, sc scope) error {
+	for _, id := range sc.guests {
+		if err := r.c.vmid("vmid", VMID(id)); err != nil {
+			return err
+		}
+	}
+	for _, n := range sc.nodes {
+		if err := r.c.node("node", NodeName(n)); err != nil {
+			return err
+		}
+	}
 	var res []map[string]any
 	if err := r.get(ctx, "/cluster/resources", nil, &res); err != nil {
 		return err
@@ -158,6 +182,9 @@ func (r *planReader) read(ctx context.Context, sc scope) error {
 		if !ok {
 			r.note(fmt.Sprintf("guest %d", id), "absent")
 			continue
+		}
+		if !r.c.allow.NodeAllowed(anyStr(row["node"])) {
+			return fmt.Errorf("%w: guest %d is not on a node PVE_NODE_ALLOWLIST allows", errRefused, id)
 		}
 		tg, err := r.readGuest(ctx, id, anyStr(row["type"]), anyStr(row["node"]))
 		if err != nil {

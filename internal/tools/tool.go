@@ -119,6 +119,7 @@ type call struct {
 	slot *taskSlot
 	// approval is a confirm card's token, set only by pve_app_confirm.
 	approval string
+	applying bool // run by pve_apply: no confirm card
 }
 
 // texter lets an output choose its JSON text; lists render as a bare array,
@@ -212,7 +213,7 @@ func newTool(d *Deps, sp spec, th typedHandler) Tool {
 		}
 		async, _ := extras["async"].(bool)
 		c := &call{Deps: d, req: req, async: async, consent: consent, confirmed: confirmedIn(input),
-			approval: approvalFrom(ctx)}
+			approval: approvalFrom(ctx), applying: planFrom(ctx) != ""}
 		if slot := taskMode(ctx, sp.name, extras); slot != nil && task() {
 			c.async, c.slot = true, slot // the Tasks extension: a handle, not a wait
 		}
