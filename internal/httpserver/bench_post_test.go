@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -55,34 +54,5 @@ func BenchmarkPOSTCallHTTP(b *testing.B) {
 		}
 		return nil
 	}
-	if err := post(); err != nil {
-		b.Fatal(err)
-	}
-	for _, n := range []int{1, 8, 32} {
-		b.Run(fmt.Sprintf("inflight=%d", n), func(b *testing.B) {
-			b.ReportAllocs()
-			jobs := make(chan struct{})
-			errs := make(chan error, n)
-			var wg sync.WaitGroup
-			for range n {
-				wg.Go(func() {
-					for range jobs {
-						if err := post(); err != nil {
-							errs <- err
-							return
-						}
-					}
-				})
-			}
-			defer wg.Wait()
-			defer close(jobs)
-			for b.Loop() {
-				select {
-				case jobs <- struct{}{}:
-				case err := <-errs:
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+	benchInFlight(b, post)
 }

@@ -62,20 +62,7 @@ func (h *Server) handler(hosts *hostCheck, origins []string) http.Handler {
 		}, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(sdk)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc(HealthPath, func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		if h.closing.Load() {
-			unavailable(w, "shutting down")
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprint(w, "ok")
-	})
+	mux.HandleFunc(HealthPath, h.serveHealth)
 	mux.HandleFunc(ReadyPath, h.serveReady) // like HealthPath: no Host check or token, for probes by IP
 	mux.HandleFunc(Endpoint, func(w http.ResponseWriter, r *http.Request) {
 		h.serveMCP(w, r, hosts, mcpHandler)

@@ -96,6 +96,23 @@ func (h *Server) readyState() error {
 // serveReady answers ReadyPath: 200 "ok", or 503 with a short fixed reason
 // (the error itself may name hosts or carry Proxmox's words: it is logged).
 func (h *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	h.probe(w, r, "not ready: shutting down", func() string {
+		if h.readyState() != nil {
+			return "not ready: Proxmox does not answer"
+		}
+		return ""
+	})
+}
+
+// serveHealth answers HealthPath: the process serves, unless it is
+// shutting down.
+func (h *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	h.probe(w, r, "shutting down", func() string { return "" })
+}
+
+// probe answers a probe path: GET or HEAD, never cached, 503 with a
+// reason while shutting down or when check gives one, else "ok".
+func (h *Server) probe(w http.ResponseWriter, r *http.Request, closing string, check func() string) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -103,11 +120,11 @@ func (h *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	if h.closing.Load() {
-		unavailable(w, "not ready: shutting down")
+		unavailable(w, closing)
 		return
 	}
-	if err := h.readyState(); err != nil {
-		unavailable(w, "not ready: Proxmox does not answer")
+	if reason := check(); reason != "" {
+		unavailable(w, reason)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

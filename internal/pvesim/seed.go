@@ -35,14 +35,7 @@ var (
 // every node, guests of both kinds (running, stopped, a template), snapshots,
 // backups, a backup job and a task history; plus opts.Guests extra guests.
 func seedState(o Options, now time.Time) *state {
-	st := &state{
-		clusterName: "pve-cluster",
-		nodeByName:  map[string]*node{},
-		guests:      map[int]*guest{},
-		taskByUPID:  map[string]*task{},
-		pools:       map[string]*pool{},
-		rng:         rand.New(rand.NewPCG(uint64(o.Seed), 0x5eed)),
-	}
+	st := emptyState(o.Seed, 0x5eed)
 	st.nextPID = 0x1A000 + uint32(st.rng.IntN(0x4000))
 	st.storages = []*storageDef{
 		{id: "local", typ: "dir", content: []string{"iso", "vztmpl", "backup"}, path: "/var/lib/vz", total: 100861726720},
@@ -97,6 +90,19 @@ func seedState(o Options, now time.Time) *state {
 		st.cephS = seedCeph(st)
 	}
 	return st
+}
+
+// emptyState is a cluster without nodes, its generator seeded by seed and
+// stream.
+func emptyState(seed int64, stream uint64) *state {
+	return &state{
+		clusterName: "pve-cluster",
+		nodeByName:  map[string]*node{},
+		guests:      map[int]*guest{},
+		taskByUPID:  map[string]*task{},
+		pools:       map[string]*pool{},
+		rng:         rand.New(rand.NewPCG(uint64(seed), stream)),
+	}
 }
 
 func seedNetwork(i int) *netState {

@@ -80,6 +80,11 @@ type Sim struct {
 
 // New builds a simulator with its seeded cluster.
 func New(o Options) (*Sim, error) {
+	return newSim(o, func(o Options, now time.Time) (*state, error) { return seedState(o, now), nil })
+}
+
+// newSim builds a simulator whose cluster build makes.
+func newSim(o Options, build func(Options, time.Time) (*state, error)) (*Sim, error) {
 	if o.Nodes <= 0 {
 		o.Nodes = 3
 	}
@@ -114,7 +119,9 @@ func New(o Options) (*Sim, error) {
 	if err := s.setupAccess(); err != nil {
 		return nil, err
 	}
-	s.st = seedState(o, s.clock())
+	if s.st, err = build(o, s.clock()); err != nil {
+		return nil, err
+	}
 	s.acl.syncPools(s.st)
 	if s.router, err = newRouter(sc.schema, sc.release, s.routes()); err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package pvesim
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"sort"
 	"time"
 )
@@ -97,33 +96,11 @@ func NewTwin(st TwinState, o Options) (*Sim, error) {
 		return nil, fmt.Errorf("pvesim: a twin needs at least one node")
 	}
 	o.Nodes, o.Guests, o.Ceph = len(st.Nodes), 0, false
-	s, err := New(o)
-	if err != nil {
-		return nil, err
-	}
-	built, err := twinState(st, s.now(), o.Seed)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	s.st = built
-	s.acl.syncPools(s.st)
-	s.mu.Unlock()
-	return s, nil
+	return newSim(o, func(o Options, now time.Time) (*state, error) { return twinState(st, now, o.Seed) })
 }
 
 func twinState(in TwinState, now time.Time, seed int64) (*state, error) {
-	if seed == 0 {
-		seed = 1
-	}
-	st := &state{
-		clusterName: "pve-cluster",
-		nodeByName:  map[string]*node{},
-		guests:      map[int]*guest{},
-		taskByUPID:  map[string]*task{},
-		pools:       map[string]*pool{},
-		rng:         rand.New(rand.NewPCG(uint64(seed), 0x7419)),
-	}
+	st := emptyState(seed, 0x7419)
 	st.nextPID = 0x2A000 + uint32(st.rng.IntN(0x4000))
 	for i, tn := range in.Nodes {
 		n := &node{name: tn.Name, id: i + 1, ip: fmt.Sprintf("192.0.2.%d", 10+i), boot: now.Add(-time.Duration(tn.Uptime) * time.Second),

@@ -2,8 +2,6 @@ package tools
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -157,11 +155,7 @@ func principalOf(req *mcp.CallToolRequest, local string) string {
 	return "local:" + local
 }
 
-func callID() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b) // never fails (crypto/rand)
-	return hex.EncodeToString(b)
-}
+func callID() string { return randomHex(8) }
 
 // secretArg tells argument names whose values are never recorded.
 func secretArg(k string) bool {

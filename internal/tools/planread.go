@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"sort"
@@ -195,7 +196,7 @@ func (r *planReader) read(ctx context.Context, sc scope) error {
 		nodes = append(nodes, tg.Node)
 		storages = append(storages, volumeStorages(tg.Config)...)
 	}
-	for _, id := range sortedIDs(guests) {
+	for _, id := range slices.Sorted(maps.Keys(guests)) {
 		if !named[id] {
 			r.state.Guests = append(r.state.Guests, shellGuest(id, guests[id]))
 		}

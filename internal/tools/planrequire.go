@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 )
 
 // planRequired refuses a write PVE_REQUIRE_PLAN sends through a plan when
@@ -18,14 +17,8 @@ func (d *Deps) planRequired(ctx context.Context, sp spec, args json.RawMessage) 
 	if d.RequirePlan == "destructive" && sp.effect != Destructive {
 		return nil
 	}
-	if sp.name == "pve_api_call" {
-		var a struct {
-			Method string `json:"method"`
-		}
-		_ = json.Unmarshal(args, &a)
-		if m := strings.ToUpper(strings.TrimSpace(a.Method)); m == "" || m == "GET" {
-			return nil
-		}
+	if sp.name == "pve_api_call" && !apiWrites(args) {
+		return nil
 	}
 	return fmt.Errorf("%w: PVE_REQUIRE_PLAN=%s: %s runs only from a plan: call pve_plan {\"tool\": %q, \"arguments\": {...}}, "+
 		"check what it would do, then pve_apply {\"plan\": \"<id>\"}", errRefused, d.RequirePlan, sp.name, sp.name)

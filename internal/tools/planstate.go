@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,7 +22,7 @@ func (r *planReader) readStorages(ctx context.Context, rows map[string]map[strin
 	var cfg []map[string]any
 	if err := r.c.PVE.Get(ctx, "/storage", nil, &cfg); err != nil {
 		cfg = nil
-		for _, sid := range sortedKeysOf(rows) {
+		for _, sid := range slices.Sorted(maps.Keys(rows)) {
 			row := rows[sid]
 			cfg = append(cfg, map[string]any{"storage": sid, "type": row["plugintype"], "content": row["content"], "shared": row["shared"]})
 		}
@@ -143,22 +145,4 @@ func anyNum(v any) float64 {
 		return f
 	}
 	return 0
-}
-
-func sortedIDs(m map[int]map[string]any) []int {
-	out := make([]int, 0, len(m))
-	for id := range m {
-		out = append(out, id)
-	}
-	sort.Ints(out)
-	return out
-}
-
-func sortedKeysOf(m map[string]map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
