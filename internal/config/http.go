@@ -49,9 +49,12 @@ type HTTPConfig struct {
 	Listen         string // host:port
 	Stateless      bool   // no sessions: each POST stands alone (for replicas behind a balancer)
 	SessionTimeout time.Duration
-	// Tokens accepted as "Authorization: Bearer <secret>". Empty: no
-	// authentication, which only a loopback listen address allows.
+	// Tokens accepted as "Authorization: Bearer <secret>". Empty, and
+	// OAuth nil: no authentication, which only a loopback listen address allows.
 	Tokens []HTTPToken
+	// OAuth accepts JWT access tokens of an authorization server besides
+	// Tokens (a bearer matching a static token is that token); nil: off.
+	OAuth *OAuth
 	// AllowedOrigins are exact origins ("https://app.example") browsers may
 	// call from; requests without an Origin header are not affected.
 	AllowedOrigins []string
@@ -165,6 +168,7 @@ func LoadHTTP(getenv Getenv, flags *HTTPFlags) (*HTTPConfig, error) {
 	c.MaxEventBytes = DefaultMaxEventBytes
 	n := len(p.problems)
 	c.Tokens = p.httpTokens("PVE_MCP_HTTP_TOKEN", "PVE_MCP_HTTP_TOKEN_FILE")
+	c.OAuth = p.oauth()
 	tokensBad := len(p.problems) > n
 	c.AllowedOrigins = p.origins("PVE_MCP_ALLOWED_ORIGINS")
 	n = len(p.problems)
@@ -178,9 +182,9 @@ func LoadHTTP(getenv Getenv, flags *HTTPFlags) (*HTTPConfig, error) {
 	if err != nil {
 		p.fail("PVE_MCP_LISTEN / --listen: %q: %v", c.Listen, err)
 	} else if !IsLoopbackHost(host) {
-		if len(c.Tokens) == 0 && !tokensBad {
-			p.fail("PVE_MCP_HTTP_TOKEN or PVE_MCP_HTTP_TOKEN_FILE: required to listen on %s, which is not a loopback address "+
-				"(create one with `openssl rand -hex 32`)", c.Listen)
+		if len(c.Tokens) == 0 && c.OAuth == nil && !tokensBad {
+			p.fail("PVE_MCP_HTTP_TOKEN, PVE_MCP_HTTP_TOKEN_FILE or PVE_MCP_HTTP_OAUTH_ISSUER: required to listen on %s, which is not a loopback address "+
+				"(create a token with `openssl rand -hex 32`)", c.Listen)
 		}
 		if host == "" || IsUnspecifiedHost(host) {
 			if len(c.AllowedHosts) == 0 && !hostsBad {
