@@ -6,12 +6,17 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/modelcontextprotocol/go-sdk/auth"
+
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/config"
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/principal"
 )
 
 const realm = `Bearer realm="proxmox-mcp-server"`
 
-type tokenNameKey struct{}
+// tokenInfoKey carries the TokenInfo authenticate made to the SDK's
+// RequireBearerToken, which puts it in every request it serves.
+type tokenInfoKey struct{}
 
 // tokenSet holds the accepted tokens as digests: comparing fixed-size digests
 // in constant time reveals neither the tokens nor their lengths.
@@ -49,26 +54,58 @@ func (ts *tokenSet) match(secret string) (string, bool) {
 	return ts.nameOf[found], true
 }
 
-// authenticate checks the bearer token. On failure it answers 401 with a
-// WWW-Authenticate challenge and returns false. Without configured tokens
-// (loopback only) every request passes with an empty name.
-func (h *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
-	if h.tokens.empty() {
-		return "", true
+// authenticate checks the bearer token: a static token, or else (with
+// OAuth) a JWT access token. On failure it answers 401 (403 for a token
+// without any pve:* scope) with a WWW-Authenticate challenge and returns
+// false. Without tokens or OAuth (loopback only) every request passes with
+// a nil TokenInfo.
+func (h *Server) authenticate(w http.ResponseWriter, r *http.Request) (*auth.TokenInfo, bool) {
+	if !h.authRequired() {
+		return nil, true
+	}
+	if h.oauth != nil && r.URL.Query().Has("access_token") {
+		// RFC 9700 §2.5: a token in the URL ends up in logs and histories.
+		h.challenge(w, r, http.StatusBadRequest, "invalid_request", "send the token in the Authorization header, never in the URL")
+		return nil, false
 	}
 	scheme, secret, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	secret = strings.TrimSpace(secret)
 	if !strings.EqualFold(scheme, "Bearer") || secret == "" {
+		if h.oauth != nil {
+			h.challenge(w, r, http.StatusUnauthorized, "", "")
+			return nil, false
+		}
 		w.Header().Set("WWW-Authenticate", realm)
 		http.Error(w, "unauthorized: send Authorization: Bearer <token>", http.StatusUnauthorized)
-		return "", false
+		return nil, false
 	}
-	name, ok := h.tokens.match(secret)
-	if !ok {
+	if name, ok := h.tokens.match(secret); ok {
+		return &auth.TokenInfo{UserID: name}, true
+	}
+	if h.oauth == nil {
 		h.log.Info("rejected request with a wrong bearer token", "remote", r.RemoteAddr)
 		w.Header().Set("WWW-Authenticate", realm+`, error="invalid_token"`)
 		http.Error(w, "unauthorized: invalid token", http.StatusUnauthorized)
-		return "", false
+		return nil, false
 	}
-	return name, true
+	ti, rej := h.oauth.verify(r.Context(), secret)
+	if rej != nil {
+		h.log.Info("rejected OAuth token", "reason", rej.detail, "subject", rej.subject, "remote", r.RemoteAddr)
+		if rej.status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "10")
+			http.Error(w, "unavailable: "+rej.desc, rej.status)
+			return nil, false
+		}
+		h.challenge(w, r, rej.status, "invalid_token", rej.desc)
+		return nil, false
+	}
+	if !principal.HasAnyEffectScope(ti.Scopes) {
+		sub, _ := ti.Extra[principal.ExtraSubject].(string)
+		h.log.Info("rejected OAuth token", "reason", "no pve:read, pve:write or pve:destructive scope", "subject", sub, "remote", r.RemoteAddr)
+		h.challenge(w, r, http.StatusForbidden, "insufficient_scope", "the token has none of the scopes pve:read, pve:write, pve:destructive")
+		return nil, false
+	}
+	return ti, true
 }
+
+func (h *Server) authRequired() bool { return !h.tokens.empty() || h.oauth != nil }

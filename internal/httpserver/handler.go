@@ -49,21 +49,31 @@ func (h *Server) handler(hosts *hostCheck, origins []string) http.Handler {
 	}
 	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return h.mcp }, opts)
 	var mcpHandler http.Handler = sdk
-	if !h.tokens.empty() {
+	if h.authRequired() {
 		// The SDK binds each session to TokenInfo.UserID (403 for another
 		// token) and passes TokenInfo to the rate limiter; the token itself
-		// was checked by authenticate, which put its name in the context.
+		// was checked by authenticate, which put its TokenInfo in the context.
+		bearerOpts := &auth.RequireBearerTokenOptions{AllowMissingExpiration: true}
+		if h.oauth != nil {
+			bearerOpts.ClockSkew = h.oauth.cfg.ClockSkew
+		}
 		mcpHandler = auth.RequireBearerToken(func(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
-			name, ok := ctx.Value(tokenNameKey{}).(string)
+			ti, ok := ctx.Value(tokenInfoKey{}).(*auth.TokenInfo)
 			if !ok {
 				return nil, auth.ErrInvalidToken
 			}
-			return &auth.TokenInfo{UserID: name}, nil
-		}, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(sdk)
+			return ti, nil
+		}, bearerOpts)(sdk)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc(HealthPath, h.serveHealth)
 	mux.HandleFunc(ReadyPath, h.serveReady) // like HealthPath: no Host check or token, for probes by IP
+	if h.oauth != nil {
+		// RFC 9728 §3.1: at the root, and with the endpoint's path after it.
+		for _, p := range []string{MetadataPath, MetadataPath + Endpoint} {
+			mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) { h.serveMetadata(w, r, hosts) })
+		}
+	}
 	mux.HandleFunc(Endpoint, func(w http.ResponseWriter, r *http.Request) {
 		h.serveMCP(w, r, hosts, mcpHandler)
 	})
@@ -91,12 +101,13 @@ func (h *Server) serveMCP(w http.ResponseWriter, r *http.Request, hosts *hostChe
 		sw.WriteHeader(http.StatusNoContent)
 		return
 	}
-	name, ok := h.authenticate(sw, r)
+	ti, ok := h.authenticate(sw, r)
 	if !ok {
 		return
 	}
-	if name != "" {
-		r = r.WithContext(context.WithValue(r.Context(), tokenNameKey{}, name))
+	if ti != nil {
+		name = ti.UserID
+		r = r.WithContext(context.WithValue(r.Context(), tokenInfoKey{}, ti))
 	}
 	r.Header.Del(callHeader) // ours alone
 	if r.Method == http.MethodPost || r.Method == http.MethodDelete {

@@ -80,6 +80,7 @@ type envOpts struct {
 	quietLog   bool              // log at warn and above only (benchmarks)
 	readyEvery time.Duration     // how long a readiness outcome is reused; 0: the default
 	noReady    bool              // no readiness check
+	options    []Option          // more options for New
 }
 
 type env struct {
@@ -130,6 +131,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if !o.noReady {
 		opts = append(opts, WithReadyCheck(ProxmoxVersion(pc)))
 	}
+	opts = append(opts, o.options...)
 	h, err := New(ms, &hc, logger, opts...)
 	if err != nil {
 		t.Fatal(err)

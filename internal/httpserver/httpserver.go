@@ -35,8 +35,9 @@ type Server struct {
 	mcp    *mcp.Server
 	log    *slog.Logger
 	tokens *tokenSet
-	limit  *rateLimiter // nil: no rate limit
-	tls    *tls.Config  // nil: plain HTTP
+	oauth  *oauthVerifier // nil: no OAuth
+	limit  *rateLimiter   // nil: no rate limit
+	tls    *tls.Config    // nil: plain HTTP
 
 	sessionMu sync.Mutex    // serializes session creation so the bounds are exact
 	sessions  *sessionTable // stateful only: owners, last use and requests in flight
@@ -89,6 +90,12 @@ func New(s *mcp.Server, cfg *config.HTTPConfig, logger *slog.Logger, opts ...Opt
 	}
 	h := &Server{cfg: c, mcp: s, log: logger, tokens: newTokenSet(c.Tokens), calls: newCallTable(c.ResumeWindow)}
 	h.ready.every = defaultReadyEvery
+	if c.OAuth != nil {
+		if c.OAuth.Issuer == "" || c.OAuth.Audience == "" {
+			return nil, errors.New("httpserver: OAuth needs an issuer and an audience")
+		}
+		h.oauth = newOAuthVerifier(*c.OAuth)
+	}
 	for _, o := range opts {
 		o(h)
 	}
@@ -137,9 +144,9 @@ func (h *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ln.Close()
 		return err
 	}
-	if !hosts.loopback && h.tokens.empty() {
+	if !hosts.loopback && !h.authRequired() {
 		ln.Close()
-		return fmt.Errorf("httpserver: refusing to listen on %s without a token: set PVE_MCP_HTTP_TOKEN or PVE_MCP_HTTP_TOKEN_FILE", ln.Addr())
+		return fmt.Errorf("httpserver: refusing to listen on %s without a token: set PVE_MCP_HTTP_TOKEN, PVE_MCP_HTTP_TOKEN_FILE or PVE_MCP_HTTP_OAUTH_ISSUER", ln.Addr())
 	}
 	h.logStart(ln.Addr(), hosts)
 	srv := &http.Server{
@@ -185,7 +192,11 @@ func (h *Server) logStart(addr net.Addr, hosts *hostCheck) {
 		"allowed_hosts", hosts.String(), "allowed_origins", h.cfg.AllowedOrigins,
 		"rate_limit_per_min", h.cfg.RateLimit, "max_sessions", h.cfg.MaxSessions,
 		"max_sessions_per_token", h.cfg.MaxSessionsPerToken, "max_inflight_per_session", h.cfg.MaxInflightPerSession)
-	if h.tokens.empty() {
+	if h.oauth != nil {
+		h.log.Info("accepting OAuth access tokens", "issuer", h.oauth.cfg.Issuer, "audience", h.oauth.cfg.Audience,
+			"metadata", MetadataPath+Endpoint)
+	}
+	if !h.authRequired() {
 		h.log.Warn("no PVE_MCP_HTTP_TOKEN: every local user and process can use this server and its Proxmox token")
 	}
 	if h.tls == nil && !hosts.loopback {
