@@ -1,7 +1,8 @@
 // Package httpserver serves an MCP server over Streamable HTTP for remote
-// clients, safe by default: bearer-token authentication, Origin and Host
-// checks against browser-borne attacks, request, session and rate limits, and
-// a graceful shutdown that lets running tool calls finish.
+// clients, safe by default: bearer-token authentication (static tokens or
+// OAuth 2.1 JWT access tokens), Origin and Host checks against browser-borne
+// attacks, request, session and rate limits, and a graceful shutdown that
+// lets running tool calls finish.
 package httpserver
 
 import (
