@@ -90,6 +90,7 @@ type client struct {
 
 	mu       sync.Mutex
 	progress []*mcp.ProgressNotificationParams
+	proc     *exec.Cmd // the server process
 }
 
 type clientOpts struct {
@@ -121,7 +122,7 @@ func start(t *testing.T, env map[string]string, o clientOpts) *client {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cl := &client{t: t, stderr: &simtest.Buffer{}, schemas: map[string]*jsonschema.Resolved{}, afterCall: o.afterCall}
+	cl := &client{t: t, stderr: &simtest.Buffer{}, schemas: map[string]*jsonschema.Resolved{}, afterCall: o.afterCall, proc: cmd}
 	cmd.Stderr = cl.stderr
 	opts := &mcp.ClientOptions{ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) {
 		cl.mu.Lock()

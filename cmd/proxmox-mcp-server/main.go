@@ -151,7 +151,7 @@ func isTerminal(r io.Reader) bool {
 
 // build makes the logger, the Proxmox client and the MCP server. The logger
 // masks every configured secret, whatever reflects one into a log line.
-func build(cfg *config.Config, hc *config.HTTPConfig, stderr io.Writer) (*slog.Logger, *mcp.Server, *pve.Client, error) {
+func build(ctx context.Context, cfg *config.Config, hc *config.HTTPConfig, stderr io.Writer) (*slog.Logger, *mcp.Server, *pve.Client, error) {
 	text := slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
 	logger := slog.New(redact.Handler(text, redact.New(secrets(cfg, hc)...)))
 	for _, w := range startupWarnings(cfg) {
@@ -161,16 +161,24 @@ func build(cfg *config.Config, hc *config.HTTPConfig, stderr io.Writer) (*slog.L
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	s, err := server.New(cfg, client, logger)
+	b, err := server.Build(cfg, client, logger)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return logger, s, client, nil
+	if cfg.Clusters != nil {
+		go reloadOnHangup(ctx, b, cfg.Clusters.Path, logger)
+	}
+	return logger, b.Server, client, nil
 }
 
 // secrets lists the configured secrets the logger masks.
 func secrets(cfg *config.Config, hc *config.HTTPConfig) []string {
 	out := []string{cfg.TokenSecret, cfg.Password}
+	if cfg.Clusters != nil {
+		for _, c := range cfg.Clusters.List {
+			out = append(out, c.TokenSecret, c.Password)
+		}
+	}
 	if hc != nil {
 		for _, t := range hc.Tokens {
 			out = append(out, t.Secret)
@@ -213,7 +221,7 @@ func startupWarnings(cfg *config.Config) []string {
 }
 
 func serveHTTP(ctx context.Context, cfg *config.Config, hc *config.HTTPConfig, stderr io.Writer) error {
-	logger, s, client, err := build(cfg, hc, stderr)
+	logger, s, client, err := build(ctx, cfg, hc, stderr)
 	if err != nil {
 		return err
 	}
@@ -223,7 +231,7 @@ func serveHTTP(ctx context.Context, cfg *config.Config, hc *config.HTTPConfig, s
 // serveStdio serves MCP on stdin and stdout until stdin ends or a signal
 // cancels ctx; calls in progress then get stdio.ShutdownGrace to finish.
 func serveStdio(ctx context.Context, cfg *config.Config, hc *config.HTTPConfig, stdin io.Reader, stdout, stderr io.Writer) error {
-	logger, s, _, err := build(cfg, hc, stderr)
+	logger, s, _, err := build(ctx, cfg, hc, stderr)
 	if err != nil {
 		return failStdio(ctx, stdin, stdout, err)
 	}

@@ -50,7 +50,7 @@ func TestBuildLoggerMasksSecrets(t *testing.T) {
 	cfg := load(t, map[string]string{"PROXMOX_USERNAME": "root@pam", "PROXMOX_PASSWORD": password})
 	hc := &config.HTTPConfig{Tokens: []config.HTTPToken{{Name: "alice", Secret: "Bt5-Cx7-Dy9-Ez1-Fa3-Gb5-Hc7-Id9-Je"}}}
 	var stderr strings.Builder
-	logger, _, _, err := build(cfg, hc, &stderr)
+	logger, _, _, err := build(t.Context(), cfg, hc, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,8 @@ type Entry struct {
 	Seq       int64           `json:"seq"`
 	Time      string          `json:"time"`
 	Principal string          `json:"principal"`
-	Event     string          `json:"event"` // call, consent, result
+	Cluster   string          `json:"cluster,omitempty"` // PVE_CONFIG_FILE's cluster name; "" with one cluster
+	Event     string          `json:"event"`             // call, consent, result
 	Call      string          `json:"call,omitempty"`
 	Tool      string          `json:"tool,omitempty"`
 	Args      json.RawMessage `json:"args,omitempty"`

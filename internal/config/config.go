@@ -61,6 +61,9 @@ type Config struct {
 	AgentFiles    execallow.Paths
 	// SSH reaches the nodes for pve_lxc_exec; nil: not configured (off).
 	SSH *SSH
+	// Clusters is PVE_CONFIG_FILE's clusters and policies; nil without a
+	// file. The Config holding it is its default cluster's.
+	Clusters *Clusters
 }
 
 // Getenv looks a variable up; os.LookupEnv fits.
@@ -69,6 +72,9 @@ type Getenv func(key string) (string, bool)
 // Load reads and validates the configuration. The error lists every problem,
 // one per line, each naming the variable and what would be accepted.
 func Load(getenv Getenv) (*Config, error) {
+	if path, ok := getenv("PVE_CONFIG_FILE"); ok && strings.TrimSpace(path) != "" {
+		return loadClusters(strings.TrimSpace(path), getenv)
+	}
 	p := &parser{getenv: getenv}
 	c := &Config{
 		ReadOnly:              p.boolean("PVE_READONLY", true),

@@ -17,6 +17,7 @@ type Var struct {
 // usage prints them; a test checks it against the names this package reads.
 func Vars() []Var {
 	return []Var{
+		{"PVE_CONFIG_FILE", "proxmox", "TOML file of named clusters and per-principal policies (docs/clusters.md); replaces the PROXMOX_* connection variables; reloaded on SIGHUP"},
 		{"PROXMOX_HOST", "proxmox", "base URL of a node, e.g. https://pve.example:8006 (Proxmox listens on port 8006)"},
 		{"PROXMOX_TOKEN_ID", "proxmox", "API token id USER@REALM!TOKENID, e.g. mcp@pve!mcp"},
 		{"PROXMOX_TOKEN_SECRET", "proxmox", "the token's secret (a UUID)"},

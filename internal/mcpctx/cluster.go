@@ -126,5 +126,5 @@ func get[T any](c *cache, key string, load func() (T, error)) (T, error) {
 
 // view is readView, cached.
 func (x *Context) view(ctx context.Context) (view, error) {
-	return get(x.cache, "view", func() (view, error) { return readView(ctx, x.call(), x.g.Allow()) })
+	return get(x.cache, fmt.Sprintf("view/%p", x.guard(ctx)), func() (view, error) { return readView(ctx, x.call(ctx), x.guard(ctx).Allow()) })
 }

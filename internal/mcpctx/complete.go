@@ -170,7 +170,7 @@ func (x *Context) snapshots(ctx context.Context, vmid string) ([]choice, error) 
 			Name        string `json:"name"`
 			Description string `json:"description"`
 		}
-		if err := x.call().Get(ctx, pve.Path("nodes", g.Node, g.Type, vmid, "snapshot"), nil, &snaps); err != nil {
+		if err := x.call(ctx).Get(ctx, pve.Path("nodes", g.Node, g.Type, vmid, "snapshot"), nil, &snaps); err != nil {
 			return nil, fmt.Errorf("list the snapshots of %d: %w", id, err)
 		}
 		var out []choice
@@ -222,7 +222,7 @@ func (x *Context) nodeISOs(ctx context.Context, v view, node string) ([]choice, 
 			VolID string  `json:"volid"`
 			Size  pve.Int `json:"size"`
 		}
-		if err := x.call().Get(ctx, pve.Path("nodes", node, "storage", s.Storage, "content"), url.Values{"content": {"iso"}}, &vols); err != nil {
+		if err := x.call(ctx).Get(ctx, pve.Path("nodes", node, "storage", s.Storage, "content"), url.Values{"content": {"iso"}}, &vols); err != nil {
 			return nil, fmt.Errorf("list the ISOs on %s of %s: %w", s.Storage, node, err)
 		}
 		for _, vol := range vols {
@@ -270,11 +270,11 @@ func (x *Context) tasks(ctx context.Context) ([]choice, error) {
 			ID     string `json:"id"`
 			Status string `json:"status"`
 		}
-		c := x.call()
+		c := x.call(ctx)
 		if err := c.Get(ctx, "/cluster/tasks", nil, &list); err != nil {
 			return nil, fmt.Errorf("list the cluster's tasks (GET /cluster/tasks): %w", err)
 		}
-		a := x.g.Allow()
+		a := x.guard(ctx).Allow()
 		var out []choice
 		for _, t := range list {
 			if !a.NodeAllowed(t.Node) {

@@ -6,7 +6,9 @@
 package mcpctx
 
 import (
+	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +25,9 @@ type Options struct {
 	// TaskPoll is how often a subscribed task log is read (default 1s);
 	// OtherPoll how often any other subscribed resource is (default 15s).
 	TaskPoll, OtherPoll time.Duration
+	// GuardFor picks the guard a request's caller reads through (several
+	// clusters, a policy per principal); nil: the one New got, for all.
+	GuardFor func(extra *mcp.RequestExtra) (*guard.Guard, error)
 }
 
 // Context is one server's resources, prompts and completions. It owns its
@@ -80,8 +85,36 @@ func (x *Context) Register(s *mcp.Server) {
 	x.addResources(s)
 	x.addPrompts(s)
 	s.AddReceivingMiddleware(x.middleware)
+	if x.opts.GuardFor != nil {
+		s.AddReceivingMiddleware(x.pickGuard)
+	}
+}
+
+type guardKey struct{}
+
+// pickGuard puts the caller's guard in the context of the methods this
+// package serves; one it cannot pick refuses the request.
+func (x *Context) pickGuard(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if strings.HasPrefix(method, "resources/") || strings.HasPrefix(method, "prompts/") || method == "completion/complete" {
+			g, err := x.opts.GuardFor(req.GetExtra())
+			if err != nil {
+				return nil, err
+			}
+			ctx = context.WithValue(ctx, guardKey{}, g)
+		}
+		return next(ctx, method, req)
+	}
+}
+
+// guard is the guard of the request ctx belongs to.
+func (x *Context) guard(ctx context.Context) *guard.Guard {
+	if g, ok := ctx.Value(guardKey{}).(*guard.Guard); ok {
+		return g
+	}
+	return x.g
 }
 
 // call is one operation's guarded client. Reads need no consent; a request
 // that would is refused.
-func (x *Context) call() *guard.Call { return x.g.Call(nil) }
+func (x *Context) call(ctx context.Context) *guard.Call { return x.guard(ctx).Call(nil) }

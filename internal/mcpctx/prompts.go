@@ -10,6 +10,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/guard"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
 )
@@ -58,8 +59,8 @@ func (p prompt) def() *mcp.Prompt {
 
 func (x *Context) addPrompts(s *mcp.Server) {
 	for _, p := range runbooks() {
-		s.AddPrompt(p.def(), func(_ context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
-			args, err := x.checkArgs(p, req.Params.Arguments)
+		s.AddPrompt(p.def(), func(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+			args, err := x.checkArgs(p, x.guard(ctx).Allow(), req.Params.Arguments)
 			if err != nil {
 				return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("prompt %s: %v", p.name, err)}
 			}
@@ -77,7 +78,7 @@ var (
 
 // checkArgs refuses unknown and missing arguments and values the kind or
 // the allowlists refuse, naming the argument and what is accepted.
-func (x *Context) checkArgs(p prompt, in map[string]string) (map[string]string, error) {
+func (x *Context) checkArgs(p prompt, allow guard.Allowlist, in map[string]string) (map[string]string, error) {
 	for k := range in {
 		if !slices.ContainsFunc(p.args, func(a arg) bool { return a.name == k }) {
 			var names []string
@@ -87,7 +88,6 @@ func (x *Context) checkArgs(p prompt, in map[string]string) (map[string]string, 
 			return nil, fmt.Errorf("unknown argument %q (accepted: %s)", k, strings.Join(names, ", "))
 		}
 	}
-	allow := x.g.Allow()
 	out := map[string]string{}
 	for _, a := range p.args {
 		v := strings.TrimSpace(in[a.name])

@@ -122,7 +122,7 @@ func (x *Context) readURI(ctx context.Context, uri string) (body []byte, done bo
 	if err != nil {
 		return nil, false, err
 	}
-	a := x.g.Allow()
+	a := x.guard(ctx).Allow()
 	if t.node != "" {
 		if err := a.Node("node", t.node); err != nil {
 			return nil, false, refusal(uri, err)
@@ -133,7 +133,7 @@ func (x *Context) readURI(ctx context.Context, uri string) (body []byte, done bo
 			return nil, false, refusal(uri, err)
 		}
 	}
-	c := x.call()
+	c := x.call(ctx)
 	var out any
 	switch t.kind {
 	case "cluster":

@@ -2,6 +2,7 @@
 package server
 
 import (
+	"fmt"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/buildinfo"
 	"log/slog"
 	"net"
@@ -40,9 +41,112 @@ const instructions = `Proxmox VE cluster tools. Guest ids (vmid) are unique acro
 
 // New builds an MCP server exposing the tools the configuration enables.
 func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Server, error) {
-	deps := &tools.Deps{
+	b, err := Build(cfg, client, logger)
+	if err != nil {
+		return nil, err
+	}
+	return b.Server, nil
+}
+
+// Built is a server and, with PVE_CONFIG_FILE, what reloads its clusters.
+type Built struct {
+	Server *mcp.Server
+	fleet  *tools.Fleet
+	base   *tools.Deps
+	logger *slog.Logger
+}
+
+// Reload swaps in the clusters and policies of a re-read configuration
+// file; on an error the running ones stay. The tool list stays as it was
+// at start.
+func (b *Built) Reload(cs *config.Clusters) error {
+	if b.fleet == nil {
+		return fmt.Errorf("reload: this server was started without PVE_CONFIG_FILE")
+	}
+	clusters, policies, err := fleetParts(cs, nil, b.logger, b.base)
+	if err != nil {
+		return err
+	}
+	b.fleet.Replace(clusters, cs.Default, policies)
+	return nil
+}
+
+// Build is New, keeping what Reload needs.
+func Build(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*Built, error) {
+	deps := newDeps(cfg, client, logger, guard.NewAllowlist(cfg.NodeAllowlist, cfg.VMIDAllowlist), nil)
+	if cfg.AuditLog != "" {
+		deps.Audit, deps.LocalUser = audit.Open(cfg.AuditLog), localUser()
+		if err := deps.Audit.Err(); err != nil {
+			logger.Error("audit log unusable: write tools will refuse every call until it is fixed and the server restarted", "err", err)
+		}
+	}
+	if cfg.SSH != nil {
+		r, err := sshexec.New(sshexec.Options{User: cfg.SSH.User, Signer: cfg.SSH.Signer, KnownHosts: cfg.SSH.KnownHosts})
+		if err != nil {
+			return nil, err
+		}
+		deps.NodeSSH = &tools.NodeSSH{Runner: r, Hosts: cfg.SSH.Hosts, Port: cfg.SSH.Port}
+	}
+	built := &Built{base: deps, logger: logger}
+	sel := Selection(cfg)
+	if cfg.Clusters != nil {
+		clusters, policies, err := fleetParts(cfg.Clusters, client, logger, deps)
+		if err != nil {
+			return nil, err
+		}
+		built.fleet = tools.NewFleet(clusters, cfg.Clusters.Default, policies)
+		deps.Fleet, deps.Cluster = built.fleet, cfg.Clusters.Default
+		sel = fleetSelection(cfg.Clusters)
+	}
+	// No logging capability: MCP deprecated it (SEP-2577) and the server
+	// logs to stderr; the SDK advertises it unless told otherwise. caps is
+	// read at each initialize and server/discover, so the extensions below
+	// can add to it.
+	caps := &mcp.ServerCapabilities{}
+	opts := &mcp.ServerOptions{Instructions: instructions, Logger: logger, Capabilities: caps}
+	ctxOpts := mcpctx.Options{Logger: logger}
+	if f := built.fleet; f != nil {
+		ctxOpts.GuardFor = func(extra *mcp.RequestExtra) (*guard.Guard, error) { return f.GuardFor(extra) }
+	}
+	ctxs := mcpctx.New(deps.Guard, ctxOpts) // resources, prompts, completions
+	ctxs.Options(opts)
+	s := mcp.NewServer(&mcp.Implementation{Name: "proxmox-mcp-server", Title: "Proxmox VE", Version: Version(),
+		WebsiteURL: SourceURL}, opts)
+	ctxs.Register(s)
+	s.AddReceivingMiddleware(checkLogLevel, (&capabilityGate{}).middleware, rpcCodes)
+	if cfg.HideUnpermitted {
+		sel.Exclude = append(sel.Exclude, unpermitted(client, cfg, logger)...)
+	}
+	all := tools.Inventory(deps)
+	if built.fleet != nil {
+		all = built.fleet.Route(all)
+	}
+	box, err := tools.NewToolbox(s, all, sel)
+	if err != nil {
+		return nil, err
+	}
+	deps.Toolbox = box
+	if built.fleet != nil {
+		built.fleet.SetToolbox(box)
+	}
+	s.AddReceivingMiddleware(explainOffTools(box), tools.ListGate(deps, box))
+	// The Tasks extension: task handles for clients that declare it.
+	if err := tools.ServeTasks(s, caps, deps); err != nil {
+		return nil, err
+	}
+	// MCP Apps (views, the confirm card), only for clients that declare them.
+	apps.Install(s, deps, apps.Options{Writes: !sel.ReadOnly})
+	built.Server = s
+	return built, nil
+}
+
+// newDeps is one cluster's tool dependencies: its guard on client with
+// allow; base, when not nil, lends the process-wide parts (consent key,
+// audit log, SSH).
+func newDeps(cfg *config.Config, client *pve.Client, logger *slog.Logger, allow guard.Allowlist, base *tools.Deps) *tools.Deps {
+	d := &tools.Deps{
 		Guard: guard.New(client, guard.Options{
-			Allow:           guard.NewAllowlist(cfg.NodeAllowlist, cfg.VMIDAllowlist),
+			Allow:           allow,
 			AllowHostAccess: cfg.AllowHostAccess,
 			Commands:        cfg.AgentCommands,
 			Files:           cfg.AgentFiles,
@@ -59,48 +163,10 @@ func New(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*mcp.Serv
 		Plans:                 tools.NewPlans(),
 		RequirePlan:           cfg.RequirePlan,
 	}
-	if cfg.AuditLog != "" {
-		deps.Audit, deps.LocalUser = audit.Open(cfg.AuditLog), localUser()
-		if err := deps.Audit.Err(); err != nil {
-			logger.Error("audit log unusable: write tools will refuse every call until it is fixed and the server restarted", "err", err)
-		}
+	if base != nil {
+		d.Consent, d.Audit, d.LocalUser, d.NodeSSH = base.Consent, base.Audit, base.LocalUser, base.NodeSSH
 	}
-	if cfg.SSH != nil {
-		r, err := sshexec.New(sshexec.Options{User: cfg.SSH.User, Signer: cfg.SSH.Signer, KnownHosts: cfg.SSH.KnownHosts})
-		if err != nil {
-			return nil, err
-		}
-		deps.NodeSSH = &tools.NodeSSH{Runner: r, Hosts: cfg.SSH.Hosts, Port: cfg.SSH.Port}
-	}
-	// No logging capability: MCP deprecated it (SEP-2577) and the server
-	// logs to stderr; the SDK advertises it unless told otherwise. caps is
-	// read at each initialize and server/discover, so the extensions below
-	// can add to it.
-	caps := &mcp.ServerCapabilities{}
-	opts := &mcp.ServerOptions{Instructions: instructions, Logger: logger, Capabilities: caps}
-	ctxs := mcpctx.New(deps.Guard, mcpctx.Options{Logger: logger}) // resources, prompts, completions
-	ctxs.Options(opts)
-	s := mcp.NewServer(&mcp.Implementation{Name: "proxmox-mcp-server", Title: "Proxmox VE", Version: Version(),
-		WebsiteURL: SourceURL}, opts)
-	ctxs.Register(s)
-	s.AddReceivingMiddleware(checkLogLevel, (&capabilityGate{}).middleware, rpcCodes)
-	sel := Selection(cfg)
-	if cfg.HideUnpermitted {
-		sel.Exclude = append(sel.Exclude, unpermitted(client, cfg, logger)...)
-	}
-	box, err := tools.NewToolbox(s, tools.Inventory(deps), sel)
-	if err != nil {
-		return nil, err
-	}
-	deps.Toolbox = box
-	s.AddReceivingMiddleware(explainOffTools(box))
-	// The Tasks extension: task handles for clients that declare it.
-	if err := tools.ServeTasks(s, caps, deps); err != nil {
-		return nil, err
-	}
-	// MCP Apps (views, the confirm card), only for clients that declare them.
-	apps.Install(s, deps, apps.Options{Writes: !cfg.ReadOnly})
-	return s, nil
+	return d
 }
 
 // Selection turns the configuration's tool choices into a tools.Selection.

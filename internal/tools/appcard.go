@@ -82,11 +82,20 @@ func approvalFrom(ctx context.Context) string {
 	return s
 }
 
+// questionTool names the tool in a question: with the cluster, so a yes
+// given on one cluster is no yes on another.
+func (c *call) questionTool() string {
+	if c.Cluster != "" {
+		return c.Cluster + "/" + c.req.Params.Name
+	}
+	return c.req.Params.Name
+}
+
 // card is ask on a client that renders Apps. Without an approval it issues a
 // one-time token bound to the session, the tool, the arguments and the
 // question, and stops the call with a card; with one it redeems it.
 func (c *call) card(text string) error {
-	q := question{session: c.req.Session.ID(), tool: c.req.Params.Name, args: argsHash(c.req.Params.Arguments), text: cardPrefix + text}
+	q := question{session: c.req.Session.ID(), tool: c.questionTool(), args: argsHash(c.req.Params.Arguments), text: cardPrefix + text}
 	if c.approval != "" {
 		if err := c.consent.redeem(c.approval, q); err != nil {
 			return fmt.Errorf("%w: nothing was done: the card's confirmation is not for this action (%v); ask again", errRefused, err)
@@ -96,6 +105,9 @@ func (c *call) card(text string) error {
 	args := c.req.Params.Arguments
 	if len(args) == 0 {
 		args = json.RawMessage("{}")
+	}
+	if c.Cluster != "" {
+		args = markCluster(args, c.Cluster) // the card's call goes back to this cluster
 	}
 	return &cardRequired{action: text, tool: c.req.Params.Name, token: c.consent.issue(q), args: args}
 }

@@ -25,6 +25,7 @@ type auditKey struct{}
 type auditCall struct {
 	log           *audit.Log
 	principal, id string
+	cluster       string
 	tool, target  string
 	secrets       []string    // argument values never recorded, masked in questions and errors too
 	undo          *audit.Undo // a config change's prior values (undorecord.go)
@@ -34,12 +35,12 @@ type auditCall struct {
 func audited(d *Deps, sp spec, next mcp.ToolHandler) mcp.ToolHandler {
 	write := sp.effect != ReadOnly
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		ac := &auditCall{log: d.Audit, principal: principalOf(req, d.LocalUser), id: callID(), tool: sp.name}
+		ac := &auditCall{log: d.Audit, principal: principalOf(req, d.LocalUser), id: callID(), tool: sp.name, cluster: d.Cluster}
 		args, secrets := redactArgs(req.Params.Arguments)
 		ac.secrets = secrets
 		ac.target = targetOf(args)
 		if write {
-			err := ac.log.Append(audit.Entry{Principal: ac.principal, Event: "call", Call: ac.id, Tool: sp.name, Args: args, Target: ac.target,
+			err := ac.log.Append(audit.Entry{Principal: ac.principal, Cluster: ac.cluster, Event: "call", Call: ac.id, Tool: sp.name, Args: args, Target: ac.target,
 				Plan: planFrom(ctx)})
 			if err != nil {
 				return errorResult(fmt.Errorf("%w: %s changes nothing while the audit log cannot be written (PVE_AUDIT_LOG): %v; reads still work",
@@ -51,7 +52,7 @@ func audited(d *Deps, sp spec, next mcp.ToolHandler) mcp.ToolHandler {
 		if !write && outcome != "refused" {
 			return res, err
 		}
-		e := audit.Entry{Principal: ac.principal, Event: "result", Call: ac.id, Tool: sp.name, Target: ac.target, Plan: planFrom(ctx),
+		e := audit.Entry{Principal: ac.principal, Cluster: ac.cluster, Event: "result", Call: ac.id, Tool: sp.name, Target: ac.target, Plan: planFrom(ctx),
 			Outcome: outcome, UPID: resultUPID(res), Error: ac.mask(text)}
 		if !write {
 			e.Event, e.Args = "refusal", args
@@ -97,7 +98,7 @@ func auditConsent(ctx context.Context, question string, err error) error {
 	case err != nil:
 		answer = "no"
 	}
-	aerr := ac.log.Append(audit.Entry{Principal: ac.principal, Event: "consent", Call: ac.id, Tool: ac.tool,
+	aerr := ac.log.Append(audit.Entry{Principal: ac.principal, Cluster: ac.cluster, Event: "consent", Call: ac.id, Tool: ac.tool,
 		Target: ac.target, Question: ac.mask(question), Outcome: answer})
 	if err == nil && aerr != nil {
 		return fmt.Errorf("%w: the user's yes could not be recorded in the audit log (PVE_AUDIT_LOG), so nothing is sent: %v", errRefused, aerr)
@@ -126,9 +127,11 @@ func auditTaskStop(ctx context.Context, d *Deps, tool, node, upid string) (done 
 	principal := "local:" + d.LocalUser
 	if ti := auth.TokenInfoFromContext(ctx); ti != nil && ti.UserID != "" {
 		principal = "http:" + ti.UserID
+	} else if extra, _ := ctx.Value(extraKey{}).(*mcp.RequestExtra); extra != nil {
+		principal = principalOf(&mcp.CallToolRequest{Extra: extra}, d.LocalUser)
 	}
 	id := callID()
-	e := audit.Entry{Principal: principal, Event: "call", Call: id, Tool: "tasks/cancel", Target: node, UPID: upid,
+	e := audit.Entry{Principal: principal, Cluster: d.Cluster, Event: "call", Call: id, Tool: "tasks/cancel", Target: node, UPID: upid,
 		Question: "stop the task of " + tool}
 	if err := d.Audit.Append(e); err != nil {
 		return nil, fmt.Errorf("%w: nothing is stopped while the audit log cannot be written (PVE_AUDIT_LOG): %v", errRefused, err)
@@ -138,7 +141,7 @@ func auditTaskStop(ctx context.Context, d *Deps, tool, node, upid string) (done 
 		if err != nil {
 			outcome, text = "failed", err.Error()
 		}
-		_ = d.Audit.Append(audit.Entry{Principal: principal, Event: "result", Call: id, Tool: "tasks/cancel", Target: node,
+		_ = d.Audit.Append(audit.Entry{Principal: principal, Cluster: d.Cluster, Event: "result", Call: id, Tool: "tasks/cancel", Target: node,
 			UPID: upid, Outcome: outcome, Error: text})
 	}, nil
 }

@@ -37,7 +37,7 @@ func (c *call) ask(what string) error {
 	if !c.canElicit() {
 		return nil
 	}
-	q := question{session: c.req.Session.ID(), tool: c.req.Params.Name, args: argsHash(c.req.Params.Arguments),
+	q := question{session: c.req.Session.ID(), tool: c.questionTool(), args: argsHash(c.req.Params.Arguments),
 		text: sentence(what) + "?"}
 	if resp, ok := c.req.Params.InputResponses[confirmKey]; ok {
 		err := c.consent.redeem(c.req.Params.RequestState, q)

@@ -9,11 +9,11 @@ import (
 // Toolsets in the order the README and clients see them: the reference
 // design's nine, then the ones a server offers only when asked (extraSets).
 var toolsetOrder = []string{"cluster", "nodes", "tasks", "qemu", "lxc", "snapshots", "storage", "network", "backup",
-	"guestops", "cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access", "bulk", "api", "plan", "audit"}
+	"guestops", "cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access", "bulk", "api", "plan", "audit", "clusters"}
 
 // extraSets are off unless PVE_TOOLSETS, PVE_TOOLS or "all" names them, so
 // the default tool list costs a model what the reference design's does.
-var extraSets = []string{"guestops", "cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access", "bulk", "api", "plan", "audit"}
+var extraSets = []string{"guestops", "cloudinit", "agent", "exec", "metrics", "backupjobs", "ha", "firewall", "pools", "nodeadmin", "replication", "sdn", "ceph", "access", "bulk", "api", "plan", "audit", "clusters"}
 
 // toolsetAbout says in a few words what each toolset is for.
 var toolsetAbout = map[string]string{
@@ -25,10 +25,11 @@ var toolsetAbout = map[string]string{
 	"metrics": "CPU, memory, network, disk graphs", "backupjobs": "backup jobs and backup audits", "ha": "high availability",
 	"firewall": "firewall rules and options", "pools": "resource pools", "nodeadmin": "node services, journal, updates, disks",
 	"replication": "storage replication", "sdn": "SDN zones, vnets, subnets", "ceph": "Ceph health, OSDs, pools",
-	"access": "who the server is and what it may do",
-	"api":    "the whole Proxmox API: search, describe and call any endpoint, through the same guard",
-	"plan":   "rehearse a write on a twin of the cluster, then apply it if nothing changed",
-	"audit":  "undo a config change recorded in the audit log",
+	"access":   "who the server is and what it may do",
+	"api":      "the whole Proxmox API: search, describe and call any endpoint, through the same guard",
+	"plan":     "rehearse a write on a twin of the cluster, then apply it if nothing changed",
+	"audit":    "undo a config change recorded in the audit log",
+	"clusters": "the named clusters this server serves (PVE_CONFIG_FILE)",
 }
 
 // DefaultToolsets lists the toolsets offered when PVE_TOOLSETS is unset.

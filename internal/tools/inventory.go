@@ -35,6 +35,7 @@ func Inventory(d *Deps) []Tool {
 	all = append(all, apiTools(d)...)
 	all = append(all, planTools(d)...)
 	all = append(all, undoTools(d)...)
+	all = append(all, clusterListTool(d))
 	return all
 }
 

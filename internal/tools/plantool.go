@@ -209,7 +209,7 @@ func (c *call) makePlan(ctx context.Context, tool string, args json.RawMessage) 
 	rec := &planRecord{id: out.Plan, tool: tool, args: args, facts: r.facts, expires: now.Add(planTTL)}
 	rec.principal, rec.session = c.planOwner()
 	if c.Audit != nil {
-		e := audit.Entry{Principal: rec.principal, Event: "plan", Tool: tool, Args: redacted, Target: targetOf(redacted), Plan: rec.id}
+		e := audit.Entry{Principal: rec.principal, Cluster: c.Cluster, Event: "plan", Tool: tool, Args: redacted, Target: targetOf(redacted), Plan: rec.id}
 		if err := c.Audit.Append(e); err != nil {
 			return planOut{}, fmt.Errorf("%w: the plan is not kept while the audit log cannot be written (PVE_AUDIT_LOG): %v", errRefused, err)
 		}

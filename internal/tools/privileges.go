@@ -34,7 +34,7 @@ func needFor(part, path, privs string) privNeed {
 var toolPrivileges = map[string][]privNeed{
 	"pve_version": nil, "pve_cluster_resources": nil, "pve_next_vmid": nil, "pve_list_nodes": nil,
 	"pve_list_tasks": nil, "pve_task_status": nil, "pve_task_log": nil, "pve_task_wait": nil, "pve_cluster_log": nil,
-	"pve_whoami": nil, "pve_toolsets": nil,
+	"pve_whoami": nil, "pve_toolsets": nil, "pve_cluster_list": nil,
 	// A plan reads what its call touches; pve_apply runs a tool whose own
 	// entry says what that needs.
 	"pve_plan":  {need("/vms/{vmid}", "VM.Audit"), needFor("the content of the storages involved", "/storage/{storage}", "Datastore.Audit|Datastore.AllocateSpace")},

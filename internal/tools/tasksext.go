@@ -78,12 +78,13 @@ func ServeTasks(s *mcp.Server, caps *mcp.ServerCapabilities, d *Deps) error {
 // taskRef is what a task ID encodes. None of it is secret: the UPID is in
 // every task list, the rest is what the tool's result shows.
 type taskRef struct {
-	V    int     `json:"v"`
-	Tool string  `json:"t"`
-	UPID string  `json:"u"`
-	What string  `json:"w"`           // the tool's words for its action, for its errors
-	Kind string  `json:"k,omitempty"` // qemu, lxc or "": which read tells what a write did
-	Out  taskOut `json:"o"`           // the result so far, without upid and status
+	V       int     `json:"v"`
+	Tool    string  `json:"t"`
+	Cluster string  `json:"c,omitempty"` // PVE_CONFIG_FILE's cluster it runs on
+	UPID    string  `json:"u"`
+	What    string  `json:"w"`           // the tool's words for its action, for its errors
+	Kind    string  `json:"k,omitempty"` // qemu, lxc or "": which read tells what a write did
+	Out     taskOut `json:"o"`           // the result so far, without upid and status
 }
 
 const (
@@ -135,12 +136,15 @@ func decodeTaskID(id string) (taskRef, error) {
 // the middleware puts an empty one in the context of a call that may
 // become a task, and the tool's first task fills it instead of waiting.
 type taskSlot struct {
-	tool  string
-	ref   *taskRef
-	count int // tasks the call started; a handle stands for one only
+	tool    string
+	cluster string // set by a Fleet: the cluster the call ran on
+	ref     *taskRef
+	count   int // tasks the call started; a handle stands for one only
 }
 
 type taskSlotKey struct{}
+
+type extraKey struct{}
 
 func slotFrom(ctx context.Context) *taskSlot {
 	s, _ := ctx.Value(taskSlotKey{}).(*taskSlot)
@@ -154,7 +158,7 @@ func (s *taskSlot) started(what, kind, upid string, out taskOut) {
 	}
 	s.count++
 	if s.ref == nil {
-		s.ref = &taskRef{Tool: s.tool, UPID: upid, What: what, Kind: kind, Out: out}
+		s.ref = &taskRef{Tool: s.tool, Cluster: s.cluster, UPID: upid, What: what, Kind: kind, Out: out}
 	}
 }
 
@@ -177,6 +181,10 @@ func taskMode(ctx context.Context, tool string, extras map[string]any) *taskSlot
 // the tool started one; everything else passes through untouched.
 func (h *TaskHandles) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if strings.HasPrefix(method, "tasks/") {
+			// Custom methods get no request: their handlers read who asks here.
+			ctx = context.WithValue(ctx, extraKey{}, req.GetExtra())
+		}
 		call, ok := req.(*mcp.CallToolRequest)
 		if method != "tools/call" || !ok || call.Params == nil || !handleTools[call.Params.Name] || !declared(req) {
 			return next(ctx, method, req)

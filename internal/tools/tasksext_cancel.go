@@ -28,6 +28,14 @@ func (h *TaskHandles) cancel(ctx context.Context, ss *mcp.ServerSession, p *task
 	if why := h.cancelOff(r.Tool); why != "" {
 		return nil, refusal(why + "; nothing was stopped")
 	}
+	extra, _ := ctx.Value(extraKey{}).(*mcp.RequestExtra)
+	on := *h.d // the policy and choices of the task's own cluster
+	if r.Cluster != "" {
+		on.Cluster = r.Cluster
+	}
+	if err := on.callerGate(&mcp.CallToolRequest{Extra: extra}, spec{name: "tasks/cancel", toolset: "tasks", effect: Mutating}); err != nil {
+		return nil, refusal(err.Error() + "; nothing was stopped")
+	}
 	r, c, st, err := h.open(ctx, ss, p, nil)
 	if err != nil {
 		return nil, err
@@ -44,7 +52,7 @@ func (h *TaskHandles) cancel(ctx context.Context, ss *mcp.ServerSession, p *task
 	if ask != nil {
 		return ask, nil
 	}
-	recorded, err := auditTaskStop(ctx, h.d, r.Tool, u.Node, r.UPID)
+	recorded, err := auditTaskStop(ctx, c.Deps, r.Tool, u.Node, r.UPID)
 	if err != nil {
 		return nil, refusal(err.Error())
 	}

@@ -42,8 +42,8 @@ const (
 
 // tasksCall is a guarded view of the cluster for one tasks/* request;
 // consent answers the guard's questions (nil: none may be asked).
-func (h *TaskHandles) tasksCall(consent func(context.Context, string) error) *call {
-	c := &call{Deps: h.d, consent: h.consent}
+func (h *TaskHandles) tasksCall(d *Deps, consent func(context.Context, string) error) *call {
+	c := &call{Deps: d, consent: h.consent}
 	if consent == nil {
 		consent = func(_ context.Context, q string) error {
 			if q == "" {
@@ -52,8 +52,22 @@ func (h *TaskHandles) tasksCall(consent func(context.Context, string) error) *ca
 			return fmt.Errorf("%w: this would %s, which a task request does not do", errRefused, q)
 		}
 	}
-	c.PVE, c.allow = h.d.Guard.Call(consent), h.d.Guard.Allow()
+	c.PVE, c.allow = d.Guard.Call(consent), d.Guard.Allow()
 	return c
+}
+
+// deps is the dependencies of the cluster a task runs on, for the caller
+// of the tasks/* request: a handle never reaches past the caller's policy.
+func (h *TaskHandles) deps(ctx context.Context, cluster string) (*Deps, error) {
+	if h.d.Fleet == nil {
+		return h.d, nil
+	}
+	extra, _ := ctx.Value(extraKey{}).(*mcp.RequestExtra)
+	d, err := h.d.Fleet.depsFor(extra, cluster)
+	if err != nil {
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: err.Error()}
+	}
+	return d, nil
 }
 
 // open checks the declaration and the ID, and reads the task's status.
@@ -65,7 +79,11 @@ func (h *TaskHandles) open(ctx context.Context, ss *mcp.ServerSession, p *taskPa
 	if err != nil {
 		return r, nil, pve.TaskStatus{}, err
 	}
-	c := h.tasksCall(consent)
+	d, err := h.deps(ctx, r.Cluster)
+	if err != nil {
+		return r, nil, pve.TaskStatus{}, err
+	}
+	c := h.tasksCall(d, consent)
 	st, err := c.PVE.TaskStatus(ctx, r.UPID)
 	switch {
 	case errors.Is(err, errRefused):

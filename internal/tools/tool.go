@@ -56,6 +56,10 @@ type Deps struct {
 	Plans       *Plans
 	RequirePlan string
 	rehearsal   *rehearsal // set on a plan's twin: questions are recorded, not asked
+	// Fleet serves the clusters of PVE_CONFIG_FILE, Cluster names this
+	// Deps' one; nil and "" for a server of one cluster (the environment).
+	Fleet   *Fleet
+	Cluster string
 }
 
 // Tool is one MCP tool: its definition as clients see it, its toolset and its effect.
@@ -201,6 +205,9 @@ func newTool(d *Deps, sp spec, th typedHandler) Tool {
 		resolvedIn, err := resolve()
 		if err != nil {
 			return nil, fmt.Errorf("tool %s: input schema: %w", sp.name, err)
+		}
+		if err := d.callerGate(req, sp); err != nil {
+			return errorResult(err), nil
 		}
 		if sp.effect != ReadOnly && sp.name != applyName && wantsPlan(req.Params.Arguments) {
 			// A plan answers in its own shape, not this tool's output schema.

@@ -131,6 +131,8 @@ func (c *call) undoEntry(n int64) (audit.Entry, error) {
 			continue
 		}
 		switch {
+		case r.Cluster != c.Cluster:
+			return r, fmt.Errorf("%w: entry %d changed cluster %q, not %q: undo it with cluster %q", errRefused, r.Seq, r.Cluster, c.Cluster, r.Cluster)
 		case r.Outcome != "ok":
 			return r, fmt.Errorf("%w: entry %d: the %s call ended %s, so there is nothing to undo (only a change that succeeded is reverted)", errRefused, r.Seq, r.Tool, r.Outcome)
 		case r.Undo == nil:
