@@ -1,13 +1,17 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // clustersFile writes a PVE_CONFIG_FILE for two simulators: home
@@ -107,6 +111,23 @@ func TestTwoClusters(t *testing.T) {
 	}
 	cl.fails("pve_vm_start", m("node", "pve1", "vmid", 101, "cluster", "all"), `"all" is for lists`)
 
+	// Prompts take the cluster too, completed from the names; a guest
+	// lab does not allow is refused in lab's prompt.
+	ctx := t.Context()
+	comp, err := cl.session.Complete(ctx, &mcp.CompleteParams{Ref: &mcp.CompleteReference{Type: "ref/prompt", Name: "check_cluster_health"},
+		Argument: mcp.CompleteParamsArgument{Name: "cluster", Value: "l"}})
+	if err != nil || strings.Join(comp.Completion.Values, ",") != "lab" {
+		t.Errorf("completion of cluster: %+v, %v", comp, err)
+	}
+	pr, err := cl.session.GetPrompt(ctx, &mcp.GetPromptParams{Name: "check_cluster_health", Arguments: map[string]string{"cluster": "lab"}})
+	if err != nil || !strings.Contains(pr.Messages[0].Content.(*mcp.TextContent).Text, `"cluster": "lab"`) {
+		t.Errorf("prompt for lab: %v", err)
+	}
+	if _, err := cl.session.GetPrompt(ctx, &mcp.GetPromptParams{Name: "check_cluster_health", Arguments: map[string]string{"cluster": "prod"}}); err == nil ||
+		!strings.Contains(err.Error(), `no cluster "prod"`) {
+		t.Errorf("prompt for an unknown cluster: %v", err)
+	}
+
 	// Unknown names and wrong types name the argument and the choices.
 	cl.fails("pve_list_vms", m("cluster", "prod"), `no cluster "prod"`, "home, lab")
 	cl.fails("pve_list_vms", m("cluster", 7), `invalid argument "cluster"`)
@@ -147,5 +168,42 @@ func hangup(t *testing.T, cl *client, want string) {
 			t.Fatalf("no %q in the log after SIGHUP:\n%s", want, cl.stderr)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestClustersDoctor: doctor checks each cluster of the file on its own.
+func TestClustersDoctor(t *testing.T) {
+	home, lab := newCluster(t, 50), newCluster(t, 50)
+	_, env := clustersFile(t, home, lab, "")
+	env["LAB_SECRET"] = "0b0e3f2a-0000-4000-8000-000000000000" // lab's login fails
+	cmd := exec.Command(binary, "doctor", "--json")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.Output()
+	if err == nil {
+		t.Fatalf("doctor passed with lab's login failing:\n%s", out)
+	}
+	var r struct {
+		OK       bool `json:"ok"`
+		Clusters []struct {
+			Name   string `json:"name"`
+			OK     bool   `json:"ok"`
+			Checks []struct {
+				Name   string `json:"check"`
+				Status string `json:"status"`
+			} `json:"checks"`
+		} `json:"clusters"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("doctor --json: %v\n%s", err, out)
+	}
+	if len(r.Clusters) != 2 || r.Clusters[0].Name != "home" || !r.Clusters[0].OK || r.Clusters[1].Name != "lab" || r.Clusters[1].OK || r.OK {
+		t.Fatalf("doctor report per cluster: %s", out)
+	}
+	last := r.Clusters[1].Checks[len(r.Clusters[1].Checks)-1]
+	if last.Name != "auth" || last.Status != "fail" {
+		t.Errorf("lab's failing step is %+v, want auth fail", last)
 	}
 }

@@ -41,7 +41,17 @@ type Report struct {
 	Checks []Check             `json:"checks"`
 	Tools  *tools.AccessReport `json:"tools,omitempty"`
 	Grants []tools.Grant       `json:"grants,omitempty"` // what the refused and limited tools need
-	OK     bool                `json:"ok"`
+	// Clusters has a report per cluster of PVE_CONFIG_FILE; Checks then
+	// holds the file's own check.
+	Clusters []ClusterReport `json:"clusters,omitempty"`
+	OK       bool            `json:"ok"`
+}
+
+// ClusterReport is one named cluster's checks.
+type ClusterReport struct {
+	Name    string `json:"name"`
+	Default bool   `json:"default,omitempty"`
+	Report
 }
 
 // Options configure Run.
@@ -66,8 +76,27 @@ func Run(ctx context.Context, o Options) Report {
 		return c.Status != Fail
 	}
 	cfg, err := config.Load(o.Getenv)
+	if err == nil && cfg.Clusters != nil {
+		cs := cfg.Clusters
+		add(Check{Name: "configuration", Status: OK, Detail: fmt.Sprintf("PVE_CONFIG_FILE %s: clusters %s (default %s), %d policies",
+			cs.Path, strings.Join(cs.Names(), ", "), cs.Default, len(cs.Policies))})
+		for _, c := range cs.List {
+			one := checkCluster(ctx, o, c.Config, Report{Checks: []Check{configCheck(c.Config, nil)}})
+			r.Clusters = append(r.Clusters, ClusterReport{Name: c.Name, Default: c.Name == cfg.Clusters.Default, Report: one})
+		}
+		return r.done()
+	}
 	if !add(configCheck(cfg, err)) {
 		return r.done()
+	}
+	return checkCluster(ctx, o, cfg, r)
+}
+
+// checkCluster runs the network steps for one cluster's configuration.
+func checkCluster(ctx context.Context, o Options, cfg *config.Config, r Report) Report {
+	add := func(c Check) bool {
+		r.Checks = append(r.Checks, c)
+		return c.Status != Fail
 	}
 	host, port := cfg.Host.Hostname(), cfg.Host.Port()
 	if port == "" {
@@ -112,6 +141,9 @@ func (r Report) done() Report {
 		if c.Status == Fail {
 			r.OK = false
 		}
+	}
+	for _, c := range r.Clusters {
+		r.OK = r.OK && c.OK
 	}
 	return r
 }

@@ -8,6 +8,24 @@ import (
 
 // Text writes the report for a person at a terminal.
 func Text(w io.Writer, r Report) {
+	steps(w, r)
+	for _, c := range r.Clusters {
+		def := ""
+		if c.Default {
+			def = " (default)"
+		}
+		fmt.Fprintf(w, "cluster %s%s:\n", c.Name, def)
+		steps(w, c.Report)
+	}
+	if r.OK {
+		fmt.Fprintln(w, "everything the enabled tools need is in place")
+	} else {
+		fmt.Fprintln(w, "not ready: fix the FAIL lines above, then run doctor again")
+	}
+}
+
+// steps writes one report's checks and tool access.
+func steps(w io.Writer, r Report) {
 	for _, c := range r.Checks {
 		fmt.Fprintf(w, "%-5s %-14s %s\n", strings.ToUpper(c.Status), c.Name, c.Detail)
 		for _, f := range c.Fix {
@@ -28,10 +46,5 @@ func Text(w io.Writer, r Report) {
 		if len(r.Tools.Unknown) > 0 {
 			fmt.Fprintf(w, "      not checked (privileges unknown): %s\n", strings.Join(r.Tools.Unknown, ", "))
 		}
-	}
-	if r.OK {
-		fmt.Fprintln(w, "everything the enabled tools need is in place")
-	} else {
-		fmt.Fprintln(w, "not ready: fix the FAIL lines above, then run doctor again")
 	}
 }

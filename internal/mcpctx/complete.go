@@ -37,7 +37,7 @@ func (x *Context) complete(ctx context.Context, req *mcp.CompleteRequest) (*mcp.
 	if p.Context != nil {
 		known = p.Context.Arguments
 	}
-	a, err := refArg(p.Ref, p.Argument.Name)
+	a, err := x.refArg(p.Ref, p.Argument.Name)
 	if err != nil {
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: err.Error()}
 	}
@@ -49,14 +49,15 @@ func (x *Context) complete(ctx context.Context, req *mcp.CompleteRequest) (*mcp.
 }
 
 // refArg finds what the argument of a prompt or template variable holds.
-func refArg(ref *mcp.CompleteReference, name string) (arg, error) {
+func (x *Context) refArg(ref *mcp.CompleteReference, name string) (arg, error) {
 	switch ref.Type {
 	case "ref/prompt":
-		i := slices.IndexFunc(runbooks(), func(p prompt) bool { return p.name == ref.Name })
+		all := x.prompts()
+		i := slices.IndexFunc(all, func(p prompt) bool { return p.name == ref.Name })
 		if i < 0 {
 			return arg{}, fmt.Errorf("unknown prompt %q", ref.Name)
 		}
-		p := runbooks()[i]
+		p := all[i]
 		for _, a := range p.args {
 			if a.name == name {
 				return a, nil
@@ -94,6 +95,13 @@ func (x *Context) choices(ctx context.Context, a arg, known map[string]string) (
 	switch a.kind {
 	case "age":
 		return []choice{{value: "36h"}, {value: "7d"}, {value: "14d"}, {value: "30d"}}, nil
+	case "cluster":
+		names, _ := ctx.Value(clustersKey{}).([]string)
+		out := make([]choice, len(names))
+		for i, n := range names {
+			out[i] = choice{value: n}
+		}
+		return out, nil
 	case "node", "guest", "vmtemplate", "config", "storage":
 	case "snapshot":
 		return x.snapshots(ctx, known["vmid"])

@@ -7,7 +7,10 @@ package mcpctx
 
 import (
 	"context"
+	"fmt"
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,9 +28,12 @@ type Options struct {
 	// TaskPoll is how often a subscribed task log is read (default 1s);
 	// OtherPoll how often any other subscribed resource is (default 15s).
 	TaskPoll, OtherPoll time.Duration
-	// GuardFor picks the guard a request's caller reads through (several
-	// clusters, a policy per principal); nil: the one New got, for all.
-	GuardFor func(extra *mcp.RequestExtra) (*guard.Guard, error)
+	// GuardFor picks the guard a request's caller reads cluster through
+	// ("": the default; several clusters, a policy per principal); nil:
+	// the one New got, for all. Clusters names those the caller may use:
+	// then every prompt takes a "cluster" argument, which completes.
+	GuardFor func(extra *mcp.RequestExtra, cluster string) (*guard.Guard, error)
+	Clusters func(extra *mcp.RequestExtra) []string
 }
 
 // Context is one server's resources, prompts and completions. It owns its
@@ -92,16 +98,58 @@ func (x *Context) Register(s *mcp.Server) {
 
 type guardKey struct{}
 
+type clustersKey struct{}
+
+// clusterArg is the "cluster" a prompt or a completion names, or "".
+func clusterArg(req mcp.Request) string {
+	switch r := req.(type) {
+	case *mcp.GetPromptRequest:
+		if r.Params != nil {
+			return r.Params.Arguments["cluster"]
+		}
+	case *mcp.CompleteRequest:
+		if r.Params != nil && r.Params.Context != nil && r.Params.Argument.Name != "cluster" {
+			return r.Params.Context.Arguments["cluster"]
+		}
+	}
+	return ""
+}
+
+// prompts is the runbooks, each with a "cluster" argument when the
+// server serves several.
+func (x *Context) prompts() []prompt {
+	all := runbooks()
+	if x.opts.Clusters == nil {
+		return all
+	}
+	for i, p := range all {
+		p.args = append(slices.Clone(p.args), arg{name: "cluster", kind: "cluster",
+			desc: "the cluster to work on (default: the default cluster); completion lists them"})
+		text := p.text
+		p.text = func(a map[string]string) string {
+			if c := a["cluster"]; c != "" {
+				return fmt.Sprintf("Work on cluster %q: pass \"cluster\": %q to every tool call.\n\n", c, c) + text(a)
+			}
+			return text(a)
+		}
+		all[i] = p
+	}
+	return all
+}
+
 // pickGuard puts the caller's guard in the context of the methods this
 // package serves; one it cannot pick refuses the request.
 func (x *Context) pickGuard(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		if strings.HasPrefix(method, "resources/") || strings.HasPrefix(method, "prompts/") || method == "completion/complete" {
-			g, err := x.opts.GuardFor(req.GetExtra())
+			g, err := x.opts.GuardFor(req.GetExtra(), clusterArg(req))
 			if err != nil {
-				return nil, err
+				return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: err.Error()}
 			}
 			ctx = context.WithValue(ctx, guardKey{}, g)
+			if x.opts.Clusters != nil {
+				ctx = context.WithValue(ctx, clustersKey{}, x.opts.Clusters(req.GetExtra()))
+			}
 		}
 		return next(ctx, method, req)
 	}

@@ -58,7 +58,7 @@ func (p prompt) def() *mcp.Prompt {
 }
 
 func (x *Context) addPrompts(s *mcp.Server) {
-	for _, p := range runbooks() {
+	for _, p := range x.prompts() {
 		s.AddPrompt(p.def(), func(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
 			args, err := x.checkArgs(p, x.guard(ctx).Allow(), req.Params.Arguments)
 			if err != nil {
@@ -126,6 +126,7 @@ func (x *Context) checkArgs(p prompt, allow guard.Allowlist, in map[string]strin
 			if !ageText.MatchString(v) {
 				return nil, fmt.Errorf("invalid argument %q: got %q; expected a number and h, d or w, such as 36h, 7d, 2w", a.name, v)
 			}
+		case "cluster": // pickGuard found it among the caller's clusters
 		default: // free text, kept on one line and short: it lands in the prompt as is
 			v = strings.Join(strings.Fields(v), " ")
 			if len(v) > 500 {

@@ -106,7 +106,7 @@ func Build(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*Built,
 	opts := &mcp.ServerOptions{Instructions: instructions, Logger: logger, Capabilities: caps}
 	ctxOpts := mcpctx.Options{Logger: logger}
 	if f := built.fleet; f != nil {
-		ctxOpts.GuardFor = func(extra *mcp.RequestExtra) (*guard.Guard, error) { return f.GuardFor(extra) }
+		ctxOpts.GuardFor, ctxOpts.Clusters = f.GuardFor, f.Names
 	}
 	ctxs := mcpctx.New(deps.Guard, ctxOpts) // resources, prompts, completions
 	ctxs.Options(opts)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -89,14 +90,24 @@ func (f *Fleet) Replace(clusters []FleetCluster, def string, policies []Policy) 
 // SetToolbox gives the clusters' pve_toolsets the server's toolbox.
 func (f *Fleet) SetToolbox(b *Toolbox) { f.box.Store(b) }
 
-// GuardFor is the guard of the default cluster for a request's caller:
-// resources, prompts and completions read through it.
-func (f *Fleet) GuardFor(extra *mcp.RequestExtra) (*guard.Guard, error) {
-	d, err := f.depsFor(extra, "")
+// GuardFor is the guard of a cluster ("": the default) for a request's
+// caller: resources, prompts and completions read through it.
+func (f *Fleet) GuardFor(extra *mcp.RequestExtra, cluster string) (*guard.Guard, error) {
+	d, err := f.depsFor(extra, cluster)
 	if err != nil {
 		return nil, err
 	}
 	return d.Guard, nil
+}
+
+// Names lists the clusters a request's caller may use.
+func (f *Fleet) Names(extra *mcp.RequestExtra) []string {
+	st := f.state.Load()
+	var out []string
+	for _, c := range st.visible(st.policyFor(callerOf(extra))) {
+		out = append(out, c.Name)
+	}
+	return out
 }
 
 func (st *fleetState) cluster(name string) *fleetCluster {
@@ -298,7 +309,18 @@ func (f *Fleet) call(ctx context.Context, req *mcp.CallToolRequest, name string,
 	if s := slotFrom(ctx); s != nil {
 		s.cluster = c.Name
 	}
-	return t.handler(ctx, &sub)
+	res, err := t.handler(ctx, &sub)
+	if lg := c.view(f, pol).deps.Logger; lg != nil {
+		level, outcome := slog.LevelDebug, "ok"
+		if err != nil || res == nil || res.IsError {
+			outcome = "error"
+		}
+		if t.Effect != ReadOnly || outcome != "ok" {
+			level = slog.LevelInfo
+		}
+		lg.Log(ctx, level, "tool call", "principal", principalOf(req, c.view(f, pol).deps.LocalUser), "cluster", c.Name, "tool", name, "outcome", outcome)
+	}
+	return res, err
 }
 
 // pick is the cluster's tool name for pol, once the cluster's own choices
