@@ -298,6 +298,13 @@ func (f *Fleet) call(ctx context.Context, req *mcp.CallToolRequest, name string,
 	if cname == "all" {
 		return f.span(ctx, st, pol, &sub, name, readForm)
 	}
+	if cname == "" && name == "pve_cluster_list" {
+		// The tool that names one's clusters works without naming one,
+		// also for a policy that leaves the default cluster out.
+		if v := st.visible(pol); len(v) > 0 && !slices.Contains(v, st.cluster(st.def)) {
+			cname = v[0].Name
+		}
+	}
 	c, err := st.resolve(pol, cname)
 	if err != nil {
 		return errorResult(err), nil

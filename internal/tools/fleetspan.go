@@ -101,3 +101,21 @@ func markCluster(item json.RawMessage, name string) json.RawMessage {
 	}
 	return json.RawMessage(`{"cluster":` + string(q) + `,` + rest)
 }
+
+// onOwnCluster points a call made from inside another tool (pve_apply)
+// at the cluster the outer call runs on: the server's toolbox holds the
+// routed tools, which would otherwise run it on the default cluster, or
+// on one a "cluster" key inside the inner arguments names.
+func (d *Deps) onOwnCluster(args json.RawMessage) (json.RawMessage, error) {
+	if d.Fleet == nil || d.Cluster == "" {
+		return args, nil
+	}
+	m := map[string]json.RawMessage{}
+	if len(args) > 0 && string(args) != "null" {
+		if err := json.Unmarshal(args, &m); err != nil {
+			return nil, fmt.Errorf("arguments: %w", err)
+		}
+	}
+	m["cluster"], _ = json.Marshal(d.Cluster)
+	return json.Marshal(m)
+}

@@ -97,9 +97,13 @@ func (c *call) apply(ctx context.Context, id string) (*mcp.CallToolResult, error
 		return nil, fmt.Errorf("%w: nothing was done: the cluster changed since plan %s was made: %s; plan it again",
 			errRefused, rec.id, strings.Join(changed, "; "))
 	}
+	args, err := c.onOwnCluster(rec.args)
+	if err != nil {
+		return nil, err
+	}
 	p := c.req.Params
 	inner := &mcp.CallToolRequest{Session: c.req.Session, Extra: c.req.Extra,
-		Params: &mcp.CallToolParamsRaw{Meta: p.Meta, Name: rec.tool, Arguments: rec.args, InputResponses: p.InputResponses, RequestState: p.RequestState}}
+		Params: &mcp.CallToolParamsRaw{Meta: p.Meta, Name: rec.tool, Arguments: args, InputResponses: p.InputResponses, RequestState: p.RequestState}}
 	res, err := t.handler(context.WithValue(ctx, planKey{}, rec.id), inner)
 	if err != nil {
 		done = true // it may have run: never again
