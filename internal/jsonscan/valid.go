@@ -60,6 +60,9 @@ type validator struct {
 
 // space skips whitespace from i and notes if there was any.
 func (v *validator) space(i int) int {
+	if i < len(v.data) && v.data[i] > ' ' { // Proxmox sends none: the common case
+		return i
+	}
 	j := space(v.data, i)
 	if j != i {
 		v.spaced = true
@@ -189,9 +192,7 @@ func (v *validator) str(i int) (int, bool) {
 	d := v.data
 	v.escaped = false
 	for j := i + 1; j < len(d); j++ {
-		for j < len(d) && d[j] >= 0x20 && d[j] != '"' && d[j] != '\\' { // the common bytes
-			j++
-		}
+		j = plain(d, j)
 		if j >= len(d) {
 			break
 		}
