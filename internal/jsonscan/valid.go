@@ -135,7 +135,17 @@ func (v *validator) object(i, depth int) (int, bool) {
 			return i, false
 		}
 		vstart := v.space(i + 1)
-		if i, ok = v.value(vstart, depth); !ok {
+		switch { // most values of a list's items, read without value's switch
+		case vstart >= len(d):
+			return vstart, false
+		case d[vstart] == '"':
+			i, ok = v.str(vstart)
+		case d[vstart] >= '0' && d[vstart] <= '9':
+			i, ok = v.number(vstart)
+		default:
+			i, ok = v.value(vstart, depth)
+		}
+		if !ok {
 			return i, false
 		}
 		switch {

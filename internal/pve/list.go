@@ -140,6 +140,9 @@ func (l *List) readEnvelope(raw []byte) (int, error) {
 		return 0, serr
 	}
 	for i, it := range items {
+		if it[0] == '{' { // Walk trims the items: no checkOne's TrimSpace for each
+			continue
+		}
 		if serr := checkOne(it, objectShape); serr != nil {
 			return 0, &ShapeError{Want: "a list of objects", Got: fmt.Sprintf("%s as item %d", serr.Got, i)}
 		}
