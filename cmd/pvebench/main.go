@@ -32,6 +32,7 @@ type options struct {
 	calls    int
 	quick    bool
 	compare  bool
+	only     string // "lists" or "calls": one part (parts.go)
 	// -tasks (tasks.go)
 	tasks        bool
 	taskLengths  string
@@ -57,6 +58,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.rssRuns, "rssruns", 3, "fresh processes, each, for the peak RSS after -calls calls")
 	fs.BoolVar(&o.quick, "quick", false, "a few seconds: 50 guests, 3 runs, 60 calls, 1 RSS run (a smoke test)")
 	fs.BoolVar(&o.compare, "compare", false, "end with the issue 16 targets and PASS/FAIL for each")
+	fs.StringVar(&o.only, "only", "", `only one part, for quick A/B runs: "lists" (pve_list_vms) or "calls" (small calls, stdio and http)`)
 	fs.BoolVar(&o.tasks, "tasks", false, "only the task-wait scenario: lag from a task's end to the answer, and polls")
 	fs.StringVar(&o.taskLengths, "task-lengths", "", "task lengths in seconds, comma-separated (default: -task-count spread over 2..60)")
 	fs.IntVar(&o.taskCount, "task-count", 12, "tasks spread over 2..60 s without -task-lengths")
@@ -126,6 +128,9 @@ func (b *bench) all(ctx context.Context) error {
 	tl, err := s.ListTools(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("tools/list: %w", err)
+	}
+	if b.o.only != "" {
+		return b.part(ctx, s, pid, tl.Tools)
 	}
 	toolsFile, err := writeTools(dir, tl.Tools)
 	if err != nil {

@@ -3,11 +3,12 @@ package httpserver
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -37,6 +38,10 @@ type callTable struct {
 	byStream map[string]*callRec   // by the SDK's stream id, once an event id was sent
 	running  map[*callRec]struct{} // handlers running, with or without a key
 	stopped  bool                  // shutdown cancelled every call
+	// seq numbers the POSTs for their keys: serveMCP drops a client's
+	// callHeader, so a key need only be unique, not unguessable (crypto/rand
+	// cost a syscall per call).
+	seq atomic.Uint64
 }
 
 type callRec struct {
@@ -57,7 +62,7 @@ func newCallTable(window time.Duration) *callTable {
 // post registers a POSTed request of session before the SDK reads it, and
 // puts its key in the request's headers.
 func (t *callTable) post(r *http.Request, session string) *callRec {
-	c := &callRec{key: rand.Text(), session: session, posted: true}
+	c := &callRec{key: strconv.FormatUint(t.seq.Add(1), 36), session: session, posted: true}
 	r.Header.Set(callHeader, c.key)
 	t.mu.Lock()
 	t.byKey[c.key] = c

@@ -63,9 +63,15 @@ func peekMessage(body []byte) message {
 		if !m.ID.IsValid() {
 			return message{kind: kindNotification, method: m.Method}
 		}
-		id, err := json.Marshal(m.ID.Raw()) // a string or an int64
-		if err != nil {
-			id = nil
+		var id json.RawMessage
+		switch raw := m.ID.Raw().(type) {
+		case int64: // most clients': without json.Marshal's reflection
+			id = strconv.AppendInt(nil, raw, 10)
+		default: // a string
+			var err error
+			if id, err = json.Marshal(raw); err != nil {
+				id = nil
+			}
 		}
 		return message{kind: kindRequest, id: id, method: m.Method, params: m.Params}
 	case *jsonrpc.Response:

@@ -60,6 +60,9 @@ type validator struct {
 
 // space skips whitespace from i and notes if there was any.
 func (v *validator) space(i int) int {
+	if i < len(v.data) && v.data[i] > ' ' { // Proxmox sends none: the common case
+		return i
+	}
 	j := space(v.data, i)
 	if j != i {
 		v.spaced = true
@@ -132,7 +135,17 @@ func (v *validator) object(i, depth int) (int, bool) {
 			return i, false
 		}
 		vstart := v.space(i + 1)
-		if i, ok = v.value(vstart, depth); !ok {
+		switch { // most values of a list's items, read without value's switch
+		case vstart >= len(d):
+			return vstart, false
+		case d[vstart] == '"':
+			i, ok = v.str(vstart)
+		case d[vstart] >= '0' && d[vstart] <= '9':
+			i, ok = v.number(vstart)
+		default:
+			i, ok = v.value(vstart, depth)
+		}
+		if !ok {
 			return i, false
 		}
 		switch {
@@ -189,9 +202,7 @@ func (v *validator) str(i int) (int, bool) {
 	d := v.data
 	v.escaped = false
 	for j := i + 1; j < len(d); j++ {
-		for j < len(d) && d[j] >= 0x20 && d[j] != '"' && d[j] != '\\' { // the common bytes
-			j++
-		}
+		j = plain(d, j)
 		if j >= len(d) {
 			break
 		}

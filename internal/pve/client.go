@@ -3,7 +3,6 @@
 package pve
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -80,6 +79,7 @@ type Client struct {
 	version *Version // cached GET /version
 
 	history taskHistory // finished tasks' durations, for WaitTask's estimate
+	bodies  bodyPool    // buffers large lists are read into, given back by List.Release
 }
 
 // New checks the options and builds a client. It does not contact Proxmox.
@@ -306,7 +306,13 @@ func (c *Client) exchange(parent context.Context, method, path string, params ur
 		return 0, ctx.Err() == nil && !permanentTransportError(err), unsure(method, path, err, c.transportError(parent, ctx, method, path, err))
 	}
 	defer resp.Body.Close()
-	raw, err := readBody(resp)
+	var pooled *[]byte // a List is read into a recycled buffer (List.Release)
+	var raw []byte
+	if _, ok := out.(*List); ok {
+		pooled = c.bodies.get()
+		raw = *pooled
+	}
+	raw, err = readBody(resp, raw)
 	if err != nil {
 		return 0, ctx.Err() == nil, unsure(method, path, err, c.transportError(parent, ctx, method, path, err))
 	}
@@ -344,6 +350,10 @@ func (c *Client) exchange(parent context.Context, method, path string, params ur
 			err = &UnknownOutcomeError{Method: method, Path: path, Accepted: true, Err: err}
 		}
 		return 0, false, err
+	}
+	if pooled != nil {
+		*pooled = raw
+		out.(*List).adopt(pooled, &c.bodies)
 	}
 	return total, false, nil
 }
@@ -409,17 +419,4 @@ func (c *Client) scrubString(s string) string {
 		}
 	}
 	return s
-}
-
-// readBody reads at most maxBodyBytes+1 bytes, into one buffer of the
-// announced length when there is one (a large list is read without the
-// copies of a growing buffer).
-func readBody(resp *http.Response) ([]byte, error) {
-	body := io.LimitReader(resp.Body, maxBodyBytes+1)
-	if n := resp.ContentLength; n > 0 && n <= maxBodyBytes {
-		buf := bytes.NewBuffer(make([]byte, 0, n+1))
-		_, err := buf.ReadFrom(body)
-		return buf.Bytes(), err
-	}
-	return io.ReadAll(body)
 }

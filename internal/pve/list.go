@@ -21,7 +21,22 @@ type List struct {
 	// Compact: the answer had no whitespace outside its strings (Proxmox
 	// sends none), so its items go to compact output as they are.
 	Compact bool
+
+	body *[]byte   // the answer the items lie in, from pool
+	pool *bodyPool // nil: not the client's to recycle
 }
+
+// Release gives the buffer of the answer back to the client, for its next
+// list; neither l's items nor anything sliced from them may be used after.
+// A list that is not released is left to the garbage collector.
+func (l *List) Release() {
+	if l.pool != nil {
+		l.pool.put(l.body)
+	}
+	l.Items, l.Values, l.body, l.pool = nil, nil, nil, nil
+}
+
+func (l *List) adopt(body *[]byte, pool *bodyPool) { l.body, l.pool = body, pool }
 
 // Span is where a picked value lies in its item; the zero Span: the item
 // has no such member. Offsets, not slices: a large list's values hold no
@@ -101,7 +116,11 @@ func (l *List) readEnvelope(raw []byte) (int, error) {
 		},
 	}
 	if w > 0 {
+		lens := wantLengths(l.Want)
 		vis.ElemMember = func(k []byte, start, end int) {
+			if lens&(1<<min(len(k), 63)) == 0 { // most members of an item: not wanted
+				return
+			}
 			for j, name := range l.Want {
 				if string(k) == name {
 					picked[j] = Span{int32(start), int32(end)}
@@ -121,6 +140,9 @@ func (l *List) readEnvelope(raw []byte) (int, error) {
 		return 0, serr
 	}
 	for i, it := range items {
+		if it[0] == '{' { // Walk trims the items: no checkOne's TrimSpace for each
+			continue
+		}
 		if serr := checkOne(it, objectShape); serr != nil {
 			return 0, &ShapeError{Want: "a list of objects", Got: fmt.Sprintf("%s as item %d", serr.Got, i)}
 		}
@@ -130,6 +152,16 @@ func (l *List) readEnvelope(raw []byte) (int, error) {
 		l.Items = []json.RawMessage{}
 	}
 	return int(total), nil
+}
+
+// wantLengths has bit n set when a name of want is n bytes long (bit 63:
+// 63 or more), to pass over the members no name can match.
+func wantLengths(want []string) uint64 {
+	var lens uint64
+	for _, name := range want {
+		lens |= 1 << min(len(name), 63)
+	}
+	return lens
 }
 
 // guessCount is how many items of the first one's size the body holds, and

@@ -131,11 +131,13 @@ func (c *call) listPage(ctx context.Context, what, path string, q url.Values, ke
 	if err := c.PVE.Get(ctx, path, q, &l); err != nil {
 		return listOut{}, fmt.Errorf("%s: %w", what, err)
 	}
-	out, err := pg.page(&l, keep)
+	out, err := pg.page(&l, keep) // a copy of what it shows: l can be released
+	read := len(l.Items)
+	l.Release()
 	if err != nil {
 		return listOut{}, fmt.Errorf("%s: %w", what, err)
 	}
-	if len(l.Items) == 0 {
+	if read == 0 {
 		if note := c.emptyListNote(ctx, path); note != "" {
 			out.note = strings.TrimSpace(out.note + "\n" + note)
 		}

@@ -45,16 +45,18 @@ func (c *call) tasks(ctx context.Context, in tasksArgs) (listOut, error) {
 	if err != nil {
 		return listOut{}, fmt.Errorf("%s: %w", what, err)
 	}
-	out, err := pg.page(&l, c.allowedTask(ctx))
+	out, err := pg.page(&l, c.allowedTask(ctx)) // a copy of what it shows
+	read := len(l.Items)
+	l.Release()
 	if err != nil {
 		return listOut{}, fmt.Errorf("%s: %w", what, err)
 	}
 	// Proxmox's total counts every task the filters match, the ones the
 	// allowlists hide from this page included; the next page starts after
 	// the tasks Proxmox returned, shown or not.
-	out.Offset, out.Total = in.Offset, max(total, in.Offset+len(l.Items))
-	if in.Offset+len(l.Items) < out.Total && len(l.Items) > 0 {
-		out.Next = in.Offset + len(l.Items)
+	out.Offset, out.Total = in.Offset, max(total, in.Offset+read)
+	if in.Offset+read < out.Total && read > 0 {
+		out.Next = in.Offset + read
 	}
 	out.note = pg.note(out)
 	return out, nil
