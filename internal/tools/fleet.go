@@ -183,10 +183,15 @@ func (c *fleetCluster) view(f *Fleet, pol *Policy) *clusterView {
 // resolve finds the cluster a request names ("" for the default) among
 // those the caller's policy allows.
 func (st *fleetState) resolve(pol *Policy, cname string) (*fleetCluster, error) {
-	if cname == "" {
-		cname = st.def
-	}
 	visible := st.visible(pol)
+	if cname == "" {
+		// The default, or for a policy that leaves it out the first
+		// cluster the policy allows.
+		cname = st.def
+		if len(visible) > 0 && !slices.Contains(visible, st.cluster(cname)) {
+			cname = visible[0].Name
+		}
+	}
 	c := st.cluster(cname)
 	switch {
 	case c == nil:
@@ -297,13 +302,6 @@ func (f *Fleet) call(ctx context.Context, req *mcp.CallToolRequest, name string,
 	sub.Params = &params
 	if cname == "all" {
 		return f.span(ctx, st, pol, &sub, name, readForm)
-	}
-	if cname == "" && name == "pve_cluster_list" {
-		// The tool that names one's clusters works without naming one,
-		// also for a policy that leaves the default cluster out.
-		if v := st.visible(pol); len(v) > 0 && !slices.Contains(v, st.cluster(st.def)) {
-			cname = v[0].Name
-		}
 	}
 	c, err := st.resolve(pol, cname)
 	if err != nil {
