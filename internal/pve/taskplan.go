@@ -12,7 +12,6 @@ import (
 // taskreplay_test.go.
 const (
 	firstPoll  = 100 * time.Millisecond // fast start: 0.1, 0.2, 0.4 s ... between polls
-	idlePoll   = time.Second            // nothing known of the end
 	densePoll  = 250 * time.Millisecond // inside the predicted end's window
 	sparsePoll = 3 * time.Second        // far from it; under Proxmox's 5 s keep-alive
 	// Log reads are requests too. For the estimate of a task that prints
@@ -86,9 +85,12 @@ func (p *plan) next(t time.Duration) time.Duration {
 		return fast
 	}
 	p.step = min(p.step*2, sparsePoll)
-	d := min(fast, idlePoll)
+	d := priorDelay(p.age0 + t)
 	if g, ok := p.spread.gap(t); ok && !p.pct.ok {
-		d = min(max(g, densePoll), fast, sparsePoll)
+		d = min(g, sparsePoll)
+		if age := p.age0 + t; age < fastStart[len(fastStart)-1] {
+			d = min(d, priorDelay(age)) // the fast start stays
+		}
 	}
 	if w := p.window(t); w.ok {
 		switch r := w.lo - t; {

@@ -26,12 +26,51 @@ func steps(p *plan, n int) []time.Duration {
 }
 
 func TestPlanNothingKnown(t *testing.T) {
-	got := fmt.Sprint(steps(newPlan(WaitOptions{}, false, 0), 7))
-	if want := fmt.Sprint([]time.Duration{100 * ms, 200 * ms, 400 * ms, 800 * ms, time.Second, time.Second, time.Second, time.Second}); got != want {
-		t.Errorf("delays %s, want %s", got, want)
+	// The fast start, then polls on the 2-60 s spread's grid: about 1.25 s
+	// apart at first, closing in toward a minute, never under 0.2 s; then
+	// sparser with the age.
+	p := newPlan(WaitOptions{}, false, 0)
+	polls := []time.Duration{p.first()}
+	for polls[len(polls)-1] < 90*time.Second {
+		tm := polls[len(polls)-1]
+		polls = append(polls, tm+p.next(tm))
+	}
+	if got, want := fmt.Sprint(polls[:2]), fmt.Sprint([]time.Duration{100 * ms, 700 * ms}); got != want {
+		t.Errorf("fast start %s, want %s", got, want)
+	}
+	if first := polls[2]; first < 2600*ms || first > 2800*ms {
+		t.Errorf("first poll of the spread at %v, want about 2.69 s", first)
+	}
+	last := time.Duration(0)
+	var within int
+	for i := 3; i < len(polls); i++ {
+		gap, tm := polls[i]-polls[i-1], polls[i-1]
+		switch {
+		case gap < priorMin:
+			t.Errorf("at %v: gap %v", tm, gap)
+		case tm > 5*time.Second && tm < priorUntil-2*time.Second && gap > last+10*ms:
+			t.Errorf("at %v: gap %v grows from %v inside the spread", tm, gap, last)
+		case tm >= priorUntil && gap < lateMin:
+			t.Errorf("at %v, past the spread: gap %v", tm, gap)
+		}
+		if gap > 1450*ms && tm < priorUntil {
+			t.Errorf("at %v: gap %v", tm, gap)
+		}
+		if tm < priorUntil {
+			within++
+		}
+		last = gap
+	}
+	// sqrt(58)/0.0925 grid steps, less those closer than 0.2 s.
+	if within < 70 || within > 85 {
+		t.Errorf("%d polls before a minute", within)
+	}
+	// A wait that begins on an older task joins the grid.
+	if d := newPlan(WaitOptions{}, false, 30*time.Second).next(0); d < priorMin || d > time.Second {
+		t.Errorf("a 30 s old task: next poll after %v", d)
 	}
 	// The caller's intervals keep their doubling schedule, from an immediate poll.
-	got = fmt.Sprint(steps(newPlan(WaitOptions{MinInterval: ms, MaxInterval: 4 * ms}, false, 0), 4))
+	got := fmt.Sprint(steps(newPlan(WaitOptions{MinInterval: ms, MaxInterval: 4 * ms}, false, 0), 4))
 	if want := fmt.Sprint([]time.Duration{0, ms, 2 * ms, 4 * ms, 4 * ms}); got != want {
 		t.Errorf("fixed delays %s, want %s", got, want)
 	}
@@ -52,14 +91,14 @@ func TestPlanWindow(t *testing.T) {
 			t.Errorf("at %v: %v passes the window's start", tm, d)
 		case tm >= 30*time.Second && tm < 32*time.Second && d != densePoll:
 			t.Errorf("at %v in the window: %v", tm, d)
-		case tm >= 32*time.Second && d != idlePoll:
+		case tm >= 32*time.Second && d != priorDelay(tm):
 			t.Errorf("at %v after the window: %v", tm, d)
 		case d > sparsePoll:
 			t.Errorf("at %v: %v", tm, d)
 		}
 		tm += d
 	}
-	if n := len(polls); n > 30 {
+	if n := len(polls); n > 34 {
 		t.Errorf("%d polls: %v", n, polls)
 	}
 	if p.hist.ok {

@@ -232,16 +232,16 @@ func TestReplayFigures(t *testing.T) {
 		progress              bool
 		lag, status, requests float64
 	}{
-		{noInfo, false, 0.55, 1.1, 1.13},
-		{noInfo, true, 0.55, 1.1, 1.2},
+		{noInfo, false, 0.5, 1.0, 1.03}, // the even 2-60 s prior's grid
+		{noInfo, true, 0.5, 1.0, 1.2},
 		{percentLines, false, 0.16, 0.6, 0.95},
-		{percentLines, true, 0.15, 0.75, 1.1},
+		{percentLines, true, 0.16, 0.75, 1.1},
 		{repeated, false, 0.14, 0.74, 0.77},
 		{repeated, true, 0.14, 0.87, 1.0},
 		{sameLength, false, 0.15, 0.6, 0.62},
-		{mixed, false, 0.5, 1.06, 1.09}, // the spread of earlier lengths shapes the gaps
-		{mixed, true, 0.5, 1.06, 1.18},
-		{percentStart, false, 0.55, 1.1, 1.13}, // the log is not read: no progress asked, a type without percentages
+		{mixed, false, 0.5, 1.0, 1.03}, // the spread of earlier lengths, with the prior, shapes the grid
+		{mixed, true, 0.5, 1.0, 1.18},
+		{percentStart, false, 0.5, 1.0, 1.03}, // the log is not read: no progress asked, a type without percentages
 		{percentStart, true, 0.18, 0.75, 1.1},
 	} {
 		f := replay(t, tc.sc, lengths, tc.progress)
@@ -257,7 +257,7 @@ func TestReplayFigures(t *testing.T) {
 // BenchmarkReplay reports the replay's figures (b.ReportMetric); the time
 // per op is the cost of planning, not of waiting.
 func BenchmarkReplay(b *testing.B) {
-	lengths := replayLengths(59)
+	lengths := replayLengths(100)
 	for _, sc := range []scenario{noInfo, percentLines, repeated, sameLength, mixed} {
 		b.Run(sc.String(), func(b *testing.B) {
 			var f replayFigures

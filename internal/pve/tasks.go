@@ -100,6 +100,7 @@ type TaskResult struct {
 
 const (
 	maxTransientFails = 5
+	retryDelay        = 200 * time.Millisecond // after the first failed status read; doubles
 	progressInterval  = 2 * time.Second
 )
 
@@ -206,6 +207,9 @@ func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (Task
 			}
 		}
 		d = max(plan.next(at)-(elapsed()-at), 0) // the plan counts from the poll's start
+		if err != nil {
+			d = min(d, retryDelay<<(fails-1)) // a failed read is retried soon, whatever the plan
+		}
 	}
 }
 

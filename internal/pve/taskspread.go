@@ -2,56 +2,71 @@ package pve
 
 import (
 	"math"
+	"sort"
 	"time"
 )
 
 // When earlier durations of a task kind disagree, they still tell how
-// likely the end is at each moment. With end density f and survival S, the
-// poll gap g(t) = c*sqrt(S(t)/f(t)) gives the least lag for a number of
-// polls (the sum over time of f*g/2 + lambda*S/g is least there): sparse
-// where few runs ended, dense where many did. For lengths spread evenly
-// over 2-60 s that is lag times rate 0.42 where a constant gap gives 0.5.
+// likely the end is at each moment. With end density f and survival S, a
+// poll density n(t) = sqrt(f/S)/c gives the least lag for a number of
+// polls (the sum over time of f/(2n) + lambda*S*n is least there): sparse
+// where few runs ended, dense where many did. The polls sit where the
+// running sum of n crosses a half: n's own grid, as taskprior.go does for
+// the even 2-60 s spread.
 const (
 	spreadMin  = 6    // durations a spread needs
-	spreadRate = 0.95 // status polls a second it aims at, over the durations seen
-	spreadStep = 0.25 // seconds, the grid c is found on
+	spreadRate = 0.9  // status polls a second it aims at, over the durations seen
+	spreadStep = 0.25 // seconds, the grid the sums are taken on
+	// A few durations are a rough sample: the prior counts as this many.
+	spreadPrior = 40
 )
 
 // spread is the end's distribution from earlier durations, as seconds
-// since the wait began, smoothed by a Gaussian kernel.
+// since the wait began, smoothed by a Gaussian kernel, and the running sum
+// of its poll density on the grid.
 type spread struct {
 	d      []float64
-	bw, c  float64
-	maxEnd float64 // past it the durations say nothing
+	bw     float64
+	age0   float64
+	w      float64   // the durations' weight against the even 2-60 s prior
+	maxEnd float64   // past it the durations say nothing
+	sum    []float64 // sum[i]: polls due by i*spreadStep
 }
 
 func newSpread(all []historySample, age0 time.Duration) *spread {
 	if len(all) < spreadMin {
 		return nil
 	}
-	s := &spread{}
-	var sum, sq float64
+	s := &spread{age0: age0.Seconds()}
+	var total, sq float64
 	for _, h := range all {
 		v := (h.dur - age0).Seconds()
 		s.d = append(s.d, v)
-		sum += v
+		total += v
 		sq += v * v
 		s.maxEnd = max(s.maxEnd, v)
 	}
 	n := float64(len(s.d))
-	sd := math.Sqrt(max(sq/n-(sum/n)*(sum/n), 0))
+	sd := math.Sqrt(max(sq/n-(total/n)*(total/n), 0))
 	s.bw = max(1, 1.06*sd*math.Pow(n, -0.2)) // Silverman's rule, at least a second
 	s.maxEnd += 2 * s.bw
+	s.w = n / (n + spreadPrior)
 	var i1, i2 float64
+	dens := make([]float64, 0, int(s.maxEnd/spreadStep)+1)
 	for t := 0.0; t < s.maxEnd; t += spreadStep {
 		f, surv := s.at(t)
 		i1 += math.Sqrt(surv * f)
 		i2 += surv
+		dens = append(dens, math.Sqrt(f/max(surv, 1e-9)))
 	}
 	if i1 <= 0 || i2 <= 0 {
 		return nil
 	}
-	s.c = i1 / (spreadRate * i2)
+	c := i1 / (spreadRate * i2) // the polls per second of task come to spreadRate
+	s.sum = make([]float64, len(dens)+1)
+	for i, v := range dens {
+		s.sum[i+1] = s.sum[i] + v*spreadStep/c
+	}
 	return s
 }
 
@@ -63,17 +78,44 @@ func (s *spread) at(t float64) (f, surv float64) {
 		surv += 0.5 * math.Erfc(z/math.Sqrt2)
 	}
 	n := float64(len(s.d))
-	return f / n, surv / n
+	pf, ps := 0.0, 1.0 // the prior's, even over 2-60 s of the task's age
+	span := (priorUntil - priorFrom).Seconds()
+	switch age := t + s.age0; {
+	case age >= priorUntil.Seconds():
+		ps = 0
+	case age >= priorFrom.Seconds():
+		pf, ps = 1/span, (priorUntil.Seconds()-age)/span
+	}
+	return s.w*f/n + (1-s.w)*pf, s.w*surv/n + (1-s.w)*ps
 }
 
-// gap is the delay after a poll at t; ok is false past the durations seen.
+// polls is the running sum at t seconds, between grid points linearly.
+func (s *spread) polls(t float64) float64 {
+	x := t / spreadStep
+	i := int(x)
+	if i >= len(s.sum)-1 {
+		return s.sum[len(s.sum)-1]
+	}
+	return s.sum[i] + (x-float64(i))*(s.sum[i+1]-s.sum[i])
+}
+
+// gap is the delay after a poll at t to the next poll on the grid, at
+// least priorMin; ok is false past the durations seen.
 func (s *spread) gap(t time.Duration) (time.Duration, bool) {
 	if s == nil || t.Seconds() >= s.maxEnd {
 		return 0, false
 	}
-	f, surv := s.at(t.Seconds())
-	if f <= 0 {
-		return sparsePoll, true
+	now := t.Seconds()
+	for j := math.Floor(s.polls(now)-0.5) + 1; ; j++ {
+		target := j + 0.5
+		if target > s.sum[len(s.sum)-1] {
+			return 0, false
+		}
+		i := sort.SearchFloat64s(s.sum, target) // first grid point at or past it
+		lo, hi := s.sum[i-1], s.sum[i]
+		at := (float64(i-1) + (target-lo)/(hi-lo)) * spreadStep
+		if d := seconds(at - now); d >= priorMin {
+			return d, true
+		}
 	}
-	return seconds(s.c * math.Sqrt(surv/f)), true
 }
