@@ -101,8 +101,8 @@ func clusterTools(d *Deps) []Tool {
 				if err != nil {
 					return listOut{}, err
 				}
+				pg.protect = c.Guard.ProtectedTag
 				out, err := c.listPage(ctx, "list cluster resources", "/cluster/resources", q, c.allowedResource, pg)
-				c.markProtected(&out)
 				return out, err
 			}),
 		define(d, spec{name: "pve_list_tasks", title: "List tasks", toolset: "tasks",
@@ -126,8 +126,7 @@ func (c *call) list(ctx context.Context, what, path string, q url.Values, keep f
 
 // listPage is list, filtered, sorted, cut and projected by pg.
 func (c *call) listPage(ctx context.Context, what, path string, q url.Values, keep func(entry) bool, pg *pager) (listOut, error) {
-	names, _, _ := pg.columns()
-	l := pve.List{Want: names} // read with the answer's check
+	l := pve.List{Want: pg.wanted()} // read with the answer's check
 	if err := c.PVE.Get(ctx, path, q, &l); err != nil {
 		return listOut{}, fmt.Errorf("%s: %w", what, err)
 	}

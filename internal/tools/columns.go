@@ -44,35 +44,58 @@ func (pg *pager) columns() (names []string, matchAt, sortAt []int) {
 	return names, matchAt, sortAt
 }
 
+// wanted is what a list is read with: the table's columns, then the
+// projected fields not among them, which page writes from where the read
+// found them, with no second pass over the items.
+func (pg *pager) wanted() []string {
+	names, _, _ := pg.columns()
+	out := slices.Clone(names)
+	fields := pg.fields
+	if pg.protect != nil {
+		fields = append(slices.Clone(fields), "tags")
+	}
+	for _, f := range fields {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // table is the members read of every item: where they are, and their
 // text (a string's content, else the JSON as written) in one string, so
 // reading them makes one allocation rather than one per value.
 type table struct {
 	l    *pve.List
+	w    int   // the table's columns: the first w of l.Want
+	proj []int // the projected fields' places in l.Want, set by project
 	text string
 	ends []int32 // where each value's text ends in text
 }
 
-// newTable reads the columns of l's items: the values pve.List picked in
-// the pass that checked the answer when it was asked for these names,
-// else with one more pass over the items.
-func newTable(l *pve.List, names []string) (*table, error) {
-	if !slices.Equal(l.Want, names) || len(l.Values) != len(l.Items)*len(names) {
-		picked := &pve.List{Items: l.Items, Want: names}
+// newTable reads the first w of want, the table's columns, of l's items:
+// the values pve.List picked in the pass that checked the answer when it
+// was asked for want (pager.wanted), else with one more pass over the
+// items. The rest of want are the projected fields, for project.
+func newTable(l *pve.List, w int, want []string) (*table, error) {
+	if !slices.Equal(l.Want, want) || len(l.Values) != len(l.Items)*len(want) {
+		picked := &pve.List{Items: l.Items, Want: want}
 		if err := picked.Pick(); err != nil {
 			return nil, fmt.Errorf("decode list entry: %w", err)
 		}
 		l = picked
 	}
-	t := &table{l: l}
+	t := &table{l: l, w: w}
 	size := 0
-	for _, s := range l.Values {
-		size += int(s.End - s.Start)
+	for i := range l.Items {
+		for j := range w {
+			s := l.Values[i*len(want)+j]
+			size += int(s.End - s.Start)
+		}
 	}
 	var b strings.Builder
 	b.Grow(size)
-	t.ends = make([]int32, len(l.Values))
-	w := len(names)
+	t.ends = make([]int32, len(l.Items)*w)
 	for i := range l.Items {
 		for j := range w {
 			switch v := l.Value(i, j); {
@@ -92,7 +115,7 @@ func newTable(l *pve.List, names []string) (*table, error) {
 
 // str is the text of item i's column j.
 func (t *table) str(i, j int) string {
-	k := i*len(t.l.Want) + j
+	k := i*t.w + j
 	start := int32(0)
 	if k > 0 {
 		start = t.ends[k-1]

@@ -78,7 +78,7 @@ func BenchmarkListVMs10000(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		args map[string]any
-	}{{"default", nil}, {"all", map[string]any{"limit": "all", "fields": "all"}}} {
+	}{{"default", nil}, {"all", map[string]any{"limit": "all", "fields": "all"}}, {"limit0", map[string]any{"limit": 0}}} {
 		b.Run("server-"+c.name, func(b *testing.B) {
 			args, _ := json.Marshal(c.args)
 			size, cpu := 0, cpuTime()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/jsonscan"
@@ -25,6 +26,11 @@ type pager struct {
 	sorts         []sortKey
 	matches       []match
 	defaulted     bool // fields were not given: the tool's default set
+	// protect names the protected tag among a guest's tags, "" for none:
+	// an item shown with its tags gets "protected" (PVE_PROTECTED_TAGS), so a
+	// list shows what no tool will change. Proxmox's own protection flag is in
+	// the config, which lists do not read; every write checks both.
+	protect func(tags string) string
 }
 
 type sortKey struct {
@@ -81,7 +87,7 @@ type sortVal struct {
 // holds already when it was read with pg.columns' names as l.Want.
 func (pg *pager) page(l *pve.List, keep func(entry) bool) (listOut, error) {
 	names, matchAt, sortAt := pg.columns()
-	t, err := newTable(l, names)
+	t, err := newTable(l, len(names), pg.wanted())
 	if err != nil {
 		return listOut{}, err
 	}
@@ -130,7 +136,7 @@ func (pg *pager) page(l *pve.List, keep func(entry) bool) (listOut, error) {
 	out.Items = make([]json.RawMessage, 0, len(window))
 	for _, k := range window {
 		start := buf.Len()
-		if err := pg.project(buf, l.Items[rows[k]], l.Compact); err != nil {
+		if err := pg.project(buf, t, rows[k]); err != nil {
 			return listOut{}, err
 		}
 		// A slice of buf stays valid if buf grows: the old array keeps it.
@@ -217,42 +223,92 @@ func (pg *pager) pageValues(items []json.RawMessage) listOut {
 	return out
 }
 
-// project writes the chosen fields of one item, compact; compact says
-// the item is already.
-func (pg *pager) project(buf *bytes.Buffer, raw []byte, compact bool) error {
+// project writes the chosen fields of item i, compact, in the item's own
+// order, from where the read found them (the last of a repeated member,
+// as encoding/json reads it).
+func (pg *pager) project(buf *bytes.Buffer, t *table, i int) error {
+	l := t.l
+	raw, compact := l.Items[i], l.Compact
 	if pg.fields == nil {
+		start := buf.Len()
 		if compact || jsonscan.Compact(raw) {
 			buf.Write(raw)
-			return nil
+		} else if err := json.Compact(buf, raw); err != nil {
+			return err
 		}
-		return json.Compact(buf, raw)
+		pg.markTags(buf, start, t, i)
+		return nil
 	}
-	buf.WriteByte('{')
-	first := true
-	var err error
-	scanErr := jsonscan.Members(raw, func(k, v []byte) bool {
-		if !slices.Contains(pg.fields, string(k)) {
-			return true
+	if t.proj == nil {
+		t.proj = make([]int, 0, len(pg.fields))
+		for j, name := range l.Want {
+			if slices.Contains(pg.fields, name) {
+				t.proj = append(t.proj, j)
+			}
 		}
-		if !first {
+	}
+	w := len(l.Want)
+	row := l.Values[i*w : (i+1)*w]
+	var at [16]int
+	cols := at[:0]
+	for _, j := range t.proj {
+		if row[j].End == 0 {
+			continue
+		}
+		// Insertion by offset: the item's order, among a few fields.
+		k := len(cols)
+		cols = append(cols, j)
+		for ; k > 0 && row[cols[k-1]].Start > row[j].Start; k-- {
+			cols[k] = cols[k-1]
+		}
+		cols[k] = j
+	}
+	start := buf.Len()
+	buf.WriteByte('{')
+	for n, j := range cols {
+		if n > 0 {
 			buf.WriteByte(',')
 		}
-		first = false
 		buf.WriteByte('"')
-		buf.Write(k)
+		buf.WriteString(l.Want[j])
 		buf.WriteString(`":`)
+		v := raw[row[j].Start:row[j].End]
 		if compact || jsonscan.Compact(v) {
 			buf.Write(v)
-		} else if err = json.Compact(buf, v); err != nil {
-			return false
+		} else if err := json.Compact(buf, v); err != nil {
+			return fmt.Errorf("decode list entry: %w", err)
 		}
-		return true
-	})
-	buf.WriteByte('}')
-	if scanErr != nil {
-		return fmt.Errorf("decode list entry: %w", scanErr)
 	}
-	return err
+	buf.WriteByte('}')
+	if pg.fields != nil && slices.Contains(pg.fields, "tags") {
+		pg.markTags(buf, start, t, i)
+	}
+	return nil
+}
+
+// markTags adds "protected" to the item just written at buf[start:] when
+// its tags hold a protected one.
+func (pg *pager) markTags(buf *bytes.Buffer, start int, t *table, i int) {
+	j := slices.Index(t.l.Want, "tags")
+	if pg.protect == nil || j < 0 {
+		return
+	}
+	v := t.l.Value(i, j)
+	tags, ok := jsonscan.String(v)
+	if !ok || tags == "" {
+		return
+	}
+	tag := pg.protect(tags)
+	if tag == "" || buf.Len() <= start || buf.Bytes()[buf.Len()-1] != '}' {
+		return
+	}
+	buf.Truncate(buf.Len() - 1)
+	if buf.Len() > start+1 {
+		buf.WriteByte(',')
+	}
+	buf.WriteString(`"protected":`)
+	buf.Write(strconv.AppendQuote(nil, "tag "+tag))
+	buf.WriteByte('}')
 }
 
 // note tells a client that reads only text that the list was cut, and how

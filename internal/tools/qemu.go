@@ -94,9 +94,9 @@ func listGuests(d *Deps, k guestKind, name, title, desc string) Tool {
 				if err != nil {
 					return listOut{}, err
 				}
+				pg.protect = c.Guard.ProtectedTag
 				out, err := c.listPage(ctx, "list "+k.label+"s on "+string(in.Node), pve.Path("nodes", string(in.Node), k.api), nil,
 					func(e entry) bool { return c.allowedGuest(e) }, pg)
-				c.markProtected(&out)
 				return out, err
 			}
 			// The cluster index holds both kinds (and the pools, which the
@@ -105,9 +105,9 @@ func listGuests(d *Deps, k guestKind, name, title, desc string) Tool {
 			if err != nil {
 				return listOut{}, err
 			}
+			pg.protect = c.Guard.ProtectedTag
 			out, err := c.listPage(ctx, "list "+k.label+"s", "/cluster/resources", url.Values{"type": {"vm"}},
 				func(e entry) bool { return e.Type == k.api && c.allowedResource(e) }, pg)
-			c.markProtected(&out)
 			return out, err
 		})
 }

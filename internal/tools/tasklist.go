@@ -39,8 +39,7 @@ func (c *call) tasks(ctx context.Context, in tasksArgs) (listOut, error) {
 		q.Set("errors", "1")
 	}
 	what := "list tasks on " + string(in.Node)
-	names, _, _ := pg.columns()
-	l := pve.List{Want: names}
+	l := pve.List{Want: pg.wanted()}
 	total, err := c.PVE.GetPage(ctx, pve.Path("nodes", string(in.Node), "tasks"), q, &l)
 	if err != nil {
 		return listOut{}, fmt.Errorf("%s: %w", what, err)

@@ -113,6 +113,9 @@ func appendTextContent(b []byte, c *TextContent) ([]byte, error) {
 // appendField appends name and json.Marshal(v), which is compact and
 // escapes HTML as a nested value of json.Marshal would be.
 func appendField(b []byte, name string, v any) ([]byte, error) {
+	if s, ok := v.(string); ok {
+		return appendJSONString(append(b, name...), s), nil
+	}
 	data, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
