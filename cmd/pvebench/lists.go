@@ -51,6 +51,8 @@ func (b *bench) lists(ctx context.Context, s *mcp.ClientSession, tools []*mcp.To
 		b.row(fmt.Sprintf("pve_list_vms %s, %d guests (ms)", name, b.o.guests), times)
 		if name == "default" {
 			f.listMS, f.listBytes, f.haveList = median(times), size, true
+		} else {
+			f.listAllMS = median(times)
 		}
 		fmt.Fprintf(b.out, "%-50s %12d\n", fmt.Sprintf("pve_list_vms %s text bytes", name), size)
 	}
