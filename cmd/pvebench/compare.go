@@ -91,7 +91,7 @@ func printCompare(out io.Writer, cs []check) {
 	fmt.Fprintf(out, "%-46s %10s %10s %8s %14s  %s\n", "figure", "ours", "reference", "value", "target", "result")
 	failed := 0
 	for _, c := range cs {
-		ref, val := "", fmt.Sprintf("%.0f", c.value())
+		ref, val := "", fmt.Sprintf("%.4g", c.value())
 		if c.ref != 0 {
 			ref, val = fmt.Sprintf("%.5g", c.ref), fmt.Sprintf("%.2fx", c.value())
 		}

@@ -116,13 +116,12 @@ func (l *List) readEnvelope(raw []byte) (int, error) {
 		},
 	}
 	if w > 0 {
-		lens := wantLengths(l.Want)
+		byLen := wantByLength(l.Want)
 		vis.ElemMember = func(k []byte, start, end int) {
-			if lens&(1<<min(len(k), 63)) == 0 { // most members of an item: not wanted
-				return
-			}
-			for j, name := range l.Want {
-				if string(k) == name {
+			// Most members of an item are not wanted; the rest meet only
+			// the names of their length.
+			for _, j := range byLen[min(len(k), 63)] {
+				if string(k) == l.Want[j] {
 					picked[j] = Span{int32(start), int32(end)}
 				}
 			}
@@ -154,14 +153,16 @@ func (l *List) readEnvelope(raw []byte) (int, error) {
 	return int(total), nil
 }
 
-// wantLengths has bit n set when a name of want is n bytes long (bit 63:
-// 63 or more), to pass over the members no name can match.
-func wantLengths(want []string) uint64 {
-	var lens uint64
-	for _, name := range want {
-		lens |= 1 << min(len(name), 63)
+// wantByLength lists, for each length n, the places in want of the names n
+// bytes long (the last entry: 63 or more), to compare a member's key only
+// with those.
+func wantByLength(want []string) *[64][]int {
+	var by [64][]int
+	for j, name := range want {
+		n := min(len(name), 63)
+		by[n] = append(by[n], j)
 	}
-	return lens
+	return &by
 }
 
 // guessCount is how many items of the first one's size the body holds, and

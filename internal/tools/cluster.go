@@ -126,7 +126,7 @@ func (c *call) list(ctx context.Context, what, path string, q url.Values, keep f
 
 // listPage is list, filtered, sorted, cut and projected by pg.
 func (c *call) listPage(ctx context.Context, what, path string, q url.Values, keep func(entry) bool, pg *pager) (listOut, error) {
-	l := pve.List{Want: pg.wanted()} // read with the answer's check
+	l := pve.List{Want: pg.readWith()} // read with the answer's check
 	if err := c.PVE.Get(ctx, path, q, &l); err != nil {
 		return listOut{}, fmt.Errorf("%s: %w", what, err)
 	}

@@ -44,7 +44,21 @@ func (pg *pager) columns() (names []string, matchAt, sortAt []int) {
 	return names, matchAt, sortAt
 }
 
-// wanted is what a list is read with: the table's columns, then the
+// pickAhead is the longest page whose projected fields are picked out of
+// its own items after the cut, rather than out of every item in the read.
+const pickAhead = 500
+
+// readWith is what a list is read with: for a short page the table's
+// columns, for a long one wanted.
+func (pg *pager) readWith() []string {
+	if pg.limit > 0 && pg.limit <= pickAhead {
+		names, _, _ := pg.columns()
+		return names
+	}
+	return pg.wanted()
+}
+
+// wanted is what a long list is read with: the table's columns, then the
 // projected fields not among them, which page writes from where the read
 // found them, with no second pass over the items.
 func (pg *pager) wanted() []string {

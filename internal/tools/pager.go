@@ -84,10 +84,15 @@ type sortVal struct {
 
 // page filters, sorts, cuts and projects a Proxmox list; keep applies the
 // allowlists. It reads of each item only the members it needs, which l
-// holds already when it was read with pg.columns' names as l.Want.
+// holds already when it was read with pg.readWith() as l.Want.
 func (pg *pager) page(l *pve.List, keep func(entry) bool) (listOut, error) {
 	names, matchAt, sortAt := pg.columns()
-	t, err := newTable(l, len(names), pg.wanted())
+	want := pg.wanted()
+	tableWant := names
+	if slices.Equal(l.Want, want) {
+		tableWant = want // the projected fields were picked too
+	}
+	t, err := newTable(l, len(names), tableWant)
 	if err != nil {
 		return listOut{}, err
 	}
@@ -131,12 +136,28 @@ func (pg *pager) page(l *pve.List, keep func(entry) bool) (listOut, error) {
 	for _, k := range window {
 		size += len(l.Items[rows[k]])
 	}
+	// A short page picks its projected fields out of its own items only.
+	pt, at := t, func(k int) int { return rows[k] }
+	if !slices.Equal(tableWant, want) {
+		sub := &pve.List{Items: make([]json.RawMessage, len(window)), Want: want, Compact: l.Compact}
+		for n, k := range window {
+			sub.Items[n] = l.Items[rows[k]]
+		}
+		if err := sub.Pick(); err != nil {
+			return listOut{}, fmt.Errorf("decode list entry: %w", err)
+		}
+		pos := make(map[int]int, len(window))
+		for n, k := range window {
+			pos[k] = n
+		}
+		pt, at = &table{l: sub}, func(k int) int { return pos[k] }
+	}
 	// Projection and compaction only shorten an item: one buffer holds them.
 	buf := bytes.NewBuffer(make([]byte, 0, size))
 	out.Items = make([]json.RawMessage, 0, len(window))
 	for _, k := range window {
 		start := buf.Len()
-		if err := pg.project(buf, t, rows[k]); err != nil {
+		if err := pg.project(buf, pt, at(k)); err != nil {
 			return listOut{}, err
 		}
 		// A slice of buf stays valid if buf grows: the old array keeps it.

@@ -39,7 +39,7 @@ func (c *call) tasks(ctx context.Context, in tasksArgs) (listOut, error) {
 		q.Set("errors", "1")
 	}
 	what := "list tasks on " + string(in.Node)
-	l := pve.List{Want: pg.wanted()}
+	l := pve.List{Want: pg.readWith()}
 	total, err := c.PVE.GetPage(ctx, pve.Path("nodes", string(in.Node), "tasks"), q, &l)
 	if err != nil {
 		return listOut{}, fmt.Errorf("%s: %w", what, err)
