@@ -268,3 +268,28 @@ func TestSpread(t *testing.T) {
 		t.Errorf("scattered: %+v %v", w, sp)
 	}
 }
+
+// Earlier runs of minutes that disagree keep the first minute sparse: the
+// even 2-60 s prior must not draw the polls there.
+func TestSpreadOfLongRuns(t *testing.T) {
+	for _, base := range []float64{300, 3600} {
+		var all []historySample
+		for i := range 10 {
+			all = append(all, historySample{upid: fmt.Sprint(i), dur: seconds(base * (1 + 1.5*float64(i)/9))})
+		}
+		p := newPlan(WaitOptions{}, false, 0)
+		p.spread = newSpread(all, 0)
+		polls, tm := 0, p.first()
+		for tm < time.Minute {
+			polls++
+			d := p.next(tm)
+			if d <= 0 || d > sparsePoll {
+				t.Fatalf("base %v s, at %v: delay %v", base, tm, d)
+			}
+			tm += d
+		}
+		if polls > 30 {
+			t.Errorf("runs of %v-%v s: %d polls in the first minute", base, 2.5*base, polls)
+		}
+	}
+}

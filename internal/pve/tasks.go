@@ -100,8 +100,10 @@ type TaskResult struct {
 
 const (
 	maxTransientFails = 5
-	retryDelay        = 200 * time.Millisecond // after the first failed status read; doubles
-	progressInterval  = 2 * time.Second
+	// After the first failed status read; doubling to 3 s, the retries
+	// ride out a pveproxy restart of about 10 s.
+	retryDelay       = 500 * time.Millisecond
+	progressInterval = 2 * time.Second
 )
 
 var warningsRe = lazyre.New(`^WARNINGS: (\d+)$`)
@@ -208,7 +210,7 @@ func (c *Client) WaitTask(ctx context.Context, upid string, o WaitOptions) (Task
 		}
 		d = max(plan.next(at)-(elapsed()-at), 0) // the plan counts from the poll's start
 		if err != nil {
-			d = min(d, retryDelay<<(fails-1)) // a failed read is retried soon, whatever the plan
+			d = min(d, retryDelay<<(fails-1), sparsePoll) // a failed read is retried soon, whatever the plan
 		}
 	}
 }

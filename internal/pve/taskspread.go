@@ -50,7 +50,15 @@ func newSpread(all []historySample, age0 time.Duration) *spread {
 	sd := math.Sqrt(max(sq/n-(total/n)*(total/n), 0))
 	s.bw = max(1, 1.06*sd*math.Pow(n, -0.2)) // Silverman's rule, at least a second
 	s.maxEnd += 2 * s.bw
-	s.w = n / (n + spreadPrior)
+	// The prior counts only as far as the durations fall in its range:
+	// runs of minutes must not pull the polls into the first minute.
+	in := 0.0
+	for _, h := range all {
+		if h.dur >= priorFrom && h.dur <= priorUntil {
+			in++
+		}
+	}
+	s.w = 1 - spreadPrior/(n+spreadPrior)*(in/n)
 	var i1, i2 float64
 	dens := make([]float64, 0, int(s.maxEnd/spreadStep)+1)
 	for t := 0.0; t < s.maxEnd; t += spreadStep {
