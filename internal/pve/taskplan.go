@@ -11,7 +11,7 @@ import (
 // and polls densely only near it. Figures from the replay in
 // taskreplay_test.go.
 const (
-	firstPoll  = 100 * time.Millisecond // fast start: 0.1, 0.2, 0.4 s ... between polls
+	firstPoll  = 100 * time.Millisecond // the first poll; then taskprior.go's fast start, or doubling steps before a window
 	densePoll  = 250 * time.Millisecond // inside the predicted end's window
 	sparsePoll = 3 * time.Second        // far from it; under Proxmox's 5 s keep-alive
 	// Log reads are requests too. For the estimate of a task that prints
@@ -85,10 +85,11 @@ func (p *plan) next(t time.Duration) time.Duration {
 		return fast
 	}
 	p.step = min(p.step*2, sparsePoll)
-	d := priorDelay(p.age0 + t)
+	age := p.age0 + t
+	d := priorDelay(age)
 	if g, ok := p.spread.gap(t); ok && !p.pct.ok {
 		d = min(g, sparsePoll)
-		if age := p.age0 + t; age < fastStart[len(fastStart)-1] {
+		if age < fastStart[len(fastStart)-1] {
 			d = min(d, priorDelay(age)) // the fast start stays
 		}
 	}

@@ -51,18 +51,17 @@ const pickAhead = 500
 // readWith is what a list is read with: for a short page the table's
 // columns, for a long one wanted.
 func (pg *pager) readWith() []string {
+	names, _, _ := pg.columns()
 	if pg.limit > 0 && pg.limit <= pickAhead {
-		names, _, _ := pg.columns()
 		return names
 	}
-	return pg.wanted()
+	return pg.wanted(names)
 }
 
-// wanted is what a long list is read with: the table's columns, then the
-// projected fields not among them, which page writes from where the read
-// found them, with no second pass over the items.
-func (pg *pager) wanted() []string {
-	names, _, _ := pg.columns()
+// wanted is what a long list is read with: the table's columns (names),
+// then the projected fields not among them, which page writes from where
+// the read found them, with no second pass over the items.
+func (pg *pager) wanted(names []string) []string {
 	out := slices.Clone(names)
 	fields := pg.fields
 	if pg.protect != nil {
@@ -82,7 +81,8 @@ func (pg *pager) wanted() []string {
 type table struct {
 	l    *pve.List
 	w    int   // the table's columns: the first w of l.Want
-	proj []int // the projected fields' places in l.Want, set by project
+	proj []int // the projected fields' places in l.Want (see prepare)
+	tags int   // the place of "tags" in l.Want, -1: none
 	text string
 	ends []int32 // where each value's text ends in text
 }

@@ -87,7 +87,7 @@ type sortVal struct {
 // holds already when it was read with pg.readWith() as l.Want.
 func (pg *pager) page(l *pve.List, keep func(entry) bool) (listOut, error) {
 	names, matchAt, sortAt := pg.columns()
-	want := pg.wanted()
+	want := pg.wanted(names)
 	tableWant := names
 	if slices.Equal(l.Want, want) {
 		tableWant = want // the projected fields were picked too
@@ -136,9 +136,10 @@ func (pg *pager) page(l *pve.List, keep func(entry) bool) (listOut, error) {
 	for _, k := range window {
 		size += len(l.Items[rows[k]])
 	}
-	// A short page picks its projected fields out of its own items only.
-	pt, at := t, func(k int) int { return rows[k] }
-	if !slices.Equal(tableWant, want) {
+	// A short page picks its projected fields out of its own items only:
+	// its n-th item is then item n of pt.
+	pt, short := t, !slices.Equal(tableWant, want)
+	if short {
 		sub := &pve.List{Items: make([]json.RawMessage, len(window)), Want: want, Compact: l.Compact}
 		for n, k := range window {
 			sub.Items[n] = l.Items[rows[k]]
@@ -146,18 +147,19 @@ func (pg *pager) page(l *pve.List, keep func(entry) bool) (listOut, error) {
 		if err := sub.Pick(); err != nil {
 			return listOut{}, fmt.Errorf("decode list entry: %w", err)
 		}
-		pos := make(map[int]int, len(window))
-		for n, k := range window {
-			pos[k] = n
-		}
-		pt, at = &table{l: sub}, func(k int) int { return pos[k] }
+		pt = &table{l: sub}
 	}
+	pt.prepare(pg.fields)
 	// Projection and compaction only shorten an item: one buffer holds them.
 	buf := bytes.NewBuffer(make([]byte, 0, size))
 	out.Items = make([]json.RawMessage, 0, len(window))
-	for _, k := range window {
+	for n, k := range window {
+		i := rows[k]
+		if short {
+			i = n
+		}
 		start := buf.Len()
-		if err := pg.project(buf, pt, at(k)); err != nil {
+		if err := pg.project(buf, pt, i); err != nil {
 			return listOut{}, err
 		}
 		// A slice of buf stays valid if buf grows: the old array keeps it.
@@ -260,14 +262,6 @@ func (pg *pager) project(buf *bytes.Buffer, t *table, i int) error {
 		pg.markTags(buf, start, t, i)
 		return nil
 	}
-	if t.proj == nil {
-		t.proj = make([]int, 0, len(pg.fields))
-		for j, name := range l.Want {
-			if slices.Contains(pg.fields, name) {
-				t.proj = append(t.proj, j)
-			}
-		}
-	}
 	w := len(l.Want)
 	row := l.Values[i*w : (i+1)*w]
 	var at [16]int
@@ -301,21 +295,30 @@ func (pg *pager) project(buf *bytes.Buffer, t *table, i int) error {
 		}
 	}
 	buf.WriteByte('}')
-	if pg.fields != nil && slices.Contains(pg.fields, "tags") {
+	if slices.Contains(pg.fields, "tags") {
 		pg.markTags(buf, start, t, i)
 	}
 	return nil
 }
 
+// prepare finds where the projected fields and the tags are in t.l.Want,
+// once per page.
+func (t *table) prepare(fields []string) {
+	t.proj, t.tags = t.proj[:0], slices.Index(t.l.Want, "tags")
+	for j, name := range t.l.Want {
+		if slices.Contains(fields, name) {
+			t.proj = append(t.proj, j)
+		}
+	}
+}
+
 // markTags adds "protected" to the item just written at buf[start:] when
 // its tags hold a protected one.
 func (pg *pager) markTags(buf *bytes.Buffer, start int, t *table, i int) {
-	j := slices.Index(t.l.Want, "tags")
-	if pg.protect == nil || j < 0 {
+	if pg.protect == nil || t.tags < 0 {
 		return
 	}
-	v := t.l.Value(i, j)
-	tags, ok := jsonscan.String(v)
+	tags, ok := jsonscan.String(t.l.Value(i, t.tags))
 	if !ok || tags == "" {
 		return
 	}
