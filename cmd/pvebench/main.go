@@ -172,6 +172,7 @@ func (b *bench) all(ctx context.Context) error {
 		fmt.Fprintf(b.out, "%-50s %12s %12s\n", "  resident then, median (MiB)",
 			fmt.Sprintf("%.1f anon", median(mib(rss[i], func(m mem) int64 { return m.anon }))),
 			fmt.Sprintf("%.1f file", median(mib(rss[i], func(m mem) int64 { return m.file }))))
+		fmt.Fprintf(b.out, "  the binary's resident pages, last run (MiB): %s\n", rss[i][len(rss[i])-1].split)
 		if i == 0 {
 			f.rssOurs = median(peak)
 		} else {

@@ -67,7 +67,10 @@ func peakRSS(pid int) (int64, error) {
 
 // mem is a process's peak resident set and how its resident set is now
 // split: anonymous (heap, stacks) and file-backed (mostly the binary's pages).
-type mem struct{ peak, anon, file int64 }
+type mem struct {
+	peak, anon, file int64
+	split            residentSplit // the binary's resident pages, when read
+}
 
 func memory(pid int) (mem, error) {
 	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"testing"
 	"time"
 )
@@ -66,5 +67,20 @@ func TestFakeResources(t *testing.T) {
 	}
 	if kinds["qemu"] != 80 || kinds["lxc"] != 20 || kinds["node"] != fakeNodes {
 		t.Fatalf("kinds %v", kinds)
+	}
+}
+
+// The test binary's own code is resident while it runs.
+func TestResidentSplitOfSelf(t *testing.T) {
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := resident(os.Getpid(), bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.text <= 0 || r.pclntab <= 0 || r.rodata <= 0 {
+		t.Fatalf("resident split %+v: text, rodata and pclntab should have pages", r)
 	}
 }

@@ -182,6 +182,9 @@ func (b *bench) rssAfterCalls(ctx context.Context, ts ...target) ([][]mem, error
 			if err == nil {
 				m, err = memory(pid)
 			}
+			if err == nil {
+				m.split, err = resident(pid, t.bin)
+			}
 			s.Close()
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", t.name, err)

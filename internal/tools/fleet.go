@@ -230,16 +230,18 @@ func (f *Fleet) Route(all []Tool) []Tool {
 
 func (f *Fleet) wrap(t Tool, readForm bool) Tool {
 	def := *t.Def
-	input := sync.OnceValue(func() *jsonschema.Schema {
-		s := t.input()
-		def.InputSchema, def.OutputSchema = withClusterArg(t.Def.InputSchema), t.Def.OutputSchema
-		return s
-	})
+	inferred := func() (any, any) {
+		in, out := t.inferred()
+		return withClusterArg(in), out
+	}
+	// The generated schemas lack the cluster argument: these are inferred.
+	fill := sync.OnceFunc(func() { def.InputSchema, def.OutputSchema = inferred() })
 	name := t.Def.Name
 	handler := func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		return f.call(ctx, req, name, readForm)
 	}
-	return Tool{Def: &def, Toolset: t.Toolset, Effect: t.Effect, handler: handler, input: input}
+	return Tool{Def: &def, Toolset: t.Toolset, Effect: t.Effect, handler: handler, input: t.input,
+		fill: fill, inferred: inferred}
 }
 
 const clusterArgAbout = `the cluster to act on (pve_cluster_list names them); default: the default cluster; "all": a list from every cluster`

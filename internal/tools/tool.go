@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -64,16 +65,22 @@ type Deps struct {
 
 // Tool is one MCP tool: its definition as clients see it, its toolset and its effect.
 type Tool struct {
-	// Def's schemas are built on first use (Definition, Register, a call):
-	// most tools of the inventory are never offered, and inferring schemas
-	// was most of start-up. Read them through Definition.
+	// Def's schemas are set on first use (Definition, Register): most tools
+	// of the inventory are never offered. Read them through Definition.
 	Def     *mcp.Tool
 	Toolset string
 	Effect  Effect
 	handler mcp.ToolHandler
-	// input builds Def's schemas once and returns what arguments are
-	// validated against; Def has the advertised part.
+	// input builds, once, the schema arguments are validated against.
 	input func() *jsonschema.Schema
+	// fill sets Def's schemas once: the advertised JSON generated from the
+	// inferred schemas (schemas_gen.go) when it is current, else inferred.
+	fill func()
+	// inferred is the advertised pair built from the Go types, without
+	// the generated copy (fleet.go adds an argument to it; tests).
+	inferred func() (in, out any)
+	// typed is the tool's typed code; nil for the few built by hand.
+	typed typedHandler
 	// readForm is offered under the same name where the configuration
 	// keeps this tool out (see readforms.go); nil for most tools.
 	readForm *Tool
@@ -82,9 +89,11 @@ type Tool struct {
 // Register adds the tool to an MCP server.
 func (t Tool) Register(s *mcp.Server) { s.AddTool(t.Definition(), t.handler) }
 
-// Definition is the tool as clients see it, its schemas built.
+// Definition is the tool as clients see it, its schemas set.
 func (t Tool) Definition() *mcp.Tool {
-	t.input()
+	if t.fill != nil {
+		t.fill()
+	}
 	return t.Def
 }
 
@@ -147,6 +156,7 @@ func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, 
 // result types.
 type typedHandler interface {
 	isTask() bool // the result is a task's: the tool takes async
+	key() string  // the input type, which tells a read form from its full tool
 	input() *jsonschema.Schema
 	output() *jsonschema.Schema
 	decode(s *jsonschema.Schema, rs *jsonschema.Resolved, raw json.RawMessage) (any, map[string]any, error)
@@ -162,6 +172,7 @@ func (typed[In, Out]) isTask() bool {
 	return ok
 }
 
+func (typed[In, Out]) key() string                { return reflect.TypeFor[In]().String() }
 func (typed[In, Out]) input() *jsonschema.Schema  { return inputSchema[In]() }
 func (typed[In, Out]) output() *jsonschema.Schema { return outputSchema[Out]() }
 
@@ -177,9 +188,8 @@ func (t typed[In, Out]) run(ctx context.Context, c *call, in any) (any, error) {
 func newTool(d *Deps, sp spec, th typedHandler) Tool {
 	def := &mcp.Tool{Name: sp.name, Title: sp.title, Description: sp.desc, Annotations: annotations(sp)}
 	task := sync.OnceValue(func() bool { return sp.task || th.isTask() })
-	// Schemas are built when the tool is first registered or called, and
-	// resolved (the costliest step) on its first call: start-up builds only
-	// the tools it offers.
+	// The validation schema is built and resolved (the costliest step) on
+	// the tool's first call.
 	inSchema := sync.OnceValue(func() *jsonschema.Schema {
 		in := th.input()
 		if task() {
@@ -187,12 +197,24 @@ func newTool(d *Deps, sp spec, th typedHandler) Tool {
 			in.Properties["async"] = &jsonschema.Schema{Type: "boolean"}
 			in.PropertyOrder = append(in.PropertyOrder, "async")
 		}
+		return in
+	})
+	inferred := func() (any, any) {
 		out := sp.output
 		if out == nil {
 			out = th.output()
 		}
-		def.InputSchema, def.OutputSchema = advertised(in), out
-		return in
+		return advertised(inSchema()), out
+	}
+	// Inferring the schemas of the offered tools was a fifth of start-up;
+	// the generated copy is a lookup, checked against inference by
+	// TestGeneratedSchemasGolden.
+	fill := sync.OnceFunc(func() {
+		if in, out, ok := generatedSchemas(sp.name, th.key()); ok {
+			def.InputSchema, def.OutputSchema = in, out
+			return
+		}
+		def.InputSchema, def.OutputSchema = inferred()
 	})
 	resolve := sync.OnceValues(func() (*jsonschema.Resolved, error) {
 		return inSchema().Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true})
@@ -246,7 +268,8 @@ func newTool(d *Deps, sp spec, th typedHandler) Tool {
 	if d.Audit != nil {
 		handler = audited(d, sp, handler)
 	}
-	return Tool{Def: def, Toolset: sp.toolset, Effect: sp.effect, handler: handler, input: inSchema}
+	return Tool{Def: def, Toolset: sp.toolset, Effect: sp.effect, handler: handler, input: inSchema,
+		fill: fill, inferred: inferred, typed: th}
 }
 
 // result is a tool's answer from its output or error.

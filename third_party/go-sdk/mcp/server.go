@@ -331,11 +331,13 @@ func (s *Server) AddTool(t *Tool, h ToolHandler) {
 			panic(fmt.Errorf(`AddTool %q: input schema must have type "object"`, t.Name))
 		}
 	} else {
-		var m map[string]any
-		if err := remarshal(t.InputSchema, &m); err != nil {
+		// Only "type" is read: decoding a json.RawMessage into a map built
+		// every node of the schema (rawSchemaType).
+		typ, err := rawSchemaType(t.InputSchema)
+		if err != nil {
 			panic(fmt.Errorf("AddTool %q: can't marshal input schema to a JSON object: %v", t.Name, err))
 		}
-		if typ := m["type"]; typ != "object" {
+		if typ != "object" {
 			panic(fmt.Errorf(`AddTool %q: input schema must have type "object" (got %v)`, t.Name, typ))
 		}
 	}
@@ -343,6 +345,10 @@ func (s *Server) AddTool(t *Tool, h ToolHandler) {
 		if s, ok := t.OutputSchema.(*jsonschema.Schema); ok {
 			if s == nil {
 				panic(fmt.Errorf("AddTool %q: output schema is nil", t.Name))
+			}
+		} else if raw, ok := t.OutputSchema.(json.RawMessage); ok {
+			if !json.Valid(raw) {
+				panic(fmt.Errorf("AddTool %q: can't marshal output schema to JSON: invalid JSON", t.Name))
 			}
 		} else {
 			var m any

@@ -71,6 +71,9 @@ func unmarshalSchemaProperties(schema any) map[string]headerSchemaProperty {
 	if js, ok := schema.(*jsonschema.Schema); ok && !hasHeaderAnnotation(js) {
 		return nil
 	}
+	if rawWithoutHeaders(schema) {
+		return nil
+	}
 	var s headerSchemaProperty
 	if err := remarshal(schema, &s); err != nil {
 		return nil
