@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/modelcontextprotocol/go-sdk/auth"
@@ -37,16 +36,15 @@ const (
 )
 
 // oauthVerifier checks JWT access tokens of one issuer for one audience.
-// go-oidc fetches, caches and refreshes the issuer's keys (on an unknown
-// key id) and checks the signature; the claims are checked here, as access
-// tokens are not ID tokens.
+// jwksCache holds the issuer's keys, go-oidc checks the signature against
+// them; the claims are checked here, as access tokens are not ID tokens.
 type oauthVerifier struct {
 	cfg    config.OAuth
 	client *http.Client
 	now    func() time.Time // tests move it
 
 	mu      sync.Mutex
-	keys    *oidc.RemoteKeySet // nil until the key set's URL is known
+	keys    *jwksCache // nil until the key set's URL is known
 	lastTry time.Time
 	lastErr error
 }
@@ -91,7 +89,11 @@ func (v *oauthVerifier) verify(ctx context.Context, raw string) (*auth.TokenInfo
 		return nil, &rejection{status: http.StatusServiceUnavailable, desc: "the authorization server's keys cannot be read now; retry later",
 			detail: err.Error()}
 	}
-	payload, err := keys.VerifySignature(ctx, raw)
+	payload, err := keys.verify(ctx, raw)
+	if errors.Is(err, errNoKeys) {
+		return nil, &rejection{status: http.StatusServiceUnavailable, desc: "the authorization server's keys cannot be read now; retry later",
+			detail: err.Error()}
+	}
 	if err != nil {
 		return nil, reject("the token's signature does not verify with the issuer's keys", err.Error())
 	}
@@ -185,7 +187,7 @@ func stringOrList(raw json.RawMessage, split bool) ([]string, error) {
 }
 
 // keySet returns the issuer's key set, discovering its URL on first use.
-func (v *oauthVerifier) keySet(ctx context.Context) (*oidc.RemoteKeySet, error) {
+func (v *oauthVerifier) keySet(ctx context.Context) (*jwksCache, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.keys != nil {
@@ -204,8 +206,7 @@ func (v *oauthVerifier) keySet(ctx context.Context) (*oidc.RemoteKeySet, error) 
 			return nil, err
 		}
 	}
-	// The key set outlives the request: it refreshes in the background.
-	v.keys = oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), v.client), jwks)
+	v.keys = &jwksCache{url: jwks, client: v.client, now: func() time.Time { return v.now() }}
 	return v.keys, nil
 }
 

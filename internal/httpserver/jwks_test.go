@@ -1,0 +1,144 @@
+package httpserver
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+// jwksServer serves a key set the test changes, and counts the fetches.
+type jwksServer struct {
+	mu      sync.Mutex
+	keys    []jose.JSONWebKey
+	status  int
+	fetches int
+}
+
+func (s *jwksServer) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fetches++
+	if s.status != 0 {
+		w.WriteHeader(s.status)
+		return
+	}
+	_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: s.keys})
+}
+
+func (s *jwksServer) set(status int, keys ...jose.JSONWebKey) {
+	s.mu.Lock()
+	s.status, s.keys = status, keys
+	s.mu.Unlock()
+}
+
+func (s *jwksServer) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fetches
+}
+
+type testKey struct {
+	priv *rsa.PrivateKey
+	kid  string
+}
+
+func newTestKey(t *testing.T, kid string) testKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testKey{k, kid}
+}
+
+func (k testKey) public() jose.JSONWebKey {
+	return jose.JSONWebKey{Key: &k.priv.PublicKey, KeyID: k.kid, Algorithm: "RS256", Use: "sig"}
+}
+
+func (k testKey) token(t *testing.T) string {
+	return signWith(t, jose.SigningKey{Algorithm: jose.RS256, Key: k.priv}, k.kid, map[string]any{"sub": "u"})
+}
+
+// TestJWKSFetchesAreBounded: tokens the keys do not verify bring on at most
+// one fetch per gap (go-oidc's RemoteKeySet fetched for each), a rotated
+// key verifies after the gap, a down issuer is not asked per request, and
+// old keys are read again.
+func TestJWKSFetchesAreBounded(t *testing.T) {
+	a, b, forger := newTestKey(t, "a"), newTestKey(t, "b"), newTestKey(t, "a")
+	js := &jwksServer{}
+	js.set(0, a.public())
+	srv := httptest.NewServer(js)
+	defer srv.Close()
+	now := time.Unix(1_000_000, 0)
+	c := &jwksCache{url: srv.URL, client: srv.Client(), now: func() time.Time { return now }}
+	ctx := context.Background()
+	verify := func(tok string) error { _, err := c.verify(ctx, tok); return err }
+
+	if err := verify(a.token(t)); err != nil || js.count() != 1 {
+		t.Fatalf("first token: %v after %d fetches, want it verified after 1", err, js.count())
+	}
+	for range 50 {
+		if verify(forger.token(t)) == nil {
+			t.Fatal("a forged token with a known kid verified")
+		}
+	}
+	if js.count() != 1 {
+		t.Fatalf("50 forged tokens within the gap: %d fetches, want 1", js.count())
+	}
+	js.set(0, a.public(), b.public()) // the issuer rotates
+	if verify(b.token(t)) == nil {
+		t.Fatal("the new key verified before the key set was read again")
+	}
+	now = now.Add(jwksRefetchGap)
+	if err := verify(b.token(t)); err != nil || js.count() != 2 {
+		t.Fatalf("the new key after the gap: %v, %d fetches; want verified after 2", err, js.count())
+	}
+
+	now = now.Add(jwksMaxAge + time.Second) // keys this old are read again before use
+	js.set(0, b.public())                   // a is withdrawn
+	if verify(a.token(t)) == nil || js.count() != 3 {
+		t.Fatalf("a withdrawn key: verified or %d fetches, want refused after 3", js.count())
+	}
+
+	down := &jwksCache{url: srv.URL, client: srv.Client(), now: func() time.Time { return now }}
+	js.set(http.StatusInternalServerError)
+	before := js.count()
+	for range 5 {
+		if _, err := down.verify(ctx, a.token(t)); !errors.Is(err, errNoKeys) {
+			t.Fatalf("issuer down: %v, want errNoKeys", err)
+		}
+	}
+	if js.count() != before+1 {
+		t.Fatalf("issuer down, 5 tokens within the gap: %d fetches, want 1", js.count()-before)
+	}
+}
+
+func TestFetchJWKSKeepsPublicSigningKeys(t *testing.T) {
+	a := newTestKey(t, "a")
+	js := &jwksServer{}
+	srv := httptest.NewServer(js)
+	defer srv.Close()
+	ctx := context.Background()
+	js.set(0, jose.JSONWebKey{Key: []byte("0123456789abcdef0123456789abcdef"), KeyID: "oct", Algorithm: "HS256"},
+		jose.JSONWebKey{Key: &a.priv.PublicKey, KeyID: "e", Use: "enc", Algorithm: "RSA-OAEP"})
+	if _, err := fetchJWKS(ctx, srv.Client(), srv.URL); err == nil || !strings.Contains(err.Error(), "no public signing key") {
+		t.Fatalf("a set of a symmetric and an encryption key: %v", err)
+	}
+	js.set(0, jose.JSONWebKey{Key: a.priv, KeyID: "a", Algorithm: "RS256"}) // a private key published by mistake
+	keys, err := fetchJWKS(ctx, srv.Client(), srv.URL)
+	if err != nil || len(keys.PublicKeys) != 1 {
+		t.Fatalf("%v, %v", keys, err)
+	}
+	if _, ok := keys.PublicKeys[0].(*rsa.PublicKey); !ok {
+		t.Fatalf("kept %T, want the public half", keys.PublicKeys[0])
+	}
+}
