@@ -206,9 +206,10 @@ func newTool(d *Deps, sp spec, th typedHandler) Tool {
 		}
 		return advertised(inSchema()), out
 	}
-	// Inferring the schemas of the offered tools was a fifth of start-up;
-	// the generated copy is a lookup, checked against inference by
-	// TestGeneratedSchemasGolden.
+	// Inferring the offered tools' schemas by reflection touched code and
+	// type data all over the binary at start-up (155 page faults, a tenth
+	// of a cold start); the generated copy is a lookup, kept equal to
+	// inference by TestGeneratedSchemasGolden.
 	fill := sync.OnceFunc(func() {
 		if in, out, ok := generatedSchemas(sp.name, th.key()); ok {
 			def.InputSchema, def.OutputSchema = in, out
