@@ -31,17 +31,19 @@ const (
 var errNoKeys = errors.New("the issuer's key set could not be read")
 
 // jwksCache holds an issuer's signing keys; go-oidc checks signatures
-// against them.
+// against them. A fetch runs without the lock: a token the keys at hand
+// verify never waits for one.
 type jwksCache struct {
 	url    string
 	client *http.Client
 	now    func() time.Time
 
-	mu      sync.Mutex
-	keys    *oidc.StaticKeySet // nil until a fetch succeeds
-	okAt    time.Time          // when keys were read
-	triedAt time.Time          // the last fetch, failed or not
-	lastErr error
+	mu       sync.Mutex
+	keys     *oidc.StaticKeySet // nil until a fetch succeeds
+	okAt     time.Time          // when keys were read
+	triedAt  time.Time          // the last fetch, failed or not
+	lastErr  error
+	inflight chan struct{} // closed when the running fetch ends; nil when none runs
 }
 
 // verify checks raw's signature and returns its payload. The key set is
@@ -49,40 +51,67 @@ type jwksCache struct {
 // at hand do not verify raw; never twice within jwksRefetchGap.
 func (c *jwksCache) verify(ctx context.Context, raw string) ([]byte, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.keys == nil || c.now().Sub(c.okAt) > jwksMaxAge {
-		c.refresh(ctx)
+	keys, stale := c.keys, c.keys == nil || c.now().Sub(c.okAt) > jwksMaxAge
+	c.mu.Unlock()
+	if stale {
+		if k := c.refetch(ctx); k != nil {
+			keys = k
+		}
 	}
-	if c.keys == nil {
-		return nil, fmt.Errorf("%w: %v", errNoKeys, c.lastErr)
+	if keys == nil {
+		c.mu.Lock()
+		err := c.lastErr
+		c.mu.Unlock()
+		return nil, fmt.Errorf("%w: %v", errNoKeys, err)
 	}
-	payload, err := c.keys.VerifySignature(ctx, raw)
-	if err != nil && c.refresh(ctx) {
+	payload, err := keys.VerifySignature(ctx, raw)
+	if err != nil {
 		// A key the issuer added since (rotation), or a forgery: one fetch
 		// tells, and the gap bounds how often forgeries cause one.
-		payload, err = c.keys.VerifySignature(ctx, raw)
+		if k := c.refetch(ctx); k != nil && k != keys {
+			return k.VerifySignature(ctx, raw)
+		}
 	}
 	return payload, err
 }
 
-// refresh fetches the key set unless the last fetch is within
-// jwksRefetchGap; it reports whether it read new keys. On failure the keys
-// at hand stay.
-func (c *jwksCache) refresh(ctx context.Context) bool {
-	now := c.now()
-	if !c.triedAt.IsZero() && now.Sub(c.triedAt) < jwksRefetchGap {
-		return false
+// refetch reads the key set again unless that was tried within
+// jwksRefetchGap; a caller that finds a fetch running waits for it. It
+// returns the keys held then, or nil when it neither fetched nor waited.
+func (c *jwksCache) refetch(ctx context.Context) *oidc.StaticKeySet {
+	c.mu.Lock()
+	if ch := c.inflight; ch != nil {
+		c.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.keys
 	}
-	c.triedAt = now
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	keys, err := fetchJWKS(ctx, c.client, c.url)
+	if !c.triedAt.IsZero() && c.now().Sub(c.triedAt) < jwksRefetchGap {
+		c.mu.Unlock()
+		return nil
+	}
+	ch := make(chan struct{})
+	c.inflight, c.triedAt = ch, c.now()
+	c.mu.Unlock()
+	// The fetch serves every waiter: the caller going away does not end it.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	keys, err := fetchJWKS(fctx, c.client, c.url)
+	cancel()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if err != nil {
 		c.lastErr = err
-		return false
+	} else {
+		c.keys, c.okAt, c.lastErr = keys, c.now(), nil
 	}
-	c.keys, c.okAt, c.lastErr = keys, now, nil
-	return true
+	c.inflight = nil
+	close(ch)
+	return c.keys
 }
 
 // fetchJWKS reads a JWK set and keeps its public signing keys.

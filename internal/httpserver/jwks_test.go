@@ -22,12 +22,19 @@ type jwksServer struct {
 	keys    []jose.JSONWebKey
 	status  int
 	fetches int
+	hold    chan struct{} // when set, a fetch waits for it to close
 }
 
 func (s *jwksServer) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	hold := s.hold
 	s.fetches++
+	s.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.status != 0 {
 		w.WriteHeader(s.status)
 		return
@@ -140,5 +147,49 @@ func TestFetchJWKSKeepsPublicSigningKeys(t *testing.T) {
 	}
 	if _, ok := keys.PublicKeys[0].(*rsa.PublicKey); !ok {
 		t.Fatalf("kept %T, want the public half", keys.PublicKeys[0])
+	}
+}
+
+// TestJWKSFetchDoesNotHoldValidTokens: while a forged token's fetch hangs
+// on a slow issuer, a token the cached keys verify is not kept waiting.
+func TestJWKSFetchDoesNotHoldValidTokens(t *testing.T) {
+	a, forger := newTestKey(t, "a"), newTestKey(t, "a")
+	js := &jwksServer{}
+	js.set(0, a.public())
+	srv := httptest.NewServer(js)
+	defer srv.Close()
+	var mu sync.Mutex
+	now := time.Unix(1_000_000, 0)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	c := &jwksCache{url: srv.URL, client: srv.Client(), now: clock}
+	ctx := context.Background()
+	if _, err := c.verify(ctx, a.token(t)); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(jwksRefetchGap)
+	mu.Unlock()
+	hold := make(chan struct{})
+	js.mu.Lock()
+	js.hold = hold
+	js.mu.Unlock()
+	forged := make(chan error, 1)
+	go func() { _, err := c.verify(ctx, forger.token(t)); forged <- err }()
+	for js.count() < 2 {
+		time.Sleep(time.Millisecond) // the forged token's fetch is at the issuer
+	}
+	done := make(chan error, 1)
+	go func() { _, err := c.verify(ctx, a.token(t)); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("a valid token during a fetch: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a valid token waited for the fetch a forged one started")
+	}
+	close(hold)
+	if err := <-forged; err == nil {
+		t.Fatal("the forged token verified")
 	}
 }
