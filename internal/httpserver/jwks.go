@@ -22,9 +22,13 @@ const (
 	// brings on: go-oidc's RemoteKeySet fetched the key set again for each
 	// such token, so anyone could make the server hammer the issuer.
 	jwksRefetchGap = 10 * time.Second
-	// jwksMaxAge: keys older than this are fetched again before use, so a
-	// key the issuer withdrew stops verifying.
+	// jwksMaxAge: keys older than this are read again in the background,
+	// so a key the issuer withdrew stops verifying.
 	jwksMaxAge = time.Hour
+	// jwksMaxStale: keys that could not be read again for this long are
+	// no longer used (503), or a withdrawn key would live on while the
+	// issuer's key set cannot be read.
+	jwksMaxStale = 24 * time.Hour
 )
 
 // errNoKeys: the issuer's key set has never been read.
@@ -41,62 +45,88 @@ type jwksCache struct {
 	mu       sync.Mutex
 	keys     *oidc.StaticKeySet // nil until a fetch succeeds
 	okAt     time.Time          // when keys were read
-	triedAt  time.Time          // the last fetch, failed or not
+	triedAt  time.Time          // when the last fetch ended, failed or not
 	lastErr  error
 	inflight chan struct{} // closed when the running fetch ends; nil when none runs
 }
 
 // verify checks raw's signature and returns its payload. The key set is
-// read on first use, when it is older than jwksMaxAge, and when the keys
-// at hand do not verify raw; never twice within jwksRefetchGap.
+// read on first use and when the keys at hand do not verify raw, never
+// twice within jwksRefetchGap; keys older than jwksMaxAge are read again in
+// the background. A token the keys at hand verify never waits for a fetch.
 func (c *jwksCache) verify(ctx context.Context, raw string) ([]byte, error) {
-	c.mu.Lock()
-	keys, stale := c.keys, c.keys == nil || c.now().Sub(c.okAt) > jwksMaxAge
-	c.mu.Unlock()
-	if stale {
-		if k := c.refetch(ctx); k != nil {
-			keys = k
-		}
-	}
+	keys, old := c.usable()
 	if keys == nil {
-		c.mu.Lock()
-		err := c.lastErr
-		c.mu.Unlock()
-		return nil, fmt.Errorf("%w: %v", errNoKeys, err)
+		c.refetch(ctx, true)
+		if keys, old = c.usable(); keys == nil {
+			return nil, c.noKeys(ctx)
+		}
 	}
 	payload, err := keys.VerifySignature(ctx, raw)
 	if err != nil {
 		// A key the issuer added since (rotation), or a forgery: one fetch
 		// tells, and the gap bounds how often forgeries cause one.
-		if k := c.refetch(ctx); k != nil && k != keys {
-			return k.VerifySignature(ctx, raw)
+		if c.refetch(ctx, true) {
+			if k, _ := c.usable(); k != nil && k != keys {
+				return k.VerifySignature(ctx, raw)
+			}
 		}
+		return nil, err
 	}
-	return payload, err
+	if old {
+		go c.refetch(context.WithoutCancel(ctx), false)
+	}
+	return payload, nil
 }
 
-// refetch reads the key set again unless that was tried within
-// jwksRefetchGap; a caller that finds a fetch running waits for it. It
-// returns the keys held then, or nil when it neither fetched nor waited.
-func (c *jwksCache) refetch(ctx context.Context) *oidc.StaticKeySet {
+// usable is the keys to verify with (nil when there are none, or none read
+// within jwksMaxStale) and whether they are due to be read again.
+func (c *jwksCache) usable() (keys *oidc.StaticKeySet, old bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	age := c.now().Sub(c.okAt)
+	if c.keys == nil || age > jwksMaxStale {
+		return nil, false
+	}
+	return c.keys, age > jwksMaxAge
+}
+
+func (c *jwksCache) noKeys(ctx context.Context) error {
+	c.mu.Lock()
+	err := c.lastErr
+	c.mu.Unlock()
+	if err == nil {
+		err = ctx.Err() // gone while the fetch ran
+	}
+	if err == nil {
+		err = errors.New("no key set read in the last day")
+	}
+	return fmt.Errorf("%w: %v", errNoKeys, err)
+}
+
+// refetch reads the key set again unless a fetch ended within
+// jwksRefetchGap. With wait, a caller that finds a fetch running waits for
+// it; it reports whether a fetch ended meanwhile.
+func (c *jwksCache) refetch(ctx context.Context, wait bool) bool {
 	c.mu.Lock()
 	if ch := c.inflight; ch != nil {
 		c.mu.Unlock()
+		if !wait {
+			return false
+		}
 		select {
 		case <-ch:
+			return true
 		case <-ctx.Done():
-			return nil
+			return false
 		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return c.keys
 	}
 	if !c.triedAt.IsZero() && c.now().Sub(c.triedAt) < jwksRefetchGap {
 		c.mu.Unlock()
-		return nil
+		return false
 	}
 	ch := make(chan struct{})
-	c.inflight, c.triedAt = ch, c.now()
+	c.inflight = ch
 	c.mu.Unlock()
 	// The fetch serves every waiter: the caller going away does not end it.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -104,14 +134,16 @@ func (c *jwksCache) refetch(ctx context.Context) *oidc.StaticKeySet {
 	cancel()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// The gap runs from the end: a fetch that hung is not followed by another at once.
+	c.triedAt = c.now()
 	if err != nil {
 		c.lastErr = err
 	} else {
-		c.keys, c.okAt, c.lastErr = keys, c.now(), nil
+		c.keys, c.okAt, c.lastErr = keys, c.triedAt, nil
 	}
 	c.inflight = nil
 	close(ch)
-	return c.keys
+	return true
 }
 
 // fetchJWKS reads a JWK set and keeps its public signing keys.

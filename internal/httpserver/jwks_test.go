@@ -75,18 +75,47 @@ func (k testKey) token(t *testing.T) string {
 	return signWith(t, jose.SigningKey{Algorithm: jose.RS256, Key: k.priv}, k.kid, map[string]any{"sub": "u"})
 }
 
+// testClock is a clock the test moves and fetches read from other goroutines.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// eventually waits up to 5 s for cond.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal(what)
+		}
+	}
+}
+
 // TestJWKSFetchesAreBounded: tokens the keys do not verify bring on at most
 // one fetch per gap (go-oidc's RemoteKeySet fetched for each), a rotated
-// key verifies after the gap, a down issuer is not asked per request, and
-// old keys are read again.
+// key verifies after the gap, a down issuer is not asked per request, old
+// keys are read again in the background, and keys that cannot be read
+// again for a day are not used.
 func TestJWKSFetchesAreBounded(t *testing.T) {
 	a, b, forger := newTestKey(t, "a"), newTestKey(t, "b"), newTestKey(t, "a")
 	js := &jwksServer{}
 	js.set(0, a.public())
 	srv := httptest.NewServer(js)
 	defer srv.Close()
-	now := time.Unix(1_000_000, 0)
-	c := &jwksCache{url: srv.URL, client: srv.Client(), now: func() time.Time { return now }}
+	clock := &testClock{t: time.Unix(1_000_000, 0)}
+	c := &jwksCache{url: srv.URL, client: srv.Client(), now: clock.now}
 	ctx := context.Background()
 	verify := func(tok string) error { _, err := c.verify(ctx, tok); return err }
 
@@ -105,19 +134,28 @@ func TestJWKSFetchesAreBounded(t *testing.T) {
 	if verify(b.token(t)) == nil {
 		t.Fatal("the new key verified before the key set was read again")
 	}
-	now = now.Add(jwksRefetchGap)
+	clock.add(jwksRefetchGap)
 	if err := verify(b.token(t)); err != nil || js.count() != 2 {
 		t.Fatalf("the new key after the gap: %v, %d fetches; want verified after 2", err, js.count())
 	}
 
-	now = now.Add(jwksMaxAge + time.Second) // keys this old are read again before use
-	js.set(0, b.public())                   // a is withdrawn
-	if verify(a.token(t)) == nil || js.count() != 3 {
-		t.Fatalf("a withdrawn key: verified or %d fetches, want refused after 3", js.count())
+	clock.add(jwksMaxAge + time.Second) // keys this old are read again, in the background
+	js.set(0, b.public())               // a is withdrawn
+	if err := verify(a.token(t)); err != nil {
+		t.Fatalf("the keys at hand, while they are read again: %v", err)
+	}
+	eventually(t, "old keys were not read again", func() bool { _, old := c.usable(); return js.count() == 3 && !old })
+	if verify(a.token(t)) == nil {
+		t.Fatal("a withdrawn key verified after the key set was read again")
 	}
 
-	down := &jwksCache{url: srv.URL, client: srv.Client(), now: func() time.Time { return now }}
-	js.set(http.StatusInternalServerError)
+	js.set(http.StatusInternalServerError) // the issuer's key set cannot be read for a day
+	clock.add(jwksMaxStale + time.Second)
+	if err := verify(b.token(t)); !errors.Is(err, errNoKeys) {
+		t.Fatalf("keys not read again for a day: %v, want errNoKeys (503)", err)
+	}
+
+	down := &jwksCache{url: srv.URL, client: srv.Client(), now: clock.now}
 	before := js.count()
 	for range 5 {
 		if _, err := down.verify(ctx, a.token(t)); !errors.Is(err, errNoKeys) {
@@ -158,17 +196,13 @@ func TestJWKSFetchDoesNotHoldValidTokens(t *testing.T) {
 	js.set(0, a.public())
 	srv := httptest.NewServer(js)
 	defer srv.Close()
-	var mu sync.Mutex
-	now := time.Unix(1_000_000, 0)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	c := &jwksCache{url: srv.URL, client: srv.Client(), now: clock}
+	clock := &testClock{t: time.Unix(1_000_000, 0)}
+	c := &jwksCache{url: srv.URL, client: srv.Client(), now: clock.now}
 	ctx := context.Background()
 	if _, err := c.verify(ctx, a.token(t)); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	now = now.Add(jwksRefetchGap)
-	mu.Unlock()
+	clock.add(jwksRefetchGap)
 	hold := make(chan struct{})
 	js.mu.Lock()
 	js.hold = hold
@@ -192,4 +226,24 @@ func TestJWKSFetchDoesNotHoldValidTokens(t *testing.T) {
 	if err := <-forged; err == nil {
 		t.Fatal("the forged token verified")
 	}
+
+	// Keys due to be read again, an issuer that hangs: valid tokens go on.
+	clock.add(jwksMaxAge + time.Second)
+	hold = make(chan struct{})
+	js.mu.Lock()
+	js.hold = hold
+	js.mu.Unlock()
+	before := js.count()
+	start := time.Now()
+	for range 3 {
+		if _, err := c.verify(ctx, a.token(t)); err != nil {
+			t.Fatalf("a valid token while old keys are read again: %v", err)
+		}
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("three valid tokens took %v while the issuer hung", d)
+	}
+	eventually(t, "no background fetch", func() bool { return js.count() == before+1 })
+	close(hold)
+	eventually(t, "the background fetch did not end", func() bool { _, old := c.usable(); return !old })
 }

@@ -7,7 +7,6 @@ package mcp
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 
 	internaljson "github.com/modelcontextprotocol/go-sdk/internal/json"
 )
@@ -24,13 +23,15 @@ func rawSchemaType(schema any) (any, error) {
 		}
 		return m["type"], nil
 	}
-	if !json.Valid(raw) {
-		return nil, errors.New("invalid JSON")
+	// json.Marshal checks and compacts the bytes as remarshal did, with its errors.
+	data, err := json.Marshal(raw)
+	if err != nil {
+		return nil, err
 	}
 	var probe struct {
 		Type any `json:"type"`
 	}
-	if err := internaljson.Unmarshal(raw, &probe); err != nil {
+	if err := internaljson.Unmarshal(data, &probe); err != nil {
 		return nil, err
 	}
 	return probe.Type, nil

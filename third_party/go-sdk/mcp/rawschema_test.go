@@ -16,7 +16,7 @@ func TestRawSchemaType(t *testing.T) {
 	for _, raw := range []string{
 		`{"type":"object","properties":{"a":{"type":"string"}}}`,
 		`{"properties":{},"type":"object"}`,
-		`{"type":"array"}`, `{"type":["object","null"]}`, `{}`, `null`,
+		`{"type":"array"}`, `{"type":["object","null"]}`, `{}`, `null`, ``,
 		`[1]`, `"object"`, `{"type":"object"`, `{"type":"object"} x`, `{"TYPE":"object"}`, `{"Type":"object","type":"array"}`,
 	} {
 		var m map[string]any

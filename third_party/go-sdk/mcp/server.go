@@ -346,10 +346,6 @@ func (s *Server) AddTool(t *Tool, h ToolHandler) {
 			if s == nil {
 				panic(fmt.Errorf("AddTool %q: output schema is nil", t.Name))
 			}
-		} else if raw, ok := t.OutputSchema.(json.RawMessage); ok {
-			if !json.Valid(raw) {
-				panic(fmt.Errorf("AddTool %q: can't marshal output schema to JSON: invalid JSON", t.Name))
-			}
 		} else {
 			var m any
 			if err := remarshal(t.OutputSchema, &m); err != nil {
