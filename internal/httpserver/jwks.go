@@ -31,7 +31,8 @@ const (
 	jwksMaxStale = 24 * time.Hour
 )
 
-// errNoKeys: the issuer's key set has never been read.
+// errNoKeys: no key set to verify with, none having been read, or none
+// within jwksMaxStale.
 var errNoKeys = errors.New("the issuer's key set could not be read")
 
 // jwksCache holds an issuer's signing keys; go-oidc checks signatures
@@ -55,10 +56,10 @@ type jwksCache struct {
 // twice within jwksRefetchGap; keys older than jwksMaxAge are read again in
 // the background. A token the keys at hand verify never waits for a fetch.
 func (c *jwksCache) verify(ctx context.Context, raw string) ([]byte, error) {
-	keys, old := c.usable()
+	keys, due := c.usable()
 	if keys == nil {
 		c.refetch(ctx, true)
-		if keys, old = c.usable(); keys == nil {
+		if keys, due = c.usable(); keys == nil {
 			return nil, c.noKeys(ctx)
 		}
 	}
@@ -73,22 +74,24 @@ func (c *jwksCache) verify(ctx context.Context, raw string) ([]byte, error) {
 		}
 		return nil, err
 	}
-	if old {
+	if due {
 		go c.refetch(context.WithoutCancel(ctx), false)
 	}
 	return payload, nil
 }
 
 // usable is the keys to verify with (nil when there are none, or none read
-// within jwksMaxStale) and whether they are due to be read again.
-func (c *jwksCache) usable() (keys *oidc.StaticKeySet, old bool) {
+// within jwksMaxStale) and whether a fetch of newer ones is due now.
+func (c *jwksCache) usable() (keys *oidc.StaticKeySet, due bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	age := c.now().Sub(c.okAt)
+	now := c.now()
+	age := now.Sub(c.okAt)
 	if c.keys == nil || age > jwksMaxStale {
 		return nil, false
 	}
-	return c.keys, age > jwksMaxAge
+	due = age > jwksMaxAge && c.inflight == nil && now.Sub(c.triedAt) >= jwksRefetchGap
+	return c.keys, due
 }
 
 func (c *jwksCache) noKeys(ctx context.Context) error {

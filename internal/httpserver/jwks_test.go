@@ -93,6 +93,13 @@ func (c *testClock) add(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// fresh: no fetch runs, and the keys were read within jwksMaxAge.
+func (c *jwksCache) fresh() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.inflight == nil && c.keys != nil && c.now().Sub(c.okAt) <= jwksMaxAge
+}
+
 // eventually waits up to 5 s for cond.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -144,7 +151,7 @@ func TestJWKSFetchesAreBounded(t *testing.T) {
 	if err := verify(a.token(t)); err != nil {
 		t.Fatalf("the keys at hand, while they are read again: %v", err)
 	}
-	eventually(t, "old keys were not read again", func() bool { _, old := c.usable(); return js.count() == 3 && !old })
+	eventually(t, "old keys were not read again", func() bool { return js.count() == 3 && c.fresh() })
 	if verify(a.token(t)) == nil {
 		t.Fatal("a withdrawn key verified after the key set was read again")
 	}
@@ -245,5 +252,5 @@ func TestJWKSFetchDoesNotHoldValidTokens(t *testing.T) {
 	}
 	eventually(t, "no background fetch", func() bool { return js.count() == before+1 })
 	close(hold)
-	eventually(t, "the background fetch did not end", func() bool { _, old := c.usable(); return !old })
+	eventually(t, "the background fetch did not end", c.fresh)
 }
