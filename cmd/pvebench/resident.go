@@ -18,6 +18,9 @@ import (
 type residentSplit struct{ text, rodata, pclntab, data int64 }
 
 func (r residentSplit) String() string {
+	if r == (residentSplit{}) {
+		return "not readable here"
+	}
 	return fmt.Sprintf("text %.1f, rodata %.1f, pclntab %.1f, data %.1f", mibOf(r.text), mibOf(r.rodata), mibOf(r.pclntab), mibOf(r.data))
 }
 
