@@ -48,6 +48,29 @@ func (s *jwksServer) set(status int, keys ...jose.JSONWebKey) {
 	s.mu.Unlock()
 }
 
+// holdFetches makes fetches wait until the returned channel is closed.
+func (s *jwksServer) holdFetches() chan struct{} {
+	hold := make(chan struct{})
+	s.mu.Lock()
+	s.hold = hold
+	s.mu.Unlock()
+	return hold
+}
+
+// newJWKSTest serves keys and gives a cache of them on a clock the test moves.
+func newJWKSTest(t *testing.T, keys ...testKey) (*jwksServer, *testClock, *jwksCache) {
+	js := &jwksServer{}
+	var pub []jose.JSONWebKey
+	for _, k := range keys {
+		pub = append(pub, k.public())
+	}
+	js.set(0, pub...)
+	srv := httptest.NewServer(js)
+	t.Cleanup(srv.Close)
+	clock := &testClock{t: time.Unix(1_000_000, 0)}
+	return js, clock, &jwksCache{url: srv.URL, client: srv.Client(), now: clock.now}
+}
+
 func (s *jwksServer) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -117,12 +140,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // again for a day are not used.
 func TestJWKSFetchesAreBounded(t *testing.T) {
 	a, b, forger := newTestKey(t, "a"), newTestKey(t, "b"), newTestKey(t, "a")
-	js := &jwksServer{}
-	js.set(0, a.public())
-	srv := httptest.NewServer(js)
-	defer srv.Close()
-	clock := &testClock{t: time.Unix(1_000_000, 0)}
-	c := &jwksCache{url: srv.URL, client: srv.Client(), now: clock.now}
+	js, clock, c := newJWKSTest(t, a)
 	ctx := context.Background()
 	verify := func(tok string) error { _, err := c.verify(ctx, tok); return err }
 
@@ -162,7 +180,7 @@ func TestJWKSFetchesAreBounded(t *testing.T) {
 		t.Fatalf("keys not read again for a day: %v, want errNoKeys (503)", err)
 	}
 
-	down := &jwksCache{url: srv.URL, client: srv.Client(), now: clock.now}
+	down := &jwksCache{url: c.url, client: c.client, now: clock.now}
 	before := js.count()
 	for range 5 {
 		if _, err := down.verify(ctx, a.token(t)); !errors.Is(err, errNoKeys) {
@@ -199,21 +217,13 @@ func TestFetchJWKSKeepsPublicSigningKeys(t *testing.T) {
 // on a slow issuer, a token the cached keys verify is not kept waiting.
 func TestJWKSFetchDoesNotHoldValidTokens(t *testing.T) {
 	a, forger := newTestKey(t, "a"), newTestKey(t, "a")
-	js := &jwksServer{}
-	js.set(0, a.public())
-	srv := httptest.NewServer(js)
-	defer srv.Close()
-	clock := &testClock{t: time.Unix(1_000_000, 0)}
-	c := &jwksCache{url: srv.URL, client: srv.Client(), now: clock.now}
+	js, clock, c := newJWKSTest(t, a)
 	ctx := context.Background()
 	if _, err := c.verify(ctx, a.token(t)); err != nil {
 		t.Fatal(err)
 	}
 	clock.add(jwksRefetchGap)
-	hold := make(chan struct{})
-	js.mu.Lock()
-	js.hold = hold
-	js.mu.Unlock()
+	hold := js.holdFetches()
 	forged := make(chan error, 1)
 	go func() { _, err := c.verify(ctx, forger.token(t)); forged <- err }()
 	for js.count() < 2 {
@@ -236,10 +246,7 @@ func TestJWKSFetchDoesNotHoldValidTokens(t *testing.T) {
 
 	// Keys due to be read again, an issuer that hangs: valid tokens go on.
 	clock.add(jwksMaxAge + time.Second)
-	hold = make(chan struct{})
-	js.mu.Lock()
-	js.hold = hold
-	js.mu.Unlock()
+	hold = js.holdFetches()
 	before := js.count()
 	start := time.Now()
 	for range 3 {

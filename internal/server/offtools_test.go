@@ -31,19 +31,7 @@ func callOff(t *testing.T, env map[string]string, tool string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	st, ct := mcp.NewInMemoryTransports()
-	ss, err := s.Connect(ctx, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ss.Close()
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx, ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
-	_, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: map[string]any{}})
+	_, err = inMemorySession(t, s).CallTool(context.Background(), &mcp.CallToolParams{Name: tool, Arguments: map[string]any{}})
 	if err == nil {
 		t.Fatalf("%s: no error", tool)
 	}
@@ -71,4 +59,23 @@ func TestOffToolsSayWhy(t *testing.T) {
 			}
 		}
 	}
+}
+
+// inMemorySession connects an MCP client to s in memory; both ends close
+// when the test ends.
+func inMemorySession(t *testing.T, s *mcp.Server) *mcp.ClientSession {
+	t.Helper()
+	ctx := context.Background()
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := s.Connect(ctx, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ss.Close() })
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
 }

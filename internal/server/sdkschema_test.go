@@ -1,4 +1,4 @@
-package server_test
+package server
 
 import (
 	"context"
@@ -38,18 +38,8 @@ func TestSDKRawSchemas(t *testing.T) {
 		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			return &mcp.CallToolResult{}, nil
 		})
-	ct, st := mcp.NewInMemoryTransports()
 	ctx := context.Background()
-	ss, err := srv.Connect(ctx, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ss.Close()
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "1"}, nil).Connect(ctx, ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
+	cs := inMemorySession(t, srv)
 	res, err := cs.ListTools(ctx, nil)
 	if err != nil || len(res.Tools) != 1 {
 		t.Fatalf("tools/list: %v, %v", res, err)

@@ -177,6 +177,5 @@ func AppConfirmTool(d *Deps) Tool {
 			Params: &mcp.CallToolParamsRaw{Meta: req.Params.Meta, Name: in.Tool, Arguments: in.Arguments}}
 		return t.handler(context.WithValue(ctx, approvalKey{}, in.Token), inner)
 	}
-	return Tool{Def: def, Toolset: "cluster", Effect: Destructive, handler: handler, input: func() *jsonschema.Schema { return schema },
-		inferred: func() (any, any) { return schema, nil }}
+	return Tool{Def: def, Toolset: "cluster", Effect: Destructive, handler: handler, input: func() *jsonschema.Schema { return schema }}
 }

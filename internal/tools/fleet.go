@@ -230,18 +230,16 @@ func (f *Fleet) Route(all []Tool) []Tool {
 
 func (f *Fleet) wrap(t Tool, readForm bool) Tool {
 	def := *t.Def
-	inferred := func() (any, any) {
-		in, out := t.inferred()
-		return withClusterArg(in), out
-	}
 	// The generated schemas lack the cluster argument: these are inferred.
-	fill := sync.OnceFunc(func() { def.InputSchema, def.OutputSchema = inferred() })
+	fill := sync.OnceFunc(func() {
+		in, out := t.inferred()
+		def.InputSchema, def.OutputSchema = withClusterArg(in), out
+	})
 	name := t.Def.Name
 	handler := func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		return f.call(ctx, req, name, readForm)
 	}
-	return Tool{Def: &def, Toolset: t.Toolset, Effect: t.Effect, handler: handler, input: t.input,
-		fill: fill, inferred: inferred}
+	return Tool{Def: &def, Toolset: t.Toolset, Effect: t.Effect, handler: handler, input: t.input, fill: fill}
 }
 
 const clusterArgAbout = `the cluster to act on (pve_cluster_list names them); default: the default cluster; "all": a list from every cluster`

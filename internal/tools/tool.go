@@ -77,7 +77,8 @@ type Tool struct {
 	// inferred schemas (schemas_gen.go) when it is current, else inferred.
 	fill func()
 	// inferred is the advertised pair built from the Go types, without
-	// the generated copy (fleet.go adds an argument to it; tests).
+	// the generated copy (fleet.go adds an argument to it; tests); nil
+	// for the tools built by hand and those fleet.go wraps.
 	inferred func() (in, out any)
 	// typed is the tool's typed code; nil for the few built by hand.
 	typed typedHandler
