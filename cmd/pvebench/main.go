@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,7 +33,8 @@ type options struct {
 	calls    int
 	quick    bool
 	compare  bool
-	only     string // "lists" or "calls": one part (parts.go)
+	only     string   // "lists", "calls" or "rss": one part
+	env      []string // -env KEY=VALUE for ours, for A/B runs of runtime settings
 	// -tasks (tasks.go)
 	tasks        bool
 	taskLengths  string
@@ -58,11 +60,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.rssRuns, "rssruns", 3, "fresh processes, each, for the peak RSS after -calls calls")
 	fs.BoolVar(&o.quick, "quick", false, "a few seconds: 50 guests, 3 runs, 60 calls, 1 RSS run (a smoke test)")
 	fs.BoolVar(&o.compare, "compare", false, "end with the issue 16 targets and PASS/FAIL for each")
-	fs.StringVar(&o.only, "only", "", `only one part, for quick A/B runs: "lists" (pve_list_vms) or "calls" (small calls, stdio and http)`)
+	fs.StringVar(&o.only, "only", "", `only one part, for quick A/B runs: "lists" (pve_list_vms), "calls" (small calls, stdio and http) or "rss" (peak RSS, ours and bare)`)
 	fs.BoolVar(&o.tasks, "tasks", false, "only the task-wait scenario: lag from a task's end to the answer, and polls")
 	fs.StringVar(&o.taskLengths, "task-lengths", "", "task lengths in seconds, comma-separated (default: -task-count spread over 2..60)")
 	fs.IntVar(&o.taskCount, "task-count", 12, "tasks spread over 2..60 s without -task-lengths")
 	fs.IntVar(&o.taskParallel, "task-parallel", 4, "tasks waited for at once (on different guests)")
+	fs.Func("env", "KEY=VALUE added to ours' environment (repeatable), to A/B a runtime setting such as GOGC", func(v string) error {
+		if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+			return fmt.Errorf("-env %q: want KEY=VALUE", v)
+		}
+		o.env = append(o.env, v)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -92,9 +101,9 @@ type bench struct {
 }
 
 func (b *bench) env() []string {
-	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "PROXMOX_HOST=" + b.fake.URL(),
+	return append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "PROXMOX_HOST=" + b.fake.URL(),
 		"PROXMOX_TOKEN_ID=root@pam!bench", "PROXMOX_TOKEN_SECRET=00000000-0000-0000-0000-000000000000",
-		"PROXMOX_INSECURE_TLS=true", "PVE_READONLY=" + strconv.FormatBool(!b.writes)}
+		"PROXMOX_INSECURE_TLS=true", "PVE_READONLY=" + strconv.FormatBool(!b.writes)}, b.o.env...)
 }
 
 func newClient() *mcp.Client {
@@ -129,7 +138,7 @@ func (b *bench) all(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("tools/list: %w", err)
 	}
-	if b.o.only != "" {
+	if b.o.only != "" && b.o.only != "rss" {
 		return b.part(ctx, s, pid, tl.Tools)
 	}
 	toolsFile, err := writeTools(dir, tl.Tools)
@@ -141,8 +150,15 @@ func (b *bench) all(ctx context.Context) error {
 		return err
 	}
 	bare := bareTarget(bin, toolsFile)
-	fmt.Fprintf(b.out, "%-50s %12s %12s\n", "scenario", "median", "p90")
 	f := figures{cpuStdio: map[int]float64{}, cpuHTTP: map[int]float64{}}
+	if b.o.only == "rss" {
+		if err := b.rssRows(ctx, ours, bare, &f); err != nil {
+			return err
+		}
+		printCompare(b.out, f.checks()[1:2])
+		return nil
+	}
+	fmt.Fprintf(b.out, "%-50s %12s %12s\n", "scenario", "median", "p90")
 	starts, err := b.coldStarts(ctx, ours, bare)
 	if err != nil {
 		return err
@@ -161,25 +177,9 @@ func (b *bench) all(ctx context.Context) error {
 		bytes += len(t.Name) + len(t.Description) + len(raw)
 	}
 	fmt.Fprintf(b.out, "%-50s %12d %12s\n", fmt.Sprintf("tools/list model-facing bytes (%d tools)", len(tl.Tools)), bytes, "")
-	rss, err := b.rssAfterCalls(ctx, ours, bare)
-	if err != nil {
+	if err := b.rssRows(ctx, ours, bare, &f); err != nil {
 		return err
 	}
-	for i, who := range []string{"", ", bare"} {
-		peak := mib(rss[i], func(m mem) int64 { return m.peak })
-		b.row(fmt.Sprintf("peak RSS after %d calls%s (MiB)", b.o.calls, who), peak)
-		// The split says whether a gap is heap or the binary's pages.
-		fmt.Fprintf(b.out, "%-50s %12s %12s\n", "  resident then, median (MiB)",
-			fmt.Sprintf("%.1f anon", median(mib(rss[i], func(m mem) int64 { return m.anon }))),
-			fmt.Sprintf("%.1f file", median(mib(rss[i], func(m mem) int64 { return m.file }))))
-		fmt.Fprintf(b.out, "  the binary's resident pages, last run (MiB): %s\n", rss[i][len(rss[i])-1].split)
-		if i == 0 {
-			f.rssOurs = median(peak)
-		} else {
-			f.rssBare = median(peak)
-		}
-	}
-	b.ratio("peak RSS ours / bare", f.rssOurs, f.rssBare)
 	if err := b.lists(ctx, s, tl.Tools, &f); err != nil {
 		return err
 	}
@@ -205,6 +205,30 @@ func (b *bench) all(ctx context.Context) error {
 	if b.o.compare {
 		printCompare(b.out, f.checks())
 	}
+	return nil
+}
+
+// rssRows prints the peak RSS after o.calls calls of ours and of bare.
+func (b *bench) rssRows(ctx context.Context, ours, bare target, f *figures) error {
+	rss, err := b.rssAfterCalls(ctx, ours, bare)
+	if err != nil {
+		return err
+	}
+	for i, who := range []string{"", ", bare"} {
+		peak := mib(rss[i], func(m mem) int64 { return m.peak })
+		b.row(fmt.Sprintf("peak RSS after %d calls%s (MiB)", b.o.calls, who), peak)
+		// The split says whether a gap is heap or the binary's pages.
+		fmt.Fprintf(b.out, "%-50s %12s %12s\n", "  resident then, median (MiB)",
+			fmt.Sprintf("%.1f anon", median(mib(rss[i], func(m mem) int64 { return m.anon }))),
+			fmt.Sprintf("%.1f file", median(mib(rss[i], func(m mem) int64 { return m.file }))))
+		fmt.Fprintf(b.out, "  the binary's resident pages, last run (MiB): %s\n", rss[i][len(rss[i])-1].split)
+		if i == 0 {
+			f.rssOurs = median(peak)
+		} else {
+			f.rssBare = median(peak)
+		}
+	}
+	b.ratio("peak RSS ours / bare", f.rssOurs, f.rssBare)
 	return nil
 }
 

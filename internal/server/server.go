@@ -117,11 +117,11 @@ func Build(cfg *config.Config, client *pve.Client, logger *slog.Logger) (*Built,
 	if cfg.HideUnpermitted {
 		sel.Exclude = append(sel.Exclude, unpermitted(client, cfg, logger)...)
 	}
-	all := tools.Inventory(deps)
+	var route func([]tools.Tool) []tools.Tool
 	if built.fleet != nil {
-		all = built.fleet.Route(all)
+		route = built.fleet.Route
 	}
-	box, err := tools.NewToolbox(s, all, sel)
+	box, err := tools.NewToolbox(s, deps, sel, route)
 	if err != nil {
 		return nil, err
 	}

@@ -19,11 +19,12 @@ import (
 // failure is explained once, by agentError.
 
 func agentTools(d *Deps) []Tool {
-	return []Tool{
-		agentInfo(d), vmAddresses(d), lxcAddresses(d),
-		agentExec(d), agentFileRead(d), agentFileWrite(d),
-	}
+	return []Tool{agentInfo(d), agentExec(d), agentFileRead(d), agentFileWrite(d)}
 }
+
+// addressTools are the qemu and lxc toolsets' address lookups, apart from
+// the agent toolset so a default server builds only these.
+func addressTools(d *Deps) []Tool { return []Tool{vmAddresses(d), lxcAddresses(d)} }
 
 // agentPart is what one agent query found, or why it could not.
 type agentPart struct {

@@ -164,8 +164,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if sel.Toolsets == nil && sel.Tools == nil && sel.Exclude == nil && !sel.ReadOnly && !sel.DisableDestructive {
 		sel.Toolsets = []string{"all"}
 	}
-	inv := Inventory(deps)
-	box, err := NewToolbox(srv, inv, sel)
+	box, err := NewToolbox(srv, deps, sel, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +194,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cs.Close(); ss.Wait(); client.CloseIdleConnections() })
-	return &env{fake: fake, session: cs, tools: inv}
+	return &env{fake: fake, session: cs, tools: Inventory(deps)}
 }
 
 func (e *env) call(t *testing.T, name string, args map[string]any) (*mcp.CallToolResult, string) {

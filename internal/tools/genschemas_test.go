@@ -21,7 +21,7 @@ func TestGeneratedSchemasGolden(t *testing.T) {
 				continue
 			}
 			in, out := f.inferred()
-			g := generatedSchema{name: f.Def.Name, inType: f.typed.key(), in: mustJSON(t, in)}
+			g := generatedSchema{name: f.Def.Name, inType: f.inType.String(), in: mustJSON(t, in)}
 			if out != nil {
 				g.out = mustJSON(t, out)
 			}

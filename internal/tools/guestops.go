@@ -49,16 +49,6 @@ type vmSuspendArgs struct {
 func guestOpTools(d *Deps) []Tool {
 	return []Tool{
 		templateTool(d, qemuKind), templateTool(d, lxcKind),
-		define(d, spec{name: "pve_vm_resize_disk", title: "Grow VM disk", toolset: "qemu", effect: Mutating,
-			desc: "Grow a VM disk: size +20G adds 20 GiB, 64G sets the size; shrinking is refused.", task: true},
-			func(ctx context.Context, c *call, in vmResizeArgs) (resizeOut, error) {
-				return c.resize(ctx, qemuKind, in.Node, in.VMID, string(in.Disk), string(in.Size))
-			}),
-		define(d, spec{name: "pve_lxc_resize_disk", title: "Grow container volume", toolset: "lxc", effect: Mutating,
-			desc: "Grow a container's rootfs or mount point: size +20G adds 20 GiB, 64G sets the size; shrinking is refused.", task: true},
-			func(ctx context.Context, c *call, in ctResizeArgs) (resizeOut, error) {
-				return c.resize(ctx, lxcKind, in.Node, in.VMID, string(in.Disk), string(in.Size))
-			}),
 		define(d, spec{name: "pve_vm_suspend", title: "Suspend VM", toolset: "guestops", effect: Mutating,
 			desc: "Pause a running VM in RAM, or with todisk hibernate it to disk; pve_vm_resume brings it back."},
 			func(ctx context.Context, c *call, in vmSuspendArgs) (taskOut, error) {
@@ -96,6 +86,23 @@ func guestOpTools(d *Deps) []Tool {
 				return out, err
 			}),
 		inSet("guestops", power(d, lxcKind, "resume", "Resume container", "Thaw a suspended container.", false, "")),
+	}
+}
+
+// resizeTools are the qemu and lxc toolsets' disk growers, apart from
+// guestops so a default server builds only these.
+func resizeTools(d *Deps) []Tool {
+	return []Tool{
+		define(d, spec{name: "pve_vm_resize_disk", title: "Grow VM disk", toolset: "qemu", effect: Mutating,
+			desc: "Grow a VM disk: size +20G adds 20 GiB, 64G sets the size; shrinking is refused.", task: true},
+			func(ctx context.Context, c *call, in vmResizeArgs) (resizeOut, error) {
+				return c.resize(ctx, qemuKind, in.Node, in.VMID, string(in.Disk), string(in.Size))
+			}),
+		define(d, spec{name: "pve_lxc_resize_disk", title: "Grow container volume", toolset: "lxc", effect: Mutating,
+			desc: "Grow a container's rootfs or mount point: size +20G adds 20 GiB, 64G sets the size; shrinking is refused.", task: true},
+			func(ctx context.Context, c *call, in ctResizeArgs) (resizeOut, error) {
+				return c.resize(ctx, lxcKind, in.Node, in.VMID, string(in.Disk), string(in.Size))
+			}),
 	}
 }
 

@@ -8,34 +8,59 @@ import (
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveschema"
 )
 
+// part is a piece of the inventory and the toolsets its tools belong to: a
+// server builds only the parts its selection can offer, since building a
+// tool runs code (its generic handler's) that a process otherwise never
+// touches, and every page of it touched stays resident.
+type part struct {
+	sets  []string
+	build func(*Deps) []Tool
+}
+
+// parts are the inventory in the order clients see it. TestPartsHoldTheirSets
+// fails when a part builds a tool of a toolset it does not name.
+func parts() []part {
+	one := func(f func(*Deps) Tool) func(*Deps) []Tool { return func(d *Deps) []Tool { return []Tool{f(d)} } }
+	return []part{
+		{[]string{"cluster", "nodes", "tasks"}, clusterTools},
+		{[]string{"tasks"}, taskTools},
+		{[]string{"qemu"}, qemuTools},
+		{[]string{"lxc"}, lxcTools},
+		{[]string{"guestops"}, guestOpTools},
+		{[]string{"qemu", "lxc"}, resizeTools},
+		{[]string{"lxc", "guestops"}, lxcWriteTools},
+		{[]string{"guestops"}, diskTools},
+		{[]string{"bulk"}, bulkTools},
+		{[]string{"sdn", "ceph"}, sdnCephTools},
+		{[]string{"exec"}, lxcExecTools},
+		{[]string{"snapshots"}, snapshotTools},
+		{[]string{"storage"}, storageTools},
+		{[]string{"network"}, networkTools},
+		{[]string{"backup"}, backupTools},
+		{[]string{"cluster", "replication"}, clusterOpsTools},
+		{[]string{"pools"}, poolTools},
+		{[]string{"nodeadmin"}, nodeAdminTools},
+		{[]string{"access"}, one(whoamiTool)},
+		{[]string{"qemu", "lxc"}, addressTools},
+		{[]string{"agent", "exec"}, agentTools},
+		{[]string{"cluster"}, one(toolsetsTool)},
+		{[]string{"ha", "firewall"}, haFirewallTools},
+		{[]string{"cloudinit"}, cloudinitTools},
+		{[]string{"backupjobs"}, backupJobTools},
+		{[]string{"metrics"}, metricsTools},
+		{[]string{"api"}, apiTools},
+		{[]string{"plan"}, planTools},
+		{[]string{"audit"}, undoTools},
+		{[]string{"clusters"}, one(clusterListTool)},
+	}
+}
+
 // Inventory is the full list of tools, in the order clients see them.
 func Inventory(d *Deps) []Tool {
 	var all []Tool
-	all = append(all, clusterTools(d)...)
-	all = append(all, taskTools(d)...)
-	all = append(all, qemuTools(d)...)
-	all = append(all, lxcTools(d)...)
-	all = append(all, guestOpTools(d)...)
-	all = append(all, lxcWriteTools(d)...)
-	all = append(all, diskTools(d)...)
-	all = append(all, bulkTools(d)...)
-	all = append(all, sdnCephTools(d)...)
-	all = append(all, lxcExecTools(d)...)
-	all = append(all, snapshotTools(d)...)
-	all = append(all, storageTools(d)...)
-	all = append(all, networkTools(d)...)
-	all = append(all, backupTools(d)...)
-	all = append(all, adminTools(d)...)
-	all = append(all, agentTools(d)...)
-	all = append(all, toolsetsTool(d))
-	all = append(all, haFirewallTools(d)...)
-	all = append(all, cloudinitTools(d)...)
-	all = append(all, backupJobTools(d)...)
-	all = append(all, metricsTools(d)...)
-	all = append(all, apiTools(d)...)
-	all = append(all, planTools(d)...)
-	all = append(all, undoTools(d)...)
-	all = append(all, clusterListTool(d))
+	for _, p := range parts() {
+		all = append(all, p.build(d)...)
+	}
 	return all
 }
 

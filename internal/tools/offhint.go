@@ -17,6 +17,7 @@ func (b *Toolbox) WhyOff(name string) string {
 	if b.on[name] {
 		return ""
 	}
+	b.build([]string{"all"})
 	var tool *Tool
 	names := make([]string, 0, len(b.all))
 	for i, t := range b.all {

@@ -31,7 +31,7 @@ func simDeps(tb testing.TB) (*Deps, *pvesim.Sim) {
 	}
 	d := &Deps{Guard: guard.New(client, guard.Options{Release: "9.1", Schemas: testSchemas}), TaskTimeout: 10 * time.Second}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "bench", Version: "0"}, nil)
-	box, err := NewToolbox(srv, Inventory(d), Selection{Toolsets: []string{"all"}})
+	box, err := NewToolbox(srv, d, Selection{Toolsets: []string{"all"}}, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -81,7 +81,8 @@ type Tool struct {
 	// for the tools built by hand and those fleet.go wraps.
 	inferred func() (in, out any)
 	// typed is the tool's typed code; nil for the few built by hand.
-	typed typedHandler
+	typed  typedHandler
+	inType reflect.Type // typed's input type
 	// readForm is offered under the same name where the configuration
 	// keeps this tool out (see readforms.go); nil for most tools.
 	readForm *Tool
@@ -149,15 +150,17 @@ type attacher interface{ attachments() []mcp.Content }
 // It is small enough to be inlined: the start-up builds the whole inventory,
 // and the per-type code (typed's methods) runs only for the tools offered or
 // called, so the pages of the other tools' code are never touched.
+//
+// The types are passed as values for the same reason: a method of typed
+// lives with its instantiation, among some 150 others, and calling one per
+// offered tool at tools/list touched a page of each.
 func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, in In) (Out, error)) Tool {
-	return newTool(d, sp, typed[In, Out]{h})
+	return newTool(d, sp, typed[In, Out]{h}, reflect.TypeFor[In](), reflect.TypeFor[Out]())
 }
 
 // typedHandler is the code of a tool that depends on its argument and
 // result types.
 type typedHandler interface {
-	isTask() bool // the result is a task's: the tool takes async
-	key() string  // the input type, which tells a read form from its full tool
 	input() *jsonschema.Schema
 	output() *jsonschema.Schema
 	decode(s *jsonschema.Schema, rs *jsonschema.Resolved, raw json.RawMessage) (any, map[string]any, error)
@@ -168,12 +171,6 @@ type typed[In, Out any] struct {
 	h func(ctx context.Context, c *call, in In) (Out, error)
 }
 
-func (typed[In, Out]) isTask() bool {
-	_, ok := any(*new(Out)).(taskOut)
-	return ok
-}
-
-func (typed[In, Out]) key() string                { return reflect.TypeFor[In]().String() }
 func (typed[In, Out]) input() *jsonschema.Schema  { return inputSchema[In]() }
 func (typed[In, Out]) output() *jsonschema.Schema { return outputSchema[Out]() }
 
@@ -186,9 +183,12 @@ func (t typed[In, Out]) run(ctx context.Context, c *call, in any) (any, error) {
 	return t.h(ctx, c, v)
 }
 
-func newTool(d *Deps, sp spec, th typedHandler) Tool {
+// newTool builds the tool; in and out are th's types (in tells a read form
+// from its full tool; an out of taskOut makes the tool take async).
+func newTool(d *Deps, sp spec, th typedHandler, in, out reflect.Type) Tool {
 	def := &mcp.Tool{Name: sp.name, Title: sp.title, Description: sp.desc, Annotations: annotations(sp)}
-	task := sync.OnceValue(func() bool { return sp.task || th.isTask() })
+	isTask := sp.task || out == reflect.TypeFor[taskOut]()
+	task := func() bool { return isTask }
 	// The validation schema is built and resolved (the costliest step) on
 	// the tool's first call.
 	inSchema := sync.OnceValue(func() *jsonschema.Schema {
@@ -212,7 +212,7 @@ func newTool(d *Deps, sp spec, th typedHandler) Tool {
 	// 0.5 ms of a 7 ms cold start); the generated copy is a lookup, kept
 	// equal to inference by TestGeneratedSchemasGolden.
 	fill := sync.OnceFunc(func() {
-		if in, out, ok := generatedSchemas(sp.name, th.key()); ok {
+		if in, out, ok := generatedSchemas(sp.name, in.String()); ok {
 			def.InputSchema, def.OutputSchema = in, out
 			return
 		}
@@ -271,7 +271,7 @@ func newTool(d *Deps, sp spec, th typedHandler) Tool {
 		handler = audited(d, sp, handler)
 	}
 	return Tool{Def: def, Toolset: sp.toolset, Effect: sp.effect, handler: handler, input: inSchema,
-		fill: fill, inferred: inferred, typed: th}
+		fill: fill, inferred: inferred, typed: th, inType: in}
 }
 
 // result is a tool's answer from its output or error.

@@ -14,27 +14,67 @@ import (
 // (pve_toolsets), so the default list stays small and the rest is one call
 // away. Enabling never passes the configuration's gates: read-only mode,
 // PVE_DISABLE_DESTRUCTIVE and PVE_EXCLUDE_TOOLS still hold.
+//
+// It builds the inventory's parts as they are needed: those of the toolsets
+// selected at start, the rest when a toolset is enabled, listed or a call
+// asks why a tool is off.
 type Toolbox struct {
-	srv *mcp.Server
-	sel Selection
+	srv   *mcp.Server
+	sel   Selection
+	deps  *Deps
+	wrap  func([]Tool) []Tool
+	parts []part
 
-	mu  sync.Mutex
-	all []Tool
-	on  map[string]bool // registered tool names
+	mu    sync.Mutex
+	built [][]Tool // by part; nil: not built yet
+	all   []Tool   // the built parts' tools, in inventory order
+	on    map[string]bool
 }
 
-// NewToolbox registers the selected tools on srv.
-func NewToolbox(srv *mcp.Server, all []Tool, sel Selection) (*Toolbox, error) {
-	selected, err := Select(all, sel)
+// NewToolbox registers the selected tools of d's inventory on srv. wrap, if
+// not nil, is applied to each part as it is built (the multi-cluster
+// routing).
+func NewToolbox(srv *mcp.Server, d *Deps, sel Selection, wrap func([]Tool) []Tool) (*Toolbox, error) {
+	b := &Toolbox{srv: srv, sel: sel, deps: d, wrap: wrap, parts: parts(), on: map[string]bool{}}
+	b.built = make([][]Tool, len(b.parts))
+	sets := sel.Toolsets
+	if len(sets) == 0 {
+		sets = DefaultToolsets()
+	}
+	// Names in PVE_TOOLS and PVE_EXCLUDE_TOOLS are checked against every tool.
+	if len(sel.Tools) > 0 || len(sel.Exclude) > 0 {
+		sets = []string{"all"}
+	}
+	b.build(sets)
+	selected, err := Select(b.all, sel)
 	if err != nil {
 		return nil, err
 	}
-	b := &Toolbox{srv: srv, sel: sel, all: all, on: map[string]bool{}}
 	for _, t := range selected {
 		t.Register(srv)
 		b.on[t.Def.Name] = true
 	}
 	return b, nil
+}
+
+// build builds the parts holding tools of sets ("all": every part) that are
+// not built yet. The caller holds b.mu or has b to itself.
+func (b *Toolbox) build(sets []string) {
+	all := slices.Contains(sets, "all")
+	grew := false
+	for i, p := range b.parts {
+		if b.built[i] != nil || !all && !slices.ContainsFunc(p.sets, func(s string) bool { return slices.Contains(sets, s) }) {
+			continue
+		}
+		ts := p.build(b.deps)
+		if b.wrap != nil {
+			ts = b.wrap(ts)
+		}
+		b.built[i], grew = append([]Tool{}, ts...), true
+	}
+	if grew {
+		b.all = slices.Concat(b.built...)
+	}
 }
 
 // Enabled lists the names of the tools offered now, in inventory order.
@@ -63,6 +103,7 @@ type ToolsetInfo struct {
 func (b *Toolbox) Toolsets() []ToolsetInfo {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.build([]string{"all"})
 	var out []ToolsetInfo
 	for _, set := range toolsetOrder {
 		info := ToolsetInfo{Name: set, About: toolsetAbout[set], Enabled: true, Tools: []string{}}
@@ -99,6 +140,7 @@ func (b *Toolbox) Enable(sets []string) ([]string, error) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.build(sets)
 	var added []string
 	for _, t := range b.all {
 		pick, ok := b.sel.pick(t)
