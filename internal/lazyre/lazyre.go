@@ -12,13 +12,22 @@ import (
 // Regexp has the methods of regexp.Regexp that callers use; each compiles
 // the expression once, on the first call. A bad expression panics then, as
 // regexp.MustCompile would have at start-up (tests cover every pattern's use).
+//
+// A package-level New(expr) is static data: it runs no code at start-up
+// (a sync.OnceValue here made every importing package's init allocate and
+// touch its pages).
 type Regexp struct {
-	get func() *regexp.Regexp
+	expr string
+	once sync.Once
+	re   *regexp.Regexp
 }
 
 // New returns a Regexp for expr, not yet compiled.
-func New(expr string) *Regexp {
-	return &Regexp{get: sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })}
+func New(expr string) *Regexp { return &Regexp{expr: expr} }
+
+func (r *Regexp) get() *regexp.Regexp {
+	r.once.Do(func() { r.re = regexp.MustCompile(r.expr) })
+	return r.re
 }
 
 // Compiled is the compiled expression, for APIs that want a *regexp.Regexp.

@@ -8,12 +8,18 @@ import (
 // lazyRE compiles its expression on first use: the package has dozens of
 // format regexps, and compiling them all at start-up costs milliseconds that
 // every process importing the package would pay.
+// A package-level compileLazy(expr) is static data, no start-up code.
 type lazyRE struct {
-	get func() *regexp.Regexp
+	expr string
+	once sync.Once
+	re   *regexp.Regexp
 }
 
-func compileLazy(expr string) *lazyRE {
-	return &lazyRE{get: sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })}
+func compileLazy(expr string) *lazyRE { return &lazyRE{expr: expr} }
+
+func (l *lazyRE) get() *regexp.Regexp {
+	l.once.Do(func() { l.re = regexp.MustCompile(l.expr) })
+	return l.re
 }
 
 func (l *lazyRE) MatchString(s string) bool              { return l.get().MatchString(s) }

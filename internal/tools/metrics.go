@@ -85,7 +85,8 @@ func (o metricsOut) attachments() []mcp.Content {
 func metricsTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_node_metrics", title: "Node metrics", toolset: "metrics",
-			desc: "A node's statistics over an hour to a year: last, average, min, max and when, a short series; chart: true adds a PNG."},
+			desc: "A node's statistics over an hour to a year: last, average, min, max and when, a short series; chart: true adds a PNG."}, handle(
+
 			func(ctx context.Context, c *call, in nodeMetricsArgs) (metricsOut, error) {
 				if err := c.node("node", in.Node); err != nil {
 					return metricsOut{}, err
@@ -93,11 +94,13 @@ func metricsTools(d *Deps) []Tool {
 				q := metricsQuery{kind: nodeMetrics, what: "node " + string(in.Node), path: pve.Path("nodes", string(in.Node), "rrddata"),
 					timeframe: in.Timeframe, cf: in.CF, series: in.Series, points: in.Points, chart: in.Chart, node: string(in.Node)}
 				return c.metrics(ctx, q)
-			}),
+			})),
+
 		guestMetricsTool(d, qemuKind, "pve_vm_metrics", "VM metrics"),
 		guestMetricsTool(d, lxcKind, "pve_lxc_metrics", "Container metrics"),
 		define(d, spec{name: "pve_storage_metrics", title: "Storage metrics", toolset: "metrics",
-			desc: "A storage's used and total space on a node over an hour to a year, as pve_node_metrics."},
+			desc: "A storage's used and total space on a node over an hour to a year, as pve_node_metrics."}, handle(
+
 			func(ctx context.Context, c *call, in storageMetricsArgs) (metricsOut, error) {
 				if err := c.node("node", in.Node); err != nil {
 					return metricsOut{}, err
@@ -107,14 +110,14 @@ func metricsTools(d *Deps) []Tool {
 					timeframe: in.Timeframe, cf: in.CF, series: in.Series, points: in.Points, chart: in.Chart,
 					node: string(in.Node), storage: string(in.Storage), checkPath: base + "/status"}
 				return c.metrics(ctx, q)
-			}),
+			})),
 	}
 }
 
 func guestMetricsTool(d *Deps, k guestKind, name, title string) Tool {
 	sp := spec{name: name, title: title, toolset: "metrics",
 		desc: "A " + k.label + "'s statistics over an hour to a year, as pve_node_metrics: CPU, memory, network, disk I/O."}
-	return define(d, sp, func(ctx context.Context, c *call, in guestMetricsArgs) (metricsOut, error) {
+	return define(d, sp, handle(func(ctx context.Context, c *call, in guestMetricsArgs) (metricsOut, error) {
 		if err := c.guest(in.Node, in.VMID); err != nil {
 			return metricsOut{}, err
 		}
@@ -122,7 +125,8 @@ func guestMetricsTool(d *Deps, k guestKind, name, title string) Tool {
 			timeframe: in.Timeframe, cf: in.CF, series: in.Series, points: in.Points, chart: in.Chart,
 			node: string(in.Node), vmid: int(in.VMID), checkPath: k.path(in.Node, in.VMID, "status", "current")}
 		return c.metrics(ctx, q)
-	})
+	}))
+
 }
 
 // metrics reads and sums up one rrddata endpoint. Proxmox answers rrddata

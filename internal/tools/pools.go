@@ -80,7 +80,8 @@ type poolMembersOut struct {
 func poolTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_pools", title: "Resource pools", toolset: "pools",
-			desc: "Resource pools with their members (guests and storages); poolid shows one."},
+			desc: "Resource pools with their members (guests and storages); poolid shows one."}, handle(
+
 			func(ctx context.Context, c *call, in poolsArgs) (poolsOut, error) {
 				ids := []string{string(in.PoolID)}
 				if in.PoolID == "" {
@@ -104,9 +105,11 @@ func poolTools(d *Deps) []Tool {
 					out.Pools = append(out.Pools, p)
 				}
 				return out, nil
-			}),
+			})),
+
 		define(d, spec{name: "pve_pool_create", title: "Create pool", toolset: "pools", effect: Mutating,
-			desc: "Create a resource pool; add members with pve_pool_members."},
+			desc: "Create a resource pool; add members with pve_pool_members."}, handle(
+
 			func(ctx context.Context, c *call, in poolCreateArgs) (poolWriteOut, error) {
 				form := url.Values{"poolid": {string(in.PoolID)}}
 				if in.Comment != "" {
@@ -117,9 +120,11 @@ func poolTools(d *Deps) []Tool {
 					return poolWriteOut{}, writeError(what, err, "pve_pools")
 				}
 				return poolWriteOut{Action: "create", PoolID: string(in.PoolID), Result: "ok"}, nil
-			}),
+			})),
+
 		define(d, spec{name: "pve_pool_delete", title: "Delete pool", toolset: "pools", effect: Destructive,
-			desc: "Delete an empty resource pool (Proxmox refuses one with members). Needs confirm: true."},
+			desc: "Delete an empty resource pool (Proxmox refuses one with members). Needs confirm: true."}, handle(
+
 			func(ctx context.Context, c *call, in poolDeleteArgs) (poolWriteOut, error) {
 				id := string(in.PoolID)
 				if err := c.confirm(in.Confirm, "delete resource pool "+id+" and the permissions granted on it"); err != nil {
@@ -137,12 +142,14 @@ func poolTools(d *Deps) []Tool {
 					return poolWriteOut{}, writeError(what, err, "pve_pools")
 				}
 				return poolWriteOut{Action: "delete", PoolID: id, Result: "ok"}, nil
-			}),
+			})),
+
 		define(d, spec{name: "pve_pool_members", title: "Add or remove pool members", toolset: "pools", effect: Mutating,
-			desc: "Add guests (vms) and storages to a pool, or with remove: true take them out; returns the members after."},
+			desc: "Add guests (vms) and storages to a pool, or with remove: true take them out; returns the members after."}, handle(
+
 			func(ctx context.Context, c *call, in poolMembersArgs) (poolMembersOut, error) {
 				return c.poolMembers(ctx, in)
-			}),
+			})),
 	}
 }
 

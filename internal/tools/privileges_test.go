@@ -11,11 +11,11 @@ func TestToolPrivilegesCoverInventory(t *testing.T) {
 	known := map[string]bool{}
 	for _, tl := range Inventory(&Deps{}) {
 		known[tl.Def.Name] = true
-		if _, ok := toolPrivileges[tl.Def.Name]; !ok {
+		if _, ok := toolPrivileges()[tl.Def.Name]; !ok {
 			t.Errorf("%s: no entry in toolPrivileges (privileges.go); add what Proxmox checks (nil for none) and the README's privileges", tl.Def.Name)
 		}
 	}
-	for name, needs := range toolPrivileges {
+	for name, needs := range toolPrivileges() {
 		if !known[name] {
 			t.Errorf("toolPrivileges names %s, which is not a tool", name)
 		}
@@ -60,7 +60,7 @@ func TestHolds(t *testing.T) {
 	if all, _ := holds(map[string]map[string]int{"/": {"VM.Audit": 1}}, need("/vms/{vmid}", "VM.Audit")); !all {
 		t.Error("a propagating grant on / does not reach /vms/{vmid}")
 	}
-	refused, limited := judgeTool(perms, "pve_node_services", toolPrivileges["pve_node_services"])
+	refused, limited := judgeTool(perms, "pve_node_services", toolPrivileges()["pve_node_services"])
 	if len(refused) != 1 || refused[0].Needs != "Sys.Audit on /nodes/{node}" || len(limited) != 1 || limited[0].Needs != "Sys.Modify on /nodes/{node} (for start, stop, restart, reload)" {
 		t.Errorf("pve_node_services: refused %+v limited %+v", refused, limited)
 	}

@@ -22,7 +22,7 @@ var leavesGuestsAsTheyAre = map[string]bool{
 // needsOf is a tool's table entry with the guard's protection read added
 // where the guard makes it.
 func needsOf(name string) ([]privNeed, bool) {
-	needs, known := toolPrivileges[name]
+	needs, known := toolPrivileges()[name]
 	if !known || leavesGuestsAsTheyAre[name] || !slices.ContainsFunc(needs, changesGuests) {
 		return needs, known
 	}

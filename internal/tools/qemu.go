@@ -81,7 +81,8 @@ func listGuests(d *Deps, k guestKind, name, title, desc string) Tool {
 	return define(d, spec{name: name, title: title, desc: desc, toolset: k.set,
 		output: listSchema("guests as GET /nodes/{node}/"+k.api+" or /cluster/resources return them",
 			"vmid: guest id", "name: name", "status: running or stopped", "node: node (cluster-wide list)", "maxmem: bytes", "maxdisk: bytes", "uptime: seconds", "template: 1 for a template", "lock: lock held, if any",
-			"protected: the PVE_PROTECTED_TAGS tag that keeps every tool from changing it")},
+			"protected: the PVE_PROTECTED_TAGS tag that keeps every tool from changing it")}, handle(
+
 		func(ctx context.Context, c *call, in listGuestsArgs) (listOut, error) {
 			matches := in.matches()
 			if in.Node != "" {
@@ -99,8 +100,7 @@ func listGuests(d *Deps, k guestKind, name, title, desc string) Tool {
 					func(e entry) bool { return c.allowedGuest(e) }, pg)
 				return out, err
 			}
-			// The cluster index holds both kinds (and the pools, which the
-			// node's list lacks): keep only this kind.
+
 			pg, err := newPager(in.pageArgs, guestList, append(matches, match{"node", string(in.Node), exact})...)
 			if err != nil {
 				return listOut{}, err
@@ -109,21 +109,23 @@ func listGuests(d *Deps, k guestKind, name, title, desc string) Tool {
 			out, err := c.listPage(ctx, "list "+k.label+"s", "/cluster/resources", url.Values{"type": {"vm"}},
 				func(e entry) bool { return e.Type == k.api && c.allowedResource(e) }, pg)
 			return out, err
-		})
+		}))
+
 }
 
 func readGuest(d *Deps, k guestKind, name, title, sub, desc string) Tool {
-	return define(d, spec{name: name, title: title, desc: desc, toolset: k.set, output: objectSchema("GET /nodes/{node}/" + k.api + "/{vmid}/" + sub)},
+	return define(d, spec{name: name, title: title, desc: desc, toolset: k.set, output: objectSchema("GET /nodes/{node}/" + k.api + "/{vmid}/" + sub)}, handle(
 		func(ctx context.Context, c *call, in guestArgs) (objectOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return nil, err
 			}
-			what := strings.TrimPrefix(sub, "status/") // "current" reads better as "status"
+			what := strings.TrimPrefix(sub, "status/")
 			if what == "current" {
 				what = "status"
 			}
 			return c.object(ctx, fmt.Sprintf("get %s of %s %d on %s", what, k.noun, in.VMID, in.Node), k.path(in.Node, in.VMID, splitPath(sub)...))
-		})
+		}))
+
 }
 
 // power runs one of the status/{op} actions. Destructive ones need confirm.
@@ -135,15 +137,16 @@ func power(d *Deps, k guestKind, op, title, desc string, destructive bool, warn 
 		return c.postTask(ctx, what, k.path(node, vmid, "status", op), nil, out)
 	}
 	if !destructive {
-		return define(d, sp, func(ctx context.Context, c *call, in guestArgs) (taskOut, error) {
+		return define(d, sp, handle(func(ctx context.Context, c *call, in guestArgs) (taskOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return taskOut{}, err
 			}
 			return run(ctx, c, in.Node, in.VMID)
-		})
+		}))
+
 	}
 	sp.effect = Destructive
-	return define(d, sp, func(ctx context.Context, c *call, in confirmArgs) (taskOut, error) {
+	return define(d, sp, handle(func(ctx context.Context, c *call, in confirmArgs) (taskOut, error) {
 		if err := c.guest(in.Node, in.VMID); err != nil {
 			return taskOut{}, err
 		}
@@ -151,11 +154,12 @@ func power(d *Deps, k guestKind, op, title, desc string, destructive bool, warn 
 			return taskOut{}, err
 		}
 		return run(ctx, c, in.Node, in.VMID)
-	})
+	}))
+
 }
 
 func deleteGuest(d *Deps, k guestKind, name, title, desc string) Tool {
-	return define(d, spec{name: name, title: title, desc: desc, toolset: k.set, effect: Destructive},
+	return define(d, spec{name: name, title: title, desc: desc, toolset: k.set, effect: Destructive}, handle(
 		func(ctx context.Context, c *call, in deleteArgs) (taskOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return taskOut{}, err
@@ -171,7 +175,8 @@ func deleteGuest(d *Deps, k guestKind, name, title, desc string) Tool {
 			out := taskOut{Action: "delete", Node: string(in.Node), VMID: int(in.VMID)}
 			what := fmt.Sprintf("delete %s %d on %s", k.noun, in.VMID, in.Node)
 			return c.runTask(ctx, what, http.MethodDelete, k.path(in.Node, in.VMID), q, out)
-		})
+		}))
+
 }
 
 // guest checks a node and guest id pair against formats and allowlists.

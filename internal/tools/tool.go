@@ -145,17 +145,23 @@ type texter interface{ text() any }
 // image; the structured content stays the output's JSON alone.
 type attacher interface{ attachments() []mcp.Content }
 
-// define builds a Tool from a typed handler. Input is decoded strictly and
-// validated against the tool's schema with errors that name the argument.
-// It is small enough to be inlined: the start-up builds the whole inventory,
-// and the per-type code (typed's methods) runs only for the tools offered or
-// called, so the pages of the other tools' code are never touched.
+// define builds a Tool from a typed handler (handle(f) for a handler
+// func f). Input is decoded strictly and validated against the tool's
+// schema with errors that name the argument.
 //
-// The types are passed as values for the same reason: a method of typed
-// lives with its instantiation, among some 150 others, and calling one per
-// offered tool at tools/list touched a page of each.
-func define[In, Out any](d *Deps, sp spec, h func(ctx context.Context, c *call, in In) (Out, error)) Tool {
-	return newTool(d, sp, typed[In, Out]{h}, reflect.TypeFor[In](), reflect.TypeFor[Out]())
+// define is not generic, and handle is small enough to be inlined even in
+// the big functions that list a toolset's tools: a generic define lived
+// with its instantiation, one of some 150 spread over half a megabyte, and
+// building the default tools touched (and kept resident) a page of each.
+// The per-type code (typed's methods) runs only for the tools called.
+func define(d *Deps, sp spec, th typedHandler) Tool {
+	fn := reflect.TypeOf(th).Field(0).Type // typed's h
+	return newTool(d, sp, th, fn.In(2), fn.Out(0))
+}
+
+// handle is a typed handler's code.
+func handle[In, Out any](h func(ctx context.Context, c *call, in In) (Out, error)) typedHandler {
+	return typed[In, Out]{h}
 }
 
 // typedHandler is the code of a tool that depends on its argument and

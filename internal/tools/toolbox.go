@@ -167,7 +167,8 @@ type toolsetsOut struct {
 // mode offers it too; what it enables still passes every gate.
 func toolsetsTool(d *Deps) Tool {
 	return define(d, spec{name: "pve_toolsets", title: "Toolsets", toolset: "cluster", effect: ReadOnly,
-		desc: "Enable more tools (templates, suspend, disk moves, cloud-init, guest agent, metrics, backup jobs, HA, firewall, the whole API...) or list the toolsets."},
+		desc: "Enable more tools (templates, suspend, disk moves, cloud-init, guest agent, metrics, backup jobs, HA, firewall, the whole API...) or list the toolsets."}, handle(
+
 		func(_ context.Context, c *call, in toolsetsArgs) (toolsetsOut, error) {
 			if c.Toolbox == nil {
 				return toolsetsOut{}, fmt.Errorf("this server was built without a toolbox: toolsets are fixed by PVE_TOOLSETS")
@@ -177,5 +178,6 @@ func toolsetsTool(d *Deps) Tool {
 				return toolsetsOut{}, err
 			}
 			return toolsetsOut{Added: added, Toolsets: c.Toolbox.Toolsets()}, nil
-		})
+		}))
+
 }
