@@ -17,8 +17,8 @@ import (
 var licenseFile = regexp.MustCompile(`(?i)^(licen[cs]e|copying)([-.].*)?$`)
 
 // TestThirdPartyLicenses: THIRD_PARTY_LICENSES.md holds the licence texts
-// of every module linked into the binary, as BSD, MIT, Apache and the OFL
-// ask of a binary distribution. UPDATE_NOTICES=1 writes it afresh.
+// of every module linked into the binary, as BSD, MIT and Apache ask of a
+// binary distribution. UPDATE_NOTICES=1 writes it afresh.
 func TestThirdPartyLicenses(t *testing.T) {
 	want := thirdPartyLicenses(t)
 	path := filepath.Join("..", "..", "THIRD_PARTY_LICENSES.md")
@@ -105,7 +105,7 @@ func thirdPartyLicenses(t *testing.T) []byte {
 		for _, e := range entries {
 			switch {
 			case e.IsDir() && strings.EqualFold(e.Name(), "licenses"):
-				// freetype's LICENSE points to the texts it keeps here.
+				// a LICENSE may point to the texts a module keeps here
 				sub, err := os.ReadDir(filepath.Join(m.Dir, e.Name()))
 				if err != nil {
 					t.Fatal(err)

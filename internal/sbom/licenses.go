@@ -26,12 +26,5 @@ func Licenses() map[string]string {
 		"golang.org/x/sys":                       "BSD-3-Clause",
 		"golang.org/x/text":                      "BSD-3-Clause",
 		"golang.org/x/time":                      "BSD-3-Clause",
-		"gonum.org/v1/plot":                      "BSD-3-Clause",
-		"codeberg.org/go-latex/latex":            "BSD-3-Clause",
-		"git.sr.ht/~sbinet/gg":                   "MIT",
-		// The package's code, and the Liberation fonts it embeds.
-		"codeberg.org/go-fonts/liberation": "BSD-3-Clause AND OFL-1.1",
-		// freetype lets its users choose; NOTICE takes the FreeType License.
-		"github.com/golang/freetype": "FTL OR GPL-2.0-or-later",
 	}
 }

@@ -1,53 +1,26 @@
 package tools
 
 import (
-	"fmt"
+	"image"
 	"image/color"
 	"math"
 	"strconv"
-	"sync"
 	"time"
-
-	"codeberg.org/go-fonts/liberation/liberationserifregular"
-	"golang.org/x/image/font/opentype"
-	"gonum.org/v1/plot/font"
-	"gonum.org/v1/plot/text"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 )
 
-// The charts' one face, Liberation Serif (gonum/plot's default), parsed
-// on the first chart rather than at start-up: package plot parses all 12
-// Liberation faces in its init, which every run paid for.
-var chartFonts = sync.OnceValues(func() (*font.Cache, error) {
-	face, err := opentype.Parse(liberationserifregular.TTF)
-	if err != nil {
-		return nil, fmt.Errorf("parse the chart font: %w", err)
-	}
-	return font.NewCache(font.Collection{{Font: chartFont, Face: face}}), nil
-})
-
-var chartFont = font.Font{Typeface: "Liberation", Variant: "Serif"}
-
-// Axis geometry, as gonum/plot's defaults.
+// Axis geometry, in pixels.
 const (
-	axisWidth   = 0.5 // the axis and tick lines
-	tickLength  = 8
-	axisPadding = 5 // between the axis line and the data
-	lineWidth   = 2
+	axisGap   = 3 // between the data area and the axis lines
+	tickLen   = 5 // a labelled tick; a minor one is half as long
+	labelGap  = 3 // between a tick and its label
+	lineWidth = 2 // the series' lines
+	dotRadius = 2.5
 )
 
 var (
-	gridStyle = draw.LineStyle{Color: color.Gray{Y: 128}, Width: 0.25}
-	axisStyle = draw.LineStyle{Color: color.Black, Width: axisWidth}
+	axisColor = color.Gray{Y: 80}
+	gridColor = color.Gray{Y: 222}
 )
-
-// textStyle is black text of size pt, aligned as given.
-func textStyle(fonts *font.Cache, pt float64, x text.XAlignment, y text.YAlignment) text.Style {
-	f := chartFont
-	f.Size = vg.Length(pt)
-	return text.Style{Color: color.Black, Font: f, XAlign: x, YAlign: y, Handler: text.Plain{Fonts: fonts}}
-}
 
 // tick is a mark on an axis; one without a label is a minor tick.
 type tick struct {
@@ -62,7 +35,7 @@ func (f ticker) Ticks(min, max float64) []tick { return f(min, max) }
 // valueTicks marks [min, max] at about 3 to 6 round values (1, 2, 2.5 or
 // 5 times a power of ten), labelled, with unlabelled minor ticks between.
 func valueTicks(min, max float64) []tick {
-	if !(max > min) {
+	if !(max > min) || math.IsInf(max-min, 0) { // an infinite range would never end
 		return nil
 	}
 	var step, q float64
@@ -150,97 +123,107 @@ type axis struct {
 }
 
 // at maps a value to a position between lo and hi.
-func (a axis) at(v float64, lo, hi vg.Length) vg.Length {
-	return lo + vg.Length((v-a.min)/(a.max-a.min))*(hi-lo)
+func (a axis) at(v, lo, hi float64) float64 {
+	return lo + (v-a.min)/(a.max-a.min)*(hi-lo)
 }
 
-// widest is the largest width and height of the labels of ticks.
-func widest(sty text.Style, ticks []tick) (w, h vg.Length) {
-	for _, t := range ticks {
-		if t.Label == "" {
-			continue
-		}
-		r := sty.Rectangle(t.Label)
-		w, h = max(w, r.Max.X-r.Min.X), max(h, r.Max.Y-r.Min.Y)
+// inside is where the value v falls between the pixels lo and hi, and
+// whether it falls there at all.
+func (a axis) inside(v float64, lo, hi int) (int, bool) {
+	p := a.at(v, float64(lo), float64(hi))
+	if p < float64(min(lo, hi))-0.01 || p > float64(max(lo, hi))+0.01 {
+		return 0, false
 	}
-	return w, h
+	return int(math.Floor(p)), true
+}
+
+// widest is the width of the widest label of ticks.
+func widest(ticks []tick) int {
+	w := 0
+	for _, t := range ticks {
+		w = max(w, textW(t.Label))
+	}
+	return w
 }
 
 // drawXAxis draws the axis line under the data area da, its ticks and
-// their labels below.
-func drawXAxis(c *draw.Canvas, sty text.Style, a axis, da vg.Rectangle) {
-	y := da.Min.Y - axisPadding - axisWidth/2
-	c.StrokeLine2(axisStyle, da.Min.X, y, da.Max.X, y)
-	descent := sty.FontExtents().Descent
+// their labels below; a label that would run into the one before it (the
+// face is wider than the ticks were chosen for) is left out.
+func drawXAxis(c *canvas, a axis, da image.Rectangle) {
+	y := da.Max.Y + axisGap
+	c.fill(image.Rect(da.Min.X, y, da.Max.X, y+1), axisColor)
+	last := math.MinInt
 	for _, t := range a.ticks {
-		x := a.at(t.Value, da.Min.X, da.Max.X)
-		if x < da.Min.X-0.01 || x > da.Max.X+0.01 {
+		x, ok := a.inside(t.Value, da.Min.X, da.Max.X)
+		if !ok {
 			continue
 		}
 		if t.Label == "" {
-			c.StrokeLine2(axisStyle, x, y, x, y-tickLength/2)
+			c.fill(image.Rect(x, y+1, x+1, y+1+tickLen/2), axisColor)
 			continue
 		}
-		c.StrokeLine2(axisStyle, x, y, x, y-tickLength)
-		c.FillText(sty, vg.Point{X: x, Y: y - tickLength + descent}, t.Label)
+		c.fill(image.Rect(x, y+1, x+1, y+1+tickLen), axisColor)
+		if l := x - textW(t.Label)/2; l >= last+textW(" ") { // l: as text centres it
+			c.text(t.Label, x, y+1+tickLen+labelGap, 0.5, 0)
+			last = l + textW(t.Label)
+		}
 	}
 }
 
 // drawYAxis draws the axis line left of the data area da, its ticks, their
-// labels and, rotated, the axis label at left (the cell's left edge).
-func drawYAxis(c *draw.Canvas, sty, label text.Style, a axis, da vg.Rectangle, left vg.Length) {
-	x := da.Min.X - axisPadding - axisWidth/2
-	c.StrokeLine2(axisStyle, x, da.Min.Y, x, da.Max.Y)
-	descent := sty.FontExtents().Descent
+// labels (but one that would touch the one below) and, turned, the axis
+// label at left (the cell's left edge).
+func drawYAxis(c *canvas, a axis, da image.Rectangle, left int) {
+	x := da.Min.X - axisGap - 1
+	c.fill(image.Rect(x, da.Min.Y, x+1, da.Max.Y), axisColor)
+	last := math.MaxInt
 	for _, t := range a.ticks {
-		y := a.at(t.Value, da.Min.Y, da.Max.Y)
-		if y < da.Min.Y-0.01 || y > da.Max.Y+0.01 {
+		y, ok := a.inside(t.Value, da.Max.Y, da.Min.Y)
+		if !ok {
 			continue
 		}
 		if t.Label == "" {
-			c.StrokeLine2(axisStyle, x, y, x-tickLength/2, y)
+			c.fill(image.Rect(x-tickLen/2, y, x, y+1), axisColor)
 			continue
 		}
-		c.StrokeLine2(axisStyle, x, y, x-tickLength, y)
-		c.FillText(sty, vg.Point{X: x - tickLength - sty.Width(" "), Y: y + descent}, t.Label)
+		c.fill(image.Rect(x-tickLen, y, x, y+1), axisColor)
+		if top := y - textH/2; top+textH < last { // top: as text centres it
+			c.text(t.Label, x-tickLen-labelGap, y, 1, 0.5)
+			last = top
+		}
 	}
 	if a.label != "" {
-		label.Rotation = math.Pi / 2
-		d := label.FontExtents().Descent
-		c.FillText(label, vg.Point{X: left + label.Height(a.label) - d, Y: (da.Min.Y + da.Max.Y) / 2}, a.label)
+		c.textUp(fit(a.label, da.Dy()), left+textH/2, (da.Min.Y+da.Max.Y)/2)
 	}
 }
 
-// drawGrid draws grey lines across the data area at the labelled ticks.
-func drawGrid(c *draw.Canvas, x, y axis, da vg.Rectangle) {
+// drawGrid draws light lines across the data area at the labelled ticks.
+func drawGrid(c *canvas, x, y axis, da image.Rectangle) {
 	for _, t := range x.ticks {
-		if px := x.at(t.Value, da.Min.X, da.Max.X); t.Label != "" && px >= da.Min.X && px <= da.Max.X {
-			c.StrokeLine2(gridStyle, px, da.Min.Y, px, da.Max.Y)
+		if px, ok := x.inside(t.Value, da.Min.X, da.Max.X); ok && t.Label != "" {
+			c.fill(image.Rect(px, da.Min.Y, px+1, da.Max.Y), gridColor)
 		}
 	}
 	for _, t := range y.ticks {
-		if py := y.at(t.Value, da.Min.Y, da.Max.Y); t.Label != "" && py >= da.Min.Y && py <= da.Max.Y {
-			c.StrokeLine2(gridStyle, da.Min.X, py, da.Max.X, py)
+		if py, ok := y.inside(t.Value, da.Max.Y, da.Min.Y); ok && t.Label != "" {
+			c.fill(image.Rect(da.Min.X, py, da.Max.X, py+1), gridColor)
 		}
 	}
 }
 
 // drawLegend lists the series' names with their lines' colours at the top
-// left of the data area, as gonum/plot's legend did.
-func drawLegend(c *draw.Canvas, sty text.Style, names []string, da vg.Rectangle) {
-	const thumb, xoff, yoff = 20, 4, -2
-	var enth vg.Length
-	for _, n := range names {
-		enth = max(enth, sty.Rectangle(n).Max.Y)
-	}
-	descent := sty.FontExtents().Descent
+// left of the data area.
+func drawLegend(c *canvas, names []string, da image.Rectangle) {
+	const thumb, xoff, yoff = 20, 6, 3
 	iconX := da.Min.X + xoff
-	textX := iconX + thumb + sty.Rectangle(" ").Max.X
-	y := da.Max.Y - enth - descent + yoff
+	textX := iconX + thumb + textW(" ")
 	for i, n := range names {
-		mid := y + enth/2
-		c.StrokeLine2(draw.LineStyle{Color: chartColors[i%len(chartColors)], Width: lineWidth}, iconX, mid, iconX+thumb, mid)
-		c.FillText(sty, vg.Point{X: textX, Y: y + (enth-descent-sty.Rectangle(n).Max.Y)/2 + descent}, n)
-		y -= enth
+		top := da.Min.Y + yoff + i*textH
+		if top+textH > da.Max.Y {
+			break // no room for more
+		}
+		mid := top + textH/2
+		c.fill(image.Rect(iconX, mid-lineWidth/2, iconX+thumb, mid-lineWidth/2+lineWidth), chartColors[i%len(chartColors)])
+		c.text(fit(n, da.Max.X-textX), textX, top, 0, 0)
 	}
 }

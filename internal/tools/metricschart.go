@@ -8,17 +8,11 @@ import (
 	"image/png"
 	"math"
 	"slices"
-
-	"gonum.org/v1/plot/font"
-	"gonum.org/v1/plot/text"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 )
 
 // The chart: one panel per kind of series (CPU, memory, network, disk
 // I/O...), in a grid on an 800x400 PNG, times in UTC along the x axes and
-// units on the y axes. At 72 dpi a point is a pixel.
+// units on the y axes.
 const (
 	chartW, chartH = 800, 400
 	chartTitleH    = 22
@@ -87,54 +81,52 @@ func renderChart(title string, from, to int64, series []chartSeries) ([]byte, er
 	return b.Bytes(), nil
 }
 
-// Text sizes, in points (pixels).
-const (
-	headSize, panelTitleSize, labelSize = 13, 11, 10
-	panelTitlePad                       = 3
-)
-
-// Space around the grid of panels and between them.
+// Space, in pixels, around the grid of panels and between them, and
+// under a panel's title.
 const (
 	padTop, padBottom, padLeft, padRight = 2, 2, 4, 10
 	padX, padY                           = 14, 10
+	panelTitlePad                        = 3
 )
 
 // drawChart returns the image and, for tests, each panel's data area in
 // pixels.
 func drawChart(title string, from, to int64, series []chartSeries) (img image.Image, areas []image.Rectangle, err error) {
 	defer func() {
-		// the drawing library panics on what it cannot draw; a chart is never worth a crash
+		// a chart is never worth a crash
 		if r := recover(); r != nil {
-			err = fmt.Errorf("draw the chart: %v", r)
+			img, areas, err = nil, nil, fmt.Errorf("draw the chart: %v", r)
 		}
 	}()
 	ps := panels(series)
 	if len(ps) == 0 {
 		return nil, nil, fmt.Errorf("nothing to draw")
 	}
-	fonts, err := chartFonts()
-	if err != nil {
-		return nil, nil, err
-	}
 	if to <= from {
 		from = to - 60 // one row: a minute's width to draw it in
 	}
 	rows, cols := grid(len(ps))
-	canvas := vgimg.NewWith(vgimg.UseWH(chartW, chartH), vgimg.UseDPI(72), vgimg.UseBackgroundColor(color.White))
-	dc := draw.New(canvas)
-	dc.FillText(textStyle(fonts, headSize, text.XCenter, text.YTop), vg.Point{X: chartW / 2, Y: chartH - 4}, title+" (times UTC)")
-
 	xs, ys := make([]axis, len(ps)), make([]axis, len(ps))
 	for i, p := range ps {
 		xs[i], ys[i] = panelAxes(p, from, to, cols)
+		if math.IsInf(ys[i].max, 0) || math.IsNaN(ys[i].max) {
+			return nil, nil, fmt.Errorf("draw the chart: the %s values are too large", p.name)
+		}
 	}
-	cells := layout(fonts, ps, xs, ys, rows, cols)
+	c := newCanvas(chartW, chartH)
+	head := fit(title+" (times UTC)", chartW-8)
+	// bold: the face has no bold, so the title is drawn twice a pixel apart
+	c.text(head, chartW/2, 4, 0.5, 0)
+	c.text(head, chartW/2+1, 4, 0.5, 0)
+	cells, err := layout(ps, xs, ys, rows, cols)
+	if err != nil {
+		return nil, nil, err
+	}
 	for i, p := range ps {
-		drawPanel(&dc, fonts, p, xs[i], ys[i], cells[i])
-		a := cells[i].data
-		areas = append(areas, image.Rect(int(a.Min.X), chartH-int(a.Max.Y), int(a.Max.X), chartH-int(a.Min.Y)))
+		drawPanel(c, p, xs[i], ys[i], cells[i])
+		areas = append(areas, cells[i].data)
 	}
-	return canvas.Image(), areas, nil
+	return c.img, areas, nil
 }
 
 func grid(n int) (rows, cols int) {
@@ -177,91 +169,84 @@ func panelAxes(pn panel, from, to int64, cols int) (x, y axis) {
 	return x, y
 }
 
-// cell is a panel's place: the whole of it and its data area.
+// cell is a panel's place: the whole of it and its data area, in pixels.
 type cell struct {
-	outer, data vg.Rectangle
+	outer, data image.Rectangle
 }
 
 // layout splits the chart into the grid's cells, with the data areas of a
 // column lined up (the widest y axis labels of the column decide their
-// left edge) and the same size in every cell.
-func layout(fonts *font.Cache, ps []panel, xs, ys []axis, rows, cols int) []cell {
-	title := textStyle(fonts, panelTitleSize, text.XCenter, text.YTop)
-	label := textStyle(fonts, labelSize, text.XCenter, text.YBottom)
-	left, right := make([]vg.Length, cols), make([]vg.Length, cols)
-	top, bottom := make([]vg.Length, rows), make([]vg.Length, rows)
-	for i, p := range ps {
-		r, c := i/cols, i%cols
-		l := vg.Length(axisPadding + axisWidth/2 + tickLength)
-		if w, _ := widest(label, ys[i].ticks); w > 0 {
-			l += w + label.Width(" ")
-		}
+// left edge) and the same size in every cell. Around a data area: the
+// panel title and half a label (the top y label) above, the x axis and
+// its labels below, the y axis, its labels and the turned unit label at
+// left, and half the widest x label (the last one) at right.
+func layout(ps []panel, xs, ys []axis, rows, cols int) ([]cell, error) {
+	const top, bottom = textH + panelTitlePad + textH/2 + 1, axisGap + 1 + tickLen + labelGap + textH
+	left, right := make([]int, cols), make([]int, cols)
+	for i := range ps {
+		c := i % cols
+		l := axisGap + 1 + tickLen + labelGap + widest(ys[i].ticks)
 		if ys[i].label != "" {
-			l += label.FontExtents().Descent + label.Height(ys[i].label)
+			l += labelGap + textH
 		}
-		xw, xh := widest(label, xs[i].ticks)
-		_, yh := widest(label, ys[i].ticks)
 		left[c] = max(left[c], l)
-		right[c] = max(right[c], xw/2)
-		top[r] = max(top[r], title.Rectangle(p.name).Size().Y+panelTitlePad+yh/2)
-		bottom[r] = max(bottom[r], axisPadding+axisWidth/2+tickLength+xh)
+		right[c] = max(right[c], widest(xs[i].ticks)/2+1)
 	}
-	w, h := vg.Length(chartW-padLeft-padRight-padX*(cols-1)), vg.Length(chartH-chartTitleH-padTop-padBottom-padY*(rows-1))
+	w, h := chartW-padLeft-padRight-padX*(cols-1), chartH-chartTitleH-padTop-padBottom-padY*(rows-1)
 	for c := range cols {
 		w -= left[c] + right[c]
 	}
-	for r := range rows {
-		h -= top[r] + bottom[r]
+	w, h = w/cols, h/rows-top-bottom
+	if w < 40 || h < 40 {
+		return nil, fmt.Errorf("draw the chart: the axis labels leave no room for the data (%dx%d pixels)", w, h)
 	}
-	w, h = w/vg.Length(cols), h/vg.Length(rows)
 	out := make([]cell, len(ps))
 	for i := range ps {
 		r, c := i/cols, i%cols
-		x := vg.Length(padLeft + padX*c)
+		x := padLeft + padX*c
 		for j := range c {
 			x += left[j] + w + right[j]
 		}
-		y := vg.Length(chartH - chartTitleH - padTop - padY*r) // the top, counted from the bottom
-		for j := range r {
-			y -= top[j] + h + bottom[j]
-		}
+		y := chartTitleH + padTop + (padY+top+h+bottom)*r
 		out[i] = cell{
-			outer: vg.Rectangle{Min: vg.Point{X: x, Y: y - top[r] - h - bottom[r]}, Max: vg.Point{X: x + left[c] + w + right[c], Y: y}},
-			data:  vg.Rectangle{Min: vg.Point{X: x + left[c], Y: y - top[r] - h}, Max: vg.Point{X: x + left[c] + w, Y: y - top[r]}},
+			outer: image.Rect(x, y, x+left[c]+w+right[c], y+top+h+bottom),
+			data:  image.Rect(x+left[c], y+top, x+left[c]+w, y+top+h),
 		}
 	}
-	return out
+	return out, nil
 }
 
 // drawPanel draws one panel in its cell: title, grid, axes, the series'
 // lines (a lone sample as a dot) and, for more than one series, a legend.
-func drawPanel(dc *draw.Canvas, fonts *font.Cache, pn panel, x, y axis, cl cell) {
-	title := textStyle(fonts, panelTitleSize, text.XCenter, text.YTop)
-	dc.FillText(title, vg.Point{X: (cl.outer.Min.X + cl.outer.Max.X) / 2, Y: cl.outer.Max.Y + title.FontExtents().Descent}, pn.name)
+func drawPanel(c *canvas, pn panel, x, y axis, cl cell) {
 	da := cl.data
-	drawGrid(dc, x, y, da)
-	drawXAxis(dc, textStyle(fonts, labelSize, text.XCenter, text.YTop), x, da)
-	drawYAxis(dc, textStyle(fonts, labelSize, text.XRight, text.YCenter), textStyle(fonts, labelSize, text.XCenter, text.YBottom), y, da, cl.outer.Min.X)
-
-	data := draw.Canvas{Canvas: dc.Canvas, Rectangle: da}
+	c.text(fit(pn.name, cl.outer.Dx()), (da.Min.X+da.Max.X)/2, cl.outer.Min.Y, 0.5, 0)
+	drawGrid(c, x, y, da)
+	drawXAxis(c, x, da)
+	drawYAxis(c, y, da, cl.outer.Min.X)
+	// lines and dots may stand out of the data area by half a line's
+	// width or a dot's radius, not more
+	clip := da.Inset(-int(math.Ceil(max(lineWidth/2, dotRadius))))
 	var names []string
 	for i, s := range pn.series {
-		style := draw.LineStyle{Color: chartColors[i%len(chartColors)], Width: lineWidth}
+		var lines [][]xy
+		var dots []xy
 		for _, run := range runs(s.samples) {
-			pts := make([]vg.Point, len(run))
+			pts := make([]xy, len(run))
 			for k, v := range run {
-				pts[k] = vg.Point{X: x.at(float64(v.t), da.Min.X, da.Max.X), Y: y.at(v.v/y.div, da.Min.Y, da.Max.Y)}
+				pts[k] = xy{x.at(float64(v.t), float64(da.Min.X), float64(da.Max.X)), y.at(v.v/y.div, float64(da.Max.Y), float64(da.Min.Y))}
 			}
-			if len(run) == 1 {
-				data.DrawGlyph(draw.GlyphStyle{Color: style.Color, Radius: 1.6, Shape: draw.CircleGlyph{}}, pts[0])
+			if len(pts) == 1 {
+				dots = append(dots, pts[0])
 				continue
 			}
-			data.StrokeLines(style, data.ClipLinesXY(pts)...)
+			lines = append(lines, pts)
 		}
+		c.stroke(clip, chartColors[i%len(chartColors)], lineWidth, lines, dotRadius, dots)
 		names = append(names, s.name)
 	}
 	if len(names) > 1 {
-		drawLegend(dc, textStyle(fonts, labelSize, text.XLeft, text.YBottom), names, da)
+		drawLegend(c, names, da)
 	}
 }
 

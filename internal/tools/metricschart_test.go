@@ -8,6 +8,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"golang.org/x/image/font/basicfont"
 )
 
 // steps is a series of n minutes from t0 whose value is f(i).
@@ -37,15 +39,15 @@ func decodeChart(t *testing.T, series ...chartSeries) image.Image {
 	return img
 }
 
-// near tells a pixel of a line of colour want, allowing for the edge
-// smoothing that blends it with the white background: the pixel must be
-// mostly the line's colour.
 // span is the time range of the first series.
 func span(series []chartSeries) (from, to int64) {
 	s := series[0].samples
 	return s[0].t, s[len(s)-1].t
 }
 
+// near tells a pixel of a line of colour want, allowing for the edge
+// smoothing that blends it with the white background: the pixel must be
+// mostly the line's colour.
 func near(c color.Color, want color.RGBA) bool {
 	r, g, b, _ := c.RGBA()
 	got := []float64{float64(r >> 8), float64(g >> 8), float64(b >> 8)}
@@ -241,7 +243,7 @@ func TestChartValueTicks(t *testing.T) {
 }
 
 // Six panels fill a 2x3 grid, each data area inside its sixth; a lone
-// sample shows as a dot; charts drawn at once share the lazily parsed font
+// sample shows as a dot; charts drawn at once share nothing that changes
 // (run with -race).
 func TestChartSixPanelsAndDot(t *testing.T) {
 	var series []chartSeries
@@ -277,5 +279,56 @@ func TestChartSixPanelsAndDot(t *testing.T) {
 	// an axis to 1.08%
 	if h := height(img, areas[0], areas[0].Min.X, areas[0].Min.X+4, chartColors[0]); math.Abs(h-1/1.08) > 0.03 {
 		t.Errorf("the lone sample's dot at height %.3f, want %.3f", h, 1/1.08)
+	}
+}
+
+// The PNG is 800x400 with the title in dark text across the middle of its
+// top row, above the panels.
+func TestChartPNG(t *testing.T) {
+	if f := basicfont.Face7x13; f.Ascent+f.Descent != textH || f.Ascent != textAscent {
+		t.Fatalf("the face's metrics changed: %+v", f.Metrics())
+	}
+	img := decodeChart(t, chartSeries{name: "cpu", samples: steps(60, func(i int) float64 { return float64(i) })})
+	dark, sumX := 0, 0
+	for y := range chartTitleH {
+		for x := range chartW {
+			if r, g, b, _ := img.At(x, y).RGBA(); r>>8 < 100 && g>>8 < 100 && b>>8 < 100 {
+				dark++
+				sumX += x
+			}
+		}
+	}
+	if dark < 100 {
+		t.Fatalf("the title row has %d dark pixels", dark)
+	}
+	if mid := sumX / dark; mid < chartW/2-30 || mid > chartW/2+30 {
+		t.Errorf("the title is centred on x=%d", mid)
+	}
+}
+
+// A single row (to <= from) is drawn in a minute's width; values too large
+// for an axis are an error, and values far off it are clipped, never a
+// panic or a hang.
+func TestChartEdges(t *testing.T) {
+	one := []chartSeries{{name: "cpu", samples: []sample{{t: 1_764_000_000, v: 5}}}}
+	if _, err := renderChart("test", 1_764_000_000, 1_764_000_000, one); err != nil {
+		t.Errorf("one row: %v", err)
+	}
+	huge := []chartSeries{{name: "loadavg", samples: []sample{{t: 1_764_000_000, v: math.MaxFloat64}, {t: 1_764_000_060, v: 1}}}}
+	if _, err := renderChart("test", 1_764_000_000, 1_764_000_060, huge); err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Errorf("huge values: %v", err)
+	}
+	// below the axis, far off: clipped
+	low := []chartSeries{{name: "cpu", samples: []sample{{t: 1_764_000_000, v: -math.MaxFloat64}, {t: 1_764_000_060, v: 1}, {t: 1_764_000_120, v: 50}}}}
+	if _, err := renderChart("test", 1_764_000_000, 1_764_000_120, low); err != nil {
+		t.Errorf("values far off: %v", err)
+	}
+	// labels of hundreds of digits
+	wide := []chartSeries{{name: "loadavg", samples: []sample{{t: 1_764_000_000, v: 1}, {t: 1_764_000_060, v: 1e300}}}}
+	if _, err := renderChart("test", 1_764_000_000, 1_764_000_060, wide); err == nil || !strings.Contains(err.Error(), "no room") {
+		t.Errorf("wide labels: %v", err)
+	}
+	if _, err := renderChart("test", 0, 60, nil); err == nil {
+		t.Error("no series drew a chart")
 	}
 }
