@@ -28,7 +28,6 @@ import (
 )
 
 func main() {
-	tuneGC(os.LookupEnv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
@@ -232,6 +231,7 @@ func serveHTTP(ctx context.Context, cfg *config.Config, hc *config.HTTPConfig, s
 // serveStdio serves MCP on stdin and stdout until stdin ends or a signal
 // cancels ctx; calls in progress then get stdio.ShutdownGrace to finish.
 func serveStdio(ctx context.Context, cfg *config.Config, hc *config.HTTPConfig, stdin io.Reader, stdout, stderr io.Writer) error {
+	tuneGC(os.LookupEnv)
 	logger, s, _, err := build(ctx, cfg, hc, stderr)
 	if err != nil {
 		return failStdio(ctx, stdin, stdout, err)

@@ -32,7 +32,7 @@ func (b *bench) part(ctx context.Context, s *mcp.ClientSession, pid int, tools [
 		if f.cpuHTTP, err = b.levels(ctx, "http", hs, hpid); err != nil {
 			return err
 		}
-		printCompare(b.out, f.checks()[2:2+len(levels())])
+		printCompare(b.out, f.checks()[2:2+2*len(levels())])
 	default:
 		return fmt.Errorf("-only: lists or calls, not %q", b.o.only)
 	}
