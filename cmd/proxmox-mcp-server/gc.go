@@ -1,6 +1,13 @@
 package main
 
-import "runtime/debug"
+import (
+	"context"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
 
 // serverGCPercent is a stdio server's collector target when GOGC is not
 // set. Its live heap is about 1 MiB between calls, so Go's smallest heap
@@ -10,6 +17,25 @@ import "runtime/debug"
 // counts once per client; the HTTP server, one process for many sessions
 // that allocate more per call (+0.02 ms at 50), keeps Go's default.
 const serverGCPercent = 50
+
+// onSecondMessage runs f once, when the client's second message arrives:
+// the start-up allocates past a 2 MiB goal, and a collection during it made
+// the first answer 1.2 ms later. A client sends its second message
+// (notifications/initialized, or its first request on the 2026-07-28
+// protocol, which has no initialize) once it has the first answer, unless
+// it does not wait; the lower goal then only costs that answer a collection.
+func onSecondMessage(f func()) mcp.Middleware {
+	var seen atomic.Int32
+	var once sync.Once
+	return func(next mcp.MethodHandler) mcp.MethodHandler {
+		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			if seen.Add(1) >= 2 {
+				once.Do(f)
+			}
+			return next(ctx, method, req)
+		}
+	}
+}
 
 // tuneGC lowers the collector's target unless the user set GOGC, which
 // then wins as usual. It returns the percent in force.

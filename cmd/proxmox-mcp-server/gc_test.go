@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"runtime/debug"
 	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 func TestTuneGC(t *testing.T) {
@@ -20,5 +23,18 @@ func TestTuneGC(t *testing.T) {
 	}
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Fatalf("GOGC=100: collector at %d, want 100", got)
+	}
+}
+
+func TestOnSecondMessage(t *testing.T) {
+	n := 0
+	h := onSecondMessage(func() { n++ })(func(context.Context, string, mcp.Request) (mcp.Result, error) { return nil, nil })
+	for i, m := range []string{"initialize", "notifications/initialized", "tools/list", "tools/call"} {
+		if _, err := h(context.Background(), m, nil); err != nil {
+			t.Fatal(err)
+		}
+		if want := min(i, 1); n != want {
+			t.Fatalf("after %d messages f ran %d times, want %d", i+1, n, want)
+		}
 	}
 }

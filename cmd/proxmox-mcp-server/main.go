@@ -231,10 +231,10 @@ func serveHTTP(ctx context.Context, cfg *config.Config, hc *config.HTTPConfig, s
 // serveStdio serves MCP on stdin and stdout until stdin ends or a signal
 // cancels ctx; calls in progress then get stdio.ShutdownGrace to finish.
 func serveStdio(ctx context.Context, cfg *config.Config, hc *config.HTTPConfig, stdin io.Reader, stdout, stderr io.Writer) error {
-	tuneGC(os.LookupEnv)
 	logger, s, _, err := build(ctx, cfg, hc, stderr)
 	if err != nil {
 		return failStdio(ctx, stdin, stdout, err)
 	}
+	s.AddReceivingMiddleware(onSecondMessage(func() { tuneGC(os.LookupEnv) }))
 	return stdio.Serve(ctx, s, &stdio.Transport{In: stdin, Out: stdout, Logger: logger})
 }

@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.rssRuns, "rssruns", 3, "fresh processes, each, for the peak RSS after -calls calls")
 	fs.BoolVar(&o.quick, "quick", false, "a few seconds: 50 guests, 3 runs, 60 calls, 1 RSS run (a smoke test)")
 	fs.BoolVar(&o.compare, "compare", false, "end with the issue 16 targets and PASS/FAIL for each")
-	fs.StringVar(&o.only, "only", "", `only one part, for quick A/B runs: "lists" (pve_list_vms), "calls" (small calls, stdio and http) or "rss" (peak RSS, ours and bare)`)
+	fs.StringVar(&o.only, "only", "", `only one part, for quick A/B runs: "lists" (pve_list_vms), "calls" (small calls, stdio and http) or "rss" (peak RSS, ours and bare) or "cold" (cold start, ours and bare)`)
 	fs.BoolVar(&o.tasks, "tasks", false, "only the task-wait scenario: lag from a task's end to the answer, and polls")
 	fs.StringVar(&o.taskLengths, "task-lengths", "", "task lengths in seconds, comma-separated (default: -task-count spread over 2..60)")
 	fs.IntVar(&o.taskCount, "task-count", 12, "tasks spread over 2..60 s without -task-lengths")
@@ -138,7 +138,7 @@ func (b *bench) all(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("tools/list: %w", err)
 	}
-	if b.o.only != "" && b.o.only != "rss" {
+	if b.o.only != "" && b.o.only != "rss" && b.o.only != "cold" {
 		return b.part(ctx, s, pid, tl.Tools)
 	}
 	toolsFile, err := writeTools(dir, tl.Tools)
@@ -151,26 +151,24 @@ func (b *bench) all(ctx context.Context) error {
 	}
 	bare := bareTarget(bin, toolsFile)
 	f := figures{cpuStdio: map[int]float64{}, cpuHTTP: map[int]float64{}}
-	if b.o.only == "rss" {
+	switch b.o.only {
+	case "rss":
 		if err := b.rssRows(ctx, ours, bare, &f); err != nil {
 			return err
 		}
 		printCompare(b.out, f.checks()[1:2])
 		return nil
+	case "cold":
+		if err := b.coldRows(ctx, ours, bare, len(tl.Tools), &f); err != nil {
+			return err
+		}
+		printCompare(b.out, f.checks()[:1])
+		return nil
 	}
 	fmt.Fprintf(b.out, "%-50s %12s %12s\n", "scenario", "median", "p90")
-	starts, err := b.coldStarts(ctx, ours, bare)
-	if err != nil {
+	if err := b.coldRows(ctx, ours, bare, len(tl.Tools), &f); err != nil {
 		return err
 	}
-	b.row("cold start to initialize (ms)", starts[0].wall)
-	b.row(fmt.Sprintf("cold start, bare go-sdk, %d tools (ms)", len(tl.Tools)), starts[1].wall)
-	f.coldOurs, f.coldBare = median(starts[0].wall), median(starts[1].wall)
-	b.ratio("cold start ours / bare", f.coldOurs, f.coldBare)
-	// CPU time varies less than wall time on a loaded machine.
-	b.row("cold start CPU, start to exit (ms)", starts[0].cpu)
-	b.row("cold start CPU, bare (ms)", starts[1].cpu)
-	b.ratio("cold start CPU ours / bare", median(starts[0].cpu), median(starts[1].cpu))
 	bytes := 0
 	for _, t := range tl.Tools {
 		raw, _ := json.Marshal(t.InputSchema)
@@ -205,6 +203,23 @@ func (b *bench) all(ctx context.Context) error {
 	if b.o.compare {
 		printCompare(b.out, f.checks())
 	}
+	return nil
+}
+
+// coldRows prints the cold starts of ours and of bare (serving n tools).
+func (b *bench) coldRows(ctx context.Context, ours, bare target, n int, f *figures) error {
+	starts, err := b.coldStarts(ctx, ours, bare)
+	if err != nil {
+		return err
+	}
+	b.row("cold start to initialize (ms)", starts[0].wall)
+	b.row(fmt.Sprintf("cold start, bare go-sdk, %d tools (ms)", n), starts[1].wall)
+	f.coldOurs, f.coldBare = median(starts[0].wall), median(starts[1].wall)
+	b.ratio("cold start ours / bare", f.coldOurs, f.coldBare)
+	// CPU time varies less than wall time on a loaded machine.
+	b.row("cold start CPU, start to exit (ms)", starts[0].cpu)
+	b.row("cold start CPU, bare (ms)", starts[1].cpu)
+	b.ratio("cold start CPU ours / bare", median(starts[0].cpu), median(starts[1].cpu))
 	return nil
 }
 

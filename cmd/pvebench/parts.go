@@ -34,7 +34,7 @@ func (b *bench) part(ctx context.Context, s *mcp.ClientSession, pid int, tools [
 		}
 		printCompare(b.out, f.checks()[2:2+2*len(levels())])
 	default:
-		return fmt.Errorf("-only: lists or calls, not %q", b.o.only)
+		return fmt.Errorf("-only: lists, calls, rss or cold, not %q", b.o.only)
 	}
 	return nil
 }

@@ -39,9 +39,8 @@ type ifaceAddr struct {
 
 func vmAddresses(d *Deps) Tool {
 	return define(d, spec{name: "pve_vm_ip_addresses", title: "VM IP addresses", toolset: "qemu", effect: ReadOnly,
-		desc: "A VM's IP addresses per interface, from the guest agent; without it, what the config sets (cloud-init ipconfigN, MACs)."}, handle(
-
-		func(ctx context.Context, c *call, in addressArgs) (addressesOut, error) {
+		desc: "A VM's IP addresses per interface, from the guest agent; without it, what the config sets (cloud-init ipconfigN, MACs)."},
+		handle(func(ctx context.Context, c *call, in addressArgs) (addressesOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return addressesOut{}, err
 			}
@@ -76,14 +75,12 @@ func vmAddresses(d *Deps) Tool {
 			out.Source, out.Why = "config", "the guest agent did not answer: "+c.agentError(ctx, in.Node, in.VMID, err)
 			return out, c.configAddresses(ctx, qemuKind, in.Node, in.VMID, &out)
 		}))
-
 }
 
 func lxcAddresses(d *Deps) Tool {
 	return define(d, spec{name: "pve_lxc_ip_addresses", title: "Container IP addresses", toolset: "lxc", effect: ReadOnly,
-		desc: "A container's IP addresses per interface, as it holds them while running; else what its config sets."}, handle(
-
-		func(ctx context.Context, c *call, in addressArgs) (addressesOut, error) {
+		desc: "A container's IP addresses per interface, as it holds them while running; else what its config sets."},
+		handle(func(ctx context.Context, c *call, in addressArgs) (addressesOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return addressesOut{}, err
 			}
@@ -125,7 +122,7 @@ func lxcAddresses(d *Deps) Tool {
 				for _, a := range i.Addrs {
 					e.add(a.Type == "inet6" || a.Type == "ipv6", a.Addr+"/"+strconv.Itoa(int(a.Prefix)))
 				}
-				if len(i.Addrs) == 0 {
+				if len(i.Addrs) == 0 { // releases before ip-addresses: one of each family
 					e.add(false, i.Inet)
 					e.add(true, i.Inet6)
 				}
@@ -135,7 +132,6 @@ func lxcAddresses(d *Deps) Tool {
 			}
 			return out, nil
 		}))
-
 }
 
 func (e *ifaceAddr) add(v6 bool, cidr string) {

@@ -19,7 +19,7 @@ import (
 // failure is explained once, by agentError.
 
 func agentTools(d *Deps) []Tool {
-	return []Tool{agentInfo(d), agentExec(d), agentFileRead(d), agentFileWrite(d)}
+	return []Tool{agentExec(d), agentFileRead(d), agentFileWrite(d)}
 }
 
 // addressTools are the qemu and lxc toolsets' address lookups, apart from
@@ -88,9 +88,8 @@ type agentUsers struct {
 
 func agentInfo(d *Deps) Tool {
 	return define(d, spec{name: "pve_vm_agent_info", title: "Guest agent info", toolset: "agent", effect: ReadOnly,
-		desc: "What a VM's guest agent reports: agent version, OS, host name, file systems (used/total), logged-in users. Each part says its own error."}, handle(
-
-		func(ctx context.Context, c *call, in guestArgs) (agentInfoOut, error) {
+		desc: "What a VM's guest agent reports: agent version, OS, host name, file systems (used/total), logged-in users. Each part says its own error."},
+		handle(func(ctx context.Context, c *call, in guestArgs) (agentInfoOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return agentInfoOut{}, err
 			}
@@ -108,11 +107,12 @@ func agentInfo(d *Deps) Tool {
 			}
 			if err := c.PVE.Get(ctx, qemuKind.path(in.Node, in.VMID, "agent", "info"), nil, &info); err != nil {
 				if pve.IsNotFound(err) || errors.Is(err, errRefused) {
-
+					// No such VM on that node (or the guard said no): nothing to
+					// report parts of.
 					return agentInfoOut{}, fmt.Errorf("ask the guest agent of VM %d on %s: %w", in.VMID, in.Node, err)
 				}
 				msg := c.agentError(ctx, in.Node, in.VMID, err)
-
+				// Proxmox checks the agent before each command: they would all fail alike.
 				skipped := "not asked: the agent's first answer failed (see agent.error)"
 				out.Agent.Error, out.OS.Error, out.HostName.Error = msg, skipped, skipped
 				out.FileSystems.Error, out.Users.Error = skipped, skipped
@@ -183,7 +183,6 @@ func agentInfo(d *Deps) Tool {
 			}
 			return out, nil
 		}))
-
 }
 
 func usedWords(used, total int64) string {

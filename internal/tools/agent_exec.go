@@ -51,9 +51,8 @@ type agentExecOut struct {
 func agentExec(d *Deps) Tool {
 	return define(d, spec{name: "pve_vm_agent_exec", title: "Run command in VM", toolset: "exec", effect: Mutating,
 		desc: "Run a command in a VM through the guest agent and return its exit code and output. The command must match " +
-			"PVE_AGENT_EXEC_ALLOWLIST; ones not marked ro: there, or given input, need confirm: true and the user is asked."}, handle(
-
-		func(ctx context.Context, c *call, in agentExecArgs) (agentExecOut, error) {
+			"PVE_AGENT_EXEC_ALLOWLIST; ones not marked ro: there, or given input, need confirm: true and the user is asked."},
+		handle(func(ctx context.Context, c *call, in agentExecArgs) (agentExecOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return agentExecOut{}, err
 			}
@@ -95,7 +94,6 @@ func agentExec(d *Deps) Tool {
 			}
 			return out, c.execWait(ctx, in.Node, in.VMID, timeout, &out)
 		}))
-
 }
 
 // agentWriteError passes on refusals and questions for the user as they

@@ -78,9 +78,8 @@ func checkGuestPath(p GuestPath) error {
 
 func agentFileRead(d *Deps) Tool {
 	return define(d, spec{name: "pve_vm_agent_file_read", title: "Read file in VM", toolset: "agent", effect: ReadOnly,
-		desc: "Read a file inside a VM through the guest agent (bounded by maxBytes); the path must be in PVE_AGENT_FILE_ALLOWLIST."}, handle(
-
-		func(ctx context.Context, c *call, in fileReadArgs) (fileReadOut, error) {
+		desc: "Read a file inside a VM through the guest agent (bounded by maxBytes); the path must be in PVE_AGENT_FILE_ALLOWLIST."},
+		handle(func(ctx context.Context, c *call, in fileReadArgs) (fileReadOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return fileReadOut{}, err
 			}
@@ -111,7 +110,6 @@ func agentFileRead(d *Deps) Tool {
 			}
 			return out, nil
 		}))
-
 }
 
 // readGuestFile reads up to max bytes of a guest file from offset. Releases
@@ -180,9 +178,8 @@ func decodeChunks(s string) ([]byte, error) {
 
 func agentFileWrite(d *Deps) Tool {
 	return define(d, spec{name: "pve_vm_agent_file_write", title: "Write file in VM", toolset: "exec", effect: Destructive,
-		desc: "Write (replace) a file inside a VM through the guest agent; the path must be in PVE_AGENT_FILE_ALLOWLIST. Needs confirm: true."}, handle(
-
-		func(ctx context.Context, c *call, in fileWriteArgs) (fileWriteOut, error) {
+		desc: "Write (replace) a file inside a VM through the guest agent; the path must be in PVE_AGENT_FILE_ALLOWLIST. Needs confirm: true."},
+		handle(func(ctx context.Context, c *call, in fileWriteArgs) (fileWriteOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return fileWriteOut{}, err
 			}
@@ -225,5 +222,4 @@ func agentFileWrite(d *Deps) Tool {
 			}
 			return out, nil
 		}))
-
 }

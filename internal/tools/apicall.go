@@ -52,28 +52,20 @@ func apiTools(d *Deps) []Tool {
 	anyOut := &jsonschema.Schema{Type: "object"}
 	full := define(d, spec{name: "pve_api_call", title: "Call the Proxmox API", toolset: "api", effect: Destructive, task: true, output: anyOut,
 		desc: "Send any Proxmox API request (pve_api_search, pve_api_describe). GET reads; POST, PUT and DELETE need confirm: true and the user's consent. " +
-			"Every request passes the server's guard."}, handle(
-
-		func(ctx context.Context, c *call, in apiCallArgs) (any, error) { return apiCall(ctx, c, in) }))
-
+			"Every request passes the server's guard."},
+		handle(func(ctx context.Context, c *call, in apiCallArgs) (any, error) { return apiCall(ctx, c, in) }))
 	read := define(d, spec{name: "pve_api_call", title: "Read the Proxmox API", toolset: "api", output: anyOut,
-		desc: "Send any Proxmox API GET request (pve_api_search, pve_api_describe); this server is read-only. Every request passes the server's guard."}, handle(
-
-		func(ctx context.Context, c *call, in apiReadArgs) (any, error) {
+		desc: "Send any Proxmox API GET request (pve_api_search, pve_api_describe); this server is read-only. Every request passes the server's guard."},
+		handle(func(ctx context.Context, c *call, in apiReadArgs) (any, error) {
 			return apiCall(ctx, c, apiCallArgs{Method: http.MethodGet, apiReadArgs: in})
 		}))
-
 	return []Tool{
 		define(d, spec{name: "pve_api_search", title: "Search the Proxmox API", toolset: "api",
-			desc: "Find Proxmox API endpoints by words or path: method, path, summary and the privilege each needs, for the cluster's release."}, handle(
-
-			apiSearch)),
-
+			desc: "Find Proxmox API endpoints by words or path: method, path, summary and the privilege each needs, for the cluster's release."},
+			handle(apiSearch)),
 		define(d, spec{name: "pve_api_describe", title: "Describe a Proxmox API endpoint", toolset: "api", output: anyOut,
-			desc: "An endpoint's parameters (types, defaults, formats, limits), what it returns and the privilege it needs."}, handle(
-
-			apiDescribe)),
-
+			desc: "An endpoint's parameters (types, defaults, formats, limits), what it returns and the privilege it needs."},
+			handle(apiDescribe)),
 		withReadForm(full, read),
 	}
 }

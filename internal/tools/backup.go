@@ -63,9 +63,8 @@ type scheduleOut struct {
 func backupTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_list_backups", title: "List backups", toolset: "backup",
-			desc: "Backup archives on a storage, with guest id, size, time and notes.", output: listSchema("GET .../content?content=backup entries", "volid: archive volume id, for pve_restore", "vmid: guest id", "size: bytes", "ctime: unix time", "format: e.g. vma.zst, tar.zst", "notes: notes", "protected: 1 when protected")}, handle(
-
-			func(ctx context.Context, c *call, in backupListArgs) (listOut, error) {
+			desc: "Backup archives on a storage, with guest id, size, time and notes.", output: listSchema("GET .../content?content=backup entries", "volid: archive volume id, for pve_restore", "vmid: guest id", "size: bytes", "ctime: unix time", "format: e.g. vma.zst, tar.zst", "notes: notes", "protected: 1 when protected")},
+			handle(func(ctx context.Context, c *call, in backupListArgs) (listOut, error) {
 				if err := c.node("node", in.Node); err != nil {
 					return listOut{}, err
 				}
@@ -77,15 +76,14 @@ func backupTools(d *Deps) []Tool {
 				return c.listPage(ctx, fmt.Sprintf("list backups on %s of %s", in.Storage, in.Node),
 					pve.Path("nodes", string(in.Node), "storage", string(in.Storage), "content"), q, c.allowedVolume(ctx), pg)
 			})),
-
 		define(d, spec{name: "pve_backup_now", title: "Back up now", toolset: "backup", effect: Mutating,
-			desc: "Back up one guest now (vzdump); prunes nothing."}, handle(
-
-			func(ctx context.Context, c *call, in backupNowArgs) (taskOut, error) {
+			desc: "Back up one guest now (vzdump); prunes nothing."},
+			handle(func(ctx context.Context, c *call, in backupNowArgs) (taskOut, error) {
 				if err := c.guest(in.Node, in.VMID); err != nil {
 					return taskOut{}, err
 				}
-
+				// remove=0: vzdump would otherwise prune older backups by the
+				// storage's retention, a deletion nobody confirmed.
 				form := url.Values{"vmid": {strconv.Itoa(int(in.VMID))}, "storage": {string(in.Storage)}, "mode": {in.Mode},
 					"compress": {in.Compress}, "remove": {"0"}}
 				if in.Notes != "" {
@@ -104,17 +102,16 @@ func backupTools(d *Deps) []Tool {
 				case ok:
 					return out, c.follow(ctx, what, upid, "", &out)
 				case isOK(raw):
-
+					// vzdump answers "OK" when none of the guests asked for
+					// is on this node; where the guest is was not checked.
 					return out, fmt.Errorf("%s: Proxmox started no task on node %s (answer \"OK\"); vzdump answers so when the guest is not on that node: check with pve_cluster_resources which node guest %d is on",
 						what, in.Node, in.VMID)
 				}
 				return out, noTask(what, answerText(raw), checkRead(out, ""))
 			})),
-
 		define(d, spec{name: "pve_restore", title: "Restore backup", toolset: "backup", effect: Destructive,
-			desc: "Restore a guest from a backup, replacing any guest with that id. Needs confirm: true and confirmVmid = vmid."}, handle(
-
-			func(ctx context.Context, c *call, in restoreArgs) (taskOut, error) {
+			desc: "Restore a guest from a backup, replacing any guest with that id. Needs confirm: true and confirmVmid = vmid."},
+			handle(func(ctx context.Context, c *call, in restoreArgs) (taskOut, error) {
 				if err := c.guest(in.Node, in.VMID); err != nil {
 					return taskOut{}, err
 				}
@@ -138,11 +135,9 @@ func backupTools(d *Deps) []Tool {
 				what := fmt.Sprintf("restore %s %d on %s from %s", k.noun, in.VMID, in.Node, in.Archive)
 				return c.postTask(ctx, what, pve.Path("nodes", string(in.Node), k.api), form, out)
 			})),
-
 		define(d, spec{name: "pve_schedule_backup", title: "Schedule backup", toolset: "backup", effect: Mutating,
-			desc: "Create a scheduled backup job for vmids or all guests."}, handle(
-
-			func(ctx context.Context, c *call, in scheduleArgs) (scheduleOut, error) {
+			desc: "Create a scheduled backup job for vmids or all guests."},
+			handle(func(ctx context.Context, c *call, in scheduleArgs) (scheduleOut, error) {
 				if !in.All && len(in.VMIDs) == 0 {
 					return scheduleOut{}, fmt.Errorf("invalid arguments: give all: true or a non-empty vmids list")
 				}
@@ -169,10 +164,10 @@ func backupTools(d *Deps) []Tool {
 				if in.Notes != "" {
 					form.Set("notes-template", string(in.Notes))
 				}
-				c.PVE.Name("vmid", "vmids")
+				c.PVE.Name("vmid", "vmids") // the guard finds each guest's node
 				var raw json.RawMessage
 				if err := c.PVE.Post(ctx, "/cluster/backup", form, &raw); err != nil {
-
+					// pve_backup_jobs is in a toolset that may be off: the web UI tells too.
 					return scheduleOut{}, writeError(fmt.Sprintf("create backup job %q", in.Schedule), err, "the cluster's backup jobs (pve_backup_jobs of the backupjobs toolset, or Datacenter > Backup in the web UI)")
 				}
 				return scheduleOut{Action: "schedule_backup", Schedule: string(in.Schedule), Result: okResult(raw)}, nil

@@ -82,12 +82,10 @@ type auditOut struct {
 
 func backupAuditTool(d *Deps) Tool {
 	return define(d, spec{name: "pve_backup_audit", title: "Audit backups", toolset: "backupjobs",
-		desc: "Which guests are in no backup job (or only in disabled ones), which have no backup newer than older_than, and each backup storage's retention and content (PBS verification, protection)."}, handle(
-
-		func(ctx context.Context, c *call, in auditArgs) (auditOut, error) {
+		desc: "Which guests are in no backup job (or only in disabled ones), which have no backup newer than older_than, and each backup storage's retention and content (PBS verification, protection)."},
+		handle(func(ctx context.Context, c *call, in auditArgs) (auditOut, error) {
 			return c.backupAudit(ctx, in)
 		}))
-
 }
 
 func ageOf(s AgeLimit) time.Duration {

@@ -61,26 +61,20 @@ var jobKeys = []string{"id", "type", "enabled", "schedule", "next-run", "storage
 func backupJobTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_backup_jobs", title: "List backup jobs", toolset: "backupjobs",
-			desc: "The cluster's scheduled backup jobs: schedule and next run, storage, which guests, mode, compression, retention."}, handle(
-
-			func(ctx context.Context, c *call, in backupJobsArgs) (backupJobsOut, error) {
+			desc: "The cluster's scheduled backup jobs: schedule and next run, storage, which guests, mode, compression, retention."},
+			handle(func(ctx context.Context, c *call, in backupJobsArgs) (backupJobsOut, error) {
 				return c.backupJobs(ctx, in.ID)
 			})),
-
 		define(d, spec{name: "pve_backup_job_set", title: "Create or change backup job", toolset: "backupjobs", effect: Mutating,
-			desc: "Create a backup job (no id, or create: true) or change one; reports the job as Proxmox stored it."}, handle(
-
-			func(ctx context.Context, c *call, in jobSetArgs) (jobSetOut, error) {
+			desc: "Create a backup job (no id, or create: true) or change one; reports the job as Proxmox stored it."},
+			handle(func(ctx context.Context, c *call, in jobSetArgs) (jobSetOut, error) {
 				return c.setBackupJob(ctx, in)
 			})),
-
 		define(d, spec{name: "pve_backup_job_delete", title: "Delete backup job", toolset: "backupjobs", effect: Destructive,
-			desc: "Delete a backup job; its guests are no longer backed up by it (their backups stay). Needs confirm: true."}, handle(
-
-			func(ctx context.Context, c *call, in jobDeleteArgs) (jobDeleteOut, error) {
+			desc: "Delete a backup job; its guests are no longer backed up by it (their backups stay). Needs confirm: true."},
+			handle(func(ctx context.Context, c *call, in jobDeleteArgs) (jobDeleteOut, error) {
 				return c.deleteBackupJob(ctx, in)
 			})),
-
 		backupJobRunTool(d),
 		backupAuditTool(d),
 	}

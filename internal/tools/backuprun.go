@@ -51,12 +51,10 @@ var jobScheduleKeys = []string{"enabled", "starttime", "dow", "id", "schedule", 
 
 func backupJobRunTool(d *Deps) Tool {
 	return define(d, spec{name: "pve_backup_job_run", title: "Run backup job now", toolset: "backupjobs", effect: Mutating,
-		desc: "Run a backup job now on each node that has its guests, as the web UI's Run now; waits for each node's task."}, handle(
-
-		func(ctx context.Context, c *call, in jobRunArgs) (jobRunOut, error) {
+		desc: "Run a backup job now on each node that has its guests, as the web UI's Run now; waits for each node's task."},
+		handle(func(ctx context.Context, c *call, in jobRunArgs) (jobRunOut, error) {
 			return c.runBackupJob(ctx, in)
 		}))
-
 }
 
 // placed is where the cluster's guests and nodes are.

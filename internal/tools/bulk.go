@@ -52,9 +52,8 @@ type bulkOut struct {
 func bulkTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_bulk_action", title: "Bulk guest action", toolset: "bulk", effect: Mutating, task: true,
-			desc: "Start, shut down or migrate many guests in one Proxmox task (PVE 9.1+), reporting each guest's outcome."}, handle(
-
-			func(ctx context.Context, c *call, in bulkArgs) (bulkOut, error) {
+			desc: "Start, shut down or migrate many guests in one Proxmox task (PVE 9.1+), reporting each guest's outcome."},
+			handle(func(ctx context.Context, c *call, in bulkArgs) (bulkOut, error) {
 				return c.bulk(ctx, in)
 			})),
 	}

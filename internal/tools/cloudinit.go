@@ -71,19 +71,15 @@ const maskedPassword = "**********"
 func cloudinitTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_vm_cloudinit", title: "Set VM cloud-init", toolset: "cloudinit", effect: Mutating, idempotent: true,
-			desc: "Set a VM's cloud-init user, password, SSH keys, IP per NIC, DNS or type, or clear settings; regenerates the drive."}, handle(
-
-			func(ctx context.Context, c *call, in vmCloudinitArgs) (ciOut, error) {
+			desc: "Set a VM's cloud-init user, password, SSH keys, IP per NIC, DNS or type, or clear settings; regenerates the drive."},
+			handle(func(ctx context.Context, c *call, in vmCloudinitArgs) (ciOut, error) {
 				return c.setCloudinit(ctx, in)
 			})),
-
 		define(d, spec{name: "pve_vm_cloudinit_dump", title: "VM cloud-init data", toolset: "cloudinit", effect: ReadOnly,
-			desc: "The user-data, network-config and meta-data Proxmox generates for a VM, and settings not yet in its image."}, handle(
-
-			func(ctx context.Context, c *call, in ciDumpArgs) (ciDumpOut, error) {
+			desc: "The user-data, network-config and meta-data Proxmox generates for a VM, and settings not yet in its image."},
+			handle(func(ctx context.Context, c *call, in ciDumpArgs) (ciDumpOut, error) {
 				return c.dumpCloudinit(ctx, in)
 			})),
-
 		provisionTool(d),
 	}
 }

@@ -63,9 +63,8 @@ type versionOut struct {
 func clusterTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_version", title: "Proxmox version", toolset: "cluster",
-			desc: "Proxmox VE version: version, release, repoid, major, minor, patch."}, handle(
-
-			func(ctx context.Context, c *call, _ noArgs) (versionOut, error) {
+			desc: "Proxmox VE version: version, release, repoid, major, minor, patch."},
+			handle(func(ctx context.Context, c *call, _ noArgs) (versionOut, error) {
 				v, err := c.PVE.Version(ctx)
 				if err != nil {
 					return versionOut{}, fmt.Errorf("get version: %w", err)
@@ -74,32 +73,26 @@ func clusterTools(d *Deps) []Tool {
 				out.Major, out.Minor, out.Patch, _ = pveschema.ParseVersion(v.Version)
 				return out, nil
 			})),
-
 		define(d, spec{name: "pve_list_nodes", title: "List nodes", toolset: "nodes",
-			desc: "Nodes of the cluster with status, CPU, memory and uptime.", output: listSchema("nodes as GET /nodes returns them", "node: name", "status: online or offline", "cpu: CPU use, 0 to 1", "maxcpu: CPUs", "mem: memory used, bytes", "maxmem: memory, bytes", "uptime: seconds")}, handle(
-
-			func(ctx context.Context, c *call, in nodeListArgs) (listOut, error) {
+			desc: "Nodes of the cluster with status, CPU, memory and uptime.", output: listSchema("nodes as GET /nodes returns them", "node: name", "status: online or offline", "cpu: CPU use, 0 to 1", "maxcpu: CPUs", "mem: memory used, bytes", "maxmem: memory, bytes", "uptime: seconds")},
+			handle(func(ctx context.Context, c *call, in nodeListArgs) (listOut, error) {
 				pg, err := newPager(in.pageArgs, listSpec{sort: "node"}, match{"status", in.Status, exact})
 				if err != nil {
 					return listOut{}, err
 				}
 				return c.listPage(ctx, "list nodes", "/nodes", nil, func(e entry) bool { return c.allow.NodeAllowed(e.Node) }, pg)
 			})),
-
 		define(d, spec{name: "pve_node_status", title: "Node status", toolset: "nodes",
-			desc: "Node status: CPU, memory, disk, load, uptime, kernel, PVE version.", output: objectSchema("GET /nodes/{node}/status", "cpu: CPU use, 0 to 1", "memory: total, used, free (bytes)", "rootfs: root disk total, used, avail (bytes)", "loadavg: 1, 5, 15 minutes", "uptime: seconds", "pveversion: PVE version", "kversion: kernel")}, handle(
-
-			func(ctx context.Context, c *call, in nodeArgs) (objectOut, error) {
+			desc: "Node status: CPU, memory, disk, load, uptime, kernel, PVE version.", output: objectSchema("GET /nodes/{node}/status", "cpu: CPU use, 0 to 1", "memory: total, used, free (bytes)", "rootfs: root disk total, used, avail (bytes)", "loadavg: 1, 5, 15 minutes", "uptime: seconds", "pveversion: PVE version", "kversion: kernel")},
+			handle(func(ctx context.Context, c *call, in nodeArgs) (objectOut, error) {
 				if err := c.node("node", in.Node); err != nil {
 					return nil, err
 				}
 				return c.object(ctx, "node status of "+string(in.Node), pve.Path("nodes", string(in.Node), "status"))
 			})),
-
 		define(d, spec{name: "pve_cluster_resources", title: "Cluster resources", toolset: "cluster",
-			desc: "All VMs, containers, storage and nodes of the cluster; type narrows it.", output: listSchema("GET /cluster/resources entries", "id: e.g. qemu/100, lxc/200, node/pve1, storage/pve1/local", "type: qemu, lxc, node, storage, sdn or pool", "node: node name", "vmid: guest id", "name: guest name", "status: running, stopped, online, available...", "template: 1 for a template", "lock: lock held, if any", "maxmem: bytes", "maxdisk: bytes", "cpu: CPU use, 0 to 1")}, handle(
-
-			func(ctx context.Context, c *call, in resourcesArgs) (listOut, error) {
+			desc: "All VMs, containers, storage and nodes of the cluster; type narrows it.", output: listSchema("GET /cluster/resources entries", "id: e.g. qemu/100, lxc/200, node/pve1, storage/pve1/local", "type: qemu, lxc, node, storage, sdn or pool", "node: node name", "vmid: guest id", "name: guest name", "status: running, stopped, online, available...", "template: 1 for a template", "lock: lock held, if any", "maxmem: bytes", "maxdisk: bytes", "cpu: CPU use, 0 to 1")},
+			handle(func(ctx context.Context, c *call, in resourcesArgs) (listOut, error) {
 				q := url.Values{}
 				if in.Type != "" {
 					q.Set("type", in.Type)
@@ -112,17 +105,14 @@ func clusterTools(d *Deps) []Tool {
 				out, err := c.listPage(ctx, "list cluster resources", "/cluster/resources", q, c.allowedResource, pg)
 				return out, err
 			})),
-
 		define(d, spec{name: "pve_list_tasks", title: "List tasks", toolset: "tasks",
-			desc: "Recent tasks on a node with UPID and exit status; running: true lists only running ones.", output: listSchema("GET /nodes/{node}/tasks entries", "upid: task id", "type: e.g. qmstart, vzdump", "id: guest id or other object", "user: who started it", "starttime: unix time", "endtime: unix time, when done", "status: exit status when done, RUNNING while running")}, handle(
-
-			func(ctx context.Context, c *call, in tasksArgs) (listOut, error) {
+			desc: "Recent tasks on a node with UPID and exit status; running: true lists only running ones.", output: listSchema("GET /nodes/{node}/tasks entries", "upid: task id", "type: e.g. qmstart, vzdump", "id: guest id or other object", "user: who started it", "starttime: unix time", "endtime: unix time, when done", "status: exit status when done, RUNNING while running")},
+			handle(func(ctx context.Context, c *call, in tasksArgs) (listOut, error) {
 				if err := c.node("node", in.Node); err != nil {
 					return listOut{}, err
 				}
 				return c.tasks(ctx, in)
 			})),
-
 		nextVMID(d),
 	}
 }
@@ -211,9 +201,8 @@ const nextIDProbes = 100
 
 func nextVMID(d *Deps) Tool {
 	return define(d, spec{name: "pve_next_vmid", title: "Next free guest id", toolset: "cluster",
-		desc: "The next free guest id, or the first free one at or above vmid (exact: vmid itself or an error)."}, handle(
-
-		func(ctx context.Context, c *call, in nextIDArgs) (nextIDOut, error) {
+		desc: "The next free guest id, or the first free one at or above vmid (exact: vmid itself or an error)."},
+		handle(func(ctx context.Context, c *call, in nextIDArgs) (nextIDOut, error) {
 			switch {
 			case in.Exact && in.VMID == 0:
 				return nextIDOut{}, fmt.Errorf("invalid argument \"exact\": it needs vmid, the id to check")
@@ -241,7 +230,6 @@ func nextVMID(d *Deps) Tool {
 			}
 			return c.firstFree(ctx, int(in.VMID))
 		}))
-
 }
 
 // firstFree asks Proxmox about each id from start upward until one is free.

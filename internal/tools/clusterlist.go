@@ -25,9 +25,8 @@ type clusterListOut struct {
 // with what each allows.
 func clusterListTool(d *Deps) Tool {
 	return define(d, spec{name: "pve_cluster_list", title: "Clusters", toolset: "clusters", effect: ReadOnly,
-		desc: "List the Proxmox clusters this server serves (name them in any tool's cluster argument) and what you may do on each."}, handle(
-
-		func(_ context.Context, c *call, _ noArgs) (clusterListOut, error) {
+		desc: "List the Proxmox clusters this server serves (name them in any tool's cluster argument) and what you may do on each."},
+		handle(func(_ context.Context, c *call, _ noArgs) (clusterListOut, error) {
 			if c.Fleet == nil {
 				a := c.allow
 				return clusterListOut{Clusters: []clusterInfo{{Name: "default", Default: true, Nodes: a.Nodes(), VMIDs: a.VMIDs()}}}, nil
@@ -52,7 +51,6 @@ func clusterListTool(d *Deps) Tool {
 			}
 			return out, nil
 		}))
-
 }
 
 // narrowSets is the toolsets both the cluster and the policy allow

@@ -65,24 +65,19 @@ type replicationOut struct {
 func clusterOpsTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_cluster_status", title: "Cluster status", toolset: "cluster",
-			desc: "Quorum, nodes online and each node's PVE version."}, handle(
-
-			func(ctx context.Context, c *call, _ noArgs) (clusterStatusOut, error) {
+			desc: "Quorum, nodes online and each node's PVE version."},
+			handle(func(ctx context.Context, c *call, _ noArgs) (clusterStatusOut, error) {
 				return c.clusterStatus(ctx)
 			})),
-
 		define(d, spec{name: "pve_cluster_log", title: "Cluster log", toolset: "cluster",
 			desc:   "Recent cluster log entries (tasks, logins, HA), newest first.",
-			output: clusterLogSchema()}, handle(
-
-			func(ctx context.Context, c *call, in clusterLogArgs) (clusterLogOut, error) {
+			output: clusterLogSchema()},
+			handle(func(ctx context.Context, c *call, in clusterLogArgs) (clusterLogOut, error) {
 				return c.clusterLog(ctx, in)
 			})),
-
 		define(d, spec{name: "pve_replication", title: "Replication jobs", toolset: "replication",
-			desc: "Storage replication jobs with last sync, duration, failures and errors."}, handle(
-
-			func(ctx context.Context, c *call, in replicationArgs) (replicationOut, error) {
+			desc: "Storage replication jobs with last sync, duration, failures and errors."},
+			handle(func(ctx context.Context, c *call, in replicationArgs) (replicationOut, error) {
 				return c.replication(ctx, in)
 			})),
 	}

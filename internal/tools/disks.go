@@ -71,28 +71,23 @@ type unlinkOut struct {
 func diskTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_vm_move_disk", title: "Move VM disk", toolset: "guestops", effect: Mutating, task: true,
-			desc: "Move a VM disk to another storage (running VMs too); the source stays as unusedN unless delete (needs confirm)."}, handle(
-
-			func(ctx context.Context, c *call, in vmMoveDiskArgs) (diskMoveOut, error) {
+			desc: "Move a VM disk to another storage (running VMs too); the source stays as unusedN unless delete (needs confirm)."},
+			handle(func(ctx context.Context, c *call, in vmMoveDiskArgs) (diskMoveOut, error) {
 				form := url.Values{"disk": {string(in.Disk)}, "storage": {string(in.Storage)}}
 				if in.Format != "" {
 					form.Set("format", in.Format)
 				}
 				return c.moveDisk(ctx, qemuKind, in.Node, in.VMID, "disk", string(in.Disk), in.Storage, in.Delete, in.Confirm, form)
 			})),
-
 		define(d, spec{name: "pve_lxc_move_volume", title: "Move container volume", toolset: "guestops", effect: Mutating, task: true,
-			desc: "Move a stopped container's rootfs or mount point to another storage; the source stays as unusedN unless delete (needs confirm)."}, handle(
-
-			func(ctx context.Context, c *call, in ctMoveVolumeArgs) (diskMoveOut, error) {
+			desc: "Move a stopped container's rootfs or mount point to another storage; the source stays as unusedN unless delete (needs confirm)."},
+			handle(func(ctx context.Context, c *call, in ctMoveVolumeArgs) (diskMoveOut, error) {
 				form := url.Values{"volume": {string(in.Volume)}, "storage": {string(in.Storage)}}
 				return c.moveDisk(ctx, lxcKind, in.Node, in.VMID, "volume", string(in.Volume), in.Storage, in.Delete, in.Confirm, form)
 			})),
-
 		define(d, spec{name: "pve_vm_unlink_disk", title: "Detach VM disk", toolset: "guestops", effect: Mutating,
-			desc: "Detach VM disks: each becomes unusedN, its volume kept; force (or an unusedN) deletes the volume, needs confirm."}, handle(
-
-			func(ctx context.Context, c *call, in vmUnlinkArgs) (unlinkOut, error) {
+			desc: "Detach VM disks: each becomes unusedN, its volume kept; force (or an unusedN) deletes the volume, needs confirm."},
+			handle(func(ctx context.Context, c *call, in vmUnlinkArgs) (unlinkOut, error) {
 				return c.unlinkDisks(ctx, in)
 			})),
 	}

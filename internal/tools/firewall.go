@@ -110,13 +110,10 @@ type fwRulesOut struct {
 func firewallTools(d *Deps) []Tool {
 	tools := []Tool{
 		withReadForm(define(d, spec{name: "pve_firewall_rules", title: "Firewall rules", toolset: "firewall", effect: Destructive,
-			desc: "List, add or delete (confirm) firewall rules of the cluster, a node or a guest; add puts the rule at pos (default the top)."}, handle(
-
-			func(ctx context.Context, c *call, in fwRulesArgs) (fwRulesOut, error) {
+			desc: "List, add or delete (confirm) firewall rules of the cluster, a node or a guest; add puts the rule at pos (default the top)."},
+			handle(func(ctx context.Context, c *call, in fwRulesArgs) (fwRulesOut, error) {
 				return c.fwRules(ctx, in)
-			})),
-
-			fwRulesRead(d)),
+			})), fwRulesRead(d)),
 	}
 	return append(tools, firewallMoreTools(d)...)
 }

@@ -79,17 +79,13 @@ var fwOptionKeys = map[string]string{"enable": "enable", "policy_in": "policy_in
 func firewallMoreTools(d *Deps) []Tool {
 	return []Tool{
 		withReadForm(define(d, spec{name: "pve_firewall_options", title: "Firewall options", toolset: "firewall", effect: Mutating, idempotent: true,
-			desc: "Read the firewall options of the cluster, a node or a guest, or set enable, policies or other options; turning it off needs confirm."}, handle(
-
-			func(ctx context.Context, c *call, in fwOptionsArgs) (fwOptionsOut, error) {
+			desc: "Read the firewall options of the cluster, a node or a guest, or set enable, policies or other options; turning it off needs confirm."},
+			handle(func(ctx context.Context, c *call, in fwOptionsArgs) (fwOptionsOut, error) {
 				return c.fwOptions(ctx, in)
-			})),
-
-			fwOptionsRead(d)),
+			})), fwOptionsRead(d)),
 		define(d, spec{name: "pve_firewall_aliases", title: "Firewall aliases", toolset: "firewall",
-			desc: "Named addresses (aliases) of the cluster's or a guest's firewall, usable in rules' source and dest."}, handle(
-
-			func(ctx context.Context, c *call, in fwScopeArgs) (fwAliasesOut, error) {
+			desc: "Named addresses (aliases) of the cluster's or a guest's firewall, usable in rules' source and dest."},
+			handle(func(ctx context.Context, c *call, in fwScopeArgs) (fwAliasesOut, error) {
 				base, label, err := c.fwBase(fwWhere{in.Scope, in.Node, in.VMID})
 				if err != nil {
 					return fwAliasesOut{}, err
@@ -100,11 +96,9 @@ func firewallMoreTools(d *Deps) []Tool {
 				}
 				return out, nil
 			})),
-
 		define(d, spec{name: "pve_firewall_ipsets", title: "Firewall IP sets", toolset: "firewall",
-			desc: "IP sets of the cluster's or a guest's firewall with their entries; rules use them as +name."}, handle(
-
-			func(ctx context.Context, c *call, in fwScopeArgs) (fwIPSetsOut, error) {
+			desc: "IP sets of the cluster's or a guest's firewall with their entries; rules use them as +name."},
+			handle(func(ctx context.Context, c *call, in fwScopeArgs) (fwIPSetsOut, error) {
 				return c.fwIPSets(ctx, in)
 			})),
 	}

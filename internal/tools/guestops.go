@@ -46,13 +46,18 @@ type vmSuspendArgs struct {
 	StateStorage StorageID `json:"statestorage,omitempty" jsonschema:"with todisk: storage for the saved RAM"`
 }
 
+// templateTools come first in the guestops toolset, then resizeTools (of
+// qemu and lxc), then the rest: the inventory's order, kept as it was
+// before the parts.
+func templateTools(d *Deps) []Tool {
+	return []Tool{templateTool(d, qemuKind), templateTool(d, lxcKind)}
+}
+
 func guestOpTools(d *Deps) []Tool {
 	return []Tool{
-		templateTool(d, qemuKind), templateTool(d, lxcKind),
 		define(d, spec{name: "pve_vm_suspend", title: "Suspend VM", toolset: "guestops", effect: Mutating,
-			desc: "Pause a running VM in RAM, or with todisk hibernate it to disk; pve_vm_resume brings it back."}, handle(
-
-			func(ctx context.Context, c *call, in vmSuspendArgs) (taskOut, error) {
+			desc: "Pause a running VM in RAM, or with todisk hibernate it to disk; pve_vm_resume brings it back."},
+			handle(func(ctx context.Context, c *call, in vmSuspendArgs) (taskOut, error) {
 				if err := c.guest(in.Node, in.VMID); err != nil {
 					return taskOut{}, err
 				}
@@ -70,12 +75,10 @@ func guestOpTools(d *Deps) []Tool {
 				what := fmt.Sprintf("suspend VM %d on %s", in.VMID, in.Node)
 				return c.postTask(ctx, what, qemuKind.path(in.Node, in.VMID, "status", "suspend"), form, out)
 			})),
-
 		inSet("guestops", power(d, qemuKind, "resume", "Resume VM", "Resume a paused VM, or start one hibernated to disk.", false, "")),
 		define(d, spec{name: "pve_lxc_suspend", title: "Suspend container", toolset: "guestops", effect: Mutating, task: true,
-			desc: "Freeze a running container (Proxmox: experimental; its status still reads running); pve_lxc_resume thaws it."}, handle(
-
-			func(ctx context.Context, c *call, in guestArgs) (ctSuspendOut, error) {
+			desc: "Freeze a running container (Proxmox: experimental; its status still reads running); pve_lxc_resume thaws it."},
+			handle(func(ctx context.Context, c *call, in guestArgs) (ctSuspendOut, error) {
 				if err := c.guest(in.Node, in.VMID); err != nil {
 					return ctSuspendOut{}, err
 				}
@@ -88,7 +91,6 @@ func guestOpTools(d *Deps) []Tool {
 				}
 				return out, err
 			})),
-
 		inSet("guestops", power(d, lxcKind, "resume", "Resume container", "Thaw a suspended container.", false, "")),
 	}
 }
@@ -98,16 +100,13 @@ func guestOpTools(d *Deps) []Tool {
 func resizeTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_vm_resize_disk", title: "Grow VM disk", toolset: "qemu", effect: Mutating,
-			desc: "Grow a VM disk: size +20G adds 20 GiB, 64G sets the size; shrinking is refused.", task: true}, handle(
-
-			func(ctx context.Context, c *call, in vmResizeArgs) (resizeOut, error) {
+			desc: "Grow a VM disk: size +20G adds 20 GiB, 64G sets the size; shrinking is refused.", task: true},
+			handle(func(ctx context.Context, c *call, in vmResizeArgs) (resizeOut, error) {
 				return c.resize(ctx, qemuKind, in.Node, in.VMID, string(in.Disk), string(in.Size))
 			})),
-
 		define(d, spec{name: "pve_lxc_resize_disk", title: "Grow container volume", toolset: "lxc", effect: Mutating,
-			desc: "Grow a container's rootfs or mount point: size +20G adds 20 GiB, 64G sets the size; shrinking is refused.", task: true}, handle(
-
-			func(ctx context.Context, c *call, in ctResizeArgs) (resizeOut, error) {
+			desc: "Grow a container's rootfs or mount point: size +20G adds 20 GiB, 64G sets the size; shrinking is refused.", task: true},
+			handle(func(ctx context.Context, c *call, in ctResizeArgs) (resizeOut, error) {
 				return c.resize(ctx, lxcKind, in.Node, in.VMID, string(in.Disk), string(in.Size))
 			})),
 	}
@@ -123,7 +122,7 @@ func templateTool(d *Deps, k guestKind) Tool {
 		if err := c.guest(in.Node, in.VMID); err != nil {
 			return taskOut{}, err
 		}
-
+		// Proxmox converts only a stopped guest: say so before asking anyone.
 		var st struct {
 			Status string `json:"status"`
 		}
@@ -157,7 +156,6 @@ func templateTool(d *Deps, k guestKind) Tool {
 		}
 		return out, c.awaitTemplate(ctx, k, in.Node, in.VMID, what)
 	}))
-
 }
 
 // templateTask finds the worker of a conversion Proxmox answered with null

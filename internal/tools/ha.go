@@ -78,20 +78,15 @@ func haFirewallTools(d *Deps) []Tool { return append(haTools(d), firewallTools(d
 func haTools(d *Deps) []Tool {
 	tools := []Tool{
 		define(d, spec{name: "pve_ha_status", title: "HA status", toolset: "ha",
-			desc: "High availability: quorum, the manager, each node's LRM, and each HA resource's state and node."}, handle(
-
-			func(ctx context.Context, c *call, _ noArgs) (haStatusOut, error) {
+			desc: "High availability: quorum, the manager, each node's LRM, and each HA resource's state and node."},
+			handle(func(ctx context.Context, c *call, _ noArgs) (haStatusOut, error) {
 				return c.haStatus(ctx)
 			})),
-
 		withReadForm(define(d, spec{name: "pve_ha_resources", title: "HA resources", toolset: "ha", effect: Mutating,
-			desc: "List HA resources, add a guest to HA (state, max_restart, max_relocate, group on PVE 8), or remove one; removing does not stop the guest."}, handle(
-
-			func(ctx context.Context, c *call, in haResourcesArgs) (haResourcesOut, error) {
+			desc: "List HA resources, add a guest to HA (state, max_restart, max_relocate, group on PVE 8), or remove one; removing does not stop the guest."},
+			handle(func(ctx context.Context, c *call, in haResourcesArgs) (haResourcesOut, error) {
 				return c.haResources(ctx, in)
-			})),
-
-			haResourcesRead(d)),
+			})), haResourcesRead(d)),
 	}
 	return append(tools, haRuleTools(d)...)
 }

@@ -54,13 +54,10 @@ type haRulesOut struct {
 func haRuleTools(d *Deps) []Tool {
 	return []Tool{
 		withReadForm(define(d, spec{name: "pve_ha_rules", title: "HA rules and groups", toolset: "ha", effect: Mutating,
-			desc: "Where HA guests may run: list, add or delete PVE 9's node- and resource-affinity rules, or HA groups on PVE 8 and older."}, handle(
-
-			func(ctx context.Context, c *call, in haRulesArgs) (haRulesOut, error) {
+			desc: "Where HA guests may run: list, add or delete PVE 9's node- and resource-affinity rules, or HA groups on PVE 8 and older."},
+			handle(func(ctx context.Context, c *call, in haRulesArgs) (haRulesOut, error) {
 				return c.haRules(ctx, in)
-			})),
-
-			haRulesRead(d)),
+			})), haRulesRead(d)),
 	}
 }
 

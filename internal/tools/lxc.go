@@ -69,9 +69,8 @@ func lxcTools(d *Deps) []Tool {
 
 func lxcCreate(d *Deps) Tool {
 	return define(d, spec{name: "pve_lxc_create", title: "Create container", toolset: "lxc", effect: Mutating,
-		desc: "Create a container from a template, with a root disk and optional network."}, handle(
-
-		func(ctx context.Context, c *call, in lxcCreateArgs) (taskOut, error) {
+		desc: "Create a container from a template, with a root disk and optional network."},
+		handle(func(ctx context.Context, c *call, in lxcCreateArgs) (taskOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return taskOut{}, err
 			}
@@ -104,7 +103,6 @@ func lxcCreate(d *Deps) Tool {
 			what := fmt.Sprintf("create CT %d on %s", in.VMID, in.Node)
 			return c.postTask(ctx, what, ep.path, form, out)
 		}))
-
 }
 
 // lxcCreateKeys are the body parameters pve_lxc_create builds, by argument.
@@ -132,11 +130,9 @@ func ctNet(n ctNetArgs) string {
 
 func lxcClone(d *Deps) Tool {
 	return define(d, spec{name: "pve_lxc_clone", title: "Clone container", toolset: "lxc", effect: Mutating,
-		desc: "Clone a container or template to a new id, optionally onto another node or storage."}, handle(
-
-		func(ctx context.Context, c *call, in lxcCloneArgs) (taskOut, error) {
+		desc: "Clone a container or template to a new id, optionally onto another node or storage."},
+		handle(func(ctx context.Context, c *call, in lxcCloneArgs) (taskOut, error) {
 			return c.clone(ctx, lxcKind, cloneRequest{node: in.Node, vmid: in.VMID, newid: in.NewID, nameKey: "hostname",
 				name: string(in.Hostname), full: in.Full, target: in.Target, storage: string(in.Storage)})
 		}))
-
 }

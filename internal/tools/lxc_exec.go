@@ -62,9 +62,8 @@ type lxcExecOut struct {
 func lxcExecTools(d *Deps) []Tool {
 	return []Tool{define(d, spec{name: "pve_lxc_exec", title: "Run command in container", toolset: "exec", effect: Mutating,
 		desc: "Run a command in a running container (pct exec over SSH): exit code and output. PVE_AGENT_EXEC_ALLOWLIST " +
-			"decides; commands not marked ro: need confirm."}, handle(
-
-		func(ctx context.Context, c *call, in lxcExecArgs) (lxcExecOut, error) { return c.lxcExec(ctx, in) }))}
+			"decides; commands not marked ro: need confirm."},
+		handle(func(ctx context.Context, c *call, in lxcExecArgs) (lxcExecOut, error) { return c.lxcExec(ctx, in) }))}
 }
 
 func (c *call) lxcExec(ctx context.Context, in lxcExecArgs) (lxcExecOut, error) {

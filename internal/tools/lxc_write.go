@@ -60,16 +60,13 @@ var lxcConfigKeys = map[string]string{"cores": "cores", "memory": "memory", "swa
 func lxcWriteTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_lxc_set_config", title: "Change container config", toolset: "lxc", effect: Mutating, idempotent: true,
-			desc: "Change a container's cores, memory, swap, hostname, description or other keys (extra), or delete keys; reports what changed."}, handle(
-
-			func(ctx context.Context, c *call, in lxcSetConfigArgs) (lxcConfigOut, error) {
+			desc: "Change a container's cores, memory, swap, hostname, description or other keys (extra), or delete keys; reports what changed."},
+			handle(func(ctx context.Context, c *call, in lxcSetConfigArgs) (lxcConfigOut, error) {
 				return c.lxcSetConfig(ctx, in)
 			})),
-
 		define(d, spec{name: "pve_lxc_migrate", title: "Migrate container", toolset: "guestops", effect: Mutating,
-			desc: "Move a container to another node; a running one needs restart (shut down, moved, started there)."}, handle(
-
-			func(ctx context.Context, c *call, in lxcMigrateArgs) (taskOut, error) {
+			desc: "Move a container to another node; a running one needs restart (shut down, moved, started there)."},
+			handle(func(ctx context.Context, c *call, in lxcMigrateArgs) (taskOut, error) {
 				return c.lxcMigrate(ctx, in)
 			})),
 	}

@@ -85,9 +85,8 @@ func (o metricsOut) attachments() []mcp.Content {
 func metricsTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_node_metrics", title: "Node metrics", toolset: "metrics",
-			desc: "A node's statistics over an hour to a year: last, average, min, max and when, a short series; chart: true adds a PNG."}, handle(
-
-			func(ctx context.Context, c *call, in nodeMetricsArgs) (metricsOut, error) {
+			desc: "A node's statistics over an hour to a year: last, average, min, max and when, a short series; chart: true adds a PNG."},
+			handle(func(ctx context.Context, c *call, in nodeMetricsArgs) (metricsOut, error) {
 				if err := c.node("node", in.Node); err != nil {
 					return metricsOut{}, err
 				}
@@ -95,13 +94,11 @@ func metricsTools(d *Deps) []Tool {
 					timeframe: in.Timeframe, cf: in.CF, series: in.Series, points: in.Points, chart: in.Chart, node: string(in.Node)}
 				return c.metrics(ctx, q)
 			})),
-
 		guestMetricsTool(d, qemuKind, "pve_vm_metrics", "VM metrics"),
 		guestMetricsTool(d, lxcKind, "pve_lxc_metrics", "Container metrics"),
 		define(d, spec{name: "pve_storage_metrics", title: "Storage metrics", toolset: "metrics",
-			desc: "A storage's used and total space on a node over an hour to a year, as pve_node_metrics."}, handle(
-
-			func(ctx context.Context, c *call, in storageMetricsArgs) (metricsOut, error) {
+			desc: "A storage's used and total space on a node over an hour to a year, as pve_node_metrics."},
+			handle(func(ctx context.Context, c *call, in storageMetricsArgs) (metricsOut, error) {
 				if err := c.node("node", in.Node); err != nil {
 					return metricsOut{}, err
 				}
@@ -126,7 +123,6 @@ func guestMetricsTool(d *Deps, k guestKind, name, title string) Tool {
 			node: string(in.Node), vmid: int(in.VMID), checkPath: k.path(in.Node, in.VMID, "status", "current")}
 		return c.metrics(ctx, q)
 	}))
-
 }
 
 // metrics reads and sums up one rrddata endpoint. Proxmox answers rrddata

@@ -44,9 +44,8 @@ type ifaceOut struct {
 func networkTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_list_network", title: "List network", toolset: "network",
-			desc: "Network interfaces of a node, including staged ones not yet applied.", output: withChanges(listSchema("GET /nodes/{node}/network entries", "iface: name", "type: bridge, bond, eth, vlan...", "active: 1 when up", "cidr: address", "gateway: gateway", "bridge_ports: ports"))}, handle(
-
-			func(ctx context.Context, c *call, in networkListArgs) (networkOut, error) {
+			desc: "Network interfaces of a node, including staged ones not yet applied.", output: withChanges(listSchema("GET /nodes/{node}/network entries", "iface: name", "type: bridge, bond, eth, vlan...", "active: 1 when up", "cidr: address", "gateway: gateway", "bridge_ports: ports"))},
+			handle(func(ctx context.Context, c *call, in networkListArgs) (networkOut, error) {
 				if err := c.node("node", in.Node); err != nil {
 					return networkOut{}, err
 				}
@@ -64,11 +63,9 @@ func networkTools(d *Deps) []Tool {
 				}
 				return networkOut{Items: items, Changes: env.Changes}, nil
 			})),
-
 		define(d, spec{name: "pve_create_bridge", title: "Create bridge", toolset: "network", effect: Mutating,
-			desc: "Stage a new Linux bridge on a node; it takes effect after pve_apply_network."}, handle(
-
-			func(ctx context.Context, c *call, in bridgeArgs) (ifaceOut, error) {
+			desc: "Stage a new Linux bridge on a node; it takes effect after pve_apply_network."},
+			handle(func(ctx context.Context, c *call, in bridgeArgs) (ifaceOut, error) {
 				if err := c.node("node", in.Node); err != nil {
 					return ifaceOut{}, err
 				}
@@ -85,11 +82,9 @@ func networkTools(d *Deps) []Tool {
 				}
 				return ifaceOut{Action: "create_bridge", Node: string(in.Node), Iface: string(in.Iface), Result: okResult(raw)}, nil
 			})),
-
 		define(d, spec{name: "pve_apply_network", title: "Apply network changes", toolset: "network", effect: Destructive, idempotent: true,
-			desc: "Apply a node's pending network changes; a mistake can cut it off. Needs confirm: true."}, handle(
-
-			func(ctx context.Context, c *call, in applyArgs) (taskOut, error) {
+			desc: "Apply a node's pending network changes; a mistake can cut it off. Needs confirm: true."},
+			handle(func(ctx context.Context, c *call, in applyArgs) (taskOut, error) {
 				if err := c.node("node", in.Node); err != nil {
 					return taskOut{}, err
 				}

@@ -46,20 +46,15 @@ type journalOut struct {
 func nodeAdminTools(d *Deps) []Tool {
 	return []Tool{
 		withReadForm(define(d, spec{name: "pve_node_services", title: "Node services", toolset: "nodeadmin", effect: Destructive,
-			desc: "List a node's system services, or start, stop, restart or reload one (all but start need confirm: true)."}, handle(
-
-			func(ctx context.Context, c *call, in nodeServicesArgs) (nodeServicesOut, error) {
+			desc: "List a node's system services, or start, stop, restart or reload one (all but start need confirm: true)."},
+			handle(func(ctx context.Context, c *call, in nodeServicesArgs) (nodeServicesOut, error) {
 				return c.nodeServices(ctx, in)
-			})),
-
-			nodeServicesRead(d)),
+			})), nodeServicesRead(d)),
 		define(d, spec{name: "pve_node_journal", title: "Node journal", toolset: "nodeadmin",
-			desc: "A node's system journal: the last lines, or those from since to until, at most limit."}, handle(
-
-			func(ctx context.Context, c *call, in journalArgs) (journalOut, error) {
+			desc: "A node's system journal: the last lines, or those from since to until, at most limit."},
+			handle(func(ctx context.Context, c *call, in journalArgs) (journalOut, error) {
 				return c.journal(ctx, in)
 			})),
-
 		withReadForm(nodeUpdatesTool(d), nodeUpdatesRead(d)),
 		nodeDisksTool(d),
 	}

@@ -47,10 +47,8 @@ type nodeUpdatesOut struct {
 
 func nodeUpdatesTool(d *Deps) Tool {
 	return define(d, spec{name: "pve_node_updates", title: "Node updates", toolset: "nodeadmin", effect: Mutating,
-		desc: "Pending package updates of a node and its installed Proxmox versions; refresh: true runs apt-get update first."}, handle(
-
-		nodeUpdates))
-
+		desc: "Pending package updates of a node and its installed Proxmox versions; refresh: true runs apt-get update first."},
+		handle(nodeUpdates))
 }
 
 func nodeUpdates(ctx context.Context, c *call, in nodeUpdatesArgs) (nodeUpdatesOut, error) {
@@ -154,9 +152,8 @@ type nodeDisksOut struct {
 
 func nodeDisksTool(d *Deps) Tool {
 	return define(d, spec{name: "pve_node_disks", title: "Node disks", toolset: "nodeadmin",
-		desc: "A node's physical disks with SMART health and SSD wear; smart: /dev/X adds that disk's SMART attributes."}, handle(
-
-		func(ctx context.Context, c *call, in nodeDisksArgs) (nodeDisksOut, error) {
+		desc: "A node's physical disks with SMART health and SSD wear; smart: /dev/X adds that disk's SMART attributes."},
+		handle(func(ctx context.Context, c *call, in nodeDisksArgs) (nodeDisksOut, error) {
 			if err := c.node("node", in.Node); err != nil {
 				return nodeDisksOut{}, err
 			}
@@ -187,7 +184,6 @@ func nodeDisksTool(d *Deps) Tool {
 			}
 			return out, nil
 		}))
-
 }
 
 // failing: SMART's verdict is neither PASSED nor OK (UNKNOWN is not

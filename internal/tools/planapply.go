@@ -39,33 +39,26 @@ type innerResult struct{ res *mcp.CallToolResult }
 func (e *innerResult) Error() string { return "inner result" }
 
 func planTools(d *Deps) []Tool {
-	if d.Plans == nil {
-		d.Plans = NewPlans()
-	}
 	plan := define(d, spec{name: planName, title: "Plan a write", toolset: "plan", effect: ReadOnly,
 		desc: "Rehearse a write tool's call on a twin of the cluster (its guests, disks, storage, privileges, read now) and show the diff, " +
-			"the task log and what would fail, without changing anything. Gives a plan id for pve_apply, valid 10 minutes."}, handle(
-
-		func(ctx context.Context, c *call, in planArgs) (planOut, error) {
+			"the task log and what would fail, without changing anything. Gives a plan id for pve_apply, valid 10 minutes."},
+		handle(func(ctx context.Context, c *call, in planArgs) (planOut, error) {
 			raw, err := json.Marshal(in.Arguments)
 			if err != nil {
 				return planOut{}, fmt.Errorf("invalid argument \"arguments\": %w", err)
 			}
 			return c.makePlan(ctx, in.Tool, raw)
 		}))
-
 	apply := define(d, spec{name: applyName, title: "Apply a plan", toolset: "plan", effect: Mutating, output: &jsonschema.Schema{Type: "object"},
 		desc: "Run a call pve_plan rehearsed, only if the guests' config digests and the state it read are unchanged " +
-			"(otherwise it refuses and says what changed). The call keeps its own gates: confirm and the user's consent."}, handle(
-
-		func(ctx context.Context, c *call, in planApplyArgs) (struct{}, error) {
+			"(otherwise it refuses and says what changed). The call keeps its own gates: confirm and the user's consent."},
+		handle(func(ctx context.Context, c *call, in planApplyArgs) (struct{}, error) {
 			res, err := c.apply(ctx, in.Plan)
 			if err != nil {
 				return struct{}{}, err
 			}
 			return struct{}{}, &innerResult{res}
 		}))
-
 	return []Tool{plan, apply}
 }
 

@@ -80,9 +80,8 @@ type poolMembersOut struct {
 func poolTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_pools", title: "Resource pools", toolset: "pools",
-			desc: "Resource pools with their members (guests and storages); poolid shows one."}, handle(
-
-			func(ctx context.Context, c *call, in poolsArgs) (poolsOut, error) {
+			desc: "Resource pools with their members (guests and storages); poolid shows one."},
+			handle(func(ctx context.Context, c *call, in poolsArgs) (poolsOut, error) {
 				ids := []string{string(in.PoolID)}
 				if in.PoolID == "" {
 					var list []struct {
@@ -106,11 +105,9 @@ func poolTools(d *Deps) []Tool {
 				}
 				return out, nil
 			})),
-
 		define(d, spec{name: "pve_pool_create", title: "Create pool", toolset: "pools", effect: Mutating,
-			desc: "Create a resource pool; add members with pve_pool_members."}, handle(
-
-			func(ctx context.Context, c *call, in poolCreateArgs) (poolWriteOut, error) {
+			desc: "Create a resource pool; add members with pve_pool_members."},
+			handle(func(ctx context.Context, c *call, in poolCreateArgs) (poolWriteOut, error) {
 				form := url.Values{"poolid": {string(in.PoolID)}}
 				if in.Comment != "" {
 					form.Set("comment", string(in.Comment))
@@ -121,11 +118,9 @@ func poolTools(d *Deps) []Tool {
 				}
 				return poolWriteOut{Action: "create", PoolID: string(in.PoolID), Result: "ok"}, nil
 			})),
-
 		define(d, spec{name: "pve_pool_delete", title: "Delete pool", toolset: "pools", effect: Destructive,
-			desc: "Delete an empty resource pool (Proxmox refuses one with members). Needs confirm: true."}, handle(
-
-			func(ctx context.Context, c *call, in poolDeleteArgs) (poolWriteOut, error) {
+			desc: "Delete an empty resource pool (Proxmox refuses one with members). Needs confirm: true."},
+			handle(func(ctx context.Context, c *call, in poolDeleteArgs) (poolWriteOut, error) {
 				id := string(in.PoolID)
 				if err := c.confirm(in.Confirm, "delete resource pool "+id+" and the permissions granted on it"); err != nil {
 					return poolWriteOut{}, err
@@ -143,11 +138,9 @@ func poolTools(d *Deps) []Tool {
 				}
 				return poolWriteOut{Action: "delete", PoolID: id, Result: "ok"}, nil
 			})),
-
 		define(d, spec{name: "pve_pool_members", title: "Add or remove pool members", toolset: "pools", effect: Mutating,
-			desc: "Add guests (vms) and storages to a pool, or with remove: true take them out; returns the members after."}, handle(
-
-			func(ctx context.Context, c *call, in poolMembersArgs) (poolMembersOut, error) {
+			desc: "Add guests (vms) and storages to a pool, or with remove: true take them out; returns the members after."},
+			handle(func(ctx context.Context, c *call, in poolMembersArgs) (poolMembersOut, error) {
 				return c.poolMembers(ctx, in)
 			})),
 	}

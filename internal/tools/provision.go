@@ -65,12 +65,10 @@ type provisionOut struct {
 
 func provisionTool(d *Deps) Tool {
 	return define(d, spec{name: "pve_vm_provision", title: "Provision VM from template", toolset: "cloudinit", effect: Mutating,
-		desc: "Clone a template, set cloud-init, grow the disk, set cores and memory, start it and wait for its agent's addresses."}, handle(
-
-		func(ctx context.Context, c *call, in provisionArgs) (provisionOut, error) {
+		desc: "Clone a template, set cloud-init, grow the disk, set cores and memory, start it and wait for its agent's addresses."},
+		handle(func(ctx context.Context, c *call, in provisionArgs) (provisionOut, error) {
 			return c.provision(ctx, in)
 		}))
-
 }
 
 // provisionPlan is what the checks before the first write decide.

@@ -81,9 +81,8 @@ func listGuests(d *Deps, k guestKind, name, title, desc string) Tool {
 	return define(d, spec{name: name, title: title, desc: desc, toolset: k.set,
 		output: listSchema("guests as GET /nodes/{node}/"+k.api+" or /cluster/resources return them",
 			"vmid: guest id", "name: name", "status: running or stopped", "node: node (cluster-wide list)", "maxmem: bytes", "maxdisk: bytes", "uptime: seconds", "template: 1 for a template", "lock: lock held, if any",
-			"protected: the PVE_PROTECTED_TAGS tag that keeps every tool from changing it")}, handle(
-
-		func(ctx context.Context, c *call, in listGuestsArgs) (listOut, error) {
+			"protected: the PVE_PROTECTED_TAGS tag that keeps every tool from changing it")},
+		handle(func(ctx context.Context, c *call, in listGuestsArgs) (listOut, error) {
 			matches := in.matches()
 			if in.Node != "" {
 				if err := c.node("node", in.Node); err != nil {
@@ -100,7 +99,8 @@ func listGuests(d *Deps, k guestKind, name, title, desc string) Tool {
 					func(e entry) bool { return c.allowedGuest(e) }, pg)
 				return out, err
 			}
-
+			// The cluster index holds both kinds (and the pools, which the
+			// node's list lacks): keep only this kind.
 			pg, err := newPager(in.pageArgs, guestList, append(matches, match{"node", string(in.Node), exact})...)
 			if err != nil {
 				return listOut{}, err
@@ -110,22 +110,20 @@ func listGuests(d *Deps, k guestKind, name, title, desc string) Tool {
 				func(e entry) bool { return e.Type == k.api && c.allowedResource(e) }, pg)
 			return out, err
 		}))
-
 }
 
 func readGuest(d *Deps, k guestKind, name, title, sub, desc string) Tool {
-	return define(d, spec{name: name, title: title, desc: desc, toolset: k.set, output: objectSchema("GET /nodes/{node}/" + k.api + "/{vmid}/" + sub)}, handle(
-		func(ctx context.Context, c *call, in guestArgs) (objectOut, error) {
+	return define(d, spec{name: name, title: title, desc: desc, toolset: k.set, output: objectSchema("GET /nodes/{node}/" + k.api + "/{vmid}/" + sub)},
+		handle(func(ctx context.Context, c *call, in guestArgs) (objectOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return nil, err
 			}
-			what := strings.TrimPrefix(sub, "status/")
+			what := strings.TrimPrefix(sub, "status/") // "current" reads better as "status"
 			if what == "current" {
 				what = "status"
 			}
 			return c.object(ctx, fmt.Sprintf("get %s of %s %d on %s", what, k.noun, in.VMID, in.Node), k.path(in.Node, in.VMID, splitPath(sub)...))
 		}))
-
 }
 
 // power runs one of the status/{op} actions. Destructive ones need confirm.
@@ -143,7 +141,6 @@ func power(d *Deps, k guestKind, op, title, desc string, destructive bool, warn 
 			}
 			return run(ctx, c, in.Node, in.VMID)
 		}))
-
 	}
 	sp.effect = Destructive
 	return define(d, sp, handle(func(ctx context.Context, c *call, in confirmArgs) (taskOut, error) {
@@ -155,12 +152,11 @@ func power(d *Deps, k guestKind, op, title, desc string, destructive bool, warn 
 		}
 		return run(ctx, c, in.Node, in.VMID)
 	}))
-
 }
 
 func deleteGuest(d *Deps, k guestKind, name, title, desc string) Tool {
-	return define(d, spec{name: name, title: title, desc: desc, toolset: k.set, effect: Destructive}, handle(
-		func(ctx context.Context, c *call, in deleteArgs) (taskOut, error) {
+	return define(d, spec{name: name, title: title, desc: desc, toolset: k.set, effect: Destructive},
+		handle(func(ctx context.Context, c *call, in deleteArgs) (taskOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return taskOut{}, err
 			}
@@ -176,7 +172,6 @@ func deleteGuest(d *Deps, k guestKind, name, title, desc string) Tool {
 			what := fmt.Sprintf("delete %s %d on %s", k.noun, in.VMID, in.Node)
 			return c.runTask(ctx, what, http.MethodDelete, k.path(in.Node, in.VMID), q, out)
 		}))
-
 }
 
 // guest checks a node and guest id pair against formats and allowlists.

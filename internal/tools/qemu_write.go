@@ -76,9 +76,8 @@ type vmSetConfigArgs struct {
 
 func vmCreate(d *Deps) Tool {
 	return define(d, spec{name: "pve_vm_create", title: "Create VM", toolset: "qemu", effect: Mutating,
-		desc: "Create a VM, optionally with a disk, a NIC and an ISO."}, handle(
-
-		func(ctx context.Context, c *call, in vmCreateArgs) (taskOut, error) {
+		desc: "Create a VM, optionally with a disk, a NIC and an ISO."},
+		handle(func(ctx context.Context, c *call, in vmCreateArgs) (taskOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return taskOut{}, err
 			}
@@ -111,7 +110,6 @@ func vmCreate(d *Deps) Tool {
 			what := fmt.Sprintf("create VM %d on %s", in.VMID, in.Node)
 			return c.postTask(ctx, what, ep.path, form, out)
 		}))
-
 }
 
 // vmCreateKeys are the body parameters pve_vm_create builds, by argument.
@@ -135,13 +133,11 @@ func vmNet(n vmNetArgs) string {
 
 func vmClone(d *Deps) Tool {
 	return define(d, spec{name: "pve_vm_clone", title: "Clone VM", toolset: "qemu", effect: Mutating,
-		desc: "Clone a VM or template to a new id, optionally onto another node or storage."}, handle(
-
-		func(ctx context.Context, c *call, in vmCloneArgs) (taskOut, error) {
+		desc: "Clone a VM or template to a new id, optionally onto another node or storage."},
+		handle(func(ctx context.Context, c *call, in vmCloneArgs) (taskOut, error) {
 			return c.clone(ctx, qemuKind, cloneRequest{node: in.Node, vmid: in.VMID, newid: in.NewID, nameKey: "name",
 				name: string(in.Name), full: in.Full, target: in.Target, storage: string(in.Storage)})
 		}))
-
 }
 
 // cloneRequest is what both clone tools ask for; only the name key differs.
@@ -185,9 +181,8 @@ func (c *call) clone(ctx context.Context, k guestKind, r cloneRequest) (taskOut,
 
 func vmMigrate(d *Deps) Tool {
 	return define(d, spec{name: "pve_vm_migrate", title: "Migrate VM", toolset: "qemu", effect: Mutating,
-		desc: "Move a VM to another node (online: live, for a running VM)."}, handle(
-
-		func(ctx context.Context, c *call, in migrateArgs) (taskOut, error) {
+		desc: "Move a VM to another node (online: live, for a running VM)."},
+		handle(func(ctx context.Context, c *call, in migrateArgs) (taskOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return taskOut{}, err
 			}
@@ -202,14 +197,12 @@ func vmMigrate(d *Deps) Tool {
 			what := fmt.Sprintf("migrate VM %d from %s to %s", in.VMID, in.Node, in.Target)
 			return c.postTask(ctx, what, qemuKind.path(in.Node, in.VMID, "migrate"), form, out)
 		}))
-
 }
 
 func vmSetConfig(d *Deps) Tool {
 	return define(d, spec{name: "pve_vm_set_config", title: "Change VM config", toolset: "qemu", effect: Mutating, idempotent: true,
-		desc: "Change a VM's cores, sockets, memory, name, description or other keys (extra); some apply at restart."}, handle(
-
-		func(ctx context.Context, c *call, in vmSetConfigArgs) (syncOut, error) {
+		desc: "Change a VM's cores, sockets, memory, name, description or other keys (extra); some apply at restart."},
+		handle(func(ctx context.Context, c *call, in vmSetConfigArgs) (syncOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return syncOut{}, err
 			}
@@ -242,7 +235,6 @@ func vmSetConfig(d *Deps) Tool {
 			rec(form)
 			return syncOut{Action: "set_config", Node: string(in.Node), VMID: int(in.VMID), Result: okResult(raw)}, nil
 		}))
-
 }
 
 // vmConfigKeys are the body parameters pve_vm_set_config builds, by argument.

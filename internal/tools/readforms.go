@@ -29,60 +29,48 @@ type nodeArg struct {
 
 func fwRulesRead(d *Deps) Tool {
 	return define(d, spec{name: "pve_firewall_rules", title: "Firewall rules", toolset: "firewall",
-		desc: "List the firewall rules of the cluster, a node or a guest (this server is read-only: no adds or deletes)."}, handle(
-
-		func(ctx context.Context, c *call, in fwWhereArgs) (fwRulesOut, error) {
+		desc: "List the firewall rules of the cluster, a node or a guest (this server is read-only: no adds or deletes)."},
+		handle(func(ctx context.Context, c *call, in fwWhereArgs) (fwRulesOut, error) {
 			return c.fwRules(ctx, fwRulesArgs{Op: "list", Scope: in.Scope, Node: in.Node, VMID: in.VMID})
 		}))
-
 }
 
 func fwOptionsRead(d *Deps) Tool {
 	return define(d, spec{name: "pve_firewall_options", title: "Firewall options", toolset: "firewall",
-		desc: "Read the firewall options of the cluster, a node or a guest (this server is read-only: no changes)."}, handle(
-
-		func(ctx context.Context, c *call, in fwWhereArgs) (fwOptionsOut, error) {
+		desc: "Read the firewall options of the cluster, a node or a guest (this server is read-only: no changes)."},
+		handle(func(ctx context.Context, c *call, in fwWhereArgs) (fwOptionsOut, error) {
 			return c.fwOptions(ctx, fwOptionsArgs{Scope: in.Scope, Node: in.Node, VMID: in.VMID})
 		}))
-
 }
 
 func haResourcesRead(d *Deps) Tool {
 	return define(d, spec{name: "pve_ha_resources", title: "HA resources", toolset: "ha",
-		desc: "List the HA resources with their state and settings (this server is read-only: no adds or removes)."}, handle(
-
-		func(ctx context.Context, c *call, _ noArgs) (haResourcesOut, error) {
+		desc: "List the HA resources with their state and settings (this server is read-only: no adds or removes)."},
+		handle(func(ctx context.Context, c *call, _ noArgs) (haResourcesOut, error) {
 			return c.haResources(ctx, haResourcesArgs{Action: "list"})
 		}))
-
 }
 
 func haRulesRead(d *Deps) Tool {
 	return define(d, spec{name: "pve_ha_rules", title: "HA rules and groups", toolset: "ha",
-		desc: "List PVE 9's HA node- and resource-affinity rules, or HA groups on PVE 8 and older (this server is read-only)."}, handle(
-
-		func(ctx context.Context, c *call, _ noArgs) (haRulesOut, error) {
+		desc: "List PVE 9's HA node- and resource-affinity rules, or HA groups on PVE 8 and older (this server is read-only)."},
+		handle(func(ctx context.Context, c *call, _ noArgs) (haRulesOut, error) {
 			return c.haRules(ctx, haRulesArgs{Action: "list"})
 		}))
-
 }
 
 func nodeServicesRead(d *Deps) Tool {
 	return define(d, spec{name: "pve_node_services", title: "Node services", toolset: "nodeadmin",
-		desc: "List a node's system services, or one service's state (this server does not start, stop or restart them)."}, handle(
-
-		func(ctx context.Context, c *call, in nodeServicesReadArgs) (nodeServicesOut, error) {
+		desc: "List a node's system services, or one service's state (this server does not start, stop or restart them)."},
+		handle(func(ctx context.Context, c *call, in nodeServicesReadArgs) (nodeServicesOut, error) {
 			return c.nodeServices(ctx, nodeServicesArgs{Node: in.Node, Action: "list", Service: in.Service})
 		}))
-
 }
 
 func nodeUpdatesRead(d *Deps) Tool {
 	return define(d, spec{name: "pve_node_updates", title: "Node updates", toolset: "nodeadmin",
-		desc: "Pending package updates of a node and its installed Proxmox versions (read-only: no index refresh)."}, handle(
-
-		func(ctx context.Context, c *call, in nodeArg) (nodeUpdatesOut, error) {
+		desc: "Pending package updates of a node and its installed Proxmox versions (read-only: no index refresh)."},
+		handle(func(ctx context.Context, c *call, in nodeArg) (nodeUpdatesOut, error) {
 			return nodeUpdates(ctx, c, nodeUpdatesArgs{Node: in.Node})
 		}))
-
 }

@@ -33,40 +33,33 @@ func sdnCephTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_sdn_zones", title: "SDN zones", toolset: "sdn",
 			desc:   "SDN zones of the cluster: type, bridge, nodes, MTU, IPAM.",
-			output: listSchema("zones as GET /cluster/sdn/zones returns them", "zone: id", "type: simple, vlan, vxlan, evpn...", "state: with pending, new, changed or deleted")}, handle(
-
-			func(ctx context.Context, c *call, in sdnZonesArgs) (listOut, error) {
+			output: listSchema("zones as GET /cluster/sdn/zones returns them", "zone: id", "type: simple, vlan, vxlan, evpn...", "state: with pending, new, changed or deleted")},
+			handle(func(ctx context.Context, c *call, in sdnZonesArgs) (listOut, error) {
 				q := pendingQuery(in.Pending)
 				if in.Type != "" {
 					q.Set("type", in.Type)
 				}
 				return c.list(ctx, "list SDN zones", "/cluster/sdn/zones", q, func(entry) bool { return true })
 			})),
-
 		define(d, spec{name: "pve_sdn_vnets", title: "SDN vnets", toolset: "sdn",
 			desc:   "SDN vnets (virtual networks guests attach to like bridges): zone, tag, alias.",
-			output: listSchema("vnets as GET /cluster/sdn/vnets returns them", "vnet: id", "zone: its zone", "tag: VLAN or VXLAN id", "state: with pending, new, changed or deleted")}, handle(
-
-			func(ctx context.Context, c *call, in sdnVnetsArgs) (listOut, error) {
+			output: listSchema("vnets as GET /cluster/sdn/vnets returns them", "vnet: id", "zone: its zone", "tag: VLAN or VXLAN id", "state: with pending, new, changed or deleted")},
+			handle(func(ctx context.Context, c *call, in sdnVnetsArgs) (listOut, error) {
 				out, err := c.list(ctx, "list SDN vnets", "/cluster/sdn/vnets", pendingQuery(in.Pending), func(entry) bool { return true })
 				if err != nil || in.Zone == "" {
 					return out, err
 				}
 				return keepField(out, "zone", string(in.Zone)), nil
 			})),
-
 		define(d, spec{name: "pve_sdn_subnets", title: "SDN subnets", toolset: "sdn",
 			desc:   "SDN subnets of a vnet, or of every vnet: CIDR, gateway, SNAT, DHCP ranges.",
-			output: listSchema("subnets as GET /cluster/sdn/vnets/{vnet}/subnets returns them", "subnet: id", "vnet: its vnet", "cidr: network", "gateway: gateway", "snat: 1 for SNAT")}, handle(
-
-			func(ctx context.Context, c *call, in sdnSubnetsArgs) (listOut, error) {
+			output: listSchema("subnets as GET /cluster/sdn/vnets/{vnet}/subnets returns them", "subnet: id", "vnet: its vnet", "cidr: network", "gateway: gateway", "snat: 1 for SNAT")},
+			handle(func(ctx context.Context, c *call, in sdnSubnetsArgs) (listOut, error) {
 				return c.sdnSubnets(ctx, in)
 			})),
-
 		define(d, spec{name: "pve_ceph_status", title: "Ceph status", toolset: "ceph",
-			desc: "Ceph health with its warnings, monitors in quorum, OSDs (up, in, usage) and pools, when Ceph is installed."}, handle(
-
-			func(ctx context.Context, c *call, in cephArgs) (cephOut, error) {
+			desc: "Ceph health with its warnings, monitors in quorum, OSDs (up, in, usage) and pools, when Ceph is installed."},
+			handle(func(ctx context.Context, c *call, in cephArgs) (cephOut, error) {
 				return c.cephStatus(ctx, in.Node)
 			})),
 	}

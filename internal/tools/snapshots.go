@@ -46,9 +46,8 @@ func kindOf(t string) guestKind {
 func snapshotTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_list_snapshots", title: "List snapshots", toolset: "snapshots",
-			desc: "Snapshots of a guest; \"current\" marks where it is now.", output: listSchema("GET .../snapshot entries", "name: snapshot name (current is where the guest is now)", "description: description", "snaptime: unix time", "parent: parent snapshot", "vmstate: 1 when RAM was saved")}, handle(
-
-			func(ctx context.Context, c *call, in snapListArgs) (listOut, error) {
+			desc: "Snapshots of a guest; \"current\" marks where it is now.", output: listSchema("GET .../snapshot entries", "name: snapshot name (current is where the guest is now)", "description: description", "snaptime: unix time", "parent: parent snapshot", "vmstate: 1 when RAM was saved")},
+			handle(func(ctx context.Context, c *call, in snapListArgs) (listOut, error) {
 				if err := c.guest(in.Node, in.VMID); err != nil {
 					return listOut{}, err
 				}
@@ -60,11 +59,9 @@ func snapshotTools(d *Deps) []Tool {
 				return c.listPage(ctx, fmt.Sprintf("list snapshots of %s %d", k.noun, in.VMID), k.path(in.Node, in.VMID, "snapshot"), nil,
 					func(entry) bool { return true }, pg)
 			})),
-
 		define(d, spec{name: "pve_snapshot_create", title: "Create snapshot", toolset: "snapshots", effect: Mutating,
-			desc: "Take a snapshot of a VM or container and wait for the task."}, handle(
-
-			func(ctx context.Context, c *call, in snapCreateArgs) (taskOut, error) {
+			desc: "Take a snapshot of a VM or container and wait for the task."},
+			handle(func(ctx context.Context, c *call, in snapCreateArgs) (taskOut, error) {
 				if err := c.guest(in.Node, in.VMID); err != nil {
 					return taskOut{}, err
 				}
@@ -86,7 +83,6 @@ func snapshotTools(d *Deps) []Tool {
 				what := fmt.Sprintf("snapshot %s %d as %q", k.noun, in.VMID, in.Snapname)
 				return c.postTask(ctx, what, k.path(in.Node, in.VMID, "snapshot"), form, out)
 			})),
-
 		snapAct(d, "rollback", "Roll back to snapshot",
 			"Roll a guest back to a snapshot, losing all changes since. Needs confirm: true and confirmName = snapname.",
 			"roll %s %d back to snapshot %q, losing every change made since"),
@@ -97,8 +93,8 @@ func snapshotTools(d *Deps) []Tool {
 }
 
 func snapAct(d *Deps, op, title, desc, warn string) Tool {
-	return define(d, spec{name: "pve_snapshot_" + op, title: title, desc: desc, toolset: "snapshots", effect: Destructive}, handle(
-		func(ctx context.Context, c *call, in snapActArgs) (taskOut, error) {
+	return define(d, spec{name: "pve_snapshot_" + op, title: title, desc: desc, toolset: "snapshots", effect: Destructive},
+		handle(func(ctx context.Context, c *call, in snapActArgs) (taskOut, error) {
 			if err := c.guest(in.Node, in.VMID); err != nil {
 				return taskOut{}, err
 			}
@@ -117,7 +113,6 @@ func snapAct(d *Deps, op, title, desc, warn string) Tool {
 			}
 			return c.runTask(ctx, what, http.MethodDelete, k.path(in.Node, in.VMID, "snapshot", string(in.Snapname)), nil, out)
 		}))
-
 }
 
 // upidOf reads a write's answer that should be a UPID; anything else means

@@ -53,9 +53,8 @@ type downloadArgs struct {
 func storageTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_list_storage", title: "List storage", toolset: "storage",
-			desc: "Storages of a node with type, content and space.", output: listSchema("GET /nodes/{node}/storage entries", "storage: id", "type: dir, lvmthin, zfspool, nfs...", "content: content types", "active: 1 when usable", "total: bytes", "used: bytes", "avail: bytes")}, handle(
-
-			func(ctx context.Context, c *call, in storageListArgs) (listOut, error) {
+			desc: "Storages of a node with type, content and space.", output: listSchema("GET /nodes/{node}/storage entries", "storage: id", "type: dir, lvmthin, zfspool, nfs...", "content: content types", "active: 1 when usable", "total: bytes", "used: bytes", "avail: bytes")},
+			handle(func(ctx context.Context, c *call, in storageListArgs) (listOut, error) {
 				if err := c.node("node", in.Node); err != nil {
 					return listOut{}, err
 				}
@@ -65,11 +64,9 @@ func storageTools(d *Deps) []Tool {
 				}
 				return c.listPage(ctx, "list storage on "+string(in.Node), pve.Path("nodes", string(in.Node), "storage"), nil, func(entry) bool { return true }, pg)
 			})),
-
 		define(d, spec{name: "pve_storage_content", title: "Storage content", toolset: "storage",
-			desc: "Volumes on a storage (ISOs, templates, disks, backups).", output: listSchema("GET .../storage/{storage}/content entries", "volid: volume id", "content: iso, vztmpl, images, rootdir or backup", "format: e.g. iso, raw, vma.zst", "size: bytes", "vmid: owning guest", "ctime: unix time", "notes: backup notes")}, handle(
-
-			func(ctx context.Context, c *call, in contentArgs) (listOut, error) {
+			desc: "Volumes on a storage (ISOs, templates, disks, backups).", output: listSchema("GET .../storage/{storage}/content entries", "volid: volume id", "content: iso, vztmpl, images, rootdir or backup", "format: e.g. iso, raw, vma.zst", "size: bytes", "vmid: owning guest", "ctime: unix time", "notes: backup notes")},
+			handle(func(ctx context.Context, c *call, in contentArgs) (listOut, error) {
 				if err := c.node("node", in.Node); err != nil {
 					return listOut{}, err
 				}
@@ -84,11 +81,9 @@ func storageTools(d *Deps) []Tool {
 				return c.listPage(ctx, fmt.Sprintf("list content of %s on %s", in.Storage, in.Node),
 					pve.Path("nodes", string(in.Node), "storage", string(in.Storage), "content"), q, c.allowedVolume(ctx), pg)
 			})),
-
 		define(d, spec{name: "pve_download_iso", title: "Download ISO or template", toolset: "storage", effect: Mutating,
-			desc: "Download an ISO or container template from an http(s) URL into a storage (PVE 7.2+)."}, handle(
-
-			func(ctx context.Context, c *call, in downloadArgs) (taskOut, error) {
+			desc: "Download an ISO or container template from an http(s) URL into a storage (PVE 7.2+)."},
+			handle(func(ctx context.Context, c *call, in downloadArgs) (taskOut, error) {
 				if err := c.node("node", in.Node); err != nil {
 					return taskOut{}, err
 				}

@@ -70,9 +70,8 @@ type taskStopOut struct {
 func taskTools(d *Deps) []Tool {
 	return []Tool{
 		define(d, spec{name: "pve_task_status", title: "Task status", toolset: "tasks",
-			desc: "State of a Proxmox task by UPID: running or stopped, exit status, last log lines."}, handle(
-
-			func(ctx context.Context, c *call, in upidArgs) (taskStatusOut, error) {
+			desc: "State of a Proxmox task by UPID: running or stopped, exit status, last log lines."},
+			handle(func(ctx context.Context, c *call, in upidArgs) (taskStatusOut, error) {
 				if _, err := c.task(string(in.UPID)); err != nil {
 					return taskStatusOut{}, err
 				}
@@ -82,7 +81,7 @@ func taskTools(d *Deps) []Tool {
 				}
 				out := taskStatusOut{UPID: string(in.UPID), Node: st.Node, Type: st.Type, ID: st.ID, User: st.User,
 					StartTime: st.StartTime, Status: st.Status, ExitStatus: st.ExitStatus, Log: []string{}}
-
+				// Read the total first, then only the last lines: a vzdump log is long.
 				_, total, err := c.PVE.TaskLog(ctx, string(in.UPID), 0, 1)
 				if err != nil {
 					return taskStatusOut{}, fmt.Errorf("task log: %w", err)
@@ -100,11 +99,9 @@ func taskTools(d *Deps) []Tool {
 				}
 				return out, nil
 			})),
-
 		define(d, spec{name: "pve_task_log", title: "Task log", toolset: "tasks",
-			desc: "Log lines of a task by UPID, a page at a time; total is the line count."}, handle(
-
-			func(ctx context.Context, c *call, in taskLogArgs) (taskLogOut, error) {
+			desc: "Log lines of a task by UPID, a page at a time; total is the line count."},
+			handle(func(ctx context.Context, c *call, in taskLogArgs) (taskLogOut, error) {
 				if _, err := c.task(string(in.UPID)); err != nil {
 					return taskLogOut{}, err
 				}
@@ -117,11 +114,9 @@ func taskTools(d *Deps) []Tool {
 				}
 				return taskLogOut{UPID: string(in.UPID), Total: total, Lines: lines}, nil
 			})),
-
 		define(d, spec{name: "pve_task_wait", title: "Wait for task", toolset: "tasks",
-			desc: "Wait for a task by UPID, with progress; reports its exit status, or running after timeoutSeconds."}, handle(
-
-			func(ctx context.Context, c *call, in taskWaitArgs) (taskWaitOut, error) {
+			desc: "Wait for a task by UPID, with progress; reports its exit status, or running after timeoutSeconds."},
+			handle(func(ctx context.Context, c *call, in taskWaitArgs) (taskWaitOut, error) {
 				u, err := c.task(string(in.UPID))
 				if err != nil {
 					return taskWaitOut{}, err
@@ -145,11 +140,9 @@ func taskTools(d *Deps) []Tool {
 				out.Warnings, out.WarningCount, out.More = warningsOf(res)
 				return out, nil
 			})),
-
 		define(d, spec{name: "pve_task_stop", title: "Stop task", toolset: "tasks", effect: Destructive,
-			desc: "Stop a running task by UPID, leaving its work half done. Needs confirm: true."}, handle(
-
-			func(ctx context.Context, c *call, in taskStopArgs) (taskStopOut, error) {
+			desc: "Stop a running task by UPID, leaving its work half done. Needs confirm: true."},
+			handle(func(ctx context.Context, c *call, in taskStopArgs) (taskStopOut, error) {
 				u, err := c.task(string(in.UPID))
 				if err != nil {
 					return taskStopOut{}, err

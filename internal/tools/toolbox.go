@@ -35,6 +35,9 @@ type Toolbox struct {
 // not nil, is applied to each part as it is built (the multi-cluster
 // routing).
 func NewToolbox(srv *mcp.Server, d *Deps, sel Selection, wrap func([]Tool) []Tool) (*Toolbox, error) {
+	if d.Plans == nil {
+		d.Plans = NewPlans() // set here, before any call runs: parts are built while calls are served
+	}
 	b := &Toolbox{srv: srv, sel: sel, deps: d, wrap: wrap, parts: parts(), on: map[string]bool{}}
 	b.built = make([][]Tool, len(b.parts))
 	sets := sel.Toolsets
@@ -167,9 +170,8 @@ type toolsetsOut struct {
 // mode offers it too; what it enables still passes every gate.
 func toolsetsTool(d *Deps) Tool {
 	return define(d, spec{name: "pve_toolsets", title: "Toolsets", toolset: "cluster", effect: ReadOnly,
-		desc: "Enable more tools (templates, suspend, disk moves, cloud-init, guest agent, metrics, backup jobs, HA, firewall, the whole API...) or list the toolsets."}, handle(
-
-		func(_ context.Context, c *call, in toolsetsArgs) (toolsetsOut, error) {
+		desc: "Enable more tools (templates, suspend, disk moves, cloud-init, guest agent, metrics, backup jobs, HA, firewall, the whole API...) or list the toolsets."},
+		handle(func(_ context.Context, c *call, in toolsetsArgs) (toolsetsOut, error) {
 			if c.Toolbox == nil {
 				return toolsetsOut{}, fmt.Errorf("this server was built without a toolbox: toolsets are fixed by PVE_TOOLSETS")
 			}
@@ -179,5 +181,4 @@ func toolsetsTool(d *Deps) Tool {
 			}
 			return toolsetsOut{Added: added, Toolsets: c.Toolbox.Toolsets()}, nil
 		}))
-
 }

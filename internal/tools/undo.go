@@ -45,9 +45,8 @@ type undoOut struct {
 
 func undoTools(d *Deps) []Tool {
 	return []Tool{define(d, spec{name: "pve_undo", title: "Undo a config change", toolset: "audit", effect: Mutating,
-		desc: "Put back what a config change (set_config, cloud-init, firewall options, HA rules) changed, by its audit entry number; refused if the object changed since. Needs PVE_AUDIT_LOG."}, handle(
-
-		func(ctx context.Context, c *call, in undoArgs) (undoOut, error) {
+		desc: "Put back what a config change (set_config, cloud-init, firewall options, HA rules) changed, by its audit entry number; refused if the object changed since. Needs PVE_AUDIT_LOG."},
+		handle(func(ctx context.Context, c *call, in undoArgs) (undoOut, error) {
 			return c.undo(ctx, in)
 		}))}
 }

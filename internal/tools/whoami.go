@@ -39,9 +39,8 @@ type whoamiOut struct {
 
 func whoamiTool(d *Deps) Tool {
 	return define(d, spec{name: "pve_whoami", title: "Who am I", toolset: "access",
-		desc: "The user or token the server acts as, its privileges per path, and which enabled tools they allow or would refuse."}, handle(
-
-		func(ctx context.Context, c *call, _ noArgs) (whoamiOut, error) {
+		desc: "The user or token the server acts as, its privileges per path, and which enabled tools they allow or would refuse."},
+		handle(func(ctx context.Context, c *call, _ noArgs) (whoamiOut, error) {
 			var perms map[string]map[string]int
 			if err := c.PVE.Get(ctx, "/access/permissions", nil, &perms); err != nil {
 				return whoamiOut{}, fmt.Errorf("read the permissions of %s: %w", c.PVE.AuthID(), err)
@@ -57,7 +56,6 @@ func whoamiTool(d *Deps) Tool {
 			out.Usable, out.Limited, out.Refused, out.Unknown = access.Usable, access.Limited, access.Refused, access.Unknown
 			return out, nil
 		}))
-
 }
 
 // enabled lists the tools the server offers now (all of the inventory
