@@ -12,10 +12,11 @@ import (
 // serverGCPercent is a stdio server's collector target when GOGC is not
 // set. Its live heap is about 1 MiB between calls, so Go's smallest heap
 // goal (4 MiB at GOGC=100) is most of its anonymous memory; at 50 the goal
-// is 2 MiB, 1.6 MiB less resident, for no change pvebench can see in its CPU
-// per call. A stdio server is one process per MCP client, so its footprint
-// counts once per client; the HTTP server, one process for many sessions
-// that allocate more per call (+0.02 ms at 50), keeps Go's default.
+// is 2 MiB: peak RSS after 1000 calls 2 MiB lower, for 0.01-0.03 ms more
+// CPU per call (pvebench -only calls -env GOGC=100 against 50). A stdio
+// server is one mostly idle process per MCP client, so its footprint counts
+// once per client; the HTTP server, one process for many sessions that
+// allocate more per call, keeps Go's default.
 const serverGCPercent = 50
 
 // onSecondMessage runs f once, when the client's second message arrives:
