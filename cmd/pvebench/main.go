@@ -16,6 +16,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,14 +28,16 @@ import (
 type options struct {
 	bin      string
 	baseline string
-	guests   int
-	runs     int
-	rssRuns  int
-	calls    int
-	quick    bool
-	compare  bool
-	only     string   // "lists", "calls" or "rss": one part
-	env      []string // -env KEY=VALUE for ours, for A/B runs of runtime settings
+	// baselineFetch is the baseline built to GET the fake on each call.
+	baselineFetch string
+	guests        int
+	runs          int
+	rssRuns       int
+	calls         int
+	quick         bool
+	compare       bool
+	only          string   // "lists", "calls" or "rss": one part
+	env           []string // -env KEY=VALUE for ours, for A/B runs of runtime settings
 	// -tasks (tasks.go)
 	tasks        bool
 	taskLengths  string
@@ -57,6 +60,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.runs, "runs", 9, "repetitions of each timed scenario")
 	fs.IntVar(&o.calls, "calls", 1000, "small calls per in-flight level (and before the peak RSS)")
 	fs.StringVar(&o.baseline, "baseline", "", "path of the bare go-sdk server (cmd/pvebench/baseline); empty: go build it")
+	fs.StringVar(&o.baselineFetch, "baseline-fetch", "", "path of the baseline built with -tags pvebench_fetch, for the RSS of bare + an HTTPS GET per call; empty: go build it")
 	fs.IntVar(&o.rssRuns, "rssruns", 3, "fresh processes, each, for the peak RSS after -calls calls")
 	fs.BoolVar(&o.quick, "quick", false, "a few seconds: 50 guests, 3 runs, 60 calls, 1 RSS run (a smoke test)")
 	fs.BoolVar(&o.compare, "compare", false, "end with the issue 16 targets and PASS/FAIL for each")
@@ -153,7 +157,7 @@ func (b *bench) all(ctx context.Context) error {
 	f := figures{cpuStdio: map[int]float64{}, cpuHTTP: map[int]float64{}}
 	switch b.o.only {
 	case "rss":
-		if err := b.rssRows(ctx, ours, bare, &f); err != nil {
+		if err := b.rssRows(ctx, ours, bare, dir, &f); err != nil {
 			return err
 		}
 		printCompare(b.out, f.checks()[1:2])
@@ -175,7 +179,7 @@ func (b *bench) all(ctx context.Context) error {
 		bytes += len(t.Name) + len(t.Description) + len(raw)
 	}
 	fmt.Fprintf(b.out, "%-50s %12d %12s\n", fmt.Sprintf("tools/list model-facing bytes (%d tools)", len(tl.Tools)), bytes, "")
-	if err := b.rssRows(ctx, ours, bare, &f); err != nil {
+	if err := b.rssRows(ctx, ours, bare, dir, &f); err != nil {
 		return err
 	}
 	if err := b.lists(ctx, s, tl.Tools, &f); err != nil {
@@ -224,12 +228,22 @@ func (b *bench) coldRows(ctx context.Context, ours, bare target, n int, f *figur
 }
 
 // rssRows prints the peak RSS after o.calls calls of ours and of bare.
-func (b *bench) rssRows(ctx context.Context, ours, bare target, f *figures) error {
-	rss, err := b.rssAfterCalls(ctx, ours, bare)
+// dir is the run's temporary directory, where the fetching baseline is built.
+func (b *bench) rssRows(ctx context.Context, ours, bare target, dir string, f *figures) error {
+	// The bare server once more, each call a GET of the fake's version:
+	// what the least real work (a TLS client to Proxmox) adds to it.
+	bin, err := b.fetchingBin(dir)
 	if err != nil {
 		return err
 	}
-	for i, who := range []string{"", ", bare"} {
+	fetching := bare
+	fetching.bin = bin
+	fetching.args = append(slices.Clone(bare.args), "-fetch", b.fake.URL()+"/api2/json/version")
+	rss, err := b.rssAfterCalls(ctx, ours, bare, fetching)
+	if err != nil {
+		return err
+	}
+	for i, who := range []string{"", ", bare", ", bare + an HTTPS GET per call"} {
 		peak := mib(rss[i], func(m mem) int64 { return m.peak })
 		b.row(fmt.Sprintf("peak RSS after %d calls%s (MiB)", b.o.calls, who), peak)
 		// The split says whether a gap is heap or the binary's pages.
@@ -237,10 +251,13 @@ func (b *bench) rssRows(ctx context.Context, ours, bare target, f *figures) erro
 			fmt.Sprintf("%.1f anon", median(mib(rss[i], func(m mem) int64 { return m.anon }))),
 			fmt.Sprintf("%.1f file", median(mib(rss[i], func(m mem) int64 { return m.file }))))
 		fmt.Fprintf(b.out, "  the binary's resident pages, last run (MiB): %s\n", rss[i][len(rss[i])-1].split)
-		if i == 0 {
+		switch i {
+		case 0:
 			f.rssOurs = median(peak)
-		} else {
+		case 1:
 			f.rssBare = median(peak)
+		default:
+			b.ratio("peak RSS bare + GET / bare", median(peak), f.rssBare)
 		}
 	}
 	b.ratio("peak RSS ours / bare", f.rssOurs, f.rssBare)

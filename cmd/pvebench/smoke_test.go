@@ -25,7 +25,7 @@ func TestQuickAgainstBuiltBinary(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	for _, want := range []string{"cold start", "tools/list", "stdio CPU per small call, 32", "http CPU per small call, 1", "peak RSS",
-		"cold start, bare go-sdk", "cold start ours / bare", "cold start CPU ours / bare", "peak RSS ours / bare", "anon", "bare http CPU per small call, 32",
+		"cold start, bare go-sdk", "cold start ours / bare", "cold start CPU ours / bare", "peak RSS ours / bare", "anon", "bare + an HTTPS GET per call", "peak RSS bare + GET / bare", "bare http CPU per small call, 32",
 		"cold start (ms), ours / bare go-sdk", "targets met"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("no %q in\n%s", want, out.String())

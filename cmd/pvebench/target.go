@@ -106,14 +106,23 @@ func keepAliveTransport() *http.Transport {
 
 // baselineBin is -baseline, or the baseline built into dir.
 func (b *bench) baselineBin(dir string) (string, error) {
-	if b.o.baseline != "" {
-		return b.o.baseline, nil
+	return buildBaseline(b.o.baseline, filepath.Join(dir, "pvebench-baseline"), "-baseline")
+}
+
+// fetchingBin is the baseline built to GET the fake on each call.
+func (b *bench) fetchingBin(dir string) (string, error) {
+	return buildBaseline(b.o.baselineFetch, filepath.Join(dir, "pvebench-baseline-fetch"), "-baseline-fetch", "-tags", "pvebench_fetch")
+}
+
+// buildBaseline is given, or else builds the baseline to bin with flags.
+func buildBaseline(given, bin, option string, flags ...string) (string, error) {
+	if given != "" {
+		return given, nil
 	}
-	bin := filepath.Join(dir, "pvebench-baseline")
 	// By import path, so it builds from anywhere inside the module.
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/proxmox-mcp/proxmox-mcp-server/cmd/pvebench/baseline")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build the baseline (or pass -baseline): %w\n%s", err, out)
+	args := append(append([]string{"build"}, flags...), "-o", bin, "github.com/proxmox-mcp/proxmox-mcp-server/cmd/pvebench/baseline")
+	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the baseline (or pass %s): %w\n%s", option, err, out)
 	}
 	return bin, nil
 }

@@ -37,6 +37,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	n := fs.Int("n", 0, "tools to register; 0 = every tool in -tools, more = the file's tools again with a suffix")
 	transport := fs.String("transport", "stdio", "stdio or http (Streamable HTTP)")
 	listen := fs.String("listen", "127.0.0.1:8080", "address for -transport http")
+	fetch := fs.String("fetch", "", "URL each tool call GETs (TLS unverified) and answers with, the least real work a Proxmox tool does (a build with -tags pvebench_fetch)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -55,7 +56,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := newServer(tools)
+	fetchFn, err := fetcher(*fetch)
+	if err != nil {
+		return err
+	}
+	srv := newServer(tools, fetchFn)
 	switch *transport {
 	case "stdio":
 		return srv.Run(ctx, &mcp.StdioTransport{})
@@ -102,12 +107,21 @@ func repeatTools(ts []*mcp.Tool, n int) ([]*mcp.Tool, error) {
 	return out, nil
 }
 
-func newServer(tools []*mcp.Tool) *mcp.Server {
+// newServer answers each tool with a fixed text, or with what fetch gets
+// when it is not nil.
+func newServer(tools []*mcp.Tool, fetch func(context.Context) (string, error)) *mcp.Server {
 	srv := mcp.NewServer(&mcp.Implementation{Name: "pvebench-baseline", Version: "1"}, nil)
 	for _, t := range tools {
 		name := t.Name
-		srv.AddTool(t, func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "ok: " + name}}}, nil
+		srv.AddTool(t, func(ctx context.Context, _ *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			text := "ok: " + name
+			if fetch != nil {
+				var err error
+				if text, err = fetch(ctx); err != nil {
+					return nil, err
+				}
+			}
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}}}, nil
 		})
 	}
 	return srv

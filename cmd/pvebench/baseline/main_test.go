@@ -60,7 +60,7 @@ func TestServesTheFileTools(t *testing.T) {
 	ctx := context.Background()
 	ts, _ := parseTools([]byte(toolsJSON))
 	ct, st := mcp.NewInMemoryTransports()
-	ss, err := newServer(ts).Connect(ctx, st, nil)
+	ss, err := newServer(ts, nil).Connect(ctx, st, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
