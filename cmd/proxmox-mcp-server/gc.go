@@ -21,10 +21,9 @@ const serverGCPercent = 50
 
 // onSecondMessage runs f once, when the client's second message arrives:
 // the start-up allocates past a 2 MiB goal, and a collection during it made
-// the first answer 1.2 ms later. A client sends its second message
-// (notifications/initialized, or its first request on the 2026-07-28
-// protocol, which has no initialize) once it has the first answer, unless
-// it does not wait; the lower goal then only costs that answer a collection.
+// the first answer 1.2 ms later. A client's second message usually comes
+// once it has the first answer; if it does not wait, the lower goal costs
+// that answer a collection, no more.
 func onSecondMessage(f func()) mcp.Middleware {
 	var seen atomic.Int32
 	var once sync.Once
