@@ -38,13 +38,11 @@ func onSecondMessage(f func()) mcp.Middleware {
 }
 
 // tuneGC lowers the collector's target unless the user set GOGC, which
-// then wins as usual. It returns the percent in force.
-func tuneGC(lookup func(string) (string, bool)) int {
+// then wins as usual. It reports whether it lowered it.
+func tuneGC(lookup func(string) (string, bool)) bool {
 	if _, set := lookup("GOGC"); set {
-		old := debug.SetGCPercent(-1)
-		debug.SetGCPercent(old)
-		return old
+		return false
 	}
 	debug.SetGCPercent(serverGCPercent)
-	return serverGCPercent
+	return true
 }

@@ -2,6 +2,8 @@ package pveschema
 
 import (
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // A formatFunc validates one value of a named format and returns PVE's die
@@ -129,7 +131,7 @@ func PropertyKeys(p *Param) map[string]*Param {
 
 // matcher returns a formatFunc failing with msg unless the value matches re
 // (Perl anchoring semantics).
-func matcher(re *lazyRE, msg string) formatFunc {
+func matcher(re *lazyre.Regexp, msg string) formatFunc {
 	return func(v string) string {
 		if perlMatch(re, v) {
 			return ""
@@ -139,4 +141,4 @@ func matcher(re *lazyRE, msg string) formatFunc {
 }
 
 // pmatch is perlMatch for package-level regexps.
-func pmatch(re *lazyRE, v string) bool { return perlMatch(re, v) }
+func pmatch(re *lazyre.Regexp, v string) bool { return perlMatch(re, v) }

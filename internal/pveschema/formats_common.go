@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // Regular expressions of pve-common (JSONSchema.pm, ParseUtils.pm), written
@@ -34,34 +36,34 @@ const (
 )
 
 var (
-	reURLEncoded  = compileLazy(`^[-%a-zA-Z0-9_.!~*'()]*$`)
-	reConfigID    = compileLazy(`^` + configIDRE + `$`)
-	reBridgeID    = compileLazy(`^[-_.\w\d]+$`)
-	reIDChars     = compileLazy(pveid.StoragePattern)
-	reVMID        = compileLazy(pveid.VMIDPattern)
-	reNodeName    = compileLazy(pveid.NodePattern)
-	reMAC         = compileLazy(`^(?i)[a-f0-9][02468ace](?::[a-f0-9]{2}){5}$`)
-	reIPv4        = compileLazy(`^(?:` + ipv4RE + `)$`)
-	reIPv6        = compileLazy(`^(?:` + ipv6RE + `)$`)
-	reIP          = compileLazy(`^(?:(?:` + ipv4RE + `)|(?:` + ipv6RE + `))$`)
-	reLDAPAttr    = compileLazy(`^[a-zA-Z0-9]+$`)
-	reCIDRv4      = compileLazy(`^(?:` + ipv4RE + `)(?:/(\d+))$`)
-	reCIDRv6      = compileLazy(`^(?:` + ipv6RE + `)(?:/(\d+))$`)
-	reIPv4CfgWord = compileLazy(`^(?:dhcp|manual)$`)
-	reIPv6CfgWord = compileLazy(`^(?:auto|dhcp|manual)$`)
-	reEmail       = compileLazy(`^` + emailRE + `$`)
-	reEmailUser   = compileLazy(`^` + emailUserRE + `$`)
-	reDNSName     = compileLazy(`^(` + dnsLabel + `\.)*` + dnsLabel + `$`)
-	reIface       = compileLazy(`^(?i)[a-z][a-z0-9_]{1,20}([:\.]\d+)?$`)
-	reVLANRange   = compileLazy(`^(\d+)(?:-(\d+))?$`)
-	reSize        = compileLazy(`^(\d+(\.\d+)?)([KMGT](?:iB)?)?$`)
-	reTag         = compileLazy(`^` + tagRE + `$`)
-	reTaskStatus  = compileLazy(`^(?i)(ok|error|warning|unknown)$`)
-	reStartOrder  = compileLazy(`^(order=)?(\d+)$`)
-	reStartUp     = compileLazy(`^up=(\d+)$`)
-	reStartDown   = compileLazy(`^down=(\d+)$`)
-	reIDPair      = compileLazy(`^([^:]+):([^:]+)$`)
-	reTFASecretV2 = compileLazy(`^v2-0x[0-9a-fA-F]{16,128}$|^v2-[A-Z2-7=]{16,128}$|^(?:[A-Z2-7=]{16}|[A-Fa-f0-9]{40})$`)
+	reURLEncoded  = lazyre.New(`^[-%a-zA-Z0-9_.!~*'()]*$`)
+	reConfigID    = lazyre.New(`^` + configIDRE + `$`)
+	reBridgeID    = lazyre.New(`^[-_.\w\d]+$`)
+	reIDChars     = lazyre.New(pveid.StoragePattern)
+	reVMID        = lazyre.New(pveid.VMIDPattern)
+	reNodeName    = lazyre.New(pveid.NodePattern)
+	reMAC         = lazyre.New(`^(?i)[a-f0-9][02468ace](?::[a-f0-9]{2}){5}$`)
+	reIPv4        = lazyre.New(`^(?:` + ipv4RE + `)$`)
+	reIPv6        = lazyre.New(`^(?:` + ipv6RE + `)$`)
+	reIP          = lazyre.New(`^(?:(?:` + ipv4RE + `)|(?:` + ipv6RE + `))$`)
+	reLDAPAttr    = lazyre.New(`^[a-zA-Z0-9]+$`)
+	reCIDRv4      = lazyre.New(`^(?:` + ipv4RE + `)(?:/(\d+))$`)
+	reCIDRv6      = lazyre.New(`^(?:` + ipv6RE + `)(?:/(\d+))$`)
+	reIPv4CfgWord = lazyre.New(`^(?:dhcp|manual)$`)
+	reIPv6CfgWord = lazyre.New(`^(?:auto|dhcp|manual)$`)
+	reEmail       = lazyre.New(`^` + emailRE + `$`)
+	reEmailUser   = lazyre.New(`^` + emailUserRE + `$`)
+	reDNSName     = lazyre.New(`^(` + dnsLabel + `\.)*` + dnsLabel + `$`)
+	reIface       = lazyre.New(`^(?i)[a-z][a-z0-9_]{1,20}([:\.]\d+)?$`)
+	reVLANRange   = lazyre.New(`^(\d+)(?:-(\d+))?$`)
+	reSize        = lazyre.New(`^(\d+(\.\d+)?)([KMGT](?:iB)?)?$`)
+	reTag         = lazyre.New(`^` + tagRE + `$`)
+	reTaskStatus  = lazyre.New(`^(?i)(ok|error|warning|unknown)$`)
+	reStartOrder  = lazyre.New(`^(order=)?(\d+)$`)
+	reStartUp     = lazyre.New(`^up=(\d+)$`)
+	reStartDown   = lazyre.New(`^down=(\d+)$`)
+	reIDPair      = lazyre.New(`^([^:]+):([^:]+)$`)
+	reTFASecretV2 = lazyre.New(`^v2-0x[0-9a-fA-F]{16,128}$|^v2-[A-Z2-7=]{16,128}$|^(?:[A-Z2-7=]{16}|[A-Fa-f0-9]{40})$`)
 )
 
 // formatFuncs holds the named string formats we check. Messages are the
@@ -173,7 +175,7 @@ func ipv4MaskBits(mask string) int {
 	return -1
 }
 
-func cidrBits(re *lazyRE, v string) (int, bool) {
+func cidrBits(re *lazyre.Regexp, v string) (int, bool) {
 	m := re.FindStringSubmatch(v)
 	if m == nil {
 		if t, ok := strings.CutSuffix(v, "\n"); ok {
@@ -285,7 +287,7 @@ func verifyIDPair(entry string, check formatFunc) string {
 	return ""
 }
 
-var reZone = compileLazy(`^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}$`)
+var reZone = lazyre.New(`^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}$`)
 
 // verifyTimezone approximates the zone.tab lookup: we have no zone.tab, so
 // any Area/Location-shaped name passes.

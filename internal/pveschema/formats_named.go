@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // Named property-string formats: PVE registers these with a hash, and the
@@ -78,7 +80,7 @@ var cpuModels = func() map[string]bool {
 var vmCPUFlags = []string{"nested-virt", "md-clear", "pcid", "spec-ctrl", "ssbd", "ibpb", "virt-ssbd",
 	"amd-ssbd", "amd-no-ssb", "pdpe1gb", "hv-tlbflush", "hv-evmcs", "aes"}
 
-var reVMCPUFlags = compileLazy(`^(?:[+-](?:` + strings.Join(quoteAll(vmCPUFlags), "|") + `))(?:;[+-](?:` +
+var reVMCPUFlags = lazyre.New(`^(?:[+-](?:` + strings.Join(quoteAll(vmCPUFlags), "|") + `))(?:;[+-](?:` +
 	strings.Join(quoteAll(vmCPUFlags), "|") + `))*$`)
 
 func quoteAll(in []string) []string {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveacl"
 	"github.com/proxmox-mcp/proxmox-mcp-server/internal/pveid"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // Named formats registered outside pve-common: pve-storage, qemu-server,
@@ -13,34 +15,34 @@ import (
 // die texts of those sources.
 
 var (
-	reVolumeID    = compileLazy(`^(` + pveid.StorageRE + `):(.+)$`)
-	reStoragePath = compileLazy(`^/[^;\(\)]+`)
-	reLVMName     = compileLazy(`^(?i)[a-z0-9][a-z0-9\-\_\.]*[a-z0-9]$`)
-	reNonSpace    = compileLazy(`^\S+$`)
-	reDirOverride = compileLazy(`^([a-z]+)=([^.]*(?:\.?[^.]+)+)$`)
-	reRealm       = compileLazy(pveid.RealmPattern)
-	reUserID      = compileLazy(pveid.UserIDPattern)
-	reTokenID     = compileLazy(pveid.TokenIDPattern)
-	reGroupName   = compileLazy(pveid.GroupPattern)
-	reRoleName    = compileLazy(pveid.RolePattern)
-	rePoolName    = compileLazy(pveid.PoolIDPattern)
-	reReplJobID   = compileLazy(`^(\d+)-(\d+)$`)
-	rePathInProp  = compileLazy(`^/[^;,=\(\)]+`)
-	reLLIface     = compileLazy(`^(fe80:[^%]+)%(.*)$`)
-	reMPBad1      = compileLazy(`/\.\.?/`)
-	reMPBad2      = compileLazy(`/\.\.?$`)
-	reMPBad3      = compileLazy(`^\.\./`)
-	reDevBad      = compileLazy(`/\.\.?(?:/|$)`)
-	reDevPrefix   = compileLazy(`^/dev/`)
-	reCPURange    = compileLazy(`^\s*(\d+)(?:-(\d+))?\s*$`)
-	reHotplug     = compileLazy(`^(network|disk|cpu|memory|usb|cloudinit)$`)
-	rePhysBits    = compileLazy(`^(host|\d{1,2})$`)
-	reBootDev     = compileLazy(`^(net|usb|hostpci)(\d+)$`)
-	reDOWRange    = compileLazy(`^(?i)(mon|tue|wed|thu|fri|sat|sun)-(mon|tue|wed|thu|fri|sat|sun)$`)
-	reDOW         = compileLazy(`^(?i)(mon|tue|wed|thu|fri|sat|sun|[0-7])$`)
-	reHostPort1   = compileLazy(`^(` + ipv4RE + `|[[:alnum:]\-.]+)(?::(\d+))?$`)
-	reHostPort2   = compileLazy(`^\[(` + ipv6RE + `|` + ipv4RE + `|[[:alnum:]\-.]+)\](?::(\d+))?$`)
-	reHostPort3   = compileLazy(`^(` + ipv6RE + `)(?:\.(\d+))?$`)
+	reVolumeID    = lazyre.New(`^(` + pveid.StorageRE + `):(.+)$`)
+	reStoragePath = lazyre.New(`^/[^;\(\)]+`)
+	reLVMName     = lazyre.New(`^(?i)[a-z0-9][a-z0-9\-\_\.]*[a-z0-9]$`)
+	reNonSpace    = lazyre.New(`^\S+$`)
+	reDirOverride = lazyre.New(`^([a-z]+)=([^.]*(?:\.?[^.]+)+)$`)
+	reRealm       = lazyre.New(pveid.RealmPattern)
+	reUserID      = lazyre.New(pveid.UserIDPattern)
+	reTokenID     = lazyre.New(pveid.TokenIDPattern)
+	reGroupName   = lazyre.New(pveid.GroupPattern)
+	reRoleName    = lazyre.New(pveid.RolePattern)
+	rePoolName    = lazyre.New(pveid.PoolIDPattern)
+	reReplJobID   = lazyre.New(`^(\d+)-(\d+)$`)
+	rePathInProp  = lazyre.New(`^/[^;,=\(\)]+`)
+	reLLIface     = lazyre.New(`^(fe80:[^%]+)%(.*)$`)
+	reMPBad1      = lazyre.New(`/\.\.?/`)
+	reMPBad2      = lazyre.New(`/\.\.?$`)
+	reMPBad3      = lazyre.New(`^\.\./`)
+	reDevBad      = lazyre.New(`/\.\.?(?:/|$)`)
+	reDevPrefix   = lazyre.New(`^/dev/`)
+	reCPURange    = lazyre.New(`^\s*(\d+)(?:-(\d+))?\s*$`)
+	reHotplug     = lazyre.New(`^(network|disk|cpu|memory|usb|cloudinit)$`)
+	rePhysBits    = lazyre.New(`^(host|\d{1,2})$`)
+	reBootDev     = lazyre.New(`^(net|usb|hostpci)(\d+)$`)
+	reDOWRange    = lazyre.New(`^(?i)(mon|tue|wed|thu|fri|sat|sun)-(mon|tue|wed|thu|fri|sat|sun)$`)
+	reDOW         = lazyre.New(`^(?i)(mon|tue|wed|thu|fri|sat|sun|[0-7])$`)
+	reHostPort1   = lazyre.New(`^(` + ipv4RE + `|[[:alnum:]\-.]+)(?::(\d+))?$`)
+	reHostPort2   = lazyre.New(`^\[(` + ipv6RE + `|` + ipv4RE + `|[[:alnum:]\-.]+)\](?::(\d+))?$`)
+	reHostPort3   = lazyre.New(`^(` + ipv6RE + `)(?:\.(\d+))?$`)
 )
 
 // storageContentTypes is what the dir plugin supports (the union of all).

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 type rawFile struct {
@@ -228,7 +230,7 @@ func perlNumber(f float64) string {
 	return strconv.FormatFloat(f, 'g', 15, 64)
 }
 
-var descIndexRange = compileLazy(`\(n is 0 to (\d+)[,)]`)
+var descIndexRange = lazyre.New(`\(n is 0 to (\d+)[,)]`)
 
 // indexLimit returns the highest index of an indexed parameter. The API
 // viewer collapses net0..net31 into "net[n]"; the limits come from the

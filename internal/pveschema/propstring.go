@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // PropertyError is a failed property-string parse. Error returns the text
@@ -91,7 +93,7 @@ func propertyFormat(p *Param) (map[string]*Param, func(map[string]string) string
 	return nil, nil, fmt.Errorf("pveschema: parameter %s has no property-string format", p.Name)
 }
 
-var rePropKV = compileLazy(`^([^=]+)=(.+)$`)
+var rePropKV = lazyre.New(`^([^=]+)=(.+)$`)
 
 // ParseBool reads a boolean as Proxmox does (JSONSchema.pm parse_boolean):
 // 1, on, yes, true or 0, off, no, false in any letter case.

@@ -5,9 +5,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
-var reRepeat = compileLazy(`^\{(\d+)(?:,(\d*))?\}`)
+var reRepeat = lazyre.New(`^\{(\d+)(?:,(\d*))?\}`)
 
 func atoiMax(s string) int {
 	n, err := strconv.Atoi(s)

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/proxmox-mcp/proxmox-mcp-server/internal/lazyre"
 )
 
 // Message texts of pve-common PVE::JSONSchema (check_prop, check_object).
@@ -264,8 +266,8 @@ func formatError(p *Param, path, value string) (string, bool) {
 }
 
 var (
-	reInteger = compileLazy(`^[+-]?\d+$`)
-	reNumber  = compileLazy(`^[+-]?(\d+\.\d+|\d+\.|\.\d+|\d+)([eE][+-]?\d+)?$`)
+	reInteger = lazyre.New(`^[+-]?\d+$`)
+	reNumber  = lazyre.New(`^[+-]?(\d+\.\d+|\d+\.|\.\d+|\d+)([eE][+-]?\d+)?$`)
 )
 
 func isInteger(s string) bool { return perlMatch(reInteger, s) }

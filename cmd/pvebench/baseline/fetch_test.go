@@ -19,22 +19,11 @@ func TestFetchAnswersWithTheBody(t *testing.T) {
 	}))
 	defer srv.Close()
 	ctx := context.Background()
-	ts, _ := parseTools([]byte(toolsJSON))
-	ct, st := mcp.NewInMemoryTransports()
 	fetch, err := fetcher(srv.URL + "/api2/json/version")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ss, err := newServer(ts, fetch).Connect(ctx, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ss.Close()
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx, ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
+	cs := session(t, fetch)
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "pve_version"})
 	if err != nil || res.IsError || res.Content[0].(*mcp.TextContent).Text != `{"data":{"path":"/api2/json/version"}}` {
 		t.Fatalf("call: %+v, %v", res, err)

@@ -58,18 +58,7 @@ func TestRepeatTools(t *testing.T) {
 // TestServesTheFileTools lists and calls the tools over an in-memory session.
 func TestServesTheFileTools(t *testing.T) {
 	ctx := context.Background()
-	ts, _ := parseTools([]byte(toolsJSON))
-	ct, st := mcp.NewInMemoryTransports()
-	ss, err := newServer(ts, nil).Connect(ctx, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ss.Close()
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx, ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
+	cs := session(t, nil)
 	tl, err := cs.ListTools(ctx, nil)
 	if err != nil || len(tl.Tools) != 2 {
 		t.Fatalf("tools/list: %v, %v", tl, err)
@@ -82,4 +71,24 @@ func TestServesTheFileTools(t *testing.T) {
 	if err != nil || res.IsError || len(res.Content) != 1 || res.Content[0].(*mcp.TextContent).Text != "ok: pve_version" {
 		t.Fatalf("call: %+v, %v", res, err)
 	}
+}
+
+// session is a client session with the baseline serving toolsJSON, each
+// call answered by fetch when it is not nil; closed when t ends.
+func session(t *testing.T, fetch func(context.Context) (string, error)) *mcp.ClientSession {
+	t.Helper()
+	ctx := context.Background()
+	ts, _ := parseTools([]byte(toolsJSON))
+	ct, st := mcp.NewInMemoryTransports()
+	ss, err := newServer(ts, fetch).Connect(ctx, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ss.Close() })
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
 }
